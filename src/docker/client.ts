@@ -1,0 +1,279 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { CiloError } from '../errors.js';
+
+/**
+ * A small Docker Engine API client over node:http. It negotiates the API version with
+ * `/_ping` (Engine 20.10 speaks 1.41, Engine 29 needs >= 1.44), so no version is pinned.
+ */
+
+export interface DockerEndpoint {
+  socketPath?: string;
+  host?: string;
+  port?: number;
+  /** How DOCKER_HOST was spelled, for error messages. */
+  display: string;
+}
+
+export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndpoint {
+  const raw = env.DOCKER_HOST?.trim();
+  if (!raw) return { socketPath: '/var/run/docker.sock', display: 'unix:///var/run/docker.sock' };
+  if (raw.startsWith('unix://')) return { socketPath: raw.slice('unix://'.length), display: raw };
+  const m = /^(?:tcp|http):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(raw);
+  if (m?.[1]) return { host: m[1], port: Number(m[2] ?? 2375), display: raw };
+  throw new CiloError('DOCKER_UNREACHABLE', `DOCKER_HOST="${raw}" is not an address cilo understands.`, {
+    hint: 'Use unix:///var/run/docker.sock or tcp://HOST:PORT, or unset DOCKER_HOST.',
+  });
+}
+
+export class DockerApiError extends CiloError {
+  readonly status: number;
+  constructor(method: string, path: string, status: number, daemonMessage: string) {
+    super('DOCKER_API', `Docker refused ${method} ${path} (HTTP ${status}): ${daemonMessage}`);
+    this.status = status;
+  }
+}
+
+export type Filters = Record<string, string[]>;
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  State: string;
+  Status: string;
+  Labels: Record<string, string>;
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; NetworkID?: string }> };
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { Output: string }[] } };
+  Config: { Labels: Record<string, string> | null; Image: string };
+  NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null; NetworkID: string }> };
+  RestartCount?: number;
+}
+
+export interface NetworkInspect {
+  Id: string;
+  Name: string;
+  Labels: Record<string, string> | null;
+  IPAM: { Config: { Subnet?: string; Gateway?: string }[] | null };
+  Containers?: Record<string, { Name: string; IPv4Address: string }>;
+}
+
+export interface VolumeInfo {
+  Name: string;
+  Labels: Record<string, string> | null;
+}
+
+interface RawResponse {
+  status: number;
+  body: Buffer;
+}
+
+const CONNECT_TIMEOUT_MS = 5_000;
+
+export class DockerClient {
+  private version: string | undefined;
+  constructor(private readonly endpoint: DockerEndpoint = dockerEndpoint()) {}
+
+  private unreachable(cause: unknown): CiloError {
+    const msg = (cause as Error)?.message ?? String(cause);
+    return new CiloError('DOCKER_UNREACHABLE', `Cannot reach the Docker engine at ${this.endpoint.display} (${msg}).`, {
+      hint: 'Start Docker (for example `sudo systemctl start docker` or `dockerd &`) or fix DOCKER_HOST, then retry.',
+      cause,
+    });
+  }
+
+  private raw(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<RawResponse> {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          method,
+          path,
+          ...(this.endpoint.socketPath ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port }),
+          headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+        },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on('error', reject);
+        },
+      );
+      let connected = false;
+      let timer = setTimeout(() => req.destroy(new Error(`no connection within ${CONNECT_TIMEOUT_MS} ms`)), CONNECT_TIMEOUT_MS);
+      req.on('socket', (s) => {
+        const onConnect = (): void => {
+          connected = true;
+          clearTimeout(timer);
+          timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        };
+        if (s.connecting) s.once('connect', onConnect);
+        else onConnect();
+      });
+      req.on('close', () => clearTimeout(timer));
+      req.on('error', (e) => reject(connected ? e : this.unreachable(e)));
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  /** Negotiates the API version once per client. */
+  async apiVersion(): Promise<string> {
+    if (this.version) return this.version;
+    const res = await this.raw('GET', '/_ping', undefined, CONNECT_TIMEOUT_MS).catch((e: unknown) => {
+      throw e instanceof CiloError ? e : this.unreachable(e);
+    });
+    if (res.status !== 200) throw this.unreachable(new Error(`/_ping answered HTTP ${res.status}`));
+    const v = await this.raw('GET', '/version', undefined, CONNECT_TIMEOUT_MS);
+    const info = JSON.parse(v.body.toString('utf8')) as { ApiVersion?: string };
+    this.version = info.ApiVersion ?? '1.41';
+    return this.version;
+  }
+
+  async call<T>(method: string, path: string, body?: unknown, opts: { okStatuses?: number[]; timeoutMs?: number } = {}): Promise<{ status: number; data: T }> {
+    const version = await this.apiVersion();
+    const full = `/v${version}${path}`;
+    const res = await this.raw(method, full, body, opts.timeoutMs);
+    const ok = res.status >= 200 && res.status < 300;
+    if (!ok && !(opts.okStatuses ?? []).includes(res.status)) {
+      let message = res.body.toString('utf8').trim();
+      try {
+        message = (JSON.parse(message) as { message?: string }).message ?? message;
+      } catch {
+        // plain-text error body
+      }
+      throw new DockerApiError(method, path, res.status, message);
+    }
+    const text = res.body.toString('utf8');
+    let data: unknown = undefined;
+    if (text && (res.body[0] === 0x7b || res.body[0] === 0x5b)) data = JSON.parse(text);
+    return { status: res.status, data: data as T };
+  }
+
+  async callBuffer(method: string, path: string): Promise<Buffer> {
+    const version = await this.apiVersion();
+    const res = await this.raw(method, `/v${version}${path}`);
+    if (res.status < 200 || res.status >= 300) throw new DockerApiError(method, path, res.status, res.body.toString('utf8').trim());
+    return res.body;
+  }
+
+  async ping(): Promise<string> {
+    return this.apiVersion();
+  }
+
+  async info(): Promise<{ ServerVersion: string }> {
+    return (await this.call<{ ServerVersion: string }>('GET', '/info')).data;
+  }
+
+  // Networks
+
+  async listNetworks(filters: Filters = {}): Promise<NetworkInspect[]> {
+    return (await this.call<NetworkInspect[]>('GET', `/networks?filters=${encodeURIComponent(JSON.stringify(filters))}`)).data;
+  }
+
+  async inspectNetwork(name: string): Promise<NetworkInspect | null> {
+    const r = await this.call<NetworkInspect>('GET', `/networks/${encodeURIComponent(name)}`, undefined, { okStatuses: [404] });
+    return r.status === 404 ? null : r.data;
+  }
+
+  async createNetwork(name: string, subnet: string, gateway: string, labels: Record<string, string>): Promise<string> {
+    const r = await this.call<{ Id: string }>('POST', '/networks/create', {
+      Name: name,
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      Labels: labels,
+      IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
+    });
+    return r.data.Id;
+  }
+
+  async removeNetwork(name: string): Promise<boolean> {
+    const r = await this.call('DELETE', `/networks/${encodeURIComponent(name)}`, undefined, { okStatuses: [404] });
+    return r.status !== 404;
+  }
+
+  async connectNetwork(network: string, container: string, ip: string | undefined, aliases: string[]): Promise<void> {
+    await this.call('POST', `/networks/${encodeURIComponent(network)}/connect`, {
+      Container: container,
+      EndpointConfig: { Aliases: aliases, ...(ip ? { IPAMConfig: { IPv4Address: ip } } : {}) },
+    });
+  }
+
+  async disconnectNetwork(network: string, container: string, force = true): Promise<void> {
+    await this.call('POST', `/networks/${encodeURIComponent(network)}/disconnect`, { Container: container, Force: force }, { okStatuses: [404] });
+  }
+
+  // Containers
+
+  async listContainers(filters: Filters = {}, all = true): Promise<ContainerSummary[]> {
+    return (await this.call<ContainerSummary[]>('GET', `/containers/json?all=${all ? 1 : 0}&filters=${encodeURIComponent(JSON.stringify(filters))}`)).data;
+  }
+
+  async inspectContainer(idOrName: string): Promise<ContainerInspect | null> {
+    const r = await this.call<ContainerInspect>('GET', `/containers/${encodeURIComponent(idOrName)}/json`, undefined, { okStatuses: [404] });
+    return r.status === 404 ? null : r.data;
+  }
+
+  async createContainer(name: string, spec: Record<string, unknown>): Promise<string> {
+    const r = await this.call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(name)}`, spec);
+    return r.data.Id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    await this.call('POST', `/containers/${encodeURIComponent(id)}/start`, undefined, { okStatuses: [304] });
+  }
+
+  async stopContainer(id: string, timeoutSeconds = 10): Promise<void> {
+    await this.call('POST', `/containers/${encodeURIComponent(id)}/stop?t=${timeoutSeconds}`, undefined, { okStatuses: [304, 404], timeoutMs: (timeoutSeconds + 60) * 1000 });
+  }
+
+  async removeContainer(id: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
+    await this.call('DELETE', `/containers/${encodeURIComponent(id)}?force=${opts.force ? 1 : 0}&v=${opts.volumes ? 1 : 0}`, undefined, { okStatuses: [404] });
+  }
+
+  /** The last lines of a container's log, stdout and stderr interleaved. */
+  async containerLogs(id: string, tail = 20): Promise<string> {
+    const buf = await this.callBuffer('GET', `/containers/${encodeURIComponent(id)}/logs?stdout=1&stderr=1&tail=${tail}`);
+    return demuxLogs(buf);
+  }
+
+  // Volumes
+
+  async listVolumes(filters: Filters = {}): Promise<VolumeInfo[]> {
+    const r = await this.call<{ Volumes: VolumeInfo[] | null }>('GET', `/volumes?filters=${encodeURIComponent(JSON.stringify(filters))}`);
+    return r.data.Volumes ?? [];
+  }
+
+  async removeVolume(name: string): Promise<void> {
+    await this.call('DELETE', `/volumes/${encodeURIComponent(name)}`, undefined, { okStatuses: [404] });
+  }
+
+  async imageExists(ref: string): Promise<boolean> {
+    const r = await this.call('GET', `/images/${encodeURIComponent(ref)}/json`, undefined, { okStatuses: [404] });
+    return r.status !== 404;
+  }
+}
+
+/** Docker multiplexes stdout/stderr of non-TTY containers in 8-byte-header frames. */
+export function demuxLogs(buf: Buffer): string {
+  const out: Buffer[] = [];
+  let i = 0;
+  const framed = buf.length >= 8 && (buf[0] === 1 || buf[0] === 2 || buf[0] === 0) && buf[1] === 0 && buf[2] === 0 && buf[3] === 0;
+  if (!framed) return buf.toString('utf8');
+  while (i + 8 <= buf.length) {
+    const size = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + size));
+    i += 8 + size;
+  }
+  return Buffer.concat(out).toString('utf8');
+}
+
+let shared: DockerClient | undefined;
+export function docker(): DockerClient {
+  shared ??= new DockerClient();
+  return shared;
+}

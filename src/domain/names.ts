@@ -1,0 +1,51 @@
+import { CiloError } from '../errors.js';
+
+export const NAME_RULE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const RULE_TEXT = 'lowercase letters, digits and "-", 1 to 63 characters, starting and ending with a letter or digit';
+
+/** Lowercases, turns `/` and `_` into `-`, trims `-` (SPEC, Names). */
+export function normalizeName(raw: string): string {
+  return raw.trim().toLowerCase().replace(/[/_]/g, '-').replace(/^-+|-+$/g, '');
+}
+
+/** Normalizes and validates an environment or project name, or throws INVALID_NAME. */
+export function toValidName(raw: string, what: 'environment' | 'project'): string {
+  const name = normalizeName(raw);
+  if (!NAME_RULE.test(name)) {
+    throw new CiloError('INVALID_NAME', `Invalid ${what} name "${raw}": a name must be ${RULE_TEXT}.`, {
+      hint: what === 'environment' ? 'Choose a name such as "agent-1" or "feature-login".' : 'Pass --project with a name such as "my-app".',
+      exitCode: 2,
+    });
+  }
+  return name;
+}
+
+export function networkName(project: string, env: string): string {
+  return `cilo_${project}_${env}`;
+}
+
+export function composeProjectName(project: string, env: string): string {
+  return `cilo-${project}-${env}`;
+}
+
+export function sharedContainerName(project: string, service: string): string {
+  return `cilo_shared_${project}_${service}`;
+}
+
+/** `.test` style suffix with a leading dot, lowercase. */
+export function normalizeSuffix(raw: string): string {
+  const s = raw.trim().toLowerCase().replace(/\.+$/, '');
+  return s.startsWith('.') ? s : `.${s}`;
+}
+
+export const LABELS = {
+  managed: 'cilo',
+  project: 'cilo.project',
+  env: 'cilo.env',
+  shared: 'cilo.shared',
+  service: 'cilo.service',
+} as const;
+
+export function envLabels(project: string, env: string): Record<string, string> {
+  return { [LABELS.managed]: 'true', [LABELS.project]: project, [LABELS.env]: env };
+}

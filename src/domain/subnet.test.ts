@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { allocateSubnet, assignIps, parseCidr, formatCidr, overlaps, gatewayOf } from './subnet.js';
+
+test('allocates the lowest free /24, skipping overlaps and reusing freed ones', () => {
+  assert.equal(allocateSubnet(['10.224.0.0/16'], []), '10.224.0.0/24');
+  assert.equal(allocateSubnet(['10.224.0.0/16'], ['10.224.0.0/24', '10.224.2.0/24']), '10.224.1.0/24');
+  // a Docker network covering a larger block is skipped as a whole
+  assert.equal(allocateSubnet(['10.224.0.0/16'], ['10.224.0.0/23']), '10.224.2.0/24');
+  // unparsable entries are ignored, not fatal
+  assert.equal(allocateSubnet(['10.224.0.0/16'], ['fd00::/64']), '10.224.0.0/24');
+});
+
+test('moves on to the next base range and fails clearly when all are full', () => {
+  assert.equal(allocateSubnet(['10.1.0.0/24', '10.2.0.0/23'], ['10.1.0.0/24']), '10.2.0.0/24');
+  assert.throws(() => allocateSubnet(['10.1.0.0/24'], ['10.1.0.0/24']), (e: Error & { code?: string }) => e.code === 'SUBNET_EXHAUSTED' && e.message.includes('10.1.0.0/24'));
+});
+
+test('parses and rejects CIDRs', () => {
+  assert.equal(formatCidr(parseCidr('10.224.5.7/16')), '10.224.0.0/16');
+  for (const bad of ['10.224.0.0', '10.224.0.0/33', '300.1.1.1/16', '10.0.0.0/30', 'abc']) {
+    assert.throws(() => parseCidr(bad), (e: Error & { code?: string }) => e.code === 'INVALID_CIDR');
+  }
+  assert.equal(overlaps(parseCidr('10.0.0.0/16'), parseCidr('10.0.3.0/24')), true);
+  assert.equal(overlaps(parseCidr('10.0.0.0/24'), parseCidr('10.0.1.0/24')), false);
+  assert.equal(gatewayOf('10.224.3.0/24'), '10.224.3.1');
+});
+
+test('assigns stable IPs: existing kept, new ones lowest free in name order, reserved skipped', () => {
+  const first = assignIps('10.224.3.0/24', {}, ['web', 'api', 'db']);
+  assert.deepEqual(first, { api: '10.224.3.10', db: '10.224.3.11', web: '10.224.3.12' });
+  const second = assignIps('10.224.3.0/24', { web: '10.224.3.12' }, ['web', 'cache'], ['10.224.3.10']);
+  assert.deepEqual(second, { web: '10.224.3.12', cache: '10.224.3.11' });
+});

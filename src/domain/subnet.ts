@@ -1,0 +1,129 @@
+import { CiloError } from '../errors.js';
+
+/** An IPv4 network as integers. */
+export interface Cidr {
+  base: number;
+  prefix: number;
+}
+
+export function ipToInt(ip: string): number {
+  const parts = ip.split('.');
+  if (parts.length !== 4) throw new Error(`not an IPv4 address: ${ip}`);
+  let n = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) throw new Error(`not an IPv4 address: ${ip}`);
+    n = n * 256 + Number(p);
+  }
+  return n;
+}
+
+export function intToIp(n: number): string {
+  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
+}
+
+export function parseCidr(text: string): Cidr {
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(text.trim());
+  const prefix = m ? Number(m[2]) : NaN;
+  let ip: number | undefined;
+  try {
+    ip = m?.[1] ? ipToInt(m[1]) : undefined;
+  } catch {
+    ip = undefined;
+  }
+  if (ip === undefined || !(prefix >= 8 && prefix <= 24)) {
+    throw new CiloError('INVALID_CIDR', `"${text}" is not an IPv4 range cilo can use: expected a CIDR like 10.224.0.0/16 with a prefix between /8 and /24.`, {
+      hint: 'Pass a private range such as 10.224.0.0/16.',
+      exitCode: 2,
+    });
+  }
+  const size = 2 ** (32 - prefix);
+  return { base: ip - (ip % size), prefix };
+}
+
+export function formatCidr(c: Cidr): string {
+  return `${intToIp(c.base)}/${c.prefix}`;
+}
+
+function range(c: Cidr): [number, number] {
+  return [c.base, c.base + 2 ** (32 - c.prefix) - 1];
+}
+
+export function overlaps(a: Cidr, b: Cidr): boolean {
+  const [a0, a1] = range(a);
+  const [b0, b1] = range(b);
+  return a0 <= b1 && b0 <= a1;
+}
+
+/**
+ * The lowest /24 inside the base ranges (in order) that overlaps none of `taken`
+ * (subnets of other environments, Docker networks, host routes).
+ */
+export function allocateSubnet(bases: string[], taken: string[]): string {
+  const used = taken.flatMap((t) => {
+    try {
+      return [parseCidr24Loose(t)];
+    } catch {
+      return [];
+    }
+  });
+  for (const b of bases) {
+    const base = parseCidr(b);
+    const count = 2 ** (24 - base.prefix);
+    for (let i = 0; i < count; i++) {
+      const cand: Cidr = { base: base.base + i * 256, prefix: 24 };
+      if (!used.some((u) => overlaps(cand, u))) return formatCidr(cand);
+    }
+  }
+  throw new CiloError('SUBNET_EXHAUSTED', `No free /24 subnet is left in ${bases.join(', ')}.`, {
+    hint: 'Destroy unused environments (`cilo list --all`) or add a larger range with `cilo network migrate`.',
+  });
+}
+
+/** Parses any IPv4 CIDR (prefix 0-32) for overlap checks; Docker networks can be of any size. */
+export function parseCidr24Loose(text: string): Cidr {
+  const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d{1,2})$/.exec(text.trim());
+  if (!m?.[1]) throw new Error(`not a CIDR: ${text}`);
+  const prefix = Number(m[2]);
+  if (prefix > 32) throw new Error(`not a CIDR: ${text}`);
+  const ip = ipToInt(m[1]);
+  const size = 2 ** (32 - prefix);
+  return { base: ip - (ip % size), prefix };
+}
+
+export function gatewayOf(subnet: string): string {
+  return intToIp(parseCidr(subnet).base + 1);
+}
+
+/** First host address handed to services; .1 is the gateway, .2-.9 are left free for Docker. */
+export const FIRST_SERVICE_HOST = 10;
+
+/**
+ * Assigns each service without an IP the lowest free host address of the /24, keeping the
+ * ones already assigned (IPs are stable across down/up). Services are taken in name order so
+ * the result does not depend on map order.
+ */
+export function assignIps(subnet: string, existing: Record<string, string>, wanted: string[], reserved: string[] = []): Record<string, string> {
+  const net = parseCidr(subnet);
+  const out: Record<string, string> = {};
+  const used = new Set<number>(reserved.map(ipToInt));
+  for (const name of wanted) {
+    const ip = existing[name];
+    if (ip !== undefined) {
+      out[name] = ip;
+      used.add(ipToInt(ip));
+    }
+  }
+  let next = net.base + FIRST_SERVICE_HOST;
+  for (const name of [...wanted].sort()) {
+    if (out[name] !== undefined) continue;
+    while (used.has(next)) next++;
+    if (next >= net.base + 255) {
+      throw new CiloError('SUBNET_EXHAUSTED', `The subnet ${subnet} has no free address left for service "${name}".`, {
+        hint: 'A /24 holds at most 245 services; split the project.',
+      });
+    }
+    out[name] = intToIp(next);
+    used.add(next);
+  }
+  return out;
+}

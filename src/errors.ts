@@ -1,0 +1,83 @@
+/**
+ * Expected failures: a stable code, one sentence naming what is wrong, a hint for the next
+ * step, and the exit code (1 failure, 2 usage). Anything that is not a CiloError is a bug.
+ */
+export type ErrorCode =
+  | 'USAGE'
+  | 'INVALID_NAME'
+  | 'ENV_EXISTS'
+  | 'ENV_NOT_FOUND'
+  | 'NAME_TAKEN'
+  | 'PROJECT_MISMATCH'
+  | 'PROJECT_NOT_FOUND'
+  | 'NO_COMPOSE_FILE'
+  | 'COMPOSE_INVALID'
+  | 'COMPOSE_FAILED'
+  | 'COMPOSE_MISSING'
+  | 'DOCKER_UNREACHABLE'
+  | 'DOCKER_API'
+  | 'SUBNET_EXHAUSTED'
+  | 'INVALID_CIDR'
+  | 'STATE_CORRUPT'
+  | 'STATE_LOCKED'
+  | 'CONFIG_INVALID'
+  | 'WORKSPACE'
+  | 'SERVICE_FAILED'
+  | 'SERVICE_NOT_FOUND'
+  | 'TIMEOUT'
+  | 'NOT_CONFIRMED'
+  | 'DNS'
+  | 'SHARED_CONFLICT'
+  | 'FS';
+
+export interface CiloErrorOptions {
+  hint?: string;
+  exitCode?: number;
+  cause?: unknown;
+  /** Extra lines shown after the message (for example a service's last log lines). */
+  details?: string;
+}
+
+export class CiloError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+  readonly details: string | undefined;
+
+  constructor(code: ErrorCode, message: string, opts: CiloErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'CiloError';
+    this.code = code;
+    this.hint = opts.hint;
+    this.exitCode = opts.exitCode ?? (code === 'USAGE' ? 2 : 1);
+    this.details = opts.details;
+  }
+}
+
+export function usageError(message: string, hint?: string): CiloError {
+  return new CiloError('USAGE', message, hint === undefined ? { exitCode: 2 } : { hint, exitCode: 2 });
+}
+
+export function isCiloError(e: unknown): e is CiloError {
+  return e instanceof CiloError;
+}
+
+/** Node's own errors (EACCES, ENOENT...) carry a code; name them in words a user understands. */
+export function describeSystemError(e: unknown): string | undefined {
+  if (!(e instanceof Error) || !('code' in e)) return undefined;
+  const err = e as NodeJS.ErrnoException;
+  const where = err.path ? ` (${err.path})` : '';
+  switch (err.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `Permission denied${where}.`;
+    case 'ENOENT':
+      return `No such file or directory${where}.`;
+    case 'ENOSPC':
+      return `No space left on the device${where}.`;
+    case 'EROFS':
+      return `The file system is read-only${where}.`;
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,44 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** CILO_HOME: `$CILO_HOME`, else `$CILO_USER_HOME/.cilo`, else `~/.cilo`. */
+export function ciloHome(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.CILO_HOME) return resolve(env.CILO_HOME);
+  if (env.CILO_USER_HOME) return resolve(env.CILO_USER_HOME, '.cilo');
+  return join(homedir(), '.cilo');
+}
+
+export interface CiloPaths {
+  home: string;
+  state: string;
+  stateBackup: string;
+  stateLock: string;
+  envsDir: string;
+  dnsDir: string;
+  dnsPid: string;
+  dnsLog: string;
+  generatedDir: string;
+}
+
+export function ciloPaths(home: string = ciloHome()): CiloPaths {
+  return {
+    home,
+    state: join(home, 'state.json'),
+    stateBackup: join(home, 'state.json.bak'),
+    stateLock: join(home, 'state.lock'),
+    envsDir: join(home, 'envs'),
+    dnsDir: join(home, 'dns'),
+    dnsPid: join(home, 'dns', 'dns.pid'),
+    dnsLog: join(home, 'dns', 'dns.log'),
+    generatedDir: join(home, 'generated'),
+  };
+}
+
+export function workspacePath(paths: CiloPaths, project: string, env: string): string {
+  return join(paths.envsDir, project, env);
+}
+
+/** Where cilo writes the environment's generated compose file (never inside the project). */
+export function generatedComposePath(paths: CiloPaths, project: string, env: string): string {
+  return join(paths.generatedDir, project, env, 'compose.yml');
+}

@@ -1,0 +1,84 @@
+import * as v from 'valibot';
+
+export const STATE_VERSION = 3;
+export const DEFAULT_BASE_SUBNET = '10.224.0.0/16';
+export const DEFAULT_DNS_PORT = 5354;
+export const DEFAULT_DNS_SUFFIX = '.test';
+
+const ServiceStateSchema = v.object({
+  ip: v.string(),
+  type: v.picklist(['isolated', 'shared']),
+});
+
+export const EnvStatusSchema = v.picklist(['creating', 'created', 'starting', 'running', 'stopped', 'error', 'destroying']);
+
+const EnvironmentStateSchema = v.object({
+  name: v.string(),
+  project: v.string(),
+  source: v.string(),
+  workspace: v.string(),
+  subnet: v.string(),
+  dns_suffix: v.string(),
+  status: EnvStatusSchema,
+  created_at: v.string(),
+  updated_at: v.string(),
+  /** IPs assigned to services on this environment's network; kept across down/up. */
+  services: v.record(v.string(), ServiceStateSchema),
+  ingress: v.nullable(v.string()),
+  hostnames: v.array(v.string()),
+  /** Shared services (by service name) this environment holds a reference to. */
+  shared: v.array(v.string()),
+  last_error: v.optional(v.string()),
+});
+
+const SharedServiceStateSchema = v.object({
+  project: v.string(),
+  service: v.string(),
+  container: v.string(),
+  config_hash: v.string(),
+  /** The resolved definition, kept so a conflict can say what differs. */
+  definition: v.optional(v.unknown()),
+  users: v.array(v.string()),
+  /** Its IP on each user environment's network. */
+  ips: v.record(v.string(), v.string()),
+  grace_seconds: v.number(),
+  grace_until: v.nullable(v.string()),
+  created_at: v.string(),
+});
+
+export const StateSchema = v.object({
+  version: v.literal(STATE_VERSION),
+  base_subnets: v.array(v.string()),
+  dns_port: v.number(),
+  environments: v.record(v.string(), EnvironmentStateSchema),
+  shared_services: v.record(v.string(), SharedServiceStateSchema),
+});
+
+export type State = v.InferOutput<typeof StateSchema>;
+export type EnvironmentState = v.InferOutput<typeof EnvironmentStateSchema>;
+export type EnvStatus = v.InferOutput<typeof EnvStatusSchema>;
+export type ServiceState = v.InferOutput<typeof ServiceStateSchema>;
+export type SharedServiceState = v.InferOutput<typeof SharedServiceStateSchema>;
+
+export function emptyState(): State {
+  return {
+    version: STATE_VERSION,
+    base_subnets: [DEFAULT_BASE_SUBNET],
+    dns_port: DEFAULT_DNS_PORT,
+    environments: {},
+    shared_services: {},
+  };
+}
+
+export function sharedKey(project: string, service: string): string {
+  return `${project}/${service}`;
+}
+
+/** Returns the parsed state, or a short description of the first problem found. */
+export function parseState(data: unknown): { ok: true; state: State } | { ok: false; problem: string } {
+  const r = v.safeParse(StateSchema, data);
+  if (r.success) return { ok: true, state: r.output };
+  const issue = r.issues[0];
+  const where = issue?.path?.map((p) => String(p.key)).join('.') ?? '';
+  return { ok: false, problem: `${where ? `${where}: ` : ''}${issue?.message ?? 'invalid'}` };
+}

@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, statSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ciloPaths } from './paths.js';
+import { readState, withStateLock, restoreBackup } from './store.js';
+
+function home() {
+  return ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-state-')));
+}
+
+test('a transaction writes atomically with private permissions and keeps a backup', async () => {
+  const p = home();
+  await withStateLock((s) => {
+    s.dns_port = 6000;
+  }, p);
+  assert.equal(readState(p).dns_port, 6000);
+  assert.equal(statSync(p.state).mode & 0o777, 0o600);
+  assert.equal(statSync(p.home).mode & 0o777, 0o700);
+  await withStateLock((s) => {
+    s.dns_port = 6001;
+  }, p);
+  assert.equal(JSON.parse(readFileSync(p.stateBackup, 'utf8')).dns_port, 6000);
+});
+
+test('a throwing transaction writes nothing', async () => {
+  const p = home();
+  await withStateLock((s) => {
+    s.dns_port = 7000;
+  }, p);
+  await assert.rejects(
+    withStateLock((s) => {
+      s.dns_port = 7001;
+      throw new Error('boom');
+    }, p),
+  );
+  assert.equal(readState(p).dns_port, 7000);
+});
+
+test('a corrupted or truncated state is reported, never reset, and the backup restores', async () => {
+  const p = home();
+  await withStateLock((s) => {
+    s.dns_port = 7100;
+  }, p);
+  await withStateLock((s) => {
+    s.dns_port = 7101;
+  }, p);
+  const good = readFileSync(p.state, 'utf8');
+  writeFileSync(p.state, good.slice(0, 20));
+  assert.throws(() => readState(p), (e: Error & { code?: string }) => e.code === 'STATE_CORRUPT' && e.message.includes('state.json'));
+  await assert.rejects(withStateLock(() => undefined, p), (e: Error & { code?: string }) => e.code === 'STATE_CORRUPT');
+  assert.equal(readFileSync(p.state, 'utf8'), good.slice(0, 20), 'the corrupt file is left as it was');
+  const aside = restoreBackup(p);
+  assert.ok(existsSync(aside));
+  assert.equal(readState(p).dns_port, 7100);
+});
+
+test('concurrent transactions in one process lose no update', async () => {
+  const p = home();
+  await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      withStateLock((s) => {
+        s.base_subnets.push(`10.${i}.0.0/16`);
+      }, p),
+    ),
+  );
+  assert.equal(readState(p).base_subnets.length, 21);
+});

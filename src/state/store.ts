@@ -1,0 +1,133 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
+import { dirname } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { CiloError } from '../errors.js';
+import { ciloPaths, type CiloPaths } from './paths.js';
+import { emptyState, parseState, type State } from './schema.js';
+
+/** Creates CILO_HOME (private to the user) and its subdirectories if missing. */
+export function ensureHome(paths: CiloPaths): void {
+  for (const dir of [paths.home, paths.envsDir, paths.dnsDir, paths.generatedDir]) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+  // mkdir's mode is filtered by the umask and ignored for existing dirs: enforce it.
+  chmodSync(paths.home, 0o700);
+}
+
+/** Writes a file atomically: temp file in the same directory, fsync, rename, fsync of the directory. */
+export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
+  const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
+  const fd = openSync(tmp, 'w', mode);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+  try {
+    const dfd = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    // Directory fsync is not supported everywhere; the rename is still atomic.
+  }
+}
+
+function corrupt(paths: CiloPaths, problem: string): CiloError {
+  const hasBackup = existsSync(paths.stateBackup);
+  return new CiloError('STATE_CORRUPT', `The state file ${paths.state} is corrupted (${problem}); cilo will not overwrite it.`, {
+    hint: hasBackup
+      ? `Run \`cilo doctor --fix\` to restore the last good copy from ${paths.stateBackup}.`
+      : 'Repair or move the file aside by hand; there is no backup to restore.',
+  });
+}
+
+/** Parses a state file's text; throws STATE_CORRUPT rather than ever resetting it. */
+export function parseStateText(paths: CiloPaths, text: string): State {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw corrupt(paths, text.trim() === '' ? 'it is empty' : `invalid JSON: ${(e as Error).message}`);
+  }
+  const r = parseState(data);
+  if (!r.ok) throw corrupt(paths, r.problem);
+  return r.state;
+}
+
+/**
+ * Reads the current state without taking the lock. Safe because writers replace the file by
+ * rename; a reader sees either the old or the new version. Never use the result to write.
+ */
+export function readState(paths: CiloPaths = ciloPaths()): State {
+  let text: string;
+  try {
+    text = readFileSync(paths.state, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+    throw e;
+  }
+  return parseStateText(paths, text);
+}
+
+function writeState(paths: CiloPaths, state: State, previousText: string | undefined): void {
+  // Keep the last good state: it was parsed and validated when this transaction read it.
+  if (previousText !== undefined) writeFileAtomic(paths.stateBackup, previousText);
+  writeFileAtomic(paths.state, `${JSON.stringify(state, null, 2)}\n`);
+}
+
+const LOCK_OPTIONS = {
+  realpath: false,
+  lockfilePath: '',
+  // A killed holder stops refreshing the lock; after `stale` ms others may take it.
+  stale: 10_000,
+  update: 2_000,
+  retries: { retries: 600, factor: 1.2, minTimeout: 5, maxTimeout: 100, randomize: true },
+};
+
+/**
+ * The only way to change state: exclusive lock, read, validate, change, atomic write.
+ * `fn` may mutate the state it is given; its return value is passed through. If `fn`
+ * throws, nothing is written.
+ */
+export async function withStateLock<T>(fn: (state: State) => T | Promise<T>, paths: CiloPaths = ciloPaths()): Promise<T> {
+  ensureHome(paths);
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(paths.state, { ...LOCK_OPTIONS, lockfilePath: paths.stateLock });
+  } catch (e) {
+    throw new CiloError('STATE_LOCKED', `Could not lock the state file ${paths.state}: another cilo process holds it.`, {
+      hint: 'Wait for the other cilo command to finish and try again.',
+      cause: e,
+    });
+  }
+  try {
+    let previousText: string | undefined;
+    try {
+      previousText = readFileSync(paths.state, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const state = previousText === undefined ? emptyState() : parseStateText(paths, previousText);
+    const before = JSON.stringify(state);
+    const result = await fn(state);
+    if (JSON.stringify(state) !== before || previousText === undefined) writeState(paths, state, previousText);
+    return result;
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/** Replaces the state file with its backup (used by `doctor --fix`), keeping the bad file aside. */
+export function restoreBackup(paths: CiloPaths): string {
+  const aside = `${paths.state}.corrupt-${Date.now()}`;
+  if (existsSync(paths.state)) copyFileSync(paths.state, aside);
+  const text = readFileSync(paths.stateBackup, 'utf8');
+  parseStateText({ ...paths, state: paths.stateBackup }, text);
+  writeFileAtomic(paths.state, text);
+  return aside;
+}

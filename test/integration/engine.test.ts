@@ -1,0 +1,53 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { docker, ensureFixtureImage, FIXTURE_IMAGE, uid } from './helpers.js';
+
+// The foundation check: the suite talks to a real engine through cilo's own client.
+const name = uid('cilo-engine-');
+const labels = { cilo: 'true', 'cilo.project': name, 'cilo.env': 'probe' };
+
+before(() => ensureFixtureImage());
+after(async () => {
+  await docker.removeContainer(name, { force: true });
+  await docker.removeNetwork(name);
+});
+
+test('creates a network with a subnet, runs a fixture container on a fixed IP, and cleans up', async () => {
+  const version = await docker.ping();
+  assert.match(version, /^1\.\d+$/);
+
+  const subnet = '10.253.77.0/24';
+  await docker.createNetwork(name, subnet, '10.253.77.1', labels);
+  const net = await docker.inspectNetwork(name);
+  assert.equal(net?.IPAM.Config?.[0]?.Subnet, subnet);
+  assert.equal(net?.Labels?.cilo, 'true');
+
+  const id = await docker.createContainer(name, {
+    Image: FIXTURE_IMAGE,
+    Cmd: ['sh', '-c', 'echo hello-from-fixture; sleep 30'],
+    Labels: labels,
+    HostConfig: { NetworkMode: name, Init: true },
+    NetworkingConfig: { EndpointsConfig: { [name]: { IPAMConfig: { IPv4Address: '10.253.77.20' } } } },
+  });
+  await docker.startContainer(id);
+  const info = await docker.inspectContainer(id);
+  assert.equal(info?.State.Running, true);
+  assert.equal(info?.NetworkSettings.Networks[name]?.IPAddress, '10.253.77.20');
+  let logs = '';
+  for (let i = 0; i < 50 && !logs.includes('hello'); i++) {
+    logs = await docker.containerLogs(id);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.match(logs, /hello-from-fixture/);
+
+  await docker.removeContainer(id, { force: true });
+  assert.equal(await docker.inspectContainer(id), null);
+  assert.equal(await docker.removeNetwork(name), true);
+  assert.equal(await docker.inspectNetwork(name), null);
+});
+
+test('an unreachable engine is reported as DOCKER_UNREACHABLE naming the address', async () => {
+  const { DockerClient } = await import('../../src/docker/client.js');
+  const bad = new DockerClient({ socketPath: '/nonexistent/docker.sock', display: 'unix:///nonexistent/docker.sock' });
+  await assert.rejects(bad.ping(), (e: Error & { code?: string }) => e.code === 'DOCKER_UNREACHABLE' && e.message.includes('/nonexistent/docker.sock'));
+});

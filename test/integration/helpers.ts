@@ -1,0 +1,171 @@
+/**
+ * Shared helpers of the integration suite: a fixture image built offline, a temporary
+ * CILO_HOME per test, the built CLI as a child process, and cleanup by label.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DockerClient } from '../../src/docker/client.js';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = join(ROOT, 'dist', 'cilo.js');
+export const FIXTURE_IMAGE = 'cilo-fixture/busybox:1';
+
+export const docker = new DockerClient();
+
+/** A short random id for names that must not collide with other tests or runs. */
+export function uid(prefix = 't'): string {
+  return `${prefix}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function findStaticBusybox(): string | undefined {
+  for (const p of ['/bin/busybox', '/usr/bin/busybox']) {
+    if (!existsSync(p)) continue;
+    const r = spawnSync(p, ['--list'], { encoding: 'utf8' });
+    if (r.status !== 0) continue;
+    const ldd = spawnSync('ldd', [p], { encoding: 'utf8' });
+    if (/not a dynamic executable|statically linked/.test(`${ldd.stdout}${ldd.stderr}`)) return p;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the fixture image from the host's static busybox with `docker import` (no registry).
+ * On Debian-like hosts without it, installs the busybox-static package first.
+ */
+export function ensureFixtureImage(): void {
+  const has = spawnSync('docker', ['image', 'inspect', FIXTURE_IMAGE], { stdio: 'ignore' });
+  if (has.status === 0) return;
+  let bb = findStaticBusybox();
+  if (!bb && existsSync('/usr/bin/apt-get') && process.getuid?.() === 0) {
+    spawnSync('apt-get', ['install', '-y', '-qq', 'busybox-static'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    bb = findStaticBusybox();
+  }
+  if (!bb) throw new Error('The integration suite needs a static busybox to build its fixture image: install busybox-static (Debian/Ubuntu: apt-get install busybox-static).');
+  const dir = mkdtempSync(join(tmpdir(), 'cilo-fixture-'));
+  try {
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'etc'));
+    mkdirSync(join(dir, 'tmp'));
+    chmodSync(join(dir, 'tmp'), 0o1777);
+    copyFileSync(bb, join(dir, 'bin', 'busybox'));
+    chmodSync(join(dir, 'bin', 'busybox'), 0o755);
+    const applets = spawnSync(bb, ['--list'], { encoding: 'utf8' }).stdout.split('\n').filter((a) => a && a !== 'busybox');
+    for (const a of applets) symlinkSync('busybox', join(dir, 'bin', a));
+    writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n');
+    writeFileSync(join(dir, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+    const tar = spawnSync('sh', ['-c', `tar -C '${dir}' -c . | docker import -c 'ENV PATH=/bin' -c 'CMD ["sh"]' - ${FIXTURE_IMAGE}`], { encoding: 'utf8' });
+    if (tar.status !== 0) throw new Error(`docker import of the fixture image failed: ${tar.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface TestHome {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  dnsPort: number;
+  cli: (args: string[], opts?: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv }) => Promise<CliResult>;
+  cleanup: () => Promise<void>;
+}
+
+let portCounter = 0;
+/** A DNS port unique to this test process (the suite never uses the default 5354). */
+export function testDnsPort(): number {
+  portCounter += 1;
+  return 20000 + ((process.pid * 7 + portCounter * 13) % 20000);
+}
+
+export function runCli(args: string[], opts: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? 128, stdout, stderr }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+/** A temporary CILO_HOME with its own DNS port; cleanup removes every labelled resource of it. */
+export function makeHome(): TestHome {
+  const home = mkdtempSync(join(tmpdir(), 'cilo-home-'));
+  const dnsPort = testDnsPort();
+  const env: NodeJS.ProcessEnv = { ...process.env, CILO_HOME: home, CILO_DNS_PORT: String(dnsPort) };
+  delete env.CILO_DEBUG;
+  return {
+    home,
+    env,
+    dnsPort,
+    cli: (args, opts = {}) => runCli(args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
+    cleanup: async () => {
+      await stopDnsOf(home);
+      await removeResourcesOfHome(home);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+async function stopDnsOf(home: string): Promise<void> {
+  const pidFile = join(home, 'dns', 'dns.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  if (Number.isInteger(pid) && pid > 0) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Removes containers, networks and volumes of every project this home's state knows. */
+export async function removeResourcesOfHome(home: string): Promise<void> {
+  const projects = new Set<string>();
+  try {
+    const state = JSON.parse(readFileSync(join(home, 'state.json'), 'utf8')) as { environments?: Record<string, { project: string }>; shared_services?: Record<string, { project: string }> };
+    for (const e of Object.values(state.environments ?? {})) projects.add(e.project);
+    for (const s of Object.values(state.shared_services ?? {})) projects.add(s.project);
+  } catch {
+    // no state: nothing recorded
+  }
+  for (const p of projects) await removeProjectResources(p);
+}
+
+/** Removes everything labelled with this cilo project (tests use unique project names). */
+export async function removeProjectResources(project: string): Promise<void> {
+  const filters = { label: ['cilo=true', `cilo.project=${project}`] };
+  for (const c of await docker.listContainers(filters)) await docker.removeContainer(c.Id, { force: true, volumes: true });
+  // compose-created containers carry our labels through the generated model; also match compose's project label.
+  for (const c of await docker.listContainers({ label: [`com.docker.compose.project`] })) {
+    const cp = c.Labels['com.docker.compose.project'] ?? '';
+    if (cp.startsWith(`cilo-${project}-`)) await docker.removeContainer(c.Id, { force: true, volumes: true });
+  }
+  for (const n of await docker.listNetworks(filters)) await docker.removeNetwork(n.Id).catch(() => undefined);
+  for (const v of await docker.listVolumes({ label: [`cilo.project=${project}`] })) await docker.removeVolume(v.Name).catch(() => undefined);
+  for (const v of await docker.listVolumes({ label: ['com.docker.compose.project'] })) {
+    const cp = v.Labels?.['com.docker.compose.project'] ?? '';
+    if (cp.startsWith(`cilo-${project}-`)) await docker.removeVolume(v.Name).catch(() => undefined);
+  }
+}
+
+/** Writes a small project directory from a map of relative path to content. */
+export function writeProject(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cilo-proj-'));
+  for (const [rel, content] of Object.entries(files)) {
+    const p = join(dir, rel);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, content);
+  }
+  return dir;
+}
