@@ -3,6 +3,7 @@
  * `cilo --version` and `cilo --help` stay cheap.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerDnsCommands } from './dns-commands.js';
 import { reportError } from './output/print.js';
 
 declare const __CILO_VERSION__: string;
@@ -56,6 +57,8 @@ export function buildProgram(): Command {
     .option('--dns-port <port>', 'port of the DNS server on 127.0.0.1', intArg('--dns-port'))
     .option('--json', 'print the result as JSON')
     .action(lazy(() => import('./commands/init.js')));
+
+  registerDnsCommands(program);
 
   return program;
 }

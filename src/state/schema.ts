@@ -60,11 +60,17 @@ export type EnvStatus = v.InferOutput<typeof EnvStatusSchema>;
 export type ServiceState = v.InferOutput<typeof ServiceStateSchema>;
 export type SharedServiceState = v.InferOutput<typeof SharedServiceStateSchema>;
 
+/** The DNS port of a new state: CILO_DNS_PORT (used by tests and CI), else 5354. */
+export function defaultDnsPort(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.CILO_DNS_PORT);
+  return Number.isInteger(n) && n > 0 && n < 65536 ? n : DEFAULT_DNS_PORT;
+}
+
 export function emptyState(): State {
   return {
     version: STATE_VERSION,
     base_subnets: [DEFAULT_BASE_SUBNET],
-    dns_port: DEFAULT_DNS_PORT,
+    dns_port: defaultDnsPort(),
     environments: {},
     shared_services: {},
   };
