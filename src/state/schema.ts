@@ -8,6 +8,8 @@ export const DEFAULT_DNS_SUFFIX = '.test';
 const ServiceStateSchema = v.object({
   ip: v.string(),
   type: v.picklist(['isolated', 'shared']),
+  /** The container port a URL should name (first `ports` target, else first `expose`). */
+  port: v.optional(v.number()),
 });
 
 export const EnvStatusSchema = v.picklist(['creating', 'created', 'starting', 'running', 'stopped', 'error', 'destroying']);

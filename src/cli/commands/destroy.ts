@@ -1,0 +1,46 @@
+import { createInterface } from 'node:readline/promises';
+import { defaultContext } from '../../core/context.js';
+import { destroyEnvironment, destroyTargets } from '../../core/destroy.js';
+import { CiloError, usageError } from '../../errors.js';
+import { info, out } from '../output/print.js';
+
+interface Options {
+  all?: boolean;
+  project?: string;
+  force?: boolean;
+  keepWorkspace?: boolean;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export default async function destroy(env: string | undefined, opts: Options): Promise<void> {
+  if (!env && !opts.all) throw usageError('Name the environment to destroy, or pass --all.', 'For example `cilo destroy agent-1`.');
+  if (env && opts.all) throw usageError('Pass either an environment name or --all, not both.');
+  const ctx = defaultContext({ log: info });
+  const targets = destroyTargets(ctx, { env, all: opts.all, project: opts.project });
+  if (targets.length === 0) {
+    out('No environments to destroy.');
+    return;
+  }
+  const names = targets.map((t) => t.name).join(', ');
+  if (!opts.force) {
+    if (!process.stdin.isTTY) {
+      throw new CiloError('NOT_CONFIRMED', `Refusing to destroy ${names} without confirmation: there is no terminal to ask.`, { hint: 'Pass --force to destroy without asking.', exitCode: 2 });
+    }
+    const what = opts.keepWorkspace ? 'containers, volumes and network' : 'containers, volumes, network and workspace';
+    if (!(await confirm(`Destroy ${names} (${what})?`))) {
+      throw new CiloError('NOT_CONFIRMED', 'Nothing was destroyed.', { exitCode: 1 });
+    }
+  }
+  for (const t of targets) {
+    await destroyEnvironment(ctx, t, { keepWorkspace: opts.keepWorkspace });
+    out(`Destroyed environment ${t.name}${opts.keepWorkspace ? ` (workspace kept at ${t.workspace})` : ''}.`);
+  }
+}

@@ -1,0 +1,31 @@
+import { defaultContext } from '../../core/context.js';
+import { listEnvironments } from '../../core/list.js';
+import { out, printJson, printTable } from '../output/print.js';
+
+interface Options {
+  all?: boolean;
+  project?: string;
+  format?: 'table' | 'json' | 'quiet';
+  json?: boolean;
+}
+
+export default async function list(opts: Options): Promise<void> {
+  const views = await listEnvironments(defaultContext(), { all: opts.all, project: opts.project });
+  const format = opts.json ? 'json' : (opts.format ?? 'table');
+  if (format === 'json') {
+    printJson({ environments: views });
+    return;
+  }
+  if (format === 'quiet') {
+    for (const v of views) out(v.name);
+    return;
+  }
+  if (views.length === 0) {
+    out('No environments. Create one with `cilo create <env>` or `cilo up <env>` in your project.');
+    return;
+  }
+  printTable(
+    ['NAME', 'PROJECT', 'STATUS', 'SUBNET', 'SERVICES', 'URL', 'CREATED'],
+    views.map((v) => [v.name, v.project, v.status, v.subnet, String(v.services.length), v.url ?? '-', v.created_at.slice(0, 19).replace('T', ' ')]),
+  );
+}

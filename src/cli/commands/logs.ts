@@ -1,0 +1,18 @@
+import { defaultContext } from '../../core/context.js';
+import { assertService, composeForEnv } from '../../core/passthrough.js';
+
+interface Options {
+  follow?: boolean;
+  tail?: number;
+  project?: string;
+}
+
+export default async function logs(env: string, service: string | undefined, opts: Options): Promise<number> {
+  const ctx = defaultContext();
+  if (service) assertService(ctx, env, service);
+  const args = ['logs'];
+  if (opts.follow) args.push('--follow');
+  if (opts.tail !== undefined) args.push('--tail', String(opts.tail));
+  if (service) args.push(service);
+  return composeForEnv(ctx, env, args, opts.project);
+}

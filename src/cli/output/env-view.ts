@@ -1,0 +1,20 @@
+import type { EnvView } from '../../core/inspect.js';
+import { out, table } from './print.js';
+
+export function printServices(view: EnvView): void {
+  out(table(['NAME', 'TYPE', 'IP', 'URL', 'STATE'], view.services.map((s) => [s.name, s.type, s.ip, s.url, s.state])));
+}
+
+export function printStatus(view: EnvView): void {
+  out(`Environment: ${view.name}`);
+  out(`Project:     ${view.project}`);
+  out(`Status:      ${view.status}`);
+  out(`Subnet:      ${view.subnet} (network ${view.network})`);
+  if (view.url) out(`URL:         ${view.url}`);
+  out(`Source:      ${view.source}`);
+  out(`Workspace:   ${view.workspace}`);
+  if (view.last_error) out(`Last error:  ${view.last_error}`);
+  out('');
+  if (view.services.length === 0) out('No services yet: run `cilo up ' + view.name + '`.');
+  else printServices(view);
+}

@@ -1,0 +1,145 @@
+/**
+ * The `docker compose` adapter. Compose resolves the project's files itself (extends,
+ * profiles, include, interpolation, .env, long/short syntax); cilo never reads compose YAML.
+ */
+import { CiloError } from '../errors.js';
+import { capture, passthrough, tail, type CaptureResult } from '../proc/run.js';
+
+export interface ComposeTarget {
+  /** Compose project name (`cilo-<project>-<env>`). */
+  projectName: string;
+  /** Compose files; empty means compose's own discovery in `cwd`. */
+  files: string[];
+  envFiles?: string[];
+  cwd: string;
+}
+
+export function composeBaseArgs(t: ComposeTarget): string[] {
+  const args = ['compose', '-p', t.projectName];
+  for (const f of t.files) args.push('-f', f);
+  for (const e of t.envFiles ?? []) args.push('--env-file', e);
+  return args;
+}
+
+/** Turns a failed compose run into one clear error; distinguishes a missing Compose v2. */
+export function composeFailure(what: string, args: string[], r: CaptureResult): CiloError {
+  const err = r.stderr.trim();
+  if (/is not a docker command|unknown command "compose"|unknown shorthand flag: 'p' in -p/.test(err)) {
+    return composeMissing();
+  }
+  if (/Cannot connect to the Docker daemon|error during connect/i.test(err)) {
+    return new CiloError('DOCKER_UNREACHABLE', `docker compose cannot reach the Docker engine (${tail(err, 1)}).`, {
+      hint: 'Start Docker or fix DOCKER_HOST, then retry.',
+    });
+  }
+  return new CiloError('COMPOSE_FAILED', `${what} failed: docker ${args.join(' ')} exited with ${r.code}.`, {
+    details: tail(err, 15),
+    hint: 'See the compose output above; fix the compose file or the service, then retry.',
+  });
+}
+
+export function composeMissing(): CiloError {
+  return new CiloError('COMPOSE_MISSING', 'Docker Compose v2 (`docker compose`) is not installed.', {
+    hint: 'Install the Compose v2 plugin (Debian/Ubuntu: docker-compose-plugin or docker-compose v2; macOS: Docker Desktop), then check with `docker compose version`.',
+  });
+}
+
+async function docker(args: string[], cwd: string, onStderr?: (s: string) => void, env?: NodeJS.ProcessEnv): Promise<CaptureResult> {
+  try {
+    return await capture('docker', args, { cwd, ...(onStderr ? { onStderr } : {}), ...(env ? { env } : {}) });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CiloError('COMPOSE_MISSING', 'The `docker` command was not found on PATH.', {
+        hint: 'Install Docker with Compose v2, or add the docker CLI to PATH.',
+      });
+    }
+    throw e;
+  }
+}
+
+/** A compose model as printed by `config --format json` (only what cilo touches is typed). */
+export interface ComposeService {
+  image?: string;
+  build?: unknown;
+  ports?: { target?: number; published?: string | number; protocol?: string }[];
+  expose?: (string | number)[];
+  networks?: Record<string, { aliases?: string[]; ipv4_address?: string } | null>;
+  network_mode?: string;
+  labels?: Record<string, string>;
+  depends_on?: Record<string, { condition?: string; required?: boolean; restart?: boolean }>;
+  container_name?: string;
+  healthcheck?: { disable?: boolean; test?: unknown };
+  restart?: string;
+  profiles?: string[];
+  [key: string]: unknown;
+}
+
+export interface ComposeModel {
+  name?: string;
+  services: Record<string, ComposeService>;
+  networks?: Record<string, Record<string, unknown>>;
+  volumes?: Record<string, Record<string, unknown> | null>;
+  [key: string]: unknown;
+}
+
+/** Resolves the project's compose model with the compose tool itself. */
+export async function resolveModel(t: ComposeTarget): Promise<ComposeModel> {
+  const args = [...composeBaseArgs(t), 'config', '--format', 'json'];
+  const r = await docker(args, t.cwd);
+  if (r.code !== 0) {
+    const err = r.stderr.trim();
+    if (r.code === 14 || /no configuration file provided/i.test(err)) {
+      throw new CiloError('NO_COMPOSE_FILE', `No compose file found in ${t.cwd}.`, {
+        hint: 'Add a compose.yaml (or docker-compose.yml), or list your files under compose_files in .cilo/config.yml.',
+      });
+    }
+    const f = composeFailure('Resolving the compose model', args, r);
+    if (f.code !== 'COMPOSE_FAILED') throw f;
+    // Compose exits 15 (or 1) for an invalid model; its last line names the file and the key.
+    throw new CiloError('COMPOSE_INVALID', `The compose model of ${t.cwd} is invalid: ${tail(err, 1)}`, {
+      hint: 'Fix the compose file; `docker compose config` in the project shows the same error.',
+    });
+  }
+  const model = JSON.parse(r.stdout) as ComposeModel;
+  model.services ??= {};
+  return model;
+}
+
+export interface UpOptions {
+  build?: boolean | undefined;
+  forceRecreate?: boolean | undefined;
+  onStderr?: ((chunk: string) => void) | undefined;
+  /**
+   * Start only these services, without their dependencies, leaving the project's other
+   * services alone (shared services live in one compose project per cilo project).
+   */
+  only?: string[] | undefined;
+}
+
+export async function composeUp(t: ComposeTarget, opts: UpOptions = {}): Promise<void> {
+  const args = [...composeBaseArgs(t), 'up', '-d', '--quiet-pull'];
+  if (!opts.only) args.push('--remove-orphans');
+  if (opts.build) args.push('--build');
+  if (opts.forceRecreate) args.push('--force-recreate');
+  if (opts.only) args.push('--no-deps', ...opts.only);
+  const env = opts.only ? { ...process.env, COMPOSE_IGNORE_ORPHANS: 'true' } : undefined;
+  const r = await docker(args, t.cwd, opts.onStderr, env);
+  if (r.code !== 0) throw composeFailure(`Starting ${t.projectName}`, args, r);
+}
+
+export async function composeStop(t: ComposeTarget, timeoutSeconds?: number): Promise<void> {
+  const args = [...composeBaseArgs(t), 'stop'];
+  if (timeoutSeconds !== undefined) args.push('--timeout', String(timeoutSeconds));
+  const r = await docker(args, t.cwd);
+  if (r.code !== 0) throw composeFailure(`Stopping ${t.projectName}`, args, r);
+}
+
+/** Runs compose attached to the terminal (logs, exec, passthrough) and returns its exit status. */
+export async function composePassthrough(t: ComposeTarget, rest: string[]): Promise<number> {
+  try {
+    return await passthrough('docker', [...composeBaseArgs(t), ...rest], { cwd: t.cwd });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw composeMissing();
+    throw e;
+  }
+}

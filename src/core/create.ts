@@ -1,0 +1,119 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { networkName, toValidName } from '../domain/names.js';
+import { allocateSubnet } from '../domain/subnet.js';
+import { CiloError } from '../errors.js';
+import { workspacePath } from '../state/paths.js';
+import type { EnvironmentState } from '../state/schema.js';
+import { withStateLock } from '../state/store.js';
+import { copyProject } from '../workspace/copy.js';
+import type { CoreContext } from './context.js';
+import { assertComposeFiles, resolveProject, resolveProjectDir } from './project.js';
+import { externalSubnets } from './subnets.js';
+
+export interface CreateInput {
+  env: string;
+  from?: string | undefined;
+  project?: string | undefined;
+  empty?: boolean | undefined;
+  include?: string[] | undefined;
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+export interface CreateResult {
+  env: EnvironmentState;
+  files: number;
+  strategy: string;
+}
+
+/**
+ * Creates an environment: records the intent (status `creating`) with a freshly allocated
+ * subnet under the lock, copies the project, then marks it `created`. A failed copy removes
+ * the partial workspace and the state entry. Re-running after a crash resumes.
+ */
+export async function createEnvironment(ctx: CoreContext, input: CreateInput): Promise<CreateResult> {
+  const name = toValidName(input.env, 'environment');
+  const dir = resolveProjectDir(input.from);
+  const project = resolveProject(dir, input.project);
+  if (!input.empty) assertComposeFiles(project);
+  const workspace = workspacePath(ctx.paths, project.name, name);
+  const taken = await externalSubnets(ctx.docker);
+  const now = new Date().toISOString();
+
+  const env = await withStateLock((state) => {
+    const existing = state.environments[name];
+    if (existing && existing.project !== project.name) {
+      throw new CiloError('NAME_TAKEN', `The environment name "${name}" is already used by project "${existing.project}"; names are unique on this host because they form DNS names.`, {
+        hint: 'Choose another name, or destroy the other environment first.',
+      });
+    }
+    if (existing && existing.status !== 'creating') {
+      throw new CiloError('ENV_EXISTS', `Environment "${name}" of project "${project.name}" already exists.`, {
+        hint: `Use \`cilo up ${name}\` to start it, or \`cilo destroy ${name}\` first to start over.`,
+      });
+    }
+    const others = Object.values(state.environments)
+      .filter((e) => e.name !== name)
+      .map((e) => e.subnet);
+    // A network we made earlier for this very environment (resumed create) is not a conflict.
+    const subnet = existing?.subnet ?? allocateSubnet(state.base_subnets, [...others, ...taken]);
+    const record: EnvironmentState = {
+      name,
+      project: project.name,
+      source: dir,
+      workspace,
+      subnet,
+      dns_suffix: project.suffix,
+      status: 'creating',
+      created_at: existing?.created_at ?? now,
+      updated_at: now,
+      services: {},
+      ingress: null,
+      hostnames: [],
+      shared: [],
+    };
+    state.environments[name] = record;
+    return record;
+  }, ctx.paths);
+
+  let files = 0;
+  let strategy = 'empty';
+  try {
+    rmSync(workspace, { recursive: true, force: true });
+    mkdirSync(dirname(workspace), { recursive: true, mode: 0o700 });
+    if (input.empty) {
+      mkdirSync(workspace, { recursive: true });
+    } else {
+      ctx.log(`Copying ${dir} to ${workspace}`);
+      const r = await copyProject(dir, workspace, {
+        include: input.include ?? [],
+        copyDotDirs: project.config.copy_dot_dirs ?? [],
+        ignoreDotDirs: project.config.ignore_dot_dirs ?? [],
+        excludeAbsolute: [ctx.paths.home],
+        ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+      });
+      files = r.files;
+      strategy = r.strategy;
+    }
+    mkdirSync(join(workspace, '.cilo'), { recursive: true });
+    writeFileSync(
+      join(workspace, '.cilo', 'meta.json'),
+      `${JSON.stringify({ env: name, project: project.name, source: dir, subnet: env.subnet, network: networkName(project.name, name), created_at: env.created_at }, null, 2)}\n`,
+    );
+  } catch (e) {
+    rmSync(workspace, { recursive: true, force: true });
+    await withStateLock((state) => {
+      if (state.environments[name]?.status === 'creating') delete state.environments[name];
+    }, ctx.paths);
+    throw e;
+  }
+
+  const done = await withStateLock((state) => {
+    const rec = state.environments[name];
+    if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${name}" disappeared from the state while it was being created.`, { hint: 'Another cilo process destroyed it; create it again.' });
+    rec.status = 'created';
+    rec.updated_at = new Date().toISOString();
+    return rec;
+  }, ctx.paths);
+  return { env: done, files, strategy };
+}

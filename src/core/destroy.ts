@@ -1,0 +1,68 @@
+import { rmdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { composeProjectName, LABELS } from '../domain/names.js';
+import { generatedComposePath } from '../state/paths.js';
+import type { EnvironmentState } from '../state/schema.js';
+import { readState, withStateLock } from '../state/store.js';
+import type { CoreContext } from './context.js';
+import { findEnv } from './lookup.js';
+import { removeNetwork } from './network.js';
+import { releaseShared } from './shared.js';
+
+export interface DestroyInput {
+  env?: string | undefined;
+  all?: boolean | undefined;
+  project?: string | undefined;
+  keepWorkspace?: boolean | undefined;
+}
+
+/** The environments a destroy call targets (one by name, or all of a project, or all). */
+export function destroyTargets(ctx: CoreContext, input: DestroyInput): EnvironmentState[] {
+  const state = readState(ctx.paths);
+  if (input.all) {
+    return Object.values(state.environments).filter((e) => input.project === undefined || e.project === input.project);
+  }
+  return [findEnv(state, input.env ?? '', input.project)];
+}
+
+/**
+ * Removes one environment: records the intent (`destroying`), removes its containers, volumes
+ * and network through the Engine API (by label, so it also works when compose files are
+ * gone), then the generated files, workspace and state entry. Idempotent: re-running after a
+ * crash finishes the job.
+ */
+export async function destroyEnvironment(ctx: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined } = {}): Promise<void> {
+  await ctx.docker.ping();
+  await withStateLock((state) => {
+    const rec = state.environments[env.name];
+    if (rec) {
+      rec.status = 'destroying';
+      rec.updated_at = new Date().toISOString();
+    }
+  }, ctx.paths);
+
+  await releaseShared(ctx, env, env.shared);
+  const composeProject = composeProjectName(env.project, env.name);
+  const byCompose = { label: [`com.docker.compose.project=${composeProject}`] };
+  const byCilo = { label: [`${LABELS.managed}=true`, `${LABELS.project}=${env.project}`, `${LABELS.env}=${env.name}`] };
+  const containers = [...(await ctx.docker.listContainers(byCompose)), ...(await ctx.docker.listContainers(byCilo))];
+  // Keeping the workspace means someone may want the services' last writes: stop gracefully.
+  if (opts.keepWorkspace) await Promise.all(containers.map((c) => ctx.docker.stopContainer(c.Id, 10)));
+  await Promise.all([...new Set(containers.map((c) => c.Id))].map((id) => ctx.docker.removeContainer(id, { force: true, volumes: true })));
+  await removeNetwork(ctx.docker, env);
+  const volumes = [...(await ctx.docker.listVolumes(byCompose)), ...(await ctx.docker.listVolumes(byCilo))];
+  for (const name of new Set(volumes.map((v) => v.Name))) await ctx.docker.removeVolume(name);
+
+  rmSync(dirname(generatedComposePath(ctx.paths, env.project, env.name)), { recursive: true, force: true });
+  if (!opts.keepWorkspace) {
+    rmSync(env.workspace, { recursive: true, force: true });
+    try {
+      rmdirSync(dirname(env.workspace)); // the project's folder, once its last environment is gone
+    } catch {
+      // not empty, or already gone
+    }
+  }
+  await withStateLock((state) => {
+    delete state.environments[env.name];
+  }, ctx.paths);
+}

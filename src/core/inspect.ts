@@ -1,0 +1,82 @@
+import type { ContainerSummary, DockerClient } from '../docker/client.js';
+import { composeProjectName, LABELS, networkName } from '../domain/names.js';
+import { serviceUrl } from '../domain/env-model.js';
+import type { EnvironmentState, State } from '../state/schema.js';
+
+export interface ServiceView {
+  name: string;
+  type: 'isolated' | 'shared';
+  ip: string;
+  url: string;
+  /** Live container state (running, exited, ...), or `missing` when there is no container. */
+  state: string;
+}
+
+export interface EnvView {
+  name: string;
+  project: string;
+  /** Recorded status; `running` is downgraded to `degraded` when a service is not running. */
+  status: string;
+  subnet: string;
+  network: string;
+  source: string;
+  workspace: string;
+  dns_suffix: string;
+  url: string | null;
+  created_at: string;
+  last_error?: string;
+  services: ServiceView[];
+}
+
+const COMPOSE_PROJECT = 'com.docker.compose.project';
+const COMPOSE_SERVICE = 'com.docker.compose.service';
+
+/** Every container cilo made (environment services carry cilo's labels too): one Engine API call. */
+export async function liveContainers(docker: DockerClient): Promise<ContainerSummary[]> {
+  return docker.listContainers({ label: [`${LABELS.managed}=true`] });
+}
+
+function containerState(containers: ContainerSummary[], env: EnvironmentState, service: string, type: 'isolated' | 'shared', project: string): string {
+  const c =
+    type === 'shared'
+      ? containers.find((x) => x.Labels[LABELS.shared] === 'true' && x.Labels[LABELS.project] === project && x.Labels[LABELS.service] === service)
+      : containers.find((x) => x.Labels[COMPOSE_PROJECT] === composeProjectName(env.project, env.name) && x.Labels[COMPOSE_SERVICE] === service);
+  if (!c) return 'missing';
+  const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1];
+  return health ? `${c.State} (${health})` : c.State;
+}
+
+export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): EnvView {
+  const services = Object.entries(env.services)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, s]) => ({
+      name,
+      type: s.type,
+      ip: s.ip,
+      url: serviceUrl(name, env.name, env.dns_suffix, s.port),
+      state: containerState(containers, env, name, s.type, env.project),
+    }));
+  let status: string = env.status;
+  if (status === 'running' && services.some((s) => !s.state.startsWith('running') && s.state !== 'exited')) status = 'degraded';
+  const view: EnvView = {
+    name: env.name,
+    project: env.project,
+    status,
+    subnet: env.subnet,
+    network: networkName(env.project, env.name),
+    source: env.source,
+    workspace: env.workspace,
+    dns_suffix: env.dns_suffix,
+    url: env.ingress ? `http://${env.project}.${env.name}${env.dns_suffix}` : null,
+    created_at: env.created_at,
+    services,
+  };
+  if (env.last_error) view.last_error = env.last_error;
+  return view;
+}
+
+export function selectEnvironments(state: State, filter: { project?: string | undefined }): EnvironmentState[] {
+  return Object.values(state.environments)
+    .filter((e) => filter.project === undefined || e.project === filter.project)
+    .sort((a, b) => a.project.localeCompare(b.project) || a.name.localeCompare(b.name));
+}

@@ -1,0 +1,28 @@
+import { existsSync } from 'node:fs';
+import { composePassthrough } from '../compose/cli.js';
+import { CiloError } from '../errors.js';
+import { generatedComposePath } from '../state/paths.js';
+import { readState } from '../state/store.js';
+import type { CoreContext } from './context.js';
+import { generatedTarget } from './env-compose.js';
+import { findEnv } from './lookup.js';
+
+/** Runs `docker compose <args>` against an environment's generated model, attached to the terminal. */
+export async function composeForEnv(ctx: CoreContext, envName: string, args: string[], project?: string): Promise<number> {
+  const env = findEnv(readState(ctx.paths), envName, project);
+  if (!existsSync(generatedComposePath(ctx.paths, env.project, env.name))) {
+    throw new CiloError('ENV_NOT_FOUND', `Environment "${env.name}" has not been started yet, so it has no compose model.`, { hint: `Run \`cilo up ${env.name}\` first.` });
+  }
+  return composePassthrough(generatedTarget(ctx.paths, env), args);
+}
+
+/** Checks a service name against the environment before handing it to compose. */
+export function assertService(ctx: CoreContext, envName: string, service: string): void {
+  const env = findEnv(readState(ctx.paths), envName);
+  if (Object.keys(env.services).length > 0 && !(service in env.services)) {
+    throw new CiloError('SERVICE_NOT_FOUND', `Environment "${env.name}" has no service "${service}".`, {
+      hint: `Services: ${Object.keys(env.services).sort().join(', ')}.`,
+      exitCode: 2,
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { loadProjectConfig } from '../config/load.js';
+import type { ProjectConfig } from '../config/schema.js';
+import { normalizeSuffix, toValidName } from '../domain/names.js';
+import { CiloError } from '../errors.js';
+import { DEFAULT_DNS_SUFFIX } from '../state/schema.js';
+
+/** File names compose discovers by itself, in its own order of preference. */
+export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+
+export interface ProjectInfo {
+  dir: string;
+  name: string;
+  config: ProjectConfig;
+  suffix: string;
+}
+
+export function resolveProjectDir(from: string | undefined): string {
+  const dir = resolve(from ?? process.cwd());
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    throw new CiloError('PROJECT_NOT_FOUND', `The project directory ${dir} does not exist.`, { hint: 'Pass --from with the directory of your compose project.', exitCode: 2 });
+  }
+  if (!st.isDirectory()) throw new CiloError('PROJECT_NOT_FOUND', `${dir} is not a directory.`, { hint: 'Pass --from with the directory of your compose project.', exitCode: 2 });
+  return dir;
+}
+
+/** Project name: --project, else `project:` in .cilo/config.yml, else the directory name. */
+export function resolveProject(dir: string, explicitName?: string): ProjectInfo {
+  const config = loadProjectConfig(dir);
+  const raw = explicitName ?? config.project ?? basename(dir);
+  const name = toValidName(raw, 'project');
+  return { dir, name, config, suffix: normalizeSuffix(config.dns_suffix ?? DEFAULT_DNS_SUFFIX) };
+}
+
+/** Checks that the project has compose files before anything is copied or allocated. */
+export function assertComposeFiles(p: ProjectInfo): void {
+  const listed = p.config.compose_files;
+  if (listed && listed.length > 0) {
+    const missing = listed.filter((f) => !existsSync(join(p.dir, f)));
+    if (missing.length > 0) {
+      throw new CiloError('NO_COMPOSE_FILE', `The compose file ${missing.join(', ')} listed in .cilo/config.yml does not exist in ${p.dir}.`, {
+        hint: 'Fix compose_files in .cilo/config.yml.',
+      });
+    }
+    return;
+  }
+  if (!COMPOSE_FILE_NAMES.some((f) => existsSync(join(p.dir, f)))) {
+    throw new CiloError('NO_COMPOSE_FILE', `No compose file (${COMPOSE_FILE_NAMES.join(', ')}) in ${p.dir}.`, {
+      hint: 'Run cilo in your compose project, pass --from DIR, or list files under compose_files in .cilo/config.yml.',
+    });
+  }
+}

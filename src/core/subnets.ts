@@ -1,0 +1,16 @@
+import { readFileSync } from 'node:fs';
+import type { DockerClient } from '../docker/client.js';
+import { parseProcRoutes } from '../domain/routes.js';
+
+/** Subnets in use outside cilo's state: every Docker network's and every host route's. */
+export async function externalSubnets(docker: DockerClient): Promise<string[]> {
+  const nets = await docker.listNetworks();
+  const fromDocker = nets.flatMap((n) => (n.IPAM.Config ?? []).map((c) => c.Subnet).filter((s): s is string => typeof s === 'string'));
+  let routes: string[] = [];
+  try {
+    routes = parseProcRoutes(readFileSync('/proc/net/route', 'utf8'));
+  } catch {
+    // not Linux: Docker's own networks are what matters there
+  }
+  return [...fromDocker, ...routes];
+}

@@ -1,0 +1,94 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ComposeModel } from '../compose/cli.js';
+import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, servicePort, serviceUrl, ENV_NETWORK_KEY } from './env-model.js';
+
+const model = (): ComposeModel => ({
+  name: 'x',
+  services: {
+    web: {
+      image: 'nginx',
+      ports: [{ target: 8080, published: '8080' }],
+      container_name: 'fixed',
+      depends_on: { db: { condition: 'service_healthy' }, cache: { condition: 'service_started' } },
+      networks: { front: { aliases: ['www'] }, proxy: null },
+      labels: { keep: 'me' },
+    },
+    db: { image: 'postgres', networks: { back: null } },
+    cache: { image: 'redis' },
+    sidecar: { image: 'busybox', network_mode: 'service:web' },
+  },
+  networks: { front: {}, back: {}, proxy: { name: 'traefik', external: true } },
+  volumes: { data: { name: 'x_data' }, ext: { external: true, name: 'outside' } },
+});
+
+const input = (shared: string[] = []) => ({
+  model: model(),
+  project: 'shop',
+  env: 'dev',
+  suffix: '.test',
+  networkName: 'cilo_shop_dev',
+  ips: { web: '10.224.0.12', db: '10.224.0.11', cache: '10.224.0.10' },
+  shared,
+  ingress: 'web',
+  hostnames: ['admin'],
+});
+
+test('drops published ports and fixed container names, keeps the rest', () => {
+  const out = renderEnvironmentModel(input());
+  assert.equal(out.name, 'cilo-shop-dev');
+  assert.equal(out.services.web?.ports, undefined);
+  assert.equal(out.services.web?.container_name, undefined);
+  assert.equal(out.services.web?.image, 'nginx');
+  assert.equal(out.services.web?.labels?.keep, 'me');
+  assert.equal(out.services.web?.labels?.['cilo.project'], 'shop');
+  assert.equal(out.services.web?.labels?.['cilo.env'], 'dev');
+});
+
+test('puts every networked service on the environment network with fixed IP and aliases', () => {
+  const out = renderEnvironmentModel(input());
+  const web = out.services.web?.networks?.[ENV_NETWORK_KEY];
+  assert.equal(web?.ipv4_address, '10.224.0.12');
+  assert.deepEqual(web?.aliases, ['web', 'web.dev.test', 'shop.dev.test', 'admin.dev.test', 'www']);
+  assert.deepEqual(out.services.db?.networks, { [ENV_NETWORK_KEY]: { ipv4_address: '10.224.0.11', aliases: ['db', 'db.dev.test'] } });
+  // external networks stay; project-local ones are replaced by the environment network
+  assert.ok(out.services.web?.networks && 'proxy' in out.services.web.networks);
+  assert.deepEqual(Object.keys(out.networks ?? {}).sort(), [ENV_NETWORK_KEY, 'proxy']);
+  assert.deepEqual(out.networks?.[ENV_NETWORK_KEY], { name: 'cilo_shop_dev', external: true });
+  // a service in another's network namespace is left alone
+  assert.equal(out.services.sidecar?.network_mode, 'service:web');
+  assert.equal(out.services.sidecar?.networks, undefined);
+});
+
+test('takes shared services out and drops dependencies on them', () => {
+  const out = renderEnvironmentModel(input(['db']));
+  assert.equal(out.services.db, undefined);
+  assert.deepEqual(Object.keys(out.services.web?.depends_on ?? {}), ['cache']);
+  assert.deepEqual(networkedServices(model(), ['db']), ['cache', 'web']);
+});
+
+test('labels project volumes, leaves external ones alone', () => {
+  const out = renderEnvironmentModel(input());
+  assert.equal((out.volumes?.data?.labels as Record<string, string>)['cilo.env'], 'dev');
+  assert.deepEqual(out.volumes?.ext, { external: true, name: 'outside' });
+});
+
+test('ingress choice is deterministic', () => {
+  const m = model();
+  assert.equal(chooseIngress(m, undefined), 'web');
+  assert.equal(chooseIngress(m, 'db'), 'db');
+  m.services.cache!.labels = { 'cilo.ingress': 'true' };
+  assert.equal(chooseIngress(m, 'db'), 'cache');
+  const h: ComposeModel = { services: { zeta: { labels: { 'cilo.hostnames': 'a, b' } }, alpha: { labels: { 'cilo.hostnames': 'c' } }, other: {} } };
+  assert.equal(chooseIngress(h, undefined), 'alpha');
+  assert.deepEqual(labelHostnames(h, 'zeta'), ['a', 'b']);
+  assert.equal(chooseIngress({ services: { api: {} } }, undefined), null);
+});
+
+test('service port and URL', () => {
+  assert.equal(servicePort({ ports: [{ target: 3000 }] }), 3000);
+  assert.equal(servicePort({ expose: ['9200/tcp'] }), 9200);
+  assert.equal(servicePort({}), undefined);
+  assert.equal(serviceUrl('api', 'dev', '.test', 8080), 'http://api.dev.test:8080');
+  assert.equal(serviceUrl('web', 'dev', '.test', 80), 'http://web.dev.test');
+});
