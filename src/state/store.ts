@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { CiloError } from '../errors.js';
 import { ciloPaths, type CiloPaths } from './paths.js';
@@ -117,6 +117,27 @@ export async function withStateLock<T>(fn: (state: State) => T | Promise<T>, pat
     const result = await fn(state);
     if (JSON.stringify(state) !== before || previousText === undefined) writeState(paths, state, previousText);
     return result;
+  } finally {
+    await release().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs `fn` holding an exclusive lock named `name` under CILO_HOME/locks (for work longer than
+ * a state transaction, such as creating a shared container, that must not run twice at once).
+ */
+export async function withNamedLock<T>(paths: CiloPaths, name: string, fn: () => Promise<T>): Promise<T> {
+  const dir = join(paths.home, 'locks');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const target = join(dir, name);
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(target, { ...LOCK_OPTIONS, lockfilePath: `${target}.lock`, retries: { retries: 3000, factor: 1.1, minTimeout: 20, maxTimeout: 200 } });
+  } catch (e) {
+    throw new CiloError('STATE_LOCKED', `Could not take the lock ${name}: another cilo process has held it for too long.`, { hint: 'Wait for the other cilo command to finish and try again.', cause: e });
+  }
+  try {
+    return await fn();
   } finally {
     await release().catch(() => undefined);
   }

@@ -1,0 +1,19 @@
+import { defaultContext } from '../../core/context.js';
+import { listShared } from '../../core/shared-view.js';
+import { out, printJson, printTable } from '../output/print.js';
+
+export default async function sharedList(opts: { project?: string; json?: boolean }): Promise<void> {
+  const views = await listShared(defaultContext(), opts.project);
+  if (opts.json) {
+    printJson({ shared_services: views });
+    return;
+  }
+  if (views.length === 0) {
+    out('No shared services. Label a service `cilo.share: "true"` or use `cilo up <env> --shared SERVICE`.');
+    return;
+  }
+  printTable(
+    ['PROJECT', 'SERVICE', 'CONTAINER', 'STATE', 'USERS', 'GRACE UNTIL', 'HASH'],
+    views.map((v) => [v.project, v.service, v.container, v.state, v.users.join(',') || '-', v.grace_until ?? '-', v.config_hash]),
+  );
+}

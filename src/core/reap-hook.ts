@@ -1,0 +1,22 @@
+import { existsSync } from 'node:fs';
+import { ciloPaths } from '../state/paths.js';
+import { readState } from '../state/store.js';
+import { defaultContext } from './context.js';
+import { reapExpiredShared } from './shared.js';
+
+/**
+ * Run before every command: reaps shared services whose grace period is over, in case the DNS
+ * server (their usual supervisor) is not running. Costs one state read when nothing is due;
+ * never fails the command it precedes.
+ */
+export async function reapIfDue(): Promise<void> {
+  const paths = ciloPaths();
+  if (!existsSync(paths.state)) return;
+  try {
+    const now = Date.now();
+    const due = Object.values(readState(paths).shared_services).some((r) => r.users.length === 0 && r.grace_until !== null && Date.parse(r.grace_until) <= now);
+    if (due) await reapExpiredShared(defaultContext({ paths }));
+  } catch {
+    // A corrupt state or an unreachable engine is reported by the command itself.
+  }
+}

@@ -1,0 +1,53 @@
+import { CiloError } from '../errors.js';
+import { readState } from '../state/store.js';
+import type { CoreContext } from './context.js';
+
+export interface SharedView {
+  project: string;
+  service: string;
+  container: string;
+  /** Live container state, or `missing`. */
+  state: string;
+  users: string[];
+  ips: Record<string, string>;
+  grace_seconds: number;
+  grace_until: string | null;
+  config_hash: string;
+  created_at: string;
+}
+
+export async function listShared(ctx: CoreContext, project?: string): Promise<SharedView[]> {
+  const state = readState(ctx.paths);
+  const recs = Object.values(state.shared_services)
+    .filter((r) => project === undefined || r.project === project)
+    .sort((a, b) => a.project.localeCompare(b.project) || a.service.localeCompare(b.service));
+  if (recs.length === 0) return [];
+  const live = await ctx.docker.listContainers({ label: ['cilo.shared=true'] });
+  return recs.map((r) => {
+    const c = live.find((x) => x.Names.includes(`/${r.container}`));
+    return {
+      project: r.project,
+      service: r.service,
+      container: r.container,
+      state: c ? c.State : 'missing',
+      users: r.users,
+      ips: r.ips,
+      grace_seconds: r.grace_seconds,
+      grace_until: r.grace_until,
+      config_hash: r.config_hash,
+      created_at: r.created_at,
+    };
+  });
+}
+
+/** The project of a shared service named on the command line: explicit, else the only one that has it. */
+export function sharedProjectOf(ctx: CoreContext, service: string, explicit: string | undefined): string {
+  if (explicit) return explicit;
+  const projects = [...new Set(Object.values(readState(ctx.paths).shared_services).filter((r) => r.service === service).map((r) => r.project))];
+  if (projects.length === 1 && projects[0]) return projects[0];
+  if (projects.length === 0) {
+    throw new CiloError('SERVICE_NOT_FOUND', `No project has a shared service "${service}".`, { hint: 'Run `cilo shared list` to see them.' });
+  }
+  throw new CiloError('USAGE', `Several projects share a service "${service}" (${projects.join(', ')}).`, { hint: 'Pass --project to choose one.', exitCode: 2 });
+}
+

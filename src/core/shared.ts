@@ -1,0 +1,262 @@
+/**
+ * Shared services: one container per project and service, made by compose from the service's
+ * project-level definition, attached to each user environment's network with a fixed IP,
+ * reference counted in state, and removed after a grace period once nobody uses it.
+ */
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { composeUp, type ComposeModel } from '../compose/cli.js';
+import type { DockerClient } from '../docker/client.js';
+import { LABELS, networkName, sharedContainerName } from '../domain/names.js';
+import { diffDefinitions, HASH_LABEL, type SharedDefinition } from '../domain/shared.js';
+import { CiloError } from '../errors.js';
+import type { CiloPaths } from '../state/paths.js';
+import { sharedKey, type EnvironmentState, type SharedServiceState } from '../state/schema.js';
+import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../state/store.js';
+import type { CoreContext } from './context.js';
+import { waitForServices } from './wait.js';
+import { mkdirSync } from 'node:fs';
+
+export function sharedComposeProject(project: string): string {
+  return `cilo-shared-${project}`;
+}
+
+function sharedFile(paths: CiloPaths, project: string, service: string): string {
+  return join(paths.generatedDir, project, '_shared', `${service}.yml`);
+}
+
+function lockName(project: string, service: string): string {
+  return `shared-${project}-${service}`;
+}
+
+export function sharedAliases(service: string, env: Pick<EnvironmentState, 'name' | 'dns_suffix'>): string[] {
+  return [service, `${service}.${env.name}${env.dns_suffix}`];
+}
+
+/** Connects a container to a network with a fixed IP and aliases; a no-op when already so. */
+export async function attach(docker: DockerClient, container: string, network: string, ip: string, aliases: string[]): Promise<void> {
+  const info = await docker.inspectContainer(container);
+  if (!info) throw new CiloError('SERVICE_NOT_FOUND', `The shared container ${container} disappeared while being attached.`, { hint: 'Run the same command again.' });
+  const current = info.NetworkSettings.Networks[network];
+  if (current?.IPAddress === ip) return;
+  if (current) await docker.disconnectNetwork(network, container);
+  await docker.connectNetwork(network, container, ip, aliases);
+}
+
+async function detach(docker: DockerClient, container: string, network: string): Promise<void> {
+  const info = await docker.inspectContainer(container);
+  if (info?.NetworkSettings.Networks[network]) await docker.disconnectNetwork(network, container);
+}
+
+function renderSharedModel(input: EnsureSharedInput): ComposeModel {
+  const { project, service, def, env, ip } = input;
+  const labels = { [LABELS.managed]: 'true', [LABELS.shared]: 'true', [LABELS.project]: project, [LABELS.service]: service };
+  const volumes: Record<string, Record<string, unknown>> = {};
+  for (const [k, v] of Object.entries(def.volumes)) {
+    volumes[k] = v.external ? v : { ...v, labels: { ...((v.labels as Record<string, string> | undefined) ?? {}), ...labels } };
+  }
+  const model: ComposeModel = {
+    name: sharedComposeProject(project),
+    services: {
+      [service]: {
+        ...def.service,
+        container_name: sharedContainerName(project, service),
+        labels: { ...(def.service.labels ?? {}), ...labels, [HASH_LABEL]: input.hash },
+        // Created on the first user's network only: never on Docker's default bridge.
+        networks: { cilo_env: { ipv4_address: ip, aliases: sharedAliases(service, env) } },
+      },
+    },
+    networks: { cilo_env: { name: networkName(env.project, env.name), external: true } },
+  };
+  if (Object.keys(volumes).length > 0) model.volumes = volumes;
+  return model;
+}
+
+export interface EnsureSharedInput {
+  project: string;
+  service: string;
+  def: SharedDefinition;
+  hash: string;
+  graceSeconds: number;
+  env: EnvironmentState;
+  /** The shared container's IP on this environment's network. */
+  ip: string;
+  recreate: boolean;
+  timeoutMs: number;
+  build?: boolean | undefined;
+}
+
+export interface EnsureSharedResult {
+  container: string;
+  action: 'created' | 'reused' | 'started' | 'recreated';
+  /** Other environments whose shared container was recreated under them. */
+  affected: string[];
+}
+
+function conflictError(input: EnsureSharedInput, rec: SharedServiceState | undefined): CiloError {
+  const differs = diffDefinitions(rec?.definition as SharedDefinition | undefined, input.def);
+  const users = rec?.users.length ? ` (used by ${rec.users.join(', ')})` : '';
+  return new CiloError('SHARED_CONFLICT', `Shared service "${input.service}" of project "${input.project}" is running with a different definition${users}; it differs in: ${differs.join(', ')}.`, {
+    hint: `Run \`cilo up ${input.env.name} --recreate\` to recreate it for every user, or \`--isolate ${input.service}\` to give this environment its own.`,
+  });
+}
+
+/**
+ * Makes sure the shared container exists, runs, is ready, and is attached to the environment;
+ * then records the reference. Serialized per service, so two `up`s at once never duplicate it.
+ */
+export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): Promise<EnsureSharedResult> {
+  const { project, service, env } = input;
+  const name = sharedContainerName(project, service);
+  const key = sharedKey(project, service);
+  return withNamedLock(ctx.paths, lockName(project, service), async () => {
+    const rec = readState(ctx.paths).shared_services[key];
+    let container = await ctx.docker.inspectContainer(name);
+    let action: EnsureSharedResult['action'] | undefined;
+    let affected: string[] = [];
+    if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) {
+      if (!input.recreate) throw conflictError(input, rec);
+      affected = (rec?.users ?? []).filter((u) => u !== env.name);
+      ctx.log(`Recreating shared service ${service}${affected.length ? ` (also used by ${affected.join(', ')})` : ''}`);
+      await ctx.docker.removeContainer(container.Id, { force: true });
+      container = null;
+      action = 'recreated';
+    }
+    if (!container) {
+      const file = sharedFile(ctx.paths, project, service);
+      mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+      writeFileAtomic(file, `# Generated by cilo: shared service "${service}" of project "${project}". Do not edit.\n${stringify(renderSharedModel(input), { lineWidth: 0 })}`);
+      ctx.log(`Starting shared service ${service}`);
+      await composeUp({ projectName: sharedComposeProject(project), files: [file], cwd: env.source }, { only: [service], build: input.build });
+      action ??= 'created';
+    } else if (!container.State.Running) {
+      await ctx.docker.startContainer(container.Id);
+      action = 'started';
+    } else action = 'reused';
+
+    await waitForServices(ctx.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name });
+    await attach(ctx.docker, name, networkName(env.project, env.name), input.ip, sharedAliases(service, env));
+
+    const state = readState(ctx.paths);
+    for (const user of affected) {
+      const u = state.environments[user];
+      const ip = rec?.ips[user];
+      if (u && ip) await attach(ctx.docker, name, networkName(u.project, u.name), ip, sharedAliases(service, u));
+    }
+    await withStateLock((s) => {
+      const cur: SharedServiceState = s.shared_services[key] ?? {
+        project,
+        service,
+        container: name,
+        config_hash: input.hash,
+        users: [],
+        ips: {},
+        grace_seconds: input.graceSeconds,
+        grace_until: null,
+        created_at: new Date().toISOString(),
+      };
+      cur.container = name;
+      cur.config_hash = input.hash;
+      cur.definition = input.def;
+      cur.grace_seconds = input.graceSeconds;
+      cur.grace_until = null;
+      cur.users = [...new Set([...cur.users, env.name])].sort();
+      cur.ips[env.name] = input.ip;
+      if (action === 'created') cur.created_at = new Date().toISOString();
+      s.shared_services[key] = cur;
+      // Recorded on both sides in one transaction, so a reference is never held by half.
+      const e = s.environments[env.name];
+      if (e && !e.shared.includes(service)) e.shared = [...e.shared, service].sort();
+    }, ctx.paths);
+    return { container: name, action, affected };
+  });
+}
+
+/**
+ * Drops an environment's references to the given shared services and detaches them from its
+ * network; a service left with no users starts its grace period.
+ */
+export async function releaseShared(ctx: CoreContext, env: Pick<EnvironmentState, 'name' | 'project'>, services: string[]): Promise<void> {
+  for (const service of services) {
+    await withNamedLock(ctx.paths, lockName(env.project, service), async () => {
+      await detach(ctx.docker, sharedContainerName(env.project, service), networkName(env.project, env.name));
+      await withStateLock((s) => {
+        const rec = s.shared_services[sharedKey(env.project, service)];
+        const e = s.environments[env.name];
+        if (e) e.shared = e.shared.filter((x) => x !== service);
+        if (!rec) return;
+        rec.users = rec.users.filter((u) => u !== env.name);
+        delete rec.ips[env.name];
+        if (rec.users.length === 0 && rec.grace_until === null) rec.grace_until = new Date(Date.now() + rec.grace_seconds * 1000).toISOString();
+      }, ctx.paths);
+    });
+  }
+  if (services.length > 0) await reapExpiredShared(ctx);
+}
+
+function expired(rec: SharedServiceState, now: number): boolean {
+  return rec.users.length === 0 && rec.grace_until !== null && Date.parse(rec.grace_until) <= now;
+}
+
+/**
+ * Stops and removes shared containers whose grace period is over (their volumes stay). Run by
+ * the DNS server's supervisor every second and by cilo commands. Returns the keys reaped.
+ */
+export async function reapExpiredShared(ctx: CoreContext, now: number = Date.now()): Promise<string[]> {
+  const candidates = Object.entries(readState(ctx.paths).shared_services).filter(([, r]) => expired(r, now));
+  const reaped: string[] = [];
+  for (const [key, rec] of candidates) {
+    await withNamedLock(ctx.paths, lockName(rec.project, rec.service), async () => {
+      // Re-checked under the lock: an `up` may have taken it back meanwhile.
+      const cur = readState(ctx.paths).shared_services[key];
+      if (!cur || !expired(cur, Date.now())) return;
+      const c = await ctx.docker.inspectContainer(cur.container);
+      if (c) {
+        await ctx.docker.stopContainer(c.Id, 10);
+        await ctx.docker.removeContainer(c.Id, { force: true });
+      }
+      await withStateLock((s) => {
+        const r = s.shared_services[key];
+        if (r && expired(r, Date.now())) delete s.shared_services[key];
+      }, ctx.paths);
+      reaped.push(key);
+    });
+  }
+  return reaped;
+}
+
+export interface StopSharedInput {
+  service: string;
+  project: string;
+  force?: boolean | undefined;
+}
+
+/** Removes a shared container now; refuses while environments use it unless forced. */
+export async function stopShared(ctx: CoreContext, input: StopSharedInput): Promise<{ key: string; detached: string[] }> {
+  const key = sharedKey(input.project, input.service);
+  return withNamedLock(ctx.paths, lockName(input.project, input.service), async () => {
+    const state = readState(ctx.paths);
+    const rec = state.shared_services[key];
+    const container = sharedContainerName(input.project, input.service);
+    const live = await ctx.docker.inspectContainer(container);
+    if (!rec && !live) {
+      throw new CiloError('SERVICE_NOT_FOUND', `There is no shared service "${input.service}" in project "${input.project}".`, { hint: 'Run `cilo shared list` to see them.' });
+    }
+    const users = rec?.users ?? [];
+    if (users.length > 0 && !input.force) {
+      throw new CiloError('SHARED_CONFLICT', `Shared service "${input.service}" is in use by ${users.join(', ')}.`, { hint: 'Stop those environments first (`cilo down`), or pass --force to cut them off.' });
+    }
+    if (live) {
+      await ctx.docker.stopContainer(live.Id, 10);
+      await ctx.docker.removeContainer(live.Id, { force: true });
+    }
+    await withStateLock((s) => {
+      delete s.shared_services[key];
+      for (const u of users) {
+        const e = s.environments[u];
+        if (e) e.shared = e.shared.filter((x) => x !== input.service);
+      }
+    }, ctx.paths);
+    return { key, detached: users };
+  });
+}

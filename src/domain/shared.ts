@@ -1,0 +1,153 @@
+/**
+ * Pure rules of shared services: which services are shared, the project-level definition a
+ * shared container is made from, its hash, what differs between two definitions, the grace.
+ */
+import { createHash } from 'node:crypto';
+import type { ComposeModel, ComposeService } from '../compose/cli.js';
+import { CiloError } from '../errors.js';
+
+export const SHARE_LABEL = 'cilo.share';
+export const GRACE_LABEL = 'cilo.share.grace';
+export const HASH_LABEL = 'cilo.config-hash';
+export const DEFAULT_GRACE_SECONDS = 60;
+
+/** Splits repeatable, comma- or space-separated flag values. */
+export function splitList(values: string[] | undefined): string[] {
+  return [...new Set((values ?? []).flatMap((v) => v.split(/[\s,]+/)).filter((v) => v !== ''))];
+}
+
+/** Shared when labelled `cilo.share: "true"` or named in --shared, unless named in --isolate. */
+export function sharedServices(model: ComposeModel, shared: string[], isolate: string[]): string[] {
+  const names = Object.keys(model.services);
+  for (const [flag, list] of [['--shared', shared], ['--isolate', isolate]] as const) {
+    const unknown = list.filter((s) => !names.includes(s));
+    if (unknown.length > 0) {
+      throw new CiloError('SERVICE_NOT_FOUND', `${flag} names ${unknown.map((u) => `"${u}"`).join(', ')}, which the project does not define.`, {
+        hint: `Services: ${names.sort().join(', ')}.`,
+        exitCode: 2,
+      });
+    }
+  }
+  return names.filter((n) => (model.services[n]?.labels?.[SHARE_LABEL] === 'true' || shared.includes(n)) && !isolate.includes(n)).sort();
+}
+
+/** Orders shared services so that a shared service starts after the shared ones it depends on. */
+export function startOrder(model: ComposeModel, shared: string[]): string[] {
+  const out: string[] = [];
+  const visit = (s: string, path: string[]): void => {
+    if (out.includes(s) || path.includes(s)) return;
+    for (const dep of Object.keys(model.services[s]?.depends_on ?? {}).sort()) if (shared.includes(dep)) visit(dep, [...path, s]);
+    out.push(s);
+  };
+  for (const s of shared) visit(s, []);
+  return out;
+}
+
+function rebase(path: string, from: string, to: string): string {
+  return path === from || path.startsWith(`${from}/`) ? `${to}${path.slice(from.length)}` : path;
+}
+
+export interface SharedDefinitionInput {
+  model: ComposeModel;
+  service: string;
+  /** The compose project name the model was resolved with (`cilo-<project>-<env>`). */
+  resolvedAs: string;
+  /** Shared compose project, owner of the shared service's named volumes. */
+  sharedProject: string;
+  workspace: string;
+  source: string;
+}
+
+export interface SharedDefinition {
+  service: ComposeService;
+  volumes: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * The project-level definition of a shared service: the resolved service without ports,
+ * networks, fixed name or dependencies; paths in the environment's workspace point to the
+ * project's own directory and default volume names belong to the project, so every
+ * environment of the project computes the same definition.
+ */
+export function sharedDefinition(input: SharedDefinitionInput): SharedDefinition {
+  const original = input.model.services[input.service];
+  if (!original) throw new Error(`no service ${input.service}`);
+  const svc: ComposeService = JSON.parse(JSON.stringify(original)) as ComposeService;
+  for (const k of ['ports', 'networks', 'network_mode', 'container_name', 'depends_on', 'links']) delete svc[k];
+  if (svc.labels) {
+    delete svc.labels[SHARE_LABEL];
+    if (Object.keys(svc.labels).length === 0) delete svc.labels;
+  }
+  const volumes: Record<string, Record<string, unknown>> = {};
+  const mounts = (svc.volumes as { type?: string; source?: string }[] | undefined) ?? [];
+  for (const m of mounts) {
+    if (m.type === 'bind' && m.source) m.source = rebase(m.source, input.workspace, input.source);
+    if (m.type === 'volume' && m.source) {
+      const top = { ...(input.model.volumes?.[m.source] ?? {}) };
+      if (top.name === `${input.resolvedAs}_${m.source}`) top.name = `${input.sharedProject}_${m.source}`;
+      volumes[m.source] = top;
+    }
+  }
+  const build = svc.build as { context?: string } | undefined;
+  if (build?.context) build.context = rebase(build.context, input.workspace, input.source);
+  return { service: svc, volumes };
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as Record<string, unknown>)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
+  }
+  return value;
+}
+
+export function definitionHash(def: SharedDefinition): string {
+  return createHash('sha256').update(JSON.stringify(canonical(def))).digest('hex').slice(0, 16);
+}
+
+/**
+ * Names what differs between two definitions, by key only: environment values may be secrets
+ * and are never shown.
+ */
+export function diffDefinitions(a: SharedDefinition | undefined, b: SharedDefinition): string[] {
+  if (!a) return ['(the stored definition is unknown)'];
+  const out: string[] = [];
+  const sa = a.service as Record<string, unknown>;
+  const sb = b.service as Record<string, unknown>;
+  for (const key of [...new Set([...Object.keys(sa), ...Object.keys(sb)])].sort()) {
+    if (JSON.stringify(canonical(sa[key])) === JSON.stringify(canonical(sb[key]))) continue;
+    const va = sa[key];
+    const vb = sb[key];
+    if (key === 'environment' && va && vb && typeof va === 'object' && typeof vb === 'object') {
+      const ea = va as Record<string, unknown>;
+      const eb = vb as Record<string, unknown>;
+      for (const k of [...new Set([...Object.keys(ea), ...Object.keys(eb)])].sort()) if (ea[k] !== eb[k]) out.push(`environment.${k}`);
+    } else out.push(key);
+  }
+  if (JSON.stringify(canonical(a.volumes)) !== JSON.stringify(canonical(b.volumes))) out.push('volumes (top-level)');
+  return out;
+}
+
+/** Grace in seconds from `60`, `"90s"`, `"2m"`, `"1h"`; `undefined` when unset. */
+export function parseGrace(raw: string | number | undefined, where: string): number | undefined {
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'number' && Number.isFinite(raw) && raw >= 0) return raw;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(s|m|h)?\s*$/.exec(String(raw));
+  if (!m) {
+    throw new CiloError('CONFIG_INVALID', `${where} must be a duration such as 60, "90s" or "2m", got "${raw}".`, { hint: 'Fix the value and retry.' });
+  }
+  const mult = m[2] === 'h' ? 3600 : m[2] === 'm' ? 60 : 1;
+  return Number(m[1]) * mult;
+}
+
+export function graceSeconds(model: ComposeModel, service: string, configured: string | number | undefined): number {
+  return (
+    parseGrace(model.services[service]?.labels?.[GRACE_LABEL], `The label ${GRACE_LABEL} of service "${service}"`) ??
+    parseGrace(configured, 'shared_grace_period in .cilo/config.yml') ??
+    DEFAULT_GRACE_SECONDS
+  );
+}
