@@ -39,6 +39,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
+    .enablePositionalOptions()
     .configureHelp({ sortSubcommands: false })
     .addHelpText('after', '\nEnvironment: CILO_HOME (state directory, default ~/.cilo), CILO_DEBUG=1 (stack traces).\nRun `cilo <command> --help` for a command\'s options.');
   // Set before subcommands are added: they inherit both.
@@ -58,7 +59,132 @@ export function buildProgram(): Command {
     .option('--json', 'print the result as JSON')
     .action(lazy(() => import('./commands/init.js')));
 
+  program
+    .command('create')
+    .description('create an environment: allocate a subnet and copy the project into a workspace')
+    .argument('<env>', 'environment name')
+    .option('--from <dir>', 'project directory to copy (default: current directory)')
+    .option('--project <name>', 'project name (default: .cilo/config.yml project, else directory name)')
+    .option('--empty', 'create an empty workspace instead of copying the project')
+    .option('--include <glob>', 'also copy a dot-directory or path matching GLOB (repeatable)', collect)
+    .option('--json', 'print the result as JSON')
+    .action(lazy(() => import('./commands/create.js')));
+
+  program
+    .command('up')
+    .description('start an environment (creating it first if needed) and wait until its services are ready')
+    .argument('<env>', 'environment name')
+    .option('--from <dir>', 'project directory, when the environment must be created')
+    .option('--project <name>', 'project name (must match the environment)')
+    .option('--build', 'build images before starting')
+    .option('--recreate', 'recreate containers even if their definition did not change (and a shared service whose definition changed)')
+    .option('--shared <services...>', 'share these services (comma- or space-separated, repeatable)')
+    .option('--isolate <services...>', 'give this environment its own copy of these services even if labelled cilo.share')
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180).argParser(intArg('--timeout')))
+    .option('--json', 'print the result as JSON')
+    .action(lazy(() => import('./commands/up.js')));
+
+  program
+    .command('down')
+    .description('stop an environment, keeping its containers, workspace, network and volumes')
+    .argument('<env>', 'environment name')
+    .option('--project <name>', 'project name (must match the environment)')
+    .action(lazy(() => import('./commands/down.js')));
+
+  program
+    .command('destroy')
+    .description('remove an environment: containers, volumes, network, DNS names and workspace')
+    .argument('[env]', 'environment name')
+    .option('--all', 'destroy every environment (of --project, if given)')
+    .option('--project <name>', 'project name (must match the environment)')
+    .option('-f, --force', 'do not ask for confirmation (required without a terminal)')
+    .option('--keep-workspace', 'keep the workspace directory')
+    .action(lazy(() => import('./commands/destroy.js')));
+
+  program
+    .command('list')
+    .alias('ls')
+    .description('list environments of the current project (or all)')
+    .option('--all', 'list environments of every project')
+    .option('--project <name>', 'list environments of this project')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'quiet']).default('table'))
+    .option('--json', 'same as --format json')
+    .action(lazy(() => import('./commands/list.js')));
+
+  program
+    .command('status')
+    .description('show an environment and its services with live container state')
+    .argument('<env>', 'environment name')
+    .option('--project <name>', 'project name (must match the environment)')
+    .option('--json', 'print the result as JSON')
+    .action(lazy(() => import('./commands/status.js')));
+
+  program
+    .command('logs')
+    .description('show the logs of an environment (or one service), through docker compose')
+    .argument('<env>', 'environment name')
+    .argument('[service]', 'service name')
+    .option('-f, --follow', 'follow log output')
+    .option('--tail <n>', 'number of lines from the end', intArg('--tail'))
+    .option('--project <name>', 'project name (must match the environment)')
+    .action(lazy(() => import('./commands/logs.js')));
+
+  program
+    .command('exec')
+    .description('run a command in a service container (default: sh)')
+    .argument('<env>', 'environment name')
+    .argument('<service>', 'service name')
+    .argument('[command...]', 'command and arguments')
+    .option('--project <name>', 'project name (must match the environment)')
+    .passThroughOptions()
+    .action(lazy(() => import('./commands/exec.js')));
+
+  program
+    .command('compose')
+    .description('run any docker compose command against an environment (default: ps)')
+    .argument('<env>', 'environment name')
+    .argument('[args...]', 'docker compose arguments')
+    .passThroughOptions()
+    .allowUnknownOption()
+    .action(lazy(() => import('./commands/compose.js')));
+
+  program
+    .command('path')
+    .description("print an environment's workspace path")
+    .argument('<env>', 'environment name')
+    .option('--project <name>', 'project name (must match the environment)')
+    .action(lazy(() => import('./commands/path.js')));
+
+  const shared = program.command('shared').description('shared services: one container serving many environments');
+  shared
+    .command('list')
+    .description('list shared services: container, users, grace deadline, config hash')
+    .option('--project <name>', 'only this project')
+    .option('--json', 'print the result as JSON')
+    .action(lazy(() => import('./commands/shared-list.js')));
+  shared
+    .command('stop')
+    .description('stop and remove a shared service container now (its volumes stay)')
+    .argument('<service>', 'service name')
+    .option('--project <name>', 'project of the service (default: the current directory\'s, or the only one that has it)')
+    .option('-f, --force', 'stop it even while environments use it')
+    .action(lazy(() => import('./commands/shared-stop.js')));
+
+  program
+    .command('doctor')
+    .description('check the engine, DNS server, state against Docker, orphans and shared services')
+    .option('--fix', 'repair what can be repaired safely')
+    .option('--force', 'with --fix, also delete workspaces and volumes that may hold data')
+    .option('--json', 'print the report as JSON')
+    .action(lazy(() => import('./commands/doctor.js')));
+
   registerDnsCommands(program);
+
+  program.hook('preAction', async (_program, action) => {
+    // The DNS server process runs its own supervisor; everything else reaps expired shared services.
+    if (action.name() === 'serve') return;
+    await (await import('../core/reap-hook.js')).reapIfDue();
+  });
 
   return program;
 }

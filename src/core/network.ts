@@ -9,7 +9,7 @@ import type { EnvironmentState } from '../state/schema.js';
  * as it is (never recreated while containers may be attached); a concurrent creation by
  * another process is accepted once verified.
  */
-export async function ensureNetwork(docker: DockerClient, env: EnvironmentState): Promise<void> {
+export async function ensureNetwork(docker: DockerClient, env: EnvironmentState, homeId: string): Promise<void> {
   const name = networkName(env.project, env.name);
   const verify = async (): Promise<boolean> => {
     const net = await docker.inspectNetwork(name);
@@ -24,7 +24,7 @@ export async function ensureNetwork(docker: DockerClient, env: EnvironmentState)
   };
   if (await verify()) return;
   try {
-    await docker.createNetwork(name, env.subnet, gatewayOf(env.subnet), envLabels(env.project, env.name));
+    await docker.createNetwork(name, env.subnet, gatewayOf(env.subnet), envLabels(env.project, env.name, homeId));
   } catch (e) {
     if (e instanceof DockerApiError && e.status === 409 && (await verify())) return;
     if (e instanceof DockerApiError && /overlap/i.test(e.message)) {

@@ -8,12 +8,15 @@ import { definitionHash, graceSeconds, sharedDefinition, sharedServices, splitLi
 import { assignIps } from '../domain/subnet.js';
 import { ensureDnsRunning } from '../dns/daemon.js';
 import { CiloError } from '../errors.js';
+import { homeId } from '../state/paths.js';
 import type { EnvironmentState, ServiceState } from '../state/schema.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { createEnvironment } from './create.js';
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, sourceTarget, writeGenerated } from './env-compose.js';
+import { effectiveHostnames } from '../domain/hostnames.js';
+import { prepareEnvFiles } from './env-files.js';
 import { findEnv } from './lookup.js';
 import { ensureNetwork } from './network.js';
 import { ensureShared, releaseShared, sharedComposeProject } from './shared.js';
@@ -87,6 +90,8 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
   let model: ComposeModel;
   try {
     config = loadProjectConfig(current.workspace);
+    // Env files (init_hook, render rules) before the model, so .env values reach interpolation.
+    await prepareEnvFiles(ctx, current, config);
     model = await resolveModel(sourceTarget(current, config));
   } catch (e) {
     // Nothing was started: an environment this very call created is rolled back.
@@ -95,7 +100,10 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
   }
   const ingress = chooseIngress(model, config.default_ingress_service);
   const hostnames = [...new Set([...(config.hostnames ?? []), ...labelHostnames(model, ingress)])];
-  const shared = sharedServices(model, splitList(input.shared), splitList(input.isolate));
+  // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
+  const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
+  const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (current.share_flags ?? { shared: [], isolate: [] });
+  const shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
   const wanted = networkedServices(model, []);
   const timeoutMs = (input.timeoutSeconds ?? 180) * 1000;
 
@@ -112,7 +120,8 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     }
     rec.services = services;
     rec.ingress = ingress;
-    rec.hostnames = hostnames;
+    rec.share_flags = shareFlags;
+    rec.hostnames = effectiveHostnames(hostnames, rec.custom_hostnames);
     rec.status = 'starting';
     rec.updated_at = new Date().toISOString();
     delete rec.last_error;
@@ -120,7 +129,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
   }, ctx.paths);
 
   try {
-    await ensureNetwork(ctx.docker, env);
+    await ensureNetwork(ctx.docker, env, homeId(ctx.paths));
     const noLonger = env.shared.filter((s) => !shared.includes(s));
     if (noLonger.length > 0) await releaseShared(ctx, env, noLonger);
     for (const service of startOrder(model, shared)) {
@@ -158,7 +167,8 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
       ips,
       shared,
       ingress,
-      hostnames,
+      hostnames: env.hostnames,
+      homeId: homeId(ctx.paths),
     });
     writeGenerated(ctx.paths, env, generated);
     ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);

@@ -32,6 +32,7 @@ const input = (shared: string[] = []) => ({
   shared,
   ingress: 'web',
   hostnames: ['admin'],
+  homeId: 'h0',
 });
 
 test('drops published ports and fixed container names, keeps the rest', () => {

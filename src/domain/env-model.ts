@@ -18,6 +18,8 @@ export interface RenderInput {
   shared: string[];
   ingress: string | null;
   hostnames: string[];
+  /** Id of the CILO_HOME, labelled on everything (see LABELS.home). */
+  homeId: string;
 }
 
 /** Network modes that take a service off bridge networking; cilo leaves those services alone. */
@@ -49,7 +51,7 @@ export function serviceAliases(service: string, input: Pick<RenderInput, 'env' |
 
 export function renderEnvironmentModel(input: RenderInput): ComposeModel {
   const { model } = input;
-  const labels = envLabels(input.project, input.env);
+  const labels = envLabels(input.project, input.env, input.homeId);
   const userNetworks = model.networks ?? {};
   const externalNetworks = Object.fromEntries(Object.entries(userNetworks).filter(([, n]) => isExternal(n)));
 

@@ -44,8 +44,10 @@ export const LABELS = {
   env: 'cilo.env',
   shared: 'cilo.shared',
   service: 'cilo.service',
+  /** Which CILO_HOME made it: doctor only calls its own resources orphans. */
+  home: 'cilo.home',
 } as const;
 
-export function envLabels(project: string, env: string): Record<string, string> {
-  return { [LABELS.managed]: 'true', [LABELS.project]: project, [LABELS.env]: env };
+export function envLabels(project: string, env: string, homeId: string): Record<string, string> {
+  return { [LABELS.managed]: 'true', [LABELS.home]: homeId, [LABELS.project]: project, [LABELS.env]: env };
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -32,6 +33,11 @@ export function ciloPaths(home: string = ciloHome()): CiloPaths {
     dnsLog: join(home, 'dns', 'dns.log'),
     generatedDir: join(home, 'generated'),
   };
+}
+
+/** A short, stable id of a CILO_HOME, put on every Docker resource it creates. */
+export function homeId(paths: CiloPaths): string {
+  return createHash('sha256').update(paths.home).digest('hex').slice(0, 12);
 }
 
 export function workspacePath(paths: CiloPaths, project: string, env: string): string {

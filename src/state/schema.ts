@@ -28,9 +28,13 @@ const EnvironmentStateSchema = v.object({
   services: v.record(v.string(), ServiceStateSchema),
   ingress: v.nullable(v.string()),
   hostnames: v.array(v.string()),
+  /** Hostnames added with `cilo hostnames` (kept by `up`, which recomputes `hostnames` as config + labels + these). */
+  custom_hostnames: v.optional(v.array(v.string())),
   /** Shared services (by service name) this environment holds a reference to. */
   shared: v.array(v.string()),
   last_error: v.optional(v.string()),
+  /** --shared / --isolate of the last up that gave them; later ups without flags reuse them. */
+  share_flags: v.optional(v.object({ shared: v.array(v.string()), isolate: v.array(v.string()) })),
 });
 
 const SharedServiceStateSchema = v.object({

@@ -1,0 +1,366 @@
+/**
+ * `cilo doctor`: compares state with Docker and the file system, reports every problem as a
+ * finding, and with `fix` repairs what it safely can. Workspaces and volumes that may hold
+ * data are deleted only with `force`.
+ */
+import { existsSync, readdirSync, statSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { capture } from '../proc/run.js';
+import { queryDns, addressesOf } from '../dns/client.js';
+import { daemonStatus, startDaemon } from '../dns/daemon.js';
+import { composeProjectName, LABELS, networkName, sharedContainerName } from '../domain/names.js';
+import { CiloError } from '../errors.js';
+import { homeId } from '../state/paths.js';
+import { sharedKey, type EnvironmentState, type State } from '../state/schema.js';
+import { readState, restoreBackup, withStateLock } from '../state/store.js';
+import type { CoreContext } from './context.js';
+import { destroyEnvironment } from './destroy.js';
+import { ensureNetwork } from './network.js';
+import { attach, reapExpiredShared, sharedAliases } from './shared.js';
+import { upEnvironment } from './up.js';
+import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../docker/client.js';
+
+export type Severity = 'error' | 'warning';
+
+export interface Finding {
+  /** Stable kind, e.g. `shared.orphaned`, `env.network-missing`. */
+  kind: string;
+  severity: Severity;
+  subject: string;
+  message: string;
+  /** What `--fix` does (or would do) about it; absent when it cannot fix it. */
+  fix?: string;
+  /** Set when this run repaired it. */
+  fixed?: boolean;
+  /** Set when a fix exists but needs `--force`. */
+  needs_force?: boolean;
+  /** Set when the fix was tried and failed. */
+  fix_error?: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  engine: { reachable: boolean; version?: string; compose?: string };
+  dns: { running: boolean; answering: boolean; port: number };
+  findings: Finding[];
+}
+
+export interface DoctorInput {
+  fix?: boolean | undefined;
+  force?: boolean | undefined;
+}
+
+type Repair = () => Promise<void>;
+
+interface Collected {
+  finding: Finding;
+  repair?: Repair;
+  destructive?: boolean;
+}
+
+const COMPOSE_PROJECT = 'com.docker.compose.project';
+
+class Findings {
+  readonly items: Collected[] = [];
+  add(finding: Finding, repair?: Repair, destructive = false): void {
+    this.items.push(repair ? { finding, repair, destructive } : { finding });
+  }
+}
+
+async function composeVersion(): Promise<string | undefined> {
+  try {
+    const r = await capture('docker', ['compose', 'version', '--short']);
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function checkPermissions(ctx: CoreContext, f: Findings): void {
+  const items: [string, number][] = [
+    [ctx.paths.home, 0o700],
+    [ctx.paths.state, 0o600],
+    [ctx.paths.stateBackup, 0o600],
+  ];
+  for (const [path, mode] of items) {
+    if (!existsSync(path)) continue;
+    const actual = statSync(path).mode & 0o777;
+    if ((actual & 0o077) !== 0) {
+      f.add(
+        { kind: 'home.permissions', severity: 'warning', subject: path, message: `${path} is readable by other users (mode ${actual.toString(8)}).`, fix: `chmod ${mode.toString(8)}` },
+        async () => chmodSync(path, mode),
+      );
+    }
+  }
+}
+
+async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<DoctorReport['dns']> {
+  const st = await daemonStatus(ctx.paths);
+  if (!st.running || !st.answering) {
+    f.add(
+      { kind: 'dns.down', severity: 'warning', subject: 'dns', message: `The DNS server is ${st.running ? 'running but not answering' : 'not running'} on 127.0.0.1:${st.port}.`, fix: 'start it' },
+      async () => {
+        await startDaemon(ctx.paths);
+      },
+    );
+    return { running: st.running, answering: st.answering, port: st.port };
+  }
+  for (const env of Object.values(state.environments)) {
+    if (env.status !== 'running') continue;
+    for (const [service, s] of Object.entries(env.services)) {
+      const name = `${service}.${env.name}${env.dns_suffix}`;
+      const got = await queryDns({ port: st.port, name, timeoutMs: 500 }).then(addressesOf, () => [] as string[]);
+      if (!got.includes(s.ip)) {
+        f.add({ kind: 'env.dns-record', severity: 'error', subject: env.name, message: `DNS answers ${got.join(', ') || 'nothing'} for ${name}, expected ${s.ip}.`, fix: 'restart the DNS server' }, async () => {
+          const { stopDaemon } = await import('../dns/daemon.js');
+          await stopDaemon(ctx.paths);
+          await startDaemon(ctx.paths);
+        });
+      }
+    }
+  }
+  return { running: true, answering: true, port: st.port };
+}
+
+function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: ContainerSummary[], networks: NetworkInspect[], f: Findings): void {
+  const subject = env.name;
+  if (env.status === 'creating') {
+    f.add({ kind: 'env.interrupted-create', severity: 'error', subject, message: `The creation of environment "${env.name}" was interrupted.`, fix: 'remove the partial copy and its state entry (create it again afterwards)' }, async () => {
+      await destroyEnvironment(ctx, env);
+    });
+    return;
+  }
+  if (env.status === 'destroying') {
+    f.add({ kind: 'env.interrupted-destroy', severity: 'error', subject, message: `The destruction of environment "${env.name}" was interrupted.`, fix: 'finish destroying it' }, async () => {
+      await destroyEnvironment(ctx, env);
+    });
+    return;
+  }
+  if (!existsSync(env.workspace)) {
+    f.add(
+      { kind: 'env.workspace-missing', severity: 'error', subject, message: `The workspace ${env.workspace} of environment "${env.name}" is missing.`, fix: 'destroy the environment (its containers, volumes and network)' },
+      async () => destroyEnvironment(ctx, env),
+      true,
+    );
+    return;
+  }
+  const netName = networkName(env.project, env.name);
+  const net = networks.find((n) => n.Name === netName);
+  const started = Object.keys(env.services).length > 0 && env.status !== 'created';
+  if (!net && started) {
+    f.add({ kind: 'env.network-missing', severity: 'error', subject, message: `The network ${netName} of environment "${env.name}" is missing.`, fix: env.status === 'running' ? 'recreate it and bring the environment up' : 'recreate it' }, async () => {
+      await ensureNetwork(ctx.docker, env, homeId(ctx.paths));
+      if (env.status === 'running') await upEnvironment(ctx, { env: env.name, recreate: true });
+    });
+  } else if (net && net.IPAM.Config?.[0]?.Subnet !== env.subnet) {
+    f.add({ kind: 'env.subnet-mismatch', severity: 'error', subject, message: `The network ${netName} has subnet ${net.IPAM.Config?.[0]?.Subnet ?? 'none'}, but state says ${env.subnet}.`, fix: undefined });
+  }
+  if (env.status !== 'running') return;
+  const cp = composeProjectName(env.project, env.name);
+  const problems: string[] = [];
+  for (const [service, s] of Object.entries(env.services)) {
+    if (s.type === 'shared') continue;
+    const c = containers.find((x) => x.Labels[COMPOSE_PROJECT] === cp && x.Labels['com.docker.compose.service'] === service);
+    if (!c) problems.push(`${service} has no container`);
+    else if (c.State !== 'running' && !(c.State === 'exited' && /Exited \(0\)/.test(c.Status))) problems.push(`${service} is ${c.State}`);
+    else if (c.State === 'running' && net && c.NetworkSettings?.Networks?.[netName]?.IPAddress && c.NetworkSettings.Networks[netName]?.IPAddress !== s.ip) {
+      problems.push(`${service} has IP ${c.NetworkSettings.Networks[netName]?.IPAddress}, state says ${s.ip}`);
+    }
+  }
+  if (problems.length > 0) {
+    f.add({ kind: 'env.services', severity: 'error', subject, message: `Environment "${env.name}" is recorded as running, but ${problems.join('; ')}.`, fix: `bring it up again (cilo up ${env.name})` }, async () => {
+      await upEnvironment(ctx, { env: env.name });
+    });
+  }
+}
+
+function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSummary[], networks: NetworkInspect[], volumes: VolumeInfo[], f: Findings): void {
+  const known = (project: string | undefined, env: string | undefined): boolean => {
+    const e = env ? state.environments[env] : undefined;
+    return e !== undefined && e.project === project;
+  };
+  for (const c of containers) {
+    if (c.Labels[LABELS.shared] === 'true' || !c.Labels[LABELS.env]) continue;
+    if (known(c.Labels[LABELS.project], c.Labels[LABELS.env])) continue;
+    const name = c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12);
+    f.add({ kind: 'orphan.container', severity: 'warning', subject: name, message: `Container ${name} (project ${c.Labels[LABELS.project]}, environment ${c.Labels[LABELS.env]}) belongs to no environment in state.`, fix: 'remove it' }, async () =>
+      ctx.docker.removeContainer(c.Id, { force: true }),
+    );
+  }
+  for (const n of networks) {
+    const l = n.Labels ?? {};
+    if (l[LABELS.managed] !== 'true' || known(l[LABELS.project], l[LABELS.env])) continue;
+    f.add({ kind: 'orphan.network', severity: 'warning', subject: n.Name, message: `Network ${n.Name} belongs to no environment in state.`, fix: 'remove it (after its containers)' }, async () => {
+      for (const id of Object.keys(n.Containers ?? {})) await ctx.docker.disconnectNetwork(n.Name, id, true);
+      await ctx.docker.removeNetwork(n.Id);
+    });
+  }
+  for (const v of volumes) {
+    const l = v.Labels ?? {};
+    if (l[LABELS.managed] !== 'true' || l[LABELS.shared] === 'true' || !l[LABELS.env] || known(l[LABELS.project], l[LABELS.env])) continue;
+    f.add({ kind: 'orphan.volume', severity: 'warning', subject: v.Name, message: `Volume ${v.Name} belongs to no environment in state and may hold data.`, fix: 'remove it' }, async () => ctx.docker.removeVolume(v.Name), true);
+  }
+  // Workspaces on disk that state does not know.
+  if (!existsSync(ctx.paths.envsDir)) return;
+  for (const project of readdirSync(ctx.paths.envsDir)) {
+    const pdir = join(ctx.paths.envsDir, project);
+    if (!statSync(pdir).isDirectory()) continue;
+    for (const env of readdirSync(pdir)) {
+      if (known(project, env)) continue;
+      const dir = join(pdir, env);
+      f.add({ kind: 'orphan.workspace', severity: 'warning', subject: dir, message: `Workspace ${dir} belongs to no environment in state.`, fix: 'delete it' }, async () => {
+        const { rmSync } = await import('node:fs');
+        rmSync(dir, { recursive: true, force: true });
+      }, true);
+    }
+  }
+}
+
+function checkShared(ctx: CoreContext, state: State, containers: ContainerSummary[], f: Findings): void {
+  const now = Date.now();
+  for (const [key, rec] of Object.entries(state.shared_services)) {
+    const c = containers.find((x) => x.Names.includes(`/${rec.container}`));
+    const graceOver = rec.grace_until !== null && Date.parse(rec.grace_until) <= now;
+    if (rec.users.length === 0 && rec.grace_until === null && c) {
+      f.add({ kind: 'shared.orphaned', severity: 'warning', subject: key, message: `Shared service ${key} has a container but no users and no grace period.`, fix: 'stop and remove it (volumes stay)' }, async () => {
+        await ctx.docker.removeContainer(c.Id, { force: true });
+        await withStateLock((s) => {
+          if (s.shared_services[key]?.users.length === 0) delete s.shared_services[key];
+        }, ctx.paths);
+      });
+      continue;
+    }
+    if (rec.users.length === 0 && graceOver) {
+      f.add({ kind: 'shared.stale-grace', severity: 'warning', subject: key, message: `Shared service ${key}'s grace period ended at ${rec.grace_until}, but it is still there.`, fix: 'stop and remove it (volumes stay)' }, async () => {
+        await reapExpiredShared(ctx);
+      });
+      continue;
+    }
+    if (rec.users.length > 0 && !c) {
+      f.add({ kind: 'shared.missing', severity: 'error', subject: key, message: `Shared service ${key} is used by ${rec.users.join(', ')}, but its container is gone.`, fix: `bring its users up again, which recreates it` }, async () => {
+        for (const u of rec.users) {
+          const e = readState(ctx.paths).environments[u];
+          if (e?.status === 'running') await upEnvironment(ctx, { env: u });
+          else await withStateLock((s) => {
+            const r = s.shared_services[key];
+            if (r) r.users = r.users.filter((x) => x !== u);
+            const se = s.environments[u];
+            if (se) se.shared = se.shared.filter((x) => x !== rec.service);
+          }, ctx.paths);
+        }
+      });
+      continue;
+    }
+    if (!c) continue;
+    if (rec.users.length > 0 && c.State !== 'running') {
+      f.add({ kind: 'shared.stopped', severity: 'error', subject: key, message: `Shared service ${key} is used by ${rec.users.join(', ')}, but its container is ${c.State}.`, fix: 'start it' }, async () => ctx.docker.startContainer(c.Id));
+      continue; // a stopped container shows no addresses: attachment is checked once it runs
+    }
+    for (const u of rec.users) {
+      const env = state.environments[u];
+      const net = env ? networkName(env.project, env.name) : undefined;
+      const ip = rec.ips[u];
+      if (!env || !net || !ip) continue;
+      if (c.NetworkSettings?.Networks?.[net]?.IPAddress === ip) continue;
+      f.add({ kind: 'shared.detached', severity: 'error', subject: key, message: `Shared service ${key} is not attached to ${net} (environment ${u}) with its address ${ip}.`, fix: 'attach it' }, async () =>
+        attach(ctx.docker, rec.container, net, ip, sharedAliases(rec.service, env)),
+      );
+    }
+  }
+  for (const c of containers) {
+    if (c.Labels[LABELS.shared] !== 'true') continue;
+    const project = c.Labels[LABELS.project] ?? '';
+    const service = c.Labels[LABELS.service] ?? '';
+    if (state.shared_services[sharedKey(project, service)]) continue;
+    const name = c.Names[0]?.replace(/^\//, '') ?? sharedContainerName(project, service);
+    f.add({ kind: 'shared.unmanaged', severity: 'warning', subject: name, message: `Shared container ${name} is not known to state.`, fix: 'stop and remove it (volumes stay)' }, async () => ctx.docker.removeContainer(c.Id, { force: true }));
+  }
+}
+
+async function checkAddressPools(ctx: CoreContext, state: State, networks: NetworkInspect[], f: Findings): Promise<void> {
+  // Docker's own pools: can it still hand out a subnet for a network without one (as compose does)?
+  const probe = `cilo-doctor-probe-${process.pid}`;
+  try {
+    await ctx.docker.call('POST', '/networks/create', { Name: probe, Driver: 'bridge', Labels: { [LABELS.managed]: 'true', 'cilo.probe': 'true' } });
+    await ctx.docker.removeNetwork(probe);
+  } catch (e) {
+    if (/available|non-overlapping|pool/i.test(String((e as Error).message))) {
+      f.add({ kind: 'docker.address-pools', severity: 'error', subject: 'docker', message: `Docker's default address pools are exhausted (${(e as Error).message}).`, fix: undefined });
+    }
+  }
+  const { allocateSubnet } = await import('../domain/subnet.js');
+  try {
+    allocateSubnet(state.base_subnets, [...Object.values(state.environments).map((e) => e.subnet), ...networks.flatMap((n) => (n.IPAM.Config ?? []).map((c) => c.Subnet ?? ''))]);
+  } catch (e) {
+    if (e instanceof CiloError) f.add({ kind: 'cilo.subnets-exhausted', severity: 'error', subject: 'network', message: e.message, fix: undefined });
+  }
+}
+
+export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Promise<DoctorReport> {
+  const f = new Findings();
+  const report: DoctorReport = { ok: true, engine: { reachable: false }, dns: { running: false, answering: false, port: 0 }, findings: [] };
+
+  // State first: a corrupt file is reported, and restored from the backup with --fix.
+  let state: State;
+  try {
+    state = readState(ctx.paths);
+  } catch (e) {
+    if (!(e instanceof CiloError) || e.code !== 'STATE_CORRUPT') throw e;
+    const canRestore = existsSync(ctx.paths.stateBackup);
+    const finding: Finding = { kind: 'state.corrupt', severity: 'error', subject: ctx.paths.state, message: e.message, ...(canRestore ? { fix: `restore ${ctx.paths.stateBackup} (the bad file is kept aside)` } : {}) };
+    if (input.fix && canRestore) {
+      const aside = restoreBackup(ctx.paths);
+      finding.fixed = true;
+      finding.fix = `restored ${ctx.paths.stateBackup}; the bad file is kept as ${aside}`;
+    }
+    report.findings.push(finding);
+    report.ok = false;
+    if (!finding.fixed) return report;
+    state = readState(ctx.paths);
+  }
+
+  checkPermissions(ctx, f);
+  try {
+    await ctx.docker.ping();
+    report.engine = { reachable: true, version: (await ctx.docker.info()).ServerVersion };
+  } catch (e) {
+    f.add({ kind: 'docker.unreachable', severity: 'error', subject: 'docker', message: e instanceof Error ? e.message : String(e) });
+  }
+  const compose = await composeVersion();
+  if (!compose || !/^v?2\./.test(compose)) {
+    f.add({ kind: 'docker.compose-missing', severity: 'error', subject: 'compose', message: compose ? `Docker Compose ${compose} is too old: cilo needs Compose v2.` : 'Docker Compose v2 (`docker compose`) is not installed.' });
+  } else report.engine.compose = compose;
+
+  report.dns = await checkDns(ctx, state, f);
+
+  if (report.engine.reachable) {
+    // Only resources made by this CILO_HOME: another home's are none of our business.
+    const mine = { label: [`${LABELS.managed}=true`, `${LABELS.home}=${homeId(ctx.paths)}`] };
+    const [containers, allNetworks, volumes] = await Promise.all([ctx.docker.listContainers(mine), ctx.docker.listNetworks(), ctx.docker.listVolumes(mine)]);
+    const networks = allNetworks.filter((n) => n.Labels?.[LABELS.managed] !== 'true' || n.Labels[LABELS.home] === homeId(ctx.paths));
+    for (const env of Object.values(state.environments).sort((a, b) => a.name.localeCompare(b.name))) checkEnvironment(ctx, env, containers, networks, f);
+    checkOrphans(ctx, state, containers, networks, volumes, f);
+    checkShared(ctx, state, containers, f);
+    await checkAddressPools(ctx, state, allNetworks, f);
+  }
+
+  for (const item of f.items) {
+    const finding = item.finding;
+    if (input.fix && item.repair) {
+      if (item.destructive && !input.force) {
+        finding.needs_force = true;
+      } else {
+        try {
+          await item.repair();
+          finding.fixed = true;
+        } catch (e) {
+          finding.fix_error = e instanceof Error ? e.message : String(e);
+        }
+      }
+    } else if (item.destructive) finding.needs_force = true;
+    if (!item.repair) delete finding.fix;
+    report.findings.push(finding);
+  }
+  report.ok = report.findings.every((x) => x.fixed === true);
+  return report;
+}
