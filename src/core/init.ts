@@ -2,6 +2,7 @@ import { parseCidr, formatCidr } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { ciloPaths, type CiloPaths } from '../state/paths.js';
 import { withStateLock } from '../state/store.js';
+import { ensureDnsRunning } from '../dns/daemon.js';
 
 export interface InitInput {
   baseSubnets?: string[] | undefined;
@@ -20,7 +21,7 @@ export async function initHome(input: InitInput, paths: CiloPaths = ciloPaths())
   if (input.dnsPort !== undefined && (input.dnsPort < 1 || input.dnsPort > 65535)) {
     throw new CiloError('USAGE', `--dns-port ${input.dnsPort} is not a valid port.`, { hint: 'Use a port between 1 and 65535, for example 5354.', exitCode: 2 });
   }
-  return withStateLock((state) => {
+  const result = await withStateLock((state) => {
     if (bases) {
       const envs = Object.values(state.environments);
       if (envs.length > 0 && bases.join() !== state.base_subnets.join()) {
@@ -33,4 +34,7 @@ export async function initHome(input: InitInput, paths: CiloPaths = ciloPaths())
     if (input.dnsPort !== undefined) state.dns_port = input.dnsPort;
     return { home: paths.home, base_subnets: state.base_subnets, dns_port: state.dns_port };
   }, paths);
+  // The DNS server answers as soon as environments exist; a taken port is reported here.
+  await ensureDnsRunning(paths);
+  return result;
 }

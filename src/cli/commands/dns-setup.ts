@@ -1,0 +1,24 @@
+import { setupResolver } from '../../dns/resolver.js';
+import { out, printJson, warn } from '../output/print.js';
+
+interface DnsSetupOptions {
+  printManual?: boolean;
+  dnsSuffix?: string;
+  json?: boolean;
+}
+
+export default async function dnsSetup(opts: DnsSetupOptions): Promise<void> {
+  const r = await setupResolver({ printManual: opts.printManual, dnsSuffix: opts.dnsSuffix });
+  if (opts.json) {
+    printJson(r);
+    return;
+  }
+  for (const w of r.warnings) warn(w);
+  if (r.manual !== null) {
+    out(r.manual);
+    return;
+  }
+  const names = r.suffixes.map((s) => `.${s}`).join(', ');
+  for (const f of r.written) out(`Wrote ${f}.`);
+  out(`The system resolver now sends ${names} queries to 127.0.0.1:${r.port}${r.restarted ? ' (systemd-resolved restarted)' : ''}.`);
+}

@@ -1,0 +1,12 @@
+import { startDaemon } from '../../dns/daemon.js';
+import { out, printJson } from '../output/print.js';
+
+interface DnsStartOptions {
+  json?: boolean;
+}
+
+export default async function dnsStart(opts: DnsStartOptions): Promise<void> {
+  const r = await startDaemon();
+  if (opts.json) printJson(r);
+  else out(`DNS server ${r.started ? 'started' : 'already running'} on ${r.address}:${r.port} (pid ${r.pid}).`);
+}

@@ -1,0 +1,17 @@
+import { daemonStatus } from '../../dns/daemon.js';
+import { out, printJson } from '../output/print.js';
+
+interface DnsStatusOptions {
+  json?: boolean;
+}
+
+export default async function dnsStatus(opts: DnsStatusOptions): Promise<void> {
+  const s = await daemonStatus();
+  if (opts.json) {
+    printJson(s);
+    return;
+  }
+  if (!s.running) out(`DNS server: not running (port ${s.port}). Start it with \`cilo dns start\`.`);
+  else out(`DNS server: running (pid ${s.pid}) on ${s.address}:${s.port}, ${s.answering ? 'answering' : 'NOT answering'}.`);
+  out(`Log: ${s.log}`);
+}

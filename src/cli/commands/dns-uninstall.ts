@@ -1,0 +1,18 @@
+import { uninstallResolver } from '../../dns/resolver.js';
+import { out, printJson, warn } from '../output/print.js';
+
+interface DnsUninstallOptions {
+  json?: boolean;
+}
+
+export default async function dnsUninstall(opts: DnsUninstallOptions): Promise<void> {
+  const r = await uninstallResolver();
+  if (opts.json) {
+    printJson(r);
+    return;
+  }
+  for (const w of r.warnings) warn(w);
+  for (const f of r.kept) warn(`${f} was not written by cilo; left in place.`);
+  if (r.removed.length === 0) out('Nothing to remove: no system resolver configuration written by cilo was found.');
+  for (const f of r.removed) out(`Removed ${f}.`);
+}

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ciloPaths } from '../state/paths.js';
+import { withStateLock } from '../state/store.js';
+import { answer } from './zone.js';
+import { watchStateZone } from './zone-source.js';
+
+function envOf(name: string, ip: string) {
+  return {
+    name,
+    project: 'p',
+    source: '/s',
+    workspace: '/w',
+    subnet: '10.0.0.0/24',
+    dns_suffix: '.test',
+    status: 'running' as const,
+    created_at: '',
+    updated_at: '',
+    services: { web: { ip, type: 'isolated' as const } },
+    ingress: 'web',
+    hostnames: [],
+    shared: [],
+  };
+}
+
+test('follows state changes and keeps the last good zone when the file is corrupt', async () => {
+  const paths = ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-zs-')));
+  const logs: string[] = [];
+  const src = watchStateZone(paths, { checkEveryMs: 0, log: (l) => logs.push(l) });
+  try {
+    assert.equal(answer(src.current(), 'web.e1.test', 'A').rcode, 'NXDOMAIN'); // no state yet
+    await withStateLock((s) => {
+      s.environments.e1 = envOf('e1', '10.0.0.2');
+    }, paths);
+    assert.equal(answer(src.current(), 'web.e1.test', 'A').answers[0]?.data, '10.0.0.2');
+    // Same size, same second: only inode/mtime or the text tell the change.
+    await withStateLock((s) => {
+      s.environments.e1 = envOf('e1', '10.0.0.3');
+    }, paths);
+    assert.equal(answer(src.current(), 'web.e1.test', 'A').answers[0]?.data, '10.0.0.3');
+    writeFileSync(paths.state, '{ not json');
+    assert.equal(answer(src.current(), 'web.e1.test', 'A').answers[0]?.data, '10.0.0.3');
+    assert.equal(answer(src.current(), 'web.e1.test', 'A').answers[0]?.data, '10.0.0.3');
+    assert.equal(logs.filter((l) => l.includes('not loaded')).length, 1);
+  } finally {
+    src.close();
+  }
+});

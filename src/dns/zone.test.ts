@@ -1,0 +1,166 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { emptyState, type EnvironmentState, type State } from '../state/schema.js';
+import { answer, buildZone, DNS_TTL, normalizeSuffix } from './zone.js';
+
+function env(name: string, over: Partial<EnvironmentState> = {}): EnvironmentState {
+  return {
+    name,
+    project: 'shop',
+    source: '/src/shop',
+    workspace: `/home/u/.cilo/envs/shop/${name}`,
+    subnet: '10.224.1.0/24',
+    dns_suffix: '.test',
+    status: 'running',
+    created_at: '2024-01-01T00:00:00Z',
+    updated_at: '2024-01-01T00:00:00Z',
+    services: { web: { ip: '10.224.1.2', type: 'isolated' }, api: { ip: '10.224.1.3', type: 'isolated' }, db: { ip: '10.224.1.50', type: 'shared' } },
+    ingress: 'web',
+    hostnames: ['admin', 'docs.v2'],
+    shared: ['db'],
+    ...over,
+  };
+}
+
+function stateOf(...envs: EnvironmentState[]): State {
+  const s = emptyState();
+  for (const e of envs) s.environments[e.name] = e;
+  return s;
+}
+
+const zone = buildZone(
+  stateOf(
+    env('agent-1'),
+    env('agent-2', { project: 'blog', dns_suffix: '.dev.local', subnet: '10.224.2.0/24', services: { app: { ip: '10.224.2.2', type: 'isolated' } }, ingress: 'app', hostnames: [] }),
+    env('stopped-1', { status: 'stopped', services: { web: { ip: '10.224.3.2', type: 'isolated' } } }),
+    env('no-ingress', { ingress: null, hostnames: ['admin'], services: { worker: { ip: '10.224.4.2', type: 'isolated' } } }),
+  ),
+);
+
+const a = (name: string, type = 'A') => answer(zone, name, type);
+const ips = (name: string, type = 'A') => a(name, type).answers.map((r) => r.data);
+
+test('services resolve to their IP, isolated and shared alike', () => {
+  assert.deepEqual(ips('api.agent-1.test'), ['10.224.1.3']);
+  assert.deepEqual(ips('web.agent-1.test'), ['10.224.1.2']);
+  assert.deepEqual(ips('db.agent-1.test'), ['10.224.1.50']);
+  const r = a('api.agent-1.test');
+  assert.equal(r.rcode, 'NOERROR');
+  assert.equal(r.authoritative, true);
+  assert.deepEqual(r.answers, [{ name: 'api.agent-1.test', type: 'A', ttl: DNS_TTL, data: '10.224.1.3' }]);
+});
+
+test('custom hostnames, the apex and the wildcard at any depth resolve to the ingress', () => {
+  assert.deepEqual(ips('admin.agent-1.test'), ['10.224.1.2']);
+  assert.deepEqual(ips('docs.v2.agent-1.test'), ['10.224.1.2']);
+  assert.deepEqual(ips('shop.agent-1.test'), ['10.224.1.2']);
+  assert.deepEqual(ips('x.shop.agent-1.test'), ['10.224.1.2']);
+  assert.deepEqual(ips('a.b.c.shop.agent-1.test'), ['10.224.1.2']);
+});
+
+test('exactly one answer per name', () => {
+  for (const n of ['shop.agent-1.test', 'x.shop.agent-1.test', 'web.agent-1.test', 'admin.agent-1.test']) assert.equal(a(n).answers.length, 1, n);
+});
+
+test('a service named like the project does not hide the apex (the base URL reaches the ingress)', () => {
+  const z = buildZone(stateOf(env('e1', { services: { web: { ip: '10.0.0.2', type: 'isolated' }, shop: { ip: '10.0.0.9', type: 'isolated' } } })));
+  assert.deepEqual(answer(z, 'shop.e1.test', 'A').answers.map((r) => r.data), ['10.0.0.2']);
+});
+
+test('a service wins over a custom hostname of the same name', () => {
+  const z = buildZone(stateOf(env('e1', { hostnames: ['api'] })));
+  assert.deepEqual(answer(z, 'api.e1.test', 'A').answers.map((r) => r.data), ['10.224.1.3']);
+});
+
+test('names are case-insensitive and answered in the question spelling', () => {
+  const r = a('API.Agent-1.TEST.');
+  assert.deepEqual(r.answers, [{ name: 'API.Agent-1.TEST', type: 'A', ttl: DNS_TTL, data: '10.224.1.3' }]);
+  assert.deepEqual(ips('X.SHOP.agent-1.Test'), ['10.224.1.2']);
+});
+
+test('an unknown name under a suffix is NXDOMAIN, authoritative', () => {
+  for (const n of ['nope.agent-1.test', 'api.agent-9.test', 'x.api.agent-1.test', 'foo.test', 'deep.nope.test', 'x.dev.local']) {
+    const r = a(n);
+    assert.equal(r.rcode, 'NXDOMAIN', n);
+    assert.equal(r.authoritative, true, n);
+    assert.deepEqual(r.answers, [], n);
+  }
+});
+
+test('names that only have names below them are NOERROR without data (RFC 8020), not NXDOMAIN', () => {
+  for (const n of ['agent-1.test', 'test', 'agent-2.dev.local', 'dev.local', 'v2.agent-1.test']) {
+    const r = a(n);
+    assert.equal(r.rcode, 'NOERROR', n);
+    assert.equal(r.authoritative, true, n);
+    assert.deepEqual(r.answers, [], n);
+  }
+});
+
+test('a suffix apex with nothing below it is NXDOMAIN', () => {
+  const z = buildZone(emptyState());
+  assert.equal(answer(z, 'test', 'A').rcode, 'NXDOMAIN');
+  assert.equal(answer(z, 'anything.test', 'A').rcode, 'NXDOMAIN');
+});
+
+test('other types for a known name: NOERROR, no answer; ANY gets the A record', () => {
+  for (const t of ['AAAA', 'MX', 'TXT', 'TYPE65']) {
+    const r = a('api.agent-1.test', t);
+    assert.equal(r.rcode, 'NOERROR', t);
+    assert.equal(r.authoritative, true, t);
+    assert.deepEqual(r.answers, [], t);
+  }
+  assert.equal(a('x.shop.agent-1.test', 'AAAA').rcode, 'NOERROR');
+  assert.deepEqual(ips('api.agent-1.test', 'ANY'), ['10.224.1.3']);
+});
+
+test('names outside every suffix are REFUSED, not authoritative', () => {
+  for (const n of ['example.com', 'api.agent-1.test.example.com', 'localhost', '.', 'xtest', 'local']) {
+    const r = a(n);
+    assert.equal(r.rcode, 'REFUSED', n);
+    assert.equal(r.authoritative, false, n);
+  }
+});
+
+test("a project's own suffix is served", () => {
+  assert.deepEqual(ips('app.agent-2.dev.local'), ['10.224.2.2']);
+  assert.deepEqual(ips('blog.agent-2.dev.local'), ['10.224.2.2']);
+  assert.deepEqual(ips('x.y.blog.agent-2.dev.local'), ['10.224.2.2']);
+  assert.equal(a('app.agent-2.test').rcode, 'NXDOMAIN');
+});
+
+test('environments that are not running get no records, but their suffix stays served', () => {
+  assert.equal(a('web.stopped-1.test').rcode, 'NXDOMAIN');
+  assert.equal(a('shop.stopped-1.test').rcode, 'NXDOMAIN');
+  for (const status of ['creating', 'created', 'starting', 'stopped', 'error', 'destroying'] as const) {
+    const z = buildZone(stateOf(env('e1', { status, dns_suffix: '.other' })));
+    assert.equal(answer(z, 'api.e1.other', 'A').rcode, 'NXDOMAIN', status);
+    assert.equal(answer(z, 'e1.other', 'A').rcode, 'NXDOMAIN', status);
+  }
+});
+
+test('without an ingress there is no apex, wildcard or hostname record', () => {
+  assert.deepEqual(ips('worker.no-ingress.test'), ['10.224.4.2']);
+  assert.equal(a('shop.no-ingress.test').rcode, 'NXDOMAIN');
+  assert.equal(a('x.shop.no-ingress.test').rcode, 'NXDOMAIN');
+  assert.equal(a('admin.no-ingress.test').rcode, 'NXDOMAIN');
+});
+
+test('junk IPs in state are skipped, not served', () => {
+  const z = buildZone(stateOf(env('e1', { services: { web: { ip: '10.0.0.2 10.0.0.3', type: 'shared' }, api: { ip: '10.0.0.4', type: 'isolated' } } })));
+  assert.equal(answer(z, 'web.e1.test', 'A').rcode, 'NXDOMAIN');
+  assert.equal(answer(z, 'shop.e1.test', 'A').rcode, 'NXDOMAIN');
+  assert.deepEqual(answer(z, 'api.e1.test', 'A').answers.map((r) => r.data), ['10.0.0.4']);
+});
+
+test('suffixes are normalized and the longest one decides', () => {
+  assert.equal(normalizeSuffix('.Dev.Local.'), 'dev.local');
+  assert.equal(normalizeSuffix('test'), 'test');
+  const z = buildZone(stateOf(env('e1', { dns_suffix: 'Dev.Local' })));
+  assert.deepEqual(z.suffixes, ['dev.local', 'test']);
+  assert.deepEqual(answer(z, 'api.e1.dev.local', 'A').answers.map((r) => r.data), ['10.224.1.3']);
+});
+
+test('a hostname written as a full name is not doubled', () => {
+  const z = buildZone(stateOf(env('e1', { hostnames: ['admin.e1.test'] })));
+  assert.deepEqual(answer(z, 'admin.e1.test', 'A').answers.map((r) => r.data), ['10.224.1.2']);
+});

@@ -1,0 +1,161 @@
+/**
+ * The DNS zone cilo serves, built from state, and the answer to one question. Pure: no I/O,
+ * so every naming rule is unit-tested with plain data (zone.test.ts).
+ *
+ * Names, for every environment whose status is `running` (SPEC, DNS):
+ *   <service>.<env><suffix>             the service's IP (isolated or shared)
+ *   <hostname>.<env><suffix>            the ingress IP, for each custom hostname
+ *   <project>.<env><suffix>             the ingress IP (apex)
+ *   *.<project>.<env><suffix>           the ingress IP, at any depth (wildcard)
+ */
+import { DEFAULT_DNS_SUFFIX, type EnvironmentState, type State } from '../state/schema.js';
+
+/** Short, so a resolver's cache never hides a change for long (state answers within 100 ms). */
+export const DNS_TTL = 5;
+
+export type Rcode = 'NOERROR' | 'NXDOMAIN' | 'REFUSED';
+
+export interface Zone {
+  /** Suffixes served, lower case without leading or trailing dot (`test`, `dev.local`), longest first. */
+  readonly suffixes: readonly string[];
+  /** Exact names (lower case, no trailing dot) and their IPv4 address. */
+  readonly records: ReadonlyMap<string, string>;
+  /** Apex names whose every descendant answers with the apex's address. */
+  readonly wildcards: ReadonlyMap<string, string>;
+  /**
+   * Names that own no record but have names below them (`<env><suffix>`, the suffix itself).
+   * RFC 8020: NXDOMAIN means "nothing below exists either", and resolvers that minimise query
+   * names would then never ask for `api.<env><suffix>`; such names answer NOERROR, no data.
+   */
+  readonly nonTerminals: ReadonlySet<string>;
+  readonly ttl: number;
+}
+
+export interface ZoneAnswerRecord {
+  name: string;
+  type: 'A';
+  ttl: number;
+  data: string;
+}
+
+export interface ZoneAnswer {
+  rcode: Rcode;
+  answers: ZoneAnswerRecord[];
+  authoritative: boolean;
+}
+
+/** `.Dev.Local.` -> `dev.local`; the form zone keys use. */
+export function normalizeSuffix(suffix: string): string {
+  return suffix.trim().toLowerCase().replace(/^\.+/, '').replace(/\.+$/, '');
+}
+
+/** A query name in zone-key form: ASCII lower case (DNS case rules, RFC 4343), no trailing dot. */
+export function normalizeName(name: string): string {
+  return name.replace(/\.$/, '').replace(/[A-Z]+/g, (m) => m.toLowerCase());
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** State written by older versions may hold junk (the original concatenated several IPs). */
+function validIp(ip: string | undefined): string | undefined {
+  return ip !== undefined && IPV4.test(ip) ? ip : undefined;
+}
+
+/** A relative label sequence (`admin`, `api.v2`) under `base`; a full name already under it is kept. */
+function under(label: string, base: string): string | undefined {
+  const l = normalizeName(label.trim());
+  if (l === '' || l.startsWith('.') || l.includes('..')) return undefined;
+  if (l === base || l.endsWith(`.${base}`)) return l;
+  return `${l}.${base}`;
+}
+
+function addRecords(env: EnvironmentState, records: Map<string, string>, wildcards: Map<string, string>): void {
+  const suffix = normalizeSuffix(env.dns_suffix || DEFAULT_DNS_SUFFIX);
+  const base = normalizeName(suffix === '' ? env.name : `${env.name}.${suffix}`);
+  const ingressIp = env.ingress === null ? undefined : validIp(env.services[env.ingress]?.ip);
+  // Only the first record for a name counts (one answer per name). Precedence, deterministic:
+  // apex (CILO_BASE_URL must reach the ingress), then services, then custom hostnames.
+  const put = (name: string | undefined, ip: string | undefined): void => {
+    if (name !== undefined && ip !== undefined && !records.has(name)) records.set(name, ip);
+  };
+  const apex = under(env.project, base);
+  put(apex, ingressIp);
+  if (apex !== undefined && ingressIp !== undefined) wildcards.set(apex, ingressIp);
+  for (const service of Object.keys(env.services).sort()) put(under(service, base), validIp(env.services[service]?.ip));
+  for (const host of env.hostnames) put(under(host, base), ingressIp);
+}
+
+/** Every proper ancestor of `name` down to (and including) its suffix. */
+function ancestors(name: string, suffix: string): string[] {
+  const out: string[] = [];
+  let n = name;
+  while (n !== suffix) {
+    const dot = n.indexOf('.');
+    if (dot < 0) break;
+    n = n.slice(dot + 1);
+    out.push(n);
+  }
+  return out;
+}
+
+export function buildZone(state: State): Zone {
+  const suffixSet = new Set<string>([normalizeSuffix(DEFAULT_DNS_SUFFIX)]);
+  const records = new Map<string, string>();
+  const wildcards = new Map<string, string>();
+  // Sorted so that, should two environments ever claim one name, the same one always wins.
+  const envs = Object.values(state.environments).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const env of envs) {
+    const s = normalizeSuffix(env.dns_suffix || DEFAULT_DNS_SUFFIX);
+    if (s !== '') suffixSet.add(s);
+    if (env.status === 'running') addRecords(env, records, wildcards);
+  }
+  const suffixes = [...suffixSet].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
+  const nonTerminals = new Set<string>();
+  for (const name of [...records.keys(), ...wildcards.keys()]) {
+    const suffix = suffixOf(suffixes, name);
+    if (suffix === undefined) continue;
+    for (const a of ancestors(name, suffix)) if (!records.has(a)) nonTerminals.add(a);
+  }
+  return { suffixes, records, wildcards, nonTerminals, ttl: DNS_TTL };
+}
+
+function suffixOf(suffixes: readonly string[], name: string): string | undefined {
+  return suffixes.find((s) => name === s || name.endsWith(`.${s}`));
+}
+
+/** The address a name resolves to: an exact record, else the nearest enclosing wildcard apex. */
+function lookup(zone: Zone, name: string, suffix: string): string | undefined {
+  const exact = zone.records.get(name);
+  if (exact !== undefined) return exact;
+  let n = name;
+  while (n !== suffix) {
+    const dot = n.indexOf('.');
+    if (dot < 0) return undefined;
+    n = n.slice(dot + 1);
+    const ip = zone.wildcards.get(n);
+    if (ip !== undefined) return ip;
+  }
+  return undefined;
+}
+
+/**
+ * Answers one question. `name` as asked (any case, trailing dot optional); answers carry that
+ * same spelling. `type` is a record type name (`A`, `AAAA`, `ANY`, `TYPE65`...).
+ */
+export function answer(zone: Zone, name: string, type: string): ZoneAnswer {
+  const q = normalizeName(name);
+  const suffix = suffixOf(zone.suffixes, q);
+  if (suffix === undefined) return { rcode: 'REFUSED', answers: [], authoritative: false };
+  const ip = lookup(zone, q, suffix);
+  if (ip === undefined) {
+    return { rcode: zone.nonTerminals.has(q) ? 'NOERROR' : 'NXDOMAIN', answers: [], authoritative: true };
+  }
+  // ANY is answered with what we have (RFC 8482 allows a subset); other types: NOERROR, no data.
+  if (type !== 'A' && type !== 'ANY') return { rcode: 'NOERROR', answers: [], authoritative: true };
+  return { rcode: 'NOERROR', answers: [{ name: name.replace(/\.$/, ''), type: 'A', ttl: zone.ttl, data: ip }], authoritative: true };
+}
+
+/** How many names the zone answers (for logs). */
+export function zoneSize(zone: Zone): number {
+  return zone.records.size;
+}
