@@ -28,7 +28,14 @@ export type ErrorCode =
   | 'NOT_CONFIRMED'
   | 'DNS'
   | 'SHARED_CONFLICT'
-  | 'FS';
+  | 'FS'
+  | 'HOOK_FAILED'
+  | 'COMMAND_NOT_FOUND'
+  | 'GIT_FAILED'
+  | 'SOURCE_DIRTY'
+  | 'CONFIG_EXISTS'
+  | 'NETWORK_OVERLAP'
+  | 'MIGRATE_FAILED';
 
 export interface CiloErrorOptions {
   hint?: string;

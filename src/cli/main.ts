@@ -3,6 +3,7 @@
  * `cilo --version` and `cilo --help` stay cheap.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerAgentCommands } from './agent-commands.js';
 import { registerDnsCommands } from './dns-commands.js';
 import { reportError } from './output/print.js';
 
@@ -179,6 +180,7 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/doctor.js')));
 
   registerDnsCommands(program);
+  registerAgentCommands(program);
 
   program.hook('preAction', async (_program, action) => {
     // The DNS server process runs its own supervisor; everything else reaps expired shared services.

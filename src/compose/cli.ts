@@ -32,9 +32,12 @@ export function composeFailure(what: string, args: string[], r: CaptureResult): 
       hint: 'Start Docker or fix DOCKER_HOST, then retry.',
     });
   }
-  return new CiloError('COMPOSE_FAILED', `${what} failed: docker ${args.join(' ')} exited with ${r.code}.`, {
-    details: tail(err, 15),
-    hint: 'See the compose output above; fix the compose file or the service, then retry.',
+  // Compose prints progress lines first; the line that names the cause is the last error line.
+  const lines = err.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const cause = [...lines].reverse().find((l) => /error|invalid|not found|denied|failed|no such/i.test(l)) ?? lines[lines.length - 1] ?? `exit status ${r.code}`;
+  return new CiloError('COMPOSE_FAILED', `${what} failed: ${cause.replace(/^Error response from daemon:\s*/i, '')}`, {
+    details: `command: docker ${args.join(' ')} (exit ${r.code})\n${tail(err, 12)}`,
+    hint: 'Fix the compose file or the service named above, then retry.',
   });
 }
 

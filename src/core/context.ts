@@ -5,8 +5,10 @@ import { ciloPaths, type CiloPaths } from '../state/paths.js';
 export interface CoreContext {
   paths: CiloPaths;
   docker: DockerClient;
-  /** Progress and notes for a person (stderr in the CLI). */
+  /** Progress for a person (stderr in the CLI, only on a terminal). */
   log: (line: string) => void;
+  /** Things a person must see even when nobody watches progress (stderr in the CLI, always). */
+  warn: (line: string) => void;
 }
 
 export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContext {
@@ -14,5 +16,6 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     paths: overrides.paths ?? ciloPaths(),
     docker: overrides.docker ?? new DockerClient(),
     log: overrides.log ?? (() => undefined),
+    warn: overrides.warn ?? (() => undefined),
   };
 }

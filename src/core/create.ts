@@ -9,6 +9,7 @@ import { withStateLock } from '../state/store.js';
 import { copyProject } from '../workspace/copy.js';
 import type { CoreContext } from './context.js';
 import { assertComposeFiles, resolveProject, resolveProjectDir } from './project.js';
+import { applyEnvCopyPolicy } from './env-files.js';
 import { externalSubnets } from './subnets.js';
 
 export interface CreateInput {
@@ -94,6 +95,8 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
       });
       files = r.files;
       strategy = r.strategy;
+      // `.cilo/config.yml` env.copy_mode / copy / ignore: applied to the workspace only.
+      files -= await applyEnvCopyPolicy(ctx, workspace, project.config.env);
     }
     mkdirSync(join(workspace, '.cilo'), { recursive: true });
     writeFileSync(

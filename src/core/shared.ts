@@ -117,7 +117,7 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
     if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) {
       if (!input.recreate) throw conflictError(input, rec);
       affected = (rec?.users ?? []).filter((u) => u !== env.name);
-      ctx.log(`Recreating shared service ${service}${affected.length ? ` (also used by ${affected.join(', ')})` : ''}`);
+      ctx.warn(`Recreating shared service ${service}${affected.length ? ` (also used by ${affected.join(', ')})` : ''}`);
       await ctx.docker.removeContainer(container.Id, { force: true });
       container = null;
       action = 'recreated';

@@ -88,22 +88,26 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
   const { env: current, created } = await loadOrCreate(ctx, input);
   let config: ProjectConfig;
   let model: ComposeModel;
+  let ingress: string | null;
+  let hostnames: string[];
+  let shareFlags: { shared: string[]; isolate: string[] };
+  let shared: string[];
   try {
     config = loadProjectConfig(current.workspace);
     // Env files (init_hook, render rules) before the model, so .env values reach interpolation.
     await prepareEnvFiles(ctx, current, config);
     model = await resolveModel(sourceTarget(current, config));
+    ingress = chooseIngress(model, config.default_ingress_service);
+    hostnames = [...new Set([...(config.hostnames ?? []), ...labelHostnames(model, ingress)])];
+    // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
+    const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
+    shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (current.share_flags ?? { shared: [], isolate: [] });
+    shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
   } catch (e) {
     // Nothing was started: an environment this very call created is rolled back.
     if (created) await destroyEnvironment(ctx, current);
     throw e;
   }
-  const ingress = chooseIngress(model, config.default_ingress_service);
-  const hostnames = [...new Set([...(config.hostnames ?? []), ...labelHostnames(model, ingress)])];
-  // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
-  const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
-  const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (current.share_flags ?? { shared: [], isolate: [] });
-  const shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
   const wanted = networkedServices(model, []);
   const timeoutMs = (input.timeoutSeconds ?? 180) * 1000;
 
@@ -155,7 +159,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
         timeoutMs,
         build: input.build,
       });
-      if (r.affected.length > 0) ctx.log(`Shared service ${service} was recreated; environments ${r.affected.join(', ')} now use the new container.`);
+      if (r.affected.length > 0) ctx.warn(`Shared service ${service} was recreated; environments ${r.affected.join(', ')} now use the new container.`);
     }
     const ips = Object.fromEntries(Object.entries(env.services).map(([k, s]) => [k, s.ip]));
     const generated = renderEnvironmentModel({
@@ -180,6 +184,11 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
       envName: env.name,
     });
   } catch (e) {
+    if (created) {
+      // Nothing half-created: an environment this very call made is removed again.
+      await destroyEnvironment(ctx, env).catch(() => undefined);
+      throw e;
+    }
     await withStateLock((state) => {
       const rec = state.environments[env.name];
       if (rec) {
@@ -202,7 +211,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     await ensureDnsRunning(ctx.paths);
   } catch (e) {
     // The environment is up; only name resolution from the host is missing.
-    ctx.log(`warning: the DNS server is not running (${e instanceof Error ? e.message : String(e)}); names will not resolve from the host. \`cilo dns status\` tells more.`);
+    ctx.warn(`the DNS server is not running (${e instanceof Error ? e.message : String(e)}); names will not resolve from the host. \`cilo dns status\` tells more.`);
   }
   return { env: done, created };
 }

@@ -2,6 +2,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { dirname, join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { CiloError } from '../errors.js';
+import { keepLegacyBackup, migrateLegacyFileSync, upgradeLegacyData } from './legacy.js';
 import { ciloPaths, type CiloPaths } from './paths.js';
 import { emptyState, parseState, type State } from './schema.js';
 
@@ -54,6 +55,8 @@ export function parseStateText(paths: CiloPaths, text: string): State {
   } catch (e) {
     throw corrupt(paths, text.trim() === '' ? 'it is empty' : `invalid JSON: ${(e as Error).message}`);
   }
+  // A state written by the original cilo (version 2) is read as version 3 (legacy.ts).
+  data = upgradeLegacyData(paths, data);
   const r = parseState(data);
   if (!r.ok) throw corrupt(paths, r.problem);
   return r.state;
@@ -71,6 +74,7 @@ export function readState(paths: CiloPaths = ciloPaths()): State {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
     throw e;
   }
+  migrateLegacyFileSync(paths, text, writeFileAtomic);
   return parseStateText(paths, text);
 }
 
@@ -113,9 +117,10 @@ export async function withStateLock<T>(fn: (state: State) => T | Promise<T>, pat
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     const state = previousText === undefined ? emptyState() : parseStateText(paths, previousText);
+    const legacy = previousText !== undefined && keepLegacyBackup(paths, previousText, writeFileAtomic);
     const before = JSON.stringify(state);
     const result = await fn(state);
-    if (JSON.stringify(state) !== before || previousText === undefined) writeState(paths, state, previousText);
+    if (JSON.stringify(state) !== before || previousText === undefined || legacy) writeState(paths, state, previousText);
     return result;
   } finally {
     await release().catch(() => undefined);

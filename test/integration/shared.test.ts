@@ -251,3 +251,45 @@ describe('shared services: flags, concurrency, stop', () => {
     assert.deepEqual(readStateOf(h).environments.c3!.shared, ['db']);
   });
 });
+
+describe('shared services: the DNS server process reaps after grace, with no command from the user', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('sv');
+  before(() => {
+    h = makeHome();
+    dir = sharedProject('1s');
+  });
+  after(async () => {
+    await h.cli(['destroy', '--all', '--force']);
+    await h.cleanup();
+    await removeProjectResources(project);
+    for (const v of await docker.listVolumes({ label: [`cilo.project=${project}`] })) await docker.removeVolume(v.Name);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('after the last down, the shared container goes away on its own; its volume stays', async () => {
+    const up = await h.cli(['up', 'sv1', '--project', project], { cwd: dir });
+    assert.equal(up.code, 0, up.stderr);
+    const st = await h.cli(['dns', 'status', '--json']);
+    assert.equal(JSON.parse(st.stdout).running, true, 'up started the DNS server, the supervisor');
+    const down = await h.cli(['down', 'sv1']);
+    assert.equal(down.code, 0, down.stderr);
+    // From here on no cilo command runs: only Docker and the state file are watched.
+    let gone = false;
+    for (let i = 0; i < 100 && !gone; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      gone = (await sharedContainers(project, 'db')).length === 0;
+    }
+    assert.ok(gone, 'removed by the supervisor within 10 s of a 1 s grace');
+    assert.equal(readStateOf(h).shared_services[`${project}/db`], undefined);
+    assert.ok((await docker.listVolumes({ label: [`cilo.project=${project}`, 'cilo.shared=true'] })).length >= 1);
+    // and isolation choices are remembered across ups
+    const iso = await h.cli(['up', 'sv1', '--isolate', 'db']);
+    assert.equal(iso.code, 0, iso.stderr);
+    const again = await h.cli(['up', 'sv1']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(readStateOf(h).environments.sv1!.services.db!.type, 'isolated', 'a later up without flags keeps --isolate');
+    assert.equal((await sharedContainers(project, 'db')).length, 0);
+  });
+});

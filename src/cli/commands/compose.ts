@@ -1,6 +1,6 @@
-import { defaultContext } from '../../core/context.js';
 import { composeForEnv } from '../../core/passthrough.js';
+import { cliContext } from '../output/print.js';
 
 export default async function compose(env: string, args: string[]): Promise<number> {
-  return composeForEnv(defaultContext(), env, args.length > 0 ? args : ['ps']);
+  return composeForEnv(cliContext(), env, args.length > 0 ? args : ['ps']);
 }

@@ -1,6 +1,5 @@
-import { defaultContext } from '../../core/context.js';
 import { createEnvironment } from '../../core/create.js';
-import { info, out, printJson } from '../output/print.js';
+import { cliContext, out, printJson } from '../output/print.js';
 import { createProgress } from '../output/progress.js';
 
 interface Options {
@@ -13,7 +12,7 @@ interface Options {
 
 export default async function create(env: string, opts: Options): Promise<void> {
   const progress = createProgress('Copying');
-  const r = await createEnvironment(defaultContext({ log: info }), { env, ...opts, onProgress: (d, t) => progress.update(d, t) }).finally(() => progress.done());
+  const r = await createEnvironment(cliContext(), { env, ...opts, onProgress: (d, t) => progress.update(d, t) }).finally(() => progress.done());
   if (opts.json) printJson({ environment: r.env, files: r.files, copy: r.strategy });
   else out(`Created environment ${r.env.name} of project ${r.env.project} (subnet ${r.env.subnet}, ${r.files} files copied) in ${r.env.workspace}`);
 }

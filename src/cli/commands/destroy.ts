@@ -1,8 +1,7 @@
 import { createInterface } from 'node:readline/promises';
-import { defaultContext } from '../../core/context.js';
 import { destroyEnvironment, destroyTargets } from '../../core/destroy.js';
 import { CiloError, usageError } from '../../errors.js';
-import { info, out } from '../output/print.js';
+import { cliContext, out } from '../output/print.js';
 
 interface Options {
   all?: boolean;
@@ -23,7 +22,7 @@ async function confirm(question: string): Promise<boolean> {
 export default async function destroy(env: string | undefined, opts: Options): Promise<void> {
   if (!env && !opts.all) throw usageError('Name the environment to destroy, or pass --all.', 'For example `cilo destroy agent-1`.');
   if (env && opts.all) throw usageError('Pass either an environment name or --all, not both.');
-  const ctx = defaultContext({ log: info });
+  const ctx = cliContext();
   const targets = destroyTargets(ctx, { env, all: opts.all, project: opts.project });
   if (targets.length === 0) {
     out('No environments to destroy.');

@@ -1,6 +1,5 @@
-import { defaultContext } from '../../core/context.js';
 import { runDoctor } from '../../core/doctor.js';
-import { info, out, printJson } from '../output/print.js';
+import { cliContext, out, printJson } from '../output/print.js';
 
 interface Options {
   fix?: boolean;
@@ -9,7 +8,7 @@ interface Options {
 }
 
 export default async function doctor(opts: Options): Promise<number> {
-  const report = await runDoctor(defaultContext({ log: info }), { fix: opts.fix, force: opts.force });
+  const report = await runDoctor(cliContext(), { fix: opts.fix, force: opts.force });
   if (opts.json) {
     printJson(report);
     return report.ok ? 0 : 1;

@@ -1,6 +1,5 @@
-import { defaultContext } from '../../core/context.js';
 import { listEnvironments } from '../../core/list.js';
-import { out, printJson, printTable } from '../output/print.js';
+import { cliContext, out, printJson, printTable } from '../output/print.js';
 
 interface Options {
   all?: boolean;
@@ -10,7 +9,7 @@ interface Options {
 }
 
 export default async function list(opts: Options): Promise<void> {
-  const views = await listEnvironments(defaultContext(), { all: opts.all, project: opts.project });
+  const views = await listEnvironments(cliContext(), { all: opts.all, project: opts.project });
   const format = opts.json ? 'json' : (opts.format ?? 'table');
   if (format === 'json') {
     printJson({ environments: views });

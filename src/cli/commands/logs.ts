@@ -1,5 +1,5 @@
-import { defaultContext } from '../../core/context.js';
 import { assertService, composeForEnv } from '../../core/passthrough.js';
+import { cliContext } from '../output/print.js';
 
 interface Options {
   follow?: boolean;
@@ -8,7 +8,7 @@ interface Options {
 }
 
 export default async function logs(env: string, service: string | undefined, opts: Options): Promise<number> {
-  const ctx = defaultContext();
+  const ctx = cliContext();
   if (service) assertService(ctx, env, service);
   const args = ['logs'];
   if (opts.follow) args.push('--follow');

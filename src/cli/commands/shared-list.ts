@@ -1,9 +1,8 @@
-import { defaultContext } from '../../core/context.js';
 import { listShared } from '../../core/shared-view.js';
-import { out, printJson, printTable } from '../output/print.js';
+import { cliContext, out, printJson, printTable } from '../output/print.js';
 
 export default async function sharedList(opts: { project?: string; json?: boolean }): Promise<void> {
-  const views = await listShared(defaultContext(), opts.project);
+  const views = await listShared(cliContext(), opts.project);
   if (opts.json) {
     printJson({ shared_services: views });
     return;

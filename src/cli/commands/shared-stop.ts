@@ -1,10 +1,9 @@
-import { defaultContext } from '../../core/context.js';
 import { stopShared } from '../../core/shared.js';
 import { sharedProjectOf } from '../../core/shared-view.js';
-import { info, out } from '../output/print.js';
+import { cliContext, out } from '../output/print.js';
 
 export default async function sharedStop(service: string, opts: { project?: string; force?: boolean }): Promise<void> {
-  const ctx = defaultContext({ log: info });
+  const ctx = cliContext();
   const project = sharedProjectOf(ctx, service, opts.project);
   const r = await stopShared(ctx, { service, project, force: opts.force });
   out(`Stopped shared service ${service} of project ${project}${r.detached.length ? `; detached from ${r.detached.join(', ')}` : ''}. Its volumes are kept.`);

@@ -1,12 +1,11 @@
-import { defaultContext } from '../../core/context.js';
 import { liveContainers, viewOf } from '../../core/inspect.js';
 import { findEnv } from '../../core/lookup.js';
 import { readState } from '../../state/store.js';
 import { printStatus } from '../output/env-view.js';
-import { printJson } from '../output/print.js';
+import { cliContext, printJson } from '../output/print.js';
 
 export default async function status(env: string, opts: { project?: string; json?: boolean }): Promise<void> {
-  const ctx = defaultContext();
+  const ctx = cliContext();
   const rec = findEnv(readState(ctx.paths), env, opts.project);
   const view = viewOf(rec, await liveContainers(ctx.docker));
   if (opts.json) printJson(view);

@@ -1,8 +1,7 @@
-import { defaultContext } from '../../core/context.js';
 import { liveContainers, viewOf } from '../../core/inspect.js';
 import { upEnvironment } from '../../core/up.js';
 import { printServices } from '../output/env-view.js';
-import { info, out, printJson } from '../output/print.js';
+import { cliContext, out, printJson } from '../output/print.js';
 
 interface Options {
   from?: string;
@@ -14,7 +13,7 @@ interface Options {
 }
 
 export default async function up(env: string, opts: Options): Promise<void> {
-  const ctx = defaultContext({ log: info });
+  const ctx = cliContext();
   const showCompose = process.stderr.isTTY ? (chunk: string) => process.stderr.write(chunk) : undefined;
   const r = await upEnvironment(ctx, { env, ...opts, timeoutSeconds: opts.timeout, onComposeOutput: showCompose });
   const view = viewOf(r.env, await liveContainers(ctx.docker));

@@ -1,0 +1,179 @@
+/**
+ * `cilo network status` and `cilo network migrate [CIDR]`.
+ *
+ * Migrate moves environments to a new base range. The plan (new base, each environment's new
+ * /24 and service addresses) is recorded in state first, in one transaction; then, one
+ * environment at a time: stop it if it runs, remove its network (shared containers are
+ * detached), create the network with the new subnet, and start it again with recreated
+ * containers if it was running. A run that stops half-way is finished by running the same
+ * command again: an environment whose Docker network does not have its recorded subnet is
+ * moved again. Without CIDR, only environments outside the current base ranges (or whose
+ * network disagrees with state) are moved.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { composeStop } from '../compose/cli.js';
+import { networkName } from '../domain/names.js';
+import { insideBases, moveIp, normalizeCidr, overlapping } from '../domain/network-move.js';
+import { allocateSubnet } from '../domain/subnet.js';
+import { parseProcRoutes } from '../domain/routes.js';
+import { CiloError } from '../errors.js';
+import { generatedComposePath, homeId } from '../state/paths.js';
+import type { EnvironmentState } from '../state/schema.js';
+import { readState, withStateLock } from '../state/store.js';
+import type { CoreContext } from './context.js';
+import { generatedTarget } from './env-compose.js';
+import { ensureNetwork, removeNetwork } from './network.js';
+import { upEnvironment } from './up.js';
+
+export interface NetworkEnvView {
+  name: string;
+  project: string;
+  status: string;
+  subnet: string;
+  network: string;
+  /** The subnet Docker has for the network now (null: no network). */
+  network_subnet: string | null;
+  in_range: boolean;
+  services: { name: string; type: string; ip: string }[];
+}
+
+export interface NetworkStatus {
+  base_subnets: string[];
+  dns_port: number;
+  environments: NetworkEnvView[];
+}
+
+export async function networkStatus(ctx: CoreContext): Promise<NetworkStatus> {
+  const state = readState(ctx.paths);
+  const nets = new Map<string, string | null>();
+  try {
+    for (const n of await ctx.docker.listNetworks()) nets.set(n.Name, n.IPAM.Config?.[0]?.Subnet ?? null);
+  } catch {
+    // Without the engine, state alone is still worth showing.
+  }
+  const environments = Object.values(state.environments)
+    .sort((a, b) => a.project.localeCompare(b.project) || a.name.localeCompare(b.name))
+    .map((e) => ({
+      name: e.name,
+      project: e.project,
+      status: e.status,
+      subnet: e.subnet,
+      network: networkName(e.project, e.name),
+      network_subnet: nets.get(networkName(e.project, e.name)) ?? null,
+      in_range: insideBases(e.subnet, state.base_subnets),
+      services: Object.entries(e.services)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([name, s]) => ({ name, type: s.type, ip: s.ip })),
+    }));
+  return { base_subnets: state.base_subnets, dns_port: state.dns_port, environments };
+}
+
+export interface MigrateNetworkResult {
+  base_subnets: string[];
+  moved: { name: string; project: string; from: string; to: string; restarted: boolean }[];
+  unchanged: string[];
+}
+
+interface Move {
+  name: string;
+  from: string;
+  wasRunning: boolean;
+}
+
+function hostRoutes(): string[] {
+  try {
+    return parseProcRoutes(readFileSync('/proc/net/route', 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+function updateMeta(env: EnvironmentState): void {
+  const file = join(env.workspace, '.cilo', 'meta.json');
+  try {
+    const meta = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    meta.subnet = env.subnet;
+    writeFileSync(file, `${JSON.stringify(meta, null, 2)}\n`);
+  } catch {
+    // informational only
+  }
+}
+
+export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | undefined }): Promise<MigrateNetworkResult> {
+  const target = input.cidr !== undefined ? [normalizeCidr(input.cidr)] : undefined;
+  await ctx.docker.ping();
+  const before = readState(ctx.paths);
+  const ours = new Set(Object.values(before.environments).map((e) => networkName(e.project, e.name)));
+  const dockerNets = await ctx.docker.listNetworks();
+  const foreign = dockerNets.flatMap((n) => (ours.has(n.Name) ? [] : (n.IPAM.Config ?? []).flatMap((c) => (c.Subnet ? [{ name: n.Name, subnet: c.Subnet }] : []))));
+  if (target) {
+    const hit = overlapping(target[0] as string, foreign);
+    if (hit.length > 0) {
+      throw new CiloError('NETWORK_OVERLAP', `The range ${target[0]} overlaps the Docker network ${hit[0]?.name} (${hit[0]?.subnet}), which cilo does not manage.`, {
+        hint: 'Choose another private range (for example 10.225.0.0/16), or remove that network.',
+        exitCode: 2,
+      });
+    }
+  }
+  const ourSubnets = new Set(Object.values(before.environments).map((e) => e.subnet));
+  const dockerSubnetOf = new Map(dockerNets.map((n) => [n.Name, n.IPAM.Config?.[0]?.Subnet]));
+  // A host route of one of our own bridges is not a reason to avoid a subnet.
+  const external = [...foreign.map((f) => f.subnet), ...hostRoutes().filter((r) => !ourSubnets.has(r))];
+
+  // 1. The plan, recorded before anything is touched.
+  const plan = await withStateLock((state) => {
+    if (target) state.base_subnets = target;
+    const bases = state.base_subnets;
+    const moves: Move[] = [];
+    const envs = Object.values(state.environments).sort((a, b) => a.name.localeCompare(b.name));
+    const keep = envs.filter((e) => e.status === 'destroying' || insideBases(e.subnet, bases));
+    const taken = [...keep.map((e) => e.subnet), ...external];
+    for (const e of envs) {
+      const net = networkName(e.project, e.name);
+      const wasRunning = e.status === 'running' || e.status === 'starting';
+      if (e.status === 'destroying') continue;
+      if (insideBases(e.subnet, bases)) {
+        // Resumed migration: state has the new subnet, Docker still the old network.
+        const live = dockerSubnetOf.get(net);
+        if (live === undefined ? wasRunning : live !== e.subnet) moves.push({ name: e.name, from: live ?? e.subnet, wasRunning });
+        continue;
+      }
+      const to = allocateSubnet(bases, taken);
+      taken.push(to);
+      for (const s of Object.values(e.services)) s.ip = moveIp(s.ip, e.subnet, to);
+      for (const rec of Object.values(state.shared_services)) {
+        const ip = rec.ips[e.name];
+        if (rec.project === e.project && ip !== undefined) rec.ips[e.name] = moveIp(ip, e.subnet, to);
+      }
+      moves.push({ name: e.name, from: e.subnet, wasRunning });
+      e.subnet = to;
+      e.updated_at = new Date().toISOString();
+    }
+    return { moves, unchanged: envs.filter((e) => !moves.some((m) => m.name === e.name)).map((e) => e.name), bases: [...bases] };
+  }, ctx.paths);
+
+  // 2. One environment at a time.
+  const moved: MigrateNetworkResult['moved'] = [];
+  for (const m of plan.moves) {
+    const env = readState(ctx.paths).environments[m.name];
+    if (!env) continue;
+    try {
+      ctx.log(`Moving ${env.name} from ${m.from} to ${env.subnet}`);
+      if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) await composeStop(generatedTarget(ctx.paths, env), 10);
+      await removeNetwork(ctx.docker, env);
+      await ensureNetwork(ctx.docker, env, homeId(ctx.paths));
+      updateMeta(env);
+      if (m.wasRunning) await upEnvironment(ctx, { env: env.name, recreate: true });
+      moved.push({ name: env.name, project: env.project, from: m.from, to: env.subnet, restarted: m.wasRunning });
+    } catch (e) {
+      const done = moved.map((x) => x.name);
+      throw new CiloError('MIGRATE_FAILED', `Moving environment "${env.name}" to ${env.subnet} failed: ${e instanceof Error ? e.message : String(e)}`, {
+        details: done.length > 0 ? `Already moved: ${done.join(', ')}.` : undefined,
+        hint: `Fix the cause and run \`cilo network migrate${input.cidr ? ` ${input.cidr}` : ''}\` again: it resumes where it stopped.`,
+        cause: e,
+      });
+    }
+  }
+  return { base_subnets: plan.bases, moved, unchanged: plan.unchanged };
+}

@@ -1,0 +1,52 @@
+/**
+ * The variables `cilo run` gives a command (SPEC, "Variables set by `cilo run`"), and the tokens
+ * env-file rendering replaces. Pure.
+ */
+import type { EnvironmentState } from '../state/schema.js';
+import { serviceUrl } from './env-model.js';
+
+export interface TokenContext {
+  project: string;
+  env: string;
+  /** With its leading dot: `.test`. */
+  suffix: string;
+}
+
+export function baseUrl(ctx: TokenContext): string {
+  return `http://${ctx.project}.${ctx.env}${ctx.suffix}`;
+}
+
+/** `CILO_SERVICE_<NAME>`: upper case, every character outside [A-Z0-9] (`-`, `.`) becomes `_`. */
+export function serviceVarPrefix(service: string): string {
+  return `CILO_SERVICE_${service.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+export function runVariables(env: EnvironmentState): Record<string, string> {
+  const ctx = { project: env.project, env: env.name, suffix: env.dns_suffix };
+  const vars: Record<string, string> = {
+    CILO_ENV: env.name,
+    CILO_PROJECT: env.project,
+    CILO_WORKSPACE: env.workspace,
+    CILO_BASE_URL: baseUrl(ctx),
+    CILO_DNS_SUFFIX: env.dns_suffix,
+  };
+  for (const name of Object.keys(env.services).sort()) {
+    const s = env.services[name];
+    if (!s) continue;
+    const prefix = serviceVarPrefix(name);
+    vars[`${prefix}_URL`] = serviceUrl(name, env.name, env.dns_suffix, s.port);
+    vars[`${prefix}_IP`] = s.ip;
+  }
+  return vars;
+}
+
+/** The four tokens of `render` rules: `${CILO_PROJECT}`, `${CILO_ENV}`, `${CILO_DNS_SUFFIX}`, `${CILO_BASE_URL}`. */
+export function expandTokens(text: string, ctx: TokenContext): string {
+  const values: Record<string, string> = {
+    CILO_PROJECT: ctx.project,
+    CILO_ENV: ctx.env,
+    CILO_DNS_SUFFIX: ctx.suffix,
+    CILO_BASE_URL: baseUrl(ctx),
+  };
+  return text.replace(/\$\{(CILO_PROJECT|CILO_ENV|CILO_DNS_SUFFIX|CILO_BASE_URL)\}/g, (_, k: string) => values[k] ?? '');
+}

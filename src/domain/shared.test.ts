@@ -1,0 +1,74 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ComposeModel } from '../compose/cli.js';
+import { definitionHash, diffDefinitions, graceSeconds, parseGrace, sharedDefinition, sharedServices, splitList, startOrder } from './shared.js';
+
+const model = (password = 'pw', workspace = '/home/u/.cilo/envs/shop/a'): ComposeModel => ({
+  services: {
+    app: { image: 'app', depends_on: { db: { condition: 'service_healthy' } } },
+    db: {
+      image: 'postgres:16',
+      ports: [{ target: 5432, published: '5432' }],
+      environment: { POSTGRES_PASSWORD: password },
+      volumes: [
+        { type: 'volume', source: 'pgdata', target: '/var/lib/postgresql/data' },
+        { type: 'bind', source: `${workspace}/init.sql`, target: '/docker-entrypoint-initdb.d/init.sql' },
+      ],
+      labels: { 'cilo.share': 'true', keep: 'yes' },
+      networks: { default: null },
+      container_name: 'pg',
+    },
+    search: { image: 'es', depends_on: { db: { condition: 'service_started' } } },
+  },
+  volumes: { pgdata: { name: `cilo-shop-${workspace.endsWith('/a') ? 'a' : 'b'}_pgdata` }, named: { name: 'explicit' } },
+});
+
+test('shared when labelled or flagged, unless isolated; unknown names refused', () => {
+  assert.deepEqual(sharedServices(model(), [], []), ['db']);
+  assert.deepEqual(sharedServices(model(), ['search'], []), ['db', 'search']);
+  assert.deepEqual(sharedServices(model(), ['search'], ['db']), ['search']);
+  assert.throws(() => sharedServices(model(), ['nope'], []), (e: Error & { exitCode?: number }) => e.exitCode === 2 && /--shared names "nope"/.test(e.message));
+  assert.deepEqual(splitList(['a,b', 'c d', 'a']), ['a', 'b', 'c', 'd']);
+});
+
+test('shared services start after the shared ones they depend on', () => {
+  assert.deepEqual(startOrder(model(), ['search', 'db']), ['db', 'search']);
+});
+
+test('the definition is the same from every environment of the project', () => {
+  const a = sharedDefinition({ model: model('pw', '/h/envs/shop/a'), service: 'db', resolvedAs: 'cilo-shop-a', sharedProject: 'cilo-shared-shop', workspace: '/h/envs/shop/a', source: '/src/shop' });
+  const bModel = model('pw', '/h/envs/shop/b');
+  bModel.volumes!.pgdata = { name: 'cilo-shop-b_pgdata' };
+  const b = sharedDefinition({ model: bModel, service: 'db', resolvedAs: 'cilo-shop-b', sharedProject: 'cilo-shared-shop', workspace: '/h/envs/shop/b', source: '/src/shop' });
+  assert.equal(definitionHash(a), definitionHash(b));
+  assert.equal(a.service.ports, undefined);
+  assert.equal(a.service.networks, undefined);
+  assert.equal(a.service.container_name, undefined);
+  assert.deepEqual(a.service.labels, { keep: 'yes' });
+  assert.equal((a.service.volumes as { source: string }[])[1]!.source, '/src/shop/init.sql', 'binds point into the project, not a workspace');
+  assert.deepEqual(a.volumes, { pgdata: { name: 'cilo-shared-shop_pgdata' } }, 'default volume names belong to the project');
+});
+
+test('a changed definition is named by key, never by value', () => {
+  const args = { service: 'db', resolvedAs: 'cilo-shop-a', sharedProject: 'cilo-shared-shop', workspace: '/home/u/.cilo/envs/shop/a', source: '/src/shop' };
+  const a = sharedDefinition({ model: model('old-secret'), ...args });
+  const b = sharedDefinition({ model: model('new-secret'), ...args });
+  assert.notEqual(definitionHash(a), definitionHash(b));
+  const diff = diffDefinitions(a, b);
+  assert.deepEqual(diff, ['environment.POSTGRES_PASSWORD']);
+  assert.doesNotMatch(diff.join(), /secret/);
+  assert.deepEqual(diffDefinitions(undefined, b), ['(the stored definition is unknown)']);
+});
+
+test('grace: label, then config, then 60 s; durations parsed', () => {
+  assert.equal(parseGrace('90s', 'x'), 90);
+  assert.equal(parseGrace('2m', 'x'), 120);
+  assert.equal(parseGrace(5, 'x'), 5);
+  assert.equal(parseGrace(undefined, 'x'), undefined);
+  assert.throws(() => parseGrace('soon', 'the label'), /the label must be a duration/);
+  const m = model();
+  assert.equal(graceSeconds(m, 'db', undefined), 60);
+  assert.equal(graceSeconds(m, 'db', '30s'), 30);
+  m.services.db!.labels!['cilo.share.grace'] = '1h';
+  assert.equal(graceSeconds(m, 'db', '30s'), 3600);
+});

@@ -1,0 +1,102 @@
+/**
+ * The `git` adapter: always a program with an argument array (never a shell line), with a
+ * stable locale for parseable output and no interactive prompts.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CiloError } from '../errors.js';
+import { tail, type CaptureResult } from '../proc/run.js';
+
+const GIT_ENV = { LC_ALL: 'C', LANG: 'C', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
+
+/** True when `dir` is the top of a git working tree (a `.git` directory or file). */
+export function isGitRepo(dir: string): boolean {
+  return existsSync(join(dir, '.git'));
+}
+
+/** Runs a program with stdin closed (git never needs it) and collects its output. */
+function run(cmd: string, args: string[]): Promise<CaptureResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...GIT_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code: code ?? 128, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
+  });
+}
+
+/** Runs `git -C dir args...`; resolves with its result whatever the exit code. */
+export async function git(dir: string, args: string[]): Promise<CaptureResult> {
+  try {
+    return await run('git', ['-C', dir, ...args]);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CiloError('GIT_FAILED', 'The `git` command was not found on PATH.', { hint: 'Install git, then run the command again.' });
+    }
+    throw e;
+  }
+}
+
+export function gitFailure(what: string, dir: string, args: string[], r: CaptureResult): CiloError {
+  return new CiloError('GIT_FAILED', `${what} failed: git -C ${dir} ${args.join(' ')} exited with ${r.code}.`, {
+    details: tail(r.stderr || r.stdout, 10),
+    hint: 'See git\'s message above.',
+  });
+}
+
+/** Runs git and returns its stdout; a non-zero exit is a GIT_FAILED error naming the command. */
+export async function gitOut(dir: string, args: string[], what: string): Promise<string> {
+  const r = await git(dir, args);
+  if (r.code !== 0) throw gitFailure(what, dir, args, r);
+  return r.stdout;
+}
+
+/** The commit HEAD points at, or null in a repository without commits. */
+export async function headCommit(dir: string): Promise<string | null> {
+  const r = await git(dir, ['rev-parse', '--verify', '-q', 'HEAD^{commit}']);
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+/** The checked-out branch, or null on a detached HEAD. */
+export async function currentBranch(dir: string): Promise<string | null> {
+  const r = await git(dir, ['symbolic-ref', '--short', '-q', 'HEAD']);
+  return r.code === 0 ? r.stdout.trim() : null;
+}
+
+export async function hasCommit(dir: string, sha: string): Promise<boolean> {
+  return (await git(dir, ['cat-file', '-e', `${sha}^{commit}`])).code === 0;
+}
+
+export async function isAncestor(dir: string, ancestor: string, of: string): Promise<boolean> {
+  return (await git(dir, ['merge-base', '--is-ancestor', ancestor, of])).code === 0;
+}
+
+export interface StatusEntry {
+  /** Two-letter porcelain status (` M`, `A `, `??`, `R `...). */
+  status: string;
+  path: string;
+  /** For renames and copies: the path it came from. */
+  from?: string;
+}
+
+/** Parses `git status --porcelain=v1 -z`. */
+export function parsePorcelainZ(out: string): StatusEntry[] {
+  const parts = out.split('\0');
+  const entries: StatusEntry[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    if (!p || p.length < 4) continue;
+    const status = p.slice(0, 2);
+    const entry: StatusEntry = { status, path: p.slice(3) };
+    if (status[0] === 'R' || status[0] === 'C') {
+      const from = parts[i + 1];
+      if (from !== undefined) entry.from = from;
+      i++;
+    }
+    entries.push(entry);
+  }
+  return entries;
+}

@@ -1,0 +1,41 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { constants } from 'node:os';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
+/** Signals a terminal sends to its whole foreground process group, the child included. */
+const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT', 'SIGWINCH']);
+
+/**
+ * Runs a program in the foreground, attached to our stdin/stdout/stderr, and resolves with the
+ * exit status a shell would report (128 + the signal number when a signal killed it).
+ *
+ * Signals sent to cilo are passed on. On a terminal, Ctrl-C (SIGINT), Ctrl-\ (SIGQUIT) and
+ * window resizes already reach the child, which is in the same foreground process group: they
+ * are not sent a second time, because many programs treat a second SIGINT as "force quit".
+ */
+export function runForeground(cmd: string, args: string[], opts: Omit<SpawnOptions, 'stdio'> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { ...opts, stdio: 'inherit' });
+    const onTerminal = process.stdin.isTTY === true;
+    const handlers = FORWARDED.map((sig) => {
+      const h = (): void => {
+        if (onTerminal && FROM_TERMINAL.has(sig)) return;
+        child.kill(sig);
+      };
+      process.on(sig, h);
+      return [sig, h] as const;
+    });
+    const cleanup = (): void => {
+      for (const [sig, h] of handlers) process.off(sig, h);
+    };
+    child.on('error', (e) => {
+      cleanup();
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      cleanup();
+      if (code !== null) resolve(code);
+      else resolve(128 + (signal ? (constants.signals[signal] ?? 1) : 1));
+    });
+  });
+}

@@ -1,0 +1,115 @@
+/**
+ * Env files (`.cilo/config.yml` `env:`): the copy policy at create, the init hook (output never
+ * shown), token and replace rendering before compose interpolation, idempotently, on the
+ * workspace only.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureFixtureImage, FIXTURE_IMAGE, makeHome, uid, writeProject, type TestHome } from './helpers.js';
+
+const SECRET = 's3cr3t-value-9d81';
+const stateOf = (h: TestHome): { environments: Record<string, { workspace: string }> } => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
+
+before(() => ensureFixtureImage());
+
+describe('env files', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('envf');
+  const sourceEnv = 'BASE=${CILO_BASE_URL}\nDB_HOST=localhost\nAPP_ENV=${CILO_ENV}\n';
+  before(() => {
+    h = makeHome();
+    dir = writeProject({
+      'compose.yaml': `services:
+  web:
+    image: ${FIXTURE_IMAGE}
+    init: true
+    command: ["sleep", "3600"]
+    environment:
+      BASE: "\${BASE}"
+      DB_HOST: "\${DB_HOST}"
+      APP_ENV: "\${APP_ENV}"
+      SECRET: "\${SECRET_TOKEN:-none}"
+`,
+      '.cilo/config.yml': `project: ${project}
+env_files: [".env", "hook.env"]
+env:
+  copy_mode: allowlist
+  copy: [".env", "config/*.env"]
+  ignore: ["config/secret.env"]
+  init_hook: "echo ran >> hook.log; echo SECRET_TOKEN=${SECRET} > hook.env; echo ${SECRET}; echo ${SECRET} >&2"
+  render:
+    - file: .env
+      tokens: true
+      replace:
+        - from: localhost
+          to: "localhost.\${CILO_ENV}.internal"
+`,
+      '.env': sourceEnv,
+      '.env.production': 'PROD=1\n',
+      'prod.env': 'PROD=1\n',
+      'config/app.env': 'APP=1\n',
+      'config/secret.env': 'S=1\n',
+      'README.md': 'readme\n',
+    });
+  });
+  after(async () => {
+    await h.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('create keeps only the allowed env files in the workspace; the project is untouched', async () => {
+    const r = await h.cli(['create', 'e1'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const ws = stateOf(h).environments.e1!.workspace;
+    for (const kept of ['.env', 'config/app.env', 'README.md', 'compose.yaml']) assert.ok(existsSync(join(ws, kept)), kept);
+    for (const gone of ['.env.production', 'prod.env', 'config/secret.env']) assert.equal(existsSync(join(ws, gone)), false, gone);
+    for (const f of ['.env.production', 'prod.env', 'config/secret.env']) assert.ok(existsSync(join(dir, f)), `source ${f} stays`);
+  });
+
+  test('up runs the hook silently, renders .env before compose interpolates it, and never prints a secret', async () => {
+    const r = await h.cli(['up', 'e1'], { env: { CILO_PROGRESS: '1' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout + r.stderr, new RegExp(SECRET), 'the hook output is never shown');
+    assert.match(r.stderr, /init_hook/, 'progress names the hook, not its output');
+    const ws = stateOf(h).environments.e1!.workspace;
+    assert.equal(readFileSync(join(ws, '.env'), 'utf8'), `BASE=http://${project}.e1.test\nDB_HOST=localhost.e1.internal\nAPP_ENV=e1\n`);
+    assert.equal(readFileSync(join(dir, '.env'), 'utf8'), sourceEnv, 'the project file is never modified');
+    const ex = await h.cli(['exec', 'e1', 'web', 'sh', '-c', 'echo "$BASE $DB_HOST $APP_ENV $SECRET"']);
+    assert.equal(ex.code, 0, ex.stderr);
+    assert.equal(ex.stdout.trim(), `http://${project}.e1.test localhost.e1.internal e1 ${SECRET}`);
+  });
+
+  test('rendering is idempotent, the hook runs once, and a hand edit is left as it is', async () => {
+    const ws = stateOf(h).environments.e1!.workspace;
+    const rendered = readFileSync(join(ws, '.env'), 'utf8');
+    const again = await h.cli(['run', '--no-up', 'true', 'e1']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(readFileSync(join(ws, '.env'), 'utf8'), rendered, 'replace is not applied twice');
+    assert.equal(readFileSync(join(ws, 'hook.log'), 'utf8'), 'ran\n', 'the hook ran on the first up only');
+
+    writeFileSync(join(ws, '.env'), `${rendered}EXTRA=1\n`);
+    const edited = await h.cli(['run', '--no-up', 'cat', 'e1', '.env']);
+    assert.equal(edited.code, 0, edited.stderr);
+    assert.equal(edited.stdout, `${rendered}EXTRA=1\n`, 'the edit is kept, and nothing is replaced twice');
+  });
+
+  test('a failing hook: which hook and its exit code, no output, and an environment this up created is rolled back', async () => {
+    const failing = writeProject({
+      'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`,
+      '.cilo/config.yml': `project: ${project}\nenv:\n  init_hook: "echo leaked-${SECRET}; echo leaked-${SECRET} >&2; exit 3"\n`,
+    });
+    try {
+      const r = await h.cli(['up', 'f1'], { cwd: failing, env: { CILO_PROGRESS: '1' } });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /init_hook .* failed with exit code 3/);
+      assert.doesNotMatch(r.stdout + r.stderr, /leaked/);
+      assert.equal(stateOf(h).environments.f1, undefined);
+      assert.equal(existsSync(join(h.home, 'envs', project, 'f1')), false);
+    } finally {
+      rmSync(failing, { recursive: true, force: true });
+    }
+  });
+});
