@@ -23,6 +23,8 @@ await build({
 const entry = new URL('../dist/cilo.js', import.meta.url);
 const text = readFileSync(entry, 'utf8');
 import('node:fs').then(({ writeFileSync }) => {
-  writeFileSync(entry, `#!/usr/bin/env node\n${text}`);
+  // `node --`: Node 20 would otherwise take a script argument named --env-file as its own
+  // option (nodejs/node#54232), and `cilo setup --env-file F` passes exactly that.
+  writeFileSync(entry, `#!/usr/bin/env -S node --\n${text}`);
   chmodSync(entry, 0o755);
 });

@@ -1,8 +1,25 @@
-// Library entry: the core use-cases, usable without the CLI.
+// Library entry: the core use-cases, usable without the CLI. Each takes a CoreContext
+// (`defaultContext()` gives CILO_HOME from the environment and the local Docker engine).
 export { CiloError, type ErrorCode } from './errors.js';
+export { defaultContext, type CoreContext } from './core/context.js';
 export { ciloHome, ciloPaths, type CiloPaths } from './state/paths.js';
 export { readState, withStateLock } from './state/store.js';
 export type { State, EnvironmentState, SharedServiceState } from './state/schema.js';
+export { initHome } from './core/init.js';
+export { createEnvironment, type CreateInput } from './core/create.js';
+export { upEnvironment, type UpInput } from './core/up.js';
+export { downEnvironment } from './core/down.js';
+export { destroyEnvironment, destroyTargets } from './core/destroy.js';
+export { listEnvironments } from './core/list.js';
+export { viewOf, liveContainers, type EnvView, type ServiceView } from './core/inspect.js';
+export { runInEnvironment } from './core/run.js';
+export { listShared } from './core/shared-view.js';
+export { stopShared, reapExpiredShared } from './core/shared.js';
+export { runDoctor, type DoctorReport, type Finding } from './core/doctor.js';
+export { addHostnames, removeHostnames, setHostnames, listHostnames } from './core/hostnames.js';
+export { diffEnvironment, mergeEnvironment } from './core/diff.js';
+export { networkStatus, migrateNetwork } from './core/network-admin.js';
+export { ensureDnsRunning, startDaemon, stopDaemon, daemonStatus } from './dns/daemon.js';
 export { normalizeName, toValidName, networkName, composeProjectName, sharedContainerName } from './domain/names.js';
 export { allocateSubnet, assignIps } from './domain/subnet.js';
 export { DockerClient } from './docker/client.js';

@@ -3,7 +3,8 @@
  * profiles, include, interpolation, .env, long/short syntax); cilo never reads compose YAML.
  */
 import { CiloError } from '../errors.js';
-import { capture, passthrough, tail, type CaptureResult } from '../proc/run.js';
+import { runForeground } from '../proc/foreground.js';
+import { capture, tail, type CaptureResult } from '../proc/run.js';
 
 export interface ComposeTarget {
   /** Compose project name (`cilo-<project>-<env>`). */
@@ -140,7 +141,7 @@ export async function composeStop(t: ComposeTarget, timeoutSeconds?: number): Pr
 /** Runs compose attached to the terminal (logs, exec, passthrough) and returns its exit status. */
 export async function composePassthrough(t: ComposeTarget, rest: string[]): Promise<number> {
   try {
-    return await passthrough('docker', [...composeBaseArgs(t), ...rest], { cwd: t.cwd });
+    return await runForeground('docker', [...composeBaseArgs(t), ...rest], { cwd: t.cwd });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw composeMissing();
     throw e;

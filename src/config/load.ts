@@ -31,10 +31,12 @@ export function loadProjectConfig(dir: string): ProjectConfig {
   if (r.success) return r.output;
   const issue = r.issues[0];
   if (!issue) throw new CiloError('CONFIG_INVALID', `${file} is invalid.`);
-  const { key, expected } = describeIssue(issue);
+  const { key, expected, siblings } = describeIssue(issue);
   if (expected === 'no such key') {
+    const last = key.split('.').pop() ?? key;
+    const close = siblings.find((s) => s.startsWith(last.slice(0, 4)) || last.startsWith(s.slice(0, 4)));
     throw new CiloError('CONFIG_INVALID', `${file}: unknown key "${key}".`, {
-      hint: `Remove it or use one of: ${KNOWN_KEYS.join(', ')}.`,
+      hint: `${close ? `Did you mean "${close}"? ` : ''}Allowed here: ${(siblings.length ? siblings : KNOWN_KEYS).join(', ')}.`,
     });
   }
   throw new CiloError('CONFIG_INVALID', `${file}: key "${key || '(top level)'}" must be ${expected}.`, {

@@ -31,11 +31,43 @@ export const ProjectConfigSchema = v.strictObject({
 
 export type ProjectConfig = v.InferOutput<typeof ProjectConfigSchema>;
 
-/** Human words for what a schema issue expected. */
-export function describeIssue(issue: v.BaseIssue<unknown>): { key: string; expected: string } {
-  const key = issue.path?.map((p) => String(p.key)).join('.') ?? '';
-  if (issue.kind === 'schema' && issue.type === 'strict_object' && issue.input !== undefined && issue.expected === 'never') {
-    return { key, expected: 'no such key' };
+const WORDS: Record<string, string> = {
+  Array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  boolean: 'true or false',
+  Object: 'a mapping',
+};
+
+/** Human words for what valibot expected: `Array` -> `a list`, `("a" | "b")` -> `one of a, b`. */
+export function expectedWords(expected: string): string {
+  if (WORDS[expected]) return WORDS[expected];
+  const parts = expected.replace(/^\(|\)$/g, '').split(' | ');
+  if (parts.length > 1 && parts.every((p) => /^"[^"]*"$/.test(p))) return `one of ${parts.map((p) => p.slice(1, -1)).join(', ')}`;
+  if (parts.length > 1) return parts.map((p) => WORDS[p] ?? p).join(' or ');
+  return expected;
+}
+
+/** The keys allowed at the level of the config where an issue occurred. */
+function keysAt(path: readonly unknown[]): string[] {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking valibot schemas generically
+  let schema: any = ProjectConfigSchema;
+  for (const k of path) {
+    if (schema?.type === 'optional') schema = schema.wrapped;
+    if (schema?.type === 'array') schema = schema.item;
+    else if (schema?.entries && typeof k === 'string') schema = schema.entries[k];
+    if (schema?.type === 'optional') schema = schema.wrapped;
+    if (schema?.type === 'array' && typeof k !== 'string') schema = schema.item;
   }
-  return { key, expected: issue.expected ?? issue.message };
+  return schema?.entries ? Object.keys(schema.entries) : [];
+}
+
+/** Which key an issue is about, what was expected there, and the keys allowed beside it. */
+export function describeIssue(issue: v.BaseIssue<unknown>): { key: string; expected: string; siblings: string[] } {
+  const path = issue.path ?? [];
+  const key = path.map((p) => String(p.key)).join('.');
+  if (issue.kind === 'schema' && issue.type === 'strict_object' && issue.input !== undefined && issue.expected === 'never') {
+    return { key, expected: 'no such key', siblings: keysAt(path.slice(0, -1).map((p) => p.key)) };
+  }
+  return { key, expected: expectedWords(issue.expected ?? issue.message), siblings: [] };
 }

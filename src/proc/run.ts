@@ -1,4 +1,4 @@
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 export interface CaptureResult {
   code: number;
@@ -27,47 +27,13 @@ export function capture(cmd: string, args: string[], opts: CaptureOptions = {}):
       opts.onStderr?.(c.toString('utf8'));
     });
     child.on('error', reject);
+    // A program that exits without reading its stdin makes the write fail with EPIPE: harmless.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code, signal) => {
       resolve({ code: code ?? 128, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
     });
     child.stdin.end(opts.input ?? '');
   });
-}
-
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
-
-/**
- * Runs a program attached to our terminal, forwards signals to it, and resolves with the exit
- * status a shell would report (128 + signal number when it was killed by a signal).
- */
-export function passthrough(cmd: string, args: string[], opts: Omit<SpawnOptions, 'stdio'> = {}): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: 'inherit' });
-    const handlers = FORWARDED.map((sig) => {
-      const h = (): void => {
-        child.kill(sig);
-      };
-      process.on(sig, h);
-      return [sig, h] as const;
-    });
-    const cleanup = (): void => {
-      for (const [sig, h] of handlers) process.off(sig, h);
-    };
-    child.on('error', (e) => {
-      cleanup();
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      cleanup();
-      if (code !== null) resolve(code);
-      else resolve(128 + (signal ? signalNumber(signal) : 1));
-    });
-  });
-}
-
-function signalNumber(sig: NodeJS.Signals): number {
-  const table: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGUSR1: 10, SIGUSR2: 12, SIGTERM: 15 };
-  return table[sig] ?? 1;
 }
 
 /** The last `n` non-empty lines of a text, for error messages. */

@@ -53,12 +53,12 @@ describe('config validation', () => {
     const wrongType = project({ '.cilo/config.yml': 'compose_files: deploy/app.yml\n' });
     const r = await h.cli(['config'], { cwd: wrongType });
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /config\.yml: key "compose_files" must be Array/);
+    assert.match(r.stderr, /config\.yml: key "compose_files" must be a list/);
     const nested = project({ '.cilo/config.yml': 'env:\n  copy_mode: some\n' });
     const n = await h.cli(['config', '--json'], { cwd: nested });
     assert.equal(n.code, 1);
     assert.equal(n.stdout, '', 'no half JSON on stdout');
-    assert.match(n.stderr, /key "env\.copy_mode" must be \("all" \| "none" \| "allowlist"\)/);
+    assert.match(n.stderr, /key "env\.copy_mode" must be one of all, none, allowlist/);
     const badYaml = project({ '.cilo/config.yml': 'project: [unclosed\n' });
     const y = await h.cli(['config'], { cwd: badYaml });
     assert.equal(y.code, 1);

@@ -125,7 +125,7 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     { name: 'required variable unset', args: () => ['up', 'ok10', '--project', p], dir: 'interp', code: 1, err: /MISSING_IMAGE/ },
     { name: 'image that cannot be had', args: () => ['up', 'ok11', '--project', p, '--timeout', '20'], dir: 'noimage', code: 1, err: /does-not-exist/ },
     { name: 'typo in config key', args: () => ['create', 'ok12', '--project', p], dir: 'config', code: 1, err: /config\.yml: unknown key "compose_file"/ },
-    { name: 'wrong type in config', args: () => ['create', 'ok13', '--project', p], dir: 'configType', code: 1, err: /config\.yml: key "hostnames" must be Array/ },
+    { name: 'wrong type in config', args: () => ['create', 'ok13', '--project', p], dir: 'configType', code: 1, err: /config\.yml: key "hostnames" must be a list/ },
     { name: 'invalid YAML in config', args: () => ['create', 'ok14', '--project', p], dir: 'configYaml', code: 1, err: /config\.yml is not valid YAML/ },
     { name: 'name taken', args: () => ['create', 'taken', '--project', `${p}x`], dir: 'good', code: 1, err: /already used by project/ },
     { name: 'already exists', args: () => ['create', 'taken', '--project', p], dir: 'good', code: 1, err: /already exists/ },
