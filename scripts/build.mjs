@@ -1,13 +1,15 @@
 // Bundles the CLI into dist/ with esbuild: one small entry plus lazily loaded chunks, so
 // `cilo --version` does not pay for the code of every command (see STYLE.md, startup).
 import { build } from 'esbuild';
-import { readFileSync, rmSync, chmodSync } from 'node:fs';
+import { readFileSync, rmSync, chmodSync, renameSync, writeFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+// Build beside dist/ and swap it in, so a CLI running from dist/ meanwhile never sees it half-written.
+const out = new URL(`../dist.tmp-${process.pid}`, import.meta.url);
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { cilo: 'src/cli.ts', lib: 'src/lib.ts' },
-  outdir: 'dist',
+  outdir: out.pathname,
   bundle: true,
   splitting: true,
   format: 'esm',
@@ -20,11 +22,17 @@ await build({
   banner: { js: "import { createRequire as __ciloCreateRequire } from 'node:module'; const require = __ciloCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
-const entry = new URL('../dist/cilo.js', import.meta.url);
-const text = readFileSync(entry, 'utf8');
-import('node:fs').then(({ writeFileSync }) => {
-  // `node --`: Node 20 would otherwise take a script argument named --env-file as its own
-  // option (nodejs/node#54232), and `cilo setup --env-file F` passes exactly that.
-  writeFileSync(entry, `#!/usr/bin/env -S node --\n${text}`);
-  chmodSync(entry, 0o755);
-});
+const entry = new URL(`../dist.tmp-${process.pid}/cilo.js`, import.meta.url);
+// `node --`: Node 20 would otherwise take a script argument named --env-file as its own
+// option (nodejs/node#54232), and `cilo setup --env-file F` passes exactly that.
+writeFileSync(entry, `#!/usr/bin/env -S node --\n${readFileSync(entry, 'utf8')}`);
+chmodSync(entry, 0o755);
+const dist = new URL('../dist', import.meta.url);
+const old = new URL(`../dist.old-${process.pid}`, import.meta.url);
+try {
+  renameSync(dist, old);
+} catch {
+  // first build
+}
+renameSync(out, dist);
+rmSync(old, { recursive: true, force: true });

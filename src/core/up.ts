@@ -92,6 +92,9 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
   let hostnames: string[];
   let shareFlags: { shared: string[]; isolate: string[] };
   let shared: string[];
+  // The network depends only on the recorded subnet: make it while compose resolves the model.
+  const networkReady = ensureNetwork(ctx.docker, current, homeId(ctx.paths));
+  networkReady.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
   try {
     config = loadProjectConfig(current.workspace);
     // Env files (init_hook, render rules) before the model, so .env values reach interpolation.
@@ -104,6 +107,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (current.share_flags ?? { shared: [], isolate: [] });
     shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
   } catch (e) {
+    await networkReady.catch(() => undefined);
     // Nothing was started: an environment this very call created is rolled back.
     if (created) await destroyEnvironment(ctx, current);
     throw e;
@@ -133,7 +137,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
   }, ctx.paths);
 
   try {
-    await ensureNetwork(ctx.docker, env, homeId(ctx.paths));
+    await networkReady;
     const noLonger = env.shared.filter((s) => !shared.includes(s));
     if (noLonger.length > 0) await releaseShared(ctx, env, noLonger);
     for (const service of startOrder(model, shared)) {
