@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'DOCKER_UNREACHABLE'
   | 'DOCKER_API'
   | 'SUBNET_EXHAUSTED'
+  | 'SUBNET_CONFLICT'
   | 'INVALID_CIDR'
   | 'STATE_CORRUPT'
   | 'STATE_LOCKED'

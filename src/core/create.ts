@@ -10,6 +10,7 @@ import { copyProject } from '../workspace/copy.js';
 import type { CoreContext } from './context.js';
 import { assertComposeFiles, resolveProject, resolveProjectDir } from './project.js';
 import { applyEnvCopyPolicy } from './env-files.js';
+import { ensureNetworkOrMove, removeNetwork } from './network.js';
 import { externalSubnets } from './subnets.js';
 
 export interface CreateInput {
@@ -79,7 +80,10 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
 
   let files = 0;
   let strategy = 'empty';
+  let reserved = env;
   try {
+    // The network is made now: it claims the subnet on the engine before the (long) copy.
+    reserved = await ensureNetworkOrMove(ctx, env);
     rmSync(workspace, { recursive: true, force: true });
     mkdirSync(dirname(workspace), { recursive: true, mode: 0o700 });
     if (input.empty) {
@@ -101,10 +105,11 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
     mkdirSync(join(workspace, '.cilo'), { recursive: true });
     writeFileSync(
       join(workspace, '.cilo', 'meta.json'),
-      `${JSON.stringify({ env: name, project: project.name, source: dir, subnet: env.subnet, network: networkName(project.name, name), created_at: env.created_at }, null, 2)}\n`,
+      `${JSON.stringify({ env: name, project: project.name, source: dir, subnet: reserved.subnet, network: networkName(project.name, name), created_at: env.created_at }, null, 2)}\n`,
     );
   } catch (e) {
     rmSync(workspace, { recursive: true, force: true });
+    await removeNetwork(ctx.docker, { project: project.name, name }).catch(() => undefined);
     await withStateLock((state) => {
       if (state.environments[name]?.status === 'creating') delete state.environments[name];
     }, ctx.paths);

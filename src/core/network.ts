@@ -2,7 +2,12 @@ import { DockerApiError, type DockerClient } from '../docker/client.js';
 import { envLabels, networkName } from '../domain/names.js';
 import { gatewayOf } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
+import { homeId } from '../state/paths.js';
 import type { EnvironmentState } from '../state/schema.js';
+import { withStateLock } from '../state/store.js';
+import type { CoreContext } from './context.js';
+import { externalSubnets } from './subnets.js';
+import { allocateSubnet } from '../domain/subnet.js';
 
 /**
  * Makes sure the environment's network exists with its subnet. An existing network is reused
@@ -28,12 +33,44 @@ export async function ensureNetwork(docker: DockerClient, env: EnvironmentState,
   } catch (e) {
     if (e instanceof DockerApiError && e.status === 409 && (await verify())) return;
     if (e instanceof DockerApiError && /overlap/i.test(e.message)) {
-      throw new CiloError('SUBNET_EXHAUSTED', `The subnet ${env.subnet} of environment "${env.name}" overlaps a network created outside cilo since it was allocated.`, {
+      throw new CiloError('SUBNET_CONFLICT', `The subnet ${env.subnet} of environment "${env.name}" overlaps a network created outside cilo since it was allocated.`, {
         hint: `Destroy and re-create the environment to get a free subnet, or remove the other network.`,
         cause: e,
       });
     }
     throw e;
+  }
+}
+
+/**
+ * Ensures the network; when its subnet was taken meanwhile by a network this state does not
+ * know (another CILO_HOME on the same engine, another tool), moves the environment to the
+ * lowest free subnet and tries again, so Docker is the final arbiter of who owns a subnet.
+ * Returns the environment as recorded.
+ */
+export async function ensureNetworkOrMove(ctx: CoreContext, env: EnvironmentState): Promise<EnvironmentState> {
+  let current = env;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await ensureNetwork(ctx.docker, current, homeId(ctx.paths));
+      return current;
+    } catch (e) {
+      if (!(e instanceof CiloError && e.code === 'SUBNET_CONFLICT') || attempt >= 8) throw e;
+      const taken = await externalSubnets(ctx.docker);
+      const from = current.subnet;
+      current = await withStateLock((state) => {
+        const rec = state.environments[current.name];
+        if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${current.name}" was destroyed meanwhile.`);
+        const others = Object.values(state.environments)
+          .filter((x) => x.name !== rec.name)
+          .map((x) => x.subnet);
+        rec.subnet = allocateSubnet(state.base_subnets, [...others, ...taken, rec.subnet]);
+        // The old addresses belong to the old subnet: they are assigned anew by the next up.
+        rec.services = {};
+        return rec;
+      }, ctx.paths);
+      ctx.log(`Subnet ${from} was taken by another network; ${current.name} moves to ${current.subnet}`);
+    }
   }
 }
 

@@ -18,7 +18,7 @@ import { generatedTarget, sourceTarget, writeGenerated } from './env-compose.js'
 import { effectiveHostnames } from '../domain/hostnames.js';
 import { prepareEnvFiles } from './env-files.js';
 import { findEnv } from './lookup.js';
-import { ensureNetwork } from './network.js';
+import { ensureNetworkOrMove } from './network.js';
 import { ensureShared, releaseShared, sharedComposeProject } from './shared.js';
 import { waitForServices } from './wait.js';
 
@@ -93,7 +93,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
   let shareFlags: { shared: string[]; isolate: string[] };
   let shared: string[];
   // The network depends only on the recorded subnet: make it while compose resolves the model.
-  const networkReady = ensureNetwork(ctx.docker, current, homeId(ctx.paths));
+  const networkReady = ensureNetworkOrMove(ctx, current);
   networkReady.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
   try {
     config = loadProjectConfig(current.workspace);
@@ -106,6 +106,8 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
     shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (current.share_flags ?? { shared: [], isolate: [] });
     shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
+    // Before IPs are assigned: a conflict may have moved the environment to another subnet.
+    await networkReady;
   } catch (e) {
     await networkReady.catch(() => undefined);
     // Nothing was started: an environment this very call created is rolled back.
@@ -137,7 +139,6 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
   }, ctx.paths);
 
   try {
-    await networkReady;
     const noLonger = env.shared.filter((s) => !shared.includes(s));
     if (noLonger.length > 0) await releaseShared(ctx, env, noLonger);
     for (const service of startOrder(model, shared)) {

@@ -72,10 +72,16 @@ export function defaultDnsPort(env: NodeJS.ProcessEnv = process.env): number {
   return Number.isInteger(n) && n > 0 && n < 65536 ? n : DEFAULT_DNS_PORT;
 }
 
+/** The base ranges of a new state: CILO_BASE_SUBNET (comma-separated CIDRs), else 10.224.0.0/16. */
+export function defaultBaseSubnets(env: NodeJS.ProcessEnv = process.env): string[] {
+  const list = (env.CILO_BASE_SUBNET ?? '').split(',').map((s) => s.trim()).filter((s) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s));
+  return list.length > 0 ? list : [DEFAULT_BASE_SUBNET];
+}
+
 export function emptyState(): State {
   return {
     version: STATE_VERSION,
-    base_subnets: [DEFAULT_BASE_SUBNET],
+    base_subnets: defaultBaseSubnets(),
     dns_port: defaultDnsPort(),
     environments: {},
     shared_services: {},

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { ciloPaths } from '../../src/state/paths.js';
+import type { State } from '../../src/state/schema.js';
+import { withStateLock } from '../../src/state/store.js';
 import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome } from './helpers.js';
 
 interface Report {
@@ -17,6 +20,11 @@ async function doctor(h: TestHome, ...args: string[]): Promise<Report> {
 }
 const kinds = (r: Report): string[] => r.findings.map((f) => f.kind).sort();
 const stateOf = (h: TestHome) => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
+
+/** Changes the state as a cilo process would: under its lock (the DNS supervisor writes too). */
+async function editState(h: TestHome, fn: (s: State) => void): Promise<void> {
+  await withStateLock(fn, ciloPaths(h.home));
+}
 
 function project(): string {
   return writeProject({
@@ -92,12 +100,12 @@ describe('doctor: shared services (seed scenario: finds and fixes orphans)', () 
   });
 
   test('orphaned: a container with no users and no grace is removed, its volume stays', async () => {
-    const s = stateOf(h);
-    s.shared_services[`${p}/db`].users = [];
-    s.shared_services[`${p}/db`].ips = {};
-    s.shared_services[`${p}/db`].grace_until = null;
-    s.environments.d1.shared = [];
-    writeFileSync(join(h.home, 'state.json'), JSON.stringify(s));
+    await editState(h, (s) => {
+      s.shared_services[`${p}/db`]!.users = [];
+      s.shared_services[`${p}/db`]!.ips = {};
+      s.shared_services[`${p}/db`]!.grace_until = null;
+      s.environments.d1!.shared = [];
+    });
     const r = await doctor(h);
     assert.ok(kinds(r).includes('shared.orphaned'), JSON.stringify(r));
     await doctor(h, '--fix');
@@ -109,12 +117,14 @@ describe('doctor: shared services (seed scenario: finds and fixes orphans)', () 
   });
 
   test('stale grace: an expired grace with the container still there is reaped', async () => {
-    const s = stateOf(h);
-    s.shared_services[`${p}/db`].users = [];
-    s.shared_services[`${p}/db`].ips = {};
-    s.shared_services[`${p}/db`].grace_until = new Date(Date.now() - 60_000).toISOString();
-    s.environments.d1.shared = [];
-    writeFileSync(join(h.home, 'state.json'), JSON.stringify(s));
+    // The DNS server's supervisor would reap it first: stop it to see doctor find it.
+    assert.equal((await h.cli(['dns', 'stop'])).code, 0);
+    await editState(h, (s) => {
+      s.shared_services[`${p}/db`]!.users = [];
+      s.shared_services[`${p}/db`]!.ips = {};
+      s.shared_services[`${p}/db`]!.grace_until = new Date(Date.now() - 60_000).toISOString();
+      s.environments.d1!.shared = [];
+    });
     // `doctor` itself must not reap before reporting, so read the report straight from the core
     const { runDoctor } = await import('../../src/core/doctor.js');
     const { defaultContext } = await import('../../src/core/context.js');
@@ -129,10 +139,10 @@ describe('doctor: shared services (seed scenario: finds and fixes orphans)', () 
   });
 
   test('unmanaged: a labelled shared container unknown to state is removed', async () => {
-    const s = stateOf(h);
-    delete s.shared_services[`${p}/db`];
-    s.environments.d1.shared = [];
-    writeFileSync(join(h.home, 'state.json'), JSON.stringify(s));
+    await editState(h, (s) => {
+      delete s.shared_services[`${p}/db`];
+      s.environments.d1!.shared = [];
+    });
     assert.ok(kinds(await doctor(h)).includes('shared.unmanaged'));
     await doctor(h, '--fix');
     assert.equal(await docker.inspectContainer(shared), null);
@@ -189,10 +199,10 @@ describe('doctor: environments, orphans and state', () => {
   });
 
   test('an interrupted create is cleaned up; permissions are made private again', async () => {
-    const s = stateOf(h);
-    s.environments.half = { ...s.environments.e1, name: 'half', status: 'creating', workspace: join(h.home, 'envs', p, 'half'), subnet: '10.224.200.0/24', services: {}, shared: [] };
-    mkdirSync(s.environments.half.workspace, { recursive: true });
-    writeFileSync(join(h.home, 'state.json'), JSON.stringify(s));
+    mkdirSync(join(h.home, 'envs', p, 'half'), { recursive: true });
+    await editState(h, (s) => {
+      s.environments.half = { ...s.environments.e1!, name: 'half', status: 'creating', workspace: join(h.home, 'envs', p, 'half'), subnet: '10.99.200.0/24', services: {}, shared: [] };
+    });
     chmodSync(join(h.home, 'state.json'), 0o644);
     const r = await doctor(h);
     assert.ok(kinds(r).includes('env.interrupted-create'));

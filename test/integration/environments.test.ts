@@ -48,7 +48,7 @@ describe('two environments of a port-publishing project, side by side', () => {
     const [a, b] = await Promise.all([h.cli(['up', 'one', '--project', project], { cwd: dir }), h.cli(['up', 'two', '--project', project], { cwd: dir })]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
-    assert.match(a.stdout, new RegExp(`web\\s+isolated\\s+10\\.224\\.\\d+\\.\\d+\\s+http://web\\.one\\.test:8080\\s+running`));
+    assert.match(a.stdout, new RegExp(`web\\s+isolated\\s+10\\.\\d+\\.\\d+\\.\\d+\\s+http://web\\.one\\.test:8080\\s+running`));
     const s = state(h);
     assert.notEqual(s.environments.one?.subnet, s.environments.two?.subnet);
     for (const env of ['one', 'two']) {
@@ -309,7 +309,14 @@ describe('names, projects and bad input', () => {
     const d = writeProject({
       'compose.yaml': `services:\n  broken:\n    image: ${FIXTURE_IMAGE}\n    command: ["sh", "-c", "echo cannot-connect-to-db >&2; exit 3"]\n    restart: "no"\n  fine:\n    image: ${FIXTURE_IMAGE}\n    init: true\n    command: ["sleep", "3600"]\n`,
     });
-    const r = await h.cli(['up', 'failing', '--from', d, '--project', projA, '--timeout', '30']);
+    const fresh = await h.cli(['up', 'failing-new', '--from', d, '--project', projA, '--timeout', '30']);
+    assert.equal(fresh.code, 1);
+    assert.match(fresh.stderr, /Service "broken" of environment "failing-new" exited with code 3/);
+    assert.equal(state(h).environments['failing-new'], undefined, 'an environment made by the failing up itself is removed again');
+    assert.equal(await docker.inspectNetwork(`cilo_${projA}_failing-new`), null);
+    const c = await h.cli(['create', 'failing', '--from', d, '--project', projA]);
+    assert.equal(c.code, 0, c.stderr);
+    const r = await h.cli(['up', 'failing', '--timeout', '30']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Service "broken" of environment "failing" exited with code 3/);
     assert.match(r.stderr, /cannot-connect-to-db/);

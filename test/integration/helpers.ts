@@ -73,6 +73,8 @@ export interface TestHome {
   home: string;
   env: NodeJS.ProcessEnv;
   dnsPort: number;
+  /** The base range of this home, its own so that concurrent test files never compete for subnets. */
+  baseSubnet: string;
   cli: (args: string[], opts?: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv }) => Promise<CliResult>;
   cleanup: () => Promise<void>;
 }
@@ -101,12 +103,14 @@ export function runCli(args: string[], opts: { cwd?: string; input?: string; env
 export function makeHome(): TestHome {
   const home = mkdtempSync(join(tmpdir(), 'cilo-home-'));
   const dnsPort = testDnsPort();
-  const env: NodeJS.ProcessEnv = { ...process.env, CILO_HOME: home, CILO_DNS_PORT: String(dnsPort) };
+  const baseSubnet = `10.${100 + Math.floor(Math.random() * 120)}.0.0/16`;
+  const env: NodeJS.ProcessEnv = { ...process.env, CILO_HOME: home, CILO_DNS_PORT: String(dnsPort), CILO_BASE_SUBNET: baseSubnet };
   delete env.CILO_DEBUG;
   return {
     home,
     env,
     dnsPort,
+    baseSubnet,
     cli: (args, opts = {}) => runCli(args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     cleanup: async () => {
       await stopDnsOf(home);
