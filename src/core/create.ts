@@ -1,11 +1,12 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { networkName, toValidName } from '../domain/names.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { workspacePath } from '../state/paths.js';
 import type { EnvironmentState } from '../state/schema.js';
-import { withStateLock } from '../state/store.js';
+import { readState, withStateLock } from '../state/store.js';
+import { removeTree } from '../workspace/remove.js';
 import { copyProject } from '../workspace/copy.js';
 import type { CoreContext } from './context.js';
 import { assertComposeFiles, resolveProject, resolveProjectDir } from './project.js';
@@ -42,6 +43,13 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
   const taken = await externalSubnets(ctx.docker);
   const now = new Date().toISOString();
 
+  const resuming = readState(ctx.paths).environments[name]?.status === 'creating';
+  if (!resuming && existsSync(workspace) && readdirSync(workspace).length > 0) {
+    // For example kept by `destroy --keep-workspace`: never copied over.
+    throw new CiloError('WORKSPACE', `A workspace already exists at ${workspace}.`, {
+      hint: 'Move it away (or delete it) if you no longer need it, or choose another environment name.',
+    });
+  }
   const env = await withStateLock((state) => {
     const existing = state.environments[name];
     if (existing && existing.project !== project.name) {
@@ -84,7 +92,8 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
   try {
     // The network is made now: it claims the subnet on the engine before the (long) copy.
     reserved = await ensureNetworkOrMove(ctx, env);
-    rmSync(workspace, { recursive: true, force: true });
+    // Only a copy interrupted by a crash (status `creating`) is here to be replaced.
+    await removeTree(workspace);
     mkdirSync(dirname(workspace), { recursive: true, mode: 0o700 });
     if (input.empty) {
       mkdirSync(workspace, { recursive: true });
@@ -108,7 +117,7 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
       `${JSON.stringify({ env: name, project: project.name, source: dir, subnet: reserved.subnet, network: networkName(project.name, name), created_at: env.created_at }, null, 2)}\n`,
     );
   } catch (e) {
-    rmSync(workspace, { recursive: true, force: true });
+    await removeTree(workspace).catch(() => undefined);
     await removeNetwork(ctx.docker, { project: project.name, name }).catch(() => undefined);
     await withStateLock((state) => {
       if (state.environments[name]?.status === 'creating') delete state.environments[name];

@@ -3,6 +3,7 @@
  * finding, and with `fix` repairs what it safely can. Workspaces and volumes that may hold
  * data are deleted only with `force`.
  */
+import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { capture } from '../proc/run.js';
@@ -94,8 +95,24 @@ function checkPermissions(ctx: CoreContext, f: Findings): void {
   }
 }
 
+/** True when another program holds the UDP port on loopback. */
+function udpPortTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = createSocket('udp4');
+    sock.once('error', (e: NodeJS.ErrnoException) => {
+      sock.close();
+      resolve(e.code === 'EADDRINUSE');
+    });
+    sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(false)));
+  });
+}
+
 async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<DoctorReport['dns']> {
   const st = await daemonStatus(ctx.paths);
+  if (!st.running && (await udpPortTaken(st.port))) {
+    f.add({ kind: 'dns.port-taken', severity: 'error', subject: 'dns', message: `Port ${st.port} on 127.0.0.1 is used by another program, so cilo's DNS server cannot start.`, fix: undefined });
+    return { running: false, answering: false, port: st.port };
+  }
   if (!st.running || !st.answering) {
     f.add(
       { kind: 'dns.down', severity: 'warning', subject: 'dns', message: `The DNS server is ${st.running ? 'running but not answering' : 'not running'} on 127.0.0.1:${st.port}.`, fix: 'start it' },

@@ -213,6 +213,24 @@ describe('doctor: environments, orphans and state', () => {
     assert.equal(statSync(join(h.home, 'state.json')).mode & 0o777, 0o600);
   });
 
+  test('a DNS port taken by another program is named by doctor and by dns start', async () => {
+    await h.cli(['dns', 'stop']);
+    const { createSocket } = await import('node:dgram');
+    const squatter = createSocket('udp4');
+    await new Promise<void>((r) => squatter.bind(h.dnsPort, '127.0.0.1', () => r()));
+    try {
+      const r = await doctor(h);
+      const f = r.findings.find((x) => x.kind === 'dns.port-taken');
+      assert.ok(f, JSON.stringify(r.findings));
+      assert.match(f.message, new RegExp(`Port ${h.dnsPort} .* another program`));
+      const start = await h.cli(['dns', 'start']);
+      assert.equal(start.code, 1);
+      assert.match(start.stderr, new RegExp(String(h.dnsPort)));
+    } finally {
+      squatter.close();
+    }
+  });
+
   test('a corrupted state is reported (never reset) and doctor --fix restores the backup', async () => {
     const good = stateOf(h);
     const text = readFileSync(join(h.home, 'state.json'), 'utf8');

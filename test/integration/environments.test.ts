@@ -193,6 +193,11 @@ describe('two environments of a port-publishing project, side by side', () => {
     assert.ok(existsSync(join(ws, 'compose.yaml')));
     assert.equal(await docker.inspectNetwork(`cilo_${project}_one`), null);
     assert.equal((await docker.listVolumes({ label: [`com.docker.compose.project=cilo-${project}-one`] })).length, 0);
+    const again = await h.cli(['create', 'one', '--project', project], { cwd: dir });
+    assert.equal(again.code, 1, 'a kept workspace is never copied over');
+    assert.match(again.stderr, /A workspace already exists/);
+    assert.ok(existsSync(join(ws, 'compose.yaml')));
+    assert.equal(JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).environments.one, undefined);
     const all = await h.cli(['destroy', '--all', '--force']);
     assert.equal(all.code, 0, all.stderr);
     assert.deepEqual(state(h).environments, {});
