@@ -279,7 +279,8 @@ describe('shared services: the DNS server process reaps after grace, with no com
     let gone = false;
     for (let i = 0; i < 100 && !gone; i++) {
       await new Promise((r) => setTimeout(r, 100));
-      gone = (await sharedContainers(project, 'db')).length === 0;
+      // The container goes first, then its state entry (one transaction later).
+      gone = (await sharedContainers(project, 'db')).length === 0 && readStateOf(h).shared_services[`${project}/db`] === undefined;
     }
     assert.ok(gone, 'removed by the supervisor within 10 s of a 1 s grace');
     assert.equal(readStateOf(h).shared_services[`${project}/db`], undefined);
