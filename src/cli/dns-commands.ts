@@ -4,15 +4,7 @@
  * Like main.ts, each command's code is imported only when it runs.
  */
 import type { Command } from 'commander';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional args then options
-function lazy<A extends any[]>(load: () => Promise<{ default: (...args: A) => Promise<number | void> }>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    const mod = await load();
-    const code = await mod.default(...args);
-    if (typeof code === 'number') process.exitCode = code;
-  };
-}
+import { lazy } from './lazy.js';
 
 export function registerDnsCommands(program: Command): void {
   const dns = program

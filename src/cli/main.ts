@@ -6,14 +6,11 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { registerAgentCommands } from './agent-commands.js';
 import { registerDnsCommands } from './dns-commands.js';
 import { reportError } from './output/print.js';
+import { collect, lazy } from './lazy.js';
 
 declare const __CILO_VERSION__: string;
 export const VERSION: string = typeof __CILO_VERSION__ === 'string' ? __CILO_VERSION__ : '0.0.0-dev';
 
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
 
 function intArg(name: string) {
   return (value: string): number => {
@@ -24,15 +21,6 @@ function intArg(name: string) {
 }
 
 /** Wires a command's action to a lazily imported module. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- commander passes positional args then options
-function lazy<A extends any[]>(load: () => Promise<{ default: (...args: A) => Promise<number | void> }>): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    const mod = await load();
-    const code = await mod.default(...args);
-    if (typeof code === 'number') process.exitCode = code;
-  };
-}
-
 export function buildProgram(): Command {
   const program = new Command('cilo');
   program

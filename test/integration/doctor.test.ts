@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { ciloPaths } from '../../src/state/paths.js';
 import type { State } from '../../src/state/schema.js';
 import { withStateLock } from '../../src/state/store.js';
-import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome } from './helpers.js';
+import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome, tearDown } from './helpers.js';
 
 interface Report {
   ok: boolean;
@@ -60,13 +60,7 @@ describe('doctor: shared services (seed scenario: finds and fixes orphans)', () 
     const r = await h.cli(['up', 'd1', '--project', p], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
   });
-  after(async () => {
-    await h.cli(['destroy', '--all', '--force']);
-    await h.cleanup();
-    await removeProjectResources(p);
-    for (const v of await docker.listVolumes({ label: [`cilo.project=${p}`] })) await docker.removeVolume(v.Name);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown(h, p, dir));
 
   test('a healthy setup has no findings', async () => {
     const r = await doctor(h);
@@ -157,13 +151,7 @@ describe('doctor: environments, orphans and state', () => {
     h = makeHome();
     dir = project();
   });
-  after(async () => {
-    await h.cli(['destroy', '--all', '--force']);
-    await h.cleanup();
-    await removeProjectResources(p);
-    for (const v of await docker.listVolumes({ label: [`cilo.project=${p}`] })) await docker.removeVolume(v.Name);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown(h, p, dir));
 
   test('a missing network and a stopped service of a running environment are repaired', async () => {
     const up = await h.cli(['up', 'e1', '--project', p, '--isolate', 'db'], { cwd: dir });

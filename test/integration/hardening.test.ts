@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome } from './helpers.js';
+import { CLI, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome, tearDown } from './helpers.js';
 
 before(() => ensureFixtureImage());
 
@@ -174,12 +174,7 @@ describe('crash safety: SIGKILL mid-command, then re-running or doctor --fix', (
     for (let i = 0; i < 3000; i++) files[`src/d${i % 50}/f${i}.txt`] = `file ${i}\n`.repeat(20);
     dir = writeProject(files);
   });
-  after(async () => {
-    await h.cli(['destroy', '--all', '--force']);
-    await h.cleanup();
-    await removeProjectResources(p);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown(h, p, dir));
 
   /** Starts the CLI and SIGKILLs it once `when` is true (polled every 5 ms) or after `maxMs`. */
   function killWhen(args: string[], when: () => boolean, maxMs: number): Promise<void> {
@@ -271,12 +266,7 @@ describe('load and permissions', () => {
     h = makeHome();
     dir = simpleProject();
   });
-  after(async () => {
-    await h.cli(['destroy', '--all', '--force']);
-    await h.cleanup();
-    await removeProjectResources(p);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown(h, p, dir));
 
   test('8 processes doing create + up at once all succeed; state records all of them', async () => {
     const names = Array.from({ length: 8 }, (_, i) => `load-${i}`);

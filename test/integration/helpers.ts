@@ -173,3 +173,15 @@ export function writeProject(files: Record<string, string>): string {
   }
   return dir;
 }
+
+/**
+ * The usual end of a suite: destroy what the home still has, stop its DNS server, remove
+ * anything labelled with the project (containers, networks, volumes, shared ones too) and the
+ * temporary project directories.
+ */
+export async function tearDown(h: TestHome, project: string, ...dirs: string[]): Promise<void> {
+  await h.cli(['destroy', '--all', '--force']).catch(() => undefined);
+  await h.cleanup();
+  await removeProjectResources(project);
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome } from './helpers.js';
+import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome, tearDown } from './helpers.js';
 
 /** The seed's scenario in small: an app that needs a healthy database, the database shared. */
 function sharedProject(grace = '2s'): string {
@@ -214,13 +214,7 @@ describe('shared services: flags, concurrency, stop', () => {
     h = makeHome();
     dir = sharedProject('60s');
   });
-  after(async () => {
-    await h.cli(['destroy', '--all', '--force']);
-    await h.cleanup();
-    await removeProjectResources(project);
-    for (const v of await docker.listVolumes({ label: [`cilo.project=${project}`] })) await docker.removeVolume(v.Name);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown(h, project, dir));
 
   test('two first ups at the same moment make exactly one shared container', async () => {
     const [a, b] = await Promise.all([h.cli(['up', 'c1', '--project', project], { cwd: dir }), h.cli(['up', 'c2', '--project', project], { cwd: dir })]);
@@ -260,13 +254,7 @@ describe('shared services: the DNS server process reaps after grace, with no com
     h = makeHome();
     dir = sharedProject('1s');
   });
-  after(async () => {
-    await h.cli(['destroy', '--all', '--force']);
-    await h.cleanup();
-    await removeProjectResources(project);
-    for (const v of await docker.listVolumes({ label: [`cilo.project=${project}`] })) await docker.removeVolume(v.Name);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => tearDown(h, project, dir));
 
   test('after the last down, the shared container goes away on its own; its volume stays', async () => {
     const up = await h.cli(['up', 'sv1', '--project', project], { cwd: dir });
