@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { toValidName } from '../domain/names.js';
 import { readState } from '../state/store.js';
+import { COMPOSE_FILE_NAMES } from './compose-files.js';
 import type { CoreContext } from './context.js';
 import { liveContainers, selectEnvironments, viewOf, type EnvView } from './inspect.js';
-import { COMPOSE_FILE_NAMES, resolveProject } from './project.js';
 
 export interface ListInput {
   all?: boolean | undefined;
@@ -13,10 +13,12 @@ export interface ListInput {
 }
 
 /** The project of the current directory, if it looks like one (has a compose file or .cilo). */
-function cwdProject(cwd: string): string | undefined {
+async function cwdProject(cwd: string): Promise<string | undefined> {
   const looksLikeProject = existsSync(join(cwd, '.cilo', 'config.yml')) || COMPOSE_FILE_NAMES.some((f) => existsSync(join(cwd, f)));
   if (!looksLikeProject) return undefined;
   try {
+    // Loaded only here: reading project config pulls in the YAML parser, which --all never needs.
+    const { resolveProject } = await import('./project.js');
     return resolveProject(cwd).name;
   } catch {
     return undefined;
@@ -26,7 +28,7 @@ function cwdProject(cwd: string): string | undefined {
 /** Environments of --project, else of the current directory's project, else all (or all with --all). */
 export async function listEnvironments(ctx: CoreContext, input: ListInput): Promise<EnvView[]> {
   const state = readState(ctx.paths);
-  const project = input.all ? undefined : input.project !== undefined ? toValidName(input.project, 'project') : cwdProject(input.cwd ?? process.cwd());
+  const project = input.all ? undefined : input.project !== undefined ? toValidName(input.project, 'project') : await cwdProject(input.cwd ?? process.cwd());
   const envs = selectEnvironments(state, { project });
   if (envs.length === 0) return [];
   const containers = await liveContainers(ctx.docker);

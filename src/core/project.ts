@@ -5,9 +5,9 @@ import type { ProjectConfig } from '../config/schema.js';
 import { normalizeSuffix, toValidName } from '../domain/names.js';
 import { CiloError } from '../errors.js';
 import { DEFAULT_DNS_SUFFIX } from '../state/schema.js';
+import { COMPOSE_FILE_NAMES } from './compose-files.js';
 
-/** File names compose discovers by itself, in its own order of preference. */
-export const COMPOSE_FILE_NAMES = ['compose.yaml', 'compose.yml', 'docker-compose.yaml', 'docker-compose.yml'];
+export { COMPOSE_FILE_NAMES };
 
 export interface ProjectInfo {
   dir: string;

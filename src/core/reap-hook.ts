@@ -1,8 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ciloPaths } from '../state/paths.js';
 import { readState } from '../state/store.js';
-import { defaultContext } from './context.js';
-import { reapExpiredShared } from './shared.js';
 
 /**
  * Run before every command: reaps shared services whose grace period is over, in case the DNS
@@ -15,7 +13,10 @@ export async function reapIfDue(): Promise<void> {
   try {
     const now = Date.now();
     const due = Object.values(readState(paths).shared_services).some((r) => r.users.length === 0 && r.grace_until !== null && Date.parse(r.grace_until) <= now);
-    if (due) await reapExpiredShared(defaultContext({ paths }));
+    if (!due) return;
+    // Loaded only when something is due: this hook runs before every command.
+    const [{ defaultContext }, { reapExpiredShared }] = await Promise.all([import('./context.js'), import('./shared.js')]);
+    await reapExpiredShared(defaultContext({ paths }));
   } catch {
     // A corrupt state or an unreachable engine is reported by the command itself.
   }

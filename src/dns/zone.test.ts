@@ -128,10 +128,15 @@ test("a project's own suffix is served", () => {
   assert.equal(a('app.agent-2.test').rcode, 'NXDOMAIN');
 });
 
+test('an environment being (re)started keeps its names', () => {
+  const z = buildZone(stateOf(env('e1', { status: 'starting', dns_suffix: '.other' })));
+  assert.equal(answer(z, 'api.e1.other', 'A').rcode, 'NOERROR');
+});
+
 test('environments that are not running get no records, but their suffix stays served', () => {
   assert.equal(a('web.stopped-1.test').rcode, 'NXDOMAIN');
   assert.equal(a('shop.stopped-1.test').rcode, 'NXDOMAIN');
-  for (const status of ['creating', 'created', 'starting', 'stopped', 'error', 'destroying'] as const) {
+  for (const status of ['creating', 'created', 'stopped', 'error', 'destroying'] as const) {
     const z = buildZone(stateOf(env('e1', { status, dns_suffix: '.other' })));
     assert.equal(answer(z, 'api.e1.other', 'A').rcode, 'NXDOMAIN', status);
     assert.equal(answer(z, 'e1.other', 'A').rcode, 'NXDOMAIN', status);

@@ -107,7 +107,9 @@ export function buildZone(state: State): Zone {
   for (const env of envs) {
     const s = normalizeSuffix(env.dns_suffix || DEFAULT_DNS_SUFFIX);
     if (s !== '') suffixSet.add(s);
-    if (env.status === 'running') addRecords(env, records, wildcards);
+    // A running environment that is being up'ped again keeps its (fixed) addresses: its names
+    // must not flicker to NXDOMAIN while compose works.
+    if (env.status === 'running' || env.status === 'starting') addRecords(env, records, wildcards);
   }
   const suffixes = [...suffixSet].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   const nonTerminals = new Set<string>();
