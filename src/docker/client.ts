@@ -70,6 +70,7 @@ export interface VolumeInfo {
 interface RawResponse {
   status: number;
   body: Buffer;
+  apiVersion: string | undefined;
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -99,7 +100,10 @@ export class DockerClient {
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+          res.on('end', () => {
+            const api = res.headers['api-version'];
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), apiVersion: Array.isArray(api) ? api[0] : api });
+          });
           res.on('error', reject);
         },
       );
@@ -128,6 +132,12 @@ export class DockerClient {
       throw e instanceof CiloError ? e : this.unreachable(e);
     });
     if (res.status !== 200) throw this.unreachable(new Error(`/_ping answered HTTP ${res.status}`));
+    // The daemon names its API version in a header of /_ping: no second request needed.
+    const header = res.apiVersion;
+    if (header && /^1\.\d+$/.test(header)) {
+      this.version = header;
+      return this.version;
+    }
     const v = await this.raw('GET', '/version', undefined, CONNECT_TIMEOUT_MS);
     const info = JSON.parse(v.body.toString('utf8')) as { ApiVersion?: string };
     this.version = info.ApiVersion ?? '1.41';
