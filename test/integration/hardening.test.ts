@@ -145,6 +145,20 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     { name: 'no compose services', args: () => ['up', 'ok15', '--project', p], dir: 'noservices', code: 1, err: /./ },
   ];
 
+  test('a copy that fails after the network was claimed leaves no network, workspace or state entry', async () => {
+    // A file name that is not valid UTF-8 cannot be copied by Node: a real failure midway.
+    const d = simpleProject();
+    writeFileSync(Buffer.from(`${d}/bad\xff.txt`, 'latin1'), 'x');
+    const before = stateText(h);
+    const r = await h.cli(['create', 'copyfail', '--project', p], { cwd: d });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^cilo: Copying .* failed/);
+    assert.equal(stateText(h), before);
+    assert.equal(await docker.inspectNetwork(`cilo_${p}_copyfail`), null);
+    assert.deepEqual(readdirSync(join(h.home, 'envs', p)).sort(), ['taken']);
+    rmSync(d, { recursive: true, force: true });
+  });
+
   for (const c of cases) {
     test(c.name, async () => {
       const before = stateText(h);
