@@ -30,7 +30,7 @@ export function buildProgram(): Command {
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
     .configureHelp({ sortSubcommands: false })
-    .addHelpText('after', '\nEnvironment: CILO_HOME (state directory, default ~/.cilo), CILO_DEBUG=1 (stack traces).\nRun `cilo <command> --help` for a command\'s options.');
+    .addHelpText('after', '\nEnvironment: CILO_HOME (state directory, default ~/.cilo), CILO_COMPOSE (`docker`, or a Compose v2 binary; default: the plugin binary the docker CLI would run), CILO_DEBUG=1 (stack traces).\nRun `cilo <command> --help` for a command\'s options.');
   // Set before subcommands are added: they inherit both.
   program.exitOverride();
   program.configureOutput({

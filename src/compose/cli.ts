@@ -3,6 +3,7 @@
  * profiles, include, interpolation, .env, long/short syntax); cilo never reads compose YAML.
  */
 import { CiloError } from '../errors.js';
+import { composeCommand } from './binary.js';
 import { runForeground } from '../proc/foreground.js';
 import { capture, tail, type CaptureResult } from '../proc/run.js';
 
@@ -15,8 +16,9 @@ export interface ComposeTarget {
   cwd: string;
 }
 
+/** Compose's own arguments for a target (without the program or `compose` before them). */
 export function composeBaseArgs(t: ComposeTarget): string[] {
-  const args = ['compose', '-p', t.projectName];
+  const args = ['-p', t.projectName];
   for (const f of t.files) args.push('-f', f);
   for (const e of t.envFiles ?? []) args.push('--env-file', e);
   return args;
@@ -37,7 +39,7 @@ export function composeFailure(what: string, args: string[], r: CaptureResult): 
   const lines = err.split('\n').map((l) => l.trim()).filter((l) => l !== '');
   const cause = [...lines].reverse().find((l) => /error|invalid|not found|denied|failed|no such/i.test(l)) ?? lines[lines.length - 1] ?? `exit status ${r.code}`;
   return new CiloError('COMPOSE_FAILED', `${what} failed: ${cause.replace(/^Error response from daemon:\s*/i, '')}`, {
-    details: `command: docker ${args.join(' ')} (exit ${r.code})\n${tail(err, 12)}`,
+    details: `command: docker compose ${args.join(' ')} (exit ${r.code})\n${tail(err, 12)}`,
     hint: 'Fix the compose file or the service named above, then retry.',
   });
 }
@@ -48,11 +50,13 @@ export function composeMissing(): CiloError {
   });
 }
 
-async function docker(args: string[], cwd: string, onStderr?: (s: string) => void, env?: NodeJS.ProcessEnv): Promise<CaptureResult> {
+async function compose(args: string[], cwd: string, onStderr?: (s: string) => void, env?: NodeJS.ProcessEnv): Promise<CaptureResult> {
+  const c = composeCommand();
   try {
-    return await capture('docker', args, { cwd, ...(onStderr ? { onStderr } : {}), ...(env ? { env } : {}) });
+    return await capture(c.command, [...c.prefix, ...args], { cwd, ...(onStderr ? { onStderr } : {}), ...(env ? { env } : {}) });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      if (c.command !== 'docker') throw composeMissing();
       throw new CiloError('COMPOSE_MISSING', 'The `docker` command was not found on PATH.', {
         hint: 'Install Docker with Compose v2, or add the docker CLI to PATH.',
       });
@@ -89,7 +93,7 @@ export interface ComposeModel {
 /** Resolves the project's compose model with the compose tool itself. */
 export async function resolveModel(t: ComposeTarget): Promise<ComposeModel> {
   const args = [...composeBaseArgs(t), 'config', '--format', 'json'];
-  const r = await docker(args, t.cwd);
+  const r = await compose(args, t.cwd);
   if (r.code !== 0) {
     const err = r.stderr.trim();
     if (r.code === 14 || /no configuration file provided/i.test(err)) {
@@ -127,21 +131,22 @@ export async function composeUp(t: ComposeTarget, opts: UpOptions = {}): Promise
   if (opts.forceRecreate) args.push('--force-recreate');
   if (opts.only) args.push('--no-deps', ...opts.only);
   const env = opts.only ? { ...process.env, COMPOSE_IGNORE_ORPHANS: 'true' } : undefined;
-  const r = await docker(args, t.cwd, opts.onStderr, env);
+  const r = await compose(args, t.cwd, opts.onStderr, env);
   if (r.code !== 0) throw composeFailure(`Starting ${t.projectName}`, args, r);
 }
 
 export async function composeStop(t: ComposeTarget, timeoutSeconds?: number): Promise<void> {
   const args = [...composeBaseArgs(t), 'stop'];
   if (timeoutSeconds !== undefined) args.push('--timeout', String(timeoutSeconds));
-  const r = await docker(args, t.cwd);
+  const r = await compose(args, t.cwd);
   if (r.code !== 0) throw composeFailure(`Stopping ${t.projectName}`, args, r);
 }
 
 /** Runs compose attached to the terminal (logs, exec, passthrough) and returns its exit status. */
 export async function composePassthrough(t: ComposeTarget, rest: string[]): Promise<number> {
+  const c = composeCommand();
   try {
-    return await runForeground('docker', [...composeBaseArgs(t), ...rest], { cwd: t.cwd });
+    return await runForeground(c.command, [...c.prefix, ...composeBaseArgs(t), ...rest], { cwd: t.cwd });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw composeMissing();
     throw e;

@@ -7,6 +7,7 @@ import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { capture } from '../proc/run.js';
+import { composeCommand } from '../compose/binary.js';
 import { queryDns, addressesOf } from '../dns/client.js';
 import { daemonStatus, startDaemon } from '../dns/daemon.js';
 import { composeProjectName, LABELS, networkName, sharedContainerName } from '../domain/names.js';
@@ -70,7 +71,8 @@ class Findings {
 
 async function composeVersion(): Promise<string | undefined> {
   try {
-    const r = await capture('docker', ['compose', 'version', '--short']);
+    const c = composeCommand();
+    const r = await capture(c.command, [...c.prefix, 'version', '--short']);
     return r.code === 0 ? r.stdout.trim() : undefined;
   } catch {
     return undefined;

@@ -64,13 +64,24 @@ describe('engine unreachable and compose missing', () => {
     writeFileSync(join(bin, 'docker'), '#!/bin/sh\necho "docker: \'compose\' is not a docker command." >&2\necho "See \'docker --help\'" >&2\nexit 1\n');
     chmodSync(join(bin, 'docker'), 0o755);
     const before = stateText(h);
-    const r = await h.cli(['up', 'nocompose', '--project', p], { cwd: dir, env: { PATH: `${bin}:/usr/bin:/bin` } });
+    // CILO_COMPOSE=docker: go through that docker CLI rather than the plugin binary found on disk.
+    const r = await h.cli(['up', 'nocompose', '--project', p], { cwd: dir, env: { PATH: `${bin}:/usr/bin:/bin`, CILO_COMPOSE: 'docker' } });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /Docker Compose v2 .* is not installed/);
     assert.match(r.stderr, /hint: Install the Compose v2 plugin/);
     assert.equal(stateText(h), before, 'the environment created by this up was rolled back');
     assert.equal(existsSync(join(h.home, 'envs', p, 'nocompose')), false);
     rmSync(bin, { recursive: true, force: true });
+  });
+
+  test('CILO_COMPOSE naming a missing binary: a clear error naming it; nothing left behind', async () => {
+    const before = stateText(h);
+    const r = await h.cli(['up', 'badcompose', '--project', p], { cwd: dir, env: { CILO_COMPOSE: '/nonexistent/docker-compose' } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /CILO_COMPOSE names \/nonexistent\/docker-compose, which does not exist/);
+    assert.match(r.stderr, /hint: Set CILO_COMPOSE to the path of a Compose v2 binary/);
+    assert.equal(stateText(h), before, 'the environment created by this up was rolled back');
+    assert.equal(existsSync(join(h.home, 'envs', p, 'badcompose')), false);
   });
 });
 
