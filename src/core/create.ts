@@ -21,6 +21,11 @@ export interface CreateInput {
   empty?: boolean | undefined;
   include?: string[] | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /**
+   * Leave the network to the caller, who ensures it right after (`up` makes it while compose
+   * resolves the model). Otherwise create makes it while the project is copied.
+   */
+  deferNetwork?: boolean | undefined;
 }
 
 export interface CreateResult {
@@ -88,10 +93,11 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
 
   let files = 0;
   let strategy = 'empty';
-  let reserved = env;
+  // The network claims the subnet on the engine (the arbiter between CILO_HOMEs); it is made
+  // while the project is copied.
+  const network = input.deferNetwork ? Promise.resolve(env) : ensureNetworkOrMove(ctx, env);
+  network.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
   try {
-    // The network is made now: it claims the subnet on the engine before the (long) copy.
-    reserved = await ensureNetworkOrMove(ctx, env);
     // Only a copy interrupted by a crash (status `creating`) is here to be replaced.
     await removeTree(workspace);
     mkdirSync(dirname(workspace), { recursive: true, mode: 0o700 });
@@ -111,12 +117,14 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
       // `.cilo/config.yml` env.copy_mode / copy / ignore: applied to the workspace only.
       files -= await applyEnvCopyPolicy(ctx, workspace, project.config.env);
     }
+    const reserved = await network;
     mkdirSync(join(workspace, '.cilo'), { recursive: true });
     writeFileSync(
       join(workspace, '.cilo', 'meta.json'),
       `${JSON.stringify({ env: name, project: project.name, source: dir, subnet: reserved.subnet, network: networkName(project.name, name), created_at: env.created_at }, null, 2)}\n`,
     );
   } catch (e) {
+    await network.catch(() => undefined);
     await removeTree(workspace).catch(() => undefined);
     await removeNetwork(ctx.docker, { project: project.name, name }).catch(() => undefined);
     await withStateLock((state) => {

@@ -47,7 +47,8 @@ async function loadOrCreate(ctx: CoreContext, input: UpInput): Promise<{ env: En
   const existing = state.environments[name];
   if (!existing) {
     ctx.log(`Creating environment ${name}`);
-    const r = await createEnvironment(ctx, { env: name, from: input.from, project: input.project });
+    // upEnvironment makes the network while compose resolves the model.
+    const r = await createEnvironment(ctx, { env: name, from: input.from, project: input.project, deferNetwork: true });
     return { env: r.env, created: true };
   }
   const env = findEnv(state, name, input.project);
