@@ -6,25 +6,38 @@ import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { generatedTarget } from './env-compose.js';
 import { findEnv } from './lookup.js';
+import { pauseContainers } from './pause.js';
 import { releaseShared } from './shared.js';
 
 export interface DownInput {
   env: string;
   project?: string | undefined;
+  /**
+   * Pause the containers instead of stopping them: they keep their memory and the next `up`
+   * only thaws them. Status `paused`; DNS names stop resolving as for any `down`.
+   */
+  pause?: boolean | undefined;
 }
 
-/** Stops the environment's containers and keeps them, with workspace, network and volumes. */
+/** Stops (or pauses) the environment's containers and keeps them, with workspace, network and volumes. */
 export async function downEnvironment(ctx: CoreContext, input: DownInput): Promise<EnvironmentState> {
   const env = findEnv(readState(ctx.paths), input.env, input.project);
   await ctx.docker.ping();
+  let paused = false;
   if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) {
-    ctx.log(`Stopping ${env.name}`);
-    await composeStop(generatedTarget(ctx.paths, env));
+    if (input.pause) {
+      ctx.log(`Pausing ${env.name}`);
+      paused = (await pauseContainers(ctx, env)) > 0;
+    } else {
+      ctx.log(`Stopping ${env.name}`);
+      await composeStop(generatedTarget(ctx.paths, env));
+    }
   }
   await releaseShared(ctx, env, env.shared);
   return withStateLock((state) => {
     const rec = findEnv(state, env.name);
-    if (rec.status !== 'creating') rec.status = 'stopped';
+    // An environment with nothing running to pause is simply stopped.
+    if (rec.status !== 'creating') rec.status = paused ? 'paused' : 'stopped';
     rec.updated_at = new Date().toISOString();
     return rec;
   }, ctx.paths);

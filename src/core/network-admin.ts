@@ -161,6 +161,13 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
     try {
       ctx.log(`Moving ${env.name} from ${m.from} to ${env.subnet}`);
       if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) await composeStop(generatedTarget(ctx.paths, env), 10);
+      if (env.status === 'paused') {
+        // Its containers were stopped to move them: it is now a stopped environment.
+        await withStateLock((state) => {
+          const rec = state.environments[env.name];
+          if (rec?.status === 'paused') rec.status = 'stopped';
+        }, ctx.paths);
+      }
       await removeNetwork(ctx.docker, env);
       await ensureNetwork(ctx.docker, env, homeId(ctx.paths));
       updateMeta(env);

@@ -19,6 +19,7 @@ import { effectiveHostnames } from '../domain/hostnames.js';
 import { prepareEnvFiles } from './env-files.js';
 import { findEnv } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
+import { resumeContainers } from './pause.js';
 import { ensureShared, releaseShared, sharedComposeProject } from './shared.js';
 import { waitForServices } from './wait.js';
 
@@ -181,6 +182,10 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
       homeId: homeId(ctx.paths),
     });
     writeGenerated(ctx.paths, env, generated);
+    // Paused (by `down --pause`, or by hand): thawed, they go on where they were; compose
+    // cannot start a paused container.
+    const resumed = created ? [] : await resumeContainers(ctx, env);
+    if (resumed.length > 0) ctx.log(`Resumed ${resumed.length} paused container(s) of ${env.name}`);
     ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
     await composeUp(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
     await waitForServices(ctx.docker, {
@@ -188,6 +193,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
       services: waitSpecServices(generated),
       timeoutMs,
       envName: env.name,
+      settled: new Set(resumed),
     });
   } catch (e) {
     if (created) {

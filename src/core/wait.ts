@@ -39,6 +39,8 @@ export interface WaitSpec {
    * crashes right after starting is reported instead of being called up.
    */
   settleMs?: number;
+  /** Containers that were running before this `up` (thawed from a pause): no settle time. */
+  settled?: ReadonlySet<string>;
 }
 
 /**
@@ -63,7 +65,7 @@ export async function waitForServices(docker: DockerClient, spec: WaitSpec): Pro
       const worst = mine
         .map((c) => {
           const r = { ...readiness(c, spec.services[name]?.oneShotOk ?? false), id: c.Id };
-          if (r.state === 'ready' && c.State === 'running' && !/\(healthy\)/.test(c.Status)) {
+          if (r.state === 'ready' && c.State === 'running' && !/\(healthy\)/.test(c.Status) && !spec.settled?.has(c.Id)) {
             const seen = firstSeenRunning.get(c.Id) ?? now;
             firstSeenRunning.set(c.Id, seen);
             if (now - seen < settleMs) return { ...r, state: 'pending' as const, why: 'has just started' };

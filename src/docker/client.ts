@@ -241,6 +241,22 @@ export class DockerClient {
     await this.call('POST', `/containers/${encodeURIComponent(id)}/stop?t=${timeoutSeconds}`, undefined, { okStatuses: [304, 404], timeoutMs: (timeoutSeconds + 60) * 1000 });
   }
 
+  /** Freezes a container's processes; one already paused or not running is left as it is. */
+  async pauseContainer(id: string): Promise<void> {
+    await this.call('POST', `/containers/${encodeURIComponent(id)}/pause`, undefined, { okStatuses: [404, 409] });
+  }
+
+  /** Thaws a paused container; one that is not paused is left as it is. */
+  async unpauseContainer(id: string): Promise<void> {
+    try {
+      await this.call('POST', `/containers/${encodeURIComponent(id)}/unpause`, undefined, { okStatuses: [404, 409] });
+    } catch (e) {
+      // The engine answers 500 "is not paused" for a running container.
+      if (e instanceof DockerApiError && /is not paused/i.test(e.message)) return;
+      throw e;
+    }
+  }
+
   async removeContainer(id: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     await this.call('DELETE', `/containers/${encodeURIComponent(id)}?force=${opts.force ? 1 : 0}&v=${opts.volumes ? 1 : 0}`, undefined, { okStatuses: [404] });
   }

@@ -12,7 +12,7 @@ const ServiceStateSchema = v.object({
   port: v.optional(v.number()),
 });
 
-export const EnvStatusSchema = v.picklist(['creating', 'created', 'starting', 'running', 'stopped', 'error', 'destroying']);
+export const EnvStatusSchema = v.picklist(['creating', 'created', 'starting', 'running', 'paused', 'stopped', 'error', 'destroying']);
 
 const EnvironmentStateSchema = v.object({
   name: v.string(),

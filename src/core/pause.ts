@@ -1,0 +1,29 @@
+/**
+ * `down --pause`: an environment's own containers are frozen (cgroup freezer) instead of
+ * stopped, so the next `up` only thaws them. Shared services are never paused here: they serve
+ * other environments and are released like on any `down`.
+ */
+import { composeProjectName } from '../domain/names.js';
+import type { EnvironmentState } from '../state/schema.js';
+import type { CoreContext } from './context.js';
+
+const COMPOSE_PROJECT = 'com.docker.compose.project';
+
+async function containersIn(ctx: CoreContext, env: Pick<EnvironmentState, 'project' | 'name'>, state: 'running' | 'paused'): Promise<string[]> {
+  const list = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: [state] });
+  return list.map((c) => c.Id);
+}
+
+/** Pauses the environment's running containers; returns how many. */
+export async function pauseContainers(ctx: CoreContext, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<number> {
+  const ids = await containersIn(ctx, env, 'running');
+  await Promise.all(ids.map((id) => ctx.docker.pauseContainer(id)));
+  return ids.length;
+}
+
+/** Thaws the environment's paused containers; returns their ids (they keep running as they were). */
+export async function resumeContainers(ctx: CoreContext, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<string[]> {
+  const ids = await containersIn(ctx, env, 'paused');
+  await Promise.all(ids.map((id) => ctx.docker.unpauseContainer(id)));
+  return ids;
+}

@@ -1,0 +1,143 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { addressesOf, queryDns } from '../../src/dns/client.js';
+import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, tearDown, uid, writeProject, type TestHome } from './helpers.js';
+
+function status(h: TestHome, env: string): string | undefined {
+  return (JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as { environments: Record<string, { status: string }> }).environments[env]?.status;
+}
+
+async function containersOf(project: string, env: string) {
+  const list = await docker.listContainers({ label: [`com.docker.compose.project=cilo-${project}-${env}`] });
+  return Object.fromEntries(list.map((c) => [c.Labels['com.docker.compose.service'] ?? '?', { id: c.Id, state: c.State }]));
+}
+
+function dexec(id: string, cmd: string[]): { code: number; out: string } {
+  const r = spawnSync('docker', ['exec', id, ...cmd], { encoding: 'utf8' });
+  return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
+}
+
+async function resolves(h: TestHome, name: string): Promise<string[]> {
+  return addressesOf(await queryDns({ port: h.dnsPort, name }));
+}
+
+before(() => ensureFixtureImage());
+
+describe('down --pause', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('pz');
+  before(() => {
+    h = makeHome();
+    // app keeps its state in memory only (a shell variable counting up); cache is shared.
+    dir = writeProject({
+      'compose.yaml': `services:
+  app:
+    image: ${FIXTURE_IMAGE}
+    init: true
+    command: ["sh", "-c", "echo $$$$ > /tmp/pid; i=0; while true; do i=$$((i+1)); echo $$i > /tmp/count; sleep 0.2; done"]
+  cache:
+    image: ${FIXTURE_IMAGE}
+    init: true
+    command: ["sleep", "100000"]
+    labels:
+      cilo.share: "true"
+      cilo.share.grace: "0"
+`,
+    });
+  });
+  after(() => tearDown(h, project, dir));
+
+  test('freezes the containers, releases the shared service and the DNS names; up resumes the same processes', async () => {
+    for (const env of ['a', 'b']) {
+      const up = await h.cli(['up', env, '--project', project], { cwd: dir });
+      assert.equal(up.code, 0, up.stderr);
+    }
+    const before = await containersOf(project, 'a');
+    const appId = before.app!.id;
+    const pid = dexec(appId, ['cat', '/tmp/pid']).out.trim();
+    assert.match(pid, /^\d+$/);
+    assert.deepEqual(await resolves(h, `app.a.test`), [JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).environments.a.services.app.ip]);
+
+    const down = await h.cli(['down', 'a', '--pause']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stdout, /Environment a is paused/);
+    assert.equal(status(h, 'a'), 'paused');
+    assert.equal((await containersOf(project, 'a')).app?.state, 'paused', 'the container is frozen, not stopped');
+    const list = JSON.parse((await h.cli(['list', '--json'], { cwd: '/' })).stdout) as { environments: { name: string; status: string }[] };
+    assert.equal(list.environments.find((e) => e.name === 'a')?.status, 'paused');
+    assert.deepEqual(await resolves(h, 'app.a.test'), [], 'a paused environment has no DNS names, like a stopped one');
+    const shared = JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).shared_services;
+    const users = Object.values(shared as Record<string, { users: string[] }>).flatMap((s) => s.users);
+    assert.deepEqual(users, ['b'], 'the shared service is released by the paused environment');
+
+    // Frozen: its counter does not move (read through the engine's view of /tmp/count).
+    const up = await h.cli(['up', 'a']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(status(h, 'a'), 'running');
+    const after = await containersOf(project, 'a');
+    assert.equal(after.app?.id, appId, 'the same container');
+    assert.equal(after.app?.state, 'running');
+    assert.equal(dexec(appId, ['cat', '/tmp/pid']).out.trim(), pid, 'the same process: it was resumed, not restarted');
+    const n1 = Number(dexec(appId, ['cat', '/tmp/count']).out.trim());
+    await new Promise((r) => setTimeout(r, 700));
+    const n2 = Number(dexec(appId, ['cat', '/tmp/count']).out.trim());
+    assert.ok(n2 > n1, `the resumed process runs on (${n1} → ${n2})`);
+    assert.equal((await resolves(h, 'app.a.test')).length, 1, 'its names resolve again');
+    const users2 = Object.values(JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).shared_services as Record<string, { users: string[] }>).flatMap((s) => s.users).sort();
+    assert.deepEqual(users2, ['a', 'b'], 'the shared service is attached again');
+  });
+
+  test('the counter of a paused environment stands still', async () => {
+    const down = await h.cli(['down', 'a', '--pause']);
+    assert.equal(down.code, 0, down.stderr);
+    const id = (await containersOf(project, 'a')).app!.id;
+    // `docker exec` cannot run in a paused container; `docker cp` reads its files.
+    const tmp = mkdtempSync(join(tmpdir(), 'cilo-pause-'));
+    const read = (): number => {
+      assert.equal(spawnSync('docker', ['cp', `${id}:/tmp/count`, join(tmp, 'count')]).status, 0);
+      return Number(readFileSync(join(tmp, 'count'), 'utf8').trim());
+    };
+    const c1 = read();
+    await new Promise((r) => setTimeout(r, 700));
+    assert.ok(Number.isFinite(c1));
+    assert.equal(read(), c1);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('down of a paused environment stops it gracefully; up starts it', async () => {
+    assert.equal(status(h, 'a'), 'paused');
+    const down = await h.cli(['down', 'a']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(status(h, 'a'), 'stopped');
+    const c = await containersOf(project, 'a');
+    assert.equal(c.app?.state, 'exited');
+    const inspect = await docker.inspectContainer(c.app!.id);
+    assert.equal(inspect?.State.ExitCode, 143, 'ended by SIGTERM (via init), not SIGKILL after the timeout');
+    const up = await h.cli(['up', 'a']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal((await containersOf(project, 'a')).app?.state, 'running');
+  });
+
+  test('up of an environment paused by hand (docker pause) resumes it instead of failing', async () => {
+    const id = (await containersOf(project, 'b')).app!.id;
+    assert.equal(spawnSync('docker', ['pause', id]).status, 0);
+    const up = await h.cli(['up', 'b']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal((await containersOf(project, 'b')).app?.state, 'running');
+  });
+
+  test('destroy of a paused environment leaves nothing behind', async () => {
+    const down = await h.cli(['down', 'b', '--pause']);
+    assert.equal(down.code, 0, down.stderr);
+    const d = await h.cli(['destroy', 'b', '--force']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.deepEqual(await containersOf(project, 'b'), {});
+    assert.equal(await docker.inspectNetwork(`cilo_${project}_b`), null);
+    assert.equal(status(h, 'b'), undefined);
+  });
+});
