@@ -12,10 +12,10 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, realpathSync, renameSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import lockfile from 'proper-lockfile';
 import { CiloError } from '../errors.js';
 import { tail } from '../proc/run.js';
 import { ciloPaths, type CiloPaths } from '../state/paths.js';
+import properLockfile from '../state/lockfile.cjs';
 import { ensureHome, readState } from '../state/store.js';
 import { queryDns } from './client.js';
 import { parseIdentity, readInstance, readPidFile, removeInstance, startLockPath, type DnsInstance } from './instance.js';
@@ -100,7 +100,7 @@ async function withStartLock<T>(paths: CiloPaths, fn: () => Promise<T>): Promise
   ensureHome(paths);
   let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(startLockPath(paths), {
+    release = await properLockfile().lock(startLockPath(paths), {
       realpath: false,
       lockfilePath: startLockPath(paths),
       stale: 10_000,

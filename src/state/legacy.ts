@@ -5,8 +5,8 @@
  * `state.json.v2-backup` (never overwritten: the first original is the one worth keeping).
  */
 import { existsSync, readFileSync } from 'node:fs';
-import lockfile from 'proper-lockfile';
 import type { CiloPaths } from './paths.js';
+import properLockfile from './lockfile.cjs';
 import { isLegacyState, legacyVersion, migrateLegacyState } from './migrate-v2.js';
 import { defaultDnsPort, type State } from './schema.js';
 
@@ -56,7 +56,7 @@ export function migrateLegacyFileSync(paths: CiloPaths, text: string, write: (pa
   if (parseLegacy(text) === undefined) return;
   let release: (() => void) | undefined;
   try {
-    release = lockfile.lockSync(paths.state, { realpath: false, lockfilePath: paths.stateLock, stale: 10_000 });
+    release = properLockfile().lockSync(paths.state, { realpath: false, lockfilePath: paths.stateLock, stale: 10_000 });
   } catch {
     return;
   }

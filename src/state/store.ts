@@ -1,8 +1,8 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { CiloError } from '../errors.js';
 import { keepLegacyBackup, migrateLegacyFileSync, upgradeLegacyData } from './legacy.js';
+import properLockfile from './lockfile.cjs';
 import { ciloPaths, type CiloPaths } from './paths.js';
 import { emptyState, parseState, type State } from './schema.js';
 
@@ -102,7 +102,7 @@ export async function withStateLock<T>(fn: (state: State) => T | Promise<T>, pat
   ensureHome(paths);
   let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(paths.state, { ...LOCK_OPTIONS, lockfilePath: paths.stateLock });
+    release = await properLockfile().lock(paths.state, { ...LOCK_OPTIONS, lockfilePath: paths.stateLock });
   } catch (e) {
     throw new CiloError('STATE_LOCKED', `Could not lock the state file ${paths.state}: another cilo process holds it.`, {
       hint: 'Wait for the other cilo command to finish and try again.',
@@ -137,7 +137,7 @@ export async function withNamedLock<T>(paths: CiloPaths, name: string, fn: () =>
   const target = join(dir, name);
   let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(target, { ...LOCK_OPTIONS, lockfilePath: `${target}.lock`, retries: { retries: 3000, factor: 1.1, minTimeout: 20, maxTimeout: 200 } });
+    release = await properLockfile().lock(target, { ...LOCK_OPTIONS, lockfilePath: `${target}.lock`, retries: { retries: 3000, factor: 1.1, minTimeout: 20, maxTimeout: 200 } });
   } catch (e) {
     throw new CiloError('STATE_LOCKED', `Could not take the lock ${name}: another cilo process has held it for too long.`, { hint: 'Wait for the other cilo command to finish and try again.', cause: e });
   }
