@@ -67,3 +67,31 @@ test('concurrent transactions in one process lose no update', async () => {
   );
   assert.equal(readState(p).base_subnets.length, 21);
 });
+
+test('a second read of the same text gives an equal copy; a changed file is read anew', async () => {
+  const p = home();
+  await withStateLock((s) => {
+    s.dns_port = 7200;
+  }, p);
+  const first = readState(p);
+  first.dns_port = 1; // callers may change what they get: it must not leak into later reads
+  first.base_subnets.push('10.9.0.0/16');
+  const second = readState(p);
+  assert.equal(second.dns_port, 7200);
+  assert.deepEqual(second.base_subnets, readState(p).base_subnets);
+  assert.notEqual(second, readState(p), 'every read gets its own object');
+  // Changed behind the process's back, same length: the text, not the size or the time, decides.
+  writeFileSync(p.state, readFileSync(p.state, 'utf8').replace('7200', '7201'));
+  assert.equal(readState(p).dns_port, 7201);
+  // Changed by a transaction in this process, which itself starts from the remembered state.
+  await withStateLock((s) => {
+    assert.equal(s.dns_port, 7201);
+    s.dns_port = 7202;
+  }, p);
+  assert.equal(readState(p).dns_port, 7202);
+  // Back to a text read before: still right.
+  writeFileSync(p.state, readFileSync(p.state, 'utf8').replace('7202', '7201'));
+  assert.equal(readState(p).dns_port, 7201);
+  writeFileSync(p.state, '{ "version": 3 ');
+  assert.throws(() => readState(p), (e: Error & { code?: string }) => e.code === 'STATE_CORRUPT');
+});

@@ -5,6 +5,7 @@ import { keepLegacyBackup, migrateLegacyFileSync, upgradeLegacyData } from './le
 import properLockfile from './lockfile.cjs';
 import { ciloPaths, type CiloPaths } from './paths.js';
 import { emptyState, parseState, type State } from './schema.js';
+import { TextMemo } from './text-memo.js';
 
 /** Creates CILO_HOME (private to the user) and its subdirectories if missing. */
 export function ensureHome(paths: CiloPaths): void {
@@ -47,8 +48,15 @@ function corrupt(paths: CiloPaths, problem: string): CiloError {
   });
 }
 
-/** Parses a state file's text; throws STATE_CORRUPT rather than ever resetting it. */
+const parsed = new TextMemo<State>();
+
+/**
+ * Parses a state file's text; throws STATE_CORRUPT rather than ever resetting it. The text
+ * last parsed is not validated again (see text-memo.ts); each call returns its own copy.
+ */
 export function parseStateText(paths: CiloPaths, text: string): State {
+  const known = parsed.get(text);
+  if (known !== undefined) return known;
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -56,9 +64,11 @@ export function parseStateText(paths: CiloPaths, text: string): State {
     throw corrupt(paths, text.trim() === '' ? 'it is empty' : `invalid JSON: ${(e as Error).message}`);
   }
   // A state written by the original cilo (version 2) is read as version 3 (legacy.ts).
-  data = upgradeLegacyData(paths, data);
-  const r = parseState(data);
+  const upgraded = upgradeLegacyData(paths, data);
+  const r = parseState(upgraded);
   if (!r.ok) throw corrupt(paths, r.problem);
+  // A migrated state depends on more than the text (the time, CILO_DNS_PORT, CILO_HOME).
+  if (upgraded === data) parsed.set(text, r.state);
   return r.state;
 }
 
