@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { CiloError } from '../errors.js';
 
 /**
@@ -90,13 +90,17 @@ export class DockerClient {
   private raw(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<RawResponse> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     return new Promise((resolve, reject) => {
+      const options: RequestOptions & { servername: string } = {
+        method,
+        path,
+        ...(this.endpoint.socketPath ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port }),
+        headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
+        // No TLS, so no server name to send. Saying so keeps Node's agent from working one out,
+        // which runs net.isIP("localhost"): its first call compiles the IPv6 pattern (~12 ms).
+        servername: '',
+      };
       const req = httpRequest(
-        {
-          method,
-          path,
-          ...(this.endpoint.socketPath ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port }),
-          headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
-        },
+        options,
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
