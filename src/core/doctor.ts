@@ -10,6 +10,7 @@ import { capture } from '../proc/run.js';
 import { composeCommand } from '../compose/binary.js';
 import { queryDns, addressesOf } from '../dns/client.js';
 import { daemonStatus, startDaemon } from '../dns/daemon.js';
+import { compareNames } from '../domain/compare.js';
 import { composeProjectName, LABELS, networkName, sharedContainerName } from '../domain/names.js';
 import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
@@ -357,7 +358,7 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     const mine = { label: [`${LABELS.managed}=true`, `${LABELS.home}=${homeId(ctx.paths)}`] };
     const [containers, allNetworks, volumes] = await Promise.all([ctx.docker.listContainers(mine), ctx.docker.listNetworks(), ctx.docker.listVolumes(mine)]);
     const networks = allNetworks.filter((n) => n.Labels?.[LABELS.managed] !== 'true' || n.Labels[LABELS.home] === homeId(ctx.paths));
-    for (const env of Object.values(state.environments).sort((a, b) => a.name.localeCompare(b.name))) checkEnvironment(ctx, env, containers, networks, f);
+    for (const env of Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name))) checkEnvironment(ctx, env, containers, networks, f);
     checkOrphans(ctx, state, containers, networks, volumes, f);
     checkShared(ctx, state, containers, f);
     await checkAddressPools(ctx, state, allNetworks, f);

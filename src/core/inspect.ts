@@ -1,4 +1,5 @@
 import type { ContainerSummary, DockerClient } from '../docker/client.js';
+import { compareNames } from '../domain/compare.js';
 import { composeProjectName, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
 import type { EnvironmentState, State } from '../state/schema.js';
@@ -48,7 +49,7 @@ function containerState(containers: ContainerSummary[], env: EnvironmentState, s
 
 export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): EnvView {
   const services = Object.entries(env.services)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareNames(a, b))
     .map(([name, s]) => ({
       name,
       type: s.type,
@@ -78,5 +79,5 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): E
 export function selectEnvironments(state: State, filter: { project?: string | undefined }): EnvironmentState[] {
   return Object.values(state.environments)
     .filter((e) => filter.project === undefined || e.project === filter.project)
-    .sort((a, b) => a.project.localeCompare(b.project) || a.name.localeCompare(b.name));
+    .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.name, b.name));
 }

@@ -13,6 +13,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeStop } from '../compose/cli.js';
+import { compareNames } from '../domain/compare.js';
 import { networkName } from '../domain/names.js';
 import { insideBases, moveIp, normalizeCidr, overlapping } from '../domain/network-move.js';
 import { allocateSubnet } from '../domain/subnet.js';
@@ -53,7 +54,7 @@ export async function networkStatus(ctx: CoreContext): Promise<NetworkStatus> {
     // Without the engine, state alone is still worth showing.
   }
   const environments = Object.values(state.environments)
-    .sort((a, b) => a.project.localeCompare(b.project) || a.name.localeCompare(b.name))
+    .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.name, b.name))
     .map((e) => ({
       name: e.name,
       project: e.project,
@@ -63,7 +64,7 @@ export async function networkStatus(ctx: CoreContext): Promise<NetworkStatus> {
       network_subnet: nets.get(networkName(e.project, e.name)) ?? null,
       in_range: insideBases(e.subnet, state.base_subnets),
       services: Object.entries(e.services)
-        .sort(([a], [b]) => a.localeCompare(b))
+        .sort(([a], [b]) => compareNames(a, b))
         .map(([name, s]) => ({ name, type: s.type, ip: s.ip })),
     }));
   return { base_subnets: state.base_subnets, dns_port: state.dns_port, environments };
@@ -126,7 +127,7 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
     if (target) state.base_subnets = target;
     const bases = state.base_subnets;
     const moves: Move[] = [];
-    const envs = Object.values(state.environments).sort((a, b) => a.name.localeCompare(b.name));
+    const envs = Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name));
     const keep = envs.filter((e) => e.status === 'destroying' || insideBases(e.subnet, bases));
     const taken = [...keep.map((e) => e.subnet), ...external];
     for (const e of envs) {

@@ -1,3 +1,4 @@
+import { compareNames } from '../domain/compare.js';
 import { CiloError } from '../errors.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
@@ -20,7 +21,7 @@ export async function listShared(ctx: CoreContext, project?: string): Promise<Sh
   const state = readState(ctx.paths);
   const recs = Object.values(state.shared_services)
     .filter((r) => project === undefined || r.project === project)
-    .sort((a, b) => a.project.localeCompare(b.project) || a.service.localeCompare(b.service));
+    .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.service, b.service));
   if (recs.length === 0) return [];
   const live = await ctx.docker.listContainers({ label: ['cilo.shared=true'] });
   return recs.map((r) => {
