@@ -1,4 +1,5 @@
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -35,8 +36,13 @@ export function ciloPaths(home: string = ciloHome()): CiloPaths {
   };
 }
 
+// node:crypto takes milliseconds to load and only homeId needs it here, which read-only
+// commands (list, status, the reap hook) never call: loaded on first use.
+const requireBuiltin = createRequire(import.meta.url);
+
 /** A short, stable id of a CILO_HOME, put on every Docker resource it creates. */
 export function homeId(paths: CiloPaths): string {
+  const { createHash } = requireBuiltin('node:crypto') as typeof Crypto;
   return createHash('sha256').update(paths.home).digest('hex').slice(0, 12);
 }
 
