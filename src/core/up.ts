@@ -21,7 +21,7 @@ import { findEnv } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import { resumeContainers } from './pause.js';
 import { ensureShared, releaseShared, sharedComposeProject } from './shared.js';
-import { waitForServices } from './wait.js';
+import { awaitHealthAfterThaw, servicesReadyNow, waitForServices } from './wait.js';
 
 export interface UpInput {
   env: string;
@@ -181,20 +181,31 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
       hostnames: env.hostnames,
       homeId: homeId(ctx.paths),
     });
-    writeGenerated(ctx.paths, env, generated);
-    // Paused (by `down --pause`, or by hand): thawed, they go on where they were; compose
-    // cannot start a paused container.
-    const resumed = created ? [] : await resumeContainers(ctx, env);
-    if (resumed.length > 0) ctx.log(`Resumed ${resumed.length} paused container(s) of ${env.name}`);
-    ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
-    await composeUp(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
-    await waitForServices(ctx.docker, {
+    const { changed } = writeGenerated(ctx.paths, env, generated);
+    const waitSpec = {
       composeProject: composeProjectName(env.project, env.name),
       services: waitSpecServices(generated),
       timeoutMs,
       envName: env.name,
-      settled: new Set(resumed),
-    });
+    };
+    // Paused (by `down --pause`, or by hand): thawed, they go on where they were; compose
+    // cannot start a paused container.
+    const resumed = created ? [] : await resumeContainers(ctx, env);
+    let composeNeeded = true;
+    if (resumed.length > 0) {
+      ctx.log(`Resumed ${resumed.length} paused container(s) of ${env.name}`);
+      // Paused by cilo with the model the containers were made from, and all ready again:
+      // nothing for compose to do (it would even refuse: a thawed container reports
+      // unhealthy until its next probe, which fails `depends_on: service_healthy`).
+      const unchanged = current.status === 'paused' && !changed && !input.build && !input.recreate;
+      composeNeeded = !(unchanged && (await servicesReadyNow(ctx.docker, { ...waitSpec, resumed: new Set(resumed) })));
+      if (composeNeeded) await awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + timeoutMs);
+    }
+    if (composeNeeded) {
+      ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
+      await composeUp(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
+    }
+    await waitForServices(ctx.docker, { ...waitSpec, resumed: new Set(resumed) });
   } catch (e) {
     if (created) {
       // Nothing half-created: an environment this very call made is removed again.

@@ -39,8 +39,12 @@ export interface WaitSpec {
    * crashes right after starting is reported instead of being called up.
    */
   settleMs?: number;
-  /** Containers that were running before this `up` (thawed from a pause): no settle time. */
-  settled?: ReadonlySet<string>;
+  /**
+   * Containers thawed by this `up` (paused by `down --pause`): ready once running. They were
+   * ready when paused, and Docker reports a paused container unhealthy until the first probe
+   * after the thaw, up to a whole healthcheck interval later.
+   */
+  resumed?: ReadonlySet<string>;
 }
 
 /**
@@ -49,32 +53,9 @@ export interface WaitSpec {
  */
 export async function waitForServices(docker: DockerClient, spec: WaitSpec): Promise<void> {
   const deadline = Date.now() + spec.timeoutMs;
-  const settleMs = spec.settleMs ?? 500;
   const firstSeenRunning = new Map<string, number>();
-  let last: Record<string, { state: ServiceReadiness; why: string; id?: string }> = {};
   for (;;) {
-    const containers = await docker.listContainers({ label: [`${COMPOSE_PROJECT}=${spec.composeProject}`] });
-    last = {};
-    for (const name of Object.keys(spec.services)) {
-      const mine = containers.filter((c) => c.Labels[COMPOSE_SERVICE] === name);
-      if (mine.length === 0) {
-        last[name] = { state: 'pending', why: 'has no container yet' };
-        continue;
-      }
-      const now = Date.now();
-      const worst = mine
-        .map((c) => {
-          const r = { ...readiness(c, spec.services[name]?.oneShotOk ?? false), id: c.Id };
-          if (r.state === 'ready' && c.State === 'running' && !/\(healthy\)/.test(c.Status) && !spec.settled?.has(c.Id)) {
-            const seen = firstSeenRunning.get(c.Id) ?? now;
-            firstSeenRunning.set(c.Id, seen);
-            if (now - seen < settleMs) return { ...r, state: 'pending' as const, why: 'has just started' };
-          }
-          return r;
-        })
-        .sort((a, b) => rank(b.state) - rank(a.state))[0];
-      if (worst) last[name] = worst;
-    }
+    const last = await poll(docker, spec, firstSeenRunning);
     const failed = Object.entries(last).find(([, r]) => r.state === 'failed');
     if (failed) throw await serviceError(docker, spec, failed[0], failed[1].why, failed[1].id, 'SERVICE_FAILED');
     if (Object.values(last).every((r) => r.state === 'ready')) return;
@@ -83,6 +64,56 @@ export async function waitForServices(docker: DockerClient, spec: WaitSpec): Pro
       const [name, r] = pending[0] ?? ['?', { why: 'is not ready', id: undefined }];
       throw await serviceError(docker, spec, name, `${r.why} after ${Math.round(spec.timeoutMs / 1000)} s`, r.id, 'TIMEOUT', pending.map(([n]) => n));
     }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
+/** Whether every service is ready right now, judged as `waitForServices` would (no settle time). */
+export async function servicesReadyNow(docker: DockerClient, spec: WaitSpec): Promise<boolean> {
+  const last = await poll(docker, { ...spec, settleMs: 0 }, new Map());
+  return Object.values(last).every((r) => r.state === 'ready');
+}
+
+type Readiness = Record<string, { state: ServiceReadiness; why: string; id?: string }>;
+
+async function poll(docker: DockerClient, spec: WaitSpec, firstSeenRunning: Map<string, number>): Promise<Readiness> {
+  const settleMs = spec.settleMs ?? 500;
+  const containers = await docker.listContainers({ label: [`${COMPOSE_PROJECT}=${spec.composeProject}`] });
+  const last: Readiness = {};
+  for (const name of Object.keys(spec.services)) {
+    const mine = containers.filter((c) => c.Labels[COMPOSE_SERVICE] === name);
+    if (mine.length === 0) {
+      last[name] = { state: 'pending', why: 'has no container yet' };
+      continue;
+    }
+    const now = Date.now();
+    const worst = mine
+      .map((c) => {
+        if (c.State === 'running' && spec.resumed?.has(c.Id)) return { state: 'ready' as const, why: 'was resumed', id: c.Id };
+        const r = { ...readiness(c, spec.services[name]?.oneShotOk ?? false), id: c.Id };
+        if (r.state === 'ready' && c.State === 'running' && !/\(healthy\)/.test(c.Status) && settleMs > 0) {
+          const seen = firstSeenRunning.get(c.Id) ?? now;
+          firstSeenRunning.set(c.Id, seen);
+          if (now - seen < settleMs) return { ...r, state: 'pending' as const, why: 'has just started' };
+        }
+        return r;
+      })
+      .sort((a, b) => rank(b.state) - rank(a.state))[0];
+    if (worst) last[name] = worst;
+  }
+  return last;
+}
+
+/**
+ * Waits until thawed containers with a healthcheck report healthy again (their status is
+ * `unhealthy` from the pause until the next probe), so compose's `depends_on: service_healthy`
+ * accepts them. Gives up silently at the deadline: compose then reports what is wrong.
+ */
+export async function awaitHealthAfterThaw(docker: DockerClient, ids: string[], deadline: number): Promise<void> {
+  if (ids.length === 0) return;
+  while (Date.now() < deadline) {
+    const list = await docker.listContainers({ id: ids });
+    if (!list.some((c) => /\((unhealthy|health: starting)\)/.test(c.Status))) return;
     await new Promise((res) => setTimeout(res, 100));
   }
 }

@@ -49,7 +49,7 @@ export interface ContainerInspect {
   Id: string;
   Name: string;
   State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { Output: string }[] } };
-  Config: { Labels: Record<string, string> | null; Image: string };
+  Config: { Labels: Record<string, string> | null; Image: string; Env?: string[] | null };
   NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null; NetworkID: string }> };
   RestartCount?: number;
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -33,12 +33,22 @@ describe('down --pause', () => {
   const project = uid('pz');
   before(() => {
     h = makeHome();
-    // app keeps its state in memory only (a shell variable counting up); cache is shared.
+    // app keeps its state in memory only (a shell variable counting up) and waits for db's
+    // healthcheck, whose interval (5 s) is longer than a pause; cache is shared.
     dir = writeProject({
       'compose.yaml': `services:
+  db:
+    image: ${FIXTURE_IMAGE}
+    init: true
+    command: ["sleep", "100000"]
+    healthcheck:
+      test: ["CMD", "true"]
+      interval: 5s
   app:
     image: ${FIXTURE_IMAGE}
     init: true
+    depends_on:
+      db: {condition: service_healthy}
     command: ["sh", "-c", "echo $$$$ > /tmp/pid; i=0; while true; do i=$$((i+1)); echo $$i > /tmp/count; sleep 0.2; done"]
   cache:
     image: ${FIXTURE_IMAGE}
@@ -107,6 +117,24 @@ describe('down --pause', () => {
     assert.ok(Number.isFinite(c1));
     assert.equal(read(), c1);
     rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('a change made while paused is applied by the next up, once the thawed healthcheck passes again', async () => {
+    const before = await containersOf(project, 'a');
+    const ws = JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).environments.a.workspace as string;
+    const file = join(ws, 'compose.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('  app:\n    image:', '  app:\n    environment: {CHANGED: "1"}\n    image:'));
+    const up = await h.cli(['up', 'a']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(status(h, 'a'), 'running');
+    const after = await containersOf(project, 'a');
+    assert.notEqual(after.app?.id, before.app?.id, 'the changed service was recreated by compose');
+    assert.equal(after.db?.id, before.db?.id, 'the unchanged one was resumed');
+    assert.equal(after.db?.state, 'running');
+    const inspect = await docker.inspectContainer(after.app!.id);
+    assert.ok(inspect?.Config.Env?.includes('CHANGED=1'));
+    const down = await h.cli(['down', 'a', '--pause']);
+    assert.equal(down.code, 0, down.stderr);
   });
 
   test('down of a paused environment stops it gracefully; up starts it', async () => {
