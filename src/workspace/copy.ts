@@ -146,6 +146,13 @@ async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions):
         const dirents = await readdir(join(root, dir.rel), { withFileTypes: true });
         for (const d of dirents) {
           const rel = dir.rel === '' ? d.name : `${dir.rel}/${d.name}`;
+          // Node decodes names as UTF-8; an invalid byte becomes U+FFFD and the name no longer
+          // names the file, so copying it would fail later with a misleading ENOENT.
+          if (d.name.includes('\uFFFD')) {
+            throw new CiloError('WORKSPACE', `The file name ${JSON.stringify(join(root, rel))} is not valid UTF-8, so cilo cannot copy it.`, {
+              hint: 'Rename it to a UTF-8 name (or move it out of the project), then run the command again.',
+            });
+          }
           if (d.isDirectory()) {
             if (excluded.has(join(root, rel))) continue;
             const how = classifyDir(d.name, rel, dir.partial);

@@ -163,7 +163,8 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     const before = stateText(h);
     const r = await h.cli(['create', 'copyfail', '--project', p], { cwd: d });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /^cilo: Copying .* failed/);
+    assert.match(r.stderr, /^cilo: The file name ".*bad\uFFFD\.txt" is not valid UTF-8, so cilo cannot copy it\./);
+    assert.match(r.stderr, /hint: Rename it to a UTF-8 name/);
     assert.equal(stateText(h), before);
     assert.equal(await docker.inspectNetwork(`cilo_${p}_copyfail`), null);
     assert.deepEqual(readdirSync(join(h.home, 'envs', p)).sort(), ['taken']);
