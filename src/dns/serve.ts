@@ -61,7 +61,7 @@ export async function serveDns(paths: CiloPaths, opts: ServeOptions = {}): Promi
     }
     if (ticking) return;
     ticking = true;
-    superviseTick(paths, log)
+    superviseTick(paths, zones.state(), log)
       .catch((e: unknown) => log(`supervisor: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => {
         ticking = false;

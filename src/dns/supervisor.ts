@@ -3,16 +3,21 @@
  * happen without a user running a command (SPEC, shared services 4: stop a shared service
  * whose grace period ran out). `serve` calls this once a second, never two at a time.
  */
-import { defaultContext } from '../core/context.js';
-import { reapExpiredShared } from '../core/shared.js';
 import type { CiloPaths } from '../state/paths.js';
-import { readState } from '../state/store.js';
+import type { State } from '../state/schema.js';
 
-export async function superviseTick(paths: CiloPaths, log: (line: string) => void = () => undefined): Promise<void> {
+/**
+ * `state` is the state as the server's zone source last read it (at most a few ms old): the
+ * check costs no file read and no parse on the server's event loop. Whatever is due is reaped
+ * from the state file itself, under its locks.
+ */
+export async function superviseTick(paths: CiloPaths, state: Readonly<State>, log: (line: string) => void = () => undefined): Promise<void> {
   const now = Date.now();
-  // Cheap check first: a state read, no Docker call unless something is due.
-  const due = Object.values(readState(paths).shared_services).some((r) => r.users.length === 0 && r.grace_until !== null && Date.parse(r.grace_until) <= now);
+  // Cheap check first: no Docker call unless something is due.
+  const due = Object.values(state.shared_services).some((r) => r.users.length === 0 && r.grace_until !== null && Date.parse(r.grace_until) <= now);
   if (!due) return;
+  // Loaded when first needed: the shared-service code pulls in the compose adapter and YAML.
+  const [{ defaultContext }, { reapExpiredShared }] = await Promise.all([import('../core/context.js'), import('../core/shared.js')]);
   const reaped = await reapExpiredShared(defaultContext({ paths }), now);
   for (const key of reaped) log(`supervisor: removed shared service ${key} after its grace period`);
 }

@@ -49,3 +49,26 @@ test('follows state changes and keeps the last good zone when the file is corrup
     src.close();
   }
 });
+
+test('hands the supervisor the state its zone was built from, following changes', async () => {
+  const paths = ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-zs-')));
+  const src = watchStateZone(paths, { checkEveryMs: 0 });
+  try {
+    assert.deepEqual(src.state().shared_services, {}); // no state file yet
+    const rec = { project: 'p', service: 'db', container: 'c', config_hash: 'h', users: [], ips: {}, grace_seconds: 1, grace_until: '2000-01-01T00:00:00.000Z', created_at: '' };
+    await withStateLock((s) => {
+      s.environments.e1 = envOf('e1', '10.0.0.2');
+      s.shared_services['p/db'] = rec;
+    }, paths);
+    assert.deepEqual(src.state().shared_services['p/db'], rec);
+    assert.equal(answer(src.current(), 'web.e1.test', 'A').answers[0]?.data, '10.0.0.2');
+    await withStateLock((s) => {
+      delete s.shared_services['p/db'];
+    }, paths);
+    assert.deepEqual(src.state().shared_services, {});
+    writeFileSync(paths.state, '{ not json');
+    assert.ok(src.state().environments.e1, 'a corrupt file leaves the last good state');
+  } finally {
+    src.close();
+  }
+});

@@ -11,13 +11,18 @@
 import { type FSWatcher, readFileSync, statSync, watch } from 'node:fs';
 import { basename } from 'node:path';
 import type { CiloPaths } from '../state/paths.js';
-import { emptyState } from '../state/schema.js';
+import { emptyState, type State } from '../state/schema.js';
 import { parseStateText } from '../state/store.js';
 import { buildZone, zoneSize, type Zone } from './zone.js';
 
 export interface ZoneSource {
   /** The zone for the state as it is now (at most `checkEveryMs` old). Never throws. */
   current(): Zone;
+  /**
+   * The state that zone was built from, checked as `current()` checks it: the DNS server's
+   * supervisor reads it rather than parse the file again every second. Shared: do not change it.
+   */
+  state(): Readonly<State>;
   close(): void;
 }
 
@@ -50,7 +55,8 @@ export function watchStateZone(paths: CiloPaths, opts: ZoneSourceOptions = {}): 
   const checkEveryMs = opts.checkEveryMs ?? 10;
   const recheckTextEveryMs = opts.recheckTextEveryMs ?? 1000;
   const log = opts.log ?? ((): void => undefined);
-  let zone: Zone = buildZone(emptyState());
+  let state: State = emptyState();
+  let zone: Zone = buildZone(state);
   let key = '';
   let text: string | null | undefined;
   let lastCheck = -Infinity;
@@ -65,7 +71,9 @@ export function watchStateZone(paths: CiloPaths, opts: ZoneSourceOptions = {}): 
       const t = readText(paths.state);
       lastTextCheck = performance.now();
       if (t === text) return;
-      zone = buildZone(t === null ? emptyState() : parseStateText(paths, t));
+      const next = t === null ? emptyState() : parseStateText(paths, t);
+      zone = buildZone(next);
+      state = next;
       text = t;
       lastProblem = '';
       log(`zone loaded: ${zoneSize(zone)} names under ${zone.suffixes.map((s) => `.${s}`).join(', ')}`);
@@ -91,16 +99,24 @@ export function watchStateZone(paths: CiloPaths, opts: ZoneSourceOptions = {}): 
     // inotify limits, unsupported file systems: the periodic stat alone is enough.
   }
 
+  const refresh = (): void => {
+    const now = performance.now();
+    if (!dirty && now - lastCheck < checkEveryMs) return;
+    lastCheck = now;
+    const wasDirty = dirty;
+    dirty = false;
+    const k = statKey(paths.state);
+    if (k !== key || wasDirty || now - lastTextCheck >= recheckTextEveryMs) reload(k);
+  };
+
   return {
     current(): Zone {
-      const now = performance.now();
-      if (!dirty && now - lastCheck < checkEveryMs) return zone;
-      lastCheck = now;
-      const wasDirty = dirty;
-      dirty = false;
-      const k = statKey(paths.state);
-      if (k !== key || wasDirty || now - lastTextCheck >= recheckTextEveryMs) reload(k);
+      refresh();
       return zone;
+    },
+    state(): Readonly<State> {
+      refresh();
+      return state;
     },
     close(): void {
       watcher?.close();
