@@ -1,6 +1,5 @@
 import type { ContainerSummary, DockerClient } from '../docker/client.js';
-import { compareNames } from '../domain/compare.js';
-import { composeProjectName, LABELS, networkName } from '../domain/names.js';
+import { compareNames, composeProjectName, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
 import type { EnvironmentState, State } from '../state/schema.js';
 

@@ -13,8 +13,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeStop } from '../compose/cli.js';
-import { compareNames } from '../domain/compare.js';
-import { networkName } from '../domain/names.js';
+import { compareNames, networkName } from '../domain/names.js';
 import { insideBases, moveIp, normalizeCidr, overlapping } from '../domain/network-move.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { parseProcRoutes } from '../domain/routes.js';

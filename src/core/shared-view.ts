@@ -1,4 +1,4 @@
-import { compareNames } from '../domain/compare.js';
+import { compareNames } from '../domain/names.js';
 import { CiloError } from '../errors.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
