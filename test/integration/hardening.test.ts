@@ -319,3 +319,23 @@ describe('load and permissions', () => {
     for (const f of walk(join(h.home, 'generated'))) assert.equal(statSync(f).mode & 0o077, 0, `${f} is private`);
   });
 });
+
+describe('a reader that goes away', () => {
+  let h: TestHome;
+  before(() => {
+    h = makeHome();
+  });
+  after(() => h.cleanup());
+
+  for (const args of [['list', '--all', '--json'], ['--help']]) {
+    test(`\`cilo ${args.join(' ')} | head -c 0\`: no stack trace, exit 0`, async () => {
+      const child = spawn(process.execPath, [CLI, ...args], { cwd: tmpdir(), env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout.destroy(); // the reader is gone before cilo writes a byte, like `head -c 0`
+      let stderr = '';
+      child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+      const code = await new Promise<number | null>((res) => child.on('close', res));
+      assert.equal(stderr, '');
+      assert.equal(code, 0);
+    });
+  }
+});
