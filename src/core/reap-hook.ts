@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { ciloPaths } from '../state/paths.js';
+import { anyGraceExpired } from '../state/grace.js';
 import { readState } from '../state/store.js';
 
 /**
@@ -12,8 +13,7 @@ export async function reapIfDue(): Promise<void> {
   if (!existsSync(paths.state)) return;
   try {
     const now = Date.now();
-    const due = Object.values(readState(paths).shared_services).some((r) => r.users.length === 0 && r.grace_until !== null && Date.parse(r.grace_until) <= now);
-    if (!due) return;
+    if (!anyGraceExpired(readState(paths), now)) return;
     // Loaded only when something is due: this hook runs before every command.
     const [{ defaultContext }, { reapExpiredShared }] = await Promise.all([import('./context.js'), import('./shared.js')]);
     await reapExpiredShared(defaultContext({ paths }));

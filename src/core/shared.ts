@@ -13,6 +13,7 @@ import { CiloError } from '../errors.js';
 import { homeId, type CiloPaths } from '../state/paths.js';
 import { sharedKey, type EnvironmentState, type SharedServiceState } from '../state/schema.js';
 import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../state/store.js';
+import { graceExpired } from '../state/grace.js';
 import type { CoreContext } from './context.js';
 import { waitForServices } from './wait.js';
 import { mkdirSync } from 'node:fs';
@@ -194,22 +195,19 @@ export async function releaseShared(ctx: CoreContext, env: Pick<EnvironmentState
   if (services.length > 0) await reapExpiredShared(ctx);
 }
 
-function expired(rec: SharedServiceState, now: number): boolean {
-  return rec.users.length === 0 && rec.grace_until !== null && Date.parse(rec.grace_until) <= now;
-}
 
 /**
  * Stops and removes shared containers whose grace period is over (their volumes stay). Run by
  * the DNS server's supervisor every second and by cilo commands. Returns the keys reaped.
  */
 export async function reapExpiredShared(ctx: CoreContext, now: number = Date.now()): Promise<string[]> {
-  const candidates = Object.entries(readState(ctx.paths).shared_services).filter(([, r]) => expired(r, now));
+  const candidates = Object.entries(readState(ctx.paths).shared_services).filter(([, r]) => graceExpired(r, now));
   const reaped: string[] = [];
   for (const [key, rec] of candidates) {
     await withNamedLock(ctx.paths, lockName(rec.project, rec.service), async () => {
       // Re-checked under the lock: an `up` may have taken it back meanwhile.
       const cur = readState(ctx.paths).shared_services[key];
-      if (!cur || !expired(cur, Date.now())) return;
+      if (!cur || !graceExpired(cur, Date.now())) return;
       const c = await ctx.docker.inspectContainer(cur.container);
       if (c) {
         await ctx.docker.stopContainer(c.Id, 10);
@@ -217,7 +215,7 @@ export async function reapExpiredShared(ctx: CoreContext, now: number = Date.now
       }
       await withStateLock((s) => {
         const r = s.shared_services[key];
-        if (r && expired(r, Date.now())) delete s.shared_services[key];
+        if (r && graceExpired(r, Date.now())) delete s.shared_services[key];
       }, ctx.paths);
       reaped.push(key);
     });

@@ -3,6 +3,7 @@
  * happen without a user running a command (SPEC, shared services 4: stop a shared service
  * whose grace period ran out). `serve` calls this once a second, never two at a time.
  */
+import { anyGraceExpired } from '../state/grace.js';
 import type { CiloPaths } from '../state/paths.js';
 import type { State } from '../state/schema.js';
 
@@ -14,8 +15,7 @@ import type { State } from '../state/schema.js';
 export async function superviseTick(paths: CiloPaths, state: Readonly<State>, log: (line: string) => void = () => undefined): Promise<void> {
   const now = Date.now();
   // Cheap check first: no Docker call unless something is due.
-  const due = Object.values(state.shared_services).some((r) => r.users.length === 0 && r.grace_until !== null && Date.parse(r.grace_until) <= now);
-  if (!due) return;
+  if (!anyGraceExpired(state, now)) return;
   // Loaded when first needed: the shared-service code pulls in the compose adapter and YAML.
   const [{ defaultContext }, { reapExpiredShared }] = await Promise.all([import('../core/context.js'), import('../core/shared.js')]);
   const reaped = await reapExpiredShared(defaultContext({ paths }), now);
