@@ -1,4 +1,4 @@
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import type { IncomingMessage, RequestOptions } from 'node:http';
 import { CiloError } from '../errors.js';
 
 /**
@@ -87,8 +87,11 @@ export class DockerClient {
     });
   }
 
-  private raw(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<RawResponse> {
+  private async raw(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<RawResponse> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    // Loaded on the first request: commands that never call the engine (help, version, path)
+    // do not pay for node:http (~10 ms).
+    const { request: httpRequest } = await import('node:http');
     return new Promise((resolve, reject) => {
       const options: RequestOptions & { servername: string } = {
         method,
