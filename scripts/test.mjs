@@ -24,7 +24,9 @@ for (const s of suites) {
 }
 const filter = process.env.CILO_TEST_FILTER;
 const chosen = filter ? files.filter((f) => f.includes(filter)) : files;
-const args = ['--import', 'tsx', '--test', '--test-concurrency=2'];
+// A test that hangs (a child holding a pipe open, say) fails after 5 minutes instead of
+// holding CI until its own limit.
+const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000'];
 if (process.env.CILO_TEST_REPORTER) args.push(`--test-reporter=${process.env.CILO_TEST_REPORTER}`);
 const r = spawnSync(process.execPath, [...args, ...chosen], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

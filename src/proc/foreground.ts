@@ -1,4 +1,4 @@
-import { spawn, type SpawnOptions } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { constants } from 'node:os';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
@@ -15,12 +15,17 @@ const FROM_TERMINAL = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT', 'SIGWINCH'])
  */
 export function runForeground(cmd: string, args: string[], opts: Omit<SpawnOptions, 'stdio'> = {}): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...opts, stdio: 'inherit' });
     const onTerminal = process.stdin.isTTY === true;
+    // The handlers go in before the child exists: a signal that arrives between the spawn and
+    // them would otherwise kill cilo by its default action and orphan the child. (On a loaded
+    // machine that gap is long enough: a test saw the child's first output and sent SIGTERM.)
+    let child: ChildProcess | undefined;
+    const early: NodeJS.Signals[] = [];
     const handlers = FORWARDED.map((sig) => {
       const h = (): void => {
         if (onTerminal && FROM_TERMINAL.has(sig)) return;
-        child.kill(sig);
+        if (child) child.kill(sig);
+        else early.push(sig);
       };
       process.on(sig, h);
       return [sig, h] as const;
@@ -28,6 +33,14 @@ export function runForeground(cmd: string, args: string[], opts: Omit<SpawnOptio
     const cleanup = (): void => {
       for (const [sig, h] of handlers) process.off(sig, h);
     };
+    try {
+      child = spawn(cmd, args, { ...opts, stdio: 'inherit' });
+    } catch (e) {
+      cleanup();
+      reject(e);
+      return;
+    }
+    for (const sig of early) child.kill(sig);
     child.on('error', (e) => {
       cleanup();
       reject(e);
