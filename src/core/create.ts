@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { networkName, toValidName } from '../domain/names.js';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { toValidName } from '../domain/names.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { workspacePath } from '../state/paths.js';
@@ -12,6 +12,7 @@ import type { CoreContext } from './context.js';
 import { assertComposeFiles, resolveProject, resolveProjectDir } from './project.js';
 import { applyEnvCopyPolicy } from './env-files.js';
 import { ensureNetworkOrMove, removeNetwork } from './network.js';
+import { writeWorkspaceMeta } from './workspace-meta.js';
 import { externalSubnets } from './subnets.js';
 
 export interface CreateInput {
@@ -117,12 +118,7 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
       // `.cilo/config.yml` env.copy_mode / copy / ignore: applied to the workspace only.
       files -= await applyEnvCopyPolicy(ctx, workspace, project.config.env);
     }
-    const reserved = await network;
-    mkdirSync(join(workspace, '.cilo'), { recursive: true });
-    writeFileSync(
-      join(workspace, '.cilo', 'meta.json'),
-      `${JSON.stringify({ env: name, project: project.name, source: dir, subnet: reserved.subnet, network: networkName(project.name, name), created_at: env.created_at }, null, 2)}\n`,
-    );
+    writeWorkspaceMeta(await network);
   } catch (e) {
     await network.catch(() => undefined);
     await removeTree(workspace).catch(() => undefined);

@@ -10,8 +10,7 @@
  * moved again. Without CIDR, only environments outside the current base ranges (or whose
  * network disagrees with state) are moved.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { composeStop } from '../compose/cli.js';
 import { compareNames, networkName } from '../domain/names.js';
 import { insideBases, moveIp, normalizeCidr, overlapping } from '../domain/network-move.js';
@@ -19,11 +18,11 @@ import { allocateSubnet } from '../domain/subnet.js';
 import { parseProcRoutes } from '../domain/routes.js';
 import { CiloError } from '../errors.js';
 import { generatedComposePath, homeId } from '../state/paths.js';
-import type { EnvironmentState } from '../state/schema.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { generatedTarget } from './env-compose.js';
 import { ensureNetwork, removeNetwork } from './network.js';
+import { updateWorkspaceMetaSubnet } from './workspace-meta.js';
 import { upEnvironment } from './up.js';
 
 export interface NetworkEnvView {
@@ -86,17 +85,6 @@ function hostRoutes(): string[] {
     return parseProcRoutes(readFileSync('/proc/net/route', 'utf8'));
   } catch {
     return [];
-  }
-}
-
-function updateMeta(env: EnvironmentState): void {
-  const file = join(env.workspace, '.cilo', 'meta.json');
-  try {
-    const meta = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    meta.subnet = env.subnet;
-    writeFileSync(file, `${JSON.stringify(meta, null, 2)}\n`);
-  } catch {
-    // informational only
   }
 }
 
@@ -170,7 +158,7 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
       }
       await removeNetwork(ctx.docker, env);
       await ensureNetwork(ctx.docker, env, homeId(ctx.paths));
-      updateMeta(env);
+      updateWorkspaceMetaSubnet(env);
       if (m.wasRunning) await upEnvironment(ctx, { env: env.name, recreate: true });
       moved.push({ name: env.name, project: env.project, from: m.from, to: env.subnet, restarted: m.wasRunning });
     } catch (e) {

@@ -7,6 +7,7 @@ import type { EnvironmentState } from '../state/schema.js';
 import { withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { externalSubnets } from './subnets.js';
+import { updateWorkspaceMetaSubnet } from './workspace-meta.js';
 import { allocateSubnet } from '../domain/subnet.js';
 
 /**
@@ -69,6 +70,7 @@ export async function ensureNetworkOrMove(ctx: CoreContext, env: EnvironmentStat
         rec.services = {};
         return rec;
       }, ctx.paths);
+      updateWorkspaceMetaSubnet(current);
       ctx.log(`Subnet ${from} was taken by another network; ${current.name} moves to ${current.subnet}`);
     }
   }

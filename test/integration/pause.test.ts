@@ -159,6 +159,28 @@ describe('down --pause', () => {
     assert.equal((await containersOf(project, 'b')).app?.state, 'running');
   });
 
+  test('network migrate stops a paused environment to move it: it is then stopped, and up starts it on the new subnet', async () => {
+    const down = await h.cli(['down', 'b', '--pause']);
+    assert.equal(down.code, 0, down.stderr);
+    const used = (await docker.listNetworks()).flatMap((n) => (n.IPAM.Config ?? []).map((x) => x.Subnet ?? ''));
+    const target = [...Array(18).keys()].map((i) => `10.${220 + i}.0.0/16`).find((t) => !used.some((u) => u.startsWith(`${t.split('.').slice(0, 2).join('.')}.`)));
+    assert.ok(target, 'a free /16 to move to');
+    const prefix = `${target.split('.').slice(0, 2).join('.')}.`;
+    const r = await h.cli(['network', 'migrate', target, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const moved = (JSON.parse(r.stdout) as { moved: { name: string; restarted: boolean }[] }).moved;
+    assert.deepEqual(moved.map((m) => [m.name, m.restarted]), [['a', true], ['b', false]]);
+    assert.equal(status(h, 'b'), 'stopped');
+    assert.equal((await containersOf(project, 'b')).app?.state, 'exited');
+    const up = await h.cli(['up', 'b']);
+    assert.equal(up.code, 0, up.stderr);
+    const b = JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).environments.b as { subnet: string; workspace: string; services: Record<string, { ip: string }> };
+    assert.ok(b.subnet.startsWith(prefix), b.subnet);
+    assert.equal(JSON.parse(readFileSync(join(b.workspace, '.cilo', 'meta.json'), 'utf8')).subnet, b.subnet, 'the workspace says where it is now');
+    assert.deepEqual(await resolves(h, 'app.b.test'), [b.services.app!.ip]);
+    assert.ok(b.services.app!.ip.startsWith(prefix));
+  });
+
   test('destroy of a paused environment leaves nothing behind', async () => {
     const down = await h.cli(['down', 'b', '--pause']);
     assert.equal(down.code, 0, down.stderr);
