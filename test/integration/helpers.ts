@@ -3,7 +3,7 @@
  * CILO_HOME per test, the built CLI as a child process, and cleanup by label.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,11 +99,55 @@ export function runCli(args: string[], opts: { cwd?: string; input?: string; env
   });
 }
 
+const BASES_DIR = join(tmpdir(), 'cilo-test-bases');
+/** Claims of homes not cleaned up (a failing before()): given back when the process exits. */
+const unreleased = new Set<() => void>();
+process.once('exit', () => {
+  for (const release of unreleased) release();
+});
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A base range 10.N.0.0/16 (N in 100..219) that no other live test home on this machine holds,
+ * claimed with an atomic mkdir. Random picks alone collided: two test files running at once
+ * then competed for the same subnets, and "the freed subnet is reused" saw another home's
+ * network. A claim left by a process that died more than 10 minutes ago is taken over.
+ */
+function claimBaseSubnet(): { baseSubnet: string; release: () => void } {
+  mkdirSync(BASES_DIR, { recursive: true });
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    const n = 100 + Math.floor(Math.random() * 120);
+    const marker = join(BASES_DIR, String(n));
+    try {
+      mkdirSync(marker);
+      writeFileSync(join(marker, 'pid'), String(process.pid));
+      return { baseSubnet: `10.${n}.0.0/16`, release: () => rmSync(marker, { recursive: true, force: true }) };
+    } catch {
+      try {
+        const pid = Number(readFileSync(join(marker, 'pid'), 'utf8'));
+        if (!pidAlive(pid) && Date.now() - statSync(marker).mtimeMs > 10 * 60_000) rmSync(marker, { recursive: true, force: true });
+      } catch {
+        // being claimed right now, or just released
+      }
+    }
+  }
+  throw new Error(`no free test base range under ${BASES_DIR}`);
+}
+
 /** A temporary CILO_HOME with its own DNS port; cleanup removes every labelled resource of it. */
 export function makeHome(): TestHome {
   const home = mkdtempSync(join(tmpdir(), 'cilo-home-'));
   const dnsPort = testDnsPort();
-  const baseSubnet = `10.${100 + Math.floor(Math.random() * 120)}.0.0/16`;
+  const { baseSubnet, release } = claimBaseSubnet();
+  unreleased.add(release);
   const env: NodeJS.ProcessEnv = { ...process.env, CILO_HOME: home, CILO_DNS_PORT: String(dnsPort), CILO_BASE_SUBNET: baseSubnet };
   delete env.CILO_DEBUG;
   return {
@@ -116,6 +160,8 @@ export function makeHome(): TestHome {
       await stopDnsOf(home);
       await removeResourcesOfHome(home);
       rmSync(home, { recursive: true, force: true });
+      release();
+      unreleased.delete(release);
     },
   };
 }
