@@ -5,7 +5,7 @@ import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { workspacePath } from '../state/paths.js';
 import type { EnvironmentState } from '../state/schema.js';
-import { readState, withStateLock } from '../state/store.js';
+import { withStateLock } from '../state/store.js';
 import { removeTree } from '../workspace/remove.js';
 import { copyProject } from '../workspace/copy.js';
 import type { CoreContext } from './context.js';
@@ -49,13 +49,6 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
   const taken = await externalSubnets(ctx.docker);
   const now = new Date().toISOString();
 
-  const resuming = readState(ctx.paths).environments[name]?.status === 'creating';
-  if (!resuming && existsSync(workspace) && readdirSync(workspace).length > 0) {
-    // For example kept by `destroy --keep-workspace`: never copied over.
-    throw new CiloError('WORKSPACE', `A workspace already exists at ${workspace}.`, {
-      hint: 'Move it away (or delete it) if you no longer need it, or choose another environment name.',
-    });
-  }
   const env = await withStateLock((state) => {
     const existing = state.environments[name];
     if (existing && existing.project !== project.name) {
@@ -66,6 +59,13 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
     if (existing && existing.status !== 'creating') {
       throw new CiloError('ENV_EXISTS', `Environment "${name}" of project "${project.name}" already exists.`, {
         hint: `Use \`cilo up ${name}\` to start it, or \`cilo destroy ${name}\` first to start over.`,
+      });
+    }
+    // Only a copy interrupted by a crash (status `creating`) may be replaced; any other, for
+    // example one kept by `destroy --keep-workspace`, is never copied over.
+    if (!existing && existsSync(workspace) && readdirSync(workspace).length > 0) {
+      throw new CiloError('WORKSPACE', `A workspace already exists at ${workspace}.`, {
+        hint: 'Move it away (or delete it) if you no longer need it, or choose another environment name.',
       });
     }
     const others = Object.values(state.environments)

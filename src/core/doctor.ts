@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { capture } from '../proc/run.js';
 import { composeCommand } from '../compose/binary.js';
 import { queryDns, addressesOf } from '../dns/client.js';
-import { daemonStatus, startDaemon } from '../dns/daemon.js';
-import { compareNames, composeProjectName, LABELS, networkName, sharedContainerName } from '../domain/names.js';
+import { daemonStatus, startDaemon, stopDaemon } from '../dns/daemon.js';
+import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName, sharedContainerName } from '../domain/names.js';
+import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
 import { sharedKey, type EnvironmentState, type State } from '../state/schema.js';
@@ -18,8 +19,9 @@ import { readState, restoreBackup, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { destroyEnvironment } from './destroy.js';
 import { ensureNetwork } from './network.js';
-import { attach, reapExpiredShared, sharedAliases } from './shared.js';
+import { attach, reapExpiredShared, releaseShared, sharedAliases, stopShared } from './shared.js';
 import { upEnvironment } from './up.js';
+import { removeTree } from '../workspace/remove.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../docker/client.js';
 
 export type Severity = 'error' | 'warning';
@@ -60,7 +62,6 @@ interface Collected {
   destructive?: boolean;
 }
 
-const COMPOSE_PROJECT = 'com.docker.compose.project';
 
 class Findings {
   readonly items: Collected[] = [];
@@ -124,20 +125,18 @@ async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<Do
     );
     return { running: st.running, answering: st.answering, port: st.port };
   }
-  for (const env of Object.values(state.environments)) {
-    if (env.status !== 'running') continue;
-    for (const [service, s] of Object.entries(env.services)) {
-      const name = `${service}.${env.name}${env.dns_suffix}`;
-      const got = await queryDns({ port: st.port, name, timeoutMs: 500 }).then(addressesOf, () => [] as string[]);
-      if (!got.includes(s.ip)) {
-        f.add({ kind: 'env.dns-record', severity: 'error', subject: env.name, message: `DNS answers ${got.join(', ') || 'nothing'} for ${name}, expected ${s.ip}.`, fix: 'restart the DNS server' }, async () => {
-          const { stopDaemon } = await import('../dns/daemon.js');
-          await stopDaemon(ctx.paths);
-          await startDaemon(ctx.paths);
-        });
-      }
-    }
-  }
+  // Every wrong record has the same repair: restarted once, however many there are.
+  let restart: Promise<void> | undefined;
+  const restartDns = (): Promise<void> => (restart ??= stopDaemon(ctx.paths).then(() => startDaemon(ctx.paths)).then(() => undefined));
+  const checks = Object.values(state.environments)
+    .filter((env) => env.status === 'running')
+    .flatMap((env) => Object.entries(env.services).map(([service, s]) => ({ env, name: `${service}.${env.name}${env.dns_suffix}`, ip: s.ip })));
+  const answers = await Promise.all(checks.map((c) => queryDns({ port: st.port, name: c.name, timeoutMs: 500 }).then(addressesOf, () => [] as string[])));
+  checks.forEach((c, i) => {
+    const got = answers[i] ?? [];
+    if (got.includes(c.ip)) return;
+    f.add({ kind: 'env.dns-record', severity: 'error', subject: c.env.name, message: `DNS answers ${got.join(', ') || 'nothing'} for ${c.name}, expected ${c.ip}.`, fix: 'restart the DNS server' }, restartDns);
+  });
   return { running: true, answering: true, port: st.port };
 }
 
@@ -179,7 +178,7 @@ function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: C
   const problems: string[] = [];
   for (const [service, s] of Object.entries(env.services)) {
     if (s.type === 'shared') continue;
-    const c = containers.find((x) => x.Labels[COMPOSE_PROJECT] === cp && x.Labels['com.docker.compose.service'] === service);
+    const c = containers.find((x) => x.Labels[COMPOSE_PROJECT] === cp && x.Labels[COMPOSE_SERVICE] === service);
     if (!c) problems.push(`${service} has no container`);
     else if (c.State !== 'running' && !(c.State === 'exited' && /Exited \(0\)/.test(c.Status))) problems.push(`${service} is ${c.State}`);
     else if (c.State === 'running' && net && c.NetworkSettings?.Networks?.[netName]?.IPAddress && c.NetworkSettings.Networks[netName]?.IPAddress !== s.ip) {
@@ -228,8 +227,7 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
       if (known(project, env)) continue;
       const dir = join(pdir, env);
       f.add({ kind: 'orphan.workspace', severity: 'warning', subject: dir, message: `Workspace ${dir} belongs to no environment in state.`, fix: 'delete it' }, async () => {
-        const { rmSync } = await import('node:fs');
-        rmSync(dir, { recursive: true, force: true });
+        await removeTree(dir);
       }, true);
     }
   }
@@ -242,10 +240,8 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
     const graceOver = rec.grace_until !== null && Date.parse(rec.grace_until) <= now;
     if (rec.users.length === 0 && rec.grace_until === null && c) {
       f.add({ kind: 'shared.orphaned', severity: 'warning', subject: key, message: `Shared service ${key} has a container but no users and no grace period.`, fix: 'stop and remove it (volumes stay)' }, async () => {
-        await ctx.docker.removeContainer(c.Id, { force: true });
-        await withStateLock((s) => {
-          if (s.shared_services[key]?.users.length === 0) delete s.shared_services[key];
-        }, ctx.paths);
+        // Under the service's lock, and refused if an environment took it back meanwhile.
+        await stopShared(ctx, { project: rec.project, service: rec.service });
       });
       continue;
     }
@@ -260,12 +256,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
         for (const u of rec.users) {
           const e = readState(ctx.paths).environments[u];
           if (e?.status === 'running') await upEnvironment(ctx, { env: u });
-          else await withStateLock((s) => {
-            const r = s.shared_services[key];
-            if (r) r.users = r.users.filter((x) => x !== u);
-            const se = s.environments[u];
-            if (se) se.shared = se.shared.filter((x) => x !== rec.service);
-          }, ctx.paths);
+          else await releaseShared(ctx, { name: u, project: rec.project }, [rec.service]);
         }
       });
       continue;
@@ -300,14 +291,15 @@ async function checkAddressPools(ctx: CoreContext, state: State, networks: Netwo
   // Docker's own pools: can it still hand out a subnet for a network without one (as compose does)?
   const probe = `cilo-doctor-probe-${process.pid}`;
   try {
-    await ctx.docker.call('POST', '/networks/create', { Name: probe, Driver: 'bridge', Labels: { [LABELS.managed]: 'true', 'cilo.probe': 'true' } });
-    await ctx.docker.removeNetwork(probe);
+    await ctx.docker.call('POST', '/networks/create', { Name: probe, Driver: 'bridge', Labels: { [LABELS.managed]: 'true', [LABELS.home]: homeId(ctx.paths), 'cilo.probe': 'true' } });
   } catch (e) {
     if (/available|non-overlapping|pool/i.test(String((e as Error).message))) {
       f.add({ kind: 'docker.address-pools', severity: 'error', subject: 'docker', message: `Docker's default address pools are exhausted (${(e as Error).message}).`, fix: undefined });
     }
+  } finally {
+    // Also when the creation failed in a way that still left it (a timeout after the engine made it).
+    await ctx.docker.removeNetwork(probe).catch(() => undefined);
   }
-  const { allocateSubnet } = await import('../domain/subnet.js');
   try {
     allocateSubnet(state.base_subnets, [...Object.values(state.environments).map((e) => e.subnet), ...networks.flatMap((n) => (n.IPAM.Config ?? []).map((c) => c.Subnet ?? ''))]);
   } catch (e) {

@@ -1,5 +1,5 @@
 import type { ContainerSummary, DockerClient } from '../docker/client.js';
-import { compareNames, composeProjectName, LABELS, networkName } from '../domain/names.js';
+import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
 import type { EnvironmentState, State } from '../state/schema.js';
 
@@ -28,8 +28,6 @@ export interface EnvView {
   services: ServiceView[];
 }
 
-const COMPOSE_PROJECT = 'com.docker.compose.project';
-const COMPOSE_SERVICE = 'com.docker.compose.service';
 
 /** Every container cilo made (environment services carry cilo's labels too): one Engine API call. */
 export async function liveContainers(docker: DockerClient): Promise<ContainerSummary[]> {

@@ -3,11 +3,10 @@
  * stopped, so the next `up` only thaws them. Shared services are never paused here: they serve
  * other environments and are released like on any `down`.
  */
-import { composeProjectName } from '../domain/names.js';
+import { COMPOSE_PROJECT, composeProjectName } from '../domain/names.js';
 import type { EnvironmentState } from '../state/schema.js';
 import type { CoreContext } from './context.js';
 
-const COMPOSE_PROJECT = 'com.docker.compose.project';
 
 async function containersIn(ctx: CoreContext, env: Pick<EnvironmentState, 'project' | 'name'>, state: 'running' | 'paused'): Promise<string[]> {
   const list = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: [state] });

@@ -35,13 +35,14 @@ export interface RunInput {
 /** Creates and starts the environment as asked; returns its record as it is now. */
 export async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'command' | 'args'>): Promise<EnvironmentState> {
   const name = toValidName(input.env, 'environment');
-  const existing = readState(ctx.paths).environments[name];
+  const state = readState(ctx.paths);
+  const existing = state.environments[name];
   if (!existing && input.create === false) {
     throw new CiloError('ENV_NOT_FOUND', `There is no environment named "${name}", and --no-create forbids creating it.`, {
       hint: `Drop --no-create, or create it first with \`cilo create ${name}\`.`,
     });
   }
-  if (existing) findEnv(readState(ctx.paths), name, input.project);
+  if (existing) findEnv(state, name, input.project);
   const wantUp = input.up !== false;
   if (wantUp) {
     // An environment whose services all run is used as it is: `run` is called again and again.

@@ -55,7 +55,7 @@ async function loadOrCreate(ctx: CoreContext, input: UpInput): Promise<{ env: En
   const env = findEnv(state, name, input.project);
   if (env.status === 'creating') {
     ctx.log(`Finishing the interrupted creation of ${name}`);
-    const r = await createEnvironment(ctx, { env: name, from: env.source, project: env.project });
+    const r = await createEnvironment(ctx, { env: name, from: env.source, project: env.project, deferNetwork: true });
     return { env: r.env, created: true };
   }
   if (env.status === 'destroying') {
@@ -204,8 +204,8 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     if (composeNeeded) {
       ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
       await composeUp(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
+      await waitForServices(ctx.docker, { ...waitSpec, resumed: new Set(resumed) });
     }
-    await waitForServices(ctx.docker, { ...waitSpec, resumed: new Set(resumed) });
   } catch (e) {
     if (created) {
       // Nothing half-created: an environment this very call made is removed again.

@@ -1,8 +1,7 @@
 import type { ContainerSummary, DockerClient } from '../docker/client.js';
 import { CiloError } from '../errors.js';
+import { COMPOSE_PROJECT, COMPOSE_SERVICE } from '../domain/names.js';
 
-const COMPOSE_PROJECT = 'com.docker.compose.project';
-const COMPOSE_SERVICE = 'com.docker.compose.service';
 
 export type ServiceReadiness = 'ready' | 'pending' | 'failed';
 

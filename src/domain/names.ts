@@ -48,6 +48,10 @@ export const LABELS = {
   home: 'cilo.home',
 } as const;
 
+/** The labels compose puts on what it makes, by which cilo finds an environment's containers. */
+export const COMPOSE_PROJECT = 'com.docker.compose.project';
+export const COMPOSE_SERVICE = 'com.docker.compose.service';
+
 export function envLabels(project: string, env: string, homeId: string): Record<string, string> {
   return { [LABELS.managed]: 'true', [LABELS.home]: homeId, [LABELS.project]: project, [LABELS.env]: env };
 }
