@@ -18,10 +18,8 @@ import { ciloPaths, type CiloPaths } from '../state/paths.js';
 import properLockfile from '../state/lockfile.cjs';
 import { ensureHome, readState } from '../state/store.js';
 import { queryDns } from './client.js';
-import { parseIdentity, readInstance, readPidFile, removeInstance, startLockPath, type DnsInstance } from './instance.js';
+import { DNS_ADDRESS, IDENTITY_NAME, parseIdentity, readInstance, readPidFile, removeInstance, startLockPath, type DnsInstance } from './instance.js';
 import { commandLine, isAlive, waitForExit } from './process.js';
-import { IDENTITY_NAME } from './respond.js';
-import { DNS_ADDRESS } from './serve.js';
 
 export { DNS_ADDRESS };
 

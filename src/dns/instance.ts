@@ -9,6 +9,11 @@ import { join } from 'node:path';
 import type { CiloPaths } from '../state/paths.js';
 import { writeFileAtomic } from '../state/store.js';
 
+/** Where the server listens: loopback only, never an open resolver. */
+export const DNS_ADDRESS = '127.0.0.1';
+/** The CH TXT name the server answers with its pid and start token, so a client can tell it is ours. */
+export const IDENTITY_NAME = 'id.server';
+
 export interface DnsInstance {
   pid: number;
   port: number;

@@ -4,9 +4,9 @@
  */
 import { answer, type Zone } from './zone.js';
 import { buildResponse, CLASS, ipv4Rdata, parseQuery, RCODE, txtRdata, TYPE, type ResourceData } from './wire.js';
+import { IDENTITY_NAME } from './instance.js';
 
 /** The name a client asks (class CH, type TXT) to learn which server answers: RFC 4892. */
-export const IDENTITY_NAME = 'id.server';
 
 function typeName(type: number): string {
   if (type === TYPE.A) return 'A';

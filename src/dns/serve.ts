@@ -7,12 +7,11 @@ import { existsSync } from 'node:fs';
 import { usageError } from '../errors.js';
 import type { CiloPaths } from '../state/paths.js';
 import { readState, ensureHome } from '../state/store.js';
-import { identityText, removeInstance, writeInstance } from './instance.js';
+import { DNS_ADDRESS, identityText, removeInstance, writeInstance } from './instance.js';
 import { startDnsServer } from './server.js';
 import { superviseTick } from './supervisor.js';
 import { watchStateZone } from './zone-source.js';
 
-export const DNS_ADDRESS = '127.0.0.1';
 const TICK_MS = 1000;
 
 export interface ServeOptions {
@@ -41,7 +40,14 @@ export async function serveDns(paths: CiloPaths, opts: ServeOptions = {}): Promi
     throw e;
   }
   zones.current(); // load now, so a bad state file shows in the log at start
-  writeInstance(paths, { pid: process.pid, port, token, started_at: new Date().toISOString() });
+  try {
+    writeInstance(paths, { pid: process.pid, port, token, started_at: new Date().toISOString() });
+  } catch (e) {
+    // Without its pid file nobody could find or stop this server: do not keep the port.
+    await server.close();
+    zones.close();
+    throw e;
+  }
   log(`listening on ${DNS_ADDRESS}:${port} (UDP and TCP), pid ${process.pid}`);
 
   let stopping: (reason: string) => void = () => undefined;

@@ -76,7 +76,7 @@ interface RawResponse {
 const CONNECT_TIMEOUT_MS = 5_000;
 
 export class DockerClient {
-  private version: string | undefined;
+  private version: Promise<string> | undefined;
   constructor(private readonly endpoint: DockerEndpoint = dockerEndpoint()) {}
 
   private unreachable(cause: unknown): CiloError {
@@ -132,23 +132,29 @@ export class DockerClient {
     });
   }
 
-  /** Negotiates the API version once per client. */
-  async apiVersion(): Promise<string> {
+  /** Negotiates the API version once per client, also when the first requests run at once. */
+  apiVersion(): Promise<string> {
     if (this.version) return this.version;
+    const p = this.negotiate();
+    this.version = p;
+    // A failed negotiation (engine down) is not remembered: the next call tries again.
+    p.catch(() => {
+      if (this.version === p) this.version = undefined;
+    });
+    return p;
+  }
+
+  private async negotiate(): Promise<string> {
     const res = await this.raw('GET', '/_ping', undefined, CONNECT_TIMEOUT_MS).catch((e: unknown) => {
       throw e instanceof CiloError ? e : this.unreachable(e);
     });
     if (res.status !== 200) throw this.unreachable(new Error(`/_ping answered HTTP ${res.status}`));
     // The daemon names its API version in a header of /_ping: no second request needed.
     const header = res.apiVersion;
-    if (header && /^1\.\d+$/.test(header)) {
-      this.version = header;
-      return this.version;
-    }
+    if (header && /^1\.\d+$/.test(header)) return header;
     const v = await this.raw('GET', '/version', undefined, CONNECT_TIMEOUT_MS);
     const info = JSON.parse(v.body.toString('utf8')) as { ApiVersion?: string };
-    this.version = info.ApiVersion ?? '1.41';
-    return this.version;
+    return info.ApiVersion ?? '1.41';
   }
 
   async call<T>(method: string, path: string, body?: unknown, opts: { okStatuses?: number[]; timeoutMs?: number } = {}): Promise<{ status: number; data: T }> {

@@ -1,5 +1,5 @@
 import { composeForEnv } from '../../core/passthrough.js';
-import { cliContext } from '../output/print.js';
+import { cliContext } from '../output/context.js';
 
 export default async function compose(env: string, args: string[]): Promise<number> {
   return composeForEnv(cliContext(), env, args.length > 0 ? args : ['ps']);

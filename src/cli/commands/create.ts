@@ -1,5 +1,6 @@
 import { createEnvironment } from '../../core/create.js';
-import { cliContext, out, printJson } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { out, printJson } from '../output/print.js';
 import { createProgress } from '../output/progress.js';
 
 interface Options {

@@ -1,7 +1,8 @@
 import { createInterface } from 'node:readline/promises';
 import { destroyEnvironment, destroyTargets } from '../../core/destroy.js';
 import { CiloError, usageError } from '../../errors.js';
-import { cliContext, out } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { out } from '../output/print.js';
 
 interface Options {
   all?: boolean;

@@ -1,5 +1,6 @@
 import { diffEnvironment, mergeEnvironment } from '../../core/diff.js';
-import { cliContext, info, out, printJson } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { info, out, printJson } from '../output/print.js';
 
 interface Options {
   project?: string;

@@ -1,5 +1,6 @@
 import { runDoctor } from '../../core/doctor.js';
-import { cliContext, out, printJson } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { out, printJson } from '../output/print.js';
 
 interface Options {
   fix?: boolean;

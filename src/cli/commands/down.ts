@@ -1,5 +1,6 @@
 import { downEnvironment } from '../../core/down.js';
-import { cliContext, out } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { out } from '../output/print.js';
 
 export default async function down(env: string, opts: { project?: string; pause?: boolean }): Promise<void> {
   const r = await downEnvironment(cliContext(), { env, project: opts.project, pause: opts.pause });

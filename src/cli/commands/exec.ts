@@ -1,5 +1,5 @@
 import { assertService, composeForEnv } from '../../core/passthrough.js';
-import { cliContext } from '../output/print.js';
+import { cliContext } from '../output/context.js';
 
 export default async function exec(env: string, service: string, command: string[], opts: { project?: string }): Promise<number> {
   const ctx = cliContext();

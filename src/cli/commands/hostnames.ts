@@ -1,5 +1,6 @@
 import { addHostnames, listHostnames, removeHostnames, setHostnames, type HostnamesResult } from '../../core/hostnames.js';
-import { cliContext, out, printJson, printTable, warn } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { out, printJson, printTable, warn } from '../output/print.js';
 
 interface Options {
   project?: string;

@@ -1,5 +1,6 @@
 import { listEnvironments } from '../../core/list.js';
-import { cliContext, out, printJson, printTable } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { out, printJson, printTable } from '../output/print.js';
 
 interface Options {
   all?: boolean;

@@ -1,5 +1,5 @@
 import { assertService, composeForEnv } from '../../core/passthrough.js';
-import { cliContext } from '../output/print.js';
+import { cliContext } from '../output/context.js';
 
 interface Options {
   follow?: boolean;

@@ -1,5 +1,6 @@
 import { migrateNetwork, networkStatus } from '../../core/network-admin.js';
-import { cliContext, out, printJson, printTable } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { out, printJson, printTable } from '../output/print.js';
 
 export async function status(opts: { json?: boolean }): Promise<void> {
   const s = await networkStatus(cliContext());

@@ -1,5 +1,5 @@
 import { runInEnvironment } from '../../core/run.js';
-import { cliContext } from '../output/print.js';
+import { cliContext } from '../output/context.js';
 
 interface Options {
   from?: string;

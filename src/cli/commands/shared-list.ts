@@ -1,5 +1,6 @@
 import { listShared } from '../../core/shared-view.js';
-import { cliContext, out, printJson, printTable } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { out, printJson, printTable } from '../output/print.js';
 
 export default async function sharedList(opts: { project?: string; json?: boolean }): Promise<void> {
   const views = await listShared(cliContext(), opts.project);

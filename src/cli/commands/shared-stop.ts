@@ -1,6 +1,7 @@
 import { stopShared } from '../../core/shared.js';
 import { sharedProjectOf } from '../../core/shared-view.js';
-import { cliContext, out } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { out } from '../output/print.js';
 
 export default async function sharedStop(service: string, opts: { project?: string; force?: boolean }): Promise<void> {
   const ctx = cliContext();

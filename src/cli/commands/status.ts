@@ -2,7 +2,8 @@ import { liveContainers, viewOf } from '../../core/inspect.js';
 import { findEnv } from '../../core/lookup.js';
 import { readState } from '../../state/store.js';
 import { printStatus } from '../output/env-view.js';
-import { cliContext, printJson } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { printJson } from '../output/print.js';
 
 export default async function status(env: string, opts: { project?: string; json?: boolean }): Promise<void> {
   const ctx = cliContext();

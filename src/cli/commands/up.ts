@@ -1,7 +1,8 @@
 import { liveContainers, viewOf } from '../../core/inspect.js';
 import { upEnvironment } from '../../core/up.js';
 import { printServices } from '../output/env-view.js';
-import { cliContext, out, printJson } from '../output/print.js';
+import { cliContext } from '../output/context.js';
+import { out, printJson } from '../output/print.js';
 
 interface Options {
   from?: string;

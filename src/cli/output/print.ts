@@ -2,7 +2,6 @@
  * The only place that writes to the terminal. stdout carries results (tables, or exactly one
  * JSON document); stderr carries progress, warnings and errors.
  */
-import { defaultContext, type CoreContext } from '../../core/context.js';
 import { CiloError, describeSystemError } from '../../errors.js';
 
 export function out(line = ''): void {
@@ -61,9 +60,4 @@ export function reportError(e: unknown): number {
   if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
   else process.stderr.write('hint: This is a bug in cilo; run again with CILO_DEBUG=1 for a stack trace and report it.\n');
   return 1;
-}
-
-/** The core context of a CLI command: progress on a terminal, warnings always, both on stderr. */
-export function cliContext(overrides: Partial<CoreContext> = {}): CoreContext {
-  return defaultContext({ log: progress, warn, ...overrides });
 }
