@@ -10,12 +10,11 @@
  * moved again. Without CIDR, only environments outside the current base ranges (or whose
  * network disagrees with state) are moved.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { composeStop } from '../compose/cli.js';
 import { compareNames, networkName } from '../domain/names.js';
 import { insideBases, moveIp, normalizeCidr, overlapping } from '../domain/network-move.js';
 import { allocateSubnet } from '../domain/subnet.js';
-import { parseProcRoutes } from '../domain/routes.js';
 import { CiloError } from '../errors.js';
 import { generatedComposePath, homeId } from '../state/paths.js';
 import { readState, withStateLock } from '../state/store.js';
@@ -23,6 +22,7 @@ import type { CoreContext } from './context.js';
 import { generatedTarget } from './env-compose.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { updateWorkspaceMetaSubnet } from './workspace-meta.js';
+import { hostRouteSubnets } from './subnets.js';
 import { upEnvironment } from './up.js';
 
 export interface NetworkEnvView {
@@ -80,14 +80,6 @@ interface Move {
   wasRunning: boolean;
 }
 
-function hostRoutes(): string[] {
-  try {
-    return parseProcRoutes(readFileSync('/proc/net/route', 'utf8'));
-  } catch {
-    return [];
-  }
-}
-
 export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | undefined }): Promise<MigrateNetworkResult> {
   const target = input.cidr !== undefined ? [normalizeCidr(input.cidr)] : undefined;
   await ctx.docker.ping();
@@ -107,7 +99,7 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
   const ourSubnets = new Set(Object.values(before.environments).map((e) => e.subnet));
   const dockerSubnetOf = new Map(dockerNets.map((n) => [n.Name, n.IPAM.Config?.[0]?.Subnet]));
   // A host route of one of our own bridges is not a reason to avoid a subnet.
-  const external = [...foreign.map((f) => f.subnet), ...hostRoutes().filter((r) => !ourSubnets.has(r))];
+  const external = [...foreign.map((f) => f.subnet), ...hostRouteSubnets().filter((r) => !ourSubnets.has(r))];
 
   // 1. The plan, recorded before anything is touched.
   const plan = await withStateLock((state) => {

@@ -8,14 +8,13 @@ import * as v from 'valibot';
 import { Document } from 'yaml';
 import { CONFIG_RELATIVE_PATH } from '../config/load.js';
 import { ProjectConfigSchema, type ProjectConfig } from '../config/schema.js';
-import { normalizeSuffix, toValidName } from '../domain/names.js';
+import { isValidSuffix, normalizeSuffix, toValidName } from '../domain/names.js';
 import { CiloError } from '../errors.js';
 import { DEFAULT_DNS_SUFFIX } from '../state/schema.js';
 import { writeFileAtomic } from '../state/store.js';
 import { COMPOSE_FILE_NAMES, resolveProject, resolveProjectDir } from './project.js';
 
 const OVERRIDE_NAMES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'];
-const SUFFIX_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** The compose files compose itself would pick in `dir`: the first standard name, plus its override file. */
 export function detectComposeFiles(dir: string): string[] {
@@ -27,8 +26,7 @@ export function detectComposeFiles(dir: string): string[] {
 
 export function validateSuffix(raw: string): string {
   const s = normalizeSuffix(raw);
-  const labels = s.slice(1).split('.');
-  if (s === '.' || labels.some((l) => !SUFFIX_LABEL.test(l))) {
+  if (!isValidSuffix(s)) {
     throw new CiloError('USAGE', `Invalid DNS suffix "${raw}": it must be dot-separated labels of lowercase letters, digits and "-", such as ".test".`, {
       hint: 'Use a suffix reserved for local use, such as .test or .localhost.',
       exitCode: 2,

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { ciloPaths } from '../state/paths.js';
+import { ciloPaths, type CiloPaths } from '../state/paths.js';
+import type { State } from '../state/schema.js';
 import { anyGraceExpired } from '../state/grace.js';
 import { readState } from '../state/store.js';
 
@@ -12,12 +13,19 @@ export async function reapIfDue(): Promise<void> {
   const paths = ciloPaths();
   if (!existsSync(paths.state)) return;
   try {
-    const now = Date.now();
-    if (!anyGraceExpired(readState(paths), now)) return;
-    // Loaded only when something is due: this hook runs before every command.
-    const [{ defaultContext }, { reapExpiredShared }] = await Promise.all([import('./context.js'), import('./shared.js')]);
-    await reapExpiredShared(defaultContext({ paths }));
+    await reapDue(paths, readState(paths));
   } catch {
     // A corrupt state or an unreachable engine is reported by the command itself.
   }
+}
+
+/**
+ * Reaps the shared services whose grace is over, judged first on `state` alone (no Docker call
+ * when nothing is due). The shared-service code (compose adapter, YAML) is loaded only then: the
+ * hook runs before every command and the DNS supervisor every second. Returns the keys reaped.
+ */
+export async function reapDue(paths: CiloPaths, state: Readonly<State>, now: number = Date.now()): Promise<string[]> {
+  if (!anyGraceExpired(state, now)) return [];
+  const [{ defaultContext }, { reapExpiredShared }] = await Promise.all([import('./context.js'), import('./shared.js')]);
+  return reapExpiredShared(defaultContext({ paths }), now);
 }

@@ -6,11 +6,14 @@ import { parseProcRoutes } from '../domain/routes.js';
 export async function externalSubnets(docker: DockerClient): Promise<string[]> {
   const nets = await docker.listNetworks();
   const fromDocker = nets.flatMap((n) => (n.IPAM.Config ?? []).map((c) => c.Subnet).filter((s): s is string => typeof s === 'string'));
-  let routes: string[] = [];
+  return [...fromDocker, ...hostRouteSubnets()];
+}
+
+/** The subnets of the host's routes (Linux); none elsewhere, where Docker's networks are what matters. */
+export function hostRouteSubnets(): string[] {
   try {
-    routes = parseProcRoutes(readFileSync('/proc/net/route', 'utf8'));
+    return parseProcRoutes(readFileSync('/proc/net/route', 'utf8'));
   } catch {
-    // not Linux: Docker's own networks are what matters there
+    return [];
   }
-  return [...fromDocker, ...routes];
 }

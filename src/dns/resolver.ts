@@ -14,7 +14,8 @@ import { capture, tail } from '../proc/run.js';
 import { ciloPaths, type CiloPaths } from '../state/paths.js';
 import { DEFAULT_DNS_SUFFIX } from '../state/schema.js';
 import { readState, writeFileAtomic } from '../state/store.js';
-import { DNS_ADDRESS } from './serve.js';
+import { DNS_ADDRESS } from './instance.js';
+import { isValidSuffix } from '../domain/names.js';
 import { normalizeSuffix } from './zone.js';
 
 export type ResolverPlatform = 'linux' | 'darwin';
@@ -41,12 +42,10 @@ export interface ResolverPlan {
   manual: string;
 }
 
-const SUFFIX_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-
 /** `.Dev.Local` -> `dev.local`; rejects anything that is not a DNS name (it also becomes a file name on macOS). */
 export function validSuffix(suffix: string): string {
   const s = normalizeSuffix(suffix);
-  if (!SUFFIX_RE.test(s) || s.length > 253) {
+  if (!isValidSuffix(`.${s}`)) {
     throw usageError(`The DNS suffix "${suffix}" is not a valid domain.`, 'Use dot-separated labels of letters, digits and dashes, for example `.test`.');
   }
   return s;
@@ -120,7 +119,7 @@ function installedSuffixes(t: SystemTarget): string[] {
       const text = readFileSync(join(t.root, RESOLVED_DROPIN), 'utf8');
       if (!text.includes(MARKER)) return [];
       const line = text.split('\n').find((l) => l.startsWith('Domains='));
-      return (line?.slice('Domains='.length).split(/\s+/) ?? []).map((d) => d.replace(/^~/, '')).filter((d) => SUFFIX_RE.test(d));
+      return (line?.slice('Domains='.length).split(/\s+/) ?? []).map((d) => d.replace(/^~/, '')).filter((d) => isValidSuffix(`.${d}`));
     }
     return ownedMacFiles(t).map((f) => f.name);
   } catch {
@@ -165,7 +164,7 @@ function suffixesFor(paths: CiloPaths, t: SystemTarget, extra: string | undefine
   if (extra !== undefined) out.push(validSuffix(extra));
   for (const env of Object.values(readState(paths).environments)) {
     const s = normalizeSuffix(env.dns_suffix);
-    if (SUFFIX_RE.test(s)) out.push(s);
+    if (isValidSuffix(`.${s}`)) out.push(s);
   }
   out.push(...installedSuffixes(t));
   return out;

@@ -3,7 +3,7 @@
  * happen without a user running a command (SPEC, shared services 4: stop a shared service
  * whose grace period ran out). `serve` calls this once a second, never two at a time.
  */
-import { anyGraceExpired } from '../state/grace.js';
+import { reapDue } from '../core/reap-hook.js';
 import type { CiloPaths } from '../state/paths.js';
 import type { State } from '../state/schema.js';
 
@@ -13,11 +13,5 @@ import type { State } from '../state/schema.js';
  * from the state file itself, under its locks.
  */
 export async function superviseTick(paths: CiloPaths, state: Readonly<State>, log: (line: string) => void = () => undefined): Promise<void> {
-  const now = Date.now();
-  // Cheap check first: no Docker call unless something is due.
-  if (!anyGraceExpired(state, now)) return;
-  // Loaded when first needed: the shared-service code pulls in the compose adapter and YAML.
-  const [{ defaultContext }, { reapExpiredShared }] = await Promise.all([import('../core/context.js'), import('../core/shared.js')]);
-  const reaped = await reapExpiredShared(defaultContext({ paths }), now);
-  for (const key of reaped) log(`supervisor: removed shared service ${key} after its grace period`);
+  for (const key of await reapDue(paths, state)) log(`supervisor: removed shared service ${key} after its grace period`);
 }

@@ -38,6 +38,14 @@ export function normalizeSuffix(raw: string): string {
   return s.startsWith('.') ? s : `.${s}`;
 }
 
+const SUFFIX_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+/** Whether a suffix (as normalizeSuffix returns it) is dot-separated DNS labels: `.test`, `.dev.local`. */
+export function isValidSuffix(normalized: string): boolean {
+  const labels = normalized.slice(1).split('.');
+  return normalized.length > 1 && normalized.length <= 254 && labels.every((l) => SUFFIX_LABEL.test(l));
+}
+
 export const LABELS = {
   managed: 'cilo',
   project: 'cilo.project',

@@ -2,11 +2,10 @@
  * The `git` adapter: always a program with an argument array (never a shell line), with a
  * stable locale for parseable output and no interactive prompts.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CiloError } from '../errors.js';
-import { tail, type CaptureResult } from '../proc/run.js';
+import { capture, tail, type CaptureResult } from '../proc/run.js';
 
 const GIT_ENV = { LC_ALL: 'C', LANG: 'C', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
 
@@ -15,23 +14,11 @@ export function isGitRepo(dir: string): boolean {
   return existsSync(join(dir, '.git'));
 }
 
-/** Runs a program with stdin closed (git never needs it) and collects its output. */
-function run(cmd: string, args: string[]): Promise<CaptureResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...GIT_ENV }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? 128, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
-  });
-}
-
 /** Runs `git -C dir args...`; resolves with its result whatever the exit code. */
 export async function git(dir: string, args: string[]): Promise<CaptureResult> {
   try {
-    return await run('git', ['-C', dir, ...args]);
+    // An empty stdin: git never reads it here.
+    return await capture('git', ['-C', dir, ...args], { env: { ...process.env, ...GIT_ENV } });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CiloError('GIT_FAILED', 'The `git` command was not found on PATH.', { hint: 'Install git, then run the command again.' });
