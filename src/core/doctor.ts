@@ -18,7 +18,7 @@ import { sharedKey, type EnvironmentState, type State } from '../state/schema.js
 import { readState, restoreBackup, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { destroyEnvironment } from './destroy.js';
-import { ensureNetwork } from './network.js';
+import { ensureNetworkOrMove } from './network.js';
 import { attach, reapExpiredShared, releaseShared, sharedAliases, stopShared } from './shared.js';
 import { upEnvironment } from './up.js';
 import { removeTree } from '../workspace/remove.js';
@@ -167,7 +167,8 @@ function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: C
   const started = Object.keys(env.services).length > 0 && env.status !== 'created';
   if (!net && started) {
     f.add({ kind: 'env.network-missing', severity: 'error', subject, message: `The network ${netName} of environment "${env.name}" is missing.`, fix: env.status === 'running' ? 'recreate it and bring the environment up' : 'recreate it' }, async () => {
-      await ensureNetwork(ctx.docker, env, homeId(ctx.paths));
+      // As create and up do: if its subnet was taken meanwhile, the environment moves.
+      await ensureNetworkOrMove(ctx, env);
       if (env.status === 'running') await upEnvironment(ctx, { env: env.name, recreate: true });
     });
   } else if (net && net.IPAM.Config?.[0]?.Subnet !== env.subnet) {

@@ -16,7 +16,13 @@ async function containersIn(ctx: CoreContext, env: Pick<EnvironmentState, 'proje
 /** Pauses the environment's running containers; returns how many. */
 export async function pauseContainers(ctx: CoreContext, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<number> {
   const ids = await containersIn(ctx, env, 'running');
-  await Promise.all(ids.map((id) => ctx.docker.pauseContainer(id)));
+  const results = await Promise.allSettled(ids.map((id) => ctx.docker.pauseContainer(id)));
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // All or nothing: the environment stays running, as its state still says.
+    await Promise.allSettled(ids.map((id) => ctx.docker.unpauseContainer(id)));
+    throw failed.reason;
+  }
   return ids.length;
 }
 
