@@ -62,6 +62,15 @@ export class CiloError extends Error {
   }
 }
 
+/** The Docker Engine refused a request: method, path, HTTP status and the daemon's own text. */
+export class DockerApiError extends CiloError {
+  readonly status: number;
+  constructor(method: string, path: string, status: number, daemonMessage: string) {
+    super('DOCKER_API', `Docker refused ${method} ${path} (HTTP ${status}): ${daemonMessage}`);
+    this.status = status;
+  }
+}
+
 export function usageError(message: string, hint?: string): CiloError {
   return new CiloError('USAGE', message, hint === undefined ? { exitCode: 2 } : { hint, exitCode: 2 });
 }

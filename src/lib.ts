@@ -1,10 +1,12 @@
 // Library entry: the core use-cases, usable without the CLI. Each takes a CoreContext
 // (`defaultContext()` gives CILO_HOME from the environment and the local Docker engine).
 export { CiloError, type ErrorCode } from './errors.js';
-export { defaultContext, type CoreContext } from './core/context.js';
+export { defaultContext } from './default-context.js';
+export type { CoreContext } from './core/context.js';
+export type { Compose, DnsControl, Engine, Git, HostNetwork, Processes, Workspaces } from './core/ports.js';
 export { ciloHome, ciloPaths, type CiloPaths } from './state/paths.js';
 export { readState, withStateLock } from './state/store.js';
-export type { State, EnvironmentState, SharedServiceState } from './state/schema.js';
+export type { State, EnvironmentState, SharedServiceState } from './domain/state.js';
 export { initHome } from './core/init.js';
 export { createEnvironment, type CreateInput } from './core/create.js';
 export { upEnvironment, type UpInput } from './core/up.js';

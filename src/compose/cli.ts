@@ -2,19 +2,12 @@
  * The `docker compose` adapter. Compose resolves the project's files itself (extends,
  * profiles, include, interpolation, .env, long/short syntax); cilo never reads compose YAML.
  */
+import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
 import { CiloError } from '../errors.js';
 import { composeCommand } from './binary.js';
 import { runForeground } from '../proc/foreground.js';
-import { capture, tail, type CaptureResult } from '../proc/run.js';
-
-export interface ComposeTarget {
-  /** Compose project name (`cilo-<project>-<env>`). */
-  projectName: string;
-  /** Compose files; empty means compose's own discovery in `cwd`. */
-  files: string[];
-  envFiles?: string[];
-  cwd: string;
-}
+import { tail } from '../domain/text.js';
+import { capture, type CaptureResult } from '../proc/run.js';
 
 /** Compose's own arguments for a target (without the program or `compose` before them). */
 export function composeBaseArgs(t: ComposeTarget): string[] {
@@ -65,31 +58,6 @@ async function compose(args: string[], cwd: string, onStderr?: (s: string) => vo
   }
 }
 
-/** A compose model as printed by `config --format json` (only what cilo touches is typed). */
-export interface ComposeService {
-  image?: string;
-  build?: unknown;
-  ports?: { target?: number; published?: string | number; protocol?: string }[];
-  expose?: (string | number)[];
-  networks?: Record<string, { aliases?: string[]; ipv4_address?: string } | null>;
-  network_mode?: string;
-  labels?: Record<string, string>;
-  depends_on?: Record<string, { condition?: string; required?: boolean; restart?: boolean }>;
-  container_name?: string;
-  healthcheck?: { disable?: boolean; test?: unknown };
-  restart?: string;
-  profiles?: string[];
-  [key: string]: unknown;
-}
-
-export interface ComposeModel {
-  name?: string;
-  services: Record<string, ComposeService>;
-  networks?: Record<string, Record<string, unknown>>;
-  volumes?: Record<string, Record<string, unknown> | null>;
-  [key: string]: unknown;
-}
-
 /** Resolves the project's compose model with the compose tool itself. */
 export async function resolveModel(t: ComposeTarget): Promise<ComposeModel> {
   const args = [...composeBaseArgs(t), 'config', '--format', 'json'];
@@ -113,6 +81,7 @@ export async function resolveModel(t: ComposeTarget): Promise<ComposeModel> {
   return model;
 }
 
+/** Options of `compose up`; the same shape as core's ComposeUpOptions. */
 export interface UpOptions {
   build?: boolean | undefined;
   forceRecreate?: boolean | undefined;
@@ -150,5 +119,16 @@ export async function composePassthrough(t: ComposeTarget, rest: string[]): Prom
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw composeMissing();
     throw e;
+  }
+}
+
+/** `compose version --short`, or undefined when compose cannot be run. */
+export async function composeVersion(): Promise<string | undefined> {
+  try {
+    const c = composeCommand();
+    const r = await capture(c.command, [...c.prefix, 'version', '--short']);
+    return r.code === 0 ? r.stdout.trim() : undefined;
+  } catch {
+    return undefined;
   }
 }

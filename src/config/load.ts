@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import * as v from 'valibot';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { CiloError } from '../errors.js';
-import { ProjectConfigSchema, describeIssue, type ProjectConfig } from './schema.js';
+import type { ProjectConfig } from '../domain/project-config.js';
+import { ProjectConfigSchema, describeIssue } from './schema.js';
 
 export const CONFIG_RELATIVE_PATH = join('.cilo', 'config.yml');
 

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import type { ProjectConfig } from '../domain/project-config.js';
 
 const RenderRuleSchema = v.strictObject({
   file: v.string(),
@@ -29,7 +30,9 @@ export const ProjectConfigSchema = v.strictObject({
   env: v.optional(EnvConfigSchema),
 });
 
-export type ProjectConfig = v.InferOutput<typeof ProjectConfigSchema>;
+// The schema may not drift from the domain's shape.
+const schemaMatchesDomain: [v.InferOutput<typeof ProjectConfigSchema>] extends [ProjectConfig] ? ([ProjectConfig] extends [v.InferOutput<typeof ProjectConfigSchema>] ? true : false) : false = true;
+void schemaMatchesDomain;
 
 const WORDS: Record<string, string> = {
   Array: 'a list',

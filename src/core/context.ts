@@ -1,21 +1,24 @@
-import { DockerClient } from '../docker/client.js';
-import { ciloPaths, type CiloPaths } from '../state/paths.js';
+import type { CiloPaths } from '../state/paths.js';
+import type { Compose, DnsControl, Engine, Git, HostNetwork, Processes, Workspaces } from './ports.js';
 
-/** What every use-case needs from the outside; pass your own to use cilo as a library. */
+/**
+ * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
+ * other programs, workspace trees and host routes only through these; state and the project's
+ * config are files under `paths` read through their modules' locked transactions.
+ * `defaultContext()` (src/default-context.ts) wires the real implementations; a library user or
+ * a test passes its own.
+ */
 export interface CoreContext {
   paths: CiloPaths;
-  docker: DockerClient;
+  docker: Engine;
+  compose: Compose;
+  dns: DnsControl;
+  git: Git;
+  proc: Processes;
+  workspaces: Workspaces;
+  host: HostNetwork;
   /** Progress for a person (stderr in the CLI, only on a terminal). */
   log: (line: string) => void;
   /** Things a person must see even when nobody watches progress (stderr in the CLI, always). */
   warn: (line: string) => void;
-}
-
-export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContext {
-  return {
-    paths: overrides.paths ?? ciloPaths(),
-    docker: overrides.docker ?? new DockerClient(),
-    log: overrides.log ?? (() => undefined),
-    warn: overrides.warn ?? (() => undefined),
-  };
 }

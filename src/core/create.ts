@@ -4,10 +4,8 @@ import { toValidName } from '../domain/names.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { workspacePath } from '../state/paths.js';
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from '../domain/state.js';
 import { withStateLock } from '../state/store.js';
-import { removeTree } from '../workspace/remove.js';
-import { copyProject } from '../workspace/copy.js';
 import type { CoreContext } from './context.js';
 import { assertComposeFiles, resolveProject, resolveProjectDir } from './project.js';
 import { applyEnvCopyPolicy } from './env-files.js';
@@ -46,7 +44,7 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
   const project = resolveProject(dir, input.project);
   if (!input.empty) assertComposeFiles(project);
   const workspace = workspacePath(ctx.paths, project.name, name);
-  const taken = await externalSubnets(ctx.docker);
+  const taken = await externalSubnets(ctx);
   const now = new Date().toISOString();
 
   const env = await withStateLock((state) => {
@@ -100,13 +98,13 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
   network.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
   try {
     // Only a copy interrupted by a crash (status `creating`) is here to be replaced.
-    await removeTree(workspace);
+    await ctx.workspaces.remove(workspace);
     mkdirSync(dirname(workspace), { recursive: true, mode: 0o700 });
     if (input.empty) {
       mkdirSync(workspace, { recursive: true });
     } else {
       ctx.log(`Copying ${dir} to ${workspace}`);
-      const r = await copyProject(dir, workspace, {
+      const r = await ctx.workspaces.copy(dir, workspace, {
         include: input.include ?? [],
         copyDotDirs: project.config.copy_dot_dirs ?? [],
         ignoreDotDirs: project.config.ignore_dot_dirs ?? [],
@@ -121,7 +119,7 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
     writeWorkspaceMeta(await network);
   } catch (e) {
     await network.catch(() => undefined);
-    await removeTree(workspace).catch(() => undefined);
+    await ctx.workspaces.remove(workspace).catch(() => undefined);
     await removeNetwork(ctx.docker, { project: project.name, name }).catch(() => undefined);
     await withStateLock((state) => {
       if (state.environments[name]?.status === 'creating') delete state.environments[name];

@@ -2,8 +2,7 @@ import { rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { composeProjectName, LABELS } from '../domain/names.js';
 import { generatedComposePath } from '../state/paths.js';
-import { removeTree } from '../workspace/remove.js';
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { findEnv } from './lookup.js';
@@ -56,7 +55,7 @@ export async function destroyEnvironment(ctx: CoreContext, env: EnvironmentState
 
   rmSync(dirname(generatedComposePath(ctx.paths, env.project, env.name)), { recursive: true, force: true });
   if (!opts.keepWorkspace) {
-    await removeTree(env.workspace);
+    await ctx.workspaces.remove(env.workspace);
     try {
       rmdirSync(dirname(env.workspace)); // the project's folder, once its last environment is gone
     } catch {

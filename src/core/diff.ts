@@ -16,8 +16,8 @@ import { loadProjectConfig } from '../config/load.js';
 import { filesToRemove, renderTarget } from '../domain/env-files.js';
 import { diffTrees, type TreeEntry } from '../domain/tree-diff.js';
 import { CiloError } from '../errors.js';
-import { currentBranch, git, gitFailure, gitOut, hasCommit, headCommit, isAncestor, isGitRepo, parsePorcelainZ, type StatusEntry } from '../git/cli.js';
-import type { EnvironmentState } from '../state/schema.js';
+import { gitFailure, parsePorcelainZ, type StatusEntry } from '../domain/git.js';
+import type { EnvironmentState } from '../domain/state.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { findEnv } from './lookup.js';
@@ -78,24 +78,24 @@ function lookup(ctx: CoreContext, envName: string, project?: string): Environmen
 }
 
 /** The source's HEAD commit, made available in the workspace repository (fetched if it is newer than the copy). */
-async function sourceHeadIn(env: EnvironmentState): Promise<string | null> {
-  const head = await headCommit(env.source);
+async function sourceHeadIn(ctx: CoreContext, env: EnvironmentState): Promise<string | null> {
+  const head = await ctx.git.headCommit(env.source);
   if (head === null) return null;
-  if (!(await hasCommit(env.workspace, head))) {
+  if (!(await ctx.git.hasCommit(env.workspace, head))) {
     // The source moved on since the copy: fetch its HEAD (only FETCH_HEAD and objects change).
-    await gitOut(env.workspace, ['fetch', '--quiet', '--no-tags', env.source, 'HEAD'], `Fetching the source's HEAD into environment ${env.name}`);
+    await ctx.git.out(env.workspace, ['fetch', '--quiet', '--no-tags', env.source, 'HEAD'], `Fetching the source's HEAD into environment ${env.name}`);
   }
   return head;
 }
 
-async function gitDiff(env: EnvironmentState): Promise<GitDiffResult> {
-  const wsHead = await headCommit(env.workspace);
-  const srcHead = await sourceHeadIn(env);
+async function gitDiff(ctx: CoreContext, env: EnvironmentState): Promise<GitDiffResult> {
+  const wsHead = await ctx.git.headCommit(env.workspace);
+  const srcHead = await sourceHeadIn(ctx, env);
   let commits: Commit[] = [];
   let behind = 0;
   if (wsHead !== null) {
     const range = srcHead === null ? ['HEAD'] : [`${srcHead}..HEAD`];
-    const log = await gitOut(env.workspace, ['log', '--format=%H%x1f%s%x1f%an%x1f%aI%x1e', ...range, '--'], 'Listing the workspace commits');
+    const log = await ctx.git.out(env.workspace, ['log', '--format=%H%x1f%s%x1f%an%x1f%aI%x1e', ...range, '--'], 'Listing the workspace commits');
     commits = log
       .split('\x1e')
       .map((l) => l.trim())
@@ -104,17 +104,17 @@ async function gitDiff(env: EnvironmentState): Promise<GitDiffResult> {
         const [sha = '', subject = '', author = '', date = ''] = l.split('\x1f');
         return { sha, subject, author, date };
       });
-    if (srcHead !== null) behind = Number((await gitOut(env.workspace, ['rev-list', '--count', `HEAD..${srcHead}`], 'Counting the source commits')).trim()) || 0;
+    if (srcHead !== null) behind = Number((await ctx.git.out(env.workspace, ['rev-list', '--count', `HEAD..${srcHead}`], 'Counting the source commits')).trim()) || 0;
   }
-  const status = await gitOut(env.workspace, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.', ...GIT_EXCLUDES], 'Reading the workspace status');
-  const stat = wsHead === null ? '' : (await gitOut(env.workspace, ['diff', '--stat', 'HEAD', '--', '.', ...GIT_EXCLUDES], 'Summing up the workspace changes')).trimEnd();
+  const status = await ctx.git.out(env.workspace, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.', ...GIT_EXCLUDES], 'Reading the workspace status');
+  const stat = wsHead === null ? '' : (await ctx.git.out(env.workspace, ['diff', '--stat', 'HEAD', '--', '.', ...GIT_EXCLUDES], 'Summing up the workspace changes')).trimEnd();
   return {
     kind: 'git',
     env: env.name,
     source: env.source,
     workspace: env.workspace,
-    branch: await currentBranch(env.workspace),
-    source_branch: await currentBranch(env.source),
+    branch: await ctx.git.currentBranch(env.workspace),
+    source_branch: await ctx.git.currentBranch(env.source),
     commits,
     behind,
     uncommitted: parsePorcelainZ(status),
@@ -186,7 +186,7 @@ async function fileDiff(env: EnvironmentState): Promise<FileDiffResult> {
 
 export async function diffEnvironment(ctx: CoreContext, input: { env: string; project?: string | undefined }): Promise<DiffResult> {
   const env = lookup(ctx, input.env, input.project);
-  if (isGitRepo(env.workspace) && isGitRepo(env.source)) return gitDiff(env);
+  if (await ctx.git.isRepo(env.workspace) && await ctx.git.isRepo(env.source)) return gitDiff(ctx, env);
   return fileDiff(env);
 }
 
@@ -207,38 +207,38 @@ export interface MergeResult {
 /** Brings the workspace's committed work into the source repository's checked-out branch. */
 export async function mergeEnvironment(ctx: CoreContext, input: { env: string; project?: string | undefined; ffOnly?: boolean | undefined }): Promise<MergeResult> {
   const env = lookup(ctx, input.env, input.project);
-  if (!isGitRepo(env.workspace) || !isGitRepo(env.source)) {
+  if (!await ctx.git.isRepo(env.workspace) || !await ctx.git.isRepo(env.source)) {
     throw new CiloError('WORKSPACE', `Environment "${env.name}" is not a git repository (its source ${env.source} or its workspace has no .git), so there is nothing to merge.`, {
       hint: `\`cilo diff ${env.name}\` lists the changed files; copy them back by hand.`,
     });
   }
-  const wsHead = await headCommit(env.workspace);
+  const wsHead = await ctx.git.headCommit(env.workspace);
   if (wsHead === null) {
     throw new CiloError('WORKSPACE', `The workspace of environment "${env.name}" has no commits to merge.`, { hint: `Commit your work in ${env.workspace} first.` });
   }
-  const dirty = (await gitOut(env.source, ['status', '--porcelain=v1', '--untracked-files=no'], 'Checking the source repository')).trim();
+  const dirty = (await ctx.git.out(env.source, ['status', '--porcelain=v1', '--untracked-files=no'], 'Checking the source repository')).trim();
   if (dirty !== '') {
     throw new CiloError('SOURCE_DIRTY', `The source repository ${env.source} has uncommitted changes, and cilo merges only into a clean working tree.`, {
       hint: `Commit or stash them there (\`git -C ${env.source} stash\`), then run \`cilo merge ${env.name}\` again.`,
     });
   }
-  const branch = await currentBranch(env.workspace);
-  const sourceBranch = await currentBranch(env.source);
-  const uncommitted = parsePorcelainZ(await gitOut(env.workspace, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.', ...GIT_EXCLUDES], 'Reading the workspace status')).length;
-  await gitOut(env.source, ['fetch', '--quiet', '--no-tags', env.workspace, branch ?? 'HEAD'], `Fetching from environment ${env.name}`);
-  const fetched = (await gitOut(env.source, ['rev-parse', 'FETCH_HEAD^{commit}'], 'Reading the fetched commit')).trim();
-  const srcHead = await headCommit(env.source);
+  const branch = await ctx.git.currentBranch(env.workspace);
+  const sourceBranch = await ctx.git.currentBranch(env.source);
+  const uncommitted = parsePorcelainZ(await ctx.git.out(env.workspace, ['status', '--porcelain=v1', '-z', '--untracked-files=all', '--', '.', ...GIT_EXCLUDES], 'Reading the workspace status')).length;
+  await ctx.git.out(env.source, ['fetch', '--quiet', '--no-tags', env.workspace, branch ?? 'HEAD'], `Fetching from environment ${env.name}`);
+  const fetched = (await ctx.git.out(env.source, ['rev-parse', 'FETCH_HEAD^{commit}'], 'Reading the fetched commit')).trim();
+  const srcHead = await ctx.git.headCommit(env.source);
   const base = { env: env.name, source: env.source, workspace: env.workspace, branch, source_branch: sourceBranch, uncommitted };
-  if (srcHead !== null && (await isAncestor(env.source, fetched, srcHead))) return { ...base, result: 'up-to-date', commits: 0, head: srcHead };
-  const commits = Number((await gitOut(env.source, ['rev-list', '--count', srcHead === null ? fetched : `${srcHead}..${fetched}`], 'Counting the commits to merge')).trim()) || 0;
+  if (srcHead !== null && (await ctx.git.isAncestor(env.source, fetched, srcHead))) return { ...base, result: 'up-to-date', commits: 0, head: srcHead };
+  const commits = Number((await ctx.git.out(env.source, ['rev-list', '--count', srcHead === null ? fetched : `${srcHead}..${fetched}`], 'Counting the commits to merge')).trim()) || 0;
 
-  const canFastForward = srcHead === null || (await isAncestor(env.source, srcHead, fetched));
+  const canFastForward = srcHead === null || (await ctx.git.isAncestor(env.source, srcHead, fetched));
   if (canFastForward) {
     const args = ['merge', '--ff-only', '--quiet', fetched];
-    const r = await git(env.source, args);
+    const r = await ctx.git.run(env.source, args);
     if (r.code !== 0) throw gitFailure(`Fast-forwarding ${env.source} to environment ${env.name}`, env.source, args, r);
     ctx.log(`Fast-forwarded ${env.source} to ${fetched.slice(0, 12)}`);
-    return { ...base, result: 'fast-forward', commits, head: await headCommit(env.source) };
+    return { ...base, result: 'fast-forward', commits, head: await ctx.git.headCommit(env.source) };
   }
   if (input.ffOnly) {
     throw new CiloError('GIT_FAILED', `The source ${env.source} has commits that environment "${env.name}" does not, so it cannot be fast-forwarded.`, {
@@ -247,10 +247,10 @@ export async function mergeEnvironment(ctx: CoreContext, input: { env: string; p
   }
   const message = `Merge cilo environment ${env.name}${branch ? ` (${branch})` : ''}`;
   const args = ['merge', '--no-ff', '--no-edit', '--quiet', '-m', message, fetched];
-  const r = await git(env.source, args);
+  const r = await ctx.git.run(env.source, args);
   if (r.code !== 0) {
-    const conflicts = (await git(env.source, ['diff', '--name-only', '--diff-filter=U'])).stdout.trim().split('\n').filter((l) => l !== '');
-    await git(env.source, ['merge', '--abort']);
+    const conflicts = (await ctx.git.run(env.source, ['diff', '--name-only', '--diff-filter=U'])).stdout.trim().split('\n').filter((l) => l !== '');
+    await ctx.git.run(env.source, ['merge', '--abort']);
     if (conflicts.length > 0) {
       throw new CiloError('GIT_FAILED', `Merging environment "${env.name}" into ${env.source} conflicts in ${conflicts.join(', ')}; the merge was aborted and the source is unchanged.`, {
         hint: `Merge by hand: \`cd ${env.source} && git fetch ${env.workspace} ${branch ?? 'HEAD'} && git merge FETCH_HEAD\`, or rebase in the workspace first.`,
@@ -258,5 +258,5 @@ export async function mergeEnvironment(ctx: CoreContext, input: { env: string; p
     }
     throw gitFailure(`Merging environment ${env.name} into ${env.source}`, env.source, args, r);
   }
-  return { ...base, result: 'merge', commits, head: await headCommit(env.source) };
+  return { ...base, result: 'merge', commits, head: await ctx.git.headCommit(env.source) };
 }

@@ -3,26 +3,20 @@
  * finding, and with `fix` repairs what it safely can. Workspaces and volumes that may hold
  * data are deleted only with `force`.
  */
-import { createSocket } from 'node:dgram';
 import { existsSync, readdirSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { capture } from '../proc/run.js';
-import { composeCommand } from '../compose/binary.js';
-import { queryDns, addressesOf } from '../dns/client.js';
-import { daemonStatus, startDaemon, stopDaemon } from '../dns/daemon.js';
 import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName, sharedContainerName } from '../domain/names.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
-import { sharedKey, type EnvironmentState, type State } from '../state/schema.js';
+import { sharedKey, type EnvironmentState, type State } from '../domain/state.js';
 import { readState, restoreBackup, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { destroyEnvironment } from './destroy.js';
 import { ensureNetworkOrMove } from './network.js';
 import { attach, reapExpiredShared, releaseShared, sharedAliases, stopShared } from './shared.js';
 import { upEnvironment } from './up.js';
-import { removeTree } from '../workspace/remove.js';
-import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../docker/client.js';
+import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../domain/engine.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -70,16 +64,6 @@ class Findings {
   }
 }
 
-async function composeVersion(): Promise<string | undefined> {
-  try {
-    const c = composeCommand();
-    const r = await capture(c.command, [...c.prefix, 'version', '--short']);
-    return r.code === 0 ? r.stdout.trim() : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function checkPermissions(ctx: CoreContext, f: Findings): void {
   const items: [string, number][] = [
     [ctx.paths.home, 0o700],
@@ -98,40 +82,26 @@ function checkPermissions(ctx: CoreContext, f: Findings): void {
   }
 }
 
-/** True when another program holds the UDP port on loopback. */
-function udpPortTaken(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = createSocket('udp4');
-    sock.once('error', (e: NodeJS.ErrnoException) => {
-      sock.close();
-      resolve(e.code === 'EADDRINUSE');
-    });
-    sock.bind(port, '127.0.0.1', () => sock.close(() => resolve(false)));
-  });
-}
-
 async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<DoctorReport['dns']> {
-  const st = await daemonStatus(ctx.paths);
-  if (!st.running && (await udpPortTaken(st.port))) {
+  const st = await ctx.dns.status();
+  if (!st.running && (await ctx.dns.portTaken(st.port))) {
     f.add({ kind: 'dns.port-taken', severity: 'error', subject: 'dns', message: `Port ${st.port} on 127.0.0.1 is used by another program, so cilo's DNS server cannot start.`, fix: undefined });
     return { running: false, answering: false, port: st.port };
   }
   if (!st.running || !st.answering) {
     f.add(
       { kind: 'dns.down', severity: 'warning', subject: 'dns', message: `The DNS server is ${st.running ? 'running but not answering' : 'not running'} on 127.0.0.1:${st.port}.`, fix: 'start it' },
-      async () => {
-        await startDaemon(ctx.paths);
-      },
+      () => ctx.dns.start(),
     );
     return { running: st.running, answering: st.answering, port: st.port };
   }
   // Every wrong record has the same repair: restarted once, however many there are.
   let restart: Promise<void> | undefined;
-  const restartDns = (): Promise<void> => (restart ??= stopDaemon(ctx.paths).then(() => startDaemon(ctx.paths)).then(() => undefined));
+  const restartDns = (): Promise<void> => (restart ??= ctx.dns.stop().then(() => ctx.dns.start()));
   const checks = Object.values(state.environments)
     .filter((env) => env.status === 'running')
     .flatMap((env) => Object.entries(env.services).map(([service, s]) => ({ env, name: `${service}.${env.name}${env.dns_suffix}`, ip: s.ip })));
-  const answers = await Promise.all(checks.map((c) => queryDns({ port: st.port, name: c.name, timeoutMs: 500 }).then(addressesOf, () => [] as string[])));
+  const answers = await Promise.all(checks.map((c) => ctx.dns.lookup(st.port, c.name, 500)));
   checks.forEach((c, i) => {
     const got = answers[i] ?? [];
     if (got.includes(c.ip)) return;
@@ -228,7 +198,7 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
       if (known(project, env)) continue;
       const dir = join(pdir, env);
       f.add({ kind: 'orphan.workspace', severity: 'warning', subject: dir, message: `Workspace ${dir} belongs to no environment in state.`, fix: 'delete it' }, async () => {
-        await removeTree(dir);
+        await ctx.workspaces.remove(dir);
       }, true);
     }
   }
@@ -292,7 +262,7 @@ async function checkAddressPools(ctx: CoreContext, state: State, networks: Netwo
   // Docker's own pools: can it still hand out a subnet for a network without one (as compose does)?
   const probe = `cilo-doctor-probe-${process.pid}`;
   try {
-    await ctx.docker.call('POST', '/networks/create', { Name: probe, Driver: 'bridge', Labels: { [LABELS.managed]: 'true', [LABELS.home]: homeId(ctx.paths), 'cilo.probe': 'true' } });
+    await ctx.docker.createNetwork(probe, { [LABELS.managed]: 'true', [LABELS.home]: homeId(ctx.paths), 'cilo.probe': 'true' });
   } catch (e) {
     if (/available|non-overlapping|pool/i.test(String((e as Error).message))) {
       f.add({ kind: 'docker.address-pools', severity: 'error', subject: 'docker', message: `Docker's default address pools are exhausted (${(e as Error).message}).`, fix: undefined });
@@ -338,7 +308,7 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
   } catch (e) {
     f.add({ kind: 'docker.unreachable', severity: 'error', subject: 'docker', message: e instanceof Error ? e.message : String(e) });
   }
-  const compose = await composeVersion();
+  const compose = await ctx.compose.version();
   if (!compose || !/^v?2\./.test(compose)) {
     f.add({ kind: 'docker.compose-missing', severity: 'error', subject: 'compose', message: compose ? `Docker Compose ${compose} is too old: cilo needs Compose v2.` : 'Docker Compose v2 (`docker compose`) is not installed.' });
   } else report.engine.compose = compose;

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { composeStop } from '../compose/cli.js';
 import { generatedComposePath } from '../state/paths.js';
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { generatedTarget } from './env-compose.js';
@@ -30,7 +29,7 @@ export async function downEnvironment(ctx: CoreContext, input: DownInput): Promi
       paused = (await pauseContainers(ctx, env)) > 0;
     } else {
       ctx.log(`Stopping ${env.name}`);
-      await composeStop(generatedTarget(ctx.paths, env));
+      await ctx.compose.stop(generatedTarget(ctx.paths, env));
     }
   }
   await releaseShared(ctx, env, env.shared);

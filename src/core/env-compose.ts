@@ -1,11 +1,11 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import type { ComposeModel, ComposeTarget } from '../compose/cli.js';
-import type { ProjectConfig } from '../config/schema.js';
+import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
+import type { ProjectConfig } from '../domain/project-config.js';
 import { composeProjectName } from '../domain/names.js';
 import { generatedComposePath, type CiloPaths } from '../state/paths.js';
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from '../domain/state.js';
 import { writeFileAtomic } from '../state/store.js';
 
 /** The compose target that resolves the project's own files inside the workspace. */

@@ -19,13 +19,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readdir, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { ProjectConfig } from '../config/schema.js';
+import type { ProjectConfig } from '../domain/project-config.js';
 import { filesToRemove, copyPolicyKeepsAll, renderTarget, renderText, type EnvConfig, type RenderRule } from '../domain/env-files.js';
 import { runVariables } from '../domain/run-vars.js';
 import { CiloError } from '../errors.js';
-import { runHidden } from '../proc/hook.js';
 import { generatedComposePath, type CiloPaths } from '../state/paths.js';
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from '../domain/state.js';
 import { writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
 
@@ -84,7 +83,7 @@ function saveBookkeeping(dir: string, b: Bookkeeping): void {
 
 async function runInitHook(ctx: CoreContext, env: EnvironmentState, hook: string): Promise<void> {
   ctx.log(`Running the env init_hook of ${env.project} in ${env.name} (its output is not shown)`);
-  const r = await runHidden('sh', ['-c', hook], { cwd: env.workspace, env: { ...process.env, ...runVariables(env) }, timeoutMs: HOOK_TIMEOUT_MS });
+  const r = await ctx.proc.runHidden('sh', ['-c', hook], { cwd: env.workspace, env: { ...process.env, ...runVariables(env) }, timeoutMs: HOOK_TIMEOUT_MS });
   if (r.code === 0) return;
   const how = r.timedOut ? `did not finish within ${HOOK_TIMEOUT_MS / 60000} minutes` : r.code !== null ? `failed with exit code ${r.code}` : `was killed by ${r.signal ?? 'a signal'}`;
   throw new CiloError('HOOK_FAILED', `The env init_hook of project "${env.project}" ${how} in environment "${env.name}"; its output is not shown because it may contain secrets.`, {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { effectiveHostnames, normalizeHostname, parseHostnameList } from '../domain/hostnames.js';
 import { CiloError } from '../errors.js';
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { findEnv } from './lookup.js';

@@ -1,7 +1,8 @@
-import type { ContainerSummary, DockerClient } from '../docker/client.js';
+import type { Engine } from './ports.js';
+import type { ContainerSummary } from '../domain/engine.js';
 import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
-import type { EnvironmentState, State } from '../state/schema.js';
+import type { EnvironmentState, State } from '../domain/state.js';
 
 export interface ServiceView {
   name: string;
@@ -30,7 +31,7 @@ export interface EnvView {
 
 
 /** Every container cilo made (environment services carry cilo's labels too): one Engine API call. */
-export async function liveContainers(docker: DockerClient): Promise<ContainerSummary[]> {
+export async function liveContainers(docker: Engine): Promise<ContainerSummary[]> {
   return docker.listContainers({ label: [`${LABELS.managed}=true`] });
 }
 

@@ -1,6 +1,6 @@
 import { toValidName } from '../domain/names.js';
 import { CiloError } from '../errors.js';
-import type { EnvironmentState, State } from '../state/schema.js';
+import type { EnvironmentState, State } from '../domain/state.js';
 
 /** Finds an environment by name alone (names are unique per host); `project` must match if given. */
 export function findEnv(state: State, rawName: string, project?: string): EnvironmentState {

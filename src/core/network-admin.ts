@@ -11,7 +11,6 @@
  * network disagrees with state) are moved.
  */
 import { existsSync } from 'node:fs';
-import { composeStop } from '../compose/cli.js';
 import { compareNames, networkName } from '../domain/names.js';
 import { insideBases, moveIp, normalizeCidr, overlapping } from '../domain/network-move.js';
 import { allocateSubnet } from '../domain/subnet.js';
@@ -22,7 +21,6 @@ import type { CoreContext } from './context.js';
 import { generatedTarget } from './env-compose.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { updateWorkspaceMetaSubnet } from './workspace-meta.js';
-import { hostRouteSubnets } from './subnets.js';
 import { upEnvironment } from './up.js';
 
 export interface NetworkEnvView {
@@ -99,7 +97,7 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
   const ourSubnets = new Set(Object.values(before.environments).map((e) => e.subnet));
   const dockerSubnetOf = new Map(dockerNets.map((n) => [n.Name, n.IPAM.Config?.[0]?.Subnet]));
   // A host route of one of our own bridges is not a reason to avoid a subnet.
-  const external = [...foreign.map((f) => f.subnet), ...hostRouteSubnets().filter((r) => !ourSubnets.has(r))];
+  const external = [...foreign.map((f) => f.subnet), ...(await ctx.host.routeSubnets()).filter((r) => !ourSubnets.has(r))];
 
   // 1. The plan, recorded before anything is touched.
   const plan = await withStateLock((state) => {
@@ -140,7 +138,7 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
     if (!env) continue;
     try {
       ctx.log(`Moving ${env.name} from ${m.from} to ${env.subnet}`);
-      if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) await composeStop(generatedTarget(ctx.paths, env), 10);
+      if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) await ctx.compose.stop(generatedTarget(ctx.paths, env), 10);
       if (env.status === 'paused') {
         // Its containers were stopped to move them: it is now a stopped environment.
         await withStateLock((state) => {

@@ -1,9 +1,10 @@
-import { DockerApiError, type DockerClient } from '../docker/client.js';
+import { DockerApiError } from '../errors.js';
+import type { Engine } from './ports.js';
 import { envLabels, networkName } from '../domain/names.js';
 import { gatewayOf } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from '../domain/state.js';
 import { withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { externalSubnets } from './subnets.js';
@@ -15,7 +16,7 @@ import { allocateSubnet } from '../domain/subnet.js';
  * as it is (never recreated while containers may be attached); a concurrent creation by
  * another process is accepted once verified.
  */
-export async function ensureNetwork(docker: DockerClient, env: EnvironmentState, homeId: string): Promise<void> {
+export async function ensureNetwork(docker: Engine, env: EnvironmentState, homeId: string): Promise<void> {
   const name = networkName(env.project, env.name);
   const verify = async (): Promise<boolean> => {
     const net = await docker.inspectNetwork(name);
@@ -30,7 +31,7 @@ export async function ensureNetwork(docker: DockerClient, env: EnvironmentState,
   };
   if (await verify()) return;
   try {
-    await docker.createNetwork(name, env.subnet, gatewayOf(env.subnet), envLabels(env.project, env.name, homeId));
+    await docker.createNetwork(name, envLabels(env.project, env.name, homeId), { subnet: env.subnet, gateway: gatewayOf(env.subnet) });
   } catch (e) {
     if (e instanceof DockerApiError && e.status === 409 && (await verify())) return;
     if (e instanceof DockerApiError && /overlap/i.test(e.message)) {
@@ -57,7 +58,7 @@ export async function ensureNetworkOrMove(ctx: CoreContext, env: EnvironmentStat
       return current;
     } catch (e) {
       if (!(e instanceof CiloError && e.code === 'SUBNET_CONFLICT') || attempt >= 8) throw e;
-      const taken = await externalSubnets(ctx.docker);
+      const taken = await externalSubnets(ctx);
       const from = current.subnet;
       current = await withStateLock((state) => {
         const rec = state.environments[current.name];
@@ -77,7 +78,7 @@ export async function ensureNetworkOrMove(ctx: CoreContext, env: EnvironmentStat
 }
 
 /** Removes the environment's network, first detaching any container still on it (shared services). */
-export async function removeNetwork(docker: DockerClient, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<void> {
+export async function removeNetwork(docker: Engine, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<void> {
   const name = networkName(env.project, env.name);
   const net = await docker.inspectNetwork(name);
   if (!net) return;

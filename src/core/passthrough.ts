@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import { composePassthrough } from '../compose/cli.js';
 import { CiloError } from '../errors.js';
 import { generatedComposePath } from '../state/paths.js';
 import { readState } from '../state/store.js';
@@ -13,7 +12,7 @@ export async function composeForEnv(ctx: CoreContext, envName: string, args: str
   if (!existsSync(generatedComposePath(ctx.paths, env.project, env.name))) {
     throw new CiloError('ENV_NOT_FOUND', `Environment "${env.name}" has not been started yet, so it has no compose model.`, { hint: `Run \`cilo up ${env.name}\` first.` });
   }
-  return composePassthrough(generatedTarget(ctx.paths, env), args);
+  return ctx.compose.passthrough(generatedTarget(ctx.paths, env), args);
 }
 
 /** Checks a service name against the environment before handing it to compose. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DockerClient } from '../docker/client.js';
+import type { Engine } from './ports.js';
 import type { CoreContext } from './context.js';
 import { pauseContainers } from './pause.js';
 
@@ -16,7 +16,7 @@ test('a pause that fails for one container thaws the others: all or nothing', as
     unpauseContainer: async (id: string) => {
       paused.delete(id);
     },
-  } as unknown as DockerClient;
+  } as unknown as Engine;
   const ctx = { docker, log: () => undefined, warn: () => undefined } as unknown as CoreContext;
   await assert.rejects(pauseContainers(ctx, { project: 'p', name: 'e' }), /cgroup freezer failed/);
   assert.deepEqual([...paused], []);

@@ -4,7 +4,7 @@
  * other environments and are released like on any `down`.
  */
 import { COMPOSE_PROJECT, composeProjectName } from '../domain/names.js';
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from '../domain/state.js';
 import type { CoreContext } from './context.js';
 
 

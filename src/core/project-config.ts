@@ -7,10 +7,11 @@ import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import * as v from 'valibot';
 import { Document } from 'yaml';
 import { CONFIG_RELATIVE_PATH } from '../config/load.js';
-import { ProjectConfigSchema, type ProjectConfig } from '../config/schema.js';
+import { ProjectConfigSchema } from '../config/schema.js';
+import type { ProjectConfig } from '../domain/project-config.js';
 import { isValidSuffix, normalizeSuffix, toValidName } from '../domain/names.js';
 import { CiloError } from '../errors.js';
-import { DEFAULT_DNS_SUFFIX } from '../state/schema.js';
+import { DEFAULT_DNS_SUFFIX } from '../domain/state.js';
 import { writeFileAtomic } from '../state/store.js';
 import { COMPOSE_FILE_NAMES, resolveProject, resolveProjectDir } from './project.js';
 

@@ -1,10 +1,10 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadProjectConfig } from '../config/load.js';
-import type { ProjectConfig } from '../config/schema.js';
+import type { ProjectConfig } from '../domain/project-config.js';
 import { normalizeSuffix, toValidName } from '../domain/names.js';
 import { CiloError } from '../errors.js';
-import { DEFAULT_DNS_SUFFIX } from '../state/schema.js';
+import { DEFAULT_DNS_SUFFIX } from '../domain/state.js';
 import { COMPOSE_FILE_NAMES } from './compose-files.js';
 
 export { COMPOSE_FILE_NAMES };

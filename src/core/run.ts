@@ -8,10 +8,8 @@ import { loadProjectConfig } from '../config/load.js';
 import { toValidName } from '../domain/names.js';
 import { runVariables } from '../domain/run-vars.js';
 import { CiloError } from '../errors.js';
-import { runForeground } from '../proc/foreground.js';
-import { findProgram } from '../proc/which.js';
 import { readState } from '../state/store.js';
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from '../domain/state.js';
 import type { CoreContext } from './context.js';
 import { createEnvironment } from './create.js';
 import { prepareEnvFiles } from './env-files.js';
@@ -75,7 +73,7 @@ export async function runInEnvironment(ctx: CoreContext, input: RunInput): Promi
   // `up` prepared the env files; without it, the command still expects them rendered.
   if (input.up === false) await prepareEnvFiles(ctx, env, loadProjectConfig(env.workspace));
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...runVariables(env) };
-  const found = findProgram(input.command, env.workspace, childEnv.PATH);
+  const found = await ctx.proc.findProgram(input.command, env.workspace, childEnv.PATH);
   if (!found.found) {
     const missing = found.reason === 'missing';
     throw new CiloError('COMMAND_NOT_FOUND', missing ? `Command "${input.command}" was not found${input.command.includes('/') ? ` (relative to ${env.workspace})` : ' on PATH'}.` : `Command "${input.command}" is not executable.`, {
@@ -85,5 +83,5 @@ export async function runInEnvironment(ctx: CoreContext, input: RunInput): Promi
   }
   // Separator between cilo's arguments and the command's: dropped, like `npm run x -- args`.
   const args = input.args[0] === '--' ? input.args.slice(1) : input.args;
-  return runForeground(found.path, args, { cwd: env.workspace, env: childEnv, argv0: input.command });
+  return ctx.proc.runForeground(found.path, args, { cwd: env.workspace, env: childEnv, argv0: input.command });
 }

@@ -1,15 +1,14 @@
 import { existsSync } from 'node:fs';
-import { composeUp, resolveModel, type ComposeModel } from '../compose/cli.js';
+import type { ComposeModel } from '../domain/compose-model.js';
 import { loadProjectConfig } from '../config/load.js';
-import type { ProjectConfig } from '../config/schema.js';
+import type { ProjectConfig } from '../domain/project-config.js';
 import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, servicePort } from '../domain/env-model.js';
 import { composeProjectName, networkName, toValidName } from '../domain/names.js';
 import { definitionHash, graceSeconds, sharedDefinition, sharedServices, splitList, startOrder } from '../domain/shared.js';
 import { assignIps } from '../domain/subnet.js';
-import { ensureDnsRunning } from '../dns/daemon.js';
 import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
-import type { EnvironmentState, ServiceState } from '../state/schema.js';
+import type { EnvironmentState, ServiceState } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { createEnvironment } from './create.js';
@@ -101,7 +100,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     config = loadProjectConfig(current.workspace);
     // Env files (init_hook, render rules) before the model, so .env values reach interpolation.
     await prepareEnvFiles(ctx, current, config);
-    model = await resolveModel(sourceTarget(current, config));
+    model = await ctx.compose.resolveModel(sourceTarget(current, config));
     ingress = chooseIngress(model, config.default_ingress_service);
     hostnames = [...new Set([...(config.hostnames ?? []), ...labelHostnames(model, ingress)])];
     // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
@@ -203,7 +202,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     }
     if (composeNeeded) {
       ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
-      await composeUp(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
+      await ctx.compose.up(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
       await waitForServices(ctx.docker, { ...waitSpec, resumed: new Set(resumed) });
     }
   } catch (e) {
@@ -231,7 +230,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     return rec;
   }, ctx.paths);
   try {
-    await ensureDnsRunning(ctx.paths);
+    await ctx.dns.ensureRunning();
   } catch (e) {
     // The environment is up; only name resolution from the host is missing.
     ctx.warn(`the DNS server is not running (${e instanceof Error ? e.message : String(e)}); names will not resolve from the host. \`cilo dns status\` tells more.`);

@@ -1,4 +1,5 @@
-import type { ContainerSummary, DockerClient } from '../docker/client.js';
+import type { Engine } from './ports.js';
+import type { ContainerSummary } from '../domain/engine.js';
 import { CiloError } from '../errors.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE } from '../domain/names.js';
 
@@ -50,7 +51,7 @@ export interface WaitSpec {
  * Waits until every service is running (and healthy where it has a healthcheck). On failure or
  * timeout, names the service and shows its last log lines.
  */
-export async function waitForServices(docker: DockerClient, spec: WaitSpec): Promise<void> {
+export async function waitForServices(docker: Engine, spec: WaitSpec): Promise<void> {
   const deadline = Date.now() + spec.timeoutMs;
   const firstSeenRunning = new Map<string, number>();
   for (;;) {
@@ -68,14 +69,14 @@ export async function waitForServices(docker: DockerClient, spec: WaitSpec): Pro
 }
 
 /** Whether every service is ready right now, judged as `waitForServices` would (no settle time). */
-export async function servicesReadyNow(docker: DockerClient, spec: WaitSpec): Promise<boolean> {
+export async function servicesReadyNow(docker: Engine, spec: WaitSpec): Promise<boolean> {
   const last = await poll(docker, { ...spec, settleMs: 0 }, new Map());
   return Object.values(last).every((r) => r.state === 'ready');
 }
 
 type Readiness = Record<string, { state: ServiceReadiness; why: string; id?: string }>;
 
-async function poll(docker: DockerClient, spec: WaitSpec, firstSeenRunning: Map<string, number>): Promise<Readiness> {
+async function poll(docker: Engine, spec: WaitSpec, firstSeenRunning: Map<string, number>): Promise<Readiness> {
   const settleMs = spec.settleMs ?? 500;
   const containers = await docker.listContainers({ label: [`${COMPOSE_PROJECT}=${spec.composeProject}`] });
   const last: Readiness = {};
@@ -108,7 +109,7 @@ async function poll(docker: DockerClient, spec: WaitSpec, firstSeenRunning: Map<
  * `unhealthy` from the pause until the next probe), so compose's `depends_on: service_healthy`
  * accepts them. Gives up silently at the deadline: compose then reports what is wrong.
  */
-export async function awaitHealthAfterThaw(docker: DockerClient, ids: string[], deadline: number): Promise<void> {
+export async function awaitHealthAfterThaw(docker: Engine, ids: string[], deadline: number): Promise<void> {
   if (ids.length === 0) return;
   while (Date.now() < deadline) {
     const list = await docker.listContainers({ id: ids });
@@ -121,7 +122,7 @@ function rank(s: ServiceReadiness): number {
   return s === 'failed' ? 2 : s === 'pending' ? 1 : 0;
 }
 
-async function serviceError(docker: DockerClient, spec: WaitSpec, service: string, why: string, id: string | undefined, code: 'SERVICE_FAILED' | 'TIMEOUT', pending: string[] = []): Promise<CiloError> {
+async function serviceError(docker: Engine, spec: WaitSpec, service: string, why: string, id: string | undefined, code: 'SERVICE_FAILED' | 'TIMEOUT', pending: string[] = []): Promise<CiloError> {
   let logs = '';
   if (id) logs = await docker.containerLogs(id, 20).catch(() => '');
   const others = pending.filter((p) => p !== service);

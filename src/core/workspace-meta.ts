@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { networkName } from '../domain/names.js';
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from '../domain/state.js';
 
 type MetaOf = Pick<EnvironmentState, 'name' | 'project' | 'source' | 'workspace' | 'subnet' | 'created_at'>;
 

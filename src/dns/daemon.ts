@@ -13,7 +13,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, realpathSync,
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CiloError } from '../errors.js';
-import { tail } from '../proc/run.js';
+import { tail } from '../domain/text.js';
 import { ciloPaths, type CiloPaths } from '../state/paths.js';
 import properLockfile from '../state/lockfile.cjs';
 import { ensureHome, readState } from '../state/store.js';

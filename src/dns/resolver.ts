@@ -10,9 +10,10 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CiloError, usageError } from '../errors.js';
-import { capture, tail } from '../proc/run.js';
+import { tail } from '../domain/text.js';
+import { capture } from '../proc/run.js';
 import { ciloPaths, type CiloPaths } from '../state/paths.js';
-import { DEFAULT_DNS_SUFFIX } from '../state/schema.js';
+import { DEFAULT_DNS_SUFFIX } from '../domain/state.js';
 import { readState, writeFileAtomic } from '../state/store.js';
 import { DNS_ADDRESS } from './instance.js';
 import { isValidSuffix } from '../domain/names.js';

@@ -1,15 +1,15 @@
 /**
  * The body of the long-running `cilo dns serve` process: bind, announce itself (pid files),
- * answer until SIGTERM/SIGINT, run the supervisor tick, clean up.
+ * answer until SIGTERM/SIGINT, run the caller's supervisor tick once a second, clean up.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { usageError } from '../errors.js';
+import type { State } from '../domain/state.js';
 import type { CiloPaths } from '../state/paths.js';
 import { readState, ensureHome } from '../state/store.js';
 import { DNS_ADDRESS, identityText, removeInstance, writeInstance } from './instance.js';
 import { startDnsServer } from './server.js';
-import { superviseTick } from './supervisor.js';
 import { watchStateZone } from './zone-source.js';
 
 const TICK_MS = 1000;
@@ -18,6 +18,8 @@ export interface ServeOptions {
   /** Start token chosen by `cilo dns start`; a foreground `dns serve` makes its own. */
   token?: string | undefined;
   log?: (line: string) => void;
+  /** Work done once a second (never two at a time) with the state the zone was last built from. */
+  onTick?: (state: Readonly<State>, log: (line: string) => void) => Promise<void>;
 }
 
 function timestamped(line: string): void {
@@ -65,9 +67,9 @@ export async function serveDns(paths: CiloPaths, opts: ServeOptions = {}): Promi
       stopping('CILO_HOME removed');
       return;
     }
-    if (ticking) return;
+    if (ticking || !opts.onTick) return;
     ticking = true;
-    superviseTick(paths, zones.state(), log)
+    opts.onTick(zones.state(), log)
       .catch((e: unknown) => log(`supervisor: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => {
         ticking = false;

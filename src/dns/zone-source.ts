@@ -11,7 +11,8 @@
 import { type FSWatcher, readFileSync, statSync, watch } from 'node:fs';
 import { basename } from 'node:path';
 import type { CiloPaths } from '../state/paths.js';
-import { emptyState, type State } from '../state/schema.js';
+import type { State } from '../domain/state.js';
+import { emptyState } from '../state/schema.js';
 import { parseStateText } from '../state/store.js';
 import { buildZone, zoneSize, type Zone } from './zone.js';
 

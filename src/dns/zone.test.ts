@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { emptyState, type EnvironmentState, type State } from '../state/schema.js';
+import type { EnvironmentState, State } from '../domain/state.js';
+import { emptyState } from '../state/schema.js';
 import { answer, buildZone, DNS_TTL, normalizeSuffix } from './zone.js';
 
 function env(name: string, over: Partial<EnvironmentState> = {}): EnvironmentState {

@@ -8,7 +8,7 @@
  *   <project>.<env><suffix>             the ingress IP (apex)
  *   *.<project>.<env><suffix>           the ingress IP, at any depth (wildcard)
  */
-import { DEFAULT_DNS_SUFFIX, type EnvironmentState, type State } from '../state/schema.js';
+import { DEFAULT_DNS_SUFFIX, type EnvironmentState, type State } from '../domain/state.js';
 
 /** Short, so a resolver's cache never hides a change for long (state answers within 100 ms). */
 export const DNS_TTL = 5;

@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestOptions } from 'node:http';
-import { CiloError } from '../errors.js';
+import type { ContainerInspect, ContainerSummary, Filters, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+import { CiloError, DockerApiError } from '../errors.js';
 
 /**
  * A small Docker Engine API client over node:http. It negotiates the API version with
@@ -23,48 +24,6 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndp
   throw new CiloError('DOCKER_UNREACHABLE', `DOCKER_HOST="${raw}" is not an address cilo understands.`, {
     hint: 'Use unix:///var/run/docker.sock or tcp://HOST:PORT, or unset DOCKER_HOST.',
   });
-}
-
-export class DockerApiError extends CiloError {
-  readonly status: number;
-  constructor(method: string, path: string, status: number, daemonMessage: string) {
-    super('DOCKER_API', `Docker refused ${method} ${path} (HTTP ${status}): ${daemonMessage}`);
-    this.status = status;
-  }
-}
-
-export type Filters = Record<string, string[]>;
-
-export interface ContainerSummary {
-  Id: string;
-  Names: string[];
-  Image: string;
-  State: string;
-  Status: string;
-  Labels: Record<string, string>;
-  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; NetworkID?: string }> };
-}
-
-export interface ContainerInspect {
-  Id: string;
-  Name: string;
-  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { Output: string }[] } };
-  Config: { Labels: Record<string, string> | null; Image: string; Env?: string[] | null };
-  NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null; NetworkID: string }> };
-  RestartCount?: number;
-}
-
-export interface NetworkInspect {
-  Id: string;
-  Name: string;
-  Labels: Record<string, string> | null;
-  IPAM: { Config: { Subnet?: string; Gateway?: string }[] | null };
-  Containers?: Record<string, { Name: string; IPv4Address: string }>;
-}
-
-export interface VolumeInfo {
-  Name: string;
-  Labels: Record<string, string> | null;
 }
 
 interface RawResponse {
@@ -203,13 +162,13 @@ export class DockerClient {
     return r.status === 404 ? null : r.data;
   }
 
-  async createNetwork(name: string, subnet: string, gateway: string, labels: Record<string, string>): Promise<string> {
+  async createNetwork(name: string, labels: Record<string, string>, ipam?: { subnet: string; gateway: string }): Promise<string> {
     const r = await this.call<{ Id: string }>('POST', '/networks/create', {
       Name: name,
       Driver: 'bridge',
       CheckDuplicate: true,
       Labels: labels,
-      IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: gateway }] },
+      ...(ipam ? { IPAM: { Driver: 'default', Config: [{ Subnet: ipam.subnet, Gateway: ipam.gateway }] } } : {}),
     });
     return r.data.Id;
   }
@@ -309,10 +268,4 @@ export function demuxLogs(buf: Buffer): string {
     i += 8 + size;
   }
   return Buffer.concat(out).toString('utf8');
-}
-
-let shared: DockerClient | undefined;
-export function docker(): DockerClient {
-  shared ??= new DockerClient();
-  return shared;
 }

@@ -9,9 +9,9 @@
  * (`*.env`); one with `/` matches its path from the project root (`config/*.env`).
  */
 import { posix } from 'node:path';
-import type { ProjectConfig } from '../config/schema.js';
+import type { ProjectConfig } from './project-config.js';
 import { CiloError } from '../errors.js';
-import { compileGlob } from '../workspace/glob.js';
+import { compileGlob } from './glob.js';
 import { expandTokens, type TokenContext } from './run-vars.js';
 
 export type EnvConfig = NonNullable<ProjectConfig['env']>;

@@ -2,7 +2,7 @@
  * The variables `cilo run` gives a command (SPEC, "Variables set by `cilo run`"), and the tokens
  * env-file rendering replaces. Pure.
  */
-import type { EnvironmentState } from '../state/schema.js';
+import type { EnvironmentState } from './state.js';
 import { serviceUrl } from './env-model.js';
 
 export interface TokenContext {

@@ -5,7 +5,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CiloError } from '../errors.js';
-import { capture, tail, type CaptureResult } from '../proc/run.js';
+import { gitFailure } from '../domain/git.js';
+import { capture, type CaptureResult } from '../proc/run.js';
 
 const GIT_ENV = { LC_ALL: 'C', LANG: 'C', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0' };
 
@@ -25,13 +26,6 @@ export async function git(dir: string, args: string[]): Promise<CaptureResult> {
     }
     throw e;
   }
-}
-
-export function gitFailure(what: string, dir: string, args: string[], r: CaptureResult): CiloError {
-  return new CiloError('GIT_FAILED', `${what} failed: git -C ${dir} ${args.join(' ')} exited with ${r.code}.`, {
-    details: tail(r.stderr || r.stdout, 10),
-    hint: 'See git\'s message above.',
-  });
 }
 
 /** Runs git and returns its stdout; a non-zero exit is a GIT_FAILED error naming the command. */
@@ -59,31 +53,4 @@ export async function hasCommit(dir: string, sha: string): Promise<boolean> {
 
 export async function isAncestor(dir: string, ancestor: string, of: string): Promise<boolean> {
   return (await git(dir, ['merge-base', '--is-ancestor', ancestor, of])).code === 0;
-}
-
-export interface StatusEntry {
-  /** Two-letter porcelain status (` M`, `A `, `??`, `R `...). */
-  status: string;
-  path: string;
-  /** For renames and copies: the path it came from. */
-  from?: string;
-}
-
-/** Parses `git status --porcelain=v1 -z`. */
-export function parsePorcelainZ(out: string): StatusEntry[] {
-  const parts = out.split('\0');
-  const entries: StatusEntry[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i];
-    if (!p || p.length < 4) continue;
-    const status = p.slice(0, 2);
-    const entry: StatusEntry = { status, path: p.slice(3) };
-    if (status[0] === 'R' || status[0] === 'C') {
-      const from = parts[i + 1];
-      if (from !== undefined) entry.from = from;
-      i++;
-    }
-    entries.push(entry);
-  }
-  return entries;
 }

@@ -35,12 +35,3 @@ export function capture(cmd: string, args: string[], opts: CaptureOptions = {}):
     child.stdin.end(opts.input ?? '');
   });
 }
-
-/** The last `n` non-empty lines of a text, for error messages. */
-export function tail(text: string, n = 10): string {
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .slice(-n)
-    .join('\n');
-}

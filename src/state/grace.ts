@@ -1,4 +1,4 @@
-import type { SharedServiceState } from './schema.js';
+import type { SharedServiceState } from '../domain/state.js';
 
 type GraceFields = Pick<SharedServiceState, 'users' | 'grace_until'>;
 

@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { CiloPaths } from './paths.js';
 import properLockfile from './lockfile.cjs';
 import { isLegacyState, legacyVersion, migrateLegacyState } from './migrate-v2.js';
-import { defaultDnsPort, type State } from './schema.js';
+import type { State } from '../domain/state.js';
+import { defaultDnsPort } from './schema.js';
 
 export function legacyBackupPath(paths: CiloPaths, version = 2): string {
   return `${paths.state}.v${version}-backup`;

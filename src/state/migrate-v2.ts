@@ -15,7 +15,7 @@
  */
 import { normalizeName, NAME_RULE } from '../domain/names.js';
 import { allocateSubnet, parseCidr, formatCidr, ipToInt } from '../domain/subnet.js';
-import { DEFAULT_BASE_SUBNET, DEFAULT_DNS_SUFFIX, STATE_VERSION, type EnvironmentState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from './schema.js';
+import { DEFAULT_BASE_SUBNET, DEFAULT_DNS_SUFFIX, STATE_VERSION, type EnvironmentState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
 
 export interface MigrateOptions {
   /** Where version-2 workspaces live: `<envsDir>/<project>/<env>` (the same layout as ours). */

@@ -1,9 +1,9 @@
+/**
+ * The state file's schema: the adapter's check that what it reads has the shape of
+ * domain/state.ts. The compile-time checks at the end keep the two the same.
+ */
 import * as v from 'valibot';
-
-export const STATE_VERSION = 3;
-export const DEFAULT_BASE_SUBNET = '10.224.0.0/16';
-export const DEFAULT_DNS_PORT = 5354;
-export const DEFAULT_DNS_SUFFIX = '.test';
+import { DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, STATE_VERSION, type EnvironmentState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
 
 const ServiceStateSchema = v.object({
   ip: v.string(),
@@ -12,7 +12,7 @@ const ServiceStateSchema = v.object({
   port: v.optional(v.number()),
 });
 
-export const EnvStatusSchema = v.picklist(['creating', 'created', 'starting', 'running', 'paused', 'stopped', 'error', 'destroying']);
+const EnvStatusSchema = v.picklist(ENV_STATUSES);
 
 const EnvironmentStateSchema = v.object({
   name: v.string(),
@@ -60,11 +60,16 @@ export const StateSchema = v.object({
   shared_services: v.record(v.string(), SharedServiceStateSchema),
 });
 
-export type State = v.InferOutput<typeof StateSchema>;
-export type EnvironmentState = v.InferOutput<typeof EnvironmentStateSchema>;
-export type EnvStatus = v.InferOutput<typeof EnvStatusSchema>;
-export type ServiceState = v.InferOutput<typeof ServiceStateSchema>;
-export type SharedServiceState = v.InferOutput<typeof SharedServiceStateSchema>;
+/** True only when A and B are the same type: the schema may not drift from the domain's shape. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesDomain: [
+  Same<v.InferOutput<typeof StateSchema>, State>,
+  Same<v.InferOutput<typeof EnvironmentStateSchema>, EnvironmentState>,
+  Same<v.InferOutput<typeof EnvStatusSchema>, EnvStatus>,
+  Same<v.InferOutput<typeof ServiceStateSchema>, ServiceState>,
+  Same<v.InferOutput<typeof SharedServiceStateSchema>, SharedServiceState>,
+] = [true, true, true, true, true];
+void schemaMatchesDomain;
 
 /** The DNS port of a new state: CILO_DNS_PORT (used by tests and CI), else 5354. */
 export function defaultDnsPort(env: NodeJS.ProcessEnv = process.env): number {
@@ -86,10 +91,6 @@ export function emptyState(): State {
     environments: {},
     shared_services: {},
   };
-}
-
-export function sharedKey(project: string, service: string): string {
-  return `${project}/${service}`;
 }
 
 /** Returns the parsed state, or a short description of the first problem found. */

@@ -4,7 +4,8 @@ import { CiloError } from '../errors.js';
 import { keepLegacyBackup, migrateLegacyFileSync, upgradeLegacyData } from './legacy.js';
 import properLockfile from './lockfile.cjs';
 import { ciloPaths, type CiloPaths } from './paths.js';
-import { emptyState, parseState, type State } from './schema.js';
+import type { State } from '../domain/state.js';
+import { emptyState, parseState } from './schema.js';
 import { TextMemo } from './text-memo.js';
 
 /** Creates CILO_HOME (private to the user) and its subdirectories if missing. */

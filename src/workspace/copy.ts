@@ -11,7 +11,7 @@ import { chmodSync, constants, lstatSync, lutimesSync, readlinkSync, utimesSync 
 import { copyFile, mkdir, readdir, realpath, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CiloError, describeSystemError } from '../errors.js';
-import { compileGlobs } from './glob.js';
+import { compileGlobs } from '../domain/glob.js';
 import { emptyDir, removeTree } from './remove.js';
 
 export interface CopyOptions {

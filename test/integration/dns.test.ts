@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { addressesOf, queryDns, type DecodedPacket } from '../../src/dns/client.js';
 import { ciloPaths } from '../../src/state/paths.js';
-import type { EnvironmentState, State } from '../../src/state/schema.js';
+import type { EnvironmentState, State } from '../../src/domain/state.js';
 import { withStateLock } from '../../src/state/store.js';
 import { makeHome, uid, type TestHome } from './helpers.js';
 

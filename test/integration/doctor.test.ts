@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { ciloPaths } from '../../src/state/paths.js';
-import type { State } from '../../src/state/schema.js';
+import type { State } from '../../src/domain/state.js';
 import { withStateLock } from '../../src/state/store.js';
 import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome, tearDown } from './helpers.js';
 
@@ -121,7 +121,7 @@ describe('doctor: shared services (seed scenario: finds and fixes orphans)', () 
     });
     // `doctor` itself must not reap before reporting, so read the report straight from the core
     const { runDoctor } = await import('../../src/core/doctor.js');
-    const { defaultContext } = await import('../../src/core/context.js');
+    const { defaultContext } = await import('../../src/default-context.js');
     const { ciloPaths } = await import('../../src/state/paths.js');
     const ctx = defaultContext({ paths: ciloPaths(h.home) });
     const report = await runDoctor(ctx, {});
@@ -167,7 +167,7 @@ describe('doctor: environments, orphans and state', () => {
 
   test('orphan containers, networks, workspaces and volumes; data is only deleted with --force', async () => {
     const name = uid('orphan-');
-    await docker.createNetwork(`cilo_${p}_${name}`, '10.250.99.0/24', '10.250.99.1', { cilo: 'true', 'cilo.home': homeIdOf(h), 'cilo.project': p, 'cilo.env': name });
+    await docker.createNetwork(`cilo_${p}_${name}`, { cilo: 'true', 'cilo.home': homeIdOf(h), 'cilo.project': p, 'cilo.env': name }, { subnet: '10.250.99.0/24', gateway: '10.250.99.1' });
     const id = await docker.createContainer(`cilo-${p}-${name}-x`, { Image: FIXTURE_IMAGE, Cmd: ['sleep', '60'], Labels: { cilo: 'true', 'cilo.home': homeIdOf(h), 'cilo.project': p, 'cilo.env': name } });
     await docker.call('POST', '/volumes/create', { Name: `${p}-${name}-vol`, Labels: { cilo: 'true', 'cilo.home': homeIdOf(h), 'cilo.project': p, 'cilo.env': name } });
     const ws = join(h.home, 'envs', p, name);

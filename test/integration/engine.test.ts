@@ -17,7 +17,7 @@ test('creates a network with a subnet, runs a fixture container on a fixed IP, a
   assert.match(version, /^1\.\d+$/);
 
   const subnet = '10.253.77.0/24';
-  await docker.createNetwork(name, subnet, '10.253.77.1', labels);
+  await docker.createNetwork(name, labels, { subnet, gateway: '10.253.77.1' });
   const net = await docker.inspectNetwork(name);
   assert.equal(net?.IPAM.Config?.[0]?.Subnet, subnet);
   assert.equal(net?.Labels?.cilo, 'true');

@@ -1,4 +1,5 @@
-import { defaultContext, type CoreContext } from '../../core/context.js';
+import type { CoreContext } from '../../core/context.js';
+import { defaultContext } from '../../default-context.js';
 import { progress, warn } from './print.js';
 
 /**

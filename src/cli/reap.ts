@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs';
+import { reapDue } from '../core/supervise.js';
+import { CiloError } from '../errors.js';
+import { ciloPaths } from '../state/paths.js';
+import { readState } from '../state/store.js';
+import { warn } from './output/print.js';
+
+/**
+ * Runs before every command: reaps shared services whose grace period is over, in case the DNS
+ * server (their usual supervisor) is not running. Costs one state read when nothing is due.
+ * An expected failure (a corrupt state, an unreachable engine) is left to the command itself to
+ * report; anything else is a bug, named on stderr without stopping the command.
+ */
+export async function reapBeforeCommand(): Promise<void> {
+  const paths = ciloPaths();
+  if (!existsSync(paths.state)) return;
+  try {
+    const state = readState(paths);
+    const { cliContext } = await import('./output/context.js');
+    await reapDue(() => cliContext({ paths }), state);
+  } catch (e) {
+    if (e instanceof CiloError) return;
+    warn(`removing shared services whose grace period ended failed: ${e instanceof Error ? e.message : String(e)} (a bug in cilo; CILO_DEBUG=1 shows more).`);
+    if (process.env.CILO_DEBUG === '1' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+  }
+}

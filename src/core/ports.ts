@@ -1,0 +1,122 @@
+/**
+ * The outside world as core sees it: one small interface per boundary, each with its one real
+ * implementation in an adapter folder (wired in src/default-context.ts). Core calls these and
+ * never spawns a process, opens a socket or imports an adapter's code itself; a test passes
+ * its own object for any of them.
+ */
+import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
+import type { ContainerInspect, ContainerSummary, Filters, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+import type { CaptureResult } from '../proc/run.js';
+import type { CopyOptions, CopyResult } from '../workspace/copy.js';
+
+/** The Docker Engine API. Refusals are `DockerApiError`s (errors.ts) with the HTTP status. */
+export interface Engine {
+  /** Checks the engine answers; resolves with the negotiated API version. */
+  ping(): Promise<string>;
+  info(): Promise<{ ServerVersion: string }>;
+  listNetworks(filters?: Filters): Promise<NetworkInspect[]>;
+  inspectNetwork(name: string): Promise<NetworkInspect | null>;
+  /** A labelled bridge network; without a subnet, Docker picks one from its default pools. */
+  createNetwork(name: string, labels: Record<string, string>, ipam?: { subnet: string; gateway: string }): Promise<string>;
+  removeNetwork(name: string): Promise<boolean>;
+  connectNetwork(network: string, container: string, ip: string | undefined, aliases: string[]): Promise<void>;
+  disconnectNetwork(network: string, container: string, force?: boolean): Promise<void>;
+  listContainers(filters?: Filters, all?: boolean): Promise<ContainerSummary[]>;
+  inspectContainer(idOrName: string): Promise<ContainerInspect | null>;
+  startContainer(id: string): Promise<void>;
+  stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
+  pauseContainer(id: string): Promise<void>;
+  unpauseContainer(id: string): Promise<void>;
+  removeContainer(id: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void>;
+  containerLogs(id: string, tail?: number): Promise<string>;
+  listVolumes(filters?: Filters): Promise<VolumeInfo[]>;
+  removeVolume(name: string): Promise<void>;
+}
+
+export interface ComposeUpOptions {
+  build?: boolean | undefined;
+  forceRecreate?: boolean | undefined;
+  onStderr?: ((chunk: string) => void) | undefined;
+  /**
+   * Start only these services, without their dependencies, leaving the project's other
+   * services alone (shared services live in one compose project per cilo project).
+   */
+  only?: string[] | undefined;
+}
+
+/** The compose tool: it resolves and runs models; cilo never reads compose YAML itself. */
+export interface Compose {
+  resolveModel(target: ComposeTarget): Promise<ComposeModel>;
+  up(target: ComposeTarget, opts?: ComposeUpOptions): Promise<void>;
+  stop(target: ComposeTarget, timeoutSeconds?: number): Promise<void>;
+  /** Runs compose attached to the terminal (logs, exec, any command) and returns its exit status. */
+  passthrough(target: ComposeTarget, args: string[]): Promise<number>;
+  /** `compose version --short`, or undefined when compose cannot be run. */
+  version(): Promise<string | undefined>;
+}
+
+export interface DnsServerStatus {
+  running: boolean;
+  answering: boolean;
+  port: number;
+}
+
+/** The control of cilo's DNS server process (not the server itself). */
+export interface DnsControl {
+  /** Starts the server unless it already answers. */
+  ensureRunning(): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  status(): Promise<DnsServerStatus>;
+  /** The IPv4 addresses the server on `port` answers for `name`; none when it does not answer. */
+  lookup(port: number, name: string, timeoutMs: number): Promise<string[]>;
+  /** True when another program holds the UDP port on loopback. */
+  portTaken(port: number): Promise<boolean>;
+}
+
+/** git, always as a program with an argument array and no prompts. */
+export interface Git {
+  /** True when `dir` is the top of a git working tree. */
+  isRepo(dir: string): Promise<boolean>;
+  /** Runs `git -C dir args...`; resolves whatever the exit code. */
+  run(dir: string, args: string[]): Promise<CaptureResult>;
+  /** Runs git and returns its stdout; a non-zero exit is a GIT_FAILED error naming `what`. */
+  out(dir: string, args: string[], what: string): Promise<string>;
+  /** The commit HEAD points at, or null in a repository without commits. */
+  headCommit(dir: string): Promise<string | null>;
+  /** The checked-out branch, or null on a detached HEAD. */
+  currentBranch(dir: string): Promise<string | null>;
+  hasCommit(dir: string, sha: string): Promise<boolean>;
+  isAncestor(dir: string, ancestor: string, of: string): Promise<boolean>;
+}
+
+export interface HiddenRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  timedOut: boolean;
+}
+
+export type ProgramLookup = { found: true; path: string } | { found: false; reason: 'missing' | 'not-executable' };
+
+/** Other programs: hooks whose output is never shown, and commands attached to the terminal. */
+export interface Processes {
+  /** Output discarded (a hook may print secrets), stdin closed; rejects only if it cannot start. */
+  runHidden(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<HiddenRun>;
+  /** Inherits the terminal, forwards signals; resolves with the exit status (128+N when killed). */
+  runForeground(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; argv0?: string }): Promise<number>;
+  /** Finds a program as a shell would (a path, or a name searched in `pathVar`). */
+  findProgram(command: string, cwd: string, pathVar: string | undefined): Promise<ProgramLookup>;
+}
+
+/** Workspace trees on this machine's file system. */
+export interface Workspaces {
+  copy(src: string, dst: string, opts?: CopyOptions): Promise<CopyResult>;
+  /** Removes a tree, also one with read-only directories; a missing path is fine. */
+  remove(path: string): Promise<void>;
+}
+
+/** What the host's network already uses. */
+export interface HostNetwork {
+  /** The subnets of the host's routes (Linux); none elsewhere. */
+  routeSubnets(): Promise<string[]>;
+}

@@ -1,0 +1,81 @@
+/**
+ * The composition root: the one place that wires core's ports (core/ports.ts) to their real
+ * implementations. The CLI and library users start here. Each adapter module is imported on its
+ * first call, so a command pays only for the boundaries it crosses (`cilo list` never loads the
+ * compose, git or DNS-control code).
+ */
+import type { CoreContext } from './core/context.js';
+import type { Compose, DnsControl, Git, HostNetwork, Processes, Workspaces } from './core/ports.js';
+import { DockerClient } from './docker/client.js';
+import { ciloPaths, type CiloPaths } from './state/paths.js';
+
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let p: Promise<T> | undefined;
+  return () => (p ??= load());
+}
+
+const composeModule = once(() => import('./compose/cli.js'));
+const gitModule = once(() => import('./git/cli.js'));
+const procModules = once(() => Promise.all([import('./proc/hook.js'), import('./proc/foreground.js'), import('./proc/which.js')]));
+const workspaceModules = once(() => Promise.all([import('./workspace/copy.js'), import('./workspace/remove.js')]));
+
+const compose: Compose = {
+  resolveModel: async (t) => (await composeModule()).resolveModel(t),
+  up: async (t, o) => (await composeModule()).composeUp(t, o),
+  stop: async (t, s) => (await composeModule()).composeStop(t, s),
+  passthrough: async (t, a) => (await composeModule()).composePassthrough(t, a),
+  version: async () => (await composeModule()).composeVersion(),
+};
+
+const git: Git = {
+  isRepo: async (d) => (await gitModule()).isGitRepo(d),
+  run: async (d, a) => (await gitModule()).git(d, a),
+  out: async (d, a, w) => (await gitModule()).gitOut(d, a, w),
+  headCommit: async (d) => (await gitModule()).headCommit(d),
+  currentBranch: async (d) => (await gitModule()).currentBranch(d),
+  hasCommit: async (d, s) => (await gitModule()).hasCommit(d, s),
+  isAncestor: async (d, a, o) => (await gitModule()).isAncestor(d, a, o),
+};
+
+const proc: Processes = {
+  runHidden: async (c, a, o) => (await procModules())[0].runHidden(c, a, o),
+  runForeground: async (c, a, o) => (await procModules())[1].runForeground(c, a, o),
+  findProgram: async (c, d, p) => (await procModules())[2].findProgram(c, d, p),
+};
+
+const workspaces: Workspaces = {
+  copy: async (s, d, o) => (await workspaceModules())[0].copyProject(s, d, o),
+  remove: async (p) => (await workspaceModules())[1].removeTree(p),
+};
+
+const host: HostNetwork = {
+  routeSubnets: async () => (await import('./host/routes.js')).hostRouteSubnets(),
+};
+
+function dnsFor(paths: CiloPaths): DnsControl {
+  const control = once(async () => (await import('./dns/control.js')).dnsControl(paths));
+  return {
+    ensureRunning: async () => (await control()).ensureRunning(),
+    start: async () => (await control()).start(),
+    stop: async () => (await control()).stop(),
+    status: async () => (await control()).status(),
+    lookup: async (port, name, ms) => (await control()).lookup(port, name, ms),
+    portTaken: async (port) => (await control()).portTaken(port),
+  };
+}
+
+export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContext {
+  const paths = overrides.paths ?? ciloPaths();
+  return {
+    paths,
+    docker: overrides.docker ?? new DockerClient(),
+    compose: overrides.compose ?? compose,
+    dns: overrides.dns ?? dnsFor(paths),
+    git: overrides.git ?? git,
+    proc: overrides.proc ?? proc,
+    workspaces: overrides.workspaces ?? workspaces,
+    host: overrides.host ?? host,
+    log: overrides.log ?? (() => undefined),
+    warn: overrides.warn ?? (() => undefined),
+  };
+}

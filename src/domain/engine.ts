@@ -1,0 +1,37 @@
+/**
+ * The plain shapes of what the Docker Engine API answers, as far as cilo reads them. The
+ * Engine adapter (docker/client.ts) checks each response against them before handing it on.
+ */
+export type Filters = Record<string, string[]>;
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  State: string;
+  Status: string;
+  Labels: Record<string, string>;
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; NetworkID?: string }> };
+}
+
+export interface ContainerInspect {
+  Id: string;
+  Name: string;
+  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { Output: string }[] } };
+  Config: { Labels: Record<string, string> | null; Image: string; Env?: string[] | null };
+  NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null; NetworkID: string }> };
+  RestartCount?: number;
+}
+
+export interface NetworkInspect {
+  Id: string;
+  Name: string;
+  Labels: Record<string, string> | null;
+  IPAM: { Config: { Subnet?: string; Gateway?: string }[] | null };
+  Containers?: Record<string, { Name: string; IPv4Address: string }>;
+}
+
+export interface VolumeInfo {
+  Name: string;
+  Labels: Record<string, string> | null;
+}

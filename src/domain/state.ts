@@ -1,0 +1,73 @@
+/**
+ * The plain shape of cilo's state (`$CILO_HOME/state.json`, version 3). The state adapter
+ * validates the file against it (state/schema.ts); everything above reads these types.
+ */
+export const STATE_VERSION = 3;
+export const DEFAULT_BASE_SUBNET = '10.224.0.0/16';
+export const DEFAULT_DNS_PORT = 5354;
+export const DEFAULT_DNS_SUFFIX = '.test';
+
+export const ENV_STATUSES = ['creating', 'created', 'starting', 'running', 'paused', 'stopped', 'error', 'destroying'] as const;
+export type EnvStatus = (typeof ENV_STATUSES)[number];
+
+export interface ServiceState {
+  ip: string;
+  type: 'isolated' | 'shared';
+  /** The container port a URL should name (first `ports` target, else first `expose`). */
+  port?: number | undefined;
+}
+
+export interface ShareFlags {
+  shared: string[];
+  isolate: string[];
+}
+
+export interface EnvironmentState {
+  name: string;
+  project: string;
+  source: string;
+  workspace: string;
+  subnet: string;
+  dns_suffix: string;
+  status: EnvStatus;
+  created_at: string;
+  updated_at: string;
+  /** IPs assigned to services on this environment's network; kept across down/up. */
+  services: Record<string, ServiceState>;
+  ingress: string | null;
+  hostnames: string[];
+  /** Hostnames added with `cilo hostnames` (kept by `up`, which recomputes `hostnames` as config + labels + these). */
+  custom_hostnames?: string[] | undefined;
+  /** Shared services (by service name) this environment holds a reference to. */
+  shared: string[];
+  last_error?: string | undefined;
+  /** --shared / --isolate of the last up that gave them; later ups without flags reuse them. */
+  share_flags?: ShareFlags | undefined;
+}
+
+export interface SharedServiceState {
+  project: string;
+  service: string;
+  container: string;
+  config_hash: string;
+  /** The resolved definition, kept so a conflict can say what differs. */
+  definition?: unknown;
+  users: string[];
+  /** Its IP on each user environment's network. */
+  ips: Record<string, string>;
+  grace_seconds: number;
+  grace_until: string | null;
+  created_at: string;
+}
+
+export interface State {
+  version: typeof STATE_VERSION;
+  base_subnets: string[];
+  dns_port: number;
+  environments: Record<string, EnvironmentState>;
+  shared_services: Record<string, SharedServiceState>;
+}
+
+export function sharedKey(project: string, service: string): string {
+  return `${project}/${service}`;
+}
