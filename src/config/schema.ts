@@ -51,15 +51,23 @@ export function expectedWords(expected: string): string {
   return expected;
 }
 
+/** What keysAt reads of a valibot schema: its kind and the schemas nested in it. */
+interface SchemaNode {
+  readonly type: string;
+  readonly wrapped?: SchemaNode;
+  readonly item?: SchemaNode;
+  readonly entries?: Readonly<Record<string, SchemaNode>>;
+}
+
 /** The keys allowed at the level of the config where an issue occurred. */
 function keysAt(path: readonly unknown[]): string[] {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walking valibot schemas generically
-  let schema: any = ProjectConfigSchema;
+  let schema: SchemaNode | undefined = ProjectConfigSchema;
+  const unwrap = (s: SchemaNode | undefined): SchemaNode | undefined => (s?.type === 'optional' ? s.wrapped : s);
   for (const k of path) {
-    if (schema?.type === 'optional') schema = schema.wrapped;
+    schema = unwrap(schema);
     if (schema?.type === 'array') schema = schema.item;
     else if (schema?.entries && typeof k === 'string') schema = schema.entries[k];
-    if (schema?.type === 'optional') schema = schema.wrapped;
+    schema = unwrap(schema);
     if (schema?.type === 'array' && typeof k !== 'string') schema = schema.item;
   }
   return schema?.entries ? Object.keys(schema.entries) : [];

@@ -1,8 +1,7 @@
 import { parseCidr, formatCidr } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
-import { ciloPaths, type CiloPaths } from '../state/paths.js';
 import { withStateLock } from '../state/store.js';
-import { ensureDnsRunning } from '../dns/daemon.js';
+import type { CoreContext } from './context.js';
 
 export interface InitInput {
   baseSubnets?: string[] | undefined;
@@ -16,7 +15,8 @@ export interface InitResult {
 }
 
 /** Creates CILO_HOME and its state; changes base subnets or DNS port only when given. Idempotent. */
-export async function initHome(input: InitInput, paths: CiloPaths = ciloPaths()): Promise<InitResult> {
+export async function initHome(ctx: CoreContext, input: InitInput): Promise<InitResult> {
+  const { paths } = ctx;
   const bases = input.baseSubnets?.map((b) => formatCidr(parseCidr(b)));
   if (input.dnsPort !== undefined && (input.dnsPort < 1 || input.dnsPort > 65535)) {
     throw new CiloError('USAGE', `--dns-port ${input.dnsPort} is not a valid port.`, { hint: 'Use a port between 1 and 65535, for example 5354.', exitCode: 2 });
@@ -35,6 +35,6 @@ export async function initHome(input: InitInput, paths: CiloPaths = ciloPaths())
     return { home: paths.home, base_subnets: state.base_subnets, dns_port: state.dns_port };
   }, paths);
   // The DNS server answers as soon as environments exist; a taken port is reported here.
-  await ensureDnsRunning(paths);
+  await ctx.dns.ensureRunning();
   return result;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ComposeModel } from '../domain/compose-model.js';
+import type { ComposeModel } from './compose-model.js';
 import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, servicePort, serviceUrl, ENV_NETWORK_KEY } from './env-model.js';
 
 const model = (): ComposeModel => ({

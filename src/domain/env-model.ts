@@ -3,7 +3,7 @@
  * no published ports, every service on the environment network with a fixed IP and DNS
  * aliases, shared services taken out, cilo labels on everything. No I/O here.
  */
-import type { ComposeModel, ComposeService } from '../domain/compose-model.js';
+import type { ComposeModel, ComposeService } from './compose-model.js';
 import { composeProjectName, envLabels, LABELS } from './names.js';
 
 export const ENV_NETWORK_KEY = 'cilo_env';

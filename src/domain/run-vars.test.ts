@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { EnvironmentState } from '../domain/state.js';
+import type { EnvironmentState } from './state.js';
 import { expandTokens, runVariables, serviceVarPrefix } from './run-vars.js';
 
 const env: EnvironmentState = {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ComposeModel } from '../domain/compose-model.js';
+import type { ComposeModel } from './compose-model.js';
 import { definitionHash, diffDefinitions, graceSeconds, parseGrace, sharedDefinition, sharedServices, splitList, startOrder } from './shared.js';
 
 const model = (password = 'pw', workspace = '/home/u/.cilo/envs/shop/a'): ComposeModel => ({

@@ -3,7 +3,7 @@
  * shared container is made from, its hash, what differs between two definitions, the grace.
  */
 import { createHash } from 'node:crypto';
-import type { ComposeModel, ComposeService } from '../domain/compose-model.js';
+import type { ComposeModel, ComposeService } from './compose-model.js';
 import { CiloError } from '../errors.js';
 
 export const SHARE_LABEL = 'cilo.share';

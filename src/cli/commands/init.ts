@@ -1,5 +1,6 @@
 import { initHome } from '../../core/init.js';
 import { out, printJson } from '../output/print.js';
+import { cliContext } from '../output/context.js';
 
 interface InitOptions {
   baseSubnet?: string[];
@@ -8,7 +9,7 @@ interface InitOptions {
 }
 
 export default async function init(opts: InitOptions): Promise<void> {
-  const r = await initHome({ baseSubnets: opts.baseSubnet, dnsPort: opts.dnsPort });
+  const r = await initHome(cliContext(), { baseSubnets: opts.baseSubnet, dnsPort: opts.dnsPort });
   if (opts.json) printJson(r);
   else out(`cilo home ${r.home} ready (subnets ${r.base_subnets.join(', ')}, DNS on 127.0.0.1:${r.dns_port}).`);
 }
