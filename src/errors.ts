@@ -36,6 +36,7 @@ export type ErrorCode =
   | 'SOURCE_DIRTY'
   | 'CONFIG_EXISTS'
   | 'NETWORK_OVERLAP'
+  | 'NETWORK_MISMATCH'
   | 'MIGRATE_FAILED';
 
 export interface CiloErrorOptions {

@@ -13,7 +13,7 @@ export { upEnvironment, type UpInput } from './core/up.js';
 export { downEnvironment } from './core/down.js';
 export { destroyEnvironment, destroyTargets } from './core/destroy.js';
 export { listEnvironments } from './core/list.js';
-export { viewOf, liveContainers, type EnvView, type ServiceView } from './core/inspect.js';
+export { viewOf, liveContainers, type EnvView, type ServiceView } from './core/environment-view.js';
 export { runInEnvironment } from './core/run.js';
 export { listShared } from './core/shared-view.js';
 export { stopShared, reapExpiredShared } from './core/shared.js';

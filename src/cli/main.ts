@@ -174,7 +174,7 @@ export function buildProgram(): Command {
   program.hook('preAction', async (_program, action) => {
     // The DNS server process runs its own supervisor; everything else reaps expired shared services.
     if (action.name() === 'serve') return;
-    await (await import('./reap.js')).reapBeforeCommand();
+    await (await import('./before-command.js')).beforeCommand();
   });
 
   return program;

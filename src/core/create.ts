@@ -7,7 +7,7 @@ import { workspacePath } from '../state/paths.js';
 import type { EnvironmentState } from '../domain/state.js';
 import { withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import { assertComposeFiles, resolveProject, resolveProjectDir } from './project.js';
+import { assertComposeFiles, resolveProject, resolveProjectDir, type ProjectInfo } from './project.js';
 import { applyEnvCopyPolicy } from './env-files.js';
 import { ensureNetworkOrMove, removeNetwork } from './network.js';
 import { writeWorkspaceMeta } from './workspace-meta.js';
@@ -20,11 +20,6 @@ export interface CreateInput {
   empty?: boolean | undefined;
   include?: string[] | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
-  /**
-   * Leave the network to the caller, who ensures it right after (`up` makes it while compose
-   * resolves the model). Otherwise create makes it while the project is copied.
-   */
-  deferNetwork?: boolean | undefined;
 }
 
 export interface CreateResult {
@@ -33,21 +28,33 @@ export interface CreateResult {
   strategy: string;
 }
 
-/**
- * Creates an environment: records the intent (status `creating`) with a freshly allocated
- * subnet under the lock, copies the project, then marks it `created`. A failed copy removes
- * the partial workspace and the state entry. Re-running after a crash resumes.
- */
-export async function createEnvironment(ctx: CoreContext, input: CreateInput): Promise<CreateResult> {
-  const name = toValidName(input.env, 'environment');
+/** What a create is about, known before anything is claimed. */
+export interface CreatePlan {
+  /** A valid environment name. */
+  name: string;
+  dir: string;
+  project: ProjectInfo;
+  workspace: string;
+  input: CreateInput;
+}
+
+/** Reads the project and checks it has compose files; nothing is claimed yet. */
+export function planCreate(ctx: CoreContext, name: string, input: CreateInput): CreatePlan {
   const dir = resolveProjectDir(input.from);
   const project = resolveProject(dir, input.project);
   if (!input.empty) assertComposeFiles(project);
-  const workspace = workspacePath(ctx.paths, project.name, name);
+  return { name, dir, project, workspace: workspacePath(ctx.paths, project.name, name), input };
+}
+
+/**
+ * Records the intent (status `creating`) with a freshly allocated subnet under the lock; a
+ * creation interrupted by a crash is taken over with the subnet it had.
+ */
+export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Promise<EnvironmentState> {
+  const { name, project, workspace } = plan;
   const taken = await externalSubnets(ctx);
   const now = new Date().toISOString();
-
-  const env = await withStateLock((state) => {
+  return withStateLock((state) => {
     const existing = state.environments[name];
     if (existing && existing.project !== project.name) {
       throw new CiloError('NAME_TAKEN', `The environment name "${name}" is already used by project "${existing.project}"; names are unique on this host because they form DNS names.`, {
@@ -74,7 +81,7 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
     const record: EnvironmentState = {
       name,
       project: project.name,
-      source: dir,
+      source: plan.dir,
       workspace,
       subnet,
       dns_suffix: project.suffix,
@@ -89,50 +96,67 @@ export async function createEnvironment(ctx: CoreContext, input: CreateInput): P
     state.environments[name] = record;
     return record;
   }, ctx.paths);
+}
 
-  let files = 0;
-  let strategy = 'empty';
-  // The network claims the subnet on the engine (the arbiter between CILO_HOMEs); it is made
-  // while the project is copied.
-  const network = input.deferNetwork ? Promise.resolve(env) : ensureNetworkOrMove(ctx, env);
-  network.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
-  try {
-    // Only a copy interrupted by a crash (status `creating`) is here to be replaced.
-    await ctx.workspaces.remove(workspace);
-    mkdirSync(dirname(workspace), { recursive: true, mode: 0o700 });
-    if (input.empty) {
-      mkdirSync(workspace, { recursive: true });
-    } else {
-      ctx.log(`Copying ${dir} to ${workspace}`);
-      const r = await ctx.workspaces.copy(dir, workspace, {
-        include: input.include ?? [],
-        copyDotDirs: project.config.copy_dot_dirs ?? [],
-        ignoreDotDirs: project.config.ignore_dot_dirs ?? [],
-        excludeAbsolute: [ctx.paths.home],
-        ...(input.onProgress ? { onProgress: input.onProgress } : {}),
-      });
-      files = r.files;
-      strategy = r.strategy;
-      // `.cilo/config.yml` env.copy_mode / copy / ignore: applied to the workspace only.
-      files -= await applyEnvCopyPolicy(ctx, workspace, project.config.env);
-    }
-    writeWorkspaceMeta(await network);
-  } catch (e) {
-    await network.catch(() => undefined);
-    await ctx.workspaces.remove(workspace).catch(() => undefined);
-    await removeNetwork(ctx.docker, { project: project.name, name }).catch(() => undefined);
-    await withStateLock((state) => {
-      if (state.environments[name]?.status === 'creating') delete state.environments[name];
-    }, ctx.paths);
-    throw e;
+/** Copies the project into the workspace (or makes an empty one); returns files copied and how. */
+export async function populateWorkspace(ctx: CoreContext, plan: CreatePlan): Promise<{ files: number; strategy: string }> {
+  const { dir, workspace, project, input } = plan;
+  // Only a copy interrupted by a crash (status `creating`) is here to be replaced.
+  await ctx.workspaces.remove(workspace);
+  mkdirSync(dirname(workspace), { recursive: true, mode: 0o700 });
+  if (input.empty) {
+    mkdirSync(workspace, { recursive: true });
+    return { files: 0, strategy: 'empty' };
   }
+  ctx.log(`Copying ${dir} to ${workspace}`);
+  const r = await ctx.workspaces.copy(dir, workspace, {
+    include: input.include ?? [],
+    copyDotDirs: project.config.copy_dot_dirs ?? [],
+    ignoreDotDirs: project.config.ignore_dot_dirs ?? [],
+    excludeAbsolute: [ctx.paths.home],
+    ...(input.onProgress ? { onProgress: input.onProgress } : {}),
+  });
+  // `.cilo/config.yml` env.copy_mode / copy / ignore: applied to the workspace only.
+  const removed = await applyEnvCopyPolicy(ctx, workspace, project.config.env);
+  return { files: r.files - removed, strategy: r.strategy };
+}
 
-  const done = await withStateLock((state) => {
-    const rec = state.environments[name];
-    if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${name}" disappeared from the state while it was being created.`, { hint: 'Another cilo process destroyed it; create it again.' });
+/** Undoes a claim whose creation failed: workspace, network and the `creating` state entry. */
+export async function abandonCreate(ctx: CoreContext, env: EnvironmentState): Promise<void> {
+  await ctx.workspaces.remove(env.workspace).catch(() => undefined);
+  await removeNetwork(ctx.docker, env).catch(() => undefined);
+  await withStateLock((state) => {
+    if (state.environments[env.name]?.status === 'creating') delete state.environments[env.name];
+  }, ctx.paths);
+}
+
+/** Marks a claimed environment `created`, with the subnet it ended up on. */
+export async function markCreated(ctx: CoreContext, env: EnvironmentState): Promise<EnvironmentState> {
+  writeWorkspaceMeta(env);
+  return withStateLock((state) => {
+    const rec = state.environments[env.name];
+    if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${env.name}" disappeared from the state while it was being created.`, { hint: 'Another cilo process destroyed it; create it again.' });
     rec.status = 'created';
     rec.updated_at = new Date().toISOString();
     return rec;
   }, ctx.paths);
-  return { env: done, files, strategy };
+}
+
+/**
+ * Creates an environment: claims a name and subnet (status `creating`), makes its network
+ * (which claims the subnet on the engine, the arbiter between CILO_HOMEs) while the project is
+ * copied, then marks it `created`. A failure removes what was made. Re-running after a crash
+ * resumes.
+ */
+export async function createEnvironment(ctx: CoreContext, input: CreateInput): Promise<CreateResult> {
+  const plan = planCreate(ctx, toValidName(input.env, 'environment'), input);
+  const claimed = await claimEnvironment(ctx, plan);
+  const [settled, copied] = await Promise.allSettled([ensureNetworkOrMove(ctx, claimed), populateWorkspace(ctx, plan)]);
+  const failed = [settled, copied].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed || settled.status === 'rejected' || copied.status === 'rejected') {
+    await abandonCreate(ctx, claimed);
+    throw failed?.reason;
+  }
+  const env = await markCreated(ctx, settled.value);
+  return { env, ...copied.value };
 }

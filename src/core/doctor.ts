@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName, sharedContainerName } from '../domain/names.js';
+import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName, sharedAliases, sharedContainerName } from '../domain/names.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
@@ -14,7 +14,7 @@ import { readState, restoreBackup, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { destroyEnvironment } from './destroy.js';
 import { ensureNetworkOrMove } from './network.js';
-import { attach, reapExpiredShared, releaseShared, sharedAliases, stopShared } from './shared.js';
+import { attach, reapExpiredShared, releaseShared, stopShared } from './shared.js';
 import { upEnvironment } from './up.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../domain/engine.js';
 

@@ -4,7 +4,7 @@ import { toValidName } from '../domain/names.js';
 import { readState } from '../state/store.js';
 import { COMPOSE_FILE_NAMES } from './compose-files.js';
 import type { CoreContext } from './context.js';
-import { liveContainers, selectEnvironments, viewOf, type EnvView } from './inspect.js';
+import { liveContainers, selectEnvironments, viewOf, type EnvView } from './environment-view.js';
 
 export interface ListInput {
   all?: boolean | undefined;

@@ -23,7 +23,7 @@ export async function ensureNetwork(docker: Engine, env: EnvironmentState, homeI
     if (!net) return false;
     const subnet = net.IPAM.Config?.[0]?.Subnet;
     if (subnet !== env.subnet) {
-      throw new CiloError('SUBNET_EXHAUSTED', `Docker network ${name} exists with subnet ${subnet ?? 'none'}, but the environment expects ${env.subnet}.`, {
+      throw new CiloError('NETWORK_MISMATCH', `Docker network ${name} exists with subnet ${subnet ?? 'none'}, but the environment expects ${env.subnet}.`, {
         hint: `Remove the network (\`docker network rm ${name}\`) after stopping what uses it, then run \`cilo up ${env.name}\` again.`,
       });
     }

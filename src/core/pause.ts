@@ -5,16 +5,18 @@
  */
 import { COMPOSE_PROJECT, composeProjectName } from '../domain/names.js';
 import type { EnvironmentState } from '../domain/state.js';
-import type { CoreContext } from './context.js';
+import type { Engine } from './ports.js';
 
+/** What pausing needs of the Engine. */
+export type PauseEngine = Pick<Engine, 'listContainers' | 'pauseContainer' | 'unpauseContainer'>;
 
-async function containersIn(ctx: CoreContext, env: Pick<EnvironmentState, 'project' | 'name'>, state: 'running' | 'paused'): Promise<string[]> {
+async function containersIn(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>, state: 'running' | 'paused'): Promise<string[]> {
   const list = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: [state] });
   return list.map((c) => c.Id);
 }
 
 /** Pauses the environment's running containers; returns how many. */
-export async function pauseContainers(ctx: CoreContext, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<number> {
+export async function pauseContainers(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<number> {
   const ids = await containersIn(ctx, env, 'running');
   const results = await Promise.allSettled(ids.map((id) => ctx.docker.pauseContainer(id)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -27,7 +29,7 @@ export async function pauseContainers(ctx: CoreContext, env: Pick<EnvironmentSta
 }
 
 /** Thaws the environment's paused containers; returns their ids (they keep running as they were). */
-export async function resumeContainers(ctx: CoreContext, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<string[]> {
+export async function resumeContainers(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<string[]> {
   const ids = await containersIn(ctx, env, 'paused');
   await Promise.all(ids.map((id) => ctx.docker.unpauseContainer(id)));
   return ids;

@@ -1,26 +1,26 @@
 import { existsSync } from 'node:fs';
-import type { ComposeModel } from '../domain/compose-model.js';
 import { loadProjectConfig } from '../config/load.js';
-import type { ProjectConfig } from '../domain/project-config.js';
+import type { ComposeModel } from '../domain/compose-model.js';
 import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, servicePort } from '../domain/env-model.js';
-import { composeProjectName, networkName, toValidName } from '../domain/names.js';
+import { effectiveHostnames } from '../domain/hostnames.js';
+import { composeProjectName, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
+import type { ProjectConfig } from '../domain/project-config.js';
 import { definitionHash, graceSeconds, sharedDefinition, sharedServices, splitList, startOrder } from '../domain/shared.js';
+import type { EnvironmentState, ServiceState, ShareFlags } from '../domain/state.js';
 import { assignIps } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
-import type { EnvironmentState, ServiceState } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import { createEnvironment } from './create.js';
+import { abandonCreate, claimEnvironment, markCreated, planCreate, populateWorkspace } from './create.js';
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, sourceTarget, writeGenerated } from './env-compose.js';
-import { effectiveHostnames } from '../domain/hostnames.js';
 import { prepareEnvFiles } from './env-files.js';
-import { findEnv } from './lookup.js';
+import { checkProject } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import { resumeContainers } from './pause.js';
-import { ensureShared, releaseShared, sharedComposeProject } from './shared.js';
-import { awaitHealthAfterThaw, servicesReadyNow, waitForServices } from './wait.js';
+import { ensureShared, releaseShared } from './shared.js';
+import { awaitHealthAfterThaw, servicesReadyNow, waitForServices, type WaitSpec } from './wait.js';
 
 export interface UpInput {
   env: string;
@@ -41,22 +41,58 @@ export interface UpResult {
   created: boolean;
 }
 
-async function loadOrCreate(ctx: CoreContext, input: UpInput): Promise<{ env: EnvironmentState; created: boolean }> {
+/** The environment this `up` starts, and whether this very call is creating it. */
+interface Target {
+  env: EnvironmentState;
+  /** Set when this call creates the environment: the copy still to make (while the network and model are made). */
+  create?: Parameters<typeof populateWorkspace>[1];
+}
+
+/** What the project asks for, resolved once before anything is started. */
+interface StartPlan {
+  config: ProjectConfig;
+  model: ComposeModel;
+  ingress: string | null;
+  hostnames: string[];
+  shareFlags: ShareFlags;
+  /** Services served by a shared container. */
+  shared: string[];
+}
+
+/**
+ * Starts an environment (creating it first if needed), as a sequence of steps: find or claim
+ * it; resolve what the project asks for while its network is made; assign stable IPs; ensure
+ * its shared services; write the generated model; start and wait; record it running. A failure
+ * removes an environment this very call created, and marks an existing one `error`.
+ */
+export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<UpResult> {
   const name = toValidName(input.env, 'environment');
-  const state = readState(ctx.paths);
-  const existing = state.environments[name];
-  if (!existing) {
-    ctx.log(`Creating environment ${name}`);
-    // upEnvironment makes the network while compose resolves the model.
-    const r = await createEnvironment(ctx, { env: name, from: input.from, project: input.project, deferNetwork: true });
-    return { env: r.env, created: true };
+  await ctx.docker.ping();
+  const target = await findOrClaim(ctx, name, input);
+  const created = target.create !== undefined;
+  const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input));
+  const env = await recordStart(ctx, located, plan);
+  await onStartFailure(ctx, env, created, async () => {
+    await ensureSharedServices(ctx, env, plan, input);
+    const generated = renderModel(ctx, env, plan);
+    const { changed } = writeGenerated(ctx.paths, env, generated);
+    await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed });
+  });
+  const done = await markRunning(ctx, env.name);
+  await ensureDnsOrWarn(ctx);
+  return { env: done, created };
+}
+
+/** The recorded environment, or a claim on a new one (an interrupted creation is resumed). */
+async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Promise<Target> {
+  const existing = readState(ctx.paths).environments[name];
+  if (!existing || existing.status === 'creating') {
+    ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
+    const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
+    const create = planCreate(ctx, name, { env: name, ...from });
+    return { env: await claimEnvironment(ctx, create), create };
   }
-  const env = findEnv(state, name, input.project);
-  if (env.status === 'creating') {
-    ctx.log(`Finishing the interrupted creation of ${name}`);
-    const r = await createEnvironment(ctx, { env: name, from: env.source, project: env.project, deferNetwork: true });
-    return { env: r.env, created: true };
-  }
+  const env = checkProject(existing, input.project);
   if (env.status === 'destroying') {
     throw new CiloError('ENV_NOT_FOUND', `Environment "${name}" is being destroyed.`, { hint: `Run \`cilo destroy ${name} --force\` to finish, then create it again.` });
   }
@@ -65,146 +101,79 @@ async function loadOrCreate(ctx: CoreContext, input: UpInput): Promise<{ env: En
       hint: `Destroy it with \`cilo destroy ${name} --force\` and create it again.`,
     });
   }
-  return { env, created: false };
+  return { env };
 }
 
-/** Services compose may leave finished: no restart policy means a one-shot job may exit 0. */
-function waitSpecServices(model: ComposeModel): Record<string, { oneShotOk: boolean }> {
-  const out: Record<string, { oneShotOk: boolean }> = {};
-  for (const [name, svc] of Object.entries(model.services)) {
-    const deploy = svc.deploy as { replicas?: number } | undefined;
-    if (deploy?.replicas === 0 || svc.scale === 0) continue;
-    out[name] = { oneShotOk: svc.restart === undefined || svc.restart === 'no' };
+/** Runs the steps before anything is started; an environment this call claimed is removed if one fails. */
+async function undoCreateOnFailure<T>(ctx: CoreContext, target: Target, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (e) {
+    if (target.create) await abandonCreate(ctx, target.env);
+    throw e;
   }
-  return out;
 }
 
 /**
- * Starts an environment: resolves the compose model with compose itself, assigns stable IPs,
- * ensures the network, writes the generated file, runs compose up, waits for readiness and
- * records the result. A failure leaves the environment in status `error` with the reason.
+ * Makes the network (which depends only on the recorded subnet) while the workspace is copied
+ * (new environments) and compose resolves the model. Returns the environment as recorded after
+ * the network was made (a conflict may have moved it to another subnet) and the plan.
  */
-export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<UpResult> {
-  await ctx.docker.ping();
-  const { env: current, created } = await loadOrCreate(ctx, input);
-  let config: ProjectConfig;
-  let model: ComposeModel;
-  let ingress: string | null;
-  let hostnames: string[];
-  let shareFlags: { shared: string[]; isolate: string[] };
-  let shared: string[];
-  // The network depends only on the recorded subnet: make it while compose resolves the model.
-  const networkReady = ensureNetworkOrMove(ctx, current);
-  networkReady.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
+async function preparePlan(ctx: CoreContext, target: Target, input: UpInput): Promise<{ env: EnvironmentState; plan: StartPlan }> {
+  const network = ensureNetworkOrMove(ctx, target.env);
+  network.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
   try {
-    config = loadProjectConfig(current.workspace);
-    // Env files (init_hook, render rules) before the model, so .env values reach interpolation.
-    await prepareEnvFiles(ctx, current, config);
-    model = await ctx.compose.resolveModel(sourceTarget(current, config));
-    ingress = chooseIngress(model, config.default_ingress_service);
-    hostnames = [...new Set([...(config.hostnames ?? []), ...labelHostnames(model, ingress)])];
-    // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
-    const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
-    shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (current.share_flags ?? { shared: [], isolate: [] });
-    shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
-    // Before IPs are assigned: a conflict may have moved the environment to another subnet.
-    await networkReady;
-  } catch (e) {
-    await networkReady.catch(() => undefined);
-    // Nothing was started: an environment this very call created is rolled back.
-    if (created) await destroyEnvironment(ctx, current);
-    throw e;
+    if (target.create) await populateWorkspace(ctx, target.create);
+    const plan = await resolvePlan(ctx, target.env, input);
+    const env = await network;
+    return { env: target.create ? await markCreated(ctx, env) : env, plan };
+  } finally {
+    await network.catch(() => undefined);
   }
-  const wanted = networkedServices(model, []);
-  const timeoutMs = (input.timeoutSeconds ?? 180) * 1000;
+}
 
-  const env = await withStateLock((state) => {
-    const rec = state.environments[current.name];
-    if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${current.name}" was destroyed while starting.`);
+/** Env files first (init_hook, render rules: their values reach interpolation), then the model. */
+async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInput): Promise<StartPlan> {
+  const config = loadProjectConfig(env.workspace);
+  await prepareEnvFiles(ctx, env, config);
+  const model = await ctx.compose.resolveModel(sourceTarget(env, config));
+  const ingress = chooseIngress(model, config.default_ingress_service);
+  const hostnames = [...new Set([...(config.hostnames ?? []), ...labelHostnames(model, ingress)])];
+  // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
+  const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
+  const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (env.share_flags ?? { shared: [], isolate: [] });
+  return { config, model, ingress, hostnames, shareFlags, shared: sharedServices(model, shareFlags.shared, shareFlags.isolate) };
+}
+
+/** Assigns stable IPs (existing ones kept) and records the environment `starting`. */
+function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): Promise<EnvironmentState> {
+  const wanted = networkedServices(plan.model, []);
+  return withStateLock((state) => {
+    const rec = state.environments[env.name];
+    if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${env.name}" was destroyed while starting.`);
     const existingIps = Object.fromEntries(Object.entries(rec.services).map(([k, s]) => [k, s.ip]));
     const ips = assignIps(rec.subnet, existingIps, wanted);
     const services: Record<string, ServiceState> = {};
-    for (const [name, ip] of Object.entries(ips)) {
-      const port = servicePort(model.services[name] ?? {});
-      const type = shared.includes(name) ? 'shared' : 'isolated';
-      services[name] = port === undefined ? { ip, type } : { ip, type, port };
+    for (const [service, ip] of Object.entries(ips)) {
+      const port = servicePort(plan.model.services[service] ?? {});
+      const type = plan.shared.includes(service) ? 'shared' : 'isolated';
+      services[service] = port === undefined ? { ip, type } : { ip, type, port };
     }
     rec.services = services;
-    rec.ingress = ingress;
-    rec.share_flags = shareFlags;
-    rec.hostnames = effectiveHostnames(hostnames, rec.custom_hostnames);
+    rec.ingress = plan.ingress;
+    rec.share_flags = plan.shareFlags;
+    rec.hostnames = effectiveHostnames(plan.hostnames, rec.custom_hostnames);
     rec.status = 'starting';
     rec.updated_at = new Date().toISOString();
     delete rec.last_error;
     return rec;
   }, ctx.paths);
+}
 
+/** Runs the starting steps; a failure removes an environment this call created, else records `error`. */
+async function onStartFailure(ctx: CoreContext, env: EnvironmentState, created: boolean, steps: () => Promise<void>): Promise<void> {
   try {
-    const noLonger = env.shared.filter((s) => !shared.includes(s));
-    if (noLonger.length > 0) await releaseShared(ctx, env, noLonger);
-    for (const service of startOrder(model, shared)) {
-      const def = sharedDefinition({
-        model,
-        service,
-        resolvedAs: composeProjectName(env.project, env.name),
-        sharedProject: sharedComposeProject(env.project),
-        workspace: env.workspace,
-        source: env.source,
-      });
-      const ip = env.services[service]?.ip;
-      if (!ip) throw new CiloError('SERVICE_NOT_FOUND', `Shared service "${service}" has no address on ${env.name}'s network (it sets network_mode).`, { hint: `Remove network_mode from "${service}" or isolate it with --isolate ${service}.` });
-      const r = await ensureShared(ctx, {
-        project: env.project,
-        service,
-        def,
-        hash: definitionHash(def),
-        graceSeconds: graceSeconds(model, service, config.shared_grace_period),
-        env,
-        ip,
-        recreate: input.recreate === true,
-        timeoutMs,
-        build: input.build,
-      });
-      if (r.affected.length > 0) ctx.warn(`Shared service ${service} was recreated; environments ${r.affected.join(', ')} now use the new container.`);
-    }
-    const ips = Object.fromEntries(Object.entries(env.services).map(([k, s]) => [k, s.ip]));
-    const generated = renderEnvironmentModel({
-      model,
-      project: env.project,
-      env: env.name,
-      suffix: env.dns_suffix,
-      networkName: networkName(env.project, env.name),
-      ips,
-      shared,
-      ingress,
-      hostnames: env.hostnames,
-      homeId: homeId(ctx.paths),
-    });
-    const { changed } = writeGenerated(ctx.paths, env, generated);
-    const waitSpec = {
-      composeProject: composeProjectName(env.project, env.name),
-      services: waitSpecServices(generated),
-      timeoutMs,
-      envName: env.name,
-    };
-    // Paused (by `down --pause`, or by hand): thawed, they go on where they were; compose
-    // cannot start a paused container.
-    const resumed = created ? [] : await resumeContainers(ctx, env);
-    let composeNeeded = true;
-    if (resumed.length > 0) {
-      ctx.log(`Resumed ${resumed.length} paused container(s) of ${env.name}`);
-      // Paused by cilo with the model the containers were made from, and all ready again:
-      // nothing for compose to do (it would even refuse: a thawed container reports
-      // unhealthy until its next probe, which fails `depends_on: service_healthy`).
-      const unchanged = current.status === 'paused' && !changed && !input.build && !input.recreate;
-      composeNeeded = !(unchanged && (await servicesReadyNow(ctx.docker, { ...waitSpec, resumed: new Set(resumed) })));
-      if (composeNeeded) await awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + timeoutMs);
-    }
-    if (composeNeeded) {
-      ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
-      await ctx.compose.up(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
-      await waitForServices(ctx.docker, { ...waitSpec, resumed: new Set(resumed) });
-    }
+    await steps();
   } catch (e) {
     if (created) {
       // Nothing half-created: an environment this very call made is removed again.
@@ -221,19 +190,110 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     }, ctx.paths);
     throw e;
   }
+}
 
-  const done = await withStateLock((state) => {
-    const rec = state.environments[env.name];
-    if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${env.name}" was destroyed while starting.`);
+/** Releases shared services the environment no longer uses, then ensures each it does, in dependency order. */
+async function ensureSharedServices(ctx: CoreContext, env: EnvironmentState, plan: StartPlan, input: UpInput): Promise<void> {
+  const noLonger = env.shared.filter((s) => !plan.shared.includes(s));
+  if (noLonger.length > 0) await releaseShared(ctx, env, noLonger);
+  for (const service of startOrder(plan.model, plan.shared)) {
+    const def = sharedDefinition({
+      model: plan.model,
+      service,
+      resolvedAs: composeProjectName(env.project, env.name),
+      sharedProject: sharedComposeProject(env.project),
+      workspace: env.workspace,
+      source: env.source,
+    });
+    const ip = env.services[service]?.ip;
+    if (!ip) throw new CiloError('SERVICE_NOT_FOUND', `Shared service "${service}" has no address on ${env.name}'s network (it sets network_mode).`, { hint: `Remove network_mode from "${service}" or isolate it with --isolate ${service}.` });
+    const r = await ensureShared(ctx, {
+      project: env.project,
+      service,
+      def,
+      hash: definitionHash(def),
+      graceSeconds: graceSeconds(plan.model, service, plan.config.shared_grace_period),
+      env,
+      ip,
+      recreate: input.recreate === true,
+      timeoutMs: timeoutMs(input),
+      build: input.build,
+    });
+    if (r.affected.length > 0) ctx.warn(`Shared service ${service} was recreated; environments ${r.affected.join(', ')} now use the new container.`);
+  }
+}
+
+function renderModel(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): ComposeModel {
+  return renderEnvironmentModel({
+    model: plan.model,
+    project: env.project,
+    env: env.name,
+    suffix: env.dns_suffix,
+    networkName: networkName(env.project, env.name),
+    ips: Object.fromEntries(Object.entries(env.services).map(([k, s]) => [k, s.ip])),
+    shared: plan.shared,
+    ingress: plan.ingress,
+    hostnames: env.hostnames,
+    homeId: homeId(ctx.paths),
+  });
+}
+
+/**
+ * Thaws paused containers (by `down --pause`, or by hand: compose cannot start a paused
+ * container), then runs compose up and waits — unless the environment was paused by cilo from
+ * this very model and is ready again as it is.
+ */
+async function startContainers(ctx: CoreContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean }): Promise<void> {
+  const resumed = how.created ? [] : await resumeContainers(ctx, env);
+  const waitSpec: WaitSpec = {
+    composeProject: composeProjectName(env.project, env.name),
+    services: waitSpecServices(generated),
+    timeoutMs: timeoutMs(input),
+    envName: env.name,
+    resumed: new Set(resumed),
+  };
+  if (resumed.length > 0) {
+    ctx.log(`Resumed ${resumed.length} paused container(s) of ${env.name}`);
+    // Nothing for compose to do (it would even refuse: a thawed container reports unhealthy
+    // until its next probe, which fails `depends_on: service_healthy`).
+    if (how.unchanged && !input.build && !input.recreate && (await servicesReadyNow(ctx.docker, waitSpec))) return;
+    await awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + waitSpec.timeoutMs);
+  }
+  ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
+  await ctx.compose.up(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
+  await waitForServices(ctx.docker, waitSpec);
+}
+
+/** Services compose may leave finished: no restart policy means a one-shot job may exit 0. */
+function waitSpecServices(model: ComposeModel): Record<string, { oneShotOk: boolean }> {
+  const out: Record<string, { oneShotOk: boolean }> = {};
+  for (const [name, svc] of Object.entries(model.services)) {
+    const deploy = svc.deploy as { replicas?: number } | undefined;
+    if (deploy?.replicas === 0 || svc.scale === 0) continue;
+    out[name] = { oneShotOk: svc.restart === undefined || svc.restart === 'no' };
+  }
+  return out;
+}
+
+function timeoutMs(input: UpInput): number {
+  return (input.timeoutSeconds ?? 180) * 1000;
+}
+
+function markRunning(ctx: CoreContext, name: string): Promise<EnvironmentState> {
+  return withStateLock((state) => {
+    const rec = state.environments[name];
+    if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${name}" was destroyed while starting.`);
     rec.status = 'running';
     rec.updated_at = new Date().toISOString();
     return rec;
   }, ctx.paths);
+}
+
+/** The environment is up either way; without the DNS server only name resolution from the host is missing. */
+async function ensureDnsOrWarn(ctx: CoreContext): Promise<void> {
   try {
     await ctx.dns.ensureRunning();
   } catch (e) {
-    // The environment is up; only name resolution from the host is missing.
     ctx.warn(`the DNS server is not running (${e instanceof Error ? e.message : String(e)}); names will not resolve from the host. \`cilo dns status\` tells more.`);
   }
-  return { env: done, created };
 }

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { CiloError } from '../errors.js';
 import { tail } from '../domain/text.js';
 import { ciloPaths, type CiloPaths } from '../state/paths.js';
-import properLockfile from '../state/lockfile.cjs';
+import { properLockfile } from '../state/lockfile.js';
 import { ensureHome, readState } from '../state/store.js';
 import { queryDns } from './client.js';
 import { DNS_ADDRESS, IDENTITY_NAME, parseIdentity, readInstance, readPidFile, removeInstance, startLockPath, type DnsInstance } from './instance.js';
@@ -98,7 +98,7 @@ async function withStartLock<T>(paths: CiloPaths, fn: () => Promise<T>): Promise
   ensureHome(paths);
   let release: () => Promise<void>;
   try {
-    release = await properLockfile().lock(startLockPath(paths), {
+    release = await (await properLockfile()).lock(startLockPath(paths), {
       realpath: false,
       lockfilePath: startLockPath(paths),
       stale: 10_000,

@@ -17,7 +17,7 @@ import { DEFAULT_DNS_SUFFIX } from '../domain/state.js';
 import { readState, writeFileAtomic } from '../state/store.js';
 import { DNS_ADDRESS } from './instance.js';
 import { isValidSuffix } from '../domain/names.js';
-import { normalizeSuffix } from './zone.js';
+import { suffixLabels } from '../domain/names.js';
 
 export type ResolverPlatform = 'linux' | 'darwin';
 
@@ -45,7 +45,7 @@ export interface ResolverPlan {
 
 /** `.Dev.Local` -> `dev.local`; rejects anything that is not a DNS name (it also becomes a file name on macOS). */
 export function validSuffix(suffix: string): string {
-  const s = normalizeSuffix(suffix);
+  const s = suffixLabels(suffix);
   if (!isValidSuffix(`.${s}`)) {
     throw usageError(`The DNS suffix "${suffix}" is not a valid domain.`, 'Use dot-separated labels of letters, digits and dashes, for example `.test`.');
   }
@@ -161,10 +161,10 @@ export interface SetupResult {
 
 /** The suffixes to route: the default, every environment's, the one asked for, and those set up before. */
 function suffixesFor(paths: CiloPaths, t: SystemTarget, extra: string | undefined): string[] {
-  const out = [normalizeSuffix(DEFAULT_DNS_SUFFIX)];
+  const out = [suffixLabels(DEFAULT_DNS_SUFFIX)];
   if (extra !== undefined) out.push(validSuffix(extra));
   for (const env of Object.values(readState(paths).environments)) {
-    const s = normalizeSuffix(env.dns_suffix);
+    const s = suffixLabels(env.dns_suffix);
     if (isValidSuffix(`.${s}`)) out.push(s);
   }
   out.push(...installedSuffixes(t));

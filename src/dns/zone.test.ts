@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EnvironmentState, State } from '../domain/state.js';
 import { emptyState } from '../state/schema.js';
-import { answer, buildZone, DNS_TTL, normalizeSuffix } from './zone.js';
+import { suffixLabels } from '../domain/names.js';
+import { answer, buildZone, DNS_TTL } from './zone.js';
 
 function env(name: string, over: Partial<EnvironmentState> = {}): EnvironmentState {
   return {
@@ -159,8 +160,8 @@ test('junk IPs in state are skipped, not served', () => {
 });
 
 test('suffixes are normalized and the longest one decides', () => {
-  assert.equal(normalizeSuffix('.Dev.Local.'), 'dev.local');
-  assert.equal(normalizeSuffix('test'), 'test');
+  assert.equal(suffixLabels('.Dev.Local.'), 'dev.local');
+  assert.equal(suffixLabels('test'), 'test');
   const z = buildZone(stateOf(env('e1', { dns_suffix: 'Dev.Local' })));
   assert.deepEqual(z.suffixes, ['dev.local', 'test']);
   assert.deepEqual(answer(z, 'api.e1.dev.local', 'A').answers.map((r) => r.data), ['10.224.1.3']);

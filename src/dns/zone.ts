@@ -9,6 +9,7 @@
  *   *.<project>.<env><suffix>           the ingress IP, at any depth (wildcard)
  */
 import { DEFAULT_DNS_SUFFIX, type EnvironmentState, type State } from '../domain/state.js';
+import { suffixLabels } from '../domain/names.js';
 
 /** Short, so a resolver's cache never hides a change for long (state answers within 100 ms). */
 export const DNS_TTL = 5;
@@ -44,13 +45,8 @@ export interface ZoneAnswer {
   authoritative: boolean;
 }
 
-/** `.Dev.Local.` -> `dev.local`; the form zone keys use. */
-export function normalizeSuffix(suffix: string): string {
-  return suffix.trim().toLowerCase().replace(/^\.+/, '').replace(/\.+$/, '');
-}
-
 /** A query name in zone-key form: ASCII lower case (DNS case rules, RFC 4343), no trailing dot. */
-export function normalizeName(name: string): string {
+export function zoneKey(name: string): string {
   return name.replace(/\.$/, '').replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 
@@ -63,15 +59,15 @@ function validIp(ip: string | undefined): string | undefined {
 
 /** A relative label sequence (`admin`, `api.v2`) under `base`; a full name already under it is kept. */
 function under(label: string, base: string): string | undefined {
-  const l = normalizeName(label.trim());
+  const l = zoneKey(label.trim());
   if (l === '' || l.startsWith('.') || l.includes('..')) return undefined;
   if (l === base || l.endsWith(`.${base}`)) return l;
   return `${l}.${base}`;
 }
 
 function addRecords(env: EnvironmentState, records: Map<string, string>, wildcards: Map<string, string>): void {
-  const suffix = normalizeSuffix(env.dns_suffix || DEFAULT_DNS_SUFFIX);
-  const base = normalizeName(suffix === '' ? env.name : `${env.name}.${suffix}`);
+  const suffix = suffixLabels(env.dns_suffix || DEFAULT_DNS_SUFFIX);
+  const base = zoneKey(suffix === '' ? env.name : `${env.name}.${suffix}`);
   const ingressIp = env.ingress === null ? undefined : validIp(env.services[env.ingress]?.ip);
   // Only the first record for a name counts (one answer per name). Precedence, deterministic:
   // apex (CILO_BASE_URL must reach the ingress), then services, then custom hostnames.
@@ -99,13 +95,13 @@ function ancestors(name: string, suffix: string): string[] {
 }
 
 export function buildZone(state: State): Zone {
-  const suffixSet = new Set<string>([normalizeSuffix(DEFAULT_DNS_SUFFIX)]);
+  const suffixSet = new Set<string>([suffixLabels(DEFAULT_DNS_SUFFIX)]);
   const records = new Map<string, string>();
   const wildcards = new Map<string, string>();
   // Sorted so that, should two environments ever claim one name, the same one always wins.
   const envs = Object.values(state.environments).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const env of envs) {
-    const s = normalizeSuffix(env.dns_suffix || DEFAULT_DNS_SUFFIX);
+    const s = suffixLabels(env.dns_suffix || DEFAULT_DNS_SUFFIX);
     if (s !== '') suffixSet.add(s);
     // A running environment that is being up'ped again keeps its (fixed) addresses: its names
     // must not flicker to NXDOMAIN while compose works.
@@ -145,7 +141,7 @@ function lookup(zone: Zone, name: string, suffix: string): string | undefined {
  * same spelling. `type` is a record type name (`A`, `AAAA`, `ANY`, `TYPE65`...).
  */
 export function answer(zone: Zone, name: string, type: string): ZoneAnswer {
-  const q = normalizeName(name);
+  const q = zoneKey(name);
   const suffix = suffixOf(zone.suffixes, q);
   if (suffix === undefined) return { rcode: 'REFUSED', answers: [], authoritative: false };
   const ip = lookup(zone, q, suffix);

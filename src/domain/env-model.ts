@@ -39,6 +39,16 @@ function isExternal(net: Record<string, unknown> | undefined): boolean {
   return net !== undefined && (net.external === true || (typeof net.external === 'object' && net.external !== null));
 }
 
+/** Top-level volumes with cilo's labels added, except external ones (cilo does not create those). */
+export function labelVolumes(volumes: ComposeModel['volumes'], labels: Record<string, string>): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [name, vol] of Object.entries(volumes ?? {})) {
+    const v = vol ?? {};
+    out[name] = isExternal(v) ? v : { ...v, labels: { ...((v.labels as Record<string, string> | undefined) ?? {}), ...labels } };
+  }
+  return out;
+}
+
 export function serviceAliases(service: string, input: Pick<RenderInput, 'env' | 'suffix' | 'project' | 'ingress' | 'hostnames'>): string[] {
   const fq = (n: string): string => `${n}.${input.env}${input.suffix}`;
   const aliases = [service, fq(service)];
@@ -89,11 +99,7 @@ export function renderEnvironmentModel(input: RenderInput): ComposeModel {
     services[name] = svc;
   }
 
-  const volumes: ComposeModel['volumes'] = {};
-  for (const [name, vol] of Object.entries(model.volumes ?? {})) {
-    const v = vol ?? {};
-    volumes[name] = isExternal(v) ? v : { ...v, labels: { ...((v.labels as Record<string, string> | undefined) ?? {}), ...labels } };
-  }
+  const volumes = labelVolumes(model.volumes, labels);
 
   const out: ComposeModel = {
     ...model,

@@ -32,10 +32,14 @@ export function sharedContainerName(project: string, service: string): string {
   return `cilo_shared_${project}_${service}`;
 }
 
-/** `.test` style suffix with a leading dot, lowercase. */
+/** A DNS suffix as cilo stores and prints it: lower case, one leading dot (`Dev.Local.` -> `.dev.local`). */
 export function normalizeSuffix(raw: string): string {
-  const s = raw.trim().toLowerCase().replace(/\.+$/, '');
-  return s.startsWith('.') ? s : `.${s}`;
+  return `.${suffixLabels(raw)}`;
+}
+
+/** The same suffix without its dots at either end (`.Dev.Local.` -> `dev.local`): the form DNS zone keys use. */
+export function suffixLabels(raw: string): string {
+  return raw.trim().toLowerCase().replace(/^\.+/, '').replace(/\.+$/, '');
 }
 
 const SUFFIX_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -62,6 +66,20 @@ export const COMPOSE_SERVICE = 'com.docker.compose.service';
 
 export function envLabels(project: string, env: string, homeId: string): Record<string, string> {
   return { [LABELS.managed]: 'true', [LABELS.home]: homeId, [LABELS.project]: project, [LABELS.env]: env };
+}
+
+export function sharedLabels(project: string, service: string, homeId: string): Record<string, string> {
+  return { [LABELS.managed]: 'true', [LABELS.home]: homeId, [LABELS.shared]: 'true', [LABELS.project]: project, [LABELS.service]: service };
+}
+
+/** The compose project of a cilo project's shared services. */
+export function sharedComposeProject(project: string): string {
+  return `cilo-shared-${project}`;
+}
+
+/** A shared container's aliases on a user environment's network. */
+export function sharedAliases(service: string, env: { name: string; dns_suffix: string }): string[] {
+  return [service, `${service}.${env.name}${env.dns_suffix}`];
 }
 
 /** Characters whose order below is the collator's root order (see compareNames). */

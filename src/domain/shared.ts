@@ -1,10 +1,13 @@
 /**
  * Pure rules of shared services: which services are shared, the project-level definition a
- * shared container is made from, its hash, what differs between two definitions, the grace.
+ * shared container is made from and its compose model, its hash, what differs between two
+ * definitions, the grace.
  */
 import { createHash } from 'node:crypto';
-import type { ComposeModel, ComposeService } from './compose-model.js';
 import { CiloError } from '../errors.js';
+import type { ComposeModel, ComposeService } from './compose-model.js';
+import { ENV_NETWORK_KEY, labelVolumes } from './env-model.js';
+import { sharedComposeProject, sharedContainerName, sharedLabels } from './names.js';
 
 export const SHARE_LABEL = 'cilo.share';
 export const GRACE_LABEL = 'cilo.share.grace';
@@ -150,4 +153,40 @@ export function graceSeconds(model: ComposeModel, service: string, configured: s
     parseGrace(configured, 'shared_grace_period in .cilo/config.yml') ??
     DEFAULT_GRACE_SECONDS
   );
+}
+
+export interface SharedModelInput {
+  project: string;
+  service: string;
+  def: SharedDefinition;
+  hash: string;
+  /** The first user environment's network, the only one the container is created on. */
+  network: string;
+  ip: string;
+  aliases: string[];
+  homeId: string;
+}
+
+/**
+ * The compose model of one shared service: its project-level definition, its fixed container
+ * name, cilo's labels (with the definition hash) on it and its volumes, created on the first
+ * user's network only (never on Docker's default bridge).
+ */
+export function renderSharedModel(input: SharedModelInput): ComposeModel {
+  const labels = sharedLabels(input.project, input.service, input.homeId);
+  const volumes = labelVolumes(input.def.volumes, labels);
+  const model: ComposeModel = {
+    name: sharedComposeProject(input.project),
+    services: {
+      [input.service]: {
+        ...input.def.service,
+        container_name: sharedContainerName(input.project, input.service),
+        labels: { ...(input.def.service.labels ?? {}), ...labels, [HASH_LABEL]: input.hash },
+        networks: { [ENV_NETWORK_KEY]: { ipv4_address: input.ip, aliases: input.aliases } },
+      },
+    },
+    networks: { [ENV_NETWORK_KEY]: { name: input.network, external: true } },
+  };
+  if (Object.keys(volumes).length > 0) model.volumes = volumes;
+  return model;
 }

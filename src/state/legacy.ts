@@ -1,12 +1,12 @@
 /**
  * The file side of migrating a state written by the original cilo (see migrate-v2.ts): every
- * reader sees the migrated state at once (in memory), and the first cilo process that gets the
- * state lock rewrites the file as version 3, after keeping the original as
- * `state.json.v2-backup` (never overwritten: the first original is the one worth keeping).
+ * reader sees the migrated state at once (in memory), and the first state transaction rewrites
+ * the file as version 3, after keeping the original as `state.json.v2-backup` (never
+ * overwritten: the first original is the one worth keeping). The CLI runs such a transaction
+ * before any command that finds a legacy file (store.ts `upgradeLegacyStateFile`).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { CiloPaths } from './paths.js';
-import properLockfile from './lockfile.cjs';
 import { isLegacyState, legacyVersion, migrateLegacyState } from './migrate-v2.js';
 import type { State } from '../domain/state.js';
 import { defaultDnsPort } from './schema.js';
@@ -48,31 +48,7 @@ export function keepLegacyBackup(paths: CiloPaths, text: string, write: (path: s
   return true;
 }
 
-/**
- * For readers outside a transaction (`cilo list`...): migrates the file now if the lock is
- * free. If another process holds it, that process migrates it; the reader goes on with the
- * in-memory migration either way.
- */
-export function migrateLegacyFileSync(paths: CiloPaths, text: string, write: (path: string, data: string) => void): void {
-  if (parseLegacy(text) === undefined) return;
-  let release: (() => void) | undefined;
-  try {
-    release = properLockfile().lockSync(paths.state, { realpath: false, lockfilePath: paths.stateLock, stale: 10_000 });
-  } catch {
-    return;
-  }
-  try {
-    const current = readFileSync(paths.state, 'utf8');
-    if (!keepLegacyBackup(paths, current, write)) return;
-    const state = upgradeLegacyData(paths, JSON.parse(current));
-    write(paths.state, `${JSON.stringify(state, null, 2)}\n`);
-  } catch {
-    // Left for the next transaction, which reports a real problem with the file.
-  } finally {
-    try {
-      release();
-    } catch {
-      // already released
-    }
-  }
+/** Whether a state file's text was written by the original cilo (and so is still to be migrated). */
+export function isLegacyText(text: string): boolean {
+  return parseLegacy(text) !== undefined;
 }

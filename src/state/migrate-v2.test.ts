@@ -8,7 +8,7 @@ import { legacyBackupPath } from './legacy.js';
 import { firstIp, isLegacyState, legacyBaseToCidr, migrateLegacyState } from './migrate-v2.js';
 import { ciloPaths } from './paths.js';
 import { parseState } from './schema.js';
-import { readState, withStateLock } from './store.js';
+import { readState, upgradeLegacyStateFile, withStateLock } from './store.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'state-v2.json');
 const v2text = readFileSync(FIXTURE, 'utf8');
@@ -85,9 +85,13 @@ test('on first use the file is rewritten as version 3 and the original kept, nev
   const p = ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-v2-')));
   writeFileSync(p.state, v2text);
   const read = readState(p);
-  assert.equal(read.version, 3);
+  assert.equal(read.version, 3, 'a reader sees the migrated state');
+  assert.equal(readFileSync(p.state, 'utf8'), v2text, 'a reader never writes: the file is migrated by a transaction');
+  assert.equal(existsSync(legacyBackupPath(p)), false);
+  assert.equal(await upgradeLegacyStateFile(p), true);
   assert.equal(readFileSync(legacyBackupPath(p), 'utf8'), v2text, 'backup of the original');
-  assert.equal(JSON.parse(readFileSync(p.state, 'utf8')).version, 3, 'a reader migrates the file when the lock is free');
+  assert.equal(JSON.parse(readFileSync(p.state, 'utf8')).version, 3, 'the file is rewritten as version 3');
+  assert.equal(await upgradeLegacyStateFile(p), false, 'a version 3 file is left alone');
 
   // A second legacy file (restored by hand) never replaces the first backup.
   writeFileSync(p.state, v2text.replace('"dns_port": 5354', '"dns_port": 5355'));

@@ -1,8 +1,8 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CiloError } from '../errors.js';
-import { keepLegacyBackup, migrateLegacyFileSync, upgradeLegacyData } from './legacy.js';
-import properLockfile from './lockfile.cjs';
+import { isLegacyText, keepLegacyBackup, upgradeLegacyData } from './legacy.js';
+import { properLockfile } from './lockfile.js';
 import { ciloPaths, type CiloPaths } from './paths.js';
 import type { State } from '../domain/state.js';
 import { emptyState, parseState } from './schema.js';
@@ -74,8 +74,9 @@ export function parseStateText(paths: CiloPaths, text: string): State {
 }
 
 /**
- * Reads the current state without taking the lock. Safe because writers replace the file by
- * rename; a reader sees either the old or the new version. Never use the result to write.
+ * Reads the current state without taking the lock, and never writes (a file left by the
+ * original cilo is migrated in memory only). Safe because writers replace the file by rename; a
+ * reader sees either the old or the new version. Never use the result to write.
  */
 export function readState(paths: CiloPaths = ciloPaths()): State {
   let text: string;
@@ -85,8 +86,24 @@ export function readState(paths: CiloPaths = ciloPaths()): State {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
     throw e;
   }
-  migrateLegacyFileSync(paths, text, writeFileAtomic);
   return parseStateText(paths, text);
+}
+
+/**
+ * Rewrites a state file left by the original cilo as version 3 (the original kept as its
+ * backup), in a state transaction; any other file is left alone. Returns whether it migrated.
+ */
+export async function upgradeLegacyStateFile(paths: CiloPaths): Promise<boolean> {
+  let text: string;
+  try {
+    text = readFileSync(paths.state, 'utf8');
+  } catch {
+    return false;
+  }
+  if (!isLegacyText(text)) return false;
+  // A transaction writes version 3 whenever it read a legacy file (keepLegacyBackup below).
+  await withStateLock(() => undefined, paths);
+  return true;
 }
 
 function writeState(paths: CiloPaths, state: State, previousText: string | undefined): void {
@@ -113,7 +130,7 @@ export async function withStateLock<T>(fn: (state: State) => T | Promise<T>, pat
   ensureHome(paths);
   let release: () => Promise<void>;
   try {
-    release = await properLockfile().lock(paths.state, { ...LOCK_OPTIONS, lockfilePath: paths.stateLock });
+    release = await (await properLockfile()).lock(paths.state, { ...LOCK_OPTIONS, lockfilePath: paths.stateLock });
   } catch (e) {
     throw new CiloError('STATE_LOCKED', `Could not lock the state file ${paths.state}: another cilo process holds it.`, {
       hint: 'Wait for the other cilo command to finish and try again.',
@@ -148,7 +165,7 @@ export async function withNamedLock<T>(paths: CiloPaths, name: string, fn: () =>
   const target = join(dir, name);
   let release: () => Promise<void>;
   try {
-    release = await properLockfile().lock(target, { ...LOCK_OPTIONS, lockfilePath: `${target}.lock`, retries: { retries: 3000, factor: 1.1, minTimeout: 20, maxTimeout: 200 } });
+    release = await (await properLockfile()).lock(target, { ...LOCK_OPTIONS, lockfilePath: `${target}.lock`, retries: { retries: 3000, factor: 1.1, minTimeout: 20, maxTimeout: 200 } });
   } catch (e) {
     throw new CiloError('STATE_LOCKED', `Could not take the lock ${name}: another cilo process has held it for too long.`, { hint: 'Wait for the other cilo command to finish and try again.', cause: e });
   }

@@ -1,4 +1,4 @@
-import { liveContainers, viewOf } from '../../core/inspect.js';
+import { liveContainers, viewOf } from '../../core/environment-view.js';
 import { findEnv } from '../../core/lookup.js';
 import { readState } from '../../state/store.js';
 import { printStatus } from '../output/env-view.js';

@@ -1,4 +1,4 @@
-import { liveContainers, viewOf } from '../../core/inspect.js';
+import { liveContainers, viewOf } from '../../core/environment-view.js';
 import { upEnvironment } from '../../core/up.js';
 import { printServices } from '../output/env-view.js';
 import { cliContext } from '../output/context.js';

@@ -1,4 +1,4 @@
-import type { EnvView } from '../../core/inspect.js';
+import type { EnvView } from '../../core/environment-view.js';
 import { out, table } from './print.js';
 
 export function printServices(view: EnvView): void {

@@ -2,19 +2,21 @@ import { existsSync } from 'node:fs';
 import { reapDue } from '../core/supervise.js';
 import { CiloError } from '../errors.js';
 import { ciloPaths } from '../state/paths.js';
-import { readState } from '../state/store.js';
+import { readState, upgradeLegacyStateFile } from '../state/store.js';
 import { warn } from './output/print.js';
 
 /**
- * Runs before every command: reaps shared services whose grace period is over, in case the DNS
- * server (their usual supervisor) is not running. Costs one state read when nothing is due.
+ * Runs before every command: migrates a state file left by the original cilo, then reaps shared
+ * services whose grace period is over, in case the DNS server (their usual supervisor) is not
+ * running. Costs one state read when there is nothing to do.
  * An expected failure (a corrupt state, an unreachable engine) is left to the command itself to
  * report; anything else is a bug, named on stderr without stopping the command.
  */
-export async function reapBeforeCommand(): Promise<void> {
+export async function beforeCommand(): Promise<void> {
   const paths = ciloPaths();
   if (!existsSync(paths.state)) return;
   try {
+    await upgradeLegacyStateFile(paths);
     const state = readState(paths);
     const { cliContext } = await import('./output/context.js');
     await reapDue(() => cliContext({ paths }), state);

@@ -2,6 +2,7 @@ import type { Engine } from './ports.js';
 import type { ContainerSummary } from '../domain/engine.js';
 import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
+import { baseUrl } from '../domain/run-vars.js';
 import type { EnvironmentState, State } from '../domain/state.js';
 
 export interface ServiceView {
@@ -66,7 +67,7 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): E
     source: env.source,
     workspace: env.workspace,
     dns_suffix: env.dns_suffix,
-    url: env.ingress ? `http://${env.project}.${env.name}${env.dns_suffix}` : null,
+    url: env.ingress ? baseUrl({ project: env.project, env: env.name, suffix: env.dns_suffix }) : null,
     created_at: env.created_at,
     services,
   };
