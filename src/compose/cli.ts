@@ -2,7 +2,9 @@
  * The `docker compose` adapter. Compose resolves the project's files itself (extends,
  * profiles, include, interpolation, .env, long/short syntax); cilo never reads compose YAML.
  */
+import * as v from 'valibot';
 import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
+import { ComposeModelSchema, firstProblem } from './model-schema.js';
 import { CiloError } from '../errors.js';
 import { composeCommand } from './binary.js';
 import { runForeground } from '../proc/foreground.js';
@@ -76,9 +78,23 @@ export async function resolveModel(t: ComposeTarget): Promise<ComposeModel> {
       hint: 'Fix the compose file; `docker compose config` in the project shows the same error.',
     });
   }
-  const model = JSON.parse(r.stdout) as ComposeModel;
-  model.services ??= {};
-  return model;
+  let data: unknown;
+  try {
+    data = JSON.parse(r.stdout);
+  } catch (e) {
+    throw unexpectedOutput(args, `not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  const parsed = v.safeParse(ComposeModelSchema, data);
+  if (!parsed.success) throw unexpectedOutput(args, firstProblem(parsed.issues));
+  return parsed.output;
+}
+
+/** Compose printed something cilo cannot read: say which command and what, rather than fail later. */
+function unexpectedOutput(args: string[], problem: string): CiloError {
+  return new CiloError('COMPOSE_FAILED', `docker compose printed a model cilo cannot read: ${problem}.`, {
+    details: `command: docker compose ${args.join(' ')}`,
+    hint: 'Check `docker compose version` (cilo needs Compose v2) and report this with the command above.',
+  });
 }
 
 /** Options of `compose up`; the same shape as core's ComposeUpOptions. */

@@ -264,8 +264,12 @@ async function checkAddressPools(ctx: CoreContext, state: State, networks: Netwo
   try {
     await ctx.docker.createNetwork(probe, { [LABELS.managed]: 'true', [LABELS.home]: homeId(ctx.paths), 'cilo.probe': 'true' });
   } catch (e) {
-    if (/available|non-overlapping|pool/i.test(String((e as Error).message))) {
-      f.add({ kind: 'docker.address-pools', severity: 'error', subject: 'docker', message: `Docker's default address pools are exhausted (${(e as Error).message}).`, fix: undefined });
+    const message = e instanceof Error ? e.message : String(e);
+    if (/available|non-overlapping|pool/i.test(message)) {
+      f.add({ kind: 'docker.address-pools', severity: 'error', subject: 'docker', message: `Docker's default address pools are exhausted (${message}).`, fix: undefined });
+    } else {
+      // Whatever else stops a network from being made stops every `up` too.
+      f.add({ kind: 'docker.network-create', severity: 'error', subject: 'docker', message: `Docker cannot create a network: ${message}`, fix: undefined });
     }
   } finally {
     // Also when the creation failed in a way that still left it (a timeout after the engine made it).
@@ -274,7 +278,8 @@ async function checkAddressPools(ctx: CoreContext, state: State, networks: Netwo
   try {
     allocateSubnet(state.base_subnets, [...Object.values(state.environments).map((e) => e.subnet), ...networks.flatMap((n) => (n.IPAM.Config ?? []).map((c) => c.Subnet ?? ''))]);
   } catch (e) {
-    if (e instanceof CiloError) f.add({ kind: 'cilo.subnets-exhausted', severity: 'error', subject: 'network', message: e.message, fix: undefined });
+    if (!(e instanceof CiloError)) throw e;
+    f.add({ kind: 'cilo.subnets-exhausted', severity: 'error', subject: 'network', message: e.message, fix: undefined });
   }
 }
 
@@ -306,7 +311,8 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     await ctx.docker.ping();
     report.engine = { reachable: true, version: (await ctx.docker.info()).ServerVersion };
   } catch (e) {
-    f.add({ kind: 'docker.unreachable', severity: 'error', subject: 'docker', message: e instanceof Error ? e.message : String(e) });
+    if (!(e instanceof CiloError)) throw e;
+    f.add({ kind: 'docker.unreachable', severity: 'error', subject: 'docker', message: e.message });
   }
   const compose = await ctx.compose.version();
   if (!compose || !/^v?2\./.test(compose)) {

@@ -15,6 +15,7 @@
  * from its new text; a file edited by hand since cilo rendered it is left as it is (the edit
  * already holds rendered values, and rendering it again could apply a replace twice).
  */
+import * as v from 'valibot';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readdir, unlink } from 'node:fs/promises';
@@ -55,10 +56,11 @@ export async function applyEnvCopyPolicy(ctx: CoreContext, workspace: string, cf
   return remove.length;
 }
 
-interface Bookkeeping {
-  hook_sha?: string;
-  files: Record<string, { original: string; rendered_sha: string }>;
-}
+const BookkeepingSchema = v.object({
+  hook_sha: v.optional(v.string()),
+  files: v.optional(v.record(v.string(), v.object({ original: v.string(), rendered_sha: v.string() })), {}),
+});
+type Bookkeeping = v.InferOutput<typeof BookkeepingSchema>;
 
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -67,13 +69,31 @@ function bookkeepingDir(paths: CiloPaths, env: Pick<EnvironmentState, 'project' 
   return join(dirname(generatedComposePath(paths, env.project, env.name)), 'env-files');
 }
 
-function readBookkeeping(dir: string): Bookkeeping {
+/**
+ * What was rendered, from which original. Missing means nothing was rendered yet; a file that
+ * cannot be read or is not what cilo wrote is reported, never taken as empty (which would run
+ * the init hook again and render over the user's edits).
+ */
+function readBookkeeping(dir: string, envName: string): Bookkeeping {
+  const file = join(dir, 'state.json');
+  let text: string;
   try {
-    const data = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Bookkeeping;
-    return { ...data, files: data.files ?? {} };
-  } catch {
-    return { files: {} };
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { files: {} };
+    throw e;
   }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    data = undefined;
+  }
+  const r = v.safeParse(BookkeepingSchema, data);
+  if (r.success) return r.output;
+  throw new CiloError('STATE_CORRUPT', `The env-file record ${file} of environment "${envName}" is damaged, so cilo cannot tell rendered files from edited ones.`, {
+    hint: `Delete ${file} to start over: the init_hook runs again and the render rules are applied to the files as they are now.`,
+  });
 }
 
 function saveBookkeeping(dir: string, b: Bookkeeping): void {
@@ -106,7 +126,7 @@ export async function prepareEnvFiles(ctx: CoreContext, env: EnvironmentState, c
   const rules = cfg?.render ?? [];
   if (hook === '' && rules.length === 0) return;
   const dir = bookkeepingDir(ctx.paths, env);
-  const book = readBookkeeping(dir);
+  const book = readBookkeeping(dir, env.name);
 
   let hookRan = false;
   if (hook !== '' && book.hook_sha !== sha(hook)) {

@@ -12,17 +12,17 @@ export interface ListInput {
   cwd?: string | undefined;
 }
 
-/** The project of the current directory, if it looks like one (has a compose file or .cilo). */
+/**
+ * The project of the current directory, if it looks like one (has a compose file or .cilo). An
+ * invalid `.cilo/config.yml` is an error here as everywhere: listing every project's
+ * environments instead would hide it.
+ */
 async function cwdProject(cwd: string): Promise<string | undefined> {
   const looksLikeProject = existsSync(join(cwd, '.cilo', 'config.yml')) || COMPOSE_FILE_NAMES.some((f) => existsSync(join(cwd, f)));
   if (!looksLikeProject) return undefined;
-  try {
-    // Loaded only here: reading project config pulls in the YAML parser, which --all never needs.
-    const { resolveProject } = await import('./project.js');
-    return resolveProject(cwd).name;
-  } catch {
-    return undefined;
-  }
+  // Loaded only here: reading project config pulls in the YAML parser, which --all never needs.
+  const { resolveProject } = await import('./project.js');
+  return resolveProject(cwd).name;
 }
 
 /** Environments of --project, else of the current directory's project, else all (or all with --all). */

@@ -12,6 +12,7 @@ import { homeId, type CiloPaths } from '../state/paths.js';
 import { sharedKey, type EnvironmentState, type SharedServiceState } from '../domain/state.js';
 import { readState, withNamedLock, withStateLock } from '../state/store.js';
 import { graceExpired } from '../state/grace.js';
+import { storedSharedDefinition } from '../state/schema.js';
 import type { CoreContext } from './context.js';
 import { writeModelFile } from './env-compose.js';
 import { waitForServices } from './wait.js';
@@ -61,7 +62,7 @@ export interface EnsureSharedResult {
 }
 
 function conflictError(input: EnsureSharedInput, rec: SharedServiceState | undefined): CiloError {
-  const differs = diffDefinitions(rec?.definition as SharedDefinition | undefined, input.def);
+  const differs = diffDefinitions(storedSharedDefinition(rec), input.def);
   const users = rec?.users.length ? ` (used by ${rec.users.join(', ')})` : '';
   return new CiloError('SHARED_CONFLICT', `Shared service "${input.service}" of project "${input.project}" is running with a different definition${users}; it differs in: ${differs.join(', ')}.`, {
     hint: `Run \`cilo up ${input.env.name} --recreate\` to recreate it for every user, or \`--isolate ${input.service}\` to give this environment its own.`,

@@ -1,6 +1,8 @@
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import type { ContainerInspect, ContainerSummary, Filters, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+import * as v from 'valibot';
 import { CiloError, DockerApiError } from '../errors.js';
+import { ContainerInspectSchema, ContainerSummarySchema, IdSchema, InfoSchema, NetworkInspectSchema, VolumeListSchema } from './shapes.js';
 
 /**
  * A small Docker Engine API client over node:http. It negotiates the API version with
@@ -116,7 +118,8 @@ export class DockerClient {
     return info.ApiVersion ?? '1.41';
   }
 
-  async call<T>(method: string, path: string, body?: unknown, opts: { okStatuses?: number[]; timeoutMs?: number } = {}): Promise<{ status: number; data: T }> {
+  /** One request; the body of the answer is JSON left unchecked (`unknown`): `checked` checks it. */
+  async call(method: string, path: string, body?: unknown, opts: { okStatuses?: number[]; timeoutMs?: number } = {}): Promise<{ status: number; data: unknown }> {
     const version = await this.apiVersion();
     const full = `/v${version}${path}`;
     const res = await this.raw(method, full, body, opts.timeoutMs);
@@ -132,8 +135,27 @@ export class DockerClient {
     }
     const text = res.body.toString('utf8');
     let data: unknown = undefined;
-    if (text && (res.body[0] === 0x7b || res.body[0] === 0x5b)) data = JSON.parse(text);
-    return { status: res.status, data: data as T };
+    if (text && (res.body[0] === 0x7b || res.body[0] === 0x5b)) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        throw new DockerApiError(method, path, res.status, `an answer that is not JSON: ${text.slice(0, 200)}`);
+      }
+    }
+    return { status: res.status, data };
+  }
+
+  /** The answer's body checked against the shape cilo reads; a mismatch names the call and the field. */
+  private async checked<S extends v.GenericSchema>(schema: S, method: string, path: string, body?: unknown, opts: { okStatuses?: number[] } = {}): Promise<{ status: number; data: v.InferOutput<S> | null }> {
+    const r = await this.call(method, path, body, opts);
+    if (r.status < 200 || r.status >= 300) return { status: r.status, data: null };
+    const parsed = v.safeParse(schema, r.data);
+    if (!parsed.success) {
+      const issue = parsed.issues[0];
+      const where = issue?.path?.map((p) => String(p.key)).join('.') ?? '';
+      throw new DockerApiError(method, path, r.status, `an answer cilo cannot read (${where ? `${where}: ` : ''}${issue?.message ?? 'invalid'})`);
+    }
+    return { status: r.status, data: parsed.output };
   }
 
   async callBuffer(method: string, path: string): Promise<Buffer> {
@@ -148,29 +170,28 @@ export class DockerClient {
   }
 
   async info(): Promise<{ ServerVersion: string }> {
-    return (await this.call<{ ServerVersion: string }>('GET', '/info')).data;
+    return required(await this.checked(InfoSchema, 'GET', '/info'));
   }
 
   // Networks
 
   async listNetworks(filters: Filters = {}): Promise<NetworkInspect[]> {
-    return (await this.call<NetworkInspect[]>('GET', `/networks?filters=${encodeURIComponent(JSON.stringify(filters))}`)).data;
+    return required(await this.checked(v.array(NetworkInspectSchema), 'GET', `/networks?filters=${encodeURIComponent(JSON.stringify(filters))}`));
   }
 
   async inspectNetwork(name: string): Promise<NetworkInspect | null> {
-    const r = await this.call<NetworkInspect>('GET', `/networks/${encodeURIComponent(name)}`, undefined, { okStatuses: [404] });
-    return r.status === 404 ? null : r.data;
+    return (await this.checked(NetworkInspectSchema, 'GET', `/networks/${encodeURIComponent(name)}`, undefined, { okStatuses: [404] })).data;
   }
 
   async createNetwork(name: string, labels: Record<string, string>, ipam?: { subnet: string; gateway: string }): Promise<string> {
-    const r = await this.call<{ Id: string }>('POST', '/networks/create', {
+    const r = await this.checked(IdSchema, 'POST', '/networks/create', {
       Name: name,
       Driver: 'bridge',
       CheckDuplicate: true,
       Labels: labels,
       ...(ipam ? { IPAM: { Driver: 'default', Config: [{ Subnet: ipam.subnet, Gateway: ipam.gateway }] } } : {}),
     });
-    return r.data.Id;
+    return required(r).Id;
   }
 
   async removeNetwork(name: string): Promise<boolean> {
@@ -192,17 +213,15 @@ export class DockerClient {
   // Containers
 
   async listContainers(filters: Filters = {}, all = true): Promise<ContainerSummary[]> {
-    return (await this.call<ContainerSummary[]>('GET', `/containers/json?all=${all ? 1 : 0}&filters=${encodeURIComponent(JSON.stringify(filters))}`)).data;
+    return required(await this.checked(v.array(ContainerSummarySchema), 'GET', `/containers/json?all=${all ? 1 : 0}&filters=${encodeURIComponent(JSON.stringify(filters))}`));
   }
 
   async inspectContainer(idOrName: string): Promise<ContainerInspect | null> {
-    const r = await this.call<ContainerInspect>('GET', `/containers/${encodeURIComponent(idOrName)}/json`, undefined, { okStatuses: [404] });
-    return r.status === 404 ? null : r.data;
+    return (await this.checked(ContainerInspectSchema, 'GET', `/containers/${encodeURIComponent(idOrName)}/json`, undefined, { okStatuses: [404] })).data;
   }
 
   async createContainer(name: string, spec: Record<string, unknown>): Promise<string> {
-    const r = await this.call<{ Id: string }>('POST', `/containers/create?name=${encodeURIComponent(name)}`, spec);
-    return r.data.Id;
+    return required(await this.checked(IdSchema, 'POST', `/containers/create?name=${encodeURIComponent(name)}`, spec)).Id;
   }
 
   async startContainer(id: string): Promise<void> {
@@ -242,8 +261,7 @@ export class DockerClient {
   // Volumes
 
   async listVolumes(filters: Filters = {}): Promise<VolumeInfo[]> {
-    const r = await this.call<{ Volumes: VolumeInfo[] | null }>('GET', `/volumes?filters=${encodeURIComponent(JSON.stringify(filters))}`);
-    return r.data.Volumes ?? [];
+    return required(await this.checked(VolumeListSchema, 'GET', `/volumes?filters=${encodeURIComponent(JSON.stringify(filters))}`)).Volumes;
   }
 
   async removeVolume(name: string): Promise<void> {
@@ -254,6 +272,12 @@ export class DockerClient {
     const r = await this.call('GET', `/images/${encodeURIComponent(ref)}/json`, undefined, { okStatuses: [404] });
     return r.status !== 404;
   }
+}
+
+/** A checked answer that only a success status can give (404s are asked for separately). */
+function required<T>(r: { data: T | null }): T {
+  if (r.data === null) throw new Error('an Engine answer without a body');
+  return r.data;
 }
 
 /** Docker multiplexes stdout/stderr of non-TTY containers in 8-byte-header frames. */

@@ -17,7 +17,7 @@ export interface ContainerSummary {
 export interface ContainerInspect {
   Id: string;
   Name: string;
-  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { Output: string }[] } };
+  State: { Status: string; Running: boolean; ExitCode: number; Health?: { Status: string; Log?: { Output: string }[] | null } };
   Config: { Labels: Record<string, string> | null; Image: string; Env?: string[] | null };
   NetworkSettings: { Networks: Record<string, { IPAddress: string; Aliases: string[] | null; NetworkID: string }> };
   RestartCount?: number;

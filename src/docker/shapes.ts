@@ -1,0 +1,63 @@
+/**
+ * The checks of the Engine's answers before cilo trusts them: the fields cilo reads must have
+ * the types domain/engine.ts gives them; anything else the Engine sends passes through.
+ */
+import * as v from 'valibot';
+import type { ContainerInspect, ContainerSummary, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+
+const StringMap = v.record(v.string(), v.string());
+
+export const ContainerSummarySchema = v.looseObject({
+  Id: v.string(),
+  Names: v.array(v.string()),
+  Image: v.string(),
+  State: v.string(),
+  Status: v.string(),
+  // The Engine sends null for a container without labels.
+  Labels: v.pipe(v.nullable(StringMap), v.transform((l) => l ?? {})),
+  NetworkSettings: v.optional(v.looseObject({ Networks: v.optional(v.record(v.string(), v.looseObject({ IPAddress: v.optional(v.string()), NetworkID: v.optional(v.string()) }))) })),
+});
+
+export const ContainerInspectSchema = v.looseObject({
+  Id: v.string(),
+  Name: v.string(),
+  State: v.looseObject({
+    Status: v.string(),
+    Running: v.boolean(),
+    ExitCode: v.number(),
+    Health: v.optional(v.looseObject({ Status: v.string(), Log: v.optional(v.nullable(v.array(v.looseObject({ Output: v.string() })))) })),
+  }),
+  Config: v.looseObject({ Labels: v.nullable(StringMap), Image: v.string(), Env: v.optional(v.nullable(v.array(v.string()))) }),
+  NetworkSettings: v.looseObject({
+    Networks: v.pipe(
+      v.nullable(v.record(v.string(), v.looseObject({ IPAddress: v.string(), Aliases: v.nullable(v.array(v.string())), NetworkID: v.string() }))),
+      v.transform((n) => n ?? {}),
+    ),
+  }),
+  RestartCount: v.optional(v.number()),
+});
+
+export const NetworkInspectSchema = v.looseObject({
+  Id: v.string(),
+  Name: v.string(),
+  Labels: v.nullable(StringMap),
+  IPAM: v.looseObject({ Config: v.nullable(v.array(v.looseObject({ Subnet: v.optional(v.string()), Gateway: v.optional(v.string()) }))) }),
+  Containers: v.optional(v.record(v.string(), v.looseObject({ Name: v.string(), IPv4Address: v.string() }))),
+});
+
+export const VolumeListSchema = v.looseObject({
+  Volumes: v.pipe(v.nullable(v.array(v.looseObject({ Name: v.string(), Labels: v.nullable(StringMap) }))), v.transform((l) => l ?? [])),
+});
+
+export const InfoSchema = v.looseObject({ ServerVersion: v.string() });
+export const IdSchema = v.looseObject({ Id: v.string() });
+
+// What the schemas let through is what the domain types promise.
+type Fits<A, B> = [A] extends [B] ? true : false;
+const outputsFit: [
+  Fits<v.InferOutput<typeof ContainerSummarySchema>, ContainerSummary>,
+  Fits<v.InferOutput<typeof ContainerInspectSchema>, ContainerInspect>,
+  Fits<v.InferOutput<typeof NetworkInspectSchema>, NetworkInspect>,
+  Fits<v.InferOutput<typeof VolumeListSchema>['Volumes'][number], VolumeInfo>,
+] = [true, true, true, true];
+void outputsFit;
