@@ -12,7 +12,7 @@ import { tail } from '../domain/text.js';
 import { capture, type CaptureResult } from '../proc/run.js';
 
 /** Compose's own arguments for a target (without the program or `compose` before them). */
-export function composeBaseArgs(t: ComposeTarget): string[] {
+function composeBaseArgs(t: ComposeTarget): string[] {
   const args = ['-p', t.projectName];
   for (const f of t.files) args.push('-f', f);
   for (const e of t.envFiles ?? []) args.push('--env-file', e);
@@ -20,7 +20,7 @@ export function composeBaseArgs(t: ComposeTarget): string[] {
 }
 
 /** Turns a failed compose run into one clear error; distinguishes a missing Compose v2. */
-export function composeFailure(what: string, args: string[], r: CaptureResult): CiloError {
+function composeFailure(what: string, args: string[], r: CaptureResult): CiloError {
   const err = r.stderr.trim();
   if (/is not a docker command|unknown command "compose"|unknown shorthand flag: 'p' in -p/.test(err)) {
     return composeMissing();
@@ -39,7 +39,7 @@ export function composeFailure(what: string, args: string[], r: CaptureResult): 
   });
 }
 
-export function composeMissing(): CiloError {
+function composeMissing(): CiloError {
   return new CiloError('COMPOSE_MISSING', 'Docker Compose v2 (`docker compose`) is not installed.', {
     hint: 'Install the Compose v2 plugin (Debian/Ubuntu: docker-compose-plugin or docker-compose v2; macOS: Docker Desktop), then check with `docker compose version`.',
   });

@@ -43,7 +43,7 @@ const WORDS: Record<string, string> = {
 };
 
 /** Human words for what valibot expected: `Array` -> `a list`, `("a" | "b")` -> `one of a, b`. */
-export function expectedWords(expected: string): string {
+function expectedWords(expected: string): string {
   if (WORDS[expected]) return WORDS[expected];
   const parts = expected.replace(/^\(|\)$/g, '').split(' | ');
   if (parts.length > 1 && parts.every((p) => /^"[^"]*"$/.test(p))) return `one of ${parts.map((p) => p.slice(1, -1)).join(', ')}`;

@@ -32,7 +32,7 @@ import type { CoreContext } from './context.js';
 const HOOK_TIMEOUT_MS = 10 * 60 * 1000;
 
 /** Relative paths (`/`-separated) of the files and symlinks below `root`, not inside `.git` or `.cilo`. */
-export async function listWorkspaceFiles(root: string, skipDir: (rel: string, name: string) => boolean = (_r, n) => n === '.git' || n === '.cilo'): Promise<string[]> {
+async function listWorkspaceFiles(root: string, skipDir: (rel: string, name: string) => boolean = (_r, n) => n === '.git' || n === '.cilo'): Promise<string[]> {
   const out: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     const entries = await readdir(rel === '' ? root : join(root, rel), { withFileTypes: true });

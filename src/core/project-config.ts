@@ -18,14 +18,14 @@ import { COMPOSE_FILE_NAMES, resolveProject, resolveProjectDir } from './project
 const OVERRIDE_NAMES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'];
 
 /** The compose files compose itself would pick in `dir`: the first standard name, plus its override file. */
-export function detectComposeFiles(dir: string): string[] {
+function detectComposeFiles(dir: string): string[] {
   const main = COMPOSE_FILE_NAMES.find((f) => existsSync(join(dir, f)));
   if (!main) return [];
   const override = OVERRIDE_NAMES.find((f) => existsSync(join(dir, f)));
   return override ? [main, override] : [main];
 }
 
-export function validateSuffix(raw: string): string {
+function validateSuffix(raw: string): string {
   const s = normalizeSuffix(raw);
   if (!isValidSuffix(s)) {
     throw new CiloError('USAGE', `Invalid DNS suffix "${raw}": it must be dot-separated labels of lowercase letters, digits and "-", such as ".test".`, {

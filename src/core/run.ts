@@ -31,7 +31,7 @@ export interface RunInput {
 }
 
 /** Creates and starts the environment as asked; returns its record as it is now. */
-export async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'command' | 'args'>): Promise<EnvironmentState> {
+async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'command' | 'args'>): Promise<EnvironmentState> {
   const name = toValidName(input.env, 'environment');
   const state = readState(ctx.paths);
   const existing = state.environments[name];

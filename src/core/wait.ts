@@ -7,7 +7,7 @@ import { COMPOSE_PROJECT, COMPOSE_SERVICE } from '../domain/names.js';
 export type ServiceReadiness = 'ready' | 'pending' | 'failed';
 
 /** Reads a container summary: running (and healthy, if it has a healthcheck), or a finished one-shot job. */
-export function readiness(c: ContainerSummary, oneShotOk: boolean): { state: ServiceReadiness; why: string } {
+function readiness(c: ContainerSummary, oneShotOk: boolean): { state: ServiceReadiness; why: string } {
   const status = c.Status ?? '';
   switch (c.State) {
     case 'running':

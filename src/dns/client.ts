@@ -30,7 +30,7 @@ function encodeQuery(o: QueryOptions, id: number): Buffer {
   });
 }
 
-export class DnsTimeoutError extends Error {
+class DnsTimeoutError extends Error {
   constructor(host: string, port: number, transport: string, ms: number) {
     super(`no DNS answer from ${host}:${port} over ${transport} within ${ms} ms`);
     this.name = 'DnsTimeoutError';

@@ -22,7 +22,7 @@ export interface DnsInstance {
   started_at: string;
 }
 
-export function instancePath(paths: CiloPaths): string {
+function instancePath(paths: CiloPaths): string {
   return join(paths.dnsDir, 'dns.json');
 }
 

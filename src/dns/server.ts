@@ -36,7 +36,7 @@ const DEFAULT_MAX_TCP = 128;
 /** A peer that does not read its answers is not allowed to make us buffer without bound. */
 const MAX_TCP_PENDING_WRITE = 256 * 1024;
 
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) || host === '::1';
 }
 

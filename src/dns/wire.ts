@@ -10,7 +10,7 @@
  * Every read is bounds-checked; nothing here throws on any input.
  */
 
-export const OPCODE_QUERY = 0;
+const OPCODE_QUERY = 0;
 
 export const RCODE = {
   NOERROR: 0,
@@ -32,7 +32,7 @@ const FLAG_RD = 0x0100;
 const FLAG_CD = 0x0010;
 const HEADER = 12;
 /** What we advertise in EDNS: the DNS flag day 2020 recommendation. */
-export const EDNS_UDP_SIZE = 1232;
+const EDNS_UDP_SIZE = 1232;
 
 export interface Header {
   id: number;
@@ -65,7 +65,7 @@ export type ParsedQuery =
   | { kind: 'error'; header: Header; rcode: number; question: Question | null; edns: Edns | null }
   | { kind: 'query'; header: Header; question: Question; edns: Edns | null };
 
-export function opcodeOf(flags: number): number {
+function opcodeOf(flags: number): number {
   return (flags >> 11) & 0xf;
 }
 

@@ -46,7 +46,7 @@ export interface ZoneAnswer {
 }
 
 /** A query name in zone-key form: ASCII lower case (DNS case rules, RFC 4343), no trailing dot. */
-export function zoneKey(name: string): string {
+function zoneKey(name: string): string {
   return name.replace(/\.$/, '').replace(/[A-Z]+/g, (m) => m.toLowerCase());
 }
 

@@ -281,7 +281,7 @@ function required<T>(r: { data: T | null }): T {
 }
 
 /** Docker multiplexes stdout/stderr of non-TTY containers in 8-byte-header frames. */
-export function demuxLogs(buf: Buffer): string {
+function demuxLogs(buf: Buffer): string {
   const out: Buffer[] = [];
   let i = 0;
   const framed = buf.length >= 8 && (buf[0] === 1 || buf[0] === 2 || buf[0] === 0) && buf[1] === 0 && buf[2] === 0 && buf[3] === 0;

@@ -23,7 +23,7 @@ export interface RenderInput {
 }
 
 /** Network modes that take a service off bridge networking; cilo leaves those services alone. */
-export function keepsOwnNetworkMode(svc: ComposeService): boolean {
+function keepsOwnNetworkMode(svc: ComposeService): boolean {
   const mode = svc.network_mode;
   return mode !== undefined && mode !== 'bridge' && mode !== 'default';
 }
@@ -49,7 +49,7 @@ export function labelVolumes(volumes: ComposeModel['volumes'], labels: Record<st
   return out;
 }
 
-export function serviceAliases(service: string, input: Pick<RenderInput, 'env' | 'suffix' | 'project' | 'ingress' | 'hostnames'>): string[] {
+function serviceAliases(service: string, input: Pick<RenderInput, 'env' | 'suffix' | 'project' | 'ingress' | 'hostnames'>): string[] {
   const fq = (n: string): string => `${n}.${input.env}${input.suffix}`;
   const aliases = [service, fq(service)];
   if (service === input.ingress) {

@@ -9,10 +9,10 @@ import type { ComposeModel, ComposeService } from './compose-model.js';
 import { ENV_NETWORK_KEY, labelVolumes } from './env-model.js';
 import { sharedComposeProject, sharedContainerName, sharedLabels } from './names.js';
 
-export const SHARE_LABEL = 'cilo.share';
-export const GRACE_LABEL = 'cilo.share.grace';
+const SHARE_LABEL = 'cilo.share';
+const GRACE_LABEL = 'cilo.share.grace';
 export const HASH_LABEL = 'cilo.config-hash';
-export const DEFAULT_GRACE_SECONDS = 60;
+const DEFAULT_GRACE_SECONDS = 60;
 
 /** Splits repeatable, comma- or space-separated flag values. */
 export function splitList(values: string[] | undefined): string[] {

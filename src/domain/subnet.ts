@@ -95,7 +95,7 @@ export function gatewayOf(subnet: string): string {
 }
 
 /** First host address handed to services; .1 is the gateway, .2-.9 are left free for Docker. */
-export const FIRST_SERVICE_HOST = 10;
+const FIRST_SERVICE_HOST = 10;
 
 /**
  * Assigns each service without an IP the lowest free host address of the /24, keeping the

@@ -54,7 +54,7 @@ const SharedServiceStateSchema = v.object({
   created_at: v.string(),
 });
 
-export const StateSchema = v.object({
+const StateSchema = v.object({
   version: v.literal(STATE_VERSION),
   base_subnets: v.array(v.string()),
   dns_port: v.number(),
@@ -80,7 +80,7 @@ export function defaultDnsPort(env: NodeJS.ProcessEnv = process.env): number {
 }
 
 /** The base ranges of a new state: CILO_BASE_SUBNET (comma-separated CIDRs), else 10.224.0.0/16. */
-export function defaultBaseSubnets(env: NodeJS.ProcessEnv = process.env): string[] {
+function defaultBaseSubnets(env: NodeJS.ProcessEnv = process.env): string[] {
   const list = (env.CILO_BASE_SUBNET ?? '').split(',').map((s) => s.trim()).filter((s) => /^\d+\.\d+\.\d+\.\d+\/\d+$/.test(s));
   return list.length > 0 ? list : [DEFAULT_BASE_SUBNET];
 }
