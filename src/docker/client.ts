@@ -310,9 +310,3 @@ export function demuxLogs(buf: Buffer): string {
   }
   return Buffer.concat(out).toString('utf8');
 }
-
-let shared: DockerClient | undefined;
-export function docker(): DockerClient {
-  shared ??= new DockerClient();
-  return shared;
-}
