@@ -117,7 +117,8 @@ function argvWantsJson(argv: readonly string[]): boolean {
 
 /** Runs the CLI with the given arguments (without node and script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  let json = false;
+  // From the parsed options once a command runs; before that, from the command line.
+  let json: boolean | undefined;
   const program = buildProgram(async (def, values, opts) => {
     json = wantsJson(opts);
     await runModule(def, values, opts);
@@ -132,6 +133,6 @@ export async function main(argv: string[]): Promise<number> {
       if (argvWantsJson(argv)) printErrorJson({ code: 'USAGE', message: usageSentence(e.message), hint: USAGE_HINT });
       return 2;
     }
-    return reportError(e, { json: json || argvWantsJson(argv) });
+    return reportError(e, { json: json ?? argvWantsJson(argv) });
   }
 }
