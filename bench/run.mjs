@@ -488,7 +488,7 @@ async function benchList({ runs }) {
     const base = [];
     for (let i = -2; i < runs * PER_RUN; i++) {
       const l = await h.cilo(['list', '--json'], { cwd });
-      const n = JSON.parse(l.stdout).environments.length;
+      const n = JSON.parse(l.stdout).length;
       if (n !== N) throw new Error(`cilo list --json listed ${n} environments, expected ${N}`);
       const b = await must(process.execPath, ['-e', '0'], { cwd });
       if (i < 0) continue;

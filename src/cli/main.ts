@@ -1,27 +1,70 @@
 /**
- * Builds the command tree. Each command's code is imported only when it runs, so
- * `cilo --version` and `cilo --help` stay cheap.
+ * Builds the command tree from the table in command-table.ts and runs it: one place wires
+ * arguments, options, help, lazy loading and the top-level error handler.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { registerAgentCommands } from './agent-commands.js';
-import { registerDnsCommands } from './dns-commands.js';
-import { reportError } from './output/print.js';
-import { collect, lazy } from './lazy.js';
+import { Command, CommanderError, Help, Option } from 'commander';
+import { COMMANDS, type CommandDef } from './command-table.js';
+import { wantsJson } from './options.js';
+import { parsePassThrough } from './pass-through.js';
+import { printErrorJson, reportError, usageSentence, USAGE_HINT } from './output/print.js';
 
 declare const __CILO_VERSION__: string;
-export const VERSION: string = typeof __CILO_VERSION__ === 'string' ? __CILO_VERSION__ : '0.0.0-dev';
+const VERSION: string = typeof __CILO_VERSION__ === 'string' ? __CILO_VERSION__ : '0.0.0-dev';
 
+/** Runs a command's code with its arguments (in order) and options. Tests pass their own. */
+type Runner = (def: CommandDef, values: unknown[], opts: Record<string, unknown>) => Promise<void>;
 
-function intArg(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number.`);
-    return n;
-  };
+async function runModule(def: CommandDef, values: unknown[], opts: Record<string, unknown>): Promise<void> {
+  if (!def.load) return;
+  // Everything but the DNS server (its own supervisor) and completion migrates a legacy state file and reaps expired shared services.
+  if (!def.skipReap) await (await import('./before-command.js')).beforeCommand();
+  const handler = await def.load();
+  const code = await handler(...(values as never[]), opts as never);
+  if (typeof code === 'number') process.exitCode = code;
 }
 
-/** Wires a command's action to a lazily imported module. */
-export function buildProgram(): Command {
+function usageOf(def: CommandDef): string {
+  return ['[options]', ...(def.args ?? []).map((a) => (a.required ? `<${a.name()}>` : `[${a.name()}${a.variadic ? '...' : ''}]`))].join(' ');
+}
+
+/** Commands parsed by pass-through.ts: their usage is not the `[tokens...]` commander sees. */
+const passThroughCommands = new WeakSet<Command>();
+const plainHelp = new Help();
+
+/** cilo's own parsing for a pass-through command; commander only shows its help. */
+function wirePassThrough(cmd: Command, def: CommandDef, run: Runner): void {
+  const help = new Option('-h, --help', 'show help');
+  passThroughCommands.add(cmd);
+  cmd
+    .argument('[tokens...]')
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .passThroughOptions()
+    .usage(usageOf(def))
+    .configureHelp({ visibleOptions: () => [...(def.options ?? []), help], visibleArguments: () => [...(def.args ?? [])] })
+    .action(async (tokens: string[]) => {
+      const parsed = parsePassThrough({ name: def.name, args: def.args ?? [], options: def.options ?? [] }, tokens);
+      if (parsed.help) cmd.help();
+      await run(def, [...parsed.positionals, parsed.rest], parsed.opts);
+    });
+}
+
+function wire(cmd: Command, def: CommandDef, run: Runner): void {
+  if (def.alias) cmd.alias(def.alias);
+  cmd.description(def.description);
+  if (def.help) cmd.addHelpText('after', def.help);
+  if (!def.load) return;
+  if (def.passThrough) {
+    wirePassThrough(cmd, def, run);
+    return;
+  }
+  for (const a of def.args ?? []) cmd.addArgument(a);
+  for (const o of def.options ?? []) cmd.addOption(o);
+  cmd.action(async () => run(def, cmd.processedArgs, cmd.opts()));
+}
+
+export function buildProgram(run: Runner = runModule): Command {
   const program = new Command('cilo');
   program
     .description('Run many isolated copies of one Docker Compose project side by side, with DNS names and shared services.')
@@ -29,168 +72,67 @@ export function buildProgram(): Command {
     .helpOption('-h, --help', 'show help')
     .showSuggestionAfterError(true)
     .enablePositionalOptions()
-    .configureHelp({ sortSubcommands: false })
+    .configureHelp({
+      sortSubcommands: false,
+      subcommandTerm: (cmd) => (passThroughCommands.has(cmd) ? `${cmd.name()} ${cmd.usage().replace('[options] ', '')}` : plainHelp.subcommandTerm(cmd)),
+    })
     .addHelpText('after', '\nEnvironment: CILO_HOME (state directory, default ~/.cilo), CILO_COMPOSE (`docker`, or a Compose v2 binary; default: the plugin binary the docker CLI would run), CILO_DEBUG=1 (stack traces).\nRun `cilo <command> --help` for a command\'s options.');
   // Set before subcommands are added: they inherit both.
   program.exitOverride();
-  program.configureOutput({
-    outputError: (str, write) => {
-      const text = str.replace(/^error: /, '').trim();
-      write(`cilo: ${text.charAt(0).toUpperCase()}${text.slice(1)}${/[.?!]$/.test(text) ? '' : '.'}\nhint: Run \`cilo --help\` (or \`cilo <command> --help\`) to see the usage.\n`);
-    },
-  });
+  program.configureOutput({ outputError: (str, write) => write(`cilo: ${usageSentence(str)}\nhint: ${USAGE_HINT}\n`) });
 
-  program
-    .command('init')
-    .description('create CILO_HOME and its state (idempotent, needs no root)')
-    .option('--base-subnet <cidr>', 'base range for environment subnets (repeatable)', collect)
-    .option('--dns-port <port>', 'port of the DNS server on 127.0.0.1', intArg('--dns-port'))
-    .option('--json', 'print the result as JSON')
-    .action(lazy(() => import('./commands/init.js')));
-
-  program
-    .command('create')
-    .description('create an environment: allocate a subnet and copy the project into a workspace')
-    .argument('<env>', 'environment name')
-    .option('--from <dir>', 'project directory to copy (default: current directory)')
-    .option('--project <name>', 'project name (default: .cilo/config.yml project, else directory name)')
-    .option('--empty', 'create an empty workspace instead of copying the project')
-    .option('--include <glob>', 'also copy a dot-directory or path matching GLOB (repeatable)', collect)
-    .option('--json', 'print the result as JSON')
-    .action(lazy(() => import('./commands/create.js')));
-
-  program
-    .command('up')
-    .description('start an environment (creating it first if needed) and wait until its services are ready')
-    .argument('<env>', 'environment name')
-    .option('--from <dir>', 'project directory, when the environment must be created')
-    .option('--project <name>', 'project name (must match the environment)')
-    .option('--build', 'build images before starting')
-    .option('--recreate', 'recreate containers even if their definition did not change (and a shared service whose definition changed)')
-    .option('--shared <services...>', 'share these services (comma- or space-separated, repeatable)')
-    .option('--isolate <services...>', 'give this environment its own copy of these services even if labelled cilo.share')
-    .addOption(new Option('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180).argParser(intArg('--timeout')))
-    .option('--json', 'print the result as JSON')
-    .action(lazy(() => import('./commands/up.js')));
-
-  program
-    .command('down')
-    .description('stop an environment, keeping its containers, workspace, network and volumes')
-    .argument('<env>', 'environment name')
-    .option('--project <name>', 'project name (must match the environment)')
-    .option('--pause', 'freeze the containers instead of stopping them: they keep their memory, and the next `up` resumes them in well under a second')
-    .action(lazy(() => import('./commands/down.js')));
-
-  program
-    .command('destroy')
-    .description('remove an environment: containers, volumes, network, DNS names and workspace')
-    .argument('[env]', 'environment name')
-    .option('--all', 'destroy every environment (of --project, if given)')
-    .option('--project <name>', 'project name (must match the environment)')
-    .option('-f, --force', 'do not ask for confirmation (required without a terminal)')
-    .option('--keep-workspace', 'keep the workspace directory')
-    .action(lazy(() => import('./commands/destroy.js')));
-
-  program
-    .command('list')
-    .alias('ls')
-    .description('list environments of the current project (or all)')
-    .option('--all', 'list environments of every project')
-    .option('--project <name>', 'list environments of this project')
-    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json', 'quiet']).default('table'))
-    .option('--json', 'same as --format json')
-    .action(lazy(() => import('./commands/list.js')));
-
-  program
-    .command('status')
-    .description('show an environment and its services with live container state')
-    .argument('<env>', 'environment name')
-    .option('--project <name>', 'project name (must match the environment)')
-    .option('--json', 'print the result as JSON')
-    .action(lazy(() => import('./commands/status.js')));
-
-  program
-    .command('logs')
-    .description('show the logs of an environment (or one service), through docker compose')
-    .argument('<env>', 'environment name')
-    .argument('[service]', 'service name')
-    .option('-f, --follow', 'follow log output')
-    .option('--tail <n>', 'number of lines from the end', intArg('--tail'))
-    .option('--project <name>', 'project name (must match the environment)')
-    .action(lazy(() => import('./commands/logs.js')));
-
-  program
-    .command('exec')
-    .description('run a command in a service container (default: sh)')
-    .argument('<env>', 'environment name')
-    .argument('<service>', 'service name')
-    .argument('[command...]', 'command and arguments')
-    .option('--project <name>', 'project name (must match the environment)')
-    .passThroughOptions()
-    .action(lazy(() => import('./commands/exec.js')));
-
-  program
-    .command('compose')
-    .description('run any docker compose command against an environment (default: ps)')
-    .argument('<env>', 'environment name')
-    .argument('[args...]', 'docker compose arguments')
-    .passThroughOptions()
-    .allowUnknownOption()
-    .action(lazy(() => import('./commands/compose.js')));
-
-  program
-    .command('path')
-    .description("print an environment's workspace path")
-    .argument('<env>', 'environment name')
-    .option('--project <name>', 'project name (must match the environment)')
-    .action(lazy(() => import('./commands/path.js')));
-
-  const shared = program.command('shared').description('shared services: one container serving many environments');
-  shared
-    .command('list')
-    .description('list shared services: container, users, grace deadline, config hash')
-    .option('--project <name>', 'only this project')
-    .option('--json', 'print the result as JSON')
-    .action(lazy(() => import('./commands/shared-list.js')));
-  shared
-    .command('stop')
-    .description('stop and remove a shared service container now (its volumes stay)')
-    .argument('<service>', 'service name')
-    .option('--project <name>', 'project of the service (default: the current directory\'s, or the only one that has it)')
-    .option('-f, --force', 'stop it even while environments use it')
-    .action(lazy(() => import('./commands/shared-stop.js')));
-
-  program
-    .command('doctor')
-    .description('check the engine, DNS server, state against Docker, orphans and shared services')
-    .option('--fix', 'repair what can be repaired safely')
-    .option('--force', 'with --fix, also delete workspaces and volumes that may hold data')
-    .option('--json', 'print the report as JSON')
-    .action(lazy(() => import('./commands/doctor.js')));
-
-  registerDnsCommands(program);
-  registerAgentCommands(program);
-
-  program.hook('preAction', async (_program, action) => {
-    // The DNS server process runs its own supervisor; everything else reaps expired shared services.
-    if (action.name() === 'serve') return;
-    await (await import('./before-command.js')).beforeCommand();
-  });
-
+  const made = new Map<string, Command>();
+  for (const def of COMMANDS) {
+    const path = def.name.split(' ');
+    const parent = path.length > 1 ? made.get(path.slice(0, -1).join(' ')) : program;
+    if (!parent) throw new Error(`command table: "${def.name}" comes before its group`);
+    const cmd = parent.command(path[path.length - 1] ?? def.name, { hidden: def.hidden === true });
+    wire(cmd, def, run);
+    made.set(def.name, cmd);
+  }
   return program;
+}
+
+/** The declaration of the command `argv` names (its path of command names), if any. */
+export function commandOf(argv: readonly string[]): CommandDef | undefined {
+  let found: CommandDef | undefined;
+  for (const word of argv) {
+    if (word.startsWith('-')) continue;
+    const parent = found ? `${found.name} ` : '';
+    const child = (d: CommandDef): boolean => d.name.startsWith(parent) && !d.name.slice(parent.length).includes(' ');
+    const def = COMMANDS.find((d) => d.name === `${parent}${word}` || (d.alias === word && child(d)));
+    if (!def) break;
+    found = def;
+  }
+  return found;
+}
+
+/** For a usage error (before any option was parsed): whether the line asked for JSON output. */
+function argvWantsJson(argv: readonly string[]): boolean {
+  const def = commandOf(argv);
+  if (!def?.options?.some((o) => o.long === '--json' || o.long === '--format')) return false;
+  const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  return own.some((w, i) => w === '--json' || w === '--format=json' || (w === '--format' && own[i + 1] === 'json'));
 }
 
 /** Runs the CLI with the given arguments (without node and script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  // From the parsed options once a command runs; before that, from the command line.
+  let json: boolean | undefined;
+  const program = buildProgram(async (def, values, opts) => {
+    json = wantsJson(opts);
+    await runModule(def, values, opts);
+  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      // commander has written the sentence to stderr already (outputError above).
+      if (argvWantsJson(argv)) printErrorJson({ code: 'USAGE', message: usageSentence(e.message), hint: USAGE_HINT });
       return 2;
     }
-    return reportError(e);
+    return reportError(e, { json: json ?? argvWantsJson(argv) });
   }
 }

@@ -81,7 +81,6 @@ export async function runInEnvironment(ctx: CoreContext, input: RunInput): Promi
       exitCode: missing ? 127 : 126,
     });
   }
-  // Separator between cilo's arguments and the command's: dropped, like `npm run x -- args`.
-  const args = input.args[0] === '--' ? input.args.slice(1) : input.args;
-  return ctx.proc.runForeground(found.path, args, { cwd: env.workspace, env: childEnv, argv0: input.command });
+  // `args` reach the command untouched: the CLI has dropped its own `--` separator already.
+  return ctx.proc.runForeground(found.path, input.args, { cwd: env.workspace, env: childEnv, argv0: input.command });
 }

@@ -30,7 +30,7 @@ after(async () => {
 test('list --all --json reads a version-2 state; the file is migrated and the original kept', async () => {
   const r = await h.cli(['list', '--all', '--json'], { cwd: '/' });
   assert.equal(r.code, 0, r.stderr);
-  const envs = JSON.parse(r.stdout).environments as { name: string; project: string; status: string; subnet: string; services: { name: string; ip: string; type: string }[] }[];
+  const envs = JSON.parse(r.stdout) as { name: string; project: string; status: string; subnet: string; services: { name: string; ip: string; type: string }[] }[];
   assert.deepEqual(
     envs.map((e) => [e.project, e.name, e.status, e.subnet]),
     [

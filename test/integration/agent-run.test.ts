@@ -139,7 +139,7 @@ describe('cilo run', () => {
     assert.match(r.stderr, /no environment named "absent".*--no-create/);
     const misplaced = await h.cli(['run', 'true', '--no-up', 'absent'], { cwd: dir });
     assert.equal(misplaced.code, 2);
-    assert.match(misplaced.stderr, /options go before the command/);
+    assert.match(misplaced.stderr, /options go before <command> or right after <env>/);
     assert.equal(readFileSync(join(h.home, 'state.json'), 'utf8'), before);
     assert.equal(existsSync(join(h.home, 'envs', project, 'absent')), false);
   });

@@ -93,11 +93,11 @@ describe('two environments of a port-publishing project, side by side', () => {
     assert.match(table.stdout, /NAME\s+TYPE\s+IP\s+URL\s+STATE/);
 
     const list = await h.cli(['list', '--all', '--format', 'json'], { cwd: '/' });
-    assert.deepEqual(JSON.parse(list.stdout).environments.map((e: { name: string }) => e.name), ['one', 'two']);
+    assert.deepEqual(JSON.parse(list.stdout).map((e: { name: string }) => e.name), ['one', 'two']);
     const quiet = await h.cli(['list', '--project', project, '--format', 'quiet'], { cwd: '/' });
     assert.equal(quiet.stdout, 'one\ntwo\n');
     const inProject = await h.cli(['ls', '--json', '--project', project]);
-    assert.equal(JSON.parse(inProject.stdout).environments.length, 2);
+    assert.equal(JSON.parse(inProject.stdout).length, 2);
 
     const path = await h.cli(['path', 'two'], { cwd: '/' });
     assert.equal(path.stdout.trim(), join(h.home, 'envs', project, 'two'));

@@ -78,8 +78,8 @@ describe('down --pause', () => {
     assert.match(down.stdout, /Environment a is paused/);
     assert.equal(status(h, 'a'), 'paused');
     assert.equal((await containersOf(project, 'a')).app?.state, 'paused', 'the container is frozen, not stopped');
-    const list = JSON.parse((await h.cli(['list', '--json'], { cwd: '/' })).stdout) as { environments: { name: string; status: string }[] };
-    assert.equal(list.environments.find((e) => e.name === 'a')?.status, 'paused');
+    const list = JSON.parse((await h.cli(['list', '--json'], { cwd: '/' })).stdout) as { name: string; status: string }[];
+    assert.equal(list.find((e) => e.name === 'a')?.status, 'paused');
     assert.deepEqual(await resolves(h, 'app.a.test'), [], 'a paused environment has no DNS names, like a stopped one');
     const shared = JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).shared_services;
     const users = Object.values(shared as Record<string, { users: string[] }>).flatMap((s) => s.users);

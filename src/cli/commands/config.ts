@@ -1,6 +1,7 @@
-import { stringify } from 'yaml';
-import { effectiveConfig } from '../../core/project-config.js';
-import { out, printJson, printTable } from '../output/print.js';
+import { Document } from 'yaml';
+import type { ProjectConfig } from '../../domain/project-config.js';
+import { effectiveConfig, type EffectiveConfig } from '../../core/project-config.js';
+import { outText, printJson, printTable } from '../output/print.js';
 
 interface Options {
   from?: string;
@@ -11,6 +12,28 @@ interface Options {
 
 const list = (xs: readonly string[]): string => (xs.length === 0 ? '-' : xs.join(', '));
 
+/**
+ * The effective configuration as a `.cilo/config.yml` that cilo accepts: its own keys only, unset
+ * ones left out (the validator refuses null), where it was read from as a comment.
+ */
+function configFile(c: EffectiveConfig): Document {
+  const file: ProjectConfig = { project: c.project, compose_files: c.compose_files };
+  if (c.env_files.length > 0) file.env_files = c.env_files;
+  file.dns_suffix = c.dns_suffix;
+  if (c.default_environment !== null) file.default_environment = c.default_environment;
+  if (c.default_ingress_service !== null) file.default_ingress_service = c.default_ingress_service;
+  if (c.hostnames.length > 0) file.hostnames = c.hostnames;
+  if (c.copy_dot_dirs.length > 0) file.copy_dot_dirs = c.copy_dot_dirs;
+  if (c.ignore_dot_dirs.length > 0) file.ignore_dot_dirs = c.ignore_dot_dirs;
+  if (c.shared_grace_period !== null) file.shared_grace_period = c.shared_grace_period;
+  const { init_hook, ...env } = c.env;
+  file.env = init_hook === null ? env : { ...env, init_hook };
+  const doc = new Document(file);
+  const source = c.config_exists ? `read from ${c.config_file}` : `defaults: ${c.config_file} does not exist`;
+  doc.commentBefore = ` Effective cilo configuration of ${c.dir} (${source}; compose_files ${c.compose_files_source}).`;
+  return doc;
+}
+
 export default async function config(opts: Options): Promise<void> {
   const c = effectiveConfig({ dir: opts.from, project: opts.project });
   const format = opts.json ? 'json' : (opts.format ?? 'table');
@@ -19,7 +42,7 @@ export default async function config(opts: Options): Promise<void> {
     return;
   }
   if (format === 'yaml') {
-    process.stdout.write(stringify(c, { lineWidth: 0 }));
+    outText(configFile(c).toString({ lineWidth: 0 }));
     return;
   }
   printTable(

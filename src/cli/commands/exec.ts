@@ -1,10 +1,19 @@
 import { assertService, composeForEnv } from '../../core/passthrough.js';
 import { cliContext } from '../output/context.js';
 
-export default async function exec(env: string, service: string, command: string[], opts: { project?: string }): Promise<number> {
+interface Options {
+  project?: string;
+  tty?: boolean;
+  interactive?: boolean;
+}
+
+export default async function exec(env: string, service: string, command: string[], opts: Options): Promise<number> {
   const ctx = cliContext();
   assertService(ctx, env, service);
+  const args = ['exec'];
   // Without a terminal on stdin, compose must not try to allocate one.
-  const args = ['exec', ...(process.stdin.isTTY ? [] : ['-T']), service, ...(command.length > 0 ? command : ['sh'])];
+  if (opts.tty === false || !process.stdin.isTTY) args.push('-T');
+  if (opts.interactive === false) args.push('--interactive=false');
+  args.push(service, ...(command.length > 0 ? command : ['sh']));
   return composeForEnv(ctx, env, args, opts.project);
 }

@@ -25,23 +25,29 @@ function noIngressWarning(r: HostnamesResult, opts: Options): void {
   if (r.ingress === null && !opts.json) warn(`environment ${r.env} has no ingress service yet; its hostnames resolve once \`cilo up\` finds one (a service labelled cilo.ingress, or nginx/web/app/frontend).`);
 }
 
+/** `a,b` `c` -> `a`, `b`, `c`: the original took comma-separated lists. */
+function splitNames(names: string[]): string[] {
+  return names.flatMap((n) => n.split(',')).map((n) => n.trim()).filter((n) => n !== '');
+}
+
 export async function list(env: string, opts: Options): Promise<void> {
   show(listHostnames(cliContext(), env, opts.project), opts);
 }
 
-export async function add(env: string, names: string[], opts: Options): Promise<void> {
+export async function add(env: string, given: string[], opts: Options): Promise<void> {
+  const names = splitNames(given);
   const r = await addHostnames(cliContext(), env, names, opts.project);
   noIngressWarning(r, opts);
   show(r, opts, r.added.length > 0 ? `Added ${r.added.join(', ')} to ${r.env}.` : `Nothing to add: ${r.env} already has ${names.length === 1 ? 'this hostname' : 'these hostnames'}.`);
 }
 
 export async function remove(env: string, names: string[], opts: Options): Promise<void> {
-  const r = await removeHostnames(cliContext(), env, names, opts.project);
+  const r = await removeHostnames(cliContext(), env, splitNames(names), opts.project);
   show(r, opts, `Removed ${r.removed.join(', ')} from ${r.env}.`);
 }
 
 export async function set(env: string, names: string[], opts: Options): Promise<void> {
-  const r = await setHostnames(cliContext(), env, { names, file: opts.file }, opts.project);
+  const r = await setHostnames(cliContext(), env, { names: splitNames(names), file: opts.file }, opts.project);
   noIngressWarning(r, opts);
   show(r, opts, `Custom hostnames of ${r.env} set (${r.added.length} added, ${r.removed.length} removed).`);
 }

@@ -13,7 +13,8 @@ export default async function list(opts: Options): Promise<void> {
   const views = await listEnvironments(cliContext(), { all: opts.all, project: opts.project });
   const format = opts.json ? 'json' : (opts.format ?? 'table');
   if (format === 'json') {
-    printJson({ environments: views });
+    // A top-level array, as the original printed it: `jq '.[].name'`.
+    printJson(views);
     return;
   }
   if (format === 'quiet') {

@@ -8,6 +8,11 @@ export function out(line = ''): void {
   process.stdout.write(`${line}\n`);
 }
 
+/** Text that carries its own line ends (a log, a generated file). */
+export function outText(text: string): void {
+  process.stdout.write(text);
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
@@ -39,25 +44,53 @@ export function printTable(headers: string[], rows: string[][]): void {
   out(table(headers, rows));
 }
 
-/** Turns any failure into one clear message on stderr and returns the exit code. */
-export function reportError(e: unknown): number {
-  const debug = process.env.CILO_DEBUG === '1';
-  if (e instanceof CiloError) {
-    process.stderr.write(`cilo: ${e.message}\n`);
-    if (e.details) process.stderr.write(`${e.details.replace(/\n?$/, '\n')}`);
-    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-    if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
-    return e.exitCode;
-  }
+export const USAGE_HINT = 'Run `cilo --help` (or `cilo <command> --help`) to see the usage.';
+
+/** commander's "error: missing required argument 'env'" as one sentence: "Missing required argument 'env'." */
+export function usageSentence(text: string): string {
+  const t = text.replace(/^error: /, '').trim();
+  return `${t.charAt(0).toUpperCase()}${t.slice(1)}${/[.?!]$/.test(t) ? '' : '.'}`;
+}
+
+/**
+ * A failure under `--json`, on stdout: `code` is a CiloError code, `USAGE` for a command line
+ * commander refused, `FS` for a file system error, `INTERNAL` for a bug; `hint` is null when
+ * there is none.
+ */
+interface ErrorDocument {
+  ok: false;
+  code: string;
+  message: string;
+  hint: string | null;
+}
+
+export function printErrorJson(e: { code: string; message: string; hint?: string | undefined }): void {
+  const doc: ErrorDocument = { ok: false, code: e.code, message: e.message, hint: e.hint ?? null };
+  printJson(doc);
+}
+
+const BUG_HINT = 'This is a bug in cilo; run again with CILO_DEBUG=1 for a stack trace and report it.';
+
+/** What a failure says: its code, sentence and hint (and extra lines after the sentence). */
+function describeFailure(e: unknown): { code: string; message: string; hint?: string | undefined; details?: string | undefined; exitCode: number } {
+  if (e instanceof CiloError) return { code: e.code, message: e.message, hint: e.hint, details: e.details, exitCode: e.exitCode };
   const sys = describeSystemError(e);
-  if (sys) {
-    process.stderr.write(`cilo: ${sys}\n`);
-    if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-    return 1;
-  }
-  const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`cilo: internal error: ${msg}\n`);
+  if (sys) return { code: 'FS', message: sys, exitCode: 1 };
+  return { code: 'INTERNAL', message: `internal error: ${e instanceof Error ? e.message : String(e)}`, hint: BUG_HINT, exitCode: 1 };
+}
+
+/**
+ * Turns any failure into one clear message on stderr (and, with `json`, one JSON document on
+ * stdout) and returns the exit code.
+ */
+export function reportError(e: unknown, opts: { json?: boolean } = {}): number {
+  const debug = process.env.CILO_DEBUG === '1';
+  const f = describeFailure(e);
+  process.stderr.write(`cilo: ${f.message}\n`);
+  if (f.details) process.stderr.write(`${f.details.replace(/\n?$/, '\n')}`);
+  // A bug's hint says to run with CILO_DEBUG=1, which is what prints the stack instead.
+  if (f.hint && (e instanceof CiloError || !debug)) process.stderr.write(`hint: ${f.hint}\n`);
   if (debug && e instanceof Error) process.stderr.write(`${e.stack}\n`);
-  else process.stderr.write('hint: This is a bug in cilo; run again with CILO_DEBUG=1 for a stack trace and report it.\n');
-  return 1;
+  if (opts.json) printErrorJson(f);
+  return f.exitCode;
 }

@@ -17,7 +17,7 @@ const SLOW_MS = 300;
 const INTERVAL_MS = 100;
 
 /** The part of a stream we use, so tests can pass a fake terminal. */
-export interface ProgressStream {
+interface ProgressStream {
   isTTY?: boolean;
   write(chunk: string): unknown;
 }

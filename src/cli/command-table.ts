@@ -1,0 +1,364 @@
+/**
+ * Every command of cilo, declared as data: name, arguments, options, help, and the module that
+ * runs it (imported only when it runs, so `cilo --version` and `--help` stay cheap). main.ts
+ * turns the table into the commander tree; completion reads it too.
+ */
+import { Argument, Option } from 'commander';
+import { args, options as o } from './options.js';
+
+/** A command's code: its arguments in order, then its options; a number is the exit status. */
+type Handler = (...values: never[]) => Promise<number | void>;
+
+export interface CommandDef {
+  /** Space-separated path: `up`, `dns start`. */
+  name: string;
+  description: string;
+  alias?: string;
+  hidden?: boolean;
+  args?: readonly Argument[];
+  options?: readonly Option[];
+  /** Shown after the options in `--help`. */
+  help?: string;
+  /** The last argument takes the rest of the line for another program; see pass-through.ts. */
+  passThrough?: boolean;
+  /** Skips reaping expired shared services first (the DNS server reaps itself; completion must be quick). */
+  skipReap?: boolean;
+  /** Absent for a group of subcommands (`dns`, `shared`...). */
+  load?: () => Promise<Handler>;
+}
+
+const CONFIG_HELP = `
+Keys of .cilo/config.yml: project, compose_files, env_files, dns_suffix, default_environment,
+default_ingress_service, hostnames, copy_dot_dirs, ignore_dot_dirs, shared_grace_period, and env:
+  copy_mode: all | none | allowlist   which env files (.env, .env.*, *.env) create keeps
+  copy: [globs]                       with allowlist: the env files to keep
+  ignore: [globs]                     files never kept in the workspace
+  init_hook: "shell command"          run in the workspace (sh -c) on the first up, and again when it
+                                      changes, before rendering; its output is never shown
+  render:                             rewrite env files in the workspace at every up (idempotent)
+    - file: .env
+      tokens: true                    replace \${CILO_PROJECT} \${CILO_ENV} \${CILO_DNS_SUFFIX} \${CILO_BASE_URL}
+      replace: [{from: "localhost", to: "db.\${CILO_ENV}\${CILO_DNS_SUFFIX}"}]
+Unknown keys and wrong types are refused. \`--format yaml\` prints a valid config file (the
+directory and file it was read from as a comment).`;
+
+const RUN_HELP = `
+cilo's own options go before <command>, or right after <env> up to the first other word or "--"
+(which is dropped); everything after that goes to the command untouched. It runs in the workspace
+with stdin and the terminal inherited; signals are forwarded, and cilo exits with its status
+(128+N when killed by signal N; 127 when it is not found). An environment whose services all run
+is used as it is; \`cilo up <env>\` applies changes to its compose files.
+
+Variables: CILO_ENV, CILO_PROJECT, CILO_WORKSPACE, CILO_BASE_URL (http://<project>.<env><suffix>),
+CILO_DNS_SUFFIX, and for each service CILO_SERVICE_<NAME>_URL and CILO_SERVICE_<NAME>_IP
+(name upper-cased, "-" and "." become "_").
+
+Examples:
+  cilo run npm agent-1 test
+  cilo run --no-up sh agent-2 -c 'echo $CILO_BASE_URL'
+  cilo run sh agent-3 --from ../app -- -c 'echo $CILO_WORKSPACE'
+  cilo run ./scripts/e2e.sh pr-42 -- --headless`;
+
+const COMPLETION_HELP = `
+Environment and service names are completed from cilo's state. Load the script:
+  bash:  source <(cilo completion bash)        (in ~/.bashrc)
+  zsh:   source <(cilo completion zsh)         (in ~/.zshrc, after compinit)
+  fish:  cilo completion fish | source         (in ~/.config/fish/config.fish)`;
+
+export const COMMANDS: readonly CommandDef[] = [
+  {
+    name: 'init',
+    description: 'create CILO_HOME and its state (idempotent, needs no root)',
+    options: [
+      o.repeatable('--base-subnet <cidr>', 'base range for environment subnets: a CIDR such as 10.224.0.0/16, or a prefix such as 10.224. (repeatable)'),
+      o.whole('--dns-port <port>', 'port of the DNS server on 127.0.0.1'),
+      o.json(),
+    ],
+    load: () => import('./commands/init.js').then((m) => m.default),
+  },
+  {
+    name: 'create',
+    description: 'create an environment: allocate a subnet and copy the project into a workspace',
+    args: [args.env()],
+    options: [
+      o.from('project directory to copy (default: current directory)'),
+      o.project('project name (default: .cilo/config.yml project, else directory name)'),
+      new Option('--empty', 'create an empty workspace instead of copying the project'),
+      o.repeatable('--include <glob>', 'also copy a dot-directory or path matching GLOB (repeatable)'),
+      o.json(),
+    ],
+    load: () => import('./commands/create.js').then((m) => m.default),
+  },
+  {
+    name: 'up',
+    description: 'start an environment (creating it first if needed) and wait until its services are ready',
+    args: [args.env()],
+    options: [
+      o.from(),
+      o.project(),
+      new Option('--build', 'build images before starting'),
+      new Option('--recreate', 'recreate containers even if their definition did not change (and a shared service whose definition changed)'),
+      o.repeatable('--shared <service>', 'share this service (repeatable; comma-separated lists too)'),
+      o.repeatable('--isolate <service>', 'give this environment its own copy of this service even if labelled cilo.share (repeatable; comma-separated lists too)'),
+      o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
+      o.json(),
+    ],
+    load: () => import('./commands/up.js').then((m) => m.default),
+  },
+  {
+    name: 'down',
+    description: 'stop an environment, keeping its containers, workspace, network and volumes',
+    args: [args.env()],
+    options: [
+      o.project(),
+      new Option('--pause', 'freeze the containers instead of stopping them: they keep their memory, and the next `up` resumes them in well under a second'),
+    ],
+    load: () => import('./commands/down.js').then((m) => m.default),
+  },
+  {
+    name: 'destroy',
+    description: 'remove an environment: containers, volumes, network, DNS names and workspace',
+    args: [args.optionalEnv()],
+    options: [
+      new Option('--all', 'destroy every environment (of --project, if given)'),
+      o.project(),
+      o.force('do not ask for confirmation (required without a terminal)'),
+      new Option('--keep-workspace', 'keep the workspace directory'),
+    ],
+    load: () => import('./commands/destroy.js').then((m) => m.default),
+  },
+  {
+    name: 'list',
+    alias: 'ls',
+    description: 'list environments of the current project (or all)',
+    options: [new Option('--all', 'list environments of every project'), o.project('list environments of this project'), o.format(['table', 'json', 'quiet']), o.jsonFormat()],
+    help: '\nJSON (--format json or --json): an array of environments, each {name, project, status, subnet, network,\nsource, workspace, dns_suffix, url, created_at, last_error?, services: [{name, type, ip, url, state}]}.',
+    load: () => import('./commands/list.js').then((m) => m.default),
+  },
+  {
+    name: 'status',
+    description: 'show an environment and its services with live container state',
+    args: [args.env()],
+    options: [o.project(), o.json()],
+    load: () => import('./commands/status.js').then((m) => m.default),
+  },
+  {
+    name: 'logs',
+    description: 'show the logs of an environment (or one service), through docker compose',
+    args: [args.env(), args.optionalService()],
+    options: [new Option('-f, --follow', 'follow log output'), o.whole('--tail <n>', 'number of lines from the end'), o.project()],
+    load: () => import('./commands/logs.js').then((m) => m.default),
+  },
+  {
+    name: 'exec',
+    description: 'run a command in a service container (default: sh)',
+    args: [args.env(), args.service(), new Argument('[command...]', 'command and arguments')],
+    options: [
+      o.project(),
+      new Option('-t, --tty', 'allocate a terminal when stdin is one (the default; -t=false or --tty=false: never)'),
+      new Option('-i, --interactive', 'keep stdin open (the default; -i=false or --interactive=false: give the command no stdin)'),
+    ],
+    passThrough: true,
+    help: '\ncilo\'s options go before <env>, or right after <service> up to the first other word or "--".',
+    load: () => import('./commands/exec.js').then((m) => m.default),
+  },
+  {
+    name: 'compose',
+    description: 'run any docker compose command against an environment (default: ps)',
+    args: [args.env(), new Argument('[args...]', 'docker compose arguments')],
+    options: [o.project()],
+    passThrough: true,
+    help: '\ncilo\'s --project goes before <env>, or right after it; everything from the compose command on goes\nto docker compose untouched (`cilo compose agent-1 --project shop logs -f api`).',
+    load: () => import('./commands/compose.js').then((m) => m.default),
+  },
+  {
+    name: 'path',
+    description: "print an environment's workspace path",
+    args: [args.env()],
+    options: [o.project()],
+    load: () => import('./commands/path.js').then((m) => m.default),
+  },
+  { name: 'shared', description: 'shared services: one container serving many environments' },
+  {
+    name: 'shared list',
+    description: 'list shared services: container, users, grace deadline, config hash',
+    options: [o.project('only this project'), o.json()],
+    load: () => import('./commands/shared-list.js').then((m) => m.default),
+  },
+  {
+    name: 'shared stop',
+    description: 'stop and remove a shared service container now (its volumes stay)',
+    args: [args.sharedService()],
+    options: [o.project("project of the service (default: the current directory's, or the only one that has it)"), o.force('stop it even while environments use it')],
+    load: () => import('./commands/shared-stop.js').then((m) => m.default),
+  },
+  {
+    name: 'doctor',
+    description: 'check the engine, DNS server, state against Docker, orphans and shared services',
+    options: [new Option('--fix', 'repair what can be repaired safely'), new Option('--force', 'with --fix, also delete workspaces and volumes that may hold data'), o.json('print the report as JSON')],
+    help: '\nExit status: 0 when no problem is left (none found, or all fixed), 1 when any remains (the original\ncilo exited 0 either way), so `cilo doctor || cilo doctor --fix` works in scripts. With --json the\nreport is printed in both cases; its "ok" field says the same.',
+    load: () => import('./commands/doctor.js').then((m) => m.default),
+  },
+  {
+    name: 'dns',
+    description: 'the DNS server on 127.0.0.1 and the system resolver configuration',
+    help: '\nNames served: <service>.<env><suffix>, <project>.<env><suffix> and *.<project>.<env><suffix>, <hostname>.<env><suffix>.',
+  },
+  {
+    name: 'dns start',
+    description: 'start the DNS server in the background (no-op if it already runs)',
+    options: [o.json()],
+    load: () => import('./commands/dns-start.js').then((m) => m.default),
+  },
+  { name: 'dns stop', description: 'stop the DNS server', options: [o.json()], load: () => import('./commands/dns-stop.js').then((m) => m.default) },
+  {
+    name: 'dns status',
+    description: 'show whether the DNS server runs and answers',
+    options: [o.json()],
+    load: () => import('./commands/dns-status.js').then((m) => m.default),
+  },
+  {
+    name: 'dns logs',
+    description: "print the DNS server's log ($CILO_HOME/dns/dns.log)",
+    options: [o.whole('--tail <n>', 'only the last N lines'), new Option('-f, --follow', 'keep printing lines as the server writes them (Ctrl-C stops)')],
+    load: () => import('./commands/dns-logs.js').then((m) => m.default),
+  },
+  {
+    name: 'dns setup',
+    description: 'route the DNS suffix(es) of the system resolver to cilo (needs root, or --print-manual)',
+    options: [
+      new Option('--print-manual', 'print the steps instead of doing them (needs no root)'),
+      new Option('--dns-suffix <suffix>', 'a suffix to route in addition to .test and those of existing environments'),
+      o.json(),
+    ],
+    load: () => import('./commands/dns-setup.js').then((m) => m.default),
+  },
+  {
+    name: 'dns uninstall',
+    description: 'remove the system resolver configuration written by `cilo dns setup`',
+    options: [o.json()],
+    load: () => import('./commands/dns-uninstall.js').then((m) => m.default),
+  },
+  // The background process itself, started by `cilo dns start`; not for users.
+  {
+    name: 'dns serve',
+    hidden: true,
+    skipReap: true,
+    description: 'run the DNS server in the foreground',
+    options: [new Option('--token <token>', 'start token chosen by `cilo dns start`')],
+    load: () => import('./commands/dns-serve.js').then((m) => m.default),
+  },
+  {
+    name: 'run',
+    description: "run a command in an environment's workspace with CILO_* variables, creating and starting the environment if needed",
+    args: [new Argument('<command>', 'program to run (searched in PATH; not a shell line)'), args.env(), new Argument('[args...]', 'arguments for the command, passed untouched')],
+    options: [o.from(), o.project(), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist')],
+    passThrough: true,
+    help: RUN_HELP,
+    load: () => import('./commands/run.js').then((m) => m.default),
+  },
+  {
+    name: 'setup',
+    description: 'write .cilo/config.yml for the project in the current directory',
+    options: [
+      new Option('--name <project>', 'project name (default: the directory name)'),
+      o.repeatable('--compose <file>', 'compose file (repeatable; default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, with its override file)'),
+      o.repeatable('--env-file <file>', 'env file for compose interpolation (repeatable)'),
+      new Option('--dns-suffix <suffix>', 'DNS suffix of the environments (default: .test)'),
+      new Option('--default-env <env>', 'default environment name'),
+      o.force('replace an existing .cilo/config.yml'),
+      o.json(),
+    ],
+    load: () => import('./commands/setup.js').then((m) => m.default),
+  },
+  {
+    name: 'config',
+    description: 'show the effective project configuration (.cilo/config.yml with defaults)',
+    options: [o.from('project directory (default: current directory)'), o.project('project name override'), o.format(['table', 'yaml', 'json']), o.jsonFormat()],
+    help: CONFIG_HELP,
+    load: () => import('./commands/config.js').then((m) => m.default),
+  },
+  {
+    name: 'hostnames',
+    description: "custom hostnames of an environment's ingress service (<hostname>.<env><suffix>)",
+    help: '\nA hostname is one or more DNS labels (lowercase letters, digits, "-"), such as "admin" or "api.v2";\nit resolves at once to the ingress IP, and `up` keeps it. Lists may be comma-separated: `admin,api`.',
+  },
+  {
+    name: 'hostnames list',
+    description: 'list the hostnames of an environment',
+    args: [args.env()],
+    options: [o.project(), o.json()],
+    load: () => import('./commands/hostnames.js').then((m) => m.list),
+  },
+  {
+    name: 'hostnames add',
+    description: 'add hostnames to an environment',
+    args: [args.env(), new Argument('<hostnames...>', 'hostnames to add (or comma-separated lists)')],
+    options: [o.project(), o.json()],
+    load: () => import('./commands/hostnames.js').then((m) => m.add),
+  },
+  {
+    name: 'hostnames remove',
+    alias: 'rm',
+    description: 'remove hostnames added with `cilo hostnames`',
+    args: [args.env(), new Argument('<hostnames...>', 'hostnames to remove (or comma-separated lists)')],
+    options: [o.project(), o.json()],
+    load: () => import('./commands/hostnames.js').then((m) => m.remove),
+  },
+  {
+    name: 'hostnames set',
+    description: 'replace the custom hostnames with those given and those of --file',
+    args: [args.env(), new Argument('[hostnames...]', 'hostnames (or comma-separated lists)')],
+    options: [new Option('--file <file>', 'file with one hostname per line (# starts a comment; "-" reads stdin)'), o.project(), o.json()],
+    load: () => import('./commands/hostnames.js').then((m) => m.set),
+  },
+  {
+    name: 'diff',
+    description: "show what was changed in an environment's workspace against its source",
+    args: [args.env()],
+    options: [o.project(), o.json()],
+    help: '\nGit projects: the commits the source does not have, and uncommitted changes. Other projects: added,\nchanged and removed files (env files handled by the env settings are not compared).',
+    load: () => import('./commands/diff.js').then((m) => m.diff),
+  },
+  {
+    name: 'merge',
+    description: "bring the commits of an environment's workspace into the source repository",
+    args: [args.env()],
+    options: [new Option('--ff-only', 'refuse unless the source can be fast-forwarded'), o.project(), o.json()],
+    help: "\nFetches the workspace's branch into the source repository and merges it into the checked-out\nbranch (fast-forward when possible). Refuses when the source has uncommitted changes. Git only.",
+    load: () => import('./commands/diff.js').then((m) => m.merge),
+  },
+  { name: 'network', description: 'base subnet ranges, DNS port and the subnets of environments' },
+  {
+    name: 'network status',
+    description: "show the base ranges, the DNS port, and each environment's subnet and IPs",
+    options: [o.json()],
+    load: () => import('./commands/network.js').then((m) => m.status),
+  },
+  {
+    name: 'network migrate',
+    description: 'move every environment to a new base range (running ones are restarted)',
+    args: [new Argument('[cidr]', 'new base range, e.g. 10.225.0.0/16 (default: keep the range, move only environments outside it)')],
+    options: [o.json()],
+    help: "\nEach environment gets a new /24 in the range, keeping its services' host numbers; a range that\noverlaps a Docker network cilo does not manage is refused. Interrupted? Run it again: it resumes.",
+    load: () => import('./commands/network.js').then((m) => m.migrate),
+  },
+  {
+    name: 'completion',
+    description: 'print a shell completion script (bash, zsh or fish)',
+    args: [new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'])],
+    skipReap: true,
+    help: COMPLETION_HELP,
+    load: () => import('./commands/completion.js').then((m) => m.completion),
+  },
+  // Called by the completion scripts: `envs`, `services <env>`, or `words -- <the line so far>`.
+  {
+    name: '__complete',
+    hidden: true,
+    description: 'print completion candidates, one a line',
+    args: [new Argument('<what>', 'envs, services or words'), new Argument('[words...]', 'the words typed so far')],
+    passThrough: true,
+    skipReap: true,
+    load: () => import('./commands/completion.js').then((m) => m.complete),
+  },
+];

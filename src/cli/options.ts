@@ -1,0 +1,74 @@
+/**
+ * The options and arguments that several commands share, each written once. A command lists
+ * them in its declaration (commands.ts); the same objects drive parsing, `--help` and shell
+ * completion.
+ */
+import { Argument, InvalidArgumentError, Option } from 'commander';
+
+/** What shell completion offers for an argument or an option's value. */
+export type Completion = 'env' | 'service' | 'shared' | 'project';
+
+/** An argument whose values shell completion can list. */
+class CompletingArgument extends Argument {
+  constructor(
+    name: string,
+    description: string,
+    readonly completion: Completion,
+  ) {
+    super(name, description);
+  }
+}
+
+/** An option whose values shell completion can list. */
+class CompletingOption extends Option {
+  constructor(
+    flags: string,
+    description: string,
+    readonly completion: Completion,
+  ) {
+    super(flags, description);
+  }
+}
+
+export function completionOf(x: Argument | Option): Completion | undefined {
+  return x instanceof CompletingArgument || x instanceof CompletingOption ? x.completion : undefined;
+}
+
+/** Repeatable option: `--include a --include b` gives `['a', 'b']`. */
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function wholeNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be a whole number.`);
+    return n;
+  };
+}
+
+export const args = {
+  env: (description = 'environment name'): Argument => new CompletingArgument('<env>', description, 'env'),
+  optionalEnv: (description = 'environment name'): Argument => new CompletingArgument('[env]', description, 'env'),
+  service: (description = 'service name'): Argument => new CompletingArgument('<service>', description, 'service'),
+  optionalService: (description = 'service name'): Argument => new CompletingArgument('[service]', description, 'service'),
+  sharedService: (): Argument => new CompletingArgument('<service>', 'shared service name', 'shared'),
+};
+
+export const options = {
+  project: (description = 'project name (must match the environment)'): Option => new CompletingOption('--project <name>', description, 'project'),
+  json: (description = 'print the result as JSON'): Option => new Option('--json', description),
+  from: (description = 'project directory, when the environment must be created (default: current directory)'): Option => new Option('--from <dir>', description),
+  format: (choices: readonly [string, ...string[]]): Option =>
+    new Option('--format <format>', 'output format').choices(choices).default(choices[0]),
+  /** `--json` beside `--format`, for the commands whose formats include json. */
+  jsonFormat: (): Option => new Option('--json', 'same as --format json'),
+  force: (description: string): Option => new Option('-f, --force', description),
+  whole: (flags: string, description: string): Option => new Option(flags, description).argParser(wholeNumber(flags.replace(/ .*/, ''))),
+  repeatable: (flags: string, description: string): Option => new Option(flags, description).argParser(collect),
+};
+
+/** Whether the parsed options ask for JSON output (`--json`, or `--format json`). */
+export function wantsJson(opts: Readonly<Record<string, unknown>>): boolean {
+  return opts.json === true || opts.format === 'json';
+}
