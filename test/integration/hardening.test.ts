@@ -4,20 +4,12 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome, tearDown } from './helpers.js';
+import { CLI, copyFixture, docker, ensureFixtureImage, makeHome, removeProjectResources, uid, type TestHome, tearDown } from './helpers.js';
 
 before(() => ensureFixtureImage());
 
-function simpleProject(extraCompose = ''): string {
-  return writeProject({
-    'compose.yaml': `services:
-  app:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-${extraCompose}`,
-  });
-}
+/** One service, `app`, sleeping. */
+const simpleProject = (): string => copyFixture('app-sleep');
 
 const stateText = (h: TestHome): string => (existsSync(join(h.home, 'state.json')) ? readFileSync(join(h.home, 'state.json'), 'utf8') : '');
 
@@ -43,16 +35,13 @@ describe('engine unreachable and compose missing', () => {
   });
 
   for (const host of ['unix:///nonexistent/docker.sock', 'tcp://127.0.0.1:1']) {
-    test(`DOCKER_HOST=${host}: a clear error naming Docker within 5 s, state untouched`, async () => {
+    test(`DOCKER_HOST=${host}: a clear error naming Docker, state untouched`, async () => {
       const before = stateText(h);
       for (const args of [['up', 'present'], ['create', 'other', '--project', p], ['down', 'present'], ['destroy', 'present', '--force'], ['status', 'present']]) {
-        const t0 = Date.now();
         const r = await h.cli(args, { cwd: dir, env: { DOCKER_HOST: host } });
-        const ms = Date.now() - t0;
         assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
         assert.match(r.stderr, /Cannot reach the Docker engine/);
         assert.match(r.stderr, /hint: Start Docker/);
-        assert.ok(ms < 5000, `${args.join(' ')} took ${ms} ms`);
         assert.equal(stateText(h), before, `${args.join(' ')} left state untouched`);
       }
     });
@@ -92,18 +81,18 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
   before(async () => {
     h = makeHome();
     dirs.good = simpleProject();
-    dirs.empty = writeProject({ 'README.md': 'nothing\n' });
-    dirs.yaml = writeProject({ 'compose.yaml': 'services:\n  app: [unclosed\n' });
-    dirs.schema = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n    restart: sometimes-maybe\n` });
-    dirs.dep = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n    depends_on: [ghost]\n` });
-    dirs.noimage = writeProject({ 'compose.yaml': 'services:\n  app:\n    image: cilo-test/does-not-exist:never\n    pull_policy: never\n' });
-    dirs.noservices = writeProject({ 'compose.yaml': 'services: {}\n' });
-    dirs.config = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, '.cilo/config.yml': 'compose_file: x.yml\n' });
-    dirs.configType = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, '.cilo/config.yml': 'hostnames: admin\n' });
-    dirs.configYaml = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, '.cilo/config.yml': 'project: [\n' });
-    dirs.missingListed = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, '.cilo/config.yml': 'compose_files: [deploy/nope.yml]\n' });
-    dirs.badProjectName = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, '.cilo/config.yml': 'project: "Not Valid!"\n' });
-    dirs.interp = writeProject({ 'compose.yaml': `services:\n  app:\n    image: \${MISSING_IMAGE:?set MISSING_IMAGE}\n` });
+    dirs.empty = copyFixture('no-compose');
+    dirs.yaml = copyFixture('bad/yaml');
+    dirs.schema = copyFixture('bad/restart-policy');
+    dirs.dep = copyFixture('bad/undefined-dependency');
+    dirs.noimage = copyFixture('bad/missing-image');
+    dirs.noservices = copyFixture('bad/no-services');
+    dirs.config = copyFixture('bad-config/unknown-key');
+    dirs.configType = copyFixture('bad-config/hostnames-not-list');
+    dirs.configYaml = copyFixture('bad-config/yaml');
+    dirs.missingListed = copyFixture('bad-config/missing-compose-file');
+    dirs.badProjectName = copyFixture('bad-config/project-name');
+    dirs.interp = copyFixture('bad/required-variable');
     writeFileSync(join(dirs.good, 'not-a-dir'), 'file');
     const c = await h.cli(['create', 'taken', '--project', p], { cwd: dirs.good });
     assert.equal(c.code, 0, c.stderr);
@@ -193,12 +182,10 @@ describe('crash safety: SIGKILL mid-command, then re-running or doctor --fix', (
   const p = uid('ck');
   before(() => {
     h = makeHome();
-    const files: Record<string, string> = {
-      'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n    init: true\n    command: ["sleep", "3600"]\n  web:\n    image: ${FIXTURE_IMAGE}\n    init: true\n    command: ["sleep", "3600"]\n    volumes: ["data:/data"]\nvolumes:\n  data: {}\n`,
-    };
+    const files: Record<string, string> = {};
     // Enough files that the copy is still running when it is killed.
     for (let i = 0; i < 3000; i++) files[`src/d${i % 50}/f${i}.txt`] = `file ${i}\n`.repeat(20);
-    dir = writeProject(files);
+    dir = copyFixture('app-web-volume', files);
   });
   after(() => tearDown(h, p, dir));
 

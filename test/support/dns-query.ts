@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import dnsPacket from 'dns-packet';
+import { waitFor } from './wait.js';
 
 export interface Question {
   port: number;
@@ -112,4 +113,18 @@ export async function resolveA(port: number, name: string, opts: Omit<Question, 
     assert.equal(a.name, name, `${name}: answer owner ${a.name}`);
     return (a as dnsPacket.StringAnswer).data;
   });
+}
+
+/**
+ * Waits until `name` resolves (as `resolveA` checks it) to exactly `want`, [] meaning NXDOMAIN:
+ * DNS follows state as it changes, and a test says what it expects, not how soon.
+ */
+export async function waitForAddresses(port: number, name: string, want: string[], after: string): Promise<void> {
+  await waitFor(
+    async () => {
+      assert.deepEqual(await resolveA(port, name), want);
+      return true;
+    },
+    { what: `${name} to answer ${want.join(', ') || 'NXDOMAIN'} after ${after}` },
+  );
 }

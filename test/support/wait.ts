@@ -14,18 +14,20 @@ export interface WaitOptions {
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
+
 /**
  * Calls `condition` until it returns a truthy value, which it returns. A falsy value or a throw
  * (an assertion, a timed-out query) means "not yet"; at the deadline the last of them is in the
  * error, so a failed `assert.deepEqual` inside the condition shows what was seen last.
  */
-export async function waitFor<T>(condition: () => T | Promise<T>, { what, deadlineMs = 15_000, intervalMs = 20 }: WaitOptions): Promise<T> {
+export async function waitFor<T>(condition: () => T | Promise<T>, { what, deadlineMs = 15_000, intervalMs = 20 }: WaitOptions): Promise<Truthy<T>> {
   const end = Date.now() + deadlineMs;
   let last: string;
   for (;;) {
     try {
       const value = await condition();
-      if (value) return value;
+      if (value) return value as Truthy<T>;
       last = `the condition was ${JSON.stringify(value)}`;
     } catch (e) {
       last = `last attempt: ${e instanceof Error ? e.message : String(e)}`;
