@@ -81,18 +81,8 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
   before(async () => {
     h = makeHome();
     dirs.good = simpleProject();
-    dirs.empty = copyFixture('no-compose');
-    dirs.yaml = copyFixture('bad/yaml');
-    dirs.schema = copyFixture('bad/restart-policy');
-    dirs.dep = copyFixture('bad/undefined-dependency');
-    dirs.noimage = copyFixture('bad/missing-image');
-    dirs.noservices = copyFixture('bad/no-services');
-    dirs.config = copyFixture('bad-config/unknown-key');
-    dirs.configType = copyFixture('bad-config/hostnames-not-list');
-    dirs.configYaml = copyFixture('bad-config/yaml');
-    dirs.missingListed = copyFixture('bad-config/missing-compose-file');
-    dirs.badProjectName = copyFixture('bad-config/project-name');
-    dirs.interp = copyFixture('bad/required-variable');
+    // Every other case runs in a copy of the fixture it names (test/fixtures/<dir>).
+    for (const c of cases) if (c.dir && c.dir !== 'good') dirs[c.dir] ??= copyFixture(c.dir);
     writeFileSync(join(dirs.good, 'not-a-dir'), 'file');
     const c = await h.cli(['create', 'taken', '--project', p], { cwd: dirs.good });
     assert.equal(c.code, 0, c.stderr);
@@ -114,19 +104,19 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     { name: 'env name that normalizes to nothing', args: () => ['up', '_/_', '--project', p], dir: 'good', code: 2, err: /Invalid environment name "_\/_"/ },
     { name: 'env name non-ascii', args: () => ['create', 'çafé', '--project', p], dir: 'good', code: 2, err: /Invalid environment name/ },
     { name: 'invalid --project', args: () => ['create', 'ok1', '--project', 'Bad Project'], dir: 'good', code: 2, err: /Invalid project name "Bad Project"/ },
-    { name: 'invalid project name in config', args: () => ['create', 'ok2'], dir: 'badProjectName', code: 2, err: /Invalid project name "Not Valid!"/ },
+    { name: 'invalid project name in config', args: () => ['create', 'ok2'], dir: 'bad-config/project-name', code: 2, err: /Invalid project name "Not Valid!"/ },
     { name: '--from does not exist', args: () => ['create', 'ok3', '--from', '/nonexistent/dir'], code: 2, err: /does not exist/ },
     { name: '--from is a file', args: () => ['create', 'ok4', '--from', join(dirs.good!, 'not-a-dir')], code: 2, err: /is not a directory/ },
-    { name: 'no compose file', args: () => ['up', 'ok5', '--project', p], dir: 'empty', code: 1, err: /No compose file/ },
-    { name: 'listed compose file missing', args: () => ['create', 'ok6', '--project', p], dir: 'missingListed', code: 1, err: /deploy\/nope\.yml .* does not exist/ },
-    { name: 'invalid YAML', args: () => ['up', 'ok7', '--project', p], dir: 'yaml', code: 1, err: /compose model .* is invalid/ },
-    { name: 'invalid compose schema', args: () => ['up', 'ok8', '--project', p], dir: 'schema', code: 1, err: /invalid restart policy 'sometimes-maybe'/ },
-    { name: 'undefined dependency', args: () => ['up', 'ok9', '--project', p], dir: 'dep', code: 1, err: /invalid.*ghost/ },
-    { name: 'required variable unset', args: () => ['up', 'ok10', '--project', p], dir: 'interp', code: 1, err: /MISSING_IMAGE/ },
-    { name: 'image that cannot be had', args: () => ['up', 'ok11', '--project', p, '--timeout', '20'], dir: 'noimage', code: 1, err: /does-not-exist/ },
-    { name: 'typo in config key', args: () => ['create', 'ok12', '--project', p], dir: 'config', code: 1, err: /config\.yml: unknown key "compose_file"/ },
-    { name: 'wrong type in config', args: () => ['create', 'ok13', '--project', p], dir: 'configType', code: 1, err: /config\.yml: key "hostnames" must be a list/ },
-    { name: 'invalid YAML in config', args: () => ['create', 'ok14', '--project', p], dir: 'configYaml', code: 1, err: /config\.yml is not valid YAML/ },
+    { name: 'no compose file', args: () => ['up', 'ok5', '--project', p], dir: 'no-compose', code: 1, err: /No compose file/ },
+    { name: 'listed compose file missing', args: () => ['create', 'ok6', '--project', p], dir: 'bad-config/missing-compose-file', code: 1, err: /deploy\/nope\.yml .* does not exist/ },
+    { name: 'invalid YAML', args: () => ['up', 'ok7', '--project', p], dir: 'bad/yaml', code: 1, err: /compose model .* is invalid/ },
+    { name: 'invalid compose schema', args: () => ['up', 'ok8', '--project', p], dir: 'bad/restart-policy', code: 1, err: /invalid restart policy 'sometimes-maybe'/ },
+    { name: 'undefined dependency', args: () => ['up', 'ok9', '--project', p], dir: 'bad/undefined-dependency', code: 1, err: /invalid.*ghost/ },
+    { name: 'required variable unset', args: () => ['up', 'ok10', '--project', p], dir: 'bad/required-variable', code: 1, err: /MISSING_IMAGE/ },
+    { name: 'image that cannot be had', args: () => ['up', 'ok11', '--project', p, '--timeout', '20'], dir: 'bad/missing-image', code: 1, err: /does-not-exist/ },
+    { name: 'typo in config key', args: () => ['create', 'ok12', '--project', p], dir: 'bad-config/unknown-key', code: 1, err: /config\.yml: unknown key "compose_file"/ },
+    { name: 'wrong type in config', args: () => ['create', 'ok13', '--project', p], dir: 'bad-config/hostnames-not-list', code: 1, err: /config\.yml: key "hostnames" must be a list/ },
+    { name: 'invalid YAML in config', args: () => ['create', 'ok14', '--project', p], dir: 'bad-config/yaml', code: 1, err: /config\.yml is not valid YAML/ },
     { name: 'name taken', args: () => ['create', 'taken', '--project', `${p}x`], dir: 'good', code: 1, err: /already used by project/ },
     { name: 'already exists', args: () => ['create', 'taken', '--project', p], dir: 'good', code: 1, err: /already exists/ },
     { name: 'unknown env for status', args: () => ['status', 'ghost-env'], code: 1, err: /no environment named "ghost-env"/ },
@@ -142,7 +132,7 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     { name: 'non-numeric timeout', args: () => ['up', 'taken', '--timeout', 'soon'], code: 2, err: /--timeout must be a whole number/ },
     { name: 'invalid base subnet', args: () => ['init', '--base-subnet', '10.0.0.0/33'], code: 2, err: /not an IPv4 range/ },
     { name: 'invalid DNS port', args: () => ['init', '--dns-port', '99999'], code: 2, err: /not a valid port/ },
-    { name: 'no compose services', args: () => ['up', 'ok15', '--project', p], dir: 'noservices', code: 1, err: /./ },
+    { name: 'no compose services', args: () => ['up', 'ok15', '--project', p], dir: 'bad/no-services', code: 1, err: /./ },
   ];
 
   test('a copy that fails after the network was claimed leaves no network, workspace or state entry', async () => {
