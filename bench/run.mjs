@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { tsImport } from 'tsx/esm/api';
 import { buildTree } from './copy.mjs';
-import { benchDns } from './dns.mjs';
+import { benchDns, benchDnsFollow, queryOnce } from './dns.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
@@ -423,29 +423,55 @@ async function benchSharedUp({ runs }) {
 
 // ---------------------------------------------------------------- 4. 8 environments in parallel
 
+/**
+ * 8 fresh environments `up` at once against the same work for the engine without cilo (issue
+ * #13): 8 `docker compose up -d --wait` of the same project started at once, each its own
+ * compose project (-p) and so its own network, containers and volume; the project publishes no
+ * host port, so the copies cannot conflict. Runs alternate which side goes first.
+ */
 async function benchParallelUp({ runs }) {
   const N = 8;
   const h = await makeHome('par');
   const dir = writeProject(h.dir, 'shop');
-  return withCleanup(h.cleanup, async () => {
-    await h.init();
-    const single = [];
-    const parallel = [];
-    for (let r = -1; r < runs; r++) {
-      const one = await upFresh(h, `one${r + 1}`, dir);
-      await h.cilo(['destroy', `one${r + 1}`, '--force']);
-      const names = Array.from({ length: N }, (_, i) => `p${r + 1}-${i + 1}`);
-      const t0 = performance.now();
-      await Promise.all(names.map((n) => upFresh(h, n, dir)));
-      const wall = performance.now() - t0;
-      await h.cilo(['destroy', '--all', '--force']);
-      if (r < 0) continue;
-      single.push(one);
-      parallel.push(wall);
-      log(`parallel-up run ${r + 1}: ${N} at once ${fmtMs(wall)}, one ${fmtMs(one)}`);
-    }
-    return [row({ id: 'parallel-up', measure: `${N} environments \`up\` in parallel (wall time)`, ours: parallel, baseLabel: "one environment's `up`", base: single, target: { ratio: 3 } })];
-  });
+  const baseProjects = Array.from({ length: N }, (_, i) => `${h.project}-compose-${i + 1}`);
+  const composeAll = (args, opts) => Promise.all(baseProjects.map((p) => run('docker', ['compose', '-p', p, ...args], { cwd: dir, ...opts })));
+  const composeDown = async () => {
+    for (const r of await composeAll(['down', '-v', '-t', '0'], { cleanup: true })) if (r.code !== 0) throw new Error(`docker compose down failed: ${r.stderr.trim()}`);
+  };
+  return withCleanup(
+    async () => {
+      await composeAll(['down', '-v', '-t', '0'], { cleanup: true });
+      await h.cleanup();
+    },
+    async () => {
+      await h.init();
+      const parallel = [];
+      const compose = [];
+      // One untimed round of each warms the engine and compose's own caches.
+      for (let r = -1; r < runs; r++) {
+        const order = r % 2 === 0 ? ['cilo', 'compose'] : ['compose', 'cilo'];
+        for (const who of order) {
+          const t0 = performance.now();
+          if (who === 'compose') {
+            const results = await composeAll(['up', '-d', '--wait']);
+            const wall = performance.now() - t0;
+            const failed = results.find((x) => x.code !== 0);
+            if (failed) throw new Error(`docker compose up -d --wait failed: ${failed.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+            await composeDown();
+            if (r >= 0) compose.push(wall);
+          } else {
+            const names = Array.from({ length: N }, (_, i) => `p${r + 1}-${i + 1}`);
+            await Promise.all(names.map((n) => upFresh(h, n, dir)));
+            const wall = performance.now() - t0;
+            await h.cilo(['destroy', '--all', '--force']);
+            if (r >= 0) parallel.push(wall);
+          }
+        }
+        if (r >= 0) log(`parallel-up run ${r + 1}: ${N} cilo up at once ${fmtMs(parallel.at(-1))}, ${N} docker compose up at once ${fmtMs(compose.at(-1))}`);
+      }
+      return [row({ id: 'parallel-up', measure: `${N} environments \`up\` in parallel (wall time)`, ours: parallel, baseLabel: `${N} × \`docker compose up -d --wait\` at once (own -p each)`, base: compose, target: { ratio: 1.2 } })];
+    },
+  );
 }
 
 // ---------------------------------------------------------------- 5. list with 200 environments
@@ -560,12 +586,21 @@ async function benchDnsRows({ runs, dnsSeconds }) {
     }
     log(`dns run ${r + 1}: ${res.results.map((x) => `${x.server} ${fmtQps(x.qps)} p99 ${fmtMs(x.p99_ms)}`).join(', ')}`);
   }
+  // How soon a change of state is answered: the SPEC's 100 ms, measured here rather than in the tests.
+  const follow = { add: [], remove: [] };
+  for (let r = 0; r < runs; r++) {
+    const f = await benchDnsFollow();
+    follow.add.push(...f.add);
+    follow.remove.push(...f.remove);
+    log(`dns-follow run ${r + 1}: add ${fmtMs(stats(f.add).median)} (worst ${fmtMs(stats(f.add).max)}), remove ${fmtMs(stats(f.remove).median)} (worst ${fmtMs(stats(f.remove).max)})`);
+  }
   const hasMasq = qps.dnsmasq.length > 0;
   const how = generator === 'dnsperf' ? `dnsperf, 100 in flight, ${dnsSeconds} s` : `Node UDP client, 4×32 in flight, ${dnsSeconds} s`;
   const latencyHow = generator === 'dnsperf' ? `dnsperf -v paced at ${rate}/s` : 'same closed loop';
   return [
     row({ id: 'dns-qps', measure: `DNS queries/s on 127.0.0.1 (${names} names, ${how})`, ours: qps.cilo, baseLabel: 'dnsmasq, same names', base: hasMasq ? qps.dnsmasq : null, fmt: fmtQps, better: 'higher', target: { ratio: 0.5 }, note: `cilo lost ${lost} queries` }),
     row({ id: 'dns-p99', measure: `DNS p99 latency (${latencyHow})`, ours: p99.cilo, baseLabel: 'dnsmasq, same load', base: hasMasq ? p99.dnsmasq : null, target: { max: 1 } }),
+    row({ id: 'dns-follow', measure: 'extra: state change to DNS answer (environment added or removed; from the state write returning to the first query that sees it)', ours: [...follow.add, ...follow.remove], target: { max: 100 }, note: `worst: add ${fmtMs(stats(follow.add).max)}, remove ${fmtMs(stats(follow.remove).max)} (the SPEC: every change within 100 ms)` }),
   ];
 }
 
@@ -632,23 +667,6 @@ function startQueryLoop(port, names, { rate = 500, timeoutMs = 1000 } = {}) {
       return { sent, failures, latency: stats(latencies), p99: latencies.sort((a, b) => a - b)[Math.floor(0.99 * latencies.length)] ?? NaN };
     },
   };
-}
-
-async function queryOnce(port, name) {
-  const sock = createSocket('udp4');
-  try {
-    return await new Promise((res) => {
-      const t = setTimeout(() => res({ rcode: 'TIMEOUT', ips: [] }), 1000);
-      sock.on('message', (m) => {
-        clearTimeout(t);
-        const p = dnsPacket.decode(m);
-        res({ rcode: p.rcode, ips: (p.answers ?? []).filter((x) => x.type === 'A').map((x) => x.data) });
-      });
-      sock.send(dnsPacket.encode({ type: 'query', id: 7, questions: [{ name, type: 'A' }] }), port, '127.0.0.1');
-    });
-  } finally {
-    sock.close();
-  }
 }
 
 async function namesOf(h, env) {
@@ -832,7 +850,7 @@ const MEASURE_OF = {
   'parallel-up': '8 parallel `up`s',
   list: '`cilo list --json`',
   create: '`cilo create`',
-  dns: 'DNS queries/s and p99',
+  dns: 'DNS queries/s, p99 and change to answer',
   'dns-churn': 'DNS failures during changes',
 };
 

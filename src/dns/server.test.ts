@@ -3,11 +3,14 @@ import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import dnsPacket from 'dns-packet';
+import { ask, resolveA } from '../../test/support/dns-query.js';
+import { waitFor } from '../../test/support/wait.js';
 import { isCiloError } from '../errors.js';
 import { emptyState } from '../state/schema.js';
-import { addressesOf, queryDns } from './client.js';
-import { startDnsServer, type DnsServer } from './server.js';
+import { startDnsServer, type DnsServer, type DnsServerOptions } from './server.js';
 import { buildZone } from './zone.js';
+
+// Answers are checked with the tests' own client (test/support/dns-query.ts), not src/dns/client.ts.
 
 const state = emptyState();
 state.environments['e1'] = {
@@ -27,9 +30,12 @@ state.environments['e1'] = {
 };
 const zone = buildZone(state);
 const logs: string[] = [];
+/** Closes idle TCP connections quickly, for the idle test. */
 let server: DnsServer;
+/** Never closes a connection for idleness within a test: what closes one there is something else. */
+let patient: DnsServer;
 
-async function startOnFreePort(opts: { tcpIdleMs?: number; maxTcpConnections?: number } = {}): Promise<DnsServer> {
+async function startOnFreePort(opts: Partial<DnsServerOptions> = {}): Promise<DnsServer> {
   for (let i = 0; ; i++) {
     const port = 30000 + Math.floor(Math.random() * 20000);
     try {
@@ -41,9 +47,13 @@ async function startOnFreePort(opts: { tcpIdleMs?: number; maxTcpConnections?: n
 }
 
 before(async () => {
-  server = await startOnFreePort({ tcpIdleMs: 300, maxTcpConnections: 8 });
+  server = await startOnFreePort({ tcpIdleMs: 300 });
+  patient = await startOnFreePort({ tcpIdleMs: 120_000, maxTcpConnections: 8 });
 });
-after(() => server.close());
+after(async () => {
+  await server.close();
+  await patient.close();
+});
 
 function frame(msg: Buffer): Buffer {
   const b = Buffer.alloc(2 + msg.length);
@@ -56,78 +66,100 @@ function q(name: string, id: number): Buffer {
   return dnsPacket.encode({ type: 'query', id, questions: [{ name, type: 'A' }] });
 }
 
-function open(): Promise<Socket> {
+interface Conn {
+  socket: Socket;
+  /** Decoded replies, in the order they arrived. */
+  replies: (dnsPacket.DecodedPacket & { rcode?: string })[];
+  /** Set when the connection is closed; the tests never close one themselves before checking. */
+  closed: boolean;
+}
+
+/** A raw TCP connection to the server that decodes the RFC 7766 frames it receives. */
+function open(to: DnsServer): Promise<Conn> {
   return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port: server.port }, () => resolve(s));
-    s.on('error', reject);
+    const socket = connect({ host: '127.0.0.1', port: to.port }, () => resolve(conn));
+    const conn: Conn = { socket, replies: [], closed: false };
+    let buf = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('close', () => (conn.closed = true));
+    socket.on('data', (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        conn.replies.push(dnsPacket.decode(buf.subarray(2, 2 + buf.readUInt16BE(0))));
+        buf = buf.subarray(2 + buf.readUInt16BE(0));
+      }
+    });
   });
 }
 
-test('answers over UDP and TCP', async () => {
-  assert.deepEqual(addressesOf(await queryDns({ port: server.port, name: 'web.e1.test' })), ['10.224.1.2']);
-  assert.deepEqual(addressesOf(await queryDns({ port: server.port, name: 'x.shop.e1.test', transport: 'tcp' })), ['10.224.1.2']);
+const closedByServer = (c: Conn, why: string): Promise<unknown> => waitFor(() => c.closed, { what: `the server to close ${why}`, deadlineMs: 10_000 });
+
+test('answers over UDP and TCP: authoritative A records of the name asked', async () => {
+  assert.deepEqual(await resolveA(server.port, 'web.e1.test'), ['10.224.1.2']);
+  assert.deepEqual(await resolveA(server.port, 'x.shop.e1.test', { tcp: true }), ['10.224.1.2']);
+  const nx = await ask({ port: server.port, name: 'nope.e1.test', tcp: true });
+  assert.deepEqual([nx.rcode, nx.aa, nx.answers.length], ['NXDOMAIN', true, 0]);
 });
 
 test('several queries on one TCP connection, split across writes, are answered in order', async () => {
-  const s = await open();
-  const got: number[] = [];
-  await new Promise<void>((resolve) => {
-    let buf = Buffer.alloc(0);
-    s.on('data', (c: Buffer) => {
-      buf = Buffer.concat([buf, c]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        got.push(dnsPacket.decode(buf.subarray(2, 2 + buf.readUInt16BE(0))).id ?? -1);
-        buf = buf.subarray(2 + buf.readUInt16BE(0));
-      }
-      if (got.length === 3) resolve();
-    });
-    // The second frame split across writes: framing must not depend on packet boundaries.
-    const all = Buffer.concat([frame(q('web.e1.test', 1)), frame(q('nope.e1.test', 2)), frame(q('example.com', 3))]);
-    s.write(all.subarray(0, 40));
-    setTimeout(() => s.write(all.subarray(40)), 20);
-  });
-  s.destroy();
-  assert.deepEqual(got, [1, 2, 3]);
+  const c = await open(patient);
+  // The second frame split across two writes: framing must not depend on packet boundaries.
+  const all = Buffer.concat([frame(q('web.e1.test', 1)), frame(q('nope.e1.test', 2)), frame(q('example.com', 3))]);
+  c.socket.write(all.subarray(0, 40));
+  // A gap between the writes so that they leave as separate segments (not a wait for anything).
+  setTimeout(() => c.socket.write(all.subarray(40)), 20);
+  await waitFor(() => c.replies.length === 3, { what: 'three replies on one connection' });
+  c.socket.destroy();
+  assert.deepEqual(c.replies.map((p) => [p.id, p.rcode]), [
+    [1, 'NOERROR'],
+    [2, 'NXDOMAIN'],
+    [3, 'REFUSED'],
+  ]);
 });
 
-test('idle TCP connections are closed', async () => {
-  const s = await open();
-  const closedAt = await new Promise<number>((resolve) => s.on('close', () => resolve(Date.now())));
-  assert.ok(closedAt > 0);
+test('a TCP connection stays open while used and is closed by the server once idle', async () => {
+  const c = await open(server);
+  c.socket.write(frame(q('web.e1.test', 1)));
+  await waitFor(() => c.replies.length === 1, { what: 'the first reply' });
+  // Answering does not close it: a second query on the same connection is answered too.
+  c.socket.write(frame(q('web.e1.test', 2)));
+  await waitFor(() => c.replies.length === 2, { what: 'a second reply on the same connection' });
+  assert.deepEqual(c.replies.map((p) => p.id), [1, 2]);
+  await closedByServer(c, 'a connection idle for longer than tcpIdleMs (300 ms)');
 });
 
 test('at the connection cap the least recently active connection makes room', async () => {
-  const idle = await Promise.all(Array.from({ length: 8 }, () => open()));
-  const closed = idle.map((s) => new Promise<void>((r) => s.on('close', () => r())));
-  const p = await queryDns({ port: server.port, name: 'web.e1.test', transport: 'tcp' });
-  assert.deepEqual(addressesOf(p), ['10.224.1.2']);
-  await Promise.race([closed[0], new Promise((_, rej) => setTimeout(() => rej(new Error('oldest not evicted')), 1000))]);
-  for (const s of idle) s.destroy();
+  const idle: Conn[] = [];
+  for (let i = 0; i < 8; i++) idle.push(await open(patient));
+  try {
+    assert.deepEqual(await resolveA(patient.port, 'web.e1.test', { tcp: true }), ['10.224.1.2']);
+    await closedByServer(idle[0]!, 'the oldest idle connection');
+    // Only the oldest: the others are as idle, and the server closes none for idleness here.
+    assert.deepEqual(idle.map((c) => c.closed), [true, false, false, false, false, false, false, false]);
+  } finally {
+    for (const c of idle) c.socket.destroy();
+  }
 });
 
 test('a frame too short to be DNS closes the connection', async () => {
-  const s = await open();
-  const closed = new Promise<void>((r) => s.on('close', () => r()));
-  s.write(Buffer.from([0, 3, 1, 2, 3]));
-  await closed;
+  const c = await open(patient);
+  c.socket.write(Buffer.from([0, 3, 1, 2, 3]));
+  await closedByServer(c, 'a connection that sent a 3-byte frame');
+  assert.deepEqual(c.replies, [], 'no reply to it');
 });
 
 test('a zone that throws is logged, not fatal', async () => {
   let calls = 0;
-  const broken = await startDnsServer({
-    host: '127.0.0.1',
-    port: server.port + 1,
+  const broken = await startOnFreePort({
     loadZone: () => {
       calls += 1;
       if (calls === 1) throw new Error('boom');
       return zone;
     },
-    log: (l) => logs.push(l),
-  }).catch(() => null);
-  if (broken === null) return; // port taken by someone else: nothing to learn here
+  });
   try {
-    await assert.rejects(queryDns({ port: broken.port, name: 'web.e1.test', timeoutMs: 200 }));
-    assert.deepEqual(addressesOf(await queryDns({ port: broken.port, name: 'web.e1.test' })), ['10.224.1.2']);
+    await assert.rejects(ask({ port: broken.port, name: 'web.e1.test', timeoutMs: 200 }), /no reply/);
+    assert.deepEqual(await resolveA(broken.port, 'web.e1.test'), ['10.224.1.2']);
     assert.ok(logs.some((l) => l.includes('boom')));
   } finally {
     await broken.close();

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { spawnSync } from 'node:child_process';
-import { CLI, ensureFixtureImage, FIXTURE_IMAGE, makeHome, uid, writeProject, type TestHome } from './helpers.js';
+import { CLI, copyFixture, ensureFixtureImage, makeHome, uid, type TestHome } from './helpers.js';
 
 /**
  * Node 20 reads a script argument named --env-file as its own option unless `--` ends node's
@@ -24,8 +24,9 @@ before(() => ensureFixtureImage());
 describe('config validation', () => {
   let h: TestHome;
   const dirs: string[] = [];
-  const project = (files: Record<string, string>): string => {
-    const d = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, ...files });
+  /** A copy of test/fixtures/bad-config/<name>: a valid compose file and a faulty .cilo/config.yml. */
+  const project = (name: string): string => {
+    const d = copyFixture(`bad-config/${name}`);
     dirs.push(d);
     return d;
   };
@@ -38,7 +39,7 @@ describe('config validation', () => {
   });
 
   test('a typo\'d key is refused naming the file, the key and the keys expected; nothing is created', async () => {
-    const d = project({ '.cilo/config.yml': `project: ${uid('cfg')}\ncompose_file: [compose.yaml]\n` });
+    const d = project('unknown-key');
     for (const args of [['create', 'typo'], ['up', 'typo'], ['config'], ['run', 'true', 'typo']]) {
       const r = await h.cli(args, { cwd: d });
       assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
@@ -50,16 +51,16 @@ describe('config validation', () => {
   });
 
   test('a wrong type names the key and the type expected, nested keys by their path', async () => {
-    const wrongType = project({ '.cilo/config.yml': 'compose_files: deploy/app.yml\n' });
+    const wrongType = project('compose-files-not-list');
     const r = await h.cli(['config'], { cwd: wrongType });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /config\.yml: key "compose_files" must be a list/);
-    const nested = project({ '.cilo/config.yml': 'env:\n  copy_mode: some\n' });
+    const nested = project('copy-mode');
     const n = await h.cli(['config', '--json'], { cwd: nested });
     assert.equal(n.code, 1);
     assert.equal(JSON.parse(n.stdout).code, 'CONFIG_INVALID', 'no half JSON on stdout: the error document alone');
     assert.match(n.stderr, /key "env\.copy_mode" must be one of all, none, allowlist/);
-    const badYaml = project({ '.cilo/config.yml': 'project: [unclosed\n' });
+    const badYaml = project('yaml');
     const y = await h.cli(['config'], { cwd: badYaml });
     assert.equal(y.code, 1);
     assert.match(y.stderr, /is not valid YAML/);
@@ -71,7 +72,7 @@ describe('cilo setup and cilo config', () => {
   let dir: string;
   before(() => {
     h = makeHome();
-    dir = writeProject({ 'docker-compose.yml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, 'docker-compose.override.yml': 'services: {}\n' });
+    dir = copyFixture('compose-v1-names');
   });
   after(async () => {
     await h.cleanup();
@@ -119,7 +120,7 @@ describe('cilo setup and cilo config', () => {
       assert.match(r.stderr, msg);
       assert.equal(readFileSync(join(dir, '.cilo', 'config.yml'), 'utf8'), before);
     }
-    const empty = writeProject({ 'README.md': 'x\n' });
+    const empty = copyFixture('no-compose');
     const none = await h.cli(['setup'], { cwd: empty });
     assert.equal(none.code, 2);
     assert.match(none.stderr, /No compose file/);
@@ -156,11 +157,7 @@ describe('compose_files and env_files are honoured', () => {
   const project = uid('cf');
   before(() => {
     h = makeHome();
-    dir = writeProject({
-      'deploy/app.yml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n    init: true\n    command: ["sleep", "3600"]\n    environment:\n      GREETING: "\${GREETING:?set in config/dev.env}"\n`,
-      'config/dev.env': 'GREETING=hello-from-dev-env\n',
-      '.cilo/config.yml': `project: ${project}\ncompose_files: [deploy/app.yml]\nenv_files: [config/dev.env]\n`,
-    });
+    dir = copyFixture('compose-files-config');
   });
   after(async () => {
     await h.cleanup();
@@ -168,7 +165,7 @@ describe('compose_files and env_files are honoured', () => {
   });
 
   test('up resolves deploy/app.yml with config/dev.env; exec and run see the result', async () => {
-    const r = await h.cli(['up', 'c1'], { cwd: dir });
+    const r = await h.cli(['up', 'c1', '--project', project], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     const ex = await h.cli(['exec', 'c1', 'app', 'sh', '-c', 'echo $GREETING']);
     assert.equal(ex.code, 0, ex.stderr);

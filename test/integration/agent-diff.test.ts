@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURE_IMAGE, makeHome, uid, writeProject, type TestHome } from './helpers.js';
+import { copyFixture, makeHome, uid, type TestHome } from './helpers.js';
 
 function git(dir: string, ...args: string[]): string {
   const r = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
@@ -25,12 +25,7 @@ describe('diff and merge of a git project', () => {
   const project = uid('git');
   before(async () => {
     h = makeHome();
-    src = writeProject({
-      'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`,
-      'src/app.sh': '#!/bin/sh\necho v1\n',
-      'README.md': 'readme\n',
-      'notes/plan.md': 'one\ntwo\nthree\n',
-    });
+    src = copyFixture('git-project');
     git(src, 'init', '-q', '-b', 'main');
     git(src, 'config', 'user.name', 'Cilo Test');
     git(src, 'config', 'user.email', 'cilo-test@example.invalid');
@@ -131,15 +126,7 @@ describe('diff of a project without git', () => {
   let src: string;
   before(() => {
     h = makeHome();
-    src = writeProject({
-      'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`,
-      'a.txt': 'a\n',
-      'b.txt': 'b\n',
-      'same.txt': 'same\n',
-      '.env': 'URL=${CILO_BASE_URL}\n',
-      '.env.production': 'P=1\n',
-      '.cilo/config.yml': `project: ${uid('files')}\nenv:\n  ignore: [".env.production"]\n  render:\n    - file: .env\n      tokens: true\n`,
-    });
+    src = copyFixture('files-project'); // a.txt, b.txt, same.txt, .env rendered, .env.production ignored
   });
   after(async () => {
     await h.cleanup();
@@ -147,7 +134,7 @@ describe('diff of a project without git', () => {
   });
 
   test('lists added, changed and removed files; env files, skipped dot-directories and cilo\'s files are left out', async () => {
-    const r = await h.cli(['run', '--no-up', '--from', src, 'true', 'n1']);
+    const r = await h.cli(['run', '--no-up', '--from', src, '--project', uid('files'), 'true', 'n1']);
     assert.equal(r.code, 0, r.stderr);
     const ws = stateOf(h).environments.n1!.workspace;
     assert.match(readFileSync(join(ws, '.env'), 'utf8'), /URL=http:\/\//, 'rendered by run');

@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureFixtureImage, FIXTURE_IMAGE, makeHome, uid, writeProject, type TestHome } from './helpers.js';
+import { copyFixture, ensureFixtureImage, makeHome, uid, type TestHome } from './helpers.js';
 
+/** What test/fixtures/env-files' init hook prints and writes. */
 const SECRET = 's3cr3t-value-9d81';
 const stateOf = (h: TestHome): { environments: Record<string, { workspace: string }> } => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
 
@@ -18,42 +19,13 @@ describe('env files', () => {
   let h: TestHome;
   let dir: string;
   const project = uid('envf');
+  /** test/fixtures/env-files/.env */
   const sourceEnv = 'BASE=${CILO_BASE_URL}\nDB_HOST=localhost\nAPP_ENV=${CILO_ENV}\n';
   before(() => {
     h = makeHome();
-    dir = writeProject({
-      'compose.yaml': `services:
-  web:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-    environment:
-      BASE: "\${BASE}"
-      DB_HOST: "\${DB_HOST}"
-      APP_ENV: "\${APP_ENV}"
-      SECRET: "\${SECRET_TOKEN:-none}"
-`,
-      '.cilo/config.yml': `project: ${project}
-env_files: [".env", "hook.env"]
-env:
-  copy_mode: allowlist
-  copy: [".env", "config/*.env"]
-  ignore: ["config/secret.env"]
-  init_hook: "echo ran >> hook.log; echo SECRET_TOKEN=${SECRET} > hook.env; echo ${SECRET}; echo ${SECRET} >&2"
-  render:
-    - file: .env
-      tokens: true
-      replace:
-        - from: localhost
-          to: "localhost.\${CILO_ENV}.internal"
-`,
-      '.env': sourceEnv,
-      '.env.production': 'PROD=1\n',
-      'prod.env': 'PROD=1\n',
-      'config/app.env': 'APP=1\n',
-      'config/secret.env': 'S=1\n',
-      'README.md': 'readme\n',
-    });
+    // compose.yaml reads BASE, DB_HOST, APP_ENV from .env (rendered) and SECRET_TOKEN from the
+    // hook's hook.env; .cilo/config.yml: allowlist copy, the hook, the render rules.
+    dir = copyFixture('env-files');
   });
   after(async () => {
     await h.cleanup();
@@ -61,7 +33,7 @@ env:
   });
 
   test('create keeps only the allowed env files in the workspace; the project is untouched', async () => {
-    const r = await h.cli(['create', 'e1'], { cwd: dir });
+    const r = await h.cli(['create', 'e1', '--project', project], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     const ws = stateOf(h).environments.e1!.workspace;
     for (const kept of ['.env', 'config/app.env', 'README.md', 'compose.yaml']) assert.ok(existsSync(join(ws, kept)), kept);
@@ -97,12 +69,9 @@ env:
   });
 
   test('a failing hook: which hook and its exit code, no output, and an environment this up created is rolled back', async () => {
-    const failing = writeProject({
-      'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`,
-      '.cilo/config.yml': `project: ${project}\nenv:\n  init_hook: "echo leaked-${SECRET}; echo leaked-${SECRET} >&2; exit 3"\n`,
-    });
+    const failing = copyFixture('env-files-failing-hook'); // its hook prints leaked-<SECRET> and exits 3
     try {
-      const r = await h.cli(['up', 'f1'], { cwd: failing, env: { CILO_PROGRESS: '1' } });
+      const r = await h.cli(['up', 'f1', '--project', project], { cwd: failing, env: { CILO_PROGRESS: '1' } });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /init_hook .* failed with exit code 3/);
       assert.doesNotMatch(r.stdout + r.stderr, /leaked/);

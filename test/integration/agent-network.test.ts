@@ -1,5 +1,5 @@
 /**
- * Custom hostnames (DNS follows at once, `up` keeps them) and `cilo network status / migrate`
+ * Custom hostnames (DNS follows each change, `up` keeps them) and `cilo network status / migrate`
  * moving a running environment to a new base range. One environment is started once and moved
  * once, to keep the suite lean.
  */
@@ -7,8 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addressesOf, queryDns } from '../../src/dns/client.js';
-import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, uid, writeProject, type TestHome } from './helpers.js';
+import { waitForAddresses } from '../support/dns-query.js';
+import { copyFixture, docker, ensureFixtureImage, makeHome, uid, type TestHome } from './helpers.js';
 
 interface EnvRec {
   subnet: string;
@@ -18,7 +18,6 @@ interface EnvRec {
   custom_hostnames?: string[];
 }
 const stateOf = (h: TestHome): { base_subnets: string[]; environments: Record<string, EnvRec> } => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 before(() => ensureFixtureImage());
 
@@ -27,16 +26,8 @@ describe('hostnames and network migrate', () => {
   let dir: string;
   const project = uid('net');
 
-  /** The A records of a name, polled until they equal `want` (DNS follows state within 100 ms; allow 3 s). */
-  async function resolvesTo(name: string, want: string[]): Promise<void> {
-    let got: string[] = [];
-    for (let i = 0; i < 30; i++) {
-      got = addressesOf(await queryDns({ port: h.dnsPort, name }).catch(() => ({ answers: [] }) as never));
-      if (JSON.stringify(got) === JSON.stringify(want)) return;
-      await sleep(100);
-    }
-    assert.deepEqual(got, want, name);
-  }
+  /** Waits until a name's A records are exactly `want` ([]: NXDOMAIN): DNS follows state as it changes. */
+  const resolvesTo = (name: string, want: string[]): Promise<void> => waitForAddresses(h.dnsPort, name, want, 'the change');
 
   async function containerIp(service: string, env: string): Promise<string | undefined> {
     const [c] = await docker.listContainers({ label: [`com.docker.compose.project=cilo-${project}-${env}`, `com.docker.compose.service=${service}`] });
@@ -48,9 +39,7 @@ describe('hostnames and network migrate', () => {
 
   before(async () => {
     h = makeHome();
-    dir = writeProject({
-      'compose.yaml': `services:\n  web:\n    image: ${FIXTURE_IMAGE}\n    init: true\n    command: ["sleep", "3600"]\n  db:\n    image: ${FIXTURE_IMAGE}\n    init: true\n    command: ["sleep", "3600"]\n`,
-    });
+    dir = copyFixture('web-db-idle');
     const r = await h.cli(['up', 'n1', '--project', project], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
   });
@@ -59,7 +48,7 @@ describe('hostnames and network migrate', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('hostnames add: DNS answers with the ingress IP at once; bad names are refused and change nothing', async () => {
+  test('hostnames add: DNS answers with the ingress IP without a restart; bad names are refused and change nothing', async () => {
     const web = stateOf(h).environments.n1!.services.web!.ip;
     await resolvesTo('web.n1.test', [web]);
     const r = await h.cli(['hostnames', 'add', 'n1', 'Admin', 'api.v2.n1.test']);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI, ensureFixtureImage, FIXTURE_IMAGE, makeHome, uid, writeProject, type TestHome } from './helpers.js';
+import { CLI, copyFixture, ensureFixtureImage, makeHome, uid, waitFor, type TestHome } from './helpers.js';
 
 interface EnvRec {
   project: string;
@@ -36,22 +36,8 @@ describe('cilo run', () => {
   const project = uid('run');
   before(() => {
     h = makeHome();
-    dir = writeProject({
-      'compose.yaml': `services:
-  web:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-    expose: ["8080"]
-  my-api:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-`,
-      'scripts/hello.sh': '#!/bin/sh\necho "hello from $(pwd)"\n',
-      'scripts/not-exec.sh': 'echo never\n',
-    });
-    chmodSync(join(dir, 'scripts/hello.sh'), 0o755);
+    dir = copyFixture('run-web-api'); // web (expose 8080), my-api; scripts/hello.sh, scripts/not-exec.sh
+    chmodSync(join(dir, 'scripts/hello.sh'), 0o755); // also where a checkout does not keep modes
   });
   after(async () => {
     await h.cleanup();
@@ -103,17 +89,15 @@ describe('cilo run', () => {
       env: h.env,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no "ready" from the command: ${stderr}`)), 30_000);
-      child.stdout.on('data', (c: Buffer) => {
-        if (c.toString().includes('ready')) {
-          clearTimeout(t);
-          resolve();
-        }
-      });
+    await waitFor(() => stdout.includes('ready') || child.exitCode !== null, { what: '"ready" from the command', deadlineMs: 30_000 }).catch((e: Error) => {
+      child.kill('SIGKILL');
+      throw new Error(`${e.message}; cilo's stderr: ${stderr}`);
     });
+    assert.equal(child.exitCode, null, `cilo run ended before the signal: ${stderr}`);
     const code = await new Promise<number | null>((resolve) => {
       child.on('close', (c) => resolve(c));
       child.kill('SIGTERM');

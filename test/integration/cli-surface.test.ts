@@ -8,24 +8,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, ensureFixtureImage, FIXTURE_IMAGE, makeHome, tearDown, uid, writeProject, type TestHome } from './helpers.js';
+import { CLI, copyFixture, ensureFixtureImage, makeHome, tearDown, uid, type TestHome } from './helpers.js';
 
 interface EnvRec {
   project: string;
   services: Record<string, { type: string }>;
 }
 const stateOf = (h: TestHome): { environments: Record<string, EnvRec> } => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
-
-const compose = (): string => `services:
-  app:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-  cache:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-`;
 
 /** A directory with a `name` script that prints its arguments, one a line. */
 function argPrinter(name: string): string {
@@ -44,7 +33,7 @@ describe('the command line against an environment', () => {
   const project = uid('cli');
   before(() => {
     h = makeHome();
-    dir = writeProject({ 'compose.yaml': compose(), '.cilo/config.yml': `project: ${project}\n` });
+    dir = copyFixture('app-cache', { '.cilo/config.yml': `project: ${project}\n` });
     bin = argPrinter('fake-compose');
   });
   after(async () => tearDown(h, project, dir, bin));
@@ -152,8 +141,7 @@ describe('the command line without an environment running', () => {
   const project = uid('clj');
   before(() => {
     h = makeHome();
-    dir = writeProject({
-      'compose.yaml': compose(),
+    dir = copyFixture('app-cache', {
       '.cilo/config.yml': `project: ${project}\nhostnames: [admin]\nshared_grace_period: 30\nenv:\n  copy_mode: allowlist\n  copy: [".env"]\n  render:\n    - file: .env\n      tokens: true\n`,
     });
   });

@@ -10,10 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addressesOf, queryDns } from '../../src/dns/client.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { withStateLock } from '../../src/state/store.js';
-import { makeHome, type TestHome } from './helpers.js';
+import { ask, resolveA } from '../support/dns-query.js';
+import { makeHome, waitFor, type TestHome } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -48,22 +48,18 @@ const alive = (pid: number): boolean => {
     return false;
   }
 };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function gone(pid: number, ms = 3000): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!alive(pid)) return true;
-    // A dead child of init may linger as a zombie for a moment: count it as gone.
-    try {
-      if (/\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) return true;
-    } catch {
-      return true;
-    }
-    await sleep(20);
+function exited(pid: number): boolean {
+  if (!alive(pid)) return true;
+  // A dead child of init may linger as a zombie for a moment: count it as gone.
+  try {
+    return /\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
-  return false;
 }
+
+/** Waits until process `pid` has exited; fails naming `what` it is. */
+const gone = (pid: number, what: string): Promise<unknown> => waitFor(() => exited(pid), { what: `${what} (pid ${pid}) to exit` });
 
 /** An unrelated long-lived process, killed after the test. */
 function unrelated(): ChildProcess {
@@ -92,15 +88,16 @@ test('start answers, a second start is a no-op, status --json has the documented
   const st = await h.cli(['dns', 'status', '--json']);
   assert.equal(st.code, 0, st.stderr);
   assert.deepEqual(json<Status>(st.stdout), { running: true, pid: started.pid, port: h.dnsPort, address: '127.0.0.1', answering: true, log: join(h.home, 'dns', 'dns.log') });
-  assert.equal((await queryDns({ port: h.dnsPort, name: 'nothing.test' })).flag_aa, true);
+  const nx = await ask({ port: h.dnsPort, name: 'nothing.test' });
+  assert.deepEqual([nx.rcode, nx.aa, nx.answers.length], ['NXDOMAIN', true, 0], 'answers, authoritatively');
 
   const stop = await h.cli(['dns', 'stop', '--json']);
   assert.equal(stop.code, 0, stop.stderr);
   assert.deepEqual(json(stop.stdout), { stopped: true, pid: started.pid, stale_pid_file: false });
-  assert.ok(await gone(started.pid), 'the server process is still alive');
+  await gone(started.pid, 'the stopped server');
   assert.equal(existsSync(pidFile(h)), false);
   assert.match(readFileSync(join(h.home, 'dns', 'dns.log'), 'utf8'), /stopped \(SIGTERM\)/);
-  await assert.rejects(queryDns({ port: h.dnsPort, name: 'nothing.test', timeoutMs: 300 }));
+  await assert.rejects(ask({ port: h.dnsPort, name: 'nothing.test', timeoutMs: 300 }), /no reply/);
 
   const after = await h.cli(['dns', 'status', '--json']);
   assert.deepEqual(json<Status>(after.stdout), { running: false, pid: null, port: h.dnsPort, address: '127.0.0.1', answering: false, log: join(h.home, 'dns', 'dns.log') });
@@ -158,7 +155,7 @@ test('a server killed with SIGKILL leaves a pid file that is recognised as stale
   const h = home();
   const first = json<{ pid: number }>((await h.cli(['dns', 'start', '--json'])).stdout);
   process.kill(first.pid, 'SIGKILL');
-  assert.ok(await gone(first.pid));
+  await gone(first.pid, 'the killed server');
   assert.equal(existsSync(pidFile(h)), true);
   assert.equal(json<Status>((await h.cli(['dns', 'status', '--json'])).stdout).running, false);
   const second = await h.cli(['dns', 'start', '--json']);
@@ -242,8 +239,8 @@ test('a changed dns_port moves the server to the new port', async () => {
   const second = json<{ started: boolean; pid: number; port: number }>(r.stdout);
   assert.equal(second.started, true);
   assert.equal(second.port, newPort);
-  assert.ok(await gone(first.pid), 'the server on the old port still runs');
-  assert.deepEqual(addressesOf(await queryDns({ port: newPort, name: 'web.e1.test' })), ['10.231.50.2']);
+  await gone(first.pid, 'the server on the old port');
+  assert.deepEqual(await resolveA(newPort, 'web.e1.test'), ['10.231.50.2']);
 });
 
 test('dns setup writes the systemd-resolved drop-in, --print-manual only prints, uninstall removes it', async () => {

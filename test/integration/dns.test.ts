@@ -1,7 +1,8 @@
 /**
  * cilo's DNS server, end to end: the built CLI starts it (`cilo dns start`), the test writes
  * state directly (fake running environments, no Docker needed for the naming rules) and asks
- * over UDP and TCP with dns-packet (and dig when installed), an independent implementation.
+ * over UDP and TCP with the tests' own client (test/support/dns-query.ts: dns-packet on its own
+ * sockets, sharing no code with cilo's DNS), and with dig when installed.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,13 +14,11 @@ import { connect, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
-import { addressesOf, queryDns, type DecodedPacket } from '../../src/dns/client.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import type { EnvironmentState, State } from '../../src/domain/state.js';
 import { withStateLock } from '../../src/state/store.js';
-import { makeHome, uid, type TestHome } from './helpers.js';
-
-type Rcoded = DecodedPacket & { rcode?: string };
+import { ask as askAt, resolveA, waitForAddresses, type Question, type Reply } from '../support/dns-query.js';
+import { makeHome, uid, waitFor, type TestHome } from './helpers.js';
 
 let h: TestHome;
 let port: number;
@@ -51,10 +50,11 @@ function env(name: string, over: Partial<EnvironmentState> = {}): EnvironmentSta
 }
 
 const change = (fn: (s: State) => void): Promise<void> => withStateLock(fn, ciloPaths(h.home));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const ask = (name: string, opts: { type?: dnsPacket.RecordType | 'ANY'; transport?: 'udp' | 'tcp'; timeoutMs?: number } = {}): Promise<Rcoded> =>
-  queryDns({ port, name, ...opts, type: opts.type as dnsPacket.RecordType | undefined }) as Promise<Rcoded>;
-const ips = async (name: string, transport: 'udp' | 'tcp' = 'udp'): Promise<string[]> => addressesOf(await ask(name, { transport }));
+/** Rate control for the load tests below (not a wait for anything). */
+const pace = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const ask = (name: string, opts: Omit<Question, 'port' | 'name'> = {}): Promise<Reply> => askAt({ port, name, ...opts });
+/** Authoritative A answers for the name as asked ([] for NXDOMAIN); anything else throws. */
+const ips = (name: string, transport: 'udp' | 'tcp' = 'udp'): Promise<string[]> => resolveA(port, name, { tcp: transport === 'tcp' });
 const serverPid = (): number => Number(readFileSync(join(h.home, 'dns', 'dns.pid'), 'utf8').trim());
 
 before(async () => {
@@ -97,22 +97,23 @@ test('services (isolated and shared), custom hostnames, the apex and the wildcar
   assert.deepEqual(await ips(`a.b.c.${P}.agent-1.test`), ['10.231.1.2']);
   const p = await ask('api.agent-1.test');
   assert.equal(p.rcode, 'NOERROR');
-  assert.equal(p.flag_aa, true);
-  assert.equal(p.flag_ra, false, 'never offers recursion');
-  assert.equal((p.answers?.[0] as dnsPacket.StringAnswer).ttl, 5);
+  assert.equal(p.aa, true);
+  assert.equal(p.ra, false, 'never offers recursion');
+  assert.equal((p.answers[0] as dnsPacket.StringAnswer | undefined)?.ttl, 5);
 });
 
 test('exactly one answer per name, also for ANY', async () => {
   for (const name of [`${P}.agent-1.test`, `x.${P}.agent-1.test`, 'web.agent-1.test', 'admin.agent-1.test', 'db.agent-1.test']) {
-    assert.equal((await ask(name)).answers?.length, 1, name);
-    assert.equal((await ask(name, { type: 'ANY' })).answers?.length, 1, `${name} ANY`);
+    assert.equal((await ips(name)).length, 1, name);
+    const any = await ask(name, { type: 'ANY' });
+    assert.deepEqual(any.answers.map((a) => a.type), ['A'], `${name} ANY`);
   }
 });
 
 test('names are case-insensitive and answered in the spelling asked', async () => {
-  const p = await ask('API.Agent-1.TeSt');
-  assert.deepEqual(addressesOf(p), ['10.231.1.3']);
-  assert.equal(p.answers?.[0]?.name, 'API.Agent-1.TeSt');
+  // resolveA also checks that the answer's owner is the name exactly as asked.
+  assert.deepEqual(await ips('API.Agent-1.TeSt'), ['10.231.1.3']);
+  assert.equal((await ask('API.Agent-1.TeSt')).answers[0]?.name, 'API.Agent-1.TeSt');
   assert.deepEqual(await ips(`X.${P.toUpperCase()}.AGENT-1.TEST`), ['10.231.1.2']);
 });
 
@@ -120,15 +121,16 @@ test('an unknown name under a suffix is NXDOMAIN and authoritative', async () =>
   for (const name of ['nope.agent-1.test', 'api.agent-9.test', 'anything.test', 'x.api.agent-1.test', 'nope.dev.local']) {
     const p = await ask(name);
     assert.equal(p.rcode, 'NXDOMAIN', name);
-    assert.equal(p.flag_aa, true, name);
-    assert.equal(p.answers?.length, 0, name);
+    assert.equal(p.aa, true, name);
+    assert.equal(p.answers.length, 0, name);
   }
   // Names with names below them exist (RFC 8020): NOERROR without data, so resolvers that
   // minimise query names still ask for the full name.
   for (const name of ['agent-1.test', 'test']) {
     const p = await ask(name);
     assert.equal(p.rcode, 'NOERROR', name);
-    assert.equal(p.answers?.length, 0, name);
+    assert.equal(p.aa, true, name);
+    assert.equal(p.answers.length, 0, name);
   }
 });
 
@@ -136,8 +138,8 @@ test('AAAA and other types of a known name: NOERROR with no answer', async () =>
   for (const type of ['AAAA', 'MX', 'TXT'] as const) {
     const p = await ask('api.agent-1.test', { type });
     assert.equal(p.rcode, 'NOERROR', type);
-    assert.equal(p.flag_aa, true, type);
-    assert.equal(p.answers?.length, 0, type);
+    assert.equal(p.aa, true, type);
+    assert.equal(p.answers.length, 0, type);
   }
 });
 
@@ -145,8 +147,9 @@ test('names outside every suffix are REFUSED: not an open resolver', async () =>
   for (const name of ['example.com', 'localhost', 'api.agent-1.test.example.com']) {
     const p = await ask(name);
     assert.equal(p.rcode, 'REFUSED', name);
-    assert.equal(p.flag_ra, false);
-    assert.equal(p.answers?.length, 0);
+    assert.equal(p.aa, false, name);
+    assert.equal(p.ra, false, name);
+    assert.equal(p.answers.length, 0, name);
   }
 });
 
@@ -165,8 +168,9 @@ test('an environment that is not running is not answered', async () => {
 test('TCP queries (RFC 7766 framing) get the same answers', async () => {
   assert.deepEqual(await ips('api.agent-1.test', 'tcp'), ['10.231.1.3']);
   assert.deepEqual(await ips(`x.y.${P}.agent-1.test`, 'tcp'), ['10.231.1.2']);
-  assert.equal((await ask('nope.agent-1.test', { transport: 'tcp' })).rcode, 'NXDOMAIN');
-  assert.equal((await ask('example.com', { transport: 'tcp' })).rcode, 'REFUSED');
+  assert.deepEqual(await ips('nope.agent-1.test', 'tcp'), [], 'NXDOMAIN, authoritative');
+  assert.equal((await ask('nope.agent-1.test', { tcp: true })).rcode, 'NXDOMAIN');
+  assert.equal((await ask('example.com', { tcp: true })).rcode, 'REFUSED');
 });
 
 test('dig agrees (when installed)', { skip: spawnSync('which', ['dig']).status !== 0 && 'dig is not installed' }, () => {
@@ -180,49 +184,36 @@ test('dig agrees (when installed)', { skip: spawnSync('which', ['dig']).status !
   assert.match(dig('AAAA', 'api.agent-1.test'), /status: NOERROR.*\n.*ANSWER: 0/);
 });
 
-/** Polls every 5 ms; returns how long after the call the check first held (Infinity if never in 1 s). */
-async function msUntil(check: () => Promise<boolean>): Promise<number> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < 1000) {
-    if (await check().catch(() => false)) return performance.now() - t0;
-    await sleep(5);
-  }
-  return Infinity;
-}
+const follows = (name: string, want: string[], change: string): Promise<void> => waitForAddresses(port, name, want, change);
 
-const answers = (name: string, ip: string) => async (): Promise<boolean> => (await ips(name)).join() === ip;
-const nxdomain = (name: string) => async (): Promise<boolean> => (await ask(name, { timeoutMs: 50 })).rcode === 'NXDOMAIN';
-
-test('a state change is answered within 100 ms of the write returning (add, remove, hostnames, status)', async (t) => {
-  const worst: Record<string, number> = {};
-  const record = (what: string, ms: number): void => {
-    worst[what] = Math.max(worst[what] ?? 0, ms);
-  };
+// How soon a change is answered is measured by the benchmark (bench/dns.mjs, "dns-follow").
+test('state changes are answered by the running server, without a restart (add, hostname, stop, remove)', async () => {
+  const pid = serverPid();
   for (let i = 0; i < 5; i++) {
     const name = `fresh-${i}`;
+    const ip = `10.231.${10 + i}.2`;
     await change((s) => {
-      s.environments[name] = env(name, { subnet: `10.231.${10 + i}.0/24`, services: { web: { ip: `10.231.${10 + i}.2`, type: 'isolated' } } });
+      s.environments[name] = env(name, { subnet: `10.231.${10 + i}.0/24`, services: { web: { ip, type: 'isolated' } } });
     });
-    record('add env', await msUntil(answers(`web.${name}.test`, `10.231.${10 + i}.2`)));
+    await follows(`web.${name}.test`, [ip], 'adding the environment');
 
     await change((s) => {
       s.environments[name]?.hostnames.push(`extra${i}`);
     });
-    record('add hostname', await msUntil(answers(`extra${i}.${name}.test`, `10.231.${10 + i}.2`)));
+    await follows(`extra${i}.${name}.test`, [ip], 'adding a hostname');
 
     await change((s) => {
       const e = s.environments[name];
       if (e) e.status = 'stopped';
     });
-    record('stop env', await msUntil(nxdomain(`web.${name}.test`)));
+    await follows(`web.${name}.test`, [], 'stopping the environment');
 
     await change((s) => {
       delete s.environments[name];
     });
-    record('remove env', await msUntil(nxdomain(`${P}.${name}.test`)));
+    await follows(`${P}.${name}.test`, [], 'removing the environment');
   }
-  t.diagnostic(`worst of 5: ${Object.entries(worst).map(([w, ms]) => `${w} ${ms.toFixed(1)} ms`).join(', ')}`);
-  for (const [what, ms] of Object.entries(worst)) assert.ok(ms <= 100, `${what}: visible after ${ms.toFixed(1)} ms (limit 100 ms)`);
+  assert.equal(serverPid(), pid, 'the same server process answered throughout');
 });
 
 test('2,000 queries while state is rewritten repeatedly: no failure, no timeout', async (t) => {
@@ -237,17 +228,17 @@ test('2,000 queries while state is rewritten repeatedly: no failure, no timeout'
         else s.environments['churn'] = env('churn', { subnet: '10.231.9.0/24', services: { web: { ip: '10.231.9.2', type: 'isolated' } } });
       });
       writes += 1;
-      await sleep(5);
+      await pace(5);
     }
   })();
   let failures = 0;
   const problems: string[] = [];
-  const t0 = performance.now();
+  const t0 = performance.now(); // for pacing only
   try {
     for (let i = 0; i < 2000; i++) {
       if (failures > 20) break; // something is badly wrong; do not wait out 2,000 timeouts
       try {
-        const got = addressesOf(await ask('api.agent-1.test', { timeoutMs: 500 }));
+        const got = await resolveA(port, 'api.agent-1.test', { timeoutMs: 500 });
         if (got.join() !== '10.231.1.3') {
           failures += 1;
           problems.push(`#${i}: ${got.join() || 'no answer'}`);
@@ -257,13 +248,13 @@ test('2,000 queries while state is rewritten repeatedly: no failure, no timeout'
         problems.push(`#${i}: ${(e as Error).message}`);
       }
       const ahead = t0 + i - performance.now(); // pace: about one query per millisecond
-      if (ahead > 0) await sleep(ahead);
+      if (ahead > 0) await pace(ahead);
     }
   } finally {
     stop = true;
     await writer;
   }
-  t.diagnostic(`2,000 queries in ${(performance.now() - t0).toFixed(0)} ms during ${writes} state writes`);
+  t.diagnostic(`2,000 queries during ${writes} state writes`);
   assert.equal(failures, 0, problems.slice(0, 5).join('; '));
   assert.ok(writes >= 20, `only ${writes} state writes happened during the loop`);
 });
@@ -352,22 +343,23 @@ test('2,000 garbage, random and truncated packets and malformed TCP streams: sti
   assert.deepEqual(await ips('api.agent-1.test'), ['10.231.1.3']);
   assert.doesNotThrow(() => process.kill(pid, 0), 'the DNS server process died');
   assert.equal(serverPid(), pid, 'the DNS server was restarted');
-  // And it still answers promptly.
-  const t0 = performance.now();
-  for (let i = 0; i < 50; i++) await ips('api.agent-1.test');
-  assert.ok(performance.now() - t0 < 1000, 'answers became slow after the garbage');
+  // And it goes on answering every query (each within the client's timeout; speed is bench/'s).
+  for (let i = 0; i < 50; i++) assert.deepEqual(await ips(i % 2 ? 'api.agent-1.test' : 'nope.agent-1.test', i % 3 ? 'udp' : 'tcp'), i % 2 ? ['10.231.1.3'] : []);
 });
 
 test('a response packet (QR=1) is ignored, not answered', async () => {
+  // From one socket: a response, then a query. The server handles a socket's packets in order,
+  // so had it answered the response, that answer would come before the query's.
   const udp = createSocket('udp4');
   try {
-    const got = new Promise<boolean>((resolve) => {
-      udp.on('message', () => resolve(true));
-      setTimeout(() => resolve(false), 300);
-    });
+    const got: dnsPacket.DecodedPacket[] = [];
+    udp.on('message', (m) => got.push(dnsPacket.decode(m)));
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
     const resp = dnsPacket.encode({ type: 'response', id: 3, questions: [{ name: 'api.agent-1.test', type: 'A' }] });
     udp.send(resp, port, '127.0.0.1');
-    assert.equal(await got, false);
+    udp.send(dnsPacket.encode({ type: 'query', id: 4, questions: [{ name: 'api.agent-1.test', type: 'A' }] }), port, '127.0.0.1');
+    await waitFor(() => got.some((p) => p.id === 4), { what: 'the answer to the query sent after the response' });
+    assert.deepEqual(got.map((p) => p.id), [4], 'only the query was answered');
   } finally {
     udp.close();
   }
@@ -398,7 +390,7 @@ test('it listens on 127.0.0.1 only', { skip: process.platform !== 'linux' && '/p
     .flat()
     .find((i) => i !== undefined && i.family === 'IPv4' && !i.internal);
   if (other) {
-    await assert.rejects(queryDns({ host: other.address, port, name: 'api.agent-1.test', timeoutMs: 300 }), Error, `answered on ${other.address}`);
-    await assert.rejects(queryDns({ host: other.address, port, name: 'api.agent-1.test', transport: 'tcp', timeoutMs: 300 }));
+    await assert.rejects(askAt({ host: other.address, port, name: 'api.agent-1.test', timeoutMs: 300 }), Error, `answered on ${other.address}`);
+    await assert.rejects(askAt({ host: other.address, port, name: 'api.agent-1.test', tcp: true, timeoutMs: 300 }), Error, `answered on ${other.address} over TCP`);
   }
 });

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { ciloPaths } from '../../src/state/paths.js';
 import type { State } from '../../src/domain/state.js';
 import { withStateLock } from '../../src/state/store.js';
-import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome, tearDown } from './helpers.js';
+import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, uid, type TestHome, tearDown } from './helpers.js';
 
 interface Report {
   ok: boolean;
@@ -26,26 +26,8 @@ async function editState(h: TestHome, fn: (s: State) => void): Promise<void> {
   await withStateLock(fn, ciloPaths(h.home));
 }
 
-function project(): string {
-  return writeProject({
-    'compose.yaml': `services:
-  app:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-  db:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-    volumes: ["dbdata:/data"]
-    labels:
-      cilo.share: "true"
-      cilo.share.grace: "1s"
-volumes:
-  dbdata: {}
-`,
-  });
-}
+/** app, and db shared (grace 1 s) with a named volume. */
+const project = (): string => copyFixture('shared-db-idle');
 
 before(() => ensureFixtureImage());
 

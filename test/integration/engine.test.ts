@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { docker, ensureFixtureImage, FIXTURE_IMAGE, uid } from './helpers.js';
+import { docker, ensureFixtureImage, FIXTURE_IMAGE, uid, waitFor } from './helpers.js';
 
 // The foundation check: the suite talks to a real engine through cilo's own client.
 const name = uid('cilo-engine-');
@@ -33,11 +33,10 @@ test('creates a network with a subnet, runs a fixture container on a fixed IP, a
   const info = await docker.inspectContainer(id);
   assert.equal(info?.State.Running, true);
   assert.equal(info?.NetworkSettings.Networks[name]?.IPAddress, '10.253.77.20');
-  let logs = '';
-  for (let i = 0; i < 50 && !logs.includes('hello'); i++) {
-    logs = await docker.containerLogs(id);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const logs = await waitFor(async () => {
+    const text = await docker.containerLogs(id);
+    return text.includes('hello') && text;
+  }, { what: "the fixture container's first log line" });
   assert.match(logs, /hello-from-fixture/);
 
   await docker.removeContainer(id, { force: true });

@@ -4,8 +4,13 @@ import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync,
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome } from './helpers.js';
-import { webDbProject } from './fixtures.js';
+import { copyFixture, docker, ensureFixtureImage, makeHome, removeProjectResources, uid, type TestHome } from './helpers.js';
+
+/**
+ * A project in the shape users have: a web service publishing a host port, a database-like
+ * service with a named volume and a healthcheck, and a dependency between them.
+ */
+const webDbProject = (): string => copyFixture('web-db');
 
 function treeHash(dir: string): string {
   const r = spawnSync('sh', ['-c', 'find . -type f -o -type l | sort | xargs -d "\\n" sha256sum; find . | sort | xargs -d "\\n" stat -c "%n %a"'], { cwd: dir, encoding: 'utf8' });
@@ -255,7 +260,7 @@ describe('names, projects and bad input', () => {
   });
 
   test('a directory without a compose file is refused before anything is created', async () => {
-    const empty = writeProject({ 'README.md': 'no compose here\n' });
+    const empty = copyFixture('no-compose');
     const before = readFileSync(join(h.home, 'state.json'), 'utf8');
     const r = await h.cli(['create', 'nocompose', '--from', empty, '--project', projA]);
     assert.equal(r.code, 1);
@@ -266,8 +271,8 @@ describe('names, projects and bad input', () => {
   });
 
   test('create copies modes and symlinks, skips dot-directories but .git and .cilo', async () => {
-    const d = writeProject({
-      'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`,
+    // The copy rules' cases are written here: git keeps no .git/ or node_modules/ in a fixture.
+    const d = copyFixture('app-image', {
       'bin/run.sh': '#!/bin/sh\n',
       '.git/HEAD': 'ref: refs/heads/main\n',
       '.cilo/config.yml': `project: ${projB}\n`,
@@ -311,9 +316,7 @@ describe('names, projects and bad input', () => {
   });
 
   test('a failing service is named with its last log lines; the environment is marked error', async () => {
-    const d = writeProject({
-      'compose.yaml': `services:\n  broken:\n    image: ${FIXTURE_IMAGE}\n    command: ["sh", "-c", "echo cannot-connect-to-db >&2; exit 3"]\n    restart: "no"\n  fine:\n    image: ${FIXTURE_IMAGE}\n    init: true\n    command: ["sleep", "3600"]\n`,
-    });
+    const d = copyFixture('failing-service');
     const fresh = await h.cli(['up', 'failing-new', '--from', d, '--project', projA, '--timeout', '30']);
     assert.equal(fresh.code, 1);
     assert.match(fresh.stderr, /Service "broken" of environment "failing-new" exited with code 3/);
@@ -333,7 +336,7 @@ describe('names, projects and bad input', () => {
   });
 
   test('an invalid compose file is one clear error and leaves no network or containers', async () => {
-    const d = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n    bogus_key: 1\n` });
+    const d = copyFixture('bad/unknown-service-key');
     const r = await h.cli(['up', 'invalid-compose', '--from', d, '--project', projA]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /compose model .* is invalid/);

@@ -4,20 +4,12 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome, tearDown } from './helpers.js';
+import { CLI, copyFixture, docker, ensureFixtureImage, makeHome, removeProjectResources, uid, type TestHome, tearDown } from './helpers.js';
 
 before(() => ensureFixtureImage());
 
-function simpleProject(extraCompose = ''): string {
-  return writeProject({
-    'compose.yaml': `services:
-  app:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-${extraCompose}`,
-  });
-}
+/** One service, `app`, sleeping. */
+const simpleProject = (): string => copyFixture('app-sleep');
 
 const stateText = (h: TestHome): string => (existsSync(join(h.home, 'state.json')) ? readFileSync(join(h.home, 'state.json'), 'utf8') : '');
 
@@ -43,16 +35,13 @@ describe('engine unreachable and compose missing', () => {
   });
 
   for (const host of ['unix:///nonexistent/docker.sock', 'tcp://127.0.0.1:1']) {
-    test(`DOCKER_HOST=${host}: a clear error naming Docker within 5 s, state untouched`, async () => {
+    test(`DOCKER_HOST=${host}: a clear error naming Docker, state untouched`, async () => {
       const before = stateText(h);
       for (const args of [['up', 'present'], ['create', 'other', '--project', p], ['down', 'present'], ['destroy', 'present', '--force'], ['status', 'present']]) {
-        const t0 = Date.now();
         const r = await h.cli(args, { cwd: dir, env: { DOCKER_HOST: host } });
-        const ms = Date.now() - t0;
         assert.equal(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
         assert.match(r.stderr, /Cannot reach the Docker engine/);
         assert.match(r.stderr, /hint: Start Docker/);
-        assert.ok(ms < 5000, `${args.join(' ')} took ${ms} ms`);
         assert.equal(stateText(h), before, `${args.join(' ')} left state untouched`);
       }
     });
@@ -92,18 +81,8 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
   before(async () => {
     h = makeHome();
     dirs.good = simpleProject();
-    dirs.empty = writeProject({ 'README.md': 'nothing\n' });
-    dirs.yaml = writeProject({ 'compose.yaml': 'services:\n  app: [unclosed\n' });
-    dirs.schema = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n    restart: sometimes-maybe\n` });
-    dirs.dep = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n    depends_on: [ghost]\n` });
-    dirs.noimage = writeProject({ 'compose.yaml': 'services:\n  app:\n    image: cilo-test/does-not-exist:never\n    pull_policy: never\n' });
-    dirs.noservices = writeProject({ 'compose.yaml': 'services: {}\n' });
-    dirs.config = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, '.cilo/config.yml': 'compose_file: x.yml\n' });
-    dirs.configType = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, '.cilo/config.yml': 'hostnames: admin\n' });
-    dirs.configYaml = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, '.cilo/config.yml': 'project: [\n' });
-    dirs.missingListed = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, '.cilo/config.yml': 'compose_files: [deploy/nope.yml]\n' });
-    dirs.badProjectName = writeProject({ 'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n`, '.cilo/config.yml': 'project: "Not Valid!"\n' });
-    dirs.interp = writeProject({ 'compose.yaml': `services:\n  app:\n    image: \${MISSING_IMAGE:?set MISSING_IMAGE}\n` });
+    // Every other case runs in a copy of the fixture it names (test/fixtures/<dir>).
+    for (const c of cases) if (c.dir && c.dir !== 'good') dirs[c.dir] ??= copyFixture(c.dir);
     writeFileSync(join(dirs.good, 'not-a-dir'), 'file');
     const c = await h.cli(['create', 'taken', '--project', p], { cwd: dirs.good });
     assert.equal(c.code, 0, c.stderr);
@@ -125,19 +104,19 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     { name: 'env name that normalizes to nothing', args: () => ['up', '_/_', '--project', p], dir: 'good', code: 2, err: /Invalid environment name "_\/_"/ },
     { name: 'env name non-ascii', args: () => ['create', 'çafé', '--project', p], dir: 'good', code: 2, err: /Invalid environment name/ },
     { name: 'invalid --project', args: () => ['create', 'ok1', '--project', 'Bad Project'], dir: 'good', code: 2, err: /Invalid project name "Bad Project"/ },
-    { name: 'invalid project name in config', args: () => ['create', 'ok2'], dir: 'badProjectName', code: 2, err: /Invalid project name "Not Valid!"/ },
+    { name: 'invalid project name in config', args: () => ['create', 'ok2'], dir: 'bad-config/project-name', code: 2, err: /Invalid project name "Not Valid!"/ },
     { name: '--from does not exist', args: () => ['create', 'ok3', '--from', '/nonexistent/dir'], code: 2, err: /does not exist/ },
     { name: '--from is a file', args: () => ['create', 'ok4', '--from', join(dirs.good!, 'not-a-dir')], code: 2, err: /is not a directory/ },
-    { name: 'no compose file', args: () => ['up', 'ok5', '--project', p], dir: 'empty', code: 1, err: /No compose file/ },
-    { name: 'listed compose file missing', args: () => ['create', 'ok6', '--project', p], dir: 'missingListed', code: 1, err: /deploy\/nope\.yml .* does not exist/ },
-    { name: 'invalid YAML', args: () => ['up', 'ok7', '--project', p], dir: 'yaml', code: 1, err: /compose model .* is invalid/ },
-    { name: 'invalid compose schema', args: () => ['up', 'ok8', '--project', p], dir: 'schema', code: 1, err: /invalid restart policy 'sometimes-maybe'/ },
-    { name: 'undefined dependency', args: () => ['up', 'ok9', '--project', p], dir: 'dep', code: 1, err: /invalid.*ghost/ },
-    { name: 'required variable unset', args: () => ['up', 'ok10', '--project', p], dir: 'interp', code: 1, err: /MISSING_IMAGE/ },
-    { name: 'image that cannot be had', args: () => ['up', 'ok11', '--project', p, '--timeout', '20'], dir: 'noimage', code: 1, err: /does-not-exist/ },
-    { name: 'typo in config key', args: () => ['create', 'ok12', '--project', p], dir: 'config', code: 1, err: /config\.yml: unknown key "compose_file"/ },
-    { name: 'wrong type in config', args: () => ['create', 'ok13', '--project', p], dir: 'configType', code: 1, err: /config\.yml: key "hostnames" must be a list/ },
-    { name: 'invalid YAML in config', args: () => ['create', 'ok14', '--project', p], dir: 'configYaml', code: 1, err: /config\.yml is not valid YAML/ },
+    { name: 'no compose file', args: () => ['up', 'ok5', '--project', p], dir: 'no-compose', code: 1, err: /No compose file/ },
+    { name: 'listed compose file missing', args: () => ['create', 'ok6', '--project', p], dir: 'bad-config/missing-compose-file', code: 1, err: /deploy\/nope\.yml .* does not exist/ },
+    { name: 'invalid YAML', args: () => ['up', 'ok7', '--project', p], dir: 'bad/yaml', code: 1, err: /compose model .* is invalid/ },
+    { name: 'invalid compose schema', args: () => ['up', 'ok8', '--project', p], dir: 'bad/restart-policy', code: 1, err: /invalid restart policy 'sometimes-maybe'/ },
+    { name: 'undefined dependency', args: () => ['up', 'ok9', '--project', p], dir: 'bad/undefined-dependency', code: 1, err: /invalid.*ghost/ },
+    { name: 'required variable unset', args: () => ['up', 'ok10', '--project', p], dir: 'bad/required-variable', code: 1, err: /MISSING_IMAGE/ },
+    { name: 'image that cannot be had', args: () => ['up', 'ok11', '--project', p, '--timeout', '20'], dir: 'bad/missing-image', code: 1, err: /does-not-exist/ },
+    { name: 'typo in config key', args: () => ['create', 'ok12', '--project', p], dir: 'bad-config/unknown-key', code: 1, err: /config\.yml: unknown key "compose_file"/ },
+    { name: 'wrong type in config', args: () => ['create', 'ok13', '--project', p], dir: 'bad-config/hostnames-not-list', code: 1, err: /config\.yml: key "hostnames" must be a list/ },
+    { name: 'invalid YAML in config', args: () => ['create', 'ok14', '--project', p], dir: 'bad-config/yaml', code: 1, err: /config\.yml is not valid YAML/ },
     { name: 'name taken', args: () => ['create', 'taken', '--project', `${p}x`], dir: 'good', code: 1, err: /already used by project/ },
     { name: 'already exists', args: () => ['create', 'taken', '--project', p], dir: 'good', code: 1, err: /already exists/ },
     { name: 'unknown env for status', args: () => ['status', 'ghost-env'], code: 1, err: /no environment named "ghost-env"/ },
@@ -153,7 +132,7 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     { name: 'non-numeric timeout', args: () => ['up', 'taken', '--timeout', 'soon'], code: 2, err: /--timeout must be a whole number/ },
     { name: 'invalid base subnet', args: () => ['init', '--base-subnet', '10.0.0.0/33'], code: 2, err: /not an IPv4 range/ },
     { name: 'invalid DNS port', args: () => ['init', '--dns-port', '99999'], code: 2, err: /not a valid port/ },
-    { name: 'no compose services', args: () => ['up', 'ok15', '--project', p], dir: 'noservices', code: 1, err: /./ },
+    { name: 'no compose services', args: () => ['up', 'ok15', '--project', p], dir: 'bad/no-services', code: 1, err: /./ },
   ];
 
   test('a copy that fails after the network was claimed leaves no network, workspace or state entry', async () => {
@@ -193,12 +172,10 @@ describe('crash safety: SIGKILL mid-command, then re-running or doctor --fix', (
   const p = uid('ck');
   before(() => {
     h = makeHome();
-    const files: Record<string, string> = {
-      'compose.yaml': `services:\n  app:\n    image: ${FIXTURE_IMAGE}\n    init: true\n    command: ["sleep", "3600"]\n  web:\n    image: ${FIXTURE_IMAGE}\n    init: true\n    command: ["sleep", "3600"]\n    volumes: ["data:/data"]\nvolumes:\n  data: {}\n`,
-    };
+    const files: Record<string, string> = {};
     // Enough files that the copy is still running when it is killed.
     for (let i = 0; i < 3000; i++) files[`src/d${i % 50}/f${i}.txt`] = `file ${i}\n`.repeat(20);
-    dir = writeProject(files);
+    dir = copyFixture('app-web-volume', files);
   });
   after(() => tearDown(h, p, dir));
 

@@ -1,13 +1,16 @@
 /**
- * Shared helpers of the integration suite: a fixture image built offline, a temporary
- * CILO_HOME per test, the built CLI as a child process, and cleanup by label.
+ * Shared helpers of the integration suite: a fixture image built offline, fixture projects
+ * copied from test/fixtures/, a temporary CILO_HOME per test, the built CLI as a child process,
+ * cleanup by label, and waitFor (test/support/wait.ts) for anything that happens later.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerClient } from '../../src/docker/client.js';
+
+export { waitFor } from '../support/wait.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = join(ROOT, 'dist', 'cilo.js');
@@ -209,10 +212,20 @@ export async function removeProjectResources(project: string): Promise<void> {
   }
 }
 
-/** Writes a small project directory from a map of relative path to content. */
-export function writeProject(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'cilo-proj-'));
-  for (const [rel, content] of Object.entries(files)) {
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+
+/**
+ * A fresh temporary copy of the project `test/fixtures/<name>/` (its compose files and
+ * whatever else it holds, modes and symlinks kept), with `extra` files (relative path to
+ * content) written into it: a test's own variation, such as a `.env` or files to be copied.
+ * The compose model itself always comes from the fixture.
+ */
+export function copyFixture(name: string, extra: Record<string, string> = {}): string {
+  const src = join(FIXTURES, name);
+  if (!existsSync(src)) throw new Error(`There is no fixture project ${src}.`);
+  const dir = mkdtempSync(join(tmpdir(), `cilo-${basename(name)}-`));
+  cpSync(src, dir, { recursive: true, verbatimSymlinks: true });
+  for (const [rel, content] of Object.entries(extra)) {
     const p = join(dir, rel);
     mkdirSync(dirname(p), { recursive: true });
     writeFileSync(p, content);

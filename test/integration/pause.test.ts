@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { addressesOf, queryDns } from '../../src/dns/client.js';
-import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, tearDown, uid, writeProject, type TestHome } from './helpers.js';
+import { waitForAddresses } from '../support/dns-query.js';
+import { copyFixture, docker, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 function status(h: TestHome, env: string): string | undefined {
   return (JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as { environments: Record<string, { status: string }> }).environments[env]?.status;
@@ -21,9 +21,14 @@ function dexec(id: string, cmd: string[]): { code: number; out: string } {
   return { code: r.status ?? 1, out: `${r.stdout}${r.stderr}` };
 }
 
-async function resolves(h: TestHome, name: string): Promise<string[]> {
-  return addressesOf(await queryDns({ port: h.dnsPort, name }));
+/** The counter that the fixture's app writes every 0.2 s, read with `docker exec`. */
+function count(id: string): number {
+  const r = dexec(id, ['cat', '/tmp/count']);
+  assert.equal(r.code, 0, r.out);
+  return Number(r.out.trim());
 }
+
+const ipOf = (h: TestHome, env: string, service: string): string => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).environments[env].services[service].ip;
 
 before(() => ensureFixtureImage());
 
@@ -35,30 +40,7 @@ describe('down --pause', () => {
     h = makeHome();
     // app keeps its state in memory only (a shell variable counting up) and waits for db's
     // healthcheck, whose interval (5 s) is longer than a pause; cache is shared.
-    dir = writeProject({
-      'compose.yaml': `services:
-  db:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "100000"]
-    healthcheck:
-      test: ["CMD", "true"]
-      interval: 5s
-  app:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    depends_on:
-      db: {condition: service_healthy}
-    command: ["sh", "-c", "echo $$$$ > /tmp/pid; i=0; while true; do i=$$((i+1)); echo $$i > /tmp/count; sleep 0.2; done"]
-  cache:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "100000"]
-    labels:
-      cilo.share: "true"
-      cilo.share.grace: "0"
-`,
-    });
+    dir = copyFixture('pause-counter');
   });
   after(() => tearDown(h, project, dir));
 
@@ -71,7 +53,7 @@ describe('down --pause', () => {
     const appId = before.app!.id;
     const pid = dexec(appId, ['cat', '/tmp/pid']).out.trim();
     assert.match(pid, /^\d+$/);
-    assert.deepEqual(await resolves(h, `app.a.test`), [JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).environments.a.services.app.ip]);
+    await waitForAddresses(h.dnsPort, 'app.a.test', [ipOf(h, 'a', 'app')], 'up');
 
     const down = await h.cli(['down', 'a', '--pause']);
     assert.equal(down.code, 0, down.stderr);
@@ -80,7 +62,8 @@ describe('down --pause', () => {
     assert.equal((await containersOf(project, 'a')).app?.state, 'paused', 'the container is frozen, not stopped');
     const list = JSON.parse((await h.cli(['list', '--json'], { cwd: '/' })).stdout) as { name: string; status: string }[];
     assert.equal(list.find((e) => e.name === 'a')?.status, 'paused');
-    assert.deepEqual(await resolves(h, 'app.a.test'), [], 'a paused environment has no DNS names, like a stopped one');
+    // A paused environment has no DNS names, like a stopped one.
+    await waitForAddresses(h.dnsPort, 'app.a.test', [], 'down --pause');
     const shared = JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).shared_services;
     const users = Object.values(shared as Record<string, { users: string[] }>).flatMap((s) => s.users);
     assert.deepEqual(users, ['b'], 'the shared service is released by the paused environment');
@@ -93,11 +76,9 @@ describe('down --pause', () => {
     assert.equal(after.app?.id, appId, 'the same container');
     assert.equal(after.app?.state, 'running');
     assert.equal(dexec(appId, ['cat', '/tmp/pid']).out.trim(), pid, 'the same process: it was resumed, not restarted');
-    const n1 = Number(dexec(appId, ['cat', '/tmp/count']).out.trim());
-    await new Promise((r) => setTimeout(r, 700));
-    const n2 = Number(dexec(appId, ['cat', '/tmp/count']).out.trim());
-    assert.ok(n2 > n1, `the resumed process runs on (${n1} → ${n2})`);
-    assert.equal((await resolves(h, 'app.a.test')).length, 1, 'its names resolve again');
+    const n1 = count(appId);
+    await waitFor(() => count(appId) > n1, { what: `the resumed process to count on from ${n1}` });
+    await waitForAddresses(h.dnsPort, 'app.a.test', [ipOf(h, 'a', 'app')], 'up of the paused environment');
     const users2 = Object.values(JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).shared_services as Record<string, { users: string[] }>).flatMap((s) => s.users).sort();
     assert.deepEqual(users2, ['a', 'b'], 'the shared service is attached again');
   });
@@ -113,8 +94,11 @@ describe('down --pause', () => {
       return Number(readFileSync(join(tmp, 'count'), 'utf8').trim());
     };
     const c1 = read();
-    await new Promise((r) => setTimeout(r, 700));
     assert.ok(Number.isFinite(c1));
+    // The clock: b runs the same loop. While b's counter moves on by 3 (0.6 s of its time), a's stays.
+    const b = (await containersOf(project, 'b')).app!.id;
+    const b1 = count(b);
+    await waitFor(() => count(b) >= b1 + 3, { what: "environment b's counter to move on by 3" });
     assert.equal(read(), c1);
     rmSync(tmp, { recursive: true, force: true });
   });
@@ -177,7 +161,7 @@ describe('down --pause', () => {
     const b = JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).environments.b as { subnet: string; workspace: string; services: Record<string, { ip: string }> };
     assert.ok(b.subnet.startsWith(prefix), b.subnet);
     assert.equal(JSON.parse(readFileSync(join(b.workspace, '.cilo', 'meta.json'), 'utf8')).subnet, b.subnet, 'the workspace says where it is now');
-    assert.deepEqual(await resolves(h, 'app.b.test'), [b.services.app!.ip]);
+    await waitForAddresses(h.dnsPort, 'app.b.test', [b.services.app!.ip], 'up on the new subnet');
     assert.ok(b.services.app!.ip.startsWith(prefix));
   });
 

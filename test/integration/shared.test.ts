@@ -3,45 +3,13 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, writeProject, type TestHome, tearDown } from './helpers.js';
+import { copyFixture, docker, ensureFixtureImage, makeHome, removeProjectResources, uid, waitFor, type TestHome, tearDown } from './helpers.js';
 
-/** The seed's scenario in small: an app that needs a healthy database, the database shared. */
-function sharedProject(grace = '2s'): string {
-  return writeProject({
-    'compose.yaml': `services:
-  app:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-    depends_on:
-      db:
-        condition: service_healthy
-  db:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sh", "-c", "sleep 1; touch /tmp/ready; exec sleep 3600"]
-    environment:
-      DB_PASSWORD: "hunter2"
-    volumes: ["dbdata:/data"]
-    healthcheck:
-      test: ["CMD", "test", "-f", "/tmp/ready"]
-      interval: 1s
-      retries: 30
-    labels:
-      cilo.share: "true"
-      cilo.share.grace: "${grace}"
-  cache:
-    image: ${FIXTURE_IMAGE}
-    init: true
-    command: ["sleep", "3600"]
-volumes:
-  dbdata: {}
-`,
-  });
-}
+/** test/fixtures/shared-db: an app that needs a healthy database, the database shared; its grace from `.env`. */
+const sharedProject = (grace?: string): string => copyFixture('shared-db', grace ? { '.env': `SHARED_GRACE=${grace}\n` } : {});
 
 interface SharedState {
-  shared_services: Record<string, { users: string[]; ips: Record<string, string>; grace_until: string | null; config_hash: string }>;
+  shared_services: Record<string, { users: string[]; ips: Record<string, string>; grace_until: string | null; grace_seconds: number; config_hash: string }>;
   environments: Record<string, { shared: string[]; services: Record<string, { ip: string; type: string }> }>;
 }
 const readStateOf = (h: TestHome): SharedState => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
@@ -91,6 +59,7 @@ describe('shared services: the seed scenarios on a real engine', () => {
     const s = readStateOf(h);
     const rec = s.shared_services[`${project}/db`]!;
     assert.deepEqual(rec.users, ['env1', 'env2']);
+    assert.equal(rec.grace_seconds, 2, 'the fixture\'s default grace (SHARED_GRACE unset)');
     const info = (await docker.inspectContainer(first[0]!.Id))!;
     assert.deepEqual(Object.keys(info.NetworkSettings.Networks).sort(), [`cilo_${project}_env1`, `cilo_${project}_env2`], 'attached to both, nothing else (no default bridge)');
     for (const env of ['env1', 'env2']) {
@@ -197,7 +166,9 @@ describe('shared services: the seed scenarios on a real engine', () => {
     assert.equal(await docker.inspectNetwork(`cilo_${project}_env1`), null, 'the network could be removed');
     const rec = readStateOf(h).shared_services[`${project}/db`]!;
     assert.deepEqual(rec.users, []);
-    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(rec.grace_until!) - Date.now()) + 300));
+    const deadline = Date.parse(rec.grace_until ?? '');
+    assert.ok(Number.isFinite(deadline), `a grace deadline is recorded (${rec.grace_until})`);
+    await waitFor(() => Date.now() > deadline + 100, { what: `the grace deadline ${rec.grace_until} to pass` });
     const list = await h.cli(['list', '--all', '--json']);
     assert.equal(list.code, 0, list.stderr);
     assert.equal((await sharedContainers(project, 'db')).length, 0, 'reaped after grace');
@@ -222,6 +193,7 @@ describe('shared services: flags, concurrency, stop', () => {
     assert.equal(b.code, 0, b.stderr);
     assert.equal((await sharedContainers(project, 'db')).length, 1);
     assert.deepEqual(readStateOf(h).shared_services[`${project}/db`]!.users, ['c1', 'c2']);
+    assert.equal(readStateOf(h).shared_services[`${project}/db`]!.grace_seconds, 60, 'the grace from the project\'s .env');
   });
 
   test('--shared (space or comma separated) shares more services; unknown names are refused', async () => {
@@ -264,13 +236,11 @@ describe('shared services: the DNS server process reaps after grace, with no com
     const down = await h.cli(['down', 'sv1']);
     assert.equal(down.code, 0, down.stderr);
     // From here on no cilo command runs: only Docker and the state file are watched.
-    let gone = false;
-    for (let i = 0; i < 100 && !gone; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      // The container goes first, then its state entry (one transaction later).
-      gone = (await sharedContainers(project, 'db')).length === 0 && readStateOf(h).shared_services[`${project}/db`] === undefined;
-    }
-    assert.ok(gone, 'removed by the supervisor within 10 s of a 1 s grace');
+    // The container goes first, then its state entry (one transaction later).
+    await waitFor(async () => (await sharedContainers(project, 'db')).length === 0 && readStateOf(h).shared_services[`${project}/db`] === undefined, {
+      what: 'the supervisor to remove the shared db (container and state entry) after its 1 s grace',
+      deadlineMs: 30_000,
+    });
     assert.equal(readStateOf(h).shared_services[`${project}/db`], undefined);
     assert.ok((await docker.listVolumes({ label: [`cilo.project=${project}`, 'cilo.shared=true'] })).length >= 1);
     // and isolation choices are remembered across ups
