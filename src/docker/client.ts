@@ -162,13 +162,13 @@ export class DockerClient {
     return r.status === 404 ? null : r.data;
   }
 
-  async createNetwork(name: string, labels: Record<string, string>, ipam?: { subnet: string; gateway: string }): Promise<string> {
+  async createNetwork(name: string, labels: Record<string, string>, ipam?: { subnet: string; gateway: string; ipRange?: string }): Promise<string> {
     const r = await this.call<{ Id: string }>('POST', '/networks/create', {
       Name: name,
       Driver: 'bridge',
       CheckDuplicate: true,
       Labels: labels,
-      ...(ipam ? { IPAM: { Driver: 'default', Config: [{ Subnet: ipam.subnet, Gateway: ipam.gateway }] } } : {}),
+      ...(ipam ? { IPAM: { Driver: 'default', Config: [{ Subnet: ipam.subnet, Gateway: ipam.gateway, ...(ipam.ipRange ? { IPRange: ipam.ipRange } : {}) }] } } : {}),
     });
     return r.data.Id;
   }
