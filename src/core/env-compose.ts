@@ -8,12 +8,17 @@ import { generatedComposePath, type CiloPaths } from '../state/paths.js';
 import type { EnvironmentState } from '../domain/state.js';
 import { writeFileAtomic } from '../state/store.js';
 
-/** The compose target that resolves the project's own files inside the workspace. */
-export function sourceTarget(env: EnvironmentState, config: ProjectConfig): ComposeTarget {
+/**
+ * The compose target that resolves the project's own files inside the workspace. Without
+ * `compose_files`, compose finds them itself (COMPOSE_FILE from the environment or `.env`,
+ * else its standard names).
+ */
+export function sourceTarget(env: EnvironmentState, config: ProjectConfig, profiles: string[] = []): ComposeTarget {
   return {
     projectName: composeProjectName(env.project, env.name),
     files: (config.compose_files ?? []).map((f) => join(env.workspace, f)),
     envFiles: (config.env_files ?? []).map((f) => join(env.workspace, f)),
+    profiles,
     cwd: env.workspace,
   };
 }
