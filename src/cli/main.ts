@@ -69,6 +69,7 @@ export function buildProgram(): Command {
     .option('--recreate', 'recreate containers even if their definition did not change (and a shared service whose definition changed)')
     .option('--shared <services...>', 'share these services (comma- or space-separated, repeatable)')
     .option('--isolate <services...>', 'give this environment its own copy of these services even if labelled cilo.share')
+    .option('--profile <name>', 'enable a compose profile, as `docker compose --profile` (repeatable; remembered by later ups; `--profile ""` clears)', collect)
     .addOption(new Option('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180).argParser(intArg('--timeout')))
     .option('--json', 'print the result as JSON')
     .action(lazy(() => import('./commands/up.js')));

@@ -93,7 +93,7 @@ async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Prom
   if (!existing || existing.status === 'creating') {
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
-    const create = planCreate(ctx, name, { env: name, ...from });
+    const create = await planCreate(ctx, name, { env: name, ...from });
     return { env: await claimEnvironment(ctx, create), create };
   }
   const env = checkProject(existing, input.project);
