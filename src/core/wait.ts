@@ -6,6 +6,9 @@ import { COMPOSE_PROJECT, COMPOSE_SERVICE } from '../domain/names.js';
 
 export type ServiceReadiness = 'ready' | 'pending' | 'failed';
 
+/** What waiting needs of the engine. */
+export type WaitEngine = Pick<Engine, 'listContainers' | 'inspectContainer' | 'containerLogs'>;
+
 /** Reads a container summary: running (and healthy, if it has a healthcheck), or a finished one-shot job. */
 export function readiness(c: ContainerSummary, oneShotOk: boolean): { state: ServiceReadiness; why: string } {
   const status = c.Status ?? '';
@@ -60,7 +63,7 @@ interface Watch {
  * Waits until every service is running (and healthy where it has a healthcheck) and none
  * restarted meanwhile. On failure or timeout, names the service and shows its last log lines.
  */
-export async function waitForServices(docker: Engine, spec: WaitSpec): Promise<void> {
+export async function waitForServices(docker: WaitEngine, spec: WaitSpec): Promise<void> {
   const deadline = Date.now() + spec.timeoutMs;
   const watch: Watch = { firstSeenRunning: new Map(), restartsAtStart: new Map() };
   for (;;) {
@@ -79,7 +82,7 @@ export async function waitForServices(docker: Engine, spec: WaitSpec): Promise<v
 }
 
 /** Whether every service is ready right now, judged as `waitForServices` would (no settle time). */
-export async function servicesReadyNow(docker: Engine, spec: WaitSpec): Promise<boolean> {
+export async function servicesReadyNow(docker: WaitEngine, spec: WaitSpec): Promise<boolean> {
   const last = await poll(docker, { ...spec, settleMs: 0 }, { firstSeenRunning: new Map(), restartsAtStart: new Map() });
   return Object.values(last).every((r) => r.state === 'ready');
 }
@@ -87,7 +90,7 @@ export async function servicesReadyNow(docker: Engine, spec: WaitSpec): Promise<
 type Readiness = Record<string, { state: ServiceReadiness; why: string; id?: string }>;
 
 /** The first container that restarted since the wait first saw it, as its service's failure. */
-async function restartedMeanwhile(docker: Engine, watch: Watch): Promise<[string, { state: ServiceReadiness; why: string; id?: string }] | undefined> {
+async function restartedMeanwhile(docker: WaitEngine, watch: Watch): Promise<[string, { state: ServiceReadiness; why: string; id?: string }] | undefined> {
   for (const [id, before] of watch.restartsAtStart) {
     const info = await docker.inspectContainer(id);
     const n = (info?.RestartCount ?? 0) - before.count;
@@ -96,7 +99,7 @@ async function restartedMeanwhile(docker: Engine, watch: Watch): Promise<[string
   return undefined;
 }
 
-async function poll(docker: Engine, spec: WaitSpec, watch: Watch): Promise<Readiness> {
+async function poll(docker: WaitEngine, spec: WaitSpec, watch: Watch): Promise<Readiness> {
   const { firstSeenRunning, restartsAtStart } = watch;
   const settleMs = spec.settleMs ?? 500;
   const containers = await docker.listContainers({ label: [`${COMPOSE_PROJECT}=${spec.composeProject}`] });
@@ -134,7 +137,7 @@ async function poll(docker: Engine, spec: WaitSpec, watch: Watch): Promise<Readi
  * `unhealthy` from the pause until the next probe), so compose's `depends_on: service_healthy`
  * accepts them. Gives up silently at the deadline: compose then reports what is wrong.
  */
-export async function awaitHealthAfterThaw(docker: Engine, ids: string[], deadline: number): Promise<void> {
+export async function awaitHealthAfterThaw(docker: WaitEngine, ids: string[], deadline: number): Promise<void> {
   if (ids.length === 0) return;
   while (Date.now() < deadline) {
     const list = await docker.listContainers({ id: ids });
@@ -147,7 +150,7 @@ function rank(s: ServiceReadiness): number {
   return s === 'failed' ? 2 : s === 'pending' ? 1 : 0;
 }
 
-async function serviceError(docker: Engine, spec: WaitSpec, service: string, why: string, id: string | undefined, code: 'SERVICE_FAILED' | 'TIMEOUT', pending: string[] = []): Promise<CiloError> {
+async function serviceError(docker: WaitEngine, spec: WaitSpec, service: string, why: string, id: string | undefined, code: 'SERVICE_FAILED' | 'TIMEOUT', pending: string[] = []): Promise<CiloError> {
   let logs = '';
   if (id) logs = await docker.containerLogs(id, 20).catch(() => '');
   const others = pending.filter((p) => p !== service);
