@@ -14,7 +14,7 @@ import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { abandonCreate, claimEnvironment, markCreated, planCreate, populateWorkspace } from './create.js';
 import { destroyEnvironment } from './destroy.js';
-import { generatedTarget, sourceTarget, writeGenerated } from './env-compose.js';
+import { generatedTarget, projectEnvFiles, sourceTarget, writeGenerated } from './env-compose.js';
 import { prepareEnvFiles } from './env-files.js';
 import { checkProject } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
@@ -80,7 +80,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     await ensureSharedServices(ctx, env, plan, input);
     const generated = renderModel(ctx, env, plan);
     const { changed } = writeGenerated(ctx.paths, env, generated);
-    await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed });
+    await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) });
   });
   const done = await markRunning(ctx, env.name, await replicaAddresses(ctx.docker, env, replicatedServices(plan.model, plan.shared)));
   await ensureDnsOrWarn(ctx);
@@ -264,7 +264,7 @@ function renderModel(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
  * container), then runs compose up and waits — unless the environment was paused by cilo from
  * this very model and is ready again as it is.
  */
-async function startContainers(ctx: CoreContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean }): Promise<void> {
+async function startContainers(ctx: CoreContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean; envFiles: string[] }): Promise<void> {
   const resumed = how.created ? [] : await resumeContainers(ctx, env);
   const waitSpec: WaitSpec = {
     composeProject: composeProjectName(env.project, env.name),
@@ -281,7 +281,7 @@ async function startContainers(ctx: CoreContext, env: EnvironmentState, generate
     await awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + waitSpec.timeoutMs);
   }
   ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
-  await ctx.compose.up(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
+  await ctx.compose.up({ ...generatedTarget(ctx.paths, env), envFiles: how.envFiles }, { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
   await waitForServices(ctx.docker, waitSpec);
 }
 

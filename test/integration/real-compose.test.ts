@@ -20,7 +20,15 @@ function fixture(name: string): string {
 }
 
 /** One home and one copied fixture per suite, with a unique project name; removed even after a failure. */
-function suite(name: string): { h: () => TestHome; dir: () => string; project: string; up: (env: string, ...args: string[]) => Promise<CliResult> } {
+interface Suite {
+  h: () => TestHome;
+  project: string;
+  up: (env: string, ...args: string[]) => Promise<CliResult>;
+  /** Brings environments `one` and `two` up at once, each with its own arguments; both must succeed. */
+  upTwo: (argsOne?: string[], argsTwo?: string[]) => Promise<void>;
+}
+
+function suite(name: string): Suite {
   let h: TestHome;
   let dir: string;
   const project = uid('rc');
@@ -29,7 +37,13 @@ function suite(name: string): { h: () => TestHome; dir: () => string; project: s
     dir = fixture(name);
   });
   after(() => tearDown(h, project, dir));
-  return { h: () => h, dir: () => dir, project, up: (env, ...args) => h.cli(['up', env, '--project', project, '--timeout', '60', ...args], { cwd: dir }) };
+  const up = (env: string, ...args: string[]): Promise<CliResult> => h.cli(['up', env, '--project', project, '--timeout', '60', ...args], { cwd: dir });
+  const upTwo = async (argsOne: string[] = [], argsTwo: string[] = []): Promise<void> => {
+    const [one, two] = await Promise.all([up('one', ...argsOne), up('two', ...argsTwo)]);
+    assert.equal(one.code, 0, one.stderr);
+    assert.equal(two.code, 0, two.stderr);
+  };
+  return { h: () => h, project, up, upTwo };
 }
 
 interface ServiceJson {
@@ -74,9 +88,7 @@ describe('replicas: deploy.replicas and scale', () => {
   const s = suite('replicas');
 
   test('two environments run every replica; DNS answers each; status lists them; replicas: 0 gets nothing', async () => {
-    const [one, two] = await Promise.all([s.up('one'), s.up('two')]);
-    assert.equal(one.code, 0, one.stderr);
-    assert.equal(two.code, 0, two.stderr);
+    await s.upTwo();
     for (const env of ['one', 'two']) {
       const st = await status(s.h(), env);
       assert.equal(st.status, 'running', 'a service scaled to zero does not make it degraded');
@@ -114,9 +126,7 @@ describe('.env COMPOSE_FILE and COMPOSE_PROFILES, --profile, optional dependenci
   const s = suite('profiles-env');
 
   test('compose finds the file and the profiles in .env; --profile adds one; an optional dependency that is off is no error', async () => {
-    const [one, two] = await Promise.all([s.up('one'), s.up('two', '--profile', 'tools')]);
-    assert.equal(one.code, 0, one.stderr);
-    assert.equal(two.code, 0, two.stderr);
+    await s.upTwo([], ['--profile', 'tools']);
     const names = (st: StatusJson): string[] => st.services.map((x) => x.name).sort();
     assert.deepEqual(names(await status(s.h(), 'one')), ['app', 'debugger']);
     // As with `docker compose --profile tools`: the option replaces COMPOSE_PROFILES.
@@ -124,6 +134,8 @@ describe('.env COMPOSE_FILE and COMPOSE_PROFILES, --profile, optional dependenci
     assert.equal((await containersOf(s.project, 'one', 'debugger'))[0]?.State, 'running', 'the .env profile runs');
     assert.equal((await containersOf(s.project, 'two', 'tools'))[0]?.State, 'running', 'the --profile one runs');
     assert.equal((await containersOf(s.project, 'one', 'tools')).length, 0);
+    const [app] = await containersOf(s.project, 'one', 'app');
+    assert.equal(dexec(app!.Id, ['cat', '/run/secrets/token']).out, 'from-dotenv', 'a secret read from a variable of .env');
   });
 
   test('--profile is remembered by a later up, and `--profile ""` clears it', async () => {
@@ -141,9 +153,7 @@ describe('volumes and networks with a fixed name', () => {
   const s = suite('fixed-names');
 
   test('each environment gets its own; destroying one never touches the other', async () => {
-    const [one, two] = await Promise.all([s.up('one'), s.up('two')]);
-    assert.equal(one.code, 0, one.stderr);
-    assert.equal(two.code, 0, two.stderr);
+    await s.upTwo();
     const [a] = await containersOf(s.project, 'one', 'store');
     const [b] = await containersOf(s.project, 'two', 'store');
     assert.equal(dexec(a!.Id, ['sh', '-c', 'echo from-one > /data/who']).code, 0);
@@ -165,9 +175,7 @@ describe('a shared service that uses configs and secrets, linked to by name and 
   const s = suite('shared-refs');
 
   test('two environments share it; links resolve; its configs and secrets are mounted', async () => {
-    const [one, two] = await Promise.all([s.up('one'), s.up('two')]);
-    assert.equal(one.code, 0, one.stderr);
-    assert.equal(two.code, 0, two.stderr);
+    await s.upTwo();
     const shared = await docker.listContainers({ label: ['cilo.shared=true', `cilo.project=${s.project}`, 'cilo.service=db'] });
     assert.equal(shared.length, 1);
     const logs = spawnSync('docker', ['logs', shared[0]!.Id], { encoding: 'utf8' }).stdout;
