@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'NOT_CONFIRMED'
   | 'DNS'
   | 'SHARED_CONFLICT'
+  | 'SHARED_UNSUPPORTED'
   | 'FS'
   | 'HOOK_FAILED'
   | 'COMMAND_NOT_FOUND'

@@ -100,6 +100,7 @@ export const COMMANDS: readonly CommandDef[] = [
       new Option('--recreate', 'recreate containers even if their definition did not change (and a shared service whose definition changed)'),
       o.repeatable('--shared <service>', 'share this service (repeatable; comma-separated lists too)'),
       o.repeatable('--isolate <service>', 'give this environment its own copy of this service even if labelled cilo.share (repeatable; comma-separated lists too)'),
+      o.repeatable('--profile <name>', 'enable a compose profile, as `docker compose --profile` (repeatable; remembered by later ups; `--profile ""` clears)'),
       o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
       o.json(),
     ],

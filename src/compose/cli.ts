@@ -16,6 +16,7 @@ function composeBaseArgs(t: ComposeTarget): string[] {
   const args = ['-p', t.projectName];
   for (const f of t.files) args.push('-f', f);
   for (const e of t.envFiles ?? []) args.push('--env-file', e);
+  for (const p of t.profiles ?? []) args.push('--profile', p);
   return args;
 }
 

@@ -39,10 +39,10 @@ export interface CreatePlan {
 }
 
 /** Reads the project and checks it has compose files; nothing is claimed yet. */
-export function planCreate(ctx: CoreContext, name: string, input: CreateInput): CreatePlan {
+export async function planCreate(ctx: CoreContext, name: string, input: CreateInput): Promise<CreatePlan> {
   const dir = resolveProjectDir(input.from);
   const project = resolveProject(dir, input.project);
-  if (!input.empty) assertComposeFiles(project);
+  if (!input.empty) await assertComposeFiles(ctx, project);
   return { name, dir, project, workspace: workspacePath(ctx.paths, project.name, name), input };
 }
 
@@ -149,7 +149,7 @@ export async function markCreated(ctx: CoreContext, env: EnvironmentState): Prom
  * resumes.
  */
 export async function createEnvironment(ctx: CoreContext, input: CreateInput): Promise<CreateResult> {
-  const plan = planCreate(ctx, toValidName(input.env, 'environment'), input);
+  const plan = await planCreate(ctx, toValidName(input.env, 'environment'), input);
   const claimed = await claimEnvironment(ctx, plan);
   const [settled, copied] = await Promise.allSettled([ensureNetworkOrMove(ctx, claimed), populateWorkspace(ctx, plan)]);
   const failed = [settled, copied].find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -1,6 +1,7 @@
 import { rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { composeProjectName, LABELS } from '../domain/names.js';
+import { DockerApiError } from '../errors.js';
 import { generatedComposePath } from '../state/paths.js';
 import type { EnvironmentState } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
@@ -23,6 +24,19 @@ export function destroyTargets(ctx: CoreContext, input: DestroyInput): Environme
     return Object.values(state.environments).filter((e) => input.project === undefined || e.project === input.project);
   }
   return [findEnv(state, input.env ?? '', input.project)];
+}
+
+/**
+ * Removes a volume of the environment; one a container of someone else still mounts (the
+ * engine answers 409) is left in place with a warning, so destroy never stops half-way.
+ */
+async function removeVolumeUnlessHeld(ctx: CoreContext, name: string, env: string): Promise<void> {
+  try {
+    await ctx.docker.removeVolume(name);
+  } catch (e) {
+    if (!(e instanceof DockerApiError && e.status === 409)) throw e;
+    ctx.warn(`Volume ${name} of environment ${env} is still in use by another container; it was left in place.`);
+  }
 }
 
 /**
@@ -51,7 +65,7 @@ export async function destroyEnvironment(ctx: CoreContext, env: EnvironmentState
   await Promise.all([...new Set(containers.map((c) => c.Id))].map((id) => ctx.docker.removeContainer(id, { force: true, volumes: true })));
   await removeNetwork(ctx.docker, env);
   const volumes = [...(await ctx.docker.listVolumes(byCompose)), ...(await ctx.docker.listVolumes(byCilo))];
-  for (const name of new Set(volumes.map((v) => v.Name))) await ctx.docker.removeVolume(name);
+  for (const name of new Set(volumes.map((v) => v.Name))) await removeVolumeUnlessHeld(ctx, name, env.name);
 
   rmSync(dirname(generatedComposePath(ctx.paths, env.project, env.name)), { recursive: true, force: true });
   if (!opts.keepWorkspace) {

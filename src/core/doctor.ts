@@ -100,7 +100,8 @@ async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<Do
   const restartDns = (): Promise<void> => (restart ??= ctx.dns.stop().then(() => ctx.dns.start()));
   const checks = Object.values(state.environments)
     .filter((env) => env.status === 'running')
-    .flatMap((env) => Object.entries(env.services).map(([service, s]) => ({ env, name: `${service}.${env.name}${env.dns_suffix}`, ip: s.ip })));
+    .flatMap((env) => Object.entries(env.services).map(([service, s]) => ({ env, name: `${service}.${env.name}${env.dns_suffix}`, ip: s.ip })))
+    .filter((c) => c.ip !== ''); // a scaled service with no replica running has no name to check
   const answers = await Promise.all(checks.map((c) => ctx.dns.lookup(st.port, c.name, 500)));
   checks.forEach((c, i) => {
     const got = answers[i] ?? [];
@@ -152,7 +153,8 @@ function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: C
     const c = containers.find((x) => x.Labels[COMPOSE_PROJECT] === cp && x.Labels[COMPOSE_SERVICE] === service);
     if (!c) problems.push(`${service} has no container`);
     else if (c.State !== 'running' && !(c.State === 'exited' && /Exited \(0\)/.test(c.Status))) problems.push(`${service} is ${c.State}`);
-    else if (c.State === 'running' && net && c.NetworkSettings?.Networks?.[netName]?.IPAddress && c.NetworkSettings.Networks[netName]?.IPAddress !== s.ip) {
+    // (a scaled service's replicas have engine-assigned addresses: nothing fixed to compare)
+    else if (s.replicas === undefined && c.State === 'running' && net && c.NetworkSettings?.Networks?.[netName]?.IPAddress && c.NetworkSettings.Networks[netName]?.IPAddress !== s.ip) {
       problems.push(`${service} has IP ${c.NetworkSettings.Networks[netName]?.IPAddress}, state says ${s.ip}`);
     }
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
@@ -8,14 +8,31 @@ import { generatedComposePath, type CiloPaths } from '../state/paths.js';
 import type { EnvironmentState } from '../domain/state.js';
 import { writeFileAtomic } from '../state/store.js';
 
-/** The compose target that resolves the project's own files inside the workspace. */
-export function sourceTarget(env: EnvironmentState, config: ProjectConfig): ComposeTarget {
+/**
+ * The compose target that resolves the project's own files inside the workspace. Without
+ * `compose_files`, compose finds them itself (COMPOSE_FILE from the environment or `.env`,
+ * else its standard names).
+ */
+export function sourceTarget(env: EnvironmentState, config: ProjectConfig, profiles: string[] = []): ComposeTarget {
   return {
     projectName: composeProjectName(env.project, env.name),
     files: (config.compose_files ?? []).map((f) => join(env.workspace, f)),
     envFiles: (config.env_files ?? []).map((f) => join(env.workspace, f)),
+    profiles,
     cwd: env.workspace,
   };
+}
+
+/**
+ * The env files compose reads for the project: `env_files` of the config, else its `.env` when
+ * there is one. The generated file lives elsewhere, so compose would not find `.env` by itself;
+ * given to its `up`, variables that configs and secrets read (`environment: VAR`) are there as
+ * in the project (the model's values are already interpolated, and -p/-f win over COMPOSE_*).
+ */
+export function projectEnvFiles(env: Pick<EnvironmentState, 'workspace'>, config: ProjectConfig): string[] {
+  if (config.env_files && config.env_files.length > 0) return config.env_files.map((f) => join(env.workspace, f));
+  const dotEnv = join(env.workspace, '.env');
+  return existsSync(dotEnv) ? [dotEnv] : [];
 }
 
 /** The compose target of the generated file, used for up, stop, logs, exec and passthrough. */

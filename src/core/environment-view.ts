@@ -3,15 +3,18 @@ import type { ContainerSummary } from '../domain/engine.js';
 import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
 import { baseUrl } from '../domain/run-vars.js';
-import type { EnvironmentState, State } from '../domain/state.js';
+import type { EnvironmentState, ServiceState, State } from '../domain/state.js';
+import { addressOn, serviceContainers } from './replicas.js';
 
 export interface ServiceView {
   name: string;
   type: 'isolated' | 'shared';
   ip: string;
   url: string;
-  /** Live container state (running, exited, ...), or `missing` when there is no container. */
+  /** Live container state (running, exited, ...), or `missing` when there is no container; a scaled service's worst replica's. */
   state: string;
+  /** A scaled service: each replica's address and live state, in replica order. */
+  replicas?: { ip: string; state: string }[];
 }
 
 export interface EnvView {
@@ -36,26 +39,32 @@ export async function liveContainers(docker: Engine): Promise<ContainerSummary[]
   return docker.listContainers({ label: [`${LABELS.managed}=true`] });
 }
 
-function containerState(containers: ContainerSummary[], env: EnvironmentState, service: string, type: 'isolated' | 'shared', project: string): string {
-  const c =
-    type === 'shared'
-      ? containers.find((x) => x.Labels[LABELS.shared] === 'true' && x.Labels[LABELS.project] === project && x.Labels[LABELS.service] === service)
-      : containers.find((x) => x.Labels[COMPOSE_PROJECT] === composeProjectName(env.project, env.name) && x.Labels[COMPOSE_SERVICE] === service);
+function stateText(c: ContainerSummary | undefined): string {
   if (!c) return 'missing';
   const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1];
   return health ? `${c.State} (${health})` : c.State;
 }
 
+function containerState(containers: ContainerSummary[], env: EnvironmentState, service: string, type: 'isolated' | 'shared', project: string): string {
+  const c =
+    type === 'shared'
+      ? containers.find((x) => x.Labels[LABELS.shared] === 'true' && x.Labels[LABELS.project] === project && x.Labels[LABELS.service] === service)
+      : containers.find((x) => x.Labels[COMPOSE_PROJECT] === composeProjectName(env.project, env.name) && x.Labels[COMPOSE_SERVICE] === service);
+  return stateText(c);
+}
+
+function serviceView(env: EnvironmentState, containers: ContainerSummary[], name: string, s: ServiceState): ServiceView {
+  const url = serviceUrl(name, env.name, env.dns_suffix, s.port);
+  if (s.replicas === undefined) return { name, type: s.type, ip: s.ip, url, state: containerState(containers, env, name, s.type, env.project) };
+  const replicas = serviceContainers(containers, env, name).map((c, i) => ({ ip: addressOn(c, env) || (s.replicas?.[i] ?? ''), state: stateText(c) }));
+  const worst = replicas.find((r) => !r.state.startsWith('running')) ?? replicas[0];
+  return { name, type: s.type, ip: replicas[0]?.ip ?? s.ip, url, state: worst?.state ?? 'missing', replicas };
+}
+
 export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): EnvView {
   const services = Object.entries(env.services)
     .sort(([a], [b]) => compareNames(a, b))
-    .map(([name, s]) => ({
-      name,
-      type: s.type,
-      ip: s.ip,
-      url: serviceUrl(name, env.name, env.dns_suffix, s.port),
-      state: containerState(containers, env, name, s.type, env.project),
-    }));
+    .map(([name, s]) => serviceView(env, containers, name, s));
   let status: string = env.status;
   if (status === 'running' && services.some((s) => !s.state.startsWith('running') && s.state !== 'exited')) status = 'degraded';
   const view: EnvView = {

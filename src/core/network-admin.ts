@@ -119,7 +119,11 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
       }
       const to = allocateSubnet(bases, taken);
       taken.push(to);
-      for (const s of Object.values(e.services)) s.ip = moveIp(s.ip, e.subnet, to);
+      for (const s of Object.values(e.services)) {
+        // A scaled service's addresses are the engine's: the next up reads them anew.
+        if (s.replicas !== undefined) Object.assign(s, { ip: '', replicas: [] });
+        else s.ip = moveIp(s.ip, e.subnet, to);
+      }
       for (const rec of Object.values(state.shared_services)) {
         const ip = rec.ips[e.name];
         if (rec.project === e.project && ip !== undefined) rec.ips[e.name] = moveIp(ip, e.subnet, to);

@@ -1,7 +1,7 @@
 import { DockerApiError } from '../errors.js';
 import type { Engine } from './ports.js';
 import { envLabels, networkName } from '../domain/names.js';
-import { gatewayOf } from '../domain/subnet.js';
+import { dynamicRangeOf, gatewayOf } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
 import type { EnvironmentState } from '../domain/state.js';
@@ -31,7 +31,8 @@ export async function ensureNetwork(docker: Engine, env: EnvironmentState, homeI
   };
   if (await verify()) return;
   try {
-    await docker.createNetwork(name, envLabels(env.project, env.name, homeId), { subnet: env.subnet, gateway: gatewayOf(env.subnet) });
+    // Replicas get engine-assigned addresses: from a range no fixed address is taken from.
+    await docker.createNetwork(name, envLabels(env.project, env.name, homeId), { subnet: env.subnet, gateway: gatewayOf(env.subnet), ipRange: dynamicRangeOf(env.subnet) });
   } catch (e) {
     if (e instanceof DockerApiError && e.status === 409 && (await verify())) return;
     if (e instanceof DockerApiError && /overlap/i.test(e.message)) {

@@ -16,8 +16,11 @@ export interface Engine {
   info(): Promise<{ ServerVersion: string }>;
   listNetworks(filters?: Filters): Promise<NetworkInspect[]>;
   inspectNetwork(name: string): Promise<NetworkInspect | null>;
-  /** A labelled bridge network; without a subnet, Docker picks one from its default pools. */
-  createNetwork(name: string, labels: Record<string, string>, ipam?: { subnet: string; gateway: string }): Promise<string>;
+  /**
+   * A labelled bridge network; without a subnet, Docker picks one from its default pools.
+   * `ipRange` is the part of the subnet the engine assigns addresses from by itself.
+   */
+  createNetwork(name: string, labels: Record<string, string>, ipam?: { subnet: string; gateway: string; ipRange?: string }): Promise<string>;
   removeNetwork(name: string): Promise<boolean>;
   connectNetwork(network: string, container: string, ip: string | undefined, aliases: string[]): Promise<void>;
   disconnectNetwork(network: string, container: string, force?: boolean): Promise<void>;

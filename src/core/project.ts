@@ -6,6 +6,7 @@ import { normalizeSuffix, toValidName } from '../domain/names.js';
 import { CiloError } from '../errors.js';
 import { DEFAULT_DNS_SUFFIX } from '../domain/state.js';
 import { COMPOSE_FILE_NAMES } from './compose-files.js';
+import type { CoreContext } from './context.js';
 
 export { COMPOSE_FILE_NAMES };
 
@@ -37,7 +38,7 @@ export function resolveProject(dir: string, explicitName?: string): ProjectInfo 
 }
 
 /** Checks that the project has compose files before anything is copied or allocated. */
-export function assertComposeFiles(p: ProjectInfo): void {
+export async function assertComposeFiles(ctx: Pick<CoreContext, 'compose'>, p: ProjectInfo): Promise<void> {
   const listed = p.config.compose_files;
   if (listed && listed.length > 0) {
     const missing = listed.filter((f) => !existsSync(join(p.dir, f)));
@@ -48,9 +49,18 @@ export function assertComposeFiles(p: ProjectInfo): void {
     }
     return;
   }
-  if (!COMPOSE_FILE_NAMES.some((f) => existsSync(join(p.dir, f)))) {
+  if (COMPOSE_FILE_NAMES.some((f) => existsSync(join(p.dir, f)))) return;
+  // Compose also finds the files COMPOSE_FILE names (in the environment or the project's .env):
+  // only compose itself knows, so it is asked (a model it finds but refuses is up's to report).
+  const found = await ctx.compose
+    .resolveModel({ projectName: p.name, files: [], envFiles: (p.config.env_files ?? []).map((f) => join(p.dir, f)), cwd: p.dir })
+    .then(
+      () => true,
+      (e: unknown) => !(e instanceof CiloError && e.code === 'NO_COMPOSE_FILE'),
+    );
+  if (!found) {
     throw new CiloError('NO_COMPOSE_FILE', `No compose file (${COMPOSE_FILE_NAMES.join(', ')}) in ${p.dir}.`, {
-      hint: 'Run cilo in your compose project, pass --from DIR, or list files under compose_files in .cilo/config.yml.',
+      hint: 'Run cilo in your compose project, pass --from DIR, name the files in COMPOSE_FILE (in its .env), or list them under compose_files in .cilo/config.yml.',
     });
   }
 }

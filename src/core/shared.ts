@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Engine } from './ports.js';
 import { networkName, sharedAliases, sharedComposeProject, sharedContainerName } from '../domain/names.js';
 import { diffDefinitions, HASH_LABEL, renderSharedModel, type SharedDefinition } from '../domain/shared.js';
-import { CiloError } from '../errors.js';
+import { CiloError, DockerApiError } from '../errors.js';
 import { homeId, type CiloPaths } from '../state/paths.js';
 import { sharedKey, type EnvironmentState, type SharedServiceState } from '../domain/state.js';
 import { readState, withNamedLock, withStateLock } from '../state/store.js';
@@ -30,7 +30,7 @@ export async function attach(docker: Engine, container: string, network: string,
   const info = await docker.inspectContainer(container);
   if (!info) throw new CiloError('SERVICE_NOT_FOUND', `The shared container ${container} disappeared while being attached.`, { hint: 'Run the same command again.' });
   const current = info.NetworkSettings.Networks[network];
-  if (current?.IPAddress === ip) return;
+  if (current?.IPAddress === ip && aliases.every((a) => current.Aliases?.includes(a))) return;
   if (current) await docker.disconnectNetwork(network, container);
   await docker.connectNetwork(network, container, ip, aliases);
 }
@@ -49,6 +49,8 @@ export interface EnsureSharedInput {
   env: EnvironmentState;
   /** The shared container's IP on this environment's network. */
   ip: string;
+  /** Aliases the environment's services link to it by (`links: ["db:database"]`), besides its name. */
+  linkAliases?: string[] | undefined;
   recreate: boolean;
   timeoutMs: number;
   build?: boolean | undefined;
@@ -77,39 +79,47 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
   const { project, service, env } = input;
   const name = sharedContainerName(project, service);
   const key = sharedKey(project, service);
+  const aliasesOn = (e: { name: string; dns_suffix: string }): string[] => [...sharedAliases(service, e), ...(input.linkAliases ?? [])];
   return withNamedLock(ctx.paths, lockName(project, service), async () => {
     const rec = readState(ctx.paths).shared_services[key];
+    const others = (rec?.users ?? []).filter((u) => u !== env.name);
     let container = await ctx.docker.inspectContainer(name);
     let action: EnsureSharedResult['action'] | undefined;
     let affected: string[] = [];
     if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) {
       if (!input.recreate) throw conflictError(input, rec);
-      affected = (rec?.users ?? []).filter((u) => u !== env.name);
+      affected = others;
       ctx.warn(`Recreating shared service ${service}${affected.length ? ` (also used by ${affected.join(', ')})` : ''}`);
       await ctx.docker.removeContainer(container.Id, { force: true });
       container = null;
       action = 'recreated';
     }
-    if (!container) {
+    const create = async (): Promise<void> => {
       const file = sharedFile(ctx.paths, project, service);
-      const model = renderSharedModel({ project, service, def: input.def, hash: input.hash, network: networkName(env.project, env.name), ip: input.ip, aliases: sharedAliases(service, env), homeId: homeId(ctx.paths) });
+      const model = renderSharedModel({ project, service, def: input.def, hash: input.hash, network: networkName(env.project, env.name), ip: input.ip, aliases: aliasesOn(env), homeId: homeId(ctx.paths) });
       writeModelFile(file, `shared service "${service}" of project "${project}"`, model);
       ctx.log(`Starting shared service ${service}`);
       await ctx.compose.up({ projectName: sharedComposeProject(project), files: [file], cwd: env.source }, { only: [service], build: input.build });
+    };
+    if (!container) {
+      await create();
       action ??= 'created';
     } else if (!container.State.Running) {
-      await ctx.docker.startContainer(container.Id);
-      action = 'started';
+      action = (await startOrRemake(ctx, container.Id, create)) ? 'started' : 'created';
     } else action = 'reused';
 
-    await waitForServices(ctx.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name });
-    await attach(ctx.docker, name, networkName(env.project, env.name), input.ip, sharedAliases(service, env));
+    try {
+      await waitForServices(ctx.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name });
+      await attach(ctx.docker, name, networkName(env.project, env.name), input.ip, aliasesOn(env));
+    } catch (e) {
+      throw await failedToServe(ctx, { name, service, env: env.name, inUse: others.length > 0 }, e);
+    }
 
     const state = readState(ctx.paths);
     for (const user of affected) {
       const u = state.environments[user];
       const ip = rec?.ips[user];
-      if (u && ip) await attach(ctx.docker, name, networkName(u.project, u.name), ip, sharedAliases(service, u));
+      if (u && ip) await attach(ctx.docker, name, networkName(u.project, u.name), ip, aliasesOn(u));
     }
     await withStateLock((s) => {
       const cur: SharedServiceState = s.shared_services[key] ?? {
@@ -137,6 +147,37 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
       if (e && !e.shared.includes(service)) e.shared = [...e.shared, service].sort();
     }, ctx.paths);
     return { container: name, action, affected };
+  });
+}
+
+/**
+ * Starts a stopped shared container; one whose network went away with the environment it was
+ * made on (the engine answers 404) is removed and made again. Returns whether it was started.
+ */
+async function startOrRemake(ctx: CoreContext, id: string, create: () => Promise<void>): Promise<boolean> {
+  try {
+    await ctx.docker.startContainer(id);
+    return true;
+  } catch (e) {
+    if (!(e instanceof DockerApiError && e.status === 404)) throw e;
+    await ctx.docker.removeContainer(id, { force: true });
+    await create();
+    return false;
+  }
+}
+
+/**
+ * A shared container that did not become ready is never left behind for nobody (it would sit
+ * on a network that goes away, unknown to state); one that exited was a job, and a job cannot
+ * be shared.
+ */
+async function failedToServe(ctx: CoreContext, c: { name: string; service: string; env: string; inUse: boolean }, e: unknown): Promise<unknown> {
+  const info = await ctx.docker.inspectContainer(c.name).catch(() => null);
+  if (info && !c.inUse) await ctx.docker.removeContainer(info.Id, { force: true }).catch(() => undefined);
+  if (info?.State.Status !== 'exited') return e;
+  return new CiloError('SHARED_UNSUPPORTED', `Shared service "${c.service}" exited (code ${info.State.ExitCode}) right after it started: only a service that keeps running can be shared.`, {
+    details: e instanceof CiloError ? e.details : undefined,
+    hint: `Give each environment its own with \`cilo up ${c.env} --isolate ${c.service}\`, or remove its cilo.share label.`,
   });
 }
 

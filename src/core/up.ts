@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { loadProjectConfig } from '../config/load.js';
 import type { ComposeModel } from '../domain/compose-model.js';
-import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, servicePort } from '../domain/env-model.js';
+import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, replicaCount, replicatedServices, servicePort } from '../domain/env-model.js';
 import { effectiveHostnames } from '../domain/hostnames.js';
 import { composeProjectName, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
 import type { ProjectConfig } from '../domain/project-config.js';
-import { definitionHash, graceSeconds, sharedDefinition, sharedServices, splitList, startOrder } from '../domain/shared.js';
+import { assertShareable, definitionHash, graceSeconds, linkAliases, sharedDefinition, sharedServices, splitList, startOrder } from '../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../domain/state.js';
 import { assignIps } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
@@ -14,11 +14,12 @@ import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { abandonCreate, claimEnvironment, markCreated, planCreate, populateWorkspace } from './create.js';
 import { destroyEnvironment } from './destroy.js';
-import { generatedTarget, sourceTarget, writeGenerated } from './env-compose.js';
+import { generatedTarget, projectEnvFiles, sourceTarget, writeGenerated } from './env-compose.js';
 import { prepareEnvFiles } from './env-files.js';
 import { checkProject } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import { resumeContainers } from './pause.js';
+import { replicaAddresses } from './replicas.js';
 import { ensureShared, releaseShared } from './shared.js';
 import { awaitHealthAfterThaw, servicesReadyNow, waitForServices, type WaitSpec } from './wait.js';
 
@@ -34,6 +35,8 @@ export interface UpInput {
   shared?: string[] | undefined;
   /** Services to keep isolated even if labelled shared. */
   isolate?: string[] | undefined;
+  /** Compose profiles to enable (with COMPOSE_PROFILES of the project's `.env`); remembered by later ups. */
+  profiles?: string[] | undefined;
 }
 
 export interface UpResult {
@@ -57,6 +60,7 @@ interface StartPlan {
   shareFlags: ShareFlags;
   /** Services served by a shared container. */
   shared: string[];
+  profiles: string[];
 }
 
 /**
@@ -76,9 +80,9 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
     await ensureSharedServices(ctx, env, plan, input);
     const generated = renderModel(ctx, env, plan);
     const { changed } = writeGenerated(ctx.paths, env, generated);
-    await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed });
+    await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) });
   });
-  const done = await markRunning(ctx, env.name);
+  const done = await markRunning(ctx, env.name, await replicaAddresses(ctx.docker, env, replicatedServices(plan.model, plan.shared)));
   await ensureDnsOrWarn(ctx);
   return { env: done, created };
 }
@@ -89,7 +93,7 @@ async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Prom
   if (!existing || existing.status === 'creating') {
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
-    const create = planCreate(ctx, name, { env: name, ...from });
+    const create = await planCreate(ctx, name, { env: name, ...from });
     return { env: await claimEnvironment(ctx, create), create };
   }
   const env = checkProject(existing, input.project);
@@ -136,22 +140,30 @@ async function preparePlan(ctx: CoreContext, target: Target, input: UpInput): Pr
 async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInput): Promise<StartPlan> {
   const config = loadProjectConfig(env.workspace);
   await prepareEnvFiles(ctx, env, config);
-  const model = await ctx.compose.resolveModel(sourceTarget(env, config));
+  // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
+  const profiles = input.profiles !== undefined ? splitList(input.profiles) : (env.profiles ?? []);
+  const model = await ctx.compose.resolveModel(sourceTarget(env, config, profiles));
   const ingress = chooseIngress(model, config.default_ingress_service);
   const hostnames = [...new Set([...(config.hostnames ?? []), ...labelHostnames(model, ingress)])];
-  // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
   const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
   const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (env.share_flags ?? { shared: [], isolate: [] });
-  return { config, model, ingress, hostnames, shareFlags, shared: sharedServices(model, shareFlags.shared, shareFlags.isolate) };
+  const shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
+  assertShareable(model, shared, env.name);
+  return { config, model, ingress, hostnames, shareFlags, shared, profiles };
 }
 
-/** Assigns stable IPs (existing ones kept) and records the environment `starting`. */
+/**
+ * Assigns stable IPs (existing ones kept) and records the environment `starting`. Replicated
+ * services keep the addresses the engine gave them last time until this up reads the new ones.
+ */
 function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): Promise<EnvironmentState> {
   const wanted = networkedServices(plan.model, []);
+  const replicated = replicatedServices(plan.model, plan.shared);
   return withStateLock((state) => {
     const rec = state.environments[env.name];
     if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${env.name}" was destroyed while starting.`);
-    const existingIps = Object.fromEntries(Object.entries(rec.services).map(([k, s]) => [k, s.ip]));
+    // An engine-assigned address is never kept as a fixed one.
+    const existingIps = Object.fromEntries(Object.entries(rec.services).filter(([, s]) => s.replicas === undefined).map(([k, s]) => [k, s.ip]));
     const ips = assignIps(rec.subnet, existingIps, wanted);
     const services: Record<string, ServiceState> = {};
     for (const [service, ip] of Object.entries(ips)) {
@@ -159,9 +171,15 @@ function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
       const type = plan.shared.includes(service) ? 'shared' : 'isolated';
       services[service] = port === undefined ? { ip, type } : { ip, type, port };
     }
+    for (const service of replicated) {
+      const port = servicePort(plan.model.services[service] ?? {});
+      const replicas = rec.services[service]?.replicas ?? [];
+      services[service] = { ip: replicas[0] ?? '', type: 'isolated', replicas, ...(port === undefined ? {} : { port }) };
+    }
     rec.services = services;
     rec.ingress = plan.ingress;
     rec.share_flags = plan.shareFlags;
+    rec.profiles = plan.profiles;
     rec.hostnames = effectiveHostnames(plan.hostnames, rec.custom_hostnames);
     rec.status = 'starting';
     rec.updated_at = new Date().toISOString();
@@ -176,8 +194,10 @@ async function onStartFailure(ctx: CoreContext, env: EnvironmentState, created: 
     await steps();
   } catch (e) {
     if (created) {
-      // Nothing half-created: an environment this very call made is removed again.
+      // Nothing half-created: an environment this very call made is removed again (so the
+      // error must carry what the user needs: wait.ts puts the service's last log lines in it).
       await destroyEnvironment(ctx, env).catch(() => undefined);
+      ctx.warn(`Environment ${env.name} was removed again: this up created it and could not start it.`);
       throw e;
     }
     await withStateLock((state) => {
@@ -215,6 +235,7 @@ async function ensureSharedServices(ctx: CoreContext, env: EnvironmentState, pla
       graceSeconds: graceSeconds(plan.model, service, plan.config.shared_grace_period),
       env,
       ip,
+      linkAliases: linkAliases(plan.model, service, plan.shared),
       recreate: input.recreate === true,
       timeoutMs: timeoutMs(input),
       build: input.build,
@@ -243,7 +264,7 @@ function renderModel(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
  * container), then runs compose up and waits — unless the environment was paused by cilo from
  * this very model and is ready again as it is.
  */
-async function startContainers(ctx: CoreContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean }): Promise<void> {
+async function startContainers(ctx: CoreContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean; envFiles: string[] }): Promise<void> {
   const resumed = how.created ? [] : await resumeContainers(ctx, env);
   const waitSpec: WaitSpec = {
     composeProject: composeProjectName(env.project, env.name),
@@ -260,7 +281,7 @@ async function startContainers(ctx: CoreContext, env: EnvironmentState, generate
     await awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + waitSpec.timeoutMs);
   }
   ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
-  await ctx.compose.up(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
+  await ctx.compose.up({ ...generatedTarget(ctx.paths, env), envFiles: how.envFiles }, { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
   await waitForServices(ctx.docker, waitSpec);
 }
 
@@ -268,8 +289,7 @@ async function startContainers(ctx: CoreContext, env: EnvironmentState, generate
 function waitSpecServices(model: ComposeModel): Record<string, { oneShotOk: boolean }> {
   const out: Record<string, { oneShotOk: boolean }> = {};
   for (const [name, svc] of Object.entries(model.services)) {
-    const deploy = svc.deploy as { replicas?: number } | undefined;
-    if (deploy?.replicas === 0 || svc.scale === 0) continue;
+    if (replicaCount(svc) === 0) continue;
     out[name] = { oneShotOk: svc.restart === undefined || svc.restart === 'no' };
   }
   return out;
@@ -279,10 +299,15 @@ function timeoutMs(input: UpInput): number {
   return (input.timeoutSeconds ?? 180) * 1000;
 }
 
-function markRunning(ctx: CoreContext, name: string): Promise<EnvironmentState> {
+/** Records the environment running, with the addresses the engine gave each replica. */
+function markRunning(ctx: CoreContext, name: string, replicas: Record<string, string[]>): Promise<EnvironmentState> {
   return withStateLock((state) => {
     const rec = state.environments[name];
     if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${name}" was destroyed while starting.`);
+    for (const [service, ips] of Object.entries(replicas)) {
+      const s = rec.services[service];
+      if (s) Object.assign(s, { ip: ips[0] ?? '', replicas: ips });
+    }
     rec.status = 'running';
     rec.updated_at = new Date().toISOString();
     return rec;

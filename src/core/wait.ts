@@ -6,6 +6,9 @@ import { COMPOSE_PROJECT, COMPOSE_SERVICE } from '../domain/names.js';
 
 export type ServiceReadiness = 'ready' | 'pending' | 'failed';
 
+/** What waiting needs of the engine. */
+export type WaitEngine = Pick<Engine, 'listContainers' | 'inspectContainer' | 'containerLogs'>;
+
 /** Reads a container summary: running (and healthy, if it has a healthcheck), or a finished one-shot job. */
 function readiness(c: ContainerSummary, oneShotOk: boolean): { state: ServiceReadiness; why: string } {
   const status = c.Status ?? '';
@@ -22,7 +25,8 @@ function readiness(c: ContainerSummary, oneShotOk: boolean): { state: ServiceRea
     case 'dead':
       return { state: 'failed', why: 'is dead' };
     case 'restarting':
-      return { state: 'pending', why: 'keeps restarting' };
+      // It exited and its restart policy brings it back: it crashed while starting.
+      return { state: 'failed', why: 'keeps restarting' };
     default:
       return { state: 'pending', why: `is ${c.State}` };
   }
@@ -47,18 +51,27 @@ export interface WaitSpec {
   resumed?: ReadonlySet<string>;
 }
 
+/** What one wait has seen of each container (by id). */
+interface Watch {
+  /** When it was first seen running since it last was not. */
+  firstSeenRunning: Map<string, number>;
+  /** Its service and RestartCount when first seen: a restart during the wait is a crash, even one between two polls. */
+  restartsAtStart: Map<string, { service: string; count: number }>;
+}
+
 /**
- * Waits until every service is running (and healthy where it has a healthcheck). On failure or
- * timeout, names the service and shows its last log lines.
+ * Waits until every service is running (and healthy where it has a healthcheck) and none
+ * restarted meanwhile. On failure or timeout, names the service and shows its last log lines.
  */
-export async function waitForServices(docker: Engine, spec: WaitSpec): Promise<void> {
+export async function waitForServices(docker: WaitEngine, spec: WaitSpec): Promise<void> {
   const deadline = Date.now() + spec.timeoutMs;
-  const firstSeenRunning = new Map<string, number>();
+  const watch: Watch = { firstSeenRunning: new Map(), restartsAtStart: new Map() };
   for (;;) {
-    const last = await poll(docker, spec, firstSeenRunning);
-    const failed = Object.entries(last).find(([, r]) => r.state === 'failed');
+    const last = await poll(docker, spec, watch);
+    const allReady = Object.values(last).every((r) => r.state === 'ready');
+    const failed = Object.entries(last).find(([, r]) => r.state === 'failed') ?? (allReady ? await restartedMeanwhile(docker, watch) : undefined);
     if (failed) throw await serviceError(docker, spec, failed[0], failed[1].why, failed[1].id, 'SERVICE_FAILED');
-    if (Object.values(last).every((r) => r.state === 'ready')) return;
+    if (allReady) return;
     if (Date.now() > deadline) {
       const pending = Object.entries(last).filter(([, r]) => r.state !== 'ready');
       const [name, r] = pending[0] ?? ['?', { why: 'is not ready', id: undefined }];
@@ -69,14 +82,25 @@ export async function waitForServices(docker: Engine, spec: WaitSpec): Promise<v
 }
 
 /** Whether every service is ready right now, judged as `waitForServices` would (no settle time). */
-export async function servicesReadyNow(docker: Engine, spec: WaitSpec): Promise<boolean> {
-  const last = await poll(docker, { ...spec, settleMs: 0 }, new Map());
+export async function servicesReadyNow(docker: WaitEngine, spec: WaitSpec): Promise<boolean> {
+  const last = await poll(docker, { ...spec, settleMs: 0 }, { firstSeenRunning: new Map(), restartsAtStart: new Map() });
   return Object.values(last).every((r) => r.state === 'ready');
 }
 
 type Readiness = Record<string, { state: ServiceReadiness; why: string; id?: string }>;
 
-async function poll(docker: Engine, spec: WaitSpec, firstSeenRunning: Map<string, number>): Promise<Readiness> {
+/** The first container that restarted since the wait first saw it, as its service's failure. */
+async function restartedMeanwhile(docker: WaitEngine, watch: Watch): Promise<[string, { state: ServiceReadiness; why: string; id?: string }] | undefined> {
+  for (const [id, before] of watch.restartsAtStart) {
+    const info = await docker.inspectContainer(id);
+    const n = (info?.RestartCount ?? 0) - before.count;
+    if (info && n > 0) return [before.service, { state: 'failed', why: `restarted ${n} time(s) while starting (last exit code ${info.State.ExitCode})`, id }];
+  }
+  return undefined;
+}
+
+async function poll(docker: WaitEngine, spec: WaitSpec, watch: Watch): Promise<Readiness> {
+  const { firstSeenRunning, restartsAtStart } = watch;
   const settleMs = spec.settleMs ?? 500;
   const containers = await docker.listContainers({ label: [`${COMPOSE_PROJECT}=${spec.composeProject}`] });
   const last: Readiness = {};
@@ -87,6 +111,10 @@ async function poll(docker: Engine, spec: WaitSpec, firstSeenRunning: Map<string
       continue;
     }
     const now = Date.now();
+    for (const c of mine) {
+      if (c.State !== 'running') firstSeenRunning.delete(c.Id);
+      if (c.State === 'running' && !restartsAtStart.has(c.Id) && !spec.resumed?.has(c.Id)) restartsAtStart.set(c.Id, { service: name, count: (await docker.inspectContainer(c.Id))?.RestartCount ?? 0 });
+    }
     const worst = mine
       .map((c) => {
         if (c.State === 'running' && spec.resumed?.has(c.Id)) return { state: 'ready' as const, why: 'was resumed', id: c.Id };
@@ -109,7 +137,7 @@ async function poll(docker: Engine, spec: WaitSpec, firstSeenRunning: Map<string
  * `unhealthy` from the pause until the next probe), so compose's `depends_on: service_healthy`
  * accepts them. Gives up silently at the deadline: compose then reports what is wrong.
  */
-export async function awaitHealthAfterThaw(docker: Engine, ids: string[], deadline: number): Promise<void> {
+export async function awaitHealthAfterThaw(docker: WaitEngine, ids: string[], deadline: number): Promise<void> {
   if (ids.length === 0) return;
   while (Date.now() < deadline) {
     const list = await docker.listContainers({ id: ids });
@@ -122,12 +150,15 @@ function rank(s: ServiceReadiness): number {
   return s === 'failed' ? 2 : s === 'pending' ? 1 : 0;
 }
 
-async function serviceError(docker: Engine, spec: WaitSpec, service: string, why: string, id: string | undefined, code: 'SERVICE_FAILED' | 'TIMEOUT', pending: string[] = []): Promise<CiloError> {
+async function serviceError(docker: WaitEngine, spec: WaitSpec, service: string, why: string, id: string | undefined, code: 'SERVICE_FAILED' | 'TIMEOUT', pending: string[] = []): Promise<CiloError> {
   let logs = '';
   if (id) logs = await docker.containerLogs(id, 20).catch(() => '');
   const others = pending.filter((p) => p !== service);
+  // The hint names no command that needs the environment: a failed first `up` removes it again,
+  // so what the user needs (the last log lines) is in the error itself.
+  const shown = logs.trim() ? ' (its last log lines are above)' : ' (it printed nothing)';
   return new CiloError(code, `Service "${service}" of environment "${spec.envName}" ${why}${others.length ? ` (also not ready: ${others.join(', ')})` : ''}.`, {
     details: logs.trim() ? `last log lines of ${service}:\n${logs.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}` : undefined,
-    hint: code === 'TIMEOUT' ? `Check \`cilo logs ${spec.envName} ${service}\`, or wait longer with \`cilo up ${spec.envName} --timeout SECONDS\`.` : `Fix the service and run \`cilo up ${spec.envName}\` again; \`cilo logs ${spec.envName} ${service}\` shows more.`,
+    hint: code === 'TIMEOUT' ? `Wait longer with \`cilo up ${spec.envName} --timeout SECONDS\`, or fix the service${shown}.` : `Fix the service${shown} and run \`cilo up ${spec.envName}\` again.`,
   });
 }

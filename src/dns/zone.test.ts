@@ -171,3 +171,19 @@ test('a hostname written as a full name is not doubled', () => {
   const z = buildZone(stateOf(env('e1', { hostnames: ['admin.e1.test'] })));
   assert.deepEqual(answer(z, 'admin.e1.test', 'A').answers.map((r) => r.data), ['10.224.1.2']);
 });
+
+test('a scaled service answers with every replica; one that never ran, or is scaled to zero, has no name', () => {
+  const z = buildZone(
+    stateOf(
+      env('e1', {
+        services: {
+          web: { ip: '10.224.1.192', type: 'isolated', replicas: ['10.224.1.192', '10.224.1.193'] },
+          worker: { ip: '', type: 'isolated', replicas: [] },
+        },
+      }),
+    ),
+  );
+  assert.deepEqual(answer(z, 'web.e1.test', 'A').answers.map((r) => r.data), ['10.224.1.192', '10.224.1.193']);
+  assert.deepEqual(answer(z, 'shop.e1.test', 'A').answers.map((r) => r.data), ['10.224.1.192', '10.224.1.193'], 'a scaled ingress too');
+  assert.equal(answer(z, 'worker.e1.test', 'A').rcode, 'NXDOMAIN');
+});

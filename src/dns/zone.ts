@@ -3,12 +3,12 @@
  * so every naming rule is unit-tested with plain data (zone.test.ts).
  *
  * Names, for every environment whose status is `running` (SPEC, DNS):
- *   <service>.<env><suffix>             the service's IP (isolated or shared)
+ *   <service>.<env><suffix>             the service's IP (isolated or shared); every replica's IP for a scaled one
  *   <hostname>.<env><suffix>            the ingress IP, for each custom hostname
  *   <project>.<env><suffix>             the ingress IP (apex)
  *   *.<project>.<env><suffix>           the ingress IP, at any depth (wildcard)
  */
-import { DEFAULT_DNS_SUFFIX, type EnvironmentState, type State } from '../domain/state.js';
+import { DEFAULT_DNS_SUFFIX, type EnvironmentState, type ServiceState, type State } from '../domain/state.js';
 import { suffixLabels } from '../domain/names.js';
 
 /** Short, so a resolver's cache never hides a change for long (state answers within 100 ms). */
@@ -19,10 +19,10 @@ export type Rcode = 'NOERROR' | 'NXDOMAIN' | 'REFUSED';
 export interface Zone {
   /** Suffixes served, lower case without leading or trailing dot (`test`, `dev.local`), longest first. */
   readonly suffixes: readonly string[];
-  /** Exact names (lower case, no trailing dot) and their IPv4 address. */
-  readonly records: ReadonlyMap<string, string>;
-  /** Apex names whose every descendant answers with the apex's address. */
-  readonly wildcards: ReadonlyMap<string, string>;
+  /** Exact names (lower case, no trailing dot) and their IPv4 addresses (several for a scaled service). */
+  readonly records: ReadonlyMap<string, readonly string[]>;
+  /** Apex names whose every descendant answers with the apex's addresses. */
+  readonly wildcards: ReadonlyMap<string, readonly string[]>;
   /**
    * Names that own no record but have names below them (`<env><suffix>`, the suffix itself).
    * RFC 8020: NXDOMAIN means "nothing below exists either", and resolvers that minimise query
@@ -52,9 +52,13 @@ function zoneKey(name: string): string {
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
-/** State written by older versions may hold junk (the original concatenated several IPs). */
-function validIp(ip: string | undefined): string | undefined {
-  return ip !== undefined && IPV4.test(ip) ? ip : undefined;
+/**
+ * A service's addresses: its fixed IP, or each replica's. State written by older versions may
+ * hold junk (the original concatenated several IPs), and a replicated service that never ran has none.
+ */
+function addressesOf(s: ServiceState | undefined): string[] {
+  if (s === undefined) return [];
+  return (s.replicas ?? [s.ip]).filter((ip) => IPV4.test(ip));
 }
 
 /** A relative label sequence (`admin`, `api.v2`) under `base`; a full name already under it is kept. */
@@ -65,20 +69,20 @@ function under(label: string, base: string): string | undefined {
   return `${l}.${base}`;
 }
 
-function addRecords(env: EnvironmentState, records: Map<string, string>, wildcards: Map<string, string>): void {
+function addRecords(env: EnvironmentState, records: Map<string, readonly string[]>, wildcards: Map<string, readonly string[]>): void {
   const suffix = suffixLabels(env.dns_suffix || DEFAULT_DNS_SUFFIX);
   const base = zoneKey(suffix === '' ? env.name : `${env.name}.${suffix}`);
-  const ingressIp = env.ingress === null ? undefined : validIp(env.services[env.ingress]?.ip);
-  // Only the first record for a name counts (one answer per name). Precedence, deterministic:
+  const ingressIps = env.ingress === null ? [] : addressesOf(env.services[env.ingress]);
+  // Only the first record set for a name counts (one answer per name). Precedence, deterministic:
   // apex (CILO_BASE_URL must reach the ingress), then services, then custom hostnames.
-  const put = (name: string | undefined, ip: string | undefined): void => {
-    if (name !== undefined && ip !== undefined && !records.has(name)) records.set(name, ip);
+  const put = (name: string | undefined, ips: string[]): void => {
+    if (name !== undefined && ips.length > 0 && !records.has(name)) records.set(name, ips);
   };
   const apex = under(env.project, base);
-  put(apex, ingressIp);
-  if (apex !== undefined && ingressIp !== undefined) wildcards.set(apex, ingressIp);
-  for (const service of Object.keys(env.services).sort()) put(under(service, base), validIp(env.services[service]?.ip));
-  for (const host of env.hostnames) put(under(host, base), ingressIp);
+  put(apex, ingressIps);
+  if (apex !== undefined && ingressIps.length > 0) wildcards.set(apex, ingressIps);
+  for (const service of Object.keys(env.services).sort()) put(under(service, base), addressesOf(env.services[service]));
+  for (const host of env.hostnames) put(under(host, base), ingressIps);
 }
 
 /** Every proper ancestor of `name` down to (and including) its suffix. */
@@ -96,8 +100,8 @@ function ancestors(name: string, suffix: string): string[] {
 
 export function buildZone(state: State): Zone {
   const suffixSet = new Set<string>([suffixLabels(DEFAULT_DNS_SUFFIX)]);
-  const records = new Map<string, string>();
-  const wildcards = new Map<string, string>();
+  const records = new Map<string, readonly string[]>();
+  const wildcards = new Map<string, readonly string[]>();
   // Sorted so that, should two environments ever claim one name, the same one always wins.
   const envs = Object.values(state.environments).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const env of envs) {
@@ -121,8 +125,8 @@ function suffixOf(suffixes: readonly string[], name: string): string | undefined
   return suffixes.find((s) => name === s || name.endsWith(`.${s}`));
 }
 
-/** The address a name resolves to: an exact record, else the nearest enclosing wildcard apex. */
-function lookup(zone: Zone, name: string, suffix: string): string | undefined {
+/** The addresses a name resolves to: an exact record, else the nearest enclosing wildcard apex. */
+function lookup(zone: Zone, name: string, suffix: string): readonly string[] | undefined {
   const exact = zone.records.get(name);
   if (exact !== undefined) return exact;
   let n = name;
@@ -144,13 +148,13 @@ export function answer(zone: Zone, name: string, type: string): ZoneAnswer {
   const q = zoneKey(name);
   const suffix = suffixOf(zone.suffixes, q);
   if (suffix === undefined) return { rcode: 'REFUSED', answers: [], authoritative: false };
-  const ip = lookup(zone, q, suffix);
-  if (ip === undefined) {
+  const ips = lookup(zone, q, suffix);
+  if (ips === undefined) {
     return { rcode: zone.nonTerminals.has(q) ? 'NOERROR' : 'NXDOMAIN', answers: [], authoritative: true };
   }
   // ANY is answered with what we have (RFC 8482 allows a subset); other types: NOERROR, no data.
   if (type !== 'A' && type !== 'ANY') return { rcode: 'NOERROR', answers: [], authoritative: true };
-  return { rcode: 'NOERROR', answers: [{ name: name.replace(/\.$/, ''), type: 'A', ttl: zone.ttl, data: ip }], authoritative: true };
+  return { rcode: 'NOERROR', answers: ips.map((ip) => ({ name: name.replace(/\.$/, ''), type: 'A', ttl: zone.ttl, data: ip })), authoritative: true };
 }
 
 /** How many names the zone answers (for logs). */

@@ -183,13 +183,13 @@ export class DockerClient {
     return (await this.checked(NetworkInspectSchema, 'GET', `/networks/${encodeURIComponent(name)}`, undefined, { okStatuses: [404] })).data;
   }
 
-  async createNetwork(name: string, labels: Record<string, string>, ipam?: { subnet: string; gateway: string }): Promise<string> {
+  async createNetwork(name: string, labels: Record<string, string>, ipam?: { subnet: string; gateway: string; ipRange?: string }): Promise<string> {
     const r = await this.checked(IdSchema, 'POST', '/networks/create', {
       Name: name,
       Driver: 'bridge',
       CheckDuplicate: true,
       Labels: labels,
-      ...(ipam ? { IPAM: { Driver: 'default', Config: [{ Subnet: ipam.subnet, Gateway: ipam.gateway }] } } : {}),
+      ...(ipam ? { IPAM: { Driver: 'default', Config: [{ Subnet: ipam.subnet, Gateway: ipam.gateway, ...(ipam.ipRange ? { IPRange: ipam.ipRange } : {}) }] } } : {}),
     });
     return required(r).Id;
   }

@@ -9,6 +9,8 @@ export interface ComposeTarget {
   /** Compose files; empty means compose's own discovery in `cwd`. */
   files: string[];
   envFiles?: string[];
+  /** Profiles to enable (`--profile`), in addition to COMPOSE_PROFILES from the environment or `.env`. */
+  profiles?: string[];
   cwd: string;
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeModel } from './compose-model.js';
-import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, servicePort, serviceUrl, ENV_NETWORK_KEY } from './env-model.js';
+import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, replicatedServices, servicePort, serviceUrl, ENV_NETWORK_KEY } from './env-model.js';
 
 const model = (): ComposeModel => ({
   name: 'x',
@@ -14,12 +14,12 @@ const model = (): ComposeModel => ({
       networks: { front: { aliases: ['www'] }, proxy: null },
       labels: { keep: 'me' },
     },
-    db: { image: 'postgres', networks: { back: null } },
+    db: { image: 'postgres', networks: { back: null }, volumes: [{ type: 'volume', source: 'data', target: '/data' }, { type: 'volume', source: 'ext', target: '/ext' }] },
     cache: { image: 'redis' },
     sidecar: { image: 'busybox', network_mode: 'service:web' },
   },
   networks: { front: {}, back: {}, proxy: { name: 'traefik', external: true } },
-  volumes: { data: { name: 'x_data' }, ext: { external: true, name: 'outside' } },
+  volumes: { data: { name: 'cilo-shop-dev_data' }, ext: { external: true, name: 'outside' } },
 });
 
 const input = (shared: string[] = []) => ({
@@ -72,6 +72,41 @@ test('labels project volumes, leaves external ones alone', () => {
   const out = renderEnvironmentModel(input());
   assert.equal((out.volumes?.data?.labels as Record<string, string>)['cilo.env'], 'dev');
   assert.deepEqual(out.volumes?.ext, { external: true, name: 'outside' });
+});
+
+test('volumes with a fixed name become the environment’s own; unused ones and external ones are left out or alone', () => {
+  const m = model();
+  m.volumes = { ...m.volumes, data: { name: 'pgdata' }, dbonly: { name: 'cilo-shop-dev_dbonly' } };
+  m.services.db!.volumes = [...(m.services.db!.volumes as unknown[]), { type: 'volume', source: 'dbonly', target: '/o' }];
+  const out = renderEnvironmentModel({ ...input(), model: m });
+  assert.equal(out.volumes?.data?.name, 'cilo-shop-dev_pgdata');
+  assert.equal(out.volumes?.ext?.name, 'outside');
+  // only the shared db mounts them: the shared container owns them, the environment does not
+  const shared = renderEnvironmentModel({ ...input(['db']), model: m });
+  assert.equal(shared.volumes, undefined);
+});
+
+test('replicas get engine-assigned addresses; a service scaled to zero gets none', () => {
+  const m = model();
+  m.services.worker = { image: 'w', deploy: { replicas: 2 } };
+  m.services.legacy = { image: 'l', scale: 3 };
+  m.services.off = { image: 'o', deploy: { replicas: 0 } };
+  assert.deepEqual(replicatedServices(m, []), ['legacy', 'worker']);
+  assert.deepEqual(networkedServices(m, []), ['cache', 'db', 'web']);
+  const out = renderEnvironmentModel({ ...input(), model: m, ips: { ...input().ips, worker: '10.224.0.13' } });
+  assert.deepEqual(out.services.worker?.networks?.[ENV_NETWORK_KEY], { aliases: ['worker', 'worker.dev.test'] });
+  assert.equal(out.services.legacy?.networks?.[ENV_NETWORK_KEY]?.ipv4_address, undefined);
+});
+
+test('the generated model runs exactly the resolved services: no profiles, no dangling optional dependencies or links', () => {
+  const m = model();
+  m.services.web!.profiles = ['debug'];
+  m.services.web!.depends_on = { ...m.services.web!.depends_on, extra: { condition: 'service_started', required: false } };
+  m.services.web!.links = ['db', 'db:database', 'cache'];
+  const web = renderEnvironmentModel({ ...input(['db']), model: m }).services.web;
+  assert.equal(web?.profiles, undefined);
+  assert.deepEqual(Object.keys(web?.depends_on ?? {}), ['cache']);
+  assert.deepEqual(web?.links, ['cache'], 'links to the shared db are served by its alias on the network');
 });
 
 test('ingress choice is deterministic', () => {

@@ -28,10 +28,36 @@ function keepsOwnNetworkMode(svc: ComposeService): boolean {
   return mode !== undefined && mode !== 'bridge' && mode !== 'default';
 }
 
-/** Services that get an IP on the environment network. */
+/** How many containers compose runs for a service: `deploy.replicas`, else `scale`, else one. */
+export function replicaCount(svc: ComposeService): number {
+  const replicas = (svc.deploy as { replicas?: unknown } | undefined)?.replicas;
+  if (typeof replicas === 'number') return replicas;
+  return typeof svc.scale === 'number' ? svc.scale : 1;
+}
+
+function onEnvNetwork(model: ComposeModel, shared: string[], service: string): boolean {
+  const svc = model.services[service] as ComposeService;
+  return !shared.includes(service) && !keepsOwnNetworkMode(svc) && replicaCount(svc) > 0;
+}
+
+/**
+ * Services that get a fixed IP on the environment network: one container each. A service
+ * scaled to zero runs nothing, so it gets no address and no name.
+ */
 export function networkedServices(model: ComposeModel, shared: string[]): string[] {
   return Object.keys(model.services)
-    .filter((s) => !shared.includes(s) && !keepsOwnNetworkMode(model.services[s] as ComposeService))
+    .filter((s) => onEnvNetwork(model, shared, s) && replicaCount(model.services[s] as ComposeService) === 1)
+    .sort();
+}
+
+/**
+ * Services with several replicas. Compose gives every replica of a service the same
+ * `ipv4_address` (the second one then fails with "Address already in use"), so the engine
+ * assigns their addresses from the network's dynamic range and cilo records what it assigned.
+ */
+export function replicatedServices(model: ComposeModel, shared: string[]): string[] {
+  return Object.keys(model.services)
+    .filter((s) => onEnvNetwork(model, shared, s) && replicaCount(model.services[s] as ComposeService) > 1)
     .sort();
 }
 
@@ -49,7 +75,27 @@ export function labelVolumes(volumes: ComposeModel['volumes'], labels: Record<st
   return out;
 }
 
-function serviceAliases(service: string, input: Pick<RenderInput, 'env' | 'suffix' | 'project' | 'ingress' | 'hostnames'>): string[] {
+/**
+ * Volumes the environment's own services mount (volumes only a shared service uses belong to
+ * that service), with a fixed `name:` made the environment's own: two copies of the project
+ * must never write into one volume, nor block each other's `destroy`. External volumes are
+ * the user's, left as they are.
+ */
+export function environmentVolumes(model: ComposeModel, services: Record<string, ComposeService>, composeProject: string): Record<string, Record<string, unknown>> {
+  const used = new Set(
+    Object.values(services).flatMap((svc) => ((svc.volumes as { type?: string; source?: string }[] | undefined) ?? []).filter((m) => m.type === 'volume' && m.source).map((m) => m.source as string)),
+  );
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [key, vol] of Object.entries(model.volumes ?? {})) {
+    if (!used.has(key)) continue;
+    const v = { ...(vol ?? {}) };
+    if (!isExternal(v) && typeof v.name === 'string' && v.name !== `${composeProject}_${key}`) v.name = `${composeProject}_${v.name}`;
+    out[key] = v;
+  }
+  return out;
+}
+
+export function serviceAliases(service: string, input: Pick<RenderInput, 'env' | 'suffix' | 'project' | 'ingress' | 'hostnames'>): string[] {
   const fq = (n: string): string => `${n}.${input.env}${input.suffix}`;
   const aliases = [service, fq(service)];
   if (service === input.ingress) {
@@ -65,20 +111,31 @@ export function renderEnvironmentModel(input: RenderInput): ComposeModel {
   const userNetworks = model.networks ?? {};
   const externalNetworks = Object.fromEntries(Object.entries(userNetworks).filter(([, n]) => isExternal(n)));
 
+  const composeProject = composeProjectName(input.project, input.env);
+  // The environment's own services. Shared ones are served by their shared container, which is
+  // ready (and reachable by the service's name) before this model starts.
+  const own = new Set(Object.keys(model.services).filter((s) => !input.shared.includes(s)));
+
   const services: Record<string, ComposeService> = {};
   for (const [name, original] of Object.entries(model.services)) {
-    if (input.shared.includes(name)) continue;
+    if (!own.has(name)) continue;
     const svc: ComposeService = { ...original };
     // Published host ports are what makes two copies of a project collide.
     delete svc.ports;
     // A fixed container name would collide between environments; compose names them per project.
     delete svc.container_name;
+    // The resolved model holds exactly the active services (profiles from --profile and from the
+    // project's .env applied); the generated file is run without them, so every service in it runs.
+    delete svc.profiles;
     svc.labels = { ...(original.labels ?? {}), ...labels, [LABELS.service]: name };
-    if (original.depends_on) {
-      const deps = Object.fromEntries(Object.entries(original.depends_on).filter(([dep]) => !input.shared.includes(dep)));
-      if (Object.keys(deps).length > 0) svc.depends_on = deps;
-      else delete svc.depends_on;
-    }
+    // Dependencies on shared services, and optional ones (`required: false`) on services that are
+    // not active, name services this model does not define.
+    const deps = Object.entries(original.depends_on ?? {}).filter(([dep]) => own.has(dep));
+    if (deps.length > 0) svc.depends_on = Object.fromEntries(deps);
+    else delete svc.depends_on;
+    const links = ((original.links as string[] | undefined) ?? []).filter((l) => own.has(linkTarget(l)));
+    if (links.length > 0) svc.links = links;
+    else delete svc.links;
     if (keepsOwnNetworkMode(original)) {
       services[name] = svc;
       continue;
@@ -90,7 +147,8 @@ export function renderEnvironmentModel(input: RenderInput): ComposeModel {
       for (const a of cfg?.aliases ?? []) extraAliases.add(a);
       if (net in externalNetworks) nets[net] = cfg?.aliases ? { aliases: cfg.aliases } : null;
     }
-    const ip = input.ips[name];
+    // Replicas get their addresses from the engine: one fixed address cannot serve two containers.
+    const ip = replicaCount(original) > 1 ? undefined : input.ips[name];
     nets[ENV_NETWORK_KEY] = {
       ...(ip ? { ipv4_address: ip } : {}),
       aliases: [...new Set([...serviceAliases(name, input), ...extraAliases])],
@@ -99,17 +157,22 @@ export function renderEnvironmentModel(input: RenderInput): ComposeModel {
     services[name] = svc;
   }
 
-  const volumes = labelVolumes(model.volumes, labels);
+  const volumes = labelVolumes(environmentVolumes(model, services, composeProject), labels);
 
   const out: ComposeModel = {
     ...model,
-    name: composeProjectName(input.project, input.env),
+    name: composeProject,
     services,
     networks: { ...externalNetworks, [ENV_NETWORK_KEY]: { name: input.networkName, external: true } },
   };
   if (Object.keys(volumes).length > 0) out.volumes = volumes;
   else delete out.volumes;
   return out;
+}
+
+/** The service a `links` entry (`db` or `db:alias`) points to. */
+export function linkTarget(link: string): string {
+  return link.split(':')[0] ?? link;
 }
 
 /** The port a service's URL should name: its first container port, else its first exposed one. */

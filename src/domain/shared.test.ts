@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeModel } from './compose-model.js';
-import { definitionHash, diffDefinitions, graceSeconds, parseGrace, sharedDefinition, sharedServices, splitList, startOrder } from './shared.js';
+import { assertShareable, definitionHash, diffDefinitions, graceSeconds, linkAliases, parseGrace, renderSharedModel, sharedDefinition, sharedServices, splitList, startOrder } from './shared.js';
 
 const model = (password = 'pw', workspace = '/home/u/.cilo/envs/shop/a'): ComposeModel => ({
   services: {
@@ -71,4 +71,44 @@ test('grace: label, then config, then 60 s; durations parsed', () => {
   assert.equal(graceSeconds(m, 'db', '30s'), 30);
   m.services.db!.labels!['cilo.share.grace'] = '1h';
   assert.equal(graceSeconds(m, 'db', '30s'), 3600);
+});
+
+test('configs and secrets a shared service uses come along, as the project’s', () => {
+  const ws = '/h/envs/shop/a';
+  const m = model('pw', ws);
+  m.services.db!.configs = [{ source: 'conf', target: '/etc/db.conf' }];
+  m.services.db!.secrets = [{ source: 'pw', target: '/run/secrets/pw' }];
+  m.configs = { conf: { name: 'cilo-shop-a_conf', file: `${ws}/db.conf` }, other: { name: 'cilo-shop-a_other', content: 'x' } };
+  m.secrets = { pw: { name: 'cilo-shop-a_pw', file: `${ws}/pw.txt` } };
+  const def = sharedDefinition({ model: m, service: 'db', resolvedAs: 'cilo-shop-a', sharedProject: 'cilo-shared-shop', workspace: ws, source: '/src/shop' });
+  assert.deepEqual(def.configs, { conf: { name: 'cilo-shared-shop_conf', file: '/src/shop/db.conf' } });
+  assert.deepEqual(def.secrets, { pw: { name: 'cilo-shared-shop_pw', file: '/src/shop/pw.txt' } });
+  const out = renderSharedModel({ project: 'shop', service: 'db', def, hash: 'h', network: 'n', ip: '10.0.0.9', aliases: ['db'], homeId: 'h0' });
+  assert.deepEqual(Object.keys(out.configs as object), ['conf']);
+  assert.deepEqual(Object.keys(out.secrets as object), ['pw']);
+  // a service without them keeps the definition (and hash) it always had
+  assert.equal('configs' in sharedDefinition({ model: model('pw', ws), service: 'db', resolvedAs: 'cilo-shop-a', sharedProject: 'cilo-shared-shop', workspace: ws, source: '/src/shop' }), false);
+});
+
+test('what cannot be one container for every environment is refused in one sentence', () => {
+  const refused = (m: ComposeModel, re: RegExp) => assert.throws(() => assertShareable(m, ['db'], 'e1'), (e: Error & { code?: string; hint?: string }) => e.code === 'SHARED_UNSUPPORTED' && re.test(e.message) && /--isolate db/.test(e.hint ?? ''));
+  assert.doesNotThrow(() => assertShareable(model(), ['db'], 'e1'));
+  const scaled = model();
+  scaled.services.db!.deploy = { replicas: 2 };
+  refused(scaled, /set to run 2 replicas/);
+  const from = model();
+  from.services.db!.volumes_from = ['app:ro'];
+  refused(from, /takes volumes from service "app"/);
+  const variable = model();
+  variable.services.db!.secrets = [{ source: 'token' }];
+  variable.secrets = { token: { environment: 'TOKEN' } };
+  refused(variable, /secret "token" from the variable TOKEN/);
+});
+
+test('links to a shared service under another name become its aliases', () => {
+  const m = model();
+  m.services.app!.links = ['db:database', 'db', 'search:es'];
+  m.services.search!.links = ['db:pg'];
+  assert.deepEqual(linkAliases(m, 'db', ['db']), ['database', 'pg']);
+  assert.deepEqual(linkAliases(m, 'db', ['db', 'search']), ['database']);
 });

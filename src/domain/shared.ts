@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { CiloError } from '../errors.js';
 import type { ComposeModel, ComposeService } from './compose-model.js';
-import { ENV_NETWORK_KEY, labelVolumes } from './env-model.js';
+import { ENV_NETWORK_KEY, labelVolumes, linkTarget, replicaCount } from './env-model.js';
 import { sharedComposeProject, sharedContainerName, sharedLabels } from './names.js';
 
 const SHARE_LABEL = 'cilo.share';
@@ -32,6 +32,51 @@ export function sharedServices(model: ComposeModel, shared: string[], isolate: s
     }
   }
   return names.filter((n) => (model.services[n]?.labels?.[SHARE_LABEL] === 'true' || shared.includes(n)) && !isolate.includes(n)).sort();
+}
+
+function refuse(service: string, why: string, env: string): CiloError {
+  return new CiloError('SHARED_UNSUPPORTED', `Shared service "${service}" ${why}`, {
+    hint: `Give each environment its own with \`cilo up ${env} --isolate ${service}\`, or change the service.`,
+  });
+}
+
+/** `configs:`/`secrets:` of a service as compose prints them (objects with `source`), or strings. */
+function refs(list: unknown): string[] {
+  return ((list as (string | { source?: string })[] | undefined) ?? []).map((r) => (typeof r === 'string' ? r : (r.source ?? ''))).filter((r) => r !== '');
+}
+
+/**
+ * Refuses, with one sentence, a shared service that cannot be one container made once for
+ * every environment: several (or no) replicas, volumes taken from another service, configs or
+ * secrets read from a variable of the environment's compose run.
+ */
+export function assertShareable(model: ComposeModel, shared: string[], env: string): void {
+  for (const service of shared) {
+    const svc = model.services[service] as ComposeService;
+    const n = replicaCount(svc);
+    if (n !== 1) throw refuse(service, `is set to run ${n} replicas; a shared service is exactly one container.`, env);
+    const from = ((svc.volumes_from as string[] | undefined) ?? []).find((v) => !v.startsWith('container:'));
+    if (from) throw refuse(service, `takes volumes from service "${from.split(':')[0]}" (volumes_from), which a shared container cannot reach.`, env);
+    for (const kind of ['configs', 'secrets'] as const) {
+      for (const key of refs(svc[kind])) {
+        const variable = (model[kind] as Record<string, { environment?: string }> | undefined)?.[key]?.environment;
+        if (variable) throw refuse(service, `reads its ${kind.slice(0, -1)} "${key}" from the variable ${variable} of each environment's compose run, which a shared container does not have.`, env);
+      }
+    }
+  }
+}
+
+/** Aliases under which the environment's services link to a shared service (`links: ["db:database"]`). */
+export function linkAliases(model: ComposeModel, service: string, shared: string[]): string[] {
+  const out = new Set<string>();
+  for (const [name, svc] of Object.entries(model.services)) {
+    if (shared.includes(name)) continue;
+    for (const link of (svc.links as string[] | undefined) ?? []) {
+      const alias = link.split(':')[1];
+      if (linkTarget(link) === service && alias && alias !== service) out.add(alias);
+    }
+  }
+  return [...out].sort();
 }
 
 /** Orders shared services so that a shared service starts after the shared ones it depends on. */
@@ -64,6 +109,26 @@ export interface SharedDefinitionInput {
 export interface SharedDefinition {
   service: ComposeService;
   volumes: Record<string, Record<string, unknown>>;
+  /** Top-level `configs:` and `secrets:` the service uses (absent when it uses none). */
+  configs?: Record<string, Record<string, unknown>>;
+  secrets?: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * The top-level entries (`configs`, `secrets`) a shared service uses, as the project's: default
+ * names belong to the shared project, files point into the project's own directory.
+ */
+function projectEntries(input: SharedDefinitionInput, kind: 'configs' | 'secrets', keys: string[]): Record<string, Record<string, unknown>> | undefined {
+  if (keys.length === 0) return undefined;
+  const top = (input.model[kind] as Record<string, Record<string, unknown>> | undefined) ?? {};
+  return Object.fromEntries(
+    keys.map((key) => {
+      const e = { ...(top[key] ?? {}) };
+      if (e.name === `${input.resolvedAs}_${key}`) e.name = `${input.sharedProject}_${key}`;
+      if (typeof e.file === 'string') e.file = rebase(e.file, input.workspace, input.source);
+      return [key, e];
+    }),
+  );
 }
 
 /**
@@ -93,7 +158,13 @@ export function sharedDefinition(input: SharedDefinitionInput): SharedDefinition
   }
   const build = svc.build as { context?: string } | undefined;
   if (build?.context) build.context = rebase(build.context, input.workspace, input.source);
-  return { service: svc, volumes };
+  const def: SharedDefinition = { service: svc, volumes };
+  // Only when used, so the hash of a definition without them is what it always was.
+  const configs = projectEntries(input, 'configs', refs(svc.configs));
+  const secrets = projectEntries(input, 'secrets', refs(svc.secrets));
+  if (configs) def.configs = configs;
+  if (secrets) def.secrets = secrets;
+  return def;
 }
 
 function canonical(value: unknown): unknown {
@@ -131,7 +202,9 @@ export function diffDefinitions(a: SharedDefinition | undefined, b: SharedDefini
       for (const k of [...new Set([...Object.keys(ea), ...Object.keys(eb)])].sort()) if (ea[k] !== eb[k]) out.push(`environment.${k}`);
     } else out.push(key);
   }
-  if (JSON.stringify(canonical(a.volumes)) !== JSON.stringify(canonical(b.volumes))) out.push('volumes (top-level)');
+  for (const key of ['volumes', 'configs', 'secrets'] as const) {
+    if (JSON.stringify(canonical(a[key])) !== JSON.stringify(canonical(b[key]))) out.push(`${key} (top-level)`);
+  }
   return out;
 }
 
@@ -188,5 +261,7 @@ export function renderSharedModel(input: SharedModelInput): ComposeModel {
     networks: { [ENV_NETWORK_KEY]: { name: input.network, external: true } },
   };
   if (Object.keys(volumes).length > 0) model.volumes = volumes;
+  if (input.def.configs) model.configs = input.def.configs;
+  if (input.def.secrets) model.secrets = input.def.secrets;
   return model;
 }

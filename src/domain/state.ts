@@ -11,10 +11,13 @@ export const ENV_STATUSES = ['creating', 'created', 'starting', 'running', 'paus
 export type EnvStatus = (typeof ENV_STATUSES)[number];
 
 export interface ServiceState {
+  /** Its fixed address; for a replicated service, its first replica's (empty until it ran). */
   ip: string;
   type: 'isolated' | 'shared';
   /** The container port a URL should name (first `ports` target, else first `expose`). */
   port?: number | undefined;
+  /** A service with several replicas: each replica's address, as the engine assigned it at the last `up`. */
+  replicas?: string[] | undefined;
 }
 
 export interface ShareFlags {
@@ -43,6 +46,8 @@ export interface EnvironmentState {
   last_error?: string | undefined;
   /** --shared / --isolate of the last up that gave them; later ups without flags reuse them. */
   share_flags?: ShareFlags | undefined;
+  /** --profile of the last up that gave it; later ups without it reuse them (as --shared). */
+  profiles?: string[] | undefined;
 }
 
 export interface SharedServiceState {

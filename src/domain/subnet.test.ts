@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocateSubnet, assignIps, parseCidr, formatCidr, overlaps, gatewayOf } from './subnet.js';
+import { allocateSubnet, assignIps, dynamicRangeOf, parseCidr, formatCidr, overlaps, gatewayOf } from './subnet.js';
 
 test('allocates the lowest free /24, skipping overlaps and reusing freed ones', () => {
   assert.equal(allocateSubnet(['10.224.0.0/16'], []), '10.224.0.0/24');
@@ -31,4 +31,11 @@ test('assigns stable IPs: existing kept, new ones lowest free in name order, res
   assert.deepEqual(first, { api: '10.224.3.10', db: '10.224.3.11', web: '10.224.3.12' });
   const second = assignIps('10.224.3.0/24', { web: '10.224.3.12' }, ['web', 'cache'], ['10.224.3.10']);
   assert.deepEqual(second, { web: '10.224.3.12', cache: '10.224.3.11' });
+});
+
+test('fixed addresses stay below the range the engine assigns replicas from', () => {
+  assert.equal(dynamicRangeOf('10.224.3.0/24'), '10.224.3.192/26');
+  const many = Array.from({ length: 182 }, (_, i) => `s${String(i).padStart(3, '0')}`);
+  assert.equal(assignIps('10.224.3.0/24', {}, many).s181, '10.224.3.191');
+  assert.throws(() => assignIps('10.224.3.0/24', {}, [...many, 'zz-one-more']), /no free address left for service "zz-one-more"/);
 });

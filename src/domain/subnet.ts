@@ -98,6 +98,18 @@ export function gatewayOf(subnet: string): string {
 const FIRST_SERVICE_HOST = 10;
 
 /**
+ * Host numbers from here to the end of the /24 are the engine's to hand out (to the replicas
+ * of a scaled service, which cannot share one fixed address); fixed addresses stay below, so
+ * the two never collide.
+ */
+export const DYNAMIC_FIRST_HOST = 192;
+
+/** The part of an environment's subnet the engine assigns from (the network's `IPRange`). */
+export function dynamicRangeOf(subnet: string): string {
+  return `${intToIp(parseCidr(subnet).base + DYNAMIC_FIRST_HOST)}/26`;
+}
+
+/**
  * Assigns each service without an IP the lowest free host address of the /24, keeping the
  * ones already assigned (IPs are stable across down/up). Services are taken in name order so
  * the result does not depend on map order.
@@ -117,9 +129,9 @@ export function assignIps(subnet: string, existing: Record<string, string>, want
   for (const name of [...wanted].sort()) {
     if (out[name] !== undefined) continue;
     while (used.has(next)) next++;
-    if (next >= net.base + 255) {
+    if (next >= net.base + DYNAMIC_FIRST_HOST) {
       throw new CiloError('SUBNET_EXHAUSTED', `The subnet ${subnet} has no free address left for service "${name}".`, {
-        hint: 'A /24 holds at most 245 services; split the project.',
+        hint: `A /24 holds at most ${DYNAMIC_FIRST_HOST - FIRST_SERVICE_HOST} services with a fixed address (the rest is for replicas); split the project.`,
       });
     }
     out[name] = intToIp(next);

@@ -12,6 +12,8 @@ const ServiceStateSchema = v.object({
   type: v.picklist(['isolated', 'shared']),
   /** The container port a URL should name (first `ports` target, else first `expose`). */
   port: v.optional(v.number()),
+  /** A service with several replicas: each replica's address, as the engine assigned it at the last `up`. */
+  replicas: v.optional(v.array(v.string())),
 });
 
 const EnvStatusSchema = v.picklist(ENV_STATUSES);
@@ -37,6 +39,8 @@ const EnvironmentStateSchema = v.object({
   last_error: v.optional(v.string()),
   /** --shared / --isolate of the last up that gave them; later ups without flags reuse them. */
   share_flags: v.optional(v.object({ shared: v.array(v.string()), isolate: v.array(v.string()) })),
+  /** --profile of the last up that gave it; later ups without it reuse them (as --shared). */
+  profiles: v.optional(v.array(v.string())),
 });
 
 const SharedServiceStateSchema = v.object({

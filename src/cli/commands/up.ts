@@ -10,13 +10,14 @@ interface Options {
   build?: boolean;
   recreate?: boolean;
   timeout?: number;
+  profile?: string[];
   json?: boolean;
 }
 
 export default async function up(env: string, opts: Options): Promise<void> {
   const ctx = cliContext();
   const showCompose = process.stderr.isTTY ? (chunk: string) => process.stderr.write(chunk) : undefined;
-  const r = await upEnvironment(ctx, { env, ...opts, timeoutSeconds: opts.timeout, onComposeOutput: showCompose });
+  const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, timeoutSeconds: opts.timeout, onComposeOutput: showCompose });
   const view = viewOf(r.env, await liveContainers(ctx.docker));
   if (opts.json) {
     printJson(view);

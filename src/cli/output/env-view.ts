@@ -2,7 +2,9 @@ import type { EnvView } from '../../core/environment-view.js';
 import { out, table } from './print.js';
 
 export function printServices(view: EnvView): void {
-  out(table(['NAME', 'TYPE', 'IP', 'URL', 'STATE'], view.services.map((s) => [s.name, s.type, s.ip, s.url, s.state])));
+  // A scaled service shows every replica's address.
+  const ip = (s: EnvView['services'][number]): string => (s.replicas ? s.replicas.map((r) => r.ip || '-').join(',') : s.ip);
+  out(table(['NAME', 'TYPE', 'IP', 'URL', 'STATE'], view.services.map((s) => [s.name, s.type, ip(s), s.url, s.state])));
 }
 
 export function printStatus(view: EnvView): void {
