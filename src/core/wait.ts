@@ -25,8 +25,8 @@ function readiness(c: ContainerSummary, oneShotOk: boolean): { state: ServiceRea
     case 'dead':
       return { state: 'failed', why: 'is dead' };
     case 'restarting':
-      // It exited and its restart policy brings it back: it crashed while starting.
-      return { state: 'failed', why: 'keeps restarting' };
+      // Judged by how often it restarted during the wait (see CRASH_LOOP_RESTARTS).
+      return { state: 'pending', why: 'is restarting' };
     default:
       return { state: 'pending', why: `is ${c.State}` };
   }
@@ -51,12 +51,19 @@ export interface WaitSpec {
   resumed?: ReadonlySet<string>;
 }
 
+/**
+ * Restarts during one wait that make a service a crash loop. Fewer are a service whose restart
+ * policy retries until what it needs is up (a common pattern): it counts as ready once it has
+ * stayed up for the settle time after its last restart.
+ */
+export const CRASH_LOOP_RESTARTS = 3;
+
 /** What one wait has seen of each container (by id). */
 interface Watch {
-  /** When it was first seen running since it last was not. */
+  /** When it was first seen running since it last was not (or last restarted). */
   firstSeenRunning: Map<string, number>;
-  /** Its service and RestartCount when first seen: a restart during the wait is a crash, even one between two polls. */
-  restartsAtStart: Map<string, { service: string; count: number }>;
+  /** RestartCount when first seen, and when last seen: a restart between two polls still counts. */
+  restarts: Map<string, { first: number; last: number }>;
 }
 
 /**
@@ -65,13 +72,12 @@ interface Watch {
  */
 export async function waitForServices(docker: WaitEngine, spec: WaitSpec): Promise<void> {
   const deadline = Date.now() + spec.timeoutMs;
-  const watch: Watch = { firstSeenRunning: new Map(), restartsAtStart: new Map() };
+  const watch: Watch = { firstSeenRunning: new Map(), restarts: new Map() };
   for (;;) {
     const last = await poll(docker, spec, watch);
-    const allReady = Object.values(last).every((r) => r.state === 'ready');
-    const failed = Object.entries(last).find(([, r]) => r.state === 'failed') ?? (allReady ? await restartedMeanwhile(docker, watch) : undefined);
+    const failed = Object.entries(last).find(([, r]) => r.state === 'failed');
     if (failed) throw await serviceError(docker, spec, failed[0], failed[1].why, failed[1].id, 'SERVICE_FAILED');
-    if (allReady) return;
+    if (Object.values(last).every((r) => r.state === 'ready')) return;
     if (Date.now() > deadline) {
       const pending = Object.entries(last).filter(([, r]) => r.state !== 'ready');
       const [name, r] = pending[0] ?? ['?', { why: 'is not ready', id: undefined }];
@@ -83,24 +89,34 @@ export async function waitForServices(docker: WaitEngine, spec: WaitSpec): Promi
 
 /** Whether every service is ready right now, judged as `waitForServices` would (no settle time). */
 export async function servicesReadyNow(docker: WaitEngine, spec: WaitSpec): Promise<boolean> {
-  const last = await poll(docker, { ...spec, settleMs: 0 }, { firstSeenRunning: new Map(), restartsAtStart: new Map() });
+  const last = await poll(docker, { ...spec, settleMs: 0 }, { firstSeenRunning: new Map(), restarts: new Map() });
   return Object.values(last).every((r) => r.state === 'ready');
 }
 
 type Readiness = Record<string, { state: ServiceReadiness; why: string; id?: string }>;
 
-/** The first container that restarted since the wait first saw it, as its service's failure. */
-async function restartedMeanwhile(docker: WaitEngine, watch: Watch): Promise<[string, { state: ServiceReadiness; why: string; id?: string }] | undefined> {
-  for (const [id, before] of watch.restartsAtStart) {
-    const info = await docker.inspectContainer(id);
-    const n = (info?.RestartCount ?? 0) - before.count;
-    if (info && n > 0) return [before.service, { state: 'failed', why: `restarted ${n} time(s) while starting (last exit code ${info.State.ExitCode})`, id }];
+/**
+ * Follows a container's RestartCount through the wait: a crash loop fails the service; a restart
+ * short of that starts its settle time again. Inspected only when it could otherwise count as
+ * ready, or while it restarts.
+ */
+async function checkRestarts(docker: WaitEngine, c: ContainerSummary, watch: Watch, now: number): Promise<{ state: ServiceReadiness; why: string } | undefined> {
+  const info = await docker.inspectContainer(c.Id);
+  if (!info) return undefined;
+  const count = info.RestartCount ?? 0;
+  const seen = watch.restarts.get(c.Id) ?? { first: count, last: count };
+  watch.restarts.set(c.Id, { first: seen.first, last: count });
+  const during = count - seen.first;
+  if (during >= CRASH_LOOP_RESTARTS) return { state: 'failed', why: `keeps restarting (${during} restarts while starting, last exit code ${info.State.ExitCode})` };
+  if (count > seen.last) {
+    watch.firstSeenRunning.set(c.Id, now);
+    return { state: 'pending', why: `restarted ${during} time(s); waiting for it to stay up` };
   }
   return undefined;
 }
 
 async function poll(docker: WaitEngine, spec: WaitSpec, watch: Watch): Promise<Readiness> {
-  const { firstSeenRunning, restartsAtStart } = watch;
+  const { firstSeenRunning } = watch;
   const settleMs = spec.settleMs ?? 500;
   const containers = await docker.listContainers({ label: [`${COMPOSE_PROJECT}=${spec.composeProject}`] });
   const last: Readiness = {};
@@ -111,22 +127,30 @@ async function poll(docker: WaitEngine, spec: WaitSpec, watch: Watch): Promise<R
       continue;
     }
     const now = Date.now();
+    const judged = [];
     for (const c of mine) {
+      if (c.State === 'running' && spec.resumed?.has(c.Id)) {
+        judged.push({ state: 'ready' as const, why: 'was resumed', id: c.Id });
+        continue;
+      }
       if (c.State !== 'running') firstSeenRunning.delete(c.Id);
-      if (c.State === 'running' && !restartsAtStart.has(c.Id) && !spec.resumed?.has(c.Id)) restartsAtStart.set(c.Id, { service: name, count: (await docker.inspectContainer(c.Id))?.RestartCount ?? 0 });
-    }
-    const worst = mine
-      .map((c) => {
-        if (c.State === 'running' && spec.resumed?.has(c.Id)) return { state: 'ready' as const, why: 'was resumed', id: c.Id };
-        const r = { ...readiness(c, spec.services[name]?.oneShotOk ?? false), id: c.Id };
-        if (r.state === 'ready' && c.State === 'running' && !/\(healthy\)/.test(c.Status) && settleMs > 0) {
-          const seen = firstSeenRunning.get(c.Id) ?? now;
-          firstSeenRunning.set(c.Id, seen);
-          if (now - seen < settleMs) return { ...r, state: 'pending' as const, why: 'has just started' };
+      const r: { state: ServiceReadiness; why: string; id: string } = { ...readiness(c, spec.services[name]?.oneShotOk ?? false), id: c.Id };
+      const restarted = r.state === 'ready' || c.State === 'restarting' ? await checkRestarts(docker, c, watch, now) : undefined;
+      if (restarted) {
+        judged.push({ ...restarted, id: c.Id });
+        continue;
+      }
+      if (r.state === 'ready' && c.State === 'running' && !/\(healthy\)/.test(c.Status) && settleMs > 0) {
+        const seen = firstSeenRunning.get(c.Id) ?? now;
+        firstSeenRunning.set(c.Id, seen);
+        if (now - seen < settleMs) {
+          r.state = 'pending';
+          r.why = 'has just started';
         }
-        return r;
-      })
-      .sort((a, b) => rank(b.state) - rank(a.state))[0];
+      }
+      judged.push(r);
+    }
+    const worst = judged.sort((a, b) => rank(b.state) - rank(a.state))[0];
     if (worst) last[name] = worst;
   }
   return last;
