@@ -41,7 +41,7 @@ export interface CreatePlan {
 /** Reads the project and checks it has compose files; nothing is claimed yet. */
 export function planCreate(ctx: CoreContext, name: string, input: CreateInput): CreatePlan {
   const dir = resolveProjectDir(input.from);
-  const project = resolveProject(dir, input.project);
+  const project = resolveProject(dir, input.project, ctx.warn);
   if (!input.empty) assertComposeFiles(project);
   return { name, dir, project, workspace: workspacePath(ctx.paths, project.name, name), input };
 }

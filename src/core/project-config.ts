@@ -134,9 +134,9 @@ export interface EffectiveConfig {
 }
 
 /** The configuration cilo uses for the project in `dir` (validated; defaults filled in). */
-export function effectiveConfig(input: { dir?: string | undefined; project?: string | undefined }): EffectiveConfig {
+export function effectiveConfig(input: { dir?: string | undefined; project?: string | undefined; warn?: ((line: string) => void) | undefined }): EffectiveConfig {
   const dir = resolveProjectDir(input.dir);
-  const p = resolveProject(dir, input.project);
+  const p = resolveProject(dir, input.project, input.warn);
   const c = p.config;
   const listed = c.compose_files && c.compose_files.length > 0;
   return {

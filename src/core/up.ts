@@ -134,7 +134,7 @@ async function preparePlan(ctx: CoreContext, target: Target, input: UpInput): Pr
 
 /** Env files first (init_hook, render rules: their values reach interpolation), then the model. */
 async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInput): Promise<StartPlan> {
-  const config = loadProjectConfig(env.workspace);
+  const config = loadProjectConfig(env.workspace, ctx.warn);
   await prepareEnvFiles(ctx, env, config);
   const model = await ctx.compose.resolveModel(sourceTarget(env, config));
   const ingress = chooseIngress(model, config.default_ingress_service);

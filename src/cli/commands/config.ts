@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import { effectiveConfig } from '../../core/project-config.js';
-import { out, printJson, printTable } from '../output/print.js';
+import { out, printJson, printTable, warn } from '../output/print.js';
 
 interface Options {
   from?: string;
@@ -12,7 +12,7 @@ interface Options {
 const list = (xs: readonly string[]): string => (xs.length === 0 ? '-' : xs.join(', '));
 
 export default async function config(opts: Options): Promise<void> {
-  const c = effectiveConfig({ dir: opts.from, project: opts.project });
+  const c = effectiveConfig({ dir: opts.from, project: opts.project, warn });
   const format = opts.json ? 'json' : (opts.format ?? 'table');
   if (format === 'json') {
     printJson(c);
