@@ -3,7 +3,7 @@ import { loadProjectConfig } from '../config/load.js';
 import type { ComposeModel } from '../domain/compose-model.js';
 import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, servicePort } from '../domain/env-model.js';
 import { effectiveHostnames } from '../domain/hostnames.js';
-import { composeProjectName, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
+import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
 import type { ProjectConfig } from '../domain/project-config.js';
 import { definitionHash, graceSeconds, sharedDefinition, sharedServices, splitList, startOrder } from '../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../domain/state.js';
@@ -19,7 +19,7 @@ import { prepareEnvFiles } from './env-files.js';
 import { checkProject } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import { resumeContainers } from './pause.js';
-import { ensureShared, releaseShared } from './shared.js';
+import { checkSharedDefinition, ensureShared, releaseShared, type EnsureSharedInput } from './shared.js';
 import { awaitHealthAfterThaw, servicesReadyNow, waitForServices, type WaitSpec } from './wait.js';
 
 export interface UpInput {
@@ -192,34 +192,57 @@ async function onStartFailure(ctx: CoreContext, env: EnvironmentState, created: 
   }
 }
 
-/** Releases shared services the environment no longer uses, then ensures each it does, in dependency order. */
+/**
+ * Releases shared services the environment no longer uses (their addresses become free for its
+ * own containers); once no shared container refuses the definition asked for, removes its own
+ * containers of services it now shares (they hold the addresses the shared containers take);
+ * then ensures each shared one, in dependency order.
+ */
 async function ensureSharedServices(ctx: CoreContext, env: EnvironmentState, plan: StartPlan, input: UpInput): Promise<void> {
   const noLonger = env.shared.filter((s) => !plan.shared.includes(s));
   if (noLonger.length > 0) await releaseShared(ctx, env, noLonger);
-  for (const service of startOrder(plan.model, plan.shared)) {
-    const def = sharedDefinition({
-      model: plan.model,
-      service,
-      resolvedAs: composeProjectName(env.project, env.name),
-      sharedProject: sharedComposeProject(env.project),
-      workspace: env.workspace,
-      source: env.source,
-    });
-    const ip = env.services[service]?.ip;
-    if (!ip) throw new CiloError('SERVICE_NOT_FOUND', `Shared service "${service}" has no address on ${env.name}'s network (it sets network_mode).`, { hint: `Remove network_mode from "${service}" or isolate it with --isolate ${service}.` });
-    const r = await ensureShared(ctx, {
-      project: env.project,
-      service,
-      def,
-      hash: definitionHash(def),
-      graceSeconds: graceSeconds(plan.model, service, plan.config.shared_grace_period),
-      env,
-      ip,
-      recreate: input.recreate === true,
-      timeoutMs: timeoutMs(input),
-      build: input.build,
-    });
-    if (r.affected.length > 0) ctx.warn(`Shared service ${service} was recreated; environments ${r.affected.join(', ')} now use the new container.`);
+  const wanted = startOrder(plan.model, plan.shared).map((service) => sharedInput(env, plan, input, service));
+  // Checked before anything is removed: a refused switch leaves the environment as it was.
+  for (const w of wanted) await checkSharedDefinition(ctx, w);
+  await removeOwnContainers(ctx, env, plan.shared);
+  for (const w of wanted) {
+    const r = await ensureShared(ctx, w);
+    if (r.affected.length > 0) ctx.warn(`Shared service ${w.service} was recreated; environments ${r.affected.join(', ')} now use the new container.`);
+  }
+}
+
+function sharedInput(env: EnvironmentState, plan: StartPlan, input: UpInput, service: string): EnsureSharedInput {
+  const def = sharedDefinition({
+    model: plan.model,
+    service,
+    resolvedAs: composeProjectName(env.project, env.name),
+    sharedProject: sharedComposeProject(env.project),
+    workspace: env.workspace,
+    source: env.source,
+  });
+  const ip = env.services[service]?.ip;
+  if (!ip) throw new CiloError('SERVICE_NOT_FOUND', `Shared service "${service}" has no address on ${env.name}'s network (it sets network_mode).`, { hint: `Remove network_mode from "${service}" or isolate it with --isolate ${service}.` });
+  return {
+    project: env.project,
+    service,
+    def,
+    hash: definitionHash(def),
+    graceSeconds: graceSeconds(plan.model, service, plan.config.shared_grace_period),
+    env,
+    ip,
+    recreate: input.recreate === true,
+    timeoutMs: timeoutMs(input),
+    build: input.build,
+  };
+}
+
+/** Removes the environment's own containers of these services (switched from isolated to shared). */
+async function removeOwnContainers(ctx: CoreContext, env: EnvironmentState, services: string[]): Promise<void> {
+  if (services.length === 0) return;
+  const own = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`] }, true);
+  for (const c of own.filter((x) => services.includes(x.Labels[COMPOSE_SERVICE] ?? ''))) {
+    ctx.log(`Removing ${env.name}'s own ${c.Labels[COMPOSE_SERVICE]} container: the service is shared now`);
+    await ctx.docker.removeContainer(c.Id, { force: true });
   }
 }
 
@@ -259,6 +282,9 @@ async function startContainers(ctx: CoreContext, env: EnvironmentState, generate
     if (how.unchanged && !input.build && !input.recreate && (await servicesReadyNow(ctx.docker, waitSpec))) return;
     await awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + waitSpec.timeoutMs);
   }
+  // Every service shared: the environment is its network, names and references, and compose
+  // has nothing to start (it would fail with "no service selected").
+  if (Object.keys(generated.services).length === 0) return;
   ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
   await ctx.compose.up(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
   await waitForServices(ctx.docker, waitSpec);
