@@ -1,0 +1,222 @@
+/**
+ * Issue 13, "drop-in for users of the original": what a user of the original Go cilo does,
+ * on a real engine. Fixture projects live in test/fixtures/drop-in-<name>/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { State } from '../../src/domain/state.js';
+import { ciloPaths } from '../../src/state/paths.js';
+import { withStateLock } from '../../src/state/store.js';
+import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, ROOT, tearDown, uid, type TestHome } from './helpers.js';
+
+/** A fresh copy of test/fixtures/<name> (tests change their projects). */
+function fixture(name: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `cilo-${name}-`));
+  cpSync(resolve(ROOT, 'test', 'fixtures', name), dir, { recursive: true });
+  return dir;
+}
+
+const stateOf = (h: TestHome): State => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as State;
+
+async function editState(h: TestHome, fn: (s: State) => void): Promise<void> {
+  await withStateLock(fn, ciloPaths(h.home));
+}
+
+interface Report {
+  ok: boolean;
+  findings: { kind: string; subject: string; message: string; fixed?: boolean; needs_force?: boolean }[];
+}
+
+async function doctor(h: TestHome, ...args: string[]): Promise<Report> {
+  const r = await h.cli(['doctor', '--json', ...args]);
+  assert.ok(r.code === 0 || r.code === 1, r.stderr);
+  return JSON.parse(r.stdout) as Report;
+}
+
+/** The environment's own containers (compose project), by service. */
+async function ownContainers(project: string, env: string): Promise<string[]> {
+  const cs = await docker.listContainers({ label: [`com.docker.compose.project=cilo-${project}-${env}`] });
+  return cs.map((c) => c.Labels['com.docker.compose.service'] ?? '').sort();
+}
+
+before(() => ensureFixtureImage());
+
+describe('a project set up by the original cilo', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('orig');
+  before(() => {
+    h = makeHome();
+    dir = fixture('drop-in-original-setup');
+  });
+  after(() => tearDown(h, project, dir));
+
+  test('its config (build_tool, environments) is accepted; a key without effect is warned about once', async () => {
+    const r = await h.cli(['up', 'dev', '--project', project], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /unknown key/);
+    assert.doesNotMatch(r.stderr, /build_tool/, 'build_tool: docker is what cilo does anyway');
+    assert.equal(r.stderr.match(/"environments" has no effect/g)?.length, 1, r.stderr);
+    const c = await h.cli(['config', '--json'], { cwd: dir });
+    assert.equal(c.code, 0, c.stderr);
+  });
+});
+
+describe('shared services as users of the original use them', () => {
+  let h: TestHome;
+  const dirs: string[] = [];
+  const projects: string[] = [];
+  /** One project per test: shared containers outlive their environments by a grace period. */
+  const newProject = (): string => {
+    projects.push(uid('dsh'));
+    return projects.at(-1)!;
+  };
+  before(() => {
+    h = makeHome();
+  });
+  after(async () => {
+    await tearDown(h, projects[0] ?? 'none', ...dirs);
+    for (const p of projects.slice(1)) await removeProjectResources(p);
+  });
+
+  test('an environment whose services are all shared comes up, with its network, names and references', async () => {
+    const project = newProject();
+    const dir = fixture('drop-in-all-shared');
+    dirs.push(dir);
+    const r = await h.cli(['up', 'all1', '--project', project, '--shared', 'cache'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const env = stateOf(h).environments.all1!;
+    assert.equal(env.status, 'running');
+    assert.deepEqual(env.shared, ['cache', 'db']);
+    assert.deepEqual(await ownContainers(project, 'all1'), []);
+    assert.deepEqual(stateOf(h).shared_services[`${project}/db`]!.users, ['all1']);
+    assert.ok(await docker.inspectNetwork(`cilo_${project}_all1`));
+    // a second up of the same environment (nothing to start either) and a down work too
+    const again = await h.cli(['up', 'all1']);
+    assert.equal(again.code, 0, again.stderr);
+    const down = await h.cli(['down', 'all1']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(stateOf(h).environments.all1!.status, 'stopped');
+    assert.deepEqual(stateOf(h).shared_services[`${project}/db`]?.users ?? [], []);
+    const destroyed = await h.cli(['destroy', 'all1', '--force']);
+    assert.equal(destroyed.code, 0, destroyed.stderr);
+  });
+
+  test('a running environment switches a service from isolated to shared and back', async () => {
+    const project = newProject();
+    const dir = fixture('drop-in-switch');
+    dirs.push(dir);
+    const up = await h.cli(['up', 'sw1', '--project', project], { cwd: dir });
+    assert.equal(up.code, 0, up.stderr);
+    const ip = stateOf(h).environments.sw1!.services.cache!.ip;
+    assert.deepEqual(await ownContainers(project, 'sw1'), ['app', 'cache']);
+
+    const toShared = await h.cli(['up', 'sw1', '--shared', 'cache']);
+    assert.equal(toShared.code, 0, toShared.stderr);
+    let s = stateOf(h);
+    assert.equal(s.environments.sw1!.status, 'running');
+    assert.equal(s.environments.sw1!.services.cache!.type, 'shared');
+    assert.deepEqual(await ownContainers(project, 'sw1'), ['app'], 'its own cache container is gone');
+    const shared = (await docker.inspectContainer(`cilo_shared_${project}_cache`))!;
+    assert.equal(shared.NetworkSettings.Networks[`cilo_${project}_sw1`]?.IPAddress, ip, 'the shared container took the address');
+    const again = await h.cli(['up', 'sw1']);
+    assert.equal(again.code, 0, again.stderr);
+
+    const toIsolated = await h.cli(['up', 'sw1', '--isolate', 'cache']);
+    assert.equal(toIsolated.code, 0, toIsolated.stderr);
+    s = stateOf(h);
+    assert.equal(s.environments.sw1!.services.cache!.type, 'isolated');
+    assert.deepEqual(s.environments.sw1!.shared, []);
+    assert.deepEqual(await ownContainers(project, 'sw1'), ['app', 'cache']);
+    const own = await docker.listContainers({ label: [`com.docker.compose.project=cilo-${project}-sw1`, 'com.docker.compose.service=cache'] });
+    assert.equal(own[0]!.NetworkSettings?.Networks?.[`cilo_${project}_sw1`]?.IPAddress, ip, 'its own container has the address again');
+    const detached = await docker.inspectContainer(`cilo_shared_${project}_cache`);
+    assert.ok(!detached || !detached.NetworkSettings.Networks[`cilo_${project}_sw1`], 'the shared container left the network');
+  });
+
+  test('a first up that fails releases the shared service it took; shared stop then works', async () => {
+    const project = newProject();
+    const dir = fixture('drop-in-failed-first-up');
+    dirs.push(dir);
+    const r = await h.cli(['up', 'bad1', '--project', project], { cwd: dir });
+    assert.equal(r.code, 1, r.stdout);
+    const s = stateOf(h);
+    assert.equal(s.environments.bad1, undefined, 'rolled back');
+    const rec = s.shared_services[`${project}/db`];
+    assert.ok(!rec || !rec.users.includes('bad1'), JSON.stringify(rec));
+    assert.ok(!rec || rec.grace_until !== null, 'nobody holds it: its grace runs');
+    const stop = await h.cli(['shared', 'stop', 'db', '--project', project]);
+    assert.ok(stop.code === 0 || /no shared service/i.test(stop.stderr), stop.stderr);
+    assert.equal(await docker.inspectContainer(`cilo_shared_${project}_db`), null);
+  });
+
+  test('doctor reports users of a shared service that are not environments, and --fix drops them', async () => {
+    const project = newProject();
+    const dir = fixture('drop-in-all-shared');
+    dirs.push(dir);
+    const up = await h.cli(['up', 'all2', '--project', project], { cwd: dir });
+    assert.equal(up.code, 0, up.stderr);
+    await editState(h, (s) => {
+      // what an older cilo's failed first `up` left behind
+      s.shared_services[`${project}/db`]!.users.push('ghost');
+      s.shared_services[`${project}/db`]!.ips.ghost = '10.1.2.3';
+    });
+    const stop = await h.cli(['down', 'all2']);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stateOf(h).shared_services[`${project}/db`]!.grace_until, null, 'the ghost keeps it from its grace');
+    const report = await doctor(h);
+    const finding = report.findings.find((f) => f.kind === 'shared.unknown-user');
+    assert.ok(finding, JSON.stringify(report.findings));
+    assert.match(finding.message, /ghost/);
+    const fixed = await doctor(h, '--fix');
+    assert.ok(fixed.findings.find((f) => f.kind === 'shared.unknown-user')?.fixed, JSON.stringify(fixed.findings));
+    const rec = stateOf(h).shared_services[`${project}/db`];
+    assert.ok(!rec || (rec.users.length === 0 && rec.grace_until !== null), JSON.stringify(rec));
+  });
+});
+
+describe('doctor and resources no cilo home claims', () => {
+  let h: TestHome;
+  const project = uid('dun');
+  const made: { containers: string[]; networks: string[] } = { containers: [], networks: [] };
+  before(() => {
+    h = makeHome();
+  });
+  after(async () => {
+    for (const c of made.containers) spawnSync('docker', ['rm', '-f', c], { stdio: 'ignore' });
+    for (const n of made.networks) spawnSync('docker', ['network', 'rm', n], { stdio: 'ignore' });
+    await tearDown(h, project);
+  });
+
+  function run(name: string, labels: string[]): void {
+    const r = spawnSync('docker', ['run', '-d', '--name', name, ...labels.flatMap((l) => ['--label', l]), FIXTURE_IMAGE, 'sleep', '3600'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    made.containers.push(name);
+  }
+
+  test('a cilo-labelled shared container and network without a home are unmanaged; another home\'s are left alone', async () => {
+    const original = `cilo_shared_${project}_db`;
+    const otherHome = `${project}-other-home`;
+    run(original, ['cilo=true', 'cilo.shared=true', `cilo.project=${project}`, 'cilo.service=db']);
+    run(otherHome, ['cilo=true', 'cilo.home=some-other-home', 'cilo.shared=true', `cilo.project=${project}`, 'cilo.service=cache']);
+    const net = `cilo_${project}_dev`;
+    const n = spawnSync('docker', ['network', 'create', '--label', 'cilo=true', '--label', `cilo.env=dev`, '--label', `cilo.project=${project}`, net], { encoding: 'utf8' });
+    assert.equal(n.status, 0, n.stderr);
+    made.networks.push(net);
+
+    const report = await doctor(h);
+    const about = (subject: string) => report.findings.find((f) => f.subject === subject);
+    assert.equal(about(original)?.kind, 'shared.unmanaged', JSON.stringify(report.findings));
+    assert.equal(about(net)?.kind, 'unmanaged.network', JSON.stringify(report.findings));
+    assert.equal(about(otherHome), undefined, 'another home\'s container is its business');
+
+    await doctor(h, '--fix');
+    assert.equal(await docker.inspectContainer(original), null);
+    assert.equal(await docker.inspectNetwork(net), null);
+    assert.ok(await docker.inspectContainer(otherHome), 'never another home\'s');
+  });
+});
