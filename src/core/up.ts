@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadProjectConfig } from '../config/load.js';
 import type { ComposeModel } from '../domain/compose-model.js';
-import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, servicePort } from '../domain/env-model.js';
+import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, serviceLabelHostnames, servicePort } from '../domain/env-model.js';
 import { effectiveHostnames } from '../domain/hostnames.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
 import type { ProjectConfig } from '../domain/project-config.js';
@@ -54,6 +54,8 @@ interface StartPlan {
   model: ComposeModel;
   ingress: string | null;
   hostnames: string[];
+  /** Hostnames of services other than the ingress, served for that service. */
+  serviceHostnames: Record<string, string[]>;
   shareFlags: ShareFlags;
   /** Services served by a shared container. */
   shared: string[];
@@ -142,7 +144,7 @@ async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInp
   // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
   const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
   const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (env.share_flags ?? { shared: [], isolate: [] });
-  return { config, model, ingress, hostnames, shareFlags, shared: sharedServices(model, shareFlags.shared, shareFlags.isolate) };
+  return { config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared: sharedServices(model, shareFlags.shared, shareFlags.isolate) };
 }
 
 /** Assigns stable IPs (existing ones kept) and records the environment `starting`. */
@@ -157,7 +159,8 @@ function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     for (const [service, ip] of Object.entries(ips)) {
       const port = servicePort(plan.model.services[service] ?? {});
       const type = plan.shared.includes(service) ? 'shared' : 'isolated';
-      services[service] = port === undefined ? { ip, type } : { ip, type, port };
+      const names = plan.serviceHostnames[service];
+      services[service] = { ip, type, ...(port === undefined ? {} : { port }), ...(names ? { hostnames: names } : {}) };
     }
     rec.services = services;
     rec.ingress = plan.ingress;
@@ -257,6 +260,7 @@ function renderModel(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     shared: plan.shared,
     ingress: plan.ingress,
     hostnames: env.hostnames,
+    serviceHostnames: plan.serviceHostnames,
     homeId: homeId(ctx.paths),
   });
 }

@@ -5,6 +5,7 @@
  * Names, for every environment whose status is `running` (SPEC, DNS):
  *   <service>.<env><suffix>             the service's IP (isolated or shared)
  *   <hostname>.<env><suffix>            the ingress IP, for each custom hostname
+ *   <hostname>.<env><suffix>            a service's IP, for each of its own cilo.hostnames
  *   <project>.<env><suffix>             the ingress IP (apex)
  *   *.<project>.<env><suffix>           the ingress IP, at any depth (wildcard)
  */
@@ -70,7 +71,8 @@ function addRecords(env: EnvironmentState, records: Map<string, string>, wildcar
   const base = zoneKey(suffix === '' ? env.name : `${env.name}.${suffix}`);
   const ingressIp = env.ingress === null ? undefined : validIp(env.services[env.ingress]?.ip);
   // Only the first record for a name counts (one answer per name). Precedence, deterministic:
-  // apex (CILO_BASE_URL must reach the ingress), then services, then custom hostnames.
+  // apex (CILO_BASE_URL must reach the ingress), then services, then custom hostnames, then
+  // hostnames of other services.
   const put = (name: string | undefined, ip: string | undefined): void => {
     if (name !== undefined && ip !== undefined && !records.has(name)) records.set(name, ip);
   };
@@ -79,6 +81,10 @@ function addRecords(env: EnvironmentState, records: Map<string, string>, wildcar
   if (apex !== undefined && ingressIp !== undefined) wildcards.set(apex, ingressIp);
   for (const service of Object.keys(env.services).sort()) put(under(service, base), validIp(env.services[service]?.ip));
   for (const host of env.hostnames) put(under(host, base), ingressIp);
+  for (const service of Object.keys(env.services).sort()) {
+    const s = env.services[service];
+    for (const host of s?.hostnames ?? []) put(under(host, base), validIp(s?.ip));
+  }
 }
 
 /** Every proper ancestor of `name` down to (and including) its suffix. */

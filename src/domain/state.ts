@@ -15,6 +15,8 @@ export interface ServiceState {
   type: 'isolated' | 'shared';
   /** The container port a URL should name (first `ports` target, else first `expose`). */
   port?: number | undefined;
+  /** The service's own `cilo.hostnames` (not the ingress's: those are the environment's `hostnames`), served as `<name>.<env><suffix>`. */
+  hostnames?: string[] | undefined;
 }
 
 export interface ShareFlags {

@@ -10,6 +10,8 @@ const ServiceStateSchema = v.object({
   type: v.picklist(['isolated', 'shared']),
   /** The container port a URL should name (first `ports` target, else first `expose`). */
   port: v.optional(v.number()),
+  /** The service's own `cilo.hostnames` (not the ingress's: those are the environment's `hostnames`), served as `<name>.<env><suffix>`. */
+  hostnames: v.optional(v.array(v.string())),
 });
 
 const EnvStatusSchema = v.picklist(ENV_STATUSES);

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { addressesOf, queryDns } from '../../src/dns/client.js';
 import type { State } from '../../src/domain/state.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { withStateLock } from '../../src/state/store.js';
@@ -176,6 +177,34 @@ describe('shared services as users of the original use them', () => {
     assert.ok(fixed.findings.find((f) => f.kind === 'shared.unknown-user')?.fixed, JSON.stringify(fixed.findings));
     const rec = stateOf(h).shared_services[`${project}/db`];
     assert.ok(!rec || (rec.users.length === 0 && rec.grace_until !== null), JSON.stringify(rec));
+  });
+});
+
+describe('cilo.hostnames on a service that is not the ingress', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('dhn');
+  before(() => {
+    h = makeHome();
+    dir = fixture('drop-in-hostnames');
+  });
+  after(() => tearDown(h, project, dir));
+
+  test('the names resolve to that service, from the host (cilo DNS) and from the containers', async () => {
+    const r = await h.cli(['up', 'hn1', '--project', project], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const env = stateOf(h).environments.hn1!;
+    assert.equal(env.ingress, 'web');
+    assert.deepEqual(env.hostnames, ['www']);
+    assert.deepEqual(env.services.api!.hostnames, ['v1', 'api-docs']);
+    const apiIp = env.services.api!.ip;
+    for (const name of ['v1', 'api-docs']) {
+      assert.deepEqual(addressesOf(await queryDns({ port: h.dnsPort, name: `${name}.hn1.test` })), [apiIp], name);
+    }
+    assert.deepEqual(addressesOf(await queryDns({ port: h.dnsPort, name: 'www.hn1.test' })), [env.services.web!.ip]);
+    const web = await docker.listContainers({ label: [`com.docker.compose.project=cilo-${project}-hn1`, 'com.docker.compose.service=web'] });
+    const ns = spawnSync('docker', ['exec', web[0]!.Id, 'nslookup', 'v1.hn1.test'], { encoding: 'utf8' });
+    assert.match(`${ns.stdout}${ns.stderr}`, new RegExp(apiIp.replace(/\./g, '\\.')));
   });
 });
 
