@@ -55,7 +55,7 @@ export function buildProgram(): Command {
     .option('--from <dir>', 'project directory to copy (default: current directory)')
     .option('--project <name>', 'project name (default: .cilo/config.yml project, else directory name)')
     .option('--empty', 'create an empty workspace instead of copying the project')
-    .option('--include <glob>', 'also copy a dot-directory or path matching GLOB (repeatable)', collect)
+    .option('--include <glob>', 'copy only files matching GLOB, as the original cilo (repeatable; a name such as *.go matches at any depth, a path such as src/** from the project root; .cilo and the compose and env files are always copied)', collect)
     .option('--json', 'print the result as JSON')
     .action(lazy(() => import('./commands/create.js')));
 

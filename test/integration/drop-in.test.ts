@@ -67,6 +67,27 @@ describe('a project set up by the original cilo', () => {
   });
 });
 
+describe('create --include, as in the original', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('dinc');
+  before(() => {
+    h = makeHome();
+    dir = fixture('drop-in-include');
+  });
+  after(() => tearDown(h, project, dir));
+
+  test('copies only the files matching the glob (plus what up needs), and the environment starts', async () => {
+    const r = await h.cli(['create', 'inc1', '--project', project, '--include', '*.txt'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const ws = stateOf(h).environments.inc1!.workspace;
+    const files = spawnSync('find', ['.', '-type', 'f'], { cwd: ws, encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '').sort();
+    assert.deepEqual(files, ['./.cilo/meta.json', './compose.yaml', './notes.txt', './src/b.txt', './src/lib/d.txt']);
+    const up = await h.cli(['up', 'inc1']);
+    assert.equal(up.code, 0, up.stderr);
+  });
+});
+
 describe('shared services as users of the original use them', () => {
   let h: TestHome;
   const dirs: string[] = [];
