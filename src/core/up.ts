@@ -3,7 +3,7 @@ import { loadProjectConfig } from '../config/load.js';
 import type { ComposeModel } from '../domain/compose-model.js';
 import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, serviceLabelHostnames, servicePort } from '../domain/env-model.js';
 import { effectiveHostnames } from '../domain/hostnames.js';
-import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
+import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, namesOneEditAway, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
 import type { ProjectConfig } from '../domain/project-config.js';
 import { definitionHash, graceSeconds, sharedDefinition, sharedServices, splitList, startOrder } from '../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../domain/state.js';
@@ -87,11 +87,13 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
 
 /** The recorded environment, or a claim on a new one (an interrupted creation is resumed). */
 async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Promise<Target> {
-  const existing = readState(ctx.paths).environments[name];
+  const state = readState(ctx.paths);
+  const existing = state.environments[name];
   if (!existing || existing.status === 'creating') {
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
     const create = planCreate(ctx, name, { env: name, ...from });
+    if (!existing) warnIfTypo(ctx, name, Object.values(state.environments).filter((e) => e.project === create.project.name).map((e) => e.name));
     return { env: await claimEnvironment(ctx, create), create };
   }
   const env = checkProject(existing, input.project);
@@ -104,6 +106,12 @@ async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Prom
     });
   }
   return { env };
+}
+
+/** `up agent-3` where `agent-2` exists may be a typo: creation goes on, but says so. */
+function warnIfTypo(ctx: CoreContext, name: string, known: string[]): void {
+  const close = namesOneEditAway(name, known);
+  if (close.length > 0) ctx.warn(`creating ${name}; did you mean ${close.join(' or ')}?`);
 }
 
 /** Runs the steps before anything is started; an environment this call claimed is removed if one fails. */

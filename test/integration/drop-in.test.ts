@@ -65,6 +65,16 @@ describe('a project set up by the original cilo', () => {
     const c = await h.cli(['config', '--json'], { cwd: dir });
     assert.equal(c.code, 0, c.stderr);
   });
+
+  test('up of a new name one edit away from an existing environment says so, and creates it', async () => {
+    const r = await h.cli(['up', 'dew', '--project', project], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /creating dew; did you mean dev\?/);
+    assert.equal(stateOf(h).environments.dew?.status, 'running');
+    const other = await h.cli(['up', 'staging', '--project', project], { cwd: dir });
+    assert.equal(other.code, 0, other.stderr);
+    assert.doesNotMatch(other.stderr, /did you mean/);
+  });
 });
 
 describe('create --include, as in the original', () => {
