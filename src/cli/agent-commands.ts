@@ -115,9 +115,11 @@ Unknown keys and wrong types are refused.`,
     .command('diff')
     .description('show what was changed in an environment\'s workspace against its source')
     .argument('<env>', 'environment name')
+    .option('--stat', 'show a summary of the changes (as git diff --stat) instead of the patch')
+    .option('--name-only', 'show only the names of the changed files, one per line')
     .option('--project <name>', 'project name (must match the environment)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', '\nGit projects: the commits the source does not have, and uncommitted changes. Other projects: added,\nchanged and removed files (env files handled by the env settings are not compared).')
+    .addHelpText('after', '\nShows the patch of the workspace against the source, as git diff: committed and uncommitted changes\n(new files too) of the workspace repository and of every repository nested in it, each against the\nsource repository at the same place, after a summary of the commits the source does not have. Other\nprojects: added, changed and removed files (env files handled by the env settings are not compared).')
     .action(lazy(() => import('./commands/diff.js').then((m) => ({ default: m.diff }))));
 
   program
@@ -127,7 +129,7 @@ Unknown keys and wrong types are refused.`,
     .option('--ff-only', 'refuse unless the source can be fast-forwarded')
     .option('--project <name>', 'project name (must match the environment)')
     .option('--json', 'print the result as JSON')
-    .addHelpText('after', "\nFetches the workspace's branch into the source repository and merges it into the checked-out\nbranch (fast-forward when possible). Refuses when the source has uncommitted changes. Git only.")
+    .addHelpText('after', "\nFor the workspace repository and every repository nested in it: fetches the workspace's branch into\nthe source repository at the same place and merges it into the checked-out branch (fast-forward when\npossible). Refuses before merging anything when a source repository has uncommitted changes. Git only.")
     .action(lazy(() => import('./commands/diff.js').then((m) => ({ default: m.merge }))));
 
   const network = program.command('network').description('base subnet ranges, DNS port and the subnets of environments');

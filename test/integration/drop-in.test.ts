@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { addressesOf, queryDns } from '../../src/dns/client.js';
@@ -236,6 +236,125 @@ describe('cilo.hostnames on a service that is not the ingress', () => {
     const web = await docker.listContainers({ label: [`com.docker.compose.project=cilo-${project}-hn1`, 'com.docker.compose.service=web'] });
     const ns = spawnSync('docker', ['exec', web[0]!.Id, 'nslookup', 'v1.hn1.test'], { encoding: 'utf8' });
     assert.match(`${ns.stdout}${ns.stderr}`, new RegExp(apiIp.replace(/\./g, '\\.')));
+  });
+});
+
+function git(dir: string, ...args: string[]): string {
+  const r = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+function commitAll(dir: string, message: string): void {
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', message);
+}
+
+describe('diff and merge: the patch, its short forms, and repositories nested in the project', () => {
+  let h: TestHome;
+  let src: string;
+  let ws: string;
+  const project = uid('dgit');
+  before(async () => {
+    h = makeHome();
+    src = fixture('drop-in-nested-repos');
+    // libs/util is a checkout of its own, ignored by the outer repository
+    writeFileSync(join(src, '.gitignore'), 'libs/util/\n');
+    for (const dir of [join(src, 'libs/util'), src]) {
+      git(dir, 'init', '-q', '-b', 'main');
+      git(dir, 'config', 'user.name', 'Cilo Test');
+      git(dir, 'config', 'user.email', 'cilo-test@example.invalid');
+      commitAll(dir, 'initial');
+    }
+    const c = await h.cli(['create', 'g1', '--from', src, '--project', project]);
+    assert.equal(c.code, 0, c.stderr);
+    ws = stateOf(h).environments.g1!.workspace;
+    // committed and uncommitted work in both repositories, and a new file
+    writeFileSync(join(ws, 'src/app.sh'), '#!/bin/sh\necho app v2\n');
+    commitAll(ws, 'agent: app v2');
+    writeFileSync(join(ws, 'README.md'), 'one\ntwo, edited\nthree\n');
+    writeFileSync(join(ws, 'notes.txt'), 'new file\n');
+    writeFileSync(join(ws, 'libs/util/util.sh'), '#!/bin/sh\necho util v2\n');
+    commitAll(join(ws, 'libs/util'), 'agent: util v2');
+  });
+  after(() => tearDown(h, project, src));
+
+  test('diff prints the patch of every repository, committed and uncommitted, new files too', async () => {
+    const r = await h.cli(['diff', 'g1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /agent: app v2/);
+    assert.match(r.stdout, /Repository libs\/util:\n {2}1 commit\(s\)[^\n]*\n {4}[0-9a-f]{12} agent: util v2/);
+    for (const file of ['README.md', 'notes.txt', 'src/app.sh', 'libs/util/util.sh']) assert.match(r.stdout, new RegExp(`^diff --git a/${file} b/${file}$`, 'm'), file);
+    assert.match(r.stdout, /^-echo util v1\n\+echo util v2$/m);
+    assert.match(r.stdout, /^\+new file$/m);
+    assert.doesNotMatch(r.stdout, /meta\.json/, 'never cilo\'s own files');
+
+    // the output applies to a copy of the source as it is: it is a patch
+    const copy = mkdtempSync(join(tmpdir(), 'cilo-apply-'));
+    try {
+      cpSync(src, copy, { recursive: true });
+      rmSync(join(copy, '.git'), { recursive: true });
+      rmSync(join(copy, 'libs/util/.git'), { recursive: true });
+      const apply = spawnSync('git', ['apply', '-'], { cwd: copy, input: r.stdout, encoding: 'utf8' });
+      assert.equal(apply.status, 0, apply.stderr);
+      assert.equal(readFileSync(join(copy, 'libs/util/util.sh'), 'utf8'), readFileSync(join(ws, 'libs/util/util.sh'), 'utf8'));
+      assert.equal(readFileSync(join(copy, 'notes.txt'), 'utf8'), 'new file\n');
+    } finally {
+      rmSync(copy, { recursive: true, force: true });
+    }
+  });
+
+  test('--name-only and --stat are the short forms; --json carries them too', async () => {
+    const names = await h.cli(['diff', 'g1', '--name-only']);
+    assert.equal(names.code, 0, names.stderr);
+    assert.deepEqual(names.stdout.trim().split('\n'), ['README.md', 'notes.txt', 'src/app.sh', 'libs/util/util.sh']);
+    const stat = await h.cli(['diff', 'g1', '--stat']);
+    assert.equal(stat.code, 0, stat.stderr);
+    assert.match(stat.stdout, /^ libs\/util\/util\.sh \| 2 \+-$/m);
+    assert.match(stat.stdout, /^ 4 files changed, 4 insertions\(\+\), 3 deletions\(-\)$/m);
+    const j = JSON.parse((await h.cli(['diff', 'g1', '--json'])).stdout);
+    assert.deepEqual(j.repos.map((x: { path: string }) => x.path), ['.', 'libs/util']);
+    assert.deepEqual(j.files, ['README.md', 'notes.txt', 'src/app.sh', 'libs/util/util.sh']);
+    assert.match(j.patch, /diff --git a\/libs\/util\/util\.sh/);
+  });
+
+  test('merge brings the commits of every repository into the source repository at the same place', async () => {
+    const r = await h.cli(['merge', 'g1', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(r.stdout);
+    assert.deepEqual(m.repos.map((x: { path: string; result: string }) => [x.path, x.result]), [['.', 'fast-forward'], ['libs/util', 'fast-forward']]);
+    assert.equal(git(src, 'log', '-1', '--format=%s'), 'agent: app v2');
+    assert.equal(git(join(src, 'libs/util'), 'log', '-1', '--format=%s'), 'agent: util v2');
+    assert.equal(readFileSync(join(src, 'libs/util/util.sh'), 'utf8'), '#!/bin/sh\necho util v2\n');
+    assert.equal(m.uncommitted, 2, 'README.md and notes.txt stay in the workspace');
+  });
+});
+
+describe('diff of a project without git shows the patch too', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('dfil');
+  before(() => {
+    h = makeHome();
+    dir = fixture('drop-in-include');
+  });
+  after(() => tearDown(h, project, dir));
+
+  test('changed, added and removed files as a patch', async () => {
+    const c = await h.cli(['create', 'f1', '--project', project], { cwd: dir });
+    assert.equal(c.code, 0, c.stderr);
+    const ws = stateOf(h).environments.f1!.workspace;
+    writeFileSync(join(ws, 'notes.txt'), 'notes, edited\n');
+    writeFileSync(join(ws, 'src/new.txt'), 'added\n');
+    rmSync(join(ws, 'src/c.js'));
+    const r = await h.cli(['diff', 'f1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^diff --git a\/notes\.txt b\/notes\.txt\n[^]*?^-notes\n\+notes, edited$/m);
+    assert.match(r.stdout, /^diff --git a\/src\/new\.txt b\/src\/new\.txt\nnew file mode/m);
+    assert.match(r.stdout, /^diff --git a\/src\/c\.js b\/src\/c\.js\ndeleted file mode/m);
+    assert.doesNotMatch(r.stdout, new RegExp(ws.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '/'), 'paths are the tree\'s, not the machine\'s');
+    const names = await h.cli(['diff', 'f1', '--name-only']);
+    assert.deepEqual(names.stdout.trim().split('\n'), ['notes.txt', 'src/c.js', 'src/new.txt']);
   });
 });
 
