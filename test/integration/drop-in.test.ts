@@ -188,25 +188,25 @@ describe('shared services as users of the original use them', () => {
 
   test('doctor reports users of a shared service that are not environments, and --fix drops them', async () => {
     const project = newProject();
-    const dir = fixture('drop-in-all-shared');
+    const dir = fixture('drop-in-switch');
     dirs.push(dir);
-    const up = await h.cli(['up', 'all2', '--project', project], { cwd: dir });
+    const up = await h.cli(['up', 'gh1', '--project', project, '--shared', 'cache'], { cwd: dir });
     assert.equal(up.code, 0, up.stderr);
     await editState(h, (s) => {
       // what an older cilo's failed first `up` left behind
-      s.shared_services[`${project}/db`]!.users.push('ghost');
-      s.shared_services[`${project}/db`]!.ips.ghost = '10.1.2.3';
+      s.shared_services[`${project}/cache`]!.users.push('ghost');
+      s.shared_services[`${project}/cache`]!.ips.ghost = '10.1.2.3';
     });
-    const stop = await h.cli(['down', 'all2']);
+    const stop = await h.cli(['down', 'gh1']);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.equal(stateOf(h).shared_services[`${project}/db`]!.grace_until, null, 'the ghost keeps it from its grace');
+    assert.equal(stateOf(h).shared_services[`${project}/cache`]!.grace_until, null, 'the ghost keeps it from its grace');
     const report = await doctor(h);
     const finding = report.findings.find((f) => f.kind === 'shared.unknown-user');
     assert.ok(finding, JSON.stringify(report.findings));
     assert.match(finding.message, /ghost/);
     const fixed = await doctor(h, '--fix');
     assert.ok(fixed.findings.find((f) => f.kind === 'shared.unknown-user')?.fixed, JSON.stringify(fixed.findings));
-    const rec = stateOf(h).shared_services[`${project}/db`];
+    const rec = stateOf(h).shared_services[`${project}/cache`];
     assert.ok(!rec || (rec.users.length === 0 && rec.grace_until !== null), JSON.stringify(rec));
   });
 });
