@@ -338,35 +338,31 @@ export async function diffEnvironment(ctx: CoreContext, input: { env: string; pr
   return fileDiff(ctx, env, pairs.filter((p) => p.rel !== ''), format);
 }
 
-/** The merge of one repository of the workspace into the source's repository at the same place. */
-export interface RepoMerge {
-  /** Relative to the workspace: `.` for the workspace itself. */
-  path: string;
-  source: string;
+/** How a merge went: of one repository, or of all of an environment's together. */
+interface MergeOutcome {
+  /** The workspace's branch and the source's (of the workspace's own repository, for all together; null when none). */
   branch: string | null;
   source_branch: string | null;
-  /** `up-to-date`: nothing to bring back; `fast-forward`; `merge`: a merge commit was made. */
+  /** `up-to-date`: nothing to bring back; `fast-forward`; `merge`: a merge commit was made (all together: the most any did). */
   result: 'up-to-date' | 'fast-forward' | 'merge';
+  /** Commits brought in. */
   commits: number;
   head: string | null;
   /** Uncommitted changes left in the workspace (not merged). */
   uncommitted: number;
 }
 
-export interface MergeResult {
+/** The merge of one repository of the workspace into the source's repository at the same place. */
+export interface RepoMerge extends MergeOutcome {
+  /** Relative to the workspace: `.` for the workspace itself. */
+  path: string;
+  source: string;
+}
+
+export interface MergeResult extends MergeOutcome {
   env: string;
   source: string;
   workspace: string;
-  /** branch, source_branch, head: those of the workspace's own repository (null when it has none). */
-  branch: string | null;
-  source_branch: string | null;
-  /** Over all repositories: `merge` if any made a merge commit, else `fast-forward` if any moved. */
-  result: 'up-to-date' | 'fast-forward' | 'merge';
-  /** Commits brought in, all repositories together. */
-  commits: number;
-  head: string | null;
-  /** Uncommitted changes left in the workspace (not merged), all repositories together. */
-  uncommitted: number;
   /** Each repository merged: the workspace's own first, then those nested in it. */
   repos: RepoMerge[];
 }

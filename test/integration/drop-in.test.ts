@@ -10,9 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { addressesOf, queryDns } from '../../src/dns/client.js';
 import type { State } from '../../src/domain/state.js';
-import { ciloPaths } from '../../src/state/paths.js';
-import { withStateLock } from '../../src/state/store.js';
-import { docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, ROOT, tearDown, uid, type TestHome } from './helpers.js';
+import { docker, doctorJson, editState, ensureFixtureImage, FIXTURE_IMAGE, git, makeHome, removeProjectResources, ROOT, tearDown, uid, type TestHome } from './helpers.js';
 
 /** A fresh copy of test/fixtures/<name> (tests change their projects). */
 function fixture(name: string): string {
@@ -22,21 +20,6 @@ function fixture(name: string): string {
 }
 
 const stateOf = (h: TestHome): State => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as State;
-
-async function editState(h: TestHome, fn: (s: State) => void): Promise<void> {
-  await withStateLock(fn, ciloPaths(h.home));
-}
-
-interface Report {
-  ok: boolean;
-  findings: { kind: string; subject: string; message: string; fixed?: boolean; needs_force?: boolean }[];
-}
-
-async function doctor(h: TestHome, ...args: string[]): Promise<Report> {
-  const r = await h.cli(['doctor', '--json', ...args]);
-  assert.ok(r.code === 0 || r.code === 1, r.stderr);
-  return JSON.parse(r.stdout) as Report;
-}
 
 /** The environment's own containers (compose project), by service. */
 async function ownContainers(project: string, env: string): Promise<string[]> {
@@ -200,11 +183,11 @@ describe('shared services as users of the original use them', () => {
     const stop = await h.cli(['down', 'gh1']);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(stateOf(h).shared_services[`${project}/cache`]!.grace_until, null, 'the ghost keeps it from its grace');
-    const report = await doctor(h);
+    const report = await doctorJson(h);
     const finding = report.findings.find((f) => f.kind === 'shared.unknown-user');
     assert.ok(finding, JSON.stringify(report.findings));
     assert.match(finding.message, /ghost/);
-    const fixed = await doctor(h, '--fix');
+    const fixed = await doctorJson(h, '--fix');
     assert.ok(fixed.findings.find((f) => f.kind === 'shared.unknown-user')?.fixed, JSON.stringify(fixed.findings));
     const rec = stateOf(h).shared_services[`${project}/cache`];
     assert.ok(!rec || (rec.users.length === 0 && rec.grace_until !== null), JSON.stringify(rec));
@@ -238,12 +221,6 @@ describe('cilo.hostnames on a service that is not the ingress', () => {
     assert.match(`${ns.stdout}${ns.stderr}`, new RegExp(apiIp.replace(/\./g, '\\.')));
   });
 });
-
-function git(dir: string, ...args: string[]): string {
-  const r = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout.trim();
-}
 
 function commitAll(dir: string, message: string): void {
   git(dir, 'add', '-A');
@@ -387,13 +364,13 @@ describe('doctor and resources no cilo home claims', () => {
     assert.equal(n.status, 0, n.stderr);
     made.networks.push(net);
 
-    const report = await doctor(h);
+    const report = await doctorJson(h);
     const about = (subject: string) => report.findings.find((f) => f.subject === subject);
     assert.equal(about(original)?.kind, 'shared.unmanaged', JSON.stringify(report.findings));
     assert.equal(about(net)?.kind, 'unmanaged.network', JSON.stringify(report.findings));
     assert.equal(about(otherHome), undefined, 'another home\'s container is its business');
 
-    await doctor(h, '--fix');
+    await doctorJson(h, '--fix');
     assert.equal(await docker.inspectContainer(original), null);
     assert.equal(await docker.inspectNetwork(net), null);
     assert.ok(await docker.inspectContainer(otherHome), 'never another home\'s');
