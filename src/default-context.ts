@@ -35,6 +35,8 @@ const git: Git = {
   currentBranch: async (d) => (await gitModule()).currentBranch(d),
   hasCommit: async (d, s) => (await gitModule()).hasCommit(d, s),
   isAncestor: async (d, a, o) => (await gitModule()).isAncestor(d, a, o),
+  diffWorktree: async (d, b, a, p) => (await gitModule()).diffWorktree(d, b, a, p),
+  diffFiles: async (f, t, l, a) => (await gitModule()).diffFiles(f, t, l, a),
 };
 
 const proc: Processes = {

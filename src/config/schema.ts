@@ -15,15 +15,21 @@ const EnvConfigSchema = v.strictObject({
   render: v.optional(v.array(RenderRuleSchema)),
 });
 
-/** `.cilo/config.yml`; unknown keys are refused (strict objects). */
+/**
+ * `.cilo/config.yml`; unknown keys are refused (strict objects). Every key of the original
+ * cilo's config is accepted (`build_tool`, `environments` included), so a project set up by it
+ * works unchanged.
+ */
 export const ProjectConfigSchema = v.strictObject({
   project: v.optional(v.string()),
+  build_tool: v.optional(v.string()),
   compose_files: v.optional(v.array(v.string())),
   env_files: v.optional(v.array(v.string())),
   dns_suffix: v.optional(v.string()),
   default_environment: v.optional(v.string()),
   default_ingress_service: v.optional(v.string()),
   hostnames: v.optional(v.array(v.string())),
+  environments: v.optional(v.array(v.string())),
   copy_dot_dirs: v.optional(v.array(v.string())),
   ignore_dot_dirs: v.optional(v.array(v.string())),
   shared_grace_period: v.optional(v.union([v.number(), v.string()])),

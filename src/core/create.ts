@@ -8,6 +8,7 @@ import type { EnvironmentState } from '../domain/state.js';
 import { withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { assertComposeFiles, resolveProject, resolveProjectDir, type ProjectInfo } from './project.js';
+import { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES } from './compose-files.js';
 import { applyEnvCopyPolicy } from './env-files.js';
 import { ensureNetworkOrMove, removeNetwork } from './network.js';
 import { writeWorkspaceMeta } from './workspace-meta.js';
@@ -41,7 +42,7 @@ export interface CreatePlan {
 /** Reads the project and checks it has compose files; nothing is claimed yet. */
 export async function planCreate(ctx: CoreContext, name: string, input: CreateInput): Promise<CreatePlan> {
   const dir = resolveProjectDir(input.from);
-  const project = resolveProject(dir, input.project);
+  const project = resolveProject(dir, input.project, ctx.warn);
   if (!input.empty) await assertComposeFiles(ctx, project);
   return { name, dir, project, workspace: workspacePath(ctx.paths, project.name, name), input };
 }
@@ -98,6 +99,15 @@ export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Prom
   }, ctx.paths);
 }
 
+/**
+ * What `up` needs of the project whatever `--include` leaves out: its config and compose and
+ * env files (the original copied only matching files, and such a workspace could not start).
+ */
+function neededToRun(project: ProjectInfo): string[] {
+  const compose = project.config.compose_files ?? [...COMPOSE_FILE_NAMES, ...OVERRIDE_FILE_NAMES];
+  return ['.cilo/**', ...compose, ...(project.config.env_files ?? [])].map((f) => f.replace(/^(\.\/)+/, ''));
+}
+
 /** Copies the project into the workspace (or makes an empty one); returns files copied and how. */
 export async function populateWorkspace(ctx: CoreContext, plan: CreatePlan): Promise<{ files: number; strategy: string }> {
   const { dir, workspace, project, input } = plan;
@@ -111,6 +121,7 @@ export async function populateWorkspace(ctx: CoreContext, plan: CreatePlan): Pro
   ctx.log(`Copying ${dir} to ${workspace}`);
   const r = await ctx.workspaces.copy(dir, workspace, {
     include: input.include ?? [],
+    keep: neededToRun(project),
     copyDotDirs: project.config.copy_dot_dirs ?? [],
     ignoreDotDirs: project.config.ignore_dot_dirs ?? [],
     excludeAbsolute: [ctx.paths.home],

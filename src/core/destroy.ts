@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { composeProjectName, LABELS } from '../domain/names.js';
 import { DockerApiError } from '../errors.js';
 import { generatedComposePath } from '../state/paths.js';
-import type { EnvironmentState } from '../domain/state.js';
+import type { EnvironmentState, State } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { findEnv } from './lookup.js';
@@ -40,6 +40,19 @@ async function removeVolumeUnlessHeld(ctx: CoreContext, name: string, env: strin
 }
 
 /**
+ * Every shared service the environment holds a reference to, as state says now: the caller's
+ * copy may predate references taken since (a failed first `up` is rolled back with the copy it
+ * recorded before ensuring its shared services).
+ */
+function sharedHeldBy(state: State, env: Pick<EnvironmentState, 'name' | 'project'>): string[] {
+  const recorded = state.environments[env.name]?.shared ?? [];
+  const referenced = Object.values(state.shared_services)
+    .filter((s) => s.project === env.project && s.users.includes(env.name))
+    .map((s) => s.service);
+  return [...new Set([...recorded, ...referenced])].sort();
+}
+
+/**
  * Removes one environment: records the intent (`destroying`), removes its containers, volumes
  * and network through the Engine API (by label, so it also works when compose files are
  * gone), then the generated files, workspace and state entry. Idempotent: re-running after a
@@ -47,15 +60,16 @@ async function removeVolumeUnlessHeld(ctx: CoreContext, name: string, env: strin
  */
 export async function destroyEnvironment(ctx: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined } = {}): Promise<void> {
   await ctx.docker.ping();
-  await withStateLock((state) => {
+  const held = await withStateLock((state) => {
     const rec = state.environments[env.name];
     if (rec) {
       rec.status = 'destroying';
       rec.updated_at = new Date().toISOString();
     }
+    return sharedHeldBy(state, env);
   }, ctx.paths);
 
-  await releaseShared(ctx, env, env.shared);
+  await releaseShared(ctx, env, held);
   const composeProject = composeProjectName(env.project, env.name);
   const byCompose = { label: [`com.docker.compose.project=${composeProject}`] };
   const byCilo = { label: [`${LABELS.managed}=true`, `${LABELS.project}=${env.project}`, `${LABELS.env}=${env.name}`] };

@@ -165,6 +165,8 @@ function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: C
   }
 }
 
+const nameOf = (c: ContainerSummary): string => c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12);
+
 function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSummary[], networks: NetworkInspect[], volumes: VolumeInfo[], f: Findings): void {
   const known = (project: string | undefined, env: string | undefined): boolean => {
     const e = env ? state.environments[env] : undefined;
@@ -173,7 +175,7 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
   for (const c of containers) {
     if (c.Labels[LABELS.shared] === 'true' || !c.Labels[LABELS.env]) continue;
     if (known(c.Labels[LABELS.project], c.Labels[LABELS.env])) continue;
-    const name = c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12);
+    const name = nameOf(c);
     f.add({ kind: 'orphan.container', severity: 'warning', subject: name, message: `Container ${name} (project ${c.Labels[LABELS.project]}, environment ${c.Labels[LABELS.env]}) belongs to no environment in state.`, fix: 'remove it' }, async () =>
       ctx.docker.removeContainer(c.Id, { force: true }),
     );
@@ -181,10 +183,7 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
   for (const n of networks) {
     const l = n.Labels ?? {};
     if (l[LABELS.managed] !== 'true' || known(l[LABELS.project], l[LABELS.env])) continue;
-    f.add({ kind: 'orphan.network', severity: 'warning', subject: n.Name, message: `Network ${n.Name} belongs to no environment in state.`, fix: 'remove it (after its containers)' }, async () => {
-      for (const id of Object.keys(n.Containers ?? {})) await ctx.docker.disconnectNetwork(n.Name, id, true);
-      await ctx.docker.removeNetwork(n.Id);
-    });
+    f.add({ kind: 'orphan.network', severity: 'warning', subject: n.Name, message: `Network ${n.Name} belongs to no environment in state.`, fix: 'remove it (after its containers)' }, async () => removeNetworkAndLinks(ctx, n));
   }
   for (const v of volumes) {
     const l = v.Labels ?? {};
@@ -206,10 +205,64 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
   }
 }
 
+async function removeNetworkAndLinks(ctx: CoreContext, n: NetworkInspect): Promise<void> {
+  for (const id of Object.keys(n.Containers ?? {})) await ctx.docker.disconnectNetwork(n.Name, id, true);
+  await ctx.docker.removeNetwork(n.Id);
+}
+
+/** Whether this home's state knows what the labels describe: an environment, or a shared service, of a project. */
+function claimedByState(state: State, l: Record<string, string>): boolean {
+  const project = l[LABELS.project];
+  if (l[LABELS.shared] === 'true') return state.shared_services[sharedKey(project ?? '', l[LABELS.service] ?? '')] !== undefined;
+  const env = l[LABELS.env];
+  return env !== undefined && state.environments[env]?.project === project;
+}
+
+/** The resources labelled `cilo=true` that this home answers for: its own, and unlabelled ones its state knows. */
+function ownedByThisHome(state: State, home: string, l: Record<string, string>): boolean {
+  return l[LABELS.home] === home || (l[LABELS.home] === undefined && claimedByState(state, l));
+}
+
+/**
+ * Resources labelled `cilo=true` without a `cilo.home` label that no state here knows: made by
+ * the original cilo or by hand, they are nobody's, and no other home will ever report them.
+ * (Those labelled with another home are that home's business and left alone.)
+ */
+function checkUnclaimed(ctx: CoreContext, unclaimed: { containers: ContainerSummary[]; networks: NetworkInspect[]; volumes: VolumeInfo[] }, f: Findings): void {
+  for (const c of unclaimed.containers) {
+    const l = c.Labels;
+    const name = nameOf(c);
+    const what = l[LABELS.shared] === 'true' ? `shared service ${l[LABELS.service] ?? '?'} of project ${l[LABELS.project] ?? '?'}` : `project ${l[LABELS.project] ?? '?'}, environment ${l[LABELS.env] ?? '?'}`;
+    f.add(
+      { kind: l[LABELS.shared] === 'true' ? 'shared.unmanaged' : 'unmanaged.container', severity: 'warning', subject: name, message: `Container ${name} (${what}) is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it.`, fix: 'remove it (volumes stay)' },
+      async () => ctx.docker.removeContainer(c.Id, { force: true }),
+    );
+  }
+  for (const n of unclaimed.networks) {
+    f.add({ kind: 'unmanaged.network', severity: 'warning', subject: n.Name, message: `Network ${n.Name} is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it.`, fix: 'remove it (after disconnecting its containers)' }, async () => removeNetworkAndLinks(ctx, n));
+  }
+  for (const v of unclaimed.volumes) {
+    f.add({ kind: 'unmanaged.volume', severity: 'warning', subject: v.Name, message: `Volume ${v.Name} is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it; it may hold data.`, fix: 'remove it' }, async () => ctx.docker.removeVolume(v.Name), true);
+  }
+}
+
 function checkShared(ctx: CoreContext, state: State, containers: ContainerSummary[], f: Findings): void {
   const now = Date.now();
-  for (const [key, rec] of Object.entries(state.shared_services)) {
-    const c = containers.find((x) => x.Names.includes(`/${rec.container}`));
+  for (const [key, recorded] of Object.entries(state.shared_services)) {
+    const c = containers.find((x) => x.Names.includes(`/${recorded.container}`));
+    // Users that are not environments of the project (left by a failed first `up` of an older
+    // cilo, or a state edited by hand) keep the container from its grace period forever.
+    const unknown = recorded.users.filter((u) => state.environments[u]?.project !== recorded.project);
+    const rec = { ...recorded, users: recorded.users.filter((u) => !unknown.includes(u)) };
+    if (unknown.length > 0) {
+      f.add(
+        { kind: 'shared.unknown-user', severity: 'error', subject: key, message: `Shared service ${key} is held by ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not an environment' : 'are not environments'} of project ${rec.project}.`, fix: `drop ${unknown.length === 1 ? 'that user' : 'those users'}${rec.users.length === 0 ? ' and start its grace period' : ''}` },
+        async () => {
+          for (const name of unknown) await releaseShared(ctx, { name, project: rec.project }, [rec.service]);
+        },
+      );
+      if (rec.users.length === 0) continue; // the fix starts the grace; nothing else to say
+    }
     const graceOver = rec.grace_until !== null && Date.parse(rec.grace_until) <= now;
     if (rec.users.length === 0 && rec.grace_until === null && c) {
       f.add({ kind: 'shared.orphaned', severity: 'warning', subject: key, message: `Shared service ${key} has a container but no users and no grace period.`, fix: 'stop and remove it (volumes stay)' }, async () => {
@@ -324,13 +377,20 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
   report.dns = await checkDns(ctx, state, f);
 
   if (report.engine.reachable) {
-    // Only resources made by this CILO_HOME: another home's are none of our business.
-    const mine = { label: [`${LABELS.managed}=true`, `${LABELS.home}=${homeId(ctx.paths)}`] };
-    const [containers, allNetworks, volumes] = await Promise.all([ctx.docker.listContainers(mine), ctx.docker.listNetworks(), ctx.docker.listVolumes(mine)]);
-    const networks = allNetworks.filter((n) => n.Labels?.[LABELS.managed] !== 'true' || n.Labels[LABELS.home] === homeId(ctx.paths));
+    // Resources of this CILO_HOME are checked against its state; another home's are none of
+    // our business; those of no home at all are reported as unmanaged.
+    const home = homeId(ctx.paths);
+    const labelled = { label: [`${LABELS.managed}=true`] };
+    const [allContainers, allNetworks, allVolumes] = await Promise.all([ctx.docker.listContainers(labelled), ctx.docker.listNetworks(), ctx.docker.listVolumes(labelled)]);
+    const owned = (l: Record<string, string> | null): boolean => ownedByThisHome(state, home, l ?? {});
+    const homeless = (l: Record<string, string> | null): boolean => l?.[LABELS.managed] === 'true' && l[LABELS.home] === undefined && !claimedByState(state, l);
+    const containers = allContainers.filter((c) => owned(c.Labels));
+    const networks = allNetworks.filter((n) => n.Labels?.[LABELS.managed] !== 'true' || owned(n.Labels));
+    const volumes = allVolumes.filter((v) => owned(v.Labels));
     for (const env of Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name))) checkEnvironment(ctx, env, containers, networks, f);
     checkOrphans(ctx, state, containers, networks, volumes, f);
     checkShared(ctx, state, containers, f);
+    checkUnclaimed(ctx, { containers: allContainers.filter((c) => homeless(c.Labels)), networks: allNetworks.filter((n) => homeless(n.Labels)), volumes: allVolumes.filter((v) => homeless(v.Labels)) }, f);
     await checkAddressPools(ctx, state, allNetworks, f);
   }
 

@@ -17,18 +17,18 @@ export interface ListInput {
  * invalid `.cilo/config.yml` is an error here as everywhere: listing every project's
  * environments instead would hide it.
  */
-async function cwdProject(cwd: string): Promise<string | undefined> {
+async function cwdProject(cwd: string, warn: (line: string) => void): Promise<string | undefined> {
   const looksLikeProject = existsSync(join(cwd, '.cilo', 'config.yml')) || COMPOSE_FILE_NAMES.some((f) => existsSync(join(cwd, f)));
   if (!looksLikeProject) return undefined;
   // Loaded only here: reading project config pulls in the YAML parser, which --all never needs.
   const { resolveProject } = await import('./project.js');
-  return resolveProject(cwd).name;
+  return resolveProject(cwd, undefined, warn).name;
 }
 
 /** Environments of --project, else of the current directory's project, else all (or all with --all). */
 export async function listEnvironments(ctx: CoreContext, input: ListInput): Promise<EnvView[]> {
   const state = readState(ctx.paths);
-  const project = input.all ? undefined : input.project !== undefined ? toValidName(input.project, 'project') : await cwdProject(input.cwd ?? process.cwd());
+  const project = input.all ? undefined : input.project !== undefined ? toValidName(input.project, 'project') : await cwdProject(input.cwd ?? process.cwd(), ctx.warn);
   const envs = selectEnvironments(state, { project });
   if (envs.length === 0) return [];
   const containers = await liveContainers(ctx.docker);

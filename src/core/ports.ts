@@ -91,6 +91,13 @@ export interface Git {
   currentBranch(dir: string): Promise<string | null>;
   hasCommit(dir: string, sha: string): Promise<boolean>;
   isAncestor(dir: string, ancestor: string, of: string): Promise<boolean>;
+  /**
+   * `git diff <args> <base>` of the working tree, untracked files included (ignored ones not):
+   * committed and uncommitted changes in one diff. The repository's index is not touched.
+   */
+  diffWorktree(dir: string, base: string, args: string[], pathspec: string[]): Promise<string>;
+  /** `git diff --no-index <args>` of two files (null: absent), both named `label` as inside one tree. */
+  diffFiles(from: string | null, to: string | null, label: string, args: string[]): Promise<string>;
 }
 
 export interface HiddenRun {

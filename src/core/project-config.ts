@@ -13,15 +13,14 @@ import { isValidSuffix, normalizeSuffix, toValidName } from '../domain/names.js'
 import { CiloError } from '../errors.js';
 import { DEFAULT_DNS_SUFFIX } from '../domain/state.js';
 import { writeFileAtomic } from '../state/store.js';
+import { OVERRIDE_FILE_NAMES } from './compose-files.js';
 import { COMPOSE_FILE_NAMES, resolveProject, resolveProjectDir } from './project.js';
-
-const OVERRIDE_NAMES = ['compose.override.yaml', 'compose.override.yml', 'docker-compose.override.yaml', 'docker-compose.override.yml'];
 
 /** The compose files compose itself would pick in `dir`: the first standard name, plus its override file. */
 function detectComposeFiles(dir: string): string[] {
   const main = COMPOSE_FILE_NAMES.find((f) => existsSync(join(dir, f)));
   if (!main) return [];
-  const override = OVERRIDE_NAMES.find((f) => existsSync(join(dir, f)));
+  const override = OVERRIDE_FILE_NAMES.find((f) => existsSync(join(dir, f)));
   return override ? [main, override] : [main];
 }
 
@@ -134,9 +133,9 @@ export interface EffectiveConfig {
 }
 
 /** The configuration cilo uses for the project in `dir` (validated; defaults filled in). */
-export function effectiveConfig(input: { dir?: string | undefined; project?: string | undefined }): EffectiveConfig {
+export function effectiveConfig(input: { dir?: string | undefined; project?: string | undefined; warn?: ((line: string) => void) | undefined }): EffectiveConfig {
   const dir = resolveProjectDir(input.dir);
-  const p = resolveProject(dir, input.project);
+  const p = resolveProject(dir, input.project, input.warn);
   const c = p.config;
   const listed = c.compose_files && c.compose_files.length > 0;
   return {

@@ -29,9 +29,12 @@ export function resolveProjectDir(from: string | undefined): string {
   return dir;
 }
 
-/** Project name: --project, else `project:` in .cilo/config.yml, else the directory name. */
-export function resolveProject(dir: string, explicitName?: string): ProjectInfo {
-  const config = loadProjectConfig(dir);
+/**
+ * Project name: --project, else `project:` in .cilo/config.yml, else the directory name.
+ * `warn` hears of config keys that have no effect (see loadProjectConfig).
+ */
+export function resolveProject(dir: string, explicitName?: string, warn?: (line: string) => void): ProjectInfo {
+  const config = loadProjectConfig(dir, warn);
   const raw = explicitName ?? config.project ?? basename(dir);
   const name = toValidName(raw, 'project');
   return { dir, name, config, suffix: normalizeSuffix(config.dns_suffix ?? DEFAULT_DNS_SUFFIX) };

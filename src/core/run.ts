@@ -71,7 +71,7 @@ export async function runInEnvironment(ctx: CoreContext, input: RunInput): Promi
     throw new CiloError('WORKSPACE', `The workspace of environment "${env.name}" (${env.workspace}) is missing.`, { hint: `Destroy it with \`cilo destroy ${env.name} --force\` and create it again.` });
   }
   // `up` prepared the env files; without it, the command still expects them rendered.
-  if (input.up === false) await prepareEnvFiles(ctx, env, loadProjectConfig(env.workspace));
+  if (input.up === false) await prepareEnvFiles(ctx, env, loadProjectConfig(env.workspace, ctx.warn));
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...runVariables(env) };
   const found = await ctx.proc.findProgram(input.command, env.workspace, childEnv.PATH);
   if (!found.found) {

@@ -71,9 +71,17 @@ function conflictError(input: EnsureSharedInput, rec: SharedServiceState | undef
   });
 }
 
+/** Refuses, as ensureShared would, a definition that differs from the running shared container's (unless recreating). */
+export async function checkSharedDefinition(ctx: CoreContext, input: EnsureSharedInput): Promise<void> {
+  if (input.recreate) return;
+  const container = await ctx.docker.inspectContainer(sharedContainerName(input.project, input.service));
+  if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) throw conflictError(input, readState(ctx.paths).shared_services[sharedKey(input.project, input.service)]);
+}
+
 /**
- * Makes sure the shared container exists, runs, is ready, and is attached to the environment;
- * then records the reference. Serialized per service, so two `up`s at once never duplicate it.
+ * Records the environment's reference, then makes sure the shared container exists, runs, is
+ * ready, and is attached to the environment. Serialized per service, so two `up`s at once
+ * never duplicate it.
  */
 export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): Promise<EnsureSharedResult> {
   const { project, service, env } = input;
@@ -94,6 +102,10 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
       container = null;
       action = 'recreated';
     }
+    // The reference is recorded before the container is made or waited for: whatever fails
+    // after this, the environment's rollback (or `down`/`destroy`) releases it, and a container
+    // nobody holds gets its grace period instead of running forever.
+    await recordReference(ctx, input, { fresh: !container });
     const create = async (): Promise<void> => {
       const file = sharedFile(ctx.paths, project, service);
       const model = renderSharedModel({ project, service, def: input.def, hash: input.hash, network: networkName(env.project, env.name), ip: input.ip, aliases: aliasesOn(env), homeId: homeId(ctx.paths) });
@@ -121,33 +133,39 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
       const ip = rec?.ips[user];
       if (u && ip) await attach(ctx.docker, name, networkName(u.project, u.name), ip, aliasesOn(u));
     }
-    await withStateLock((s) => {
-      const cur: SharedServiceState = s.shared_services[key] ?? {
-        project,
-        service,
-        container: name,
-        config_hash: input.hash,
-        users: [],
-        ips: {},
-        grace_seconds: input.graceSeconds,
-        grace_until: null,
-        created_at: new Date().toISOString(),
-      };
-      cur.container = name;
-      cur.config_hash = input.hash;
-      cur.definition = input.def;
-      cur.grace_seconds = input.graceSeconds;
-      cur.grace_until = null;
-      cur.users = [...new Set([...cur.users, env.name])].sort();
-      cur.ips[env.name] = input.ip;
-      if (action === 'created') cur.created_at = new Date().toISOString();
-      s.shared_services[key] = cur;
-      // Recorded on both sides in one transaction, so a reference is never held by half.
-      const e = s.environments[env.name];
-      if (e && !e.shared.includes(service)) e.shared = [...e.shared, service].sort();
-    }, ctx.paths);
     return { container: name, action, affected };
   });
+}
+
+/** Records that the environment uses the shared service (both sides, one transaction) and ends any grace period. */
+async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: { fresh: boolean }): Promise<void> {
+  const { project, service, env } = input;
+  await withStateLock((s) => {
+    const key = sharedKey(project, service);
+    const cur: SharedServiceState = s.shared_services[key] ?? {
+      project,
+      service,
+      container: sharedContainerName(project, service),
+      config_hash: input.hash,
+      users: [],
+      ips: {},
+      grace_seconds: input.graceSeconds,
+      grace_until: null,
+      created_at: new Date().toISOString(),
+    };
+    cur.container = sharedContainerName(project, service);
+    cur.config_hash = input.hash;
+    cur.definition = input.def;
+    cur.grace_seconds = input.graceSeconds;
+    cur.grace_until = null;
+    cur.users = [...new Set([...cur.users, env.name])].sort();
+    cur.ips[env.name] = input.ip;
+    if (how.fresh) cur.created_at = new Date().toISOString();
+    s.shared_services[key] = cur;
+    // Recorded on both sides in one transaction, so a reference is never held by half.
+    const e = s.environments[env.name];
+    if (e && !e.shared.includes(service)) e.shared = [...e.shared, service].sort();
+  }, ctx.paths);
 }
 
 /**
@@ -192,7 +210,7 @@ export async function releaseShared(ctx: CoreContext, env: Pick<EnvironmentState
       await withStateLock((s) => {
         const rec = s.shared_services[sharedKey(env.project, service)];
         const e = s.environments[env.name];
-        if (e) e.shared = e.shared.filter((x) => x !== service);
+        if (e?.project === env.project) e.shared = e.shared.filter((x) => x !== service);
         if (!rec) return;
         rec.users = rec.users.filter((u) => u !== env.name);
         delete rec.ips[env.name];
@@ -248,7 +266,8 @@ export async function stopShared(ctx: CoreContext, input: StopSharedInput): Prom
     if (!rec && !live) {
       throw new CiloError('SERVICE_NOT_FOUND', `There is no shared service "${input.service}" in project "${input.project}".`, { hint: 'Run `cilo shared list` to see them.' });
     }
-    const users = rec?.users ?? [];
+    // A user that is no longer an environment (a failed first `up` of an older cilo) holds nothing.
+    const users = (rec?.users ?? []).filter((u) => state.environments[u]?.project === input.project);
     if (users.length > 0 && !input.force) {
       throw new CiloError('SHARED_CONFLICT', `Shared service "${input.service}" is in use by ${users.join(', ')}.`, { hint: 'Stop those environments first (`cilo down`), or pass --force to cut them off.' });
     }

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { loadProjectConfig } from '../config/load.js';
 import type { ComposeModel } from '../domain/compose-model.js';
-import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, replicaCount, replicatedServices, servicePort } from '../domain/env-model.js';
+import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, replicaCount, replicatedServices, serviceLabelHostnames, servicePort } from '../domain/env-model.js';
 import { effectiveHostnames } from '../domain/hostnames.js';
-import { composeProjectName, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
+import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, namesOneEditAway, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
 import type { ProjectConfig } from '../domain/project-config.js';
 import { assertShareable, definitionHash, graceSeconds, linkAliases, sharedDefinition, sharedServices, splitList, startOrder } from '../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../domain/state.js';
@@ -20,7 +20,7 @@ import { checkProject } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import { resumeContainers } from './pause.js';
 import { replicaAddresses } from './replicas.js';
-import { ensureShared, releaseShared } from './shared.js';
+import { checkSharedDefinition, ensureShared, releaseShared, type EnsureSharedInput } from './shared.js';
 import { awaitHealthAfterThaw, servicesReadyNow, waitForServices, type WaitSpec } from './wait.js';
 
 export interface UpInput {
@@ -57,6 +57,8 @@ interface StartPlan {
   model: ComposeModel;
   ingress: string | null;
   hostnames: string[];
+  /** Hostnames of services other than the ingress, served for that service. */
+  serviceHostnames: Record<string, string[]>;
   shareFlags: ShareFlags;
   /** Services served by a shared container. */
   shared: string[];
@@ -89,11 +91,13 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
 
 /** The recorded environment, or a claim on a new one (an interrupted creation is resumed). */
 async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Promise<Target> {
-  const existing = readState(ctx.paths).environments[name];
+  const state = readState(ctx.paths);
+  const existing = state.environments[name];
   if (!existing || existing.status === 'creating') {
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
     const create = await planCreate(ctx, name, { env: name, ...from });
+    if (!existing) warnIfTypo(ctx, name, Object.values(state.environments).filter((e) => e.project === create.project.name).map((e) => e.name));
     return { env: await claimEnvironment(ctx, create), create };
   }
   const env = checkProject(existing, input.project);
@@ -106,6 +110,12 @@ async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Prom
     });
   }
   return { env };
+}
+
+/** `up agent-3` where `agent-2` exists may be a typo: creation goes on, but says so. */
+function warnIfTypo(ctx: CoreContext, name: string, known: string[]): void {
+  const close = namesOneEditAway(name, known);
+  if (close.length > 0) ctx.warn(`creating ${name}; did you mean ${close.join(' or ')}?`);
 }
 
 /** Runs the steps before anything is started; an environment this call claimed is removed if one fails. */
@@ -138,7 +148,7 @@ async function preparePlan(ctx: CoreContext, target: Target, input: UpInput): Pr
 
 /** Env files first (init_hook, render rules: their values reach interpolation), then the model. */
 async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInput): Promise<StartPlan> {
-  const config = loadProjectConfig(env.workspace);
+  const config = loadProjectConfig(env.workspace, ctx.warn);
   await prepareEnvFiles(ctx, env, config);
   // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
   const profiles = input.profiles !== undefined ? splitList(input.profiles) : (env.profiles ?? []);
@@ -149,7 +159,7 @@ async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInp
   const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (env.share_flags ?? { shared: [], isolate: [] });
   const shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
   assertShareable(model, shared, env.name);
-  return { config, model, ingress, hostnames, shareFlags, shared, profiles };
+  return { config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles };
 }
 
 /**
@@ -169,7 +179,8 @@ function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     for (const [service, ip] of Object.entries(ips)) {
       const port = servicePort(plan.model.services[service] ?? {});
       const type = plan.shared.includes(service) ? 'shared' : 'isolated';
-      services[service] = port === undefined ? { ip, type } : { ip, type, port };
+      const names = plan.serviceHostnames[service];
+      services[service] = { ip, type, ...(port === undefined ? {} : { port }), ...(names ? { hostnames: names } : {}) };
     }
     for (const service of replicated) {
       const port = servicePort(plan.model.services[service] ?? {});
@@ -212,35 +223,58 @@ async function onStartFailure(ctx: CoreContext, env: EnvironmentState, created: 
   }
 }
 
-/** Releases shared services the environment no longer uses, then ensures each it does, in dependency order. */
+/**
+ * Releases shared services the environment no longer uses (their addresses become free for its
+ * own containers); once no shared container refuses the definition asked for, removes its own
+ * containers of services it now shares (they hold the addresses the shared containers take);
+ * then ensures each shared one, in dependency order.
+ */
 async function ensureSharedServices(ctx: CoreContext, env: EnvironmentState, plan: StartPlan, input: UpInput): Promise<void> {
   const noLonger = env.shared.filter((s) => !plan.shared.includes(s));
   if (noLonger.length > 0) await releaseShared(ctx, env, noLonger);
-  for (const service of startOrder(plan.model, plan.shared)) {
-    const def = sharedDefinition({
-      model: plan.model,
-      service,
-      resolvedAs: composeProjectName(env.project, env.name),
-      sharedProject: sharedComposeProject(env.project),
-      workspace: env.workspace,
-      source: env.source,
-    });
-    const ip = env.services[service]?.ip;
-    if (!ip) throw new CiloError('SERVICE_NOT_FOUND', `Shared service "${service}" has no address on ${env.name}'s network (it sets network_mode).`, { hint: `Remove network_mode from "${service}" or isolate it with --isolate ${service}.` });
-    const r = await ensureShared(ctx, {
-      project: env.project,
-      service,
-      def,
-      hash: definitionHash(def),
-      graceSeconds: graceSeconds(plan.model, service, plan.config.shared_grace_period),
-      env,
-      ip,
-      linkAliases: linkAliases(plan.model, service, plan.shared),
-      recreate: input.recreate === true,
-      timeoutMs: timeoutMs(input),
-      build: input.build,
-    });
-    if (r.affected.length > 0) ctx.warn(`Shared service ${service} was recreated; environments ${r.affected.join(', ')} now use the new container.`);
+  const wanted = startOrder(plan.model, plan.shared).map((service) => sharedInput(env, plan, input, service));
+  // Checked before anything is removed: a refused switch leaves the environment as it was.
+  for (const w of wanted) await checkSharedDefinition(ctx, w);
+  await removeOwnContainers(ctx, env, plan.shared);
+  for (const w of wanted) {
+    const r = await ensureShared(ctx, w);
+    if (r.affected.length > 0) ctx.warn(`Shared service ${w.service} was recreated; environments ${r.affected.join(', ')} now use the new container.`);
+  }
+}
+
+function sharedInput(env: EnvironmentState, plan: StartPlan, input: UpInput, service: string): EnsureSharedInput {
+  const def = sharedDefinition({
+    model: plan.model,
+    service,
+    resolvedAs: composeProjectName(env.project, env.name),
+    sharedProject: sharedComposeProject(env.project),
+    workspace: env.workspace,
+    source: env.source,
+  });
+  const ip = env.services[service]?.ip;
+  if (!ip) throw new CiloError('SERVICE_NOT_FOUND', `Shared service "${service}" has no address on ${env.name}'s network (it sets network_mode).`, { hint: `Remove network_mode from "${service}" or isolate it with --isolate ${service}.` });
+  return {
+    project: env.project,
+    service,
+    def,
+    hash: definitionHash(def),
+    graceSeconds: graceSeconds(plan.model, service, plan.config.shared_grace_period),
+    env,
+    ip,
+    linkAliases: linkAliases(plan.model, service, plan.shared),
+    recreate: input.recreate === true,
+    timeoutMs: timeoutMs(input),
+    build: input.build,
+  };
+}
+
+/** Removes the environment's own containers of these services (switched from isolated to shared). */
+async function removeOwnContainers(ctx: CoreContext, env: EnvironmentState, services: string[]): Promise<void> {
+  if (services.length === 0) return;
+  const own = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`] }, true);
+  for (const c of own.filter((x) => services.includes(x.Labels[COMPOSE_SERVICE] ?? ''))) {
+    ctx.log(`Removing ${env.name}'s own ${c.Labels[COMPOSE_SERVICE]} container: the service is shared now`);
+    await ctx.docker.removeContainer(c.Id, { force: true });
   }
 }
 
@@ -255,6 +289,7 @@ function renderModel(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     shared: plan.shared,
     ingress: plan.ingress,
     hostnames: env.hostnames,
+    serviceHostnames: plan.serviceHostnames,
     homeId: homeId(ctx.paths),
   });
 }
@@ -280,6 +315,9 @@ async function startContainers(ctx: CoreContext, env: EnvironmentState, generate
     if (how.unchanged && !input.build && !input.recreate && (await servicesReadyNow(ctx.docker, waitSpec))) return;
     await awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + waitSpec.timeoutMs);
   }
+  // Every service shared: the environment is its network, names and references, and compose
+  // has nothing to start (it would fail with "no service selected").
+  if (Object.keys(generated.services).length === 0) return;
   ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
   await ctx.compose.up({ ...generatedTarget(ctx.paths, env), envFiles: how.envFiles }, { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
   await waitForServices(ctx.docker, waitSpec);

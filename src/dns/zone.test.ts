@@ -187,3 +187,17 @@ test('a scaled service answers with every replica; one that never ran, or is sca
   assert.deepEqual(answer(z, 'shop.e1.test', 'A').answers.map((r) => r.data), ['10.224.1.192', '10.224.1.193'], 'a scaled ingress too');
   assert.equal(answer(z, 'worker.e1.test', 'A').rcode, 'NXDOMAIN');
 });
+
+test('a service\'s own hostnames answer with that service\'s IP; the ingress keeps its names', () => {
+  const z = buildZone(
+    stateOf(
+      env('e2', {
+        services: { web: { ip: '10.224.1.2', type: 'isolated' }, api: { ip: '10.224.1.3', type: 'isolated', hostnames: ['v1', 'admin'] }, db: { ip: '10.224.1.50', type: 'shared', hostnames: ['pg'] } },
+      }),
+    ),
+  );
+  const at = (n: string) => answer(z, n, 'A').answers.map((r) => r.data);
+  assert.deepEqual(at('v1.e2.test'), ['10.224.1.3']);
+  assert.deepEqual(at('pg.e2.test'), ['10.224.1.50']);
+  assert.deepEqual(at('admin.e2.test'), ['10.224.1.2'], 'the ingress\'s hostname wins a name both claim');
+});

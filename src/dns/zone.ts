@@ -5,6 +5,7 @@
  * Names, for every environment whose status is `running` (SPEC, DNS):
  *   <service>.<env><suffix>             the service's IP (isolated or shared); every replica's IP for a scaled one
  *   <hostname>.<env><suffix>            the ingress IP, for each custom hostname
+ *   <hostname>.<env><suffix>            a service's IP, for each of its own cilo.hostnames
  *   <project>.<env><suffix>             the ingress IP (apex)
  *   *.<project>.<env><suffix>           the ingress IP, at any depth (wildcard)
  */
@@ -74,7 +75,8 @@ function addRecords(env: EnvironmentState, records: Map<string, readonly string[
   const base = zoneKey(suffix === '' ? env.name : `${env.name}.${suffix}`);
   const ingressIps = env.ingress === null ? [] : addressesOf(env.services[env.ingress]);
   // Only the first record set for a name counts (one answer per name). Precedence, deterministic:
-  // apex (CILO_BASE_URL must reach the ingress), then services, then custom hostnames.
+  // apex (CILO_BASE_URL must reach the ingress), then services, then custom hostnames, then
+  // hostnames of other services.
   const put = (name: string | undefined, ips: string[]): void => {
     if (name !== undefined && ips.length > 0 && !records.has(name)) records.set(name, ips);
   };
@@ -83,6 +85,10 @@ function addRecords(env: EnvironmentState, records: Map<string, readonly string[
   if (apex !== undefined && ingressIps.length > 0) wildcards.set(apex, ingressIps);
   for (const service of Object.keys(env.services).sort()) put(under(service, base), addressesOf(env.services[service]));
   for (const host of env.hostnames) put(under(host, base), ingressIps);
+  for (const service of Object.keys(env.services).sort()) {
+    const s = env.services[service];
+    for (const host of s?.hostnames ?? []) put(under(host, base), addressesOf(s));
+  }
 }
 
 /** Every proper ancestor of `name` down to (and including) its suffix. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeModel } from './compose-model.js';
-import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, replicatedServices, servicePort, serviceUrl, ENV_NETWORK_KEY } from './env-model.js';
+import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, replicatedServices, serviceLabelHostnames, servicePort, serviceUrl, ENV_NETWORK_KEY } from './env-model.js';
 
 const model = (): ComposeModel => ({
   name: 'x',
@@ -127,4 +127,13 @@ test('service port and URL', () => {
   assert.equal(servicePort({}), undefined);
   assert.equal(serviceUrl('api', 'dev', '.test', 8080), 'http://api.dev.test:8080');
   assert.equal(serviceUrl('web', 'dev', '.test', 80), 'http://web.dev.test');
+});
+
+test('cilo.hostnames of a service that is not the ingress are that service\'s own names', () => {
+  const h: ComposeModel = { services: { web: { labels: { 'cilo.hostnames': 'www' } }, api: { labels: { 'cilo.hostnames': 'v1, v2' } }, db: {} } };
+  const own = serviceLabelHostnames(h, 'web');
+  assert.deepEqual(own, { api: ['v1', 'v2'] });
+  const out = renderEnvironmentModel({ ...input(), model: h, ips: { web: '10.224.0.10', api: '10.224.0.11', db: '10.224.0.12' }, hostnames: ['www'], serviceHostnames: own });
+  assert.deepEqual(out.services.api?.networks?.[ENV_NETWORK_KEY]?.aliases, ['api', 'api.dev.test', 'v1.dev.test', 'v2.dev.test']);
+  assert.deepEqual(out.services.web?.networks?.[ENV_NETWORK_KEY]?.aliases, ['web', 'web.dev.test', 'shop.dev.test', 'www.dev.test']);
 });

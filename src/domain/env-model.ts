@@ -18,6 +18,8 @@ export interface RenderInput {
   shared: string[];
   ingress: string | null;
   hostnames: string[];
+  /** `cilo.hostnames` of services other than the ingress, served for that service. */
+  serviceHostnames?: Record<string, string[]> | undefined;
   /** Id of the CILO_HOME, labelled on everything (see LABELS.home). */
   homeId: string;
 }
@@ -95,13 +97,14 @@ export function environmentVolumes(model: ComposeModel, services: Record<string,
   return out;
 }
 
-export function serviceAliases(service: string, input: Pick<RenderInput, 'env' | 'suffix' | 'project' | 'ingress' | 'hostnames'>): string[] {
+export function serviceAliases(service: string, input: Pick<RenderInput, 'env' | 'suffix' | 'project' | 'ingress' | 'hostnames' | 'serviceHostnames'>): string[] {
   const fq = (n: string): string => `${n}.${input.env}${input.suffix}`;
   const aliases = [service, fq(service)];
   if (service === input.ingress) {
     aliases.push(fq(input.project));
     for (const h of input.hostnames) aliases.push(fq(h));
   }
+  for (const h of input.serviceHostnames?.[service] ?? []) aliases.push(fq(h));
   return aliases;
 }
 
@@ -208,7 +211,20 @@ export function chooseIngress(model: ComposeModel, configured: string | undefine
   return names.find((s) => label(s, 'cilo.hostnames') !== undefined) ?? null;
 }
 
-/** Hostnames of the ingress from its `cilo.hostnames` label (comma or space separated). */
+/**
+ * `cilo.hostnames` of every service but the ingress (whose names are the environment's, see
+ * labelHostnames): as in the original cilo, such a service answers those names itself.
+ */
+export function serviceLabelHostnames(model: ComposeModel, ingress: string | null): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const service of Object.keys(model.services).sort()) {
+    const names = service === ingress ? [] : labelHostnames(model, service);
+    if (names.length > 0) out[service] = names;
+  }
+  return out;
+}
+
+/** Hostnames of a service (the ingress, usually) from its `cilo.hostnames` label (comma or space separated). */
 export function labelHostnames(model: ComposeModel, ingress: string | null): string[] {
   if (!ingress) return [];
   const raw = model.services[ingress]?.labels?.['cilo.hostnames'] ?? '';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareNames, normalizeName, toValidName, networkName, composeProjectName, sharedContainerName, normalizeSuffix } from './names.js';
+import { compareNames, namesOneEditAway, normalizeName, oneEditApart, toValidName, networkName, composeProjectName, sharedContainerName, normalizeSuffix } from './names.js';
 
 test('normalizes case, slashes and underscores, trims dashes', () => {
   assert.equal(normalizeName('Feature/Login_Page'), 'feature-login-page');
@@ -43,4 +43,14 @@ test('orders names as the root collation does, with or without the fast path', (
   }
   const mixed = ['web', 'Web', 'api_1', 'api-1', 'api.1', 'api', 'db', 'Ä', 'é', 'z', '10', '9', 'a b'];
   assert.deepEqual([...mixed].sort(compareNames), [...mixed].sort((a, b) => a.localeCompare(b)));
+});
+
+test('names one edit away: a typo of an existing name', () => {
+  assert.equal(oneEditApart('agent-3', 'agent-2'), true);
+  assert.equal(oneEditApart('agent-12', 'agent-1'), true);
+  assert.equal(oneEditApart('agnt-1', 'agent-1'), true);
+  assert.equal(oneEditApart('agent-1', 'agent-1'), false);
+  assert.equal(oneEditApart('agent-13', 'agent-2'), false);
+  assert.equal(oneEditApart('dev', 'prod'), false);
+  assert.deepEqual(namesOneEditAway('agent-3', ['agent-4', 'agent-2', 'web', 'agent-33']), ['agent-2', 'agent-33', 'agent-4']);
 });

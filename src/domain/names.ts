@@ -103,3 +103,18 @@ export function compareNames(a: string, b: string): number {
   const y = orderKey(b);
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+/** True when `b` is `a` with one character inserted, removed or replaced (`agent-2` / `agent-3`). */
+export function oneEditApart(a: string, b: string): boolean {
+  if (a === b || Math.abs(a.length - b.length) > 1) return false;
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  // After the first difference, the rests must match once the one edit is made.
+  if (a.length === b.length) return a.slice(i + 1) === b.slice(i + 1);
+  return a.length > b.length ? a.slice(i + 1) === b.slice(i) : a.slice(i) === b.slice(i + 1);
+}
+
+/** Names among `known` one edit away from `name`, sorted: the ones a typo of theirs would give. */
+export function namesOneEditAway(name: string, known: readonly string[]): string[] {
+  return known.filter((k) => oneEditApart(name, k)).sort(compareNames);
+}

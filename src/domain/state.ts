@@ -18,6 +18,8 @@ export interface ServiceState {
   port?: number | undefined;
   /** A service with several replicas: each replica's address, as the engine assigned it at the last `up`. */
   replicas?: string[] | undefined;
+  /** The service's own `cilo.hostnames` (not the ingress's: those are the environment's `hostnames`), served as `<name>.<env><suffix>`. */
+  hostnames?: string[] | undefined;
 }
 
 export interface ShareFlags {

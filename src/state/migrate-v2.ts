@@ -192,10 +192,13 @@ export function migrateLegacyState(data: unknown, opts: MigrateOptions): Migrate
     for (const [svcName, svc] of Object.entries(rawServices).sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (!isObj(svc)) continue;
       const ip = firstIp(svc.ip);
+      // The original marked every service with hostnames as an ingress: the first is the
+      // environment's; the others answer their own names.
+      const own = strList(svc.hostnames).map((h) => h.toLowerCase());
       if (svc.is_ingress === true && ingress === null) ingress = svcName;
-      if (svc.is_ingress === true) hostnames.push(...strList(svc.hostnames).map((h) => h.toLowerCase()));
+      if (svcName === ingress) hostnames.push(...own);
       if (!ip || (validSubnet && !inSubnet(ip, validSubnet))) continue; // `up` assigns a fresh one
-      services[svcName] = { ip, type: sharedNames.includes(svcName) ? 'shared' : 'isolated' };
+      services[svcName] = { ip, type: sharedNames.includes(svcName) ? 'shared' : 'isolated', ...(svcName !== ingress && own.length > 0 ? { hostnames: own } : {}) };
     }
     const created = time(e.raw.created_at) ?? now;
     const suffix = str(e.raw.dns_suffix) ?? DEFAULT_DNS_SUFFIX;

@@ -14,6 +14,8 @@ const ServiceStateSchema = v.object({
   port: v.optional(v.number()),
   /** A service with several replicas: each replica's address, as the engine assigned it at the last `up`. */
   replicas: v.optional(v.array(v.string())),
+  /** The service's own `cilo.hostnames` (not the ingress's: those are the environment's `hostnames`), served as `<name>.<env><suffix>`. */
+  hostnames: v.optional(v.array(v.string())),
 });
 
 const EnvStatusSchema = v.picklist(ENV_STATUSES);

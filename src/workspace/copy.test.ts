@@ -159,37 +159,44 @@ test('copyDotDirs adds directories, ignoreDotDirs wins over it but never over .c
   ]);
 });
 
-test('include globs copy matching paths out of skipped dot-directories, and nothing else', async () => {
+test('include copies only what matches, as the original cilo did: names at any depth, paths from the root', async () => {
   write(src, {
-    '.config/nvim/init.lua': 'lua',
-    '.config/nvim/.state/s': 'nested dot-dir, matched by **',
-    '.venv/pyvenv.cfg': 'home = /usr',
-    '.venv/lib/site.py': 'py',
-    'web/.cache/keep.txt': 'keep',
-    'web/.cache/drop.txt': 'drop',
+    'main.go': 'package main',
+    'cmd/tool/tool.go': 'package tool',
+    'cmd/tool/README.md': 'readme',
+    'docs/guide.md': 'guide',
+    'web/app.js': 'js',
+    'web/assets/logo.svg': '<svg/>',
     '.vscode/settings.json': '{}',
-    '.vscode/.hidden/x': 'not matched by ".vscode"',
-    '.unrelated/file': 'u',
-    'app.js': 'js',
+    '.config/nvim/init.lua': 'lua',
+    '.hidden/x.go': 'skipped dot-directory',
+    'compose.yaml': 'services: {}',
+    '.cilo/config.yml': 'project: p',
   });
 
-  await copyProject(src, dst, { include: ['.config/**', '.venv/pyvenv.cfg', '**/.cache/keep.txt', '.vscode', '.unrelated/missing'] });
+  await copyProject(src, dst, { include: ['*.go', 'web/assets', '.config/nvim/*'], keep: ['compose.yaml', '.cilo/**'] });
 
   assert.deepEqual(tree(dst), [
+    '.cilo/',
+    '.cilo/config.yml',
     '.config/',
     '.config/nvim/',
-    '.config/nvim/.state/',
-    '.config/nvim/.state/s',
     '.config/nvim/init.lua',
-    '.venv/',
-    '.venv/pyvenv.cfg',
-    '.vscode/',
-    '.vscode/settings.json',
-    'app.js',
+    'cmd/',
+    'cmd/tool/',
+    'cmd/tool/tool.go',
+    'compose.yaml',
+    'main.go',
     'web/',
-    'web/.cache/',
-    'web/.cache/keep.txt',
+    'web/assets/',
+    'web/assets/logo.svg',
   ]);
+});
+
+test('without include, keep changes nothing and everything is copied', async () => {
+  write(src, { 'a.txt': 'a', 'b/c.txt': 'c' });
+  await copyProject(src, dst, { keep: ['a.txt'] });
+  assert.deepEqual(tree(dst), ['a.txt', 'b/', 'b/c.txt']);
 });
 
 test('copies empty directories', async () => {

@@ -15,8 +15,15 @@ import { compileGlobs } from '../domain/glob.js';
 import { emptyDir, removeTree } from './remove.js';
 
 export interface CopyOptions {
-  /** Globs relative to the source root (e.g. ".vscode", ".config/**", "secrets/*.pem") of extra paths to copy even if inside skipped dot-directories. */
+  /**
+   * When given, copy only what matches (as the original cilo's `create --include`): a glob
+   * without `/` matches a file or directory name at any depth (`*.go`, `.vscode`), one with `/`
+   * a path from the source root (`src/**`, `.config/nvim/*`). A matching directory is copied
+   * whole. Dot-directories stay skipped unless allowed or named by a glob with `/`.
+   */
   include?: string[];
+  /** Paths (globs from the source root) copied even when `include` leaves them out: what the workspace needs to run. */
+  keep?: string[];
   /** Names of dot-directories to copy in addition to the always-copied `.cilo` and `.git`. */
   copyDotDirs?: string[];
   /** Names of dot-directories to skip (wins over copyDotDirs, never over .cilo). */
@@ -113,23 +120,29 @@ interface DirNode {
 
 /**
  * Walks the source breadth-first (each level's readdirs in parallel) and decides what to copy:
- * dot-directories at any depth are skipped except `.cilo`, `.git`, `copyDotDirs` and paths an
- * include glob matches; dot-files are always copied; sockets, FIFOs and devices are skipped.
- * A skipped dot-directory that an include glob points into (`.venv/pyvenv.cfg`) is read in
- * "partial" mode: only matching entries are kept, and their parents are created.
+ * dot-directories at any depth are skipped except `.cilo`, `.git` and `copyDotDirs`; dot-files
+ * are always copied; sockets, FIFOs and devices are skipped. With `include`, every directory
+ * not copied whole is read in "partial" mode: only matching entries are kept, and their
+ * parents are created.
  */
 async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions): Promise<Plan> {
-  const include = compileGlobs(opts.include ?? []);
+  const patterns = opts.include ?? [];
+  const only = patterns.length > 0;
+  const anyDepth = patterns.filter((p) => !p.replace(/\/+$/, '').includes('/'));
+  const anchored = compileGlobs([...patterns.filter((p) => !anyDepth.includes(p)), ...(only ? (opts.keep ?? []) : [])]);
+  const byName = compileGlobs(anyDepth.map((p) => `**/${p}`));
+  const include = { matches: (rel: string): boolean => anchored.matches(rel) || byName.matches(rel) };
   const ignore = new Set((opts.ignoreDotDirs ?? []).map(dotName));
   const copy = new Set(['.git', ...(opts.copyDotDirs ?? []).map(dotName)]);
+  const allowed = (name: string): boolean => !name.startsWith('.') || name === '.cilo' || (copy.has(name) && !ignore.has(name));
 
   const classifyDir = (name: string, rel: string, inPartial: boolean): 'copy' | 'partial' | 'skip' => {
     if (include.matches(rel)) return 'copy';
-    if (!inPartial) {
-      if (!name.startsWith('.') || name === '.cilo') return 'copy';
-      if (copy.has(name) && !ignore.has(name)) return 'copy';
-    }
-    return include.couldMatchInside(rel) ? 'partial' : 'skip';
+    if (!inPartial) return allowed(name) ? 'copy' : 'skip';
+    // Read for matches: an allowed directory may hold a name matched at any depth; any
+    // directory a path glob points into is read too.
+    if (allowed(name) && anyDepth.length > 0) return 'partial';
+    return anchored.couldMatchInside(rel) ? 'partial' : 'skip';
   };
   // A kept entry inside partial directories makes those directories worth creating.
   const keepParents = (node: DirNode | undefined): void => {
@@ -138,7 +151,7 @@ async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions):
 
   const entries: Plan['entries'] = [];
   const levels: DirNode[][] = [];
-  let level: DirNode[] = [{ rel: '', partial: false, needed: true, parent: undefined }];
+  let level: DirNode[] = [{ rel: '', partial: only, needed: true, parent: undefined }];
   while (level.length > 0) {
     const next: DirNode[] = [];
     await Promise.all(

@@ -56,7 +56,7 @@ describe('diff and merge of a git project', () => {
       { status: ' M', path: 'README.md' },
       { status: '??', path: 'scratch.txt' },
     ]);
-    assert.match(d.stat, /README\.md \| 2/);
+    assert.match(d.stat, /README\.md +\| 2/);
     const text = await h.cli(['diff', 'g1']);
     assert.match(text.stdout, /1 commit\(s\) in the workspace \(branch main\)/);
     assert.match(text.stdout, /agent: v2/);

@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DockerClient } from '../../src/docker/client.js';
+import type { State } from '../../src/domain/state.js';
+import { ciloPaths } from '../../src/state/paths.js';
+import { withStateLock } from '../../src/state/store.js';
 
 export { waitFor } from '../support/wait.js';
 
@@ -243,4 +246,28 @@ export async function tearDown(h: TestHome, project: string, ...dirs: string[]):
   await h.cleanup();
   await removeProjectResources(project);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+
+/** Changes a home's state as a cilo process would: under its lock (the DNS supervisor writes too). */
+export async function editState(h: TestHome, fn: (s: State) => void): Promise<void> {
+  await withStateLock(fn, ciloPaths(h.home));
+}
+
+export interface DoctorJson {
+  ok: boolean;
+  findings: { kind: string; subject: string; message: string; fixed?: boolean; needs_force?: boolean }[];
+}
+
+/** `cilo doctor --json [args]` of a home (exit 0 or 1: problems found are not a failure here). */
+export async function doctorJson(h: TestHome, ...args: string[]): Promise<DoctorJson> {
+  const r = await h.cli(['doctor', '--json', ...args]);
+  if (r.code !== 0 && r.code !== 1) throw new Error(`cilo doctor exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as DoctorJson;
+}
+
+/** Runs git in `dir` (C locale) and returns its trimmed stdout; a failure throws with git's message. */
+export function git(dir: string, ...args: string[]): string {
+  const r = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout.trim();
 }

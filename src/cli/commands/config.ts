@@ -1,7 +1,7 @@
 import { Document } from 'yaml';
 import type { ProjectConfig } from '../../domain/project-config.js';
 import { effectiveConfig, type EffectiveConfig } from '../../core/project-config.js';
-import { outText, printJson, printTable } from '../output/print.js';
+import { outText, printJson, printTable, warn } from '../output/print.js';
 
 interface Options {
   from?: string;
@@ -35,7 +35,7 @@ function configFile(c: EffectiveConfig): Document {
 }
 
 export default async function config(opts: Options): Promise<void> {
-  const c = effectiveConfig({ dir: opts.from, project: opts.project });
+  const c = effectiveConfig({ dir: opts.from, project: opts.project, warn });
   const format = opts.json ? 'json' : (opts.format ?? 'table');
   if (format === 'json') {
     printJson(c);
