@@ -50,14 +50,24 @@ with stdin and the terminal inherited; signals are forwarded, and cilo exits wit
 is used as it is; \`cilo up <env>\` applies changes to its compose files.
 
 Variables: CILO_ENV, CILO_PROJECT, CILO_WORKSPACE, CILO_BASE_URL (http://<project>.<env><suffix>),
-CILO_DNS_SUFFIX, and for each service CILO_SERVICE_<NAME>_URL and CILO_SERVICE_<NAME>_IP
-(name upper-cased, "-" and "." become "_").
+CILO_DNS_SUFFIX, for each service CILO_SERVICE_<NAME>_URL and CILO_SERVICE_<NAME>_IP
+(name upper-cased, "-" and "." become "_"), and CILO_MANIFEST: the path of a private file holding
+the environment's manifest (see \`cilo up --help\`). With --auto-name, <env> is a prefix and the
+name chosen is printed on stderr.
 
 Examples:
   cilo run npm agent-1 test
   cilo run --no-up sh agent-2 -c 'echo $CILO_BASE_URL'
   cilo run sh agent-3 --from ../app -- -c 'echo $CILO_WORKSPACE'
   cilo run ./scripts/e2e.sh pr-42 -- --headless`;
+
+const MANIFEST_HELP = `
+--json prints one document, the manifest "cilo.manifest/1" (docs/manifest.schema.json): env, project,
+status, workspace, base_url, dns {suffix, server {address, port, running}, system_resolver}, network,
+subnet, services [{name, type, ip, port, url, ip_url, container, state, health, ready_by, environment}],
+variables (CILO_*), timings (the phases of this up; null from status). A failure prints
+{"ok": false, "code", "message", "hint"} (with "service" and its last "logs" lines when one failed)
+and exits 1. Progress goes to stderr.`;
 
 const COMPLETION_HELP = `
 Environment and service names are completed from cilo's state. Load the script:
@@ -85,6 +95,7 @@ export const COMMANDS: readonly CommandDef[] = [
       o.project('project name (default: .cilo/config.yml project, else directory name)'),
       new Option('--empty', 'create an empty workspace instead of copying the project'),
       o.repeatable('--include <glob>', 'also copy a dot-directory or path matching GLOB (repeatable)'),
+      o.autoName(),
       o.json(),
     ],
     load: () => import('./commands/create.js').then((m) => m.default),
@@ -101,8 +112,11 @@ export const COMMANDS: readonly CommandDef[] = [
       o.repeatable('--shared <service>', 'share this service (repeatable; comma-separated lists too)'),
       o.repeatable('--isolate <service>', 'give this environment its own copy of this service even if labelled cilo.share (repeatable; comma-separated lists too)'),
       o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
-      o.json(),
+      o.autoName(),
+      o.json('print the manifest (cilo.manifest/1) once the environment is ready, or a failure document'),
+      o.showSecrets(),
     ],
+    help: MANIFEST_HELP,
     load: () => import('./commands/up.js').then((m) => m.default),
   },
   {
@@ -139,7 +153,8 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'status',
     description: 'show an environment and its services with live container state',
     args: [args.env()],
-    options: [o.project(), o.json()],
+    options: [o.project(), o.json('print the manifest (cilo.manifest/1) with live states'), o.showSecrets()],
+    help: MANIFEST_HELP,
     load: () => import('./commands/status.js').then((m) => m.default),
   },
   {
@@ -252,7 +267,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'run',
     description: "run a command in an environment's workspace with CILO_* variables, creating and starting the environment if needed",
     args: [new Argument('<command>', 'program to run (searched in PATH; not a shell line)'), args.env(), new Argument('[args...]', 'arguments for the command, passed untouched')],
-    options: [o.from(), o.project(), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist')],
+    options: [o.from(), o.project(), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist'), o.autoName()],
     passThrough: true,
     help: RUN_HELP,
     load: () => import('./commands/run.js').then((m) => m.default),

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { pickFreeName } from '../domain/auto-name.js';
 import { toValidName } from '../domain/names.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
@@ -19,6 +20,12 @@ export interface CreateInput {
   project?: string | undefined;
   empty?: boolean | undefined;
   include?: string[] | undefined;
+  /**
+   * `env` is a prefix: the first free `<env>-N` is taken under the state lock, so callers at
+   * once never get the same name. With `exactFirst`, `<env>` itself when it is free.
+   */
+  autoName?: boolean | undefined;
+  exactFirst?: boolean | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
@@ -51,10 +58,14 @@ export function planCreate(ctx: CoreContext, name: string, input: CreateInput): 
  * creation interrupted by a crash is taken over with the subnet it had.
  */
 export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Promise<EnvironmentState> {
-  const { name, project, workspace } = plan;
+  const { project } = plan;
   const taken = await externalSubnets(ctx);
   const now = new Date().toISOString();
   return withStateLock((state) => {
+    // A name taken by an environment, or by a workspace left behind, is not free.
+    const free = (n: string): boolean => !state.environments[n] && !nonEmptyDir(workspacePath(ctx.paths, project.name, n));
+    const name = plan.input.autoName ? pickFreeName(plan.name, (n) => !free(n), { exactFirst: plan.input.exactFirst === true }) : plan.name;
+    const workspace = workspacePath(ctx.paths, project.name, name);
     const existing = state.environments[name];
     if (existing && existing.project !== project.name) {
       throw new CiloError('NAME_TAKEN', `The environment name "${name}" is already used by project "${existing.project}"; names are unique on this host because they form DNS names.`, {
@@ -68,7 +79,7 @@ export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Prom
     }
     // Only a copy interrupted by a crash (status `creating`) may be replaced; any other, for
     // example one kept by `destroy --keep-workspace`, is never copied over.
-    if (!existing && existsSync(workspace) && readdirSync(workspace).length > 0) {
+    if (!existing && nonEmptyDir(workspace)) {
       throw new CiloError('WORKSPACE', `A workspace already exists at ${workspace}.`, {
         hint: 'Move it away (or delete it) if you no longer need it, or choose another environment name.',
       });
@@ -96,6 +107,10 @@ export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Prom
     state.environments[name] = record;
     return record;
   }, ctx.paths);
+}
+
+function nonEmptyDir(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).length > 0;
 }
 
 /** Copies the project into the workspace (or makes an empty one); returns files copied and how. */
@@ -149,8 +164,10 @@ export async function markCreated(ctx: CoreContext, env: EnvironmentState): Prom
  * resumes.
  */
 export async function createEnvironment(ctx: CoreContext, input: CreateInput): Promise<CreateResult> {
-  const plan = planCreate(ctx, toValidName(input.env, 'environment'), input);
-  const claimed = await claimEnvironment(ctx, plan);
+  const planned = planCreate(ctx, toValidName(input.env, 'environment'), input);
+  const claimed = await claimEnvironment(ctx, planned);
+  // With autoName the claim chose the name, and so the workspace.
+  const plan = { ...planned, name: claimed.name, workspace: claimed.workspace };
   const [settled, copied] = await Promise.allSettled([ensureNetworkOrMove(ctx, claimed), populateWorkspace(ctx, plan)]);
   const failed = [settled, copied].find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed || settled.status === 'rejected' || copied.status === 'rejected') {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadProjectConfig } from '../config/load.js';
 import type { ComposeModel } from '../domain/compose-model.js';
+import type { UpTimings } from '../domain/manifest.js';
 import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, servicePort } from '../domain/env-model.js';
 import { effectiveHostnames } from '../domain/hostnames.js';
 import { composeProjectName, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
@@ -20,6 +21,7 @@ import { checkProject } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import { resumeContainers } from './pause.js';
 import { ensureShared, releaseShared } from './shared.js';
+import { PhaseClock } from './phase-clock.js';
 import { awaitHealthAfterThaw, servicesReadyNow, waitForServices, type WaitSpec } from './wait.js';
 
 export interface UpInput {
@@ -34,11 +36,15 @@ export interface UpInput {
   shared?: string[] | undefined;
   /** Services to keep isolated even if labelled shared. */
   isolate?: string[] | undefined;
+  /** `<env>` is a prefix: take the first free `<env>-N` (see create.ts, autoName). */
+  autoName?: boolean | undefined;
 }
 
 export interface UpResult {
   env: EnvironmentState;
   created: boolean;
+  /** Time spent in each phase (the manifest's `timings`). */
+  timings: UpTimings;
 }
 
 /** The environment this `up` starts, and whether this very call is creating it. */
@@ -66,25 +72,32 @@ interface StartPlan {
  * removes an environment this very call created, and marks an existing one `error`.
  */
 export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<UpResult> {
+  const clock = new PhaseClock();
   const name = toValidName(input.env, 'environment');
   await ctx.docker.ping();
   const target = await findOrClaim(ctx, name, input);
   const created = target.create !== undefined;
-  const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input));
+  const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input, clock));
   const env = await recordStart(ctx, located, plan);
   await onStartFailure(ctx, env, created, async () => {
-    await ensureSharedServices(ctx, env, plan, input);
+    await clock.time('shared', () => ensureSharedServices(ctx, env, plan, input));
     const generated = renderModel(ctx, env, plan);
     const { changed } = writeGenerated(ctx.paths, env, generated);
-    await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed });
+    await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed }, clock);
   });
   const done = await markRunning(ctx, env.name);
   await ensureDnsOrWarn(ctx);
-  return { env: done, created };
+  return { env: done, created, timings: clock.timings() };
 }
 
 /** The recorded environment, or a claim on a new one (an interrupted creation is resumed). */
 async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Promise<Target> {
+  if (input.autoName) {
+    ctx.log(`Creating an environment named ${name}-N`);
+    const planned = planCreate(ctx, name, { env: name, from: input.from, project: input.project, autoName: true });
+    const env = await claimEnvironment(ctx, planned);
+    return { env, create: { ...planned, name: env.name, workspace: env.workspace } };
+  }
   const existing = readState(ctx.paths).environments[name];
   if (!existing || existing.status === 'creating') {
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
@@ -119,12 +132,14 @@ async function undoCreateOnFailure<T>(ctx: CoreContext, target: Target, step: ()
  * (new environments) and compose resolves the model. Returns the environment as recorded after
  * the network was made (a conflict may have moved it to another subnet) and the plan.
  */
-async function preparePlan(ctx: CoreContext, target: Target, input: UpInput): Promise<{ env: EnvironmentState; plan: StartPlan }> {
-  const network = ensureNetworkOrMove(ctx, target.env);
+async function preparePlan(ctx: CoreContext, target: Target, input: UpInput, clock: PhaseClock): Promise<{ env: EnvironmentState; plan: StartPlan }> {
+  const network = clock.time('network', () => ensureNetworkOrMove(ctx, target.env));
   network.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
   try {
-    if (target.create) await populateWorkspace(ctx, target.create);
-    const plan = await resolvePlan(ctx, target.env, input);
+    const plan = await clock.time('resolve', async () => {
+      if (target.create) await populateWorkspace(ctx, target.create);
+      return resolvePlan(ctx, target.env, input);
+    });
     const env = await network;
     return { env: target.create ? await markCreated(ctx, env) : env, plan };
   } finally {
@@ -243,7 +258,7 @@ function renderModel(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
  * container), then runs compose up and waits — unless the environment was paused by cilo from
  * this very model and is ready again as it is.
  */
-async function startContainers(ctx: CoreContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean }): Promise<void> {
+async function startContainers(ctx: CoreContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean }, clock: PhaseClock): Promise<void> {
   const resumed = how.created ? [] : await resumeContainers(ctx, env);
   const waitSpec: WaitSpec = {
     composeProject: composeProjectName(env.project, env.name),
@@ -256,12 +271,13 @@ async function startContainers(ctx: CoreContext, env: EnvironmentState, generate
     ctx.log(`Resumed ${resumed.length} paused container(s) of ${env.name}`);
     // Nothing for compose to do (it would even refuse: a thawed container reports unhealthy
     // until its next probe, which fails `depends_on: service_healthy`).
-    if (how.unchanged && !input.build && !input.recreate && (await servicesReadyNow(ctx.docker, waitSpec))) return;
-    await awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + waitSpec.timeoutMs);
+    if (how.unchanged && !input.build && !input.recreate && (await clock.time('wait', () => servicesReadyNow(ctx.docker, waitSpec)))) return;
+    await clock.time('wait', () => awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + waitSpec.timeoutMs));
   }
   ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
-  await ctx.compose.up(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
-  await waitForServices(ctx.docker, waitSpec);
+  await clock.time('compose_up', () => ctx.compose.up(generatedTarget(ctx.paths, env), { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput }));
+  ctx.log(`Waiting for the services of ${env.name}`);
+  await clock.time('wait', () => waitForServices(ctx.docker, waitSpec));
 }
 
 /** Services compose may leave finished: no restart policy means a one-shot job may exit 0. */

@@ -127,6 +127,8 @@ async function serviceError(docker: Engine, spec: WaitSpec, service: string, why
   if (id) logs = await docker.containerLogs(id, 20).catch(() => '');
   const others = pending.filter((p) => p !== service);
   return new CiloError(code, `Service "${service}" of environment "${spec.envName}" ${why}${others.length ? ` (also not ready: ${others.join(', ')})` : ''}.`, {
+    service,
+    logs: logs.trimEnd() === '' ? [] : logs.trimEnd().split('\n'),
     details: logs.trim() ? `last log lines of ${service}:\n${logs.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}` : undefined,
     hint: code === 'TIMEOUT' ? `Check \`cilo logs ${spec.envName} ${service}\`, or wait longer with \`cilo up ${spec.envName} --timeout SECONDS\`.` : `Fix the service and run \`cilo up ${spec.envName}\` again; \`cilo logs ${spec.envName} ${service}\` shows more.`,
   });
