@@ -69,6 +69,24 @@ variables (CILO_*), timings (the phases of this up; null from status). A failure
 {"ok": false, "code", "message", "hint"} (with "service" and its last "logs" lines when one failed)
 and exits 1. Progress goes to stderr.`;
 
+const MCP_HELP = `
+Tools: list_environments, up (returns the manifest; progress notifications with a progressToken),
+status, urls, logs (capped, tail kept), exec (argv array; exit code, capped output, timeout), down
+(pause), and destroy (only with --allow-destroy; confirm must repeat the environment name). Every
+tool works on the served project only. A failure is a tool error carrying cilo's
+{"ok": false, "code", "message", "hint"}. stdout carries only the protocol; logs go to stderr.
+Register it: \`cilo mcp --print-config\`.`;
+
+const HOOK_HELP = `
+Claude Code runs these with a JSON payload on stdin (unknown fields are ignored):
+  worktree-create reads "name" (or "worktree_name", else the last part of "worktree_path") and "cwd"
+    (the repository; else $CLAUDE_PROJECT_DIR, else the current directory); it makes the
+    environment <name> (or <name>-2, -3... when taken) and prints only the workspace path.
+  worktree-remove reads "worktree_path" (or "path"), finds the environment whose workspace it is and
+    destroys it, but refuses (a message on stderr, exit 0) while the workspace has uncommitted
+    changes or commits the source does not have: \`cilo merge <env>\` first.
+Install both with \`cilo hook claude install\`.`;
+
 const COMPLETION_HELP = `
 Environment and service names are completed from cilo's state. Load the script:
   bash:  source <(cilo completion bash)        (in ~/.bashrc)
@@ -271,6 +289,46 @@ export const COMMANDS: readonly CommandDef[] = [
     passThrough: true,
     help: RUN_HELP,
     load: () => import('./commands/run.js').then((m) => m.default),
+  },
+  {
+    name: 'mcp',
+    description: "serve cilo's tools to a coding agent over MCP (stdio), scoped to the current project",
+    options: [
+      o.project('serve this project (default: the current directory\'s)'),
+      new Option('--all-projects', 'serve the environments of every project'),
+      new Option('--allow-destroy', 'offer the destroy tool (each call must repeat the environment name in confirm)'),
+      new Option('--print-config', 'print how to register this server with Claude Code, Cursor or a .mcp.json, and exit'),
+    ],
+    help: MCP_HELP,
+    load: () => import('./commands/mcp.js').then((m) => m.default),
+  },
+  { name: 'hook', description: 'hooks of coding agents (Claude Code) that make and remove environments' },
+  { name: 'hook claude', description: "Claude Code's WorktreeCreate and WorktreeRemove hooks" },
+  {
+    name: 'hook claude worktree-create',
+    description: "WorktreeCreate: make an environment from the repository at the payload's cwd and print its workspace path",
+    options: [new Option('--up', 'also start the environment (hooks have short timeouts: off by default)')],
+    help: HOOK_HELP,
+    load: () => import('./commands/hook.js').then((m) => m.worktreeCreate),
+  },
+  {
+    name: 'hook claude worktree-remove',
+    description: 'WorktreeRemove: destroy the environment of the given workspace, unless it holds work not merged back',
+    options: [o.force('destroy even when the workspace holds work that is not merged back')],
+    help: HOOK_HELP,
+    load: () => import('./commands/hook.js').then((m) => m.worktreeRemove),
+  },
+  {
+    name: 'hook claude install',
+    description: 'add both hooks to .claude/settings.json of the project (or ~/.claude/settings.json), keeping other hooks',
+    options: [
+      new Option('--user', 'write ~/.claude/settings.json instead of the project\'s'),
+      o.from('project directory whose .claude/settings.json to write (default: current directory)'),
+      new Option('--up', 'make the create hook start the environment too'),
+      new Option('--command <cilo>', 'how the hooks call cilo').default('cilo'),
+      o.json(),
+    ],
+    load: () => import('./commands/hook.js').then((m) => m.install),
   },
   {
     name: 'setup',

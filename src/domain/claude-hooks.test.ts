@@ -31,3 +31,12 @@ test('merges both hooks into settings without disturbing others, idempotently', 
   assert.deepEqual(mergeClaudeHooks(undefined, commands).added.length, 2);
   assert.throws(() => mergeClaudeHooks([], commands), /JSON object/);
 });
+
+test('environment names from worktree names', async () => {
+  const { envNameFromWorktree } = await import('./claude-hooks.js');
+  assert.equal(envNameFromWorktree('Feature/Auth_Login', undefined), 'feature-auth-login');
+  assert.equal(envNameFromWorktree('agent-a1b2.c3', undefined), 'agent-a1b2-c3');
+  assert.equal(envNameFromWorktree(undefined, 'abcdef123456'), 'claude-abcdef12');
+  assert.equal(envNameFromWorktree('***', undefined), 'claude');
+  assert.equal(envNameFromWorktree('x'.repeat(80), undefined).length, 56);
+});

@@ -93,3 +93,15 @@ export function mergeClaudeHooks(settings: unknown, commands: Record<keyof typeo
   out.hooks = hooks;
   return { settings: out, added };
 }
+
+/** An environment name from a worktree name: normalized, other characters as `-`, short enough for `-N`. */
+export function envNameFromWorktree(raw: string | undefined, sessionId: string | undefined): string {
+  const base = raw ?? (sessionId ? `claude-${sessionId.slice(0, 8)}` : 'claude');
+  const name = base
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .slice(0, 56)
+    .replace(/^-+|-+$/g, '');
+  return name === '' ? 'claude' : name;
+}
