@@ -1,6 +1,7 @@
 import type { Engine } from './ports.js';
 import type { ContainerSummary } from '../domain/engine.js';
-import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName } from '../domain/names.js';
+import { findServiceContainer } from '../domain/manifest.js';
+import { compareNames, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
 import { baseUrl } from '../domain/run-vars.js';
 import type { EnvironmentState, State } from '../domain/state.js';
@@ -36,11 +37,8 @@ export async function liveContainers(docker: Engine): Promise<ContainerSummary[]
   return docker.listContainers({ label: [`${LABELS.managed}=true`] });
 }
 
-function containerState(containers: ContainerSummary[], env: EnvironmentState, service: string, type: 'isolated' | 'shared', project: string): string {
-  const c =
-    type === 'shared'
-      ? containers.find((x) => x.Labels[LABELS.shared] === 'true' && x.Labels[LABELS.project] === project && x.Labels[LABELS.service] === service)
-      : containers.find((x) => x.Labels[COMPOSE_PROJECT] === composeProjectName(env.project, env.name) && x.Labels[COMPOSE_SERVICE] === service);
+function containerState(containers: ContainerSummary[], env: EnvironmentState, service: string, type: 'isolated' | 'shared'): string {
+  const c = findServiceContainer(containers, env, service, type);
   if (!c) return 'missing';
   const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1];
   return health ? `${c.State} (${health})` : c.State;
@@ -54,7 +52,7 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): E
       type: s.type,
       ip: s.ip,
       url: serviceUrl(name, env.name, env.dns_suffix, s.port),
-      state: containerState(containers, env, name, s.type, env.project),
+      state: containerState(containers, env, name, s.type),
     }));
   let status: string = env.status;
   if (status === 'running' && services.some((s) => !s.state.startsWith('running') && s.state !== 'exited')) status = 'degraded';

@@ -134,7 +134,8 @@ export function environmentOf(raw: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareNames(a, b)));
 }
 
-function findContainer(containers: ContainerSummary[], env: EnvironmentState, service: string, type: 'isolated' | 'shared'): ContainerSummary | undefined {
+/** The container of an environment's service: the project's shared one, or the environment's compose container. */
+export function findServiceContainer(containers: ContainerSummary[], env: Pick<EnvironmentState, 'project' | 'name'>, service: string, type: 'isolated' | 'shared'): ContainerSummary | undefined {
   if (type === 'shared') {
     return containers.find((c) => c.Labels[LABELS.shared] === 'true' && c.Labels[LABELS.project] === env.project && c.Labels[LABELS.service] === service);
   }
@@ -165,7 +166,7 @@ function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
   const { env } = facts;
   const s = env.services[name];
   if (!s) throw new Error(`no service ${name}`);
-  const c = findContainer(facts.containers, env, name, s.type);
+  const c = findServiceContainer(facts.containers, env, name, s.type);
   const environment = facts.environments[name] ?? {};
   const port = s.port ?? null;
   return {
