@@ -43,11 +43,14 @@ test('the manifest of an environment conforms to docs/manifest.schema.json', () 
     dnsRunning: true,
     systemResolver: false,
     timings: { resolve_ms: 300, network_ms: 20, shared_ms: 0, compose_up_ms: 900, wait_ms: 600, total_ms: 1900 },
+    datasets: { db: [{ engine: 'postgres', name: 'shop_agent_1' }] },
   });
   assert.deepEqual(validate(schema, m), []);
   assert.equal(m.status, 'running', 'a one-shot job that completed does not degrade the environment');
   const [db, job, web] = m.services;
   assert.deepEqual([db?.name, db?.type, db?.ready_by, db?.environment.POSTGRES_PASSWORD], ['db', 'shared', 'running', '***']);
+  assert.deepEqual(db?.datasets, [{ engine: 'postgres', name: 'shop_agent_1' }]);
+  assert.equal(web && 'datasets' in web, false, 'absent where a service has none');
   assert.deepEqual([job?.state, job?.ready_by, job?.port, job?.ip_url], ['exited', 'completed', null, 'http://10.224.0.12']);
   assert.deepEqual([web?.health, web?.ready_by, web?.url, web?.ip_url, web?.container], ['healthy', 'healthcheck', 'http://web.agent-1.test:8080', 'http://10.224.0.10:8080', 'cilo-shop-agent-1-web-1']);
   assert.equal(web?.environment.DATABASE_URL, 'postgres://app:***@db:5432/app');

@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
-import { buildManifest, environmentOf, type Manifest, type UpTimings } from '../domain/manifest.js';
+import { buildManifest, environmentOf, type DatasetManifest, type Manifest, type UpTimings } from '../domain/manifest.js';
 import { sharedKey, type EnvironmentState, type State } from '../domain/state.js';
 import { generatedComposePath } from '../state/paths.js';
 import { readState, writeFileAtomic } from '../state/store.js';
@@ -16,6 +16,8 @@ import { findEnv } from './lookup.js';
 
 export interface ManifestOptions {
   showSecrets?: boolean | undefined;
+  /** Each service's datasets in a shared engine (`cilo.share.isolate`), for that work to pass in. */
+  datasets?: Record<string, DatasetManifest[]> | undefined;
   /** The phases of the `up` that just ran; absent for `status`. */
   timings?: UpTimings | undefined;
 }
@@ -66,6 +68,7 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
     systemResolver,
     timings: opts.timings,
     showSecrets: opts.showSecrets,
+    datasets: opts.datasets,
   });
 }
 

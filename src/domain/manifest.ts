@@ -99,6 +99,8 @@ export interface ManifestFacts {
   systemResolver: boolean;
   timings?: UpTimings | null | undefined;
   showSecrets?: boolean | undefined;
+  /** Each service's own datasets in a shared engine, by service (the datasets work fills it). */
+  datasets?: Record<string, DatasetManifest[]> | undefined;
 }
 
 const SECRET_KEY = /(pass(word|wd)?|secret|token|api_?key|private|credential|auth)/i;
@@ -169,6 +171,7 @@ function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
   const c = findServiceContainer(facts.containers, env, name, s.type);
   const environment = facts.environments[name] ?? {};
   const port = s.port ?? null;
+  const datasets = facts.datasets?.[name];
   return {
     name,
     type: s.type,
@@ -181,6 +184,7 @@ function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
     health: c ? healthOf(c.Status) : 'none',
     ready_by: readyBy(c),
     environment: facts.showSecrets ? environment : maskEnvironment(environment),
+    ...(datasets && datasets.length > 0 ? { datasets } : {}),
   };
 }
 

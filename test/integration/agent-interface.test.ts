@@ -155,6 +155,13 @@ describe('auto-names and Claude Code worktree hooks', () => {
     assert.deepEqual(names, ['auto-1', 'auto-2', 'auto-3']);
     const plain = await h.cli(['create', '--auto-name', 'auto'], { cwd: repo });
     assert.match(plain.stdout, /Created environment auto-4 /);
+    const run = await h.cli(['run', '--auto-name', '--no-up', 'sh', 'runner', '-c', 'echo "$CILO_ENV"'], { cwd: repo });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout, 'runner-1\n', "the program's stdout is its own");
+    assert.match(run.stderr, /Environment: runner-1/);
+    const up = await h.cli(['up', '--auto-name', 'upper', '--json'], { cwd: repo });
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal((JSON.parse(up.stdout) as ManifestM).env, 'upper-1');
   });
 
   test('worktree-create twice at once with one name: two environments; stdout is only the workspace path', async () => {
