@@ -28,8 +28,15 @@ export async function worktreeCreate(ctx: CoreContext, input: WorktreeCreateInpu
   const p = parseWorktreeCreate(input.payload);
   const from = resolve(p.cwd ?? input.fallbackDir);
   const created = await createEnvironment(ctx, { env: envNameFromWorktree(p.name, p.sessionId), from, autoName: true, exactFirst: true });
-  const env = input.up ? (await upEnvironment(ctx, { env: created.env.name })).env : created.env;
-  return { env: env.name, workspace: env.workspace };
+  if (!input.up) return { env: created.env.name, workspace: created.env.workspace };
+  try {
+    const env = (await upEnvironment(ctx, { env: created.env.name })).env;
+    return { env: env.name, workspace: env.workspace };
+  } catch (e) {
+    // Claude Code makes no worktree when the hook fails: leave nothing behind either.
+    await destroyEnvironment(ctx, created.env).catch(() => undefined);
+    throw e;
+  }
 }
 
 export type WorktreeRemoveResult =
