@@ -25,6 +25,7 @@ const compose: Compose = {
   stop: async (t, s) => (await composeModule()).composeStop(t, s),
   passthrough: async (t, a) => (await composeModule()).composePassthrough(t, a),
   version: async () => (await composeModule()).composeVersion(),
+  captureLimited: async (t, a, o) => (await import('./compose/capture.js')).composeCaptureLimited(t, a, o),
 };
 
 const git: Git = {
@@ -63,6 +64,7 @@ function dnsFor(paths: CiloPaths): DnsControl {
     status: async () => (await control()).status(),
     lookup: async (port, name, ms) => (await control()).lookup(port, name, ms),
     portTaken: async (port) => (await control()).portTaken(port),
+    systemResolves: async (name, ms) => (await import('./dns/system-lookup.js')).systemResolves(name, ms),
   };
 }
 

@@ -46,6 +46,9 @@ export interface CiloErrorOptions {
   cause?: unknown;
   /** Extra lines shown after the message (for example a service's last log lines). */
   details?: string;
+  /** The service that failed, and its last log lines: in the JSON failure document too. */
+  service?: string;
+  logs?: string[];
 }
 
 export class CiloError extends Error {
@@ -53,6 +56,8 @@ export class CiloError extends Error {
   readonly hint: string | undefined;
   readonly exitCode: number;
   readonly details: string | undefined;
+  readonly service: string | undefined;
+  readonly logs: string[] | undefined;
 
   constructor(code: ErrorCode, message: string, opts: CiloErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -61,6 +66,22 @@ export class CiloError extends Error {
     this.hint = opts.hint;
     this.exitCode = opts.exitCode ?? (code === 'USAGE' ? 2 : 1);
     this.details = opts.details;
+    this.service = opts.service;
+    this.logs = opts.logs;
+  }
+
+  /** The same failure with one more line of details (shown after the message, before the hint). */
+  withDetail(line: string): CiloError {
+    const e = new CiloError(this.code, this.message, {
+      hint: this.hint,
+      exitCode: this.exitCode,
+      cause: this.cause,
+      details: this.details ? `${this.details.replace(/\n$/, '')}\n${line}` : line,
+      service: this.service,
+      logs: this.logs,
+    });
+    e.stack = this.stack;
+    return e;
   }
 }
 

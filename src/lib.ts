@@ -15,6 +15,8 @@ export { destroyEnvironment, destroyTargets } from './core/destroy.js';
 export { listEnvironments } from './core/list.js';
 export { viewOf, liveContainers, type EnvView, type ServiceView } from './core/environment-view.js';
 export { runInEnvironment } from './core/run.js';
+export { environmentManifest, manifestOfEnvironment, writeManifestFile } from './core/manifest.js';
+export { MANIFEST_SCHEMA, buildManifest, type Manifest, type ServiceManifest, type UpTimings, type DatasetManifest } from './domain/manifest.js';
 export { listShared } from './core/shared-view.js';
 export { stopShared, reapExpiredShared } from './core/shared.js';
 export { runDoctor, type DoctorReport, type Finding } from './core/doctor.js';

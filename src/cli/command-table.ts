@@ -50,14 +50,42 @@ with stdin and the terminal inherited; signals are forwarded, and cilo exits wit
 is used as it is; \`cilo up <env>\` applies changes to its compose files.
 
 Variables: CILO_ENV, CILO_PROJECT, CILO_WORKSPACE, CILO_BASE_URL (http://<project>.<env><suffix>),
-CILO_DNS_SUFFIX, and for each service CILO_SERVICE_<NAME>_URL and CILO_SERVICE_<NAME>_IP
-(name upper-cased, "-" and "." become "_").
+CILO_DNS_SUFFIX, for each service CILO_SERVICE_<NAME>_URL and CILO_SERVICE_<NAME>_IP
+(name upper-cased, "-" and "." become "_"), and CILO_MANIFEST: the path of a private file holding
+the environment's manifest (see \`cilo up --help\`). With --auto-name, <env> is a prefix and the
+name chosen is printed on stderr.
 
 Examples:
   cilo run npm agent-1 test
   cilo run --no-up sh agent-2 -c 'echo $CILO_BASE_URL'
   cilo run sh agent-3 --from ../app -- -c 'echo $CILO_WORKSPACE'
   cilo run ./scripts/e2e.sh pr-42 -- --headless`;
+
+const MANIFEST_HELP = `
+--json prints one document, the manifest "cilo.manifest/1" (docs/manifest.schema.json): env, project,
+status, workspace, base_url, dns {suffix, server {address, port, running}, system_resolver}, network,
+subnet, services [{name, type, ip, port, url, ip_url, container, state, health, ready_by, environment}],
+variables (CILO_*), timings (the phases of this up; null from status). A failure prints
+{"ok": false, "code", "message", "hint"} (with "service" and its last "logs" lines when one failed)
+and exits 1. Progress goes to stderr.`;
+
+const MCP_HELP = `
+Tools: list_environments, up (returns the manifest; progress notifications with a progressToken),
+status, urls, logs (capped, tail kept), exec (argv array; exit code, capped output, timeout), down
+(pause), and destroy (only with --allow-destroy; confirm must repeat the environment name). Every
+tool works on the served project only. A failure is a tool error carrying cilo's
+{"ok": false, "code", "message", "hint"}. stdout carries only the protocol; logs go to stderr.
+Register it: \`cilo mcp --print-config\`.`;
+
+const HOOK_HELP = `
+Claude Code runs these with a JSON payload on stdin (unknown fields are ignored):
+  worktree-create reads "name" (or "worktree_name", else the last part of "worktree_path") and "cwd"
+    (the repository; else $CLAUDE_PROJECT_DIR, else the current directory); it makes the
+    environment <name> (or <name>-2, -3... when taken) and prints only the workspace path.
+  worktree-remove reads "worktree_path" (or "path"), finds the environment whose workspace it is and
+    destroys it, but refuses (a message on stderr, exit 0) while the workspace has uncommitted
+    changes or commits the source does not have: \`cilo merge <env>\` first.
+Install both with \`cilo hook claude install\`.`;
 
 const COMPLETION_HELP = `
 Environment and service names are completed from cilo's state. Load the script:
@@ -85,6 +113,7 @@ export const COMMANDS: readonly CommandDef[] = [
       o.project('project name (default: .cilo/config.yml project, else directory name)'),
       new Option('--empty', 'create an empty workspace instead of copying the project'),
       o.repeatable('--include <glob>', 'copy only files matching GLOB, as the original cilo (repeatable; a name such as *.go matches at any depth, a path such as src/** from the project root; .cilo and the compose and env files are always copied)'),
+      o.autoName(),
       o.json(),
     ],
     load: () => import('./commands/create.js').then((m) => m.default),
@@ -102,8 +131,11 @@ export const COMMANDS: readonly CommandDef[] = [
       o.repeatable('--isolate <service>', 'give this environment its own copy of this service even if labelled cilo.share (repeatable; comma-separated lists too)'),
       o.repeatable('--profile <name>', 'enable a compose profile, as `docker compose --profile` (repeatable; remembered by later ups; `--profile ""` clears)'),
       o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
-      o.json(),
+      o.autoName(),
+      o.json('print the manifest (cilo.manifest/1) once the environment is ready, or a failure document'),
+      o.showSecrets(),
     ],
+    help: MANIFEST_HELP,
     load: () => import('./commands/up.js').then((m) => m.default),
   },
   {
@@ -140,7 +172,8 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'status',
     description: 'show an environment and its services with live container state',
     args: [args.env()],
-    options: [o.project(), o.json()],
+    options: [o.project(), o.json('print the manifest (cilo.manifest/1) with live states'), o.showSecrets()],
+    help: MANIFEST_HELP,
     load: () => import('./commands/status.js').then((m) => m.default),
   },
   {
@@ -253,10 +286,50 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'run',
     description: "run a command in an environment's workspace with CILO_* variables, creating and starting the environment if needed",
     args: [new Argument('<command>', 'program to run (searched in PATH; not a shell line)'), args.env(), new Argument('[args...]', 'arguments for the command, passed untouched')],
-    options: [o.from(), o.project(), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist')],
+    options: [o.from(), o.project(), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist'), o.autoName()],
     passThrough: true,
     help: RUN_HELP,
     load: () => import('./commands/run.js').then((m) => m.default),
+  },
+  {
+    name: 'mcp',
+    description: "serve cilo's tools to a coding agent over MCP (stdio), scoped to the current project",
+    options: [
+      o.project('serve this project (default: the current directory\'s)'),
+      new Option('--all-projects', 'serve the environments of every project'),
+      new Option('--allow-destroy', 'offer the destroy tool (each call must repeat the environment name in confirm)'),
+      new Option('--print-config', 'print how to register this server with Claude Code, Cursor or a .mcp.json, and exit'),
+    ],
+    help: MCP_HELP,
+    load: () => import('./commands/mcp.js').then((m) => m.default),
+  },
+  { name: 'hook', description: 'hooks of coding agents (Claude Code) that make and remove environments' },
+  { name: 'hook claude', description: "Claude Code's WorktreeCreate and WorktreeRemove hooks" },
+  {
+    name: 'hook claude worktree-create',
+    description: "WorktreeCreate: make an environment from the repository at the payload's cwd and print its workspace path",
+    options: [new Option('--up', 'also start the environment (hooks have short timeouts: off by default)')],
+    help: HOOK_HELP,
+    load: () => import('./commands/hook.js').then((m) => m.worktreeCreate),
+  },
+  {
+    name: 'hook claude worktree-remove',
+    description: 'WorktreeRemove: destroy the environment of the given workspace, unless it holds work not merged back',
+    options: [o.force('destroy even when the workspace holds work that is not merged back')],
+    help: HOOK_HELP,
+    load: () => import('./commands/hook.js').then((m) => m.worktreeRemove),
+  },
+  {
+    name: 'hook claude install',
+    description: 'add both hooks to .claude/settings.json of the project (or ~/.claude/settings.json), keeping other hooks',
+    options: [
+      new Option('--user', 'write ~/.claude/settings.json instead of the project\'s'),
+      o.from('project directory whose .claude/settings.json to write (default: current directory)'),
+      new Option('--up', 'make the create hook start the environment too'),
+      new Option('--command <cilo>', 'how the hooks call cilo').default('cilo'),
+      o.json(),
+    ],
+    load: () => import('./commands/hook.js').then((m) => m.install),
   },
   {
     name: 'setup',

@@ -29,7 +29,7 @@ test("service names of the environment typed before them", () => {
 });
 
 test('options, option values and choices; nothing (file names) after the arguments', () => {
-  assert.deepEqual(completeWords(['status', 'agent-1', '--'], data), ['--json', '--project']);
+  assert.deepEqual(completeWords(['status', 'agent-1', '--'], data), ['--json', '--project', '--show-secrets']);
   assert.deepEqual(completeWords(['status', '--project', ''], data), ['blog', 'shop']);
   assert.deepEqual(completeWords(['list', '--format', ''], data), ['json', 'quiet', 'table']);
   assert.deepEqual(completeWords(['completion', ''], data), ['bash', 'fish', 'zsh']);

@@ -66,6 +66,8 @@ export const options = {
   force: (description: string): Option => new Option('-f, --force', description),
   whole: (flags: string, description: string): Option => new Option(flags, description).argParser(wholeNumber(flags.replace(/ .*/, ''))),
   repeatable: (flags: string, description: string): Option => new Option(flags, description).argParser(collect),
+  autoName: (): Option => new Option('--auto-name', 'treat <env> as a prefix: take the first free <env>-N (atomically, so parallel callers never share one) and print it'),
+  showSecrets: (): Option => new Option('--show-secrets', 'with --json: show passwords and tokens in the services\' environment instead of "***"'),
 };
 
 /** Whether the parsed options ask for JSON output (`--json`, or `--format json`). */

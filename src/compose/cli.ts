@@ -12,7 +12,7 @@ import { tail } from '../domain/text.js';
 import { capture, type CaptureResult } from '../proc/run.js';
 
 /** Compose's own arguments for a target (without the program or `compose` before them). */
-function composeBaseArgs(t: ComposeTarget): string[] {
+export function composeBaseArgs(t: ComposeTarget): string[] {
   const args = ['-p', t.projectName];
   for (const f of t.files) args.push('-f', f);
   for (const e of t.envFiles ?? []) args.push('--env-file', e);

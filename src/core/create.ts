@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { pickFreeName } from '../domain/auto-name.js';
 import { toValidName } from '../domain/names.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
@@ -20,6 +21,12 @@ export interface CreateInput {
   project?: string | undefined;
   empty?: boolean | undefined;
   include?: string[] | undefined;
+  /**
+   * `env` is a prefix: the first free `<env>-N` is taken under the state lock, so callers at
+   * once never get the same name. With `exactFirst`, `<env>` itself when it is free.
+   */
+  autoName?: boolean | undefined;
+  exactFirst?: boolean | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
@@ -52,10 +59,14 @@ export async function planCreate(ctx: CoreContext, name: string, input: CreateIn
  * creation interrupted by a crash is taken over with the subnet it had.
  */
 export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Promise<EnvironmentState> {
-  const { name, project, workspace } = plan;
+  const { project } = plan;
   const taken = await externalSubnets(ctx);
   const now = new Date().toISOString();
   return withStateLock((state) => {
+    // A name taken by an environment, or by a workspace left behind, is not free.
+    const free = (n: string): boolean => !state.environments[n] && !nonEmptyDir(workspacePath(ctx.paths, project.name, n));
+    const name = plan.input.autoName ? pickFreeName(plan.name, (n) => !free(n), { exactFirst: plan.input.exactFirst === true }) : plan.name;
+    const workspace = workspacePath(ctx.paths, project.name, name);
     const existing = state.environments[name];
     if (existing && existing.project !== project.name) {
       throw new CiloError('NAME_TAKEN', `The environment name "${name}" is already used by project "${existing.project}"; names are unique on this host because they form DNS names.`, {
@@ -69,7 +80,7 @@ export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Prom
     }
     // Only a copy interrupted by a crash (status `creating`) may be replaced; any other, for
     // example one kept by `destroy --keep-workspace`, is never copied over.
-    if (!existing && existsSync(workspace) && readdirSync(workspace).length > 0) {
+    if (!existing && nonEmptyDir(workspace)) {
       throw new CiloError('WORKSPACE', `A workspace already exists at ${workspace}.`, {
         hint: 'Move it away (or delete it) if you no longer need it, or choose another environment name.',
       });
@@ -106,6 +117,10 @@ export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Prom
 function neededToRun(project: ProjectInfo): string[] {
   const compose = project.config.compose_files ?? [...COMPOSE_FILE_NAMES, ...OVERRIDE_FILE_NAMES];
   return ['.cilo/**', ...compose, ...(project.config.env_files ?? [])].map((f) => f.replace(/^(\.\/)+/, ''));
+}
+
+function nonEmptyDir(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).length > 0;
 }
 
 /** Copies the project into the workspace (or makes an empty one); returns files copied and how. */
@@ -160,8 +175,10 @@ export async function markCreated(ctx: CoreContext, env: EnvironmentState): Prom
  * resumes.
  */
 export async function createEnvironment(ctx: CoreContext, input: CreateInput): Promise<CreateResult> {
-  const plan = await planCreate(ctx, toValidName(input.env, 'environment'), input);
-  const claimed = await claimEnvironment(ctx, plan);
+  const planned = await planCreate(ctx, toValidName(input.env, 'environment'), input);
+  const claimed = await claimEnvironment(ctx, planned);
+  // With autoName the claim chose the name, and so the workspace.
+  const plan = { ...planned, name: claimed.name, workspace: claimed.workspace };
   const [settled, copied] = await Promise.allSettled([ensureNetworkOrMove(ctx, claimed), populateWorkspace(ctx, plan)]);
   const failed = [settled, copied].find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed || settled.status === 'rejected' || copied.status === 'rejected') {

@@ -1,6 +1,7 @@
 import type { Engine } from './ports.js';
 import type { ContainerSummary } from '../domain/engine.js';
-import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName } from '../domain/names.js';
+import { findServiceContainer } from '../domain/manifest.js';
+import { compareNames, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
 import { baseUrl } from '../domain/run-vars.js';
 import type { EnvironmentState, ServiceState, State } from '../domain/state.js';
@@ -45,17 +46,13 @@ function stateText(c: ContainerSummary | undefined): string {
   return health ? `${c.State} (${health})` : c.State;
 }
 
-function containerState(containers: ContainerSummary[], env: EnvironmentState, service: string, type: 'isolated' | 'shared', project: string): string {
-  const c =
-    type === 'shared'
-      ? containers.find((x) => x.Labels[LABELS.shared] === 'true' && x.Labels[LABELS.project] === project && x.Labels[LABELS.service] === service)
-      : containers.find((x) => x.Labels[COMPOSE_PROJECT] === composeProjectName(env.project, env.name) && x.Labels[COMPOSE_SERVICE] === service);
-  return stateText(c);
+function containerState(containers: ContainerSummary[], env: EnvironmentState, service: string, type: 'isolated' | 'shared'): string {
+  return stateText(findServiceContainer(containers, env, service, type));
 }
 
 function serviceView(env: EnvironmentState, containers: ContainerSummary[], name: string, s: ServiceState): ServiceView {
   const url = serviceUrl(name, env.name, env.dns_suffix, s.port);
-  if (s.replicas === undefined) return { name, type: s.type, ip: s.ip, url, state: containerState(containers, env, name, s.type, env.project) };
+  if (s.replicas === undefined) return { name, type: s.type, ip: s.ip, url, state: containerState(containers, env, name, s.type) };
   const replicas = serviceContainers(containers, env, name).map((c, i) => ({ ip: addressOn(c, env) || (s.replicas?.[i] ?? ''), state: stateText(c) }));
   const worst = replicas.find((r) => !r.state.startsWith('running')) ?? replicas[0];
   return { name, type: s.type, ip: replicas[0]?.ip ?? s.ip, url, state: worst?.state ?? 'missing', replicas };

@@ -5,14 +5,20 @@ import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { generatedTarget } from './env-compose.js';
 import { findEnv } from './lookup.js';
+import type { EnvironmentState } from '../domain/state.js';
 
-/** Runs `docker compose <args>` against an environment's generated model, attached to the terminal. */
-export async function composeForEnv(ctx: CoreContext, envName: string, args: string[], project?: string): Promise<number> {
+/** An environment that has a generated compose model (it was started at least once). */
+export function startedEnvironment(ctx: CoreContext, envName: string, project?: string): EnvironmentState {
   const env = findEnv(readState(ctx.paths), envName, project);
   if (!existsSync(generatedComposePath(ctx.paths, env.project, env.name))) {
     throw new CiloError('ENV_NOT_FOUND', `Environment "${env.name}" has not been started yet, so it has no compose model.`, { hint: `Run \`cilo up ${env.name}\` first.` });
   }
-  return ctx.compose.passthrough(generatedTarget(ctx.paths, env), args);
+  return env;
+}
+
+/** Runs `docker compose <args>` against an environment's generated model, attached to the terminal. */
+export async function composeForEnv(ctx: CoreContext, envName: string, args: string[], project?: string): Promise<number> {
+  return ctx.compose.passthrough(generatedTarget(ctx.paths, startedEnvironment(ctx, envName, project)), args);
 }
 
 /** Checks a service name against the environment before handing it to compose. */

@@ -56,6 +56,25 @@ export interface Compose {
   passthrough(target: ComposeTarget, args: string[]): Promise<number>;
   /** `compose version --short`, or undefined when compose cannot be run. */
   version(): Promise<string | undefined>;
+  /**
+   * Runs a compose command with its output collected, not shown (logs and exec for agents):
+   * at most `maxBytes` of each stream are kept, the end; killed after `timeoutMs`.
+   */
+  captureLimited(target: ComposeTarget, args: string[], opts: LimitedRunOptions): Promise<LimitedRun>;
+}
+
+export interface LimitedRunOptions {
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+export interface LimitedRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** Bytes dropped from the start of stdout and stderr to keep each within maxBytes. */
+  droppedBytes: number;
 }
 
 export interface DnsServerStatus {
@@ -75,6 +94,8 @@ export interface DnsControl {
   lookup(port: number, name: string, timeoutMs: number): Promise<string[]>;
   /** True when another program holds the UDP port on loopback. */
   portTaken(port: number): Promise<boolean>;
+  /** Whether this machine's own resolver (not cilo's server) answers `name` within `timeoutMs`. */
+  systemResolves(name: string, timeoutMs: number): Promise<boolean>;
 }
 
 /** git, always as a program with an argument array and no prompts. */

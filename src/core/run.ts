@@ -16,6 +16,8 @@ import { prepareEnvFiles } from './env-files.js';
 import { liveContainers, viewOf } from './environment-view.js';
 import { findEnv } from './lookup.js';
 import { upEnvironment } from './up.js';
+import { manifestOfEnvironment, writeManifestFile } from './manifest.js';
+import type { UpTimings } from '../domain/manifest.js';
 
 export interface RunInput {
   command: string;
@@ -28,11 +30,26 @@ export interface RunInput {
   /** false: the environment must exist already. */
   create?: boolean | undefined;
   onComposeOutput?: ((chunk: string) => void) | undefined;
+  /** `env` is a prefix: a new environment named by the first free `<env>-N`. */
+  autoName?: boolean | undefined;
+  /** Told the environment's name once it is known (with autoName, the one chosen). */
+  onEnvironment?: ((name: string) => void) | undefined;
+}
+
+interface Ensured {
+  env: EnvironmentState;
+  timings?: UpTimings | undefined;
 }
 
 /** Creates and starts the environment as asked; returns its record as it is now. */
-async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'command' | 'args'>): Promise<EnvironmentState> {
+async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'command' | 'args'>): Promise<Ensured> {
   const name = toValidName(input.env, 'environment');
+  if (input.autoName) {
+    if (input.create === false) throw new CiloError('USAGE', '--auto-name makes a new environment, and --no-create forbids that.', { hint: 'Drop one of them.', exitCode: 2 });
+    if (input.up === false) return { env: (await createEnvironment(ctx, { env: name, from: input.from, project: input.project, autoName: true })).env };
+    const r = await upEnvironment(ctx, { env: name, from: input.from, project: input.project, onComposeOutput: input.onComposeOutput, autoName: true });
+    return { env: r.env, timings: r.timings };
+  }
   const state = readState(ctx.paths);
   const existing = state.environments[name];
   if (!existing && input.create === false) {
@@ -47,15 +64,15 @@ async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'com
     const running = existing?.status === 'running' && viewOf(existing, await liveContainers(ctx.docker)).status === 'running';
     if (!running) {
       const r = await upEnvironment(ctx, { env: name, from: input.from, project: input.project, onComposeOutput: input.onComposeOutput });
-      return r.env;
+      return { env: r.env, timings: r.timings };
     }
-    return existing;
+    return { env: existing };
   }
   if (!existing || existing.status === 'creating') {
     const r = await createEnvironment(ctx, { env: name, from: input.from ?? existing?.source, project: input.project ?? existing?.project });
-    return r.env;
+    return { env: r.env };
   }
-  return existing;
+  return { env: existing };
 }
 
 export async function runInEnvironment(ctx: CoreContext, input: RunInput): Promise<number> {
@@ -66,13 +83,15 @@ export async function runInEnvironment(ctx: CoreContext, input: RunInput): Promi
       exitCode: 2,
     });
   }
-  const env = await ensureEnvironmentFor(ctx, input);
+  const { env, timings } = await ensureEnvironmentFor(ctx, input);
+  input.onEnvironment?.(env.name);
   if (!existsSync(env.workspace)) {
     throw new CiloError('WORKSPACE', `The workspace of environment "${env.name}" (${env.workspace}) is missing.`, { hint: `Destroy it with \`cilo destroy ${env.name} --force\` and create it again.` });
   }
   // `up` prepared the env files; without it, the command still expects them rendered.
   if (input.up === false) await prepareEnvFiles(ctx, env, loadProjectConfig(env.workspace, ctx.warn));
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...runVariables(env) };
+  const manifest = writeManifestFile(ctx, await manifestOfEnvironment(ctx, env, { timings }));
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...runVariables(env), CILO_MANIFEST: manifest };
   const found = await ctx.proc.findProgram(input.command, env.workspace, childEnv.PATH);
   if (!found.found) {
     const missing = found.reason === 'missing';

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { loadProjectConfig } from '../config/load.js';
 import type { ComposeModel } from '../domain/compose-model.js';
+import type { UpTimings } from '../domain/manifest.js';
 import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, replicaCount, replicatedServices, serviceLabelHostnames, servicePort } from '../domain/env-model.js';
 import { effectiveHostnames } from '../domain/hostnames.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, namesOneEditAway, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
@@ -21,6 +22,7 @@ import { ensureNetworkOrMove } from './network.js';
 import { resumeContainers } from './pause.js';
 import { replicaAddresses } from './replicas.js';
 import { checkSharedDefinition, ensureShared, releaseShared, type EnsureSharedInput } from './shared.js';
+import { PhaseClock } from './phase-clock.js';
 import { awaitHealthAfterThaw, servicesReadyNow, waitForServices, type WaitSpec } from './wait.js';
 
 export interface UpInput {
@@ -37,11 +39,15 @@ export interface UpInput {
   isolate?: string[] | undefined;
   /** Compose profiles to enable (with COMPOSE_PROFILES of the project's `.env`); remembered by later ups. */
   profiles?: string[] | undefined;
+  /** `<env>` is a prefix: take the first free `<env>-N` (see create.ts, autoName). */
+  autoName?: boolean | undefined;
 }
 
 export interface UpResult {
   env: EnvironmentState;
   created: boolean;
+  /** Time spent in each phase (the manifest's `timings`). */
+  timings: UpTimings;
 }
 
 /** The environment this `up` starts, and whether this very call is creating it. */
@@ -72,25 +78,32 @@ interface StartPlan {
  * removes an environment this very call created, and marks an existing one `error`.
  */
 export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<UpResult> {
+  const clock = new PhaseClock();
   const name = toValidName(input.env, 'environment');
   await ctx.docker.ping();
   const target = await findOrClaim(ctx, name, input);
   const created = target.create !== undefined;
-  const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input));
+  const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input, clock));
   const env = await recordStart(ctx, located, plan);
   await onStartFailure(ctx, env, created, async () => {
-    await ensureSharedServices(ctx, env, plan, input);
+    await clock.time('shared', () => ensureSharedServices(ctx, env, plan, input));
     const generated = renderModel(ctx, env, plan);
     const { changed } = writeGenerated(ctx.paths, env, generated);
-    await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) });
+    await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) }, clock);
   });
   const done = await markRunning(ctx, env.name, await replicaAddresses(ctx.docker, env, replicatedServices(plan.model, plan.shared)));
   await ensureDnsOrWarn(ctx);
-  return { env: done, created };
+  return { env: done, created, timings: clock.timings() };
 }
 
 /** The recorded environment, or a claim on a new one (an interrupted creation is resumed). */
 async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Promise<Target> {
+  if (input.autoName) {
+    ctx.log(`Creating an environment named ${name}-N`);
+    const planned = await planCreate(ctx, name, { env: name, from: input.from, project: input.project, autoName: true });
+    const env = await claimEnvironment(ctx, planned);
+    return { env, create: { ...planned, name: env.name, workspace: env.workspace } };
+  }
   const state = readState(ctx.paths);
   const existing = state.environments[name];
   if (!existing || existing.status === 'creating') {
@@ -133,12 +146,14 @@ async function undoCreateOnFailure<T>(ctx: CoreContext, target: Target, step: ()
  * (new environments) and compose resolves the model. Returns the environment as recorded after
  * the network was made (a conflict may have moved it to another subnet) and the plan.
  */
-async function preparePlan(ctx: CoreContext, target: Target, input: UpInput): Promise<{ env: EnvironmentState; plan: StartPlan }> {
-  const network = ensureNetworkOrMove(ctx, target.env);
+async function preparePlan(ctx: CoreContext, target: Target, input: UpInput, clock: PhaseClock): Promise<{ env: EnvironmentState; plan: StartPlan }> {
+  const network = clock.time('network', () => ensureNetworkOrMove(ctx, target.env));
   network.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
   try {
-    if (target.create) await populateWorkspace(ctx, target.create);
-    const plan = await resolvePlan(ctx, target.env, input);
+    const plan = await clock.time('resolve', async () => {
+      if (target.create) await populateWorkspace(ctx, target.create);
+      return resolvePlan(ctx, target.env, input);
+    });
     const env = await network;
     return { env: target.create ? await markCreated(ctx, env) : env, plan };
   } finally {
@@ -153,6 +168,11 @@ async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInp
   // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
   const profiles = input.profiles !== undefined ? splitList(input.profiles) : (env.profiles ?? []);
   const model = await ctx.compose.resolveModel(sourceTarget(env, config, profiles));
+  if (Object.keys(model.services).length === 0) {
+    throw new CiloError('COMPOSE_INVALID', `The compose project of environment "${env.name}" has no services${profiles.length > 0 ? ` with the profiles ${profiles.join(', ')}` : ''}, so there is nothing to start.`, {
+      hint: 'Add a service to the compose file (or enable its profile with --profile), then run `cilo up` again.',
+    });
+  }
   const ingress = chooseIngress(model, config.default_ingress_service);
   const hostnames = [...new Set([...(config.hostnames ?? []), ...labelHostnames(model, ingress)])];
   const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
@@ -208,8 +228,8 @@ async function onStartFailure(ctx: CoreContext, env: EnvironmentState, created: 
       // Nothing half-created: an environment this very call made is removed again (so the
       // error must carry what the user needs: wait.ts puts the service's last log lines in it).
       await destroyEnvironment(ctx, env).catch(() => undefined);
-      ctx.warn(`Environment ${env.name} was removed again: this up created it and could not start it.`);
-      throw e;
+      const note = `Environment ${env.name} was removed again: this up created it and could not start it.`;
+      throw e instanceof CiloError ? e.withDetail(note) : e;
     }
     await withStateLock((state) => {
       const rec = state.environments[env.name];
@@ -299,7 +319,7 @@ function renderModel(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
  * container), then runs compose up and waits — unless the environment was paused by cilo from
  * this very model and is ready again as it is.
  */
-async function startContainers(ctx: CoreContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean; envFiles: string[] }): Promise<void> {
+async function startContainers(ctx: CoreContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean; envFiles: string[] }, clock: PhaseClock): Promise<void> {
   const resumed = how.created ? [] : await resumeContainers(ctx, env);
   const waitSpec: WaitSpec = {
     composeProject: composeProjectName(env.project, env.name),
@@ -312,15 +332,16 @@ async function startContainers(ctx: CoreContext, env: EnvironmentState, generate
     ctx.log(`Resumed ${resumed.length} paused container(s) of ${env.name}`);
     // Nothing for compose to do (it would even refuse: a thawed container reports unhealthy
     // until its next probe, which fails `depends_on: service_healthy`).
-    if (how.unchanged && !input.build && !input.recreate && (await servicesReadyNow(ctx.docker, waitSpec))) return;
-    await awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + waitSpec.timeoutMs);
+    if (how.unchanged && !input.build && !input.recreate && (await clock.time('wait', () => servicesReadyNow(ctx.docker, waitSpec)))) return;
+    await clock.time('wait', () => awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + waitSpec.timeoutMs));
   }
   // Every service shared: the environment is its network, names and references, and compose
   // has nothing to start (it would fail with "no service selected").
   if (Object.keys(generated.services).length === 0) return;
   ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
-  await ctx.compose.up({ ...generatedTarget(ctx.paths, env), envFiles: how.envFiles }, { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput });
-  await waitForServices(ctx.docker, waitSpec);
+  await clock.time('compose_up', () => ctx.compose.up({ ...generatedTarget(ctx.paths, env), envFiles: how.envFiles }, { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput }));
+  ctx.log(`Waiting for the services of ${env.name}`);
+  await clock.time('wait', () => waitForServices(ctx.docker, waitSpec));
 }
 
 /** Services compose may leave finished: no restart policy means a one-shot job may exit 0. */

@@ -182,6 +182,8 @@ async function serviceError(docker: WaitEngine, spec: WaitSpec, service: string,
   // so what the user needs (the last log lines) is in the error itself.
   const shown = logs.trim() ? ' (its last log lines are above)' : ' (it printed nothing)';
   return new CiloError(code, `Service "${service}" of environment "${spec.envName}" ${why}${others.length ? ` (also not ready: ${others.join(', ')})` : ''}.`, {
+    service,
+    logs: logs.trimEnd() === '' ? [] : logs.trimEnd().split('\n'),
     details: logs.trim() ? `last log lines of ${service}:\n${logs.trimEnd().split('\n').map((l) => `  ${l}`).join('\n')}` : undefined,
     hint: code === 'TIMEOUT' ? `Wait longer with \`cilo up ${spec.envName} --timeout SECONDS\`, or fix the service${shown}.` : `Fix the service${shown} and run \`cilo up ${spec.envName}\` again.`,
   });

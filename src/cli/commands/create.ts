@@ -8,6 +8,7 @@ interface Options {
   project?: string;
   empty?: boolean;
   include?: string[];
+  autoName?: boolean;
   json?: boolean;
 }
 

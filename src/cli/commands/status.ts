@@ -1,14 +1,14 @@
 import { liveContainers, viewOf } from '../../core/environment-view.js';
 import { findEnv } from '../../core/lookup.js';
+import { manifestOfEnvironment } from '../../core/manifest.js';
 import { readState } from '../../state/store.js';
 import { printStatus } from '../output/env-view.js';
 import { cliContext } from '../output/context.js';
 import { printJson } from '../output/print.js';
 
-export default async function status(env: string, opts: { project?: string; json?: boolean }): Promise<void> {
+export default async function status(env: string, opts: { project?: string; json?: boolean; showSecrets?: boolean }): Promise<void> {
   const ctx = cliContext();
   const rec = findEnv(readState(ctx.paths), env, opts.project);
-  const view = viewOf(rec, await liveContainers(ctx.docker));
-  if (opts.json) printJson(view);
-  else printStatus(view);
+  if (opts.json) printJson(await manifestOfEnvironment(ctx, rec, { showSecrets: opts.showSecrets }));
+  else printStatus(viewOf(rec, await liveContainers(ctx.docker)));
 }

@@ -1,4 +1,5 @@
 import { liveContainers, viewOf } from '../../core/environment-view.js';
+import { manifestOfEnvironment } from '../../core/manifest.js';
 import { upEnvironment } from '../../core/up.js';
 import { printServices } from '../output/env-view.js';
 import { cliContext } from '../output/context.js';
@@ -11,18 +12,20 @@ interface Options {
   recreate?: boolean;
   timeout?: number;
   profile?: string[];
+  autoName?: boolean;
   json?: boolean;
+  showSecrets?: boolean;
 }
 
 export default async function up(env: string, opts: Options): Promise<void> {
   const ctx = cliContext();
   const showCompose = process.stderr.isTTY ? (chunk: string) => process.stderr.write(chunk) : undefined;
   const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, timeoutSeconds: opts.timeout, onComposeOutput: showCompose });
-  const view = viewOf(r.env, await liveContainers(ctx.docker));
   if (opts.json) {
-    printJson(view);
+    printJson(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: opts.showSecrets }));
     return;
   }
+  const view = viewOf(r.env, await liveContainers(ctx.docker));
   out(`Environment ${view.name} is up${view.url ? `: ${view.url}` : '.'}`);
   printServices(view);
 }

@@ -57,23 +57,40 @@ export function usageSentence(text: string): string {
  * commander refused, `FS` for a file system error, `INTERNAL` for a bug; `hint` is null when
  * there is none.
  */
-interface ErrorDocument {
+export interface ErrorDocument {
   ok: false;
   code: string;
   message: string;
   hint: string | null;
+  /** A failing service (`up`), with its last log lines. */
+  service?: string;
+  logs?: string[];
 }
 
-export function printErrorJson(e: { code: string; message: string; hint?: string | undefined }): void {
+interface FailureFacts {
+  code: string;
+  message: string;
+  hint?: string | undefined;
+  service?: string | undefined;
+  logs?: string[] | undefined;
+}
+
+export function errorDocument(e: FailureFacts): ErrorDocument {
   const doc: ErrorDocument = { ok: false, code: e.code, message: e.message, hint: e.hint ?? null };
-  printJson(doc);
+  if (e.service !== undefined) doc.service = e.service;
+  if (e.logs !== undefined) doc.logs = e.logs;
+  return doc;
+}
+
+export function printErrorJson(e: FailureFacts): void {
+  printJson(errorDocument(e));
 }
 
 const BUG_HINT = 'This is a bug in cilo; run again with CILO_DEBUG=1 for a stack trace and report it.';
 
 /** What a failure says: its code, sentence and hint (and extra lines after the sentence). */
-function describeFailure(e: unknown): { code: string; message: string; hint?: string | undefined; details?: string | undefined; exitCode: number } {
-  if (e instanceof CiloError) return { code: e.code, message: e.message, hint: e.hint, details: e.details, exitCode: e.exitCode };
+export function describeFailure(e: unknown): FailureFacts & { details?: string | undefined; exitCode: number } {
+  if (e instanceof CiloError) return { code: e.code, message: e.message, hint: e.hint, details: e.details, service: e.service, logs: e.logs, exitCode: e.exitCode };
   const sys = describeSystemError(e);
   if (sys) return { code: 'FS', message: sys, exitCode: 1 };
   return { code: 'INTERNAL', message: `internal error: ${e instanceof Error ? e.message : String(e)}`, hint: BUG_HINT, exitCode: 1 };

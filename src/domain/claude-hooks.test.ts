@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { hookCommand, mergeClaudeHooks, parseWorktreeCreate, parseWorktreeRemove } from './claude-hooks.js';
+
+test('reads the create payload leniently: name, worktree_name or the last part of worktree_path', () => {
+  assert.deepEqual(parseWorktreeCreate('{"session_id":"s1","cwd":"/repo","hook_event_name":"WorktreeCreate","name":"feat","extra":1}'), { name: 'feat', cwd: '/repo', sessionId: 's1' });
+  assert.equal(parseWorktreeCreate('{"worktree_name":"w"}').name, 'w');
+  assert.equal(parseWorktreeCreate('{"worktree_path":"/r/.claude/worktrees/abc/"}').name, 'abc');
+  assert.equal(parseWorktreeCreate('').name, undefined);
+  assert.throws(() => parseWorktreeCreate('nope'), /not JSON/);
+  assert.throws(() => parseWorktreeCreate('[1]'), /not a JSON object/);
+});
+
+test('reads the remove payload: worktree_path, else path', () => {
+  assert.equal(parseWorktreeRemove('{"worktree_path":"/a"}').path, '/a');
+  assert.equal(parseWorktreeRemove('{"path":"/b","cwd":"/c"}').path, '/b');
+});
+
+test('merges both hooks into settings without disturbing others, idempotently', () => {
+  const commands = { WorktreeCreate: hookCommand('cilo', 'WorktreeCreate'), WorktreeRemove: hookCommand('cilo', 'WorktreeRemove') };
+  const mine = { permissions: { allow: ['Bash'] }, hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'echo hi' }] }] } };
+  const first = mergeClaudeHooks(mine, commands);
+  assert.deepEqual(first.added, ['WorktreeCreate', 'WorktreeRemove']);
+  assert.deepEqual(first.settings.permissions, mine.permissions);
+  const hooks = first.settings.hooks as Record<string, unknown>;
+  assert.deepEqual(hooks.PreToolUse, mine.hooks.PreToolUse);
+  assert.deepEqual(hooks.WorktreeCreate, [{ hooks: [{ type: 'command', command: 'cilo hook claude worktree-create' }] }]);
+  const second = mergeClaudeHooks(first.settings, commands);
+  assert.deepEqual(second.added, []);
+  assert.deepEqual(second.settings, first.settings);
+  assert.deepEqual(mergeClaudeHooks(undefined, commands).added.length, 2);
+  assert.throws(() => mergeClaudeHooks([], commands), /JSON object/);
+});
+
+test('environment names from worktree names', async () => {
+  const { envNameFromWorktree } = await import('./claude-hooks.js');
+  assert.equal(envNameFromWorktree('Feature/Auth_Login', undefined), 'feature-auth-login');
+  assert.equal(envNameFromWorktree('agent-a1b2.c3', undefined), 'agent-a1b2-c3');
+  assert.equal(envNameFromWorktree(undefined, 'abcdef123456'), 'claude-abcdef12');
+  assert.equal(envNameFromWorktree('***', undefined), 'claude');
+  assert.equal(envNameFromWorktree('x'.repeat(80), undefined).length, 56);
+});

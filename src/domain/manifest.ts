@@ -1,0 +1,226 @@
+/**
+ * The manifest (`cilo.manifest/1`): one JSON document that tells an agent everything about a
+ * running environment — where it is, how to reach each service, what each was given, how long
+ * the `up` took. `up --json`, `status --json`, `cilo run` (CILO_MANIFEST) and the MCP server
+ * print the same shape; docs/manifest.schema.json documents it. Pure shaping: core gathers the
+ * facts (state, live containers, generated model, DNS) and hands them in.
+ */
+import type { ContainerSummary } from './engine.js';
+import { serviceUrl } from './env-model.js';
+import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName } from './names.js';
+import { baseUrl, runVariables } from './run-vars.js';
+import type { EnvironmentState } from './state.js';
+
+export const MANIFEST_SCHEMA = 'cilo.manifest/1';
+export const DNS_SERVER_ADDRESS = '127.0.0.1';
+export const MASK = '***';
+
+/** Why a service counts as ready: its healthcheck passed, it runs (no healthcheck), or a one-shot job exited 0. */
+export type ReadyBy = 'healthcheck' | 'running' | 'completed';
+
+/**
+ * A dataset of a shared engine (a database or a redis index) that belongs to this environment.
+ * Filled by the datasets work (`cilo.share.isolate`); absent until then.
+ */
+export interface DatasetManifest {
+  engine: string;
+  name: string;
+  [key: string]: unknown;
+}
+
+export interface ServiceManifest {
+  name: string;
+  type: 'isolated' | 'shared';
+  ip: string;
+  /** The container port the URLs name (first `ports` target, else first `expose`), or null. */
+  port: number | null;
+  /** By DNS name: works wherever cilo's DNS answers (the host with `cilo dns setup`, the containers). */
+  url: string;
+  /** By IP: works from the host without any resolver set up. */
+  ip_url: string;
+  container: string | null;
+  /** Live container state (running, exited, paused...), `missing` without a container. */
+  state: string;
+  health: 'healthy' | 'unhealthy' | 'starting' | 'none';
+  ready_by: ReadyBy | null;
+  /** What the service was given (compose `environment`); secrets masked unless asked for. */
+  environment: Record<string, string>;
+  datasets?: DatasetManifest[];
+}
+
+export interface UpTimings {
+  resolve_ms: number;
+  network_ms: number;
+  shared_ms: number;
+  compose_up_ms: number;
+  wait_ms: number;
+  total_ms: number;
+}
+
+export interface Manifest {
+  schema: typeof MANIFEST_SCHEMA;
+  ok: true;
+  env: string;
+  /** The same as `env`: the key `status --json` readers had before the manifest. */
+  name: string;
+  project: string;
+  /** Recorded status; `running` becomes `degraded` while a service is not running. */
+  status: string;
+  source: string;
+  workspace: string;
+  /** The ingress's URL (`http://<project>.<env><suffix>`), null without an ingress service. */
+  url: string | null;
+  base_url: string;
+  dns_suffix: string;
+  dns: {
+    suffix: string;
+    server: { address: string; port: number; running: boolean };
+    /** Whether this machine's own resolver answers names under the suffix (`cilo dns setup`). */
+    system_resolver: boolean;
+  };
+  network: string;
+  subnet: string;
+  created_at: string;
+  last_error?: string;
+  services: ServiceManifest[];
+  variables: Record<string, string>;
+  /** Phases of the `up` that printed this manifest; null from `status`. */
+  timings: UpTimings | null;
+}
+
+export interface ManifestFacts {
+  env: EnvironmentState;
+  /** Every container cilo made (labelled `cilo=true`). */
+  containers: ContainerSummary[];
+  /** Each service's compose `environment`, as resolved (values unmasked). */
+  environments: Record<string, Record<string, string>>;
+  dnsPort: number;
+  dnsRunning: boolean;
+  systemResolver: boolean;
+  timings?: UpTimings | null | undefined;
+  showSecrets?: boolean | undefined;
+  /** Each service's own datasets in a shared engine, by service (the datasets work fills it). */
+  datasets?: Record<string, DatasetManifest[]> | undefined;
+}
+
+const SECRET_KEY = /(pass(word|wd)?|secret|token|api_?key|private|credential|auth)/i;
+/** `scheme://user:password@host...`: the password part. */
+const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/?#\s]+)(@)/i;
+
+/** A value as an agent may see it: secrets by name masked whole, passwords inside connection URLs masked. */
+export function maskValue(key: string, value: string): string {
+  if (SECRET_KEY.test(key) && value !== '') return MASK;
+  return value.replace(URL_PASSWORD, `$1${MASK}$3`);
+}
+
+export function maskEnvironment(environment: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(environment).map(([k, v]) => [k, maskValue(k, v)]));
+}
+
+/** A compose `environment` (map, or list of KEY=VALUE) as plain strings; `$$` (compose's escape) as `$`. */
+export function environmentOf(raw: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  const put = (k: string, v: unknown): void => {
+    if (v === null || v === undefined) return;
+    out[k] = String(v).replace(/\$\$/g, '$');
+  };
+  if (Array.isArray(raw)) {
+    for (const item of raw) {
+      const s = String(item);
+      const i = s.indexOf('=');
+      if (i > 0) put(s.slice(0, i), s.slice(i + 1));
+    }
+  } else if (raw && typeof raw === 'object') {
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) put(k, v);
+  }
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareNames(a, b)));
+}
+
+/** The container of an environment's service: the project's shared one, or the environment's compose container. */
+export function findServiceContainer(containers: ContainerSummary[], env: Pick<EnvironmentState, 'project' | 'name'>, service: string, type: 'isolated' | 'shared'): ContainerSummary | undefined {
+  if (type === 'shared') {
+    return containers.find((c) => c.Labels[LABELS.shared] === 'true' && c.Labels[LABELS.project] === env.project && c.Labels[LABELS.service] === service);
+  }
+  const project = composeProjectName(env.project, env.name);
+  return containers.find((c) => c.Labels[COMPOSE_PROJECT] === project && c.Labels[COMPOSE_SERVICE] === service);
+}
+
+/** Health from the Engine's status text (`Up 3 seconds (healthy)`). */
+export function healthOf(status: string): ServiceManifest['health'] {
+  const m = /\((healthy|unhealthy|health: starting)\)/.exec(status)?.[1];
+  if (m === 'health: starting') return 'starting';
+  return m === 'healthy' || m === 'unhealthy' ? m : 'none';
+}
+
+/** What makes a container count as ready now, judged as `up` waits for it; null when it is not. */
+export function readyBy(c: ContainerSummary | undefined): ReadyBy | null {
+  if (!c) return null;
+  if (c.State === 'running') {
+    const health = healthOf(c.Status);
+    if (health === 'healthy') return 'healthcheck';
+    return health === 'none' ? 'running' : null;
+  }
+  if (c.State === 'exited' && /Exited \(0\)/.test(c.Status)) return 'completed';
+  return null;
+}
+
+function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
+  const { env } = facts;
+  const s = env.services[name];
+  if (!s) throw new Error(`no service ${name}`);
+  const c = findServiceContainer(facts.containers, env, name, s.type);
+  const environment = facts.environments[name] ?? {};
+  const port = s.port ?? null;
+  const datasets = facts.datasets?.[name];
+  return {
+    name,
+    type: s.type,
+    ip: s.ip,
+    port,
+    url: serviceUrl(name, env.name, env.dns_suffix, s.port),
+    ip_url: port === null || port === 80 ? `http://${s.ip}` : `http://${s.ip}:${port}`,
+    container: c ? (c.Names[0] ?? c.Id).replace(/^\//, '') : null,
+    state: c ? c.State : 'missing',
+    health: c ? healthOf(c.Status) : 'none',
+    ready_by: readyBy(c),
+    environment: facts.showSecrets ? environment : maskEnvironment(environment),
+    ...(datasets && datasets.length > 0 ? { datasets } : {}),
+  };
+}
+
+/** The manifest of an environment from the facts core gathered. */
+export function buildManifest(facts: ManifestFacts): Manifest {
+  const { env } = facts;
+  const services = Object.keys(env.services)
+    .sort(compareNames)
+    .map((n) => serviceManifest(facts, n));
+  let status: string = env.status;
+  if (status === 'running' && services.some((s) => s.state !== 'running' && s.ready_by !== 'completed')) status = 'degraded';
+  const base = baseUrl({ project: env.project, env: env.name, suffix: env.dns_suffix });
+  const manifest: Manifest = {
+    schema: MANIFEST_SCHEMA,
+    ok: true,
+    env: env.name,
+    name: env.name,
+    project: env.project,
+    status,
+    source: env.source,
+    workspace: env.workspace,
+    url: env.ingress ? base : null,
+    base_url: base,
+    dns_suffix: env.dns_suffix,
+    dns: {
+      suffix: env.dns_suffix,
+      server: { address: DNS_SERVER_ADDRESS, port: facts.dnsPort, running: facts.dnsRunning },
+      system_resolver: facts.systemResolver,
+    },
+    network: networkName(env.project, env.name),
+    subnet: env.subnet,
+    created_at: env.created_at,
+    services,
+    variables: runVariables(env),
+    timings: facts.timings ?? null,
+  };
+  if (env.last_error) manifest.last_error = env.last_error;
+  return manifest;
+}
