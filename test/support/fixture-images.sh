@@ -59,7 +59,8 @@ echo "host all all 0.0.0.0/0 scram-sha-256" >> "$PGDATA/pg_hba.conf"
 db=${POSTGRES_DB:-$user}
 if [ "$db" != postgres ]; then
   as_pg "$bin/pg_ctl" -D "$PGDATA" -o "-c listen_addresses=''" -w start >/dev/null
-  as_pg "$bin/psql" -q -U "$user" -d postgres -v ON_ERROR_STOP=1 -v db="$db" -c 'CREATE DATABASE :"db"' >/dev/null
+  # psql interpolates :"db" (quoted as an identifier) in its input, not in -c.
+  echo 'CREATE DATABASE :"db"' | as_pg "$bin/psql" -q -U "$user" -d postgres -v ON_ERROR_STOP=1 -v db="$db" >/dev/null
   as_pg "$bin/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
 fi
 fi
@@ -69,7 +70,7 @@ SH
 cat > "$work/mariadb-entry" <<'SH'
 #!/bin/sh
 # Like the official image: root password, a database and a user with rights on it, applied by an
-# init file on every start (idempotent statements).
+# init file on every start (idempotent statements, one per line: the init file is read by line).
 set -e
 mkdir -p /var/lib/mysql /run/mysqld
 chown -R mysql:mysql /var/lib/mysql /run/mysqld
@@ -86,6 +87,9 @@ if [ -n "$root_pw" ]; then
   echo "ALTER USER 'root'@'localhost' IDENTIFIED BY '$root_pw';"
   echo "CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '$root_pw';"
   echo "GRANT ALL ON *.* TO 'root'@'%' WITH GRANT OPTION;"
+  # install-db's password-less root@127.0.0.1, ::1 and <hostname> would win over root@'%'.
+  echo "DELETE FROM mysql.global_priv WHERE User='root' AND Host NOT IN ('localhost','%');"
+  echo 'FLUSH PRIVILEGES;'
 fi
 [ -z "$db" ] || echo "CREATE DATABASE IF NOT EXISTS \`$db\`;"
 if [ -n "$user" ]; then
