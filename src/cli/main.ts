@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerAgentCommands } from './agent-commands.js';
+import { registerDbCommands } from './db-commands.js';
 import { registerDnsCommands } from './dns-commands.js';
 import { reportError } from './output/print.js';
 import { collect, lazy } from './lazy.js';
@@ -69,6 +70,7 @@ export function buildProgram(): Command {
     .option('--recreate', 'recreate containers even if their definition did not change (and a shared service whose definition changed)')
     .option('--shared <services...>', 'share these services (comma- or space-separated, repeatable)')
     .option('--isolate <services...>', 'give this environment its own copy of these services even if labelled cilo.share')
+    .option('--db-from <env>', "start a new environment's private datasets as copies of another environment's")
     .addOption(new Option('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180).argParser(intArg('--timeout')))
     .option('--json', 'print the result as JSON')
     .action(lazy(() => import('./commands/up.js')));
@@ -169,6 +171,7 @@ export function buildProgram(): Command {
     .action(lazy(() => import('./commands/doctor.js')));
 
   registerDnsCommands(program);
+  registerDbCommands(program);
   registerAgentCommands(program);
 
   program.hook('preAction', async (_program, action) => {

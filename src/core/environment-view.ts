@@ -28,6 +28,17 @@ export interface EnvView {
   created_at: string;
   last_error?: string;
   services: ServiceView[];
+  /** Private datasets in shared engines, with the values rewritten to name them (passwords masked). */
+  datasets?: DatasetSummary[];
+}
+
+export interface DatasetSummary {
+  service: string;
+  engine: string;
+  kind: string;
+  name: string;
+  status: string;
+  rewrites: { service: string; variable: string; from: string; to: string }[];
 }
 
 
@@ -72,6 +83,8 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): E
     services,
   };
   if (env.last_error) view.last_error = env.last_error;
+  const datasets = Object.entries(env.datasets ?? {}).sort(([a], [b]) => compareNames(a, b));
+  if (datasets.length > 0) view.datasets = datasets.map(([service, d]) => ({ service, engine: d.engine, kind: d.kind, name: d.name, status: d.status, rewrites: d.rewrites ?? [] }));
   return view;
 }
 

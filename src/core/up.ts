@@ -5,6 +5,7 @@ import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentMode
 import { effectiveHostnames } from '../domain/hostnames.js';
 import { composeProjectName, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
 import type { ProjectConfig } from '../domain/project-config.js';
+import { applyRewrites, configSharedServices, type IsolationSpec } from '../domain/datasets.js';
 import { definitionHash, graceSeconds, sharedDefinition, sharedServices, splitList, startOrder } from '../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../domain/state.js';
 import { assignIps } from '../domain/subnet.js';
@@ -13,6 +14,7 @@ import { homeId } from '../state/paths.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { abandonCreate, claimEnvironment, markCreated, planCreate, populateWorkspace } from './create.js';
+import { ensureDatasets, isolationSpecs } from './datasets.js';
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, sourceTarget, writeGenerated } from './env-compose.js';
 import { prepareEnvFiles } from './env-files.js';
@@ -34,6 +36,8 @@ export interface UpInput {
   shared?: string[] | undefined;
   /** Services to keep isolated even if labelled shared. */
   isolate?: string[] | undefined;
+  /** Another environment whose private datasets a new environment's start as copies of. */
+  dbFrom?: string | undefined;
 }
 
 export interface UpResult {
@@ -57,6 +61,8 @@ interface StartPlan {
   shareFlags: ShareFlags;
   /** Services served by a shared container. */
   shared: string[];
+  /** Shared services that give each environment its own dataset. */
+  datasets: IsolationSpec[];
 }
 
 /**
@@ -74,7 +80,8 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
   const env = await recordStart(ctx, located, plan);
   await onStartFailure(ctx, env, created, async () => {
     await ensureSharedServices(ctx, env, plan, input);
-    const generated = renderModel(ctx, env, plan);
+    const rewrites = plan.datasets.length > 0 ? await ensureDatasets(ctx, env, { model: plan.model, specs: plan.datasets, dbFrom: input.dbFrom, timeoutMs: timeoutMs(input) }) : [];
+    const generated = applyRewrites(renderModel(ctx, env, plan), rewrites);
     const { changed } = writeGenerated(ctx.paths, env, generated);
     await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed });
   });
@@ -142,7 +149,9 @@ async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInp
   // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
   const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
   const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (env.share_flags ?? { shared: [], isolate: [] });
-  return { config, model, ingress, hostnames, shareFlags, shared: sharedServices(model, shareFlags.shared, shareFlags.isolate) };
+  const fromConfig = configSharedServices(config.services).filter((s) => s in model.services);
+  const shared = sharedServices(model, [...shareFlags.shared, ...fromConfig], shareFlags.isolate);
+  return { config, model, ingress, hostnames, shareFlags, shared, datasets: isolationSpecs(model, shared, config.services) };
 }
 
 /** Assigns stable IPs (existing ones kept) and records the environment `starting`. */

@@ -207,9 +207,10 @@ export function datasetMarker(project: string, envName: string): string {
   return `cilo:${project}/${envName}`;
 }
 
-export function parseMarker(comment: string | null | undefined): { project: string; env: string } | undefined {
-  const m = /^cilo:([a-z0-9-]+)\/([a-z0-9-]+)$/.exec(comment ?? '');
-  return m ? { project: m[1]!, env: m[2]! } : undefined;
+/** The owner a marker names; `loading` while a copy into it has not finished. */
+export function parseMarker(comment: string | null | undefined): { project: string; env: string; loading: boolean } | undefined {
+  const m = /^cilo:([a-z0-9-]+)\/([a-z0-9-]+)(:loading)?$/.exec(comment ?? '');
+  return m ? { project: m[1]!, env: m[2]!, loading: m[3] !== undefined } : undefined;
 }
 
 /** The lowest redis index from 1 up that no environment holds and holds no keys; undefined when all are taken. */

@@ -16,6 +16,8 @@ export interface EnvConfig {
   render?: RenderRule[] | undefined;
 }
 
+import type { ServiceShareConfig } from './datasets.js';
+
 export interface ProjectConfig {
   project?: string | undefined;
   compose_files?: string[] | undefined;
@@ -28,4 +30,6 @@ export interface ProjectConfig {
   ignore_dot_dirs?: string[] | undefined;
   shared_grace_period?: number | string | undefined;
   env?: EnvConfig | undefined;
+  /** Per-service sharing and private datasets, the same keys as the `cilo.share.*` labels. */
+  services?: Record<string, ServiceShareConfig> | undefined;
 }
