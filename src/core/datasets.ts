@@ -142,6 +142,7 @@ async function ensureDataset(ctx: CoreContext, env: EnvironmentState, spec: Isol
     return chosen;
   });
   const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, input.dbFrom);
+  await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template } : d));
   const made = await engine.create(name, source, { project: env.project, env: env.name });
   ctx.log(made ? `Dataset ${name} of ${spec.service} ready${template ? ` (from ${template})` : ''}` : `Dataset ${name} of ${spec.service} reused`);
   // Test hook: die between making the dataset and recording it, as a killed `up` would.
