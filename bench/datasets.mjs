@@ -43,19 +43,24 @@ async function writeSeed(path, mb) {
   return bytes;
 }
 
-function pgProject(dir) {
-  mkdirSync(join(dir, 'db'), { recursive: true });
-  writeFileSync(
-    join(dir, 'compose.yaml'),
-    `services:
-  db:
+/** The shared postgres of both benchmarks, giving each environment its own seeded database. */
+function sharedPostgres(seed) {
+  return `  db:
     image: ${PG}
     environment: { POSTGRES_USER: app, POSTGRES_PASSWORD: app, POSTGRES_DB: shop }
     labels:
       cilo.share: "true"
       cilo.share.isolate: database
-      cilo.share.seed: ./db/seed.sql
-  api:
+      cilo.share.seed: ${seed}
+`;
+}
+
+function pgProject(dir) {
+  mkdirSync(join(dir, 'db'), { recursive: true });
+  writeFileSync(
+    join(dir, 'compose.yaml'),
+    `services:
+${sharedPostgres('./db/seed.sql')}  api:
     image: ${APP}
     init: true
     command: ["sleep", "86400"]
@@ -120,14 +125,7 @@ function stackProject(dir) {
   writeFileSync(
     join(dir, 'compose.yaml'),
     `services:
-  db:
-    image: ${PG}
-    environment: { POSTGRES_USER: app, POSTGRES_PASSWORD: app, POSTGRES_DB: shop }
-    labels:
-      cilo.share: "true"
-      cilo.share.isolate: database
-      cilo.share.seed: ./seed.sql
-  cache:
+${sharedPostgres('./seed.sql')}  cache:
     image: ${REDIS}
     labels:
       cilo.share: "true"

@@ -56,6 +56,22 @@ function failed(what: string, target: EngineTarget, r: { code: number; stderr: s
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Tab-separated rows of a client's unaligned output. */
+function tsv(stdout: string): string[][] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => l.split('\t'));
+}
+
+/** Waits until a probe query succeeds inside the container. */
+function answers(timeoutMs: number, what: string, probe: () => ReturnType<ContainerExec['run']>, ok: (stdout: string) => boolean = () => true): Promise<void> {
+  return poll(timeoutMs, async () => {
+    const r = await probe();
+    return { ok: r.code === 0 && ok(r.stdout), error: r.stderr || r.stdout };
+  }, what);
+}
+
 async function poll(timeoutMs: number, probe: () => Promise<{ ok: boolean; error: string }>, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -70,18 +86,19 @@ async function poll(timeoutMs: number, probe: () => Promise<{ ok: boolean; error
   }
 }
 
-class Postgres implements DatasetEngine {
-  readonly unit = 'bytes' as const;
-  private readonly user: string;
-  private readonly secrets: Record<string, string>;
-  private version: number | undefined;
+/** An engine reached through its own client program in the container, with its password in the variable the client reads. */
+abstract class ClientEngine {
   constructor(
-    private readonly exec: ContainerExec,
-    private readonly t: EngineTarget,
-  ) {
-    this.user = t.env.POSTGRES_USER ?? 'postgres';
-    this.secrets = t.env.POSTGRES_PASSWORD ? { PGPASSWORD: t.env.POSTGRES_PASSWORD } : {};
-  }
+    protected readonly exec: ContainerExec,
+    protected readonly t: EngineTarget,
+    protected readonly secrets: Record<string, string>,
+  ) {}
+}
+
+class Postgres extends ClientEngine implements DatasetEngine {
+  readonly unit = 'bytes' as const;
+  private readonly user = this.t.env.POSTGRES_USER ?? 'postgres';
+  private version: number | undefined;
 
   private psql(db: string, sql: string | undefined, file?: string): ReturnType<ContainerExec['run']> {
     const argv = ['psql', '-h', '127.0.0.1', '-U', this.user, '-d', db, '-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-f', '-'];
@@ -91,17 +108,11 @@ class Postgres implements DatasetEngine {
   private async sql(sql: string, what: string, db = 'postgres'): Promise<string[][]> {
     const r = await this.psql(db, sql);
     if (r.code !== 0) throw failed(what, this.t, r);
-    return r.stdout
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => l.split('\t'));
+    return tsv(r.stdout);
   }
 
   ready(timeoutMs: number): Promise<void> {
-    return poll(timeoutMs, async () => {
-      const r = await this.psql('postgres', 'SELECT 1');
-      return { ok: r.code === 0, error: r.stderr };
-    }, `postgres in ${this.t.container}`);
+    return answers(timeoutMs, `postgres in ${this.t.container}`, () => this.psql('postgres', 'SELECT 1'));
   }
 
   async inventory(): Promise<EngineDataset[]> {
@@ -197,16 +208,8 @@ class Postgres implements DatasetEngine {
 /** A client program of the engine's image: mariadb's names first, then mysql's. */
 const MYSQL_CLIENT = 'exec "$(command -v mariadb || command -v mysql)" "$@"';
 
-class MariaDb implements DatasetEngine {
+class MariaDb extends ClientEngine implements DatasetEngine {
   readonly unit = 'bytes' as const;
-  private readonly secrets: Record<string, string>;
-  constructor(
-    private readonly exec: ContainerExec,
-    private readonly t: EngineTarget,
-  ) {
-    const pw = t.env.MARIADB_ROOT_PASSWORD ?? t.env.MYSQL_ROOT_PASSWORD;
-    this.secrets = pw ? { MYSQL_PWD: pw } : {};
-  }
 
   private client(db: string | undefined, sql: string | undefined, file?: string): ReturnType<ContainerExec['run']> {
     const argv = ['sh', '-c', MYSQL_CLIENT, 'sh', '-h127.0.0.1', '-uroot', '--batch', '--skip-column-names', ...(db ? [db] : [])];
@@ -216,17 +219,11 @@ class MariaDb implements DatasetEngine {
   private async sql(sql: string, what: string): Promise<string[][]> {
     const r = await this.client(undefined, sql);
     if (r.code !== 0) throw failed(what, this.t, r);
-    return r.stdout
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => l.split('\t'));
+    return tsv(r.stdout);
   }
 
   ready(timeoutMs: number): Promise<void> {
-    return poll(timeoutMs, async () => {
-      const r = await this.client(undefined, 'SELECT 1');
-      return { ok: r.code === 0, error: r.stderr };
-    }, `${this.t.engine} in ${this.t.container}`);
+    return answers(timeoutMs, `${this.t.engine} in ${this.t.container}`, () => this.client(undefined, 'SELECT 1'));
   }
 
   private get comments(): boolean {
@@ -296,16 +293,8 @@ class MariaDb implements DatasetEngine {
 const REDIS_CLI = 'exec "$(command -v redis-cli || command -v valkey-cli)" "$@"';
 const MARKER_KEY = 'cilo:dataset';
 
-class Redis implements DatasetEngine {
+class Redis extends ClientEngine implements DatasetEngine {
   readonly unit = 'keys' as const;
-  private readonly secrets: Record<string, string>;
-  constructor(
-    private readonly exec: ContainerExec,
-    private readonly t: EngineTarget,
-  ) {
-    const pw = t.env.REDIS_PASSWORD ?? t.env.VALKEY_PASSWORD;
-    this.secrets = pw ? { REDISCLI_AUTH: pw } : {};
-  }
 
   private cli(args: string[], file?: string): ReturnType<ContainerExec['run']> {
     return this.exec.run(this.t.container, ['sh', '-c', REDIS_CLI, 'sh', '-h', '127.0.0.1', ...args], { stdinFile: file, env: this.secrets });
@@ -318,10 +307,7 @@ class Redis implements DatasetEngine {
   }
 
   ready(timeoutMs: number): Promise<void> {
-    return poll(timeoutMs, async () => {
-      const r = await this.cli(['PING']);
-      return { ok: r.code === 0 && r.stdout.includes('PONG'), error: r.stderr || r.stdout };
-    }, `${this.t.engine} in ${this.t.container}`);
+    return answers(timeoutMs, `${this.t.engine} in ${this.t.container}`, () => this.cli(['PING']), (out) => out.includes('PONG'));
   }
 
   private async keyspace(): Promise<Map<number, number>> {
@@ -378,14 +364,20 @@ class Redis implements DatasetEngine {
   }
 }
 
+/** A password for the engine's client, passed as the variable that client reads (never on a command line). */
+function secret(name: string, value: string | undefined): Record<string, string> {
+  return value ? { [name]: value } : {};
+}
+
 export function datasetEngine(exec: ContainerExec, target: EngineTarget): DatasetEngine {
+  const e = target.env;
   switch (target.engine) {
     case 'postgres':
-      return new Postgres(exec, target);
+      return new Postgres(exec, target, secret('PGPASSWORD', e.POSTGRES_PASSWORD));
     case 'mariadb':
     case 'mysql':
-      return new MariaDb(exec, target);
+      return new MariaDb(exec, target, secret('MYSQL_PWD', e.MARIADB_ROOT_PASSWORD ?? e.MYSQL_ROOT_PASSWORD));
     default:
-      return new Redis(exec, target);
+      return new Redis(exec, target, secret('REDISCLI_AUTH', e.REDIS_PASSWORD ?? e.VALKEY_PASSWORD));
   }
 }
