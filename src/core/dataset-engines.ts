@@ -111,8 +111,12 @@ class Postgres extends ClientEngine implements DatasetEngine {
     return tsv(r.stdout);
   }
 
+  /** Waits for the server over TCP, and learns its version on the way (one exec less per clone). */
   ready(timeoutMs: number): Promise<void> {
-    return answers(timeoutMs, `postgres in ${this.t.container}`, () => this.psql('postgres', 'SELECT 1'));
+    return answers(timeoutMs, `postgres in ${this.t.container}`, () => this.psql('postgres', 'SHOW server_version_num'), (out) => {
+      this.version = Number(out.trim()) || undefined;
+      return true;
+    });
   }
 
   async inventory(): Promise<EngineDataset[]> {
@@ -158,18 +162,22 @@ class Postgres extends ClientEngine implements DatasetEngine {
     return Promise.resolve(wanted);
   }
 
-  /** Ends sessions on the template (it should have none); names who still holds one after a few tries. */
-  private async cloneFromTemplate(name: string, template: string): Promise<void> {
+  /**
+   * Ends sessions on the template (it should have none), then clones it and marks the clone, in
+   * one psql run; names who still holds the template after a few tries.
+   */
+  private async cloneFromTemplate(name: string, template: string, marker: string): Promise<void> {
     const strategy = (await this.serverVersion()) >= 150000 ? ' STRATEGY FILE_COPY' : '';
     const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';
-    const create = `CREATE DATABASE ${pgIdent(name)} TEMPLATE ${pgIdent(template)}${strategy} OWNER ${pgIdent(this.user)}${limit}`;
+    const script = [
+      `ALTER DATABASE ${pgIdent(template)} ALLOW_CONNECTIONS false`,
+      `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = ${pgLiteral(template)} AND pid <> pg_backend_pid()`,
+      `CREATE DATABASE ${pgIdent(name)} TEMPLATE ${pgIdent(template)}${strategy} OWNER ${pgIdent(this.user)}${limit}`,
+      `COMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(marker)}`,
+    ].join(';\n');
     let last = '';
     for (let attempt = 0; attempt < 4; attempt++) {
-      await this.sql(
-        `ALTER DATABASE ${pgIdent(template)} ALLOW_CONNECTIONS false;\nSELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = ${pgLiteral(template)} AND pid <> pg_backend_pid()`,
-        'Closing sessions on the template',
-      );
-      const r = await this.psql('postgres', create);
+      const r = await this.psql('postgres', script);
       if (r.code === 0) return;
       last = r.stderr;
       if (!/being accessed by other users/.test(r.stderr)) throw failed(`Cloning ${template} into ${name}`, this.t, r);
@@ -185,15 +193,17 @@ class Postgres extends ClientEngine implements DatasetEngine {
     const comment = await this.comment(name);
     if (comment === done || (comment !== undefined && !comment.startsWith('cilo:'))) return false;
     if (comment !== undefined) await this.drop(name); // a copy interrupted while loading
-    if (source.kind === 'template') await this.cloneFromTemplate(name, source.name);
-    else {
-      const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';
-      await this.sql(`CREATE DATABASE ${pgIdent(name)} OWNER ${pgIdent(this.user)}${limit};\nCOMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(`${done}:loading`)}`, `Creating database ${name}`);
-      if (source.kind === 'dataset') {
-        // A dump, not a clone: the source environment's sessions stay open.
-        const r = await this.exec.run(this.t.container, ['sh', '-c', '(set -o pipefail) 2>/dev/null && set -o pipefail; pg_dump -h 127.0.0.1 -U "$1" --no-owner "$2" | psql -h 127.0.0.1 -U "$1" -X -q -v ON_ERROR_STOP=1 -d "$3"', 'sh', this.user, source.name, name], { env: this.secrets });
-        if (r.code !== 0) throw failed(`Copying ${source.name} into ${name}`, this.t, r);
-      }
+    if (source.kind === 'template') {
+      await this.cloneFromTemplate(name, source.name, done);
+      return true;
+    }
+    const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';
+    await this.sql(`CREATE DATABASE ${pgIdent(name)} OWNER ${pgIdent(this.user)}${limit};\nCOMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(`${done}:loading`)}`, `Creating database ${name}`);
+    if (source.kind === 'dataset') {
+      // A dump, not a clone: the source environment's sessions stay open.
+      const copy = '(set -o pipefail) 2>/dev/null && set -o pipefail; pg_dump -h 127.0.0.1 -U "$1" --no-owner "$2" | psql -h 127.0.0.1 -U "$1" -X -q -v ON_ERROR_STOP=1 -d "$3"';
+      const r = await this.exec.run(this.t.container, ['sh', '-c', copy, 'sh', this.user, source.name, name], { env: this.secrets });
+      if (r.code !== 0) throw failed(`Copying ${source.name} into ${name}`, this.t, r);
     }
     await this.sql(`COMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(done)}`, `Marking database ${name}`);
     return true;

@@ -4,14 +4,15 @@
  * engine image. Every step records its intent in state first (`creating`, `dropping`), so a
  * killed command is finished by the next `up` or by `doctor --fix`.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ComposeModel } from '../domain/compose-model.js';
 import { datasetName, datasetRewrites, engineFromImage, isolationSpecs, maskedRewrite, seedHash, templateName, type IsolationSpec, type Rewrite, type ServiceShareConfig } from '../domain/datasets.js';
 import { compareNames, sharedContainerName } from '../domain/names.js';
 import type { DatasetState, EnvironmentState, State } from '../domain/state.js';
 import { CiloError } from '../errors.js';
-import { readState, withNamedLock, withStateLock } from '../state/store.js';
+import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { datasetEngine, type DatasetEngine, type DatasetSource, type SeedFile } from './dataset-engines.js';
 
@@ -51,8 +52,44 @@ export function seedFiles(workspace: string, spec: IsolationSpec): SeedFile[] {
   return out;
 }
 
-function templateFor(workspace: string, spec: IsolationSpec, image: string, seeds: SeedFile[]): string {
-  return templateName(seedHash(image, seeds.map((s) => ({ name: relative(workspace, s.path), content: readFileSync(s.path) }))));
+async function fileHash(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * The template of a seed. Reading a 200 MB seed costs about a second, so each file's hash is
+ * kept in CILO_HOME by its name in the project, size and modification time (workspace copies
+ * keep modification times): a new environment of an unchanged seed reads none of it.
+ */
+async function templateFor(ctx: CoreContext, workspace: string, image: string, seeds: SeedFile[]): Promise<string> {
+  const cacheFile = join(ctx.paths.home, 'cache', 'seed-hashes.json');
+  let cache: Record<string, string> = {};
+  try {
+    cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, string>;
+  } catch {
+    // none yet, or unreadable: computed again
+  }
+  const files: { name: string; content: string }[] = [];
+  let changed = false;
+  for (const seed of seeds) {
+    const name = relative(workspace, seed.path);
+    const st = statSync(seed.path);
+    const key = `${name}\0${st.size}\0${st.mtimeMs}`;
+    let hash = cache[key];
+    if (!hash) {
+      hash = await fileHash(seed.path);
+      cache[key] = hash;
+      changed = true;
+    }
+    files.push({ name, content: hash });
+  }
+  if (changed) {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileAtomic(cacheFile, JSON.stringify(cache));
+  }
+  return templateName(seedHash(image, files));
 }
 
 function lockName(project: string, service: string): string {
@@ -91,7 +128,7 @@ async function sourceFor(ctx: CoreContext, env: EnvironmentState, spec: Isolatio
   }
   const seeds = seedFiles(env.workspace, spec);
   if (seeds.length === 0) return { source: { kind: 'empty' }, template: null };
-  const template = templateFor(env.workspace, spec, model.services[spec.service]?.image ?? '', seeds);
+  const template = await templateFor(ctx, env.workspace, model.services[spec.service]?.image ?? '', seeds);
   await withNamedLock(ctx.paths, `${lockName(env.project, spec.service)}-template`, () => engine.ensureTemplate(template, seeds));
   return { source: { kind: 'template', name: template, seeds }, template };
 }
