@@ -105,7 +105,7 @@ export function buildProgram(): Command {
 
   program
     .command('status')
-    .description('show an environment and its services with live container state')
+    .description('show an environment and its services with live container state, and the values rewritten to name its private datasets')
     .argument('<env>', 'environment name')
     .option('--project <name>', 'project name (must match the environment)')
     .option('--json', 'print the result as JSON')
@@ -150,7 +150,7 @@ export function buildProgram(): Command {
   const shared = program.command('shared').description('shared services: one container serving many environments');
   shared
     .command('list')
-    .description('list shared services: container, users, grace deadline, config hash')
+    .description('list shared services: container, users, grace deadline, config hash, private datasets and their sizes')
     .option('--project <name>', 'only this project')
     .option('--json', 'print the result as JSON')
     .action(lazy(() => import('./commands/shared-list.js')));

@@ -34,6 +34,8 @@ export interface DatasetEngine {
   ensureTemplate(name: string, seeds: SeedFile[]): Promise<void>;
   /** The redis index to give a new environment (databases: the name itself). */
   allocate(wanted: string, held: string[]): Promise<string>;
+  /** Whether the engine still has this environment's dataset (a shared container made anew without its volume has not). */
+  holds(name: string, marker: { project: string; env: string }): Promise<boolean>;
   /** Makes the dataset from the source unless it exists complete; returns whether it made it. */
   create(name: string, source: DatasetSource, marker: { project: string; env: string }): Promise<boolean>;
   drop(name: string): Promise<void>;
@@ -188,6 +190,10 @@ class Postgres extends ClientEngine implements DatasetEngine {
     });
   }
 
+  async holds(name: string, marker: { project: string; env: string }): Promise<boolean> {
+    return (await this.comment(name)) === datasetMarker(marker.project, marker.env);
+  }
+
   async create(name: string, source: DatasetSource, marker: { project: string; env: string }): Promise<boolean> {
     const done = datasetMarker(marker.project, marker.env);
     const comment = await this.comment(name);
@@ -274,6 +280,11 @@ class MariaDb extends ClientEngine implements DatasetEngine {
     return Promise.resolve(wanted);
   }
 
+  async holds(name: string, marker: { project: string; env: string }): Promise<boolean> {
+    const comment = await this.comment(name);
+    return this.comments ? comment === datasetMarker(marker.project, marker.env) : comment !== undefined;
+  }
+
   async create(name: string, source: DatasetSource, marker: { project: string; env: string }): Promise<boolean> {
     const done = datasetMarker(marker.project, marker.env);
     const comment = await this.comment(name);
@@ -349,6 +360,12 @@ class Redis extends ClientEngine implements DatasetEngine {
       });
     }
     return String(free);
+  }
+
+  /** Its marker, or any keys (an application may have flushed the marker with its own data). */
+  async holds(name: string, marker: { project: string; env: string }): Promise<boolean> {
+    if ((await this.out(['-n', name, 'GET', MARKER_KEY], 'Reading a marker')).trim() === datasetMarker(marker.project, marker.env)) return true;
+    return Number((await this.out(['-n', name, 'DBSIZE'], 'Counting keys')).trim()) > 0;
   }
 
   async create(name: string, source: DatasetSource, marker: { project: string; env: string }): Promise<boolean> {

@@ -154,12 +154,17 @@ export async function ensureDatasets(ctx: CoreContext, env: EnvironmentState, in
 
 async function ensureDataset(ctx: CoreContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<string> {
   const current = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
-  if (current?.status === 'ready') {
-    if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current.name} (\`cilo db reset\` returns it to the seed).`);
-    return current.name;
-  }
   const engine = engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
   await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
+  const owner = { project: env.project, env: env.name };
+  if (current?.status === 'ready') {
+    if (await engine.holds(current.name, owner)) {
+      if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current.name} (\`cilo db reset\` returns it to the seed).`);
+      return current.name;
+    }
+    // The shared container was made anew without the volume that held it (e.g. after its grace period).
+    ctx.warn(`Dataset ${current.name} of ${env.name} is gone from shared ${spec.service}; making it again.`);
+  }
   // Choosing the name (a free redis index) and recording the intent happen under one lock, so
   // two environments starting at once never get the same index.
   const name = await withNamedLock(ctx.paths, lockName(env.project, spec.service), async () => {
@@ -180,7 +185,7 @@ async function ensureDataset(ctx: CoreContext, env: EnvironmentState, spec: Isol
   });
   const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, input.dbFrom);
   await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template } : d));
-  const made = await engine.create(name, source, { project: env.project, env: env.name });
+  const made = await engine.create(name, source, owner);
   ctx.log(made ? `Dataset ${name} of ${spec.service} ready${template ? ` (from ${template})` : ''}` : `Dataset ${name} of ${spec.service} reused`);
   // Test hook: die between making the dataset and recording it, as a killed `up` would.
   if (process.env.CILO_TEST_FAILPOINT === 'dataset-created') process.kill(process.pid, 'SIGKILL');

@@ -92,6 +92,7 @@ describe('postgres: a private database per environment', { skip }, () => {
     const tpl = stateOf(h).environments.e1?.datasets?.db?.template;
     assert.ok(tpl);
     assert.equal(pgAdmin(p, `SELECT datallowconn FROM pg_database WHERE datname = '${tpl}'`), 'f');
+    assert.equal(pgAdmin(p, `SELECT datconnlimit FROM pg_database WHERE datname = '${p}_e1'`), '20');
     const list = JSON.parse((await h.cli(['db', 'list', '--json'])).stdout) as { datasets: { env: string; name: string; template: string; size: number; engine: string; kind: string }[] };
     assert.deepEqual(list.datasets.map((d) => [d.env, d.name, d.engine, d.kind, d.template]), [['e1', `${p}_e1`, 'postgres', 'database', tpl], ['e2', `${p}_e2`, 'postgres', 'database', tpl]]);
     assert.ok(list.datasets.every((d) => d.size > 0));
@@ -125,6 +126,14 @@ describe('postgres: a private database per environment', { skip }, () => {
     await up(h, dir, p, 'e4', '--db-from', 'e2');
     assert.equal(pgQuery(p, 'e4', "SELECT count(*) FROM items WHERE name = 'copied-from-e2'"), '1');
     assert.equal(pgQuery(p, 'e4', 'SELECT count(*) FROM items'), pgQuery(p, 'e2', 'SELECT count(*) FROM items'));
+  });
+
+  test('an up whose recorded dataset is gone (shared container made anew) makes it again from the seed', async () => {
+    pgAdmin(p, `DROP DATABASE ${p}_e2 WITH (FORCE)`);
+    const r = await h.cli(['up', 'e2']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /is gone from shared db; making it again/);
+    assert.equal(pgQuery(p, 'e2', 'SELECT count(*) FROM items'), '2');
   });
 
   test('destroy drops exactly its own dataset; down keeps the data', async () => {
