@@ -4,7 +4,7 @@
 //   npm run bench                                (builds dist/, then runs everything)
 //   node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write | --no-write] [--dns-seconds S]
 //
-// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn.
+// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory.
 // Runs: --runs N for every benchmark; without it 3 for those that start containers or DNS servers, 5 for the
 // rest (list takes 4 samples per run: a single one is 0.1–0.2 s).
 // Output: the table on stdout, progress on stderr. A full run (no --only) also rewrites the part
@@ -26,6 +26,7 @@ import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { tsImport } from 'tsx/esm/api';
 import { buildTree } from './copy.mjs';
+import { benchDatasetMemory, benchDatasetSeed } from './datasets.mjs';
 import { benchDns, benchDnsFollow, queryOnce } from './dns.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -39,7 +40,7 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write|--no-write] [--dns-seconds S]
-names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn`;
+names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory`;
 
 function options() {
   const { values } = parseArgs({
@@ -819,7 +820,14 @@ const BENCHES = [
   { name: 'shared-up', row: 3, slow: true, fn: benchSharedUp },
   { name: 'dns-churn', row: 8, slow: true, fn: benchDnsChurn },
   { name: 'parallel-up', row: 4, slow: true, fn: benchParallelUp },
+  // Issue 15, one run each (bench/datasets.mjs).
+  { name: 'dataset-seed', row: 9, slow: true, fn: () => benchDatasetSeed(datasetTools()) },
+  { name: 'dataset-memory', row: 10, slow: true, fn: () => benchDatasetMemory(datasetTools()) },
 ];
+
+function datasetTools() {
+  return { makeHome, withCleanup, must, row, log, fmtMs };
+}
 
 /** CPU idle share of the whole machine over `ms`, from /proc/stat. */
 async function idleShare(ms) {
@@ -852,6 +860,8 @@ const MEASURE_OF = {
   create: '`cilo create`',
   dns: 'DNS queries/s, p99 and change to answer',
   'dns-churn': 'DNS failures during changes',
+  'dataset-seed': 'new environment with a 200 MB seed',
+  'dataset-memory': 'memory of 8 environments, shared engines',
 };
 
 async function main() {

@@ -5,7 +5,7 @@
  * compose, git or DNS-control code).
  */
 import type { CoreContext } from './core/context.js';
-import type { Compose, DnsControl, Git, HostNetwork, Processes, Workspaces } from './core/ports.js';
+import type { Compose, ContainerExec, DnsControl, Git, HostNetwork, Processes, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
 import { ciloPaths, type CiloPaths } from './state/paths.js';
 
@@ -51,6 +51,10 @@ const workspaces: Workspaces = {
   remove: async (p) => (await workspaceModules())[1].removeTree(p),
 };
 
+const exec: ContainerExec = {
+  run: async (c, a, o) => (await import('./docker/exec.js')).execInContainer(c, a, o),
+};
+
 const host: HostNetwork = {
   routeSubnets: async () => (await import('./host/routes.js')).hostRouteSubnets(),
 };
@@ -73,6 +77,7 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
   return {
     paths,
     docker: overrides.docker ?? new DockerClient(),
+    exec: overrides.exec ?? exec,
     compose: overrides.compose ?? compose,
     dns: overrides.dns ?? dnsFor(paths),
     git: overrides.git ?? git,

@@ -1,4 +1,5 @@
 import * as v from 'valibot';
+import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/datasets.js';
 import type { ProjectConfig } from '../domain/project-config.js';
 
 const RenderRuleSchema = v.strictObject({
@@ -13,6 +14,16 @@ const EnvConfigSchema = v.strictObject({
   ignore: v.optional(v.array(v.string())),
   init_hook: v.optional(v.string()),
   render: v.optional(v.array(RenderRuleSchema)),
+});
+
+const ServiceShareSchema = v.strictObject({
+  share: v.optional(v.boolean()),
+  isolate: v.optional(v.picklist(ISOLATION_KINDS)),
+  engine: v.optional(v.picklist(ENGINE_KINDS)),
+  seed: v.optional(v.union([v.string(), v.array(v.string())])),
+  env: v.optional(v.array(v.string())),
+  keep: v.optional(v.boolean()),
+  connection_limit: v.optional(v.pipe(v.number(), v.integer(), v.minValue(1))),
 });
 
 /**
@@ -34,6 +45,7 @@ export const ProjectConfigSchema = v.strictObject({
   ignore_dot_dirs: v.optional(v.array(v.string())),
   shared_grace_period: v.optional(v.union([v.number(), v.string()])),
   env: v.optional(EnvConfigSchema),
+  services: v.optional(v.record(v.string(), ServiceShareSchema)),
 });
 
 // The schema may not drift from the domain's shape.

@@ -1,5 +1,5 @@
 import type { CiloPaths } from '../state/paths.js';
-import type { Compose, DnsControl, Engine, Git, HostNetwork, Processes, Workspaces } from './ports.js';
+import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Processes, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -11,6 +11,8 @@ import type { Compose, DnsControl, Engine, Git, HostNetwork, Processes, Workspac
 export interface CoreContext {
   paths: CiloPaths;
   docker: Engine;
+  /** Programs inside running containers (SQL and redis commands in shared engines). */
+  exec: ContainerExec;
   compose: Compose;
   dns: DnsControl;
   git: Git;

@@ -6,6 +6,7 @@ import { generatedComposePath } from '../state/paths.js';
 import type { EnvironmentState, State } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
+import { dropDatasets } from './datasets.js';
 import { findEnv } from './lookup.js';
 import { removeNetwork } from './network.js';
 import { releaseShared } from './shared.js';
@@ -69,6 +70,7 @@ export async function destroyEnvironment(ctx: CoreContext, env: EnvironmentState
     return sharedHeldBy(state, env);
   }, ctx.paths);
 
+  await dropDatasets(ctx, env);
   await releaseShared(ctx, env, held);
   const composeProject = composeProjectName(env.project, env.name);
   const byCompose = { label: [`com.docker.compose.project=${composeProject}`] };

@@ -12,6 +12,7 @@ import { homeId } from '../state/paths.js';
 import { sharedKey, type EnvironmentState, type State } from '../domain/state.js';
 import { readState, restoreBackup, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
+import { checkDatasets } from './datasets.js';
 import { destroyEnvironment } from './destroy.js';
 import { ensureNetworkOrMove } from './network.js';
 import { attach, reapExpiredShared, releaseShared, stopShared } from './shared.js';
@@ -391,6 +392,7 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     checkOrphans(ctx, state, containers, networks, volumes, f);
     checkShared(ctx, state, containers, f);
     checkUnclaimed(ctx, { containers: allContainers.filter((c) => homeless(c.Labels)), networks: allNetworks.filter((n) => homeless(n.Labels)), volumes: allVolumes.filter((v) => homeless(v.Labels)) }, f);
+    for (const d of await checkDatasets(ctx, state)) f.add({ kind: d.kind, severity: 'warning', subject: d.subject, message: d.message, fix: d.fix }, d.repair, d.destructive);
     await checkAddressPools(ctx, state, allNetworks, f);
   }
 

@@ -5,7 +5,7 @@ import { compareNames, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
 import { baseUrl } from '../domain/run-vars.js';
 import type { EnvironmentState, ServiceState, State } from '../domain/state.js';
-import { addressOn, serviceContainers } from './replicas.js';
+import { addressOn, serviceContainers } from '../domain/replicas.js';
 
 export interface ServiceView {
   name: string;
@@ -32,6 +32,17 @@ export interface EnvView {
   created_at: string;
   last_error?: string;
   services: ServiceView[];
+  /** Private datasets in shared engines, with the values rewritten to name them (passwords masked). */
+  datasets?: DatasetSummary[];
+}
+
+export interface DatasetSummary {
+  service: string;
+  engine: string;
+  kind: string;
+  name: string;
+  status: string;
+  rewrites: { service: string; variable: string; from: string; to: string }[];
 }
 
 
@@ -78,6 +89,8 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): E
     services,
   };
   if (env.last_error) view.last_error = env.last_error;
+  const datasets = Object.entries(env.datasets ?? {}).sort(([a], [b]) => compareNames(a, b));
+  if (datasets.length > 0) view.datasets = datasets.map(([service, d]) => ({ service, engine: d.engine, kind: d.kind, name: d.name, status: d.status, rewrites: d.rewrites ?? [] }));
   return view;
 }
 

@@ -6,6 +6,7 @@
  */
 import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
 import type { ContainerInspect, ContainerSummary, Filters, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+import type { ContainerExecOptions, ContainerExecResult } from '../docker/exec.js';
 import type { CaptureResult } from '../proc/run.js';
 import type { CopyOptions, CopyResult } from '../workspace/copy.js';
 
@@ -150,4 +151,9 @@ export interface Workspaces {
 export interface HostNetwork {
   /** The subnets of the host's routes (Linux); none elsewhere. */
   routeSubnets(): Promise<string[]>;
+}
+
+/** Programs run inside a running container, as an argument array (never a shell string built from input). */
+export interface ContainerExec {
+  run(container: string, argv: string[], opts?: ContainerExecOptions): Promise<ContainerExecResult>;
 }

@@ -2,6 +2,7 @@ import { compareNames } from '../domain/names.js';
 import { CiloError } from '../errors.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
+import { listDatasets } from './datasets.js';
 
 export interface SharedView {
   project: string;
@@ -15,6 +16,8 @@ export interface SharedView {
   grace_until: string | null;
   config_hash: string;
   created_at: string;
+  /** Environments' private datasets in it (cilo.share.isolate), with live sizes. */
+  datasets: { env: string; name: string; size: number | null; unit: 'bytes' | 'keys' }[];
 }
 
 export async function listShared(ctx: CoreContext, project?: string): Promise<SharedView[]> {
@@ -24,6 +27,7 @@ export async function listShared(ctx: CoreContext, project?: string): Promise<Sh
     .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.service, b.service));
   if (recs.length === 0) return [];
   const live = await ctx.docker.listContainers({ label: ['cilo.shared=true'] });
+  const datasets = await listDatasets(ctx, { project });
   return recs.map((r) => {
     const c = live.find((x) => x.Names.includes(`/${r.container}`));
     return {
@@ -37,6 +41,7 @@ export async function listShared(ctx: CoreContext, project?: string): Promise<Sh
       grace_until: r.grace_until,
       config_hash: r.config_hash,
       created_at: r.created_at,
+      datasets: datasets.filter((d) => d.project === r.project && d.service === r.service).map((d) => ({ env: d.env, name: d.name, size: d.size, unit: d.unit })),
     };
   });
 }

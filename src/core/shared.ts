@@ -35,9 +35,11 @@ export async function attach(docker: Engine, container: string, network: string,
   await docker.connectNetwork(network, container, ip, aliases);
 }
 
-async function detach(docker: Engine, container: string, network: string): Promise<void> {
+/** Disconnects a container from a network if it is on it; returns whether the container exists. */
+async function detach(docker: Engine, container: string, network: string): Promise<boolean> {
   const info = await docker.inspectContainer(container);
   if (info?.NetworkSettings.Networks[network]) await docker.disconnectNetwork(network, container);
+  return info !== null;
 }
 
 export interface EnsureSharedInput {
@@ -206,15 +208,19 @@ async function failedToServe(ctx: CoreContext, c: { name: string; service: strin
 export async function releaseShared(ctx: CoreContext, env: Pick<EnvironmentState, 'name' | 'project'>, services: string[]): Promise<void> {
   for (const service of services) {
     await withNamedLock(ctx.paths, lockName(env.project, service), async () => {
-      await detach(ctx.docker, sharedContainerName(env.project, service), networkName(env.project, env.name));
+      const exists = await detach(ctx.docker, sharedContainerName(env.project, service), networkName(env.project, env.name));
       await withStateLock((s) => {
-        const rec = s.shared_services[sharedKey(env.project, service)];
+        const key = sharedKey(env.project, service);
+        const rec = s.shared_services[key];
         const e = s.environments[env.name];
         if (e?.project === env.project) e.shared = e.shared.filter((x) => x !== service);
         if (!rec) return;
         rec.users = rec.users.filter((u) => u !== env.name);
         delete rec.ips[env.name];
-        if (rec.users.length === 0 && rec.grace_until === null) rec.grace_until = new Date(Date.now() + rec.grace_seconds * 1000).toISOString();
+        if (rec.users.length > 0) return;
+        // Nobody uses it and there is no container (it never started): nothing to wait for.
+        if (!exists) delete s.shared_services[key];
+        else if (rec.grace_until === null) rec.grace_until = new Date(Date.now() + rec.grace_seconds * 1000).toISOString();
       }, ctx.paths);
     });
   }

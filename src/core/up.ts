@@ -6,6 +6,7 @@ import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentMode
 import { effectiveHostnames } from '../domain/hostnames.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, namesOneEditAway, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
 import type { ProjectConfig } from '../domain/project-config.js';
+import { applyRewrites, configSharedServices, type IsolationSpec } from '../domain/datasets.js';
 import { assertShareable, definitionHash, graceSeconds, linkAliases, sharedDefinition, sharedServices, splitList, startOrder } from '../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../domain/state.js';
 import { assignIps } from '../domain/subnet.js';
@@ -14,6 +15,7 @@ import { homeId } from '../state/paths.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { abandonCreate, claimEnvironment, markCreated, planCreate, populateWorkspace } from './create.js';
+import { ensureDatasets, isolationSpecs } from './datasets.js';
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, projectEnvFiles, sourceTarget, writeGenerated } from './env-compose.js';
 import { prepareEnvFiles } from './env-files.js';
@@ -41,6 +43,8 @@ export interface UpInput {
   profiles?: string[] | undefined;
   /** `<env>` is a prefix: take the first free `<env>-N` (see create.ts, autoName). */
   autoName?: boolean | undefined;
+  /** Another environment whose private datasets a new environment's start as copies of. */
+  dbFrom?: string | undefined;
 }
 
 export interface UpResult {
@@ -69,6 +73,8 @@ interface StartPlan {
   /** Services served by a shared container. */
   shared: string[];
   profiles: string[];
+  /** Shared services that give each environment its own dataset. */
+  datasets: IsolationSpec[];
 }
 
 /**
@@ -87,7 +93,8 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
   const env = await recordStart(ctx, located, plan);
   await onStartFailure(ctx, env, created, async () => {
     await clock.time('shared', () => ensureSharedServices(ctx, env, plan, input));
-    const generated = renderModel(ctx, env, plan);
+    const rewrites = plan.datasets.length > 0 ? await clock.time('shared', () => ensureDatasets(ctx, env, { model: plan.model, specs: plan.datasets, dbFrom: input.dbFrom, timeoutMs: timeoutMs(input) })) : [];
+    const generated = applyRewrites(renderModel(ctx, env, plan), rewrites);
     const { changed } = writeGenerated(ctx.paths, env, generated);
     await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) }, clock);
   });
@@ -177,9 +184,10 @@ async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInp
   const hostnames = [...new Set([...(config.hostnames ?? []), ...labelHostnames(model, ingress)])];
   const flagsGiven = input.shared !== undefined || input.isolate !== undefined;
   const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (env.share_flags ?? { shared: [], isolate: [] });
-  const shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
+  const fromConfig = configSharedServices(config.services).filter((s) => s in model.services);
+  const shared = sharedServices(model, [...shareFlags.shared, ...fromConfig], shareFlags.isolate);
   assertShareable(model, shared, env.name);
-  return { config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles };
+  return { config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles, datasets: isolationSpecs(model, shared, config.services) };
 }
 
 /**

@@ -5,6 +5,7 @@
  * print the same shape; docs/manifest.schema.json documents it. Pure shaping: core gathers the
  * facts (state, live containers, generated model, DNS) and hands them in.
  */
+import { addressOn, serviceContainers } from './replicas.js';
 import type { ContainerSummary } from './engine.js';
 import { serviceUrl } from './env-model.js';
 import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName } from './names.js';
@@ -46,6 +47,8 @@ export interface ServiceManifest {
   /** What the service was given (compose `environment`); secrets masked unless asked for. */
   environment: Record<string, string>;
   datasets?: DatasetManifest[];
+  /** A scaled service: each replica's address and state (`ip`, `container` and `state` above are the first's, and the worst state). */
+  replicas?: { ip: string; container: string; state: string }[];
 }
 
 export interface UpTimings {
@@ -172,6 +175,8 @@ function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
   const environment = facts.environments[name] ?? {};
   const port = s.port ?? null;
   const datasets = facts.datasets?.[name];
+  const replicas = s.replicas === undefined ? undefined : serviceContainers(facts.containers, env, name).map((r) => ({ ip: addressOn(r, env), container: (r.Names[0] ?? r.Id).replace(/^\//, ''), state: r.State }));
+  const worst = replicas?.find((r) => r.state !== 'running');
   return {
     name,
     type: s.type,
@@ -180,11 +185,12 @@ function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
     url: serviceUrl(name, env.name, env.dns_suffix, s.port),
     ip_url: port === null || port === 80 ? `http://${s.ip}` : `http://${s.ip}:${port}`,
     container: c ? (c.Names[0] ?? c.Id).replace(/^\//, '') : null,
-    state: c ? c.State : 'missing',
+    state: worst ? worst.state : c ? c.State : 'missing',
     health: c ? healthOf(c.Status) : 'none',
     ready_by: readyBy(c),
     environment: facts.showSecrets ? environment : maskEnvironment(environment),
     ...(datasets && datasets.length > 0 ? { datasets } : {}),
+    ...(replicas ? { replicas } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ export interface EnvConfig {
   render?: RenderRule[] | undefined;
 }
 
+import type { ServiceShareConfig } from './datasets.js';
+
 export interface ProjectConfig {
   project?: string | undefined;
   /** Written by the original's `cilo setup` (always `docker`); cilo always runs `docker compose`. */
@@ -32,6 +34,8 @@ export interface ProjectConfig {
   ignore_dot_dirs?: string[] | undefined;
   shared_grace_period?: number | string | undefined;
   env?: EnvConfig | undefined;
+  /** Per-service sharing and private datasets, the same keys as the `cilo.share.*` labels. */
+  services?: Record<string, ServiceShareConfig> | undefined;
 }
 
 /**

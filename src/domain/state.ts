@@ -2,6 +2,8 @@
  * The plain shape of cilo's state (`$CILO_HOME/state.json`, version 3). The state adapter
  * validates the file against it (state/schema.ts); everything above reads these types.
  */
+import type { EngineKind, IsolationKind } from './datasets.js';
+
 export const STATE_VERSION = 3;
 export const DEFAULT_BASE_SUBNET = '10.224.0.0/16';
 export const DEFAULT_DNS_PORT = 5354;
@@ -50,6 +52,28 @@ export interface EnvironmentState {
   share_flags?: ShareFlags | undefined;
   /** --profile of the last up that gave it; later ups without it reuse them (as --shared). */
   profiles?: string[] | undefined;
+  /** Private datasets in shared engines (issue #15), by shared service. */
+  datasets?: Record<string, DatasetState> | undefined;
+}
+
+export const DATASET_STATUSES = ['creating', 'ready', 'dropping'] as const;
+
+/**
+ * One environment's private dataset in a shared engine. Recorded `creating` before it is made
+ * and `dropping` before it is dropped, so `doctor --fix` can finish a killed command.
+ */
+export interface DatasetState {
+  engine: EngineKind;
+  kind: IsolationKind;
+  /** The database name, or the redis index. */
+  name: string;
+  /** The template it was cloned from; null when it started empty or from another environment. */
+  template: string | null;
+  status: (typeof DATASET_STATUSES)[number];
+  keep?: boolean | undefined;
+  /** Values rewritten in the generated model to name it, passwords masked. */
+  rewrites?: { service: string; variable: string; from: string; to: string }[] | undefined;
+  created_at: string;
 }
 
 export interface SharedServiceState {

@@ -5,7 +5,8 @@
 import * as v from 'valibot';
 import { ComposeServiceSchema } from '../compose/model-schema.js';
 import type { SharedDefinition } from '../domain/shared.js';
-import { DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, STATE_VERSION, type EnvironmentState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
+import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/datasets.js';
+import { DATASET_STATUSES, DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, STATE_VERSION, type DatasetState, type EnvironmentState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
 
 const ServiceStateSchema = v.object({
   ip: v.string(),
@@ -19,6 +20,17 @@ const ServiceStateSchema = v.object({
 });
 
 const EnvStatusSchema = v.picklist(ENV_STATUSES);
+
+const DatasetStateSchema = v.object({
+  engine: v.picklist(ENGINE_KINDS),
+  kind: v.picklist(ISOLATION_KINDS),
+  name: v.string(),
+  template: v.nullable(v.string()),
+  status: v.picklist(DATASET_STATUSES),
+  keep: v.optional(v.boolean()),
+  rewrites: v.optional(v.array(v.object({ service: v.string(), variable: v.string(), from: v.string(), to: v.string() }))),
+  created_at: v.string(),
+});
 
 const EnvironmentStateSchema = v.object({
   name: v.string(),
@@ -43,6 +55,8 @@ const EnvironmentStateSchema = v.object({
   share_flags: v.optional(v.object({ shared: v.array(v.string()), isolate: v.array(v.string()) })),
   /** --profile of the last up that gave it; later ups without it reuse them (as --shared). */
   profiles: v.optional(v.array(v.string())),
+  /** Private datasets in shared engines, by shared service. */
+  datasets: v.optional(v.record(v.string(), DatasetStateSchema)),
 });
 
 const SharedServiceStateSchema = v.object({
@@ -76,7 +90,8 @@ const schemaMatchesDomain: [
   Same<v.InferOutput<typeof EnvStatusSchema>, EnvStatus>,
   Same<v.InferOutput<typeof ServiceStateSchema>, ServiceState>,
   Same<v.InferOutput<typeof SharedServiceStateSchema>, SharedServiceState>,
-] = [true, true, true, true, true];
+  Same<v.InferOutput<typeof DatasetStateSchema>, DatasetState>,
+] = [true, true, true, true, true, true];
 void schemaMatchesDomain;
 
 /** The DNS port of a new state: CILO_DNS_PORT (used by tests and CI), else 5354. */

@@ -1,6 +1,7 @@
 import { listShared } from '../../core/shared-view.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson, printTable } from '../output/print.js';
+import { formatSize } from '../output/size.js';
 
 export default async function sharedList(opts: { project?: string; json?: boolean }): Promise<void> {
   const views = await listShared(cliContext(), opts.project);
@@ -13,7 +14,7 @@ export default async function sharedList(opts: { project?: string; json?: boolea
     return;
   }
   printTable(
-    ['PROJECT', 'SERVICE', 'CONTAINER', 'STATE', 'USERS', 'GRACE UNTIL', 'HASH'],
-    views.map((v) => [v.project, v.service, v.container, v.state, v.users.join(',') || '-', v.grace_until ?? '-', v.config_hash]),
+    ['PROJECT', 'SERVICE', 'CONTAINER', 'STATE', 'USERS', 'GRACE UNTIL', 'HASH', 'DATASETS'],
+    views.map((v) => [v.project, v.service, v.container, v.state, v.users.join(',') || '-', v.grace_until ?? '-', v.config_hash, v.datasets.map((d) => `${d.env}:${d.name} (${formatSize(d.size, d.unit)})`).join(', ') || '-']),
   );
 }

@@ -19,4 +19,9 @@ export function printStatus(view: EnvView): void {
   out('');
   if (view.services.length === 0) out('No services yet: run `cilo up ' + view.name + '`.');
   else printServices(view);
+  for (const d of view.datasets ?? []) {
+    out('');
+    out(`Dataset of ${d.service} (${d.engine} ${d.kind}): ${d.name}${d.status === 'ready' ? '' : ` [${d.status}]`}`);
+    for (const r of d.rewrites) out(`  ${r.service}.${r.variable}: ${r.from} → ${r.to}`);
+  }
 }

@@ -1,0 +1,20 @@
+import { listEnvironmentDatasets } from '../../core/db.js';
+import { cliContext } from '../output/context.js';
+import { out, printJson, printTable } from '../output/print.js';
+import { formatSize } from '../output/size.js';
+
+export default async function dbList(env: string | undefined, opts: { project?: string; json?: boolean }): Promise<void> {
+  const rows = await listEnvironmentDatasets(cliContext(), { env, project: opts.project });
+  if (opts.json) {
+    printJson({ datasets: rows });
+    return;
+  }
+  if (rows.length === 0) {
+    out('No private datasets. Label a shared service `cilo.share.isolate: database` (or `db-index` for redis) and run `cilo up`.');
+    return;
+  }
+  printTable(
+    ['ENV', 'SERVICE', 'ENGINE', 'KIND', 'NAME', 'TEMPLATE', 'SIZE', 'STATUS'],
+    rows.map((r) => [r.env, r.service, r.engine, r.kind, r.name, r.template ?? '-', formatSize(r.size, r.unit), r.status]),
+  );
+}

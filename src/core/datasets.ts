@@ -1,0 +1,380 @@
+/**
+ * Private datasets in shared engines (issue #15): each environment gets its own database (or
+ * redis index) inside the one shared container, cloned from a template built once per seed and
+ * engine image. Every step records its intent in state first (`creating`, `dropping`), so a
+ * killed command is finished by the next `up` or by `doctor --fix`.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { ComposeModel } from '../domain/compose-model.js';
+import { datasetName, datasetRewrites, engineFromImage, isolationSpecs, maskedRewrite, seedHash, templateName, type IsolationSpec, type Rewrite, type ServiceShareConfig } from '../domain/datasets.js';
+import { compareNames, sharedContainerName } from '../domain/names.js';
+import type { DatasetState, EnvironmentState, State } from '../domain/state.js';
+import { CiloError } from '../errors.js';
+import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../state/store.js';
+import type { CoreContext } from './context.js';
+import { datasetEngine, type DatasetEngine, type DatasetSource, type SeedFile } from './dataset-engines.js';
+
+export { isolationSpecs };
+export type { ServiceShareConfig };
+
+const READY_TIMEOUT_MS = 120_000;
+
+function envOf(model: ComposeModel, service: string): Record<string, string> {
+  const raw = (model.services[service]?.environment ?? {}) as Record<string, string | null>;
+  return Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/** The engine of a shared service, reached inside its container. */
+function engineOf(ctx: CoreContext, project: string, spec: IsolationSpec, serviceEnv: Record<string, string>): DatasetEngine {
+  return datasetEngine(ctx.exec, { container: sharedContainerName(project, spec.service), engine: spec.engine, env: serviceEnv, connectionLimit: spec.connectionLimit });
+}
+
+const SEED_EXT: Record<'sql' | 'redis', RegExp> = { sql: /\.sql$/i, redis: /\.(redis|txt)$/i };
+
+/** The seed's files in the order they are loaded: named files as given, a directory's files by name. */
+export function seedFiles(workspace: string, spec: IsolationSpec): SeedFile[] {
+  const ext = SEED_EXT[spec.kind === 'db-index' ? 'redis' : 'sql'];
+  const out: SeedFile[] = [];
+  for (const entry of spec.seed) {
+    const path = isAbsolute(entry) ? entry : resolve(workspace, entry);
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      throw new CiloError('CONFIG_INVALID', `The seed "${entry}" of shared service "${spec.service}" does not exist (looked for ${path}).`, { hint: 'Fix cilo.share.seed (paths are relative to the project directory).' });
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(path).sort(compareNames)) if (ext.test(name) && statSync(join(path, name)).isFile()) out.push({ path: join(path, name) });
+    } else out.push({ path });
+  }
+  return out;
+}
+
+async function fileHash(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * The template of a seed. Reading a 200 MB seed costs about a second, so each file's hash is
+ * kept in CILO_HOME by its name in the project, size and modification time (workspace copies
+ * keep modification times): a new environment of an unchanged seed reads none of it.
+ */
+async function templateFor(ctx: CoreContext, workspace: string, image: string, seeds: SeedFile[]): Promise<string> {
+  const cacheFile = join(ctx.paths.home, 'cache', 'seed-hashes.json');
+  let cache: Record<string, string> = {};
+  try {
+    cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, string>;
+  } catch {
+    // none yet, or unreadable: computed again
+  }
+  const files: { name: string; content: string }[] = [];
+  let changed = false;
+  for (const seed of seeds) {
+    const name = relative(workspace, seed.path);
+    const st = statSync(seed.path);
+    const key = `${name}\0${st.size}\0${st.mtimeMs}`;
+    let hash = cache[key];
+    if (!hash) {
+      hash = await fileHash(seed.path);
+      cache[key] = hash;
+      changed = true;
+    }
+    files.push({ name, content: hash });
+  }
+  if (changed) {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileAtomic(cacheFile, JSON.stringify(cache));
+  }
+  return templateName(seedHash(image, files));
+}
+
+function lockName(project: string, service: string): string {
+  return `dataset-${project}-${service}`;
+}
+
+async function recordDataset(ctx: CoreContext, envName: string, service: string, change: (d: DatasetState | undefined) => DatasetState | undefined): Promise<void> {
+  await withStateLock((s) => {
+    const e = s.environments[envName];
+    if (!e) return;
+    const next = change(e.datasets?.[service]);
+    const datasets = { ...(e.datasets ?? {}) };
+    if (next) datasets[service] = next;
+    else delete datasets[service];
+    e.datasets = Object.keys(datasets).length > 0 ? datasets : undefined;
+  }, ctx.paths);
+}
+
+export interface EnsureDatasetsInput {
+  model: ComposeModel;
+  specs: IsolationSpec[];
+  /** Another environment of the project whose data a new dataset starts from (`up --db-from`). */
+  dbFrom?: string | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** Where a new dataset's data comes from: another environment's dataset, the seed's template, or nothing. */
+async function sourceFor(ctx: CoreContext, env: EnvironmentState, spec: IsolationSpec, engine: DatasetEngine, model: ComposeModel, dbFrom: string | undefined): Promise<{ source: DatasetSource; template: string | null }> {
+  if (dbFrom) {
+    const other = readState(ctx.paths).environments[dbFrom];
+    const theirs = other?.project === env.project ? other.datasets?.[spec.service] : undefined;
+    if (!theirs || theirs.status !== 'ready') {
+      throw new CiloError('ENV_NOT_FOUND', `Environment "${dbFrom}" has no dataset of shared service "${spec.service}" in project "${env.project}" to copy.`, { hint: 'Run `cilo db list` to see the datasets there are.' });
+    }
+    return { source: { kind: 'dataset', name: theirs.name }, template: null };
+  }
+  const seeds = seedFiles(env.workspace, spec);
+  if (seeds.length === 0) return { source: { kind: 'empty' }, template: null };
+  const template = await templateFor(ctx, env.workspace, model.services[spec.service]?.image ?? '', seeds);
+  await withNamedLock(ctx.paths, `${lockName(env.project, spec.service)}-template`, () => engine.ensureTemplate(template, seeds));
+  return { source: { kind: 'template', name: template, seeds }, template };
+}
+
+/**
+ * An `up` step, once the shared containers are ready: makes the environment's dataset in each
+ * isolating shared service (an existing one is reused, never cloned again), records it, and
+ * returns the values of the other services to rewrite so they name it.
+ */
+export async function ensureDatasets(ctx: CoreContext, env: EnvironmentState, input: EnsureDatasetsInput): Promise<Rewrite[]> {
+  const names: Record<string, string> = {};
+  for (const spec of input.specs) names[spec.service] = await ensureDataset(ctx, env, spec, input);
+  const rewrites = datasetRewrites({ model: input.model, specs: input.specs, datasets: names, envName: env.name, suffix: env.dns_suffix });
+  await withStateLock((s) => {
+    const e = s.environments[env.name];
+    for (const [service, d] of Object.entries(e?.datasets ?? {})) {
+      if (!input.specs.some((sp) => sp.service === service)) continue;
+      d.rewrites = rewrites.filter((r) => r.target === service).map(maskedRewrite).map(({ service: sv, variable, from, to }) => ({ service: sv, variable, from, to }));
+    }
+  }, ctx.paths);
+  return rewrites;
+}
+
+async function ensureDataset(ctx: CoreContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<string> {
+  const current = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
+  const engine = engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
+  await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
+  const owner = { project: env.project, env: env.name };
+  if (current?.status === 'ready') {
+    if (await engine.holds(current.name, owner)) {
+      if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current.name} (\`cilo db reset\` returns it to the seed).`);
+      return current.name;
+    }
+    // The shared container was made anew without the volume that held it (e.g. after its grace period).
+    ctx.warn(`Dataset ${current.name} of ${env.name} is gone from shared ${spec.service}; making it again.`);
+  }
+  // Choosing the name (a free redis index) and recording the intent happen under one lock, so
+  // two environments starting at once never get the same index.
+  const name = await withNamedLock(ctx.paths, lockName(env.project, spec.service), async () => {
+    const state = readState(ctx.paths);
+    const recorded = state.environments[env.name]?.datasets?.[spec.service]?.name;
+    const wanted = recorded ?? (spec.kind === 'database' ? datasetName(spec.engine, env.project, env.name) : '');
+    const chosen = recorded ?? (await engine.allocate(wanted, heldNames(state, env.project, spec.service)));
+    await recordDataset(ctx, env.name, spec.service, (d) => ({
+      engine: spec.engine,
+      kind: spec.kind,
+      name: chosen,
+      template: d?.template ?? null,
+      status: 'creating',
+      ...(spec.keep ? { keep: true } : {}),
+      created_at: d?.created_at ?? new Date().toISOString(),
+    }));
+    return chosen;
+  });
+  const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, input.dbFrom);
+  await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template } : d));
+  const made = await engine.create(name, source, owner);
+  ctx.log(made ? `Dataset ${name} of ${spec.service} ready${template ? ` (from ${template})` : ''}` : `Dataset ${name} of ${spec.service} reused`);
+  // Test hook: die between making the dataset and recording it, as a killed `up` would.
+  if (process.env.CILO_TEST_FAILPOINT === 'dataset-created') process.kill(process.pid, 'SIGKILL');
+  await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template, status: 'ready' } : d));
+  return name;
+}
+
+/** Dataset names of a project's service that environments hold (a redis index is never given twice). */
+function heldNames(state: State, project: string, service: string): string[] {
+  return Object.values(state.environments)
+    .filter((e) => e.project === project)
+    .flatMap((e) => (e.datasets?.[service] ? [e.datasets[service].name] : []));
+}
+
+/**
+ * A `destroy` step: drops the environment's datasets (intent recorded first), except those
+ * kept by `cilo.share.keep`. A shared container that is not running cannot drop anything: the
+ * dataset is left, and `doctor` finds it once the service runs again.
+ */
+export async function dropDatasets(ctx: CoreContext, env: EnvironmentState): Promise<void> {
+  const datasets = readState(ctx.paths).environments[env.name]?.datasets ?? {};
+  for (const [service, d] of Object.entries(datasets)) {
+    if (d.keep) continue;
+    await recordDataset(ctx, env.name, service, (cur) => (cur ? { ...cur, status: 'dropping' } : cur));
+    const container = await ctx.docker.inspectContainer(sharedContainerName(env.project, service));
+    if (!container?.State.Running) {
+      ctx.warn(`Dataset ${d.name} of shared service ${service} stays: its container is not running (\`cilo doctor --fix --force\` drops it once the service runs).`);
+      continue;
+    }
+    const engine = datasetEngine(ctx.exec, { container: container.Name.replace(/^\//, ''), engine: d.engine, env: containerEnv(container.Config.Env) });
+    await engine.drop(d.name);
+    await recordDataset(ctx, env.name, service, () => undefined);
+  }
+}
+
+function containerEnv(list: string[] | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list ?? []) {
+    const i = kv.indexOf('=');
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** The engine behind a recorded dataset, from its running container's own variables; undefined when it is not running. */
+export async function liveEngine(ctx: CoreContext, project: string, service: string, d: Pick<DatasetState, 'engine'>): Promise<DatasetEngine | undefined> {
+  const container = await ctx.docker.inspectContainer(sharedContainerName(project, service));
+  if (!container?.State.Running) return undefined;
+  return datasetEngine(ctx.exec, { container: container.Name.replace(/^\//, ''), engine: d.engine, env: containerEnv(container.Config.Env) });
+}
+
+export interface ResetInput {
+  env: EnvironmentState;
+  model: ComposeModel;
+  specs: IsolationSpec[];
+  service?: string | undefined;
+}
+
+/**
+ * `cilo db reset`: the environment's dataset back to the seed. Ends only that dataset's
+ * sessions (its application reconnects); neighbours are not touched.
+ */
+export async function resetDatasets(ctx: CoreContext, input: ResetInput): Promise<{ service: string; name: string; template: string | null }[]> {
+  const { env } = input;
+  const specs = input.specs.filter((s) => input.service === undefined || s.service === input.service);
+  if (specs.length === 0) {
+    throw new CiloError('SERVICE_NOT_FOUND', input.service ? `Service "${input.service}" of ${env.name} has no private dataset.` : `Environment ${env.name} has no private datasets.`, {
+      hint: 'Label a shared service `cilo.share.isolate: database` (or db-index), then run `cilo up`.',
+    });
+  }
+  const out: { service: string; name: string; template: string | null }[] = [];
+  for (const spec of specs) {
+    const d = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
+    if (!d) throw new CiloError('SERVICE_NOT_FOUND', `Environment ${env.name} has no dataset of ${spec.service} yet.`, { hint: `Run \`cilo up ${env.name}\` first.` });
+    const engine = await liveEngine(ctx, env.project, spec.service, d);
+    if (!engine) throw new CiloError('SERVICE_FAILED', `The shared service ${spec.service} of ${env.name} is not running.`, { hint: `Run \`cilo up ${env.name}\` first.` });
+    await engine.ready(READY_TIMEOUT_MS);
+    await recordDataset(ctx, env.name, spec.service, (cur) => (cur ? { ...cur, status: 'creating' } : cur));
+    await engine.drop(d.name);
+    const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, undefined);
+    await engine.create(d.name, source, { project: env.project, env: env.name });
+    await recordDataset(ctx, env.name, spec.service, (cur) => (cur ? { ...cur, template, status: 'ready' } : cur));
+    out.push({ service: spec.service, name: d.name, template });
+  }
+  return out;
+}
+
+export interface DatasetView {
+  env: string;
+  project: string;
+  service: string;
+  engine: string;
+  kind: string;
+  name: string;
+  template: string | null;
+  status: string;
+  /** Bytes for databases, keys for redis indexes; null when the shared container is not running. */
+  size: number | null;
+  unit: 'bytes' | 'keys';
+  keep: boolean;
+}
+
+/** `cilo db list` and `cilo shared list`: recorded datasets with their live sizes. */
+export async function listDatasets(ctx: CoreContext, filter: { env?: string | undefined; project?: string | undefined } = {}): Promise<DatasetView[]> {
+  const envs = Object.values(readState(ctx.paths).environments).filter((e) => (filter.env === undefined || e.name === filter.env) && (filter.project === undefined || e.project === filter.project));
+  const sizes = new Map<string, Map<string, number> | null>();
+  const out: DatasetView[] = [];
+  for (const e of envs.sort((a, b) => compareNames(a.name, b.name))) {
+    for (const [service, d] of Object.entries(e.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
+      const key = `${e.project}/${service}`;
+      if (!sizes.has(key)) {
+        const engine = await liveEngine(ctx, e.project, service, d);
+        sizes.set(key, engine ? new Map((await engine.inventory().catch(() => [])).map((x) => [x.name, x.size])) : null);
+      }
+      const size = sizes.get(key)?.get(d.name);
+      out.push({ env: e.name, project: e.project, service, engine: d.engine, kind: d.kind, name: d.name, template: d.template, status: d.status, size: size ?? null, unit: d.kind === 'db-index' ? 'keys' : 'bytes', keep: d.keep === true });
+    }
+  }
+  return out;
+}
+
+export interface DatasetIssue {
+  kind: 'dataset.orphaned' | 'dataset.missing' | 'dataset.unfinished';
+  subject: string;
+  message: string;
+  fix: string;
+  destructive: boolean;
+  repair: () => Promise<void>;
+}
+
+/**
+ * `doctor`: datasets carrying cilo's marker that no environment holds (fix: drop, which deletes
+ * data), recorded datasets whose database is gone (fix: clone it again from its template, or
+ * empty), and steps a killed command left half done (fix: finish them).
+ */
+export async function checkDatasets(ctx: CoreContext, state: State): Promise<DatasetIssue[]> {
+  const issues: DatasetIssue[] = [];
+  const services = new Map<string, { project: string; service: string; engine: DatasetState['engine'] }>();
+  for (const e of Object.values(state.environments)) for (const [service, d] of Object.entries(e.datasets ?? {})) services.set(`${e.project}/${service}`, { project: e.project, service, engine: d.engine });
+  for (const s of Object.values(state.shared_services)) {
+    const key = `${s.project}/${s.service}`;
+    if (services.has(key)) continue;
+    const engine = engineFromImage((s.definition as { service?: { image?: string } } | undefined)?.service?.image);
+    if (engine) services.set(key, { project: s.project, service: s.service, engine });
+  }
+  for (const { project, service, engine: kind } of services.values()) {
+    const engine = await liveEngine(ctx, project, service, { engine: kind });
+    if (!engine) continue;
+    const present = await engine.inventory().catch(() => undefined);
+    if (!present) continue;
+    const holders = Object.values(state.environments).filter((e) => e.project === project);
+    for (const p of present) {
+      if (!p.owner || p.owner.project !== project) continue;
+      const holder = holders.find((e) => e.name === p.owner?.env);
+      if (holder?.datasets?.[service]?.name === p.name) continue;
+      issues.push({
+        kind: 'dataset.orphaned',
+        subject: `${service}:${p.name}`,
+        message: `Dataset ${p.name} in shared ${service} of project ${project} belongs to environment ${p.owner.env}, which ${holder ? 'holds another one' : 'no longer exists'}.`,
+        fix: `drop ${p.name}`,
+        destructive: true,
+        repair: () => engine.drop(p.name),
+      });
+    }
+    for (const e of holders) {
+      const d = e.datasets?.[service];
+      if (!d) continue;
+      const found = present.find((p) => p.name === d.name && p.owner?.env === e.name && !p.owner.loading);
+      const subject = `${e.name}/${service}:${d.name}`;
+      if (d.status === 'dropping') {
+        issues.push({ kind: 'dataset.unfinished', subject, message: `Dropping dataset ${d.name} of ${e.name} did not finish.`, fix: `drop ${d.name} and forget it`, destructive: false, repair: async () => { await engine.drop(d.name); await recordDataset(ctx, e.name, service, () => undefined); } });
+      } else if (d.status === 'creating' || (!found && d.kind === 'database')) {
+        const template = d.template;
+        issues.push({
+          kind: d.status === 'creating' ? 'dataset.unfinished' : 'dataset.missing',
+          subject,
+          message: d.status === 'creating' ? `Making dataset ${d.name} of ${e.name} did not finish (the command was interrupted).` : `Dataset ${d.name} of ${e.name} is recorded but gone from shared ${service}.`,
+          fix: found ? `record ${d.name} as ready` : `make ${d.name} again${template ? ` from ${template}` : ' (empty)'}`,
+          destructive: false,
+          repair: async () => {
+            if (!found) {
+              const tplOk = template !== null && present.some((p) => p.name === template);
+              await engine.create(d.name, tplOk && template ? { kind: 'template', name: template, seeds: [] } : { kind: 'empty' }, { project, env: e.name });
+            }
+            await recordDataset(ctx, e.name, service, (cur) => (cur ? { ...cur, status: 'ready', template: found || (template && present.some((p) => p.name === template)) ? cur.template : null } : cur));
+          },
+        });
+      }
+    }
+  }
+  return issues;
+}

@@ -1,0 +1,35 @@
+/**
+ * The `cilo db` use-cases over an environment: its project's model resolved as `up` resolves
+ * it, then the dataset steps of core/datasets.ts.
+ */
+import { loadProjectConfig } from '../config/load.js';
+import { configSharedServices, isolationSpecs, type IsolationSpec } from '../domain/datasets.js';
+import type { ComposeModel } from '../domain/compose-model.js';
+import { sharedServices } from '../domain/shared.js';
+import type { EnvironmentState } from '../domain/state.js';
+import { readState } from '../state/store.js';
+import type { CoreContext } from './context.js';
+import { listDatasets, resetDatasets, type DatasetView } from './datasets.js';
+import { sourceTarget } from './env-compose.js';
+import { findEnv } from './lookup.js';
+
+/** The environment's isolating shared services, as its last `up` chose them. */
+async function specsOf(ctx: CoreContext, env: EnvironmentState): Promise<{ model: ComposeModel; specs: IsolationSpec[] }> {
+  const config = loadProjectConfig(env.workspace);
+  const model = await ctx.compose.resolveModel(sourceTarget(env, config));
+  const flags = env.share_flags ?? { shared: [], isolate: [] };
+  const fromConfig = configSharedServices(config.services).filter((s) => s in model.services);
+  const shared = sharedServices(model, [...flags.shared, ...fromConfig], flags.isolate);
+  return { model, specs: isolationSpecs(model, shared, config.services) };
+}
+
+export async function resetEnvironmentDatasets(ctx: CoreContext, input: { env: string; service?: string | undefined; project?: string | undefined }): Promise<{ service: string; name: string; template: string | null }[]> {
+  const env = findEnv(readState(ctx.paths), input.env, input.project);
+  const { model, specs } = await specsOf(ctx, env);
+  return resetDatasets(ctx, { env, model, specs, service: input.service });
+}
+
+export async function listEnvironmentDatasets(ctx: CoreContext, input: { env?: string | undefined; project?: string | undefined }): Promise<DatasetView[]> {
+  const env = input.env === undefined ? undefined : findEnv(readState(ctx.paths), input.env, input.project).name;
+  return listDatasets(ctx, { env, project: input.project });
+}

@@ -1,0 +1,23 @@
+/**
+ * Replicas of a scaled service, read from the Engine's container list: compose numbers them,
+ * and the engine assigns their addresses on the environment's network.
+ */
+import type { ContainerSummary } from './engine.js';
+import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, networkName } from './names.js';
+import type { EnvironmentState } from './state.js';
+
+/** The label compose numbers a service's replicas with (1, 2, ...). */
+const CONTAINER_NUMBER = 'com.docker.compose.container-number';
+
+/** A service's containers in the environment's compose project, in replica order. */
+export function serviceContainers(containers: ContainerSummary[], env: Pick<EnvironmentState, 'project' | 'name'>, service: string): ContainerSummary[] {
+  const project = composeProjectName(env.project, env.name);
+  return containers
+    .filter((c) => c.Labels[COMPOSE_PROJECT] === project && c.Labels[COMPOSE_SERVICE] === service)
+    .sort((a, b) => Number(a.Labels[CONTAINER_NUMBER] ?? 0) - Number(b.Labels[CONTAINER_NUMBER] ?? 0));
+}
+
+/** A container's address on the environment's network, or '' when it has none (not running). */
+export function addressOn(c: ContainerSummary, env: Pick<EnvironmentState, 'project' | 'name'>): string {
+  return c.NetworkSettings?.Networks?.[networkName(env.project, env.name)]?.IPAddress ?? '';
+}
