@@ -56,7 +56,7 @@ export function healthRollup(status: string, services: Pick<ServiceView, 'state'
   if (running === 0) return { level: expectRunning ? 'bad' : 'idle', text: `0/${total} running` };
   if (running < total) return { level: 'warn', text: `${running}/${total} running` };
   if (starting > 0) return { level: 'starting', text: `${starting} starting` };
-  return { level: 'ok', text: healthy > 0 ? `${healthy}/${total} healthy` : `${running}/${total} running` };
+  return { level: 'ok', text: healthy > 0 ? `${running}/${total} running, ${healthy} healthy` : `${running}/${total} running` };
 }
 
 export interface EnvironmentRow {
