@@ -42,18 +42,23 @@ export interface HealthRollup {
   text: string;
 }
 
-/** The health of an environment in one word, from its services' live states. */
-export function healthRollup(status: string, services: Pick<ServiceView, 'state'>[]): HealthRollup {
+/** The health of an environment in a few words, from its services' live states. */
+export function healthRollup(status: string, services: Pick<ServiceView, 'state' | 'type'>[]): HealthRollup {
   const total = services.length;
   if (total === 0) return { level: 'idle', text: 'no services' };
-  const count = (p: (s: string) => boolean): number => services.filter((s) => p(s.state)).length;
+  const count = (p: (s: string) => boolean, among = services): number => among.filter((s) => p(s.state)).length;
   const running = count((s) => s.startsWith('running'));
   const unhealthy = count((s) => s.includes('(unhealthy)'));
   const starting = count((s) => s.includes('(health: starting)'));
   const healthy = count((s) => s.includes('(healthy)'));
-  const expectRunning = status === 'running' || status === 'degraded' || status === 'starting';
+  if (status !== 'running' && status !== 'degraded' && status !== 'starting') {
+    // A shared service keeps running for other environments: only the environment's own count.
+    const own = count((s) => s.startsWith('running'), services.filter((s) => s.type === 'isolated'));
+    if (own > 0) return { level: 'warn', text: `${own} still running` };
+    return { level: 'idle', text: status === 'paused' ? 'frozen' : 'not running' };
+  }
   if (unhealthy > 0) return { level: 'bad', text: `${unhealthy} unhealthy` };
-  if (running === 0) return { level: expectRunning ? 'bad' : 'idle', text: `0/${total} running` };
+  if (running === 0) return { level: 'bad', text: `0/${total} running` };
   if (running < total) return { level: 'warn', text: `${running}/${total} running` };
   if (starting > 0) return { level: 'starting', text: `${starting} starting` };
   return { level: 'ok', text: healthy > 0 ? `${running}/${total} running, ${healthy} healthy` : `${running}/${total} running` };

@@ -118,14 +118,14 @@ async function act(env, action, body) {
 function actionButtons(env, status) {
   const busy = (a) => state.busy.has(`${env}:${a}`);
   const anyBusy = ['up', 'down', 'pause', 'destroy'].some(busy);
-  const button = (a, label, extra) =>
-    h('button', { type: 'button', 'data-action': a, className: extra, disabled: anyBusy || undefined, onclick: () => (a === 'destroy' ? askDestroy(env) : act(env, a)) }, busy(a) ? `${label}…` : label);
+  const button = (a, label, extra, pointless) =>
+    h('button', { type: 'button', 'data-action': a, className: extra, disabled: anyBusy || pointless || undefined, onclick: () => (a === 'destroy' ? askDestroy(env) : act(env, a)) }, busy(a) ? `${label}…` : label);
   return h(
     'span',
     { className: 'actions' },
     button('up', status === 'paused' ? 'resume' : 'up'),
-    button('down', 'down'),
-    button('pause', 'pause'),
+    button('down', 'down', undefined, status === 'stopped' || status === 'created'),
+    button('pause', 'pause', undefined, status !== 'running' && status !== 'degraded'),
     button('destroy', 'destroy', 'danger'),
   );
 }
@@ -308,6 +308,9 @@ function envHeader(d) {
     'div',
     { className: 'env-header' },
     h('a', { href: '#/', className: 'back' }, '← Environments'),
+    h(
+      'div',
+      { className: 'env-card' },
     h('h1', {}, d.name, ' ', statusBadge(d.status), ' ', h('span', { className: `badge ${d.health.level}`, 'data-field': 'health' }, d.health.text)),
     h('div', { className: 'env-actions' }, actionButtons(d.name, d.status)),
     h(
@@ -328,6 +331,7 @@ function envHeader(d) {
       d.hostnames.length ? [h('dt', {}, 'Hostnames'), h('dd', {}, d.hostnames.join(', '))] : null,
     ),
     d.last_error ? h('p', { className: 'error-box' }, d.last_error) : null,
+    ),
   );
 }
 
@@ -534,6 +538,7 @@ async function start() {
   }
   connect();
   window.addEventListener('hashchange', () => {
+    toast.hidden = true; // a message about the page just left
     const r = route();
     if (r.page === 'env' && state.detail && state.detail.name === r.name) loadDetail(r.name);
     render();
