@@ -281,7 +281,7 @@ export const COMMANDS: readonly CommandDef[] = [
   },
   {
     name: 'ui status',
-    description: 'show whether the background dashboard runs, and its URL',
+    description: 'show whether the background dashboard runs, and its URL (exit status 1 when it does not)',
     options: [o.json()],
     load: () => import('./commands/ui.js').then((m) => m.status),
   },

@@ -160,7 +160,7 @@ export interface EnvironmentDetail {
   datasets: DatasetInfo[];
 }
 
-export async function environmentDetail(ctx: CoreContext, scope: DashboardScope, name: string): Promise<EnvironmentDetail> {
+export async function environmentDetail(ctx: CoreContext, name: string, scope: DashboardScope = { project: undefined }): Promise<EnvironmentDetail> {
   const env = findEnv(readState(ctx.paths), name, scope.project);
   const v = viewOf(env, await liveContainers(ctx.docker));
   const services = v.services.map((s) => {
@@ -229,6 +229,8 @@ export interface LogRequest {
   /** Only this service (an environment's own or a shared one it uses). */
   service?: string | undefined;
   tail?: number | undefined;
+  /** Only lines from this time on (Unix seconds): the page resumes a stream that ended. */
+  since?: number | undefined;
   follow: boolean;
 }
 
@@ -257,7 +259,7 @@ export async function streamEnvironmentLogs(
   if (req.service !== undefined && targets.length === 0) {
     throw new CiloError('SERVICE_NOT_FOUND', `Environment ${env.name} has no container for a service "${req.service}".`, { exitCode: 2 });
   }
-  await Promise.all(targets.map((t) => ctx.docker.streamLogs(t.id, { tail: req.tail ?? 200, follow: req.follow }, (line) => onLine({ service: t.service, line }), signal)));
+  await Promise.all(targets.map((t) => ctx.docker.streamLogs(t.id, { tail: req.since === undefined ? (req.tail ?? 200) : undefined, since: req.since, follow: req.follow }, (line) => onLine({ service: t.service, line }), signal)));
 }
 
 const EVENTS_RETRY_MS = 1000;
@@ -295,7 +297,7 @@ export function watchDashboard(ctx: CoreContext, onChange: () => void, signal: A
 export function dashboard(ctx: CoreContext, scope: DashboardScope) {
   return {
     snapshot: () => dashboardSnapshot(ctx, scope),
-    environment: (name: string) => environmentDetail(ctx, scope, name),
+    environment: (name: string) => environmentDetail(ctx, name, scope),
     action: (action: DashboardAction, name: string, body: { confirm?: unknown }) => runDashboardAction(ctx, scope, action, name, body),
     doctor: () => runDashboardDoctor(ctx),
     logs: (name: string, req: LogRequest, onLine: (l: { service: string; line: string }) => void, signal: AbortSignal) => streamEnvironmentLogs(ctx, scope, name, req, onLine, signal),

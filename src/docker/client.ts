@@ -305,7 +305,7 @@ export class DockerClient {
 
   async streamLogs(id: string, opts: LogStreamOptions, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
     const reader = new LogLineReader(onLine);
-    const query = `stdout=1&stderr=1&follow=${opts.follow ? 1 : 0}&tail=${opts.tail ?? 'all'}`;
+    const query = `stdout=1&stderr=1&follow=${opts.follow ? 1 : 0}&tail=${opts.tail ?? 'all'}${opts.since !== undefined ? `&since=${opts.since}` : ''}`;
     await this.stream(`/containers/${encodeURIComponent(id)}/logs?${query}`, (c) => reader.push(c), signal);
     reader.end();
   }

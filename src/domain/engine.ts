@@ -48,4 +48,6 @@ export interface LogStreamOptions {
   tail?: number | undefined;
   /** Keep the stream open and pass on new lines until it is aborted. */
   follow?: boolean | undefined;
+  /** Only lines written at or after this time (Unix seconds). */
+  since?: number | undefined;
 }

@@ -23,7 +23,7 @@ export interface UiBackend {
   environment(name: string): Promise<unknown>;
   action(action: UiAction, name: string, body: { confirm?: unknown }): Promise<unknown>;
   doctor(): Promise<unknown>;
-  logs(name: string, req: { service?: string | undefined; tail?: number | undefined; follow: boolean }, onLine: (l: UiLogLine) => void, signal: AbortSignal): Promise<void>;
+  logs(name: string, req: { service?: string | undefined; tail?: number | undefined; since?: number | undefined; follow: boolean }, onLine: (l: UiLogLine) => void, signal: AbortSignal): Promise<void>;
   /** Calls `onChange` when what the pages show may have changed, until `signal` aborts. */
   watch(onChange: () => void, signal: AbortSignal): void;
 }
@@ -177,8 +177,12 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
 
   async function handleLogs(req: IncomingMessage, res: ServerResponse, name: string, query: URLSearchParams): Promise<void> {
     const service = query.get('service') || undefined;
-    const tailText = query.get('tail');
-    const tail = tailText !== null && /^\d{1,6}$/.test(tailText) ? Number(tailText) : undefined;
+    const whole = (name: string, digits: number): number | undefined => {
+      const text = query.get(name);
+      return text !== null && new RegExp(`^\\d{1,${digits}}$`).test(text) ? Number(text) : undefined;
+    };
+    const tail = whole('tail', 6);
+    const since = whole('since', 12);
     const follow = query.get('follow') === '1';
     const abort = new AbortController();
     const stopOnServerClose = (): void => abort.abort();
@@ -188,7 +192,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     const write = openEventStream(res);
     logStreams += 1;
     try {
-      await opts.backend.logs(name, { service, tail, follow }, (l) => write('line', l), abort.signal);
+      await opts.backend.logs(name, { service, tail, since, follow }, (l) => write('line', l), abort.signal);
       if (!abort.signal.aborted) write('end', {});
     } catch (e) {
       const a = errorAnswer(e);

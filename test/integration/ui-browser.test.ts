@@ -127,6 +127,21 @@ describe('cilo ui in Chromium', { skip }, () => {
     assert.equal(await streams(), 0, 'leaving the page ended its log stream');
   });
 
+  test("up on a stopped environment's page starts it, and its log goes on from where it ended", async () => {
+    await page.click('a.env-link:text-is("alpha")');
+    await page.locator('#logs .log-line.note').waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('#logs .log-line', { hasText: 'hello-from-alpha' }).count(), 1);
+    await page.click('.env-actions button[data-action="up"]');
+    await page.locator('.env-header [data-field="status"]', { hasText: 'running' }).waitFor({ timeout: 90_000 });
+    const states = await containerStates(project, 'alpha');
+    assert.ok(states.length >= 2 && states.every((s) => s === 'running'), `alpha's containers: ${states.join(', ')}`);
+    // The container printed its greeting again when it started: the log resumed, without repeating the old lines.
+    await page.locator('#logs .log-line', { hasText: 'hello-from-alpha' }).nth(1).waitFor({ timeout: 20_000 });
+    assert.equal(await page.locator('#logs .log-line', { hasText: 'hello-from-alpha' }).count(), 2);
+    await page.click('a.back');
+    await page.locator('tr[data-env="alpha"] [data-field="status"]', { hasText: 'running' }).waitFor();
+  });
+
   test('destroy asks for the name typed again, then removes the environment', async () => {
     await page.click('tr[data-env="alpha"] button[data-action="destroy"]');
     const confirm = page.locator('#destroy-confirm');

@@ -1,4 +1,5 @@
 import { dashboard, dashboardScope } from '../../core/dashboard.js';
+import { usageError } from '../../errors.js';
 import { ciloPaths } from '../../state/paths.js';
 import { removeUiInstance, runningUi, startUiDaemon, stopUiDaemon, uiPaths, writeUiInstance } from '../../ui/daemon.js';
 import { openBrowser } from '../../ui/open.js';
@@ -34,6 +35,7 @@ async function openOrSay(url: string): Promise<void> {
 }
 
 export default async function ui(opts: Options): Promise<void> {
+  if (opts.port !== undefined && opts.port > 65535) throw usageError(`--port ${opts.port} is not a TCP port.`, 'Pass a port from 1 to 65535, or leave --port out to use a free one.');
   const paths = ciloPaths();
   // The scope is settled here, so a background server does not depend on its working directory.
   const scope = await dashboardScope({ project: opts.project, all: opts.all, cwd: process.cwd() });

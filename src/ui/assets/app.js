@@ -13,6 +13,8 @@ const state = {
   busy: new Set(),
   logSource: null,
   logKey: '',
+  // When a followed log ended (the containers stopped): it resumes from there once they run again.
+  logEndedAt: null,
   detailTimer: null,
 };
 
@@ -421,6 +423,7 @@ function stopLogs() {
   if (state.logSource) state.logSource.close();
   state.logSource = null;
   state.logKey = '';
+  state.logEndedAt = null;
 }
 
 function restartLogs() {
@@ -448,8 +451,12 @@ function ensureLogs(name) {
   const follow = (document.getElementById('log-follow') || {}).checked !== false;
   const key = `${name}\n${service}\n${follow}`;
   if (state.logSource && state.logKey === key) return;
+  const since = state.logEndedAt;
+  if (since !== null && !(state.detail && state.detail.name === name && state.detail.status === 'running')) return;
   stopLogs();
-  const q = new URLSearchParams({ tail: '200', follow: follow ? '1' : '0' });
+  const q = new URLSearchParams({ follow: follow ? '1' : '0' });
+  if (since !== null) q.set('since', String(since));
+  else q.set('tail', '200');
   if (service) q.set('service', service);
   const src = new EventSource(`/api/env/${encodeURIComponent(name)}/logs?${q}`);
   state.logSource = src;
@@ -460,7 +467,12 @@ function ensureLogs(name) {
   });
   src.addEventListener('end', () => {
     src.close();
-    appendLog('', follow ? '(the containers stopped; their log ends here)' : '(end of log)', 'note');
+    appendLog('', follow ? '(the containers stopped; the log goes on when they run again)' : '(end of log)', 'note');
+    if (follow && state.logSource === src) {
+      state.logSource = null;
+      state.logKey = '';
+      state.logEndedAt = Math.floor(Date.now() / 1000);
+    }
   });
   src.addEventListener('failure', (ev) => {
     src.close();
