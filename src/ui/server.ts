@@ -109,7 +109,8 @@ function openEventStream(res: ServerResponse): (event: string, data: unknown) =>
   res.writeHead(200, { ...SECURITY_HEADERS, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive' });
   res.write('retry: 2000\n\n');
   return (event, data) => {
-    res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    // A stream may still deliver after the page went: such lines are dropped.
+    if (!res.writableEnded && !res.destroyed) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   };
 }
 
@@ -160,11 +161,11 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
 
   const authenticated = (req: IncomingMessage): boolean => sameSecret(cookieValue(req.headers.cookie, cookieName(port)), session);
 
-  async function handleEvents(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleEvents(res: ServerResponse): Promise<void> {
     const write = openEventStream(res);
     eventClients.add(write);
     const beat = setInterval(() => res.write(': keep-alive\n\n'), HEARTBEAT_MS);
-    req.on('close', () => {
+    res.on('close', () => {
       clearInterval(beat);
       eventClients.delete(write);
     });
@@ -225,7 +226,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     }
     const env = /^\/api\/env\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
     if (method === 'GET' && path === '/api/snapshot') return sendJson(res, 200, await opts.backend.snapshot());
-    if (method === 'GET' && path === '/api/events') return handleEvents(req, res);
+    if (method === 'GET' && path === '/api/events') return handleEvents(res);
     if (method === 'GET' && path === '/api/server') return sendJson(res, 200, { pid: process.pid, port, ...stats() });
     if (method === 'POST' && path === '/api/doctor') {
       await readJsonBody(req);
