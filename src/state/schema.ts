@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import { ComposeServiceSchema } from '../compose/model-schema.js';
 import type { SharedDefinition } from '../domain/shared.js';
-import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/datasets.js';
+import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/dataset-kinds.js';
 import { DATASET_STATUSES, DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, STATE_VERSION, type DatasetState, type EnvironmentState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
 
 const ServiceStateSchema = v.object({
