@@ -19,7 +19,7 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
-  define: { __CILO_VERSION__: JSON.stringify(pkg.version), __CILO_UI_ASSETS__: JSON.stringify(uiAssets) },
+  define: { __CILO_VERSION__: JSON.stringify(pkg.version), __CILO_UI_ASSETS__: JSON.stringify(JSON.stringify(uiAssets)) },
   // Some bundled CommonJS deps call require() for Node built-ins.
   banner: { js: "import { createRequire as __ciloCreateRequire } from 'node:module'; const require = __ciloCreateRequire(import.meta.url);" },
   logLevel: 'warning',

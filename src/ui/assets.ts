@@ -16,10 +16,14 @@ export const ASSET_FILES: Readonly<Record<string, { file: string; type: string }
   '/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
 };
 
-declare const __CILO_UI_ASSETS__: Record<string, string> | undefined;
+/**
+ * The files as one JSON string. A string, not an object: esbuild puts an object `define` in the
+ * chunk every command loads, a string stays where it is used (the `ui` command's chunk).
+ */
+declare const __CILO_UI_ASSETS__: string | undefined;
 
 function embedded(): Record<string, string> | undefined {
-  return typeof __CILO_UI_ASSETS__ === 'object' ? __CILO_UI_ASSETS__ : undefined;
+  return typeof __CILO_UI_ASSETS__ === 'string' ? (JSON.parse(__CILO_UI_ASSETS__) as Record<string, string>) : undefined;
 }
 
 /** The assets by URL path. */
