@@ -6,6 +6,7 @@ import { generatedComposePath } from '../state/paths.js';
 import type { EnvironmentState, State } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
+import { contextFor, removeRemoteWorkspace } from './hosts.js';
 import { findEnv } from './lookup.js';
 import { removeNetwork } from './network.js';
 import { releaseShared } from './shared.js';
@@ -58,7 +59,8 @@ function sharedHeldBy(state: State, env: Pick<EnvironmentState, 'name' | 'projec
  * gone), then the generated files, workspace and state entry. Idempotent: re-running after a
  * crash finishes the job.
  */
-export async function destroyEnvironment(ctx: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined } = {}): Promise<void> {
+export async function destroyEnvironment(base: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined } = {}): Promise<void> {
+  const ctx = await contextFor(base, env);
   await ctx.docker.ping();
   const held = await withStateLock((state) => {
     const rec = state.environments[env.name];
@@ -82,6 +84,7 @@ export async function destroyEnvironment(ctx: CoreContext, env: EnvironmentState
   for (const name of new Set(volumes.map((v) => v.Name))) await removeVolumeUnlessHeld(ctx, name, env.name);
 
   rmSync(dirname(generatedComposePath(ctx.paths, env.project, env.name)), { recursive: true, force: true });
+  if (!opts.keepWorkspace) await removeRemoteWorkspace(ctx, env);
   if (!opts.keepWorkspace) {
     await ctx.workspaces.remove(env.workspace);
     try {

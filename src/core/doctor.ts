@@ -17,6 +17,7 @@ import { ensureNetworkOrMove } from './network.js';
 import { attach, reapExpiredShared, releaseShared, stopShared } from './shared.js';
 import { upEnvironment } from './up.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+import { contextFor } from './hosts.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -338,6 +339,27 @@ async function checkAddressPools(ctx: CoreContext, state: State, networks: Netwo
   }
 }
 
+/**
+ * Each remote host: does it answer (an unreachable one is an error naming it), and its
+ * environments against its own engine, with repairs made there.
+ */
+async function checkHosts(ctx: CoreContext, state: State, f: Findings): Promise<void> {
+  for (const host of Object.values(state.hosts ?? {}).sort((a, b) => compareNames(a.name, b.name))) {
+    const envs = Object.values(state.environments).filter((e) => e.host === host.name).sort((a, b) => compareNames(a.name, b.name));
+    let hctx: CoreContext;
+    try {
+      hctx = await contextFor(ctx, { host: host.name });
+      await hctx.docker.ping();
+    } catch (e) {
+      f.add({ kind: 'host.unreachable', severity: 'error', subject: host.name, message: `Host ${host.name} (${host.ssh}) does not answer${envs.length > 0 ? `; its environments ${envs.map((x) => x.name).join(', ')} cannot be checked` : ''}: ${e instanceof Error ? e.message : String(e)}` });
+      continue;
+    }
+    const labelled = { label: [`${LABELS.managed}=true`] };
+    const [containers, networks] = await Promise.all([hctx.docker.listContainers(labelled), hctx.docker.listNetworks()]);
+    for (const env of envs) checkEnvironment(hctx, env, containers, networks, f);
+  }
+}
+
 export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Promise<DoctorReport> {
   const f = new Findings();
   const report: DoctorReport = { ok: true, engine: { reachable: false }, dns: { running: false, answering: false, port: 0 }, findings: [] };
@@ -387,12 +409,13 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     const containers = allContainers.filter((c) => owned(c.Labels));
     const networks = allNetworks.filter((n) => n.Labels?.[LABELS.managed] !== 'true' || owned(n.Labels));
     const volumes = allVolumes.filter((v) => owned(v.Labels));
-    for (const env of Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name))) checkEnvironment(ctx, env, containers, networks, f);
+    for (const env of Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name))) if (!env.host) checkEnvironment(ctx, env, containers, networks, f);
     checkOrphans(ctx, state, containers, networks, volumes, f);
     checkShared(ctx, state, containers, f);
     checkUnclaimed(ctx, { containers: allContainers.filter((c) => homeless(c.Labels)), networks: allNetworks.filter((n) => homeless(n.Labels)), volumes: allVolumes.filter((v) => homeless(v.Labels)) }, f);
     await checkAddressPools(ctx, state, allNetworks, f);
   }
+  await checkHosts(ctx, state, f);
 
   for (const item of f.items) {
     const finding = item.finding;

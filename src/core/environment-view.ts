@@ -31,6 +31,8 @@ export interface EnvView {
   url: string | null;
   created_at: string;
   last_error?: string;
+  /** The remote host whose engine runs it (absent: this machine's). */
+  host?: string;
   services: ServiceView[];
 }
 
@@ -78,6 +80,7 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): E
     services,
   };
   if (env.last_error) view.last_error = env.last_error;
+  if (env.host) view.host = env.host;
   return view;
 }
 

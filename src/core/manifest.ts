@@ -13,6 +13,7 @@ import { readState, writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { liveContainers } from './environment-view.js';
 import { findEnv } from './lookup.js';
+import { contextFor } from './hosts.js';
 
 export interface ManifestOptions {
   showSecrets?: boolean | undefined;
@@ -55,7 +56,7 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
   const state = readState(ctx.paths);
   const probe = probeName(env);
   const [containers, dns, systemResolver] = await Promise.all([
-    liveContainers(ctx.docker),
+    contextFor(ctx, env).then((c) => liveContainers(c.docker)),
     ctx.dns.status().catch(() => ({ running: false, answering: false, port: state.dns_port })),
     probe ? ctx.dns.systemResolves(probe, 500).catch(() => false) : Promise.resolve(false),
   ]);

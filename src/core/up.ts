@@ -17,6 +17,8 @@ import { abandonCreate, claimEnvironment, markCreated, planCreate, populateWorks
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, projectEnvFiles, sourceTarget, writeGenerated } from './env-compose.js';
 import { prepareEnvFiles } from './env-files.js';
+import { contextFor, hostForUp, syncWorkspace } from './hosts.js';
+import { rebaseBindMounts } from '../domain/hosts.js';
 import { checkProject } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import { resumeContainers } from './pause.js';
@@ -41,6 +43,8 @@ export interface UpInput {
   profiles?: string[] | undefined;
   /** `<env>` is a prefix: take the first free `<env>-N` (see create.ts, autoName). */
   autoName?: boolean | undefined;
+  /** The remote host to create it on (`cilo host add`); an existing environment stays where it is. */
+  host?: string | undefined;
 }
 
 export interface UpResult {
@@ -77,17 +81,22 @@ interface StartPlan {
  * its shared services; write the generated model; start and wait; record it running. A failure
  * removes an environment this very call created, and marks an existing one `error`.
  */
-export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<UpResult> {
+export async function upEnvironment(base: CoreContext, input: UpInput): Promise<UpResult> {
   const clock = new PhaseClock();
   const name = toValidName(input.env, 'environment');
+  const host = hostForUp(base, name, input.host, input.autoName === true);
+  const ctx = await contextFor(base, { host });
   await ctx.docker.ping();
-  const target = await findOrClaim(ctx, name, input);
+  const target = await findOrClaim(ctx, name, { ...input, host });
   const created = target.create !== undefined;
   const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input, clock));
   const env = await recordStart(ctx, located, plan);
   await onStartFailure(ctx, env, created, async () => {
     await clock.time('shared', () => ensureSharedServices(ctx, env, plan, input));
-    const generated = renderModel(ctx, env, plan);
+    const remoteCopy = await clock.time('compose_up', () => syncWorkspace(ctx, env));
+    const rendered = renderModel(ctx, env, plan);
+    // The host's engine finds bind-mounted files in the workspace's copy there.
+    const generated = remoteCopy === undefined ? rendered : rebaseBindMounts(rendered, env.workspace, remoteCopy);
     const { changed } = writeGenerated(ctx.paths, env, generated);
     await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) }, clock);
   });
@@ -100,7 +109,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
 async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Promise<Target> {
   if (input.autoName) {
     ctx.log(`Creating an environment named ${name}-N`);
-    const planned = await planCreate(ctx, name, { env: name, from: input.from, project: input.project, autoName: true });
+    const planned = await planCreate(ctx, name, { env: name, from: input.from, project: input.project, autoName: true, host: input.host });
     const env = await claimEnvironment(ctx, planned);
     return { env, create: { ...planned, name: env.name, workspace: env.workspace } };
   }
@@ -109,7 +118,7 @@ async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Prom
   if (!existing || existing.status === 'creating') {
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
-    const create = await planCreate(ctx, name, { env: name, ...from });
+    const create = await planCreate(ctx, name, { env: name, ...from, host: existing ? existing.host : input.host });
     if (!existing) warnIfTypo(ctx, name, Object.values(state.environments).filter((e) => e.project === create.project.name).map((e) => e.name));
     return { env: await claimEnvironment(ctx, create), create };
   }
@@ -179,6 +188,12 @@ async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInp
   const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (env.share_flags ?? { shared: [], isolate: [] });
   const shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
   assertShareable(model, shared, env.name);
+  if (env.host && shared.length > 0) {
+    throw new CiloError('USAGE', `Environment "${env.name}" runs on host ${env.host}, where cilo does not run shared services yet (${shared.join(', ')}).`, {
+      hint: `Give it its own copies: \`cilo up ${env.name} ${shared.map((s) => `--isolate ${s}`).join(' ')}\`.`,
+      exitCode: 2,
+    });
+  }
   return { config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles };
 }
 

@@ -169,7 +169,7 @@ export class DockerClient {
     return this.apiVersion();
   }
 
-  async info(): Promise<{ ServerVersion: string }> {
+  async info(): Promise<{ ServerVersion: string; ID?: string | undefined; Name?: string | undefined }> {
     return required(await this.checked(InfoSchema, 'GET', '/info'));
   }
 

@@ -5,7 +5,7 @@
 import * as v from 'valibot';
 import { ComposeServiceSchema } from '../compose/model-schema.js';
 import type { SharedDefinition } from '../domain/shared.js';
-import { DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, STATE_VERSION, type EnvironmentState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
+import { DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, HOST_TRANSPORTS, STATE_VERSION, type EnvironmentState, type HostState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
 
 const ServiceStateSchema = v.object({
   ip: v.string(),
@@ -43,6 +43,21 @@ const EnvironmentStateSchema = v.object({
   share_flags: v.optional(v.object({ shared: v.array(v.string()), isolate: v.array(v.string()) })),
   /** --profile of the last up that gave it; later ups without it reuse them (as --shared). */
   profiles: v.optional(v.array(v.string())),
+  /** The remote host (`cilo host add`) whose engine runs it; absent: this machine's engine. */
+  host: v.optional(v.string()),
+});
+
+const HostStateSchema = v.object({
+  name: v.string(),
+  ssh: v.string(),
+  context: v.optional(v.string()),
+  identity: v.optional(v.string()),
+  remote_socket: v.string(),
+  remote_root: v.string(),
+  engine_id: v.string(),
+  subnet: v.string(),
+  transport: v.picklist(HOST_TRANSPORTS),
+  added_at: v.string(),
 });
 
 const SharedServiceStateSchema = v.object({
@@ -66,6 +81,7 @@ const StateSchema = v.object({
   dns_port: v.number(),
   environments: v.record(v.string(), EnvironmentStateSchema),
   shared_services: v.record(v.string(), SharedServiceStateSchema),
+  hosts: v.optional(v.record(v.string(), HostStateSchema)),
 });
 
 /** True only when A and B are the same type: the schema may not drift from the domain's shape. */
@@ -76,7 +92,8 @@ const schemaMatchesDomain: [
   Same<v.InferOutput<typeof EnvStatusSchema>, EnvStatus>,
   Same<v.InferOutput<typeof ServiceStateSchema>, ServiceState>,
   Same<v.InferOutput<typeof SharedServiceStateSchema>, SharedServiceState>,
-] = [true, true, true, true, true];
+  Same<v.InferOutput<typeof HostStateSchema>, HostState>,
+] = [true, true, true, true, true, true];
 void schemaMatchesDomain;
 
 /** The DNS port of a new state: CILO_DNS_PORT (used by tests and CI), else 5354. */
