@@ -79,6 +79,7 @@ function remoteFor(paths: CiloPaths): RemoteHosts {
     forgetHostKeys: async (s) => (await r()).forgetHostKeys(s),
     connect: async (h) => (await r()).connect(h),
     disconnect: async (h) => (await r()).disconnect(h),
+    forgetHost: async (h) => (await r()).forgetHost(h),
     run: async (h, a, w) => (await r()).run(h, a, w),
     sync: async (h, f, t) => (await r()).sync(h, f, t),
     tunnelUp: async (h) => (await r()).tunnelUp(h),

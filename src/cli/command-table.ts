@@ -175,6 +175,7 @@ export const COMMANDS: readonly CommandDef[] = [
       o.project(),
       o.force('do not ask for confirmation (required without a terminal)'),
       new Option('--keep-workspace', 'keep the workspace directory'),
+      new Option('--forget', 'an environment whose host does not answer: remove only what is on this machine (its containers there stay)'),
     ],
     load: () => import('./commands/destroy.js').then((m) => m.default),
   },

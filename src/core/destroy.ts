@@ -1,7 +1,7 @@
 import { rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { composeProjectName, LABELS } from '../domain/names.js';
-import { DockerApiError } from '../errors.js';
+import { CiloError, DockerApiError } from '../errors.js';
 import { generatedComposePath } from '../state/paths.js';
 import type { EnvironmentState, State } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
@@ -59,9 +59,12 @@ function sharedHeldBy(state: State, env: Pick<EnvironmentState, 'name' | 'projec
  * gone), then the generated files, workspace and state entry. Idempotent: re-running after a
  * crash finishes the job.
  */
-export async function destroyEnvironment(base: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined } = {}): Promise<void> {
-  const ctx = await contextFor(base, env);
-  await ctx.docker.ping();
+export async function destroyEnvironment(base: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined; forget?: boolean | undefined } = {}): Promise<void> {
+  const ctx = await engineOrForget(base, env, opts.forget === true);
+  if (!ctx) {
+    await removeLocalParts(base, env, opts.keepWorkspace === true);
+    return;
+  }
   const held = await withStateLock((state) => {
     const rec = state.environments[env.name];
     if (rec) {
@@ -83,9 +86,31 @@ export async function destroyEnvironment(base: CoreContext, env: EnvironmentStat
   const volumes = [...(await ctx.docker.listVolumes(byCompose)), ...(await ctx.docker.listVolumes(byCilo))];
   for (const name of new Set(volumes.map((v) => v.Name))) await removeVolumeUnlessHeld(ctx, name, env.name);
 
-  rmSync(dirname(generatedComposePath(ctx.paths, env.project, env.name)), { recursive: true, force: true });
   if (!opts.keepWorkspace) await removeRemoteWorkspace(ctx, env);
-  if (!opts.keepWorkspace) {
+  await removeLocalParts(ctx, env, opts.keepWorkspace === true);
+}
+
+/**
+ * The environment's engine; with `forget`, none when its host does not answer (the caller then
+ * removes only what is on this machine). Without it, an unreachable host is an error that says so.
+ */
+async function engineOrForget(ctx: CoreContext, env: EnvironmentState, forget: boolean): Promise<CoreContext | undefined> {
+  try {
+    const c = await contextFor(ctx, env);
+    await c.docker.ping();
+    return c;
+  } catch (e) {
+    if (!env.host || !(e instanceof CiloError) || !['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE', 'HOST_NOT_FOUND'].includes(e.code)) throw e;
+    if (!forget) throw e.withDetail(`To drop environment ${env.name} without reaching host ${env.host} (its containers there stay), run \`cilo destroy ${env.name} --force --forget\`.`);
+    ctx.warn(`host ${env.host} does not answer: ${env.name} is removed here only; its containers and workspace copy on the host stay.`);
+    return undefined;
+  }
+}
+
+/** The generated files, the workspace (unless kept) and the state entry. */
+async function removeLocalParts(ctx: CoreContext, env: EnvironmentState, keepWorkspace: boolean): Promise<void> {
+  rmSync(dirname(generatedComposePath(ctx.paths, env.project, env.name)), { recursive: true, force: true });
+  if (!keepWorkspace) {
     await ctx.workspaces.remove(env.workspace);
     try {
       rmdirSync(dirname(env.workspace)); // the project's folder, once its last environment is gone

@@ -264,7 +264,7 @@ export async function removeHost(ctx: CoreContext, rawName: string): Promise<Hos
     const reach = await ctx.remote.connect(host).then(() => true, () => false);
     await ctx.remote.tunnelDown(host, reach).catch((e: unknown) => ctx.warn(`the tunnel of ${host.name} could not be removed on the host: ${e instanceof Error ? e.message : String(e)}`));
   }
-  await ctx.remote.disconnect(host).catch(() => undefined);
+  await ctx.remote.forgetHost(host).catch(() => undefined);
   await withStateLock((s) => {
     delete s.hosts?.[host.name];
     if (s.hosts && Object.keys(s.hosts).length === 0) delete s.hosts;

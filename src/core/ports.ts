@@ -179,6 +179,8 @@ export interface RemoteHosts {
   /** Opens (or reuses) the host's connection; an unreachable host fails within seconds. */
   connect(host: HostLink): Promise<{ docker: Engine; dockerHost: string }>;
   disconnect(host: HostLink): Promise<void>;
+  /** Ends the connection and removes cilo's files of the host here (its tunnel key, logs). */
+  forgetHost(host: HostLink): Promise<void>;
   /** Runs a command on the host and returns its stdout; a failure is an error naming `what`. */
   run(host: HostLink, argv: string[], what: string): Promise<string>;
   /** One-way copy of a local tree to the host (files removed here are removed there). */

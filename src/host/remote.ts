@@ -2,6 +2,7 @@
  * core's RemoteHosts port over the SSH and WireGuard adapters: each host's files live under
  * `$CILO_HOME/hosts/<name>/` (state/paths.ts hostPaths).
  */
+import { rmSync } from 'node:fs';
 import { DockerClient } from '../docker/client.js';
 import { parseSshDestination, remoteWorkspace, TUNNEL_PORT, tunnelAddresses, tunnelInterface } from '../domain/hosts.js';
 import type { HostState } from '../domain/state.js';
@@ -39,6 +40,10 @@ export function remoteHosts(paths: CiloPaths) {
       return { docker: new DockerClient({ socketPath: socket, display: `${h.ssh} (host ${h.name}, forwarded to ${socket})` }), dockerHost: `unix://${socket}` };
     },
     disconnect: (h: HostLink) => stopMaster(access(h), hostPaths(paths, h.name).engineSocket),
+    async forgetHost(h: HostLink) {
+      await stopMaster(access(h), hostPaths(paths, h.name).engineSocket);
+      rmSync(hostPaths(paths, h.name).dir, { recursive: true, force: true });
+    },
     run: (h: HostLink, argv: string[], what: string) => runRemote(access(h), argv, what),
     sync: (h: HostLink, from: string, to: string) => syncTree(access(h), from, to),
     tunnelUp: (h: HostState) => tunnelUp(access(h), tunnel(h)),

@@ -9,6 +9,7 @@ interface Options {
   project?: string;
   force?: boolean;
   keepWorkspace?: boolean;
+  forget?: boolean;
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -40,7 +41,7 @@ export default async function destroy(env: string | undefined, opts: Options): P
     }
   }
   for (const t of targets) {
-    await destroyEnvironment(ctx, t, { keepWorkspace: opts.keepWorkspace });
+    await destroyEnvironment(ctx, t, { keepWorkspace: opts.keepWorkspace, forget: opts.forget });
     out(`Destroyed environment ${t.name}${opts.keepWorkspace ? ` (workspace kept at ${t.workspace})` : ''}.`);
   }
 }
