@@ -210,6 +210,7 @@ export async function hostStatus(ctx: CoreContext, rawName: string): Promise<Hos
     reachable = true;
   } catch (e) {
     problem = e instanceof Error ? e.message : String(e);
+    await dropConnection(ctx, host.name);
   }
   let tunnel: HostStatus['tunnel'] = null;
   if (host.transport === 'wireguard') {
@@ -320,6 +321,30 @@ export async function removeRemoteWorkspace(ctx: CoreContext, env: EnvironmentSt
 }
 
 /**
+ * How long a host may take to list its containers before its environments show `unreachable`:
+ * SSH's connect timeout covers a host that is off, this one a link that went silent under a
+ * connection that was up (SSH's keepalives notice only after a few seconds more).
+ */
+const HOST_ANSWER_MS = 5000;
+
+/**
+ * Ends a host's SSH connection after it failed to answer: a connection whose link went silent
+ * may look alive for a while yet, and the next command should start a fresh one.
+ */
+async function dropConnection(ctx: CoreContext, name: string): Promise<void> {
+  const host = readState(ctx.paths).hosts?.[name];
+  if (host) await ctx.remote.disconnect(host).catch(() => undefined);
+}
+
+function answerWithin<T>(ms: number, step: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([step(), late]).finally(() => clearTimeout(timer));
+}
+
+/**
  * Live views of environments: each engine asked once; the environments of a host that does
  * not answer are shown `unreachable` (within the SSH connect timeout) instead of hanging.
  */
@@ -330,8 +355,9 @@ export async function liveViews(ctx: CoreContext, envs: EnvironmentState[]): Pro
       engines.map(async (h) => {
         if (h === '') return [h, await liveContainers(ctx.docker)] as const;
         try {
-          return [h, await liveContainers((await contextFor(ctx, { host: h })).docker)] as const;
+          return [h, await answerWithin(HOST_ANSWER_MS, async () => liveContainers((await contextFor(ctx, { host: h })).docker))] as const;
         } catch {
+          await dropConnection(ctx, h);
           return [h, undefined] as const;
         }
       }),

@@ -8,14 +8,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { overlaps, parseCidr } from '../../src/domain/subnet.js';
 import { tunnelInterface } from '../../src/domain/hosts.js';
 import { resolveA } from '../support/dns-query.js';
 import { fakeRemoteUnavailable, startFakeRemote, type FakeRemote } from '../support/fake-remote.js';
-import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, type TestHome } from './helpers.js';
+import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, waitFor, type TestHome } from './helpers.js';
 
 const skip = fakeRemoteUnavailable();
 if (skip) console.log(`# remote.test.ts skipped: ${skip}`);
@@ -100,6 +101,21 @@ describe('remote hosts', { skip }, () => {
     const again = await h.cli(['host', 'add', 'box-again', `ssh://root@${f.ip}`, '-i', f.identity]);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /engine reached through host "box-again" is the one of host "box"/);
+    // A Docker context names the same engine: resolved to its ssh:// endpoint, and refused alike.
+    const dockerConfig = mkdtempSync(join(tmpdir(), 'cilo-rt-docker-config-'));
+    try {
+      const env = { DOCKER_CONFIG: dockerConfig };
+      const made = spawnSync('docker', ['context', 'create', 'rt-box', '--docker', `host=ssh://root@${f.ip}`], { encoding: 'utf8', env: { ...process.env, ...env } });
+      assert.equal(made.status, 0, made.stderr);
+      const byContext = await h.cli(['host', 'add', 'box-context', 'rt-box', '-i', f.identity], { env });
+      assert.equal(byContext.code, 1);
+      assert.match(byContext.stderr, /is the one of host "box"/);
+      const noContext = await h.cli(['host', 'add', 'box-none', 'no-such-context'], { env });
+      assert.equal(noContext.code, 2);
+      assert.match(noContext.stderr, /neither an SSH destination nor a Docker context/);
+    } finally {
+      rmSync(dockerConfig, { recursive: true, force: true });
+    }
 
     const t0 = Date.now();
     const status = await h.cli(['host', 'status', HOST, '--json']);
@@ -163,6 +179,25 @@ describe('remote hosts', { skip }, () => {
     assert.equal(f.sh(`ls /root/.cilo-remote/*/${P}/far`).status !== 0, true, 'the workspace copy is gone');
   });
 
+  test('a host whose link goes silent shows unreachable within seconds, and comes back with it', async () => {
+    const f = fake as FakeRemote;
+    const up = await h.cli(['up', 'quiet', '--host', HOST, '--project', P], { cwd: project });
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(spawnSync('ip', ['link', 'set', f.link, 'down']).status, 0);
+    try {
+      const t0 = Date.now();
+      const st = await h.cli(['status', 'quiet']);
+      assert.match(st.stdout, /Status:\s+unreachable/);
+      assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+    } finally {
+      spawnSync('ip', ['link', 'set', f.link, 'up']);
+    }
+    // The next command connects afresh (the silent connection was dropped).
+    await waitFor(async () => /Status:\s+running/.test((await h.cli(['status', 'quiet'])).stdout), { what: 'quiet running again once the link is back', deadlineMs: 20_000, intervalMs: 500 });
+    const d = await h.cli(['destroy', 'quiet', '--force']);
+    assert.equal(d.code, 0, d.stderr);
+  });
+
   test('with the remote engine stopped, status and list say unreachable within seconds', async () => {
     const f = fake as FakeRemote;
     const up = await h.cli(['up', 'gone', '--host', HOST, '--project', P], { cwd: project });
@@ -196,7 +231,7 @@ describe('remote hosts', { skip }, () => {
   test('host rm and the teardown leave no namespace, link, route, process or tunnel behind', async () => {
     const f = fake as FakeRemote;
     const range = (await stateOf()).hosts?.[HOST]?.subnet ?? '';
-    await h.cli(['destroy', '--all', '--force']);
+    await h.cli(['destroy', '--all', '--force', '--forget']);
     const rm = await h.cli(['host', 'rm', HOST]);
     assert.equal(rm.code, 0, rm.stderr);
     const iface = tunnelInterface(range);
