@@ -256,14 +256,14 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'host status',
     description: 'check a host: does its engine answer over SSH, is the tunnel up',
-    args: [new Argument('<name>', 'host name')],
+    args: [args.host()],
     options: [o.json()],
     load: () => import('./commands/host.js').then((m) => m.status),
   },
   {
     name: 'host rm',
     description: 'remove a host no environment uses (its tunnel and SSH connection too)',
-    args: [new Argument('<name>', 'host name')],
+    args: [args.host()],
     options: [o.json()],
     load: () => import('./commands/host.js').then((m) => m.rm),
   },

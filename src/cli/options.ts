@@ -52,6 +52,7 @@ export const args = {
   optionalEnv: (description = 'environment name'): Argument => new CompletingArgument('[env]', description, 'env'),
   service: (description = 'service name'): Argument => new CompletingArgument('<service>', description, 'service'),
   optionalService: (description = 'service name'): Argument => new CompletingArgument('[service]', description, 'service'),
+  host: (): Argument => new Argument('<name>', 'host name (`cilo host list`)'),
   sharedService: (): Argument => new CompletingArgument('<service>', 'shared service name', 'shared'),
 };
 
