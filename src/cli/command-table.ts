@@ -278,7 +278,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'shared stop',
     description: 'stop and remove a shared service container now (its volumes stay)',
     args: [args.sharedService()],
-    options: [o.project("project of the service (default: the current directory's, or the only one that has it)"), o.force('stop it even while environments use it')],
+    options: [o.project("project of the service (default: the current directory's, or the only one that has it)"), o.force('stop it even while environments use it'), new Option('--host <name>', "the remote host's shared container (default: this machine's)")],
     load: () => import('./commands/shared-stop.js').then((m) => m.default),
   },
   {

@@ -62,6 +62,7 @@ function sharedHeldBy(state: State, env: Pick<EnvironmentState, 'name' | 'projec
 export async function destroyEnvironment(base: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined; forget?: boolean | undefined } = {}): Promise<void> {
   const ctx = await engineOrForget(base, env, opts.forget === true);
   if (!ctx) {
+    await dropSharedRecords(base, env);
     await removeLocalParts(base, env, opts.keepWorkspace === true);
     return;
   }
@@ -105,6 +106,21 @@ async function engineOrForget(ctx: CoreContext, env: EnvironmentState, forget: b
     ctx.warn(`host ${env.host} does not answer: ${env.name} is removed here only; its containers and workspace copy on the host stay.`);
     return undefined;
   }
+}
+
+/**
+ * Forgets the environment's references to shared services on a host that is gone; a service
+ * left with no users is forgotten too (its container there stays, as the warning said).
+ */
+async function dropSharedRecords(ctx: CoreContext, env: EnvironmentState): Promise<void> {
+  await withStateLock((state) => {
+    for (const [key, rec] of Object.entries(state.shared_services)) {
+      if (rec.host !== env.host || rec.project !== env.project || !rec.users.includes(env.name)) continue;
+      rec.users = rec.users.filter((u) => u !== env.name);
+      delete rec.ips[env.name];
+      if (rec.users.length === 0) delete state.shared_services[key];
+    }
+  }, ctx.paths);
 }
 
 /** The generated files, the workspace (unless kept) and the state entry. */

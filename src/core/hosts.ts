@@ -269,6 +269,8 @@ export async function removeHost(ctx: CoreContext, rawName: string): Promise<Hos
   await withStateLock((s) => {
     delete s.hosts?.[host.name];
     if (s.hosts && Object.keys(s.hosts).length === 0) delete s.hosts;
+    // Shared services of its engine have no users left (no environment runs there): forget them.
+    for (const [key, rec] of Object.entries(s.shared_services)) if (rec.host === host.name) delete s.shared_services[key];
   }, ctx.paths);
   if (!Object.values(readState(ctx.paths).hosts ?? {}).some((h) => h.ssh === host.ssh)) await ctx.remote.forgetHostKeys(host.ssh);
   return host;

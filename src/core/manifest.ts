@@ -40,7 +40,7 @@ function sharedEnvironments(state: State, env: EnvironmentState): Record<string,
   const out: Record<string, Record<string, string>> = {};
   for (const [name, s] of Object.entries(env.services)) {
     if (s.type !== 'shared') continue;
-    const def = state.shared_services[sharedKey(env.project, name)]?.definition as { service?: { environment?: unknown } } | undefined;
+    const def = state.shared_services[sharedKey(env.project, name, env.host)]?.definition as { service?: { environment?: unknown } } | undefined;
     out[name] = environmentOf(def?.service?.environment);
   }
   return out;

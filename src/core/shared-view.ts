@@ -2,6 +2,7 @@ import { compareNames } from '../domain/names.js';
 import { CiloError } from '../errors.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
+import { contextFor } from './hosts.js';
 
 export interface SharedView {
   project: string;
@@ -15,6 +16,8 @@ export interface SharedView {
   grace_until: string | null;
   config_hash: string;
   created_at: string;
+  /** The remote host whose engine runs it (absent: this machine's). */
+  host?: string;
 }
 
 export async function listShared(ctx: CoreContext, project?: string): Promise<SharedView[]> {
@@ -23,14 +26,22 @@ export async function listShared(ctx: CoreContext, project?: string): Promise<Sh
     .filter((r) => project === undefined || r.project === project)
     .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.service, b.service));
   if (recs.length === 0) return [];
-  const live = await ctx.docker.listContainers({ label: ['cilo.shared=true'] });
+  // Each engine asked once; a host that does not answer shows its shared containers `unknown`.
+  const engines = [...new Set(recs.map((r) => r.host ?? ''))];
+  const live = new Map(
+    await Promise.all(
+      engines.map(async (h) => [h, await contextFor(ctx, { host: h || undefined }).then((c) => c.docker.listContainers({ label: ['cilo.shared=true'] })).catch(() => undefined)] as const),
+    ),
+  );
   return recs.map((r) => {
-    const c = live.find((x) => x.Names.includes(`/${r.container}`));
+    const containers = live.get(r.host ?? '');
+    const c = containers?.find((x) => x.Names.includes(`/${r.container}`));
     return {
+      ...(r.host ? { host: r.host } : {}),
       project: r.project,
       service: r.service,
       container: r.container,
-      state: c ? c.State : 'missing',
+      state: containers === undefined ? 'unknown' : c ? c.State : 'missing',
       users: r.users,
       ips: r.ips,
       grace_seconds: r.grace_seconds,

@@ -134,6 +134,20 @@ async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Prom
   return { env };
 }
 
+/**
+ * A shared container on a host is made from the project's own directory, which is not synced
+ * there (only each environment's workspace is): a shared service there may use volumes, not
+ * bind mounts.
+ */
+function assertNoSharedBinds(model: ComposeModel, shared: string[], env: string): void {
+  const binds = shared.filter((s) => ((model.services[s]?.volumes as { type?: string }[] | undefined) ?? []).some((v) => v.type === 'bind'));
+  if (binds.length === 0) return;
+  throw new CiloError('SHARED_UNSUPPORTED', `Shared service ${binds.join(', ')} of environment "${env}" bind-mounts files, which a shared container on a remote host cannot have (only workspaces are synced there).`, {
+    hint: `Give the environment its own copy: \`cilo up ${env} ${binds.map((s) => `--isolate ${s}`).join(' ')}\`, or use named volumes.`,
+    exitCode: 2,
+  });
+}
+
 /** `up agent-3` where `agent-2` exists may be a typo: creation goes on, but says so. */
 function warnIfTypo(ctx: CoreContext, name: string, known: string[]): void {
   const close = namesOneEditAway(name, known);
@@ -188,12 +202,7 @@ async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInp
   const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (env.share_flags ?? { shared: [], isolate: [] });
   const shared = sharedServices(model, shareFlags.shared, shareFlags.isolate);
   assertShareable(model, shared, env.name);
-  if (env.host && shared.length > 0) {
-    throw new CiloError('USAGE', `Environment "${env.name}" runs on host ${env.host}, where cilo does not run shared services yet (${shared.join(', ')}).`, {
-      hint: `Give it its own copies: \`cilo up ${env.name} ${shared.map((s) => `--isolate ${s}`).join(' ')}\`.`,
-      exitCode: 2,
-    });
-  }
+  if (env.host) assertNoSharedBinds(model, shared, env.name);
   return { config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles };
 }
 

@@ -67,6 +67,8 @@ export interface SharedServiceState {
   grace_seconds: number;
   grace_until: string | null;
   created_at: string;
+  /** The remote host whose engine runs it; absent: this machine's. */
+  host?: string | undefined;
 }
 
 export const HOST_TRANSPORTS = ['ssh', 'wireguard'] as const;
@@ -103,6 +105,10 @@ export interface State {
   hosts?: Record<string, HostState> | undefined;
 }
 
-export function sharedKey(project: string, service: string): string {
-  return `${project}/${service}`;
+/**
+ * A shared service's key in state: one per project and service on each engine (`<project>/<service>`
+ * on this machine, `<project>@<host>/<service>` on a remote host).
+ */
+export function sharedKey(project: string, service: string, host?: string): string {
+  return host ? `${project}@${host}/${service}` : `${project}/${service}`;
 }

@@ -73,6 +73,8 @@ const SharedServiceStateSchema = v.object({
   grace_seconds: v.number(),
   grace_until: v.nullable(v.string()),
   created_at: v.string(),
+  /** The remote host whose engine runs it; absent: this machine's. */
+  host: v.optional(v.string()),
 });
 
 const StateSchema = v.object({

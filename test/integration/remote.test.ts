@@ -135,6 +135,9 @@ describe('remote hosts', { skip }, () => {
     assert.equal(up.code, 0, up.stderr);
     assert.equal(remoteLabelled(f, 'ps', 'far').length, 2, 'both containers run on the remote engine');
     assert.equal((await docker.listContainers({ label: ['cilo.env=far'] })).length, 0, 'none on this machine');
+    const sharedName = `cilo_shared_${P}_cache`;
+    assert.match(f.docker(['ps', '--filter', `name=${sharedName}`, '--format', '{{.Names}} {{.State}}']).stdout, new RegExp(`${sharedName} running`), 'the shared service runs on the host');
+    assert.equal(await docker.inspectContainer(sharedName), null, 'and not here');
     const generated = readFileSync(join(h.home, 'generated', P, 'far', 'compose.yml'), 'utf8');
     assert.match(generated, /source: \/root\/\.cilo-remote\//, 'the bind mount points at the copy on the host');
     const exec = await h.cli(['exec', 'far', 'api', 'cat', '/www/index.html']);
@@ -154,10 +157,11 @@ describe('remote hosts', { skip }, () => {
     assert.deepEqual(answers, [ip]);
     assert.ok(overlaps(parseCidr(`${ip}/24`), parseCidr(state.hosts?.[HOST]?.subnet ?? '')), 'the address is in the host range');
     assert.equal((await fetchText(`http://${answers[0]}/`)).trim(), 'hello from the remote workspace');
+    assert.deepEqual(await resolveA(h.dnsPort, 'cache.far.test'), [state.environments.far?.services.cache?.ip ?? '']);
   });
 
-  test('a local environment beside it gets a subnet that overlaps no remote one', async () => {
-    const up = await h.cli(['create', 'near', '--project', P], { cwd: project });
+  test('a local environment beside it gets a subnet that overlaps no remote one, and its own shared service', async () => {
+    const up = await h.cli(['up', 'near', '--project', P], { cwd: project });
     assert.equal(up.code, 0, up.stderr);
     const state = await stateOf();
     const near = state.environments.near;
@@ -167,7 +171,18 @@ describe('remote hosts', { skip }, () => {
     assert.ok(!overlaps(parseCidr(near.subnet), parseCidr(far.subnet)));
     assert.ok(!overlaps(parseCidr(near.subnet), parseCidr(state.hosts?.[HOST]?.subnet ?? '')));
     const list = JSON.parse((await h.cli(['list', '--all', '--format', 'json'])).stdout) as { name: string; status: string; host?: string }[];
-    assert.deepEqual(list.map((e) => [e.name, e.status, e.host ?? null]), [['far', 'running', HOST], ['near', 'created', null]]);
+    assert.deepEqual(list.map((e) => [e.name, e.status, e.host ?? null]), [['far', 'running', HOST], ['near', 'running', null]]);
+    // Shared services are per engine: one cache here for near, one on the host for far.
+    const shared = JSON.parse((await h.cli(['shared', 'list', '--json'])).stdout) as { shared_services: { service: string; host?: string; users: string[]; state: string }[] };
+    assert.deepEqual(
+      shared.shared_services.map((s) => [s.service, s.host ?? null, s.users, s.state]).sort(),
+      [['cache', null, ['near'], 'running'], ['cache', 'box', ['far'], 'running']],
+    );
+    assert.ok(await docker.inspectContainer(`cilo_shared_${P}_cache`), 'the local one runs here');
+    const doctor = JSON.parse((await h.cli(['doctor', '--json'])).stdout) as { findings: { kind: string; subject: string }[] };
+    assert.deepEqual(doctor.findings.filter((x) => x.kind !== 'dns.system-resolver'), [], 'doctor sees both engines as they should be');
+    const down = await h.cli(['destroy', 'near', '--force']);
+    assert.equal(down.code, 0, down.stderr);
   });
 
   test('destroy removes the containers, network and workspace copy on the host', async () => {
@@ -176,6 +191,7 @@ describe('remote hosts', { skip }, () => {
     assert.equal(d.code, 0, d.stderr);
     assert.deepEqual(remoteLabelled(f, 'ps', 'far'), []);
     assert.deepEqual(remoteLabelled(f, 'network', 'far'), []);
+    assert.equal(f.docker(['ps', '-aq', '--filter', 'label=cilo.shared=true']).stdout.trim(), '', 'its shared service went with its last user (grace 0)');
     assert.equal(f.sh(`ls /root/.cilo-remote/*/${P}/far`).status !== 0, true, 'the workspace copy is gone');
   });
 
