@@ -27,6 +27,8 @@ export interface AddHostInput {
   /** The host's range for its environments' subnets (default: a free /18 of 10.225.0.0–10.231.255.255). */
   subnet?: string | undefined;
   remoteSocket?: string | undefined;
+  /** Asked (on a terminal) whether to trust a key not trusted yet, shown as `type fingerprint`. */
+  confirmHostKey?: ((ssh: string, keys: string) => Promise<boolean>) | undefined;
 }
 
 const DEFAULT_REMOTE_SOCKET = '/var/run/docker.sock';
@@ -40,7 +42,7 @@ export async function addHost(ctx: CoreContext, input: AddHostInput): Promise<Ho
   const name = toValidName(input.name, 'host');
   if (readState(ctx.paths).hosts?.[name]) throw hostExists(name);
   const { ssh, context } = await sshTarget(ctx, input.target);
-  await trustHostKey(ctx, ssh, input.acceptHostKey);
+  await trustHostKey(ctx, ssh, input.acceptHostKey, input.confirmHostKey);
   const link = { name, ssh, identity: input.identity, remote_socket: input.remoteSocket ?? DEFAULT_REMOTE_SOCKET };
   try {
     const { docker } = await ctx.remote.connect(link);
@@ -82,13 +84,17 @@ async function sshTarget(ctx: CoreContext, target: string): Promise<{ ssh: strin
 }
 
 /** Trusts the host key the user named; an unknown key is shown and refused, never accepted blindly. */
-async function trustHostKey(ctx: CoreContext, ssh: string, accept: string | undefined): Promise<void> {
+async function trustHostKey(ctx: CoreContext, ssh: string, accept: string | undefined, ask: AddHostInput['confirmHostKey']): Promise<void> {
   if (accept === undefined && (await ctx.remote.isKnown(ssh))) return;
   const keys = await ctx.remote.scanHostKeys(ssh);
   if (keys.length === 0) {
     throw new CiloError('HOST_UNREACHABLE', `${ssh} did not offer an SSH host key (no SSH server answers there).`, { hint: 'Check the address and that sshd runs on the host, then retry.' });
   }
   const listed = keys.map((k) => `${k.type} ${k.fingerprint}`).join(', ');
+  if (accept === undefined && ask && (await ask(ssh, listed))) {
+    await ctx.remote.trustHostKeys(keys.map((k) => k.line));
+    return;
+  }
   if (accept === undefined) {
     throw new CiloError('HOST_KEY_UNKNOWN', `The SSH host key of ${ssh} is not trusted yet; it offers ${listed}.`, {
       hint: `Compare the fingerprint with the one the host shows (\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` there), then run again with --accept-host-key ${keys[0]?.fingerprint ?? 'SHA256:...'}.`,

@@ -1,6 +1,6 @@
-import { createInterface } from 'node:readline/promises';
 import { destroyEnvironment, destroyTargets } from '../../core/destroy.js';
 import { CiloError, usageError } from '../../errors.js';
+import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';
 import { out } from '../output/print.js';
 
@@ -10,15 +10,6 @@ interface Options {
   force?: boolean;
   keepWorkspace?: boolean;
   forget?: boolean;
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
 }
 
 export default async function destroy(env: string | undefined, opts: Options): Promise<void> {
