@@ -74,6 +74,7 @@ function remoteFor(paths: CiloPaths): RemoteHosts {
   return {
     contextEndpoint: async (n) => (await r()).contextEndpoint(n),
     scanHostKeys: async (s) => (await r()).scanHostKeys(s),
+    freePort: async () => (await r()).freePort(),
     isKnown: async (s) => (await r()).isKnown(s),
     trustHostKeys: async (lines) => (await r()).trustHostKeys(lines),
     forgetHostKeys: async (s) => (await r()).forgetHostKeys(s),

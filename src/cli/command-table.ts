@@ -242,6 +242,7 @@ export const COMMANDS: readonly CommandDef[] = [
       new Option('-i, --identity <file>', 'private key for SSH (default: SSH\'s own)'),
       new Option('--subnet <cidr>', 'range for the host\'s environments (default: a free /18 of 10.225.0.0-10.231.255.255)'),
       new Option('--remote-socket <path>', 'the engine\'s socket on the host').default('/var/run/docker.sock'),
+      o.whole('--socks-port <port>', 'port of the SOCKS5 proxy on 127.0.0.1 through the host (default: a free one)'),
       o.json(),
     ],
     help: HOST_HELP,

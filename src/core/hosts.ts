@@ -27,6 +27,8 @@ export interface AddHostInput {
   /** The host's range for its environments' subnets (default: a free /18 of 10.225.0.0–10.231.255.255). */
   subnet?: string | undefined;
   remoteSocket?: string | undefined;
+  /** The port of the host's SOCKS5 proxy on 127.0.0.1 (default: one free now). */
+  socksPort?: number | undefined;
   /** Asked (on a terminal) whether to trust a key not trusted yet, shown as `type fingerprint`. */
   confirmHostKey?: ((ssh: string, keys: string) => Promise<boolean>) | undefined;
 }
@@ -43,7 +45,7 @@ export async function addHost(ctx: CoreContext, input: AddHostInput): Promise<Ho
   if (readState(ctx.paths).hosts?.[name]) throw hostExists(name);
   const { ssh, context } = await sshTarget(ctx, input.target);
   await trustHostKey(ctx, ssh, input.acceptHostKey, input.confirmHostKey);
-  const link = { name, ssh, identity: input.identity, remote_socket: input.remoteSocket ?? DEFAULT_REMOTE_SOCKET };
+  const link = { name, ssh, identity: input.identity, remote_socket: input.remoteSocket ?? DEFAULT_REMOTE_SOCKET, socks_port: input.socksPort ?? (await ctx.remote.freePort()) };
   try {
     const { docker } = await ctx.remote.connect(link);
     const engineId = await uniqueEngineId(ctx, docker, name);
@@ -170,6 +172,8 @@ export interface HostView {
   subnet: string;
   engine_id: string;
   remote_root: string;
+  /** `127.0.0.1:<port>`: a SOCKS5 proxy through the host (reaches its containers without root). */
+  socks: string | null;
   environments: string[];
 }
 
@@ -182,6 +186,7 @@ function hostView(host: HostState, envs: EnvironmentState[]): HostView {
     subnet: host.subnet,
     engine_id: host.engine_id,
     remote_root: host.remote_root,
+    socks: host.socks_port ? `127.0.0.1:${host.socks_port}` : null,
     environments: envs.filter((e) => e.host === host.name).map((e) => e.name).sort(),
   };
 }

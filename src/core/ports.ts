@@ -155,7 +155,7 @@ export interface HostNetwork {
 }
 
 /** What the SSH adapter needs to reach a host. */
-export type HostLink = Pick<HostState, 'name' | 'ssh' | 'identity' | 'remote_socket'>;
+export type HostLink = Pick<HostState, 'name' | 'ssh' | 'identity' | 'remote_socket' | 'socks_port'>;
 
 export interface HostKey {
   /** The known_hosts line, as ssh-keyscan printed it. */
@@ -173,6 +173,8 @@ export interface RemoteHosts {
   /** The endpoint of a Docker context (`ssh://...` for a remote one); undefined when there is no such context. */
   contextEndpoint(context: string): Promise<string | undefined>;
   scanHostKeys(ssh: string): Promise<HostKey[]>;
+  /** A TCP port on 127.0.0.1 that nothing listens on now (for a host's SOCKS proxy). */
+  freePort(): Promise<number>;
   isKnown(ssh: string): Promise<boolean>;
   trustHostKeys(lines: string[]): Promise<void>;
   forgetHostKeys(ssh: string): Promise<void>;

@@ -92,6 +92,11 @@ export interface HostState {
   /** The range the host's environments take their /24s from (its last /24 is the tunnel's). */
   subnet: string;
   transport: HostTransport;
+  /**
+   * A SOCKS5 proxy on 127.0.0.1 that the SSH connection serves (`ssh -D`): connections through
+   * it are made from the host, so its containers' addresses answer without root anywhere.
+   */
+  socks_port?: number | undefined;
   added_at: string;
 }
 

@@ -7,17 +7,17 @@ import { DockerClient } from '../docker/client.js';
 import { parseSshDestination, remoteWorkspace, TUNNEL_PORT, tunnelAddresses, tunnelInterface } from '../domain/hosts.js';
 import type { HostState } from '../domain/state.js';
 import { hostPaths, type CiloPaths } from '../state/paths.js';
-import { dockerContextHost, ensureForward, forgetHostKeys, isKnownHost, runRemote, scanHostKeys, stopMaster, syncTree, trustHostKeys, type SshAccess } from './ssh.js';
+import { dockerContextHost, ensureForward, freeLoopbackPort, forgetHostKeys, isKnownHost, runRemote, scanHostKeys, stopMaster, syncTree, trustHostKeys, type SshAccess } from './ssh.js';
 import { tunnelDown, tunnelState, tunnelUp, type TunnelSpec } from './wireguard.js';
 
-type HostLink = Pick<HostState, 'name' | 'ssh' | 'identity' | 'remote_socket'>;
+type HostLink = Pick<HostState, 'name' | 'ssh' | 'identity' | 'remote_socket' | 'socks_port'>;
 
 /** The implementation of core's RemoteHosts port (wired in default-context.ts). */
 export function remoteHosts(paths: CiloPaths) {
   const knownHosts = hostPaths(paths, '_').knownHosts;
   const access = (h: HostLink): SshAccess => {
     const p = hostPaths(paths, h.name);
-    return { url: h.ssh, destination: parseSshDestination(h.ssh), identity: h.identity, knownHostsFile: p.knownHosts, controlPath: p.controlPath, logFile: p.sshLog };
+    return { url: h.ssh, destination: parseSshDestination(h.ssh), identity: h.identity, knownHostsFile: p.knownHosts, controlPath: p.controlPath, logFile: p.sshLog, socksPort: h.socks_port };
   };
   const tunnel = (h: HostState): TunnelSpec => ({
     iface: tunnelInterface(h.subnet),
@@ -31,6 +31,7 @@ export function remoteHosts(paths: CiloPaths) {
   return {
     contextEndpoint: (name: string) => dockerContextHost(name),
     scanHostKeys: (ssh: string) => scanHostKeys(parseSshDestination(ssh)),
+    freePort: () => freeLoopbackPort(),
     isKnown: (ssh: string) => isKnownHost({ destination: parseSshDestination(ssh), knownHostsFile: knownHosts }),
     trustHostKeys: (lines: string[]) => trustHostKeys(knownHosts, lines),
     forgetHostKeys: (ssh: string) => forgetHostKeys({ destination: parseSshDestination(ssh), knownHostsFile: knownHosts }),

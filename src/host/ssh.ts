@@ -22,6 +22,8 @@ export interface SshAccess {
   controlPath: string;
   /** Where the master's own messages go (it outlives the command that started it). */
   logFile: string;
+  /** The SOCKS5 proxy the master serves on 127.0.0.1 (`-D`), if any. */
+  socksPort?: number | undefined;
 }
 
 const CONNECT_TIMEOUT_S = 3;
@@ -140,7 +142,8 @@ export async function ensureForward(a: SshAccess, localSocket: string, remoteSoc
   rmSync(a.controlPath, { force: true });
   mkdirSync(dirname(localSocket), { recursive: true, mode: 0o700 });
   mkdirSync(dirname(a.controlPath), { recursive: true, mode: 0o700 });
-  await startMaster(a, ['-f', '-N', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes', '-L', `${localSocket}:${remoteSocket}`]);
+  const socks = a.socksPort ? ['-D', `127.0.0.1:${a.socksPort}`] : [];
+  await startMaster(a, ['-f', '-N', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes', '-L', `${localSocket}:${remoteSocket}`, ...socks]);
 }
 
 /**
@@ -231,6 +234,20 @@ async function tarOver(a: SshAccess, localDir: string, remoteDir: string): Promi
       hint: 'Check free space and permissions of the remote directory, then retry `cilo up`.',
     });
   }
+}
+
+/** A TCP port on 127.0.0.1 that is free now (the kernel's pick). */
+export async function freeLoopbackPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 /** The SSH endpoint of a Docker context (`docker context inspect`), for `host add <context>`. */

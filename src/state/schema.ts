@@ -57,6 +57,7 @@ const HostStateSchema = v.object({
   engine_id: v.string(),
   subnet: v.string(),
   transport: v.picklist(HOST_TRANSPORTS),
+  socks_port: v.optional(v.number()),
   added_at: v.string(),
 });
 

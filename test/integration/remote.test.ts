@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { get } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { overlaps, parseCidr } from '../../src/domain/subnet.js';
 import { tunnelInterface } from '../../src/domain/hosts.js';
@@ -46,6 +47,30 @@ function fetchText(url: string, timeoutMs = 5000): Promise<string> {
     });
     req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
     req.on('error', reject);
+  });
+}
+
+/** GET / from ip:port through a SOCKS5 proxy on 127.0.0.1 (RFC 1928, no authentication). */
+function httpViaSocks5(proxyPort: number, ip: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(proxyPort, '127.0.0.1');
+    let stage = 0;
+    let body = '';
+    s.setTimeout(5000, () => s.destroy(new Error('the SOCKS5 proxy did not answer within 5 s')));
+    s.on('error', reject);
+    s.on('connect', () => s.write(Buffer.from([5, 1, 0])));
+    s.on('data', (d: Buffer) => {
+      if (stage === 0) {
+        stage = 1;
+        const addr = ip.split('.').map(Number);
+        s.write(Buffer.from([5, 1, 0, 1, ...addr, port >> 8, port & 255]));
+      } else if (stage === 1) {
+        if (d[1] !== 0) return reject(new Error(`the SOCKS5 proxy refused the connection (reply ${d[1]})`));
+        stage = 2;
+        s.write(`GET / HTTP/1.0\r\nHost: ${ip}\r\n\r\n`);
+      } else body += d.toString();
+    });
+    s.on('end', () => resolve(body));
   });
 }
 
@@ -158,6 +183,13 @@ describe('remote hosts', { skip }, () => {
     assert.ok(overlaps(parseCidr(`${ip}/24`), parseCidr(state.hosts?.[HOST]?.subnet ?? '')), 'the address is in the host range');
     assert.equal((await fetchText(`http://${answers[0]}/`)).trim(), 'hello from the remote workspace');
     assert.deepEqual(await resolveA(h.dnsPort, 'cache.far.test'), [state.environments.far?.services.cache?.ip ?? '']);
+  });
+
+  test("without root: the same address answers through the host connection's SOCKS5 proxy", async () => {
+    const ip = (await stateOf()).environments.far?.services.api?.ip ?? '';
+    const hs = JSON.parse((await h.cli(['host', 'status', HOST, '--json'])).stdout) as { socks: string };
+    const [, port] = hs.socks.split(':');
+    assert.match(await httpViaSocks5(Number(port), ip, 80), /hello from the remote workspace/);
   });
 
   test('a local environment beside it gets a subnet that overlaps no remote one, and its own shared service', async () => {

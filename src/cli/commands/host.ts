@@ -10,13 +10,14 @@ interface AddOptions {
   identity?: string;
   subnet?: string;
   remoteSocket?: string;
+  socksPort?: number;
   json?: boolean;
 }
 
 export async function add(name: string, target: string, opts: AddOptions): Promise<void> {
   // On a terminal, an unknown host key is shown and trusted only when the user says so.
   const confirmHostKey = process.stdin.isTTY && !opts.json ? (ssh: string, keys: string) => confirm(`The SSH host key of ${ssh} is ${keys}. Trust it?`) : undefined;
-  const h = await addHost(cliContext(), { name, target, transport: opts.transport, acceptHostKey: opts.acceptHostKey, identity: opts.identity, subnet: opts.subnet, remoteSocket: opts.remoteSocket, confirmHostKey });
+  const h = await addHost(cliContext(), { name, target, transport: opts.transport, acceptHostKey: opts.acceptHostKey, identity: opts.identity, subnet: opts.subnet, remoteSocket: opts.remoteSocket, socksPort: opts.socksPort, confirmHostKey });
   if (opts.json) printJson({ host: h });
   else out(`Added host ${h.name} (${h.ssh}, engine ${h.engine_id.slice(0, 12)}, range ${h.subnet}, transport ${h.transport}).`);
 }
@@ -49,6 +50,7 @@ export async function status(name: string, opts: { json?: boolean }): Promise<nu
     out(`Transport:    ${s.transport}`);
     if (s.tunnel) out(`Tunnel:       ${s.tunnel.interface} ${s.tunnel.up ? 'up' : 'down'} (${s.tunnel.local} -> ${s.tunnel.remote}, last handshake ${s.tunnel.last_handshake ?? 'none'})`);
     out(`Workspaces:   ${s.remote_root}`);
+    if (s.socks) out(`SOCKS5 proxy: ${s.socks} (e.g. curl --socks5 ${s.socks} http://<service ip>/)`);
     out(`Environments: ${s.environments.join(' ') || '-'}`);
   }
   return s.reachable ? 0 : 1;
