@@ -173,6 +173,9 @@ describe('remote hosts', { skip }, () => {
     assert.match(st.stdout, /Host:\s+box/);
     const logs = await h.cli(['logs', 'far', 'api', '--tail', '5']);
     assert.equal(logs.code, 0, logs.stderr);
+    const net = JSON.parse((await h.cli(['network', 'status', '--json'])).stdout) as { environments: { name: string; subnet: string; network_subnet: string | null; in_range: boolean; host?: string }[] };
+    const far = net.environments.find((e) => e.name === 'far');
+    assert.deepEqual(far && [far.network_subnet === far.subnet, far.in_range, far.host], [true, true, HOST], 'network status reads the network from the host engine');
   });
 
   test("api.<env>.test resolves through cilo's DNS to the remote container, which answers through the tunnel", async () => {
