@@ -176,6 +176,15 @@ describe('remote hosts', { skip }, () => {
     const net = JSON.parse((await h.cli(['network', 'status', '--json'])).stdout) as { environments: { name: string; subnet: string; network_subnet: string | null; in_range: boolean; host?: string }[] };
     const far = net.environments.find((e) => e.name === 'far');
     assert.deepEqual(far && [far.network_subnet === far.subnet, far.in_range, far.host], [true, true, HOST], 'network status reads the network from the host engine');
+    const ps = await h.cli(['compose', 'far', 'ps', '--services']);
+    assert.deepEqual(ps.stdout.trim().split('\n').sort(), ['api', 'worker'], ps.stderr);
+    // down keeps the containers on the host, stopped; the next up starts them again there.
+    const down = await h.cli(['down', 'far']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(f.docker(['ps', '-a', '--filter', 'label=cilo.env=far', '--format', '{{.State}}']).stdout, /^(exited\n)+$/);
+    const again = await h.cli(['up', 'far']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(f.docker(['ps', '-a', '--filter', 'label=cilo.env=far', '--format', '{{.State}}']).stdout, /^(running\n)+$/);
   });
 
   test("api.<env>.test resolves through cilo's DNS to the remote container, which answers through the tunnel", async () => {
@@ -232,7 +241,9 @@ describe('remote hosts', { skip }, () => {
 
   test('a host whose link goes silent shows unreachable within seconds, and comes back with it', async () => {
     const f = fake as FakeRemote;
-    const up = await h.cli(['up', 'quiet', '--host', HOST, '--project', P], { cwd: project });
+    const made = await h.cli(['create', 'quiet', '--host', HOST, '--project', P], { cwd: project });
+    assert.equal(made.code, 0, made.stderr);
+    const up = await h.cli(['up', 'quiet']);
     assert.equal(up.code, 0, up.stderr);
     assert.equal(spawnSync('ip', ['link', 'set', f.link, 'down']).status, 0);
     try {
@@ -251,8 +262,11 @@ describe('remote hosts', { skip }, () => {
 
   test('with the remote engine stopped, status and list say unreachable within seconds', async () => {
     const f = fake as FakeRemote;
-    const up = await h.cli(['up', 'gone', '--host', HOST, '--project', P], { cwd: project });
-    assert.equal(up.code, 0, up.stderr);
+    // `run` creates and starts it on the host, and hands the command the remote addresses.
+    const run = await h.cli(['run', '--host', HOST, '--project', P, 'sh', 'gone', '-c', 'echo $CILO_SERVICE_API_IP'], { cwd: project });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), (await stateOf()).environments.gone?.services.api?.ip);
+    assert.equal((await stateOf()).environments.gone?.host, HOST);
     process.kill(f.dockerdPid, 'SIGTERM');
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
