@@ -15,6 +15,8 @@ export interface DockerEndpoint {
   port?: number;
   /** How DOCKER_HOST was spelled, for error messages. */
   display: string;
+  /** What to do when it does not answer (default: start Docker here or fix DOCKER_HOST). */
+  unreachableHint?: string;
 }
 
 export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndpoint {
@@ -43,7 +45,7 @@ export class DockerClient {
   private unreachable(cause: unknown): CiloError {
     const msg = (cause as Error)?.message ?? String(cause);
     return new CiloError('DOCKER_UNREACHABLE', `Cannot reach the Docker engine at ${this.endpoint.display} (${msg}).`, {
-      hint: 'Start Docker (for example `sudo systemctl start docker` or `dockerd &`) or fix DOCKER_HOST, then retry.',
+      hint: this.endpoint.unreachableHint ?? 'Start Docker (for example `sudo systemctl start docker` or `dockerd &`) or fix DOCKER_HOST, then retry.',
       cause,
     });
   }

@@ -38,7 +38,8 @@ export function remoteHosts(paths: CiloPaths) {
     async connect(h: HostLink) {
       const socket = hostPaths(paths, h.name).engineSocket;
       await ensureForward(access(h), socket, h.remote_socket);
-      return { docker: new DockerClient({ socketPath: socket, display: `${h.ssh} (host ${h.name}, forwarded to ${socket})` }), dockerHost: `unix://${socket}` };
+      const unreachableHint = `Check the engine on host ${h.name} (\`cilo host status ${h.name}\`; there: \`docker info\`), then retry.`;
+      return { docker: new DockerClient({ socketPath: socket, display: `${h.ssh} (host ${h.name})`, unreachableHint }), dockerHost: `unix://${socket}` };
     },
     disconnect: (h: HostLink) => stopMaster(access(h), hostPaths(paths, h.name).engineSocket),
     async forgetHost(h: HostLink) {
