@@ -156,6 +156,8 @@ describe('remote hosts', { skip }, () => {
 
   test('up --host runs the project on the remote engine, its bind-mounted file from the synced copy', async () => {
     const f = fake as FakeRemote;
+    const logins = (): number => (readFileSync(join(f.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+    const loginsBefore = logins();
     const up = await h.cli(['up', 'far', '--host', HOST, '--project', P], { cwd: project });
     assert.equal(up.code, 0, up.stderr);
     assert.equal(remoteLabelled(f, 'ps', 'far').length, 2, 'both containers run on the remote engine');
@@ -185,6 +187,7 @@ describe('remote hosts', { skip }, () => {
     const again = await h.cli(['up', 'far']);
     assert.equal(again.code, 0, again.stderr);
     assert.match(f.docker(['ps', '-a', '--filter', 'label=cilo.env=far', '--format', '{{.State}}']).stdout, /^(running\n)+$/);
+    assert.equal(logins(), loginsBefore, 'every command (sync, engine, compose, exec) rode on the one SSH connection: no new login');
   });
 
   test("api.<env>.test resolves through cilo's DNS to the remote container, which answers through the tunnel", async () => {
