@@ -4,7 +4,7 @@
  * connection whose forwarded socket both the Engine client and compose (DOCKER_HOST) use.
  */
 import type { ComposeTarget } from '../domain/compose-model.js';
-import { allocateHostRange, engineRanges, formatSshDestination, hostNotFound, parseSshDestination, remoteWorkspace, tunnelAddresses, tunnelInterface } from '../domain/hosts.js';
+import { allocateHostRange, describeKeys, engineRanges, keysToTrust, formatSshDestination, hostNotFound, parseSshDestination, remoteWorkspace, tunnelAddresses, tunnelInterface } from '../domain/hosts.js';
 import { toValidName } from '../domain/names.js';
 import type { EnvironmentState, HostState, HostTransport } from '../domain/state.js';
 import { overlaps, parseCidr, parseCidr24Loose } from '../domain/subnet.js';
@@ -89,25 +89,8 @@ async function sshTarget(ctx: CoreContext, target: string): Promise<{ ssh: strin
 async function trustHostKey(ctx: CoreContext, ssh: string, accept: string | undefined, ask: AddHostInput['confirmHostKey']): Promise<void> {
   if (accept === undefined && (await ctx.remote.isKnown(ssh))) return;
   const keys = await ctx.remote.scanHostKeys(ssh);
-  if (keys.length === 0) {
-    throw new CiloError('HOST_UNREACHABLE', `${ssh} did not offer an SSH host key (no SSH server answers there).`, { hint: 'Check the address and that sshd runs on the host, then retry.' });
-  }
-  const listed = keys.map((k) => `${k.type} ${k.fingerprint}`).join(', ');
-  if (accept === undefined && ask && (await ask(ssh, listed))) {
-    await ctx.remote.trustHostKeys(keys.map((k) => k.line));
-    return;
-  }
-  if (accept === undefined) {
-    throw new CiloError('HOST_KEY_UNKNOWN', `The SSH host key of ${ssh} is not trusted yet; it offers ${listed}.`, {
-      hint: `Compare the fingerprint with the one the host shows (\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` there), then run again with --accept-host-key ${keys[0]?.fingerprint ?? 'SHA256:...'}.`,
-    });
-  }
-  const wanted = accept.startsWith('SHA256:') ? accept : `SHA256:${accept}`;
-  const match = keys.filter((k) => k.fingerprint === wanted);
-  if (match.length === 0) {
-    throw new CiloError('HOST_KEY_UNKNOWN', `${ssh} offers ${listed}, not ${wanted}.`, { hint: 'Someone may be between you and the host: check the fingerprint with its owner before trusting another one.' });
-  }
-  await ctx.remote.trustHostKeys(match.map((k) => k.line));
+  const confirmed = accept === undefined && ask !== undefined && keys.length > 0 && (await ask(ssh, describeKeys(keys)));
+  await ctx.remote.trustHostKeys(keysToTrust(ssh, keys, confirmed ? 'all' : accept));
 }
 
 /** The engine's ID, refused when this machine's engine or another host has the same one. */

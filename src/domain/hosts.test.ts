@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocateHostRange, engineRanges, formatSshDestination, knownHostsName, parseSshDestination, rebaseBindMounts, sameEngineSubnets, subnetBases, tunnelAddresses, tunnelInterface, tunnelSubnet } from './hosts.js';
+import { allocateHostRange, engineRanges, keysToTrust, formatSshDestination, knownHostsName, parseSshDestination, rebaseBindMounts, sameEngineSubnets, subnetBases, tunnelAddresses, tunnelInterface, tunnelSubnet } from './hosts.js';
 import type { EnvironmentState, HostState, State } from './state.js';
 import { CiloError } from '../errors.js';
 
@@ -73,4 +73,17 @@ test('bind mounts under the workspace point at its copy on the host; other sourc
   );
   assert.deepEqual(out.services.db, { image: 'y' });
   assert.equal((model.services.api.volumes[0] as { source: string }).source, '/w/a/www', 'the input is not changed');
+});
+
+test('host keys: shown and refused without a fingerprint, only the named one trusted, all once confirmed', () => {
+  const keys = [
+    { line: 'box ssh-ed25519 AAA', fingerprint: 'SHA256:ed', type: 'ED25519' },
+    { line: 'box ssh-rsa BBB', fingerprint: 'SHA256:rsa', type: 'RSA' },
+  ];
+  assert.throws(() => keysToTrust('ssh://box', keys, undefined), (e: unknown) => e instanceof CiloError && e.code === 'HOST_KEY_UNKNOWN' && e.message.includes('ED25519 SHA256:ed, RSA SHA256:rsa') && (e.hint ?? '').includes('--accept-host-key SHA256:ed'));
+  assert.deepEqual(keysToTrust('ssh://box', keys, 'SHA256:rsa'), ['box ssh-rsa BBB']);
+  assert.deepEqual(keysToTrust('ssh://box', keys, 'ed'), ['box ssh-ed25519 AAA']);
+  assert.throws(() => keysToTrust('ssh://box', keys, 'SHA256:other'), /offers .* not SHA256:other/);
+  assert.deepEqual(keysToTrust('ssh://box', keys, 'all'), ['box ssh-ed25519 AAA', 'box ssh-rsa BBB']);
+  assert.throws(() => keysToTrust('ssh://box', [], 'all'), (e: unknown) => e instanceof CiloError && e.code === 'HOST_UNREACHABLE');
 });

@@ -136,3 +136,37 @@ export function tunnelInterface(range: string): string {
 }
 
 export const TUNNEL_PORT = 51820;
+
+export interface OfferedKey {
+  line: string;
+  fingerprint: string;
+  type: string;
+}
+
+export function describeKeys(keys: OfferedKey[]): string {
+  return keys.map((k) => `${k.type} ${k.fingerprint}`).join(', ');
+}
+
+/**
+ * The known_hosts lines to trust from the keys a host offered: those whose fingerprint the user
+ * gave (`accept`), or all of them once the user confirmed them (`'all'`). Without either, the
+ * keys are shown in the error and nothing is trusted: never blindly.
+ */
+export function keysToTrust(ssh: string, keys: OfferedKey[], accept: string | 'all' | undefined): string[] {
+  if (keys.length === 0) {
+    throw new CiloError('HOST_UNREACHABLE', `${ssh} did not offer an SSH host key (no SSH server answers there).`, { hint: 'Check the address and that sshd runs on the host, then retry.' });
+  }
+  if (accept === 'all') return keys.map((k) => k.line);
+  const listed = describeKeys(keys);
+  if (accept === undefined) {
+    throw new CiloError('HOST_KEY_UNKNOWN', `The SSH host key of ${ssh} is not trusted yet; it offers ${listed}.`, {
+      hint: `Compare the fingerprint with the one the host shows (\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` there), then run again with --accept-host-key ${keys[0]?.fingerprint ?? 'SHA256:...'}.`,
+    });
+  }
+  const wanted = accept.startsWith('SHA256:') ? accept : `SHA256:${accept}`;
+  const match = keys.filter((k) => k.fingerprint === wanted);
+  if (match.length === 0) {
+    throw new CiloError('HOST_KEY_UNKNOWN', `${ssh} offers ${listed}, not ${wanted}.`, { hint: 'Someone may be between you and the host: check the fingerprint with its owner before trusting another one.' });
+  }
+  return match.map((k) => k.line);
+}

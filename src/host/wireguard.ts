@@ -101,8 +101,8 @@ async function startWireguardGo(iface: string): Promise<void> {
   if (code !== 0) throw new CiloError('TUNNEL_FAILED', `wireguard-go could not create the interface ${iface} (exit ${code}).`, { hint: 'Check /dev/net/tun and that no other interface has that name, or use --transport ssh.' });
 }
 
-/** Removes both ends (the route goes with the interface); what is already gone is fine. */
-export async function tunnelDown(ssh: SshAccess | undefined, s: Pick<TunnelSpec, 'iface'>): Promise<void> {
+/** Removes both ends (the route goes with the interface) and the host's key; what is already gone is fine. */
+export async function tunnelDown(ssh: SshAccess | undefined, s: Pick<TunnelSpec, 'iface' | 'remoteDir'>): Promise<void> {
   if (await interfaceExists(s.iface)) await capture('ip', ['link', 'del', s.iface]);
   if (!ssh) return;
   await runRemoteScript(
@@ -110,6 +110,7 @@ export async function tunnelDown(ssh: SshAccess | undefined, s: Pick<TunnelSpec,
     `ip link del ${s.iface} 2>/dev/null || true
 iptables -D DOCKER-USER -i ${s.iface} -j ACCEPT 2>/dev/null || true
 iptables -D DOCKER-USER -o ${s.iface} -j ACCEPT 2>/dev/null || true
+rm -rf ${shellQuote(s.remoteDir)}
 `,
     'Removing the WireGuard end on the host',
   );
