@@ -13,7 +13,6 @@ import type { EnvironmentState } from '../domain/state.js';
 import type { CoreContext } from './context.js';
 import { createEnvironment } from './create.js';
 import { prepareEnvFiles } from './env-files.js';
-import { liveContainers, viewOf } from './environment-view.js';
 import { findEnv } from './lookup.js';
 import { upEnvironment } from './up.js';
 import { manifestOfEnvironment, writeManifestFile } from './manifest.js';
