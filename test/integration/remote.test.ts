@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { overlaps, parseCidr } from '../../src/domain/subnet.js';
 import { tunnelInterface } from '../../src/domain/hosts.js';
 import { resolveA } from '../support/dns-query.js';
-import { fakeRemoteUnavailable, startFakeRemote, type FakeRemote } from '../support/fake-remote.js';
+import { fakeRemoteUnavailable, processesOfContainers, startFakeRemote, type FakeRemote } from '../support/fake-remote.js';
 import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, waitFor, type TestHome } from './helpers.js';
 
 const skip = fakeRemoteUnavailable();
@@ -27,6 +27,8 @@ const HOST = 'box';
 let h: TestHome;
 let fake: FakeRemote | undefined;
 let project: string;
+/** Every container the fake machine's engine had, to check none of their processes outlives it. */
+const remoteContainers = new Set<string>();
 
 function sshTo(f: FakeRemote): string[] {
   return ['-i', f.identity, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `root@${f.ip}`];
@@ -270,6 +272,8 @@ describe('remote hosts', { skip }, () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stdout.trim(), (await stateOf()).environments.gone?.services.api?.ip);
     assert.equal((await stateOf()).environments.gone?.host, HOST);
+    for (const id of f.containerIds()) remoteContainers.add(id);
+    assert.ok(remoteContainers.size > 0);
     process.kill(f.dockerdPid, 'SIGTERM');
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
@@ -310,6 +314,7 @@ describe('remote hosts', { skip }, () => {
     assert.deepEqual(mine, [], 'no wireguard-go or ssh master of this home is left');
     f.stop();
     assert.deepEqual(f.processes(), [], 'no process of the fake machine is left');
+    assert.deepEqual(processesOfContainers([...remoteContainers]), [], 'no process of its containers is left');
     assert.ok(!spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.includes(f.ns), 'the namespace is gone');
     assert.notEqual(spawnSync('ip', ['link', 'show', f.link]).status, 0, 'the veth pair is gone');
     assert.ok(!existsSync(f.dir));

@@ -66,6 +66,8 @@ export interface FakeRemote {
   sh(command: string): SpawnSyncReturns<string>;
   /** PIDs of every process in the machine's mount namespace. */
   processes(): number[];
+  /** Full IDs of the containers its engine has now (running or not). */
+  containerIds(): string[];
   stop(): void;
 }
 
@@ -123,8 +125,28 @@ function describe(dir: string): FakeRemote {
         .map(Number)
         .filter((p) => mntOf(p) === innerMnt);
     },
+    containerIds: () =>
+      spawnSync('nsenter', ['-t', String(dockerdPid), '-m', '-n', 'docker', '-H', 'unix:///run/docker.sock', 'ps', '-aq', '--no-trunc'], { encoding: 'utf8', timeout: 30_000 })
+        .stdout.split('\n')
+        .filter((l) => l.trim() !== ''),
     stop: () => {
       run(['down', resolve(dir)]);
     },
   };
+}
+
+/** PIDs of processes still in the cgroup of one of these containers (containers run in their own mount namespaces). */
+export function processesOfContainers(ids: string[]): number[] {
+  if (ids.length === 0) return [];
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const cg = readFileSync(`/proc/${p}/cgroup`, 'utf8');
+        return ids.some((id) => cg.includes(id));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
