@@ -5,7 +5,7 @@
  * compose, git or DNS-control code).
  */
 import type { CoreContext } from './core/context.js';
-import type { Compose, ContainerExec, DnsControl, Git, HostNetwork, Processes, Workspaces } from './core/ports.js';
+import type { Compose, ContainerExec, DnsControl, Git, HostNetwork, Processes, RemoteHosts, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
 import { ciloPaths, type CiloPaths } from './state/paths.js';
 
@@ -72,6 +72,27 @@ function dnsFor(paths: CiloPaths): DnsControl {
   };
 }
 
+/** Remote hosts: the SSH and tunnel code is loaded only by a command that reaches one. */
+function remoteFor(paths: CiloPaths): RemoteHosts {
+  const r = once(async () => (await import('./host/remote.js')).remoteHosts(paths));
+  return {
+    contextEndpoint: async (n) => (await r()).contextEndpoint(n),
+    scanHostKeys: async (s) => (await r()).scanHostKeys(s),
+    freePort: async () => (await r()).freePort(),
+    isKnown: async (s) => (await r()).isKnown(s),
+    trustHostKeys: async (lines) => (await r()).trustHostKeys(lines),
+    forgetHostKeys: async (s) => (await r()).forgetHostKeys(s),
+    connect: async (h) => (await r()).connect(h),
+    disconnect: async (h) => (await r()).disconnect(h),
+    forgetHost: async (h) => (await r()).forgetHost(h),
+    run: async (h, a, w) => (await r()).run(h, a, w),
+    sync: async (h, f, t) => (await r()).sync(h, f, t),
+    tunnelUp: async (h) => (await r()).tunnelUp(h),
+    tunnelDown: async (h, reach) => (await r()).tunnelDown(h, reach),
+    tunnelState: async (h) => (await r()).tunnelState(h),
+  };
+}
+
 export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContext {
   const paths = overrides.paths ?? ciloPaths();
   return {
@@ -84,6 +105,7 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     proc: overrides.proc ?? proc,
     workspaces: overrides.workspaces ?? workspaces,
     host: overrides.host ?? host,
+    remote: overrides.remote ?? remoteFor(paths),
     log: overrides.log ?? (() => undefined),
     warn: overrides.warn ?? (() => undefined),
   };

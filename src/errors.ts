@@ -38,7 +38,19 @@ export type ErrorCode =
   | 'CONFIG_EXISTS'
   | 'NETWORK_OVERLAP'
   | 'NETWORK_MISMATCH'
-  | 'MIGRATE_FAILED';
+  | 'MIGRATE_FAILED'
+  | 'HOST_INVALID'
+  | 'HOST_EXISTS'
+  | 'HOST_NOT_FOUND'
+  | 'HOST_IN_USE'
+  | 'HOST_KEY_UNKNOWN'
+  | 'HOST_UNREACHABLE'
+  | 'HOST_COMMAND_FAILED'
+  | 'ENGINE_DUPLICATE'
+  | 'SSH_MISSING'
+  | 'SYNC_FAILED'
+  | 'TUNNEL_FAILED'
+  | 'TUNNEL_UNAVAILABLE';
 
 export interface CiloErrorOptions {
   hint?: string;

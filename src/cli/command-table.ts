@@ -69,6 +69,22 @@ variables (CILO_*), timings (the phases of this up; null from status). A failure
 {"ok": false, "code", "message", "hint"} (with "service" and its last "logs" lines when one failed)
 and exits 1. Progress goes to stderr.`;
 
+const HOST_HELP = `
+A first \`host add\` shows the host key's fingerprint and stops; compare it with the host's
+(\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` there) and run it again with
+--accept-host-key SHA256:.... Keys are kept in $CILO_HOME/hosts/known_hosts and checked on every
+connection (StrictHostKeyChecking=yes). One SSH connection per host is reused (ControlMaster).
+
+Then \`cilo up <env> --host <name>\` runs an environment there: its workspace is synced to the
+host before each up (rsync, else tar over SSH), and every other command works on it as on a
+local one. With --transport wireguard, names such as api.<env>.test answer from this machine
+(cilo's DNS server gives the container's address, routed through the tunnel).
+
+Examples:
+  cilo host add box ssh://me@box.example
+  cilo host add box ssh://me@box.example --accept-host-key SHA256:abc... --transport wireguard
+  cilo up agent-1 --host box`;
+
 const MCP_HELP = `
 Tools: list_environments, up (returns the manifest; progress notifications with a progressToken),
 status, urls, logs (capped, tail kept), exec (argv array; exit code, capped output, timeout), down
@@ -124,6 +140,7 @@ export const COMMANDS: readonly CommandDef[] = [
       new Option('--empty', 'create an empty workspace instead of copying the project'),
       o.repeatable('--include <glob>', 'copy only files matching GLOB, as the original cilo (repeatable; a name such as *.go matches at any depth, a path such as src/** from the project root; .cilo and the compose and env files are always copied)'),
       o.autoName(),
+      o.host(),
       o.json(),
     ],
     load: () => import('./commands/create.js').then((m) => m.default),
@@ -143,6 +160,7 @@ export const COMMANDS: readonly CommandDef[] = [
       new Option('--db-from <env>', "start a new environment's private datasets as copies of another environment's"),
       o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
       o.autoName(),
+      o.host(),
       o.json('print the manifest (cilo.manifest/1) once the environment is ready, or a failure document'),
       o.showSecrets(),
     ],
@@ -168,6 +186,7 @@ export const COMMANDS: readonly CommandDef[] = [
       o.project(),
       o.force('do not ask for confirmation (required without a terminal)'),
       new Option('--keep-workspace', 'keep the workspace directory'),
+      new Option('--forget', 'an environment whose host does not answer: remove only what is on this machine (its containers there stay)'),
     ],
     load: () => import('./commands/destroy.js').then((m) => m.default),
   },
@@ -242,6 +261,43 @@ export const COMMANDS: readonly CommandDef[] = [
     options: [o.project(), o.json()],
     load: () => import('./commands/db-reset.js').then((m) => m.default),
   },
+  { name: 'host', description: 'remote Docker engines (over SSH) that environments can run on' },
+  {
+    name: 'host add',
+    description: 'add a remote Docker engine reached over SSH (checks its key, engine and compose; gives it a subnet range)',
+    args: [new Argument('<name>', 'a name for the host'), new Argument('<target>', 'ssh://user@host[:port], or a Docker context whose endpoint is one')],
+    options: [
+      new Option('--transport <transport>', 'how this machine reaches the containers\' addresses: wireguard (a tunnel; root on both sides) or ssh (no root: engine and names only)').choices(['ssh', 'wireguard']).default('ssh'),
+      new Option('--accept-host-key <fingerprint>', 'trust the host key with this SHA256 fingerprint (shown by a first `host add`)'),
+      new Option('-i, --identity <file>', 'private key for SSH (default: SSH\'s own)'),
+      new Option('--subnet <cidr>', 'range for the host\'s environments (default: a free /18 of 10.225.0.0-10.231.255.255)'),
+      new Option('--remote-socket <path>', 'the engine\'s socket on the host').default('/var/run/docker.sock'),
+      o.whole('--socks-port <port>', 'port of the SOCKS5 proxy on 127.0.0.1 through the host (default: a free one)'),
+      o.json(),
+    ],
+    help: HOST_HELP,
+    load: () => import('./commands/host.js').then((m) => m.add),
+  },
+  {
+    name: 'host list',
+    description: 'list the remote hosts: SSH destination, transport, range, environments',
+    options: [o.json()],
+    load: () => import('./commands/host.js').then((m) => m.list),
+  },
+  {
+    name: 'host status',
+    description: 'check a host: does its engine answer over SSH, is the tunnel up',
+    args: [args.host()],
+    options: [o.json()],
+    load: () => import('./commands/host.js').then((m) => m.status),
+  },
+  {
+    name: 'host rm',
+    description: 'remove a host no environment uses (its tunnel and SSH connection too)',
+    args: [args.host()],
+    options: [o.json()],
+    load: () => import('./commands/host.js').then((m) => m.rm),
+  },
   { name: 'shared', description: 'shared services: one container serving many environments' },
   {
     name: 'shared list',
@@ -253,7 +309,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'shared stop',
     description: 'stop and remove a shared service container now (its volumes stay)',
     args: [args.sharedService()],
-    options: [o.project("project of the service (default: the current directory's, or the only one that has it)"), o.force('stop it even while environments use it')],
+    options: [o.project("project of the service (default: the current directory's, or the only one that has it)"), o.force('stop it even while environments use it'), new Option('--host <name>', "the remote host's shared container (default: this machine's)")],
     load: () => import('./commands/shared-stop.js').then((m) => m.default),
   },
   {
@@ -343,7 +399,7 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'run',
     description: "run a command in an environment's workspace with CILO_* variables, creating and starting the environment if needed",
     args: [new Argument('<command>', 'program to run (searched in PATH; not a shell line)'), args.env(), new Argument('[args...]', 'arguments for the command, passed untouched')],
-    options: [o.from(), o.project(), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist'), o.autoName()],
+    options: [o.from(), o.project(), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist'), o.autoName(), o.host()],
     passThrough: true,
     help: RUN_HELP,
     load: () => import('./commands/run.js').then((m) => m.default),

@@ -52,6 +52,7 @@ export const args = {
   optionalEnv: (description = 'environment name'): Argument => new CompletingArgument('[env]', description, 'env'),
   service: (description = 'service name'): Argument => new CompletingArgument('<service>', description, 'service'),
   optionalService: (description = 'service name'): Argument => new CompletingArgument('[service]', description, 'service'),
+  host: (): Argument => new Argument('<name>', 'host name (`cilo host list`)'),
   sharedService: (): Argument => new CompletingArgument('<service>', 'shared service name', 'shared'),
 };
 
@@ -67,6 +68,7 @@ export const options = {
   whole: (flags: string, description: string): Option => new Option(flags, description).argParser(wholeNumber(flags.replace(/ .*/, ''))),
   repeatable: (flags: string, description: string): Option => new Option(flags, description).argParser(collect),
   autoName: (): Option => new Option('--auto-name', 'treat <env> as a prefix: take the first free <env>-N (atomically, so parallel callers never share one) and print it'),
+  host: (): Option => new Option('--host <name>', 'create the environment on this remote host (`cilo host add`); remembered by the environment'),
   showSecrets: (): Option => new Option('--show-secrets', 'with --json: show passwords and tokens in the services\' environment instead of "***"'),
 };
 

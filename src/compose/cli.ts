@@ -20,6 +20,12 @@ export function composeBaseArgs(t: ComposeTarget): string[] {
   return args;
 }
 
+/** The environment compose runs with: DOCKER_HOST set for a target on a remote host. */
+export function composeEnv(t: ComposeTarget, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv | undefined {
+  if (!t.dockerHost && Object.keys(extra).length === 0) return undefined;
+  return { ...process.env, ...(t.dockerHost ? { DOCKER_HOST: t.dockerHost, DOCKER_CONTEXT: '' } : {}), ...extra };
+}
+
 /** Turns a failed compose run into one clear error; distinguishes a missing Compose v2. */
 function composeFailure(what: string, args: string[], r: CaptureResult): CiloError {
   const err = r.stderr.trim();
@@ -64,7 +70,7 @@ async function compose(args: string[], cwd: string, onStderr?: (s: string) => vo
 /** Resolves the project's compose model with the compose tool itself. */
 export async function resolveModel(t: ComposeTarget): Promise<ComposeModel> {
   const args = [...composeBaseArgs(t), 'config', '--format', 'json'];
-  const r = await compose(args, t.cwd);
+  const r = await compose(args, t.cwd, undefined, composeEnv(t));
   if (r.code !== 0) {
     const err = r.stderr.trim();
     if (r.code === 14 || /no configuration file provided/i.test(err)) {
@@ -116,7 +122,7 @@ export async function composeUp(t: ComposeTarget, opts: UpOptions = {}): Promise
   if (opts.build) args.push('--build');
   if (opts.forceRecreate) args.push('--force-recreate');
   if (opts.only) args.push('--no-deps', ...opts.only);
-  const env = opts.only ? { ...process.env, COMPOSE_IGNORE_ORPHANS: 'true' } : undefined;
+  const env = composeEnv(t, opts.only ? { COMPOSE_IGNORE_ORPHANS: 'true' } : {});
   const r = await compose(args, t.cwd, opts.onStderr, env);
   if (r.code !== 0) throw composeFailure(`Starting ${t.projectName}`, args, r);
 }
@@ -124,7 +130,7 @@ export async function composeUp(t: ComposeTarget, opts: UpOptions = {}): Promise
 export async function composeStop(t: ComposeTarget, timeoutSeconds?: number): Promise<void> {
   const args = [...composeBaseArgs(t), 'stop'];
   if (timeoutSeconds !== undefined) args.push('--timeout', String(timeoutSeconds));
-  const r = await compose(args, t.cwd);
+  const r = await compose(args, t.cwd, undefined, composeEnv(t));
   if (r.code !== 0) throw composeFailure(`Stopping ${t.projectName}`, args, r);
 }
 
@@ -132,7 +138,8 @@ export async function composeStop(t: ComposeTarget, timeoutSeconds?: number): Pr
 export async function composePassthrough(t: ComposeTarget, rest: string[]): Promise<number> {
   const c = composeCommand();
   try {
-    return await runForeground(c.command, [...c.prefix, ...composeBaseArgs(t), ...rest], { cwd: t.cwd });
+    const env = composeEnv(t);
+    return await runForeground(c.command, [...c.prefix, ...composeBaseArgs(t), ...rest], { cwd: t.cwd, ...(env ? { env } : {}) });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw composeMissing();
     throw e;

@@ -1,5 +1,5 @@
 import type { CiloPaths } from '../state/paths.js';
-import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Processes, Workspaces } from './ports.js';
+import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Processes, RemoteHosts, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -19,6 +19,8 @@ export interface CoreContext {
   proc: Processes;
   workspaces: Workspaces;
   host: HostNetwork;
+  /** Remote engines (`cilo host`), reached over SSH. */
+  remote: RemoteHosts;
   /** Progress for a person (stderr in the CLI, only on a terminal). */
   log: (line: string) => void;
   /** Things a person must see even when nobody watches progress (stderr in the CLI, always). */

@@ -14,6 +14,8 @@ import { applyEnvCopyPolicy } from './env-files.js';
 import { ensureNetworkOrMove, removeNetwork } from './network.js';
 import { writeWorkspaceMeta } from './workspace-meta.js';
 import { externalSubnets } from './subnets.js';
+import { contextFor, knownHost } from './hosts.js';
+import { subnetBases } from '../domain/hosts.js';
 
 export interface CreateInput {
   env: string;
@@ -27,6 +29,8 @@ export interface CreateInput {
    */
   autoName?: boolean | undefined;
   exactFirst?: boolean | undefined;
+  /** The remote host (`cilo host add`) to run it on; absent: this machine. */
+  host?: string | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
@@ -89,7 +93,9 @@ export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Prom
       .filter((e) => e.name !== name)
       .map((e) => e.subnet);
     // A network we made earlier for this very environment (resumed create) is not a conflict.
-    const subnet = existing?.subnet ?? allocateSubnet(state.base_subnets, [...others, ...taken]);
+    // Subnets are unique across every engine: this machine routes to all of them.
+    const { bases, reserved } = subnetBases(state, { host: plan.input.host });
+    const subnet = existing?.subnet ?? allocateSubnet(bases, [...others, ...reserved, ...taken]);
     const record: EnvironmentState = {
       name,
       project: project.name,
@@ -104,6 +110,7 @@ export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Prom
       ingress: null,
       hostnames: [],
       shared: [],
+      ...(plan.input.host ? { host: plan.input.host } : {}),
     };
     state.environments[name] = record;
     return record;
@@ -174,8 +181,10 @@ export async function markCreated(ctx: CoreContext, env: EnvironmentState): Prom
  * copied, then marks it `created`. A failure removes what was made. Re-running after a crash
  * resumes.
  */
-export async function createEnvironment(ctx: CoreContext, input: CreateInput): Promise<CreateResult> {
-  const planned = await planCreate(ctx, toValidName(input.env, 'environment'), input);
+export async function createEnvironment(base: CoreContext, input: CreateInput): Promise<CreateResult> {
+  const host = input.host === undefined ? undefined : knownHost(base, input.host);
+  const ctx = await contextFor(base, { host });
+  const planned = await planCreate(ctx, toValidName(input.env, 'environment'), { ...input, host });
   const claimed = await claimEnvironment(ctx, planned);
   // With autoName the claim chose the name, and so the workspace.
   const plan = { ...planned, name: claimed.name, workspace: claimed.workspace };

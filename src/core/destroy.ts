@@ -1,12 +1,13 @@
 import { rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { composeProjectName, LABELS } from '../domain/names.js';
-import { DockerApiError } from '../errors.js';
+import { CiloError, DockerApiError } from '../errors.js';
 import { generatedComposePath } from '../state/paths.js';
 import type { EnvironmentState, State } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { dropDatasets } from './datasets.js';
+import { contextFor, removeRemoteWorkspace } from './hosts.js';
 import { findEnv } from './lookup.js';
 import { removeNetwork } from './network.js';
 import { releaseShared } from './shared.js';
@@ -59,8 +60,13 @@ function sharedHeldBy(state: State, env: Pick<EnvironmentState, 'name' | 'projec
  * gone), then the generated files, workspace and state entry. Idempotent: re-running after a
  * crash finishes the job.
  */
-export async function destroyEnvironment(ctx: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined } = {}): Promise<void> {
-  await ctx.docker.ping();
+export async function destroyEnvironment(base: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined; forget?: boolean | undefined } = {}): Promise<void> {
+  const ctx = await engineOrForget(base, env, opts.forget === true);
+  if (!ctx) {
+    await dropSharedRecords(base, env);
+    await removeLocalParts(base, env, opts.keepWorkspace === true);
+    return;
+  }
   const held = await withStateLock((state) => {
     const rec = state.environments[env.name];
     if (rec) {
@@ -83,8 +89,46 @@ export async function destroyEnvironment(ctx: CoreContext, env: EnvironmentState
   const volumes = [...(await ctx.docker.listVolumes(byCompose)), ...(await ctx.docker.listVolumes(byCilo))];
   for (const name of new Set(volumes.map((v) => v.Name))) await removeVolumeUnlessHeld(ctx, name, env.name);
 
+  if (!opts.keepWorkspace) await removeRemoteWorkspace(ctx, env);
+  await removeLocalParts(ctx, env, opts.keepWorkspace === true);
+}
+
+/**
+ * The environment's engine; with `forget`, none when its host does not answer (the caller then
+ * removes only what is on this machine). Without it, an unreachable host is an error that says so.
+ */
+async function engineOrForget(ctx: CoreContext, env: EnvironmentState, forget: boolean): Promise<CoreContext | undefined> {
+  try {
+    const c = await contextFor(ctx, env);
+    await c.docker.ping();
+    return c;
+  } catch (e) {
+    if (!env.host || !(e instanceof CiloError) || !['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE', 'HOST_NOT_FOUND'].includes(e.code)) throw e;
+    if (!forget) throw e.withDetail(`To drop environment ${env.name} without reaching host ${env.host} (its containers there stay), run \`cilo destroy ${env.name} --force --forget\`.`);
+    ctx.warn(`host ${env.host} does not answer: ${env.name} is removed here only; its containers and workspace copy on the host stay.`);
+    return undefined;
+  }
+}
+
+/**
+ * Forgets the environment's references to shared services on a host that is gone; a service
+ * left with no users is forgotten too (its container there stays, as the warning said).
+ */
+async function dropSharedRecords(ctx: CoreContext, env: EnvironmentState): Promise<void> {
+  await withStateLock((state) => {
+    for (const [key, rec] of Object.entries(state.shared_services)) {
+      if (rec.host !== env.host || rec.project !== env.project || !rec.users.includes(env.name)) continue;
+      rec.users = rec.users.filter((u) => u !== env.name);
+      delete rec.ips[env.name];
+      if (rec.users.length === 0) delete state.shared_services[key];
+    }
+  }, ctx.paths);
+}
+
+/** The generated files, the workspace (unless kept) and the state entry. */
+async function removeLocalParts(ctx: CoreContext, env: EnvironmentState, keepWorkspace: boolean): Promise<void> {
   rmSync(dirname(generatedComposePath(ctx.paths, env.project, env.name)), { recursive: true, force: true });
-  if (!opts.keepWorkspace) {
+  if (!keepWorkspace) {
     await ctx.workspaces.remove(env.workspace);
     try {
       rmdirSync(dirname(env.workspace)); // the project's folder, once its last environment is gone

@@ -18,6 +18,7 @@ import { ensureNetworkOrMove } from './network.js';
 import { attach, reapExpiredShared, releaseShared, stopShared } from './shared.js';
 import { upEnvironment } from './up.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+import { contextFor } from './hosts.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -247,9 +248,11 @@ function checkUnclaimed(ctx: CoreContext, unclaimed: { containers: ContainerSumm
   }
 }
 
-function checkShared(ctx: CoreContext, state: State, containers: ContainerSummary[], f: Findings): void {
+/** The shared services of one engine (`host`: a remote host's, with `ctx` its context) against its containers. */
+function checkShared(ctx: CoreContext, state: State, containers: ContainerSummary[], f: Findings, host?: string): void {
   const now = Date.now();
   for (const [key, recorded] of Object.entries(state.shared_services)) {
+    if ((recorded.host ?? '') !== (host ?? '')) continue;
     const c = containers.find((x) => x.Names.includes(`/${recorded.container}`));
     // Users that are not environments of the project (left by a failed first `up` of an older
     // cilo, or a state edited by hand) keep the container from its grace period forever.
@@ -259,7 +262,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
       f.add(
         { kind: 'shared.unknown-user', severity: 'error', subject: key, message: `Shared service ${key} is held by ${unknown.join(', ')}, which ${unknown.length === 1 ? 'is not an environment' : 'are not environments'} of project ${rec.project}.`, fix: `drop ${unknown.length === 1 ? 'that user' : 'those users'}${rec.users.length === 0 ? ' and start its grace period' : ''}` },
         async () => {
-          for (const name of unknown) await releaseShared(ctx, { name, project: rec.project }, [rec.service]);
+          for (const name of unknown) await releaseShared(ctx, { name, project: rec.project, host }, [rec.service]);
         },
       );
       if (rec.users.length === 0) continue; // the fix starts the grace; nothing else to say
@@ -268,7 +271,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
     if (rec.users.length === 0 && rec.grace_until === null && c) {
       f.add({ kind: 'shared.orphaned', severity: 'warning', subject: key, message: `Shared service ${key} has a container but no users and no grace period.`, fix: 'stop and remove it (volumes stay)' }, async () => {
         // Under the service's lock, and refused if an environment took it back meanwhile.
-        await stopShared(ctx, { project: rec.project, service: rec.service });
+        await stopShared(ctx, { project: rec.project, service: rec.service, host });
       });
       continue;
     }
@@ -283,7 +286,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
         for (const u of rec.users) {
           const e = readState(ctx.paths).environments[u];
           if (e?.status === 'running') await upEnvironment(ctx, { env: u });
-          else await releaseShared(ctx, { name: u, project: rec.project }, [rec.service]);
+          else await releaseShared(ctx, { name: u, project: rec.project, host }, [rec.service]);
         }
       });
       continue;
@@ -308,7 +311,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
     if (c.Labels[LABELS.shared] !== 'true') continue;
     const project = c.Labels[LABELS.project] ?? '';
     const service = c.Labels[LABELS.service] ?? '';
-    if (state.shared_services[sharedKey(project, service)]) continue;
+    if (state.shared_services[sharedKey(project, service, host)]) continue;
     const name = c.Names[0]?.replace(/^\//, '') ?? sharedContainerName(project, service);
     f.add({ kind: 'shared.unmanaged', severity: 'warning', subject: name, message: `Shared container ${name} is not known to state.`, fix: 'stop and remove it (volumes stay)' }, async () => ctx.docker.removeContainer(c.Id, { force: true }));
   }
@@ -336,6 +339,28 @@ async function checkAddressPools(ctx: CoreContext, state: State, networks: Netwo
   } catch (e) {
     if (!(e instanceof CiloError)) throw e;
     f.add({ kind: 'cilo.subnets-exhausted', severity: 'error', subject: 'network', message: e.message, fix: undefined });
+  }
+}
+
+/**
+ * Each remote host: does it answer (an unreachable one is an error naming it), and its
+ * environments against its own engine, with repairs made there.
+ */
+async function checkHosts(ctx: CoreContext, state: State, f: Findings): Promise<void> {
+  for (const host of Object.values(state.hosts ?? {}).sort((a, b) => compareNames(a.name, b.name))) {
+    const envs = Object.values(state.environments).filter((e) => e.host === host.name).sort((a, b) => compareNames(a.name, b.name));
+    let hctx: CoreContext;
+    try {
+      hctx = await contextFor(ctx, { host: host.name });
+      await hctx.docker.ping();
+    } catch (e) {
+      f.add({ kind: 'host.unreachable', severity: 'error', subject: host.name, message: `Host ${host.name} (${host.ssh}) does not answer${envs.length > 0 ? `; its environments ${envs.map((x) => x.name).join(', ')} cannot be checked` : ''}: ${e instanceof Error ? e.message : String(e)}` });
+      continue;
+    }
+    const labelled = { label: [`${LABELS.managed}=true`] };
+    const [containers, networks] = await Promise.all([hctx.docker.listContainers(labelled), hctx.docker.listNetworks()]);
+    for (const env of envs) checkEnvironment(hctx, env, containers, networks, f);
+    checkShared(hctx, state, containers.filter((c) => ownedByThisHome(state, homeId(ctx.paths), c.Labels)), f, host.name);
   }
 }
 
@@ -388,13 +413,14 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     const containers = allContainers.filter((c) => owned(c.Labels));
     const networks = allNetworks.filter((n) => n.Labels?.[LABELS.managed] !== 'true' || owned(n.Labels));
     const volumes = allVolumes.filter((v) => owned(v.Labels));
-    for (const env of Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name))) checkEnvironment(ctx, env, containers, networks, f);
+    for (const env of Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name))) if (!env.host) checkEnvironment(ctx, env, containers, networks, f);
     checkOrphans(ctx, state, containers, networks, volumes, f);
     checkShared(ctx, state, containers, f);
     checkUnclaimed(ctx, { containers: allContainers.filter((c) => homeless(c.Labels)), networks: allNetworks.filter((n) => homeless(n.Labels)), volumes: allVolumes.filter((v) => homeless(v.Labels)) }, f);
     for (const d of await checkDatasets(ctx, state)) f.add({ kind: d.kind, severity: 'warning', subject: d.subject, message: d.message, fix: d.fix }, d.repair, d.destructive);
     await checkAddressPools(ctx, state, allNetworks, f);
   }
+  await checkHosts(ctx, state, f);
 
   for (const item of f.items) {
     const finding = item.finding;

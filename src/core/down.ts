@@ -4,6 +4,7 @@ import type { EnvironmentState } from '../domain/state.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { generatedTarget } from './env-compose.js';
+import { contextFor } from './hosts.js';
 import { findEnv } from './lookup.js';
 import { pauseContainers } from './pause.js';
 import { releaseShared } from './shared.js';
@@ -19,8 +20,9 @@ export interface DownInput {
 }
 
 /** Stops (or pauses) the environment's containers and keeps them, with workspace, network and volumes. */
-export async function downEnvironment(ctx: CoreContext, input: DownInput): Promise<EnvironmentState> {
-  const env = findEnv(readState(ctx.paths), input.env, input.project);
+export async function downEnvironment(base: CoreContext, input: DownInput): Promise<EnvironmentState> {
+  const env = findEnv(readState(base.paths), input.env, input.project);
+  const ctx = await contextFor(base, env);
   await ctx.docker.ping();
   let paused = false;
   if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) {

@@ -30,6 +30,8 @@ export interface EnvView {
   url: string | null;
   created_at: string;
   last_error?: string;
+  /** The remote host whose engine runs it (absent: this machine's). */
+  host?: string;
   services: ServiceView[];
   /** Private datasets in shared engines, with the values rewritten to name them (passwords masked). */
   datasets?: DatasetSummary[];
@@ -90,6 +92,7 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): E
   if (env.last_error) view.last_error = env.last_error;
   const datasets = Object.entries(env.datasets ?? {}).sort(([a], [b]) => compareNames(a, b));
   if (datasets.length > 0) view.datasets = datasets.map(([service, d]) => ({ service, engine: d.engine, kind: d.kind, name: d.name, status: d.status, rewrites: d.rewrites ?? [] }));
+  if (env.host) view.host = env.host;
   return view;
 }
 

@@ -4,7 +4,8 @@ import { toValidName } from '../domain/names.js';
 import { readState } from '../state/store.js';
 import { COMPOSE_FILE_NAMES } from './compose-files.js';
 import type { CoreContext } from './context.js';
-import { liveContainers, selectEnvironments, viewOf, type EnvView } from './environment-view.js';
+import { selectEnvironments, type EnvView } from './environment-view.js';
+import { liveViews } from './hosts.js';
 
 export interface ListInput {
   all?: boolean | undefined;
@@ -31,6 +32,5 @@ export async function listEnvironments(ctx: CoreContext, input: ListInput): Prom
   const project = input.all ? undefined : input.project !== undefined ? toValidName(input.project, 'project') : await cwdProject(input.cwd ?? process.cwd(), ctx.warn);
   const envs = selectEnvironments(state, { project });
   if (envs.length === 0) return [];
-  const containers = await liveContainers(ctx.docker);
-  return envs.map((e) => viewOf(e, containers));
+  return liveViews(ctx, envs);
 }

@@ -13,6 +13,7 @@ import { readState, writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { liveContainers } from './environment-view.js';
 import { findEnv } from './lookup.js';
+import { contextFor } from './hosts.js';
 
 export interface ManifestOptions {
   showSecrets?: boolean | undefined;
@@ -49,7 +50,7 @@ function sharedEnvironments(state: State, env: EnvironmentState): Record<string,
   const out: Record<string, Record<string, string>> = {};
   for (const [name, s] of Object.entries(env.services)) {
     if (s.type !== 'shared') continue;
-    const def = state.shared_services[sharedKey(env.project, name)]?.definition as { service?: { environment?: unknown } } | undefined;
+    const def = state.shared_services[sharedKey(env.project, name, env.host)]?.definition as { service?: { environment?: unknown } } | undefined;
     out[name] = environmentOf(def?.service?.environment);
   }
   return out;
@@ -65,7 +66,7 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
   const state = readState(ctx.paths);
   const probe = probeName(env);
   const [containers, dns, systemResolver] = await Promise.all([
-    liveContainers(ctx.docker),
+    contextFor(ctx, env).then((c) => liveContainers(c.docker)),
     ctx.dns.status().catch(() => ({ running: false, answering: false, port: state.dns_port })),
     probe ? ctx.dns.systemResolves(probe, 500).catch(() => false) : Promise.resolve(false),
   ]);

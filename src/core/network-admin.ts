@@ -22,6 +22,8 @@ import { generatedTarget } from './env-compose.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { updateWorkspaceMetaSubnet } from './workspace-meta.js';
 import { upEnvironment } from './up.js';
+import { contextFor } from './hosts.js';
+import { subnetBases } from '../domain/hosts.js';
 
 export interface NetworkEnvView {
   name: string;
@@ -31,7 +33,10 @@ export interface NetworkEnvView {
   network: string;
   /** The subnet Docker has for the network now (null: no network). */
   network_subnet: string | null;
+  /** Inside the base ranges (an environment on a host: inside its host's range). */
   in_range: boolean;
+  /** The remote host whose engine has its network (absent: this machine's). */
+  host?: string;
   services: { name: string; type: string; ip: string }[];
 }
 
@@ -43,11 +48,16 @@ export interface NetworkStatus {
 
 export async function networkStatus(ctx: CoreContext): Promise<NetworkStatus> {
   const state = readState(ctx.paths);
+  // Each engine's networks (this machine's, each host's), keyed by engine; without an engine,
+  // state alone is still worth showing.
   const nets = new Map<string, string | null>();
-  try {
-    for (const n of await ctx.docker.listNetworks()) nets.set(n.Name, n.IPAM.Config?.[0]?.Subnet ?? null);
-  } catch {
-    // Without the engine, state alone is still worth showing.
+  for (const host of ['', ...Object.keys(state.hosts ?? {})]) {
+    try {
+      const docker = (await contextFor(ctx, { host: host || undefined })).docker;
+      for (const n of await docker.listNetworks()) nets.set(`${host}/${n.Name}`, n.IPAM.Config?.[0]?.Subnet ?? null);
+    } catch {
+      // that engine does not answer
+    }
   }
   const environments = Object.values(state.environments)
     .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.name, b.name))
@@ -57,8 +67,9 @@ export async function networkStatus(ctx: CoreContext): Promise<NetworkStatus> {
       status: e.status,
       subnet: e.subnet,
       network: networkName(e.project, e.name),
-      network_subnet: nets.get(networkName(e.project, e.name)) ?? null,
-      in_range: insideBases(e.subnet, state.base_subnets),
+      network_subnet: nets.get(`${e.host ?? ''}/${networkName(e.project, e.name)}`) ?? null,
+      in_range: insideBases(e.subnet, subnetBases(state, e).bases),
+      ...(e.host ? { host: e.host } : {}),
       services: Object.entries(e.services)
         .sort(([a], [b]) => compareNames(a, b))
         .map(([name, s]) => ({ name, type: s.type, ip: s.ip })),
@@ -86,6 +97,10 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
   const dockerNets = await ctx.docker.listNetworks();
   const foreign = dockerNets.flatMap((n) => (ours.has(n.Name) ? [] : (n.IPAM.Config ?? []).flatMap((c) => (c.Subnet ? [{ name: n.Name, subnet: c.Subnet }] : []))));
   if (target) {
+    const hostRange = Object.values(before.hosts ?? {}).find((h) => overlapping(target[0] as string, [{ name: h.name, subnet: h.subnet }]).length > 0);
+    if (hostRange) {
+      throw new CiloError('NETWORK_OVERLAP', `The range ${target[0]} overlaps ${hostRange.subnet}, the range of host ${hostRange.name}.`, { hint: 'Choose a range that overlaps no host (`cilo host list`).', exitCode: 2 });
+    }
     const hit = overlapping(target[0] as string, foreign);
     if (hit.length > 0) {
       throw new CiloError('NETWORK_OVERLAP', `The range ${target[0]} overlaps the Docker network ${hit[0]?.name} (${hit[0]?.subnet}), which cilo does not manage.`, {
@@ -104,7 +119,8 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
     if (target) state.base_subnets = target;
     const bases = state.base_subnets;
     const moves: Move[] = [];
-    const envs = Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name));
+    // Environments on remote hosts keep their host's range: only this machine's move.
+    const envs = Object.values(state.environments).filter((e) => !e.host).sort((a, b) => compareNames(a.name, b.name));
     const keep = envs.filter((e) => e.status === 'destroying' || insideBases(e.subnet, bases));
     const taken = [...keep.map((e) => e.subnet), ...external];
     for (const e of envs) {

@@ -10,6 +10,7 @@ import type { CoreContext } from './context.js';
 import { externalSubnets } from './subnets.js';
 import { updateWorkspaceMetaSubnet } from './workspace-meta.js';
 import { allocateSubnet } from '../domain/subnet.js';
+import { subnetBases } from '../domain/hosts.js';
 
 /**
  * Makes sure the environment's network exists with its subnet. An existing network is reused
@@ -67,7 +68,8 @@ export async function ensureNetworkOrMove(ctx: CoreContext, env: EnvironmentStat
         const others = Object.values(state.environments)
           .filter((x) => x.name !== rec.name)
           .map((x) => x.subnet);
-        rec.subnet = allocateSubnet(state.base_subnets, [...others, ...taken, rec.subnet]);
+        const { bases, reserved } = subnetBases(state, rec);
+        rec.subnet = allocateSubnet(bases, [...others, ...reserved, ...taken, rec.subnet]);
         // The old addresses belong to the old subnet: they are assigned anew by the next up.
         rec.services = {};
         return rec;

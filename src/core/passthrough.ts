@@ -4,6 +4,7 @@ import { generatedComposePath } from '../state/paths.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { generatedTarget } from './env-compose.js';
+import { contextFor } from './hosts.js';
 import { findEnv } from './lookup.js';
 import type { EnvironmentState } from '../domain/state.js';
 
@@ -18,7 +19,8 @@ export function startedEnvironment(ctx: CoreContext, envName: string, project?: 
 
 /** Runs `docker compose <args>` against an environment's generated model, attached to the terminal. */
 export async function composeForEnv(ctx: CoreContext, envName: string, args: string[], project?: string): Promise<number> {
-  return ctx.compose.passthrough(generatedTarget(ctx.paths, startedEnvironment(ctx, envName, project)), args);
+  const env = startedEnvironment(ctx, envName, project);
+  return (await contextFor(ctx, env)).compose.passthrough(generatedTarget(ctx.paths, env), args);
 }
 
 /** Checks a service name against the environment before handing it to compose. */

@@ -6,6 +6,7 @@
  */
 import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
 import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+import type { HostState } from '../domain/state.js';
 import type { ContainerExecOptions, ContainerExecResult } from '../docker/exec.js';
 import type { CaptureResult } from '../proc/run.js';
 import type { CopyOptions, CopyResult } from '../workspace/copy.js';
@@ -14,7 +15,8 @@ import type { CopyOptions, CopyResult } from '../workspace/copy.js';
 export interface Engine {
   /** Checks the engine answers; resolves with the negotiated API version. */
   ping(): Promise<string>;
-  info(): Promise<{ ServerVersion: string }>;
+  /** The engine's version, and its ID (unique per engine: it tells two engines apart) and name. */
+  info(): Promise<{ ServerVersion: string; ID?: string | undefined; Name?: string | undefined }>;
   listNetworks(filters?: Filters): Promise<NetworkInspect[]>;
   inspectNetwork(name: string): Promise<NetworkInspect | null>;
   /**
@@ -163,4 +165,43 @@ export interface HostNetwork {
 /** Programs run inside a running container, as an argument array (never a shell string built from input). */
 export interface ContainerExec {
   run(container: string, argv: string[], opts?: ContainerExecOptions): Promise<ContainerExecResult>;
+}
+
+/** What the SSH adapter needs to reach a host. */
+export type HostLink = Pick<HostState, 'name' | 'ssh' | 'identity' | 'remote_socket' | 'socks_port'>;
+
+export interface HostKey {
+  /** The known_hosts line, as ssh-keyscan printed it. */
+  line: string;
+  fingerprint: string;
+  type: string;
+}
+
+/**
+ * Remote Docker engines over SSH: one reused connection per host (its engine socket forwarded
+ * to a local one), host keys checked against cilo's own known_hosts, workspace sync, and the
+ * WireGuard tunnel that makes the host's container addresses reachable from here.
+ */
+export interface RemoteHosts {
+  /** The endpoint of a Docker context (`ssh://...` for a remote one); undefined when there is no such context. */
+  contextEndpoint(context: string): Promise<string | undefined>;
+  scanHostKeys(ssh: string): Promise<HostKey[]>;
+  /** A TCP port on 127.0.0.1 that nothing listens on now (for a host's SOCKS proxy). */
+  freePort(): Promise<number>;
+  isKnown(ssh: string): Promise<boolean>;
+  trustHostKeys(lines: string[]): Promise<void>;
+  forgetHostKeys(ssh: string): Promise<void>;
+  /** Opens (or reuses) the host's connection; an unreachable host fails within seconds. */
+  connect(host: HostLink): Promise<{ docker: Engine; dockerHost: string }>;
+  disconnect(host: HostLink): Promise<void>;
+  /** Ends the connection and removes cilo's files of the host here (its tunnel key, logs). */
+  forgetHost(host: HostLink): Promise<void>;
+  /** Runs a command on the host and returns its stdout; a failure is an error naming `what`. */
+  run(host: HostLink, argv: string[], what: string): Promise<string>;
+  /** One-way copy of a local tree to the host (files removed here are removed there). */
+  sync(host: HostLink, localDir: string, remoteDir: string): Promise<void>;
+  tunnelUp(host: HostState): Promise<void>;
+  /** Removes both ends; with `reachHost` false only this machine's. */
+  tunnelDown(host: HostState, reachHost: boolean): Promise<void>;
+  tunnelState(host: HostState): Promise<{ up: boolean; handshake: number }>;
 }

@@ -13,11 +13,11 @@ import type { EnvironmentState } from '../domain/state.js';
 import type { CoreContext } from './context.js';
 import { createEnvironment } from './create.js';
 import { prepareEnvFiles } from './env-files.js';
-import { liveContainers, viewOf } from './environment-view.js';
 import { findEnv } from './lookup.js';
 import { upEnvironment } from './up.js';
 import { manifestOfEnvironment, writeManifestFile } from './manifest.js';
 import type { UpTimings } from '../domain/manifest.js';
+import { liveViews } from './hosts.js';
 
 export interface RunInput {
   command: string;
@@ -32,6 +32,8 @@ export interface RunInput {
   onComposeOutput?: ((chunk: string) => void) | undefined;
   /** `env` is a prefix: a new environment named by the first free `<env>-N`. */
   autoName?: boolean | undefined;
+  /** The remote host to create the environment on (`cilo host add`). */
+  host?: string | undefined;
   /** Told the environment's name once it is known (with autoName, the one chosen). */
   onEnvironment?: ((name: string) => void) | undefined;
 }
@@ -46,8 +48,8 @@ async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'com
   const name = toValidName(input.env, 'environment');
   if (input.autoName) {
     if (input.create === false) throw new CiloError('USAGE', '--auto-name makes a new environment, and --no-create forbids that.', { hint: 'Drop one of them.', exitCode: 2 });
-    if (input.up === false) return { env: (await createEnvironment(ctx, { env: name, from: input.from, project: input.project, autoName: true })).env };
-    const r = await upEnvironment(ctx, { env: name, from: input.from, project: input.project, onComposeOutput: input.onComposeOutput, autoName: true });
+    if (input.up === false) return { env: (await createEnvironment(ctx, { env: name, from: input.from, project: input.project, host: input.host, autoName: true })).env };
+    const r = await upEnvironment(ctx, { env: name, from: input.from, project: input.project, host: input.host, onComposeOutput: input.onComposeOutput, autoName: true });
     return { env: r.env, timings: r.timings };
   }
   const state = readState(ctx.paths);
@@ -61,15 +63,15 @@ async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'com
   const wantUp = input.up !== false;
   if (wantUp) {
     // An environment whose services all run is used as it is: `run` is called again and again.
-    const running = existing?.status === 'running' && viewOf(existing, await liveContainers(ctx.docker)).status === 'running';
+    const running = existing?.status === 'running' && (await liveViews(ctx, [existing]))[0]?.status === 'running';
     if (!running) {
-      const r = await upEnvironment(ctx, { env: name, from: input.from, project: input.project, onComposeOutput: input.onComposeOutput });
+      const r = await upEnvironment(ctx, { env: name, from: input.from, project: input.project, host: input.host, onComposeOutput: input.onComposeOutput });
       return { env: r.env, timings: r.timings };
     }
     return { env: existing };
   }
   if (!existing || existing.status === 'creating') {
-    const r = await createEnvironment(ctx, { env: name, from: input.from ?? existing?.source, project: input.project ?? existing?.project });
+    const r = await createEnvironment(ctx, { env: name, from: input.from ?? existing?.source, project: input.project ?? existing?.project, host: existing?.host ?? input.host });
     return { env: r.env };
   }
   return { env: existing };

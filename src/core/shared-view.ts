@@ -3,6 +3,7 @@ import { CiloError } from '../errors.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { listDatasets } from './datasets.js';
+import { contextFor } from './hosts.js';
 
 export interface SharedView {
   project: string;
@@ -18,6 +19,8 @@ export interface SharedView {
   created_at: string;
   /** Environments' private datasets in it (cilo.share.isolate), with live sizes. */
   datasets: { env: string; name: string; size: number | null; unit: 'bytes' | 'keys' }[];
+  /** The remote host whose engine runs it (absent: this machine's). */
+  host?: string;
 }
 
 export async function listShared(ctx: CoreContext, project?: string): Promise<SharedView[]> {
@@ -26,15 +29,23 @@ export async function listShared(ctx: CoreContext, project?: string): Promise<Sh
     .filter((r) => project === undefined || r.project === project)
     .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.service, b.service));
   if (recs.length === 0) return [];
-  const live = await ctx.docker.listContainers({ label: ['cilo.shared=true'] });
   const datasets = await listDatasets(ctx, { project });
+  // Each engine asked once; a host that does not answer shows its shared containers `unknown`.
+  const engines = [...new Set(recs.map((r) => r.host ?? ''))];
+  const live = new Map(
+    await Promise.all(
+      engines.map(async (h) => [h, await contextFor(ctx, { host: h || undefined }).then((c) => c.docker.listContainers({ label: ['cilo.shared=true'] })).catch(() => undefined)] as const),
+    ),
+  );
   return recs.map((r) => {
-    const c = live.find((x) => x.Names.includes(`/${r.container}`));
+    const containers = live.get(r.host ?? '');
+    const c = containers?.find((x) => x.Names.includes(`/${r.container}`));
     return {
+      ...(r.host ? { host: r.host } : {}),
       project: r.project,
       service: r.service,
       container: r.container,
-      state: c ? c.State : 'missing',
+      state: containers === undefined ? 'unknown' : c ? c.State : 'missing',
       users: r.users,
       ips: r.ips,
       grace_seconds: r.grace_seconds,

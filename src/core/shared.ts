@@ -15,14 +15,16 @@ import { graceExpired } from '../state/grace.js';
 import { storedSharedDefinition } from '../state/shared-definition.js';
 import type { CoreContext } from './context.js';
 import { writeModelFile } from './env-compose.js';
+import { contextFor } from './hosts.js';
 import { waitForServices } from './wait.js';
 
-function sharedFile(paths: CiloPaths, project: string, service: string): string {
-  return join(paths.generatedDir, project, '_shared', `${service}.yml`);
+function sharedFile(paths: CiloPaths, project: string, service: string, host: string | undefined): string {
+  return join(paths.generatedDir, project, host ? `_shared@${host}` : '_shared', `${service}.yml`);
 }
 
-function lockName(project: string, service: string): string {
-  return `shared-${project}-${service}`;
+/** One lock per shared container, so per engine: a host's and this machine's never wait for each other. */
+function lockName(project: string, service: string, host: string | undefined): string {
+  return `shared-${project}-${service}${host ? `@${host}` : ''}`;
 }
 
 /** Connects a container to a network with a fixed IP and aliases; a no-op when already so. */
@@ -77,7 +79,7 @@ function conflictError(input: EnsureSharedInput, rec: SharedServiceState | undef
 export async function checkSharedDefinition(ctx: CoreContext, input: EnsureSharedInput): Promise<void> {
   if (input.recreate) return;
   const container = await ctx.docker.inspectContainer(sharedContainerName(input.project, input.service));
-  if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) throw conflictError(input, readState(ctx.paths).shared_services[sharedKey(input.project, input.service)]);
+  if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) throw conflictError(input, readState(ctx.paths).shared_services[sharedKey(input.project, input.service, input.env.host)]);
 }
 
 /**
@@ -88,9 +90,9 @@ export async function checkSharedDefinition(ctx: CoreContext, input: EnsureShare
 export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): Promise<EnsureSharedResult> {
   const { project, service, env } = input;
   const name = sharedContainerName(project, service);
-  const key = sharedKey(project, service);
+  const key = sharedKey(project, service, env.host);
   const aliasesOn = (e: { name: string; dns_suffix: string }): string[] => [...sharedAliases(service, e), ...(input.linkAliases ?? [])];
-  return withNamedLock(ctx.paths, lockName(project, service), async () => {
+  return withNamedLock(ctx.paths, lockName(project, service, env.host), async () => {
     const rec = readState(ctx.paths).shared_services[key];
     const others = (rec?.users ?? []).filter((u) => u !== env.name);
     let container = await ctx.docker.inspectContainer(name);
@@ -109,7 +111,7 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
     // nobody holds gets its grace period instead of running forever.
     await recordReference(ctx, input, { fresh: !container });
     const create = async (): Promise<void> => {
-      const file = sharedFile(ctx.paths, project, service);
+      const file = sharedFile(ctx.paths, project, service, env.host);
       const model = renderSharedModel({ project, service, def: input.def, hash: input.hash, network: networkName(env.project, env.name), ip: input.ip, aliases: aliasesOn(env), homeId: homeId(ctx.paths) });
       writeModelFile(file, `shared service "${service}" of project "${project}"`, model);
       ctx.log(`Starting shared service ${service}`);
@@ -143,7 +145,7 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
 async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: { fresh: boolean }): Promise<void> {
   const { project, service, env } = input;
   await withStateLock((s) => {
-    const key = sharedKey(project, service);
+    const key = sharedKey(project, service, env.host);
     const cur: SharedServiceState = s.shared_services[key] ?? {
       project,
       service,
@@ -154,6 +156,7 @@ async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: 
       grace_seconds: input.graceSeconds,
       grace_until: null,
       created_at: new Date().toISOString(),
+      ...(env.host ? { host: env.host } : {}),
     };
     cur.container = sharedContainerName(project, service);
     cur.config_hash = input.hash;
@@ -205,12 +208,12 @@ async function failedToServe(ctx: CoreContext, c: { name: string; service: strin
  * Drops an environment's references to the given shared services and detaches them from its
  * network; a service left with no users starts its grace period.
  */
-export async function releaseShared(ctx: CoreContext, env: Pick<EnvironmentState, 'name' | 'project'>, services: string[]): Promise<void> {
+export async function releaseShared(ctx: CoreContext, env: Pick<EnvironmentState, 'name' | 'project' | 'host'>, services: string[]): Promise<void> {
   for (const service of services) {
-    await withNamedLock(ctx.paths, lockName(env.project, service), async () => {
+    await withNamedLock(ctx.paths, lockName(env.project, service, env.host), async () => {
       const exists = await detach(ctx.docker, sharedContainerName(env.project, service), networkName(env.project, env.name));
       await withStateLock((s) => {
-        const key = sharedKey(env.project, service);
+        const key = sharedKey(env.project, service, env.host);
         const rec = s.shared_services[key];
         const e = s.environments[env.name];
         if (e?.project === env.project) e.shared = e.shared.filter((x) => x !== service);
@@ -236,14 +239,17 @@ export async function reapExpiredShared(ctx: CoreContext, now: number = Date.now
   const candidates = Object.entries(readState(ctx.paths).shared_services).filter(([, r]) => graceExpired(r, now));
   const reaped: string[] = [];
   for (const [key, rec] of candidates) {
-    await withNamedLock(ctx.paths, lockName(rec.project, rec.service), async () => {
+    // On its own engine; a host that does not answer keeps it until a later round.
+    const engine = await contextFor(ctx, rec).catch(() => undefined);
+    if (!engine) continue;
+    await withNamedLock(ctx.paths, lockName(rec.project, rec.service, rec.host), async () => {
       // Re-checked under the lock: an `up` may have taken it back meanwhile.
       const cur = readState(ctx.paths).shared_services[key];
       if (!cur || !graceExpired(cur, Date.now())) return;
-      const c = await ctx.docker.inspectContainer(cur.container);
+      const c = await engine.docker.inspectContainer(cur.container);
       if (c) {
-        await ctx.docker.stopContainer(c.Id, 10);
-        await ctx.docker.removeContainer(c.Id, { force: true });
+        await engine.docker.stopContainer(c.Id, 10);
+        await engine.docker.removeContainer(c.Id, { force: true });
       }
       await withStateLock((s) => {
         const r = s.shared_services[key];
@@ -259,12 +265,15 @@ export interface StopSharedInput {
   service: string;
   project: string;
   force?: boolean | undefined;
+  /** The remote host whose shared container it is; absent: this machine's. */
+  host?: string | undefined;
 }
 
 /** Removes a shared container now; refuses while environments use it unless forced. */
-export async function stopShared(ctx: CoreContext, input: StopSharedInput): Promise<{ key: string; detached: string[] }> {
-  const key = sharedKey(input.project, input.service);
-  return withNamedLock(ctx.paths, lockName(input.project, input.service), async () => {
+export async function stopShared(base: CoreContext, input: StopSharedInput): Promise<{ key: string; detached: string[] }> {
+  const key = sharedKey(input.project, input.service, input.host);
+  const ctx = await contextFor(base, input);
+  return withNamedLock(ctx.paths, lockName(input.project, input.service, input.host), async () => {
     const state = readState(ctx.paths);
     const rec = state.shared_services[key];
     const container = sharedContainerName(input.project, input.service);

@@ -19,6 +19,8 @@ import { ensureDatasets, isolationSpecs } from './datasets.js';
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, projectEnvFiles, sourceTarget, writeGenerated } from './env-compose.js';
 import { prepareEnvFiles } from './env-files.js';
+import { contextFor, hostForUp, syncWorkspace } from './hosts.js';
+import { rebaseBindMounts } from '../domain/hosts.js';
 import { checkProject } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import { resumeContainers } from './pause.js';
@@ -45,6 +47,8 @@ export interface UpInput {
   autoName?: boolean | undefined;
   /** Another environment whose private datasets a new environment's start as copies of. */
   dbFrom?: string | undefined;
+  /** The remote host to create it on (`cilo host add`); an existing environment stays where it is. */
+  host?: string | undefined;
 }
 
 export interface UpResult {
@@ -83,18 +87,23 @@ interface StartPlan {
  * its shared services; write the generated model; start and wait; record it running. A failure
  * removes an environment this very call created, and marks an existing one `error`.
  */
-export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<UpResult> {
+export async function upEnvironment(base: CoreContext, input: UpInput): Promise<UpResult> {
   const clock = new PhaseClock();
   const name = toValidName(input.env, 'environment');
+  const host = hostForUp(base, name, input.host, input.autoName === true);
+  const ctx = await contextFor(base, { host });
   await ctx.docker.ping();
-  const target = await findOrClaim(ctx, name, input);
+  const target = await findOrClaim(ctx, name, { ...input, host });
   const created = target.create !== undefined;
   const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input, clock));
   const env = await recordStart(ctx, located, plan);
   await onStartFailure(ctx, env, created, async () => {
     await clock.time('shared', () => ensureSharedServices(ctx, env, plan, input));
+    const remoteCopy = await clock.time('compose_up', () => syncWorkspace(ctx, env));
     const rewrites = plan.datasets.length > 0 ? await clock.time('shared', () => ensureDatasets(ctx, env, { model: plan.model, specs: plan.datasets, dbFrom: input.dbFrom, timeoutMs: timeoutMs(input) })) : [];
-    const generated = applyRewrites(renderModel(ctx, env, plan), rewrites);
+    const rendered = applyRewrites(renderModel(ctx, env, plan), rewrites);
+    // The host's engine finds bind-mounted files in the workspace's copy there.
+    const generated = remoteCopy === undefined ? rendered : rebaseBindMounts(rendered, env.workspace, remoteCopy);
     const { changed } = writeGenerated(ctx.paths, env, generated);
     await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) }, clock);
   });
@@ -107,7 +116,7 @@ export async function upEnvironment(ctx: CoreContext, input: UpInput): Promise<U
 async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Promise<Target> {
   if (input.autoName) {
     ctx.log(`Creating an environment named ${name}-N`);
-    const planned = await planCreate(ctx, name, { env: name, from: input.from, project: input.project, autoName: true });
+    const planned = await planCreate(ctx, name, { env: name, from: input.from, project: input.project, autoName: true, host: input.host });
     const env = await claimEnvironment(ctx, planned);
     return { env, create: { ...planned, name: env.name, workspace: env.workspace } };
   }
@@ -116,7 +125,7 @@ async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Prom
   if (!existing || existing.status === 'creating') {
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
-    const create = await planCreate(ctx, name, { env: name, ...from });
+    const create = await planCreate(ctx, name, { env: name, ...from, host: existing ? existing.host : input.host });
     if (!existing) warnIfTypo(ctx, name, Object.values(state.environments).filter((e) => e.project === create.project.name).map((e) => e.name));
     return { env: await claimEnvironment(ctx, create), create };
   }
@@ -130,6 +139,20 @@ async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Prom
     });
   }
   return { env };
+}
+
+/**
+ * A shared container on a host is made from the project's own directory, which is not synced
+ * there (only each environment's workspace is): a shared service there may use volumes, not
+ * bind mounts.
+ */
+function assertNoSharedBinds(model: ComposeModel, shared: string[], env: string): void {
+  const binds = shared.filter((s) => ((model.services[s]?.volumes as { type?: string }[] | undefined) ?? []).some((v) => v.type === 'bind'));
+  if (binds.length === 0) return;
+  throw new CiloError('SHARED_UNSUPPORTED', `Shared service ${binds.join(', ')} of environment "${env}" bind-mounts files, which a shared container on a remote host cannot have (only workspaces are synced there).`, {
+    hint: `Give the environment its own copy: \`cilo up ${env} ${binds.map((s) => `--isolate ${s}`).join(' ')}\`, or use named volumes.`,
+    exitCode: 2,
+  });
 }
 
 /** `up agent-3` where `agent-2` exists may be a typo: creation goes on, but says so. */
@@ -187,6 +210,7 @@ async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInp
   const fromConfig = configSharedServices(config.services).filter((s) => s in model.services);
   const shared = sharedServices(model, [...shareFlags.shared, ...fromConfig], shareFlags.isolate);
   assertShareable(model, shared, env.name);
+  if (env.host) assertNoSharedBinds(model, shared, env.name);
   return { config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles, datasets: isolationSpecs(model, shared, config.services) };
 }
 

@@ -16,6 +16,8 @@ export interface DockerEndpoint {
   port?: number;
   /** How DOCKER_HOST was spelled, for error messages. */
   display: string;
+  /** What to do when it does not answer (default: start Docker here or fix DOCKER_HOST). */
+  unreachableHint?: string;
 }
 
 export function dockerEndpoint(env: NodeJS.ProcessEnv = process.env): DockerEndpoint {
@@ -44,7 +46,7 @@ export class DockerClient {
   private unreachable(cause: unknown): CiloError {
     const msg = (cause as Error)?.message ?? String(cause);
     return new CiloError('DOCKER_UNREACHABLE', `Cannot reach the Docker engine at ${this.endpoint.display} (${msg}).`, {
-      hint: 'Start Docker (for example `sudo systemctl start docker` or `dockerd &`) or fix DOCKER_HOST, then retry.',
+      hint: this.endpoint.unreachableHint ?? 'Start Docker (for example `sudo systemctl start docker` or `dockerd &`) or fix DOCKER_HOST, then retry.',
       cause,
     });
   }
@@ -210,7 +212,7 @@ export class DockerClient {
     return this.apiVersion();
   }
 
-  async info(): Promise<{ ServerVersion: string }> {
+  async info(): Promise<{ ServerVersion: string; ID?: string | undefined; Name?: string | undefined }> {
     return required(await this.checked(InfoSchema, 'GET', '/info'));
   }
 

@@ -9,6 +9,8 @@ export interface ContainerExecOptions {
   /** Variables for the program; their values never appear on a command line. */
   env?: Record<string, string> | undefined;
   user?: string | undefined;
+  /** The engine to run it on (`DOCKER_HOST`); absent: the one the environment names. */
+  dockerHost?: string | undefined;
 }
 
 export interface ContainerExecResult {
@@ -29,7 +31,7 @@ export function execInContainer(container: string, argv: string[], opts: Contain
   for (const name of Object.keys(opts.env ?? {})) args.push('-e', name);
   args.push(container, ...argv);
   return new Promise((resolve, reject) => {
-    const child = spawn('docker', args, { env: { ...process.env, ...(opts.env ?? {}) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('docker', args, { env: { ...process.env, ...(opts.env ?? {}), ...(opts.dockerHost ? { DOCKER_HOST: opts.dockerHost } : {}) }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));

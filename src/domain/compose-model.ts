@@ -12,6 +12,8 @@ export interface ComposeTarget {
   /** Profiles to enable (`--profile`), in addition to COMPOSE_PROFILES from the environment or `.env`. */
   profiles?: string[];
   cwd: string;
+  /** The engine compose drives (DOCKER_HOST), for an environment on a remote host; absent: the default one. */
+  dockerHost?: string;
 }
 
 /** A compose model as printed by `config --format json` (only what cilo touches is typed). */

@@ -9,7 +9,7 @@ export function normalizeName(raw: string): string {
 }
 
 /** Normalizes and validates an environment or project name, or throws INVALID_NAME. */
-export function toValidName(raw: string, what: 'environment' | 'project'): string {
+export function toValidName(raw: string, what: 'environment' | 'project' | 'host'): string {
   const name = normalizeName(raw);
   if (!NAME_RULE.test(name)) {
     throw new CiloError('INVALID_NAME', `Invalid ${what} name "${raw}": a name must be ${RULE_TEXT}.`, {

@@ -52,6 +52,8 @@ export interface EnvironmentState {
   share_flags?: ShareFlags | undefined;
   /** --profile of the last up that gave it; later ups without it reuse them (as --shared). */
   profiles?: string[] | undefined;
+  /** The remote host (`cilo host add`) whose engine runs it; absent: this machine's engine. */
+  host?: string | undefined;
   /** Private datasets in shared engines (issue #15), by shared service. */
   datasets?: Record<string, DatasetState> | undefined;
 }
@@ -89,6 +91,37 @@ export interface SharedServiceState {
   grace_seconds: number;
   grace_until: string | null;
   created_at: string;
+  /** The remote host whose engine runs it; absent: this machine's. */
+  host?: string | undefined;
+}
+
+export const HOST_TRANSPORTS = ['ssh', 'wireguard'] as const;
+export type HostTransport = (typeof HOST_TRANSPORTS)[number];
+
+/** A remote Docker engine reached over SSH (`cilo host add`). */
+export interface HostState {
+  name: string;
+  /** The SSH destination, `ssh://user@box[:port]`. */
+  ssh: string;
+  /** The Docker context it was added from, when it was given as one. */
+  context?: string | undefined;
+  /** A private key for SSH (`--identity`); absent: SSH's own defaults. */
+  identity?: string | undefined;
+  /** The engine's socket on the remote machine. */
+  remote_socket: string;
+  /** Where workspaces are synced to on the remote machine (absolute). */
+  remote_root: string;
+  /** The engine's ID, unique among the engines this cilo uses. */
+  engine_id: string;
+  /** The range the host's environments take their /24s from (its last /24 is the tunnel's). */
+  subnet: string;
+  transport: HostTransport;
+  /**
+   * A SOCKS5 proxy on 127.0.0.1 that the SSH connection serves (`ssh -D`): connections through
+   * it are made from the host, so its containers' addresses answer without root anywhere.
+   */
+  socks_port?: number | undefined;
+  added_at: string;
 }
 
 export interface State {
@@ -97,8 +130,14 @@ export interface State {
   dns_port: number;
   environments: Record<string, EnvironmentState>;
   shared_services: Record<string, SharedServiceState>;
+  /** Remote engines by name; absent in a state that never had one. */
+  hosts?: Record<string, HostState> | undefined;
 }
 
-export function sharedKey(project: string, service: string): string {
-  return `${project}/${service}`;
+/**
+ * A shared service's key in state: one per project and service on each engine (`<project>/<service>`
+ * on this machine, `<project>@<host>/<service>` on a remote host).
+ */
+export function sharedKey(project: string, service: string, host?: string): string {
+  return host ? `${project}@${host}/${service}` : `${project}/${service}`;
 }

@@ -37,9 +37,9 @@ class TailBuffer {
  * (at most `maxBytes` of each stream) and killing it after `timeoutMs`. Rejects only if it
  * cannot start.
  */
-export function runLimited(cmd: string, args: string[], opts: { cwd?: string; timeoutMs: number; maxBytes: number }): Promise<LimitedResult> {
+export function runLimited(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs: number; maxBytes: number }): Promise<LimitedResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = new TailBuffer(opts.maxBytes);
     const err = new TailBuffer(opts.maxBytes);
     let timedOut = false;

@@ -54,3 +54,26 @@ export function workspacePath(paths: CiloPaths, project: string, env: string): s
 export function generatedComposePath(paths: CiloPaths, project: string, env: string): string {
   return join(paths.generatedDir, project, env, 'compose.yml');
 }
+
+/** The files of one remote host under CILO_HOME: SSH's master socket and log, the forwarded engine socket, the tunnel's key. */
+export interface HostPaths {
+  dir: string;
+  knownHosts: string;
+  controlPath: string;
+  sshLog: string;
+  engineSocket: string;
+  tunnelKey: string;
+}
+
+export function hostPaths(paths: CiloPaths, host: string): HostPaths {
+  const dir = join(paths.home, 'hosts', host);
+  return {
+    dir,
+    // One file for every host: a key is trusted for its name, whichever cilo host uses it.
+    knownHosts: join(paths.home, 'hosts', 'known_hosts'),
+    controlPath: join(dir, 'ssh.ctl'),
+    sshLog: join(dir, 'ssh.log'),
+    engineSocket: join(dir, 'docker.sock'),
+    tunnelKey: join(dir, 'wg.key'),
+  };
+}

@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/dataset-kinds.js';
-import { DATASET_STATUSES, DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, STATE_VERSION, type DatasetState, type EnvironmentState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
+import { DATASET_STATUSES, DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, HOST_TRANSPORTS, STATE_VERSION, type DatasetState, type EnvironmentState, type HostState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
 
 const ServiceStateSchema = v.object({
   ip: v.string(),
@@ -55,6 +55,22 @@ const EnvironmentStateSchema = v.object({
   profiles: v.optional(v.array(v.string())),
   /** Private datasets in shared engines, by shared service. */
   datasets: v.optional(v.record(v.string(), DatasetStateSchema)),
+  /** The remote host (`cilo host add`) whose engine runs it; absent: this machine's engine. */
+  host: v.optional(v.string()),
+});
+
+const HostStateSchema = v.object({
+  name: v.string(),
+  ssh: v.string(),
+  context: v.optional(v.string()),
+  identity: v.optional(v.string()),
+  remote_socket: v.string(),
+  remote_root: v.string(),
+  engine_id: v.string(),
+  subnet: v.string(),
+  transport: v.picklist(HOST_TRANSPORTS),
+  socks_port: v.optional(v.number()),
+  added_at: v.string(),
 });
 
 const SharedServiceStateSchema = v.object({
@@ -70,6 +86,8 @@ const SharedServiceStateSchema = v.object({
   grace_seconds: v.number(),
   grace_until: v.nullable(v.string()),
   created_at: v.string(),
+  /** The remote host whose engine runs it; absent: this machine's. */
+  host: v.optional(v.string()),
 });
 
 const StateSchema = v.object({
@@ -78,6 +96,7 @@ const StateSchema = v.object({
   dns_port: v.number(),
   environments: v.record(v.string(), EnvironmentStateSchema),
   shared_services: v.record(v.string(), SharedServiceStateSchema),
+  hosts: v.optional(v.record(v.string(), HostStateSchema)),
 });
 
 /** True only when A and B are the same type: the schema may not drift from the domain's shape. */
@@ -89,7 +108,8 @@ const schemaMatchesDomain: [
   Same<v.InferOutput<typeof ServiceStateSchema>, ServiceState>,
   Same<v.InferOutput<typeof SharedServiceStateSchema>, SharedServiceState>,
   Same<v.InferOutput<typeof DatasetStateSchema>, DatasetState>,
-] = [true, true, true, true, true, true];
+  Same<v.InferOutput<typeof HostStateSchema>, HostState>,
+] = [true, true, true, true, true, true, true];
 void schemaMatchesDomain;
 
 /** The DNS port of a new state: CILO_DNS_PORT (used by tests and CI), else 5354. */

@@ -1,6 +1,6 @@
-import { createInterface } from 'node:readline/promises';
 import { destroyEnvironment, destroyTargets } from '../../core/destroy.js';
 import { CiloError, usageError } from '../../errors.js';
+import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';
 import { out } from '../output/print.js';
 
@@ -9,15 +9,7 @@ interface Options {
   project?: string;
   force?: boolean;
   keepWorkspace?: boolean;
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
+  forget?: boolean;
 }
 
 export default async function destroy(env: string | undefined, opts: Options): Promise<void> {
@@ -40,7 +32,7 @@ export default async function destroy(env: string | undefined, opts: Options): P
     }
   }
   for (const t of targets) {
-    await destroyEnvironment(ctx, t, { keepWorkspace: opts.keepWorkspace });
+    await destroyEnvironment(ctx, t, { keepWorkspace: opts.keepWorkspace, forget: opts.forget });
     out(`Destroyed environment ${t.name}${opts.keepWorkspace ? ` (workspace kept at ${t.workspace})` : ''}.`);
   }
 }

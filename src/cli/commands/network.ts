@@ -21,7 +21,7 @@ export async function status(opts: { json?: boolean }): Promise<void> {
       e.name,
       e.project,
       e.status,
-      `${e.subnet}${e.in_range ? '' : ' (outside base)'}`,
+      `${e.subnet}${e.in_range ? '' : ' (outside base)'}${e.host ? ` (host ${e.host})` : ''}`,
       e.network_subnet === null ? 'missing' : e.network_subnet === e.subnet ? 'ok' : `differs (${e.network_subnet})`,
       e.services.map((x) => `${x.name}=${x.ip}`).join(' ') || '-',
     ]),

@@ -8,6 +8,7 @@ interface Options {
   up?: boolean;
   create?: boolean;
   autoName?: boolean;
+  host?: string;
 }
 
 export default async function run(command: string, env: string, args: string[], opts: Options): Promise<number> {
@@ -16,6 +17,7 @@ export default async function run(command: string, env: string, args: string[], 
   const showCompose = process.stderr.isTTY ? (chunk: string) => process.stderr.write(chunk) : undefined;
   return runInEnvironment(ctx, { command, env, args, from: opts.from, project: opts.project, up: opts.up, create: opts.create, onComposeOutput: showCompose,
     autoName: opts.autoName,
+    host: opts.host,
     // The command's stdout is the command's: the chosen name goes to stderr.
     onEnvironment: opts.autoName ? (name) => info(`Environment: ${name}`) : undefined,
   });

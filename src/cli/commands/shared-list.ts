@@ -15,6 +15,7 @@ export default async function sharedList(opts: { project?: string; json?: boolea
   }
   printTable(
     ['PROJECT', 'SERVICE', 'CONTAINER', 'STATE', 'USERS', 'GRACE UNTIL', 'HASH', 'DATASETS'],
-    views.map((v) => [v.project, v.service, v.container, v.state, v.users.join(',') || '-', v.grace_until ?? '-', v.config_hash, v.datasets.map((d) => `${d.env}:${d.name} (${formatSize(d.size, d.unit)})`).join(', ') || '-']),
+    // A remote host's shared container is named like this machine's: the host tells them apart.
+    views.map((v) => [v.project, v.service, v.host ? `${v.container} (host ${v.host})` : v.container, v.state, v.users.join(',') || '-', v.grace_until ?? '-', v.config_hash, v.datasets.map((d) => `${d.env}:${d.name} (${formatSize(d.size, d.unit)})`).join(', ') || '-']),
   );
 }

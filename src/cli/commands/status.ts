@@ -1,4 +1,4 @@
-import { liveContainers, viewOf } from '../../core/environment-view.js';
+import { liveView } from '../../core/hosts.js';
 import { findEnv } from '../../core/lookup.js';
 import { manifestOfEnvironment } from '../../core/manifest.js';
 import { readState } from '../../state/store.js';
@@ -10,5 +10,5 @@ export default async function status(env: string, opts: { project?: string; json
   const ctx = cliContext();
   const rec = findEnv(readState(ctx.paths), env, opts.project);
   if (opts.json) printJson(await manifestOfEnvironment(ctx, rec, { showSecrets: opts.showSecrets }));
-  else printStatus(viewOf(rec, await liveContainers(ctx.docker)));
+  else printStatus(await liveView(ctx, rec));
 }

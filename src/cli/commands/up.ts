@@ -1,4 +1,4 @@
-import { liveContainers, viewOf } from '../../core/environment-view.js';
+import { liveView } from '../../core/hosts.js';
 import { manifestOfEnvironment } from '../../core/manifest.js';
 import { upEnvironment } from '../../core/up.js';
 import { printServices } from '../output/env-view.js';
@@ -15,6 +15,7 @@ interface Options {
   autoName?: boolean;
   json?: boolean;
   showSecrets?: boolean;
+  host?: string;
 }
 
 export default async function up(env: string, opts: Options): Promise<void> {
@@ -25,7 +26,7 @@ export default async function up(env: string, opts: Options): Promise<void> {
     printJson(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: opts.showSecrets }));
     return;
   }
-  const view = viewOf(r.env, await liveContainers(ctx.docker));
+  const view = await liveView(ctx, r.env);
   out(`Environment ${view.name} is up${view.url ? `: ${view.url}` : '.'}`);
   printServices(view);
 }

@@ -11,6 +11,7 @@ export function printStatus(view: EnvView): void {
   out(`Environment: ${view.name}`);
   out(`Project:     ${view.project}`);
   out(`Status:      ${view.status}`);
+  if (view.host) out(`Host:        ${view.host}`);
   out(`Subnet:      ${view.subnet} (network ${view.network})`);
   if (view.url) out(`URL:         ${view.url}`);
   out(`Source:      ${view.source}`);

@@ -1,0 +1,258 @@
+/**
+ * The SSH adapter: the system `ssh` client (no SSH library), one master connection per host
+ * reused by every call (ControlMaster), host keys checked against cilo's own known_hosts
+ * (StrictHostKeyChecking=yes: a key is trusted only after `cilo host add` showed it), and short
+ * connect timeouts so an unreachable host fails within seconds instead of hanging.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { tail } from '../domain/text.js';
+import { knownHostsName, type SshDestination } from '../domain/hosts.js';
+import { CiloError } from '../errors.js';
+import { capture, type CaptureResult } from '../proc/run.js';
+
+export interface SshAccess {
+  /** `ssh://user@box[:port]`, as ssh itself accepts it. */
+  url: string;
+  destination: SshDestination;
+  identity?: string | undefined;
+  knownHostsFile: string;
+  /** The master connection's socket (one per host). */
+  controlPath: string;
+  /** Where the master's own messages go (it outlives the command that started it). */
+  logFile: string;
+  /** The SOCKS5 proxy the master serves on 127.0.0.1 (`-D`), if any. */
+  socksPort?: number | undefined;
+}
+
+const CONNECT_TIMEOUT_S = 3;
+
+/** The options every ssh call of cilo uses. */
+export function sshOptions(a: SshAccess): string[] {
+  const o = [
+    'BatchMode=yes',
+    'StrictHostKeyChecking=yes',
+    `UserKnownHostsFile=${a.knownHostsFile}`,
+    'GlobalKnownHostsFile=/dev/null',
+    `ConnectTimeout=${CONNECT_TIMEOUT_S}`,
+    'ServerAliveInterval=2',
+    'ServerAliveCountMax=2',
+    'ControlMaster=auto',
+    `ControlPath=${a.controlPath}`,
+    'ControlPersist=600',
+    'LogLevel=ERROR',
+  ];
+  const args = o.flatMap((x) => ['-o', x]);
+  if (a.identity) args.push('-i', a.identity, '-o', 'IdentitiesOnly=yes');
+  return args;
+}
+
+async function sshProgram(args: string[], input?: string): Promise<CaptureResult> {
+  try {
+    return await capture('ssh', args, input === undefined ? {} : { input });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw sshMissing('ssh');
+    throw e;
+  }
+}
+
+function sshMissing(program: string): CiloError {
+  return new CiloError('SSH_MISSING', `The \`${program}\` program (OpenSSH client) was not found on PATH.`, { hint: 'Install the OpenSSH client (Debian/Ubuntu: apt-get install openssh-client), then retry.' });
+}
+
+/** Quotes one word for the remote shell. */
+export function shellQuote(word: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The host's public keys with their fingerprints, as the server offers them (ssh-keyscan). */
+export async function scanHostKeys(d: SshDestination): Promise<{ line: string; fingerprint: string; type: string }[]> {
+  let r: CaptureResult;
+  try {
+    r = await capture('ssh-keyscan', ['-T', String(CONNECT_TIMEOUT_S), '-p', String(d.port), d.host]);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw sshMissing('ssh-keyscan');
+    throw e;
+  }
+  const lines = r.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
+  const keys: { line: string; fingerprint: string; type: string }[] = [];
+  for (const line of lines) {
+    const fp = await capture('ssh-keygen', ['-l', '-E', 'sha256', '-f', '-'], { input: `${line}\n` });
+    const m = /^\d+\s+(SHA256:\S+)\s+.*\((\S+)\)\s*$/.exec(fp.stdout.trim());
+    if (m?.[1] && m[2]) keys.push({ line, fingerprint: m[1], type: m[2] });
+  }
+  return keys;
+}
+
+/** Whether cilo's known_hosts has a key for the destination. */
+export async function isKnownHost(a: Pick<SshAccess, 'destination' | 'knownHostsFile'>): Promise<boolean> {
+  if (!existsSync(a.knownHostsFile)) return false;
+  const r = await capture('ssh-keygen', ['-F', knownHostsName(a.destination), '-f', a.knownHostsFile]);
+  return r.code === 0 && r.stdout.trim() !== '';
+}
+
+/** Adds the lines (as ssh-keyscan printed them) to cilo's known_hosts. */
+export function trustHostKeys(knownHostsFile: string, lines: string[]): void {
+  mkdirSync(dirname(knownHostsFile), { recursive: true, mode: 0o700 });
+  const have = existsSync(knownHostsFile) ? readFileSync(knownHostsFile, 'utf8').split('\n') : [];
+  const add = lines.filter((l) => !have.includes(l));
+  if (add.length > 0) appendFileSync(knownHostsFile, `${add.join('\n')}\n`, { mode: 0o600 });
+}
+
+/** Removes the destination's keys from cilo's known_hosts. */
+export async function forgetHostKeys(a: Pick<SshAccess, 'destination' | 'knownHostsFile'>): Promise<void> {
+  if (existsSync(a.knownHostsFile)) await capture('ssh-keygen', ['-R', knownHostsName(a.destination), '-f', a.knownHostsFile]);
+  rmSync(`${a.knownHostsFile}.old`, { force: true });
+}
+
+function sshFailure(a: SshAccess, what: string, stderr: string): CiloError {
+  const why = tail(stderr.trim(), 2) || 'no answer';
+  if (/Host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED|No .* host key is known/i.test(stderr)) {
+    return new CiloError('HOST_KEY_UNKNOWN', `The SSH host key of ${a.url} is not one cilo trusts (${why}).`, {
+      hint: 'Check the key with its owner; `cilo host add` shows its fingerprint and takes --accept-host-key FINGERPRINT.',
+    });
+  }
+  return new CiloError('HOST_UNREACHABLE', `${what} failed: cannot reach ${a.url} over SSH (${why}).`, {
+    hint: 'Check that the machine is up and answers `ssh` with the same user and key, then retry.',
+  });
+}
+
+/** True when the host's master connection is up. */
+export async function masterAlive(a: SshAccess): Promise<boolean> {
+  if (!existsSync(a.controlPath)) return false;
+  const r = await sshProgram([...sshOptions(a), '-O', 'check', a.url]);
+  return r.code === 0;
+}
+
+/**
+ * Makes sure the master connection is up and forwards `localSocket` to the engine's socket on
+ * the host. Every later ssh call (commands, rsync, compose's) rides on the same connection.
+ */
+export async function ensureForward(a: SshAccess, localSocket: string, remoteSocket: string): Promise<void> {
+  if ((await masterAlive(a)) && existsSync(localSocket)) return;
+  if (await masterAlive(a)) {
+    // The master lost its forward (or was started without it): add it again.
+    rmSync(localSocket, { force: true });
+    const r = await sshProgram([...sshOptions(a), '-O', 'forward', '-L', `${localSocket}:${remoteSocket}`, a.url]);
+    if (r.code !== 0) throw sshFailure(a, 'Forwarding the engine socket', r.stderr);
+    return;
+  }
+  rmSync(localSocket, { force: true });
+  rmSync(a.controlPath, { force: true });
+  mkdirSync(dirname(localSocket), { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(a.controlPath), { recursive: true, mode: 0o700 });
+  const socks = a.socksPort ? ['-D', `127.0.0.1:${a.socksPort}`] : [];
+  await startMaster(a, ['-f', '-N', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes', '-L', `${localSocket}:${remoteSocket}`, ...socks]);
+}
+
+/**
+ * Starts the master in the background (`ssh -f`). Its stderr goes to a file rather than a pipe:
+ * the background process keeps its stderr open, and a pipe would never close.
+ */
+async function startMaster(a: SshAccess, extra: string[]): Promise<void> {
+  mkdirSync(dirname(a.logFile), { recursive: true, mode: 0o700 });
+  const fd = openSync(a.logFile, 'w', 0o600);
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn('ssh', [...sshOptions(a), ...extra, a.url], { stdio: ['ignore', 'ignore', fd] });
+    const timer = setTimeout(() => child.kill('SIGTERM'), (CONNECT_TIMEOUT_S + 12) * 1000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject((e as NodeJS.ErrnoException).code === 'ENOENT' ? sshMissing('ssh') : e);
+    });
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c ?? 255);
+    });
+  }).finally(() => closeSync(fd));
+  if (code !== 0) throw sshFailure(a, 'Connecting', readFileSync(a.logFile, 'utf8'));
+}
+
+/** Ends the host's master connection (and with it the forwarded socket). */
+export async function stopMaster(a: SshAccess, localSocket?: string): Promise<void> {
+  if (existsSync(a.controlPath)) await sshProgram([...sshOptions(a), '-O', 'exit', a.url]).catch(() => undefined);
+  rmSync(a.controlPath, { force: true });
+  if (localSocket) rmSync(localSocket, { force: true });
+}
+
+/** Runs a command on the host (through the master); a non-zero exit is an error naming `what`. */
+export async function runRemote(a: SshAccess, argv: string[], what: string, input?: string): Promise<string> {
+  const r = await sshProgram([...sshOptions(a), a.url, '--', argv.map(shellQuote).join(' ')], input);
+  if (r.code === 255) throw sshFailure(a, what, r.stderr);
+  if (r.code !== 0) {
+    throw new CiloError('HOST_COMMAND_FAILED', `${what} on ${a.url} failed (exit ${r.code}): ${tail(r.stderr.trim(), 1) || 'no message'}`, {
+      details: `command: ${argv.join(' ')}\n${tail(r.stderr, 12)}`,
+      hint: 'Run the command on the host by hand to see more, fix it, then retry.',
+    });
+  }
+  return r.stdout;
+}
+
+/** Runs a shell script on the host (as `sh -s`, the script on stdin). */
+export async function runRemoteScript(a: SshAccess, script: string, what: string): Promise<string> {
+  return runRemote(a, ['sh', '-s'], what, script);
+}
+
+/**
+ * Makes `remoteDir` a copy of `localDir` (one way: files removed here are removed there): rsync
+ * over the master connection when both ends have it, else a tar stream.
+ */
+export async function syncTree(a: SshAccess, localDir: string, remoteDir: string): Promise<void> {
+  await runRemote(a, ['mkdir', '-p', remoteDir], 'Preparing the workspace copy');
+  const rshell = ['ssh', ...sshOptions(a)].map(shellQuote).join(' ');
+  const hasRsync = (await capture('rsync', ['--version']).catch(() => ({ code: 127 }))).code === 0 && (await sshProgram([...sshOptions(a), a.url, '--', 'command -v rsync'])).code === 0;
+  if (hasRsync) {
+    const d = a.destination;
+    const target = `${d.user ? `${d.user}@` : ''}${d.host.includes(':') ? `[${d.host}]` : d.host}:${remoteDir}/`;
+    const r = await capture('rsync', ['-a', '--delete', '-e', `${rshell} -p ${d.port}`, `${localDir}/`, target]);
+    if (r.code !== 0) {
+      throw new CiloError('SYNC_FAILED', `Syncing the workspace to ${a.url} failed (rsync exit ${r.code}): ${tail(r.stderr.trim(), 1)}`, {
+        hint: 'Check free space and permissions of the remote directory, then retry `cilo up`.',
+      });
+    }
+    return;
+  }
+  await tarOver(a, localDir, remoteDir);
+}
+
+/** `tar -c | ssh host 'tar -x'`, into an emptied directory. */
+async function tarOver(a: SshAccess, localDir: string, remoteDir: string): Promise<void> {
+  const q = shellQuote(remoteDir);
+  const code = await new Promise<{ code: number; err: string }>((resolve, reject) => {
+    const tar = spawn('tar', ['-C', localDir, '-cf', '-', '.'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const ssh = spawn('ssh', [...sshOptions(a), a.url, '--', `rm -rf ${q} && mkdir -p ${q} && tar -C ${q} -xf -`], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    tar.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    ssh.stderr.on('data', (c: Buffer) => (err += c.toString()));
+    tar.stdout.pipe(ssh.stdin);
+    tar.on('error', reject);
+    ssh.on('error', reject);
+    ssh.on('close', (c) => resolve({ code: c ?? 255, err }));
+  });
+  if (code.code !== 0) {
+    throw new CiloError('SYNC_FAILED', `Syncing the workspace to ${a.url} failed (tar over ssh, exit ${code.code}): ${tail(code.err.trim(), 1)}`, {
+      hint: 'Check free space and permissions of the remote directory, then retry `cilo up`.',
+    });
+  }
+}
+
+/** A TCP port on 127.0.0.1 that is free now (the kernel's pick). */
+export async function freeLoopbackPort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The SSH endpoint of a Docker context (`docker context inspect`), for `host add <context>`. */
+export async function dockerContextHost(name: string): Promise<string | undefined> {
+  const r = await capture('docker', ['context', 'inspect', name, '--format', '{{.Endpoints.docker.Host}}']).catch(() => undefined);
+  if (!r || r.code !== 0) return undefined;
+  return r.stdout.trim() || undefined;
+}

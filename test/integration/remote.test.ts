@@ -1,0 +1,324 @@
+/**
+ * Environments on a remote Docker engine (issue 19), on one machine: the setup builds a fake
+ * remote host (test/support/fake-remote.ts: a network namespace behind a veth pair on
+ * 192.0.2.0/24, its own mount namespace with a second dockerd and an sshd), loads the fixture
+ * image into its engine over SSH, and removes all of it afterwards, checking nothing is left.
+ * Skipped, with the reason printed, where root, /dev/net/tun or the packages are missing.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { get } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { overlaps, parseCidr } from '../../src/domain/subnet.js';
+import { tunnelInterface } from '../../src/domain/hosts.js';
+import { resolveA } from '../support/dns-query.js';
+import { fakeRemoteUnavailable, processesOfContainers, startFakeRemote, type FakeRemote } from '../support/fake-remote.js';
+import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, waitFor, type TestHome } from './helpers.js';
+
+const skip = fakeRemoteUnavailable();
+if (skip) console.log(`# remote.test.ts skipped: ${skip}`);
+
+const P = uid('rw');
+const HOST = 'box';
+let h: TestHome;
+let fake: FakeRemote | undefined;
+let project: string;
+/** Every container the fake machine's engine had, to check none of their processes outlives it. */
+const remoteContainers = new Set<string>();
+
+function sshTo(f: FakeRemote): string[] {
+  return ['-i', f.identity, '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'LogLevel=ERROR', `root@${f.ip}`];
+}
+
+/** `docker save | ssh box docker load`: the remote engine has no registry either. */
+function loadImageOverSsh(f: FakeRemote): void {
+  const r = spawnSync('sh', ['-c', `docker save ${FIXTURE_IMAGE} | ssh ${sshTo(f).map((a) => `'${a}'`).join(' ')} docker load`], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, `loading the image over ssh failed: ${r.stderr}`);
+}
+
+function fetchText(url: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(body));
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url} within ${timeoutMs} ms`)));
+    req.on('error', reject);
+  });
+}
+
+/** GET / from ip:port through a SOCKS5 proxy on 127.0.0.1 (RFC 1928, no authentication). */
+function httpViaSocks5(proxyPort: number, ip: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = connect(proxyPort, '127.0.0.1');
+    let stage = 0;
+    let body = '';
+    s.setTimeout(5000, () => s.destroy(new Error('the SOCKS5 proxy did not answer within 5 s')));
+    s.on('error', reject);
+    s.on('connect', () => s.write(Buffer.from([5, 1, 0])));
+    s.on('data', (d: Buffer) => {
+      if (stage === 0) {
+        stage = 1;
+        const addr = ip.split('.').map(Number);
+        s.write(Buffer.from([5, 1, 0, 1, ...addr, port >> 8, port & 255]));
+      } else if (stage === 1) {
+        if (d[1] !== 0) return reject(new Error(`the SOCKS5 proxy refused the connection (reply ${d[1]})`));
+        stage = 2;
+        s.write(`GET / HTTP/1.0\r\nHost: ${ip}\r\n\r\n`);
+      } else body += d.toString();
+    });
+    s.on('end', () => resolve(body));
+  });
+}
+
+function remoteLabelled(f: FakeRemote, kind: 'ps' | 'network', env: string): string[] {
+  const args = kind === 'ps' ? ['ps', '-aq'] : ['network', 'ls', '-q'];
+  const r = f.docker([...args, '--filter', `label=cilo.env=${env}`]);
+  assert.equal(r.status, 0, r.stderr);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '');
+}
+
+async function stateOf(): Promise<{ environments: Record<string, { subnet: string; host?: string; services: Record<string, { ip: string }> }>; hosts?: Record<string, { subnet: string }> }> {
+  return JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
+}
+
+/** Everything this file made, removed whatever state it is in; returns what was left before the fake machine went. */
+async function teardown(): Promise<void> {
+  if (h) {
+    await h.cli(['destroy', '--all', '--force', '--forget']).catch(() => undefined);
+    await h.cli(['host', 'rm', HOST]).catch(() => undefined);
+    await h.cleanup().catch(() => undefined);
+    await removeProjectResources(P).catch(() => undefined);
+  }
+  fake?.stop();
+  if (project) rmSync(project, { recursive: true, force: true });
+}
+
+describe('remote hosts', { skip }, () => {
+  before(async () => {
+    ensureFixtureImage();
+    h = makeHome();
+    project = copyFixture('remote-web');
+    fake = startFakeRemote();
+    loadImageOverSsh(fake);
+  });
+  after(teardown);
+
+  test('host add shows the key fingerprint first, then trusts only that key, checks the engine and gives a range', async () => {
+    const f = fake as FakeRemote;
+    const first = await h.cli(['host', 'add', HOST, `ssh://root@${f.ip}`, '-i', f.identity]);
+    assert.equal(first.code, 1, first.stderr);
+    assert.match(first.stderr, /not trusted yet/);
+    assert.ok(first.stderr.includes(f.hostKeyFingerprint), `the fingerprint ${f.hostKeyFingerprint} is shown: ${first.stderr}`);
+    const wrong = await h.cli(['host', 'add', HOST, `ssh://root@${f.ip}`, '-i', f.identity, '--accept-host-key', 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA']);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /not SHA256:AAAA/);
+
+    const added = await h.cli(['host', 'add', HOST, `ssh://root@${f.ip}`, '-i', f.identity, '--accept-host-key', f.hostKeyFingerprint, '--transport', 'wireguard', '--json']);
+    assert.equal(added.code, 0, added.stderr);
+    const host = (JSON.parse(added.stdout) as { host: { engine_id: string; subnet: string } }).host;
+    assert.notEqual(host.engine_id, (await docker.info()).ID, "the remote engine is not this machine's");
+    assert.ok(readFileSync(join(h.home, 'hosts', 'known_hosts'), 'utf8').includes(f.ip));
+
+    const again = await h.cli(['host', 'add', 'box-again', `ssh://root@${f.ip}`, '-i', f.identity]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /engine reached through host "box-again" is the one of host "box"/);
+    // A Docker context names the same engine: resolved to its ssh:// endpoint, and refused alike.
+    const dockerConfig = mkdtempSync(join(tmpdir(), 'cilo-rt-docker-config-'));
+    try {
+      const env = { DOCKER_CONFIG: dockerConfig };
+      const made = spawnSync('docker', ['context', 'create', 'rt-box', '--docker', `host=ssh://root@${f.ip}`], { encoding: 'utf8', env: { ...process.env, ...env } });
+      assert.equal(made.status, 0, made.stderr);
+      const byContext = await h.cli(['host', 'add', 'box-context', 'rt-box', '-i', f.identity], { env });
+      assert.equal(byContext.code, 1);
+      assert.match(byContext.stderr, /is the one of host "box"/);
+      const noContext = await h.cli(['host', 'add', 'box-none', 'no-such-context'], { env });
+      assert.equal(noContext.code, 2);
+      assert.match(noContext.stderr, /neither an SSH destination nor a Docker context/);
+    } finally {
+      rmSync(dockerConfig, { recursive: true, force: true });
+    }
+
+    const t0 = Date.now();
+    const status = await h.cli(['host', 'status', HOST, '--json']);
+    assert.equal(status.code, 0, status.stderr);
+    const s = JSON.parse(status.stdout) as { reachable: boolean; engine_version: string; tunnel: { up: boolean; interface: string } };
+    assert.equal(s.reachable, true);
+    assert.equal(s.tunnel.up, true);
+    assert.equal(s.tunnel.interface, tunnelInterface(host.subnet));
+    assert.ok(Date.now() - t0 < 5000, 'host status answers quickly (the SSH connection is reused)');
+    const list = JSON.parse((await h.cli(['host', 'list', '--json'])).stdout) as { hosts: { name: string; subnet: string }[] };
+    assert.deepEqual(list.hosts.map((x) => x.name), [HOST]);
+  });
+
+  test('up --host runs the project on the remote engine, its bind-mounted file from the synced copy', async () => {
+    const f = fake as FakeRemote;
+    const logins = (): number => (readFileSync(join(f.dir, 'sshd.log'), 'utf8').match(/Accepted publickey/g) ?? []).length;
+    const loginsBefore = logins();
+    const up = await h.cli(['up', 'far', '--host', HOST, '--project', P], { cwd: project });
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(remoteLabelled(f, 'ps', 'far').length, 2, 'both containers run on the remote engine');
+    assert.equal((await docker.listContainers({ label: ['cilo.env=far'] })).length, 0, 'none on this machine');
+    const sharedName = `cilo_shared_${P}_cache`;
+    assert.match(f.docker(['ps', '--filter', `name=${sharedName}`, '--format', '{{.Names}} {{.State}}']).stdout, new RegExp(`${sharedName} running`), 'the shared service runs on the host');
+    assert.equal(await docker.inspectContainer(sharedName), null, 'and not here');
+    const generated = readFileSync(join(h.home, 'generated', P, 'far', 'compose.yml'), 'utf8');
+    assert.match(generated, /source: \/root\/\.cilo-remote\//, 'the bind mount points at the copy on the host');
+    const exec = await h.cli(['exec', 'far', 'api', 'cat', '/www/index.html']);
+    assert.equal(exec.code, 0, exec.stderr);
+    assert.equal(exec.stdout.trim(), 'hello from the remote workspace');
+    const st = await h.cli(['status', 'far']);
+    assert.match(st.stdout, /Status:\s+running/);
+    assert.match(st.stdout, /Host:\s+box/);
+    const logs = await h.cli(['logs', 'far', 'api', '--tail', '5']);
+    assert.equal(logs.code, 0, logs.stderr);
+    const net = JSON.parse((await h.cli(['network', 'status', '--json'])).stdout) as { environments: { name: string; subnet: string; network_subnet: string | null; in_range: boolean; host?: string }[] };
+    const far = net.environments.find((e) => e.name === 'far');
+    assert.deepEqual(far && [far.network_subnet === far.subnet, far.in_range, far.host], [true, true, HOST], 'network status reads the network from the host engine');
+    const ps = await h.cli(['compose', 'far', 'ps', '--services']);
+    assert.deepEqual(ps.stdout.trim().split('\n').sort(), ['api', 'worker'], ps.stderr);
+    // down keeps the containers on the host, stopped; the next up starts them again there.
+    const down = await h.cli(['down', 'far']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(f.docker(['ps', '-a', '--filter', 'label=cilo.env=far', '--format', '{{.State}}']).stdout, /^(exited\n)+$/);
+    const again = await h.cli(['up', 'far']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(f.docker(['ps', '-a', '--filter', 'label=cilo.env=far', '--format', '{{.State}}']).stdout, /^(running\n)+$/);
+    assert.equal(logins(), loginsBefore, 'every command (sync, engine, compose, exec) rode on the one SSH connection: no new login');
+  });
+
+  test("api.<env>.test resolves through cilo's DNS to the remote container, which answers through the tunnel", async () => {
+    const state = await stateOf();
+    const ip = state.environments.far?.services.api?.ip ?? '';
+    const answers = await resolveA(h.dnsPort, 'api.far.test');
+    assert.deepEqual(answers, [ip]);
+    assert.ok(overlaps(parseCidr(`${ip}/24`), parseCidr(state.hosts?.[HOST]?.subnet ?? '')), 'the address is in the host range');
+    assert.equal((await fetchText(`http://${answers[0]}/`)).trim(), 'hello from the remote workspace');
+    assert.deepEqual(await resolveA(h.dnsPort, 'cache.far.test'), [state.environments.far?.services.cache?.ip ?? '']);
+  });
+
+  test("without root: the same address answers through the host connection's SOCKS5 proxy", async () => {
+    const ip = (await stateOf()).environments.far?.services.api?.ip ?? '';
+    const hs = JSON.parse((await h.cli(['host', 'status', HOST, '--json'])).stdout) as { socks: string };
+    const [, port] = hs.socks.split(':');
+    assert.match(await httpViaSocks5(Number(port), ip, 80), /hello from the remote workspace/);
+  });
+
+  test('a local environment beside it gets a subnet that overlaps no remote one, and its own shared service', async () => {
+    const up = await h.cli(['up', 'near', '--project', P], { cwd: project });
+    assert.equal(up.code, 0, up.stderr);
+    const state = await stateOf();
+    const near = state.environments.near;
+    const far = state.environments.far;
+    assert.ok(near && far);
+    assert.equal(near.host, undefined);
+    assert.ok(!overlaps(parseCidr(near.subnet), parseCidr(far.subnet)));
+    assert.ok(!overlaps(parseCidr(near.subnet), parseCidr(state.hosts?.[HOST]?.subnet ?? '')));
+    const list = JSON.parse((await h.cli(['list', '--all', '--format', 'json'])).stdout) as { name: string; status: string; host?: string }[];
+    assert.deepEqual(list.map((e) => [e.name, e.status, e.host ?? null]), [['far', 'running', HOST], ['near', 'running', null]]);
+    // Shared services are per engine: one cache here for near, one on the host for far.
+    const shared = JSON.parse((await h.cli(['shared', 'list', '--json'])).stdout) as { shared_services: { service: string; host?: string; users: string[]; state: string }[] };
+    assert.deepEqual(
+      shared.shared_services.map((s) => [s.service, s.host ?? null, s.users, s.state]).sort(),
+      [['cache', null, ['near'], 'running'], ['cache', 'box', ['far'], 'running']],
+    );
+    assert.ok(await docker.inspectContainer(`cilo_shared_${P}_cache`), 'the local one runs here');
+    const doctor = JSON.parse((await h.cli(['doctor', '--json'])).stdout) as { findings: { kind: string; subject: string }[] };
+    assert.deepEqual(doctor.findings.filter((x) => x.kind !== 'dns.system-resolver'), [], 'doctor sees both engines as they should be');
+    const down = await h.cli(['destroy', 'near', '--force']);
+    assert.equal(down.code, 0, down.stderr);
+  });
+
+  test('destroy removes the containers, network and workspace copy on the host', async () => {
+    const f = fake as FakeRemote;
+    const d = await h.cli(['destroy', 'far', '--force']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.deepEqual(remoteLabelled(f, 'ps', 'far'), []);
+    assert.deepEqual(remoteLabelled(f, 'network', 'far'), []);
+    assert.equal(f.docker(['ps', '-aq', '--filter', 'label=cilo.shared=true']).stdout.trim(), '', 'its shared service went with its last user (grace 0)');
+    assert.equal(f.sh(`ls /root/.cilo-remote/*/${P}/far`).status !== 0, true, 'the workspace copy is gone');
+  });
+
+  test('a host whose link goes silent shows unreachable within seconds, and comes back with it', async () => {
+    const f = fake as FakeRemote;
+    const made = await h.cli(['create', 'quiet', '--host', HOST, '--project', P], { cwd: project });
+    assert.equal(made.code, 0, made.stderr);
+    const up = await h.cli(['up', 'quiet']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(spawnSync('ip', ['link', 'set', f.link, 'down']).status, 0);
+    try {
+      const t0 = Date.now();
+      const st = await h.cli(['status', 'quiet']);
+      assert.match(st.stdout, /Status:\s+unreachable/);
+      assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+    } finally {
+      spawnSync('ip', ['link', 'set', f.link, 'up']);
+    }
+    // The next command connects afresh (the silent connection was dropped).
+    await waitFor(async () => /Status:\s+running/.test((await h.cli(['status', 'quiet'])).stdout), { what: 'quiet running again once the link is back', deadlineMs: 20_000, intervalMs: 500 });
+    const d = await h.cli(['destroy', 'quiet', '--force']);
+    assert.equal(d.code, 0, d.stderr);
+  });
+
+  test('with the remote engine stopped, status and list say unreachable within seconds', async () => {
+    const f = fake as FakeRemote;
+    // `run` creates and starts it on the host, and hands the command the remote addresses.
+    const run = await h.cli(['run', '--host', HOST, '--project', P, 'sh', 'gone', '-c', 'echo $CILO_SERVICE_API_IP'], { cwd: project });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(run.stdout.trim(), (await stateOf()).environments.gone?.services.api?.ip);
+    assert.equal((await stateOf()).environments.gone?.host, HOST);
+    for (const id of f.containerIds()) remoteContainers.add(id);
+    assert.ok(remoteContainers.size > 0);
+    process.kill(f.dockerdPid, 'SIGTERM');
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (!existsSync(`/proc/${f.dockerdPid}`)) {
+          clearInterval(t);
+          resolve();
+        }
+      }, 100);
+    });
+    const t0 = Date.now();
+    const st = await h.cli(['status', 'gone']);
+    assert.equal(st.code, 0, st.stderr);
+    assert.match(st.stdout, /Status:\s+unreachable/);
+    const list = JSON.parse((await h.cli(['list', '--all', '--format', 'json'])).stdout) as { name: string; status: string }[];
+    assert.equal(list.find((e) => e.name === 'gone')?.status, 'unreachable');
+    assert.ok(Date.now() - t0 < 8000, `took ${Date.now() - t0} ms`);
+    const hs = await h.cli(['host', 'status', HOST]);
+    assert.equal(hs.code, 1);
+    assert.match(hs.stdout, /unreachable/);
+    const refused = await h.cli(['destroy', 'gone', '--force']);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /--forget/);
+    const forgot = await h.cli(['destroy', 'gone', '--force', '--forget']);
+    assert.equal(forgot.code, 0, forgot.stderr);
+  });
+
+  test('host rm and the teardown leave no namespace, link, route, process or tunnel behind', async () => {
+    const f = fake as FakeRemote;
+    const range = (await stateOf()).hosts?.[HOST]?.subnet ?? '';
+    await h.cli(['destroy', '--all', '--force', '--forget']);
+    const rm = await h.cli(['host', 'rm', HOST]);
+    assert.equal(rm.code, 0, rm.stderr);
+    const iface = tunnelInterface(range);
+    assert.notEqual(spawnSync('ip', ['link', 'show', iface]).status, 0, `${iface} is gone`);
+    assert.ok(!spawnSync('ip', ['route'], { encoding: 'utf8' }).stdout.includes(range), `no route for ${range}`);
+    assert.ok(!existsSync(join(h.home, 'hosts', HOST)));
+    const mine = spawnSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(iface) || l.includes(join(h.home, 'hosts')));
+    assert.deepEqual(mine, [], 'no wireguard-go or ssh master of this home is left');
+    f.stop();
+    assert.deepEqual(f.processes(), [], 'no process of the fake machine is left');
+    assert.deepEqual(processesOfContainers([...remoteContainers]), [], 'no process of its containers is left');
+    assert.ok(!spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout.includes(f.ns), 'the namespace is gone');
+    assert.notEqual(spawnSync('ip', ['link', 'show', f.link]).status, 0, 'the veth pair is gone');
+    assert.ok(!existsSync(f.dir));
+    const rules = spawnSync('iptables', ['-S'], { encoding: 'utf8' }).stdout;
+    assert.ok(!rules.includes(iface), 'no iptables rule of the tunnel on this machine');
+  });
+});
