@@ -1,5 +1,5 @@
 import type { CiloPaths } from '../state/paths.js';
-import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Processes, Workspaces } from './ports.js';
+import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Processes, VolumeData, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -18,6 +18,8 @@ export interface CoreContext {
   git: Git;
   proc: Processes;
   workspaces: Workspaces;
+  /** Contents of volumes (fork and snapshots). */
+  volumes: VolumeData;
   host: HostNetwork;
   /** Progress for a person (stderr in the CLI, only on a terminal). */
   log: (line: string) => void;

@@ -35,3 +35,11 @@ export interface VolumeInfo {
   Name: string;
   Labels: Record<string, string> | null;
 }
+
+export interface VolumeInspect extends VolumeInfo {
+  Driver: string;
+  /** Its directory on the engine's machine (for the local driver, under the data root). */
+  Mountpoint: string;
+  /** Driver options: a local volume with `device` is a mount of something else. */
+  Options?: Record<string, string> | null | undefined;
+}
