@@ -146,11 +146,12 @@ export async function forkEnvironment(ctx: CoreContext, input: ForkInput): Promi
     ]);
     const { copies, frozenMs } = await copyVolumes(ctx, src, net);
     const datasets = await copyDatasets(ctx, src, net);
-    const env = await markCreated(ctx, { ...net, workspace: claimed.workspace });
+    // The source is thawed by now: nothing left for doctor to finish but an ordinary create.
     await withStateLock((s) => {
       const e = s.environments[name];
       if (e) delete e.fork;
     }, ctx.paths);
+    const env = await markCreated(ctx, { ...net, workspace: claimed.workspace });
     made = { env, from: src.env.name, snapshot: src.snapshot?.name ?? null, workspace: { files: workspace.files, strategy: workspace.strategy }, volumes: copies, method: methodOf(copies), datasets, frozen_ms: frozenMs };
   } catch (e) {
     ctx.warn(`Fork of ${src.env.name} failed; removing ${name}.`);
@@ -158,7 +159,7 @@ export async function forkEnvironment(ctx: CoreContext, input: ForkInput): Promi
     throw e;
   }
   const up = input.up ? await upEnvironment(ctx, { env: name }) : null;
-  return { ...made, up };
+  return { ...made, env: up?.env ?? made.env, up };
 }
 
 /** `doctor --fix` of a fork killed half way: the source's containers it froze are thawed (unless the source was paused on purpose). */

@@ -19,8 +19,8 @@ export default async function fork(first: string, second: string | undefined, op
   }
   const r = await forkEnvironment(cliContext(), { from: opts.fromSnapshot ? undefined : first, env: second ?? first, fromSnapshot: opts.fromSnapshot, project: opts.project, up: opts.up });
   if (opts.json) {
-    const { up, ...rest } = r;
-    printJson({ ...rest, environment: r.env, env: undefined, up: up ? { status: up.env.status } : null });
+    const { env, up, ...rest } = r;
+    printJson({ environment: env, ...rest, started: up !== null });
     return;
   }
   const source = r.snapshot ? `snapshot ${r.snapshot} of ${r.from}` : r.from;
