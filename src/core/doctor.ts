@@ -14,6 +14,7 @@ import { readState, restoreBackup, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { checkDatasets } from './datasets.js';
 import { thawForkSource } from './fork.js';
+import { checkSnapshots } from './snapshots.js';
 import { destroyEnvironment } from './destroy.js';
 import { ensureNetworkOrMove } from './network.js';
 import { attach, reapExpiredShared, releaseShared, stopShared } from './shared.js';
@@ -396,6 +397,7 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     checkShared(ctx, state, containers, f);
     checkUnclaimed(ctx, { containers: allContainers.filter((c) => homeless(c.Labels)), networks: allNetworks.filter((n) => homeless(n.Labels)), volumes: allVolumes.filter((v) => homeless(v.Labels)) }, f);
     for (const d of await checkDatasets(ctx, state)) f.add({ kind: d.kind, severity: 'warning', subject: d.subject, message: d.message, fix: d.fix }, d.repair, d.destructive);
+    for (const sn of checkSnapshots(ctx)) f.add({ kind: sn.kind, severity: 'error', subject: sn.subject, message: sn.message, fix: sn.fix }, sn.repair);
     await checkAddressPools(ctx, state, allNetworks, f);
   }
 

@@ -21,7 +21,7 @@ import { ensureNetworkOrMove } from './network.js';
 import type { DataTree } from './ports.js';
 import { readSnapshot, snapshotVolumeDir, type Snapshot } from './snapshots.js';
 import { upEnvironment, type UpResult } from './up.js';
-import { COMPOSE_VOLUME, copyTrees, environmentVolumes, methodOf, whileFrozen, type VolumeCopy } from './volume-sets.js';
+import { COMPOSE_VOLUME, copyTrees, environmentVolumes, methodOf, thawAfterKill, whileFrozen, type VolumeCopy } from './volume-sets.js';
 
 export interface ForkInput {
   /** The environment to fork; with `fromSnapshot`, unused. */
@@ -162,11 +162,7 @@ export async function forkEnvironment(ctx: CoreContext, input: ForkInput): Promi
   return { ...made, env: up?.env ?? made.env, up };
 }
 
-/** `doctor --fix` of a fork killed half way: the source's containers it froze are thawed (unless the source was paused on purpose). */
+/** `doctor --fix` of a fork killed half way: the source's containers it froze are thawed. */
 export async function thawForkSource(ctx: CoreContext, env: EnvironmentState): Promise<void> {
-  if (!env.fork) return;
-  const src = readState(ctx.paths).environments[env.fork.from];
-  if (!src || src.status === 'paused') return;
-  const paused = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(src.project, src.name)}`], status: ['paused'] });
-  await Promise.all(paused.map((c) => ctx.docker.unpauseContainer(c.Id)));
+  if (env.fork) await thawAfterKill(ctx, env.fork.from);
 }

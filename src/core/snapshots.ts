@@ -16,17 +16,14 @@ import { readState, withNamedLock, writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { copyDataset, dropDatasetOf } from './datasets.js';
 import { findEnv } from './lookup.js';
-import { copyTrees, environmentVolumes, methodOf, whileFrozen, type VolumeCopy } from './volume-sets.js';
+import { copyTrees, environmentVolumes, methodOf, thawAfterKill, whileFrozen, type EnvVolume, type VolumeCopy } from './volume-sets.js';
 
 export const SNAPSHOT_FORMAT = 'cilo.snapshot/1';
 
-export interface SnapshotVolume {
-  key: string;
+/** A volume copied into the snapshot: its compose key, labels, and an image for a helper container. */
+export interface SnapshotVolume extends Pick<EnvVolume, 'key' | 'labels' | 'image'> {
   /** The volume it was copied from. */
   volume: string;
-  labels: Record<string, string>;
-  /** An image the engine has, for a helper container when the snapshot is copied back. */
-  image: string;
 }
 
 export interface SnapshotDataset extends Pick<DatasetState, 'engine' | 'kind' | 'name'> {
@@ -47,6 +44,8 @@ export interface Snapshot {
   datasets: SnapshotDataset[];
   method: string;
   frozen_ms: number;
+  /** The process making it, while `creating`: doctor leaves one alone whose maker still runs. */
+  pid?: number | undefined;
 }
 
 export function snapshotsDir(paths: CiloPaths): string {
@@ -117,7 +116,7 @@ export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInpu
   const name = validName(input.name ?? defaultName(env.name, now));
   const dir = snapshotDir(ctx.paths, name);
   mkdirSync(snapshotsDir(ctx.paths), { recursive: true, mode: 0o700 });
-  const snapshot: Snapshot = { format: SNAPSHOT_FORMAT, name, env: env.name, project: env.project, status: 'creating', created_at: now.toISOString(), volumes: [], datasets: [], method: 'none', frozen_ms: 0 };
+  const snapshot: Snapshot = { format: SNAPSHOT_FORMAT, name, env: env.name, project: env.project, status: 'creating', created_at: now.toISOString(), volumes: [], datasets: [], method: 'none', frozen_ms: 0, pid: process.pid };
   await withNamedLock(ctx.paths, 'snapshots', () => {
     if (existsSync(dir)) throw new CiloError('ENV_EXISTS', `Snapshot "${name}" already exists.`, { hint: 'Choose another --name, or remove it first (`cilo snapshot rm`).' });
     mkdirSync(dir, { mode: 0o700 });
@@ -153,6 +152,7 @@ export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInpu
       entry.name = copied;
     }
     snapshot.status = 'ready';
+    delete snapshot.pid;
     writeSnapshot(ctx.paths, snapshot);
     return snapshot;
   } catch (e) {
@@ -226,4 +226,38 @@ export async function restoreSnapshot(ctx: CoreContext, input: { env: string; na
   } finally {
     for (const c of running) await ctx.docker.startContainer(c.Id);
   }
+}
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface SnapshotIssue {
+  kind: 'snapshot.unfinished';
+  subject: string;
+  message: string;
+  fix: string;
+  repair: () => Promise<void>;
+}
+
+/** `doctor`: snapshots whose making was killed (their environment perhaps left frozen). */
+export function checkSnapshots(ctx: CoreContext): SnapshotIssue[] {
+  return listSnapshots(ctx.paths)
+    .filter((s) => s.status === 'creating' && !alive(s.pid))
+    .map((s) => ({
+      kind: 'snapshot.unfinished',
+      subject: s.name,
+      message: `Snapshot ${s.name} of ${s.env} was interrupted while it was being made.`,
+      fix: `thaw ${s.env} and remove the partial snapshot`,
+      repair: async () => {
+        await thawAfterKill(ctx, s.env);
+        await removeSnapshotData(ctx, s);
+      },
+    }));
 }

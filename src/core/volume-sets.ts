@@ -6,7 +6,9 @@
  */
 import { COMPOSE_PROJECT, composeProjectName } from '../domain/names.js';
 import type { EnvironmentState } from '../domain/state.js';
+import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
+import type { PauseEngine } from './pause.js';
 import type { DataTree, VolumeCopyMethod } from './ports.js';
 
 export const COMPOSE_VOLUME = 'com.docker.compose.volume';
@@ -44,7 +46,7 @@ export const HELPER_FALLBACK_IMAGE = 'busybox:latest';
  * whatever happens (one paused before, by `down --pause`, stays paused). Returns how long they
  * were frozen.
  */
-export async function whileFrozen<T>(ctx: CoreContext, env: Pick<EnvironmentState, 'project' | 'name'>, fn: () => Promise<T>): Promise<{ result: T; frozenMs: number }> {
+export async function whileFrozen<T>(ctx: { docker: PauseEngine; warn: (line: string) => void }, env: Pick<EnvironmentState, 'project' | 'name'>, fn: () => Promise<T>): Promise<{ result: T; frozenMs: number }> {
   const running = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: ['running'] });
   const ids = running.map((c) => c.Id);
   const start = Date.now();
@@ -84,4 +86,15 @@ export function methodOf(copies: VolumeCopy[]): VolumeCopyMethod | 'none' | 'mix
   const kinds = new Set(copies.map((c) => c.method));
   if (kinds.size === 0) return 'none';
   return kinds.size === 1 ? [...kinds][0]! : 'mixed';
+}
+
+/**
+ * `doctor --fix` after a fork or snapshot killed while `name` was frozen: its paused containers
+ * are thawed, unless the environment was paused on purpose (`down --pause`).
+ */
+export async function thawAfterKill(ctx: CoreContext, name: string): Promise<void> {
+  const env = readState(ctx.paths).environments[name];
+  if (!env || env.status === 'paused') return;
+  const paused = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: ['paused'] });
+  await Promise.all(paused.map((c) => ctx.docker.unpauseContainer(c.Id)));
 }
