@@ -129,36 +129,53 @@ async function copyDatasets(ctx: CoreContext, src: ForkSource, to: EnvironmentSt
   return out;
 }
 
+/** The copies, into the claimed environment: network and workspace → volumes (source frozen) → datasets → created. */
+async function makeFork(ctx: CoreContext, src: ForkSource, claimed: EnvironmentState): Promise<Omit<ForkResult, 'up'>> {
+  // Three independent copies at once (the volumes, the largest, set the pace); all settle
+  // before a failure is reported, so the undo never races a copy still writing.
+  const [netR, workspaceR, volumesR] = await Promise.allSettled([
+    ensureNetworkOrMove(ctx, claimed),
+    ctx.workspaces.copy(src.env.workspace, claimed.workspace, { allDotDirs: true, excludeAbsolute: [ctx.paths.home] }),
+    copyVolumes(ctx, src, claimed),
+  ]);
+  const net = valueOf(netR);
+  const workspace = valueOf(workspaceR);
+  const { copies, frozenMs } = valueOf(volumesR);
+  const datasets = await copyDatasets(ctx, src, net);
+  // The source is thawed by now: nothing left for doctor to finish but an ordinary create.
+  await withStateLock((s) => {
+    const e = s.environments[claimed.name];
+    if (e) delete e.fork;
+  }, ctx.paths);
+  const env = await markCreated(ctx, { ...net, workspace: claimed.workspace });
+  return { env, from: src.env.name, snapshot: src.snapshot?.name ?? null, workspace: { files: workspace.files, strategy: workspace.strategy }, volumes: copies, method: methodOf(copies), datasets, frozen_ms: frozenMs };
+}
+
+function valueOf<T>(r: PromiseSettledResult<T>): T {
+  if (r.status === 'rejected') throw r.reason;
+  return r.value;
+}
+
+/** Removes a fork that failed: its datasets, volumes, network, workspace and state entry. */
+async function undoFork(ctx: CoreContext, src: ForkSource, claimed: EnvironmentState): Promise<void> {
+  ctx.warn(`Fork of ${src.env.name} failed; removing ${claimed.name}.`);
+  await destroyEnvironment(ctx, claimed).catch((err: unknown) => ctx.warn(`Removing ${claimed.name} failed too: ${String(err)} (run \`cilo doctor --fix\`).`));
+}
+
 /**
- * Forks an environment (or a snapshot) into a new one: claim → network and workspace copy →
- * volumes (source frozen) → datasets → created (→ up). Any failure removes what was made.
+ * Forks an environment (or a snapshot) into a new one: find the source → claim the name →
+ * make the copies (undone on failure) → start it if asked.
  */
 export async function forkEnvironment(ctx: CoreContext, input: ForkInput): Promise<ForkResult> {
   const name = toValidName(input.env, 'environment');
   await ctx.docker.ping();
   const src = sourceOf(ctx, input);
   const claimed = await claimFork(ctx, name, src);
-  let made: Omit<ForkResult, 'up'>;
-  try {
-    const [net, workspace] = await Promise.all([
-      ensureNetworkOrMove(ctx, claimed),
-      ctx.workspaces.copy(src.env.workspace, claimed.workspace, { allDotDirs: true, excludeAbsolute: [ctx.paths.home] }),
-    ]);
-    const { copies, frozenMs } = await copyVolumes(ctx, src, net);
-    const datasets = await copyDatasets(ctx, src, net);
-    // The source is thawed by now: nothing left for doctor to finish but an ordinary create.
-    await withStateLock((s) => {
-      const e = s.environments[name];
-      if (e) delete e.fork;
-    }, ctx.paths);
-    const env = await markCreated(ctx, { ...net, workspace: claimed.workspace });
-    made = { env, from: src.env.name, snapshot: src.snapshot?.name ?? null, workspace: { files: workspace.files, strategy: workspace.strategy }, volumes: copies, method: methodOf(copies), datasets, frozen_ms: frozenMs };
-  } catch (e) {
-    ctx.warn(`Fork of ${src.env.name} failed; removing ${name}.`);
-    await destroyEnvironment(ctx, claimed).catch((err: unknown) => ctx.warn(`Removing ${name} failed too: ${String(err)} (run \`cilo doctor --fix\`).`));
+  const made = await makeFork(ctx, src, claimed).catch(async (e: unknown) => {
+    await undoFork(ctx, src, claimed);
     throw e;
-  }
-  const up = input.up ? await upEnvironment(ctx, { env: name }) : null;
+  });
+  const up = input.up ? await upEnvironment(ctx, { env: made.env.name }) : null;
   return { ...made, env: up?.env ?? made.env, up };
 }
 
