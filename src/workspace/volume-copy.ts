@@ -117,7 +117,9 @@ export class VolumeDataCopier {
   /** Runs `script` as root in a throwaway container with `from` at /from (read-only) and `to` at /to. */
   private async inContainer(image: string, from: DataTree | undefined, to: DataTree, script: string, what: string): Promise<void> {
     const mount = (t: DataTree, target: string, readOnly: boolean): Record<string, unknown> =>
-      'volume' in t ? { Type: 'volume', Source: t.volume, Target: target, ReadOnly: readOnly } : { Type: 'bind', Source: t.dir, Target: target, ReadOnly: readOnly };
+      'volume' in t
+        ? { Type: 'volume', Source: t.volume, Target: target, ReadOnly: readOnly, VolumeOptions: { NoCopy: true } } // never the image's files at that path
+        : { Type: 'bind', Source: t.dir, Target: target, ReadOnly: readOnly };
     const name = `cilo-copy-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
     const id = await this.engine.createContainer(name, {
       Image: image,
