@@ -234,6 +234,26 @@ describe('fork of a private dataset in a shared postgres', { skip: dbSkip }, () 
     // the source database accepts connections again
     assert.equal(sh(api, 'psql "$DATABASE_URL" -Atc "SELECT 1"'), '1');
   });
+
+  test("a snapshot keeps a copy of the dataset that restore brings back; doctor leaves it alone; rm drops it", async () => {
+    const api = container(p, 'one', 'api');
+    const snap = await h.cli(['snapshot', 'create', 'one', '--name', 'ds', '--json']);
+    assert.equal(snap.code, 0, snap.stderr);
+    const s = (JSON.parse(snap.stdout) as { snapshot: { datasets: { service: string; name: string }[] } }).snapshot;
+    assert.deepEqual(s.datasets.map((d) => d.service), ['db']);
+    const copy = s.datasets[0]!.name;
+    const admin = (sql: string): string => sh(`cilo_shared_${p}_db`, `psql -h 127.0.0.1 -U app -d postgres -Atc "${sql}"`, ['PGPASSWORD=app']);
+    assert.equal(admin(`SELECT count(*) FROM pg_database WHERE datname = '${copy}'`), '1');
+    sh(api, 'psql "$DATABASE_URL" -qc "DELETE FROM forked"');
+    const doc = await doctorJson(h);
+    assert.ok(!doc.findings.some((f) => f.kind.startsWith('dataset.')), JSON.stringify(doc.findings));
+    const r = await h.cli(['snapshot', 'restore', 'one', 'ds']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(sh(api, 'psql "$DATABASE_URL" -Atc "SELECT v FROM forked"'), 'one');
+    const rm = await h.cli(['snapshot', 'rm', 'ds']);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal(admin(`SELECT count(*) FROM pg_database WHERE datname = '${copy}'`), '0');
+  });
 });
 
 /** A small XFS file system on a loop device, or the reason there cannot be one here. */
