@@ -256,6 +256,32 @@ describe('fork of a private dataset in a shared postgres', { skip: dbSkip }, () 
   });
 });
 
+describe('fork of a private redis index', { skip: dbSkip }, () => {
+  let h: TestHome;
+  let dir: string;
+  const p = uid('fkrd');
+  before(async () => {
+    h = makeHome();
+    dir = copyFixture('datasets-redis');
+    const up = await h.cli(['up', 'one', '--project', p], { cwd: dir });
+    assert.equal(up.code, 0, up.stderr);
+  });
+  after(() => tearDown(h, p, dir));
+
+  test("the fork's index holds the source's keys, in an index of its own", async () => {
+    const api = container(p, 'one', 'api');
+    sh(api, 'redis-cli -u "$REDIS_URL" SET forked one');
+    const r = await h.cli(['fork', 'one', 'two', '--up', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as ForkJson;
+    assert.notEqual(j.datasets[0]?.name, j.datasets[0]?.from);
+    const api2 = container(p, 'two', 'api');
+    assert.equal(sh(api2, 'redis-cli -u "$REDIS_URL" GET forked'), 'one');
+    sh(api2, 'redis-cli -u "$REDIS_URL" SET forked two');
+    assert.equal(sh(api, 'redis-cli -u "$REDIS_URL" GET forked'), 'one');
+  });
+});
+
 /** A small XFS file system on a loop device, or the reason there cannot be one here. */
 function makeXfs(): { mount: string; cleanup: () => void } | string {
   if (process.getuid?.() !== 0) return 'not root (loop devices and mount need it)';
