@@ -208,22 +208,31 @@ describe('fork of a postgres environment under writes', { skip: dbSkip }, () => 
   });
 });
 
-describe('fork of a private dataset in a shared postgres', { skip: dbSkip }, () => {
-  let h: TestHome;
-  let dir: string;
-  const p = uid('fkds');
+/** Environment `one` of a fixture project, up for the whole suite (in `before`), torn down after it. */
+function withEnvOne(fixture: string, p: string): () => TestHome {
+  let h: TestHome | undefined;
+  let dir = '';
   before(async () => {
     h = makeHome();
-    dir = copyFixture('datasets-pg');
+    dir = copyFixture(fixture);
     const up = await h.cli(['up', 'one', '--project', p], { cwd: dir });
     assert.equal(up.code, 0, up.stderr);
   });
-  after(() => tearDown(h, p, dir));
+  after(() => (h ? tearDown(h, p, dir) : undefined));
+  return () => {
+    assert.ok(h, 'the suite set up no home');
+    return h;
+  };
+}
+
+describe('fork of a private dataset in a shared postgres', { skip: dbSkip }, () => {
+  const p = uid('fkds');
+  const home = withEnvOne('datasets-pg', p);
 
   test("the fork's database is a clone of the source's, and the source's sessions come back", async () => {
     const api = container(p, 'one', 'api');
     sh(api, 'psql "$DATABASE_URL" -qc "CREATE TABLE forked (v text); INSERT INTO forked VALUES (\'one\')"');
-    const r = await h.cli(['fork', 'one', 'two', '--up', '--json']);
+    const r = await home().cli(['fork', 'one', 'two', '--up', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout) as ForkJson;
     assert.deepEqual(j.datasets.map((d) => d.service), ['db']);
@@ -237,7 +246,7 @@ describe('fork of a private dataset in a shared postgres', { skip: dbSkip }, () 
 
   test("a snapshot keeps a copy of the dataset that restore brings back; doctor leaves it alone; rm drops it", async () => {
     const api = container(p, 'one', 'api');
-    const snap = await h.cli(['snapshot', 'create', 'one', '--name', 'ds', '--json']);
+    const snap = await home().cli(['snapshot', 'create', 'one', '--name', 'ds', '--json']);
     assert.equal(snap.code, 0, snap.stderr);
     const s = (JSON.parse(snap.stdout) as { snapshot: { datasets: { service: string; name: string }[] } }).snapshot;
     assert.deepEqual(s.datasets.map((d) => d.service), ['db']);
@@ -245,33 +254,25 @@ describe('fork of a private dataset in a shared postgres', { skip: dbSkip }, () 
     const admin = (sql: string): string => sh(`cilo_shared_${p}_db`, `psql -h 127.0.0.1 -U app -d postgres -Atc "${sql}"`, ['PGPASSWORD=app']);
     assert.equal(admin(`SELECT count(*) FROM pg_database WHERE datname = '${copy}'`), '1');
     sh(api, 'psql "$DATABASE_URL" -qc "DELETE FROM forked"');
-    const doc = await doctorJson(h);
+    const doc = await doctorJson(home());
     assert.ok(!doc.findings.some((f) => f.kind.startsWith('dataset.')), JSON.stringify(doc.findings));
-    const r = await h.cli(['snapshot', 'restore', 'one', 'ds']);
+    const r = await home().cli(['snapshot', 'restore', 'one', 'ds']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(sh(api, 'psql "$DATABASE_URL" -Atc "SELECT v FROM forked"'), 'one');
-    const rm = await h.cli(['snapshot', 'rm', 'ds']);
+    const rm = await home().cli(['snapshot', 'rm', 'ds']);
     assert.equal(rm.code, 0, rm.stderr);
     assert.equal(admin(`SELECT count(*) FROM pg_database WHERE datname = '${copy}'`), '0');
   });
 });
 
 describe('fork of a private redis index', { skip: dbSkip }, () => {
-  let h: TestHome;
-  let dir: string;
   const p = uid('fkrd');
-  before(async () => {
-    h = makeHome();
-    dir = copyFixture('datasets-redis');
-    const up = await h.cli(['up', 'one', '--project', p], { cwd: dir });
-    assert.equal(up.code, 0, up.stderr);
-  });
-  after(() => tearDown(h, p, dir));
+  const home = withEnvOne('datasets-redis', p);
 
   test("the fork's index holds the source's keys, in an index of its own", async () => {
     const api = container(p, 'one', 'api');
     sh(api, 'redis-cli -u "$REDIS_URL" SET forked one');
-    const r = await h.cli(['fork', 'one', 'two', '--up', '--json']);
+    const r = await home().cli(['fork', 'one', 'two', '--up', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout) as ForkJson;
     assert.notEqual(j.datasets[0]?.name, j.datasets[0]?.from);
