@@ -2,7 +2,7 @@
 // An upward import fails `npm run lint`, which `npm test` (and so CI) runs first.
 import tseslint from 'typescript-eslint';
 
-const ADAPTERS = ['compose', 'docker', 'dns', 'state', 'workspace', 'git', 'proc', 'config', 'host'];
+const ADAPTERS = ['compose', 'docker', 'dns', 'state', 'workspace', 'git', 'proc', 'config', 'host', 'ui'];
 const SOCKETS_AND_PROCESSES = ['node:child_process', 'node:dgram', 'node:net', 'node:http', 'node:https', 'child_process', 'dgram', 'net', 'http', 'https'];
 
 const restrict = (patterns, paths = [], message) => ({
@@ -59,7 +59,7 @@ export default [
           message: 'core/ may not import the CLI or the composition root.',
         },
         {
-          group: ['compose', 'docker', 'dns', 'git', 'proc', 'workspace', 'host'].map((a) => `../${a}/*`),
+          group: ['compose', 'docker', 'dns', 'git', 'proc', 'workspace', 'host', 'ui'].map((a) => `../${a}/*`),
           allowTypeImports: true,
           message: 'core/ reaches Docker, compose, DNS, git, processes, workspaces and routes only through ctx (core/ports.ts).',
         },

@@ -3,6 +3,8 @@
 import { build } from 'esbuild';
 import { readFileSync, rmSync, chmodSync, renameSync, writeFileSync } from 'node:fs';
 
+// The page of `cilo ui` (src/ui/assets.ts): plain files embedded as strings, no front-end build.
+const uiAssets = Object.fromEntries(['index.html', 'app.js', 'app.css'].map((f) => [f, readFileSync(new URL(`../src/ui/assets/${f}`, import.meta.url), 'utf8')]));
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 // Build beside dist/ and swap it in, so a CLI running from dist/ meanwhile never sees it half-written.
 const out = new URL(`../dist.tmp-${process.pid}`, import.meta.url);
@@ -17,7 +19,7 @@ await build({
   target: 'node20',
   sourcemap: 'linked',
   chunkNames: 'chunks/[name]-[hash]',
-  define: { __CILO_VERSION__: JSON.stringify(pkg.version) },
+  define: { __CILO_VERSION__: JSON.stringify(pkg.version), __CILO_UI_ASSETS__: JSON.stringify(JSON.stringify(uiAssets)) },
   // Some bundled CommonJS deps call require() for Node built-ins.
   banner: { js: "import { createRequire as __ciloCreateRequire } from 'node:module'; const require = __ciloCreateRequire(import.meta.url);" },
   logLevel: 'warning',

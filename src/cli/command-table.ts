@@ -124,6 +124,16 @@ Environment and service names are completed from cilo's state. Load the script:
   zsh:   source <(cilo completion zsh)         (in ~/.zshrc, after compinit)
   fish:  cilo completion fish | source         (in ~/.config/fish/config.fish)`;
 
+const UI_HELP = `
+The dashboard listens on 127.0.0.1 only and prints its URL with a random token after "#token=";
+the page trades the token for an HttpOnly, SameSite=Strict cookie. Requests whose Host is not
+127.0.0.1:PORT (DNS rebinding) and POSTs from another Origin are refused; no CORS headers.
+The page updates live; its buttons run the same code as \`cilo up/down/destroy/doctor\`.
+
+Examples:
+  cilo ui --open                 this project's environments, in the browser
+  cilo ui --all --detach         every project, in the background (cilo ui stop ends it)`;
+
 export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'init',
@@ -373,6 +383,33 @@ export const COMMANDS: readonly CommandDef[] = [
     description: 'run the DNS server in the foreground',
     options: [new Option('--token <token>', 'start token chosen by `cilo dns start`')],
     load: () => import('./commands/dns-serve.js').then((m) => m.default),
+  },
+  {
+    name: 'ui',
+    description: 'a live dashboard in the browser: environments, services, logs, shared services, doctor',
+    options: [
+      o.whole('--port <port>', 'port on 127.0.0.1 (default: a free one)'),
+      new Option('--open', 'open the dashboard in the browser'),
+      o.project('show only this project (default: the current directory\'s project, else all)'),
+      new Option('--all', 'show every project'),
+      new Option('--detach', 'run in the background (stop it with `cilo ui stop`); prints the URL'),
+      o.json('print the URL, port and pid as JSON'),
+      new Option('--instance <token>', 'start token chosen by `cilo ui --detach`').hideHelp(),
+    ],
+    help: UI_HELP,
+    load: () => import('./commands/ui.js').then((m) => m.default),
+  },
+  {
+    name: 'ui stop',
+    description: 'stop the dashboard started with `cilo ui --detach`',
+    options: [o.json()],
+    load: () => import('./commands/ui.js').then((m) => m.stop),
+  },
+  {
+    name: 'ui status',
+    description: 'show whether the background dashboard runs, and its URL (exit status 1 when it does not)',
+    options: [o.json()],
+    load: () => import('./commands/ui.js').then((m) => m.status),
   },
   {
     name: 'run',

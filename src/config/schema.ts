@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/datasets.js';
+import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/dataset-kinds.js';
 import type { ProjectConfig } from '../domain/project-config.js';
 
 const RenderRuleSchema = v.strictObject({

@@ -5,7 +5,7 @@
  * the service's own variables, so an engine still initialising (official images run a
  * socket-only server first) is not mistaken for a ready one.
  */
-import type { EngineKind } from '../domain/datasets.js';
+import type { EngineKind } from '../domain/dataset-kinds.js';
 import { datasetMarker, lowestFreeIndex, parseMarker, pgIdent, pgLiteral, sqlIdent } from '../domain/datasets.js';
 import { CiloError } from '../errors.js';
 import type { ContainerExec } from './ports.js';

@@ -1,11 +1,10 @@
 import type { Engine } from './ports.js';
 import type { ContainerSummary } from '../domain/engine.js';
-import { findServiceContainer } from '../domain/manifest.js';
 import { compareNames, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
 import { baseUrl } from '../domain/run-vars.js';
 import type { EnvironmentState, ServiceState, State } from '../domain/state.js';
-import { addressOn, serviceContainers } from '../domain/replicas.js';
+import { addressOn, findServiceContainer, serviceContainers } from '../domain/replicas.js';
 
 export interface ServiceView {
   name: string;

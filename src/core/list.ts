@@ -17,7 +17,7 @@ export interface ListInput {
  * invalid `.cilo/config.yml` is an error here as everywhere: listing every project's
  * environments instead would hide it.
  */
-async function cwdProject(cwd: string, warn: (line: string) => void): Promise<string | undefined> {
+export async function cwdProject(cwd: string, warn: (line: string) => void = () => undefined): Promise<string | undefined> {
   const looksLikeProject = existsSync(join(cwd, '.cilo', 'config.yml')) || COMPOSE_FILE_NAMES.some((f) => existsSync(join(cwd, f)));
   if (!looksLikeProject) return undefined;
   // Loaded only here: reading project config pulls in the YAML parser, which --all never needs.

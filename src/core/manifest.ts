@@ -16,10 +16,20 @@ import { findEnv } from './lookup.js';
 
 export interface ManifestOptions {
   showSecrets?: boolean | undefined;
-  /** Each service's datasets in a shared engine (`cilo.share.isolate`), for that work to pass in. */
+  /** Each service's datasets in a shared engine (`cilo.share.isolate`); by default, those state records. */
   datasets?: Record<string, DatasetManifest[]> | undefined;
   /** The phases of the `up` that just ran; absent for `status`. */
   timings?: UpTimings | undefined;
+}
+
+/**
+ * The environment's private datasets as state records them, by shared service: engine, kind,
+ * name, template, status and the values rewritten to name them (passwords already masked).
+ */
+function recordedDatasets(env: EnvironmentState): Record<string, DatasetManifest[]> {
+  return Object.fromEntries(
+    Object.entries(env.datasets ?? {}).map(([service, d]) => [service, [{ engine: d.engine, kind: d.kind, name: d.name, template: d.template, status: d.status, rewrites: d.rewrites ?? [] }]]),
+  );
 }
 
 /** Each isolated service's `environment` from the generated model cilo wrote for compose. */
@@ -68,7 +78,7 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
     systemResolver,
     timings: opts.timings,
     showSecrets: opts.showSecrets,
-    datasets: opts.datasets,
+    datasets: opts.datasets ?? recordedDatasets(env),
   });
 }
 

@@ -5,7 +5,7 @@
  * its own object for any of them.
  */
 import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
-import type { ContainerInspect, ContainerSummary, Filters, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
+import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import type { ContainerExecOptions, ContainerExecResult } from '../docker/exec.js';
 import type { CaptureResult } from '../proc/run.js';
 import type { CopyOptions, CopyResult } from '../workspace/copy.js';
@@ -34,6 +34,13 @@ export interface Engine {
   unpauseContainer(id: string): Promise<void>;
   removeContainer(id: string, opts?: { force?: boolean; volumes?: boolean }): Promise<void>;
   containerLogs(id: string, tail?: number): Promise<string>;
+  /**
+   * A container's log line by line (stdout and stderr, without the line end) until it ends
+   * or `signal` aborts; resolves then. Follows new lines with `follow`.
+   */
+  streamLogs(id: string, opts: LogStreamOptions, onLine: (line: string) => void, signal: AbortSignal): Promise<void>;
+  /** The Engine's event stream (filtered) until `signal` aborts or the connection drops; resolves then. */
+  watchEvents(filters: Filters, onEvent: (e: EngineEvent) => void, signal: AbortSignal): Promise<void>;
   listVolumes(filters?: Filters): Promise<VolumeInfo[]>;
   inspectVolume(name: string): Promise<VolumeInspect | null>;
   /** A labelled local volume; an existing one is returned as it is. */

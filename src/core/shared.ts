@@ -12,7 +12,7 @@ import { homeId, type CiloPaths } from '../state/paths.js';
 import { sharedKey, type EnvironmentState, type SharedServiceState } from '../domain/state.js';
 import { readState, withNamedLock, withStateLock } from '../state/store.js';
 import { graceExpired } from '../state/grace.js';
-import { storedSharedDefinition } from '../state/schema.js';
+import { storedSharedDefinition } from '../state/shared-definition.js';
 import type { CoreContext } from './context.js';
 import { writeModelFile } from './env-compose.js';
 import { waitForServices } from './wait.js';

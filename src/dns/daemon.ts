@@ -9,10 +9,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, realpathSync, renameSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { CiloError } from '../errors.js';
+import { cliEntry } from '../proc/cli-entry.js';
 import { tail } from '../domain/text.js';
 import { ciloPaths, type CiloPaths } from '../state/paths.js';
 import { properLockfile } from '../state/lockfile.js';
@@ -115,29 +114,6 @@ async function withStartLock<T>(paths: CiloPaths, fn: () => Promise<T>): Promise
   }
 }
 
-/** The built CLI to start as `dns serve`: the running one if that is cilo, else the bundle next to this code. */
-function cliEntry(): string {
-  const candidates: string[] = [];
-  const argv1 = process.argv[1];
-  if (argv1) {
-    try {
-      const real = realpathSync(argv1);
-      if (/(^|[\\/])cilo(\.js)?$/.test(real)) candidates.push(real);
-    } catch {
-      // not a file: not the CLI
-    }
-  }
-  const here = dirname(fileURLToPath(import.meta.url));
-  candidates.push(join(here, '..', 'cilo.js')); // bundled: dist/chunks/*.js
-  candidates.push(join(here, 'cilo.js')); // bundled without chunks: dist/*.js
-  candidates.push(join(here, '..', '..', 'dist', 'cilo.js')); // from source (src/dns/daemon.ts)
-  const found = candidates.find((p) => existsSync(p));
-  if (found === undefined) {
-    throw new CiloError('DNS', 'Cannot find the cilo CLI to run the DNS server with.', { hint: 'Build cilo (`npm run build`) and run it as `cilo dns start`.' });
-  }
-  return found;
-}
-
 function rotateLog(log: string): void {
   try {
     if (statSync(log).size > LOG_ROTATE_BYTES) renameSync(log, `${log}.1`);
@@ -168,6 +144,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 /** Spawns `cilo dns serve` detached and waits until it answers; never reports a failed start as success. */
 async function spawnServer(paths: CiloPaths, port: number): Promise<DnsStartResult> {
   const cli = cliEntry();
+  if (cli === undefined) {
+    throw new CiloError('DNS', 'Cannot find the cilo CLI to run the DNS server with.', { hint: 'Build cilo (`npm run build`) and run it as `cilo dns start`.' });
+  }
   rotateLog(paths.dnsLog);
   const fd = openSync(paths.dnsLog, 'a', 0o600);
   const offset = fstatSync(fd).size;

@@ -1,7 +1,8 @@
 import type { IncomingMessage, RequestOptions } from 'node:http';
-import type { ContainerInspect, ContainerSummary, Filters, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
+import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import * as v from 'valibot';
 import { CiloError, DockerApiError } from '../errors.js';
+import { JsonLinesReader, LogLineReader } from './log-frames.js';
 import { ContainerInspectSchema, ContainerSummarySchema, IdSchema, InfoSchema, NetworkInspectSchema, VolumeInspectSchema, VolumeListSchema, WaitSchema } from './shapes.js';
 
 /**
@@ -48,21 +49,61 @@ export class DockerClient {
     });
   }
 
+  private requestOptions(method: string, path: string, headers: Record<string, string | number>): RequestOptions & { servername: string } {
+    return {
+      method,
+      path,
+      ...(this.endpoint.socketPath ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port }),
+      headers,
+      // No TLS, so no server name to send. Saying so keeps Node's agent from working one out,
+      // which runs net.isIP("localhost"): its first call compiles the IPv6 pattern (~12 ms).
+      servername: '',
+    };
+  }
+
+  /**
+   * A GET whose answer streams (logs with follow, events): chunks go to `onChunk` as they
+   * arrive, with no time limit once the answer has begun. Resolves when the Engine ends the
+   * stream or `signal` aborts (the connection is then closed, which ends the Engine's side).
+   */
+  private async stream(path: string, onChunk: (b: Buffer) => void, signal: AbortSignal): Promise<void> {
+    const version = await this.apiVersion();
+    const { request: httpRequest } = await import('node:http');
+    if (signal.aborted) return;
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(this.requestOptions('GET', `/v${version}${path}`, {}), (res: IncomingMessage) => {
+        const status = res.statusCode ?? 0;
+        if (status < 200 || status >= 300) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => reject(new DockerApiError('GET', path, status, Buffer.concat(chunks).toString('utf8').trim())));
+          return;
+        }
+        res.on('data', onChunk);
+        res.on('end', () => resolve());
+        res.on('error', () => resolve());
+      });
+      const abort = (): void => {
+        req.destroy();
+        resolve();
+      };
+      signal.addEventListener('abort', abort, { once: true });
+      req.on('close', () => {
+        signal.removeEventListener('abort', abort);
+        resolve();
+      });
+      req.on('error', (e) => (signal.aborted ? resolve() : reject(this.unreachable(e))));
+      req.end();
+    });
+  }
+
   private async raw(method: string, path: string, body?: unknown, timeoutMs = 120_000): Promise<RawResponse> {
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     // Loaded on the first request: commands that never call the engine (help, version, path)
     // do not pay for node:http (~10 ms).
     const { request: httpRequest } = await import('node:http');
     return new Promise((resolve, reject) => {
-      const options: RequestOptions & { servername: string } = {
-        method,
-        path,
-        ...(this.endpoint.socketPath ? { socketPath: this.endpoint.socketPath } : { host: this.endpoint.host, port: this.endpoint.port }),
-        headers: payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {},
-        // No TLS, so no server name to send. Saying so keeps Node's agent from working one out,
-        // which runs net.isIP("localhost"): its first call compiles the IPv6 pattern (~12 ms).
-        servername: '',
-      };
+      const options = this.requestOptions(method, path, payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {});
       const req = httpRequest(
         options,
         (res: IncomingMessage) => {
@@ -255,7 +296,26 @@ export class DockerClient {
   /** The last lines of a container's log, stdout and stderr interleaved. */
   async containerLogs(id: string, tail = 20): Promise<string> {
     const buf = await this.callBuffer('GET', `/containers/${encodeURIComponent(id)}/logs?stdout=1&stderr=1&tail=${tail}`);
-    return demuxLogs(buf);
+    const lines: string[] = [];
+    const reader = new LogLineReader((l) => lines.push(`${l}\n`));
+    reader.push(buf);
+    reader.end();
+    return lines.join('');
+  }
+
+  async streamLogs(id: string, opts: LogStreamOptions, onLine: (line: string) => void, signal: AbortSignal): Promise<void> {
+    const reader = new LogLineReader(onLine);
+    const query = `stdout=1&stderr=1&follow=${opts.follow ? 1 : 0}&tail=${opts.tail ?? 'all'}${opts.since !== undefined ? `&since=${opts.since}` : ''}`;
+    await this.stream(`/containers/${encodeURIComponent(id)}/logs?${query}`, (c) => reader.push(c), signal);
+    reader.end();
+  }
+
+  async watchEvents(filters: Filters, onEvent: (e: EngineEvent) => void, signal: AbortSignal): Promise<void> {
+    const reader = new JsonLinesReader((value) => {
+      const e = value as Partial<EngineEvent>;
+      if (typeof e.Type === 'string' && typeof e.Action === 'string') onEvent(e as EngineEvent);
+    });
+    await this.stream(`/events?filters=${encodeURIComponent(JSON.stringify(filters))}`, (c) => reader.push(c), signal);
   }
 
   // Volumes
@@ -293,18 +353,4 @@ export class DockerClient {
 function required<T>(r: { data: T | null }): T {
   if (r.data === null) throw new Error('an Engine answer without a body');
   return r.data;
-}
-
-/** Docker multiplexes stdout/stderr of non-TTY containers in 8-byte-header frames. */
-function demuxLogs(buf: Buffer): string {
-  const out: Buffer[] = [];
-  let i = 0;
-  const framed = buf.length >= 8 && (buf[0] === 1 || buf[0] === 2 || buf[0] === 0) && buf[1] === 0 && buf[2] === 0 && buf[3] === 0;
-  if (!framed) return buf.toString('utf8');
-  while (i + 8 <= buf.length) {
-    const size = buf.readUInt32BE(i + 4);
-    out.push(buf.subarray(i + 8, i + 8 + size));
-    i += 8 + size;
-  }
-  return Buffer.concat(out).toString('utf8');
 }

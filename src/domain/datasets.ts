@@ -7,11 +7,7 @@
 import { createHash } from 'node:crypto';
 import { CiloError } from '../errors.js';
 import type { ComposeModel, ComposeService } from './compose-model.js';
-
-export const ENGINE_KINDS = ['postgres', 'mariadb', 'mysql', 'redis', 'valkey'] as const;
-export type EngineKind = (typeof ENGINE_KINDS)[number];
-export const ISOLATION_KINDS = ['database', 'db-index'] as const;
-export type IsolationKind = (typeof ISOLATION_KINDS)[number];
+import { ENGINE_KINDS, ISOLATION_KINDS, type EngineKind, type IsolationKind } from './dataset-kinds.js';
 
 /** The per-service keys of `.cilo/config.yml` `services:` (the same as the labels). */
 export interface ServiceShareConfig {

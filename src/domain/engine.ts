@@ -43,3 +43,19 @@ export interface VolumeInspect extends VolumeInfo {
   /** Driver options: a local volume with `device` is a mount of something else. */
   Options?: Record<string, string> | null | undefined;
 }
+
+/** One event of the Engine's `/events` stream, as far as cilo reads it. */
+export interface EngineEvent {
+  Type: string;
+  Action: string;
+  Actor?: { ID?: string; Attributes?: Record<string, string> };
+}
+
+export interface LogStreamOptions {
+  /** Lines from the end to start with (default: all). */
+  tail?: number | undefined;
+  /** Keep the stream open and pass on new lines until it is aborted. */
+  follow?: boolean | undefined;
+  /** Only lines written at or after this time (Unix seconds). */
+  since?: number | undefined;
+}

@@ -5,10 +5,10 @@
  * print the same shape; docs/manifest.schema.json documents it. Pure shaping: core gathers the
  * facts (state, live containers, generated model, DNS) and hands them in.
  */
-import { addressOn, serviceContainers } from './replicas.js';
+import { addressOn, findServiceContainer, serviceContainers } from './replicas.js';
 import type { ContainerSummary } from './engine.js';
 import { serviceUrl } from './env-model.js';
-import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName } from './names.js';
+import { compareNames, networkName } from './names.js';
 import { baseUrl, runVariables } from './run-vars.js';
 import type { EnvironmentState } from './state.js';
 
@@ -139,14 +139,6 @@ export function environmentOf(raw: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => compareNames(a, b)));
 }
 
-/** The container of an environment's service: the project's shared one, or the environment's compose container. */
-export function findServiceContainer(containers: ContainerSummary[], env: Pick<EnvironmentState, 'project' | 'name'>, service: string, type: 'isolated' | 'shared'): ContainerSummary | undefined {
-  if (type === 'shared') {
-    return containers.find((c) => c.Labels[LABELS.shared] === 'true' && c.Labels[LABELS.project] === env.project && c.Labels[LABELS.service] === service);
-  }
-  const project = composeProjectName(env.project, env.name);
-  return containers.find((c) => c.Labels[COMPOSE_PROJECT] === project && c.Labels[COMPOSE_SERVICE] === service);
-}
 
 /** Health from the Engine's status text (`Up 3 seconds (healthy)`). */
 export function healthOf(status: string): ServiceManifest['health'] {

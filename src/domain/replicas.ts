@@ -1,9 +1,10 @@
 /**
- * Replicas of a scaled service, read from the Engine's container list: compose numbers them,
- * and the engine assigns their addresses on the environment's network.
+ * An environment's services in the Engine's container list: the container of a service (the
+ * project's shared one, or the environment's own), and the replicas of a scaled service (compose
+ * numbers them; the engine assigns their addresses on the environment's network).
  */
 import type { ContainerSummary } from './engine.js';
-import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, networkName } from './names.js';
+import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName } from './names.js';
 import type { EnvironmentState } from './state.js';
 
 /** The label compose numbers a service's replicas with (1, 2, ...). */
@@ -20,4 +21,13 @@ export function serviceContainers(containers: ContainerSummary[], env: Pick<Envi
 /** A container's address on the environment's network, or '' when it has none (not running). */
 export function addressOn(c: ContainerSummary, env: Pick<EnvironmentState, 'project' | 'name'>): string {
   return c.NetworkSettings?.Networks?.[networkName(env.project, env.name)]?.IPAddress ?? '';
+}
+
+/** The container of an environment's service: the project's shared one, or the environment's compose container. */
+export function findServiceContainer(containers: ContainerSummary[], env: Pick<EnvironmentState, 'project' | 'name'>, service: string, type: 'isolated' | 'shared'): ContainerSummary | undefined {
+  if (type === 'shared') {
+    return containers.find((c) => c.Labels[LABELS.shared] === 'true' && c.Labels[LABELS.project] === env.project && c.Labels[LABELS.service] === service);
+  }
+  const project = composeProjectName(env.project, env.name);
+  return containers.find((c) => c.Labels[COMPOSE_PROJECT] === project && c.Labels[COMPOSE_SERVICE] === service);
 }

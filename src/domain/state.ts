@@ -2,7 +2,7 @@
  * The plain shape of cilo's state (`$CILO_HOME/state.json`, version 3). The state adapter
  * validates the file against it (state/schema.ts); everything above reads these types.
  */
-import type { EngineKind, IsolationKind } from './datasets.js';
+import type { EngineKind, IsolationKind } from './dataset-kinds.js';
 
 export const STATE_VERSION = 3;
 export const DEFAULT_BASE_SUBNET = '10.224.0.0/16';

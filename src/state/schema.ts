@@ -3,9 +3,7 @@
  * domain/state.ts. The compile-time checks at the end keep the two the same.
  */
 import * as v from 'valibot';
-import { ComposeServiceSchema } from '../compose/model-schema.js';
-import type { SharedDefinition } from '../domain/shared.js';
-import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/datasets.js';
+import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/dataset-kinds.js';
 import { DATASET_STATUSES, DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, STATE_VERSION, type DatasetState, type EnvironmentState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
 
 const ServiceStateSchema = v.object({
@@ -125,15 +123,4 @@ export function parseState(data: unknown): { ok: true; state: State } | { ok: fa
   const issue = r.issues[0];
   const where = issue?.path?.map((p) => String(p.key)).join('.') ?? '';
   return { ok: false, problem: `${where ? `${where}: ` : ''}${issue?.message ?? 'invalid'}` };
-}
-
-const SharedDefinitionSchema = v.object({ service: ComposeServiceSchema, volumes: v.record(v.string(), v.looseObject({})) });
-
-/**
- * The definition a shared service was made from, as stored in state; undefined when none was
- * stored or it is not one (a state written by an older cilo, or edited by hand).
- */
-export function storedSharedDefinition(rec: Pick<SharedServiceState, 'definition'> | undefined): SharedDefinition | undefined {
-  const r = v.safeParse(SharedDefinitionSchema, rec?.definition);
-  return r.success ? r.output : undefined;
 }

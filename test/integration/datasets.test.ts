@@ -82,8 +82,11 @@ describe('postgres: a private database per environment', { skip }, () => {
   test('status shows each rewrite with the password masked, also in --json', async () => {
     const text = await h.cli(['status', 'e1']);
     assert.match(text.stdout, new RegExp(`api\\.DATABASE_URL: postgres://app:\\*\\*\\*@db:5432/shop → postgres://app:\\*\\*\\*@db:5432/${p}_e1`));
-    const json = JSON.parse((await h.cli(['status', 'e1', '--json'])).stdout) as { datasets: { rewrites: { variable: string; from: string; to: string }[] }[] };
-    const rw = json.datasets[0]?.rewrites.find((r) => r.variable === 'DATABASE_URL');
+    // status --json prints the manifest: the shared service lists its dataset with the rewrites.
+    const json = JSON.parse((await h.cli(['status', 'e1', '--json'])).stdout) as { services: { name: string; datasets?: { name: string; rewrites: { variable: string; from: string; to: string }[] }[] }[] };
+    const db = json.services.find((x) => x.name === 'db')?.datasets?.[0];
+    assert.equal(db?.name, `${p}_e1`);
+    const rw = db?.rewrites.find((r) => r.variable === 'DATABASE_URL');
     assert.equal(rw?.to, `postgres://app:***@db:5432/${p}_e1`);
     assert.doesNotMatch(JSON.stringify(json), /app:app@/);
   });

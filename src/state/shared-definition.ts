@@ -1,0 +1,19 @@
+/**
+ * The definition a shared service was made from, as stored in state, read back with a check:
+ * apart from schema.ts, which every command loads, because only shared-service work needs it.
+ */
+import * as v from 'valibot';
+import { ComposeServiceSchema } from '../compose/model-schema.js';
+import type { SharedDefinition } from '../domain/shared.js';
+import type { SharedServiceState } from '../domain/state.js';
+
+const SharedDefinitionSchema = v.object({ service: ComposeServiceSchema, volumes: v.record(v.string(), v.looseObject({})) });
+
+/**
+ * The definition a shared service was made from, as stored in state; undefined when none was
+ * stored or it is not one (a state written by an older cilo, or edited by hand).
+ */
+export function storedSharedDefinition(rec: Pick<SharedServiceState, 'definition'> | undefined): SharedDefinition | undefined {
+  const r = v.safeParse(SharedDefinitionSchema, rec?.definition);
+  return r.success ? r.output : undefined;
+}

@@ -1,0 +1,562 @@
+// The page of `cilo ui`: plain JavaScript, no framework, no build step. It signs in with the
+// token of the URL's fragment, then follows the server's event stream and redraws; actions are
+// plain POSTs. Everything shown is built with DOM calls (textContent), never from HTML strings.
+
+const main = document.getElementById('main');
+const live = document.getElementById('live');
+const scopeLabel = document.getElementById('scope');
+const toast = document.getElementById('toast');
+
+const state = {
+  snapshot: null,
+  detail: null,
+  busy: new Set(),
+  logSource: null,
+  logKey: '',
+  // When a followed log ended (the containers stopped): it resumes from there once they run again.
+  logEndedAt: null,
+  detailTimer: null,
+};
+
+// ---------- small helpers ----------
+
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on')) el.addEventListener(k.slice(2), v);
+    else if (k === 'className') el.className = v;
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+function duration(seconds) {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+}
+
+function age(iso) {
+  return duration((Date.now() - Date.parse(iso)) / 1000);
+}
+
+function badge(text, level) {
+  return h('span', { className: `badge ${level}` }, text);
+}
+
+const STATUS_LEVEL = { running: 'ok', degraded: 'warn', starting: 'starting', creating: 'starting', created: 'idle', stopped: 'idle', paused: 'paused', error: 'bad', destroying: 'bad' };
+
+function statusBadge(status) {
+  return h('span', { className: `badge ${STATUS_LEVEL[status] || 'idle'}`, 'data-field': 'status' }, status);
+}
+
+function link(url) {
+  return url ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, url) : h('span', { className: 'muted' }, '—');
+}
+
+function showToast(text, kind) {
+  toast.textContent = text;
+  toast.dataset.kind = kind || 'info';
+  toast.hidden = false;
+  clearTimeout(showToast.timer);
+  showToast.timer = setTimeout(() => (toast.hidden = true), kind === 'error' ? 10000 : 4000);
+}
+
+async function api(method, path, body) {
+  const r = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = r.status === 204 ? null : await r.json().catch(() => null);
+  if (!r.ok) {
+    const e = new Error(data && data.message ? data.message : `HTTP ${r.status}`);
+    e.status = r.status;
+    e.hint = data && data.hint;
+    throw e;
+  }
+  return data;
+}
+
+// ---------- routing ----------
+
+function route() {
+  const m = /^#\/env\/([^/]+)$/.exec(location.hash);
+  return m ? { page: 'env', name: decodeURIComponent(m[1]) } : { page: 'home' };
+}
+
+function render() {
+  const r = route();
+  if (r.page !== 'env') stopLogs();
+  if (r.page === 'env') renderEnvPage(r.name);
+  else renderHome();
+}
+
+// ---------- actions ----------
+
+async function act(env, action, body) {
+  const key = `${env}:${action}`;
+  state.busy.add(key);
+  render();
+  try {
+    const r = await api('POST', `/api/env/${encodeURIComponent(env)}/${action}`, body || {});
+    showToast(r.message, 'ok');
+  } catch (e) {
+    showToast(`${e.message}${e.hint ? ` ${e.hint}` : ''}`, 'error');
+  } finally {
+    state.busy.delete(key);
+    render();
+  }
+}
+
+function actionButtons(env, status) {
+  const busy = (a) => state.busy.has(`${env}:${a}`);
+  const anyBusy = ['up', 'down', 'pause', 'destroy'].some(busy);
+  const button = (a, label, extra, pointless) =>
+    h('button', { type: 'button', 'data-action': a, className: extra, disabled: anyBusy || pointless || undefined, onclick: () => (a === 'destroy' ? askDestroy(env) : act(env, a)) }, busy(a) ? `${label}…` : label);
+  return h(
+    'span',
+    { className: 'actions' },
+    button('up', status === 'paused' ? 'resume' : 'up'),
+    button('down', 'down', undefined, status === 'stopped' || status === 'created'),
+    button('pause', 'pause', undefined, status !== 'running' && status !== 'degraded'),
+    button('destroy', 'destroy', 'danger'),
+  );
+}
+
+const dialog = document.getElementById('destroy-dialog');
+const destroyInput = document.getElementById('destroy-input');
+const destroyConfirm = document.getElementById('destroy-confirm');
+
+function askDestroy(env) {
+  document.getElementById('destroy-name').textContent = env;
+  dialog.dataset.env = env;
+  destroyInput.value = '';
+  destroyConfirm.disabled = true;
+  dialog.showModal();
+  destroyInput.focus();
+}
+destroyInput.addEventListener('input', () => (destroyConfirm.disabled = destroyInput.value !== dialog.dataset.env));
+document.getElementById('destroy-cancel').addEventListener('click', () => dialog.close());
+document.getElementById('destroy-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const env = dialog.dataset.env;
+  const typed = destroyInput.value;
+  dialog.close();
+  if (typed === env) act(env, 'destroy', { confirm: typed });
+});
+
+async function runDoctor(button) {
+  button.disabled = true;
+  button.textContent = 'running…';
+  try {
+    const record = await api('POST', '/api/doctor', {});
+    if (state.snapshot) state.snapshot.doctor = record;
+    render();
+  } catch (e) {
+    showToast(e.message, 'error');
+    button.disabled = false;
+    button.textContent = 'Run doctor';
+  }
+}
+
+// ---------- the home page ----------
+
+function environmentsSection(snap) {
+  const rows = snap.environments.map((e) =>
+    h(
+      'tr',
+      { 'data-env': e.name },
+      h('td', {}, e.project),
+      h('td', {}, h('a', { href: `#/env/${encodeURIComponent(e.name)}`, className: 'env-link' }, e.name)),
+      h('td', {}, statusBadge(e.status)),
+      h('td', {}, h('span', { className: `badge ${e.health.level}`, 'data-field': 'health' }, e.health.text)),
+      h('td', { className: 'url' }, link(e.url)),
+      h('td', { 'data-since': e.created_at, className: 'num' }, age(e.created_at)),
+      h('td', {}, actionButtons(e.name, e.status)),
+    ),
+  );
+  return h(
+    'section',
+    { id: 'environments' },
+    h('h2', {}, 'Environments ', h('span', { className: 'count' }, String(snap.environments.length))),
+    snap.environments.length === 0
+      ? h('p', { className: 'empty' }, 'No environments. Create one with ', h('code', {}, 'cilo up <env>'), ' in your project.')
+      : h('table', {}, h('thead', {}, h('tr', {}, ['Project', 'Environment', 'Status', 'Health', 'URL', 'Age', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
+  );
+}
+
+function graceCell(s) {
+  if (s.users.length > 0) return h('span', {}, 'in use');
+  if (!s.grace_until) return h('span', { className: 'muted' }, '—');
+  return h('span', { 'data-until': s.grace_until }, graceText(s.grace_until));
+}
+
+function graceText(until) {
+  const left = (Date.parse(until) - Date.now()) / 1000;
+  return left > 0 ? `stops in ${duration(left)}` : 'stopping now';
+}
+
+function datasetsText(list) {
+  if (!list || list.length === 0) return h('span', { className: 'muted' }, 'none');
+  const size = (d) => (d.size === null ? '' : d.unit === 'keys' ? ` (${d.size} keys)` : ` (${(d.size / 1048576).toFixed(1)} MB)`);
+  return list.map((d) => `${d.name}${size(d)}`).join(', ');
+}
+
+function sharedSection(snap) {
+  const rows = snap.shared.map((s) =>
+    h(
+      'tr',
+      { 'data-shared': `${s.project}/${s.service}` },
+      h('td', {}, s.project),
+      h('td', {}, s.service),
+      h('td', { className: 'mono' }, s.container),
+      h('td', {}, badge(s.state, s.state === 'running' ? 'ok' : s.state === 'missing' ? 'bad' : 'idle')),
+      h('td', {}, s.users.length ? s.users.join(', ') : h('span', { className: 'muted' }, 'none')),
+      h('td', {}, graceCell(s)),
+      h('td', { className: 'mono', title: s.config_hash }, s.config_hash.slice(0, 12)),
+      h('td', {}, datasetsText(s.datasets)),
+    ),
+  );
+  return h(
+    'section',
+    { id: 'shared' },
+    h('h2', {}, 'Shared services ', h('span', { className: 'count' }, String(snap.shared.length))),
+    snap.shared.length === 0
+      ? h('p', { className: 'empty' }, 'No shared services.')
+      : h('table', {}, h('thead', {}, h('tr', {}, ['Project', 'Service', 'Container', 'State', 'Users', 'Grace', 'Config hash', 'Datasets'].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
+  );
+}
+
+function doctorSection(snap) {
+  const d = snap.doctor;
+  const button = h('button', { type: 'button', id: 'run-doctor', onclick: (ev) => runDoctor(ev.currentTarget) }, 'Run doctor');
+  let body;
+  if (!d) {
+    body = h('p', { className: 'empty' }, 'Not run yet from this dashboard.');
+  } else {
+    const r = d.report;
+    const open = r.findings.filter((f) => !f.fixed);
+    body = h(
+      'div',
+      {},
+      h(
+        'p',
+        { className: 'doctor-summary' },
+        badge(r.ok ? 'no problems' : `${open.length} problem${open.length === 1 ? '' : 's'}`, r.ok ? 'ok' : 'bad'),
+        ' ',
+        h('span', { className: 'muted' }, 'ran ', h('span', { 'data-since': d.at }, age(d.at)), ' ago'),
+      ),
+      h(
+        'ul',
+        { className: 'facts' },
+        h('li', {}, 'Docker engine: ', r.engine.reachable ? `reachable (${r.engine.version || '?'})` : 'NOT reachable'),
+        h('li', {}, 'Compose: ', r.engine.compose || 'missing'),
+        h('li', {}, 'DNS server: ', r.dns.running ? (r.dns.answering ? 'running' : 'running, not answering') : 'not running', ` on 127.0.0.1:${r.dns.port}`),
+      ),
+      r.findings.length === 0
+        ? null
+        : h(
+            'ul',
+            { className: 'findings' },
+            r.findings.map((f) =>
+              h('li', { className: f.severity }, badge(f.severity, f.severity === 'error' ? 'bad' : 'warn'), ' ', h('strong', {}, f.kind), ' ', f.subject, ': ', f.message, f.fix ? h('div', { className: 'muted' }, `fix: ${f.fix} (cilo doctor --fix)`) : null),
+            ),
+          ),
+    );
+  }
+  return h('section', { id: 'doctor' }, h('h2', {}, 'Doctor ', button), body);
+}
+
+function renderHome() {
+  const snap = state.snapshot;
+  if (!snap) return;
+  document.title = 'cilo';
+  main.replaceChildren(environmentsSection(snap), sharedSection(snap), doctorSection(snap));
+}
+
+// ---------- the environment page ----------
+
+function renderEnvPage(name) {
+  document.title = `${name} · cilo`;
+  if (!state.detail || state.detail.name !== name) {
+    if (!main.querySelector(`[data-page="env"][data-name="${CSS.escape(name)}"]`)) {
+      main.replaceChildren(h('div', { 'data-page': 'env', 'data-name': name }, h('p', { className: 'muted' }, 'Loading…')));
+    }
+    loadDetail(name);
+    return;
+  }
+  const d = state.detail;
+  let page = main.querySelector(`[data-page="env"][data-name="${CSS.escape(name)}"]`);
+  if (!page || !page.querySelector('#logs')) {
+    page = h('div', { 'data-page': 'env', 'data-name': name }, h('div', { id: 'env-top' }), h('div', { id: 'env-body' }), logsSection(d));
+    main.replaceChildren(page);
+  }
+  page.querySelector('#env-top').replaceChildren(envHeader(d));
+  page.querySelector('#env-body').replaceChildren(servicesSection(d), connectionSection(d), datasetsSection(d));
+  updateServiceFilter(d);
+  ensureLogs(name);
+}
+
+function envHeader(d) {
+  return h(
+    'div',
+    { className: 'env-header' },
+    h('a', { href: '#/', className: 'back' }, '← Environments'),
+    h(
+      'div',
+      { className: 'env-card' },
+    h('h1', {}, d.name, ' ', statusBadge(d.status), ' ', h('span', { className: `badge ${d.health.level}`, 'data-field': 'health' }, d.health.text)),
+    h('div', { className: 'env-actions' }, actionButtons(d.name, d.status)),
+    h(
+      'dl',
+      { className: 'facts grid' },
+      h('dt', {}, 'URL'),
+      h('dd', {}, link(d.url)),
+      h('dt', {}, 'Project'),
+      h('dd', {}, d.project),
+      h('dt', {}, 'Subnet'),
+      h('dd', { className: 'mono' }, `${d.subnet} (${d.network})`),
+      h('dt', {}, 'Workspace'),
+      h('dd', { className: 'mono' }, d.workspace),
+      h('dt', {}, 'Source'),
+      h('dd', { className: 'mono' }, d.source),
+      h('dt', {}, 'Age'),
+      h('dd', { 'data-since': d.created_at }, age(d.created_at)),
+      d.hostnames.length ? [h('dt', {}, 'Hostnames'), h('dd', {}, d.hostnames.join(', '))] : null,
+    ),
+    d.last_error ? h('p', { className: 'error-box' }, d.last_error) : null,
+    ),
+  );
+}
+
+function servicesSection(d) {
+  return h(
+    'section',
+    { id: 'services' },
+    h('h2', {}, 'Services'),
+    d.services.length === 0
+      ? h('p', { className: 'empty' }, 'No services yet: press up.')
+      : h(
+          'table',
+          {},
+          h('thead', {}, h('tr', {}, ['Service', 'Type', 'IP', 'URL', 'State', 'Health'].map((t) => h('th', {}, t)))),
+          h(
+            'tbody',
+            {},
+            d.services.map((s) =>
+              h(
+                'tr',
+                { 'data-service': s.name },
+                h('td', {}, s.name),
+                h('td', {}, s.type),
+                h('td', { className: 'mono' }, s.ip),
+                h('td', { className: 'url' }, link(s.url)),
+                h('td', {}, badge(s.state, s.state === 'running' ? 'ok' : s.state === 'missing' ? 'bad' : s.state === 'paused' ? 'paused' : 'idle')),
+                h('td', {}, s.health ? badge(s.health, s.health === 'healthy' ? 'ok' : s.health === 'unhealthy' ? 'bad' : 'starting') : h('span', { className: 'muted' }, '—')),
+              ),
+            ),
+          ),
+        ),
+  );
+}
+
+function connectionSection(d) {
+  return h(
+    'section',
+    { id: 'connection' },
+    h('h2', {}, 'Connection values'),
+    h('p', { className: 'muted small' }, 'What ', h('code', {}, `cilo run <cmd> ${d.name}`), ' sets; secrets are masked.'),
+    h(
+      'table',
+      { className: 'kv' },
+      h('tbody', {}, d.connection.map((c) => h('tr', {}, h('td', { className: 'mono' }, c.name), h('td', { className: 'mono' }, c.value, c.masked ? h('span', { className: 'tag' }, 'masked') : null)))),
+    ),
+  );
+}
+
+function datasetsSection(d) {
+  return h(
+    'section',
+    { id: 'datasets' },
+    h('h2', {}, 'Datasets'),
+    d.datasets.length === 0 ? h('p', { className: 'empty' }, 'No datasets: this environment has no per-environment databases.') : h('p', {}, datasetsText(d.datasets)),
+  );
+}
+
+function logsSection(d) {
+  const select = h('select', { id: 'log-service', onchange: () => restartLogs() }, h('option', { value: '' }, 'all services'));
+  const follow = h('input', { type: 'checkbox', id: 'log-follow', checked: true, onchange: () => restartLogs() });
+  return h(
+    'section',
+    { id: 'logs-section' },
+    h(
+      'h2',
+      {},
+      'Logs ',
+      h('span', { className: 'log-controls' }, h('label', {}, 'service ', select), h('label', {}, follow, ' follow'), h('button', { type: 'button', onclick: () => document.getElementById('logs').replaceChildren() }, 'clear')),
+    ),
+    h('pre', { id: 'logs', className: 'logs', 'aria-live': 'off' }),
+  );
+  void d;
+}
+
+function updateServiceFilter(d) {
+  const select = document.getElementById('log-service');
+  if (!select) return;
+  const wanted = ['', ...d.services.map((s) => s.name)];
+  const have = [...select.options].map((o) => o.value);
+  if (wanted.join('\n') === have.join('\n')) return;
+  const current = select.value;
+  select.replaceChildren(...wanted.map((v) => h('option', { value: v }, v === '' ? 'all services' : v)));
+  select.value = wanted.includes(current) ? current : '';
+}
+
+function stopLogs() {
+  if (state.logSource) state.logSource.close();
+  state.logSource = null;
+  state.logKey = '';
+  state.logEndedAt = null;
+}
+
+function restartLogs() {
+  stopLogs();
+  const r = route();
+  if (r.page === 'env') {
+    document.getElementById('logs').replaceChildren();
+    ensureLogs(r.name);
+  }
+}
+
+const MAX_LOG_LINES = 2000;
+
+function appendLog(service, text, kind) {
+  const pre = document.getElementById('logs');
+  if (!pre) return;
+  const atBottom = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+  pre.append(h('div', { className: `log-line ${kind || ''}` }, service ? h('span', { className: 'svc' }, service) : null, text));
+  while (pre.childElementCount > MAX_LOG_LINES) pre.firstElementChild.remove();
+  if (atBottom) pre.scrollTop = pre.scrollHeight;
+}
+
+function ensureLogs(name) {
+  const service = (document.getElementById('log-service') || {}).value || '';
+  const follow = (document.getElementById('log-follow') || {}).checked !== false;
+  const key = `${name}\n${service}\n${follow}`;
+  if (state.logSource && state.logKey === key) return;
+  const since = state.logEndedAt;
+  if (since !== null && !(state.detail && state.detail.name === name && state.detail.status === 'running')) return;
+  stopLogs();
+  const q = new URLSearchParams({ follow: follow ? '1' : '0' });
+  if (since !== null) q.set('since', String(since));
+  else q.set('tail', '200');
+  if (service) q.set('service', service);
+  const src = new EventSource(`/api/env/${encodeURIComponent(name)}/logs?${q}`);
+  state.logSource = src;
+  state.logKey = key;
+  src.addEventListener('line', (ev) => {
+    const l = JSON.parse(ev.data);
+    appendLog(l.service, l.line);
+  });
+  src.addEventListener('end', () => {
+    src.close();
+    appendLog('', follow ? '(the containers stopped; the log goes on when they run again)' : '(end of log)', 'note');
+    if (follow && state.logSource === src) {
+      state.logSource = null;
+      state.logKey = '';
+      state.logEndedAt = Math.floor(Date.now() / 1000);
+    }
+  });
+  src.addEventListener('failure', (ev) => {
+    src.close();
+    appendLog('', JSON.parse(ev.data).message, 'note error');
+  });
+}
+
+async function loadDetail(name) {
+  try {
+    state.detail = await api('GET', `/api/env/${encodeURIComponent(name)}`);
+    if (route().page === 'env' && route().name === name) render();
+  } catch (e) {
+    if (route().page !== 'env' || route().name !== name) return;
+    stopLogs();
+    state.detail = null;
+    main.replaceChildren(
+      h('div', { 'data-page': 'env-missing' }, h('a', { href: '#/', className: 'back' }, '← Environments'), h('p', { className: 'empty' }, e.status === 404 ? `There is no environment named ${name} (any more).` : e.message)),
+    );
+  }
+}
+
+// ---------- live updates ----------
+
+function onSnapshot(snap) {
+  state.snapshot = snap;
+  scopeLabel.textContent = snap.scope.project ? `project ${snap.scope.project}` : 'all projects';
+  const r = route();
+  if (r.page === 'env') {
+    // The page's own data is fetched again, once per burst of changes.
+    clearTimeout(state.detailTimer);
+    state.detailTimer = setTimeout(() => loadDetail(r.name), 50);
+  } else render();
+}
+
+function connect() {
+  const es = new EventSource('/api/events');
+  es.addEventListener('open', () => {
+    live.dataset.state = 'live';
+    live.textContent = 'live';
+  });
+  es.addEventListener('snapshot', (ev) => onSnapshot(JSON.parse(ev.data)));
+  es.addEventListener('failure', (ev) => showToast(JSON.parse(ev.data).message, 'error'));
+  es.addEventListener('error', () => {
+    live.dataset.state = 'down';
+    live.textContent = 'reconnecting…';
+  });
+}
+
+function tick() {
+  for (const el of document.querySelectorAll('[data-since]')) el.textContent = age(el.dataset.since);
+  for (const el of document.querySelectorAll('[data-until]')) el.textContent = graceText(el.dataset.until);
+}
+
+// ---------- start ----------
+
+async function signIn() {
+  const m = /^#token=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!m) return;
+  // The token leaves the address bar (and the history) at once; the cookie replaces it.
+  history.replaceState(null, '', '/#/');
+  await api('POST', '/api/session', { token: m[1] });
+}
+
+async function start() {
+  try {
+    await signIn();
+    onSnapshot(await api('GET', '/api/snapshot'));
+  } catch (e) {
+    live.dataset.state = 'down';
+    live.textContent = 'signed out';
+    main.replaceChildren(
+      h('section', { className: 'signed-out' }, h('h2', {}, 'Not signed in'), h('p', {}, e.message), h('p', { className: 'muted' }, 'Open the URL that ', h('code', {}, 'cilo ui'), ' printed (with its #token=… part).')),
+    );
+    return;
+  }
+  connect();
+  window.addEventListener('hashchange', () => {
+    toast.hidden = true; // a message about the page just left
+    const r = route();
+    if (r.page === 'env' && state.detail && state.detail.name === r.name) loadDetail(r.name);
+    render();
+  });
+  setInterval(tick, 1000);
+}
+
+start();
