@@ -5,7 +5,7 @@
  * compose, git or DNS-control code).
  */
 import type { CoreContext } from './core/context.js';
-import type { Compose, ContainerExec, DnsControl, Git, HostNetwork, Processes, RemoteHosts, Workspaces } from './core/ports.js';
+import type { Compose, ContainerExec, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
 import { ciloPaths, type CiloPaths } from './state/paths.js';
 
@@ -93,11 +93,22 @@ function remoteFor(paths: CiloPaths): RemoteHosts {
   };
 }
 
+/** Volume contents, copied with the engine's help where cilo cannot reach them itself. */
+function volumesFor(docker: DockerClient): VolumeData {
+  const copier = once(async () => new (await import('./workspace/volume-copy.js')).VolumeDataCopier(docker));
+  return {
+    copy: async (f, t, o) => (await copier()).copy(f, t, o),
+    empty: async (t, o) => (await copier()).empty(t, o),
+  };
+}
+
 export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContext {
   const paths = overrides.paths ?? ciloPaths();
+  const client = new DockerClient();
   return {
     paths,
-    docker: overrides.docker ?? new DockerClient(),
+    docker: overrides.docker ?? client,
+    volumes: overrides.volumes ?? volumesFor(client),
     exec: overrides.exec ?? exec,
     compose: overrides.compose ?? compose,
     dns: overrides.dns ?? dnsFor(paths),

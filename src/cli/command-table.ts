@@ -42,6 +42,37 @@ default_ingress_service, hostnames, copy_dot_dirs, ignore_dot_dirs, shared_grace
 Unknown keys and wrong types are refused. \`--format yaml\` prints a valid config file (the
 directory and file it was read from as a comment).`;
 
+const FORK_HELP = `
+What is copied, and how:
+  workspace    the source's workspace whole, uncommitted work and dot-directories included
+               (copy-on-write clones where the file system allows)
+  volumes      each named volume of the source's compose project, while the source's containers
+               are frozen (docker pause) and thawed right after, whatever happens. A copy of a
+               frozen data directory is what a crash leaves: databases recover (postgres replays
+               its WAL). Method: reflink (Docker's data root clones files: XFS, btrfs), copy
+               (cp -a: owners, modes, symlinks, holes), or container (a helper container of the
+               service's own image, where cilo cannot reach the volume's directory: not root, a
+               remote or desktop engine; CILO_VOLUME_COPY=container forces it)
+  datasets     private datasets in shared engines: postgres a clone (CREATE DATABASE ... TEMPLATE,
+               the source's sessions on it ended for the moment it takes), mariadb a dump, redis
+               the keys of its index
+A fork that fails removes everything it made; one killed half way is finished off by
+\`cilo doctor --fix\` (which also thaws the source).
+
+Examples:
+  cilo fork main try-migration --up
+  cilo fork --from-snapshot main-before-migration retry --json`;
+
+const SNAPSHOT_HELP = `
+Snapshots live in $CILO_HOME/snapshots/<name>/ (mode 0700): snapshot.json and a copy of each
+volume; dataset copies stay in their shared engine (marked as the snapshot's). Destroying the
+environment keeps its snapshots; \`cilo snapshot rm\` removes one.
+
+Examples:
+  cilo snapshot create main --name before-migration
+  cilo snapshot restore main before-migration
+  cilo fork --from-snapshot before-migration other`;
+
 const RUN_HELP = `
 cilo's own options go before <command>, or right after <env> up to the first other word or "--"
 (which is dropped); everything after that goes to the command untouched. It runs in the workspace
@@ -297,6 +328,47 @@ export const COMMANDS: readonly CommandDef[] = [
     args: [args.host()],
     options: [o.json()],
     load: () => import('./commands/host.js').then((m) => m.rm),
+  },
+  {
+    name: 'fork',
+    description: "make a new environment from another's workspace, volumes and datasets (or from a snapshot), the source kept running",
+    args: [args.env('environment to copy (with --from-snapshot: the new name)'), new Argument('[new]', 'name of the new environment')],
+    options: [
+      new Option('--from-snapshot <name>', 'copy a snapshot (`cilo snapshot list`) instead of a live environment'),
+      new Option('--up', 'start the new environment once it is made'),
+      o.project(),
+      o.json(),
+    ],
+    help: FORK_HELP,
+    load: () => import('./commands/fork.js').then((m) => m.default),
+  },
+  { name: 'snapshot', description: "snapshots of an environment's volumes and datasets, to go back to or fork from", help: SNAPSHOT_HELP },
+  {
+    name: 'snapshot create',
+    description: "copy an environment's volumes (its containers frozen meanwhile) and datasets into a snapshot",
+    args: [args.env()],
+    options: [new Option('--name <name>', 'name of the snapshot (default: <env>-<UTC date-time>)'), o.project(), o.json()],
+    load: () => import('./commands/snapshot-create.js').then((m) => m.default),
+  },
+  {
+    name: 'snapshot list',
+    description: 'list snapshots: name, environment, project, created, volumes, datasets',
+    options: [new Option('--env <env>', 'only the snapshots of this environment'), o.json()],
+    load: () => import('./commands/snapshot-list.js').then((m) => m.default),
+  },
+  {
+    name: 'snapshot rm',
+    description: "remove a snapshot: its volume copies under CILO_HOME and its datasets' copies",
+    args: [new Argument('<name>', 'snapshot name')],
+    options: [o.json()],
+    load: () => import('./commands/snapshot-rm.js').then((m) => m.default),
+  },
+  {
+    name: 'snapshot restore',
+    description: "put an environment's volumes and datasets back to a snapshot (its containers are stopped meanwhile)",
+    args: [args.env(), new Argument('<name>', 'snapshot name')],
+    options: [o.project(), o.json()],
+    load: () => import('./commands/snapshot-restore.js').then((m) => m.default),
   },
   { name: 'shared', description: 'shared services: one container serving many environments' },
   {

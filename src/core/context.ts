@@ -1,5 +1,5 @@
 import type { CiloPaths } from '../state/paths.js';
-import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Processes, RemoteHosts, Workspaces } from './ports.js';
+import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -18,6 +18,8 @@ export interface CoreContext {
   git: Git;
   proc: Processes;
   workspaces: Workspaces;
+  /** Contents of volumes (fork and snapshots). */
+  volumes: VolumeData;
   host: HostNetwork;
   /** Remote engines (`cilo host`), reached over SSH. */
   remote: RemoteHosts;

@@ -15,7 +15,12 @@ export interface SeedFile {
   path: string;
 }
 
-export type DatasetSource = { kind: 'template'; name: string; seeds: SeedFile[] } | { kind: 'dataset'; name: string } | { kind: 'empty' };
+/**
+ * Where a new dataset's data comes from. Another dataset is dumped while its sessions go on
+ * (`up --db-from`), or with `endSessions` (fork, snapshots) cloned as a template would be
+ * (postgres: a file copy, seconds for a gigabyte), its sessions ended for the moment it takes.
+ */
+export type DatasetSource = { kind: 'template'; name: string; seeds: SeedFile[] } | { kind: 'dataset'; name: string; endSessions?: boolean } | { kind: 'empty' };
 
 export interface EngineDataset {
   name: string;
@@ -168,7 +173,16 @@ class Postgres extends ClientEngine implements DatasetEngine {
    * Ends sessions on the template (it should have none), then clones it and marks the clone, in
    * one psql run; names who still holds the template after a few tries.
    */
-  private async cloneFromTemplate(name: string, template: string, marker: string): Promise<void> {
+  private async cloneFromTemplate(name: string, template: string, marker: string, reopen = false): Promise<void> {
+    try {
+      return await this.tryClone(name, template, marker);
+    } finally {
+      // Another environment's live database (fork): its applications reconnect at once.
+      if (reopen) await this.sql(`ALTER DATABASE ${pgIdent(template)} ALLOW_CONNECTIONS true`, `Reopening ${template}`);
+    }
+  }
+
+  private async tryClone(name: string, template: string, marker: string): Promise<void> {
     const strategy = (await this.serverVersion()) >= 150000 ? ' STRATEGY FILE_COPY' : '';
     const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';
     const script = [
@@ -199,8 +213,8 @@ class Postgres extends ClientEngine implements DatasetEngine {
     const comment = await this.comment(name);
     if (comment === done || (comment !== undefined && !comment.startsWith('cilo:'))) return false;
     if (comment !== undefined) await this.drop(name); // a copy interrupted while loading
-    if (source.kind === 'template') {
-      await this.cloneFromTemplate(name, source.name, done);
+    if (source.kind === 'template' || (source.kind === 'dataset' && source.endSessions)) {
+      await this.cloneFromTemplate(name, source.name, done, source.kind === 'dataset');
       return true;
     }
     const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';

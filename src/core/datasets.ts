@@ -378,3 +378,62 @@ export async function checkDatasets(ctx: CoreContext, state: State): Promise<Dat
   }
   return issues;
 }
+
+export interface ClonedDataset {
+  service: string;
+  name: string;
+  from: string;
+}
+
+/** A dataset to copy: the shared service holding it and what state records of it. */
+export interface DatasetCopySource {
+  project: string;
+  service: string;
+  dataset: Pick<DatasetState, 'engine' | 'kind' | 'name'>;
+}
+
+/**
+ * Copies one dataset within its shared engine (postgres: a file copy with the source's sessions
+ * ended for the moment it takes; mariadb: a dump; redis: the index's keys) into a dataset
+ * marked as `owner`'s. `claim` runs under the service's lock with the name chosen (a redis index
+ * no one holds), to record the intent before anything is made.
+ */
+export async function copyDataset(ctx: CoreContext, src: DatasetCopySource, owner: { env: string; wanted: string; existing?: string | undefined }, claim: (name: string) => Promise<void>): Promise<string> {
+  const engine = await liveEngine(ctx, src.project, src.service, src.dataset);
+  if (!engine) throw new CiloError('SERVICE_FAILED', `The shared service ${src.service} holding dataset ${src.dataset.name} is not running, so it cannot be copied.`, { hint: 'Run `cilo up` on an environment that uses it first.' });
+  await engine.ready(READY_TIMEOUT_MS);
+  const name = await withNamedLock(ctx.paths, lockName(src.project, src.service), async () => {
+    const chosen = owner.existing ?? (await engine.allocate(owner.wanted, heldNames(readState(ctx.paths), src.project, src.service)));
+    await claim(chosen);
+    return chosen;
+  });
+  await engine.drop(name); // a restore replaces the environment's own dataset
+  await engine.create(name, { kind: 'dataset', name: src.dataset.name, endSessions: true }, { project: src.project, env: owner.env });
+  return name;
+}
+
+/** Drops a dataset that no environment records (a snapshot's); nothing when its engine is not running. */
+export async function dropDatasetOf(ctx: CoreContext, src: DatasetCopySource): Promise<boolean> {
+  const engine = await liveEngine(ctx, src.project, src.service, src.dataset);
+  if (!engine) return false;
+  await engine.drop(src.dataset.name);
+  return true;
+}
+
+/**
+ * Fork: gives `to` a copy of each ready dataset of `from`, each recorded `creating` first, so a
+ * failed or killed fork's datasets are dropped with it.
+ */
+export async function cloneDatasets(ctx: CoreContext, from: Pick<EnvironmentState, 'project' | 'datasets'>, to: Pick<EnvironmentState, 'project' | 'name'>): Promise<ClonedDataset[]> {
+  const out: ClonedDataset[] = [];
+  for (const [service, d] of Object.entries(from.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
+    if (d.status !== 'ready') continue;
+    const wanted = d.kind === 'database' ? datasetName(d.engine, to.project, to.name) : '';
+    const name = await copyDataset(ctx, { project: from.project, service, dataset: d }, { env: to.name, wanted }, (chosen) =>
+      recordDataset(ctx, to.name, service, () => ({ engine: d.engine, kind: d.kind, name: chosen, template: null, status: 'creating', ...(d.keep ? { keep: true } : {}), created_at: new Date().toISOString() })),
+    );
+    await recordDataset(ctx, to.name, service, (cur) => (cur ? { ...cur, status: 'ready' } : cur));
+    out.push({ service, name, from: d.name });
+  }
+  return out;
+}

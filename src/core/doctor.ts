@@ -13,6 +13,8 @@ import { sharedKey, type EnvironmentState, type State } from '../domain/state.js
 import { readState, restoreBackup, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { checkDatasets } from './datasets.js';
+import { thawForkSource } from './fork.js';
+import { checkSnapshots } from './snapshots.js';
 import { destroyEnvironment } from './destroy.js';
 import { ensureNetworkOrMove } from './network.js';
 import { attach, reapExpiredShared, releaseShared, stopShared } from './shared.js';
@@ -116,7 +118,9 @@ async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<Do
 function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: ContainerSummary[], networks: NetworkInspect[], f: Findings): void {
   const subject = env.name;
   if (env.status === 'creating') {
-    f.add({ kind: 'env.interrupted-create', severity: 'error', subject, message: `The creation of environment "${env.name}" was interrupted.`, fix: 'remove the partial copy and its state entry (create it again afterwards)' }, async () => {
+    const what = env.fork ? `fork of ${env.fork.snapshot ? `snapshot ${env.fork.snapshot}` : env.fork.from} into` : 'creation of';
+    f.add({ kind: 'env.interrupted-create', severity: 'error', subject, message: `The ${what} environment "${env.name}" was interrupted.`, fix: `${env.fork ? `thaw ${env.fork.from}, ` : ''}remove the partial copy and its state entry (create it again afterwards)` }, async () => {
+      await thawForkSource(ctx, env);
       await destroyEnvironment(ctx, env);
     });
     return;
@@ -418,6 +422,7 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     checkShared(ctx, state, containers, f);
     checkUnclaimed(ctx, { containers: allContainers.filter((c) => homeless(c.Labels)), networks: allNetworks.filter((n) => homeless(n.Labels)), volumes: allVolumes.filter((v) => homeless(v.Labels)) }, f);
     for (const d of await checkDatasets(ctx, state)) f.add({ kind: d.kind, severity: 'warning', subject: d.subject, message: d.message, fix: d.fix }, d.repair, d.destructive);
+    for (const sn of checkSnapshots(ctx)) f.add({ kind: sn.kind, severity: 'error', subject: sn.subject, message: sn.message, fix: sn.fix }, sn.repair);
     await checkAddressPools(ctx, state, allNetworks, f);
   }
   await checkHosts(ctx, state, f);

@@ -5,11 +5,12 @@
  * its own object for any of them.
  */
 import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
-import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import type { HostState } from '../domain/state.js';
 import type { ContainerExecOptions, ContainerExecResult } from '../docker/exec.js';
 import type { CaptureResult } from '../proc/run.js';
 import type { CopyOptions, CopyResult } from '../workspace/copy.js';
+import type { DataTree, VolumeCopyMethod } from '../workspace/volume-copy.js';
 
 /** The Docker Engine API. Refusals are `DockerApiError`s (errors.ts) with the HTTP status. */
 export interface Engine {
@@ -43,6 +44,9 @@ export interface Engine {
   /** The Engine's event stream (filtered) until `signal` aborts or the connection drops; resolves then. */
   watchEvents(filters: Filters, onEvent: (e: EngineEvent) => void, signal: AbortSignal): Promise<void>;
   listVolumes(filters?: Filters): Promise<VolumeInfo[]>;
+  inspectVolume(name: string): Promise<VolumeInspect | null>;
+  /** A labelled local volume; an existing one is returned as it is. */
+  createVolume(name: string, labels: Record<string, string>): Promise<VolumeInspect>;
   removeVolume(name: string): Promise<void>;
 }
 
@@ -154,6 +158,24 @@ export interface Workspaces {
   copy(src: string, dst: string, opts?: CopyOptions): Promise<CopyResult>;
   /** Removes a tree, also one with read-only directories; a missing path is fine. */
   remove(path: string): Promise<void>;
+}
+
+/**
+ * How a tree of volume data was copied (`reflink`: a copy-on-write clone of every file; `copy`:
+ * `cp -a` by this process; `container`: by a helper container where cilo cannot reach the
+ * volume's directory), and a tree: a Docker volume by name, or a directory on this machine.
+ */
+export type { VolumeCopyMethod, DataTree };
+
+/** Volume data: copied keeping owners, modes, symlinks, hard links and holes. */
+export interface VolumeData {
+  /**
+   * Copies the contents of `from` into `to`, which must be empty. `image` is the helper
+   * container's image when one is needed (an image the engine already has).
+   */
+  copy(from: DataTree, to: DataTree, opts: { image: string }): Promise<{ method: VolumeCopyMethod }>;
+  /** Removes everything inside `tree`, keeping the tree itself. */
+  empty(tree: DataTree, opts: { image: string }): Promise<void>;
 }
 
 /** What the host's network already uses. */

@@ -1,9 +1,9 @@
 import type { IncomingMessage, RequestOptions } from 'node:http';
-import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import * as v from 'valibot';
 import { CiloError, DockerApiError } from '../errors.js';
 import { JsonLinesReader, LogLineReader } from './log-frames.js';
-import { ContainerInspectSchema, ContainerSummarySchema, IdSchema, InfoSchema, NetworkInspectSchema, VolumeListSchema } from './shapes.js';
+import { ContainerInspectSchema, ContainerSummarySchema, IdSchema, InfoSchema, NetworkInspectSchema, VolumeInspectSchema, VolumeListSchema, WaitSchema } from './shapes.js';
 
 /**
  * A small Docker Engine API client over node:http. It negotiates the API version with
@@ -324,6 +324,21 @@ export class DockerClient {
 
   async listVolumes(filters: Filters = {}): Promise<VolumeInfo[]> {
     return required(await this.checked(VolumeListSchema, 'GET', `/volumes?filters=${encodeURIComponent(JSON.stringify(filters))}`)).Volumes;
+  }
+
+  async inspectVolume(name: string): Promise<VolumeInspect | null> {
+    return (await this.checked(VolumeInspectSchema, 'GET', `/volumes/${encodeURIComponent(name)}`, undefined, { okStatuses: [404] })).data;
+  }
+
+  /** A labelled volume of the local driver; one that exists already is returned as it is. */
+  async createVolume(name: string, labels: Record<string, string>): Promise<VolumeInspect> {
+    return required(await this.checked(VolumeInspectSchema, 'POST', '/volumes/create', { Name: name, Driver: 'local', Labels: labels }));
+  }
+
+  /** Waits for a container to exit; resolves with its exit status. */
+  async waitContainer(id: string, timeoutMs = 3_600_000): Promise<number> {
+    const r = await this.call('POST', `/containers/${encodeURIComponent(id)}/wait`, undefined, { timeoutMs });
+    return v.parse(WaitSchema, r.data).StatusCode;
   }
 
   async removeVolume(name: string): Promise<void> {

@@ -3,7 +3,7 @@
  * the types domain/engine.ts gives them; anything else the Engine sends passes through.
  */
 import * as v from 'valibot';
-import type { ContainerInspect, ContainerSummary, NetworkInspect, VolumeInfo } from '../domain/engine.js';
+import type { ContainerInspect, ContainerSummary, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 
 const StringMap = v.record(v.string(), v.string());
 
@@ -51,6 +51,14 @@ export const VolumeListSchema = v.looseObject({
 
 export const InfoSchema = v.looseObject({ ServerVersion: v.string(), ID: v.optional(v.string()), Name: v.optional(v.string()) });
 export const IdSchema = v.looseObject({ Id: v.string() });
+export const VolumeInspectSchema = v.looseObject({
+  Name: v.string(),
+  Labels: v.nullable(StringMap),
+  Driver: v.string(),
+  Mountpoint: v.string(),
+  Options: v.optional(v.nullable(StringMap)),
+});
+export const WaitSchema = v.looseObject({ StatusCode: v.number() });
 
 // What the schemas let through is what the domain types promise.
 type Fits<A, B> = [A] extends [B] ? true : false;
@@ -59,5 +67,6 @@ const outputsFit: [
   Fits<v.InferOutput<typeof ContainerInspectSchema>, ContainerInspect>,
   Fits<v.InferOutput<typeof NetworkInspectSchema>, NetworkInspect>,
   Fits<v.InferOutput<typeof VolumeListSchema>['Volumes'][number], VolumeInfo>,
-] = [true, true, true, true];
+  Fits<v.InferOutput<typeof VolumeInspectSchema>, VolumeInspect>,
+] = [true, true, true, true, true];
 void outputsFit;

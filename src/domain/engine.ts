@@ -36,6 +36,14 @@ export interface VolumeInfo {
   Labels: Record<string, string> | null;
 }
 
+export interface VolumeInspect extends VolumeInfo {
+  Driver: string;
+  /** Its directory on the engine's machine (for the local driver, under the data root). */
+  Mountpoint: string;
+  /** Driver options: a local volume with `device` is a mount of something else. */
+  Options?: Record<string, string> | null | undefined;
+}
+
 /** One event of the Engine's `/events` stream, as far as cilo reads it. */
 export interface EngineEvent {
   Type: string;

@@ -56,6 +56,12 @@ export interface EnvironmentState {
   host?: string | undefined;
   /** Private datasets in shared engines (issue #15), by shared service. */
   datasets?: Record<string, DatasetState> | undefined;
+  /**
+   * Recorded before a fork (issue #17) copies anything into it: the environment (and snapshot)
+   * it is made from. A fork killed while the source was frozen leaves it `creating` with this,
+   * and `doctor --fix` thaws the source and removes the half-made copy.
+   */
+  fork?: { from: string; snapshot?: string | undefined } | undefined;
 }
 
 export const DATASET_STATUSES = ['creating', 'ready', 'dropping'] as const;

@@ -55,6 +55,8 @@ const EnvironmentStateSchema = v.object({
   profiles: v.optional(v.array(v.string())),
   /** Private datasets in shared engines, by shared service. */
   datasets: v.optional(v.record(v.string(), DatasetStateSchema)),
+  /** Set while a fork makes it (status `creating`): whose containers to thaw if it was killed. */
+  fork: v.optional(v.object({ from: v.string(), snapshot: v.optional(v.string()) })),
   /** The remote host (`cilo host add`) whose engine runs it; absent: this machine's engine. */
   host: v.optional(v.string()),
 });

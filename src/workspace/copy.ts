@@ -26,6 +26,8 @@ export interface CopyOptions {
   keep?: string[];
   /** Names of dot-directories to copy in addition to the always-copied `.cilo` and `.git`. */
   copyDotDirs?: string[];
+  /** Copy dot-directories too (a fork copies another workspace whole). */
+  allDotDirs?: boolean;
   /** Names of dot-directories to skip (wins over copyDotDirs, never over .cilo). */
   ignoreDotDirs?: string[];
   /** Absolute paths never to descend into (cilo passes CILO_HOME here in case it lies inside the project). */
@@ -134,7 +136,7 @@ async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions):
   const include = { matches: (rel: string): boolean => anchored.matches(rel) || byName.matches(rel) };
   const ignore = new Set((opts.ignoreDotDirs ?? []).map(dotName));
   const copy = new Set(['.git', ...(opts.copyDotDirs ?? []).map(dotName)]);
-  const allowed = (name: string): boolean => !name.startsWith('.') || name === '.cilo' || (copy.has(name) && !ignore.has(name));
+  const allowed = (name: string): boolean => opts.allDotDirs === true || !name.startsWith('.') || name === '.cilo' || (copy.has(name) && !ignore.has(name));
 
   const classifyDir = (name: string, rel: string, inPartial: boolean): 'copy' | 'partial' | 'skip' => {
     if (include.matches(rel)) return 'copy';

@@ -1,0 +1,263 @@
+/**
+ * Snapshots of an environment's data (issue #17): copies of its named volumes under
+ * `$CILO_HOME/snapshots/<name>/` (private, 0700), made while its containers are frozen, and
+ * copies of its private datasets inside their shared engines (marked as the snapshot's, so no
+ * environment's `doctor` or `destroy` drops them). `restore` puts an environment back to that
+ * moment; `cilo fork --from-snapshot` starts a new one from it. Destroying the environment never
+ * deletes its snapshots; `snapshot rm` does.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { composeProjectName, COMPOSE_PROJECT, NAME_RULE, normalizeName } from '../domain/names.js';
+import type { DatasetState, EnvironmentState } from '../domain/state.js';
+import { CiloError } from '../errors.js';
+import type { CiloPaths } from '../state/paths.js';
+import { readState, withNamedLock, writeFileAtomic } from '../state/store.js';
+import type { CoreContext } from './context.js';
+import { copyDataset, dropDatasetOf } from './datasets.js';
+import { findEnv } from './lookup.js';
+import { copyTrees, environmentVolumes, methodOf, thawAfterKill, whileFrozen, type EnvVolume, type VolumeCopy } from './volume-sets.js';
+
+export const SNAPSHOT_FORMAT = 'cilo.snapshot/1';
+
+/** A volume copied into the snapshot: its compose key, labels, and an image for a helper container. */
+export interface SnapshotVolume extends Pick<EnvVolume, 'key' | 'labels' | 'image'> {
+  /** The volume it was copied from. */
+  volume: string;
+}
+
+export interface SnapshotDataset extends Pick<DatasetState, 'engine' | 'kind' | 'name'> {
+  service: string;
+  /** The environment's dataset it was copied from. */
+  from: string;
+}
+
+export interface Snapshot {
+  format: typeof SNAPSHOT_FORMAT;
+  name: string;
+  env: string;
+  project: string;
+  /** `creating` until every copy is made; `doctor --fix` removes one left so. */
+  status: 'creating' | 'ready';
+  created_at: string;
+  volumes: SnapshotVolume[];
+  datasets: SnapshotDataset[];
+  method: string;
+  frozen_ms: number;
+  /** The process making it, while `creating`: doctor leaves one alone whose maker still runs. */
+  pid?: number | undefined;
+}
+
+export function snapshotsDir(paths: CiloPaths): string {
+  return join(paths.home, 'snapshots');
+}
+
+function snapshotDir(paths: CiloPaths, name: string): string {
+  return join(snapshotsDir(paths), name);
+}
+
+export function snapshotVolumeDir(paths: CiloPaths, name: string, key: string): string {
+  return join(snapshotDir(paths, name), 'volumes', key);
+}
+
+function validName(raw: string): string {
+  const name = normalizeName(raw);
+  if (!NAME_RULE.test(name)) {
+    throw new CiloError('INVALID_NAME', `"${raw}" is not a valid snapshot name: lowercase letters, digits and "-", 1 to 63 characters, starting and ending with a letter or digit.`, { exitCode: 2, hint: 'Choose another --name.' });
+  }
+  return name;
+}
+
+export function readSnapshot(paths: CiloPaths, raw: string): Snapshot {
+  const name = validName(raw);
+  try {
+    return JSON.parse(readFileSync(join(snapshotDir(paths, name), 'snapshot.json'), 'utf8')) as Snapshot;
+  } catch {
+    throw new CiloError('ENV_NOT_FOUND', `There is no snapshot named "${name}".`, { hint: 'Run `cilo snapshot list` to see the snapshots.' });
+  }
+}
+
+function writeSnapshot(paths: CiloPaths, s: Snapshot): void {
+  writeFileAtomic(join(snapshotDir(paths, s.name), 'snapshot.json'), `${JSON.stringify(s, null, 2)}\n`);
+}
+
+export function listSnapshots(paths: CiloPaths): Snapshot[] {
+  if (!existsSync(snapshotsDir(paths))) return [];
+  const out: Snapshot[] = [];
+  for (const name of readdirSync(snapshotsDir(paths)).sort()) {
+    try {
+      out.push(readSnapshot(paths, name));
+    } catch {
+      // a directory without its manifest: not one of ours (doctor reports nothing of it)
+    }
+  }
+  return out.sort((a, b) => a.created_at.localeCompare(b.created_at));
+}
+
+/** The owner a snapshot's dataset copies are marked with: not an environment's name (a dot), so no environment's doctor takes them for orphans. */
+function datasetOwner(snapshot: string): string {
+  return `snapshot.${snapshot}`;
+}
+
+function defaultName(env: string, now: Date): string {
+  return `${env}-${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
+}
+
+export interface SnapshotCreateInput {
+  env: string;
+  name?: string | undefined;
+  project?: string | undefined;
+}
+
+/** `snapshot create`: manifest (`creating`) → volumes (environment frozen) → datasets → `ready`. A failure removes it. */
+export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInput): Promise<Snapshot> {
+  const env = findEnv(readState(ctx.paths), input.env, input.project);
+  const now = new Date();
+  const name = validName(input.name ?? defaultName(env.name, now));
+  const dir = snapshotDir(ctx.paths, name);
+  mkdirSync(snapshotsDir(ctx.paths), { recursive: true, mode: 0o700 });
+  const snapshot: Snapshot = { format: SNAPSHOT_FORMAT, name, env: env.name, project: env.project, status: 'creating', created_at: now.toISOString(), volumes: [], datasets: [], method: 'none', frozen_ms: 0, pid: process.pid };
+  await withNamedLock(ctx.paths, 'snapshots', () => {
+    if (existsSync(dir)) throw new CiloError('ENV_EXISTS', `Snapshot "${name}" already exists.`, { hint: 'Choose another --name, or remove it first (`cilo snapshot rm`).' });
+    mkdirSync(dir, { mode: 0o700 });
+    writeSnapshot(ctx.paths, snapshot);
+    return Promise.resolve();
+  });
+  try {
+    const volumes = await environmentVolumes(ctx, env);
+    snapshot.volumes = volumes.map((v) => ({ key: v.key, volume: v.name, labels: v.labels, image: v.image }));
+    writeSnapshot(ctx.paths, snapshot);
+    const pairs = volumes.map((v) => {
+      const to = snapshotVolumeDir(ctx.paths, name, v.key);
+      mkdirSync(to, { recursive: true, mode: 0o700 });
+      return { label: v.key, from: { volume: v.name }, to: { dir: to }, image: v.image };
+    });
+    let copies: VolumeCopy[] = [];
+    if (pairs.length > 0) {
+      const frozen = await whileFrozen(ctx, env, () => copyTrees(ctx, pairs));
+      copies = frozen.result;
+      snapshot.frozen_ms = frozen.frozenMs;
+    }
+    snapshot.method = methodOf(copies);
+    for (const [service, d] of Object.entries(env.datasets ?? {})) {
+      if (d.status !== 'ready') continue;
+      const wanted = d.kind === 'database' ? `${d.name}_s_${name}`.replace(/-/g, '_').slice(0, 63) : '';
+      const entry: SnapshotDataset = { service, engine: d.engine, kind: d.kind, name: '', from: d.name };
+      const copied = await copyDataset(ctx, { project: env.project, service, dataset: d }, { env: datasetOwner(name), wanted }, async (chosen) => {
+        entry.name = chosen;
+        snapshot.datasets.push(entry);
+        writeSnapshot(ctx.paths, snapshot);
+        return Promise.resolve();
+      });
+      entry.name = copied;
+    }
+    snapshot.status = 'ready';
+    delete snapshot.pid;
+    writeSnapshot(ctx.paths, snapshot);
+    return snapshot;
+  } catch (e) {
+    await removeSnapshotData(ctx, snapshot).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function removeSnapshotData(ctx: CoreContext, s: Snapshot): Promise<void> {
+  for (const d of s.datasets) {
+    if (d.name && !(await dropDatasetOf(ctx, { project: s.project, service: d.service, dataset: d }))) {
+      ctx.warn(`The copy ${d.name} in shared ${d.service} stays: its container is not running.`);
+    }
+  }
+  await ctx.workspaces.remove(snapshotDir(ctx.paths, s.name));
+}
+
+/** `snapshot rm`: its volume copies and its dataset copies. */
+export async function removeSnapshot(ctx: CoreContext, name: string): Promise<Snapshot> {
+  const s = readSnapshot(ctx.paths, name);
+  await removeSnapshotData(ctx, s);
+  return s;
+}
+
+export interface RestoreResult {
+  snapshot: string;
+  env: string;
+  volumes: VolumeCopy[];
+  method: string;
+  datasets: { service: string; name: string; from: string }[];
+}
+
+/**
+ * `snapshot restore <env> <name>`: the environment's containers are stopped, its volumes
+ * emptied and filled from the snapshot, its datasets replaced by copies of the snapshot's, and
+ * the containers that ran are started again.
+ */
+export async function restoreSnapshot(ctx: CoreContext, input: { env: string; name: string; project?: string | undefined }): Promise<RestoreResult> {
+  const env: EnvironmentState = findEnv(readState(ctx.paths), input.env, input.project);
+  const s = readSnapshot(ctx.paths, input.name);
+  if (s.status !== 'ready') throw new CiloError('ENV_NOT_FOUND', `Snapshot "${s.name}" was never finished.`, { hint: 'Remove it (`cilo snapshot rm`) and take another.' });
+  if (s.project !== env.project) throw new CiloError('PROJECT_MISMATCH', `Snapshot "${s.name}" is of project ${s.project}, not ${env.project}.`, { hint: 'Restore it into an environment of its project.' });
+  const cp = composeProjectName(env.project, env.name);
+  const running = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${cp}`], status: ['running', 'paused'] });
+  await Promise.all(running.map((c) => ctx.docker.unpauseContainer(c.Id)));
+  await Promise.all(running.map((c) => ctx.docker.stopContainer(c.Id, 10)));
+  try {
+    const present = new Map((await environmentVolumes(ctx, env)).map((v) => [v.key, v]));
+    const pairs = [];
+    for (const v of s.volumes) {
+      const target = present.get(v.key);
+      if (!target) {
+        ctx.warn(`Volume ${v.key} of the snapshot is not in ${env.name}; skipped (run \`cilo up ${env.name}\` first to make it).`);
+        continue;
+      }
+      await ctx.volumes.empty({ volume: target.name }, { image: target.image });
+      pairs.push({ label: v.key, from: { dir: snapshotVolumeDir(ctx.paths, s.name, v.key) }, to: { volume: target.name }, image: target.image });
+    }
+    const copies = await copyTrees(ctx, pairs);
+    const datasets = [];
+    for (const d of s.datasets) {
+      const mine = env.datasets?.[d.service];
+      if (!mine) {
+        ctx.warn(`${env.name} has no dataset of ${d.service}; the snapshot's is not restored (run \`cilo up ${env.name}\` first).`);
+        continue;
+      }
+      await copyDataset(ctx, { project: s.project, service: d.service, dataset: d }, { env: env.name, wanted: mine.name, existing: mine.name }, () => Promise.resolve());
+      datasets.push({ service: d.service, name: mine.name, from: d.name });
+    }
+    return { snapshot: s.name, env: env.name, volumes: copies, method: methodOf(copies), datasets };
+  } finally {
+    for (const c of running) await ctx.docker.startContainer(c.Id);
+  }
+}
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export interface SnapshotIssue {
+  kind: 'snapshot.unfinished';
+  subject: string;
+  message: string;
+  fix: string;
+  repair: () => Promise<void>;
+}
+
+/** `doctor`: snapshots whose making was killed (their environment perhaps left frozen). */
+export function checkSnapshots(ctx: CoreContext): SnapshotIssue[] {
+  return listSnapshots(ctx.paths)
+    .filter((s) => s.status === 'creating' && !alive(s.pid))
+    .map((s) => ({
+      kind: 'snapshot.unfinished',
+      subject: s.name,
+      message: `Snapshot ${s.name} of ${s.env} was interrupted while it was being made.`,
+      fix: `thaw ${s.env} and remove the partial snapshot`,
+      repair: async () => {
+        await thawAfterKill(ctx, s.env);
+        await removeSnapshotData(ctx, s);
+      },
+    }));
+}
