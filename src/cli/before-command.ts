@@ -1,8 +1,7 @@
-import { existsSync } from 'node:fs';
 import { reapDue } from '../core/supervise.js';
 import { CiloError } from '../errors.js';
 import { ciloPaths } from '../state/paths.js';
-import { readState, upgradeLegacyStateFile } from '../state/store.js';
+import { readStateUpgraded } from '../state/store.js';
 import { warn } from './output/print.js';
 
 /**
@@ -14,12 +13,11 @@ import { warn } from './output/print.js';
  */
 export async function beforeCommand(): Promise<void> {
   const paths = ciloPaths();
-  if (!existsSync(paths.state)) return;
   try {
-    await upgradeLegacyStateFile(paths);
-    const state = readState(paths);
-    const { cliContext } = await import('./output/context.js');
-    await reapDue(() => cliContext({ paths }), state);
+    const state = await readStateUpgraded(paths);
+    if (!state) return;
+    // The context (Engine client...) is loaded only when something is due.
+    await reapDue(async () => (await import('./output/context.js')).cliContext({ paths }), state);
   } catch (e) {
     if (e instanceof CiloError) return;
     warn(`removing shared services whose grace period ended failed: ${e instanceof Error ? e.message : String(e)} (a bug in cilo; CILO_DEBUG=1 shows more).`);

@@ -5,7 +5,6 @@
 import { Command, CommanderError, Help, Option } from 'commander';
 import { COMMANDS, type CommandDef } from './command-table.js';
 import { wantsJson } from './options.js';
-import { parsePassThrough } from './pass-through.js';
 import { printErrorJson, reportError, usageSentence, USAGE_HINT } from './output/print.js';
 
 declare const __CILO_VERSION__: string;
@@ -44,6 +43,8 @@ function wirePassThrough(cmd: Command, def: CommandDef, run: Runner): void {
     .usage(usageOf(def))
     .configureHelp({ visibleOptions: () => [...(def.options ?? []), help], visibleArguments: () => [...(def.args ?? [])] })
     .action(async (tokens: string[]) => {
+      // Only run, exec and compose parse their own line: loaded for them alone.
+      const { parsePassThrough } = await import('./pass-through.js');
       const parsed = parsePassThrough({ name: def.name, args: def.args ?? [], options: def.options ?? [] }, tokens);
       if (parsed.help) cmd.help();
       await run(def, [...parsed.positionals, parsed.rest], parsed.opts);

@@ -1,3 +1,4 @@
+import type { CoreContext } from './context.js';
 import type { Engine } from './ports.js';
 import type { ContainerSummary } from '../domain/engine.js';
 import { compareNames, LABELS, networkName } from '../domain/names.js';
@@ -100,4 +101,34 @@ export function selectEnvironments(state: State, filter: { project?: string | un
   return Object.values(state.environments)
     .filter((e) => filter.project === undefined || e.project === filter.project)
     .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.name, b.name));
+}
+
+/**
+ * Live views of environments: each engine asked once; the environments of a host that does not
+ * answer are shown `unreachable` (within the SSH connect timeout) instead of hanging. The remote
+ * hosts' code is loaded only when an environment runs on one.
+ */
+export async function liveViews(ctx: CoreContext, envs: EnvironmentState[]): Promise<EnvView[]> {
+  const engines = [...new Set(envs.map((e) => e.host ?? ''))];
+  const containers = new Map(
+    await Promise.all(
+      engines.map(async (h) => {
+        if (h === '') return [h, await liveContainers(ctx.docker)] as const;
+        const { hostContainers } = await import('./hosts.js');
+        return [h, await hostContainers(ctx, h)] as const;
+      }),
+    ),
+  );
+  return envs.map((e) => {
+    const live = containers.get(e.host ?? '');
+    if (live) return viewOf(e, live);
+    return { ...viewOf(e, []), status: 'unreachable', services: viewOf(e, []).services.map((s) => ({ ...s, state: 'unknown' })) };
+  });
+}
+
+/** One environment's live view (`unreachable` when its host does not answer). */
+export async function liveView(ctx: CoreContext, env: EnvironmentState): Promise<EnvView> {
+  const [view] = await liveViews(ctx, [env]);
+  if (!view) throw new Error('no view of the environment');
+  return view;
 }

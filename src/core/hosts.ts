@@ -13,7 +13,8 @@ import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import { liveContainers, viewOf, type EnvView } from './environment-view.js';
+import type { ContainerSummary } from '../domain/engine.js';
+import { liveContainers } from './environment-view.js';
 import type { Compose, Engine } from './ports.js';
 import { externalSubnets } from './subnets.js';
 
@@ -343,34 +344,15 @@ function answerWithin<T>(ms: number, step: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Live views of environments: each engine asked once; the environments of a host that does
- * not answer are shown `unreachable` (within the SSH connect timeout) instead of hanging.
+ * The containers of a remote host's engine for the live views (environment-view.ts), or
+ * undefined when it does not answer within HOST_ANSWER_MS (its silent connection is dropped, so
+ * the next command reconnects).
  */
-export async function liveViews(ctx: CoreContext, envs: EnvironmentState[]): Promise<EnvView[]> {
-  const engines = [...new Set(envs.map((e) => e.host ?? ''))];
-  const containers = new Map(
-    await Promise.all(
-      engines.map(async (h) => {
-        if (h === '') return [h, await liveContainers(ctx.docker)] as const;
-        try {
-          return [h, await answerWithin(HOST_ANSWER_MS, async () => liveContainers((await contextFor(ctx, { host: h })).docker))] as const;
-        } catch {
-          await dropConnection(ctx, h);
-          return [h, undefined] as const;
-        }
-      }),
-    ),
-  );
-  return envs.map((e) => {
-    const live = containers.get(e.host ?? '');
-    if (live) return viewOf(e, live);
-    return { ...viewOf(e, []), status: 'unreachable', services: viewOf(e, []).services.map((s) => ({ ...s, state: 'unknown' })) };
-  });
-}
-
-/** One environment's live view (`unreachable` when its host does not answer). */
-export async function liveView(ctx: CoreContext, env: EnvironmentState): Promise<EnvView> {
-  const [view] = await liveViews(ctx, [env]);
-  if (!view) throw new Error('no view of the environment');
-  return view;
+export async function hostContainers(ctx: CoreContext, host: string): Promise<ContainerSummary[] | undefined> {
+  try {
+    return await answerWithin(HOST_ANSWER_MS, async () => liveContainers((await contextFor(ctx, { host })).docker));
+  } catch {
+    await dropConnection(ctx, host);
+    return undefined;
+  }
 }

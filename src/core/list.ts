@@ -5,7 +5,7 @@ import { readState } from '../state/store.js';
 import { COMPOSE_FILE_NAMES } from './compose-files.js';
 import type { CoreContext } from './context.js';
 import { selectEnvironments, type EnvView } from './environment-view.js';
-import { liveViews } from './hosts.js';
+import { liveViews } from './environment-view.js';
 
 export interface ListInput {
   all?: boolean | undefined;

@@ -17,7 +17,7 @@ import { findEnv } from './lookup.js';
 import { upEnvironment } from './up.js';
 import { manifestOfEnvironment, writeManifestFile } from './manifest.js';
 import type { UpTimings } from '../domain/manifest.js';
-import { liveViews } from './hosts.js';
+import { liveViews } from './environment-view.js';
 
 export interface RunInput {
   command: string;

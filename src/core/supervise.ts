@@ -13,10 +13,10 @@ import type { CoreContext } from './context.js';
  * when nothing is due). The shared-service code (YAML, compose) and the context are loaded only
  * then: this runs before every command and every second in the DNS server. Returns the keys reaped.
  */
-export async function reapDue(context: () => CoreContext, state: Readonly<State>, now: number = Date.now()): Promise<string[]> {
+export async function reapDue(context: () => CoreContext | Promise<CoreContext>, state: Readonly<State>, now: number = Date.now()): Promise<string[]> {
   if (!anyGraceExpired(state, now)) return [];
   const { reapExpiredShared } = await import('./shared.js');
-  return reapExpiredShared(context(), now);
+  return reapExpiredShared(await context(), now);
 }
 
 /**

@@ -100,10 +100,29 @@ export async function upgradeLegacyStateFile(paths: CiloPaths): Promise<boolean>
   } catch {
     return false;
   }
+  return upgradeIfLegacy(paths, text);
+}
+
+async function upgradeIfLegacy(paths: CiloPaths, text: string): Promise<boolean> {
   if (!isLegacyText(text)) return false;
   // A transaction writes version 3 whenever it read a legacy file (keepLegacyBackup below).
   await withStateLock(() => undefined, paths);
   return true;
+}
+
+/**
+ * What a command starts with: the state (read once), after a file left by the original cilo
+ * was rewritten as version 3. Undefined when there is no state file yet.
+ */
+export async function readStateUpgraded(paths: CiloPaths): Promise<State | undefined> {
+  let text: string;
+  try {
+    text = readFileSync(paths.state, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  return (await upgradeIfLegacy(paths, text)) ? readState(paths) : parseStateText(paths, text);
 }
 
 function writeState(paths: CiloPaths, state: State, previousText: string | undefined): void {

@@ -1,4 +1,4 @@
-import { liveView } from '../../core/hosts.js';
+import { liveView } from '../../core/environment-view.js';
 import { findEnv } from '../../core/lookup.js';
 import { manifestOfEnvironment } from '../../core/manifest.js';
 import { readState } from '../../state/store.js';

@@ -1,4 +1,4 @@
-import { liveView } from '../../core/hosts.js';
+import { liveView } from '../../core/environment-view.js';
 import { manifestOfEnvironment } from '../../core/manifest.js';
 import { upEnvironment } from '../../core/up.js';
 import { printServices } from '../output/env-view.js';
