@@ -19,7 +19,7 @@ import { destroyEnvironment } from './destroy.js';
 import { findEnv } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import type { DataTree } from './ports.js';
-import { readSnapshot, snapshotVolumeDir, type Snapshot } from './snapshots.js';
+import { readSnapshot, snapshotVolumeDir, snapshotWorkspaceDir, type Snapshot } from './snapshots.js';
 import { upEnvironment, type UpResult } from './up.js';
 import { COMPOSE_VOLUME, copyTrees, environmentVolumes, methodOf, thawAfterKill, whileFrozen, type VolumeCopy } from './volume-sets.js';
 
@@ -46,7 +46,10 @@ export interface ForkResult {
   up: UpResult | null;
 }
 
-/** What a fork copies from: a live environment, or a snapshot (of an environment that may be gone). */
+/**
+ * What a fork copies from: a live environment, or a snapshot (of an environment that may be
+ * gone: `env` is then its record at the snapshot, with the snapshot's copy of its workspace).
+ */
 interface ForkSource {
   env: EnvironmentState;
   snapshot: Snapshot | undefined;
@@ -56,6 +59,9 @@ function sourceOf(ctx: CoreContext, input: ForkInput): ForkSource {
   const state = readState(ctx.paths);
   if (input.fromSnapshot) {
     const snapshot = readSnapshot(ctx.paths, input.fromSnapshot);
+    // The workspace as it was at the snapshot, and the environment's settings then: whether or
+    // not the environment still exists.
+    if (snapshot.environment) return { env: { ...snapshot.environment, workspace: snapshotWorkspaceDir(ctx.paths, snapshot.name) }, snapshot };
     const env = state.environments[snapshot.env];
     if (!env || env.project !== snapshot.project) {
       throw new CiloError('ENV_NOT_FOUND', `Snapshot ${snapshot.name} is of environment ${snapshot.env}, which no longer exists, so there is no workspace to copy.`, {

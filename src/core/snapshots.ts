@@ -1,6 +1,7 @@
 /**
- * Snapshots of an environment's data (issue #17): copies of its named volumes under
- * `$CILO_HOME/snapshots/<name>/` (private, 0700), made while its containers are frozen, and
+ * Snapshots of an environment's data (issue #17): copies of its named volumes and of its
+ * workspace under `$CILO_HOME/snapshots/<name>/` (private, 0700), the volumes made while its
+ * containers are frozen, and
  * copies of its private datasets inside their shared engines (marked as the snapshot's, so no
  * environment's `doctor` or `destroy` drops them). `restore` puts an environment back to that
  * moment; `cilo fork --from-snapshot` starts a new one from it. Destroying the environment never
@@ -46,6 +47,11 @@ export interface Snapshot {
   frozen_ms: number;
   /** The process making it, while `creating`: doctor leaves one alone whose maker still runs. */
   pid?: number | undefined;
+  /**
+   * The environment's record and a copy of its workspace (in `workspace/`), so a fork from the
+   * snapshot needs nothing of the environment, which may be gone. Absent in older snapshots.
+   */
+  environment?: EnvironmentState | undefined;
 }
 
 export function snapshotsDir(paths: CiloPaths): string {
@@ -54,6 +60,11 @@ export function snapshotsDir(paths: CiloPaths): string {
 
 function snapshotDir(paths: CiloPaths, name: string): string {
   return join(snapshotsDir(paths), name);
+}
+
+/** The copy of the environment's workspace a snapshot holds. */
+export function snapshotWorkspaceDir(paths: CiloPaths, name: string): string {
+  return join(snapshotDir(paths, name), 'workspace');
 }
 
 export function snapshotVolumeDir(paths: CiloPaths, name: string, key: string): string {
@@ -133,11 +144,17 @@ export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInpu
       return { label: v.key, from: { volume: v.name }, to: { dir: to }, image: v.image };
     });
     let copies: VolumeCopy[] = [];
+    // The workspace (files on this machine, uncommitted work included) is copied beside the
+    // volumes, not under the freeze.
+    const workspace = ctx.workspaces.copy(env.workspace, snapshotWorkspaceDir(ctx.paths, name), { allDotDirs: true, excludeAbsolute: [ctx.paths.home] });
+    workspace.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
     if (pairs.length > 0) {
       const frozen = await whileFrozen(ctx, env, () => copyTrees(ctx, pairs));
       copies = frozen.result;
       snapshot.frozen_ms = frozen.frozenMs;
     }
+    await workspace;
+    snapshot.environment = env;
     snapshot.method = methodOf(copies);
     for (const [service, d] of Object.entries(env.datasets ?? {})) {
       if (d.status !== 'ready') continue;

@@ -109,6 +109,7 @@ describe('fork and snapshots of named volumes', () => {
     assert.equal(statSync(join(dirOf, 'before')).mode & 0o777, 0o700);
     const web = container(p, 'copy', 'web');
     sh(web, 'echo after-snapshot > /data/marker; echo extra > /data/new');
+    writeFileSync(join(h.home, 'envs', p, 'copy', 'after-snapshot.txt'), 'later work\n');
     const list = await h.cli(['snapshot', 'list', '--json']);
     assert.equal(list.code, 0, list.stderr);
     const snaps = (JSON.parse(list.stdout) as { snapshots: { name: string; env: string; status: string }[] }).snapshots;
@@ -129,6 +130,16 @@ describe('fork and snapshots of named volumes', () => {
     const d = await h.cli(['destroy', 'copy', '--force']);
     assert.equal(d.code, 0, d.stderr);
     assert.ok(existsSync(join(dirOf, 'before', 'snapshot.json')), 'destroy removed the snapshot');
+
+    // The snapshot holds the workspace as it was: a fork from it needs nothing of the destroyed environment.
+    const orphan = await h.cli(['fork', '--from-snapshot', 'before', 'afterdestroy', '--json']);
+    assert.equal(orphan.code, 0, orphan.stderr);
+    const ws = join(h.home, 'envs', p, 'afterdestroy');
+    assert.equal(readFileSync(join(ws, 'notes.txt'), 'utf8'), 'work in progress\n', 'uncommitted work of the moment of the snapshot');
+    assert.equal(existsSync(join(ws, 'after-snapshot.txt')), false, 'nothing written after the snapshot');
+    const upOrphan = await h.cli(['up', 'afterdestroy']);
+    assert.equal(upOrphan.code, 0, upOrphan.stderr);
+    assert.equal(sh(container(p, 'afterdestroy', 'web'), 'cat /data/marker'), 'from-fork');
     const rm = await h.cli(['snapshot', 'rm', 'before']);
     assert.equal(rm.code, 0, rm.stderr);
     assert.equal(existsSync(join(dirOf, 'before')), false);
