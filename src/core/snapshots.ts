@@ -205,7 +205,7 @@ export interface RestoreResult {
 /**
  * `snapshot restore <env> <name>`: the environment's containers are stopped, its volumes
  * emptied and filled from the snapshot, its datasets replaced by copies of the snapshot's, and
- * the containers that ran are started again.
+ * the containers that ran are started again (and paused again, if they were).
  */
 export async function restoreSnapshot(ctx: CoreContext, input: { env: string; name: string; project?: string | undefined }): Promise<RestoreResult> {
   const env: EnvironmentState = findEnv(readState(ctx.paths), input.env, input.project);
@@ -242,6 +242,8 @@ export async function restoreSnapshot(ctx: CoreContext, input: { env: string; na
     return { snapshot: s.name, env: env.name, volumes: copies, method: methodOf(copies), datasets };
   } finally {
     for (const c of running) await ctx.docker.startContainer(c.Id);
+    // An environment paused by `down --pause` stays paused, as its state says.
+    for (const c of running.filter((x) => x.State === 'paused')) await ctx.docker.pauseContainer(c.Id);
   }
 }
 

@@ -145,6 +145,22 @@ describe('fork and snapshots of named volumes', () => {
     assert.equal(existsSync(join(dirOf, 'before')), false);
   });
 
+  test('restore into an environment paused by down --pause leaves it paused, and up resumes it with the restored data', async () => {
+    sh(container(p, 'src', 'web'), 'echo before-pause-snapshot > /data/pmarker');
+    const c = await h.cli(['snapshot', 'create', 'src', '--name', 'paused-one']);
+    assert.equal(c.code, 0, c.stderr);
+    sh(container(p, 'src', 'web'), 'echo changed > /data/pmarker');
+    const down = await h.cli(['down', 'src', '--pause']);
+    assert.equal(down.code, 0, down.stderr);
+    const r = await h.cli(['snapshot', 'restore', 'src', 'paused-one']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok((await containerStates(p, 'src')).every((st) => st === 'paused'), 'still paused, as its state says');
+    const up = await h.cli(['up', 'src']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(sh(container(p, 'src', 'web'), 'cat /data/pmarker'), 'before-pause-snapshot');
+    assert.equal((await h.cli(['snapshot', 'rm', 'paused-one'])).code, 0);
+  });
+
   test('a fork whose copy fails leaves no state entry, network, volume or workspace, and the source was thawed', async () => {
     const r = await h.cli(['fork', 'src', 'broken'], { env: { CILO_TEST_FAILPOINT: 'volume-copy' } });
     assert.equal(r.code, 1, r.stdout);
