@@ -1,4 +1,4 @@
-declare const __CILO_VERSION__: string;
+import { main } from './cli/main.js';
 
 // A reader that goes away (`cilo list --json | head`) must neither crash cilo with a stack
 // trace nor cut a command short: the rest of the output is dropped, the work goes on.
@@ -8,14 +8,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-const argv = process.argv.slice(2);
-// `cilo --version` answers before the command table is even loaded (STYLE.md: it should cost
-// little more than `node -e 0`).
-const run =
-  argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')
-    ? Promise.resolve(process.stdout.write(`${typeof __CILO_VERSION__ === 'string' ? __CILO_VERSION__ : '0.0.0-dev'}\n`)).then(() => 0)
-    : import('./cli/main.js').then((m) => m.main(argv));
-run.then(
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -65,7 +65,12 @@ function wire(cmd: Command, def: CommandDef, run: Runner): void {
   cmd.action(async () => run(def, cmd.processedArgs, cmd.opts()));
 }
 
-export function buildProgram(run: Runner = runModule): Command {
+/**
+ * The command tree. With `only`, just that top-level command (and its subcommands) is wired:
+ * the line names it, so the others would be built for nothing (`--help`, an unknown word and
+ * completion get the whole tree).
+ */
+export function buildProgram(run: Runner = runModule, only?: string): Command {
   const program = new Command('cilo');
   program
     .description('Run many isolated copies of one Docker Compose project side by side, with DNS names and shared services.')
@@ -85,6 +90,7 @@ export function buildProgram(run: Runner = runModule): Command {
   const made = new Map<string, Command>();
   for (const def of COMMANDS) {
     const path = def.name.split(' ');
+    if (only !== undefined && path[0] !== only) continue;
     const parent = path.length > 1 ? made.get(path.slice(0, -1).join(' ')) : program;
     if (!parent) throw new Error(`command table: "${def.name}" comes before its group`);
     const cmd = parent.command(path[path.length - 1] ?? def.name, { hidden: def.hidden === true });
@@ -108,6 +114,14 @@ export function commandOf(argv: readonly string[]): CommandDef | undefined {
   return found;
 }
 
+/** The top-level command the line names, when it names a known one first; else undefined (build all). */
+function invokedCommand(argv: readonly string[]): string | undefined {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-')) return undefined;
+  const def = COMMANDS.find((d) => !d.name.includes(' ') && (d.name === first || d.alias === first));
+  return def?.name;
+}
+
 /** For a usage error (before any option was parsed): whether the line asked for JSON output. */
 function argvWantsJson(argv: readonly string[]): boolean {
   const def = commandOf(argv);
@@ -118,12 +132,17 @@ function argvWantsJson(argv: readonly string[]): boolean {
 
 /** Runs the CLI with the given arguments (without node and script) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // The version needs no command tree.
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
   // From the parsed options once a command runs; before that, from the command line.
   let json: boolean | undefined;
   const program = buildProgram(async (def, values, opts) => {
     json = wantsJson(opts);
     await runModule(def, values, opts);
-  });
+  }, invokedCommand(argv));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
