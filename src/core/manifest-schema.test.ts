@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { validate } from '../../test/support/json-schema.js';
 import type { ContainerSummary } from '../domain/engine.js';
-import { buildManifest, environmentOf, maskValue, readyBy } from '../domain/manifest.js';
+import { buildManifest, environmentOf, readyBy } from '../domain/manifest.js';
+import { maskValue } from '../domain/mask.js';
 import type { EnvironmentState } from '../domain/state.js';
 
 const schema = JSON.parse(readFileSync(new URL('../../docs/manifest.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;

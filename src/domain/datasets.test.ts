@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeModel } from './compose-model.js';
-import { applyRewrites, datasetName, datasetRewrites, engineFromImage, isolationSpecs, lowestFreeIndex, maskSecret, parseMarker, sanitizeIdentifier, seedHash, templateName, type IsolationSpec } from './datasets.js';
+import { maskSecret } from './mask.js';
+import { applyRewrites, datasetName, datasetRewrites, engineFromImage, isolationSpecs, lowestFreeIndex, parseMarker, sanitizeIdentifier, seedHash, templateName, type IsolationSpec } from './datasets.js';
 
 const model = (extra: Record<string, unknown> = {}): ComposeModel => ({
   services: {

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { CiloError } from '../errors.js';
 import type { ComposeModel, ComposeService } from './compose-model.js';
+import { maskSecret } from './mask.js';
 import { ENGINE_KINDS, ISOLATION_KINDS, type EngineKind, type IsolationKind } from './dataset-kinds.js';
 
 /** The per-service keys of `.cilo/config.yml` `services:` (the same as the labels). */
@@ -313,19 +314,9 @@ export function applyRewrites(model: ComposeModel, rewrites: Rewrite[]): Compose
   return { ...model, services };
 }
 
-/** A value with the password of a URL's userinfo replaced by `***` (`postgres://app:***@db/shop`). */
-export function maskSecret(value: string): string {
-  return value.replace(/^((?:jdbc:)?[a-z][a-z0-9+.-]*:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1***@').replace(/([?&](?:password|pass|pwd)=)[^&#]*/gi, '$1***');
-}
-
 /** A rewrite as shown and stored: passwords masked. */
 export function maskedRewrite(r: Rewrite): Rewrite {
   return { ...r, from: maskSecret(r.from), to: maskSecret(r.to) };
-}
-
-/** `api.DATABASE_URL: …/shop → …/shop_agent_1`: the line `status` prints (already masked). */
-export function describeRewrite(r: Rewrite): string {
-  return `${r.service}.${r.variable}: ${r.from} → ${r.to}`;
 }
 
 /** Quotes a postgres identifier (names are sanitised already; this keeps any other name safe too). */

@@ -8,13 +8,13 @@
 import { addressOn, findServiceContainer, serviceContainers } from './replicas.js';
 import type { ContainerSummary } from './engine.js';
 import { serviceUrl } from './env-model.js';
+import { maskValue } from './mask.js';
 import { compareNames, networkName } from './names.js';
 import { baseUrl, runVariables } from './run-vars.js';
 import type { EnvironmentState } from './state.js';
 
 export const MANIFEST_SCHEMA = 'cilo.manifest/1';
 export const DNS_SERVER_ADDRESS = '127.0.0.1';
-export const MASK = '***';
 
 /** Why a service counts as ready: its healthcheck passed, it runs (no healthcheck), or a one-shot job exited 0. */
 export type ReadyBy = 'healthcheck' | 'running' | 'completed';
@@ -104,16 +104,6 @@ export interface ManifestFacts {
   showSecrets?: boolean | undefined;
   /** Each service's own datasets in a shared engine, by service (the datasets work fills it). */
   datasets?: Record<string, DatasetManifest[]> | undefined;
-}
-
-const SECRET_KEY = /(pass(word|wd)?|secret|token|api_?key|private|credential|auth)/i;
-/** `scheme://user:password@host...`: the password part. */
-const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/?#\s]+)(@)/i;
-
-/** A value as an agent may see it: secrets by name masked whole, passwords inside connection URLs masked. */
-export function maskValue(key: string, value: string): string {
-  if (SECRET_KEY.test(key) && value !== '') return MASK;
-  return value.replace(URL_PASSWORD, `$1${MASK}$3`);
 }
 
 export function maskEnvironment(environment: Record<string, string>): Record<string, string> {

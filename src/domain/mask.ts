@@ -1,16 +1,29 @@
 /**
- * Connection values shown on a screen (the dashboard): secrets are masked before they leave
- * cilo, so a screenshot or a shared screen never shows a password. Pure.
+ * Secrets hidden before a value leaves cilo (the manifest, `status`, the dashboard, stored
+ * rewrites), so a log, a screenshot or an agent's transcript never shows a password. The one
+ * home of that rule. Pure.
  */
-export const MASK = '••••••';
+export const MASK = '***';
 
-const SECRET_NAME = /pass(word)?|secret|token|api[_-]?key|private[_-]?key|credential|auth/i;
+const SECRET_NAME = /pass(word|wd)?|secret|token|api[_-]?key|private|credential|auth/i;
+/** `scheme://user:password@host...` (also `jdbc:scheme://`): the password part. */
+const URL_PASSWORD = /^((?:jdbc:)?[a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*:)([^@/?#\s]*)@/i;
+/** `?password=...` and the like in a URL's query. */
+const QUERY_PASSWORD = /([?&](?:password|pass|pwd)=)[^&#]*/gi;
 
-/** The value as it may be shown: whole when its name says secret, else with a URL's password hidden. */
+/** A value with the passwords inside it (URL userinfo, query parameters) masked. */
+export function maskSecret(value: string): string {
+  return value.replace(URL_PASSWORD, (_, head: string, pw: string) => (pw === '' ? `${head}@` : `${head}${MASK}@`)).replace(QUERY_PASSWORD, `$1${MASK}`);
+}
+
+/** A named value as it may be shown: whole when its name says secret, else with the passwords inside it masked. */
+export function maskValue(name: string, value: string): string {
+  if (SECRET_NAME.test(name) && value !== '') return MASK;
+  return maskSecret(value);
+}
+
+/** The same, saying whether anything was masked (the dashboard marks masked values). */
 export function maskConnectionValue(name: string, value: string): { value: string; masked: boolean } {
-  if (SECRET_NAME.test(name) && value !== '') return { value: MASK, masked: true };
-  // scheme://user:password@host — keep the user, hide the password.
-  const m = /^([a-z][a-z0-9+.-]*:\/\/[^:/?#@]*):([^@/?#]*)@/i.exec(value);
-  if (m?.[1] !== undefined && m[2] !== '') return { value: `${m[1]}:${MASK}@${value.slice(m[0].length)}`, masked: true };
-  return { value, masked: false };
+  const shown = maskValue(name, value);
+  return { value: shown, masked: shown !== value };
 }
