@@ -27,6 +27,27 @@ export interface CommandDef {
   load?: () => Promise<Handler>;
 }
 
+/**
+ * As written in the table below: arguments and options are made on first use, so a command
+ * builds only its own (`--help` and completion build them all).
+ */
+type Declared = Omit<CommandDef, 'args' | 'options'> & { args?: () => readonly Argument[]; options?: () => readonly Option[] };
+
+function declared(d: Declared): CommandDef {
+  const { args: makeArgs, options: makeOptions, ...rest } = d;
+  let a: readonly Argument[] | undefined;
+  let o: readonly Option[] | undefined;
+  return {
+    ...rest,
+    get args() {
+      return (a ??= makeArgs?.());
+    },
+    get options() {
+      return (o ??= makeOptions?.());
+    },
+  };
+}
+
 const CONFIG_HELP = `
 Keys of .cilo/config.yml: project, compose_files, env_files, dns_suffix, default_environment,
 default_ingress_service, hostnames, copy_dot_dirs, ignore_dot_dirs, shared_grace_period, and env:
@@ -150,11 +171,11 @@ Examples:
   cilo ui --open                 this project's environments, in the browser
   cilo ui --all --detach         every project, in the background (cilo ui stop ends it)`;
 
-export const COMMANDS: readonly CommandDef[] = [
+const TABLE: readonly Declared[] = [
   {
     name: 'init',
     description: 'create CILO_HOME and its state (idempotent, needs no root)',
-    options: [
+    options: () => [
       o.repeatable('--base-subnet <cidr>', 'base range for environment subnets: a CIDR such as 10.224.0.0/16, or a prefix such as 10.224. (repeatable)'),
       o.whole('--dns-port <port>', 'port of the DNS server on 127.0.0.1'),
       o.json(),
@@ -164,8 +185,8 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'create',
     description: 'create an environment: allocate a subnet and copy the project into a workspace',
-    args: [args.env()],
-    options: [
+    args: () => [args.env()],
+    options: () => [
       o.from('project directory to copy (default: current directory)'),
       o.project('project name (default: .cilo/config.yml project, else directory name)'),
       new Option('--empty', 'create an empty workspace instead of copying the project'),
@@ -179,8 +200,8 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'up',
     description: 'start an environment (creating it first if needed) and wait until its services are ready',
-    args: [args.env()],
-    options: [
+    args: () => [args.env()],
+    options: () => [
       o.from(),
       o.project(),
       new Option('--build', 'build images before starting'),
@@ -201,8 +222,8 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'down',
     description: 'stop an environment, keeping its containers, workspace, network and volumes',
-    args: [args.env()],
-    options: [
+    args: () => [args.env()],
+    options: () => [
       o.project(),
       new Option('--pause', 'freeze the containers instead of stopping them: they keep their memory, and the next `up` resumes them in well under a second'),
     ],
@@ -211,8 +232,8 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'destroy',
     description: 'remove an environment: containers, volumes, network, DNS names and workspace',
-    args: [args.optionalEnv()],
-    options: [
+    args: () => [args.optionalEnv()],
+    options: () => [
       new Option('--all', 'destroy every environment (of --project, if given)'),
       o.project(),
       o.force('do not ask for confirmation (required without a terminal)'),
@@ -225,30 +246,30 @@ export const COMMANDS: readonly CommandDef[] = [
     name: 'list',
     alias: 'ls',
     description: 'list environments of the current project (or all)',
-    options: [new Option('--all', 'list environments of every project'), o.project('list environments of this project'), o.format(['table', 'json', 'quiet']), o.jsonFormat()],
+    options: () => [new Option('--all', 'list environments of every project'), o.project('list environments of this project'), o.format(['table', 'json', 'quiet']), o.jsonFormat()],
     help: '\nJSON (--format json or --json): an array of environments, each {name, project, status, subnet, network,\nsource, workspace, dns_suffix, url, created_at, last_error?, services: [{name, type, ip, url, state}]}.',
     load: () => import('./commands/list.js').then((m) => m.default),
   },
   {
     name: 'status',
     description: 'show an environment and its services with live container state, and the values rewritten to name its private datasets',
-    args: [args.env()],
-    options: [o.project(), o.json('print the manifest (cilo.manifest/1) with live states'), o.showSecrets()],
+    args: () => [args.env()],
+    options: () => [o.project(), o.json('print the manifest (cilo.manifest/1) with live states'), o.showSecrets()],
     help: MANIFEST_HELP,
     load: () => import('./commands/status.js').then((m) => m.default),
   },
   {
     name: 'logs',
     description: 'show the logs of an environment (or one service), through docker compose',
-    args: [args.env(), args.optionalService()],
-    options: [new Option('-f, --follow', 'follow log output'), o.whole('--tail <n>', 'number of lines from the end'), o.project()],
+    args: () => [args.env(), args.optionalService()],
+    options: () => [new Option('-f, --follow', 'follow log output'), o.whole('--tail <n>', 'number of lines from the end'), o.project()],
     load: () => import('./commands/logs.js').then((m) => m.default),
   },
   {
     name: 'exec',
     description: 'run a command in a service container (default: sh)',
-    args: [args.env(), args.service(), new Argument('[command...]', 'command and arguments')],
-    options: [
+    args: () => [args.env(), args.service(), new Argument('[command...]', 'command and arguments')],
+    options: () => [
       o.project(),
       new Option('-t, --tty', 'allocate a terminal when stdin is one (the default; -t=false or --tty=false: never)'),
       new Option('-i, --interactive', 'keep stdin open (the default; -i=false or --interactive=false: give the command no stdin)'),
@@ -260,8 +281,8 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'compose',
     description: 'run any docker compose command against an environment (default: ps)',
-    args: [args.env(), new Argument('[args...]', 'docker compose arguments')],
-    options: [o.project()],
+    args: () => [args.env(), new Argument('[args...]', 'docker compose arguments')],
+    options: () => [o.project()],
     passThrough: true,
     help: '\ncilo\'s --project goes before <env>, or right after it; everything from the compose command on goes\nto docker compose untouched (`cilo compose agent-1 --project shop logs -f api`).',
     load: () => import('./commands/compose.js').then((m) => m.default),
@@ -269,8 +290,8 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'path',
     description: "print an environment's workspace path",
-    args: [args.env()],
-    options: [o.project()],
+    args: () => [args.env()],
+    options: () => [o.project()],
     load: () => import('./commands/path.js').then((m) => m.default),
   },
   {
@@ -281,23 +302,23 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'db list',
     description: 'list datasets: environment, service, engine, kind, name, template, size',
-    args: [args.optionalEnv('only this environment')],
-    options: [o.project('only this project'), o.json()],
+    args: () => [args.optionalEnv('only this environment')],
+    options: () => [o.project('only this project'), o.json()],
     load: () => import('./commands/db-list.js').then((m) => m.default),
   },
   {
     name: 'db reset',
     description: "return an environment's datasets to the seed (ends only that environment's sessions)",
-    args: [args.env(), args.optionalService('only this shared service')],
-    options: [o.project(), o.json()],
+    args: () => [args.env(), args.optionalService('only this shared service')],
+    options: () => [o.project(), o.json()],
     load: () => import('./commands/db-reset.js').then((m) => m.default),
   },
   { name: 'host', description: 'remote Docker engines (over SSH) that environments can run on' },
   {
     name: 'host add',
     description: 'add a remote Docker engine reached over SSH (checks its key, engine and compose; gives it a subnet range)',
-    args: [new Argument('<name>', 'a name for the host'), new Argument('<target>', 'ssh://user@host[:port], or a Docker context whose endpoint is one')],
-    options: [
+    args: () => [new Argument('<name>', 'a name for the host'), new Argument('<target>', 'ssh://user@host[:port], or a Docker context whose endpoint is one')],
+    options: () => [
       new Option('--transport <transport>', 'how this machine reaches the containers\' addresses: wireguard (a tunnel; root on both sides) or ssh (no root: engine and names only)').choices(['ssh', 'wireguard']).default('ssh'),
       new Option('--accept-host-key <fingerprint>', 'trust the host key with this SHA256 fingerprint (shown by a first `host add`)'),
       new Option('-i, --identity <file>', 'private key for SSH (default: SSH\'s own)'),
@@ -312,28 +333,28 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'host list',
     description: 'list the remote hosts: SSH destination, transport, range, environments',
-    options: [o.json()],
+    options: () => [o.json()],
     load: () => import('./commands/host.js').then((m) => m.list),
   },
   {
     name: 'host status',
     description: 'check a host: does its engine answer over SSH, is the tunnel up',
-    args: [args.host()],
-    options: [o.json()],
+    args: () => [args.host()],
+    options: () => [o.json()],
     load: () => import('./commands/host.js').then((m) => m.status),
   },
   {
     name: 'host rm',
     description: 'remove a host no environment uses (its tunnel and SSH connection too)',
-    args: [args.host()],
-    options: [o.json()],
+    args: () => [args.host()],
+    options: () => [o.json()],
     load: () => import('./commands/host.js').then((m) => m.rm),
   },
   {
     name: 'fork',
     description: "make a new environment from another's workspace, volumes and datasets (or from a snapshot), the source kept running",
-    args: [args.env('environment to copy (with --from-snapshot: the new name)'), new Argument('[new]', 'name of the new environment')],
-    options: [
+    args: () => [args.env('environment to copy (with --from-snapshot: the new name)'), new Argument('[new]', 'name of the new environment')],
+    options: () => [
       new Option('--from-snapshot <name>', 'copy a snapshot (`cilo snapshot list`) instead of a live environment'),
       new Option('--up', 'start the new environment once it is made'),
       o.project(),
@@ -346,48 +367,48 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'snapshot create',
     description: "copy an environment's volumes (its containers frozen meanwhile) and datasets into a snapshot",
-    args: [args.env()],
-    options: [new Option('--name <name>', 'name of the snapshot (default: <env>-<UTC date-time>)'), o.project(), o.json()],
+    args: () => [args.env()],
+    options: () => [new Option('--name <name>', 'name of the snapshot (default: <env>-<UTC date-time>)'), o.project(), o.json()],
     load: () => import('./commands/snapshot-create.js').then((m) => m.default),
   },
   {
     name: 'snapshot list',
     description: 'list snapshots: name, environment, project, created, volumes, datasets',
-    options: [new Option('--env <env>', 'only the snapshots of this environment'), o.json()],
+    options: () => [new Option('--env <env>', 'only the snapshots of this environment'), o.json()],
     load: () => import('./commands/snapshot-list.js').then((m) => m.default),
   },
   {
     name: 'snapshot rm',
     description: "remove a snapshot: its volume copies under CILO_HOME and its datasets' copies",
-    args: [new Argument('<name>', 'snapshot name')],
-    options: [o.json()],
+    args: () => [new Argument('<name>', 'snapshot name')],
+    options: () => [o.json()],
     load: () => import('./commands/snapshot-rm.js').then((m) => m.default),
   },
   {
     name: 'snapshot restore',
     description: "put an environment's volumes and datasets back to a snapshot (its containers are stopped meanwhile)",
-    args: [args.env(), new Argument('<name>', 'snapshot name')],
-    options: [o.project(), o.json()],
+    args: () => [args.env(), new Argument('<name>', 'snapshot name')],
+    options: () => [o.project(), o.json()],
     load: () => import('./commands/snapshot-restore.js').then((m) => m.default),
   },
   { name: 'shared', description: 'shared services: one container serving many environments' },
   {
     name: 'shared list',
     description: 'list shared services: container, users, grace deadline, config hash, private datasets and their sizes',
-    options: [o.project('only this project'), o.json()],
+    options: () => [o.project('only this project'), o.json()],
     load: () => import('./commands/shared-list.js').then((m) => m.default),
   },
   {
     name: 'shared stop',
     description: 'stop and remove a shared service container now (its volumes stay)',
-    args: [args.sharedService()],
-    options: [o.project("project of the service (default: the current directory's, or the only one that has it)"), o.force('stop it even while environments use it'), new Option('--host <name>', "the remote host's shared container (default: this machine's)")],
+    args: () => [args.sharedService()],
+    options: () => [o.project("project of the service (default: the current directory's, or the only one that has it)"), o.force('stop it even while environments use it'), new Option('--host <name>', "the remote host's shared container (default: this machine's)")],
     load: () => import('./commands/shared-stop.js').then((m) => m.default),
   },
   {
     name: 'doctor',
     description: 'check the engine, DNS server, state against Docker, orphans and shared services',
-    options: [new Option('--fix', 'repair what can be repaired safely'), new Option('--force', 'with --fix, also delete workspaces and volumes that may hold data'), o.json('print the report as JSON')],
+    options: () => [new Option('--fix', 'repair what can be repaired safely'), new Option('--force', 'with --fix, also delete workspaces and volumes that may hold data'), o.json('print the report as JSON')],
     help: '\nExit status: 0 when no problem is left (none found, or all fixed), 1 when any remains (the original\ncilo exited 0 either way), so `cilo doctor || cilo doctor --fix` works in scripts. With --json the\nreport is printed in both cases; its "ok" field says the same.',
     load: () => import('./commands/doctor.js').then((m) => m.default),
   },
@@ -399,26 +420,26 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'dns start',
     description: 'start the DNS server in the background (no-op if it already runs)',
-    options: [o.json()],
+    options: () => [o.json()],
     load: () => import('./commands/dns-start.js').then((m) => m.default),
   },
-  { name: 'dns stop', description: 'stop the DNS server', options: [o.json()], load: () => import('./commands/dns-stop.js').then((m) => m.default) },
+  { name: 'dns stop', description: 'stop the DNS server', options: () => [o.json()], load: () => import('./commands/dns-stop.js').then((m) => m.default) },
   {
     name: 'dns status',
     description: 'show whether the DNS server runs and answers',
-    options: [o.json()],
+    options: () => [o.json()],
     load: () => import('./commands/dns-status.js').then((m) => m.default),
   },
   {
     name: 'dns logs',
     description: "print the DNS server's log ($CILO_HOME/dns/dns.log)",
-    options: [o.whole('--tail <n>', 'only the last N lines'), new Option('-f, --follow', 'keep printing lines as the server writes them (Ctrl-C stops)')],
+    options: () => [o.whole('--tail <n>', 'only the last N lines'), new Option('-f, --follow', 'keep printing lines as the server writes them (Ctrl-C stops)')],
     load: () => import('./commands/dns-logs.js').then((m) => m.default),
   },
   {
     name: 'dns setup',
     description: 'route the DNS suffix(es) of the system resolver to cilo (needs root, or --print-manual)',
-    options: [
+    options: () => [
       new Option('--print-manual', 'print the steps instead of doing them (needs no root)'),
       new Option('--dns-suffix <suffix>', 'a suffix to route in addition to .test and those of existing environments'),
       o.json(),
@@ -428,7 +449,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'dns uninstall',
     description: 'remove the system resolver configuration written by `cilo dns setup`',
-    options: [o.json()],
+    options: () => [o.json()],
     load: () => import('./commands/dns-uninstall.js').then((m) => m.default),
   },
   // The background process itself, started by `cilo dns start`; not for users.
@@ -437,13 +458,13 @@ export const COMMANDS: readonly CommandDef[] = [
     hidden: true,
     skipReap: true,
     description: 'run the DNS server in the foreground',
-    options: [new Option('--token <token>', 'start token chosen by `cilo dns start`')],
+    options: () => [new Option('--token <token>', 'start token chosen by `cilo dns start`')],
     load: () => import('./commands/dns-serve.js').then((m) => m.default),
   },
   {
     name: 'ui',
     description: 'a live dashboard in the browser: environments, services, logs, shared services, doctor',
-    options: [
+    options: () => [
       o.whole('--port <port>', 'port on 127.0.0.1 (default: a free one)'),
       new Option('--open', 'open the dashboard in the browser'),
       o.project('show only this project (default: the current directory\'s project, else all)'),
@@ -458,20 +479,20 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'ui stop',
     description: 'stop the dashboard started with `cilo ui --detach`',
-    options: [o.json()],
+    options: () => [o.json()],
     load: () => import('./commands/ui.js').then((m) => m.stop),
   },
   {
     name: 'ui status',
     description: 'show whether the background dashboard runs, and its URL (exit status 1 when it does not)',
-    options: [o.json()],
+    options: () => [o.json()],
     load: () => import('./commands/ui.js').then((m) => m.status),
   },
   {
     name: 'run',
     description: "run a command in an environment's workspace with CILO_* variables, creating and starting the environment if needed",
-    args: [new Argument('<command>', 'program to run (searched in PATH; not a shell line)'), args.env(), new Argument('[args...]', 'arguments for the command, passed untouched')],
-    options: [o.from(), o.project(), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist'), o.autoName(), o.host()],
+    args: () => [new Argument('<command>', 'program to run (searched in PATH; not a shell line)'), args.env(), new Argument('[args...]', 'arguments for the command, passed untouched')],
+    options: () => [o.from(), o.project(), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist'), o.autoName(), o.host()],
     passThrough: true,
     help: RUN_HELP,
     load: () => import('./commands/run.js').then((m) => m.default),
@@ -479,7 +500,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'mcp',
     description: "serve cilo's tools to a coding agent over MCP (stdio), scoped to the current project",
-    options: [
+    options: () => [
       o.project('serve this project (default: the current directory\'s)'),
       new Option('--all-projects', 'serve the environments of every project'),
       new Option('--allow-destroy', 'offer the destroy tool (each call must repeat the environment name in confirm)'),
@@ -493,21 +514,21 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'hook claude worktree-create',
     description: "WorktreeCreate: make an environment from the repository at the payload's cwd and print its workspace path",
-    options: [new Option('--up', 'also start the environment (hooks have short timeouts: off by default)')],
+    options: () => [new Option('--up', 'also start the environment (hooks have short timeouts: off by default)')],
     help: HOOK_HELP,
     load: () => import('./commands/hook.js').then((m) => m.worktreeCreate),
   },
   {
     name: 'hook claude worktree-remove',
     description: 'WorktreeRemove: destroy the environment of the given workspace, unless it holds work not merged back',
-    options: [o.force('destroy even when the workspace holds work that is not merged back')],
+    options: () => [o.force('destroy even when the workspace holds work that is not merged back')],
     help: HOOK_HELP,
     load: () => import('./commands/hook.js').then((m) => m.worktreeRemove),
   },
   {
     name: 'hook claude install',
     description: 'add both hooks to .claude/settings.json of the project (or ~/.claude/settings.json), keeping other hooks',
-    options: [
+    options: () => [
       new Option('--user', 'write ~/.claude/settings.json instead of the project\'s'),
       o.from('project directory whose .claude/settings.json to write (default: current directory)'),
       new Option('--up', 'make the create hook start the environment too'),
@@ -519,7 +540,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'setup',
     description: 'write .cilo/config.yml for the project in the current directory',
-    options: [
+    options: () => [
       new Option('--name <project>', 'project name (default: the directory name)'),
       o.repeatable('--compose <file>', 'compose file (repeatable; default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, with its override file)'),
       o.repeatable('--env-file <file>', 'env file for compose interpolation (repeatable)'),
@@ -533,7 +554,7 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'config',
     description: 'show the effective project configuration (.cilo/config.yml with defaults)',
-    options: [o.from('project directory (default: current directory)'), o.project('project name override'), o.format(['table', 'yaml', 'json']), o.jsonFormat()],
+    options: () => [o.from('project directory (default: current directory)'), o.project('project name override'), o.format(['table', 'yaml', 'json']), o.jsonFormat()],
     help: CONFIG_HELP,
     load: () => import('./commands/config.js').then((m) => m.default),
   },
@@ -545,37 +566,37 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'hostnames list',
     description: 'list the hostnames of an environment',
-    args: [args.env()],
-    options: [o.project(), o.json()],
+    args: () => [args.env()],
+    options: () => [o.project(), o.json()],
     load: () => import('./commands/hostnames.js').then((m) => m.list),
   },
   {
     name: 'hostnames add',
     description: 'add hostnames to an environment',
-    args: [args.env(), new Argument('<hostnames...>', 'hostnames to add (or comma-separated lists)')],
-    options: [o.project(), o.json()],
+    args: () => [args.env(), new Argument('<hostnames...>', 'hostnames to add (or comma-separated lists)')],
+    options: () => [o.project(), o.json()],
     load: () => import('./commands/hostnames.js').then((m) => m.add),
   },
   {
     name: 'hostnames remove',
     alias: 'rm',
     description: 'remove hostnames added with `cilo hostnames`',
-    args: [args.env(), new Argument('<hostnames...>', 'hostnames to remove (or comma-separated lists)')],
-    options: [o.project(), o.json()],
+    args: () => [args.env(), new Argument('<hostnames...>', 'hostnames to remove (or comma-separated lists)')],
+    options: () => [o.project(), o.json()],
     load: () => import('./commands/hostnames.js').then((m) => m.remove),
   },
   {
     name: 'hostnames set',
     description: 'replace the custom hostnames with those given and those of --file',
-    args: [args.env(), new Argument('[hostnames...]', 'hostnames (or comma-separated lists)')],
-    options: [new Option('--file <file>', 'file with one hostname per line (# starts a comment; "-" reads stdin)'), o.project(), o.json()],
+    args: () => [args.env(), new Argument('[hostnames...]', 'hostnames (or comma-separated lists)')],
+    options: () => [new Option('--file <file>', 'file with one hostname per line (# starts a comment; "-" reads stdin)'), o.project(), o.json()],
     load: () => import('./commands/hostnames.js').then((m) => m.set),
   },
   {
     name: 'diff',
     description: "show what was changed in an environment's workspace against its source",
-    args: [args.env()],
-    options: [
+    args: () => [args.env()],
+    options: () => [
       new Option('--stat', 'show a summary of the changes (as git diff --stat) instead of the patch'),
       new Option('--name-only', 'show only the names of the changed files, one per line'),
       o.project(),
@@ -587,8 +608,8 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'merge',
     description: "bring the commits of an environment's workspace into the source repository",
-    args: [args.env()],
-    options: [new Option('--ff-only', 'refuse unless the source can be fast-forwarded'), o.project(), o.json()],
+    args: () => [args.env()],
+    options: () => [new Option('--ff-only', 'refuse unless the source can be fast-forwarded'), o.project(), o.json()],
     help: "\nFor the workspace repository and every repository nested in it: fetches the workspace's branch into\nthe source repository at the same place and merges it into the checked-out branch (fast-forward when\npossible). Refuses before merging anything when a source repository has uncommitted changes. Git only.",
     load: () => import('./commands/diff.js').then((m) => m.merge),
   },
@@ -596,21 +617,21 @@ export const COMMANDS: readonly CommandDef[] = [
   {
     name: 'network status',
     description: "show the base ranges, the DNS port, and each environment's subnet and IPs",
-    options: [o.json()],
+    options: () => [o.json()],
     load: () => import('./commands/network.js').then((m) => m.status),
   },
   {
     name: 'network migrate',
     description: 'move every environment to a new base range (running ones are restarted)',
-    args: [new Argument('[cidr]', 'new base range, e.g. 10.225.0.0/16 (default: keep the range, move only environments outside it)')],
-    options: [o.json()],
+    args: () => [new Argument('[cidr]', 'new base range, e.g. 10.225.0.0/16 (default: keep the range, move only environments outside it)')],
+    options: () => [o.json()],
     help: "\nEach environment gets a new /24 in the range, keeping its services' host numbers; a range that\noverlaps a Docker network cilo does not manage is refused. Interrupted? Run it again: it resumes.",
     load: () => import('./commands/network.js').then((m) => m.migrate),
   },
   {
     name: 'completion',
     description: 'print a shell completion script (bash, zsh or fish)',
-    args: [new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'])],
+    args: () => [new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish'])],
     skipReap: true,
     help: COMPLETION_HELP,
     load: () => import('./commands/completion.js').then((m) => m.completion),
@@ -620,9 +641,11 @@ export const COMMANDS: readonly CommandDef[] = [
     name: '__complete',
     hidden: true,
     description: 'print completion candidates, one a line',
-    args: [new Argument('<what>', 'envs, services or words'), new Argument('[words...]', 'the words typed so far')],
+    args: () => [new Argument('<what>', 'envs, services or words'), new Argument('[words...]', 'the words typed so far')],
     passThrough: true,
     skipReap: true,
     load: () => import('./commands/completion.js').then((m) => m.complete),
   },
 ];
+
+export const COMMANDS: readonly CommandDef[] = TABLE.map(declared);
