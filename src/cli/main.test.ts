@@ -126,3 +126,11 @@ test('pass-through parsing: values, choices and help', () => {
   assert.throws(() => parsePassThrough(spec, ['--mode']), /needs a value/);
   assert.equal(parsePassThrough(spec, ['--help']).help, true);
 });
+
+test("the root's help, built from the top level alone, is the whole tree's root help", () => {
+  const top = buildProgram(undefined, 'top').helpInformation();
+  const all = buildProgram(undefined, 'all').helpInformation();
+  assert.match(all, /\n {2}dns {2,}the DNS server/);
+  assert.match(all, /\n {2}exec <env> <service> \[command\.\.\.\] {2,}run a command/);
+  assert.equal(top, all);
+});

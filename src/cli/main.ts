@@ -16,8 +16,10 @@ type Runner = (def: CommandDef, values: unknown[], opts: Record<string, unknown>
 async function runModule(def: CommandDef, values: unknown[], opts: Record<string, unknown>): Promise<void> {
   if (!def.load) return;
   // Everything but the DNS server (its own supervisor) and completion migrates a legacy state file and reaps expired shared services.
+  // The command's module loads while the state is read: two waits in one.
+  const loading = def.load();
   if (!def.skipReap) await (await import('./before-command.js')).beforeCommand();
-  const handler = await def.load();
+  const handler = await loading;
   const code = await handler(...(values as never[]), opts as never);
   if (typeof code === 'number') process.exitCode = code;
 }
@@ -66,11 +68,14 @@ function wire(cmd: Command, def: CommandDef, run: Runner): void {
 }
 
 /**
- * The command tree. With `only`, just that top-level command (and its subcommands) is wired:
- * the line names it, so the others would be built for nothing (`--help`, an unknown word and
- * completion get the whole tree).
+ * Which part of the command tree to wire: all of it (`help <command>`, an unknown word,
+ * completion), the top level (the root's help lists nothing deeper), or the one top-level
+ * command the line names, with its subcommands (the others would be built for nothing).
  */
-export function buildProgram(run: Runner = runModule, only?: string): Command {
+export type Scope = 'all' | 'top' | { command: string };
+
+/** The command tree, wired as far as `scope` asks. */
+export function buildProgram(run: Runner = runModule, scope: Scope = 'all'): Command {
   const program = new Command('cilo');
   program
     .description('Run many isolated copies of one Docker Compose project side by side, with DNS names and shared services.')
@@ -90,7 +95,7 @@ export function buildProgram(run: Runner = runModule, only?: string): Command {
   const made = new Map<string, Command>();
   for (const def of COMMANDS) {
     const path = def.name.split(' ');
-    if (only !== undefined && path[0] !== only) continue;
+    if (scope === 'top' ? path.length > 1 : scope !== 'all' && path[0] !== scope.command) continue;
     const parent = path.length > 1 ? made.get(path.slice(0, -1).join(' ')) : program;
     if (!parent) throw new Error(`command table: "${def.name}" comes before its group`);
     const cmd = parent.command(path[path.length - 1] ?? def.name, { hidden: def.hidden === true });
@@ -114,12 +119,13 @@ export function commandOf(argv: readonly string[]): CommandDef | undefined {
   return found;
 }
 
-/** The top-level command the line names, when it names a known one first; else undefined (build all). */
-function invokedCommand(argv: readonly string[]): string | undefined {
+/** How much of the tree the line needs: the root's help, the top-level command it names first, or all. */
+function scopeOf(argv: readonly string[]): Scope {
   const first = argv[0];
-  if (first === undefined || first.startsWith('-')) return undefined;
+  if (first === undefined || (argv.length === 1 && (first === '--help' || first === '-h'))) return 'top';
+  if (first.startsWith('-')) return 'all';
   const def = COMMANDS.find((d) => !d.name.includes(' ') && (d.name === first || d.alias === first));
-  return def?.name;
+  return def ? { command: def.name } : 'all';
 }
 
 /** For a usage error (before any option was parsed): whether the line asked for JSON output. */
@@ -142,7 +148,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = buildProgram(async (def, values, opts) => {
     json = wantsJson(opts);
     await runModule(def, values, opts);
-  }, invokedCommand(argv));
+  }, scopeOf(argv));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
