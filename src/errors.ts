@@ -50,7 +50,8 @@ export type ErrorCode =
   | 'SSH_MISSING'
   | 'SYNC_FAILED'
   | 'TUNNEL_FAILED'
-  | 'TUNNEL_UNAVAILABLE';
+  | 'TUNNEL_UNAVAILABLE'
+  | 'REMOTE_UNSUPPORTED';
 
 export interface CiloErrorOptions {
   hint?: string;

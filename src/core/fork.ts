@@ -16,6 +16,7 @@ import type { CoreContext } from './context.js';
 import { claimEnvironment, markCreated, planCreate } from './create.js';
 import { cloneDatasets, copyDataset, type ClonedDataset } from './datasets.js';
 import { destroyEnvironment } from './destroy.js';
+import { refuseRemote } from './hosts.js';
 import { findEnv } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import type { DataTree } from './ports.js';
@@ -72,6 +73,7 @@ function sourceOf(ctx: CoreContext, input: ForkInput): ForkSource {
   }
   if (!input.from) throw new CiloError('USAGE', 'Fork needs the environment to copy, or --from-snapshot.', { exitCode: 2, hint: 'Run `cilo fork <src> <new>`.' });
   const env = findEnv(state, input.from, input.project);
+  refuseRemote(env, 'fork it');
   if (env.status === 'creating' || env.status === 'destroying') {
     throw new CiloError('ENV_EXISTS', `Environment ${env.name} is being ${env.status === 'creating' ? 'created' : 'destroyed'}; it cannot be forked now.`, { hint: 'Wait for that command, or run `cilo doctor --fix`.' });
   }

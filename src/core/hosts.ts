@@ -286,6 +286,19 @@ function composeAt(compose: Compose, dockerHost: string): Compose {
 }
 
 /**
+ * Refuses to copy the data of an environment on a remote host (fork, snapshots): its volumes
+ * and datasets are on the host's engine, and cilo copies data on this machine's only. Refused
+ * before anything is made: a copy of nothing, or of a local namesake's data, would be worse.
+ * `action` completes "so it cannot ...", e.g. `fork it`.
+ */
+export function refuseRemote(env: Pick<EnvironmentState, 'name' | 'host'>, action: string): void {
+  if (!env.host) return;
+  throw new CiloError('REMOTE_UNSUPPORTED', `Environment ${env.name} runs on host ${env.host}, and cilo copies volumes and datasets on this machine's Docker engine only, so it cannot ${action}.`, {
+    hint: `Run cilo on ${env.host} itself for that, or use an environment of this machine.`,
+  });
+}
+
+/**
  * The context an environment runs in: this machine's for a local one; for one on a host, that
  * host's engine (and compose pointed at it) through the host's reused SSH connection. An
  * unreachable host fails here within seconds (HOST_UNREACHABLE).

@@ -16,6 +16,7 @@ import type { CiloPaths } from '../state/paths.js';
 import { readState, withNamedLock, writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { copyDataset, dropDatasetOf } from './datasets.js';
+import { refuseRemote } from './hosts.js';
 import { findEnv } from './lookup.js';
 import { copyTrees, environmentVolumes, methodOf, thawAfterKill, whileFrozen, type EnvVolume, type VolumeCopy } from './volume-sets.js';
 
@@ -123,6 +124,7 @@ export interface SnapshotCreateInput {
 /** `snapshot create`: manifest (`creating`) → volumes (environment frozen) → datasets → `ready`. A failure removes it. */
 export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInput): Promise<Snapshot> {
   const env = findEnv(readState(ctx.paths), input.env, input.project);
+  refuseRemote(env, 'take a snapshot of it');
   const now = new Date();
   const name = validName(input.name ?? defaultName(env.name, now));
   const dir = snapshotDir(ctx.paths, name);
@@ -209,6 +211,7 @@ export interface RestoreResult {
  */
 export async function restoreSnapshot(ctx: CoreContext, input: { env: string; name: string; project?: string | undefined }): Promise<RestoreResult> {
   const env: EnvironmentState = findEnv(readState(ctx.paths), input.env, input.project);
+  refuseRemote(env, 'restore a snapshot into it');
   const s = readSnapshot(ctx.paths, input.name);
   if (s.status !== 'ready') throw new CiloError('ENV_NOT_FOUND', `Snapshot "${s.name}" was never finished.`, { hint: 'Remove it (`cilo snapshot rm`) and take another.' });
   if (s.project !== env.project) throw new CiloError('PROJECT_MISMATCH', `Snapshot "${s.name}" is of project ${s.project}, not ${env.project}.`, { hint: 'Restore it into an environment of its project.' });
