@@ -15,6 +15,7 @@ import { CiloError } from '../errors.js';
 import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { datasetEngine, type DatasetEngine, type DatasetSource, type SeedFile } from './dataset-engines.js';
+import { contextFor } from './hosts.js';
 
 export { isolationSpecs };
 export type { ServiceShareConfig };
@@ -286,22 +287,27 @@ export interface DatasetView {
   size: number | null;
   unit: 'bytes' | 'keys';
   keep: boolean;
+  /** The remote host whose shared service holds it (absent: this machine's). */
+  host?: string;
 }
 
 /** `cilo db list` and `cilo shared list`: recorded datasets with their live sizes. */
 export async function listDatasets(ctx: CoreContext, filter: { env?: string | undefined; project?: string | undefined } = {}): Promise<DatasetView[]> {
   const envs = Object.values(readState(ctx.paths).environments).filter((e) => (filter.env === undefined || e.name === filter.env) && (filter.project === undefined || e.project === filter.project));
+  // Per engine: an environment on a host has its datasets in the shared service on that host.
   const sizes = new Map<string, Map<string, number> | null>();
   const out: DatasetView[] = [];
   for (const e of envs.sort((a, b) => compareNames(a.name, b.name))) {
     for (const [service, d] of Object.entries(e.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
-      const key = `${e.project}/${service}`;
+      const key = `${e.host ?? ''}/${e.project}/${service}`;
       if (!sizes.has(key)) {
-        const engine = await liveEngine(ctx, e.project, service, d);
+        const engine = await contextFor(ctx, e)
+          .then((ectx) => liveEngine(ectx, e.project, service, d))
+          .catch(() => undefined); // a host that does not answer: sizes unknown
         sizes.set(key, engine ? new Map((await engine.inventory().catch(() => [])).map((x) => [x.name, x.size])) : null);
       }
       const size = sizes.get(key)?.get(d.name);
-      out.push({ env: e.name, project: e.project, service, engine: d.engine, kind: d.kind, name: d.name, template: d.template, status: d.status, size: size ?? null, unit: d.kind === 'db-index' ? 'keys' : 'bytes', keep: d.keep === true });
+      out.push({ env: e.name, project: e.project, service, engine: d.engine, kind: d.kind, name: d.name, template: d.template, status: d.status, size: size ?? null, unit: d.kind === 'db-index' ? 'keys' : 'bytes', keep: d.keep === true, ...(e.host ? { host: e.host } : {}) });
     }
   }
   return out;
@@ -321,11 +327,15 @@ export interface DatasetIssue {
  * data), recorded datasets whose database is gone (fix: clone it again from its template, or
  * empty), and steps a killed command left half done (fix: finish them).
  */
-export async function checkDatasets(ctx: CoreContext, state: State): Promise<DatasetIssue[]> {
+export async function checkDatasets(ctx: CoreContext, state: State, host?: string): Promise<DatasetIssue[]> {
   const issues: DatasetIssue[] = [];
+  // Only what lives on `ctx`'s engine (this machine's, or the host's): another engine's shared
+  // service of the same name holds other datasets.
+  const here = (x: { host?: string | undefined }): boolean => (x.host ?? '') === (host ?? '');
+  const environments = Object.values(state.environments).filter(here);
   const services = new Map<string, { project: string; service: string; engine: DatasetState['engine'] }>();
-  for (const e of Object.values(state.environments)) for (const [service, d] of Object.entries(e.datasets ?? {})) services.set(`${e.project}/${service}`, { project: e.project, service, engine: d.engine });
-  for (const s of Object.values(state.shared_services)) {
+  for (const e of environments) for (const [service, d] of Object.entries(e.datasets ?? {})) services.set(`${e.project}/${service}`, { project: e.project, service, engine: d.engine });
+  for (const s of Object.values(state.shared_services).filter(here)) {
     const key = `${s.project}/${s.service}`;
     if (services.has(key)) continue;
     const engine = engineFromImage((s.definition as { service?: { image?: string } } | undefined)?.service?.image);
@@ -336,15 +346,17 @@ export async function checkDatasets(ctx: CoreContext, state: State): Promise<Dat
     if (!engine) continue;
     const present = await engine.inventory().catch(() => undefined);
     if (!present) continue;
-    const holders = Object.values(state.environments).filter((e) => e.project === project);
+    const holders = environments.filter((e) => e.project === project);
     for (const p of present) {
       if (!p.owner || p.owner.project !== project) continue;
       const holder = holders.find((e) => e.name === p.owner?.env);
       if (holder?.datasets?.[service]?.name === p.name) continue;
+      const elsewhere = holder ? undefined : state.environments[p.owner.env];
+      const why = holder ? 'holds another one' : elsewhere?.project === project ? `runs on ${elsewhere.host ? `host ${elsewhere.host}` : 'this machine'}, with its datasets there` : 'no longer exists';
       issues.push({
         kind: 'dataset.orphaned',
         subject: `${service}:${p.name}`,
-        message: `Dataset ${p.name} in shared ${service} of project ${project} belongs to environment ${p.owner.env}, which ${holder ? 'holds another one' : 'no longer exists'}.`,
+        message: `Dataset ${p.name} in shared ${service} of project ${project} belongs to environment ${p.owner.env}, which ${why}.`,
         fix: `drop ${p.name}`,
         destructive: true,
         repair: () => engine.drop(p.name),

@@ -11,6 +11,7 @@ import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { listDatasets, resetDatasets, type DatasetView } from './datasets.js';
 import { sourceTarget } from './env-compose.js';
+import { contextFor } from './hosts.js';
 import { findEnv } from './lookup.js';
 
 /** The environment's isolating shared services, as its last `up` chose them. */
@@ -26,7 +27,8 @@ async function specsOf(ctx: CoreContext, env: EnvironmentState): Promise<{ model
 export async function resetEnvironmentDatasets(ctx: CoreContext, input: { env: string; service?: string | undefined; project?: string | undefined }): Promise<{ service: string; name: string; template: string | null }[]> {
   const env = findEnv(readState(ctx.paths), input.env, input.project);
   const { model, specs } = await specsOf(ctx, env);
-  return resetDatasets(ctx, { env, model, specs, service: input.service });
+  // The datasets are in the shared engine of the environment's own engine (a host's, for one on a host).
+  return resetDatasets(await contextFor(ctx, env), { env, model, specs, service: input.service });
 }
 
 export async function listEnvironmentDatasets(ctx: CoreContext, input: { env?: string | undefined; project?: string | undefined }): Promise<DatasetView[]> {

@@ -365,6 +365,8 @@ async function checkHosts(ctx: CoreContext, state: State, f: Findings): Promise<
     const [containers, networks] = await Promise.all([hctx.docker.listContainers(labelled), hctx.docker.listNetworks()]);
     for (const env of envs) checkEnvironment(hctx, env, containers, networks, f);
     checkShared(hctx, state, containers.filter((c) => ownedByThisHome(state, homeId(ctx.paths), c.Labels)), f, host.name);
+    // The datasets of the host's environments, in the host's shared services.
+    for (const d of await checkDatasets(hctx, state, host.name)) f.add({ kind: d.kind, severity: 'warning', subject: `${host.name}:${d.subject}`, message: `On host ${host.name}: ${d.message}`, fix: d.fix }, d.repair, d.destructive);
   }
 }
 

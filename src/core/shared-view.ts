@@ -52,7 +52,7 @@ export async function listShared(ctx: CoreContext, project?: string): Promise<Sh
       grace_until: r.grace_until,
       config_hash: r.config_hash,
       created_at: r.created_at,
-      datasets: datasets.filter((d) => d.project === r.project && d.service === r.service).map((d) => ({ env: d.env, name: d.name, size: d.size, unit: d.unit })),
+      datasets: datasets.filter((d) => d.project === r.project && d.service === r.service && (d.host ?? '') === (r.host ?? '')).map((d) => ({ env: d.env, name: d.name, size: d.size, unit: d.unit })),
     };
   });
 }

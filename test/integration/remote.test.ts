@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { get } from 'node:http';
 import { connect } from 'node:net';
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { overlaps, parseCidr } from '../../src/domain/subnet.js';
 import { tunnelInterface } from '../../src/domain/hosts.js';
 import { resolveA } from '../support/dns-query.js';
+import { DB_IMAGES, ensureDbImages } from '../support/fixture-images.js';
 import { fakeRemoteUnavailable, processesOfContainers, startFakeRemote, type FakeRemote } from '../support/fake-remote.js';
 import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, waitFor, type TestHome } from './helpers.js';
 
@@ -23,10 +24,15 @@ const skip = fakeRemoteUnavailable();
 if (skip) console.log(`# remote.test.ts skipped: ${skip}`);
 
 const P = uid('rw');
+/** The project with a private redis index per environment, on this machine and on the host. */
+const P2 = uid('rd');
+const dbSkip = skip ? undefined : ensureDbImages();
+if (dbSkip) console.log(`# remote.test.ts: the datasets test is skipped: ${dbSkip}`);
 const HOST = 'box';
 let h: TestHome;
 let fake: FakeRemote | undefined;
 let project: string;
+let project2: string | undefined;
 /** Every container the fake machine's engine had, to check none of their processes outlives it. */
 const remoteContainers = new Set<string>();
 
@@ -35,8 +41,8 @@ function sshTo(f: FakeRemote): string[] {
 }
 
 /** `docker save | ssh box docker load`: the remote engine has no registry either. */
-function loadImageOverSsh(f: FakeRemote): void {
-  const r = spawnSync('sh', ['-c', `docker save ${FIXTURE_IMAGE} | ssh ${sshTo(f).map((a) => `'${a}'`).join(' ')} docker load`], { encoding: 'utf8', timeout: 120_000 });
+function loadImageOverSsh(f: FakeRemote, image = FIXTURE_IMAGE): void {
+  const r = spawnSync('sh', ['-c', `docker save ${image} | ssh ${sshTo(f).map((a) => `'${a}'`).join(' ')} docker load`], { encoding: 'utf8', timeout: 300_000 });
   assert.equal(r.status, 0, `loading the image over ssh failed: ${r.stderr}`);
 }
 
@@ -94,9 +100,11 @@ async function teardown(): Promise<void> {
     await h.cli(['host', 'rm', HOST]).catch(() => undefined);
     await h.cleanup().catch(() => undefined);
     await removeProjectResources(P).catch(() => undefined);
+    await removeProjectResources(P2).catch(() => undefined);
   }
   fake?.stop();
   if (project) rmSync(project, { recursive: true, force: true });
+  if (project2) rmSync(project2, { recursive: true, force: true });
 }
 
 describe('remote hosts', { skip }, () => {
@@ -230,6 +238,101 @@ describe('remote hosts', { skip }, () => {
     assert.deepEqual(doctor.findings.filter((x) => x.kind !== 'dns.system-resolver'), [], 'doctor sees both engines as they should be');
     const down = await h.cli(['destroy', 'near', '--force']);
     assert.equal(down.code, 0, down.stderr);
+  });
+
+  test("datasets live in each engine's own shared service: db reset, db list and doctor act on the environment's engine; fork and snapshots of it are refused, nothing made", { skip: dbSkip }, async () => {
+    const f = fake as FakeRemote;
+    loadImageOverSsh(f, DB_IMAGES.redis);
+    project2 = copyFixture('datasets-redis');
+    const shared = `cilo_shared_${P2}_cache`;
+    try {
+      for (const [env, host] of [['dnear', []], ['dfar', ['--host', HOST]]] as const) {
+        const up = await h.cli(['up', env, ...host, '--project', P2], { cwd: project2 });
+        assert.equal(up.code, 0, up.stderr);
+      }
+      assert.ok(await docker.inspectContainer(shared), 'the local redis runs here');
+      assert.match(f.docker(['ps', '--filter', `name=${shared}`, '--format', '{{.State}}']).stdout, /running/, 'and one runs on the host');
+      // Each app writes a key through its own REDIS_URL: its private index in its own engine's redis.
+      const redis = async (env: string, cmd: string): Promise<string> => {
+        const r = await h.cli(['exec', env, 'api', 'sh', '-c', `redis-cli -u "$REDIS_URL" ${cmd}`]);
+        assert.equal(r.code, 0, r.stderr);
+        return r.stdout.trim();
+      };
+      assert.equal(await redis('dnear', 'SET mine near'), 'OK');
+      assert.equal(await redis('dfar', 'SET mine far'), 'OK');
+      assert.equal(await redis('dfar', 'GET greeting'), 'seeded');
+
+      // db reset of the remote environment resets its index on the host, and nothing here.
+      const reset = await h.cli(['db', 'reset', 'dfar', '--json']);
+      assert.equal(reset.code, 0, reset.stderr);
+      assert.equal(await redis('dfar', 'GET mine'), '', "dfar's index is back to its seed");
+      assert.equal(await redis('dfar', 'GET greeting'), 'seeded');
+      assert.equal(await redis('dnear', 'GET mine'), 'near', "dnear's data is untouched");
+
+      // db list reads each dataset's size from its own engine.
+      assert.equal(await redis('dnear', 'SET other 1'), 'OK');
+      const list = (JSON.parse((await h.cli(['db', 'list', '--json'])).stdout) as { datasets: { env: string; size: number | null; unit: string; host?: string }[] }).datasets;
+      const sizes = Object.fromEntries(list.filter((d) => d.env === 'dnear' || d.env === 'dfar').map((d) => [d.env, [d.size, d.unit, d.host ?? null]]));
+      // Keys: cilo's owner mark and the seed's greeting in both; dnear's mine and other besides.
+      assert.deepEqual(sizes, { dnear: [4, 'keys', null], dfar: [2, 'keys', HOST] });
+      const table = await h.cli(['db', 'list']);
+      assert.match(table.stdout, /^ENV\s+HOST\s+SERVICE/);
+      assert.match(table.stdout, /\ndfar\s+box\s+cache\s+redis\s+db-index\s/);
+      const sharedList = JSON.parse((await h.cli(['shared', 'list', '--json'])).stdout) as { shared_services: { project: string; host?: string; datasets: { env: string }[] }[] };
+      const byEngine = Object.fromEntries(sharedList.shared_services.filter((s) => s.project === P2).map((s) => [s.host ?? 'this machine', s.datasets.map((d) => d.env)]));
+      assert.deepEqual(byEngine, { [HOST]: ['dfar'], 'this machine': ['dnear'] }, "each shared redis lists its own engine's datasets");
+
+      // doctor checks each engine's datasets against the environments on it: nothing to report...
+      const datasetFindings = async (): Promise<string[][]> =>
+        (JSON.parse((await h.cli(['doctor', '--json'])).stdout) as { findings: { kind: string; subject: string }[] }).findings.filter((x) => x.kind.startsWith('dataset.')).map((x) => [x.kind, x.subject]);
+      assert.deepEqual(await datasetFindings(), []);
+      // ...and an up on the host killed between making its dataset and recording it is found on
+      // the host, and finished there by --fix.
+      const killed = await h.cli(['up', 'dkill', '--host', HOST, '--project', P2], { cwd: project2, env: { CILO_TEST_FAILPOINT: 'dataset-created' } });
+      assert.notEqual(killed.code, 0);
+      const half = (JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as { environments: Record<string, { datasets?: Record<string, { name: string; status: string }> }> }).environments.dkill?.datasets?.cache;
+      assert.equal(half?.status, 'creating');
+      assert.deepEqual(await datasetFindings(), [['dataset.unfinished', `${HOST}:dkill/cache:${half?.name}`]]);
+      const fix = await h.cli(['doctor', '--fix']);
+      assert.equal(JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).environments.dkill.datasets.cache.status, 'ready', fix.stdout + fix.stderr);
+      assert.deepEqual(await datasetFindings(), []);
+      const again = await h.cli(['up', 'dkill']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(await redis('dkill', 'GET greeting'), 'seeded', 'its dataset, made before the kill, serves it');
+
+      // Fork and snapshots copy data on this machine's engine only: refused for dfar, before anything is made.
+      const snapshotsBefore = existsSync(join(h.home, 'snapshots')) ? readdirSync(join(h.home, 'snapshots')) : [];
+      const fork = await h.cli(['fork', 'dfar', 'dcopy', '--json']);
+      assert.equal(fork.code, 1, fork.stderr);
+      assert.match(fork.stderr, /^cilo: Environment dfar runs on host box, and cilo copies volumes and datasets on this machine's Docker engine only, so it cannot fork it\.\nhint: Run cilo on box itself/);
+      assert.equal((JSON.parse(fork.stdout) as { code: string }).code, 'REMOTE_UNSUPPORTED');
+      const snap = await h.cli(['snapshot', 'create', 'dfar', '--name', 'far-snap']);
+      assert.equal(snap.code, 1);
+      assert.match(snap.stderr, /cannot take a snapshot of it\./);
+      const nearSnap = await h.cli(['snapshot', 'create', 'dnear', '--name', 'near-snap']);
+      assert.equal(nearSnap.code, 0, nearSnap.stderr);
+      const restore = await h.cli(['snapshot', 'restore', 'dfar', 'near-snap']);
+      assert.equal(restore.code, 1);
+      assert.match(restore.stderr, /cannot restore a snapshot into it\./);
+      const state = await stateOf();
+      assert.equal(state.environments.dcopy, undefined, 'no fork recorded');
+      assert.deepEqual((await docker.listContainers({ label: ['cilo.env=dcopy'] })).length, 0);
+      assert.deepEqual(remoteLabelled(f, 'ps', 'dcopy'), []);
+      assert.deepEqual(readdirSync(join(h.home, 'snapshots')).sort(), [...snapshotsBefore, 'near-snap'].sort(), 'no snapshot of dfar');
+      assert.equal(await redis('dfar', 'GET greeting'), 'seeded', 'dfar still runs with its data');
+      assert.equal(await redis('dnear', 'GET mine'), 'near');
+
+      assert.equal((await h.cli(['snapshot', 'rm', 'near-snap'])).code, 0);
+    } finally {
+      // Whatever failed above: nothing of this project is left for the tests after it.
+      for (const env of ['dnear', 'dfar', 'dkill']) await h.cli(['destroy', env, '--force']);
+      // Their shared redis has a grace period: stopped now, here and on the host.
+      for (const host of [[], ['--host', HOST]]) await h.cli(['shared', 'stop', 'cache', '--project', P2, '--force', ...host]);
+    }
+    assert.equal(await docker.inspectContainer(shared), null);
+    assert.equal(f.docker(['ps', '-aq', '--filter', `name=${shared}`]).stdout.trim(), '');
+    const left = Object.keys((await stateOf()).environments).filter((e) => ['dnear', 'dfar', 'dkill'].includes(e));
+    assert.deepEqual(left, [], 'all three destroyed');
   });
 
   test('destroy removes the containers, network and workspace copy on the host', async () => {

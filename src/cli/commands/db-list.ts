@@ -13,8 +13,10 @@ export default async function dbList(env: string | undefined, opts: { project?: 
     out('No private datasets. Label a shared service `cilo.share.isolate: database` (or `db-index` for redis) and run `cilo up`.');
     return;
   }
+  // The host column only when some dataset is on a remote host's engine.
+  const hosts = rows.some((r) => r.host !== undefined);
   printTable(
-    ['ENV', 'SERVICE', 'ENGINE', 'KIND', 'NAME', 'TEMPLATE', 'SIZE', 'STATUS'],
-    rows.map((r) => [r.env, r.service, r.engine, r.kind, r.name, r.template ?? '-', formatSize(r.size, r.unit), r.status]),
+    ['ENV', ...(hosts ? ['HOST'] : []), 'SERVICE', 'ENGINE', 'KIND', 'NAME', 'TEMPLATE', 'SIZE', 'STATUS'],
+    rows.map((r) => [r.env, ...(hosts ? [r.host ?? '-'] : []), r.service, r.engine, r.kind, r.name, r.template ?? '-', formatSize(r.size, r.unit), r.status]),
   );
 }
