@@ -173,36 +173,46 @@ function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: C
 
 const nameOf = (c: ContainerSummary): string => c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12);
 
-function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSummary[], networks: NetworkInspect[], volumes: VolumeInfo[], f: Findings): void {
-  const known = (project: string | undefined, env: string | undefined): boolean => {
+/**
+ * Containers, networks and volumes of `ctx`'s engine (this machine's, or `host`'s) that no
+ * environment on that engine owns; on this machine also workspaces no environment owns.
+ */
+function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSummary[], networks: NetworkInspect[], volumes: VolumeInfo[], f: Findings, host?: string): void {
+  const owner = (project: string | undefined, env: string | undefined): EnvironmentState | undefined => {
     const e = env ? state.environments[env] : undefined;
-    return e !== undefined && e.project === project;
+    return e?.project === project ? e : undefined;
   };
+  // Engine resources belong to an environment on this engine; a workspace here, to any (one on a host keeps its workspace here too).
+  const known = (project: string | undefined, env: string | undefined): boolean => {
+    const e = owner(project, env);
+    return e !== undefined && (e.host ?? '') === (host ?? '');
+  };
+  const where = host ? { subject: (s: string) => `${host}:${s}`, message: (m: string) => `On host ${host}: ${m}` } : { subject: (s: string) => s, message: (m: string) => m };
   for (const c of containers) {
     if (c.Labels[LABELS.shared] === 'true' || !c.Labels[LABELS.env]) continue;
     if (known(c.Labels[LABELS.project], c.Labels[LABELS.env])) continue;
     const name = nameOf(c);
-    f.add({ kind: 'orphan.container', severity: 'warning', subject: name, message: `Container ${name} (project ${c.Labels[LABELS.project]}, environment ${c.Labels[LABELS.env]}) belongs to no environment in state.`, fix: 'remove it' }, async () =>
+    f.add({ kind: 'orphan.container', severity: 'warning', subject: where.subject(name), message: where.message(`Container ${name} (project ${c.Labels[LABELS.project]}, environment ${c.Labels[LABELS.env]}) belongs to no environment in state.`), fix: 'remove it' }, async () =>
       ctx.docker.removeContainer(c.Id, { force: true }),
     );
   }
   for (const n of networks) {
     const l = n.Labels ?? {};
     if (l[LABELS.managed] !== 'true' || known(l[LABELS.project], l[LABELS.env])) continue;
-    f.add({ kind: 'orphan.network', severity: 'warning', subject: n.Name, message: `Network ${n.Name} belongs to no environment in state.`, fix: 'remove it (after its containers)' }, async () => removeNetworkAndLinks(ctx, n));
+    f.add({ kind: 'orphan.network', severity: 'warning', subject: where.subject(n.Name), message: where.message(`Network ${n.Name} belongs to no environment in state.`), fix: 'remove it (after its containers)' }, async () => removeNetworkAndLinks(ctx, n));
   }
   for (const v of volumes) {
     const l = v.Labels ?? {};
     if (l[LABELS.managed] !== 'true' || l[LABELS.shared] === 'true' || !l[LABELS.env] || known(l[LABELS.project], l[LABELS.env])) continue;
-    f.add({ kind: 'orphan.volume', severity: 'warning', subject: v.Name, message: `Volume ${v.Name} belongs to no environment in state and may hold data.`, fix: 'remove it' }, async () => ctx.docker.removeVolume(v.Name), true);
+    f.add({ kind: 'orphan.volume', severity: 'warning', subject: where.subject(v.Name), message: where.message(`Volume ${v.Name} belongs to no environment in state and may hold data.`), fix: 'remove it' }, async () => ctx.docker.removeVolume(v.Name), true);
   }
-  // Workspaces on disk that state does not know.
-  if (!existsSync(ctx.paths.envsDir)) return;
+  // Workspaces on disk that state does not know (a host's copies go with its environments).
+  if (host || !existsSync(ctx.paths.envsDir)) return;
   for (const project of readdirSync(ctx.paths.envsDir)) {
     const pdir = join(ctx.paths.envsDir, project);
     if (!statSync(pdir).isDirectory()) continue;
     for (const env of readdirSync(pdir)) {
-      if (known(project, env)) continue;
+      if (owner(project, env)) continue;
       const dir = join(pdir, env);
       f.add({ kind: 'orphan.workspace', severity: 'warning', subject: dir, message: `Workspace ${dir} belongs to no environment in state.`, fix: 'delete it' }, async () => {
         await ctx.workspaces.remove(dir);
@@ -212,7 +222,10 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
 }
 
 async function removeNetworkAndLinks(ctx: CoreContext, n: NetworkInspect): Promise<void> {
-  for (const id of Object.keys(n.Containers ?? {})) await ctx.docker.disconnectNetwork(n.Name, id, true);
+  // The Engine's network list leaves out who is connected (API 1.28+): ask the network itself.
+  const now = await ctx.docker.inspectNetwork(n.Id);
+  if (!now) return;
+  for (const id of Object.keys(now.Containers ?? {})) await ctx.docker.disconnectNetwork(n.Name, id, true);
   await ctx.docker.removeNetwork(n.Id);
 }
 
@@ -362,9 +375,12 @@ async function checkHosts(ctx: CoreContext, state: State, f: Findings): Promise<
       continue;
     }
     const labelled = { label: [`${LABELS.managed}=true`] };
-    const [containers, networks] = await Promise.all([hctx.docker.listContainers(labelled), hctx.docker.listNetworks()]);
+    const [containers, networks, volumes] = await Promise.all([hctx.docker.listContainers(labelled), hctx.docker.listNetworks(), hctx.docker.listVolumes(labelled)]);
     for (const env of envs) checkEnvironment(hctx, env, containers, networks, f);
-    checkShared(hctx, state, containers.filter((c) => ownedByThisHome(state, homeId(ctx.paths), c.Labels)), f, host.name);
+    const owned = (l: Record<string, string> | null): boolean => ownedByThisHome(state, homeId(ctx.paths), l ?? {});
+    // What this home left on the host (`destroy --forget` while it did not answer, a killed command).
+    checkOrphans(hctx, state, containers.filter((c) => owned(c.Labels)), networks.filter((n) => n.Labels?.[LABELS.managed] === 'true' && owned(n.Labels)), volumes.filter((v) => owned(v.Labels)), f, host.name);
+    checkShared(hctx, state, containers.filter((c) => owned(c.Labels)), f, host.name);
     // The datasets of the host's environments, in the host's shared services.
     for (const d of await checkDatasets(hctx, state, host.name)) f.add({ kind: d.kind, severity: 'warning', subject: `${host.name}:${d.subject}`, message: `On host ${host.name}: ${d.message}`, fix: d.fix }, d.repair, d.destructive);
   }

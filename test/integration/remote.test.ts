@@ -365,6 +365,36 @@ describe('remote hosts', { skip }, () => {
     assert.equal(d.code, 0, d.stderr);
   });
 
+  test('what destroy --forget left on a host that did not answer, doctor finds there once it answers, and --fix removes', async () => {
+    const f = fake as FakeRemote;
+    const up = await h.cli(['up', 'stray', '--host', HOST, '--project', P], { cwd: project });
+    assert.equal(up.code, 0, up.stderr);
+    assert.equal(spawnSync('ip', ['link', 'set', f.link, 'down']).status, 0);
+    try {
+      const forgot = await h.cli(['destroy', 'stray', '--force', '--forget']);
+      assert.equal(forgot.code, 0, forgot.stderr);
+      assert.match(forgot.stderr, /removed here only/);
+    } finally {
+      spawnSync('ip', ['link', 'set', f.link, 'up']);
+    }
+    assert.equal(remoteLabelled(f, 'ps', 'stray').length, 2, 'its containers stayed on the host');
+    const findings = async (): Promise<{ kind: string; subject: string; message: string }[]> => {
+      const r = await h.cli(['doctor', '--json']);
+      return (JSON.parse(r.stdout) as { findings: { kind: string; subject: string; message: string }[] }).findings.filter((x) => x.kind !== 'dns.system-resolver');
+    };
+    let found: { kind: string; subject: string; message: string }[] = [];
+    await waitFor(async () => (found = await findings()).every((x) => x.kind !== 'host.unreachable'), { what: 'the host answering doctor again', deadlineMs: 20_000, intervalMs: 500 });
+    const orphans = found.filter((x) => x.kind.startsWith('orphan.'));
+    assert.deepEqual(orphans.map((x) => x.kind).sort(), ['orphan.container', 'orphan.container', 'orphan.network'], JSON.stringify(found));
+    assert.ok(orphans.every((x) => x.subject.startsWith(`${HOST}:`) && x.message.startsWith(`On host ${HOST}: `)), JSON.stringify(orphans));
+    assert.ok(found.some((x) => x.kind === 'shared.unmanaged'), 'and the shared service it alone used, which state forgot with it');
+    const fix = await h.cli(['doctor', '--fix']);
+    assert.deepEqual(remoteLabelled(f, 'ps', 'stray'), [], fix.stdout + fix.stderr);
+    assert.deepEqual(remoteLabelled(f, 'network', 'stray'), []);
+    assert.equal(f.docker(['ps', '-aq', '--filter', 'label=cilo.shared=true']).stdout.trim(), '');
+    assert.deepEqual((await findings()).filter((x) => x.kind.startsWith('orphan.')), []);
+  });
+
   test('with the remote engine stopped, status and list say unreachable within seconds', async () => {
     const f = fake as FakeRemote;
     // `run` creates and starts it on the host, and hands the command the remote addresses.
