@@ -38,6 +38,8 @@ interface RawResponse {
 }
 
 const CONNECT_TIMEOUT_MS = 5_000;
+/** How long a container removal already under way (HTTP 409) is waited for. */
+const REMOVAL_WAIT_MS = 60_000;
 
 export class DockerClient {
   private version: Promise<string> | undefined;
@@ -292,7 +294,17 @@ export class DockerClient {
   }
 
   async removeContainer(id: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
-    await this.call('DELETE', `/containers/${encodeURIComponent(id)}?force=${opts.force ? 1 : 0}&v=${opts.volumes ? 1 : 0}`, undefined, { okStatuses: [404] });
+    const r = await this.call('DELETE', `/containers/${encodeURIComponent(id)}?force=${opts.force ? 1 : 0}&v=${opts.volumes ? 1 : 0}`, undefined, { okStatuses: [404, 409] });
+    if (r.status !== 409) return;
+    const message = typeof r.data === 'object' && r.data !== null && 'message' in r.data && typeof r.data.message === 'string' ? r.data.message : '';
+    if (!/already in progress/.test(message)) throw new DockerApiError('DELETE', `/containers/${id}`, 409, message || 'conflict');
+    // Another removal of it is under way (one a killed cilo started, say): wait for it to end.
+    const deadline = Date.now() + REMOVAL_WAIT_MS;
+    while (Date.now() < deadline) {
+      if ((await this.call('GET', `/containers/${encodeURIComponent(id)}/json`, undefined, { okStatuses: [404] })).status === 404) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new DockerApiError('DELETE', `/containers/${id}`, 409, `its removal, already in progress, did not end within ${REMOVAL_WAIT_MS / 1000} s`);
   }
 
   /** The last lines of a container's log, stdout and stderr interleaved. */

@@ -50,3 +50,31 @@ test('an unreachable engine is reported as DOCKER_UNREACHABLE naming the address
   const bad = new DockerClient({ socketPath: '/nonexistent/docker.sock', display: 'unix:///nonexistent/docker.sock' });
   await assert.rejects(bad.ping(), (e: Error & { code?: string }) => e.code === 'DOCKER_UNREACHABLE' && e.message.includes('/nonexistent/docker.sock'));
 });
+
+test('a container removed twice at once (a re-run destroy meeting a killed one) is removed once, and both calls succeed', async () => {
+  const racer = `${name}-race`;
+  try {
+    for (let i = 0; i < 3; i++) {
+      const id = await docker.createContainer(racer, { Image: FIXTURE_IMAGE, Cmd: ['sleep', '300'], Labels: labels, HostConfig: { Init: true } });
+      await docker.startContainer(id);
+      // The engine answers the second DELETE 409 "removal ... already in progress" while the first runs.
+      const both = await Promise.allSettled([docker.removeContainer(id, { force: true }), docker.removeContainer(id, { force: true })]);
+      assert.deepEqual(both.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')), ['ok', 'ok']);
+      assert.equal(await docker.inspectContainer(id), null);
+    }
+  } finally {
+    await docker.removeContainer(racer, { force: true }).catch(() => undefined);
+  }
+});
+
+test('a conflict that is not a removal under way is still an error (a running container, without force)', async () => {
+  const blocked = `${name}-running`;
+  const id = await docker.createContainer(blocked, { Image: FIXTURE_IMAGE, Cmd: ['sleep', '300'], Labels: labels, HostConfig: { Init: true } });
+  try {
+    await docker.startContainer(id);
+    await assert.rejects(docker.removeContainer(id), (e: Error) => /HTTP 409/.test(e.message) && /running container/i.test(e.message));
+    assert.equal((await docker.inspectContainer(id))?.State.Running, true);
+  } finally {
+    await docker.removeContainer(id, { force: true });
+  }
+});
