@@ -303,7 +303,11 @@ export async function listDatasets(ctx: CoreContext, filter: { env?: string | un
       if (!sizes.has(key)) {
         const engine = await contextFor(ctx, e)
           .then((ectx) => liveEngine(ectx, e.project, service, d))
-          .catch(() => undefined); // a host that does not answer: sizes unknown
+          .catch((err: unknown) => {
+            // A host that does not answer: its sizes are unknown, the rest is listed.
+            if (e.host && err instanceof CiloError && ['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE'].includes(err.code)) return undefined;
+            throw err;
+          });
         sizes.set(key, engine ? new Map((await engine.inventory().catch(() => [])).map((x) => [x.name, x.size])) : null);
       }
       const size = sizes.get(key)?.get(d.name);
