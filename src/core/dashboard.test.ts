@@ -23,3 +23,7 @@ test('health roll-up: a stopped environment is idle, also while a shared service
   assert.equal(healthRollup('running', services('missing')).level, 'bad');
   assert.deepEqual(healthRollup('created', []), { level: 'idle', text: 'no services' });
 });
+
+test('health roll-up: an environment on a host that does not answer is bad, not stopped', () => {
+  assert.deepEqual(healthRollup('unreachable', services('unknown', 'unknown')), { level: 'bad', text: 'host does not answer' });
+});

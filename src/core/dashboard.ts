@@ -19,7 +19,8 @@ import type { CoreContext } from './context.js';
 import { destroyEnvironment } from './destroy.js';
 import { runDoctor, type DoctorReport } from './doctor.js';
 import { downEnvironment } from './down.js';
-import { liveContainers, selectEnvironments, viewOf, type ServiceView } from './environment-view.js';
+import { liveContainers, liveView, liveViews, selectEnvironments, type ServiceView } from './environment-view.js';
+import { contextFor } from './hosts.js';
 import { cwdProject } from './list.js';
 import { findEnv } from './lookup.js';
 import { listShared, type SharedView } from './shared-view.js';
@@ -47,6 +48,8 @@ export interface HealthRollup {
 export function healthRollup(status: string, services: Pick<ServiceView, 'state' | 'type'>[]): HealthRollup {
   const total = services.length;
   if (total === 0) return { level: 'idle', text: 'no services' };
+  // On a host that does not answer: its services' states are unknown, not stopped.
+  if (status === 'unreachable') return { level: 'bad', text: 'host does not answer' };
   const count = (p: (s: string) => boolean, among = services): number => among.filter((s) => p(s.state)).length;
   const running = count((s) => s.startsWith('running'));
   const unhealthy = count((s) => s.includes('(unhealthy)'));
@@ -114,11 +117,8 @@ function lastDoctor(ctx: CoreContext): DoctorRecord | null {
 /** Everything the main page shows, at once. */
 export async function dashboardSnapshot(ctx: CoreContext, scope: DashboardScope): Promise<DashboardSnapshot> {
   const envs = selectEnvironments(readState(ctx.paths), scope);
-  const containers = envs.length > 0 ? await liveContainers(ctx.docker) : [];
-  const environments = envs.map((e) => {
-    const v = viewOf(e, containers);
-    return { name: v.name, project: v.project, status: v.status, health: healthRollup(v.status, v.services), url: v.url, created_at: v.created_at, services: v.services.length };
-  });
+  // Each from its own engine (a host's, `unreachable` when it does not answer), as `cilo list` shows them.
+  const environments = (await liveViews(ctx, envs)).map((v) => ({ name: v.name, project: v.project, status: v.status, health: healthRollup(v.status, v.services), url: v.url, created_at: v.created_at, services: v.services.length }));
   const shared = await listShared(ctx, scope.project);
   return { scope: { project: scope.project ?? null }, environments, shared, doctor: lastDoctor(ctx), generated_at: new Date().toISOString() };
 }
@@ -164,7 +164,7 @@ export interface EnvironmentDetail {
 
 export async function environmentDetail(ctx: CoreContext, name: string, scope: DashboardScope = { project: undefined }): Promise<EnvironmentDetail> {
   const env = findEnv(readState(ctx.paths), name, scope.project);
-  const v = viewOf(env, await liveContainers(ctx.docker));
+  const v = await liveView(ctx, env);
   const services = v.services.map((s) => {
     const m = /^(\S+)(?: \((?:health: )?([a-z]+)\))?$/.exec(s.state);
     return { name: s.name, type: s.type, ip: s.ip, url: s.url, state: m?.[1] ?? s.state, health: m?.[2] ?? null };
@@ -257,11 +257,13 @@ export async function streamEnvironmentLogs(
   signal: AbortSignal,
 ): Promise<void> {
   const env = findEnv(readState(ctx.paths), name, scope.project);
-  const targets = containersOfEnv(await liveContainers(ctx.docker), env).filter((t) => req.service === undefined || t.service === req.service);
+  // From the environment's own engine: a host's, for one on a host.
+  const engine = (await contextFor(ctx, env)).docker;
+  const targets = containersOfEnv(await liveContainers(engine), env).filter((t) => req.service === undefined || t.service === req.service);
   if (req.service !== undefined && targets.length === 0) {
     throw new CiloError('SERVICE_NOT_FOUND', `Environment ${env.name} has no container for a service "${req.service}".`, { exitCode: 2 });
   }
-  await Promise.all(targets.map((t) => ctx.docker.streamLogs(t.id, { tail: req.since === undefined ? (req.tail ?? 200) : undefined, since: req.since, follow: req.follow }, (line) => onLine({ service: t.service, line }), signal)));
+  await Promise.all(targets.map((t) => engine.streamLogs(t.id, { tail: req.since === undefined ? (req.tail ?? 200) : undefined, since: req.since, follow: req.follow }, (line) => onLine({ service: t.service, line }), signal)));
 }
 
 const EVENTS_RETRY_MS = 1000;

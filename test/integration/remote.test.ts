@@ -18,6 +18,7 @@ import { tunnelInterface } from '../../src/domain/hosts.js';
 import { resolveA } from '../support/dns-query.js';
 import { DB_IMAGES, ensureDbImages } from '../support/fixture-images.js';
 import { fakeRemoteUnavailable, processesOfContainers, startFakeRemote, type FakeRemote } from '../support/fake-remote.js';
+import { http, openEvents, signIn, startUi } from './ui-helpers.js';
 import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, waitFor, type TestHome } from './helpers.js';
 
 const skip = fakeRemoteUnavailable();
@@ -196,6 +197,31 @@ describe('remote hosts', { skip }, () => {
     assert.equal(again.code, 0, again.stderr);
     assert.match(f.docker(['ps', '-a', '--filter', 'label=cilo.env=far', '--format', '{{.State}}']).stdout, /^(running\n)+$/);
     assert.equal(logins(), loginsBefore, 'every command (sync, engine, compose, exec) rode on the one SSH connection: no new login');
+  });
+
+  test("the dashboard shows the remote environment from the host's engine: its state, its services, its logs", async () => {
+    // A line on the worker's output (PID 1 is the init process compose's `init: true` adds).
+    const marker = `marker-${process.pid}`;
+    const printed = await h.cli(['exec', 'far', 'worker', 'sh', '-c', `echo ${marker} > /proc/1/fd/1`]);
+    assert.equal(printed.code, 0, printed.stderr);
+    const u = await startUi(h, ['--all']);
+    try {
+      const cookie = await signIn(u);
+      const snap = JSON.parse((await http(u.port, 'GET', '/api/snapshot', { headers: { cookie } })).body) as { environments: { name: string; status: string; health: { level: string } }[] };
+      const row = snap.environments.find((e) => e.name === 'far');
+      assert.deepEqual([row?.status, row?.health.level], ['running', 'ok'], JSON.stringify(snap.environments));
+      const detail = JSON.parse((await http(u.port, 'GET', '/api/env/far', { headers: { cookie } })).body) as { status: string; services: { name: string; state: string }[] };
+      assert.equal(detail.status, 'running');
+      assert.deepEqual(detail.services.map((s) => [s.name, s.state]).sort(), [['api', 'running'], ['cache', 'running'], ['worker', 'running']]);
+      const logs = await openEvents(u.port, '/api/env/far/logs?service=worker&tail=20', cookie);
+      try {
+        assert.deepEqual(await logs.next('line', (d) => (d as { line: string }).line === marker), { service: 'worker', line: marker });
+      } finally {
+        logs.close();
+      }
+    } finally {
+      await u.stop();
+    }
   });
 
   test("api.<env>.test resolves through cilo's DNS to the remote container, which answers through the tunnel", async () => {
