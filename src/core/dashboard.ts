@@ -16,6 +16,7 @@ import { CiloError } from '../errors.js';
 import { readState, writeFileAtomic } from '../state/store.js';
 import { watchStateFile } from '../state/watch.js';
 import type { CoreContext } from './context.js';
+import type { Engine } from './ports.js';
 import { destroyEnvironment } from './destroy.js';
 import { runDoctor, type DoctorReport } from './doctor.js';
 import { downEnvironment } from './down.js';
@@ -267,19 +268,25 @@ export async function streamEnvironmentLogs(
 }
 
 const EVENTS_RETRY_MS = 1000;
+/** A host that does not answer is asked again this much later (each try takes seconds to fail). */
+const HOST_EVENTS_RETRY_MS = 5000;
 
 /**
  * Calls `onChange` whenever what the pages show may have changed: the state file was
- * rewritten, or one of cilo's containers changed (Engine events; health-check execs are not
- * changes). Runs until `signal` aborts; a dropped event stream is reopened.
+ * rewritten, or one of cilo's containers changed (Engine events of this machine and of each
+ * remote host the state knows when the page starts; health-check execs are not changes). Runs
+ * until `signal` aborts; a dropped event stream is reopened.
  */
 export function watchDashboard(ctx: CoreContext, onChange: () => void, signal: AbortSignal): void {
   const stopWatching = watchStateFile(ctx.paths, onChange);
   signal.addEventListener('abort', stopWatching, { once: true });
-  const follow = async (): Promise<void> => {
+  const follow = async (engine: () => Promise<Engine>, retryMs: number): Promise<void> => {
     while (!signal.aborted) {
+      let reached = false;
       try {
-        await ctx.docker.watchEvents(
+        const docker = await engine();
+        reached = true;
+        await docker.watchEvents(
           { label: [`${LABELS.managed}=true`], type: ['container', 'network'] },
           (e) => {
             if (!e.Action.startsWith('exec_')) onChange();
@@ -290,11 +297,13 @@ export function watchDashboard(ctx: CoreContext, onChange: () => void, signal: A
         // Engine gone for a moment: try again below.
       }
       if (signal.aborted) return;
-      onChange();
-      await new Promise((r) => setTimeout(r, EVENTS_RETRY_MS));
+      // A stream that ended may have missed changes; a host that was never reached changed nothing the page shows.
+      if (reached) onChange();
+      await new Promise((r) => setTimeout(r, retryMs));
     }
   };
-  void follow();
+  void follow(() => Promise.resolve(ctx.docker), EVENTS_RETRY_MS);
+  for (const host of Object.keys(readState(ctx.paths).hosts ?? {})) void follow(async () => (await contextFor(ctx, { host })).docker, HOST_EVENTS_RETRY_MS);
 }
 
 /** The functions `cilo ui`'s server calls, bound to one context and scope. */

@@ -199,7 +199,8 @@ describe('remote hosts', { skip }, () => {
     assert.equal(logins(), loginsBefore, 'every command (sync, engine, compose, exec) rode on the one SSH connection: no new login');
   });
 
-  test("the dashboard shows the remote environment from the host's engine: its state, its services, its logs", async () => {
+  test("the dashboard shows the remote environment from the host's engine: its state, its services, its logs, its changes", async () => {
+    const f = fake as FakeRemote;
     // A line on the worker's output (PID 1 is the init process compose's `init: true` adds).
     const marker = `marker-${process.pid}`;
     const printed = await h.cli(['exec', 'far', 'worker', 'sh', '-c', `echo ${marker} > /proc/1/fd/1`]);
@@ -218,6 +219,22 @@ describe('remote hosts', { skip }, () => {
         assert.deepEqual(await logs.next('line', (d) => (d as { line: string }).line === marker), { service: 'worker', line: marker });
       } finally {
         logs.close();
+      }
+      // A container stopped on the host by other means than cilo: the host engine's events
+      // bring the page a new snapshot, and again when it runs again.
+      const farHealth = (d: unknown): string | undefined => (d as { environments: { name: string; health: { text: string } }[] }).environments.find((e) => e.name === 'far')?.health.text;
+      const events = await openEvents(u.port, '/api/events', cookie);
+      const worker = f.docker(['ps', '-q', '--filter', 'label=cilo.env=far', '--filter', 'label=com.docker.compose.service=worker']).stdout.trim();
+      assert.notEqual(worker, '');
+      try {
+        await events.next('snapshot', (d) => farHealth(d) === '3/3 running');
+        assert.equal(f.docker(['stop', '-t', '0', worker]).status, 0);
+        const stopped = (await events.next('snapshot', (d) => farHealth(d) === '2/3 running')) as { generated_at: string };
+        assert.equal(f.docker(['start', worker]).status, 0);
+        await events.next('snapshot', (d) => farHealth(d) === '3/3 running' && (d as { generated_at: string }).generated_at > stopped.generated_at);
+      } finally {
+        f.docker(['start', worker]);
+        events.close();
       }
     } finally {
       await u.stop();
