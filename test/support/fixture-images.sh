@@ -18,6 +18,12 @@ packages=postgresql-15,mariadb-server,mariadb-client,redis-server
 # the three small images in seconds, not the debootstrap.
 base="cilo-fixture/db-base:$(printf '%s' "bookworm $packages" | sha256sum | cut -c1-12)"
 log() { printf 'fixture-images: %s\n' "$*" >&2; }
+# Test files that need the images start at once (node --test runs two at a time): one builds,
+# the others wait for it and then find the images made.
+exec 9>"${TMPDIR:-/tmp}/cilo-fixture-images.lock"
+flock 9
+current() { [ "$(docker image inspect --format '{{index .Config.Labels "cilo.fixture.recipe"}}' "$1" 2>/dev/null)" = "$recipe" ]; }
+if current cilo-fixture/postgres:15 && current cilo-fixture/mariadb:10 && current cilo-fixture/redis:7; then exit 0; fi
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 
 if ! docker image inspect "$base" >/dev/null 2>&1; then
