@@ -228,4 +228,37 @@ describe('the command line without an environment running', () => {
       rmSync(bin, { recursive: true, force: true });
     }
   });
+
+  const noShells = ['zsh', 'fish'].filter((s) => spawnSync('sh', ['-c', `command -v ${s}`]).status !== 0);
+  test('completion: the zsh and fish scripts are valid and complete names from state, in the real shells', { skip: noShells.length > 0 ? `${noShells.join(' and ')} not installed` : false }, async () => {
+    const bin = mkdtempSync(join(tmpdir(), 'cilo-bin-'));
+    try {
+      mkdirSync(join(bin, 'path'));
+      writeFileSync(join(bin, 'path', 'cilo'), `#!/bin/sh\nexec "${process.execPath}" "${CLI}" "$@"\n`);
+      chmodSync(join(bin, 'path', 'cilo'), 0o755);
+      for (const shell of ['zsh', 'fish']) writeFileSync(join(bin, `completion.${shell}`), (await h.cli(['completion', shell])).stdout);
+      assert.equal(spawnSync('zsh', ['-n', join(bin, 'completion.zsh')]).status, 0, 'zsh -n');
+      assert.equal(spawnSync('fish', ['--no-execute', join(bin, 'completion.fish')]).status, 0, 'fish --no-execute');
+      const env = { ...h.env, PATH: `${join(bin, 'path')}:${process.env.PATH}` };
+      const lines = (r: { stdout: string }): string[] => r.stdout.split('\n').filter((l) => l !== '');
+      // zsh: the script's function run with the words typed; compadd and _files (zsh's completion
+      // system, loaded by compinit in a terminal) print what they were given.
+      const zsh = (line: string[]): string[] => {
+        const stubs = 'compdef() { :; }; compadd() { [[ $1 == -- ]] && shift; print -l -- "$@"; }; _files() { print FILES; }';
+        const words = line.map((w) => `'${w}'`).join(' ');
+        return lines(spawnSync('zsh', ['-f', '-c', `${stubs}; source "${bin}/completion.zsh"; words=(${words}); CURRENT=${line.length}; _cilo`], { env, encoding: 'utf8' }));
+      };
+      // fish: its own completion machinery (`complete -C`) on the command line as typed.
+      const fish = (typed: string): string[] => lines(spawnSync('fish', ['--no-config', '-c', `source "${bin}/completion.fish"; complete -C '${typed}'`], { env, encoding: 'utf8' }));
+      assert.deepEqual(zsh(['cilo', 'status', '']), ['c1', 'c2']);
+      assert.deepEqual(zsh(['cilo', 'hostnames', 'a']), ['add']);
+      assert.deepEqual(zsh(['cilo', 'destroy', '--k']), ['--keep-workspace']);
+      assert.deepEqual(zsh(['cilo', 'setup', '--env-file', '']), ['FILES'], 'a file name where cilo offers nothing');
+      assert.deepEqual(fish('cilo status '), ['c1', 'c2']);
+      assert.deepEqual(fish('cilo hostnames a'), ['add']);
+      assert.deepEqual(fish('cilo destroy --k'), ['--keep-workspace']);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
 });
