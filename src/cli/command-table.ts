@@ -79,7 +79,7 @@ What is copied, and how:
                the keys of its index
 A fork that fails removes everything it made; one killed half way is finished off by
 \`cilo doctor --fix\` (which also thaws the source). An environment on a remote host
-(\`cilo host\`) cannot be forked yet.
+(\`cilo host\`) is forked on that host, its volumes copied by a helper container there.
 
 Examples:
   cilo fork main try-migration --up
@@ -88,8 +88,8 @@ Examples:
 const SNAPSHOT_HELP = `
 Snapshots live in $CILO_HOME/snapshots/<name>/ (mode 0700): snapshot.json and a copy of each
 volume; dataset copies stay in their shared engine (marked as the snapshot's). Destroying the
-environment keeps its snapshots; \`cilo snapshot rm\` removes one. Not yet for an environment on a
-remote host (\`cilo host\`).
+environment keeps its snapshots; \`cilo snapshot rm\` removes one. Not for an environment on a
+remote host (\`cilo host\`): fork it instead, which copies it on the host.
 
 Examples:
   cilo snapshot create main --name before-migration

@@ -16,7 +16,7 @@ import type { CoreContext } from './context.js';
 import { claimEnvironment, markCreated, planCreate } from './create.js';
 import { cloneDatasets, copyDataset, type ClonedDataset } from './datasets.js';
 import { destroyEnvironment } from './destroy.js';
-import { refuseRemote } from './hosts.js';
+import { contextFor, refuseRemote } from './hosts.js';
 import { findEnv } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import type { DataTree } from './ports.js';
@@ -73,16 +73,18 @@ function sourceOf(ctx: CoreContext, input: ForkInput): ForkSource {
   }
   if (!input.from) throw new CiloError('USAGE', 'Fork needs the environment to copy, or --from-snapshot.', { exitCode: 2, hint: 'Run `cilo fork <src> <new>`.' });
   const env = findEnv(state, input.from, input.project);
-  refuseRemote(env, 'fork it');
   if (env.status === 'creating' || env.status === 'destroying') {
     throw new CiloError('ENV_EXISTS', `Environment ${env.name} is being ${env.status === 'creating' ? 'created' : 'destroyed'}; it cannot be forked now.`, { hint: 'Wait for that command, or run `cilo doctor --fix`.' });
   }
   return { env, snapshot: undefined };
 }
 
-/** Records the new environment (`creating`, with what it is forked from) and the source's settings. */
+/**
+ * Records the new environment (`creating`, with what it is forked from) and the source's
+ * settings; on the source's engine (a fork of an environment on a host is on that host).
+ */
 async function claimFork(ctx: CoreContext, name: string, src: ForkSource): Promise<EnvironmentState> {
-  const planned = await planCreate(ctx, name, { env: name, from: src.env.workspace, project: src.env.project });
+  const planned = await planCreate(ctx, name, { env: name, from: src.env.workspace, project: src.env.project, host: src.env.host });
   const claimed = await claimEnvironment(ctx, { ...planned, dir: src.env.source });
   return withStateLock((state) => {
     const rec = state.environments[claimed.name];
@@ -174,20 +176,25 @@ async function undoFork(ctx: CoreContext, src: ForkSource, claimed: EnvironmentS
  * Forks an environment (or a snapshot) into a new one: find the source → claim the name →
  * make the copies (undone on failure) → start it if asked.
  */
-export async function forkEnvironment(ctx: CoreContext, input: ForkInput): Promise<ForkResult> {
+export async function forkEnvironment(base: CoreContext, input: ForkInput): Promise<ForkResult> {
   const name = toValidName(input.env, 'environment');
+  const src = sourceOf(base, input);
+  // A snapshot's copies are on this machine: one of an environment on a host (made before
+  // snapshots refused those) has no volumes to give.
+  if (src.snapshot) refuseRemote(src.env, 'fork from a snapshot of it');
+  // The source's engine: its volumes and datasets are copied there, and the fork made there.
+  const ctx = await contextFor(base, src.env);
   await ctx.docker.ping();
-  const src = sourceOf(ctx, input);
   const claimed = await claimFork(ctx, name, src);
   const made = await makeFork(ctx, src, claimed).catch(async (e: unknown) => {
-    await undoFork(ctx, src, claimed);
+    await undoFork(base, src, claimed);
     throw e;
   });
-  const up = input.up ? await upEnvironment(ctx, { env: made.env.name }) : null;
+  const up = input.up ? await upEnvironment(base, { env: made.env.name }) : null;
   return { ...made, env: up?.env ?? made.env, up };
 }
 
-/** `doctor --fix` of a fork killed half way: the source's containers it froze are thawed. */
+/** `doctor --fix` of a fork killed half way: the source's containers it froze are thawed (on its engine). */
 export async function thawForkSource(ctx: CoreContext, env: EnvironmentState): Promise<void> {
-  if (env.fork) await thawAfterKill(ctx, env.fork.from);
+  if (env.fork) await thawAfterKill(await contextFor(ctx, env), env.fork.from);
 }

@@ -286,15 +286,15 @@ function composeAt(compose: Compose, dockerHost: string): Compose {
 }
 
 /**
- * Refuses to copy the data of an environment on a remote host (fork, snapshots): its volumes
- * and datasets are on the host's engine, and cilo copies data on this machine's only. Refused
- * before anything is made: a copy of nothing, or of a local namesake's data, would be worse.
- * `action` completes "so it cannot ...", e.g. `fork it`.
+ * Refuses a snapshot of an environment on a remote host, or into one: snapshots keep their
+ * copies under CILO_HOME on this machine, and the environment's volumes and datasets are on the
+ * host. Refused before anything is made: a snapshot of nothing, or restored from a local
+ * namesake's data, would be worse. `action` completes "so cilo cannot ...".
  */
 export function refuseRemote(env: Pick<EnvironmentState, 'name' | 'host'>, action: string): void {
   if (!env.host) return;
-  throw new CiloError('REMOTE_UNSUPPORTED', `Environment ${env.name} runs on host ${env.host}, and cilo copies volumes and datasets on this machine's Docker engine only, so it cannot ${action}.`, {
-    hint: `Run cilo on ${env.host} itself for that, or use an environment of this machine.`,
+  throw new CiloError('REMOTE_UNSUPPORTED', `Environment ${env.name} runs on host ${env.host}, and snapshots are kept on this machine, away from its volumes and datasets, so cilo cannot ${action}.`, {
+    hint: `To keep a copy of it, fork it (\`cilo fork ${env.name} <new>\` copies it on ${env.host}); or run cilo on ${env.host} itself.`,
   });
 }
 
@@ -307,10 +307,10 @@ export async function contextFor(ctx: CoreContext, env: Pick<EnvironmentState, '
   if (!env.host) return ctx;
   const host = readState(ctx.paths).hosts?.[env.host];
   if (!host) throw hostNotFound(env.host);
-  const { docker, dockerHost } = await ctx.remote.connect(host);
+  const { docker, dockerHost, volumes } = await ctx.remote.connect(host);
   // The host's routes are not this machine's: the tunnel's route to the host's range is no conflict there.
   const exec = { run: (c: string, argv: string[], o: ContainerExecOptions = {}) => ctx.exec.run(c, argv, { ...o, dockerHost }) };
-  return { ...ctx, docker, compose: composeAt(ctx.compose, dockerHost), exec, host: { routeSubnets: async () => [] } };
+  return { ...ctx, docker, volumes, compose: composeAt(ctx.compose, dockerHost), exec, host: { routeSubnets: async () => [] } };
 }
 
 /** The environment's workspace, copied one way to its host (before each up); returns the remote path. */

@@ -214,7 +214,7 @@ export interface RemoteHosts {
   trustHostKeys(lines: string[]): Promise<void>;
   forgetHostKeys(ssh: string): Promise<void>;
   /** Opens (or reuses) the host's connection; an unreachable host fails within seconds. */
-  connect(host: HostLink): Promise<{ docker: Engine; dockerHost: string }>;
+  connect(host: HostLink): Promise<{ docker: Engine; dockerHost: string; volumes: VolumeData }>;
   disconnect(host: HostLink): Promise<void>;
   /** Ends the connection and removes cilo's files of the host here (its tunnel key, logs). */
   forgetHost(host: HostLink): Promise<void>;

@@ -7,6 +7,7 @@ import { DockerClient } from '../docker/client.js';
 import { parseSshDestination, remoteWorkspace, TUNNEL_PORT, tunnelAddresses, tunnelInterface } from '../domain/hosts.js';
 import type { HostState } from '../domain/state.js';
 import { hostPaths, type CiloPaths } from '../state/paths.js';
+import { VolumeDataCopier } from '../workspace/volume-copy.js';
 import { dockerContextHost, ensureForward, freeLoopbackPort, forgetHostKeys, isKnownHost, runRemote, scanHostKeys, stopMaster, syncTree, trustHostKeys, type SshAccess } from './ssh.js';
 import { tunnelDown, tunnelState, tunnelUp, type TunnelSpec } from './wireguard.js';
 
@@ -39,7 +40,9 @@ export function remoteHosts(paths: CiloPaths) {
       const socket = hostPaths(paths, h.name).engineSocket;
       await ensureForward(access(h), socket, h.remote_socket);
       const unreachableHint = `Check the engine on host ${h.name} (\`cilo host status ${h.name}\`; there: \`docker info\`), then retry.`;
-      return { docker: new DockerClient({ socketPath: socket, display: `${h.ssh} (host ${h.name})`, unreachableHint }), dockerHost: `unix://${socket}` };
+      const docker = new DockerClient({ socketPath: socket, display: `${h.ssh} (host ${h.name})`, unreachableHint });
+      // The host's volumes are on the host: copied by a helper container there, never through a path here.
+      return { docker, dockerHost: `unix://${socket}`, volumes: new VolumeDataCopier(docker, { localEngine: false }) };
     },
     disconnect: (h: HostLink) => stopMaster(access(h), hostPaths(paths, h.name).engineSocket),
     async forgetHost(h: HostLink) {

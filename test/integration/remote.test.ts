@@ -27,6 +27,8 @@ if (skip) console.log(`# remote.test.ts skipped: ${skip}`);
 const P = uid('rw');
 /** The project with a private redis index per environment, on this machine and on the host. */
 const P2 = uid('rd');
+/** The project with a named volume, forked on the host. */
+const P3 = uid('rf');
 const dbSkip = skip ? undefined : ensureDbImages();
 if (dbSkip) console.log(`# remote.test.ts: the datasets test is skipped: ${dbSkip}`);
 const HOST = 'box';
@@ -34,6 +36,7 @@ let h: TestHome;
 let fake: FakeRemote | undefined;
 let project: string;
 let project2: string | undefined;
+let project3: string | undefined;
 /** Every container the fake machine's engine had, to check none of their processes outlives it. */
 const remoteContainers = new Set<string>();
 
@@ -102,10 +105,12 @@ async function teardown(): Promise<void> {
     await h.cleanup().catch(() => undefined);
     await removeProjectResources(P).catch(() => undefined);
     await removeProjectResources(P2).catch(() => undefined);
+    await removeProjectResources(P3).catch(() => undefined);
   }
   fake?.stop();
   if (project) rmSync(project, { recursive: true, force: true });
   if (project2) rmSync(project2, { recursive: true, force: true });
+  if (project3) rmSync(project3, { recursive: true, force: true });
 }
 
 describe('remote hosts', { skip }, () => {
@@ -283,7 +288,7 @@ describe('remote hosts', { skip }, () => {
     assert.equal(down.code, 0, down.stderr);
   });
 
-  test("datasets live in each engine's own shared service: db reset, db list and doctor act on the environment's engine; fork and snapshots of it are refused, nothing made", { skip: dbSkip }, async () => {
+  test("datasets live in each engine's own shared service: db reset, db list, doctor and fork act on the environment's engine; snapshots of it are refused, nothing made", { skip: dbSkip }, async () => {
     const f = fake as FakeRemote;
     loadImageOverSsh(f, DB_IMAGES.redis);
     project2 = copyFixture('datasets-redis');
@@ -343,39 +348,91 @@ describe('remote hosts', { skip }, () => {
       assert.equal(again.code, 0, again.stderr);
       assert.equal(await redis('dkill', 'GET greeting'), 'seeded', 'its dataset, made before the kill, serves it');
 
-      // Fork and snapshots copy data on this machine's engine only: refused for dfar, before anything is made.
+      // A fork of dfar is made on the host, its index a copy of dfar's in the host's redis.
+      assert.equal(await redis('dfar', 'SET mine far-again'), 'OK');
+      const fork = await h.cli(['fork', 'dfar', 'dcopy', '--up', '--json']);
+      assert.equal(fork.code, 0, fork.stderr);
+      assert.deepEqual((JSON.parse(fork.stdout) as { datasets: { service: string }[] }).datasets.map((d) => d.service), ['cache']);
+      assert.equal((await stateOf()).environments.dcopy?.host, HOST);
+      assert.equal(await redis('dcopy', 'GET mine'), 'far-again');
+      assert.equal(await redis('dcopy', 'SET mine copy'), 'OK');
+      assert.equal(await redis('dfar', 'GET mine'), 'far-again', "the fork's writes stay in the fork");
+      assert.equal(await redis('dnear', 'GET mine'), 'near');
+
+      // Snapshots keep their copies on this machine: refused for dfar, before anything is made.
       const snapshotsBefore = existsSync(join(h.home, 'snapshots')) ? readdirSync(join(h.home, 'snapshots')) : [];
-      const fork = await h.cli(['fork', 'dfar', 'dcopy', '--json']);
-      assert.equal(fork.code, 1, fork.stderr);
-      assert.match(fork.stderr, /^cilo: Environment dfar runs on host box, and cilo copies volumes and datasets on this machine's Docker engine only, so it cannot fork it\.\nhint: Run cilo on box itself/);
-      assert.equal((JSON.parse(fork.stdout) as { code: string }).code, 'REMOTE_UNSUPPORTED');
       const snap = await h.cli(['snapshot', 'create', 'dfar', '--name', 'far-snap']);
       assert.equal(snap.code, 1);
-      assert.match(snap.stderr, /cannot take a snapshot of it\./);
+      assert.match(snap.stderr, /^cilo: Environment dfar runs on host box, and snapshots are kept on this machine, away from its volumes and datasets, so cilo cannot take a snapshot of it\.\nhint: To keep a copy of it, fork it \(`cilo fork dfar <new>` copies it on box\)/);
+      const snapJson = await h.cli(['snapshot', 'create', 'dfar', '--name', 'far-snap', '--json']);
+      assert.equal((JSON.parse(snapJson.stdout) as { code: string }).code, 'REMOTE_UNSUPPORTED');
       const nearSnap = await h.cli(['snapshot', 'create', 'dnear', '--name', 'near-snap']);
       assert.equal(nearSnap.code, 0, nearSnap.stderr);
       const restore = await h.cli(['snapshot', 'restore', 'dfar', 'near-snap']);
       assert.equal(restore.code, 1);
-      assert.match(restore.stderr, /cannot restore a snapshot into it\./);
-      const state = await stateOf();
-      assert.equal(state.environments.dcopy, undefined, 'no fork recorded');
-      assert.deepEqual((await docker.listContainers({ label: ['cilo.env=dcopy'] })).length, 0);
-      assert.deepEqual(remoteLabelled(f, 'ps', 'dcopy'), []);
+      assert.match(restore.stderr, /so cilo cannot restore a snapshot into it\./);
       assert.deepEqual(readdirSync(join(h.home, 'snapshots')).sort(), [...snapshotsBefore, 'near-snap'].sort(), 'no snapshot of dfar');
-      assert.equal(await redis('dfar', 'GET greeting'), 'seeded', 'dfar still runs with its data');
+      assert.equal(await redis('dfar', 'GET mine'), 'far-again', 'dfar still runs with its data');
       assert.equal(await redis('dnear', 'GET mine'), 'near');
 
       assert.equal((await h.cli(['snapshot', 'rm', 'near-snap'])).code, 0);
     } finally {
       // Whatever failed above: nothing of this project is left for the tests after it.
-      for (const env of ['dnear', 'dfar', 'dkill']) await h.cli(['destroy', env, '--force']);
+      for (const env of ['dnear', 'dfar', 'dkill', 'dcopy']) await h.cli(['destroy', env, '--force']);
       // Their shared redis has a grace period: stopped now, here and on the host.
       for (const host of [[], ['--host', HOST]]) await h.cli(['shared', 'stop', 'cache', '--project', P2, '--force', ...host]);
     }
     assert.equal(await docker.inspectContainer(shared), null);
     assert.equal(f.docker(['ps', '-aq', '--filter', `name=${shared}`]).stdout.trim(), '');
-    const left = Object.keys((await stateOf()).environments).filter((e) => ['dnear', 'dfar', 'dkill'].includes(e));
-    assert.deepEqual(left, [], 'all three destroyed');
+    const left = Object.keys((await stateOf()).environments).filter((e) => ['dnear', 'dfar', 'dkill', 'dcopy'].includes(e));
+    assert.deepEqual(left, [], 'all four destroyed');
+  });
+
+  test('fork of an environment on a host is made on the host, its volume copied there by a helper container', async () => {
+    const f = fake as FakeRemote;
+    project3 = copyFixture('fork-volume');
+    const exec = async (env: string, script: string): Promise<string> => {
+      const r = await h.cli(['exec', env, 'web', 'sh', '-c', script]);
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout.trim();
+    };
+    try {
+      const up = await h.cli(['up', 'vsrc', '--host', HOST, '--project', P3], { cwd: project3 });
+      assert.equal(up.code, 0, up.stderr);
+      await exec('vsrc', 'echo hello-volume > /data/marker');
+      // A copy that fails while the source is frozen: the half-made fork is removed from the host, the source thawed.
+      const failed = await h.cli(['fork', 'vsrc', 'vfail'], { env: { CILO_TEST_FAILPOINT: 'volume-copy' } });
+      assert.equal(failed.code, 1);
+      assert.match(failed.stderr, /failpoint volume-copy/);
+      assert.equal((await stateOf()).environments.vfail, undefined);
+      assert.deepEqual([...remoteLabelled(f, 'ps', 'vfail'), ...remoteLabelled(f, 'network', 'vfail')], []);
+      assert.equal(f.docker(['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=cilo-${P3}-vfail`]).stdout.trim(), '', 'its volume went with it');
+      assert.match(f.docker(['ps', '-a', '--filter', 'label=cilo.env=vsrc', '--format', '{{.State}}']).stdout, /^(running\n)+$/, 'the source was thawed');
+      // Killed while the source is frozen: doctor --fix thaws it on the host and removes the half-made fork.
+      const killed = await h.cli(['fork', 'vsrc', 'vkill'], { env: { CILO_TEST_FAILPOINT: 'volume-copy-kill' } });
+      assert.notEqual(killed.code, 0);
+      assert.match(f.docker(['ps', '-a', '--filter', 'label=cilo.env=vsrc', '--format', '{{.State}}']).stdout, /paused/, 'the source was frozen when the fork died');
+      const doc = JSON.parse((await h.cli(['doctor', '--fix', '--json'])).stdout) as { findings: { kind: string; subject: string; fixed?: boolean }[] };
+      assert.ok(doc.findings.some((x) => x.kind === 'env.interrupted-create' && x.subject === 'vkill' && x.fixed), JSON.stringify(doc.findings));
+      assert.match(f.docker(['ps', '-a', '--filter', 'label=cilo.env=vsrc', '--format', '{{.State}}']).stdout, /^(running\n)+$/, 'thawed by doctor --fix');
+      assert.equal((await stateOf()).environments.vkill, undefined);
+      assert.deepEqual([...remoteLabelled(f, 'ps', 'vkill'), ...remoteLabelled(f, 'network', 'vkill')], []);
+      const fork = await h.cli(['fork', 'vsrc', 'vcopy', '--up', '--json']);
+      assert.equal(fork.code, 0, fork.stderr);
+      const r = JSON.parse(fork.stdout) as { method: string; volumes: { volume: string; method: string }[]; environment: { host?: string } };
+      assert.deepEqual([r.method, r.volumes.map((v) => v.volume), r.environment.host], ['container', ['data'], HOST], 'copied on the host by a helper container');
+      assert.equal(remoteLabelled(f, 'ps', 'vcopy').length, 2, 'the fork runs on the host');
+      assert.equal((await docker.listContainers({ label: ['cilo.env=vcopy'] })).length, 0, 'and nothing of it here');
+      assert.equal(await exec('vcopy', 'cat /data/marker'), 'hello-volume');
+      await exec('vcopy', 'echo changed > /data/marker');
+      assert.equal(await exec('vsrc', 'cat /data/marker'), 'hello-volume', "the fork's writes stay in the fork");
+      assert.match(f.docker(['ps', '-a', '--filter', 'label=cilo.env=vsrc', '--format', '{{.State}}']).stdout, /^(running\n)+$/, 'the source was thawed');
+      assert.equal(f.docker(['ps', '-aq', '--filter', 'label=cilo.helper=volume-copy']).stdout.trim(), '', 'no helper container left on the host');
+    } finally {
+      for (const env of ['vcopy', 'vkill', 'vfail', 'vsrc']) await h.cli(['destroy', env, '--force']);
+    }
+    assert.deepEqual([...remoteLabelled(f, 'ps', 'vsrc'), ...remoteLabelled(f, 'ps', 'vcopy')], []);
+    assert.equal(f.docker(['volume', 'ls', '-q', '--filter', `label=cilo.project=${P3}`]).stdout.trim(), '', 'their volumes went with them');
   });
 
   test('destroy removes the containers, network and workspace copy on the host', async () => {
