@@ -12,6 +12,9 @@ import { updateWorkspaceMetaSubnet } from './workspace-meta.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { subnetBases } from '../domain/hosts.js';
 
+/** How long a network overlapping the environment's subnet is given to turn out to be its own. */
+const OWN_NETWORK_WAIT_MS = 1500;
+
 /**
  * Makes sure the environment's network exists with its subnet. An existing network is reused
  * as it is (never recreated while containers may be attached); a concurrent creation by
@@ -35,8 +38,18 @@ export async function ensureNetwork(docker: Engine, env: EnvironmentState, homeI
     // Replicas get engine-assigned addresses: from a range no fixed address is taken from.
     await docker.createNetwork(name, envLabels(env.project, env.name, homeId), { subnet: env.subnet, gateway: gatewayOf(env.subnet), ipRange: dynamicRangeOf(env.subnet) });
   } catch (e) {
-    if (e instanceof DockerApiError && e.status === 409 && (await verify())) return;
-    if (e instanceof DockerApiError && /overlap/i.test(e.message)) {
+    if (!(e instanceof DockerApiError)) throw e;
+    // The name or the addresses taken: maybe by this very network, which another request is
+    // making right now (an interrupted run's: the engine finishes a request whose client was
+    // killed; or a second command's). The engine refuses ("Pool overlaps", "failed to allocate
+    // gateway ... in use", 409) before the name is visible: wait for it briefly.
+    if (e.status === 409 || /overlap|in use/i.test(e.message)) {
+      for (const until = Date.now() + OWN_NETWORK_WAIT_MS; ; await new Promise((r) => setTimeout(r, 100))) {
+        if (await verify()) return;
+        if (Date.now() >= until) break;
+      }
+    }
+    if (/overlap|in use/i.test(e.message)) {
       throw new CiloError('SUBNET_CONFLICT', `The subnet ${env.subnet} of environment "${env.name}" overlaps a network created outside cilo since it was allocated.`, {
         hint: `Destroy and re-create the environment to get a free subnet, or remove the other network.`,
         cause: e,

@@ -78,3 +78,22 @@ test('a conflict that is not a removal under way is still an error (a running co
     await docker.removeContainer(id, { force: true });
   }
 });
+
+test("a network made while another request is making it (an interrupted create's, say) is taken as the environment's own, not as a conflict", async () => {
+  const { ensureNetwork } = await import('../../src/core/network.js');
+  const { networkName } = await import('../../src/domain/names.js');
+  const now = new Date().toISOString();
+  for (let i = 0; i < 3; i++) {
+    const env = { name: `race${i}`, project: name, source: '/nonexistent', workspace: '/nonexistent', subnet: `10.253.${79 + i}.0/24`, dns_suffix: '.test', status: 'creating' as const, created_at: now, updated_at: now, services: {}, ingress: null, hostnames: [], shared: [] };
+    const net = networkName(env.project, env.name);
+    try {
+      // The engine answers the second request "Pool overlaps" while the first is still making it.
+      const both = await Promise.allSettled([docker.createNetwork(net, labels, { subnet: env.subnet, gateway: `10.253.${79 + i}.1` }), ensureNetwork(docker, env, 'test-home')]);
+      assert.deepEqual(both.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok')), ['ok', 'ok']);
+      const found = await docker.listNetworks({ name: [net] });
+      assert.deepEqual(found.map((n) => n.IPAM.Config?.[0]?.Subnet), [env.subnet], 'one network, with its subnet');
+    } finally {
+      for (const n of await docker.listNetworks({ name: [net] })) await docker.removeNetwork(n.Id);
+    }
+  }
+});
