@@ -16,7 +16,7 @@ import { checkDatasets } from './datasets.js';
 import { thawForkSource } from './fork.js';
 import { checkSnapshots } from './snapshots.js';
 import { destroyEnvironment } from './destroy.js';
-import { ensureNetworkOrMove } from './network.js';
+import { ensureNetworkOrMove, removeNetworkAndLinks } from './network.js';
 import { attach, reapExpiredShared, releaseShared, stopShared } from './shared.js';
 import { upEnvironment } from './up.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../domain/engine.js';
@@ -199,7 +199,7 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
   for (const n of networks) {
     const l = n.Labels ?? {};
     if (l[LABELS.managed] !== 'true' || known(l[LABELS.project], l[LABELS.env])) continue;
-    f.add({ kind: 'orphan.network', severity: 'warning', subject: where.subject(n.Name), message: where.message(`Network ${n.Name} belongs to no environment in state.`), fix: 'remove it (after its containers)' }, async () => removeNetworkAndLinks(ctx, n));
+    f.add({ kind: 'orphan.network', severity: 'warning', subject: where.subject(n.Name), message: where.message(`Network ${n.Name} belongs to no environment in state.`), fix: 'remove it (after its containers)' }, async () => removeNetworkAndLinks(ctx.docker, n.Id));
   }
   for (const v of volumes) {
     const l = v.Labels ?? {};
@@ -219,14 +219,6 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
       }, true);
     }
   }
-}
-
-async function removeNetworkAndLinks(ctx: CoreContext, n: NetworkInspect): Promise<void> {
-  // The Engine's network list leaves out who is connected (API 1.28+): ask the network itself.
-  const now = await ctx.docker.inspectNetwork(n.Id);
-  if (!now) return;
-  for (const id of Object.keys(now.Containers ?? {})) await ctx.docker.disconnectNetwork(n.Name, id, true);
-  await ctx.docker.removeNetwork(n.Id);
 }
 
 /** Whether this home's state knows what the labels describe: an environment, or a shared service, of a project. */
@@ -258,7 +250,7 @@ function checkUnclaimed(ctx: CoreContext, unclaimed: { containers: ContainerSumm
     );
   }
   for (const n of unclaimed.networks) {
-    f.add({ kind: 'unmanaged.network', severity: 'warning', subject: n.Name, message: `Network ${n.Name} is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it.`, fix: 'remove it (after disconnecting its containers)' }, async () => removeNetworkAndLinks(ctx, n));
+    f.add({ kind: 'unmanaged.network', severity: 'warning', subject: n.Name, message: `Network ${n.Name} is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it.`, fix: 'remove it (after disconnecting its containers)' }, async () => removeNetworkAndLinks(ctx.docker, n.Id));
   }
   for (const v of unclaimed.volumes) {
     f.add({ kind: 'unmanaged.volume', severity: 'warning', subject: v.Name, message: `Volume ${v.Name} is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it; it may hold data.`, fix: 'remove it' }, async () => ctx.docker.removeVolume(v.Name), true);

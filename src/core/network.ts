@@ -95,9 +95,16 @@ export async function ensureNetworkOrMove(ctx: CoreContext, env: EnvironmentStat
 
 /** Removes the environment's network, first detaching any container still on it (shared services). */
 export async function removeNetwork(docker: Engine, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<void> {
-  const name = networkName(env.project, env.name);
-  const net = await docker.inspectNetwork(name);
+  await removeNetworkAndLinks(docker, networkName(env.project, env.name));
+}
+
+/**
+ * Removes a network (by name or ID), first detaching the containers still on it, as the
+ * network's own answer names them (the Engine's network list leaves them out).
+ */
+export async function removeNetworkAndLinks(docker: Engine, nameOrId: string): Promise<void> {
+  const net = await docker.inspectNetwork(nameOrId);
   if (!net) return;
-  for (const id of Object.keys(net.Containers ?? {})) await docker.disconnectNetwork(name, id, true);
-  await docker.removeNetwork(name);
+  for (const id of Object.keys(net.Containers ?? {})) await docker.disconnectNetwork(nameOrId, id, true);
+  await docker.removeNetwork(nameOrId);
 }
