@@ -10,7 +10,8 @@ import type { Engine } from './ports.js';
 /** What pausing needs of the Engine. */
 export type PauseEngine = Pick<Engine, 'listContainers' | 'pauseContainer' | 'unpauseContainer'>;
 
-async function containersIn(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>, state: 'running' | 'paused'): Promise<string[]> {
+/** The IDs of the environment's own containers (its compose project's) in `state`. */
+export async function containersIn(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>, state: 'running' | 'paused'): Promise<string[]> {
   const list = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: [state] });
   return list.map((c) => c.Id);
 }

@@ -8,7 +8,7 @@ import { COMPOSE_PROJECT, composeProjectName } from '../domain/names.js';
 import type { EnvironmentState } from '../domain/state.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import type { PauseEngine } from './pause.js';
+import { containersIn, resumeContainers, type PauseEngine } from './pause.js';
 import type { DataTree, VolumeCopyMethod } from './ports.js';
 
 export const COMPOSE_VOLUME = 'com.docker.compose.volume';
@@ -47,8 +47,7 @@ export const HELPER_FALLBACK_IMAGE = 'busybox:latest';
  * were frozen.
  */
 export async function whileFrozen<T>(ctx: { docker: PauseEngine; warn: (line: string) => void }, env: Pick<EnvironmentState, 'project' | 'name'>, fn: () => Promise<T>): Promise<{ result: T; frozenMs: number }> {
-  const running = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: ['running'] });
-  const ids = running.map((c) => c.Id);
+  const ids = await containersIn(ctx, env, 'running');
   const start = Date.now();
   try {
     await Promise.all(ids.map((id) => ctx.docker.pauseContainer(id)));
@@ -95,6 +94,5 @@ export function methodOf(copies: VolumeCopy[]): VolumeCopyMethod | 'none' | 'mix
 export async function thawAfterKill(ctx: CoreContext, name: string): Promise<void> {
   const env = readState(ctx.paths).environments[name];
   if (!env || env.status === 'paused') return;
-  const paused = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: ['paused'] });
-  await Promise.all(paused.map((c) => ctx.docker.unpauseContainer(c.Id)));
+  await resumeContainers(ctx, env);
 }
