@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ComposeModel } from '../domain/compose-model.js';
-import { datasetName, datasetRewrites, engineFromImage, isolationSpecs, maskedRewrite, seedHash, templateName, type IsolationSpec, type Rewrite, type ServiceShareConfig } from '../domain/datasets.js';
+import { datasetName, datasetRewrites, engineFromImage, maskedRewrite, seedHash, templateName, type IsolationSpec, type Rewrite } from '../domain/datasets.js';
 import { compareNames, sharedContainerName } from '../domain/names.js';
 import type { DatasetState, EnvironmentState, State } from '../domain/state.js';
 import { CiloError } from '../errors.js';
@@ -16,9 +16,6 @@ import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../sta
 import type { CoreContext } from './context.js';
 import { datasetEngine, type DatasetEngine, type DatasetSource, type SeedFile } from './dataset-engines.js';
 import { contextFor } from './hosts.js';
-
-export { isolationSpecs };
-export type { ServiceShareConfig };
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -211,12 +208,11 @@ export async function dropDatasets(ctx: CoreContext, env: EnvironmentState): Pro
   for (const [service, d] of Object.entries(datasets)) {
     if (d.keep) continue;
     await recordDataset(ctx, env.name, service, (cur) => (cur ? { ...cur, status: 'dropping' } : cur));
-    const container = await ctx.docker.inspectContainer(sharedContainerName(env.project, service));
-    if (!container?.State.Running) {
+    const engine = await liveEngine(ctx, env.project, service, d);
+    if (!engine) {
       ctx.warn(`Dataset ${d.name} of shared service ${service} stays: its container is not running (\`cilo doctor --fix --force\` drops it once the service runs).`);
       continue;
     }
-    const engine = datasetEngine(ctx.exec, { container: container.Name.replace(/^\//, ''), engine: d.engine, env: containerEnv(container.Config.Env) });
     await engine.drop(d.name);
     await recordDataset(ctx, env.name, service, () => undefined);
   }
@@ -264,9 +260,10 @@ export async function resetDatasets(ctx: CoreContext, input: ResetInput): Promis
     const engine = await liveEngine(ctx, env.project, spec.service, d);
     if (!engine) throw new CiloError('SERVICE_FAILED', `The shared service ${spec.service} of ${env.name} is not running.`, { hint: `Run \`cilo up ${env.name}\` first.` });
     await engine.ready(READY_TIMEOUT_MS);
+    // The seed and template first: a missing seed file fails before the dataset is dropped.
+    const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, undefined);
     await recordDataset(ctx, env.name, spec.service, (cur) => (cur ? { ...cur, status: 'creating' } : cur));
     await engine.drop(d.name);
-    const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, undefined);
     await engine.create(d.name, source, { project: env.project, env: env.name });
     await recordDataset(ctx, env.name, spec.service, (cur) => (cur ? { ...cur, template, status: 'ready' } : cur));
     out.push({ service: spec.service, name: d.name, template });
@@ -369,7 +366,9 @@ export async function checkDatasets(ctx: CoreContext, state: State, host?: strin
     for (const e of holders) {
       const d = e.datasets?.[service];
       if (!d) continue;
-      const found = present.find((p) => p.name === d.name && p.owner?.env === e.name && !p.owner.loading);
+      // An engine that cannot mark its datasets (mysql: no schema comments) names no owner: there
+      // the name is all there is to go by, and a dataset so named is taken as this one.
+      const found = present.find((p) => p.name === d.name && (p.owner === undefined || (p.owner.env === e.name && !p.owner.loading)));
       const subject = `${e.name}/${service}:${d.name}`;
       if (d.status === 'dropping') {
         issues.push({ kind: 'dataset.unfinished', subject, message: `Dropping dataset ${d.name} of ${e.name} did not finish.`, fix: `drop ${d.name} and forget it`, destructive: false, repair: async () => { await engine.drop(d.name); await recordDataset(ctx, e.name, service, () => undefined); } });

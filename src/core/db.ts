@@ -3,9 +3,8 @@
  * it, then the dataset steps of core/datasets.ts.
  */
 import { loadProjectConfig } from '../config/load.js';
-import { configSharedServices, isolationSpecs, type IsolationSpec } from '../domain/datasets.js';
+import { chosenSharedServices, isolationSpecs, type IsolationSpec } from '../domain/datasets.js';
 import type { ComposeModel } from '../domain/compose-model.js';
-import { sharedServices } from '../domain/shared.js';
 import type { EnvironmentState } from '../domain/state.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
@@ -14,13 +13,11 @@ import { sourceTarget } from './env-compose.js';
 import { contextFor } from './hosts.js';
 import { findEnv } from './lookup.js';
 
-/** The environment's isolating shared services, as its last `up` chose them. */
+/** The environment's isolating shared services, as its last `up` chose them (with its profiles). */
 async function specsOf(ctx: CoreContext, env: EnvironmentState): Promise<{ model: ComposeModel; specs: IsolationSpec[] }> {
   const config = loadProjectConfig(env.workspace);
-  const model = await ctx.compose.resolveModel(sourceTarget(env, config));
-  const flags = env.share_flags ?? { shared: [], isolate: [] };
-  const fromConfig = configSharedServices(config.services).filter((s) => s in model.services);
-  const shared = sharedServices(model, [...flags.shared, ...fromConfig], flags.isolate);
+  const model = await ctx.compose.resolveModel(sourceTarget(env, config, env.profiles ?? []));
+  const shared = chosenSharedServices(model, env.share_flags ?? { shared: [], isolate: [] }, config.services);
   return { model, specs: isolationSpecs(model, shared, config.services) };
 }
 

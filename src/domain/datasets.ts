@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { CiloError } from '../errors.js';
 import type { ComposeModel, ComposeService } from './compose-model.js';
 import { maskSecret } from './mask.js';
+import { sharedServices } from './shared.js';
 import { ENGINE_KINDS, ISOLATION_KINDS, type EngineKind, type IsolationKind } from './dataset-kinds.js';
 
 /** The per-service keys of `.cilo/config.yml` `services:` (the same as the labels). */
@@ -157,6 +158,15 @@ export function configSharedServices(config: Record<string, ServiceShareConfig> 
   return Object.entries(config)
     .filter(([, c]) => c.share === true)
     .map(([s]) => s);
+}
+
+/**
+ * The services an environment shares: its --shared/--isolate choice, the config's `share: true`
+ * services the model has, and the labelled ones (see sharedServices). `up` and `db` both ask.
+ */
+export function chosenSharedServices(model: ComposeModel, flags: { shared: string[]; isolate: string[] }, config: Record<string, ServiceShareConfig> = {}): string[] {
+  const fromConfig = configSharedServices(config).filter((s) => s in model.services);
+  return sharedServices(model, [...flags.shared, ...fromConfig], flags.isolate);
 }
 
 const PG_MAX = 63;
