@@ -119,7 +119,7 @@ function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: C
   const subject = env.name;
   if (env.status === 'creating') {
     const what = env.fork ? `fork of ${env.fork.snapshot ? `snapshot ${env.fork.snapshot}` : env.fork.from} into` : 'creation of';
-    f.add({ kind: 'env.interrupted-create', severity: 'error', subject, message: `The ${what} environment "${env.name}" was interrupted.`, fix: `${env.fork ? `thaw ${env.fork.from}, ` : ''}remove the partial copy and its state entry (create it again afterwards)` }, async () => {
+    f.add({ kind: 'env.interrupted-create', severity: 'error', subject, message: `The ${what} environment "${env.name}" was interrupted.`, fix: `${env.fork && !env.fork.snapshot ? `thaw ${env.fork.from}, ` : ''}remove the partial copy and its state entry (create it again afterwards)` }, async () => {
       await thawForkSource(ctx, env);
       await destroyEnvironment(ctx, env);
     });
@@ -286,7 +286,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
     }
     if (rec.users.length === 0 && graceOver) {
       f.add({ kind: 'shared.stale-grace', severity: 'warning', subject: key, message: `Shared service ${key}'s grace period ended at ${rec.grace_until}, but it is still there.`, fix: 'stop and remove it (volumes stay)' }, async () => {
-        await reapExpiredShared(ctx);
+        await reapExpiredShared(ctx, Date.now(), { host });
       });
       continue;
     }

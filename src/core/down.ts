@@ -28,7 +28,7 @@ export async function downEnvironment(base: CoreContext, input: DownInput): Prom
   if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) {
     if (input.pause) {
       ctx.log(`Pausing ${env.name}`);
-      paused = (await pauseContainers(ctx, env)) > 0;
+      paused = (await pauseContainers(ctx, env)).length > 0;
     } else {
       ctx.log(`Stopping ${env.name}`);
       await ctx.compose.stop(generatedTarget(ctx.paths, env));

@@ -20,7 +20,7 @@ import { contextFor, refuseRemote } from './hosts.js';
 import { findEnv } from './lookup.js';
 import { ensureNetworkOrMove } from './network.js';
 import type { DataTree } from './ports.js';
-import { readSnapshot, snapshotVolumeDir, snapshotWorkspaceDir, type Snapshot } from './snapshots.js';
+import { readReadySnapshot, snapshotVolumeDir, snapshotWorkspaceDir, type Snapshot } from './snapshots.js';
 import { upEnvironment, type UpResult } from './up.js';
 import { COMPOSE_VOLUME, copyTrees, environmentVolumes, methodOf, thawAfterKill, whileFrozen, type VolumeCopy } from './volume-sets.js';
 
@@ -59,7 +59,7 @@ interface ForkSource {
 function sourceOf(ctx: CoreContext, input: ForkInput): ForkSource {
   const state = readState(ctx.paths);
   if (input.fromSnapshot) {
-    const snapshot = readSnapshot(ctx.paths, input.fromSnapshot);
+    const snapshot = readReadySnapshot(ctx.paths, input.fromSnapshot);
     // The workspace as it was at the snapshot, and the environment's settings then: whether or
     // not the environment still exists.
     if (snapshot.environment) return { env: { ...snapshot.environment, workspace: snapshotWorkspaceDir(ctx.paths, snapshot.name) }, snapshot };
@@ -196,5 +196,6 @@ export async function forkEnvironment(base: CoreContext, input: ForkInput): Prom
 
 /** `doctor --fix` of a fork killed half way: the source's containers it froze are thawed (on its engine). */
 export async function thawForkSource(ctx: CoreContext, env: EnvironmentState): Promise<void> {
-  if (env.fork) await thawAfterKill(await contextFor(ctx, env), env.fork.from);
+  // A fork from a snapshot froze nothing.
+  if (env.fork && !env.fork.snapshot) await thawAfterKill(await contextFor(ctx, env), env.fork.from);
 }

@@ -10,14 +10,13 @@ import type { Engine } from './ports.js';
 /** What pausing needs of the Engine. */
 export type PauseEngine = Pick<Engine, 'listContainers' | 'pauseContainer' | 'unpauseContainer'>;
 
-/** The IDs of the environment's own containers (its compose project's) in `state`. */
-export async function containersIn(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>, state: 'running' | 'paused'): Promise<string[]> {
+async function containersIn(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>, state: 'running' | 'paused'): Promise<string[]> {
   const list = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: [state] });
   return list.map((c) => c.Id);
 }
 
-/** Pauses the environment's running containers; returns how many. */
-export async function pauseContainers(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<number> {
+/** Pauses the environment's running containers, all or none; returns their ids. */
+export async function pauseContainers(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<string[]> {
   const ids = await containersIn(ctx, env, 'running');
   const results = await Promise.allSettled(ids.map((id) => ctx.docker.pauseContainer(id)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -26,7 +25,7 @@ export async function pauseContainers(ctx: { docker: PauseEngine }, env: Pick<En
     await Promise.allSettled(ids.map((id) => ctx.docker.unpauseContainer(id)));
     throw failed.reason;
   }
-  return ids.length;
+  return ids;
 }
 
 /** Thaws the environment's paused containers; returns their ids (they keep running as they were). */

@@ -227,20 +227,23 @@ export async function releaseShared(ctx: CoreContext, env: Pick<EnvironmentState
       }, ctx.paths);
     });
   }
-  if (services.length > 0) await reapExpiredShared(ctx);
+  // `ctx` is the environment's engine's: only that engine's shared services are reaped with it.
+  if (services.length > 0) await reapExpiredShared(ctx, Date.now(), { host: env.host });
 }
 
 
 /**
  * Stops and removes shared containers whose grace period is over (their volumes stay). Run by
  * the DNS server's supervisor every second and by cilo commands. Returns the keys reaped.
+ * `ctx` must be this machine's context, unless `only` names the one engine (`host`, undefined:
+ * this machine) whose context it is: shared containers on two engines have the same name.
  */
-export async function reapExpiredShared(ctx: CoreContext, now: number = Date.now()): Promise<string[]> {
-  const candidates = Object.entries(readState(ctx.paths).shared_services).filter(([, r]) => graceExpired(r, now));
+export async function reapExpiredShared(ctx: CoreContext, now: number = Date.now(), only?: { host: string | undefined }): Promise<string[]> {
+  const candidates = Object.entries(readState(ctx.paths).shared_services).filter(([, r]) => graceExpired(r, now) && (only === undefined || (r.host ?? '') === (only.host ?? '')));
   const reaped: string[] = [];
   for (const [key, rec] of candidates) {
     // On its own engine; a host that does not answer keeps it until a later round.
-    const engine = await contextFor(ctx, rec).catch(() => undefined);
+    const engine = only ? ctx : await contextFor(ctx, rec).catch(() => undefined);
     if (!engine) continue;
     await withNamedLock(ctx.paths, lockName(rec.project, rec.service, rec.host), async () => {
       // Re-checked under the lock: an `up` may have taken it back meanwhile.

@@ -89,6 +89,13 @@ export function readSnapshot(paths: CiloPaths, raw: string): Snapshot {
   }
 }
 
+/** A snapshot to restore or fork from: one whose copies were all made. */
+export function readReadySnapshot(paths: CiloPaths, raw: string): Snapshot {
+  const s = readSnapshot(paths, raw);
+  if (s.status !== 'ready') throw new CiloError('ENV_NOT_FOUND', `Snapshot "${s.name}" was never finished.`, { hint: 'Remove it (`cilo snapshot rm`) and take another.' });
+  return s;
+}
+
 function writeSnapshot(paths: CiloPaths, s: Snapshot): void {
   writeFileAtomic(join(snapshotDir(paths, s.name), 'snapshot.json'), `${JSON.stringify(s, null, 2)}\n`);
 }
@@ -136,6 +143,7 @@ export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInpu
     writeSnapshot(ctx.paths, snapshot);
     return Promise.resolve();
   });
+  let workspace: Promise<unknown> = Promise.resolve();
   try {
     const volumes = await environmentVolumes(ctx, env);
     snapshot.volumes = volumes.map((v) => ({ key: v.key, volume: v.name, labels: v.labels, image: v.image }));
@@ -148,7 +156,7 @@ export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInpu
     let copies: VolumeCopy[] = [];
     // The workspace (files on this machine, uncommitted work included) is copied beside the
     // volumes, not under the freeze.
-    const workspace = ctx.workspaces.copy(env.workspace, snapshotWorkspaceDir(ctx.paths, name), { allDotDirs: true, excludeAbsolute: [ctx.paths.home] });
+    workspace = ctx.workspaces.copy(env.workspace, snapshotWorkspaceDir(ctx.paths, name), { allDotDirs: true, excludeAbsolute: [ctx.paths.home] });
     workspace.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
     if (pairs.length > 0) {
       const frozen = await whileFrozen(ctx, env, () => copyTrees(ctx, pairs));
@@ -175,6 +183,8 @@ export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInpu
     writeSnapshot(ctx.paths, snapshot);
     return snapshot;
   } catch (e) {
+    // The workspace copy may still be writing into the directory about to be removed.
+    await Promise.allSettled([workspace]);
     await removeSnapshotData(ctx, snapshot).catch(() => undefined);
     throw e;
   }
@@ -212,8 +222,7 @@ export interface RestoreResult {
 export async function restoreSnapshot(ctx: CoreContext, input: { env: string; name: string; project?: string | undefined }): Promise<RestoreResult> {
   const env: EnvironmentState = findEnv(readState(ctx.paths), input.env, input.project);
   refuseRemote(env, 'restore a snapshot into it');
-  const s = readSnapshot(ctx.paths, input.name);
-  if (s.status !== 'ready') throw new CiloError('ENV_NOT_FOUND', `Snapshot "${s.name}" was never finished.`, { hint: 'Remove it (`cilo snapshot rm`) and take another.' });
+  const s = readReadySnapshot(ctx.paths, input.name);
   if (s.project !== env.project) throw new CiloError('PROJECT_MISMATCH', `Snapshot "${s.name}" is of project ${s.project}, not ${env.project}.`, { hint: 'Restore it into an environment of its project.' });
   const cp = composeProjectName(env.project, env.name);
   const running = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${cp}`], status: ['running', 'paused'] });

@@ -8,7 +8,7 @@ import { COMPOSE_PROJECT, composeProjectName } from '../domain/names.js';
 import type { EnvironmentState } from '../domain/state.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import { containersIn, resumeContainers, type PauseEngine } from './pause.js';
+import { pauseContainers, resumeContainers, type PauseEngine } from './pause.js';
 import type { DataTree, VolumeCopyMethod } from './ports.js';
 
 export const COMPOSE_VOLUME = 'com.docker.compose.volume';
@@ -47,10 +47,10 @@ export const HELPER_FALLBACK_IMAGE = 'busybox:latest';
  * were frozen.
  */
 export async function whileFrozen<T>(ctx: { docker: PauseEngine; warn: (line: string) => void }, env: Pick<EnvironmentState, 'project' | 'name'>, fn: () => Promise<T>): Promise<{ result: T; frozenMs: number }> {
-  const ids = await containersIn(ctx, env, 'running');
   const start = Date.now();
+  // All or none: a pause that fails has thawed the others before it throws.
+  const ids = await pauseContainers(ctx, env);
   try {
-    await Promise.all(ids.map((id) => ctx.docker.pauseContainer(id)));
     const result = await fn();
     return { result, frozenMs: Date.now() - start };
   } finally {
