@@ -18,7 +18,7 @@ import { properLockfile } from '../state/lockfile.js';
 import { ensureHome, readState } from '../state/store.js';
 import { queryDns } from './client.js';
 import { DNS_ADDRESS, IDENTITY_NAME, parseIdentity, readInstance, readPidFile, removeInstance, startLockPath, type DnsInstance } from './instance.js';
-import { commandLine, isAlive, waitForExit } from './process.js';
+import { commandLine, isAlive, terminate } from './process.js';
 
 export { DNS_ADDRESS };
 
@@ -204,19 +204,8 @@ async function spawnServer(paths: CiloPaths, port: number): Promise<DnsStartResu
 }
 
 /** SIGTERM to a verified server, SIGKILL if it does not go. */
-async function terminate(pid: number): Promise<void> {
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
-  if (await waitForExit(pid, STOP_TIMEOUT_MS)) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
-  }
-  if (!(await waitForExit(pid, 1000))) {
+async function stopServer(pid: number): Promise<void> {
+  if (!(await terminate(pid, STOP_TIMEOUT_MS))) {
     throw new CiloError('DNS', `The DNS server (pid ${pid}) did not stop.`, { hint: `Stop it by hand (kill ${pid}) and run the command again.` });
   }
 }
@@ -237,7 +226,7 @@ export async function startDaemon(paths: CiloPaths = ciloPaths()): Promise<DnsSt
   return withStartLock(paths, async () => {
     const s = await inspect(paths); // another command may have started it meanwhile
     if (isCurrent(s, port)) return { started: false, pid: s.pid, port, address: DNS_ADDRESS, log: paths.dnsLog };
-    if (s.ours && s.pid !== null) await terminate(s.pid);
+    if (s.ours && s.pid !== null) await stopServer(s.pid);
     removeInstance(paths);
     return spawnServer(paths, port);
   });
@@ -259,7 +248,7 @@ export async function stopDaemon(paths: CiloPaths = ciloPaths()): Promise<DnsSto
       removeInstance(paths);
       return { stopped: false, pid: null, stale_pid_file: hadPidFile };
     }
-    await terminate(s.pid);
+    await stopServer(s.pid);
     removeInstance(paths, s.pid);
     return { stopped: true, pid: s.pid, stale_pid_file: false };
   });

@@ -43,3 +43,22 @@ export async function waitForExit(pid: number, ms: number): Promise<boolean> {
   }
   return !isAlive(pid);
 }
+
+/**
+ * SIGTERM, then SIGKILL if it is still there after `ms`. Returns whether the process is gone
+ * (one that was gone before counts as gone).
+ */
+export async function terminate(pid: number, ms: number): Promise<boolean> {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return true;
+  }
+  if (await waitForExit(pid, ms)) return true;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return true;
+  }
+  return waitForExit(pid, 1000);
+}

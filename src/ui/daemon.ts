@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { commandLine, isAlive, waitForExit } from '../dns/process.js';
+import { commandLine, isAlive, terminate } from '../dns/process.js';
 import { CiloError } from '../errors.js';
 import { cliEntry } from '../proc/cli-entry.js';
 import type { CiloPaths } from '../state/paths.js';
@@ -132,10 +132,9 @@ export async function stopUiDaemon(paths: CiloPaths): Promise<UiStopResult> {
     rmSync(uiPaths(paths).instance, { force: true });
     return { stopped: false, pid: null };
   }
-  process.kill(inst.pid, 'SIGTERM');
-  if (!(await waitForExit(inst.pid, STOP_TIMEOUT_MS))) {
-    process.kill(inst.pid, 'SIGKILL');
-    await waitForExit(inst.pid, 1000);
+  if (!(await terminate(inst.pid, STOP_TIMEOUT_MS))) {
+    // Its record stays: the server is still there, and the next `cilo ui stop` tries again.
+    throw new CiloError('TIMEOUT', `The dashboard (pid ${inst.pid}) did not stop.`, { hint: `Stop it by hand (kill -9 ${inst.pid}) and run the command again.` });
   }
   removeUiInstance(paths, inst.pid);
   return { stopped: true, pid: inst.pid };
