@@ -58,6 +58,9 @@ try {
   });
   await bundle.write({ dir: out.pathname, format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name].js' });
   await bundle.close();
+} catch (e) {
+  rmSync(out, { recursive: true, force: true }); // a half-written output is never swapped in, nor left beside dist/
+  throw e;
 } finally {
   rmSync(stage, { recursive: true, force: true });
 }

@@ -191,7 +191,7 @@ export class DockerClient {
   }
 
   /** The answer's body checked against the shape cilo reads; a mismatch names the call and the field. */
-  private async checked<S extends v.GenericSchema>(schema: S, method: string, path: string, body?: unknown, opts: { okStatuses?: number[] } = {}): Promise<{ status: number; data: v.InferOutput<S> | null }> {
+  private async checked<S extends v.GenericSchema>(schema: S, method: string, path: string, body?: unknown, opts: { okStatuses?: number[]; timeoutMs?: number } = {}): Promise<{ status: number; data: v.InferOutput<S> | null }> {
     const r = await this.call(method, path, body, opts);
     if (r.status < 200 || r.status >= 300) return { status: r.status, data: null };
     const parsed = v.safeParse(schema, r.data);
@@ -301,7 +301,7 @@ export class DockerClient {
     // Another removal of it is under way (one a killed cilo started, say): wait for it to end.
     const deadline = Date.now() + REMOVAL_WAIT_MS;
     while (Date.now() < deadline) {
-      if ((await this.call('GET', `/containers/${encodeURIComponent(id)}/json`, undefined, { okStatuses: [404] })).status === 404) return;
+      if ((await this.inspectContainer(id)) === null) return;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     throw new DockerApiError('DELETE', `/containers/${id}`, 409, `its removal, already in progress, did not end within ${REMOVAL_WAIT_MS / 1000} s`);
@@ -349,8 +349,7 @@ export class DockerClient {
 
   /** Waits for a container to exit; resolves with its exit status. */
   async waitContainer(id: string, timeoutMs = 3_600_000): Promise<number> {
-    const r = await this.call('POST', `/containers/${encodeURIComponent(id)}/wait`, undefined, { timeoutMs });
-    return v.parse(WaitSchema, r.data).StatusCode;
+    return required(await this.checked(WaitSchema, 'POST', `/containers/${encodeURIComponent(id)}/wait`, undefined, { timeoutMs })).StatusCode;
   }
 
   async removeVolume(name: string): Promise<void> {

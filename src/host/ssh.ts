@@ -130,8 +130,9 @@ export async function masterAlive(a: SshAccess): Promise<boolean> {
  * the host. Every later ssh call (commands, rsync, compose's) rides on the same connection.
  */
 export async function ensureForward(a: SshAccess, localSocket: string, remoteSocket: string): Promise<void> {
-  if ((await masterAlive(a)) && existsSync(localSocket)) return;
-  if (await masterAlive(a)) {
+  const alive = await masterAlive(a); // one `ssh -O check`
+  if (alive && existsSync(localSocket)) return;
+  if (alive) {
     // The master lost its forward (or was started without it): add it again.
     rmSync(localSocket, { force: true });
     const r = await sshProgram([...sshOptions(a), '-O', 'forward', '-L', `${localSocket}:${remoteSocket}`, a.url]);

@@ -86,8 +86,6 @@ export function buildServer(opts: McpOptions): McpServer {
   const server = new McpServer({ name: 'cilo', version: VERSION });
   const scope = opts.allProjects ? 'every project' : `project "${opts.project}"`;
   const project = opts.allProjects ? undefined : opts.project;
-  /** The environment, refused when it belongs to another project than the server's. */
-  const inScope = (ctx: CoreContext, name: string): string => findEnv(readState(ctx.paths), name, project).name;
 
   server.registerTool(
     'list_environments',
@@ -195,10 +193,10 @@ export function buildServer(opts: McpOptions): McpServer {
         if (a.confirm !== a.env) {
           throw new CiloError('NOT_CONFIRMED', `Nothing was destroyed: confirm ("${a.confirm}") does not repeat the environment name "${a.env}".`, { hint: `Call destroy again with confirm: "${a.env}".` });
         }
-        const name = inScope(ctx, a.env);
-        const rec = readState(ctx.paths).environments[name];
-        if (rec) await destroyEnvironment(ctx, rec);
-        return { env: name, destroyed: true };
+        // Refused when it belongs to another project than the server's.
+        const rec = findEnv(readState(ctx.paths), a.env, project);
+        await destroyEnvironment(ctx, rec);
+        return { env: rec.name, destroyed: true };
       }),
     );
   }
