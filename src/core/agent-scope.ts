@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { toValidName } from '../domain/names.js';
 import { CiloError } from '../errors.js';
-import { COMPOSE_FILE_NAMES } from './compose-files.js';
-import { resolveProject } from './project.js';
+import { cwdProject } from './list.js';
 
 export interface AgentScope {
   project: string | undefined;
@@ -20,12 +17,12 @@ export async function mcpScope(input: { project?: string | undefined; allProject
     return { project: undefined, allProjects: true };
   }
   if (input.project !== undefined) return { project: toValidName(input.project, 'project'), allProjects: false };
-  const looksLikeProject = existsSync(join(input.cwd, '.cilo', 'config.yml')) || COMPOSE_FILE_NAMES.some((f) => existsSync(join(input.cwd, f)));
-  if (!looksLikeProject) {
+  const project = await cwdProject(input.cwd);
+  if (project === undefined) {
     throw new CiloError('PROJECT_NOT_FOUND', `${input.cwd} is not a compose project (no compose file, no .cilo/config.yml), so cilo mcp does not know which project to serve.`, {
       hint: 'Run it in the project directory, or pass --project NAME (or --all-projects).',
       exitCode: 2,
     });
   }
-  return { project: resolveProject(input.cwd).name, allProjects: false };
+  return { project, allProjects: false };
 }

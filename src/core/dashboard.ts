@@ -5,7 +5,7 @@
  * (src/ui/) gets these as plain functions from the CLI command that wires them; it never
  * imports core.
  */
-import { listEnvironmentDatasets } from './db.js';
+import { listDatasets } from './datasets.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, toValidName } from '../domain/names.js';
@@ -186,7 +186,7 @@ export async function environmentDetail(ctx: CoreContext, name: string, scope: D
     hostnames: env.hostnames,
     services,
     connection,
-    datasets: (await listEnvironmentDatasets(ctx, { env: env.name })).map((d) => ({ env: d.env, name: `${d.service}: ${d.name}`, size: d.size, unit: d.unit })),
+    datasets: (await listDatasets(ctx, { env: env.name })).map((d) => ({ env: d.env, name: `${d.service}: ${d.name}`, size: d.size, unit: d.unit })),
   };
 }
 

@@ -122,7 +122,8 @@ export async function liveViews(ctx: CoreContext, envs: EnvironmentState[]): Pro
   return envs.map((e) => {
     const live = containers.get(e.host ?? '');
     if (live) return viewOf(e, live);
-    return { ...viewOf(e, []), status: 'unreachable', services: viewOf(e, []).services.map((s) => ({ ...s, state: 'unknown' })) };
+    const unknown = viewOf(e, []);
+    return { ...unknown, status: 'unreachable', services: unknown.services.map((s) => ({ ...s, state: 'unknown' })) };
   });
 }
 

@@ -61,8 +61,8 @@ export function allocateHostRange(taken: string[]): string {
 }
 
 /** The ranges every engine of this state uses: the local base ranges and every host's range. */
-export function engineRanges(state: State, except?: string): string[] {
-  return [...state.base_subnets, ...Object.values(state.hosts ?? {}).filter((h) => h.name !== except).map((h) => h.subnet)];
+export function engineRanges(state: State): string[] {
+  return [...state.base_subnets, ...Object.values(state.hosts ?? {}).map((h) => h.subnet)];
 }
 
 /** The last /24 of a host's range: the tunnel's, never an environment's. */
@@ -85,13 +85,6 @@ export function subnetBases(state: State, env: Pick<EnvironmentState, 'host'>): 
   const host = env.host ? state.hosts?.[env.host] : undefined;
   if (env.host && !host) throw hostNotFound(env.host);
   return host ? { bases: [host.subnet], reserved: [tunnelSubnet(host.subnet)] } : { bases: state.base_subnets, reserved: [] };
-}
-
-/** Subnets taken on the same engine as `env`: other environments' of the same host (or of this machine). */
-export function sameEngineSubnets(state: State, env: Pick<EnvironmentState, 'name' | 'host'>): string[] {
-  return Object.values(state.environments)
-    .filter((e) => e.name !== env.name && (e.host ?? '') === (env.host ?? ''))
-    .map((e) => e.subnet);
 }
 
 export function hostNotFound(name: string): CiloError {
