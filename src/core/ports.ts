@@ -9,7 +9,7 @@ import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStrea
 import type { HostState } from '../domain/state.js';
 import type { ContainerExecOptions, ContainerExecResult } from '../docker/exec.js';
 import type { CaptureResult } from '../proc/run.js';
-import type { CopyOptions, CopyResult } from '../workspace/copy.js';
+import type { CopiedRepo, CopyOptions, CopyResult } from '../workspace/copy.js';
 import type { DataTree, VolumeCopyMethod } from '../workspace/volume-copy.js';
 
 /** The Docker Engine API. Refusals are `DockerApiError`s (errors.ts) with the HTTP status. */
@@ -154,6 +154,8 @@ export interface Processes {
 }
 
 /** Workspace trees on this machine's file system. */
+export type { CopiedRepo };
+
 export interface Workspaces {
   copy(src: string, dst: string, opts?: CopyOptions): Promise<CopyResult>;
   /** Removes a tree, also one with read-only directories; a missing path is fine. */

@@ -159,6 +159,81 @@ test('copyDotDirs adds directories, ignoreDotDirs wins over it but never over .c
   ]);
 });
 
+test('what git tracks in a skipped dot-directory is copied, at any depth and in nested repositories; untracked files stay skipped', async () => {
+  write(src, {
+    '.git/HEAD': 'ref',
+    'a.txt': 'a',
+    '.github/workflows/ci.yml': 'on: push',
+    '.github/local.txt': 'untracked',
+    '.venv/bin/python': 'untracked',
+    'src/.generated/api.ts': 'tracked',
+    'src/.cache/x': 'untracked',
+    'pkg/sub/.git/HEAD': 'sub',
+    'pkg/sub/.ci/run.sh': 'tracked in the nested repository',
+    'pkg/sub/.tox/x': 'untracked',
+    '.deps/lib/.git': 'gitdir: ../../.git/modules/lib',
+    '.deps/lib/lib.c': 'a submodule',
+    '.deps/lib/.build/o': 'untracked in the submodule',
+  });
+  const asked: string[] = [];
+  const tracked: Record<string, string[]> = {
+    [src]: ['a.txt', '.github/workflows/ci.yml', 'src/.generated/api.ts', '.deps/lib', 'gone.txt'],
+    [join(src, 'pkg/sub')]: ['.ci/run.sh'],
+    [join(src, '.deps/lib')]: ['lib.c'],
+  };
+
+  const r = await copyProject(src, dst, {
+    trackedFiles: async (dir) => {
+      asked.push(dir);
+      return tracked[dir];
+    },
+  });
+
+  assert.deepEqual(tree(dst), [
+    '.deps/',
+    '.deps/lib/',
+    '.deps/lib/.git',
+    '.deps/lib/lib.c',
+    '.git/',
+    '.git/HEAD',
+    '.github/',
+    '.github/workflows/',
+    '.github/workflows/ci.yml',
+    'a.txt',
+    'pkg/',
+    'pkg/sub/',
+    'pkg/sub/.ci/',
+    'pkg/sub/.ci/run.sh',
+    'pkg/sub/.git/',
+    'pkg/sub/.git/HEAD',
+    'src/',
+    'src/.generated/',
+    'src/.generated/api.ts',
+  ]);
+  assert.deepEqual(asked.sort(), [src, join(src, '.deps/lib'), join(src, 'pkg/sub')].sort(), 'git is asked for the root and each directory with a .git');
+  assert.deepEqual(r.repos.sort((a, b) => a.dir.localeCompare(b.dir)), [
+    { dir: '', notCopied: ['gone.txt'] },
+    { dir: '.deps/lib', notCopied: [] },
+    { dir: 'pkg/sub', notCopied: [] },
+  ]);
+});
+
+test('with include, tracked files in skipped dot-directories are copied when they match; the others are recorded as not copied', async () => {
+  write(src, {
+    'a.txt': 'a',
+    'b.yml': 'b',
+    '.github/workflows/ci.yml': 'on: push',
+    '.github/workflows/local.yml': 'untracked',
+    '.claude/settings.json': '{}',
+  });
+  const r = await copyProject(src, dst, {
+    include: ['*.yml'],
+    trackedFiles: async (dir) => (dir === src ? ['a.txt', 'b.yml', '.github/workflows/ci.yml', '.claude/settings.json'] : undefined),
+  });
+  assert.deepEqual(tree(dst), ['.github/', '.github/workflows/', '.github/workflows/ci.yml', 'b.yml']);
+  assert.deepEqual(r.repos, [{ dir: '', notCopied: ['.claude/settings.json', 'a.txt'] }]);
+});
+
 test('include copies only what matches, as the original cilo did: names at any depth, paths from the root', async () => {
   write(src, {
     'main.go': 'package main',

@@ -19,12 +19,12 @@ export interface CopyOptions {
    * When given, copy only what matches (as the original cilo's `create --include`): a glob
    * without `/` matches a file or directory name at any depth (`*.go`, `.vscode`), one with `/`
    * a path from the source root (`src/**`, `.config/nvim/*`). A matching directory is copied
-   * whole. Dot-directories stay skipped unless allowed or named by a glob with `/`.
+   * whole. Untracked files in dot-directories stay skipped unless allowed or named by a glob with `/`.
    */
   include?: string[];
   /** Paths (globs from the source root) copied even when `include` leaves them out: what the workspace needs to run. */
   keep?: string[];
-  /** Names of dot-directories to copy in addition to the always-copied `.cilo` and `.git`. */
+  /** Names of dot-directories whose untracked files are copied too, in addition to the always-copied `.cilo` and `.git`. */
   copyDotDirs?: string[];
   /** Copy dot-directories too (a fork copies another workspace whole). */
   allDotDirs?: boolean;
@@ -34,6 +34,22 @@ export interface CopyOptions {
   excludeAbsolute?: string[];
   /** Called now and then with files copied so far and total files to copy. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The files git tracks below `dir` (paths relative to it; a submodule is one path), or
+   * undefined when `dir` is in no repository or git cannot say. Asked for the source root and
+   * for every directory below it that holds a `.git`. A tracked file is copied even inside a
+   * dot-directory the rules above skip: those rules are for untracked files only, so that a
+   * fresh workspace's `git status` is clean and a commit made in it deletes nothing it never had.
+   */
+  trackedFiles?: (dir: string) => Promise<string[] | undefined>;
+}
+
+/** A git repository of the source whose tracked files were known, and those of them not copied. */
+export interface CopiedRepo {
+  /** Its directory relative to the source root ('' for the root). */
+  dir: string;
+  /** Tracked paths (relative to `dir`) the copy does not hold: left out by `include`, in excluded directories, or missing in the source. */
+  notCopied: string[];
 }
 
 export interface CopyResult {
@@ -46,6 +62,8 @@ export interface CopyResult {
   bytes: number;
   /** 'clone' when the destination filesystem made copy-on-write clones of the source files. */
   strategy: 'clone' | 'copy';
+  /** The source's git repositories whose tracked files were known (only with `trackedFiles`). */
+  repos: CopiedRepo[];
 }
 
 /**
@@ -79,7 +97,7 @@ export async function copyProject(src: string, dst: string, opts: CopyOptions = 
   }
 
   try {
-    return await execute(srcRoot, dstRoot, plan, opts.onProgress);
+    return { ...(await execute(srcRoot, dstRoot, plan, opts.onProgress)), repos: plan.repos };
   } catch (e) {
     // Nothing half-done: a workspace is either complete or absent (or empty again, if it
     // was an empty directory we were given).
@@ -110,22 +128,53 @@ interface Plan {
   dirLevels: string[][];
   /** Files and symlinks, relative to the roots. */
   entries: { rel: string; link: boolean }[];
+  repos: CopiedRepo[];
+}
+
+/** What git tracks in one repository of the source: its files, and every directory holding one. */
+interface TrackedRepo {
+  /** The repository's directory relative to the source root ('' for the root). */
+  base: string;
+  files: Set<string>;
+  dirs: Set<string>;
 }
 
 interface DirNode {
   rel: string;
   /** Read only because an include glob may match inside; created only if something does. */
   partial: boolean;
+  /** Inside a dot-directory skipped for untracked files: only tracked entries are copied. */
+  trackedOnly: boolean;
   needed: boolean;
   parent: DirNode | undefined;
+  /** The innermost repository it lies in, when its tracked files are known. */
+  repo: TrackedRepo | undefined;
+}
+
+function trackedRepo(base: string, paths: readonly string[]): TrackedRepo {
+  const dirs = new Set<string>();
+  for (const p of paths) {
+    for (let i = p.lastIndexOf('/'); i > 0; i = p.lastIndexOf('/', i - 1)) {
+      const d = p.slice(0, i);
+      if (dirs.has(d)) break;
+      dirs.add(d);
+    }
+  }
+  return { base, files: new Set(paths), dirs };
+}
+
+/** `rel` (from the source root) relative to the repository, or undefined outside any known one. */
+function inRepo(repo: TrackedRepo | undefined, rel: string): string | undefined {
+  if (!repo) return undefined;
+  return repo.base === '' ? rel : rel.slice(repo.base.length + 1);
 }
 
 /**
  * Walks the source breadth-first (each level's readdirs in parallel) and decides what to copy:
- * dot-directories at any depth are skipped except `.cilo`, `.git` and `copyDotDirs`; dot-files
- * are always copied; sockets, FIFOs and devices are skipped. With `include`, every directory
- * not copied whole is read in "partial" mode: only matching entries are kept, and their
- * parents are created.
+ * dot-directories at any depth are skipped except `.cilo`, `.git` and `copyDotDirs`, but what
+ * git tracks in them is copied (they are read in "tracked-only" mode); dot-files are always
+ * copied; sockets, FIFOs and devices are skipped. With `include`, every directory not copied
+ * whole is read in "partial" mode: only matching entries are kept, and their parents are created.
  */
 async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions): Promise<Plan> {
   const patterns = opts.include ?? [];
@@ -138,27 +187,51 @@ async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions):
   const copy = new Set(['.git', ...(opts.copyDotDirs ?? []).map(dotName)]);
   const allowed = (name: string): boolean => opts.allDotDirs === true || !name.startsWith('.') || name === '.cilo' || (copy.has(name) && !ignore.has(name));
 
-  const classifyDir = (name: string, rel: string, inPartial: boolean): 'copy' | 'partial' | 'skip' => {
-    if (include.matches(rel)) return 'copy';
-    if (!inPartial) return allowed(name) ? 'copy' : 'skip';
+  const tracked = (node: DirNode, rel: string): boolean => node.repo?.files.has(inRepo(node.repo, rel) ?? '') ?? false;
+  const holdsTracked = (node: DirNode, rel: string): boolean => node.repo?.dirs.has(inRepo(node.repo, rel) ?? '') ?? false;
+
+  type How = { how: 'copy' | 'partial' | 'skip'; trackedOnly: boolean };
+  const classifyDir = (name: string, rel: string, dir: DirNode): How => {
+    if (include.matches(rel)) return { how: 'copy', trackedOnly: false };
+    const open = !dir.trackedOnly && allowed(name);
+    // A tracked path that is a directory is a submodule: its own repository, copied as a whole.
+    const submodule = tracked(dir, rel);
+    if (!dir.partial) {
+      if (open || submodule) return { how: 'copy', trackedOnly: false };
+      return holdsTracked(dir, rel) ? { how: 'copy', trackedOnly: true } : { how: 'skip', trackedOnly: false };
+    }
     // Read for matches: an allowed directory may hold a name matched at any depth; any
-    // directory a path glob points into is read too.
-    if (allowed(name) && anyDepth.length > 0) return 'partial';
-    return anchored.couldMatchInside(rel) ? 'partial' : 'skip';
+    // directory a path glob points into is read too; a skipped one only for its tracked files.
+    if ((open || submodule) && anyDepth.length > 0) return { how: 'partial', trackedOnly: false };
+    if (anchored.couldMatchInside(rel)) return { how: 'partial', trackedOnly: false };
+    if (anyDepth.length > 0 && holdsTracked(dir, rel)) return { how: 'partial', trackedOnly: true };
+    return { how: 'skip', trackedOnly: false };
   };
   // A kept entry inside partial directories makes those directories worth creating.
   const keepParents = (node: DirNode | undefined): void => {
     for (let n = node; n && n.partial && !n.needed; n = n.parent) n.needed = true;
   };
+  const repos: TrackedRepo[] = [];
+  const learnRepo = async (dir: DirNode): Promise<void> => {
+    const paths = await opts.trackedFiles?.(join(root, dir.rel));
+    if (paths === undefined) {
+      // Not knowing a nested repository's files, do not take the outer one's for them.
+      if (dir.rel !== '') dir.repo = undefined;
+      return;
+    }
+    dir.repo = trackedRepo(dir.rel, paths);
+    repos.push(dir.repo);
+  };
 
   const entries: Plan['entries'] = [];
   const levels: DirNode[][] = [];
-  let level: DirNode[] = [{ rel: '', partial: only, needed: true, parent: undefined }];
+  let level: DirNode[] = [{ rel: '', partial: only, trackedOnly: false, needed: true, parent: undefined, repo: undefined }];
   while (level.length > 0) {
     const next: DirNode[] = [];
     await Promise.all(
       level.map(async (dir) => {
         const dirents = await readdir(join(root, dir.rel), { withFileTypes: true });
+        if (opts.trackedFiles && (dir.rel === '' || dirents.some((d) => d.name === '.git'))) await learnRepo(dir);
         for (const d of dirents) {
           const rel = dir.rel === '' ? d.name : `${dir.rel}/${d.name}`;
           // Node decodes names as UTF-8; an invalid byte becomes U+FFFD and the name no longer
@@ -170,12 +243,13 @@ async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions):
           }
           if (d.isDirectory()) {
             if (excluded.has(join(root, rel))) continue;
-            const how = classifyDir(d.name, rel, dir.partial);
+            const { how, trackedOnly } = classifyDir(d.name, rel, dir);
             if (how === 'skip') continue;
-            next.push({ rel, partial: how === 'partial', needed: how === 'copy', parent: dir });
+            next.push({ rel, partial: how === 'partial', trackedOnly, needed: how === 'copy', parent: dir, repo: dir.repo });
             if (how === 'copy') keepParents(dir);
           } else if (d.isFile() || d.isSymbolicLink()) {
             if (dir.partial && !include.matches(rel)) continue;
+            if (dir.trackedOnly && !tracked(dir, rel)) continue;
             entries.push({ rel, link: d.isSymbolicLink() });
             keepParents(dir);
           }
@@ -188,7 +262,14 @@ async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions):
   }
   // Sort for a deterministic order (readdir order is not), which also keeps siblings together.
   entries.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
-  return { dirLevels: levels.map((l) => l.filter((d) => d.needed).map((d) => d.rel)), entries };
+  const dirLevels = levels.map((l) => l.filter((d) => d.needed).map((d) => d.rel));
+  return { dirLevels, entries, repos: notCopied(repos, entries, dirLevels) };
+}
+
+/** Per repository, the tracked paths the plan leaves out (a submodule counts as copied when its directory is). */
+function notCopied(repos: readonly TrackedRepo[], entries: Plan['entries'], dirLevels: string[][]): CopiedRepo[] {
+  const copied = new Set([...entries.map((e) => e.rel), ...dirLevels.flat()]);
+  return repos.map((r) => ({ dir: r.base, notCopied: [...r.files].filter((f) => !copied.has(r.base === '' ? f : `${r.base}/${f}`)).sort() }));
 }
 
 async function execute(
@@ -196,11 +277,11 @@ async function execute(
   dstRoot: string,
   plan: Plan,
   onProgress: CopyOptions['onProgress'],
-): Promise<CopyResult> {
+): Promise<Omit<CopyResult, 'repos'>> {
   const [srcDev, dstDev] = await Promise.all([stat(srcRoot), stat(dstRoot)]).then((s) => s.map((x) => x.dev));
   const strategy = srcDev === dstDev && (await probeClone(dstRoot)) ? 'clone' : 'copy';
 
-  const result: CopyResult = { files: 0, dirs: 0, symlinks: 0, bytes: 0, strategy };
+  const result: Omit<CopyResult, 'repos'> = { files: 0, dirs: 0, symlinks: 0, bytes: 0, strategy };
   const total = plan.entries.length;
   let done = 0;
   onProgress?.(0, total);
