@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pickFreeName } from '../domain/auto-name.js';
 import { toValidName } from '../domain/names.js';
 import { allocateSubnet } from '../domain/subnet.js';
@@ -8,11 +8,12 @@ import { workspacePath } from '../state/paths.js';
 import type { EnvironmentState } from '../domain/state.js';
 import { withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
+import type { CopiedRepo } from './ports.js';
 import { assertComposeFiles, resolveProject, resolveProjectDir, type ProjectInfo } from './project.js';
 import { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES } from './compose-files.js';
 import { applyEnvCopyPolicy } from './env-files.js';
 import { ensureNetworkOrMove, removeNetwork } from './network.js';
-import { writeWorkspaceMeta } from './workspace-meta.js';
+import { writeNotCopied, writeWorkspaceMeta } from './workspace-meta.js';
 import { externalSubnets } from './subnets.js';
 import { contextFor, knownHost } from './hosts.js';
 import { subnetBases } from '../domain/hosts.js';
@@ -147,11 +148,35 @@ export async function populateWorkspace(ctx: CoreContext, plan: CreatePlan): Pro
     copyDotDirs: project.config.copy_dot_dirs ?? [],
     ignoreDotDirs: project.config.ignore_dot_dirs ?? [],
     excludeAbsolute: [ctx.paths.home],
+    trackedFiles: (d) => trackedFiles(ctx, d),
     ...(input.onProgress ? { onProgress: input.onProgress } : {}),
   });
   // `.cilo/config.yml` env.copy_mode / copy / ignore: applied to the workspace only.
   const removed = await applyEnvCopyPolicy(ctx, workspace, project.config.env);
-  return { files: r.files - removed, strategy: r.strategy };
+  writeNotCopied(workspace, withRemoved(r.repos, removed));
+  return { files: r.files - removed.length, strategy: r.strategy };
+}
+
+/** The files git tracks below `dir` (relative to it), or undefined when it is in no repository or git cannot say. */
+async function trackedFiles(ctx: CoreContext, dir: string): Promise<string[] | undefined> {
+  const r = await ctx.git.run(dir, ['ls-files', '-z']).catch(() => undefined);
+  if (r && r.code === 0) return r.stdout.split('\0').filter((f) => f !== '');
+  if (existsSync(join(dir, '.git'))) {
+    const why = r ? r.stderr.trim().split('\n').pop() ?? `exit code ${r.code}` : 'git could not be run';
+    ctx.warn(`cannot list the files git tracks in ${dir} (${why}); its dot-directories are copied by copy_dot_dirs alone.`);
+  }
+  return undefined;
+}
+
+/** The copy's record of tracked files left out, with the files the env copy policy removed (workspace paths) added to the repository holding each. */
+function withRemoved(repos: readonly CopiedRepo[], removed: readonly string[]): CopiedRepo[] {
+  const byDepth = [...repos].sort((a, b) => b.dir.length - a.dir.length);
+  const out = new Map(repos.map((r) => [r.dir, [...r.notCopied]]));
+  for (const f of removed) {
+    const repo = byDepth.find((r) => r.dir === '' || f.startsWith(`${r.dir}/`));
+    if (repo) out.get(repo.dir)?.push(repo.dir === '' ? f : f.slice(repo.dir.length + 1));
+  }
+  return [...out].map(([dir, notCopied]) => ({ dir, notCopied: notCopied.sort() }));
 }
 
 /** Undoes a claim whose creation failed: workspace, network and the `creating` state entry. */

@@ -47,13 +47,13 @@ async function listWorkspaceFiles(root: string, skipDir: (rel: string, name: str
   return out.sort();
 }
 
-/** Removes the env files the project's copy policy excludes from a fresh workspace. */
-export async function applyEnvCopyPolicy(ctx: CoreContext, workspace: string, cfg: EnvConfig | undefined): Promise<number> {
-  if (copyPolicyKeepsAll(cfg)) return 0;
+/** Removes the env files the project's copy policy excludes from a fresh workspace; returns them (relative paths). */
+export async function applyEnvCopyPolicy(ctx: CoreContext, workspace: string, cfg: EnvConfig | undefined): Promise<string[]> {
+  if (copyPolicyKeepsAll(cfg)) return [];
   const remove = filesToRemove(await listWorkspaceFiles(workspace), cfg);
   for (const rel of remove) await unlink(join(workspace, rel));
   if (remove.length > 0) ctx.log(`Left out ${remove.length} env file(s) by the env copy policy (copy_mode ${cfg?.copy_mode ?? 'all'})`);
-  return remove.length;
+  return remove;
 }
 
 const BookkeepingSchema = v.object({
