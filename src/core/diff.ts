@@ -21,9 +21,7 @@ import type { EnvironmentState } from '../domain/state.js';
 import { readState } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { findEnv } from './lookup.js';
-
-/** Files cilo itself writes into a workspace: never a change of the user's. */
-const CILO_FILES = ['.cilo/meta.json'];
+import { CILO_FILES, excludeCiloFiles, readNotCopied } from './workspace-meta.js';
 
 /** How much of the changes to show: the patch (as `git diff`), `--stat`, or `--name-only`. */
 export type DiffFormat = 'patch' | 'stat' | 'name-only';
@@ -235,7 +233,7 @@ async function gitDiff(ctx: CoreContext, env: EnvironmentState, pairs: RepoPair[
 
 const dotName = (n: string): string => (n.startsWith('.') ? n : `.${n}`);
 
-/** Lists a tree the way `create` copies it: dot-directories skipped except .cilo and copy_dot_dirs; never .git, nor the directories in `skip`. */
+/** Lists a tree the way `create` copies a project without git: dot-directories skipped except .cilo and copy_dot_dirs; never .git, nor the directories in `skip`. */
 async function listTree(root: string, copyDotDirs: string[], ignoreDotDirs: string[], skip: ReadonlySet<string>): Promise<Map<string, TreeEntry>> {
   const copy = new Set(copyDotDirs.map(dotName));
   const ignore = new Set(ignoreDotDirs.map(dotName));
@@ -411,11 +409,91 @@ async function mergeRepo(ctx: CoreContext, envName: string, pair: RepoPair, ffOn
   return { ...base, result: 'merge', commits, head: await ctx.git.headCommit(pair.src) };
 }
 
+/** What merging one repository would do that must not happen. */
+interface Unsafe {
+  pair: RepoPair;
+  base: string;
+  /** Files (relative to the repository) the merge would delete from the source that the workspace never received. */
+  lost: string[];
+  /** Commits adding or changing cilo's own files. */
+  ciloCommits: string[];
+}
+
+const isDotDir = (name: string): boolean => name.startsWith('.') && name !== '.' && name !== '..';
+
+/** Whether a cilo older than the tracked-files rule left `path` (from the workspace root) out: it lies in a dot-directory other than `.cilo`, `.git` and copy_dot_dirs. */
+function skippedByOldCopy(path: string, copyDotDirs: string[], ignoreDotDirs: string[]): boolean {
+  const copy = new Set(copyDotDirs.map(dotName));
+  const ignore = new Set(ignoreDotDirs.map(dotName));
+  return path
+    .split('/')
+    .slice(0, -1)
+    .some((d) => isDotDir(d) && d !== '.cilo' && d !== '.git' && !(copy.has(d) && !ignore.has(d)));
+}
+
+const zList = (out: string): string[] => out.split('\0').filter((f) => f !== '');
+
+async function unsafeMerge(ctx: CoreContext, env: EnvironmentState, pair: RepoPair, oldCopySkips: (path: string) => boolean): Promise<Unsafe | undefined> {
+  const wsHead = await ctx.git.headCommit(pair.ws);
+  if (wsHead === null) return undefined;
+  const srcHead = await sourceHeadIn(ctx, pair, env.name);
+  const base = await diffBase(ctx, pair, wsHead, srcHead);
+  let lost: string[] = [];
+  if (srcHead !== null) {
+    const deleted = async (from: string): Promise<string[]> => zList(await ctx.git.out(pair.ws, ['diff', '--name-only', '-z', '--no-renames', '--diff-filter=D', from, wsHead, '--'], 'Listing the files the workspace commits delete'));
+    // Deleted by the workspace's commits and still in the source: what the merge would delete.
+    const stillInSource = new Set(await deleted(srcHead));
+    const record = readNotCopied(pair.ws);
+    lost = (await deleted(base)).filter((f) => stillInSource.has(f) && (record ? record.has(f) : oldCopySkips(prefixed(pair, f))));
+  }
+  const ciloCommits =
+    pair.rel === ''
+      ? (await ctx.git.out(pair.ws, ['log', '--format=%h', '--diff-filter=AMT', srcHead === null ? wsHead : `${base}..${wsHead}`, '--', ...CILO_FILES], "Looking for cilo's files in the workspace commits")).split('\n').filter((l) => l !== '')
+      : [];
+  return lost.length > 0 || ciloCommits.length > 0 ? { pair, base, lost, ciloCommits } : undefined;
+}
+
+const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/**
+ * Refuses, before anything is merged, a merge that would delete from the source files the
+ * workspace never received (left out by the copy: `--include`, the env copy policy, or a cilo
+ * that skipped dot-directories whole), or bring cilo's own files into it.
+ */
+async function refuseUnsafeMerge(ctx: CoreContext, env: EnvironmentState, pairs: readonly RepoPair[]): Promise<void> {
+  const config = loadProjectConfig(env.source, ctx.warn);
+  const oldCopySkips = (path: string): boolean => skippedByOldCopy(path, config.copy_dot_dirs ?? [], config.ignore_dot_dirs ?? []);
+  const found: Unsafe[] = [];
+  for (const pair of pairs) {
+    const u = await unsafeMerge(ctx, env, pair, oldCopySkips);
+    if (u) found.push(u);
+  }
+  const lost = found.flatMap((u) => u.lost.map((f) => prefixed(u.pair, f)));
+  if (lost.length > 0) {
+    const shown = lost.length > 10 ? `${lost.slice(0, 10).join(', ')} and ${lost.length - 10} more` : lost.join(', ');
+    const first = found.find((u) => u.lost.length > 0) as Unsafe;
+    const files = first.lost.length <= 10 ? first.lost.map(shellWord).join(' ') : 'FILE...';
+    const ws = shellWord(first.pair.ws);
+    throw new CiloError('WORKSPACE', `Merging environment "${env.name}" would delete ${lost.length} file(s) from ${env.source} that its workspace never received (${shown}), so nothing was merged.`, {
+      hint: `The workspace was copied without them (by an older cilo that skipped dot-directories, or by --include or the env copy policy). Restore them there and commit: \`git -C ${ws} checkout ${first.base.slice(0, 12)} -- ${files} && git -C ${ws} commit -m "Restore files cilo did not copy"\`, then run \`cilo merge ${env.name}\` again.`,
+      ...(lost.length > 10 ? { details: lost.join('\n') } : {}),
+    });
+  }
+  const cilo = found.find((u) => u.ciloCommits.length > 0);
+  if (cilo) {
+    const ws = shellWord(cilo.pair.ws);
+    throw new CiloError('WORKSPACE', `The commits of environment "${env.name}" (${cilo.ciloCommits.join(', ')}) add cilo's own file ${CILO_FILES.join(', ')}, which must not reach ${env.source}, so nothing was merged.`, {
+      hint: `Take it out of those commits: for the last one \`git -C ${ws} rm --cached ${CILO_FILES.join(' ')} && git -C ${ws} commit --amend --no-edit\`, for earlier ones \`git -C ${ws} rebase -i ${cilo.base.slice(0, 12)}\`; then run \`cilo merge ${env.name}\` again.`,
+    });
+  }
+}
+
 /**
  * Brings the workspace's committed work back: each git repository of the workspace (its own
  * and every one nested in it, as the original cilo pulled each) into the source's repository at
  * the same place, on its checked-out branch. Refuses before merging anything when a source
- * repository has uncommitted changes.
+ * repository has uncommitted changes, or when the commits would delete files the workspace never
+ * received or bring in cilo's own files.
  */
 export async function mergeEnvironment(ctx: CoreContext, input: { env: string; project?: string | undefined; ffOnly?: boolean | undefined }): Promise<MergeResult> {
   const env = lookup(ctx, input.env, input.project);
@@ -437,6 +515,8 @@ export async function mergeEnvironment(ctx: CoreContext, input: { env: string; p
       });
     }
   }
+  excludeCiloFiles(env.workspace);
+  await refuseUnsafeMerge(ctx, env, pairs);
   const repos: RepoMerge[] = [];
   for (const pair of pairs) {
     try {
