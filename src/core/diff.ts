@@ -443,7 +443,7 @@ async function unsafeMerge(ctx: CoreContext, env: EnvironmentState, pair: RepoPa
     const deleted = async (from: string): Promise<string[]> => zList(await ctx.git.out(pair.ws, ['diff', '--name-only', '-z', '--no-renames', '--diff-filter=D', from, wsHead, '--'], 'Listing the files the workspace commits delete'));
     // Deleted by the workspace's commits and still in the source: what the merge would delete.
     const stillInSource = new Set(await deleted(srcHead));
-    const record = readNotCopied(pair.ws);
+    const record = readNotCopied(pair.ws, env.workspace);
     lost = (await deleted(base)).filter((f) => stillInSource.has(f) && (record ? record.has(f) : oldCopySkips(prefixed(pair, f))));
   }
   const ciloCommits =

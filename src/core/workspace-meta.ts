@@ -13,7 +13,7 @@
  * Both live with the workspace, so a fork or a snapshot of it carries them along.
  */
 import { appendFileSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { networkName } from '../domain/names.js';
 import type { EnvironmentState } from '../domain/state.js';
 
@@ -45,11 +45,22 @@ export function updateWorkspaceMetaSubnet(env: Pick<EnvironmentState, 'workspace
   }
 }
 
-/** The workspace repository's own git directory: `<dir>/.git` when it is a directory (a `.git` file points elsewhere, maybe into the source's repository). */
-function ownGitDir(dir: string): string | undefined {
-  const gitDir = join(dir, '.git');
+/**
+ * The git directory of the repository at `dir` when it lies inside the workspace: `<dir>/.git`,
+ * or where a `.git` file points (a submodule's, in the workspace's copy of `.git/modules`).
+ * Undefined when it lies elsewhere (a linked worktree's points into the source's repository,
+ * which cilo must not write to) or there is none.
+ */
+function ownGitDir(dir: string, workspace: string): string | undefined {
+  const dotGit = join(dir, '.git');
   try {
-    return lstatSync(gitDir).isDirectory() ? gitDir : undefined;
+    const st = lstatSync(dotGit);
+    if (st.isDirectory()) return dotGit;
+    if (!st.isFile()) return undefined;
+    const target = /^gitdir: (.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim();
+    if (target === undefined) return undefined;
+    const gitDir = resolve(dir, target);
+    return gitDir.startsWith(`${resolve(workspace)}${sep}`) && lstatSync(gitDir).isDirectory() ? gitDir : undefined;
   } catch {
     return undefined;
   }
@@ -60,7 +71,7 @@ function ownGitDir(dir: string): string | undefined {
  * never committed there. Idempotent; also brings workspaces made before this rule in line.
  */
 export function excludeCiloFiles(workspace: string): void {
-  const gitDir = ownGitDir(workspace);
+  const gitDir = ownGitDir(workspace, workspace);
   if (!gitDir) return;
   const file = join(gitDir, 'info', 'exclude');
   let text = '';
@@ -80,14 +91,14 @@ export function excludeCiloFiles(workspace: string): void {
 /** Records, in each repository's own git directory, the tracked files the copy left out (`repos`: directories relative to the workspace). */
 export function writeNotCopied(workspace: string, repos: readonly { dir: string; notCopied: readonly string[] }[]): void {
   for (const r of repos) {
-    const gitDir = ownGitDir(r.dir === '' ? workspace : join(workspace, r.dir));
+    const gitDir = ownGitDir(r.dir === '' ? workspace : join(workspace, r.dir), workspace);
     if (gitDir) writeFileSync(join(gitDir, NOT_COPIED), r.notCopied.map((f) => `${f}\0`).join(''));
   }
 }
 
 /** The tracked files the copy left out of the repository at `dir` of a workspace; undefined when the workspace does not say (made by an older cilo). */
-export function readNotCopied(dir: string): Set<string> | undefined {
-  const gitDir = ownGitDir(dir);
+export function readNotCopied(dir: string, workspace: string): Set<string> | undefined {
+  const gitDir = ownGitDir(dir, workspace);
   if (!gitDir) return undefined;
   try {
     return new Set(readFileSync(join(gitDir, NOT_COPIED), 'utf8').split('\0').filter((f) => f !== ''));

@@ -145,6 +145,8 @@ interface DirNode {
   partial: boolean;
   /** Inside a dot-directory skipped for untracked files: only tracked entries are copied. */
   trackedOnly: boolean;
+  /** Inside `.git`: copied whole (a submodule's repository lives in `.git/modules/<its path>`, dot-directories included). */
+  inGit: boolean;
   needed: boolean;
   parent: DirNode | undefined;
   /** The innermost repository it lies in, when its tracked files are known. */
@@ -171,7 +173,7 @@ function inRepo(repo: TrackedRepo | undefined, rel: string): string | undefined 
 
 /**
  * Walks the source breadth-first (each level's readdirs in parallel) and decides what to copy:
- * dot-directories at any depth are skipped except `.cilo`, `.git` and `copyDotDirs`, but what
+ * dot-directories at any depth are skipped except `.cilo`, `.git` (whole) and `copyDotDirs`, but what
  * git tracks in them is copied (they are read in "tracked-only" mode); dot-files are always
  * copied; sockets, FIFOs and devices are skipped. With `include`, every directory not copied
  * whole is read in "partial" mode: only matching entries are kept, and their parents are created.
@@ -192,7 +194,7 @@ async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions):
 
   type How = { how: 'copy' | 'partial' | 'skip'; trackedOnly: boolean };
   const classifyDir = (name: string, rel: string, dir: DirNode): How => {
-    if (include.matches(rel)) return { how: 'copy', trackedOnly: false };
+    if (include.matches(rel) || (dir.inGit && !dir.partial)) return { how: 'copy', trackedOnly: false };
     const open = !dir.trackedOnly && allowed(name);
     // A tracked path that is a directory is a submodule: its own repository, copied as a whole.
     const submodule = tracked(dir, rel);
@@ -225,7 +227,7 @@ async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions):
 
   const entries: Plan['entries'] = [];
   const levels: DirNode[][] = [];
-  let level: DirNode[] = [{ rel: '', partial: only, trackedOnly: false, needed: true, parent: undefined, repo: undefined }];
+  let level: DirNode[] = [{ rel: '', partial: only, trackedOnly: false, inGit: false, needed: true, parent: undefined, repo: undefined }];
   while (level.length > 0) {
     const next: DirNode[] = [];
     await Promise.all(
@@ -245,7 +247,7 @@ async function planCopy(root: string, excluded: Set<string>, opts: CopyOptions):
             if (excluded.has(join(root, rel))) continue;
             const { how, trackedOnly } = classifyDir(d.name, rel, dir);
             if (how === 'skip') continue;
-            next.push({ rel, partial: how === 'partial', trackedOnly, needed: how === 'copy', parent: dir, repo: dir.repo });
+            next.push({ rel, partial: how === 'partial', trackedOnly, inGit: dir.inGit || d.name === '.git', needed: how === 'copy', parent: dir, repo: dir.repo });
             if (how === 'copy') keepParents(dir);
           } else if (d.isFile() || d.isSymbolicLink()) {
             if (dir.partial && !include.matches(rel)) continue;
