@@ -188,6 +188,7 @@ const TABLE: readonly Declared[] = [
     name: 'create',
     description: 'create an environment: allocate a subnet and copy the project into a workspace',
     args: () => [args.env()],
+    help: "\nCopies every file git tracks, dot-directories such as .github/ included, so a fresh workspace's git status\nis clean; untracked files in dot-directories are skipped except in .git, .cilo and copy_dot_dirs.\ncilo's own .cilo/meta.json is listed in the workspace's .git/info/exclude.",
     options: () => [
       o.from('project directory to copy (default: current directory)'),
       o.project('project name (default: .cilo/config.yml project, else directory name)'),
@@ -612,7 +613,7 @@ const TABLE: readonly Declared[] = [
     description: "bring the commits of an environment's workspace into the source repository",
     args: () => [args.env()],
     options: () => [new Option('--ff-only', 'refuse unless the source can be fast-forwarded'), o.project(), o.json()],
-    help: "\nFor the workspace repository and every repository nested in it: fetches the workspace's branch into\nthe source repository at the same place and merges it into the checked-out branch (fast-forward when\npossible). Refuses before merging anything when a source repository has uncommitted changes. Git only.",
+    help: "\nFor the workspace repository and every repository nested in it: fetches the workspace's branch into\nthe source repository at the same place and merges it into the checked-out branch (fast-forward when\npossible). Refuses before merging anything when a source repository has uncommitted changes, when the\ncommits would delete files the workspace never received (left out by --include or the env copy policy,\nor by a cilo that skipped dot-directories), naming them, or when they add cilo's .cilo/meta.json. Git only.",
     load: () => import('./commands/diff.js').then((m) => m.merge),
   },
   { name: 'network', description: 'base subnet ranges, DNS port and the subnets of environments' },
