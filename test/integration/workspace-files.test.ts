@@ -123,6 +123,23 @@ describe('a workspace holds every tracked file, and merge never loses one', () =
     assert.equal(readFileSync(join(src, 'README.md'), 'utf8'), 'readme, by the agent\n');
   });
 
+  test('a workspace made with --include (and its .git): merge refuses to delete the tracked files it left out', async () => {
+    const c = await h.cli(['create', 'partial', '--from', src, '--project', project, '--include', 'src/**', '--include', '.git']);
+    assert.equal(c.code, 0, c.stderr);
+    const ws = stateOf(h).environments.partial!.workspace;
+    assert.ok(!existsSync(join(ws, 'README.md')));
+    writeFileSync(join(ws, 'src/app.sh'), '#!/bin/sh\necho partial\n');
+    git(ws, 'add', '-A');
+    git(ws, 'commit', '-q', '-m', 'agent: everything');
+    const head = git(src, 'rev-parse', 'HEAD');
+    const m = await h.cli(['merge', 'partial']);
+    assert.equal(m.code, 1, m.stdout);
+    assert.match(m.stderr, /^cilo: Merging environment "partial" would delete \d+ file\(s\) from .* that its workspace never received \(.*README\.md.*\), so nothing was merged\./);
+    assert.match(m.stderr, /\.github\/workflows\/ci\.yml/);
+    assert.equal(git(src, 'rev-parse', 'HEAD'), head, 'the source is untouched');
+    assert.ok(existsSync(join(src, 'README.md')));
+  });
+
   test('a deliberate deletion of a tracked dot-file in a fresh workspace is merged', async () => {
     const c = await h.cli(['create', 'deleter', '--from', src, '--project', project]);
     assert.equal(c.code, 0, c.stderr);
