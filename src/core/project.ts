@@ -1,10 +1,12 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { loadProjectConfig } from '../config/load.js';
 import type { ProjectConfig } from '../domain/project-config.js';
 import { normalizeSuffix, toValidName } from '../domain/names.js';
 import { CiloError } from '../errors.js';
-import { DEFAULT_DNS_SUFFIX } from '../domain/state.js';
+import { projectOwner, recordProjectSources, type ProjectOwner } from '../domain/projects.js';
+import { DEFAULT_DNS_SUFFIX, type State } from '../domain/state.js';
+import { CONFIG_RELATIVE_PATH } from '../config/load.js';
 import { COMPOSE_FILE_NAMES } from './compose-files.js';
 import type { CoreContext } from './context.js';
 
@@ -66,4 +68,50 @@ export async function assertComposeFiles(ctx: Pick<CoreContext, 'compose'>, p: P
       hint: 'Run cilo in your compose project, pass --from DIR, name the files in COMPOSE_FILE (in its .env), or list them under compose_files in .cilo/config.yml.',
     });
   }
+}
+
+/** A directory as the file system names it (symlinks resolved); as given when it does not exist. */
+export function canonicalDir(dir: string): string {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return resolve(dir);
+  }
+}
+
+function projectTaken(project: string, owner: ProjectOwner, source: string): CiloError {
+  const gone = !existsSync(owner.source);
+  const envs = owner.environments;
+  const config = join(source, CONFIG_RELATIVE_PATH);
+  return new CiloError(
+    'PROJECT_TAKEN',
+    `The project name "${project}" belongs to ${owner.source}${gone ? ' (which no longer exists)' : ''}, whose environment${envs.length > 1 ? 's' : ''} ${envs.join(', ')} use${envs.length > 1 ? '' : 's'} it, so ${source} cannot use it too: two sources never share environments or shared services.`,
+    {
+      hint:
+        `Give ${source} its own name: pass --project NAME, or set \`project: NAME\` in ${config}.` +
+        (gone ? ` If the project moved here, destroy its old environment${envs.length > 1 ? 's' : ''} (\`cilo destroy ${envs.join(' ')}\`) to free the name.` : ''),
+    },
+  );
+}
+
+/**
+ * Inside the state transaction that records a new environment, before anything is made:
+ * takes the project's name for the source directory `dir`, or refuses when another source
+ * holds it (it has environments). A free name taken over from another source is said aloud:
+ * the shared services' volumes, named after the project, come with it.
+ */
+export function claimProjectName(ctx: Pick<CoreContext, 'warn'>, state: State, project: string, dir: string): void {
+  const now = new Date().toISOString();
+  for (const note of recordProjectSources(state, now)) ctx.warn(note);
+  const source = canonicalDir(dir);
+  const owner = projectOwner(state, project);
+  if (owner) {
+    if (canonicalDir(owner.source) !== source) throw projectTaken(project, owner, source);
+    return;
+  }
+  const previous = state.projects?.[project];
+  if (previous && canonicalDir(previous.source) !== source) {
+    ctx.warn(`project "${project}" moves from ${previous.source}, which has no environments left, to ${source}; any volumes of its shared services, named after the project, now serve ${source}.`);
+  }
+  state.projects = { ...state.projects, [project]: { source, claimed_at: now } };
 }
