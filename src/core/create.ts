@@ -8,7 +8,7 @@ import { workspacePath } from '../state/paths.js';
 import type { EnvironmentState } from '../domain/state.js';
 import { withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import { assertComposeFiles, claimProjectName, resolveProject, resolveProjectDir, type ProjectInfo } from './project.js';
+import { assertComposeFiles, claimProjectName, releaseProjectName, resolveProject, resolveProjectDir, type ProjectInfo } from './project.js';
 import { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES } from './compose-files.js';
 import { applyEnvCopyPolicy } from './env-files.js';
 import { ensureNetworkOrMove, removeNetwork } from './network.js';
@@ -168,6 +168,7 @@ export async function abandonCreate(ctx: CoreContext, env: EnvironmentState): Pr
   await removeNetwork(ctx.docker, env).catch(() => undefined);
   await withStateLock((state) => {
     if (state.environments[env.name]?.status === 'creating') delete state.environments[env.name];
+    releaseProjectName(state, env.project, env.source);
   }, ctx.paths);
 }
 

@@ -115,3 +115,15 @@ export function claimProjectName(ctx: Pick<CoreContext, 'warn'>, state: State, p
   }
   state.projects = { ...state.projects, [project]: { source, claimed_at: now } };
 }
+
+/**
+ * Gives back the claim of a creation that failed: a name whose only environment was never
+ * made is not held (and no later source hears that the project "moves" from it).
+ */
+export function releaseProjectName(state: State, project: string, dir: string): void {
+  const rec = state.projects?.[project];
+  if (!rec || !state.projects || Object.values(state.environments).some((e) => e.project === project)) return;
+  if (canonicalDir(rec.source) !== canonicalDir(dir)) return;
+  delete state.projects[project];
+  if (Object.keys(state.projects).length === 0) delete state.projects;
+}
