@@ -13,7 +13,8 @@ import { warn } from './output/print.js';
  */
 async function recordSources(paths: CiloPaths, state: State): Promise<void> {
   if (!needsProjectSources(state)) return;
-  const notes = await withStateLock((s) => recordProjectSources(s, new Date().toISOString()), paths);
+  const { sameSource } = await import('../core/project.js');
+  const notes = await withStateLock((s) => recordProjectSources(s, new Date().toISOString(), sameSource), paths);
   for (const note of notes) warn(note);
 }
 

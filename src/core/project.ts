@@ -1,5 +1,5 @@
-import { existsSync, realpathSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { loadProjectConfig } from '../config/load.js';
 import type { ProjectConfig } from '../domain/project-config.js';
 import { normalizeSuffix, toValidName } from '../domain/names.js';
@@ -79,6 +79,49 @@ export function canonicalDir(dir: string): string {
   }
 }
 
+/** The linked git worktree `dir` is in (its root), and its repository's main worktree; undefined elsewhere. */
+function linkedWorktree(dir: string): { root: string; main: string } | undefined {
+  for (let d = dir; ; d = dirname(d)) {
+    const dotGit = join(d, '.git');
+    let isFile: boolean | undefined;
+    try {
+      isFile = statSync(dotGit).isFile();
+    } catch {
+      isFile = undefined;
+    }
+    // A `.git` directory: a repository's main worktree (or a plain repository).
+    if (isFile === false) return undefined;
+    if (isFile) {
+      try {
+        const gitdir = resolve(d, /^gitdir:\s*(.+)$/m.exec(readFileSync(dotGit, 'utf8'))?.[1]?.trim() ?? '');
+        // Only a linked worktree's gitdir has a `commondir` (a submodule's has not).
+        const common = resolve(gitdir, readFileSync(join(gitdir, 'commondir'), 'utf8').trim());
+        return basename(common) === '.git' ? { root: d, main: canonicalDir(dirname(common)) } : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+    if (dirname(d) === d) return undefined;
+  }
+}
+
+/**
+ * What stands for a directory as a project's source: its real path, except that the linked
+ * worktrees of one git repository (\`git worktree add\`) are one source with its main worktree
+ * (the same place in it), so they share a project name (and its shared services) when their
+ * config names it.
+ */
+export function canonicalSource(dir: string): string {
+  const real = canonicalDir(dir);
+  const linked = linkedWorktree(real);
+  return linked ? join(linked.main, relative(linked.root, real)) : real;
+}
+
+/** Whether two directories are one project source (see canonicalSource). */
+export function sameSource(a: string, b: string): boolean {
+  return a === b || canonicalSource(a) === canonicalSource(b);
+}
+
 function projectTaken(project: string, owner: ProjectOwner, source: string): CiloError {
   const gone = !existsSync(owner.source);
   const envs = owner.environments;
@@ -102,15 +145,15 @@ function projectTaken(project: string, owner: ProjectOwner, source: string): Cil
  */
 export function claimProjectName(ctx: Pick<CoreContext, 'warn'>, state: State, project: string, dir: string): void {
   const now = new Date().toISOString();
-  for (const note of recordProjectSources(state, now)) ctx.warn(note);
-  const source = canonicalDir(dir);
+  for (const note of recordProjectSources(state, now, sameSource)) ctx.warn(note);
+  const source = canonicalSource(dir);
   const owner = projectOwner(state, project);
   if (owner) {
-    if (canonicalDir(owner.source) !== source) throw projectTaken(project, owner, source);
+    if (!sameSource(owner.source, source)) throw projectTaken(project, owner, canonicalDir(dir));
     return;
   }
   const previous = state.projects?.[project];
-  if (previous && canonicalDir(previous.source) !== source) {
+  if (previous && !sameSource(previous.source, source)) {
     ctx.warn(`project "${project}" moves from ${previous.source}, which has no environments left, to ${source}; any volumes of its shared services, named after the project, now serve ${source}.`);
   }
   state.projects = { ...state.projects, [project]: { source, claimed_at: now } };
@@ -123,7 +166,7 @@ export function claimProjectName(ctx: Pick<CoreContext, 'warn'>, state: State, p
 export function releaseProjectName(state: State, project: string, dir: string): void {
   const rec = state.projects?.[project];
   if (!rec || !state.projects || Object.values(state.environments).some((e) => e.project === project)) return;
-  if (canonicalDir(rec.source) !== canonicalDir(dir)) return;
+  if (!sameSource(rec.source, dir)) return;
   delete state.projects[project];
   if (Object.keys(state.projects).length === 0) delete state.projects;
 }

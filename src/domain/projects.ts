@@ -52,16 +52,17 @@ export function needsProjectSources(state: State): boolean {
  * and no record gets the source of its oldest environment that has one; a project whose source
  * cannot be known stays unrecorded (usable: the next source that makes an environment claims
  * it). Returns a note for each project whose environments came from several sources: they keep
- * working, but only the recorded source makes new ones.
+ * working, but only the recorded source makes new ones. `sameSource` says whether two recorded
+ * paths are one source (the caller knows the file system: symlinks, a repository's worktrees).
  */
-export function recordProjectSources(state: State, now: string): string[] {
+export function recordProjectSources(state: State, now: string, sameSource: (a: string, b: string) => boolean = (a, b) => a === b): string[] {
   const notes: string[] = [];
   for (const project of unrecorded(state)) {
     const envs = environmentsOf(state, project);
     const source = firstSource(envs);
     if (source === undefined) continue;
     state.projects = { ...state.projects, [project]: { source, claimed_at: now } };
-    const strays = envs.filter((e) => e.source !== '' && e.source !== source);
+    const strays = envs.filter((e) => e.source !== '' && !sameSource(e.source, source));
     if (strays.length === 0) continue;
     const from = [...new Set(strays.map((e) => e.source))].join(', ');
     notes.push(

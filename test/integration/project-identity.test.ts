@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { docker, editState, ensureFixtureImage, FIXTURES, makeHome, removeProjectResources, ROOT, tearDown, uid, type TestHome } from './helpers.js';
+import { docker, editState, ensureFixtureImage, FIXTURES, git, makeHome, removeProjectResources, ROOT, tearDown, uid, type TestHome } from './helpers.js';
 
 const LIMIT = { timeout: 240_000 };
 
@@ -143,6 +143,39 @@ describe('two folders with one name', () => {
     const back = await h.cli(['create', 'e7'], { cwd: first });
     assert.equal(back.code, 1);
     assert.ok(back.stderr.includes(realpathSync(second)), back.stderr);
+  });
+});
+
+describe('the worktrees of one repository', () => {
+  const W = uid('pw');
+  let h: TestHome;
+  let root: string;
+  before(() => {
+    h = makeHome();
+    root = realpathSync(mkdtempSync(join(tmpdir(), 'cilo-identity-')));
+  });
+  after(() => tearDown(h, W, root));
+
+  test('are one source: linked worktrees share the name their config gives; another clone does not', LIMIT, async () => {
+    const repo = join(root, 'repo');
+    cpSync(join(FIXTURES, 'shared-db'), repo, { recursive: true });
+    mkdirSync(join(repo, '.cilo'));
+    writeFileSync(join(repo, '.cilo', 'config.yml'), `project: ${W}\n`);
+    const g = ['-c', 'user.name=t', '-c', 'user.email=t@t'];
+    git(repo, 'init', '-q');
+    git(repo, 'add', '-A');
+    git(repo, ...g, 'commit', '-qm', 'one');
+    git(repo, 'worktree', 'add', '-q', join(root, 'feature'));
+    git(root, 'clone', '-q', repo, join(root, 'clone'));
+
+    const main = await h.cli(['create', 'w1'], { cwd: repo });
+    assert.equal(main.code, 0, main.stderr);
+    const linked = await h.cli(['create', 'w2'], { cwd: join(root, 'feature') });
+    assert.equal(linked.code, 0, linked.stderr);
+    assert.equal(stateOf(h).environments.w2?.project, W);
+    const clone = await h.cli(['create', 'w3'], { cwd: join(root, 'clone') });
+    assert.equal(clone.code, 1, clone.stderr);
+    assert.ok(clone.stderr.includes(`belongs to ${repo},`), clone.stderr);
   });
 });
 
