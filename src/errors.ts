@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'NAME_TAKEN'
   | 'PROJECT_MISMATCH'
   | 'PROJECT_NOT_FOUND'
+  | 'PROJECT_TAKEN'
   | 'NO_COMPOSE_FILE'
   | 'COMPOSE_INVALID'
   | 'COMPOSE_FAILED'

@@ -1,11 +1,26 @@
 import { reapDue } from '../core/supervise.js';
 import { CiloError } from '../errors.js';
 import { ciloPaths } from '../state/paths.js';
-import { readStateUpgraded } from '../state/store.js';
+import { needsProjectSources, recordProjectSources } from '../domain/projects.js';
+import type { State } from '../domain/state.js';
+import type { CiloPaths } from '../state/paths.js';
+import { readStateUpgraded, withStateLock } from '../state/store.js';
 import { warn } from './output/print.js';
 
 /**
- * Runs before every command: migrates a state file left by the original cilo, then reaps shared
+ * A state written before projects' sources were kept gets them from its environments, once,
+ * saying what it found that a user should know (environments of one name from two sources).
+ */
+async function recordSources(paths: CiloPaths, state: State): Promise<void> {
+  if (!needsProjectSources(state)) return;
+  const { sameSource } = await import('../core/project.js');
+  const notes = await withStateLock((s) => recordProjectSources(s, new Date().toISOString(), sameSource), paths);
+  for (const note of notes) warn(note);
+}
+
+/**
+ * Runs before every command: migrates a state file left by the original cilo (and one written
+ * before projects' sources were kept), then reaps shared
  * services whose grace period is over, in case the DNS server (their usual supervisor) is not
  * running. Costs one state read when there is nothing to do.
  * An expected failure (a corrupt state, an unreachable engine) is left to the command itself to
@@ -16,6 +31,7 @@ export async function beforeCommand(): Promise<void> {
   try {
     const state = await readStateUpgraded(paths);
     if (!state) return;
+    await recordSources(paths, state);
     // The context (Engine client...) is loaded only when something is due.
     await reapDue(async () => (await import('./output/context.js')).cliContext({ paths }), state);
   } catch (e) {

@@ -115,6 +115,15 @@ Examples:
   cilo run sh agent-3 --from ../app -- -c 'echo $CILO_WORKSPACE'
   cilo run ./scripts/e2e.sh pr-42 -- --headless`;
 
+const PROJECT_OPTION = 'project name (default: .cilo/config.yml project, else the directory name); an existing environment\'s must match';
+
+const PROJECT_HELP = `
+A project is its name and its source directory. The name (--project, else \`project:\` in
+.cilo/config.yml, else the directory's name) belongs to the first directory that makes an
+environment with it, for as long as the project has environments: another directory with the same
+name is refused before anything is made (give it its own: --project NAME, or \`project: NAME\` in
+its .cilo/config.yml), so two folders never share environments or shared services.`;
+
 const MANIFEST_HELP = `
 --json prints one document, the manifest "cilo.manifest/1" (docs/manifest.schema.json): env, project,
 status, workspace, base_url, dns {suffix, server {address, port, running}, system_resolver}, network,
@@ -191,13 +200,14 @@ const TABLE: readonly Declared[] = [
     help: "\nCopies every file git tracks, dot-directories such as .github/ included, so a fresh workspace's git status\nis clean; untracked files in dot-directories are skipped except in .git, .cilo and copy_dot_dirs.\ncilo's own .cilo/meta.json is listed in the workspace's .git/info/exclude.",
     options: () => [
       o.from('project directory to copy (default: current directory)'),
-      o.project('project name (default: .cilo/config.yml project, else directory name)'),
+      o.project(PROJECT_OPTION),
       new Option('--empty', 'create an empty workspace instead of copying the project'),
       o.repeatable('--include <glob>', 'copy only files matching GLOB, as the original cilo (repeatable; a name such as *.go matches at any depth, a path such as src/** from the project root; .cilo and the compose and env files are always copied)'),
       o.autoName(),
       o.host(),
       o.json(),
     ],
+    help: PROJECT_HELP,
     load: () => import('./commands/create.js').then((m) => m.default),
   },
   {
@@ -206,7 +216,7 @@ const TABLE: readonly Declared[] = [
     args: () => [args.env()],
     options: () => [
       o.from(),
-      o.project(),
+      o.project(PROJECT_OPTION),
       new Option('--build', 'build images before starting'),
       new Option('--recreate', 'recreate containers even if their definition did not change (and a shared service whose definition changed)'),
       o.repeatable('--shared <service>', 'share this service (repeatable; comma-separated lists too)'),
@@ -219,7 +229,7 @@ const TABLE: readonly Declared[] = [
       o.json('print the manifest (cilo.manifest/1) once the environment is ready, or a failure document'),
       o.showSecrets(),
     ],
-    help: MANIFEST_HELP,
+    help: `${MANIFEST_HELP}\n${PROJECT_HELP}`,
     load: () => import('./commands/up.js').then((m) => m.default),
   },
   {
@@ -495,9 +505,9 @@ const TABLE: readonly Declared[] = [
     name: 'run',
     description: "run a command in an environment's workspace with CILO_* variables, creating and starting the environment if needed",
     args: () => [new Argument('<command>', 'program to run (searched in PATH; not a shell line)'), args.env(), new Argument('[args...]', 'arguments for the command, passed untouched')],
-    options: () => [o.from(), o.project(), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist'), o.autoName(), o.host()],
+    options: () => [o.from(), o.project(PROJECT_OPTION), new Option('--no-up', 'do not start the environment (it is still created if missing)'), new Option('--no-create', 'fail if the environment does not exist'), o.autoName(), o.host()],
     passThrough: true,
-    help: RUN_HELP,
+    help: `${RUN_HELP}\n${PROJECT_HELP}`,
     load: () => import('./commands/run.js').then((m) => m.default),
   },
   {

@@ -9,7 +9,7 @@ import type { EnvironmentState } from '../domain/state.js';
 import { withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import type { CopiedRepo } from './ports.js';
-import { assertComposeFiles, resolveProject, resolveProjectDir, type ProjectInfo } from './project.js';
+import { assertComposeFiles, claimProjectName, releaseProjectName, resolveProject, resolveProjectDir, type ProjectInfo } from './project.js';
 import { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES } from './compose-files.js';
 import { applyEnvCopyPolicy } from './env-files.js';
 import { ensureNetworkOrMove, removeNetwork } from './network.js';
@@ -49,6 +49,11 @@ export interface CreatePlan {
   project: ProjectInfo;
   workspace: string;
   input: CreateInput;
+  /**
+   * `dir` is the source of an environment of the project (a fork's): the project's name is
+   * not claimed for it again.
+   */
+  inheritsSource?: boolean | undefined;
 }
 
 /** Reads the project and checks it has compose files; nothing is claimed yet. */
@@ -83,6 +88,9 @@ export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Prom
         hint: `Use \`cilo up ${name}\` to start it, or \`cilo destroy ${name}\` first to start over.`,
       });
     }
+    // A new environment takes the project's name for its source, or is refused when another
+    // source holds it: two directories with one name never share anything.
+    if (!existing && !plan.inheritsSource) claimProjectName(ctx, state, project.name, plan.dir);
     // Only a copy interrupted by a crash (status `creating`) may be replaced; any other, for
     // example one kept by `destroy --keep-workspace`, is never copied over.
     if (!existing && nonEmptyDir(workspace)) {
@@ -185,6 +193,7 @@ export async function abandonCreate(ctx: CoreContext, env: EnvironmentState): Pr
   await removeNetwork(ctx.docker, env).catch(() => undefined);
   await withStateLock((state) => {
     if (state.environments[env.name]?.status === 'creating') delete state.environments[env.name];
+    releaseProjectName(state, env.project, env.source);
   }, ctx.paths);
 }
 

@@ -85,7 +85,7 @@ function sourceOf(ctx: CoreContext, input: ForkInput): ForkSource {
  */
 async function claimFork(ctx: CoreContext, name: string, src: ForkSource): Promise<EnvironmentState> {
   const planned = await planCreate(ctx, name, { env: name, from: src.env.workspace, project: src.env.project, host: src.env.host });
-  const claimed = await claimEnvironment(ctx, { ...planned, dir: src.env.source });
+  const claimed = await claimEnvironment(ctx, { ...planned, dir: src.env.source, inheritsSource: true });
   return withStateLock((state) => {
     const rec = state.environments[claimed.name];
     if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${claimed.name}" disappeared from the state while it was being forked.`, { hint: 'Another cilo process destroyed it; fork again.' });

@@ -9,7 +9,7 @@ import { networkName, sharedAliases, sharedComposeProject, sharedContainerName }
 import { diffDefinitions, HASH_LABEL, renderSharedModel, type SharedDefinition } from '../domain/shared.js';
 import { CiloError, DockerApiError } from '../errors.js';
 import { homeId, type CiloPaths } from '../state/paths.js';
-import { sharedKey, type EnvironmentState, type SharedServiceState } from '../domain/state.js';
+import { sharedKey, type EnvironmentState, type SharedServiceState, type State } from '../domain/state.js';
 import { readState, withNamedLock, withStateLock } from '../state/store.js';
 import { graceExpired } from '../state/grace.js';
 import { storedSharedDefinition } from '../state/shared-definition.js';
@@ -67,19 +67,36 @@ export interface EnsureSharedResult {
   affected: string[];
 }
 
-function conflictError(input: EnsureSharedInput, rec: SharedServiceState | undefined): CiloError {
+/**
+ * Other environments using a shared service need it as it runs: a hint never proposes to
+ * replace it under them (`--recreate`), only to leave it alone (`--isolate`) or to wait.
+ */
+function conflictError(input: EnsureSharedInput, rec: SharedServiceState | undefined, others: string[]): CiloError {
   const differs = diffDefinitions(storedSharedDefinition(rec), input.def);
-  const users = rec?.users.length ? ` (used by ${rec.users.join(', ')})` : '';
+  const users = others.length > 0 ? ` (used by ${others.join(', ')})` : '';
+  const isolate = `\`cilo up ${input.env.name} --isolate ${input.service}\``;
   return new CiloError('SHARED_CONFLICT', `Shared service "${input.service}" of project "${input.project}" is running with a different definition${users}; it differs in: ${differs.join(', ')}.`, {
-    hint: `Run \`cilo up ${input.env.name} --recreate\` to recreate it for every user, or \`--isolate ${input.service}\` to give this environment its own.`,
+    hint:
+      others.length > 0
+        ? `Give this environment its own with ${isolate}, or wait until ${others.join(', ')} no longer use${others.length > 1 ? '' : 's'} it (after their \`cilo down\` or \`cilo destroy\`) and run up again.`
+        : `No other environment uses it: run \`cilo up ${input.env.name} --recreate\` to recreate it, or ${isolate} to give this environment its own.`,
   });
+}
+
+/** The environments other than `env` that hold a reference to the shared service (users no longer in state hold nothing). */
+function otherUsers(state: State, rec: SharedServiceState | undefined, env: EnvironmentState): string[] {
+  return (rec?.users ?? []).filter((u) => u !== env.name && state.environments[u]?.project === env.project);
 }
 
 /** Refuses, as ensureShared would, a definition that differs from the running shared container's (unless recreating). */
 export async function checkSharedDefinition(ctx: CoreContext, input: EnsureSharedInput): Promise<void> {
   if (input.recreate) return;
   const container = await ctx.docker.inspectContainer(sharedContainerName(input.project, input.service));
-  if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) throw conflictError(input, readState(ctx.paths).shared_services[sharedKey(input.project, input.service, input.env.host)]);
+  if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) {
+    const state = readState(ctx.paths);
+    const rec = state.shared_services[sharedKey(input.project, input.service, input.env.host)];
+    throw conflictError(input, rec, otherUsers(state, rec, input.env));
+  }
 }
 
 /**
@@ -93,13 +110,14 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
   const key = sharedKey(project, service, env.host);
   const aliasesOn = (e: { name: string; dns_suffix: string }): string[] => [...sharedAliases(service, e), ...(input.linkAliases ?? [])];
   return withNamedLock(ctx.paths, lockName(project, service, env.host), async () => {
-    const rec = readState(ctx.paths).shared_services[key];
-    const others = (rec?.users ?? []).filter((u) => u !== env.name);
+    const before = readState(ctx.paths);
+    const rec = before.shared_services[key];
+    const others = otherUsers(before, rec, env);
     let container = await ctx.docker.inspectContainer(name);
     let action: EnsureSharedResult['action'] | undefined;
     let affected: string[] = [];
     if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) {
-      if (!input.recreate) throw conflictError(input, rec);
+      if (!input.recreate) throw conflictError(input, rec, others);
       affected = others;
       ctx.warn(`Recreating shared service ${service}${affected.length ? ` (also used by ${affected.join(', ')})` : ''}`);
       await ctx.docker.removeContainer(container.Id, { force: true });
@@ -287,7 +305,9 @@ export async function stopShared(base: CoreContext, input: StopSharedInput): Pro
     // A user that is no longer an environment (a failed first `up` of an older cilo) holds nothing.
     const users = (rec?.users ?? []).filter((u) => state.environments[u]?.project === input.project);
     if (users.length > 0 && !input.force) {
-      throw new CiloError('SHARED_CONFLICT', `Shared service "${input.service}" is in use by ${users.join(', ')}.`, { hint: 'Stop those environments first (`cilo down`), or pass --force to cut them off.' });
+      throw new CiloError('SHARED_CONFLICT', `Shared service "${input.service}" is in use by ${users.join(', ')}.`, {
+        hint: `Run \`cilo down\` (or \`cilo destroy\`) of ${users.join(', ')} first: a shared service nobody uses stops by itself after its grace period.`,
+      });
     }
     if (live) {
       await ctx.docker.stopContainer(live.Id, 10);

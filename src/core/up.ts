@@ -22,6 +22,7 @@ import { prepareEnvFiles } from './env-files.js';
 import { contextFor, hostForUp, syncWorkspace } from './hosts.js';
 import { rebaseBindMounts } from '../domain/hosts.js';
 import { checkProject } from './lookup.js';
+import { releaseProjectName } from './project.js';
 import { ensureNetworkOrMove } from './network.js';
 import { resumeContainers } from './pause.js';
 import { replicaAddresses } from './replicas.js';
@@ -259,6 +260,7 @@ async function onStartFailure(ctx: CoreContext, env: EnvironmentState, created: 
       // Nothing half-created: an environment this very call made is removed again (so the
       // error must carry what the user needs: wait.ts puts the service's last log lines in it).
       await destroyEnvironment(ctx, env).catch(() => undefined);
+      await withStateLock((state) => releaseProjectName(state, env.project, env.source), ctx.paths).catch(() => undefined);
       const note = `Environment ${env.name} was removed again: this up created it and could not start it.`;
       throw e instanceof CiloError ? e.withDetail(note) : e;
     }

@@ -130,6 +130,17 @@ export interface HostState {
   added_at: string;
 }
 
+/**
+ * The source directory a project name belongs to: a project is its name *and* its source, so
+ * two directories with one name never share environments, shared services or datasets. The
+ * claim holds while the project has environments; after that the next source may take it.
+ */
+export interface ProjectState {
+  /** The canonical (real) path of the source directory that claimed the name. */
+  source: string;
+  claimed_at: string;
+}
+
 export interface State {
   version: typeof STATE_VERSION;
   base_subnets: string[];
@@ -138,6 +149,8 @@ export interface State {
   shared_services: Record<string, SharedServiceState>;
   /** Remote engines by name; absent in a state that never had one. */
   hosts?: Record<string, HostState> | undefined;
+  /** Each project name's source (see ProjectState); absent in a state written before it was kept. */
+  projects?: Record<string, ProjectState> | undefined;
 }
 
 /**

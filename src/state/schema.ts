@@ -4,7 +4,7 @@
  */
 import * as v from 'valibot';
 import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/dataset-kinds.js';
-import { DATASET_STATUSES, DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, HOST_TRANSPORTS, STATE_VERSION, type DatasetState, type EnvironmentState, type HostState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
+import { DATASET_STATUSES, DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, HOST_TRANSPORTS, STATE_VERSION, type DatasetState, type EnvironmentState, type HostState, type ProjectState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
 
 const ServiceStateSchema = v.object({
   ip: v.string(),
@@ -92,6 +92,11 @@ const SharedServiceStateSchema = v.object({
   host: v.optional(v.string()),
 });
 
+const ProjectStateSchema = v.object({
+  source: v.string(),
+  claimed_at: v.string(),
+});
+
 const StateSchema = v.object({
   version: v.literal(STATE_VERSION),
   base_subnets: v.array(v.string()),
@@ -99,6 +104,7 @@ const StateSchema = v.object({
   environments: v.record(v.string(), EnvironmentStateSchema),
   shared_services: v.record(v.string(), SharedServiceStateSchema),
   hosts: v.optional(v.record(v.string(), HostStateSchema)),
+  projects: v.optional(v.record(v.string(), ProjectStateSchema)),
 });
 
 /** True only when A and B are the same type: the schema may not drift from the domain's shape. */
@@ -111,7 +117,8 @@ const schemaMatchesDomain: [
   Same<v.InferOutput<typeof SharedServiceStateSchema>, SharedServiceState>,
   Same<v.InferOutput<typeof DatasetStateSchema>, DatasetState>,
   Same<v.InferOutput<typeof HostStateSchema>, HostState>,
-] = [true, true, true, true, true, true, true];
+  Same<v.InferOutput<typeof ProjectStateSchema>, ProjectState>,
+] = [true, true, true, true, true, true, true, true];
 void schemaMatchesDomain;
 
 /** The DNS port of a new state: CILO_DNS_PORT (used by tests and CI), else 5354. */

@@ -71,12 +71,13 @@ describe('env files', () => {
   test('a failing hook: which hook and its exit code, no output, and an environment this up created is rolled back', async () => {
     const failing = copyFixture('env-files-failing-hook'); // its hook prints leaked-<SECRET> and exits 3
     try {
-      const r = await h.cli(['up', 'f1', '--project', project], { cwd: failing, env: { CILO_PROGRESS: '1' } });
+      // its own project name: `project` is the name of `dir` (one name, one source)
+      const r = await h.cli(['up', 'f1', '--project', `${project}f`], { cwd: failing, env: { CILO_PROGRESS: '1' } });
       assert.equal(r.code, 1);
       assert.match(r.stderr, /init_hook .* failed with exit code 3/);
       assert.doesNotMatch(r.stdout + r.stderr, /leaked/);
       assert.equal(stateOf(h).environments.f1, undefined);
-      assert.equal(existsSync(join(h.home, 'envs', project, 'f1')), false);
+      assert.equal(existsSync(join(h.home, 'envs', `${project}f`, 'f1')), false);
     } finally {
       rmSync(failing, { recursive: true, force: true });
     }

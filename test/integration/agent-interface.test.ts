@@ -98,7 +98,8 @@ describe('the manifest', () => {
   });
 
   test('a failing up prints only an error document naming the service and its last log lines', async () => {
-    const bad = copyFixture('broken-service', { '.cilo/config.yml': `project: ${project}\n` });
+    // its own project name: `project` is the name of `dir` (one name, one source)
+    const bad = copyFixture('broken-service', { '.cilo/config.yml': `project: ${project}b\n` });
     const r = await h.cli(['up', 'e2', '--json', '--timeout', '30'], { cwd: bad });
     rmSync(bad, { recursive: true, force: true });
     assert.equal(r.code, 1);

@@ -317,12 +317,14 @@ describe('names, projects and bad input', () => {
 
   test('a failing service is named with its last log lines; the environment is marked error', async () => {
     const d = copyFixture('failing-service');
-    const fresh = await h.cli(['up', 'failing-new', '--from', d, '--project', projA, '--timeout', '30']);
+    // its own project name: projA is the name of dirA (one name, one source)
+    const projF = uid('pf');
+    const fresh = await h.cli(['up', 'failing-new', '--from', d, '--project', projF, '--timeout', '30']);
     assert.equal(fresh.code, 1);
     assert.match(fresh.stderr, /Service "broken" of environment "failing-new" exited with code 3/);
     assert.equal(state(h).environments['failing-new'], undefined, 'an environment made by the failing up itself is removed again');
-    assert.equal(await docker.inspectNetwork(`cilo_${projA}_failing-new`), null);
-    const c = await h.cli(['create', 'failing', '--from', d, '--project', projA]);
+    assert.equal(await docker.inspectNetwork(`cilo_${projF}_failing-new`), null);
+    const c = await h.cli(['create', 'failing', '--from', d, '--project', projF]);
     assert.equal(c.code, 0, c.stderr);
     const r = await h.cli(['up', 'failing', '--timeout', '30']);
     assert.equal(r.code, 1);
@@ -331,17 +333,18 @@ describe('names, projects and bad input', () => {
     assert.equal(state(h).environments.failing?.status, 'error');
     const d2 = await h.cli(['destroy', 'failing', '--force']);
     assert.equal(d2.code, 0, d2.stderr);
-    assert.equal((await docker.listContainers({ label: [`com.docker.compose.project=cilo-${projA}-failing`] })).length, 0);
+    assert.equal((await docker.listContainers({ label: [`com.docker.compose.project=cilo-${projF}-failing`] })).length, 0);
     rmSync(d, { recursive: true, force: true });
   });
 
   test('an invalid compose file is one clear error and leaves no network or containers', async () => {
     const d = copyFixture('bad/unknown-service-key');
-    const r = await h.cli(['up', 'invalid-compose', '--from', d, '--project', projA]);
+    const projI = uid('pi');
+    const r = await h.cli(['up', 'invalid-compose', '--from', d, '--project', projI]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /compose model .* is invalid/);
     assert.match(r.stderr, /bogus_key/);
-    assert.equal(await docker.inspectNetwork(`cilo_${projA}_invalid-compose`), null);
+    assert.equal(await docker.inspectNetwork(`cilo_${projI}_invalid-compose`), null);
     const s = state(h);
     assert.equal(s.environments['invalid-compose'], undefined, 'an environment created by this up is rolled back');
     rmSync(d, { recursive: true, force: true });

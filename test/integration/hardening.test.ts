@@ -81,7 +81,8 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
   before(async () => {
     h = makeHome();
     dirs.good = simpleProject();
-    // Every other case runs in a copy of the fixture it names (test/fixtures/<dir>).
+    // Every other case runs in a copy of the fixture it names (test/fixtures/<dir>); those that
+    // get as far as claiming a project use `${p}x`, since `p` is the name of dirs.good.
     for (const c of cases) if (c.dir && c.dir !== 'good') dirs[c.dir] ??= copyFixture(c.dir);
     writeFileSync(join(dirs.good, 'not-a-dir'), 'file');
     const c = await h.cli(['create', 'taken', '--project', p], { cwd: dirs.good });
@@ -91,6 +92,7 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     await h.cli(['destroy', '--all', '--force']);
     await h.cleanup();
     await removeProjectResources(p);
+    await removeProjectResources(`${p}x`);
     for (const d of Object.values(dirs)) rmSync(d, { recursive: true, force: true });
   });
 
@@ -109,11 +111,11 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     { name: '--from is a file', args: () => ['create', 'ok4', '--from', join(dirs.good!, 'not-a-dir')], code: 2, err: /is not a directory/ },
     { name: 'no compose file', args: () => ['up', 'ok5', '--project', p], dir: 'no-compose', code: 1, err: /No compose file/ },
     { name: 'listed compose file missing', args: () => ['create', 'ok6', '--project', p], dir: 'bad-config/missing-compose-file', code: 1, err: /deploy\/nope\.yml .* does not exist/ },
-    { name: 'invalid YAML', args: () => ['up', 'ok7', '--project', p], dir: 'bad/yaml', code: 1, err: /compose model .* is invalid/ },
-    { name: 'invalid compose schema', args: () => ['up', 'ok8', '--project', p], dir: 'bad/restart-policy', code: 1, err: /invalid restart policy 'sometimes-maybe'/ },
-    { name: 'undefined dependency', args: () => ['up', 'ok9', '--project', p], dir: 'bad/undefined-dependency', code: 1, err: /invalid.*ghost/ },
-    { name: 'required variable unset', args: () => ['up', 'ok10', '--project', p], dir: 'bad/required-variable', code: 1, err: /MISSING_IMAGE/ },
-    { name: 'image that cannot be had', args: () => ['up', 'ok11', '--project', p, '--timeout', '20'], dir: 'bad/missing-image', code: 1, err: /does-not-exist/ },
+    { name: 'invalid YAML', args: () => ['up', 'ok7', '--project', `${p}x`], dir: 'bad/yaml', code: 1, err: /compose model .* is invalid/ },
+    { name: 'invalid compose schema', args: () => ['up', 'ok8', '--project', `${p}x`], dir: 'bad/restart-policy', code: 1, err: /invalid restart policy 'sometimes-maybe'/ },
+    { name: 'undefined dependency', args: () => ['up', 'ok9', '--project', `${p}x`], dir: 'bad/undefined-dependency', code: 1, err: /invalid.*ghost/ },
+    { name: 'required variable unset', args: () => ['up', 'ok10', '--project', `${p}x`], dir: 'bad/required-variable', code: 1, err: /MISSING_IMAGE/ },
+    { name: 'image that cannot be had', args: () => ['up', 'ok11', '--project', `${p}x`, '--timeout', '20'], dir: 'bad/missing-image', code: 1, err: /does-not-exist/ },
     { name: 'typo in config key', args: () => ['create', 'ok12', '--project', p], dir: 'bad-config/unknown-key', code: 1, err: /config\.yml: unknown key "compose_file"/ },
     { name: 'wrong type in config', args: () => ['create', 'ok13', '--project', p], dir: 'bad-config/hostnames-not-list', code: 1, err: /config\.yml: key "hostnames" must be a list/ },
     { name: 'invalid YAML in config', args: () => ['create', 'ok14', '--project', p], dir: 'bad-config/yaml', code: 1, err: /config\.yml is not valid YAML/ },
@@ -132,7 +134,7 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     { name: 'non-numeric timeout', args: () => ['up', 'taken', '--timeout', 'soon'], code: 2, err: /--timeout must be a whole number/ },
     { name: 'invalid base subnet', args: () => ['init', '--base-subnet', '10.0.0.0/33'], code: 2, err: /not an IPv4 range/ },
     { name: 'invalid DNS port', args: () => ['init', '--dns-port', '99999'], code: 2, err: /not a valid port/ },
-    { name: 'no compose services', args: () => ['up', 'ok15', '--project', p], dir: 'bad/no-services', code: 1, err: /./ },
+    { name: 'no compose services', args: () => ['up', 'ok15', '--project', `${p}x`], dir: 'bad/no-services', code: 1, err: /./ },
   ];
 
   test('a copy that fails after the network was claimed leaves no network, workspace or state entry', async () => {
@@ -140,12 +142,14 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
     const d = simpleProject();
     writeFileSync(Buffer.from(`${d}/bad\xff.txt`, 'latin1'), 'x');
     const before = stateText(h);
-    const r = await h.cli(['create', 'copyfail', '--project', p], { cwd: d });
+    // its own project name: `p` belongs to dirs.good (one name, one source)
+    const r = await h.cli(['create', 'copyfail', '--project', `${p}x`], { cwd: d });
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^cilo: The file name ".*bad\uFFFD\.txt" is not valid UTF-8, so cilo cannot copy it\./);
     assert.match(r.stderr, /hint: Rename it to a UTF-8 name/);
     assert.equal(stateText(h), before);
-    assert.equal(await docker.inspectNetwork(`cilo_${p}_copyfail`), null);
+    assert.equal(await docker.inspectNetwork(`cilo_${p}x_copyfail`), null);
+    assert.equal(existsSync(join(h.home, 'envs', `${p}x`, 'copyfail')), false);
     assert.deepEqual(readdirSync(join(h.home, 'envs', p)).sort(), ['taken']);
     rmSync(d, { recursive: true, force: true });
   });

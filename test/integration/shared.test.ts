@@ -98,7 +98,9 @@ describe('shared services: the seed scenarios on a real engine', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Shared service "db" .* different definition .* environment\.DB_PASSWORD/);
     assert.doesNotMatch(r.stderr, /hunter2|changed-secret/);
-    assert.match(r.stderr, /--recreate/);
+    // env1 uses it too: the hint never proposes to replace it under env1
+    assert.match(r.stderr, /--isolate db.*wait until env1 no longer uses it/);
+    assert.doesNotMatch(r.stderr, /--recreate/);
     // put it back: the same definition is accepted again
     writeFileSync(ws, readFileSync(ws, 'utf8').replace('changed-secret', 'hunter2'));
     const ok = await h.cli(['up', 'env2']);
