@@ -197,7 +197,6 @@ const TABLE: readonly Declared[] = [
     name: 'create',
     description: 'create an environment: allocate a subnet and copy the project into a workspace',
     args: () => [args.env()],
-    help: "\nCopies every file git tracks, dot-directories such as .github/ included, so a fresh workspace's git status\nis clean; untracked files in dot-directories are skipped except in .git, .cilo and copy_dot_dirs.\ncilo's own .cilo/meta.json is listed in the workspace's .git/info/exclude.",
     options: () => [
       o.from('project directory to copy (default: current directory)'),
       o.project(PROJECT_OPTION),
@@ -207,7 +206,7 @@ const TABLE: readonly Declared[] = [
       o.host(),
       o.json(),
     ],
-    help: PROJECT_HELP,
+    help: `${PROJECT_HELP}\n\nCopies every file git tracks, dot-directories such as .github/ included, so a fresh workspace's git status\nis clean; untracked files in dot-directories are skipped except in .git, .cilo and copy_dot_dirs.\ncilo's own .cilo/meta.json is listed in the workspace's .git/info/exclude.`,
     load: () => import('./commands/create.js').then((m) => m.default),
   },
   {
