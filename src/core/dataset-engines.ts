@@ -52,8 +52,9 @@ export interface DatasetEngine {
   /** Makes the dataset from the source unless it exists complete; returns whether it made it. */
   create(name: string, source: DatasetSource, marker: { project: string; env: string }): Promise<boolean>;
   /**
-   * Makes `name` (absent, or dropped first by the caller) a copy of dataset `from`, marked as
-   * `marker`'s. The sessions on `from` go on undisturbed: its applications keep running.
+   * Makes `name` a copy of dataset `from`, marked as `marker`'s (whatever an interrupted copy
+   * left under that name is replaced). The sessions on `from` go on undisturbed: its
+   * applications keep running.
    */
   copy(name: string, from: string, marker: { project: string; env: string }): Promise<CopyMethod>;
   /**
@@ -247,33 +248,38 @@ class Postgres extends ClientEngine implements DatasetEngine {
     await this.sql(`CREATE DATABASE ${pgIdent(name)} OWNER ${pgIdent(this.user)}${limit};\nCOMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(comment)}`, `Creating database ${name}`);
   }
 
-  /** Client sessions on a database, ours excepted (autovacuum workers: CREATE DATABASE ends those itself). */
-  private async sessions(db: string): Promise<number> {
-    const rows = await this.sql(`SELECT count(*) FROM pg_stat_activity WHERE datname = ${pgLiteral(db)} AND pid <> pg_backend_pid() AND backend_type = 'client backend'`, `Counting the sessions on ${db}`);
-    return Number(rows[0]?.[0] ?? 0);
-  }
-
   /**
-   * A file copy (CREATE DATABASE ... TEMPLATE) while `from` has no session: postgres refuses
-   * one while a session is open, and ending those would kill the source's applications (a
-   * fork's source keeps running). With sessions, or when one opens before the clone starts:
-   * pg_dump | psql, one consistent snapshot read while they go on.
+   * A file copy (CREATE DATABASE ... TEMPLATE) while `from` has no client session: postgres
+   * refuses one while a session is open, and ending those would kill the source's applications
+   * (a fork's source keeps running). With sessions, or when one opens before the clone starts:
+   * pg_dump | psql, one consistent snapshot read while they go on. One exec per way where it
+   * can be (each is a round trip to the engine): leftovers dropped, sessions counted and the
+   * clone made in one psql run; the dump made and marked complete in another.
    */
   async copy(name: string, from: string, marker: { project: string; env: string }): Promise<CopyMethod> {
     const done = datasetMarker(marker.project, marker.env);
-    if ((await this.sessions(from)) === 0) {
-      const strategy = (await this.serverVersion()) >= 150000 ? ' STRATEGY FILE_COPY' : '';
-      const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';
-      const r = await this.psql('postgres', `CREATE DATABASE ${pgIdent(name)} TEMPLATE ${pgIdent(from)}${strategy} OWNER ${pgIdent(this.user)}${limit};\nCOMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(done)}`);
-      if (r.code === 0) return 'template';
-      // A session opened meanwhile: nothing was made; dump instead.
-      if (!/being accessed by other users/.test(r.stderr)) throw failed(`Cloning ${from} into ${name}`, this.t, r);
-    }
-    await this.createEmpty(name, `${done}:loading`);
-    const copy = '(set -o pipefail) 2>/dev/null && set -o pipefail; pg_dump -h 127.0.0.1 -U "$1" --no-owner "$2" | psql -h 127.0.0.1 -U "$1" -X -q -v ON_ERROR_STOP=1 -d "$3"';
-    const r = await this.exec.run(this.t.container, ['sh', '-c', copy, 'sh', this.user, from, name], { env: this.secrets });
-    if (r.code !== 0) throw failed(`Copying ${from} into ${name}`, this.t, r);
-    await this.sql(`COMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(done)}`, `Marking database ${name}`);
+    const strategy = (await this.serverVersion()) >= 150000 ? ' STRATEGY FILE_COPY' : '';
+    const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';
+    const clone = [
+      `DROP DATABASE IF EXISTS ${pgIdent(name)} WITH (FORCE);`,
+      // Autovacuum workers on it do not count: CREATE DATABASE ends those itself.
+      `SELECT count(*) = 0 AS idle FROM pg_stat_activity WHERE datname = ${pgLiteral(from)} AND pid <> pg_backend_pid() AND backend_type = 'client backend' \\gset`,
+      '\\if :idle',
+      `CREATE DATABASE ${pgIdent(name)} TEMPLATE ${pgIdent(from)}${strategy} OWNER ${pgIdent(this.user)}${limit};`,
+      `COMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(done)};`,
+      '\\echo cloned',
+      '\\endif',
+    ].join('\n');
+    const r = await this.psql('postgres', clone);
+    if (r.code === 0 && r.stdout.includes('cloned')) return 'template';
+    // A session opened between the count and the clone: postgres made nothing; dump instead.
+    if (r.code !== 0 && !/being accessed by other users/.test(r.stderr)) throw failed(`Cloning ${from} into ${name}`, this.t, r);
+    const copy = '(set -o pipefail) 2>/dev/null && set -o pipefail; psql -h 127.0.0.1 -U "$1" -X -q -v ON_ERROR_STOP=1 -d postgres -c "$4" -c "$5" && pg_dump -h 127.0.0.1 -U "$1" --no-owner "$2" | psql -h 127.0.0.1 -U "$1" -X -q -v ON_ERROR_STOP=1 -d "$3" && psql -h 127.0.0.1 -U "$1" -X -q -v ON_ERROR_STOP=1 -d postgres -c "$6"';
+    const make = `CREATE DATABASE ${pgIdent(name)} OWNER ${pgIdent(this.user)}${limit}`;
+    const loading = `COMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(`${done}:loading`)}`;
+    const mark = `COMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(done)}`;
+    const d = await this.exec.run(this.t.container, ['sh', '-c', copy, 'sh', this.user, from, name, make, loading, mark], { env: this.secrets });
+    if (d.code !== 0) throw failed(`Copying ${from} into ${name}`, this.t, d);
     return 'dump';
   }
 

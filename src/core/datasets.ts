@@ -432,7 +432,6 @@ export async function copyDataset(ctx: CoreContext, src: DatasetCopySource, owne
     return chosen;
   });
   const t0 = performance.now();
-  await engine.drop(name); // what a copy interrupted before left
   const method = await engine.copy(name, src.dataset.name, { project: src.project, env: owner.env });
   return { name, method, ms: Math.round(performance.now() - t0) };
 }
