@@ -454,6 +454,21 @@ describe('fork of a private mariadb database', { skip: dbSkip }, () => {
       spawnSync('docker', ['exec', api, 'touch', '/tmp/stop-beats']);
     }
   });
+
+  test('restore puts the database back from the snapshot (a copy made beside it, then loaded again), leaving no copy behind', async () => {
+    const q = (sql: string): string => sh(container(p, 'one', 'api'), `mariadb -h db -uapp -papp "$DB_DATABASE" --batch --skip-column-names -e "${sql}"`);
+    q("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('at-snapshot')");
+    const snap = await home().cli(['snapshot', 'create', 'one', '--name', 'md']);
+    assert.equal(snap.code, 0, snap.stderr);
+    q("UPDATE kept SET v = 'later'");
+    const r = await home().cli(['snapshot', 'restore', 'one', 'md', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { datasets: { method: string }[] }).datasets.map((d) => d.method), ['dump']);
+    assert.equal(q('SELECT v FROM kept'), 'at-snapshot');
+    const dbs = sh(`cilo_shared_${p}_db`, 'mariadb -h127.0.0.1 -uroot --batch --skip-column-names -e "SHOW DATABASES"', ['MYSQL_PWD=rootpw']);
+    assert.doesNotMatch(dbs, /_restoring/);
+    assert.equal((await home().cli(['snapshot', 'rm', 'md'])).code, 0);
+  });
 });
 
 describe('fork of a private redis index', { skip: dbSkip }, () => {
@@ -471,6 +486,24 @@ describe('fork of a private redis index', { skip: dbSkip }, () => {
     assert.equal(sh(api2, 'redis-cli -u "$REDIS_URL" GET forked'), 'one');
     sh(api2, 'redis-cli -u "$REDIS_URL" SET forked two');
     assert.equal(sh(api, 'redis-cli -u "$REDIS_URL" GET forked'), 'one');
+  });
+
+  test('restore puts the index back from the snapshot (copied into a free index, then swapped in)', async () => {
+    const api = container(p, 'one', 'api');
+    sh(api, 'redis-cli -u "$REDIS_URL" SET restored at-snapshot');
+    const snap = await home().cli(['snapshot', 'create', 'one', '--name', 'rd']);
+    assert.equal(snap.code, 0, snap.stderr);
+    sh(api, 'redis-cli -u "$REDIS_URL" SET restored later');
+    sh(api, 'redis-cli -u "$REDIS_URL" SET extra later');
+    const indexes = (): string[] => sh(`cilo_shared_${p}_cache`, 'redis-cli INFO keyspace').split('\n').filter((l) => /^db\d+:/.test(l)).map((l) => l.split(':')[0]!);
+    const before = indexes();
+    const r = await home().cli(['snapshot', 'restore', 'one', 'rd', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { datasets: { method: string }[] }).datasets.map((d) => d.method), ['keys']);
+    assert.equal(sh(api, 'redis-cli -u "$REDIS_URL" GET restored'), 'at-snapshot');
+    assert.equal(sh(api, 'redis-cli -u "$REDIS_URL" EXISTS extra'), '0');
+    assert.deepEqual(indexes(), before, 'the spare index the copy was made in is empty again');
+    assert.equal((await home().cli(['snapshot', 'rm', 'rd'])).code, 0);
   });
 });
 
