@@ -4,7 +4,7 @@
 //   npm run bench                                (builds dist/, then runs everything)
 //   node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write | --no-write] [--dns-seconds S]
 //
-// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink.
+// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset.
 // Runs: --runs N for every benchmark; without it 3 for those that start containers or DNS servers, 5 for the
 // rest (list takes 4 samples per run: a single one is 0.1–0.2 s).
 // Output: the table on stdout, progress on stderr. A full run (no --only) also rewrites the part
@@ -27,7 +27,7 @@ import dnsPacket from 'dns-packet';
 import { tsImport } from 'tsx/esm/api';
 import { buildTree } from './copy.mjs';
 import { benchDatasetMemory, benchDatasetSeed } from './datasets.mjs';
-import { benchFork, benchForkReflink } from './fork.mjs';
+import { benchFork, benchForkDataset, benchForkReflink } from './fork.mjs';
 import { benchDns, benchDnsFollow, queryOnce } from './dns.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -41,7 +41,7 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write|--no-write] [--dns-seconds S]
-names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink`;
+names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset`;
 
 function options() {
   const { values } = parseArgs({
@@ -827,6 +827,8 @@ const BENCHES = [
   // Issue 17, one run each (bench/fork.mjs).
   { name: 'fork', row: 11, slow: true, fn: () => benchFork(datasetTools()) },
   { name: 'fork-reflink', row: 12, slow: true, fn: () => benchForkReflink(datasetTools()) },
+  // Issue 23: the dataset copy of a fork, with and without a session on the source.
+  { name: 'fork-dataset', row: 13, slow: true, fn: () => benchForkDataset(datasetTools()) },
 ];
 
 function datasetTools() {
@@ -868,6 +870,7 @@ const MEASURE_OF = {
   'dataset-memory': 'memory of 8 environments, shared engines',
   fork: 'fork of an environment with a 1 GB volume',
   'fork-reflink': 'volume copy step of a fork on XFS (reflink)',
+  'fork-dataset': 'dataset copy of a fork, idle source and with a session',
 };
 
 async function main() {

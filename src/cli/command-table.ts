@@ -74,9 +74,10 @@ What is copied, and how:
                (cp -a: owners, modes, symlinks, holes), or container (a helper container of the
                service's own image, where cilo cannot reach the volume's directory: not root, a
                remote or desktop engine; CILO_VOLUME_COPY=container forces it)
-  datasets     private datasets in shared engines: postgres a clone (CREATE DATABASE ... TEMPLATE,
-               the source's sessions on it ended for the moment it takes), mariadb a dump, redis
-               the keys of its index
+  datasets     private datasets in shared engines, the source's sessions left alone: postgres a
+               file copy (CREATE DATABASE ... TEMPLATE) while the source database has no session,
+               else pg_dump | psql (one consistent snapshot, read while its sessions go on);
+               mariadb a dump (--single-transaction); redis the keys of its index
 A fork that fails removes everything it made; one killed half way is finished off by
 \`cilo doctor --fix\` (which also thaws the source). An environment on a remote host
 (\`cilo host\`) is forked on that host, its volumes copied by a helper container there.
@@ -95,6 +96,22 @@ Examples:
   cilo snapshot create main --name before-migration
   cilo snapshot restore main before-migration
   cilo fork --from-snapshot before-migration other`;
+
+const RESTORE_HELP = `
+The environment's containers are stopped (dependents first), its volumes emptied and filled from
+the snapshot, and each private dataset replaced by a copy of the snapshot's: the copy is made
+beside the dataset and takes its place only once complete, so a copy that fails leaves the
+dataset as it was. Then the containers that ran are started again in their depends_on order,
+each service running (and healthy, where it has a healthcheck) before the next starts, as \`up\`
+waits; one that does not come back ends the restore with exit 1, naming it. An environment
+paused by \`down --pause\` is paused again.
+
+A snapshot taken from another environment is refused unless --from-other is given (on a
+terminal, you are asked first); nothing is touched when refused.
+
+Examples:
+  cilo snapshot restore main before-migration
+  cilo snapshot restore retry main-before-migration --from-other`;
 
 const RUN_HELP = `
 cilo's own options go before <command>, or right after <env> up to the first other word or "--"
@@ -398,9 +415,15 @@ const TABLE: readonly Declared[] = [
   },
   {
     name: 'snapshot restore',
-    description: "put an environment's volumes and datasets back to a snapshot (its containers are stopped meanwhile)",
+    description: "put an environment's volumes and datasets back to a snapshot (its containers are stopped meanwhile, then started again in depends_on order)",
     args: () => [args.env(), new Argument('<name>', 'snapshot name')],
-    options: () => [o.project(), o.json()],
+    options: () => [
+      new Option('--from-other', "restore a snapshot taken from another environment (its data replaces this one's; without it: refused, or asked on a terminal)"),
+      o.whole('--timeout <seconds>', 'how long to wait for each service to be running and healthy again').default(180),
+      o.project(),
+      o.json(),
+    ],
+    help: RESTORE_HELP,
     load: () => import('./commands/snapshot-restore.js').then((m) => m.default),
   },
   { name: 'shared', description: 'shared services: one container serving many environments' },

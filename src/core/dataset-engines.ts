@@ -16,11 +16,19 @@ export interface SeedFile {
 }
 
 /**
- * Where a new dataset's data comes from. Another dataset is dumped while its sessions go on
- * (`up --db-from`), or with `endSessions` (fork, snapshots) cloned as a template would be
- * (postgres: a file copy, seconds for a gigabyte), its sessions ended for the moment it takes.
+ * Where a new dataset's data comes from: a seed's template, another dataset (`up --db-from`,
+ * fork, snapshots: copied as `DatasetEngine.copy` does, never ending the source's sessions), or
+ * nothing.
  */
-export type DatasetSource = { kind: 'template'; name: string; seeds: SeedFile[] } | { kind: 'dataset'; name: string; endSessions?: boolean } | { kind: 'empty' };
+export type DatasetSource = { kind: 'template'; name: string; seeds: SeedFile[] } | { kind: 'dataset'; name: string } | { kind: 'empty' };
+
+/**
+ * How a dataset was copied. postgres: `template` (CREATE DATABASE ... TEMPLATE, a file copy,
+ * only while the source has no session) or `dump` (pg_dump | psql, a consistent snapshot while
+ * its sessions go on); mariadb/mysql: `dump` (--single-transaction); redis: `keys` (COPY of
+ * each key).
+ */
+export type CopyMethod = 'template' | 'dump' | 'keys';
 
 export interface EngineDataset {
   name: string;
@@ -43,7 +51,25 @@ export interface DatasetEngine {
   holds(name: string, marker: { project: string; env: string }): Promise<boolean>;
   /** Makes the dataset from the source unless it exists complete; returns whether it made it. */
   create(name: string, source: DatasetSource, marker: { project: string; env: string }): Promise<boolean>;
+  /**
+   * Makes `name` a copy of dataset `from`, marked as `marker`'s (whatever an interrupted copy
+   * left under that name is replaced). The sessions on `from` go on undisturbed: its
+   * applications keep running.
+   */
+  copy(name: string, from: string, marker: { project: string; env: string }): Promise<CopyMethod>;
+  /**
+   * Replaces dataset `name` by a copy of `from`: the copy is made beside it first, and only once
+   * it is complete does it take `name`'s place (its sessions are ended then), so a copy that
+   * fails leaves `name` as it was. `held`: the names environments hold (a redis index to copy
+   * into must be one nobody holds; the caller holds the service's lock).
+   */
+  replace(name: string, from: string, marker: { project: string; env: string }, held: string[]): Promise<CopyMethod>;
   drop(name: string): Promise<void>;
+}
+
+/** A database's name for the copy made beside it (postgres and mariadb names: at most 63 and 64 characters). */
+function besideName(name: string, tag: 'restoring' | 'replaced'): string {
+  return `${name.slice(0, 52)}_${tag}`;
 }
 
 export interface EngineTarget {
@@ -170,19 +196,10 @@ class Postgres extends ClientEngine implements DatasetEngine {
   }
 
   /**
-   * Ends sessions on the template (it should have none), then clones it and marks the clone, in
-   * one psql run; names who still holds the template after a few tries.
+   * Ends sessions on the template (a seed's template: it should have none), then clones it and
+   * marks the clone, in one psql run; names who still holds the template after a few tries.
    */
-  private async cloneFromTemplate(name: string, template: string, marker: string, reopen = false): Promise<void> {
-    try {
-      return await this.tryClone(name, template, marker);
-    } finally {
-      // Another environment's live database (fork): its applications reconnect at once.
-      if (reopen) await this.sql(`ALTER DATABASE ${pgIdent(template)} ALLOW_CONNECTIONS true`, `Reopening ${template}`);
-    }
-  }
-
-  private async tryClone(name: string, template: string, marker: string): Promise<void> {
+  private async cloneFromTemplate(name: string, template: string, marker: string): Promise<void> {
     const strategy = (await this.serverVersion()) >= 150000 ? ' STRATEGY FILE_COPY' : '';
     const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';
     const script = [
@@ -213,20 +230,99 @@ class Postgres extends ClientEngine implements DatasetEngine {
     const comment = await this.comment(name);
     if (comment === done || (comment !== undefined && !comment.startsWith('cilo:'))) return false;
     if (comment !== undefined) await this.drop(name); // a copy interrupted while loading
-    if (source.kind === 'template' || (source.kind === 'dataset' && source.endSessions)) {
-      await this.cloneFromTemplate(name, source.name, done, source.kind === 'dataset');
+    if (source.kind === 'template') {
+      await this.cloneFromTemplate(name, source.name, done);
       return true;
     }
-    const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';
-    await this.sql(`CREATE DATABASE ${pgIdent(name)} OWNER ${pgIdent(this.user)}${limit};\nCOMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(`${done}:loading`)}`, `Creating database ${name}`);
     if (source.kind === 'dataset') {
-      // A dump, not a clone: the source environment's sessions stay open.
-      const copy = '(set -o pipefail) 2>/dev/null && set -o pipefail; pg_dump -h 127.0.0.1 -U "$1" --no-owner "$2" | psql -h 127.0.0.1 -U "$1" -X -q -v ON_ERROR_STOP=1 -d "$3"';
-      const r = await this.exec.run(this.t.container, ['sh', '-c', copy, 'sh', this.user, source.name, name], { env: this.secrets });
-      if (r.code !== 0) throw failed(`Copying ${source.name} into ${name}`, this.t, r);
+      await this.copy(name, source.name, marker);
+      return true;
     }
+    await this.createEmpty(name, `${done}:loading`);
     await this.sql(`COMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(done)}`, `Marking database ${name}`);
     return true;
+  }
+
+  private async createEmpty(name: string, comment: string): Promise<void> {
+    const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';
+    await this.sql(`CREATE DATABASE ${pgIdent(name)} OWNER ${pgIdent(this.user)}${limit};\nCOMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(comment)}`, `Creating database ${name}`);
+  }
+
+  /**
+   * A file copy (CREATE DATABASE ... TEMPLATE) while `from` has no client session: postgres
+   * refuses one while a session is open, and ending those would kill the source's applications
+   * (a fork's source keeps running). With sessions, or when one opens before the clone starts:
+   * pg_dump | psql, one consistent snapshot read while they go on. One exec per way where it
+   * can be (each is a round trip to the engine): leftovers dropped, sessions counted and the
+   * clone made in one psql run; the dump made and marked complete in another.
+   */
+  async copy(name: string, from: string, marker: { project: string; env: string }): Promise<CopyMethod> {
+    const done = datasetMarker(marker.project, marker.env);
+    const strategy = (await this.serverVersion()) >= 150000 ? ' STRATEGY FILE_COPY' : '';
+    const limit = this.t.connectionLimit ? ` CONNECTION LIMIT ${this.t.connectionLimit}` : '';
+    const clone = [
+      `DROP DATABASE IF EXISTS ${pgIdent(name)} WITH (FORCE);`,
+      // Autovacuum workers on it do not count: CREATE DATABASE ends those itself.
+      `SELECT count(*) = 0 AS idle FROM pg_stat_activity WHERE datname = ${pgLiteral(from)} AND pid <> pg_backend_pid() AND backend_type = 'client backend' \\gset`,
+      '\\if :idle',
+      `CREATE DATABASE ${pgIdent(name)} TEMPLATE ${pgIdent(from)}${strategy} OWNER ${pgIdent(this.user)}${limit};`,
+      `COMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(done)};`,
+      '\\echo cloned',
+      '\\endif',
+    ].join('\n');
+    const r = await this.psql('postgres', clone);
+    if (r.code === 0 && r.stdout.includes('cloned')) return 'template';
+    // A session opened between the count and the clone: postgres made nothing; dump instead.
+    if (r.code !== 0 && !/being accessed by other users/.test(r.stderr)) throw failed(`Cloning ${from} into ${name}`, this.t, r);
+    const copy = '(set -o pipefail) 2>/dev/null && set -o pipefail; psql -h 127.0.0.1 -U "$1" -X -q -v ON_ERROR_STOP=1 -d postgres -c "$4" -c "$5" && pg_dump -h 127.0.0.1 -U "$1" --no-owner "$2" | psql -h 127.0.0.1 -U "$1" -X -q -v ON_ERROR_STOP=1 -d "$3" && psql -h 127.0.0.1 -U "$1" -X -q -v ON_ERROR_STOP=1 -d postgres -c "$6"';
+    const make = `CREATE DATABASE ${pgIdent(name)} OWNER ${pgIdent(this.user)}${limit}`;
+    const loading = `COMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(`${done}:loading`)}`;
+    const mark = `COMMENT ON DATABASE ${pgIdent(name)} IS ${pgLiteral(done)}`;
+    const d = await this.exec.run(this.t.container, ['sh', '-c', copy, 'sh', this.user, from, name, make, loading, mark], { env: this.secrets });
+    if (d.code !== 0) throw failed(`Copying ${from} into ${name}`, this.t, d);
+    return 'dump';
+  }
+
+  /**
+   * The copy under another name, then a swap of names in one transaction (renames may run in
+   * one; the replaced database is dropped after): `name` is at every moment either the old
+   * dataset or the whole copy.
+   */
+  async replace(name: string, from: string, marker: { project: string; env: string }): Promise<CopyMethod> {
+    const fresh = besideName(name, 'restoring');
+    const old = besideName(name, 'replaced');
+    await this.sql(`DROP DATABASE IF EXISTS ${pgIdent(fresh)} WITH (FORCE);\nDROP DATABASE IF EXISTS ${pgIdent(old)} WITH (FORCE)`, 'Dropping copies left by an interrupted restore');
+    const method = await this.copy(fresh, from, marker);
+    const current = await this.sql(`SELECT datconnlimit FROM pg_database WHERE datname = ${pgLiteral(name)}`, `Looking up ${name}`);
+    if (current.length === 0) {
+      await this.sql(`ALTER DATABASE ${pgIdent(fresh)} RENAME TO ${pgIdent(name)}`, `Renaming ${fresh} to ${name}`);
+      return method;
+    }
+    const script = [
+      // No new session on it, then its sessions ended: a database in use cannot be renamed.
+      `ALTER DATABASE ${pgIdent(name)} ALLOW_CONNECTIONS false`,
+      `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = ${pgLiteral(name)} AND pid <> pg_backend_pid()`,
+      'BEGIN',
+      `ALTER DATABASE ${pgIdent(name)} RENAME TO ${pgIdent(old)}`,
+      `ALTER DATABASE ${pgIdent(fresh)} RENAME TO ${pgIdent(name)}`,
+      `ALTER DATABASE ${pgIdent(name)} CONNECTION LIMIT ${Number(current[0]?.[0] ?? -1)}`,
+      'COMMIT',
+    ].join(';\n');
+    let last: { code: number; stderr: string } = { code: 0, stderr: '' };
+    for (let attempt = 0; attempt < 4; attempt++) {
+      last = await this.psql('postgres', script);
+      if (last.code === 0) break;
+      // A session that was ending still counted: try again.
+      if (!/being accessed by other users/.test(last.stderr)) break;
+    }
+    if (last.code !== 0) {
+      // The swap did not happen (one transaction): the old dataset is back in use, the copy dropped.
+      await this.sql(`ALTER DATABASE ${pgIdent(name)} ALLOW_CONNECTIONS true`, `Reopening ${name}`);
+      await this.drop(fresh);
+      throw failed(`Replacing ${name} by its copy ${fresh}`, this.t, last);
+    }
+    await this.drop(old);
+    return method;
   }
 
   async drop(name: string): Promise<void> {
@@ -303,17 +399,50 @@ class MariaDb extends ClientEngine implements DatasetEngine {
     const done = datasetMarker(marker.project, marker.env);
     const comment = await this.comment(name);
     if (comment === done || (comment !== undefined && !comment.startsWith('cilo:'))) return false;
+    await this.fill(name, source.kind === 'empty' ? undefined : source.name, done);
+    return true;
+  }
+
+  /**
+   * Makes `name` anew and loads it from database `from` (a seed's template or a dataset) with a
+   * dump: --single-transaction reads one consistent snapshot without locking, so the source's
+   * sessions go on.
+   */
+  private async fill(name: string, from: string | undefined, done: string): Promise<void> {
     await this.sql(`DROP DATABASE IF EXISTS ${sqlIdent(name)}; CREATE DATABASE ${sqlIdent(name)}; ${this.setComment(name, `${done}:loading`)}`, `Creating database ${name}`);
-    if (source.kind !== 'empty') {
+    if (from !== undefined) {
       const dump = '(set -o pipefail) 2>/dev/null && set -o pipefail; set -e; dump=$(command -v mariadb-dump || command -v mysqldump); client=$(command -v mariadb || command -v mysql); "$dump" -h127.0.0.1 -uroot --single-transaction --routines --triggers "$1" | "$client" -h127.0.0.1 -uroot "$2"';
-      const r = await this.exec.run(this.t.container, ['sh', '-c', dump, 'sh', source.name, name], { env: this.secrets });
-      if (r.code !== 0) throw failed(`Copying ${source.name} into ${name}`, this.t, r);
+      const r = await this.exec.run(this.t.container, ['sh', '-c', dump, 'sh', from, name], { env: this.secrets });
+      if (r.code !== 0) throw failed(`Copying ${from} into ${name}`, this.t, r);
     }
     const user = this.t.env.MARIADB_USER ?? this.t.env.MYSQL_USER;
     // The application's user has rights on the base database only; give it its environment's.
     const grant = user ? `GRANT ALL ON ${sqlIdent(name)}.* TO ${pgLiteral(user)}@'%';` : '';
     await this.sql(`${grant} ${this.setComment(name, done)}`, `Finishing database ${name}`);
-    return true;
+  }
+
+  async copy(name: string, from: string, marker: { project: string; env: string }): Promise<CopyMethod> {
+    await this.fill(name, from, datasetMarker(marker.project, marker.env));
+    return 'dump';
+  }
+
+  /**
+   * A dump into a database beside `name` first; only once that is whole is `name` made anew
+   * from it (no rename of databases here). Should that second load fail, the data is still in
+   * the copy, which the error names.
+   */
+  async replace(name: string, from: string, marker: { project: string; env: string }): Promise<CopyMethod> {
+    const fresh = besideName(name, 'restoring');
+    const done = datasetMarker(marker.project, marker.env);
+    await this.fill(fresh, from, done);
+    await this.drop(name);
+    try {
+      await this.fill(name, fresh, done);
+    } catch (e) {
+      throw e instanceof CiloError ? e.withDetail(`The snapshot's data is in database ${fresh} of ${this.t.container}.`) : e;
+    }
+    await this.drop(fresh);
+    return 'dump';
   }
 
   async drop(name: string): Promise<void> {
@@ -393,11 +522,35 @@ class Redis extends ClientEngine implements DatasetEngine {
         if (r.code !== 0 || /^ERR/m.test(r.stdout)) throw failed(`Loading the seed ${seed.path}`, this.t, { code: r.code, stderr: r.stderr || r.stdout });
       }
     } else if (source.kind === 'dataset') {
-      const copy = `for _, k in ipairs(redis.call('KEYS', '*')) do redis.call('COPY', k, k, 'DB', ARGV[1], 'REPLACE') end return 1`;
-      await this.out(['-n', source.name, 'EVAL', copy, '0', name], `Copying index ${source.name} into ${name}`);
+      await this.copyKeys(name, source.name);
     }
     await this.out(['-n', name, 'SET', MARKER_KEY, done], `Marking index ${name}`);
     return true;
+  }
+
+  /** One script, so the keys are one moment's; sessions on either index are not touched. */
+  private async copyKeys(name: string, from: string): Promise<void> {
+    const copy = `for _, k in ipairs(redis.call('KEYS', '*')) do redis.call('COPY', k, k, 'DB', ARGV[1], 'REPLACE') end return 1`;
+    await this.out(['-n', from, 'EVAL', copy, '0', name], `Copying index ${from} into ${name}`);
+  }
+
+  async copy(name: string, from: string, marker: { project: string; env: string }): Promise<CopyMethod> {
+    await this.out(['-n', name, 'FLUSHDB'], `Emptying index ${name}`);
+    await this.copyKeys(name, from);
+    await this.out(['-n', name, 'SET', MARKER_KEY, datasetMarker(marker.project, marker.env)], `Marking index ${name}`);
+    return 'keys';
+  }
+
+  /** Into a free index first, then SWAPDB (atomic), then the old keys emptied. */
+  async replace(name: string, from: string, marker: { project: string; env: string }, held: string[]): Promise<CopyMethod> {
+    const spare = await this.allocate('', [...held, name, from]);
+    try {
+      await this.copy(spare, from, marker);
+      await this.out(['SWAPDB', name, spare], `Swapping index ${spare} into ${name}`);
+    } finally {
+      await this.out(['-n', spare, 'FLUSHDB'], `Emptying index ${spare}`);
+    }
+    return 'keys';
   }
 
   async drop(name: string): Promise<void> {

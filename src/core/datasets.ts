@@ -14,7 +14,7 @@ import type { DatasetState, EnvironmentState, State } from '../domain/state.js';
 import { CiloError } from '../errors.js';
 import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import { datasetEngine, type DatasetEngine, type DatasetSource, type SeedFile } from './dataset-engines.js';
+import { datasetEngine, type CopyMethod, type DatasetEngine, type DatasetSource, type SeedFile } from './dataset-engines.js';
 import { contextFor } from './hosts.js';
 
 const READY_TIMEOUT_MS = 120_000;
@@ -398,6 +398,10 @@ export interface ClonedDataset {
   service: string;
   name: string;
   from: string;
+  /** How it was copied (see CopyMethod): postgres `template` only while the source had no session. */
+  method: CopyMethod;
+  /** How long the copy took. */
+  ms: number;
 }
 
 /** A dataset to copy: the shared service holding it and what state records of it. */
@@ -407,24 +411,41 @@ export interface DatasetCopySource {
   dataset: Pick<DatasetState, 'engine' | 'kind' | 'name'>;
 }
 
-/**
- * Copies one dataset within its shared engine (postgres: a file copy with the source's sessions
- * ended for the moment it takes; mariadb: a dump; redis: the index's keys) into a dataset
- * marked as `owner`'s. `claim` runs under the service's lock with the name chosen (a redis index
- * no one holds), to record the intent before anything is made.
- */
-export async function copyDataset(ctx: CoreContext, src: DatasetCopySource, owner: { env: string; wanted: string; existing?: string | undefined }, claim: (name: string) => Promise<void>): Promise<string> {
+async function readyEngine(ctx: CoreContext, src: DatasetCopySource): Promise<DatasetEngine> {
   const engine = await liveEngine(ctx, src.project, src.service, src.dataset);
   if (!engine) throw new CiloError('SERVICE_FAILED', `The shared service ${src.service} holding dataset ${src.dataset.name} is not running, so it cannot be copied.`, { hint: 'Run `cilo up` on an environment that uses it first.' });
   await engine.ready(READY_TIMEOUT_MS);
+  return engine;
+}
+
+/**
+ * Copies one dataset within its shared engine into a new dataset marked as `owner`'s, leaving
+ * the source's sessions alone (postgres: a file copy while the source has no session, else a
+ * dump; mariadb: a dump; redis: the index's keys). `claim` runs under the service's lock with
+ * the name chosen (a redis index no one holds), to record the intent before anything is made.
+ */
+export async function copyDataset(ctx: CoreContext, src: DatasetCopySource, owner: { env: string; wanted: string }, claim: (name: string) => Promise<void>): Promise<{ name: string; method: CopyMethod; ms: number }> {
+  const engine = await readyEngine(ctx, src);
   const name = await withNamedLock(ctx.paths, lockName(src.project, src.service), async () => {
-    const chosen = owner.existing ?? (await engine.allocate(owner.wanted, heldNames(readState(ctx.paths), src.project, src.service)));
+    const chosen = await engine.allocate(owner.wanted, heldNames(readState(ctx.paths), src.project, src.service));
     await claim(chosen);
     return chosen;
   });
-  await engine.drop(name); // a restore replaces the environment's own dataset
-  await engine.create(name, { kind: 'dataset', name: src.dataset.name, endSessions: true }, { project: src.project, env: owner.env });
-  return name;
+  const t0 = performance.now();
+  const method = await engine.copy(name, src.dataset.name, { project: src.project, env: owner.env });
+  return { name, method, ms: Math.round(performance.now() - t0) };
+}
+
+/**
+ * `snapshot restore`: replaces environment `env`'s dataset `name` by a copy of `src`'s, made
+ * beside it first, so a copy that fails leaves the environment's dataset as it was.
+ */
+export async function replaceDataset(ctx: CoreContext, src: DatasetCopySource, target: { env: string; name: string }): Promise<CopyMethod> {
+  const engine = await readyEngine(ctx, src);
+  const marker = { project: src.project, env: target.env };
+  const replace = (): Promise<CopyMethod> => engine.replace(target.name, src.dataset.name, marker, heldNames(readState(ctx.paths), src.project, src.service));
+  // A redis index to copy into is one nobody holds: no other `up` may take it meanwhile.
+  return src.dataset.kind === 'db-index' ? withNamedLock(ctx.paths, lockName(src.project, src.service), replace) : replace();
 }
 
 /** Drops a dataset that no environment records (a snapshot's); nothing when its engine is not running. */
@@ -444,11 +465,11 @@ export async function cloneDatasets(ctx: CoreContext, from: Pick<EnvironmentStat
   for (const [service, d] of Object.entries(from.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
     if (d.status !== 'ready') continue;
     const wanted = d.kind === 'database' ? datasetName(d.engine, to.project, to.name) : '';
-    const name = await copyDataset(ctx, { project: from.project, service, dataset: d }, { env: to.name, wanted }, (chosen) =>
+    const { name, method, ms } = await copyDataset(ctx, { project: from.project, service, dataset: d }, { env: to.name, wanted }, (chosen) =>
       recordDataset(ctx, to.name, service, () => ({ engine: d.engine, kind: d.kind, name: chosen, template: null, status: 'creating', ...(d.keep ? { keep: true } : {}), created_at: new Date().toISOString() })),
     );
     await recordDataset(ctx, to.name, service, (cur) => (cur ? { ...cur, status: 'ready' } : cur));
-    out.push({ service, name, from: d.name });
+    out.push({ service, name, from: d.name, method, ms });
   }
   return out;
 }

@@ -132,9 +132,9 @@ async function copyDatasets(ctx: CoreContext, src: ForkSource, to: EnvironmentSt
         const e = s.environments[to.name];
         if (e) e.datasets = { ...(e.datasets ?? {}), [d.service]: { engine: d.engine, kind: d.kind, name: chosen, template: null, status, created_at: new Date().toISOString() } };
       }, ctx.paths);
-    const name = await copyDataset(ctx, { project: src.snapshot.project, service: d.service, dataset: d }, { env: to.name, wanted }, record('creating'));
+    const { name, method, ms } = await copyDataset(ctx, { project: src.snapshot.project, service: d.service, dataset: d }, { env: to.name, wanted }, record('creating'));
     await record('ready')(name);
-    out.push({ service: d.service, name, from: d.name });
+    out.push({ service: d.service, name, from: d.name, method, ms });
   }
   return out;
 }

@@ -9,16 +9,23 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { composeProjectName, COMPOSE_PROJECT, NAME_RULE, normalizeName } from '../domain/names.js';
+import type { ComposeModel } from '../domain/compose-model.js';
+import type { ContainerSummary } from '../domain/engine.js';
+import { composeProjectName, COMPOSE_PROJECT, COMPOSE_SERVICE, NAME_RULE, normalizeName } from '../domain/names.js';
+import { startOrder } from '../domain/shared.js';
 import type { DatasetState, EnvironmentState } from '../domain/state.js';
 import { CiloError } from '../errors.js';
-import type { CiloPaths } from '../state/paths.js';
-import { readState, withNamedLock, writeFileAtomic } from '../state/store.js';
+import { generatedComposePath, type CiloPaths } from '../state/paths.js';
+import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import { copyDataset, dropDatasetOf } from './datasets.js';
+import type { CopyMethod } from './dataset-engines.js';
+import { copyDataset, dropDatasetOf, replaceDataset } from './datasets.js';
+import { generatedTarget } from './env-compose.js';
 import { refuseRemote } from './hosts.js';
 import { findEnv } from './lookup.js';
+import { waitSpecServices } from './up.js';
 import { copyTrees, environmentVolumes, methodOf, thawAfterKill, whileFrozen, type EnvVolume, type VolumeCopy } from './volume-sets.js';
+import { waitForServices } from './wait.js';
 
 export const SNAPSHOT_FORMAT = 'cilo.snapshot/1';
 
@@ -176,7 +183,7 @@ export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInpu
         writeSnapshot(ctx.paths, snapshot);
         return Promise.resolve();
       });
-      entry.name = copied;
+      entry.name = copied.name;
     }
     snapshot.status = 'ready';
     delete snapshot.pid;
@@ -206,57 +213,128 @@ export async function removeSnapshot(ctx: CoreContext, name: string): Promise<Sn
   return s;
 }
 
+export interface RestoreInput {
+  env: string;
+  name: string;
+  project?: string | undefined;
+  /** Restore a snapshot taken from another environment (its data replaces this one's). */
+  fromOther?: boolean | undefined;
+  /** How long to wait for each service to be ready again (default 180). */
+  timeoutSeconds?: number | undefined;
+}
+
 export interface RestoreResult {
   snapshot: string;
   env: string;
+  /** The environment the snapshot was taken from. */
+  from: string;
   volumes: VolumeCopy[];
   method: string;
-  datasets: { service: string; name: string; from: string }[];
+  datasets: { service: string; name: string; from: string; method: CopyMethod }[];
+  /** The services started again, in the order they were started (each ready before the next). */
+  started: string[];
 }
 
 /**
- * `snapshot restore <env> <name>`: the environment's containers are stopped, its volumes
- * emptied and filled from the snapshot, its datasets replaced by copies of the snapshot's, and
- * the containers that ran are started again (and paused again, if they were).
+ * The environment and snapshot a restore would use, checked (nothing touched): `other` when
+ * the snapshot was taken from another environment (the CLI asks on a terminal).
  */
-export async function restoreSnapshot(ctx: CoreContext, input: { env: string; name: string; project?: string | undefined }): Promise<RestoreResult> {
+export function restoreTarget(ctx: CoreContext, input: Pick<RestoreInput, 'env' | 'name' | 'project'>): { env: EnvironmentState; snapshot: Snapshot; other: boolean } {
   const env: EnvironmentState = findEnv(readState(ctx.paths), input.env, input.project);
   refuseRemote(env, 'restore a snapshot into it');
   const s = readReadySnapshot(ctx.paths, input.name);
   if (s.project !== env.project) throw new CiloError('PROJECT_MISMATCH', `Snapshot "${s.name}" is of project ${s.project}, not ${env.project}.`, { hint: 'Restore it into an environment of its project.' });
+  return { env, snapshot: s, other: s.env !== env.name };
+}
+
+/**
+ * `snapshot restore <env> <name>`: the environment's containers are stopped, its volumes
+ * emptied and filled from the snapshot, its datasets replaced by copies of the snapshot's (each
+ * made beside the dataset first), and the containers that ran are started again in their
+ * `depends_on` order, each service ready (as `up` waits) before the next starts, and paused
+ * again if they were. A snapshot of another environment is refused unless `fromOther`.
+ */
+export async function restoreSnapshot(ctx: CoreContext, input: RestoreInput): Promise<RestoreResult> {
+  const { env, snapshot: s, other } = restoreTarget(ctx, input);
+  if (other && !input.fromOther) {
+    throw new CiloError('NOT_CONFIRMED', `Snapshot "${s.name}" was taken from environment ${s.env}, not ${env.name}, so nothing was restored: it would replace ${env.name}'s volumes and datasets with ${s.env}'s.`, {
+      hint: `Pass --from-other to restore it into ${env.name} anyway (on a terminal, answer y when asked).`,
+    });
+  }
   const cp = composeProjectName(env.project, env.name);
   const running = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${cp}`], status: ['running', 'paused'] });
+  const model = await generatedModel(ctx, env);
+  const order = startOrder(model, [...new Set(running.map((c) => c.Labels[COMPOSE_SERVICE] ?? ''))].sort());
   await Promise.all(running.map((c) => ctx.docker.unpauseContainer(c.Id)));
-  await Promise.all(running.map((c) => ctx.docker.stopContainer(c.Id, 10)));
+  // Dependents first, as compose stops them.
+  for (const service of [...order].reverse()) await Promise.all(running.filter((c) => c.Labels[COMPOSE_SERVICE] === service).map((c) => ctx.docker.stopContainer(c.Id, 10)));
+  let restored: Omit<RestoreResult, 'started'>;
   try {
-    const present = new Map((await environmentVolumes(ctx, env)).map((v) => [v.key, v]));
-    const pairs = [];
-    for (const v of s.volumes) {
-      const target = present.get(v.key);
-      if (!target) {
-        ctx.warn(`Volume ${v.key} of the snapshot is not in ${env.name}; skipped (run \`cilo up ${env.name}\` first to make it).`);
-        continue;
-      }
-      await ctx.volumes.empty({ volume: target.name }, { image: target.image });
-      pairs.push({ label: v.key, from: { dir: snapshotVolumeDir(ctx.paths, s.name, v.key) }, to: { volume: target.name }, image: target.image });
-    }
-    const copies = await copyTrees(ctx, pairs);
-    const datasets = [];
-    for (const d of s.datasets) {
-      const mine = env.datasets?.[d.service];
-      if (!mine) {
-        ctx.warn(`${env.name} has no dataset of ${d.service}; the snapshot's is not restored (run \`cilo up ${env.name}\` first).`);
-        continue;
-      }
-      await copyDataset(ctx, { project: s.project, service: d.service, dataset: d }, { env: env.name, wanted: mine.name, existing: mine.name }, () => Promise.resolve());
-      datasets.push({ service: d.service, name: mine.name, from: d.name });
-    }
-    return { snapshot: s.name, env: env.name, volumes: copies, method: methodOf(copies), datasets };
-  } finally {
-    for (const c of running) await ctx.docker.startContainer(c.Id);
-    // An environment paused by `down --pause` stays paused, as its state says.
-    for (const c of running.filter((x) => x.State === 'paused')) await ctx.docker.pauseContainer(c.Id);
+    restored = await restoreData(ctx, env, s);
+  } catch (e) {
+    await startInOrder(ctx, env, { running, order, model, timeoutMs: (input.timeoutSeconds ?? 180) * 1000 }).catch((err: unknown) => ctx.warn(`Starting ${env.name} again failed too: ${err instanceof Error ? err.message : String(err)}`));
+    throw e;
   }
+  const started = await startInOrder(ctx, env, { running, order, model, timeoutMs: (input.timeoutSeconds ?? 180) * 1000 }).catch(async (e: unknown) => {
+    await withStateLock((state) => {
+      const rec = state.environments[env.name];
+      if (rec) Object.assign(rec, { status: 'error', last_error: e instanceof Error ? e.message : String(e), updated_at: new Date().toISOString() });
+    }, ctx.paths);
+    throw e instanceof CiloError ? e.withDetail(`The data of ${env.name} was restored from snapshot ${s.name}; the services after this one were not started.`) : e;
+  });
+  return { ...restored, started };
+}
+
+/** The model the environment's containers were made from (its depends_on and restart policies); empty if there is none. */
+async function generatedModel(ctx: CoreContext, env: EnvironmentState): Promise<ComposeModel> {
+  if (!existsSync(generatedComposePath(ctx.paths, env.project, env.name))) return { services: {} };
+  return ctx.compose.resolveModel(generatedTarget(ctx.paths, env));
+}
+
+async function restoreData(ctx: CoreContext, env: EnvironmentState, s: Snapshot): Promise<Omit<RestoreResult, 'started'>> {
+  const present = new Map((await environmentVolumes(ctx, env)).map((v) => [v.key, v]));
+  const pairs = [];
+  for (const v of s.volumes) {
+    const target = present.get(v.key);
+    if (!target) {
+      ctx.warn(`Volume ${v.key} of the snapshot is not in ${env.name}; skipped (run \`cilo up ${env.name}\` first to make it).`);
+      continue;
+    }
+    await ctx.volumes.empty({ volume: target.name }, { image: target.image });
+    pairs.push({ label: v.key, from: { dir: snapshotVolumeDir(ctx.paths, s.name, v.key) }, to: { volume: target.name }, image: target.image });
+  }
+  const copies = await copyTrees(ctx, pairs);
+  const datasets = [];
+  for (const d of s.datasets) {
+    const mine = env.datasets?.[d.service];
+    if (!mine) {
+      ctx.warn(`${env.name} has no dataset of ${d.service}; the snapshot's is not restored (run \`cilo up ${env.name}\` first).`);
+      continue;
+    }
+    const method = await replaceDataset(ctx, { project: s.project, service: d.service, dataset: d }, { env: env.name, name: mine.name });
+    datasets.push({ service: d.service, name: mine.name, from: d.name, method });
+  }
+  return { snapshot: s.name, env: env.name, from: s.env, volumes: copies, method: methodOf(copies), datasets };
+}
+
+/**
+ * Starts the containers that ran, service by service in `depends_on` order, each waited for
+ * as `up` waits (running, healthy where it has a healthcheck, not restarting) before the next;
+ * those that were paused are paused again once all are ready. Returns the services started.
+ */
+async function startInOrder(ctx: CoreContext, env: EnvironmentState, how: { running: ContainerSummary[]; order: string[]; model: ComposeModel; timeoutMs: number }): Promise<string[]> {
+  const oneShot = waitSpecServices(how.model);
+  const started: string[] = [];
+  for (const service of how.order) {
+    const mine = how.running.filter((c) => c.Labels[COMPOSE_SERVICE] === service);
+    await Promise.all(mine.map((c) => ctx.docker.startContainer(c.Id)));
+    ctx.log(`Waiting for ${service} of ${env.name}`);
+    await waitForServices(ctx.docker, { composeProject: composeProjectName(env.project, env.name), services: { [service]: oneShot[service] ?? { oneShotOk: false } }, timeoutMs: how.timeoutMs, envName: env.name });
+    started.push(service);
+  }
+  // An environment paused by `down --pause` stays paused, as its state says.
+  for (const c of how.running.filter((x) => x.State === 'paused')) await ctx.docker.pauseContainer(c.Id);
+  return started;
 }
 
 function alive(pid: number | undefined): boolean {

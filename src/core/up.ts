@@ -378,7 +378,7 @@ async function startContainers(ctx: CoreContext, env: EnvironmentState, generate
 }
 
 /** Services compose may leave finished: no restart policy means a one-shot job may exit 0. */
-function waitSpecServices(model: ComposeModel): Record<string, { oneShotOk: boolean }> {
+export function waitSpecServices(model: ComposeModel): Record<string, { oneShotOk: boolean }> {
   const out: Record<string, { oneShotOk: boolean }> = {};
   for (const [name, svc] of Object.entries(model.services)) {
     if (replicaCount(svc) === 0) continue;

@@ -5,13 +5,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync, readlinkSync, chownSync, symlinkSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VolumeDataCopier } from '../../src/workspace/volume-copy.js';
 import { ensureDbImages } from '../support/fixture-images.js';
-import { copyFixture, docker, doctorJson, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+import { CLI, copyFixture, docker, doctorJson, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 before(() => ensureFixtureImage());
 
@@ -21,7 +21,7 @@ interface ForkJson {
   snapshot: string | null;
   volumes: { volume: string; method: string; ms: number }[];
   method: string;
-  datasets: { service: string; name: string; from: string }[];
+  datasets: { service: string; name: string; from: string; method: string }[];
   frozen_ms: number;
 }
 
@@ -181,6 +181,92 @@ describe('fork and snapshots of named volumes', () => {
   });
 });
 
+/** Runs the CLI on a terminal (util-linux `script`), answering `answer` to its question. */
+function onTerminal(h: TestHome, args: string[], answer: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const line = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+    const child = spawn('script', ['-qec', line, '/dev/null'], { env: h.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let answered = false;
+    child.stdout.on('data', (c: Buffer) => {
+      output += c.toString();
+      if (!answered && output.includes('[y/N]')) {
+        answered = true;
+        child.stdin.write(`${answer}\n`);
+      }
+    });
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code: code ?? 128, output }));
+  });
+}
+
+describe('snapshot restore: whose snapshot, in which order, and a service that does not come back', () => {
+  let h: TestHome;
+  let dir: string;
+  const p = uid('rs');
+  before(async () => {
+    h = makeHome();
+    dir = copyFixture('restore-order');
+    for (const e of ['one', 'two']) {
+      const up = await h.cli(['up', e, '--project', p], { cwd: dir });
+      assert.equal(up.code, 0, up.stderr);
+    }
+  });
+  after(() => tearDown(h, p, dir));
+  /** The services of `env` in the order they started, from their log in its workspace (a restore leaves the workspace alone). */
+  const starts = (env: string): string[] => readFileSync(join(h.home, 'envs', p, env, 'log', 'starts'), 'utf8').split('\n').filter(Boolean);
+
+  test("another environment's snapshot is refused without --from-other (nothing touched), asked on a terminal, restored with it", async () => {
+    sh(container(p, 'one', 'web'), 'echo one > /data/marker');
+    sh(container(p, 'two', 'web'), 'echo two > /data/marker');
+    const snap = await h.cli(['snapshot', 'create', 'one', '--name', 'of-one']);
+    assert.equal(snap.code, 0, snap.stderr);
+    const web = container(p, 'two', 'web');
+    const startsBefore = starts('two').length;
+
+    const r = await h.cli(['snapshot', 'restore', 'two', 'of-one']);
+    assert.equal(r.code, 1, `refused with exit 1: ${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /Snapshot "of-one" was taken from environment one, not two/);
+    assert.match(r.stderr, /--from-other/);
+    assert.equal(sh(web, 'cat /data/marker'), 'two', "two's data unchanged");
+    assert.deepEqual([...new Set(await containerStates(p, 'two'))], ['running']);
+    assert.equal(starts('two').length, startsBefore, 'no container of two was stopped and started');
+
+    const asked = await onTerminal(h, ['snapshot', 'restore', 'two', 'of-one'], 'n');
+    assert.equal(asked.code, 1, asked.output);
+    assert.match(asked.output, /taken from one\. Replace the volumes and datasets of two/);
+    assert.match(asked.output, /Nothing was restored/);
+    assert.equal(sh(web, 'cat /data/marker'), 'two', "two's data unchanged after no");
+
+    const ok = await h.cli(['snapshot', 'restore', 'two', 'of-one', '--from-other', '--json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal((JSON.parse(ok.stdout) as { from: string }).from, 'one');
+    assert.equal(sh(container(p, 'two', 'web'), 'cat /data/marker'), 'one');
+  });
+
+  test('restore starts the services again in their depends_on order, each ready before the next', async () => {
+    const before = starts('one').length;
+    const r = await h.cli(['snapshot', 'restore', 'one', 'of-one', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(starts('one').slice(before), ['db', 'api', 'web']);
+    assert.deepEqual((JSON.parse(r.stdout) as { started: string[] }).started, ['db', 'api', 'web']);
+    assert.deepEqual([...new Set(await containerStates(p, 'one'))], ['running']);
+  });
+
+  test('a service that does not come back after a restore fails it with exit 1, naming the service', async () => {
+    const web = container(p, 'one', 'web');
+    sh(web, 'touch /data/broken');
+    const snap = await h.cli(['snapshot', 'create', 'one', '--name', 'broken']);
+    assert.equal(snap.code, 0, snap.stderr);
+    sh(web, 'rm /data/broken');
+    const r = await h.cli(['snapshot', 'restore', 'one', 'broken']);
+    assert.equal(r.code, 1, `${r.stdout}${r.stderr}`);
+    assert.match(r.stderr, /Service "web" of environment "one" exited with code 3/);
+    assert.match(r.stderr, /broken data in \/data/);
+  });
+});
+
 const dbSkip = ensureDbImages();
 if (dbSkip) console.log(`# fork.test.ts postgres tests skipped: ${dbSkip}`);
 
@@ -256,13 +342,13 @@ describe('fork of a private dataset in a shared postgres', { skip: dbSkip }, () 
   const p = uid('fkds');
   const home = withEnvOne('datasets-pg', p);
 
-  test("the fork's database is a clone of the source's, and the source's sessions come back", async () => {
+  test("the fork's database is a file copy of the source's (no session on it), and the source accepts connections after", async () => {
     const api = container(p, 'one', 'api');
     sh(api, 'psql "$DATABASE_URL" -qc "CREATE TABLE forked (v text); INSERT INTO forked VALUES (\'one\')"');
     const r = await home().cli(['fork', 'one', 'two', '--up', '--json']);
     assert.equal(r.code, 0, r.stderr);
     const j = JSON.parse(r.stdout) as ForkJson;
-    assert.deepEqual(j.datasets.map((d) => d.service), ['db']);
+    assert.deepEqual(j.datasets.map((d) => [d.service, d.method]), [['db', 'template']], 'no session on the source: a file copy');
     const api2 = container(p, 'two', 'api');
     assert.equal(sh(api2, 'psql "$DATABASE_URL" -Atc "SELECT v FROM forked"'), 'one');
     sh(api2, 'psql "$DATABASE_URL" -qc "INSERT INTO forked VALUES (\'two\')"');
@@ -290,6 +376,99 @@ describe('fork of a private dataset in a shared postgres', { skip: dbSkip }, () 
     assert.equal(rm.code, 0, rm.stderr);
     assert.equal(admin(`SELECT count(*) FROM pg_database WHERE datname = '${copy}'`), '0');
   });
+
+  test("a restore whose dataset copy fails leaves the environment's dataset as it was", async () => {
+    const api = container(p, 'one', 'api');
+    const snap = await home().cli(['snapshot', 'create', 'one', '--name', 'lost', '--json']);
+    assert.equal(snap.code, 0, snap.stderr);
+    const copy = (JSON.parse(snap.stdout) as { snapshot: { datasets: { name: string }[] } }).snapshot.datasets[0]!.name;
+    // The snapshot's copy is gone from the engine: a copy from it cannot be made.
+    sh(`cilo_shared_${p}_db`, `psql -h 127.0.0.1 -U app -d postgres -Atc 'DROP DATABASE "${copy}"'`, ['PGPASSWORD=app']);
+    sh(api, 'psql "$DATABASE_URL" -qc "INSERT INTO forked VALUES (\'kept\')"');
+    const r = await home().cli(['snapshot', 'restore', 'one', 'lost']);
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /lost|does not exist/);
+    await waitFor(async () => (await containerStates(p, 'one')).every((st) => st === 'running'), { what: 'one running again' });
+    assert.equal(sh(api, 'psql "$DATABASE_URL" -Atc "SELECT count(*) FROM forked WHERE v = \'kept\'"'), '1', "one's dataset is still there, unchanged");
+    assert.equal((await home().cli(['snapshot', 'rm', 'lost'])).code, 0);
+  });
+
+  test("a fork leaves the source's sessions alone: a writer connected to the source goes on, and the fork has its rows", async () => {
+    const api = container(p, 'one', 'api');
+    const admin = (db: string, sql: string): string => sh(`cilo_shared_${p}_db`, `psql -h 127.0.0.1 -U app -d "${db}" -Atc "${sql}"`, ['PGPASSWORD=app']);
+    sh(api, 'psql "$DATABASE_URL" -qc "CREATE TABLE beats (n serial PRIMARY KEY)"');
+    // One long-lived session writing a row every 0.2 s until told to stop; how it ended is written down.
+    const writer = spawnSync('docker', ['exec', '-d', api, 'sh', '-c', '(while [ ! -e /tmp/stop-beats ]; do echo "INSERT INTO beats DEFAULT VALUES;"; sleep 0.2; done) | PGAPPNAME=beats psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1; echo "exit $?" > /tmp/beats-ended'], { encoding: 'utf8' });
+    assert.equal(writer.status, 0, writer.stderr);
+    const source = sh(api, 'psql "$DATABASE_URL" -Atc "SELECT current_database()"');
+    const beats = (db: string): number => Number(admin(db, 'SELECT count(*) FROM beats'));
+    const session = (): string => admin('postgres', `SELECT pid FROM pg_stat_activity WHERE application_name = 'beats'`);
+    try {
+      await waitFor(() => session() !== '' && beats(source) >= 3, { what: 'the writer writing' });
+      const pid = session();
+      const before = beats(source);
+      const r = await home().cli(['fork', 'one', 'live', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const atFork = beats(source);
+      assert.equal(sh(api, 'cat /tmp/beats-ended 2>/dev/null || echo running'), 'running', 'the writer session ended');
+      assert.equal(session(), pid, 'the same session goes on');
+      await waitFor(() => beats(source) > atFork + 2, { what: 'the writer writing after the fork' });
+      const j = JSON.parse(r.stdout) as ForkJson;
+      assert.deepEqual(j.datasets.map((d) => d.method), ['dump'], 'a session on the source: a dump');
+      const forked = j.datasets[0]!.name;
+      assert.ok(beats(forked) >= before, `the fork has ${beats(forked)} rows, ${before} were written before it began`);
+      assert.equal(admin(forked, 'SELECT count(*) FROM forked WHERE v = \'one\''), '1');
+    } finally {
+      spawnSync('docker', ['exec', api, 'touch', '/tmp/stop-beats']);
+    }
+  });
+});
+
+describe('fork of a private mariadb database', { skip: dbSkip }, () => {
+  const p = uid('fkmd');
+  const home = withEnvOne('datasets-mariadb', p);
+
+  test("a writer connected to the source goes on through the fork (same connection), and the fork has its rows", async () => {
+    const api = container(p, 'one', 'api');
+    const q = (sql: string): string => sh(api, `mariadb -h db -uapp -papp "$DB_DATABASE" --batch --skip-column-names -e "${sql}"`);
+    q('CREATE TABLE beats (n int AUTO_INCREMENT PRIMARY KEY)');
+    // One session (no reconnecting) writing a row every 0.2 s; how it ended is written down.
+    const writer = spawnSync('docker', ['exec', '-d', api, 'sh', '-c', '(while [ ! -e /tmp/stop-beats ]; do echo "INSERT INTO beats VALUES ();"; sleep 0.2; done) | mariadb --skip-reconnect -h db -uapp -papp "$DB_DATABASE"; echo "exit $?" > /tmp/beats-ended'], { encoding: 'utf8' });
+    // The writer's connection: the only other one of user app (each `q` is one of its own, and ends).
+    const session = (): string => q("SELECT ID FROM information_schema.PROCESSLIST WHERE USER = 'app' AND ID <> CONNECTION_ID()");
+    assert.equal(writer.status, 0, writer.stderr);
+    try {
+      await waitFor(() => Number(q('SELECT count(*) FROM beats')) >= 3, { what: 'the writer writing' });
+      const id = session();
+      const r = await home().cli(['fork', 'one', 'two', '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const atFork = Number(q('SELECT count(*) FROM beats'));
+      assert.equal(sh(api, 'cat /tmp/beats-ended 2>/dev/null || echo running'), 'running', 'the writer session ended');
+      assert.equal(session(), id, 'the same connection goes on');
+      await waitFor(() => Number(q('SELECT count(*) FROM beats')) > atFork + 2, { what: 'the writer writing after the fork' });
+      const j = JSON.parse(r.stdout) as ForkJson;
+      assert.deepEqual(j.datasets.map((d) => d.method), ['dump']);
+      const forked = sh(`cilo_shared_${p}_db`, `mariadb -h127.0.0.1 -uroot --batch --skip-column-names -e "SELECT count(*) FROM \\\`${j.datasets[0]!.name}\\\`.beats"`, ['MYSQL_PWD=rootpw']);
+      assert.ok(Number(forked) > 0, `the fork has ${forked} rows`);
+    } finally {
+      spawnSync('docker', ['exec', api, 'touch', '/tmp/stop-beats']);
+    }
+  });
+
+  test('restore puts the database back from the snapshot (a copy made beside it, then loaded again), leaving no copy behind', async () => {
+    const q = (sql: string): string => sh(container(p, 'one', 'api'), `mariadb -h db -uapp -papp "$DB_DATABASE" --batch --skip-column-names -e "${sql}"`);
+    q("CREATE TABLE kept (v text); INSERT INTO kept VALUES ('at-snapshot')");
+    const snap = await home().cli(['snapshot', 'create', 'one', '--name', 'md']);
+    assert.equal(snap.code, 0, snap.stderr);
+    q("UPDATE kept SET v = 'later'");
+    const r = await home().cli(['snapshot', 'restore', 'one', 'md', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { datasets: { method: string }[] }).datasets.map((d) => d.method), ['dump']);
+    assert.equal(q('SELECT v FROM kept'), 'at-snapshot');
+    const dbs = sh(`cilo_shared_${p}_db`, 'mariadb -h127.0.0.1 -uroot --batch --skip-column-names -e "SHOW DATABASES"', ['MYSQL_PWD=rootpw']);
+    assert.doesNotMatch(dbs, /_restoring/);
+    assert.equal((await home().cli(['snapshot', 'rm', 'md'])).code, 0);
+  });
 });
 
 describe('fork of a private redis index', { skip: dbSkip }, () => {
@@ -307,6 +486,24 @@ describe('fork of a private redis index', { skip: dbSkip }, () => {
     assert.equal(sh(api2, 'redis-cli -u "$REDIS_URL" GET forked'), 'one');
     sh(api2, 'redis-cli -u "$REDIS_URL" SET forked two');
     assert.equal(sh(api, 'redis-cli -u "$REDIS_URL" GET forked'), 'one');
+  });
+
+  test('restore puts the index back from the snapshot (copied into a free index, then swapped in)', async () => {
+    const api = container(p, 'one', 'api');
+    sh(api, 'redis-cli -u "$REDIS_URL" SET restored at-snapshot');
+    const snap = await home().cli(['snapshot', 'create', 'one', '--name', 'rd']);
+    assert.equal(snap.code, 0, snap.stderr);
+    sh(api, 'redis-cli -u "$REDIS_URL" SET restored later');
+    sh(api, 'redis-cli -u "$REDIS_URL" SET extra later');
+    const indexes = (): string[] => sh(`cilo_shared_${p}_cache`, 'redis-cli INFO keyspace').split('\n').filter((l) => /^db\d+:/.test(l)).map((l) => l.split(':')[0]!);
+    const before = indexes();
+    const r = await home().cli(['snapshot', 'restore', 'one', 'rd', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((JSON.parse(r.stdout) as { datasets: { method: string }[] }).datasets.map((d) => d.method), ['keys']);
+    assert.equal(sh(api, 'redis-cli -u "$REDIS_URL" GET restored'), 'at-snapshot');
+    assert.equal(sh(api, 'redis-cli -u "$REDIS_URL" EXISTS extra'), '0');
+    assert.deepEqual(indexes(), before, 'the spare index the copy was made in is empty again');
+    assert.equal((await home().cli(['snapshot', 'rm', 'rd'])).code, 0);
   });
 });
 

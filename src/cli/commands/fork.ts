@@ -27,7 +27,7 @@ export default async function fork(first: string, second: string | undefined, op
   out(`Forked ${source} into ${r.env.name} (subnet ${r.env.subnet}, workspace ${r.env.workspace}, ${r.workspace.files} files, ${r.workspace.strategy}).`);
   for (const v of r.volumes) out(`  volume ${v.volume}: ${v.method} in ${(v.ms / 1000).toFixed(2)} s`);
   if (r.volumes.length > 0 && !r.snapshot) out(`  ${r.from} was frozen for ${(r.frozen_ms / 1000).toFixed(2)} s`);
-  for (const d of r.datasets) out(`  dataset ${d.service}: ${d.from} -> ${d.name}`);
+  for (const d of r.datasets) out(`  dataset ${d.service}: ${d.from} -> ${d.name}: ${d.method} in ${(d.ms / 1000).toFixed(2)} s`);
   if (!r.up) out(`Start it with \`cilo up ${r.env.name}\`.`);
   else out(`Environment ${r.env.name} is up.`);
 }
