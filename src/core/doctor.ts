@@ -312,7 +312,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
       if (!env || !net || !ip) continue;
       if (c.NetworkSettings?.Networks?.[net]?.IPAddress === ip) continue;
       f.add({ kind: 'shared.detached', severity: 'error', subject: key, message: `Shared service ${key} is not attached to ${net} (environment ${u}) with its address ${ip}.`, fix: 'attach it' }, async () =>
-        attach(ctx.docker, rec.container, net, ip, sharedAliases(rec.service, env)),
+        attach(ctx.docker, rec.container, net, ip, [...sharedAliases(rec.service, env), ...(rec.aliases ?? [])]),
       );
     }
   }

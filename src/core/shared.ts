@@ -53,8 +53,11 @@ export interface EnsureSharedInput {
   env: EnvironmentState;
   /** The shared container's IP on this environment's network. */
   ip: string;
-  /** Aliases the environment's services link to it by (`links: ["db:database"]`), besides its name. */
-  linkAliases?: string[] | undefined;
+  /**
+   * Aliases besides its name: those it declares on the project's networks (`aliases:
+   * [database]`) and those the environment's services link to it by (`links: ["db:database"]`).
+   */
+  extraAliases?: string[] | undefined;
   recreate: boolean;
   timeoutMs: number;
   build?: boolean | undefined;
@@ -91,7 +94,7 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
   const { project, service, env } = input;
   const name = sharedContainerName(project, service);
   const key = sharedKey(project, service, env.host);
-  const aliasesOn = (e: { name: string; dns_suffix: string }): string[] => [...sharedAliases(service, e), ...(input.linkAliases ?? [])];
+  const aliasesOn = (e: { name: string; dns_suffix: string }): string[] => [...sharedAliases(service, e), ...(input.extraAliases ?? [])];
   return withNamedLock(ctx.paths, lockName(project, service, env.host), async () => {
     const rec = readState(ctx.paths).shared_services[key];
     const others = (rec?.users ?? []).filter((u) => u !== env.name);
@@ -165,6 +168,9 @@ async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: 
     cur.grace_until = null;
     cur.users = [...new Set([...cur.users, env.name])].sort();
     cur.ips[env.name] = input.ip;
+    // Kept so that `doctor --fix` attaches it again under every name it had.
+    if (input.extraAliases?.length) cur.aliases = input.extraAliases;
+    else delete cur.aliases;
     if (how.fresh) cur.created_at = new Date().toISOString();
     s.shared_services[key] = cur;
     // Recorded on both sides in one transaction, so a reference is never held by half.
