@@ -153,13 +153,17 @@ export async function ensureDatasets(ctx: CoreContext, env: EnvironmentState, in
 async function ensureDataset(ctx: CoreContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<string> {
   const current = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
   const engine = engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
-  await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
   const owner = { project: env.project, env: env.name };
+  const kept = (): string => {
+    if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current?.name} (\`cilo db reset\` returns it to the seed).`);
+    return current?.name ?? '';
+  };
+  // The usual case (every up of an existing environment, a resume): the server answers for its
+  // dataset at once, one exec instead of waiting for it to be ready first.
+  if (current?.status === 'ready' && (await engine.holds(current.name, owner).catch(() => false))) return kept();
+  await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
   if (current?.status === 'ready') {
-    if (await engine.holds(current.name, owner)) {
-      if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current.name} (\`cilo db reset\` returns it to the seed).`);
-      return current.name;
-    }
+    if (await engine.holds(current.name, owner)) return kept();
     // The shared container was made anew without the volume that held it (e.g. after its grace period).
     ctx.warn(`Dataset ${current.name} of ${env.name} is gone from shared ${spec.service}; making it again.`);
   }

@@ -128,7 +128,8 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
     } else action = 'reused';
 
     try {
-      await waitForServices(ctx.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name });
+      // One that was running already serves its other users (or a paused one): no settle time.
+      await waitForServices(ctx.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name, ...(action === 'reused' ? { settleMs: 0 } : {}) });
       await attach(ctx.docker, name, networkName(env.project, env.name), input.ip, aliasesOn(env));
     } catch (e) {
       throw await failedToServe(ctx, { name, service, env: env.name, inUse: others.length > 0 }, e);
