@@ -117,3 +117,24 @@ describe('up of a paused environment with a dataset resumes without making anyth
     assert.equal(pgAdmin(project, `SELECT oid FROM pg_database WHERE datname = '${dataset.name}'`), oid, 'the same database, not made again');
   });
 });
+
+describe('a refused one-shot shared service', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('sj');
+  before(() => {
+    h = makeHome();
+    dir = copyFixture('shared-job-volume');
+  });
+  after(() => tearDown(h, project, dir));
+
+  test('leaves no volume behind (nor a container), every time', async () => {
+    for (const env of ['j1', 'j2']) {
+      const r = await h.cli(['up', env, '--project', project], { cwd: dir });
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, /Shared service "migrate" exited \(code 0\) right after it started/);
+      assert.deepEqual((await docker.listContainers({ label: ['cilo.shared=true', `cilo.project=${project}`] })).map((c) => c.Names), [], 'no shared container');
+      assert.deepEqual((await docker.listVolumes({ label: [`cilo.project=${project}`] })).map((v) => v.Name), [], 'no volume');
+    }
+  });
+});
