@@ -408,6 +408,19 @@ const TABLE: readonly Declared[] = [
     load: () => import('./commands/shared-stop.js').then((m) => m.default),
   },
   {
+    name: 'shared rm',
+    description: 'remove the volumes and dataset templates a shared service left, or with --unused every one nothing uses',
+    args: () => [new Argument('[service]', 'shared service whose volumes and templates to remove (refused while any is in use)')],
+    options: () => [
+      new Option('--unused', 'remove every shared volume and dataset template that nothing uses'),
+      o.project('only this project (with a service: the project of the service, when several have one)'),
+      o.force('remove without asking (needed when there is no terminal)'),
+      o.json(),
+    ],
+    help: '\nA volume is in use while its shared service is held or kept for its grace period, or while any environment\nof its project exists (its next up brings the service back with that data). A template is in use while an\nenvironment\'s dataset was made from it. `cilo shared list` shows what is unused; nothing in use is removed.',
+    load: () => import('./commands/shared-rm.js').then((m) => m.default),
+  },
+  {
     name: 'doctor',
     description: 'check the engine, DNS server, state against Docker, orphans and shared services',
     options: () => [new Option('--fix', 'repair what can be repaired safely'), new Option('--force', 'with --fix, also delete workspaces and volumes that may hold data'), o.json('print the report as JSON')],

@@ -94,6 +94,11 @@ function lockName(project: string, service: string): string {
   return `dataset-${project}-${service}`;
 }
 
+/** The lock under which a shared service's templates are built (and removed: shared-leftovers.ts). */
+export function templateLockName(project: string, service: string): string {
+  return `${lockName(project, service)}-template`;
+}
+
 async function recordDataset(ctx: CoreContext, envName: string, service: string, change: (d: DatasetState | undefined) => DatasetState | undefined): Promise<void> {
   await withStateLock((s) => {
     const e = s.environments[envName];
@@ -127,7 +132,7 @@ async function sourceFor(ctx: CoreContext, env: EnvironmentState, spec: Isolatio
   const seeds = seedFiles(env.workspace, spec);
   if (seeds.length === 0) return { source: { kind: 'empty' }, template: null };
   const template = await templateFor(ctx, env.workspace, model.services[spec.service]?.image ?? '', seeds);
-  await withNamedLock(ctx.paths, `${lockName(env.project, spec.service)}-template`, () => engine.ensureTemplate(template, seeds));
+  await withNamedLock(ctx.paths, templateLockName(env.project, spec.service), () => engine.ensureTemplate(template, seeds));
   return { source: { kind: 'template', name: template, seeds }, template };
 }
 

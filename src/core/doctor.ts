@@ -18,6 +18,7 @@ import { checkSnapshots } from './snapshots.js';
 import { destroyEnvironment } from './destroy.js';
 import { ensureNetworkOrMove, removeNetworkAndLinks } from './network.js';
 import { attach, reapExpiredShared, releaseShared, stopShared } from './shared.js';
+import { removeSharedLeftover, sharedLeftovers } from './shared-leftovers.js';
 import { upEnvironment } from './up.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../domain/engine.js';
 import { contextFor } from './hosts.js';
@@ -326,6 +327,19 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
   }
 }
 
+/**
+ * Shared volumes and dataset templates nothing uses any more (shared-leftovers.ts): a template
+ * is removed by --fix (the next dataset of its seed builds it again), a volume holds data and
+ * needs --force.
+ */
+async function checkSharedLeftovers(ctx: CoreContext, f: Findings): Promise<void> {
+  for (const l of await sharedLeftovers(ctx)) {
+    if (l.in_use !== null) continue;
+    const what = l.kind === 'volume' ? `Volume ${l.name} of shared service ${l.service} (project ${l.project}) is used by nothing any more (no shared container, no environment of the project); it may hold data.` : `Dataset template ${l.name} in shared ${l.service} of project ${l.project} is used by no environment's dataset.`;
+    f.add({ kind: `shared.unused-${l.kind}`, severity: 'warning', subject: `${l.project}/${l.service}:${l.name}`, message: what, fix: l.kind === 'volume' ? `remove volume ${l.name}` : `drop template ${l.name}` }, () => removeSharedLeftover(ctx, l), l.kind === 'volume');
+  }
+}
+
 async function checkAddressPools(ctx: CoreContext, state: State, networks: NetworkInspect[], f: Findings): Promise<void> {
   // Docker's own pools: can it still hand out a subnet for a network without one (as compose does)?
   const probe = `cilo-doctor-probe-${process.pid}`;
@@ -430,6 +444,7 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     for (const env of Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name))) if (!env.host) checkEnvironment(ctx, env, containers, networks, f);
     checkOrphans(ctx, state, containers, networks, volumes, f);
     checkShared(ctx, state, containers, f);
+    await checkSharedLeftovers(ctx, f);
     checkUnclaimed(ctx, { containers: allContainers.filter((c) => homeless(c.Labels)), networks: allNetworks.filter((n) => homeless(n.Labels)), volumes: allVolumes.filter((v) => homeless(v.Labels)) }, f);
     for (const d of await checkDatasets(ctx, state)) f.add({ kind: d.kind, severity: 'warning', subject: d.subject, message: d.message, fix: d.fix }, d.repair, d.destructive);
     for (const sn of checkSnapshots(ctx)) f.add({ kind: sn.kind, severity: 'error', subject: sn.subject, message: sn.message, fix: sn.fix }, sn.repair);

@@ -23,7 +23,7 @@ function sharedFile(paths: CiloPaths, project: string, service: string, host: st
 }
 
 /** One lock per shared container, so per engine: a host's and this machine's never wait for each other. */
-function lockName(project: string, service: string, host: string | undefined): string {
+export function lockName(project: string, service: string, host: string | undefined): string {
   return `shared-${project}-${service}${host ? `@${host}` : ''}`;
 }
 
