@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { tsImport } from 'tsx/esm/api';
 import { buildTree } from './copy.mjs';
-import { benchDatasetMemory, benchDatasetSeed } from './datasets.mjs';
+import { benchDatasetMemory, benchDatasetPauseUp, benchDatasetSeed } from './datasets.mjs';
 import { benchFork, benchForkReflink } from './fork.mjs';
 import { benchDns, benchDnsFollow, queryOnce } from './dns.mjs';
 
@@ -41,7 +41,7 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write|--no-write] [--dns-seconds S]
-names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink`;
+names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, dataset-pause-up`;
 
 function options() {
   const { values } = parseArgs({
@@ -827,6 +827,8 @@ const BENCHES = [
   // Issue 17, one run each (bench/fork.mjs).
   { name: 'fork', row: 11, slow: true, fn: () => benchFork(datasetTools()) },
   { name: 'fork-reflink', row: 12, slow: true, fn: () => benchForkReflink(datasetTools()) },
+  // Issue 23: resume of a paused environment with a dataset (bench/datasets.mjs).
+  { name: 'dataset-pause-up', row: 13, slow: true, fn: ({ runs }) => benchDatasetPauseUp(datasetTools(), { runs }) },
 ];
 
 function datasetTools() {
@@ -868,6 +870,7 @@ const MEASURE_OF = {
   'dataset-memory': 'memory of 8 environments, shared engines',
   fork: 'fork of an environment with a 1 GB volume',
   'fork-reflink': 'volume copy step of a fork on XFS (reflink)',
+  'dataset-pause-up': '`up` of a paused environment with a dataset',
 };
 
 async function main() {

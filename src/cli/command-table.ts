@@ -227,7 +227,7 @@ const TABLE: readonly Declared[] = [
     args: () => [args.env()],
     options: () => [
       o.project(),
-      new Option('--pause', 'freeze the containers instead of stopping them: they keep their memory, and the next `up` resumes them in well under a second'),
+      new Option('--pause', 'freeze the containers instead of stopping them: they keep their memory and their shared services, and the next `up` resumes them in about a second or less'),
     ],
     load: () => import('./commands/down.js').then((m) => m.default),
   },
@@ -396,7 +396,7 @@ const TABLE: readonly Declared[] = [
   { name: 'shared', description: 'shared services: one container serving many environments' },
   {
     name: 'shared list',
-    description: 'list shared services: container, users, grace deadline, config hash, private datasets and their sizes',
+    description: 'list shared services (container, users, grace deadline, config hash, private datasets and their sizes) and the shared volumes and dataset templates nothing uses any more',
     options: () => [o.project('only this project'), o.json()],
     load: () => import('./commands/shared-list.js').then((m) => m.default),
   },
