@@ -6,6 +6,8 @@
 //                   with psql in the same server
 //   dataset-memory  memory of 8 running environments of postgres + redis + app: shared engines
 //                   with private datasets vs every environment with its own engines
+//   dataset-pause-up  `up` of an environment with one private dataset paused by `down --pause`
+//                   for longer than its shared postgres's grace, vs its `up` after a plain `down`
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -112,6 +114,40 @@ export async function benchDatasetSeed(tools) {
         target: { ratio: 0.3 },
       }),
     ];
+  });
+}
+
+/**
+ * Issue 23: resuming a paused environment with a dataset took 11-28 s, because the pause let go
+ * of the shared postgres, which was reaped at the end of its grace and made again. Each run
+ * pauses for longer than a 1 s grace; the baseline is the same environment's `up` after `down`.
+ */
+export async function benchDatasetPauseUp(tools, { runs }) {
+  const { makeHome, withCleanup, row, log, fmtMs } = tools;
+  await ensureImages();
+  const h = await makeHome('dspause');
+  const dir = join(h.dir, 'shop');
+  pgProject(dir);
+  writeFileSync(join(dir, 'db', 'seed.sql'), 'CREATE TABLE items (id int PRIMARY KEY);\nINSERT INTO items SELECT generate_series(1, 1000);\n');
+  mkdirSync(join(dir, '.cilo'), { recursive: true });
+  writeFileSync(join(dir, '.cilo', 'config.yml'), 'shared_grace_period: 1s\n');
+  return withCleanup(h.cleanup, async () => {
+    await h.init();
+    await h.cilo(['up', 'p', '--from', dir, '--project', h.project]);
+    const resumed = [];
+    const restarted = [];
+    for (let r = -1; r < runs; r++) {
+      await h.cilo(['down', 'p']);
+      const w = (await h.cilo(['up', 'p'])).ms;
+      await h.cilo(['down', 'p', '--pause']);
+      await new Promise((res) => setTimeout(res, 3000)); // longer than the grace: a released shared db is reaped
+      const p = (await h.cilo(['up', 'p'])).ms;
+      if (r < 0) continue;
+      restarted.push(w);
+      resumed.push(p);
+      log(`dataset-pause-up run ${r + 1}: up after down --pause ${fmtMs(p)}, after down ${fmtMs(w)}`);
+    }
+    return [row({ id: 'dataset-pause-up', measure: '`up` of an environment with a private postgres dataset, paused longer than the grace', ours: resumed, baseLabel: 'its `up` after `down`', base: restarted, target: { ratio: 0.5 } })];
   });
 }
 

@@ -26,7 +26,7 @@ import { parseArgs } from 'node:util';
 import dnsPacket from 'dns-packet';
 import { tsImport } from 'tsx/esm/api';
 import { buildTree } from './copy.mjs';
-import { benchDatasetMemory, benchDatasetSeed } from './datasets.mjs';
+import { benchDatasetMemory, benchDatasetPauseUp, benchDatasetSeed } from './datasets.mjs';
 import { benchFork, benchForkDataset, benchForkReflink } from './fork.mjs';
 import { benchDns, benchDnsFollow, queryOnce } from './dns.mjs';
 
@@ -41,7 +41,7 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write|--no-write] [--dns-seconds S]
-names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset`;
+names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up`;
 
 function options() {
   const { values } = parseArgs({
@@ -829,6 +829,8 @@ const BENCHES = [
   { name: 'fork-reflink', row: 12, slow: true, fn: () => benchForkReflink(datasetTools()) },
   // Issue 23: the dataset copy of a fork, with and without a session on the source.
   { name: 'fork-dataset', row: 13, slow: true, fn: () => benchForkDataset(datasetTools()) },
+  // Issue 23: resume of a paused environment with a dataset (bench/datasets.mjs).
+  { name: 'dataset-pause-up', row: 14, slow: true, fn: ({ runs }) => benchDatasetPauseUp(datasetTools(), { runs }) },
 ];
 
 function datasetTools() {
@@ -871,6 +873,7 @@ const MEASURE_OF = {
   fork: 'fork of an environment with a 1 GB volume',
   'fork-reflink': 'volume copy step of a fork on XFS (reflink)',
   'fork-dataset': 'dataset copy of a fork, idle source and with a session',
+  'dataset-pause-up': '`up` of a paused environment with a dataset',
 };
 
 async function main() {

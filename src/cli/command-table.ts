@@ -254,7 +254,7 @@ const TABLE: readonly Declared[] = [
     args: () => [args.env()],
     options: () => [
       o.project(),
-      new Option('--pause', 'freeze the containers instead of stopping them: they keep their memory, and the next `up` resumes them in well under a second'),
+      new Option('--pause', 'freeze the containers instead of stopping them: they keep their memory and their shared services, and the next `up` resumes them in about a second or less'),
     ],
     load: () => import('./commands/down.js').then((m) => m.default),
   },
@@ -429,7 +429,7 @@ const TABLE: readonly Declared[] = [
   { name: 'shared', description: 'shared services: one container serving many environments' },
   {
     name: 'shared list',
-    description: 'list shared services: container, users, grace deadline, config hash, private datasets and their sizes',
+    description: 'list shared services (container, users, grace deadline, config hash, private datasets and their sizes) and the shared volumes and dataset templates nothing uses any more',
     options: () => [o.project('only this project'), o.json()],
     load: () => import('./commands/shared-list.js').then((m) => m.default),
   },
@@ -439,6 +439,19 @@ const TABLE: readonly Declared[] = [
     args: () => [args.sharedService()],
     options: () => [o.project("project of the service (default: the current directory's, or the only one that has it)"), o.force('stop it even while environments use it'), new Option('--host <name>', "the remote host's shared container (default: this machine's)")],
     load: () => import('./commands/shared-stop.js').then((m) => m.default),
+  },
+  {
+    name: 'shared rm',
+    description: 'remove the volumes and dataset templates a shared service left, or with --unused every one nothing uses',
+    args: () => [new Argument('[service]', 'shared service whose volumes and templates to remove (refused while any is in use)')],
+    options: () => [
+      new Option('--unused', 'remove every shared volume and dataset template that nothing uses'),
+      o.project('only this project (with a service: the project of the service, when several have one)'),
+      o.force('remove without asking (needed when there is no terminal)'),
+      o.json(),
+    ],
+    help: '\nA volume is in use while its shared service is held or kept for its grace period, or while any environment\nof its project exists (its next up brings the service back with that data). A template is in use while an\nenvironment\'s dataset was made from it. `cilo shared list` shows what is unused; nothing in use is removed.',
+    load: () => import('./commands/shared-rm.js').then((m) => m.default),
   },
   {
     name: 'doctor',

@@ -65,6 +65,8 @@ export interface DatasetEngine {
    */
   replace(name: string, from: string, marker: { project: string; env: string }, held: string[]): Promise<CopyMethod>;
   drop(name: string): Promise<void>;
+  /** Drops a template (`cilo shared rm`); the next dataset of its seed builds it again. */
+  dropTemplate(name: string): Promise<void>;
 }
 
 /** A database's name for the copy made beside it (postgres and mariadb names: at most 63 and 64 characters). */
@@ -329,6 +331,12 @@ class Postgres extends ClientEngine implements DatasetEngine {
     // WITH (FORCE) ends the sessions on this database only.
     await this.sql(`DROP DATABASE IF EXISTS ${pgIdent(name)} WITH (FORCE)`, `Dropping database ${name}`);
   }
+
+  async dropTemplate(name: string): Promise<void> {
+    // Postgres refuses to drop a database marked as a template.
+    const exists = (await this.sql(`SELECT 1 FROM pg_database WHERE datname = ${pgLiteral(name)}`, `Finding template ${name}`)).length > 0;
+    if (exists) await this.sql(`ALTER DATABASE ${pgIdent(name)} IS_TEMPLATE false; DROP DATABASE ${pgIdent(name)} WITH (FORCE)`, `Dropping template ${name}`);
+  }
 }
 
 /** A client program of the engine's image: mariadb's names first, then mysql's. */
@@ -452,6 +460,10 @@ class MariaDb extends ClientEngine implements DatasetEngine {
     if (kills) await this.client(undefined, kills);
     await this.sql(`DROP DATABASE IF EXISTS ${sqlIdent(name)}`, `Dropping database ${name}`);
   }
+
+  dropTemplate(name: string): Promise<void> {
+    return this.drop(name);
+  }
 }
 
 const REDIS_CLI = 'exec "$(command -v redis-cli || command -v valkey-cli)" "$@"';
@@ -555,6 +567,10 @@ class Redis extends ClientEngine implements DatasetEngine {
 
   async drop(name: string): Promise<void> {
     await this.out(['-n', name, 'FLUSHDB'], `Emptying index ${name}`);
+  }
+
+  dropTemplate(): Promise<void> {
+    return Promise.resolve(); // redis has no templates (see ensureTemplate)
   }
 }
 

@@ -94,6 +94,11 @@ function lockName(project: string, service: string): string {
   return `dataset-${project}-${service}`;
 }
 
+/** The lock under which a shared service's templates are built (and removed: shared-leftovers.ts). */
+export function templateLockName(project: string, service: string): string {
+  return `${lockName(project, service)}-template`;
+}
+
 async function recordDataset(ctx: CoreContext, envName: string, service: string, change: (d: DatasetState | undefined) => DatasetState | undefined): Promise<void> {
   await withStateLock((s) => {
     const e = s.environments[envName];
@@ -127,7 +132,7 @@ async function sourceFor(ctx: CoreContext, env: EnvironmentState, spec: Isolatio
   const seeds = seedFiles(env.workspace, spec);
   if (seeds.length === 0) return { source: { kind: 'empty' }, template: null };
   const template = await templateFor(ctx, env.workspace, model.services[spec.service]?.image ?? '', seeds);
-  await withNamedLock(ctx.paths, `${lockName(env.project, spec.service)}-template`, () => engine.ensureTemplate(template, seeds));
+  await withNamedLock(ctx.paths, templateLockName(env.project, spec.service), () => engine.ensureTemplate(template, seeds));
   return { source: { kind: 'template', name: template, seeds }, template };
 }
 
@@ -153,13 +158,17 @@ export async function ensureDatasets(ctx: CoreContext, env: EnvironmentState, in
 async function ensureDataset(ctx: CoreContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<string> {
   const current = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
   const engine = engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
-  await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
   const owner = { project: env.project, env: env.name };
+  const kept = (): string => {
+    if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current?.name} (\`cilo db reset\` returns it to the seed).`);
+    return current?.name ?? '';
+  };
+  // The usual case (every up of an existing environment, a resume): the server answers for its
+  // dataset at once, one exec instead of waiting for it to be ready first.
+  if (current?.status === 'ready' && (await engine.holds(current.name, owner).catch(() => false))) return kept();
+  await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
   if (current?.status === 'ready') {
-    if (await engine.holds(current.name, owner)) {
-      if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current.name} (\`cilo db reset\` returns it to the seed).`);
-      return current.name;
-    }
+    if (await engine.holds(current.name, owner)) return kept();
     // The shared container was made anew without the volume that held it (e.g. after its grace period).
     ctx.warn(`Dataset ${current.name} of ${env.name} is gone from shared ${spec.service}; making it again.`);
   }

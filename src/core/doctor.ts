@@ -18,6 +18,7 @@ import { checkSnapshots } from './snapshots.js';
 import { destroyEnvironment } from './destroy.js';
 import { ensureNetworkOrMove, removeNetworkAndLinks } from './network.js';
 import { attach, reapExpiredShared, releaseShared, stopShared } from './shared.js';
+import { removeSharedLeftover, sharedLeftovers } from './shared-leftovers.js';
 import { upEnvironment } from './up.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../domain/engine.js';
 import { contextFor } from './hosts.js';
@@ -312,7 +313,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
       if (!env || !net || !ip) continue;
       if (c.NetworkSettings?.Networks?.[net]?.IPAddress === ip) continue;
       f.add({ kind: 'shared.detached', severity: 'error', subject: key, message: `Shared service ${key} is not attached to ${net} (environment ${u}) with its address ${ip}.`, fix: 'attach it' }, async () =>
-        attach(ctx.docker, rec.container, net, ip, sharedAliases(rec.service, env)),
+        attach(ctx.docker, rec.container, net, ip, [...sharedAliases(rec.service, env), ...(rec.aliases ?? [])]),
       );
     }
   }
@@ -323,6 +324,19 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
     if (state.shared_services[sharedKey(project, service, host)]) continue;
     const name = c.Names[0]?.replace(/^\//, '') ?? sharedContainerName(project, service);
     f.add({ kind: 'shared.unmanaged', severity: 'warning', subject: name, message: `Shared container ${name} is not known to state.`, fix: 'stop and remove it (volumes stay)' }, async () => ctx.docker.removeContainer(c.Id, { force: true }));
+  }
+}
+
+/**
+ * Shared volumes and dataset templates nothing uses any more (shared-leftovers.ts): a template
+ * is removed by --fix (the next dataset of its seed builds it again), a volume holds data and
+ * needs --force.
+ */
+async function checkSharedLeftovers(ctx: CoreContext, f: Findings): Promise<void> {
+  for (const l of await sharedLeftovers(ctx)) {
+    if (l.in_use !== null) continue;
+    const what = l.kind === 'volume' ? `Volume ${l.name} of shared service ${l.service} (project ${l.project}) is used by nothing any more (no shared container, no environment of the project); it may hold data.` : `Dataset template ${l.name} in shared ${l.service} of project ${l.project} is used by no environment's dataset.`;
+    f.add({ kind: `shared.unused-${l.kind}`, severity: 'warning', subject: `${l.project}/${l.service}:${l.name}`, message: what, fix: l.kind === 'volume' ? `remove volume ${l.name}` : `drop template ${l.name}` }, () => removeSharedLeftover(ctx, l), l.kind === 'volume');
   }
 }
 
@@ -430,6 +444,7 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     for (const env of Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name))) if (!env.host) checkEnvironment(ctx, env, containers, networks, f);
     checkOrphans(ctx, state, containers, networks, volumes, f);
     checkShared(ctx, state, containers, f);
+    await checkSharedLeftovers(ctx, f);
     checkUnclaimed(ctx, { containers: allContainers.filter((c) => homeless(c.Labels)), networks: allNetworks.filter((n) => homeless(n.Labels)), volumes: allVolumes.filter((v) => homeless(v.Labels)) }, f);
     for (const d of await checkDatasets(ctx, state)) f.add({ kind: d.kind, severity: 'warning', subject: d.subject, message: d.message, fix: d.fix }, d.repair, d.destructive);
     for (const sn of checkSnapshots(ctx)) f.add({ kind: sn.kind, severity: 'error', subject: sn.subject, message: sn.message, fix: sn.fix }, sn.repair);

@@ -14,12 +14,13 @@ export interface DownInput {
   project?: string | undefined;
   /**
    * Pause the containers instead of stopping them: they keep their memory and the next `up`
-   * only thaws them. Status `paused`; DNS names stop resolving as for any `down`.
+   * only thaws them. Status `paused`; DNS names stop resolving as for any `down`; its shared
+   * services stay held (not released), so they are there when it resumes.
    */
   pause?: boolean | undefined;
 }
 
-/** Stops (or pauses) the environment's containers and keeps them, with workspace, network and volumes. */
+/** Stops (or pauses) the environment's containers and keeps them, with workspace, network and volumes; a stopped one releases its shared services. */
 export async function downEnvironment(base: CoreContext, input: DownInput): Promise<EnvironmentState> {
   const env = findEnv(readState(base.paths), input.env, input.project);
   const ctx = await contextFor(base, env);
@@ -34,7 +35,10 @@ export async function downEnvironment(base: CoreContext, input: DownInput): Prom
       await ctx.compose.stop(generatedTarget(ctx.paths, env));
     }
   }
-  await releaseShared(ctx, env, env.shared);
+  // A paused environment keeps its shared services: its frozen processes hold connections to
+  // them, and the next `up` resumes at once, instead of after the shared container was reaped
+  // at the end of its grace period and made again (a database's cold start, seconds each).
+  if (!paused) await releaseShared(ctx, env, env.shared);
   return withStateLock((state) => {
     const rec = findEnv(state, env.name);
     // An environment with nothing running to pause is simply stopped.

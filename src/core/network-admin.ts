@@ -20,6 +20,7 @@ import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { generatedTarget } from './env-compose.js';
 import { ensureNetwork, removeNetwork } from './network.js';
+import { releaseShared } from './shared.js';
 import { updateWorkspaceMetaSubnet } from './workspace-meta.js';
 import { upEnvironment } from './up.js';
 import { contextFor } from './hosts.js';
@@ -160,11 +161,13 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
       ctx.log(`Moving ${env.name} from ${m.from} to ${env.subnet}`);
       if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) await ctx.compose.stop(generatedTarget(ctx.paths, env), 10);
       if (env.status === 'paused') {
-        // Its containers were stopped to move them: it is now a stopped environment.
+        // Its containers were stopped to move them: it is now a stopped environment, and lets
+        // go of the shared services it kept while paused, as any stopped one does.
         await withStateLock((state) => {
           const rec = state.environments[env.name];
           if (rec?.status === 'paused') rec.status = 'stopped';
         }, ctx.paths);
+        await releaseShared(ctx, env, env.shared);
       }
       await removeNetwork(ctx.docker, env);
       await ensureNetwork(ctx.docker, env, homeId(ctx.paths));

@@ -1,7 +1,8 @@
 /**
  * `down --pause`: an environment's own containers are frozen (cgroup freezer) instead of
  * stopped, so the next `up` only thaws them. Shared services are never paused here: they serve
- * other environments and are released like on any `down`.
+ * other environments. The paused environment keeps holding them (down.ts), so none is reaped
+ * while it is frozen.
  */
 import { COMPOSE_PROJECT, composeProjectName } from '../domain/names.js';
 import type { EnvironmentState } from '../domain/state.js';

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { Engine } from './ports.js';
-import { networkName, sharedAliases, sharedComposeProject, sharedContainerName } from '../domain/names.js';
+import { networkName, sharedAliases, sharedComposeProject, sharedContainerName, sharedLabels } from '../domain/names.js';
 import { diffDefinitions, HASH_LABEL, renderSharedModel, type SharedDefinition } from '../domain/shared.js';
 import { CiloError, DockerApiError } from '../errors.js';
 import { homeId, type CiloPaths } from '../state/paths.js';
@@ -23,8 +23,15 @@ function sharedFile(paths: CiloPaths, project: string, service: string, host: st
 }
 
 /** One lock per shared container, so per engine: a host's and this machine's never wait for each other. */
-function lockName(project: string, service: string, host: string | undefined): string {
+export function lockName(project: string, service: string, host: string | undefined): string {
   return `shared-${project}-${service}${host ? `@${host}` : ''}`;
+}
+
+/** The named volumes this home made for a project's shared service (labelled by renderSharedModel). */
+export async function sharedVolumes(ctx: CoreContext, project: string, service: string): Promise<string[]> {
+  const labels = sharedLabels(project, service, homeId(ctx.paths));
+  const list = await ctx.docker.listVolumes({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
+  return list.map((v) => v.Name).sort();
 }
 
 /** Connects a container to a network with a fixed IP and aliases; a no-op when already so. */
@@ -53,8 +60,11 @@ export interface EnsureSharedInput {
   env: EnvironmentState;
   /** The shared container's IP on this environment's network. */
   ip: string;
-  /** Aliases the environment's services link to it by (`links: ["db:database"]`), besides its name. */
-  linkAliases?: string[] | undefined;
+  /**
+   * Aliases besides its name: those it declares on the project's networks (`aliases:
+   * [database]`) and those the environment's services link to it by (`links: ["db:database"]`).
+   */
+  extraAliases?: string[] | undefined;
   recreate: boolean;
   timeoutMs: number;
   build?: boolean | undefined;
@@ -108,7 +118,7 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
   const { project, service, env } = input;
   const name = sharedContainerName(project, service);
   const key = sharedKey(project, service, env.host);
-  const aliasesOn = (e: { name: string; dns_suffix: string }): string[] => [...sharedAliases(service, e), ...(input.linkAliases ?? [])];
+  const aliasesOn = (e: { name: string; dns_suffix: string }): string[] => [...sharedAliases(service, e), ...(input.extraAliases ?? [])];
   return withNamedLock(ctx.paths, lockName(project, service, env.host), async () => {
     const before = readState(ctx.paths);
     const rec = before.shared_services[key];
@@ -135,18 +145,21 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
       ctx.log(`Starting shared service ${service}`);
       await ctx.compose.up({ projectName: sharedComposeProject(project), files: [file], cwd: env.source }, { only: [service], build: input.build });
     };
-    if (!container) {
-      await create();
-      action ??= 'created';
-    } else if (!container.State.Running) {
-      action = (await startOrRemake(ctx, container.Id, create)) ? 'started' : 'created';
-    } else action = 'reused';
-
+    // Volumes there were before this call makes or starts the container: those it makes are
+    // removed again if the container cannot serve (a one-shot job), so a refusal leaves nothing.
+    const volumesBefore = container?.State.Running ? undefined : await sharedVolumes(ctx, project, service);
     try {
-      await waitForServices(ctx.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name });
+      if (!container) {
+        await create();
+        action ??= 'created';
+      } else if (!container.State.Running) {
+        action = (await startOrRemake(ctx, container.Id, create)) ? 'started' : 'created';
+      } else action = 'reused';
+      // One that was running already serves its other users (or a paused one): no settle time.
+      await waitForServices(ctx.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name, ...(action === 'reused' ? { settleMs: 0 } : {}) });
       await attach(ctx.docker, name, networkName(env.project, env.name), input.ip, aliasesOn(env));
     } catch (e) {
-      throw await failedToServe(ctx, { name, service, env: env.name, inUse: others.length > 0 }, e);
+      throw await failedToServe(ctx, { name, project, service, env: env.name, inUse: others.length > 0, volumesBefore }, e);
     }
 
     const state = readState(ctx.paths);
@@ -183,6 +196,9 @@ async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: 
     cur.grace_until = null;
     cur.users = [...new Set([...cur.users, env.name])].sort();
     cur.ips[env.name] = input.ip;
+    // Kept so that `doctor --fix` attaches it again under every name it had.
+    if (input.extraAliases?.length) cur.aliases = input.extraAliases;
+    else delete cur.aliases;
     if (how.fresh) cur.created_at = new Date().toISOString();
     s.shared_services[key] = cur;
     // Recorded on both sides in one transaction, so a reference is never held by half.
@@ -212,9 +228,13 @@ async function startOrRemake(ctx: CoreContext, id: string, create: () => Promise
  * on a network that goes away, unknown to state); one that exited was a job, and a job cannot
  * be shared.
  */
-async function failedToServe(ctx: CoreContext, c: { name: string; service: string; env: string; inUse: boolean }, e: unknown): Promise<unknown> {
+async function failedToServe(ctx: CoreContext, c: { name: string; project: string; service: string; env: string; inUse: boolean; volumesBefore: string[] | undefined }, e: unknown): Promise<unknown> {
   const info = await ctx.docker.inspectContainer(c.name).catch(() => null);
   if (info && !c.inUse) await ctx.docker.removeContainer(info.Id, { force: true }).catch(() => undefined);
+  if (!c.inUse && c.volumesBefore) {
+    const made = (await sharedVolumes(ctx, c.project, c.service).catch(() => [])).filter((v) => !c.volumesBefore?.includes(v));
+    for (const v of made) await ctx.docker.removeVolume(v).catch(() => undefined);
+  }
   if (info?.State.Status !== 'exited') return e;
   return new CiloError('SHARED_UNSUPPORTED', `Shared service "${c.service}" exited (code ${info.State.ExitCode}) right after it started: only a service that keeps running can be shared.`, {
     details: e instanceof CiloError ? e.details : undefined,

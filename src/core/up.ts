@@ -7,7 +7,7 @@ import { effectiveHostnames } from '../domain/hostnames.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, namesOneEditAway, networkName, sharedComposeProject, toValidName } from '../domain/names.js';
 import type { ProjectConfig } from '../domain/project-config.js';
 import { applyRewrites, chosenSharedServices, isolationSpecs, type IsolationSpec } from '../domain/datasets.js';
-import { assertShareable, definitionHash, graceSeconds, linkAliases, sharedDefinition, splitList, startOrder } from '../domain/shared.js';
+import { assertShareable, declaredAliases, definitionHash, graceSeconds, linkAliases, sharedDefinition, splitList, startOrder } from '../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../domain/state.js';
 import { assignIps } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
@@ -314,7 +314,7 @@ function sharedInput(env: EnvironmentState, plan: StartPlan, input: UpInput, ser
     graceSeconds: graceSeconds(plan.model, service, plan.config.shared_grace_period),
     env,
     ip,
-    linkAliases: linkAliases(plan.model, service, plan.shared),
+    extraAliases: [...new Set([...declaredAliases(plan.model, service), ...linkAliases(plan.model, service, plan.shared)])].sort(),
     recreate: input.recreate === true,
     timeoutMs: timeoutMs(input),
     build: input.build,

@@ -63,7 +63,7 @@ export function replicatedServices(model: ComposeModel, shared: string[]): strin
     .sort();
 }
 
-function isExternal(net: Record<string, unknown> | undefined): boolean {
+export function isExternal(net: Record<string, unknown> | undefined): boolean {
   return net !== undefined && (net.external === true || (typeof net.external === 'object' && net.external !== null));
 }
 

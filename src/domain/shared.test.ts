@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeModel } from './compose-model.js';
-import { assertShareable, definitionHash, diffDefinitions, graceSeconds, linkAliases, parseGrace, renderSharedModel, sharedDefinition, sharedServices, splitList, startOrder } from './shared.js';
+import { assertShareable, declaredAliases, definitionHash, diffDefinitions, graceSeconds, linkAliases, parseGrace, renderSharedModel, sharedDefinition, sharedServices, splitList, startOrder } from './shared.js';
 
 const model = (password = 'pw', workspace = '/home/u/.cilo/envs/shop/a'): ComposeModel => ({
   services: {
@@ -111,4 +111,12 @@ test('links to a shared service under another name become its aliases', () => {
   m.services.search!.links = ['db:pg'];
   assert.deepEqual(linkAliases(m, 'db', ['db']), ['database', 'pg']);
   assert.deepEqual(linkAliases(m, 'db', ['db', 'search']), ['database']);
+});
+
+test('aliases a shared service declares on the project\'s networks are kept; those on external networks are not', () => {
+  const m = model();
+  m.services.db!.networks = { default: { aliases: ['database', 'db'] }, back: { aliases: ['pg'] }, outside: { aliases: ['ext'] } };
+  m.networks = { default: { name: 'x_default' }, back: {}, outside: { external: true, name: 'corp' } };
+  assert.deepEqual(declaredAliases(m, 'db'), ['database', 'pg']);
+  assert.deepEqual(declaredAliases(model(), 'db'), []);
 });

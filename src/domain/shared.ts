@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { CiloError } from '../errors.js';
 import type { ComposeModel, ComposeService } from './compose-model.js';
-import { ENV_NETWORK_KEY, labelVolumes, linkTarget, replicaCount } from './env-model.js';
+import { ENV_NETWORK_KEY, isExternal, labelVolumes, linkTarget, replicaCount } from './env-model.js';
 import { sharedComposeProject, sharedContainerName, sharedLabels } from './names.js';
 
 const SHARE_LABEL = 'cilo.share';
@@ -75,6 +75,20 @@ export function linkAliases(model: ComposeModel, service: string, shared: string
       const alias = link.split(':')[1];
       if (linkTarget(link) === service && alias && alias !== service) out.add(alias);
     }
+  }
+  return [...out].sort();
+}
+
+/**
+ * Aliases the service declares itself (`networks: { default: { aliases: [database] } }`) on
+ * the project's own networks, which cilo maps to the environment's network (as it does for an
+ * isolated service); aliases on external networks stay there.
+ */
+export function declaredAliases(model: ComposeModel, service: string): string[] {
+  const out = new Set<string>();
+  for (const [net, cfg] of Object.entries(model.services[service]?.networks ?? {})) {
+    if (isExternal(model.networks?.[net])) continue;
+    for (const a of cfg?.aliases ?? []) if (a !== service) out.add(a);
   }
   return [...out].sort();
 }

@@ -94,6 +94,8 @@ export interface SharedServiceState {
   users: string[];
   /** Its IP on each user environment's network. */
   ips: Record<string, string>;
+  /** Its aliases on each user's network besides its name (declared `aliases:`, `links:`). */
+  aliases?: string[] | undefined;
   grace_seconds: number;
   grace_until: string | null;
   created_at: string;

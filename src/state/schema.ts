@@ -85,6 +85,8 @@ const SharedServiceStateSchema = v.object({
   users: v.array(v.string()),
   /** Its IP on each user environment's network. */
   ips: v.record(v.string(), v.string()),
+  /** Its aliases on each user's network besides its name (declared `aliases:`, `links:`). */
+  aliases: v.optional(v.array(v.string())),
   grace_seconds: v.number(),
   grace_until: v.nullable(v.string()),
   created_at: v.string(),
