@@ -14,7 +14,9 @@ import { warn } from './output/print.js';
 export async function beforeCommand(): Promise<void> {
   const paths = ciloPaths();
   try {
-    const state = await readStateUpgraded(paths);
+    const state = await readStateUpgraded(paths, (notes) => {
+      for (const n of notes) warn(`the state of the original cilo was migrated: ${n}`);
+    });
     if (!state) return;
     // The context (Engine client...) is loaded only when something is due.
     await reapDue(async () => (await import('./output/context.js')).cliContext({ paths }), state);
