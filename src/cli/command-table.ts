@@ -96,6 +96,11 @@ Examples:
   cilo snapshot restore main before-migration
   cilo fork --from-snapshot before-migration other`;
 
+const ONE_AT_A_TIME = `
+One command at a time per environment name: run at once, a second up, create or run of the same
+new name waits for the first and is given what it made (create refuses a name that existed
+before it started).`;
+
 const RUN_HELP = `
 cilo's own options go before <command>, or right after <env> up to the first other word or "--"
 (which is dropped); everything after that goes to the command untouched. It runs in the workspace
@@ -197,6 +202,7 @@ const TABLE: readonly Declared[] = [
       o.host(),
       o.json(),
     ],
+    help: ONE_AT_A_TIME,
     load: () => import('./commands/create.js').then((m) => m.default),
   },
   {
@@ -218,7 +224,7 @@ const TABLE: readonly Declared[] = [
       o.json('print the manifest (cilo.manifest/1) once the environment is ready, or a failure document'),
       o.showSecrets(),
     ],
-    help: MANIFEST_HELP,
+    help: `${MANIFEST_HELP}\n${ONE_AT_A_TIME}`,
     load: () => import('./commands/up.js').then((m) => m.default),
   },
   {
@@ -242,6 +248,7 @@ const TABLE: readonly Declared[] = [
       new Option('--keep-workspace', 'keep the workspace directory'),
       new Option('--forget', 'an environment whose host does not answer: remove only what is on this machine (its containers there stay)'),
     ],
+    help: '\nWith --all, an environment that cannot be removed (a host that does not answer, say) does not stop the\nothers: each is named with its reason at the end, and the exit status is 1. An up or create of an\nenvironment running at that moment finishes first.',
     load: () => import('./commands/destroy.js').then((m) => m.default),
   },
   {
