@@ -11,6 +11,7 @@ import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
 import { sharedKey, type EnvironmentState, type State } from '../domain/state.js';
 import { readState, restoreBackup, withStateLock } from '../state/store.js';
+import { environmentBusy, withEnvironmentLock } from '../state/env-lock.js';
 import type { CoreContext } from './context.js';
 import { checkDatasets } from './datasets.js';
 import { thawForkSource } from './fork.js';
@@ -115,14 +116,20 @@ async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<Do
   return { running: true, answering: true, port: st.port };
 }
 
-function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: ContainerSummary[], networks: NetworkInspect[], f: Findings): void {
+function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: ContainerSummary[], networks: NetworkInspect[], f: Findings, busy: Set<string>): void {
   const subject = env.name;
+  // Another command (an up, create, destroy) works on it right now: nothing is interrupted.
+  if (busy.has(env.name)) return;
   if (env.status === 'creating') {
     const what = env.fork ? `fork of ${env.fork.snapshot ? `snapshot ${env.fork.snapshot}` : env.fork.from} into` : 'creation of';
-    f.add({ kind: 'env.interrupted-create', severity: 'error', subject, message: `The ${what} environment "${env.name}" was interrupted.`, fix: `${env.fork && !env.fork.snapshot ? `thaw ${env.fork.from}, ` : ''}remove the partial copy and its state entry (create it again afterwards)` }, async () => {
-      await thawForkSource(ctx, env);
-      await destroyEnvironment(ctx, env);
-    });
+    f.add({ kind: 'env.interrupted-create', severity: 'error', subject, message: `The ${what} environment "${env.name}" was interrupted.`, fix: `${env.fork && !env.fork.snapshot ? `thaw ${env.fork.from}, ` : ''}remove the partial copy and its state entry (create it again afterwards)` }, async () =>
+      // Under its lock, and only if no command resumed the creation since it was checked.
+      withEnvironmentLock(ctx.paths, env.name, async () => {
+        if (readState(ctx.paths).environments[env.name]?.status !== 'creating') return;
+        await thawForkSource(ctx, env);
+        await destroyEnvironment(ctx, env);
+      }),
+    );
     return;
   }
   if (env.status === 'destroying') {
@@ -203,6 +210,13 @@ async function checkDuplicateNetworks(ctx: CoreContext, state: State, networks: 
       },
     );
   }
+}
+
+/** The environments (creating or destroying) a live command holds the lock of (env-lock.ts). */
+async function busyEnvironments(ctx: CoreContext, envs: EnvironmentState[]): Promise<Set<string>> {
+  const pending = envs.filter((e) => e.status === 'creating' || e.status === 'destroying');
+  const held = await Promise.all(pending.map((e) => environmentBusy(ctx.paths, e.name)));
+  return new Set(pending.filter((_, i) => held[i]).map((e) => e.name));
 }
 
 const nameOf = (c: ContainerSummary): string => c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12);
@@ -406,7 +420,8 @@ async function checkHosts(ctx: CoreContext, state: State, f: Findings): Promise<
     }
     const labelled = { label: [`${LABELS.managed}=true`] };
     const [containers, networks, volumes] = await Promise.all([hctx.docker.listContainers(labelled), hctx.docker.listNetworks(), hctx.docker.listVolumes(labelled)]);
-    for (const env of envs) checkEnvironment(hctx, env, containers, networks, f);
+    const busy = await busyEnvironments(ctx, envs);
+    for (const env of envs) checkEnvironment(hctx, env, containers, networks, f, busy);
     const owned = (l: Record<string, string> | null): boolean => ownedByThisHome(state, homeId(ctx.paths), l ?? {});
     // What this home left on the host (`destroy --forget` while it did not answer, a killed command).
     checkOrphans(hctx, state, containers.filter((c) => owned(c.Labels)), networks.filter((n) => n.Labels?.[LABELS.managed] === 'true' && owned(n.Labels)), volumes.filter((v) => owned(v.Labels)), f, host.name);
@@ -466,7 +481,9 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     const containers = allContainers.filter((c) => owned(c.Labels));
     const networks = allNetworks.filter((n) => n.Labels?.[LABELS.managed] !== 'true' || owned(n.Labels));
     const volumes = allVolumes.filter((v) => owned(v.Labels));
-    for (const env of Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name))) if (!env.host) checkEnvironment(ctx, env, containers, networks, f);
+    const local = Object.values(state.environments).filter((e) => !e.host).sort((a, b) => compareNames(a.name, b.name));
+    const busy = await busyEnvironments(ctx, local);
+    for (const env of local) checkEnvironment(ctx, env, containers, networks, f, busy);
     checkOrphans(ctx, state, containers, networks, volumes, f);
     await checkDuplicateNetworks(ctx, state, networks, f);
     checkShared(ctx, state, containers, f);

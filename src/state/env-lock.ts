@@ -71,6 +71,12 @@ export async function tryLockEnvironment(paths: CiloPaths, env: string, opts: En
   };
 }
 
+/** Whether a live command holds the environment's lock now (a dead holder's lock is free). */
+export async function environmentBusy(paths: CiloPaths, env: string): Promise<boolean> {
+  const target = lockTarget(paths, env);
+  return (await properLockfile()).check(target, { realpath: false, lockfilePath: `${target}.lock`, stale: STALE_MS });
+}
+
 /** The pid and arguments of the command holding the lock, as it wrote them. */
 function holderOf(paths: CiloPaths, env: string): string | undefined {
   try {

@@ -6,14 +6,16 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { State } from '../../src/domain/state.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { withStateLock } from '../../src/state/store.js';
+import { tryLockEnvironment } from '../../src/state/env-lock.js';
 import { ensureDbImages } from '../support/fixture-images.js';
-import { copyFixture, docker, ensureFixtureImage, makeHome, removeProjectResources, tearDown, uid, type CliResult, type TestHome } from './helpers.js';
+import { CLI, copyFixture, docker, ensureFixtureImage, makeHome, removeProjectResources, tearDown, uid, waitFor, type CliResult, type TestHome } from './helpers.js';
 
 before(() => ensureFixtureImage());
 
@@ -232,5 +234,52 @@ describe('a network whose subnet another network holds', () => {
     } finally {
       await h.cleanup();
     }
+  });
+});
+
+describe('the lock of an environment name', () => {
+  const h = makeHome();
+  const p = uid('ccl');
+  const dir = copyFixture('app-sleep');
+  after(() => tearDown(h, p, dir));
+
+  test('a command killed while holding it does not block the next one for good', async () => {
+    const child = spawn(process.execPath, [CLI, 'up', 'k1', '--project', p], { cwd: dir, env: h.env, stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await waitFor(() => existsSync(join(h.home, 'locks', 'env-k1.lock')), { what: 'the first up to take the lock of k1', deadlineMs: 120_000 });
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    assert.ok(existsSync(join(h.home, 'locks', 'env-k1.lock')), 'SIGKILL leaves the lock behind');
+    const r = await h.cli(['up', 'k1', '--project', p], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(stateOf(h).environments.k1?.status, 'running');
+    assert.equal((await networksNamed(`cilo_${p}_k1`)).length, 1);
+  });
+
+  test('doctor --fix leaves alone a creation another command is making, and repairs it once that command is gone', async () => {
+    const c = await h.cli(['create', 'k2', '--project', p], { cwd: dir });
+    assert.equal(c.code, 0, c.stderr);
+    const paths = ciloPaths(h.home);
+    await withStateLock((s) => {
+      const e = s.environments.k2;
+      if (e) e.status = 'creating';
+    }, paths);
+    // This test process holds the lock, as a running `cilo create k2` would.
+    const release = await tryLockEnvironment(paths, 'k2');
+    assert.ok(release);
+    try {
+      const busy = await doctor(h, '--fix');
+      assert.deepEqual(busy.findings.filter((f) => f.subject === 'k2'), [], JSON.stringify(busy.findings));
+      assert.equal(stateOf(h).environments.k2?.status, 'creating');
+      assert.ok(existsSync(join(h.home, 'envs', p, 'k2', 'compose.yaml')), 'its workspace is left alone');
+    } finally {
+      await release();
+    }
+    const fixed = await doctor(h, '--fix');
+    assert.ok(fixed.findings.find((f) => f.kind === 'env.interrupted-create' && f.subject === 'k2')?.fixed, JSON.stringify(fixed.findings));
+    assert.equal(stateOf(h).environments.k2, undefined);
   });
 });
