@@ -12,7 +12,7 @@
  * Order: a caller that holds an environment's lock may take the state lock (withStateLock);
  * under the state lock an environment's lock is only ever tried, never waited for.
  */
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { properLockfile } from './lockfile.js';
 import type { CiloPaths } from './paths.js';
@@ -71,10 +71,30 @@ export async function tryLockEnvironment(paths: CiloPaths, env: string, opts: En
   };
 }
 
-/** Whether a live command holds the environment's lock now (a dead holder's lock is free). */
+/**
+ * Whether a live command holds the environment's lock now. A holder killed with SIGKILL leaves
+ * a lock that looks held until STALE_MS have passed; its pid in the owner file tells sooner
+ * (only when that file was written under this very lock: written before it, it is a previous
+ * holder's, and the new one has not written its own yet).
+ */
 export async function environmentBusy(paths: CiloPaths, env: string): Promise<boolean> {
   const target = lockTarget(paths, env);
-  return (await properLockfile()).check(target, { realpath: false, lockfilePath: `${target}.lock`, stale: STALE_MS });
+  if (!(await (await properLockfile()).check(target, { realpath: false, lockfilePath: `${target}.lock`, stale: STALE_MS }))) return false;
+  return !holderKnownDead(target);
+}
+
+function holderKnownDead(target: string): boolean {
+  try {
+    const born = statSync(`${target}.lock`).birthtimeMs;
+    const owner = `${target}.owner`;
+    if (!(born > 0) || statSync(owner).mtimeMs < born) return false;
+    const pid = Number(readFileSync(owner, 'utf8').split(' ')[0]);
+    if (!Number.isInteger(pid) || pid <= 0) return false;
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /** The pid and arguments of the command holding the lock, as it wrote them. */
