@@ -174,3 +174,9 @@ export async function destroyEach(ctx: CoreContext, targets: EnvironmentState[],
   }
   return failures;
 }
+
+/** `destroyEnvironment` under the environment's lock (destroyEach), for a caller that holds none; its failure is thrown. */
+export async function destroyLocked(ctx: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined; forget?: boolean | undefined } = {}): Promise<void> {
+  const [failed] = await destroyEach(ctx, [env], opts, () => undefined);
+  if (failed) throw failed.error;
+}
