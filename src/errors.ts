@@ -52,7 +52,8 @@ export type ErrorCode =
   | 'SYNC_FAILED'
   | 'TUNNEL_FAILED'
   | 'TUNNEL_UNAVAILABLE'
-  | 'REMOTE_UNSUPPORTED';
+  | 'REMOTE_UNSUPPORTED'
+  | 'DESTROY_INCOMPLETE';
 
 export interface CiloErrorOptions {
   hint?: string;

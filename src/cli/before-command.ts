@@ -29,7 +29,9 @@ async function recordSources(paths: CiloPaths, state: State): Promise<void> {
 export async function beforeCommand(): Promise<void> {
   const paths = ciloPaths();
   try {
-    const state = await readStateUpgraded(paths);
+    const state = await readStateUpgraded(paths, (notes) => {
+      for (const n of notes) warn(`the state of the original cilo was migrated: ${n}`);
+    });
     if (!state) return;
     await recordSources(paths, state);
     // The context (Engine client...) is loaded only when something is due.

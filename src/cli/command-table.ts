@@ -112,6 +112,10 @@ terminal, you are asked first); nothing is touched when refused.
 Examples:
   cilo snapshot restore main before-migration
   cilo snapshot restore retry main-before-migration --from-other`;
+const ONE_AT_A_TIME = `
+One command at a time per environment name: run at once, a second up, create or run of the same
+new name waits for the first and is given what it made (create refuses a name that existed
+before it started).`;
 
 const RUN_HELP = `
 cilo's own options go before <command>, or right after <env> up to the first other word or "--"
@@ -223,7 +227,7 @@ const TABLE: readonly Declared[] = [
       o.host(),
       o.json(),
     ],
-    help: `${PROJECT_HELP}\n\nCopies every file git tracks, dot-directories such as .github/ included, so a fresh workspace's git status\nis clean; untracked files in dot-directories are skipped except in .git, .cilo and copy_dot_dirs.\ncilo's own .cilo/meta.json is listed in the workspace's .git/info/exclude.`,
+    help: `${PROJECT_HELP}\n${ONE_AT_A_TIME}\n\nCopies every file git tracks, dot-directories such as .github/ included, so a fresh workspace's git status\nis clean; untracked files in dot-directories are skipped except in .git, .cilo and copy_dot_dirs.\ncilo's own .cilo/meta.json is listed in the workspace's .git/info/exclude.`,
     load: () => import('./commands/create.js').then((m) => m.default),
   },
   {
@@ -245,7 +249,7 @@ const TABLE: readonly Declared[] = [
       o.json('print the manifest (cilo.manifest/1) once the environment is ready, or a failure document'),
       o.showSecrets(),
     ],
-    help: `${MANIFEST_HELP}\n${PROJECT_HELP}`,
+    help: `${MANIFEST_HELP}\n${PROJECT_HELP}\n${ONE_AT_A_TIME}`,
     load: () => import('./commands/up.js').then((m) => m.default),
   },
   {
@@ -269,6 +273,7 @@ const TABLE: readonly Declared[] = [
       new Option('--keep-workspace', 'keep the workspace directory'),
       new Option('--forget', 'an environment whose host does not answer: remove only what is on this machine (its containers there stay)'),
     ],
+    help: '\nWith --all, an environment that cannot be removed (a host that does not answer, say) does not stop the\nothers: each is named with its reason at the end, and the exit status is 1. An up or create of an\nenvironment running at that moment finishes first.',
     load: () => import('./commands/destroy.js').then((m) => m.default),
   },
   {

@@ -11,7 +11,7 @@ import { CiloError } from '../errors.js';
 import { readState, writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import { createEnvironment } from './create.js';
-import { destroyEnvironment } from './destroy.js';
+import { destroyEnvironment, destroyLocked } from './destroy.js';
 import { diffEnvironment, type DiffResult } from './diff.js';
 import { upEnvironment } from './up.js';
 
@@ -85,7 +85,7 @@ export async function worktreeRemove(ctx: CoreContext, input: { payload: string;
     }
     if (reason) return { outcome: 'kept', env: env.name, reason };
   }
-  await destroyEnvironment(ctx, env);
+  await destroyLocked(ctx, env);
   return { outcome: 'destroyed', env: env.name };
 }
 

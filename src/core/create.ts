@@ -5,8 +5,9 @@ import { toValidName } from '../domain/names.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { workspacePath } from '../state/paths.js';
-import type { EnvironmentState } from '../domain/state.js';
-import { withStateLock } from '../state/store.js';
+import type { EnvironmentState, State } from '../domain/state.js';
+import { readState, withStateLock } from '../state/store.js';
+import { tryLockEnvironment, withEnvironmentLock, type EnvironmentLockOptions, type Release } from '../state/env-lock.js';
 import type { CoreContext } from './context.js';
 import type { CopiedRepo } from './ports.js';
 import { assertComposeFiles, claimProjectName, releaseProjectName, resolveProject, resolveProjectDir, type ProjectInfo } from './project.js';
@@ -32,6 +33,12 @@ export interface CreateInput {
   exactFirst?: boolean | undefined;
   /** The remote host (`cilo host add`) to run it on; absent: this machine. */
   host?: string | undefined;
+  /**
+   * An environment of this name and project that exists already is returned as it is (`run`
+   * uses whatever is there). Without it, only one made by another command while this one
+   * waited for it is (parallel `create`s of one name); one that existed before is refused.
+   */
+  useExisting?: boolean | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
 }
 
@@ -39,6 +46,8 @@ export interface CreateResult {
   env: EnvironmentState;
   files: number;
   strategy: string;
+  /** The environment existed already (made by another command meanwhile): nothing was copied. */
+  existing?: boolean;
 }
 
 /** What a create is about, known before anything is claimed. */
@@ -66,16 +75,45 @@ export async function planCreate(ctx: CoreContext, name: string, input: CreateIn
 
 /**
  * Records the intent (status `creating`) with a freshly allocated subnet under the lock; a
- * creation interrupted by a crash is taken over with the subnet it had.
+ * creation interrupted by a crash is taken over with the subnet it had. The caller holds the
+ * environment's lock (withEnvironmentLock), so a `creating` entry it finds is a dead one's.
  */
 export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Promise<EnvironmentState> {
+  if (plan.input.autoName) throw new Error('claimEnvironment: an automatic name is claimed with claimAutoNamed');
+  return (await claim(ctx, plan)).env;
+}
+
+/**
+ * Claims the first free `<prefix>-N` and takes its environment lock in the same state
+ * transaction (a name another command holds the lock of is not free), so that no `up <name>`
+ * typed at that moment takes the new claim for an interrupted one. The caller releases it.
+ */
+export async function claimAutoNamed(ctx: CoreContext, plan: CreatePlan): Promise<{ env: EnvironmentState; release: Release }> {
+  const r = await claim(ctx, plan);
+  if (!r.release) throw new Error('claimAutoNamed: no lock was taken');
+  return { env: r.env, release: r.release };
+}
+
+async function claim(ctx: CoreContext, plan: CreatePlan): Promise<{ env: EnvironmentState; release?: Release | undefined }> {
   const { project } = plan;
   const taken = await externalSubnets(ctx);
   const now = new Date().toISOString();
-  return withStateLock((state) => {
+  let release: Release | undefined;
+  const pick = async (state: State): Promise<string> => {
     // A name taken by an environment, or by a workspace left behind, is not free.
     const free = (n: string): boolean => !state.environments[n] && !nonEmptyDir(workspacePath(ctx.paths, project.name, n));
-    const name = plan.input.autoName ? pickFreeName(plan.name, (n) => !free(n), { exactFirst: plan.input.exactFirst === true }) : plan.name;
+    if (!plan.input.autoName) return plan.name;
+    const busy = new Set<string>();
+    for (;;) {
+      const n = pickFreeName(plan.name, (x) => !free(x) || busy.has(x), { exactFirst: plan.input.exactFirst === true });
+      // Only tried: under the state lock nobody waits for an environment's lock (env-lock.ts).
+      release = await tryLockEnvironment(ctx.paths, n, envLockOptions(ctx, n));
+      if (release) return n;
+      busy.add(n);
+    }
+  };
+  const env = await withStateLock(async (state) => {
+    const name = await pick(state);
     const workspace = workspacePath(ctx.paths, project.name, name);
     const existing = state.environments[name];
     if (existing && existing.project !== project.name) {
@@ -123,7 +161,19 @@ export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Prom
     };
     state.environments[name] = record;
     return record;
-  }, ctx.paths);
+  }, ctx.paths).catch(async (e: unknown) => {
+    await release?.();
+    throw e;
+  });
+  return { env, release };
+}
+
+/** How a command waiting for an environment's lock says so, and what it says if it lost it. */
+export function envLockOptions(ctx: CoreContext, name: string): EnvironmentLockOptions {
+  return {
+    onWait: (holder) => ctx.log(`Waiting for another cilo command${holder ? ` (${holder})` : ''} working on environment ${name}`),
+    onLost: () => ctx.warn(`this command did not refresh its lock on environment ${name} for 30 s (is the machine overloaded?), so another cilo command may work on it at the same time.`),
+  };
 }
 
 /**
@@ -213,15 +263,47 @@ export async function markCreated(ctx: CoreContext, env: EnvironmentState): Prom
  * Creates an environment: claims a name and subnet (status `creating`), makes its network
  * (which claims the subnet on the engine, the arbiter between CILO_HOMEs) while the project is
  * copied, then marks it `created`. A failure removes what was made. Re-running after a crash
- * resumes.
+ * resumes. One command at a time per name (env-lock.ts): a second `create` of the name waits,
+ * and is given the environment the first one made.
  */
 export async function createEnvironment(base: CoreContext, input: CreateInput): Promise<CreateResult> {
   const host = input.host === undefined ? undefined : knownHost(base, input.host);
   const ctx = await contextFor(base, { host });
-  const planned = await planCreate(ctx, toValidName(input.env, 'environment'), { ...input, host });
-  const claimed = await claimEnvironment(ctx, planned);
-  // With autoName the claim chose the name, and so the workspace.
-  const plan = { ...planned, name: claimed.name, workspace: claimed.workspace };
+  const name = toValidName(input.env, 'environment');
+  if (input.autoName) {
+    const planned = await planCreate(ctx, name, { ...input, host });
+    const { env, release } = await claimAutoNamed(ctx, planned);
+    try {
+      return await makeClaimed(ctx, { ...planned, name: env.name, workspace: env.workspace }, env);
+    } finally {
+      await release();
+    }
+  }
+  const before = readState(ctx.paths).environments[name];
+  const existedBefore = before !== undefined && before.status !== 'creating';
+  return withEnvironmentLock(
+    ctx.paths,
+    name,
+    async () => {
+      const plan = await planCreate(ctx, name, { ...input, host });
+      const made = madeMeanwhile(ctx, plan, input.useExisting === true || !existedBefore);
+      if (made) return { env: made, files: 0, strategy: 'none', existing: true };
+      return makeClaimed(ctx, plan, await claimEnvironment(ctx, plan));
+    },
+    envLockOptions(ctx, name),
+  );
+}
+
+/** The environment of this name and project, complete, if it may be taken as this create's result. */
+function madeMeanwhile(ctx: CoreContext, plan: CreatePlan, acceptable: boolean): EnvironmentState | undefined {
+  const now = readState(ctx.paths).environments[plan.name];
+  if (!acceptable || !now || now.status === 'creating' || now.status === 'destroying') return undefined;
+  // Anything else (another project's, from another source) is for claimEnvironment to refuse.
+  return now.project === plan.project.name && now.source === plan.dir && (now.host ?? undefined) === (plan.input.host ?? undefined) ? now : undefined;
+}
+
+/** The copies and the network of a claimed environment, then `created`; a failure undoes the claim. */
+async function makeClaimed(ctx: CoreContext, plan: CreatePlan, claimed: EnvironmentState): Promise<CreateResult> {
   const [settled, copied] = await Promise.allSettled([ensureNetworkOrMove(ctx, claimed), populateWorkspace(ctx, plan)]);
   const failed = [settled, copied].find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed || settled.status === 'rejected' || copied.status === 'rejected') {

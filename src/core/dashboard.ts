@@ -17,7 +17,7 @@ import { readState, writeFileAtomic } from '../state/store.js';
 import { watchStateFile } from '../state/watch.js';
 import type { CoreContext } from './context.js';
 import type { Engine } from './ports.js';
-import { destroyEnvironment } from './destroy.js';
+import { destroyLocked } from './destroy.js';
 import { runDoctor, type DoctorReport } from './doctor.js';
 import { downEnvironment } from './down.js';
 import { liveContainers, liveView, liveViews, selectEnvironments, type ServiceView } from './environment-view.js';
@@ -214,7 +214,7 @@ export async function runDashboardAction(ctx: CoreContext, scope: DashboardScope
       if (body.confirm !== env.name) {
         throw new CiloError('NOT_CONFIRMED', `Type the environment's name (${env.name}) to destroy it.`, { exitCode: 2 });
       }
-      await destroyEnvironment(ctx, env);
+      await destroyLocked(ctx, env);
       return { ok: true, message: `Environment ${env.name} was destroyed.` };
     }
   }

@@ -11,6 +11,8 @@ import { contextFor, removeRemoteWorkspace } from './hosts.js';
 import { findEnv } from './lookup.js';
 import { removeNetwork } from './network.js';
 import { releaseShared } from './shared.js';
+import { envLockOptions } from './create.js';
+import { withEnvironmentLock } from '../state/env-lock.js';
 
 export interface DestroyInput {
   env?: string | undefined;
@@ -139,4 +141,42 @@ async function removeLocalParts(ctx: CoreContext, env: EnvironmentState, keepWor
   await withStateLock((state) => {
     delete state.environments[env.name];
   }, ctx.paths);
+}
+
+export interface DestroyFailure {
+  env: string;
+  error: unknown;
+}
+
+/**
+ * Destroys each target in turn, each under its environment's lock (an `up` or `create` of it
+ * running now finishes first; what it left is destroyed, as state says after it). One that
+ * cannot be removed does not stop the others: the failures are returned, each with its error.
+ */
+export async function destroyEach(ctx: CoreContext, targets: EnvironmentState[], opts: { keepWorkspace?: boolean | undefined; forget?: boolean | undefined }, onDestroyed: (env: EnvironmentState) => void): Promise<DestroyFailure[]> {
+  const failures: DestroyFailure[] = [];
+  for (const t of targets) {
+    try {
+      await withEnvironmentLock(
+        ctx.paths,
+        t.name,
+        async () => {
+          const now = readState(ctx.paths).environments[t.name];
+          // Gone meanwhile (an up that created it failed and removed it), or a new one of another project: not ours to remove.
+          if (now && now.project === t.project) await destroyEnvironment(ctx, now, opts);
+        },
+        envLockOptions(ctx, t.name),
+      );
+      onDestroyed(t);
+    } catch (e) {
+      failures.push({ env: t.name, error: e });
+    }
+  }
+  return failures;
+}
+
+/** `destroyEnvironment` under the environment's lock (destroyEach), for a caller that holds none; its failure is thrown. */
+export async function destroyLocked(ctx: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined; forget?: boolean | undefined } = {}): Promise<void> {
+  const [failed] = await destroyEach(ctx, [env], opts, () => undefined);
+  if (failed) throw failed.error;
 }

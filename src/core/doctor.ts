@@ -4,13 +4,14 @@
  * data are deleted only with `force`.
  */
 import { existsSync, readdirSync, statSync, chmodSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName, sharedAliases, sharedContainerName } from '../domain/names.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
 import { sharedKey, type EnvironmentState, type State } from '../domain/state.js';
 import { readState, restoreBackup, withStateLock } from '../state/store.js';
+import { environmentBusy, withEnvironmentLock } from '../state/env-lock.js';
 import type { CoreContext } from './context.js';
 import { checkDatasets } from './datasets.js';
 import { thawForkSource } from './fork.js';
@@ -116,14 +117,20 @@ async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<Do
   return { running: true, answering: true, port: st.port };
 }
 
-function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: ContainerSummary[], networks: NetworkInspect[], f: Findings): void {
+function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: ContainerSummary[], networks: NetworkInspect[], f: Findings, busy: Set<string>): void {
   const subject = env.name;
+  // Another command (an up, create, destroy) works on it right now: nothing is interrupted.
+  if (busy.has(env.name)) return;
   if (env.status === 'creating') {
     const what = env.fork ? `fork of ${env.fork.snapshot ? `snapshot ${env.fork.snapshot}` : env.fork.from} into` : 'creation of';
-    f.add({ kind: 'env.interrupted-create', severity: 'error', subject, message: `The ${what} environment "${env.name}" was interrupted.`, fix: `${env.fork && !env.fork.snapshot ? `thaw ${env.fork.from}, ` : ''}remove the partial copy and its state entry (create it again afterwards)` }, async () => {
-      await thawForkSource(ctx, env);
-      await destroyEnvironment(ctx, env);
-    });
+    f.add({ kind: 'env.interrupted-create', severity: 'error', subject, message: `The ${what} environment "${env.name}" was interrupted.`, fix: `${env.fork && !env.fork.snapshot ? `thaw ${env.fork.from}, ` : ''}remove the partial copy and its state entry (create it again afterwards)` }, async () =>
+      // Under its lock, and only if no command resumed the creation since it was checked.
+      withEnvironmentLock(ctx.paths, env.name, async () => {
+        if (readState(ctx.paths).environments[env.name]?.status !== 'creating') return;
+        await thawForkSource(ctx, env);
+        await destroyEnvironment(ctx, env);
+      }),
+    );
     return;
   }
   if (env.status === 'destroying') {
@@ -141,7 +148,8 @@ function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: C
     return;
   }
   const netName = networkName(env.project, env.name);
-  const net = networks.find((n) => n.Name === netName);
+  // Of two networks with this name (network.duplicate), the one on its subnet.
+  const net = networks.find((n) => n.Name === netName && n.IPAM.Config?.[0]?.Subnet === env.subnet) ?? networks.find((n) => n.Name === netName);
   const started = Object.keys(env.services).length > 0 && env.status !== 'created';
   if (!net && started) {
     f.add({ kind: 'env.network-missing', severity: 'error', subject, message: `The network ${netName} of environment "${env.name}" is missing.`, fix: env.status === 'running' ? 'recreate it and bring the environment up' : 'recreate it' }, async () => {
@@ -170,6 +178,46 @@ function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: C
       await upEnvironment(ctx, { env: env.name });
     });
   }
+}
+
+/**
+ * Networks of one name (the engine allows it: two requests at once both pass its name check).
+ * The one to keep is the environment's: its subnet as state records it, then containers on
+ * it; the others are removed (after detaching their containers, which the next `up` of a
+ * running environment puts back on the kept one).
+ */
+async function checkDuplicateNetworks(ctx: CoreContext, state: State, networks: NetworkInspect[], f: Findings, host?: string): Promise<void> {
+  const byName = new Map<string, NetworkInspect[]>();
+  for (const n of networks) {
+    if (n.Labels?.[LABELS.managed] !== 'true') continue;
+    byName.set(n.Name, [...(byName.get(n.Name) ?? []), n]);
+  }
+  for (const [name, same] of byName) {
+    if (same.length < 2) continue;
+    const env = Object.values(state.environments).find((e) => networkName(e.project, e.name) === name && (e.host ?? '') === (host ?? ''));
+    // The network list leaves containers out: each network's own answer names them.
+    const inspected = await Promise.all(same.map(async (n) => (await ctx.docker.inspectNetwork(n.Id)) ?? n));
+    const score = (n: NetworkInspect): number => (env && n.IPAM.Config?.[0]?.Subnet === env.subnet ? 2 : 0) + (Object.keys(n.Containers ?? {}).length > 0 ? 1 : 0);
+    const keep = inspected.reduce((best, n) => (score(n) > score(best) ? n : best));
+    const others = inspected.filter((n) => n.Id !== keep.Id);
+    const short = (n: NetworkInspect): string => `${n.Id.slice(0, 12)} (${n.IPAM.Config?.[0]?.Subnet ?? 'no subnet'}, ${Object.keys(n.Containers ?? {}).length} container(s))`;
+    const subject = host ? `${host}:${name}` : name;
+    f.add(
+      { kind: 'network.duplicate', severity: 'error', subject, message: `${host ? `On host ${host}: ` : ''}${same.length} Docker networks are named ${name}: ${inspected.map(short).join(', ')}.`, fix: `keep ${keep.Id.slice(0, 12)}${env ? ` (environment ${env.name}'s)` : ''} and remove ${others.map((n) => n.Id.slice(0, 12)).join(', ')}` },
+      async () => {
+        for (const n of others) await removeNetworkAndLinks(ctx.docker, n.Id);
+        const detached = others.some((n) => Object.keys(n.Containers ?? {}).length > 0);
+        if (env && detached && readState(ctx.paths).environments[env.name]?.status === 'running') await upEnvironment(ctx, { env: env.name });
+      },
+    );
+  }
+}
+
+/** The environments (creating or destroying) a live command holds the lock of (env-lock.ts). */
+async function busyEnvironments(ctx: CoreContext, envs: EnvironmentState[]): Promise<Set<string>> {
+  const pending = envs.filter((e) => e.status === 'creating' || e.status === 'destroying');
+  const held = await Promise.all(pending.map((e) => environmentBusy(ctx.paths, e.name)));
+  return new Set(pending.filter((_, i) => held[i]).map((e) => e.name));
 }
 
 const nameOf = (c: ContainerSummary): string => c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12);
@@ -209,12 +257,16 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
   }
   // Workspaces on disk that state does not know (a host's copies go with its environments).
   if (host || !existsSync(ctx.paths.envsDir)) return;
+  // Owned is what state points to, whatever the directory is called (a migration may have
+  // renamed its environment): the directory itself, one inside it, or one it is inside.
+  const recorded = Object.values(state.environments).map((e) => resolve(e.workspace));
+  const pointedTo = (dir: string): boolean => recorded.some((w) => w === dir || w.startsWith(`${dir}${sep}`) || dir.startsWith(`${w}${sep}`));
   for (const project of readdirSync(ctx.paths.envsDir)) {
     const pdir = join(ctx.paths.envsDir, project);
     if (!statSync(pdir).isDirectory()) continue;
     for (const env of readdirSync(pdir)) {
-      if (owner(project, env)) continue;
-      const dir = join(pdir, env);
+      const dir = resolve(pdir, env);
+      if (pointedTo(dir) || owner(project, env)) continue;
       f.add({ kind: 'orphan.workspace', severity: 'warning', subject: dir, message: `Workspace ${dir} belongs to no environment in state.`, fix: 'delete it' }, async () => {
         await ctx.workspaces.remove(dir);
       }, true);
@@ -382,10 +434,12 @@ async function checkHosts(ctx: CoreContext, state: State, f: Findings): Promise<
     }
     const labelled = { label: [`${LABELS.managed}=true`] };
     const [containers, networks, volumes] = await Promise.all([hctx.docker.listContainers(labelled), hctx.docker.listNetworks(), hctx.docker.listVolumes(labelled)]);
-    for (const env of envs) checkEnvironment(hctx, env, containers, networks, f);
+    const busy = await busyEnvironments(ctx, envs);
+    for (const env of envs) checkEnvironment(hctx, env, containers, networks, f, busy);
     const owned = (l: Record<string, string> | null): boolean => ownedByThisHome(state, homeId(ctx.paths), l ?? {});
     // What this home left on the host (`destroy --forget` while it did not answer, a killed command).
     checkOrphans(hctx, state, containers.filter((c) => owned(c.Labels)), networks.filter((n) => n.Labels?.[LABELS.managed] === 'true' && owned(n.Labels)), volumes.filter((v) => owned(v.Labels)), f, host.name);
+    await checkDuplicateNetworks(hctx, state, networks.filter((n) => n.Labels?.[LABELS.managed] === 'true' && owned(n.Labels)), f, host.name);
     checkShared(hctx, state, containers.filter((c) => owned(c.Labels)), f, host.name);
     // The datasets of the host's environments, in the host's shared services.
     for (const d of await checkDatasets(hctx, state, host.name)) f.add({ kind: d.kind, severity: 'warning', subject: `${host.name}:${d.subject}`, message: `On host ${host.name}: ${d.message}`, fix: d.fix }, d.repair, d.destructive);
@@ -441,8 +495,11 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     const containers = allContainers.filter((c) => owned(c.Labels));
     const networks = allNetworks.filter((n) => n.Labels?.[LABELS.managed] !== 'true' || owned(n.Labels));
     const volumes = allVolumes.filter((v) => owned(v.Labels));
-    for (const env of Object.values(state.environments).sort((a, b) => compareNames(a.name, b.name))) if (!env.host) checkEnvironment(ctx, env, containers, networks, f);
+    const local = Object.values(state.environments).filter((e) => !e.host).sort((a, b) => compareNames(a.name, b.name));
+    const busy = await busyEnvironments(ctx, local);
+    for (const env of local) checkEnvironment(ctx, env, containers, networks, f, busy);
     checkOrphans(ctx, state, containers, networks, volumes, f);
+    await checkDuplicateNetworks(ctx, state, networks, f);
     checkShared(ctx, state, containers, f);
     await checkSharedLeftovers(ctx, f);
     checkUnclaimed(ctx, { containers: allContainers.filter((c) => homeless(c.Labels)), networks: allNetworks.filter((n) => homeless(n.Labels)), volumes: allVolumes.filter((v) => homeless(v.Labels)) }, f);

@@ -13,7 +13,8 @@ import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import { claimEnvironment, markCreated, planCreate } from './create.js';
+import { claimEnvironment, envLockOptions, markCreated, planCreate } from './create.js';
+import { withEnvironmentLock } from '../state/env-lock.js';
 import { cloneDatasets, copyDataset, type ClonedDataset } from './datasets.js';
 import { destroyEnvironment } from './destroy.js';
 import { contextFor, refuseRemote } from './hosts.js';
@@ -185,11 +186,19 @@ export async function forkEnvironment(base: CoreContext, input: ForkInput): Prom
   // The source's engine: its volumes and datasets are copied there, and the fork made there.
   const ctx = await contextFor(base, src.env);
   await ctx.docker.ping();
-  const claimed = await claimFork(ctx, name, src);
-  const made = await makeFork(ctx, src, claimed).catch(async (e: unknown) => {
-    await undoFork(base, src, claimed);
-    throw e;
-  });
+  // The new name's lock (env-lock.ts) while it is made; the up below takes it again.
+  const made = await withEnvironmentLock(
+    ctx.paths,
+    name,
+    async () => {
+      const claimed = await claimFork(ctx, name, src);
+      return makeFork(ctx, src, claimed).catch(async (e: unknown) => {
+        await undoFork(base, src, claimed);
+        throw e;
+      });
+    },
+    envLockOptions(ctx, name),
+  );
   const up = input.up ? await upEnvironment(base, { env: made.env.name }) : null;
   return { ...made, env: up?.env ?? made.env, up };
 }

@@ -1,7 +1,8 @@
 import { DockerApiError } from '../errors.js';
 import type { Engine } from './ports.js';
 import { envLabels, networkName } from '../domain/names.js';
-import { dynamicRangeOf, gatewayOf } from '../domain/subnet.js';
+import { dynamicRangeOf, gatewayOf, overlaps, parseCidr } from '../domain/subnet.js';
+import type { NetworkInspect } from '../domain/engine.js';
 import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
 import type { EnvironmentState } from '../domain/state.js';
@@ -12,8 +13,26 @@ import { updateWorkspaceMetaSubnet } from './workspace-meta.js';
 import { allocateSubnet } from '../domain/subnet.js';
 import { subnetBases } from '../domain/hosts.js';
 
-/** How long a network overlapping the environment's subnet is given to turn out to be its own. */
-const OWN_NETWORK_WAIT_MS = 1500;
+/**
+ * How long the engine may refuse the subnet while no network holds it: a request making one is
+ * in flight (the engine allocates the addresses before the network can be listed). Polled
+ * only while that is so; a refusal that names a holder is answered at once.
+ */
+const IN_FLIGHT_DEADLINE_MS = 60_000;
+
+/** The network whose subnet overlaps `subnet`, as the engine lists them. */
+async function networkHolding(docker: Engine, subnet: string): Promise<NetworkInspect | undefined> {
+  const wanted = parseCidr(subnet);
+  return (await docker.listNetworks()).find((n) =>
+    (n.IPAM.Config ?? []).some((c) => {
+      try {
+        return c.Subnet !== undefined && overlaps(parseCidr(c.Subnet), wanted);
+      } catch {
+        return false; // an IPv6 or malformed pool is not ours to compare
+      }
+    }),
+  );
+}
 
 /**
  * Makes sure the environment's network exists with its subnet. An existing network is reused
@@ -34,28 +53,34 @@ export async function ensureNetwork(docker: Engine, env: EnvironmentState, homeI
     return true;
   };
   if (await verify()) return;
-  try {
-    // Replicas get engine-assigned addresses: from a range no fixed address is taken from.
-    await docker.createNetwork(name, envLabels(env.project, env.name, homeId), { subnet: env.subnet, gateway: gatewayOf(env.subnet), ipRange: dynamicRangeOf(env.subnet) });
-  } catch (e) {
-    if (!(e instanceof DockerApiError)) throw e;
-    // The name or the addresses taken: maybe by this very network, which another request is
-    // making right now (an interrupted run's: the engine finishes a request whose client was
-    // killed; or a second command's). The engine refuses ("Pool overlaps", "failed to allocate
-    // gateway ... in use", 409) before the name is visible: wait for it briefly.
-    if (e.status === 409 || /overlap|in use/i.test(e.message)) {
-      for (const until = Date.now() + OWN_NETWORK_WAIT_MS; ; await new Promise((r) => setTimeout(r, 100))) {
-        if (await verify()) return;
-        if (Date.now() >= until) break;
+  for (const until = Date.now() + IN_FLIGHT_DEADLINE_MS; ; await new Promise((r) => setTimeout(r, 100 + Math.floor(Math.random() * 150)))) {
+    try {
+      // Replicas get engine-assigned addresses: from a range no fixed address is taken from.
+      await docker.createNetwork(name, envLabels(env.project, env.name, homeId), { subnet: env.subnet, gateway: gatewayOf(env.subnet), ipRange: dynamicRangeOf(env.subnet) });
+      return;
+    } catch (e) {
+      // The name or the addresses taken ("Pool overlaps", "failed to allocate gateway ... in
+      // use", 409): maybe by this very network, which another request is making right now (an
+      // interrupted run's: the engine finishes a request whose client was killed). The engine
+      // says who holds the subnet once that request is done.
+      if (!(e instanceof DockerApiError) || !(e.status === 409 || /overlap|in use/i.test(e.message))) throw e;
+      if (await verify()) return;
+      const holder = await networkHolding(docker, env.subnet);
+      // Our own, listed since verify() asked: taken by the next round's verify().
+      if (holder && holder.Name !== name) {
+        throw new CiloError('SUBNET_CONFLICT', `The subnet ${env.subnet} of environment "${env.name}" overlaps the Docker network ${holder.Name}, created since it was allocated.`, {
+          hint: 'Destroy and re-create the environment to get a free subnet, or remove the other network.',
+          cause: e,
+        });
       }
+      if (Date.now() >= until) {
+        throw new CiloError('SUBNET_CONFLICT', `Docker refuses the subnet ${env.subnet} of environment "${env.name}" (${e.message}), though it lists no network that holds it.`, {
+          hint: 'Destroy and re-create the environment to get another subnet, or restart the Docker engine if its address pools leaked.',
+          cause: e,
+        });
+      }
+      // Nobody holds it yet: a request making a network is in flight. Ask again.
     }
-    if (/overlap|in use/i.test(e.message)) {
-      throw new CiloError('SUBNET_CONFLICT', `The subnet ${env.subnet} of environment "${env.name}" overlaps a network created outside cilo since it was allocated.`, {
-        hint: `Destroy and re-create the environment to get a free subnet, or remove the other network.`,
-        cause: e,
-      });
-    }
-    throw e;
   }
 }
 

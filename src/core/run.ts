@@ -71,7 +71,8 @@ async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'com
     return { env: existing };
   }
   if (!existing || existing.status === 'creating') {
-    const r = await createEnvironment(ctx, { env: name, from: input.from ?? existing?.source, project: input.project ?? existing?.project, host: existing?.host ?? input.host });
+    // Made by another command meanwhile (a parallel `run` of the name): used as it is.
+    const r = await createEnvironment(ctx, { env: name, from: input.from ?? existing?.source, project: input.project ?? existing?.project, host: existing?.host ?? input.host, useExisting: true });
     return { env: r.env };
   }
   return { env: existing };

@@ -14,7 +14,8 @@ import { CiloError } from '../errors.js';
 import { homeId } from '../state/paths.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import { abandonCreate, claimEnvironment, markCreated, planCreate, populateWorkspace } from './create.js';
+import { abandonCreate, claimAutoNamed, claimEnvironment, envLockOptions, markCreated, planCreate, populateWorkspace } from './create.js';
+import { withEnvironmentLock } from '../state/env-lock.js';
 import { ensureDatasets } from './datasets.js';
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, projectEnvFiles, sourceTarget, writeGenerated } from './env-compose.js';
@@ -87,14 +88,41 @@ interface StartPlan {
  * it; resolve what the project asks for while its network is made; assign stable IPs; ensure
  * its shared services; write the generated model; start and wait; record it running. A failure
  * removes an environment this very call created, and marks an existing one `error`.
+ * One command at a time per name (env-lock.ts): a second `up` of the name waits for the first
+ * and then starts what it made (`up` of a running environment changes nothing that runs).
  */
 export async function upEnvironment(base: CoreContext, input: UpInput): Promise<UpResult> {
-  const clock = new PhaseClock();
   const name = toValidName(input.env, 'environment');
-  const host = hostForUp(base, name, input.host, input.autoName === true);
+  const result = input.autoName ? await upAutoNamed(base, name, input) : await withEnvironmentLock(base.paths, name, () => upNamed(base, name, input), envLockOptions(base, name));
+  await ensureDnsOrWarn(base);
+  return result;
+}
+
+async function upNamed(base: CoreContext, name: string, input: UpInput): Promise<UpResult> {
+  const clock = new PhaseClock();
+  const host = hostForUp(base, name, input.host, false);
   const ctx = await contextFor(base, { host });
   await ctx.docker.ping();
-  const target = await findOrClaim(ctx, name, { ...input, host });
+  return upTarget(ctx, await findOrClaim(ctx, name, { ...input, host }), input, clock);
+}
+
+/** `up --auto-name`: claims the first free `<name>-N` with its lock, held until it runs. */
+async function upAutoNamed(base: CoreContext, prefix: string, input: UpInput): Promise<UpResult> {
+  const clock = new PhaseClock();
+  const host = hostForUp(base, prefix, input.host, true);
+  const ctx = await contextFor(base, { host });
+  await ctx.docker.ping();
+  ctx.log(`Creating an environment named ${prefix}-N`);
+  const planned = await planCreate(ctx, prefix, { env: prefix, from: input.from, project: input.project, autoName: true, host });
+  const { env, release } = await claimAutoNamed(ctx, planned);
+  try {
+    return await upTarget(ctx, { env, create: { ...planned, name: env.name, workspace: env.workspace } }, input, clock);
+  } finally {
+    await release();
+  }
+}
+
+async function upTarget(ctx: CoreContext, target: Target, input: UpInput, clock: PhaseClock): Promise<UpResult> {
   const created = target.create !== undefined;
   const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input, clock));
   const env = await recordStart(ctx, located, plan);
@@ -109,18 +137,11 @@ export async function upEnvironment(base: CoreContext, input: UpInput): Promise<
     await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) }, clock);
   });
   const done = await markRunning(ctx, env.name, await replicaAddresses(ctx.docker, env, replicatedServices(plan.model, plan.shared)));
-  await ensureDnsOrWarn(ctx);
   return { env: done, created, timings: clock.timings() };
 }
 
 /** The recorded environment, or a claim on a new one (an interrupted creation is resumed). */
 async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Promise<Target> {
-  if (input.autoName) {
-    ctx.log(`Creating an environment named ${name}-N`);
-    const planned = await planCreate(ctx, name, { env: name, from: input.from, project: input.project, autoName: true, host: input.host });
-    const env = await claimEnvironment(ctx, planned);
-    return { env, create: { ...planned, name: env.name, workspace: env.workspace } };
-  }
   const state = readState(ctx.paths);
   const existing = state.environments[name];
   if (!existing || existing.status === 'creating') {

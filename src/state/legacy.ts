@@ -36,6 +36,15 @@ export function upgradeLegacyData(paths: CiloPaths, data: unknown): unknown {
   return migrateLegacyState(data, { envsDir: paths.envsDir, dnsPort: defaultDnsPort() }).state satisfies State;
 }
 
+/** What migrating a legacy state's text changes (renamed, dropped environments...). */
+export function legacyNotes(paths: CiloPaths, text: string): string[] {
+  try {
+    return migrateLegacyState(JSON.parse(text), { envsDir: paths.envsDir, dnsPort: defaultDnsPort() }).notes;
+  } catch {
+    return [];
+  }
+}
+
 /**
  * Called inside the state lock with the text just read: if it is a legacy state, keeps it as
  * the backup (unless one exists) and returns true, so the transaction writes version 3.

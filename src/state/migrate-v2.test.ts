@@ -8,7 +8,7 @@ import { legacyBackupPath } from './legacy.js';
 import { firstIp, isLegacyState, legacyBaseToCidr, migrateLegacyState } from './migrate-v2.js';
 import { ciloPaths } from './paths.js';
 import { parseState } from './schema.js';
-import { readState, upgradeLegacyStateFile, withStateLock } from './store.js';
+import { readState, readStateUpgraded, upgradeLegacyStateFile, withStateLock } from './store.js';
 
 const FIXTURE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures', 'state-v2.json');
 const v2text = readFileSync(FIXTURE, 'utf8');
@@ -99,4 +99,22 @@ test('on first use the file is rewritten as version 3 and the original kept, nev
   assert.equal(JSON.parse(readFileSync(p.state, 'utf8')).dns_port, 5355, 'migrated in the transaction');
   assert.equal(readFileSync(legacyBackupPath(p), 'utf8'), v2text);
   assert.ok(existsSync(p.stateBackup));
+});
+
+test('a name the original allowed and ours does not is renamed, said so, and keeps its workspace directory', () => {
+  const data = { version: 2, base_subnet: '10.224.', hosts: { local: { environments: { 'Shop/Agent_1': { name: 'Agent_1', project: 'Shop', subnet: '10.224.1.0/24' } } } } };
+  const { state, notes } = migrateLegacyState(data, opts);
+  assert.equal(state.environments['agent-1']?.project, 'shop');
+  assert.equal(state.environments['agent-1']?.workspace, '/home/dev/.cilo/envs/Shop/Agent_1');
+  assert.ok(notes.some((n) => n.includes('"Shop/Agent_1" was renamed to "shop/agent-1"')), notes.join('\n'));
+});
+
+test('readStateUpgraded tells what the migration changed, once', async () => {
+  const p = ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-v2-')));
+  writeFileSync(p.state, v2text);
+  const told: string[][] = [];
+  await readStateUpgraded(p, (n) => told.push(n));
+  await readStateUpgraded(p, (n) => told.push(n));
+  assert.equal(told.length, 1);
+  assert.ok(told[0]?.some((n) => n.includes('"shop/dev" was renamed to "dev-shop"')), told.join('\n'));
 });

@@ -126,7 +126,14 @@ interface LegacyEnv {
   key: string;
   project: string;
   name: string;
+  /** The directory the original kept its workspace in (its own names, before normalizing). */
+  dir: string;
   raw: Obj;
+}
+
+/** A name usable as one path segment as it is. */
+function segment(raw: string | undefined, fallback: string): string {
+  return raw !== undefined && /^[A-Za-z0-9._-]+$/.test(raw) && raw !== '.' && raw !== '..' ? raw : fallback;
 }
 
 function collectEnvironments(data: Obj, notes: string[]): LegacyEnv[] {
@@ -141,13 +148,16 @@ function collectEnvironments(data: Obj, notes: string[]): LegacyEnv[] {
       if (!isObj(raw) || seen.has(key)) continue;
       seen.add(key);
       const slash = key.indexOf('/');
-      const project = validName(str(raw.project) ?? (slash > 0 ? key.slice(0, slash) : undefined));
-      const name = validName(str(raw.name) ?? (slash >= 0 ? key.slice(slash + 1) : key));
+      const rawProject = str(raw.project) ?? (slash > 0 ? key.slice(0, slash) : undefined);
+      const rawName = str(raw.name) ?? (slash >= 0 ? key.slice(slash + 1) : key);
+      const project = validName(rawProject);
+      const name = validName(rawName);
       if (!project || !name) {
         notes.push(`environment "${key}" was dropped: its project or environment name is not valid`);
         continue;
       }
-      out.push({ key, project, name, raw });
+      if (rawProject !== project || rawName !== name) notes.push(`environment "${rawProject}/${rawName}" was renamed to "${project}/${name}": names are lowercase, with "-" for "_" and "/"`);
+      out.push({ key, project, name, dir: `${segment(rawProject, project)}/${segment(rawName, name)}`, raw });
     }
   }
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
@@ -206,7 +216,8 @@ export function migrateLegacyState(data: unknown, opts: MigrateOptions): Migrate
       name,
       project: e.project,
       source: str(e.raw.source) ?? '',
-      workspace: str(e.raw.workspace) ?? `${opts.envsDir}/${e.project}/${e.name}`,
+      // Where the original put it: a renamed environment keeps its directory.
+      workspace: str(e.raw.workspace) ?? `${opts.envsDir}/${e.dir}`,
       subnet: validSubnet ?? '',
       dns_suffix: suffix.startsWith('.') ? suffix : `.${suffix}`,
       status: status(e.raw.status),

@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CiloError } from '../errors.js';
-import { isLegacyText, keepLegacyBackup, upgradeLegacyData } from './legacy.js';
+import { isLegacyText, keepLegacyBackup, legacyNotes, upgradeLegacyData } from './legacy.js';
 import { properLockfile } from './lockfile.js';
 import { ciloPaths, type CiloPaths } from './paths.js';
 import type { State } from '../domain/state.js';
@@ -103,18 +103,25 @@ export async function upgradeLegacyStateFile(paths: CiloPaths): Promise<boolean>
   return upgradeIfLegacy(paths, text);
 }
 
-async function upgradeIfLegacy(paths: CiloPaths, text: string): Promise<boolean> {
+async function upgradeIfLegacy(paths: CiloPaths, text: string, onMigrated?: (notes: string[]) => void): Promise<boolean> {
   if (!isLegacyText(text)) return false;
   // A transaction writes version 3 whenever it read a legacy file (keepLegacyBackup below).
-  await withStateLock(() => undefined, paths);
+  // What the migration changed is told by the one transaction that rewrites the file: the
+  // text under the lock is still the legacy one only there.
+  const notes = await withStateLock(() => {
+    const now = readFileSync(paths.state, 'utf8');
+    return isLegacyText(now) ? legacyNotes(paths, now) : [];
+  }, paths);
+  if (notes.length > 0) onMigrated?.(notes);
   return true;
 }
 
 /**
  * What a command starts with: the state (read once), after a file left by the original cilo
- * was rewritten as version 3. Undefined when there is no state file yet.
+ * was rewritten as version 3 (`onMigrated` is told what that changed: renamed or dropped
+ * environments...). Undefined when there is no state file yet.
  */
-export async function readStateUpgraded(paths: CiloPaths): Promise<State | undefined> {
+export async function readStateUpgraded(paths: CiloPaths, onMigrated?: (notes: string[]) => void): Promise<State | undefined> {
   let text: string;
   try {
     text = readFileSync(paths.state, 'utf8');
@@ -122,7 +129,7 @@ export async function readStateUpgraded(paths: CiloPaths): Promise<State | undef
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw e;
   }
-  return (await upgradeIfLegacy(paths, text)) ? readState(paths) : parseStateText(paths, text);
+  return (await upgradeIfLegacy(paths, text, onMigrated)) ? readState(paths) : parseStateText(paths, text);
 }
 
 function writeState(paths: CiloPaths, state: State, previousText: string | undefined): void {

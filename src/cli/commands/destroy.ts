@@ -1,8 +1,8 @@
-import { destroyEnvironment, destroyTargets } from '../../core/destroy.js';
+import { destroyEach, destroyTargets } from '../../core/destroy.js';
 import { CiloError, usageError } from '../../errors.js';
 import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';
-import { out } from '../output/print.js';
+import { out, warn } from '../output/print.js';
 
 interface Options {
   all?: boolean;
@@ -31,8 +31,17 @@ export default async function destroy(env: string | undefined, opts: Options): P
       throw new CiloError('NOT_CONFIRMED', 'Nothing was destroyed.', { exitCode: 1 });
     }
   }
-  for (const t of targets) {
-    await destroyEnvironment(ctx, t, { keepWorkspace: opts.keepWorkspace, forget: opts.forget });
-    out(`Destroyed environment ${t.name}${opts.keepWorkspace ? ` (workspace kept at ${t.workspace})` : ''}.`);
-  }
+  const failures = await destroyEach(ctx, targets, { keepWorkspace: opts.keepWorkspace, forget: opts.forget }, (t) => out(`Destroyed environment ${t.name}${opts.keepWorkspace ? ` (workspace kept at ${t.workspace})` : ''}.`));
+  if (failures.length === 0) return;
+  // One environment asked for by name: its own error, as it is.
+  if (!opts.all && failures[0]) throw failures[0].error;
+  for (const f of failures) warn(`could not destroy ${f.env}: ${describe(f.error)}`);
+  throw new CiloError('DESTROY_INCOMPLETE', `${failures.length} of ${targets.length} environments could not be destroyed: ${failures.map((f) => f.env).join(', ')} (each reason is above); the others were.`, {
+    hint: 'Fix what each reason names (e.g. `--forget` for a host that does not answer) and run the command again; `cilo doctor` shows what is left.',
+  });
+}
+
+function describe(e: unknown): string {
+  if (e instanceof CiloError) return e.hint ? `${e.message} (${e.hint})` : e.message;
+  return e instanceof Error ? e.message : String(e);
 }

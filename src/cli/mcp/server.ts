@@ -15,7 +15,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import { captureLogs, execCaptured } from '../../core/agent-ops.js';
 import type { CoreContext } from '../../core/context.js';
-import { destroyEnvironment } from '../../core/destroy.js';
+import { destroyLocked } from '../../core/destroy.js';
 import { downEnvironment } from '../../core/down.js';
 import { listEnvironments } from '../../core/list.js';
 import { findEnv } from '../../core/lookup.js';
@@ -195,7 +195,7 @@ export function buildServer(opts: McpOptions): McpServer {
         }
         // Refused when it belongs to another project than the server's.
         const rec = findEnv(readState(ctx.paths), a.env, project);
-        await destroyEnvironment(ctx, rec);
+        await destroyLocked(ctx, rec);
         return { env: rec.name, destroyed: true };
       }),
     );
