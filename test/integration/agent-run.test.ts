@@ -3,7 +3,7 @@
  * with the CILO_* variables, passes arguments and stdin through, forwards signals and exits
  * with the program's status.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * The command line itself, run as the built CLI: where options may stand, JSON failures, the
  * list JSON shape, and the pieces of the original's surface (#12, #13).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * Private datasets in shared engines (issue #15) against real postgres, mariadb and redis servers
  * (fixture images built offline from Debian's packages by test/support/fixture-images.sh).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -4,7 +4,7 @@
  * over UDP and TCP with the tests' own client (test/support/dns-query.ts: dns-packet on its own
  * sockets, sharing no code with cilo's DNS), and with dig when installed.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

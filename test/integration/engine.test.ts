@@ -1,4 +1,4 @@
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { docker, ensureFixtureImage, FIXTURE_IMAGE, uid, waitFor } from './helpers.js';
 

@@ -12,6 +12,7 @@ import { DockerClient } from '../../src/docker/client.js';
 import type { State } from '../../src/domain/state.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { withStateLock } from '../../src/state/store.js';
+import { forgetHome, recordHome, removeHome, removeProjectResources as removeProjectResourcesOf } from '../support/sweep.js';
 
 export { waitFor } from '../support/wait.js';
 
@@ -151,6 +152,10 @@ function claimBaseSubnet(): { baseSubnet: string; release: () => void } {
 /** A temporary CILO_HOME with its own DNS port; cleanup removes every labelled resource of it. */
 export function makeHome(): TestHome {
   const home = mkdtempSync(join(tmpdir(), 'cilo-home-'));
+  // Recorded before anything can use it, so that a killed test process still leaves it to the sweep.
+  recordHome(home);
+  liveHomes.add(home);
+  handleStopSignals();
   const dnsPort = testDnsPort();
   const { baseSubnet, release } = claimBaseSubnet();
   unreleased.add(release);
@@ -163,56 +168,50 @@ export function makeHome(): TestHome {
     baseSubnet,
     cli: (args, opts = {}) => runCli(args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     cleanup: async () => {
-      await stopDnsOf(home);
-      await removeResourcesOfHome(home);
-      rmSync(home, { recursive: true, force: true });
+      // Its processes (the DNS server, the dashboard, a CLI a timed-out test left running), then
+      // everything labelled with its id or its projects, then the directory.
+      await removeHome(home, docker);
+      forgetHome(home);
+      liveHomes.delete(home);
       release();
       unreleased.delete(release);
     },
   };
 }
 
-async function stopDnsOf(home: string): Promise<void> {
-  const pidFile = join(home, 'dns', 'dns.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (Number.isInteger(pid) && pid > 0) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+/**
+ * Homes of this process not cleaned up yet. When the process is told to stop (SIGTERM: the
+ * runner cancelled the file at its time limit; SIGINT: Ctrl-C), their `after` hooks will never
+ * run: remove them here, then exit. A process killed outright leaves them to the sweep
+ * (test/support/sweep.ts), which scripts/test.mjs runs before and after the suite.
+ */
+const liveHomes = new Set<string>();
+let stopping = false;
+function onStopSignal(signal: NodeJS.Signals): void {
+  const code = signal === 'SIGINT' ? 130 : 143;
+  if (stopping) process.exit(code);
+  stopping = true;
+  process.stderr.write(`cilo tests: ${signal}: removing ${liveHomes.size} test home(s) and what they made before exiting\n`);
+  const bound = setTimeout(() => process.exit(code), 120_000);
+  void Promise.allSettled([...liveHomes].map(async (h) => {
+    await removeHome(h, docker);
+    forgetHome(h);
+  })).finally(() => {
+    clearTimeout(bound);
+    process.exit(code);
+  });
 }
-
-/** Removes containers, networks and volumes of every project this home's state knows. */
-export async function removeResourcesOfHome(home: string): Promise<void> {
-  const projects = new Set<string>();
-  try {
-    const state = JSON.parse(readFileSync(join(home, 'state.json'), 'utf8')) as { environments?: Record<string, { project: string }>; shared_services?: Record<string, { project: string }> };
-    for (const e of Object.values(state.environments ?? {})) projects.add(e.project);
-    for (const s of Object.values(state.shared_services ?? {})) projects.add(s.project);
-  } catch {
-    // no state: nothing recorded
-  }
-  for (const p of projects) await removeProjectResources(p);
+let signalsHandled = false;
+function handleStopSignals(): void {
+  if (signalsHandled) return;
+  signalsHandled = true;
+  process.on('SIGTERM', onStopSignal);
+  process.on('SIGINT', onStopSignal);
 }
 
 /** Removes everything labelled with this cilo project (tests use unique project names). */
 export async function removeProjectResources(project: string): Promise<void> {
-  const filters = { label: ['cilo=true', `cilo.project=${project}`] };
-  for (const c of await docker.listContainers(filters)) await docker.removeContainer(c.Id, { force: true, volumes: true });
-  // compose-created containers carry our labels through the generated model; also match compose's project label.
-  for (const c of await docker.listContainers({ label: [`com.docker.compose.project`] })) {
-    const cp = c.Labels['com.docker.compose.project'] ?? '';
-    if (cp.startsWith(`cilo-${project}-`)) await docker.removeContainer(c.Id, { force: true, volumes: true });
-  }
-  for (const n of await docker.listNetworks(filters)) await docker.removeNetwork(n.Id).catch(() => undefined);
-  for (const v of await docker.listVolumes({ label: [`cilo.project=${project}`] })) await docker.removeVolume(v.Name).catch(() => undefined);
-  for (const v of await docker.listVolumes({ label: ['com.docker.compose.project'] })) {
-    const cp = v.Labels?.['com.docker.compose.project'] ?? '';
-    if (cp.startsWith(`cilo-${project}-`)) await docker.removeVolume(v.Name).catch(() => undefined);
-  }
+  await removeProjectResourcesOf(project, docker);
 }
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures');

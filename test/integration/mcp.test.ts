@@ -3,7 +3,7 @@
  * failures as tool errors, up returning a manifest whose URLs answer, exec/logs with caps and
  * timeouts, destroy only when allowed and confirmed, and stdout holding nothing but JSON-RPC.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';

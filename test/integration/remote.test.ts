@@ -5,7 +5,7 @@
  * image into its engine over SSH, and removes all of it afterwards, checking nothing is left.
  * Skipped, with the reason printed, where root, /dev/net/tun or the packages are missing.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

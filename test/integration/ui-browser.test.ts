@@ -3,7 +3,7 @@
  * browser). Skipped, saying why, where chromium or playwright-core is missing; CI (.ci/run)
  * installs chromium. Screenshots of each page go to test-output/ for a person to look at.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

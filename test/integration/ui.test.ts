@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { copyFixture, docker, ensureFixtureImage, makeHome, tearDown, uid, type TestHome } from './helpers.js';
