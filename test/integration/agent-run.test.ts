@@ -93,7 +93,7 @@ describe('cilo run', () => {
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    await waitFor(() => stdout.includes('ready') || child.exitCode !== null, { what: '"ready" from the command', deadlineMs: 30_000 }).catch((e: Error) => {
+    await waitFor(() => stdout.includes('ready') || child.exitCode !== null, { what: '"ready" from the command', deadlineMs: 60_000 }).catch((e: Error) => {
       child.kill('SIGKILL');
       throw new Error(`${e.message}; cilo's stderr: ${stderr}`);
     });

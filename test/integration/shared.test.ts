@@ -239,7 +239,7 @@ describe('shared services: the DNS server process reaps after grace, with no com
     // The container goes first, then its state entry (one transaction later).
     await waitFor(async () => (await sharedContainers(project, 'db')).length === 0 && readStateOf(h).shared_services[`${project}/db`] === undefined, {
       what: 'the supervisor to remove the shared db (container and state entry) after its 1 s grace',
-      deadlineMs: 30_000,
+      deadlineMs: 60_000,
     });
     assert.equal(readStateOf(h).shared_services[`${project}/db`], undefined);
     assert.ok((await docker.listVolumes({ label: [`cilo.project=${project}`, 'cilo.shared=true'] })).length >= 1);
