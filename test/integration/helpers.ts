@@ -170,7 +170,7 @@ export function makeHome(): TestHome {
     cleanup: async () => {
       // Its processes (the DNS server, the dashboard, a CLI a timed-out test left running), then
       // everything labelled with its id or its projects, then the directory.
-      await removeHome(home, docker);
+      removeHome(home);
       forgetHome(home);
       liveHomes.delete(home);
       release();
@@ -182,36 +182,27 @@ export function makeHome(): TestHome {
 /**
  * Homes of this process not cleaned up yet. When the process is told to stop (SIGTERM: the
  * runner cancelled the file at its time limit; SIGINT: Ctrl-C), their `after` hooks will never
- * run: remove them here, then exit. A process killed outright leaves them to the sweep
- * (test/support/sweep.ts), which scripts/test.mjs runs before and after the suite.
+ * run: they are removed here, synchronously (no test goes on making things meanwhile), and the
+ * process exits. Their records stay for the sweep after the run (test/support/sweep.ts), which
+ * also catches what a process killed outright leaves.
  */
 const liveHomes = new Set<string>();
-let stopping = false;
 function onStopSignal(signal: NodeJS.Signals): void {
-  const code = signal === 'SIGINT' ? 130 : 143;
-  if (stopping) process.exit(code);
-  stopping = true;
   process.stderr.write(`cilo tests: ${signal}: removing ${liveHomes.size} test home(s) and what they made before exiting\n`);
-  const bound = setTimeout(() => process.exit(code), 120_000);
-  void Promise.allSettled([...liveHomes].map(async (h) => {
-    await removeHome(h, docker);
-    forgetHome(h);
-  })).finally(() => {
-    clearTimeout(bound);
-    process.exit(code);
-  });
+  for (const h of liveHomes) removeHome(h);
+  process.exit(signal === 'SIGINT' ? 130 : 143);
 }
 let signalsHandled = false;
 function handleStopSignals(): void {
   if (signalsHandled) return;
   signalsHandled = true;
-  process.on('SIGTERM', onStopSignal);
-  process.on('SIGINT', onStopSignal);
+  process.once('SIGTERM', onStopSignal);
+  process.once('SIGINT', onStopSignal);
 }
 
 /** Removes everything labelled with this cilo project (tests use unique project names). */
 export async function removeProjectResources(project: string): Promise<void> {
-  await removeProjectResourcesOf(project, docker);
+  removeProjectResourcesOf(project);
 }
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures');

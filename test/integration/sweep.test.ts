@@ -71,7 +71,7 @@ test('the home of an ended test process loses its DNS server, containers, networ
 
   recordHomeFor(dead.home, { pid: endedPid(), start: null }, records);
   recordHomeFor(live.home, { pid: sleeper.pid ?? 0, start: processStart(sleeper.pid ?? 0) }, records);
-  const report = await sweepDeadHomes(records, docker);
+  const report = sweepDeadHomes(records);
 
   assert.equal(report.live, 1);
   assert.deepEqual(report.homes.map((h) => h.home), [dead.home]);

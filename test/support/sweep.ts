@@ -10,11 +10,11 @@
  * runs it before and after the integration suite (`node --import tsx test/support/sweep.ts`).
  * A home of a live process (another suite running on this machine) is never touched.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DockerClient } from '../../src/docker/client.js';
 import { LABELS } from '../../src/domain/names.js';
 import { ciloPaths, homeId } from '../../src/state/paths.js';
 
@@ -137,7 +137,11 @@ function alive(pid: number): boolean {
   }
 }
 
-const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const tick = new Int32Array(new SharedArrayBuffer(4));
+/** Waits without letting anything else of this process run (a test in flight must not go on making things). */
+function pauseSync(ms: number): void {
+  Atomics.wait(tick, 0, 0, ms);
+}
 
 /** The cilo projects a home's state knows (its environments' and shared services'). */
 function projectsOf(home: string): string[] {
@@ -149,33 +153,30 @@ function projectsOf(home: string): string[] {
   }
 }
 
-/**
- * Removes everything labelled with this cilo project, and what compose made for it (tests use
- * unique project names). Returns the names of what it removed.
- */
-export async function removeProjectResources(project: string, docker = new DockerClient(), into: Removed = emptyRemoved()): Promise<Removed> {
-  const filters = { label: ['cilo=true', `cilo.project=${project}`] };
-  const ofCompose = (labels: Record<string, string> | null | undefined): boolean => (labels?.['com.docker.compose.project'] ?? '').startsWith(`cilo-${project}-`);
-  for (const c of [...(await docker.listContainers(filters)), ...(await docker.listContainers({ label: ['com.docker.compose.project'] })).filter((c) => ofCompose(c.Labels))]) {
-    const name = c.Names[0]?.replace(/^\//, '') ?? c.Id;
-    if (into.containers.includes(name)) continue;
-    if (await removed(docker.removeContainer(c.Id, { force: true, volumes: true }))) into.containers.push(name);
-  }
-  for (const n of await docker.listNetworks(filters)) {
-    if (!into.networks.includes(n.Name) && (await removed(docker.removeNetwork(n.Id)))) into.networks.push(n.Name);
-  }
-  for (const v of [...(await docker.listVolumes({ label: [`cilo.project=${project}`] })), ...(await docker.listVolumes({ label: ['com.docker.compose.project'] })).filter((v) => ofCompose(v.Labels))]) {
-    if (!into.volumes.includes(v.Name) && (await removed(docker.removeVolume(v.Name)))) into.volumes.push(v.Name);
-  }
-  return into;
+/** Runs the docker CLI; its output's lines (an empty list when it fails). */
+function docker(...args: string[]): string[] {
+  const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) return [];
+  return r.stdout.split('\n').filter((l) => l !== '');
 }
 
-/** Whether a removal went through; a failed one is left for the next sweep (and its caller's check). */
-function removed(p: Promise<unknown>): Promise<boolean> {
-  return p.then(
-    (r) => r !== false,
-    () => false,
-  );
+/** Names of the containers, networks or volumes matching all `labels`, or compose's project label starting with `composePrefix`. */
+function list(kind: 'container' | 'network' | 'volume', labels: string[], composePrefix?: string): string[] {
+  const ls = kind === 'container' ? ['ps', '-a'] : [kind, 'ls'];
+  const name = kind === 'container' ? '{{.Names}}' : '{{.Name}}';
+  if (composePrefix === undefined) return docker(...ls, ...labels.flatMap((l) => ['--filter', `label=${l}`]), '--format', name);
+  return docker(...ls, '--filter', 'label=com.docker.compose.project', '--format', `${name} {{.Label "com.docker.compose.project"}}`)
+    .map((l) => l.split(' '))
+    .filter(([, p]) => (p ?? '').startsWith(composePrefix))
+    .map(([n]) => n ?? '');
+}
+
+function removeAll(kind: 'container' | 'network' | 'volume', names: string[], into: string[]): void {
+  const todo = names.filter((n) => n !== '' && !into.includes(n));
+  if (todo.length === 0) return;
+  const rm = kind === 'container' ? ['rm', '-f', '-v'] : [kind, 'rm'];
+  // One at a time: one in use (a volume of a container another home still runs) does not stop the rest.
+  for (const n of todo) if (spawnSync('docker', [...rm, n], { stdio: 'ignore', timeout: 120_000 }).status === 0) into.push(n);
 }
 
 function emptyRemoved(): Removed {
@@ -183,15 +184,30 @@ function emptyRemoved(): Removed {
 }
 
 /**
- * Ends a test home: kills its processes (and waits until they are gone, so none makes anything
- * more), removes the containers, networks and volumes labelled with its id and those of the
- * projects its state knows, then its directory.
+ * Removes everything labelled with this cilo project, and what compose made for it (tests use
+ * unique project names). Synchronous, with the docker CLI, like removeHome.
  */
-export async function removeHome(home: string, docker = new DockerClient()): Promise<Removed> {
+export function removeProjectResources(project: string, into: Removed = emptyRemoved()): Removed {
+  const compose = `cilo-${project}-`;
+  removeAll('container', [...list('container', ['cilo=true', `cilo.project=${project}`]), ...list('container', [], compose)], into.containers);
+  removeAll('network', list('network', ['cilo=true', `cilo.project=${project}`]), into.networks);
+  removeAll('volume', [...list('volume', [`cilo.project=${project}`]), ...list('volume', [], compose)], into.volumes);
+  return into;
+}
+
+/**
+ * Ends a test home: kills its processes and waits until they are gone (so none makes anything
+ * more), removes the containers, networks and volumes labelled with its id and those of the
+ * projects its state knows, then its directory. Synchronous: called on SIGTERM, no test code of
+ * this process runs in between (a test going on would make more).
+ */
+export function removeHome(home: string): Removed {
   const out = emptyRemoved();
-  // Twice: a process being started by one just killed (compose by cilo) is found the second time.
-  for (let round = 0; round < 2; round++) {
-    for (const pid of processesOfHome(home)) {
+  // Until none is left: a process being started by one just killed (compose by cilo) shows up later.
+  for (let round = 0; round < 10; round++) {
+    const found = processesOfHome(home);
+    if (found.length === 0) break;
+    for (const pid of found) {
       try {
         process.kill(pid, 'SIGKILL');
         if (!out.processes.includes(pid)) out.processes.push(pid);
@@ -200,20 +216,13 @@ export async function removeHome(home: string, docker = new DockerClient()): Pro
       }
     }
     const end = Date.now() + 30_000;
-    while (out.processes.some(alive) && Date.now() < end) await pause(20);
+    while (found.some(alive) && Date.now() < end) pauseSync(20);
   }
-  const filters = { label: [`${LABELS.home}=${homeId(ciloPaths(resolve(home)))}`] };
-  for (const c of await docker.listContainers(filters)) {
-    const name = c.Names[0]?.replace(/^\//, '') ?? c.Id;
-    if (await removed(docker.removeContainer(c.Id, { force: true, volumes: true }))) out.containers.push(name);
-  }
-  for (const p of projectsOf(home)) await removeProjectResources(p, docker, out);
-  for (const n of await docker.listNetworks(filters)) {
-    if (!out.networks.includes(n.Name) && (await removed(docker.removeNetwork(n.Id)))) out.networks.push(n.Name);
-  }
-  for (const v of await docker.listVolumes(filters)) {
-    if (!out.volumes.includes(v.Name) && (await removed(docker.removeVolume(v.Name)))) out.volumes.push(v.Name);
-  }
+  const label = `${LABELS.home}=${homeId(ciloPaths(resolve(home)))}`;
+  removeAll('container', list('container', [label]), out.containers);
+  for (const p of projectsOf(home)) removeProjectResources(p, out);
+  removeAll('network', list('network', [label]), out.networks);
+  removeAll('volume', list('volume', [label]), out.volumes);
   rmSync(home, { recursive: true, force: true });
   return out;
 }
@@ -225,14 +234,14 @@ export interface SweepReport {
 }
 
 /** Removes every recorded home whose owner process has ended, and forgets it. */
-export async function sweepDeadHomes(dir = OWNERS_DIR, docker = new DockerClient()): Promise<SweepReport> {
+export function sweepDeadHomes(dir = OWNERS_DIR): SweepReport {
   const report: SweepReport = { homes: [], live: 0 };
   for (const r of readRecords(dir)) {
     if (ownerAlive(r)) {
       report.live += 1;
       continue;
     }
-    const removed = await removeHome(r.home, docker);
+    const removed = removeHome(r.home);
     forgetHome(r.home, dir);
     report.homes.push({ home: r.home, owner: r.pid, removed });
   }
@@ -240,10 +249,10 @@ export async function sweepDeadHomes(dir = OWNERS_DIR, docker = new DockerClient
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
-  const report = await sweepDeadHomes();
+  const report = sweepDeadHomes();
   const count = (k: keyof Removed): number => report.homes.reduce((n, h) => n + h.removed[k].length, 0);
   if (report.homes.length > 0) {
     const what = `${count('processes')} processes, ${count('containers')} containers, ${count('networks')} networks, ${count('volumes')} volumes`;
-    console.error(`test sweep: removed ${what} of ${report.homes.length} test homes whose test process had ended (${report.homes.map((h) => h.home).join(', ')}).`);
+    console.error(`test sweep: ${report.homes.length} test homes whose test process had ended (${report.homes.map((h) => h.home).join(', ')}): removed ${what} and the homes.`);
   }
 }
