@@ -12,7 +12,7 @@ import { DockerClient } from '../../src/docker/client.js';
 import type { State } from '../../src/domain/state.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { withStateLock } from '../../src/state/store.js';
-import { forgetHome, recordHome, removeHome, removeProjectResources as removeProjectResourcesOf } from '../support/sweep.js';
+import { forgetHome, recordHome, removeHome, removeProjectResources as removeProjectResourcesOf, whenStopped } from '../support/sweep.js';
 
 export { waitFor } from '../support/wait.js';
 
@@ -154,8 +154,8 @@ export function makeHome(): TestHome {
   const home = mkdtempSync(join(tmpdir(), 'cilo-home-'));
   // Recorded before anything can use it, so that a killed test process still leaves it to the sweep.
   recordHome(home);
-  liveHomes.add(home);
-  handleStopSignals();
+  // Its `after` hook never runs when the process is told to stop: remove it then.
+  const unlessStopped = whenStopped(() => removeHome(home));
   const dnsPort = testDnsPort();
   const { baseSubnet, release } = claimBaseSubnet();
   unreleased.add(release);
@@ -170,35 +170,15 @@ export function makeHome(): TestHome {
     cleanup: async () => {
       // Its processes (the DNS server, the dashboard, a CLI a timed-out test left running), then
       // everything labelled with its id or its projects, then the directory.
+      unlessStopped();
       removeHome(home);
       forgetHome(home);
-      liveHomes.delete(home);
       release();
       unreleased.delete(release);
     },
   };
 }
 
-/**
- * Homes of this process not cleaned up yet. When the process is told to stop (SIGTERM: the
- * runner cancelled the file at its time limit; SIGINT: Ctrl-C), their `after` hooks will never
- * run: they are removed here, synchronously (no test goes on making things meanwhile), and the
- * process exits. Their records stay for the sweep after the run (test/support/sweep.ts), which
- * also catches what a process killed outright leaves.
- */
-const liveHomes = new Set<string>();
-function onStopSignal(signal: NodeJS.Signals): void {
-  process.stderr.write(`cilo tests: ${signal}: removing ${liveHomes.size} test home(s) and what they made before exiting\n`);
-  for (const h of liveHomes) removeHome(h);
-  process.exit(signal === 'SIGINT' ? 130 : 143);
-}
-let signalsHandled = false;
-function handleStopSignals(): void {
-  if (signalsHandled) return;
-  signalsHandled = true;
-  process.once('SIGTERM', onStopSignal);
-  process.once('SIGINT', onStopSignal);
-}
 
 /** Removes everything labelled with this cilo project (tests use unique project names). */
 export async function removeProjectResources(project: string): Promise<void> {

@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LABELS } from '../../src/domain/names.js';
 import { ciloPaths, homeId } from '../../src/state/paths.js';
@@ -22,10 +22,12 @@ import { ciloPaths, homeId } from '../../src/state/paths.js';
 export const OWNERS_DIR = join(tmpdir(), 'cilo-test-homes');
 
 export interface HomeRecord {
+  /** The test home (CILO_HOME), or the directory of a fake remote machine (test/support/fake-remote.ts). */
   home: string;
   pid: number;
   /** The owner's start time (/proc/<pid>/stat), so that a reused pid is not taken for it. */
   start: string | null;
+  kind?: 'fake-remote';
 }
 
 /** What removeHome removed. */
@@ -62,10 +64,10 @@ function recordPath(dir: string, home: string): string {
   return join(dir, `${basename(home)}.json`);
 }
 
-/** Records `home` as owned by this process (makeHome calls it before anything can be made). */
-export function recordHome(home: string, dir = OWNERS_DIR): void {
+/** Records `home` as owned by this process (makeHome calls it before anything can be made; startFakeRemote for its machine). */
+export function recordHome(home: string, dir = OWNERS_DIR, kind?: HomeRecord['kind']): void {
   mkdirSync(dir, { recursive: true });
-  const r: HomeRecord = { home, pid: process.pid, start: processStart(process.pid) };
+  const r: HomeRecord = { home, pid: process.pid, start: processStart(process.pid), ...(kind ? { kind } : {}) };
   writeFileSync(recordPath(dir, home), `${JSON.stringify(r)}\n`);
 }
 
@@ -86,7 +88,7 @@ export function readRecords(dir = OWNERS_DIR): HomeRecord[] {
     if (!f.endsWith('.json')) continue;
     try {
       const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<HomeRecord>;
-      if (typeof r.home === 'string' && typeof r.pid === 'number') out.push({ home: r.home, pid: r.pid, start: typeof r.start === 'string' ? r.start : null });
+      if (typeof r.home === 'string' && typeof r.pid === 'number') out.push({ home: r.home, pid: r.pid, start: typeof r.start === 'string' ? r.start : null, ...(r.kind === 'fake-remote' ? { kind: r.kind } : {}) });
     } catch {
       // being written right now: the next sweep reads it
     }
@@ -227,6 +229,44 @@ export function removeHome(home: string): Removed {
   return out;
 }
 
+const FAKE_REMOTE = join(dirname(fileURLToPath(import.meta.url)), 'fake-remote.sh');
+
+/** Ends a fake remote machine (its namespaces, dockerd, sshd, veth pair): fake-remote.sh down. */
+export function stopFakeRemote(dir: string): Removed {
+  spawnSync('bash', [FAKE_REMOTE, 'down', resolve(dir)], { stdio: 'ignore', timeout: 300_000 });
+  return emptyRemoved();
+}
+
+/**
+ * Cleanups to run when this process is told to stop (SIGTERM: the runner cancelled the file at
+ * its time limit; SIGINT: Ctrl-C), when the `after` hooks that would run them never will. They
+ * run synchronously, so no test goes on making things meanwhile; then the process exits. The
+ * records stay for the sweep after the run, which checks again.
+ */
+const onStop = new Set<() => void>();
+function stopNow(signal: NodeJS.Signals): void {
+  process.stderr.write(`cilo tests: ${signal}: cleaning up ${onStop.size} test home(s) and machine(s) before exiting\n`);
+  for (const fn of onStop) {
+    try {
+      fn();
+    } catch (e) {
+      process.stderr.write(`cilo tests: a cleanup failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
+  process.exit(signal === 'SIGINT' ? 130 : 143);
+}
+let handling = false;
+/** Runs `fn` if this process is told to stop before the returned function is called. */
+export function whenStopped(fn: () => void): () => void {
+  if (!handling) {
+    handling = true;
+    process.once('SIGTERM', stopNow);
+    process.once('SIGINT', stopNow);
+  }
+  onStop.add(fn);
+  return () => onStop.delete(fn);
+}
+
 export interface SweepReport {
   homes: { home: string; owner: number; removed: Removed }[];
   /** Homes of owners still running, left alone. */
@@ -241,7 +281,7 @@ export function sweepDeadHomes(dir = OWNERS_DIR): SweepReport {
       report.live += 1;
       continue;
     }
-    const removed = removeHome(r.home);
+    const removed = r.kind === 'fake-remote' ? stopFakeRemote(r.home) : removeHome(r.home);
     forgetHome(r.home, dir);
     report.homes.push({ home: r.home, owner: r.pid, removed });
   }
