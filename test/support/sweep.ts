@@ -268,6 +268,7 @@ export function whenStopped(fn: () => void): () => void {
 }
 
 export interface SweepReport {
+  /** Homes (and fake remote machines) of ended owners, removed. */
   homes: { home: string; owner: number; removed: Removed }[];
   /** Homes of owners still running, left alone. */
   live: number;
@@ -293,6 +294,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   const count = (k: keyof Removed): number => report.homes.reduce((n, h) => n + h.removed[k].length, 0);
   if (report.homes.length > 0) {
     const what = `${count('processes')} processes, ${count('containers')} containers, ${count('networks')} networks, ${count('volumes')} volumes`;
-    console.error(`test sweep: ${report.homes.length} test homes whose test process had ended (${report.homes.map((h) => h.home).join(', ')}): removed ${what} and the homes.`);
+    console.error(`test sweep: removed what the test process had left of ${report.homes.map((h) => h.home).join(', ')} (${what}, then the directories; a fake remote machine by fake-remote.sh down).`);
   }
 }
