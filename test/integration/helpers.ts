@@ -179,7 +179,6 @@ export function makeHome(): TestHome {
   };
 }
 
-
 /** Removes everything labelled with this cilo project (tests use unique project names). */
 export async function removeProjectResources(project: string): Promise<void> {
   removeProjectResourcesOf(project);

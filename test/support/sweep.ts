@@ -8,10 +8,12 @@
  * process's pid and start time; its cleanup removes the home with removeHome and forgets it.
  * `sweepDeadHomes` removes every recorded home whose owner is no longer running: scripts/test.mjs
  * runs it before and after the integration suite (`node --import tsx test/support/sweep.ts`).
- * A home of a live process (another suite running on this machine) is never touched.
+ * A home of a live process (another suite running on this machine) is never touched. Fake
+ * remote machines (test/support/fake-remote.ts: namespaces, a second dockerd, an sshd) are
+ * recorded the same way and ended with `fake-remote.sh down`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
