@@ -4,7 +4,8 @@ import { docker, ensureFixtureImage, FIXTURE_IMAGE, uid, waitFor } from './helpe
 
 // The foundation check: the suite talks to a real engine through cilo's own client.
 const name = uid('cilo-engine-');
-const labels = { cilo: 'true', 'cilo.project': name, 'cilo.env': 'probe' };
+// A home label of its own: another test's `doctor` would call cilo-labelled resources without one its orphans.
+const labels = { cilo: 'true', 'cilo.home': 'engine-test', 'cilo.project': name, 'cilo.env': 'probe' };
 
 before(() => ensureFixtureImage());
 after(async () => {
