@@ -26,6 +26,24 @@ export default [
     },
   },
   {
+    // Integration tests: every test and hook has its own deadline (test/support/bounded-test.ts).
+    files: ['test/integration/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'node:test',
+              importNames: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'],
+              message: "Import them from '../support/bounded-test.js': each test and hook there has its own deadline (Node 20's --test-timeout bounds only a whole file).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // domain: pure rules and plain types; no I/O, nothing from a layer above.
     files: ['src/domain/**/*.ts'],
     rules: restrict(

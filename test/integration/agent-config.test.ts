@@ -2,7 +2,7 @@
  * Project configuration: validation of `.cilo/config.yml`, `cilo setup`, `cilo config`, and
  * `compose_files` / `env_files` honoured by `up`.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';

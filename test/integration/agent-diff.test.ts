@@ -3,7 +3,7 @@
  * the workspace come back into the source), a dirty source refused, and the file comparison of
  * a project without git. No containers are started.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, unlinkSync, utimesSync, writeFileSync, mkdirSync } from 'node:fs';

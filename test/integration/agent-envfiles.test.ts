@@ -3,7 +3,7 @@
  * shown), token and replace rendering before compose interpolation, idempotently, on the
  * workspace only.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

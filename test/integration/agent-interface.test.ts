@@ -4,7 +4,7 @@
  * CILO_MANIFEST of `cilo run`, race-free auto-names, and Claude Code's worktree hooks fed
  * recorded payloads.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

@@ -2,7 +2,7 @@
  * A state file written by the original cilo (version 2) in CILO_HOME is read and migrated on
  * first use, the original kept as state.json.v2-backup.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

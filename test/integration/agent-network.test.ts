@@ -3,7 +3,7 @@
  * moving a running environment to a new base range. One environment is started once and moved
  * once, to keep the suite lean.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -3,7 +3,7 @@
  * with the CILO_* variables, passes arguments and stdin through, forwards signals and exits
  * with the program's status.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
@@ -93,7 +93,7 @@ describe('cilo run', () => {
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    await waitFor(() => stdout.includes('ready') || child.exitCode !== null, { what: '"ready" from the command', deadlineMs: 30_000 }).catch((e: Error) => {
+    await waitFor(() => stdout.includes('ready') || child.exitCode !== null, { what: '"ready" from the command', deadlineMs: 60_000 }).catch((e: Error) => {
       child.kill('SIGKILL');
       throw new Error(`${e.message}; cilo's stderr: ${stderr}`);
     });

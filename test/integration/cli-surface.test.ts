@@ -2,13 +2,13 @@
  * The command line itself, run as the built CLI: where options may stand, JSON failures, the
  * list JSON shape, and the pieces of the original's surface (#12, #13).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, copyFixture, ensureFixtureImage, makeHome, tearDown, uid, type TestHome } from './helpers.js';
+import { CLI, copyFixture, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 interface EnvRec {
   project: string;
@@ -165,16 +165,19 @@ describe('the command line without an environment running', () => {
 
     const child = spawn(process.execPath, [CLI, 'dns', 'logs', '-f', '--tail', '0'], { env: h.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let followed = '';
-    const seen = new Promise<void>((resolve) =>
-      child.stdout.on('data', (c: Buffer) => {
-        followed += c.toString();
-        if (/stopped/.test(followed)) resolve();
-      }),
-    );
+    child.stdout.on('data', (c: Buffer) => (followed += c.toString()));
     try {
-      await new Promise((r) => setTimeout(r, 500));
+      // Following has begun once a line appended now comes out (it reads from the log's end at its start).
+      let probes = 0;
+      await waitFor(
+        () => {
+          appendFileSync(join(h.home, 'dns', 'dns.log'), `follow-probe ${++probes}\n`);
+          return followed.includes('follow-probe');
+        },
+        { what: '`cilo dns logs -f` to print a line appended to the log', deadlineMs: 60_000, intervalMs: 250 },
+      );
       assert.equal((await h.cli(['dns', 'stop'])).code, 0);
-      await Promise.race([seen, new Promise((_, reject) => setTimeout(() => reject(new Error(`not followed: ${followed}`)), 10_000))]);
+      await waitFor(() => assert.match(followed, /stopped/) ?? true, { what: 'the server\'s "stopped" line to be followed', deadlineMs: 60_000 });
     } finally {
       child.kill('SIGTERM');
     }

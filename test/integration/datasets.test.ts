@@ -2,14 +2,14 @@
  * Private datasets in shared engines (issue #15) against real postgres, mariadb and redis servers
  * (fixture images built offline from Debian's packages by test/support/fixture-images.sh).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureDbImages } from '../support/fixture-images.js';
-import { makeHome, ROOT, tearDown, uid, type TestHome } from './helpers.js';
+import { makeHome, ROOT, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 const skip = ensureDbImages();
 if (skip) console.log(`# datasets.test.ts skipped: ${skip}`);
@@ -117,8 +117,7 @@ describe('postgres: a private database per environment', { skip }, () => {
     pgAdmin(p, `ALTER DATABASE ${tpl} ALLOW_CONNECTIONS true`);
     const holder = spawnSync('docker', ['exec', '-d', '-e', 'PGPASSWORD=app', `cilo_shared_${p}_db`, 'psql', '-h', '127.0.0.1', '-U', 'app', '-d', tpl, '-c', 'SELECT pg_sleep(300)'], { encoding: 'utf8' });
     assert.equal(holder.status, 0, holder.stderr);
-    for (let i = 0; i < 50 && pgAdmin(p, `SELECT count(*) FROM pg_stat_activity WHERE datname = '${tpl}'`) === '0'; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(pgAdmin(p, `SELECT count(*) FROM pg_stat_activity WHERE datname = '${tpl}'`), '1');
+    await waitFor(() => pgAdmin(p, `SELECT count(*) FROM pg_stat_activity WHERE datname = '${tpl}'`) === '1', { what: 'the held session on the template', deadlineMs: 60_000, intervalMs: 100 });
     await up(h, dir, p, 'e3');
     assert.equal(pgQuery(p, 'e3', 'SELECT count(*) FROM items'), '2');
     assert.equal(pgAdmin(p, `SELECT datallowconn FROM pg_database WHERE datname = '${tpl}'`), 'f');

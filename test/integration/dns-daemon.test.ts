@@ -2,7 +2,7 @@
  * The DNS server as a background process, through the built CLI: start/stop/status, stale pid
  * files, a taken port, concurrent starts, and the system resolver setup (under CILO_SYSTEM_ROOT).
  */
-import { afterEach, test } from 'node:test';
+import { afterEach, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';

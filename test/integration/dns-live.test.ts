@@ -3,7 +3,7 @@
  * (polled; how soon is measured by bench/), and a client querying in a loop while other
  * environments come and go never sees a failed query.
  */
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

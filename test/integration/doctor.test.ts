@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,7 +18,17 @@ async function doctor(h: TestHome, ...args: string[]): Promise<Report> {
   assert.ok(r.code === 0 || r.code === 1, r.stderr);
   return JSON.parse(r.stdout) as Report;
 }
-const kinds = (r: Report): string[] => r.findings.map((f) => f.kind).sort();
+/**
+ * This file's projects. Doctor also reports cilo-labelled resources that no home claims, machine-wide:
+ * those of other tests running on the same engine are not findings of these tests.
+ */
+const ours: string[] = [];
+const own = (project: string): string => (ours.push(project), project);
+const kinds = (r: Report): string[] =>
+  r.findings
+    .filter((f) => !/^(unmanaged\.|shared\.unmanaged$)/.test(f.kind) || ours.some((p) => f.subject.includes(p)))
+    .map((f) => f.kind)
+    .sort();
 const stateOf = (h: TestHome) => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
 
 /** Changes the state as a cilo process would: under its lock (the DNS supervisor writes too). */
@@ -34,7 +44,7 @@ before(() => ensureFixtureImage());
 describe('doctor: shared services (seed scenario: finds and fixes orphans)', () => {
   let h: TestHome;
   let dir: string;
-  const p = uid('dr');
+  const p = own(uid('dr'));
   const shared = `cilo_shared_${p}_db`;
   before(async () => {
     h = makeHome();
@@ -128,7 +138,7 @@ describe('doctor: shared services (seed scenario: finds and fixes orphans)', () 
 describe('doctor: environments, orphans and state', () => {
   let h: TestHome;
   let dir: string;
-  const p = uid('de');
+  const p = own(uid('de'));
   before(() => {
     h = makeHome();
     dir = project();

@@ -2,7 +2,7 @@
  * Issue 13, "drop-in for users of the original": what a user of the original Go cilo does,
  * on a real engine. Fixture projects live in test/fixtures/drop-in-<name>/.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,10 +1,11 @@
-import { after, before, test } from 'node:test';
+import { after, before, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { docker, ensureFixtureImage, FIXTURE_IMAGE, uid, waitFor } from './helpers.js';
 
 // The foundation check: the suite talks to a real engine through cilo's own client.
 const name = uid('cilo-engine-');
-const labels = { cilo: 'true', 'cilo.project': name, 'cilo.env': 'probe' };
+// A home label of its own: another test's `doctor` would call cilo-labelled resources without one its orphans.
+const labels = { cilo: 'true', 'cilo.home': 'engine-test', 'cilo.project': name, 'cilo.env': 'probe' };
 
 before(() => ensureFixtureImage());
 after(async () => {

@@ -3,7 +3,7 @@
  * `list`, and a damaged env-file record, are reported with the way out instead of being taken
  * as "nothing there".
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

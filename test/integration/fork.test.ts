@@ -3,7 +3,7 @@
  * frozen, a real postgres forked under writes, datasets in a shared postgres, failures that
  * leave nothing behind, and the reflink path on a small XFS file system made here.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, lstatSync, readlinkSync, chownSync, symlinkSync, chmodSync } from 'node:fs';

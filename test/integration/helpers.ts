@@ -12,6 +12,7 @@ import { DockerClient } from '../../src/docker/client.js';
 import type { State } from '../../src/domain/state.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { withStateLock } from '../../src/state/store.js';
+import { forgetHome, recordHome, removeHome, removeProjectResources as removeProjectResourcesOf, whenStopped } from '../support/sweep.js';
 
 export { waitFor } from '../support/wait.js';
 
@@ -151,6 +152,10 @@ function claimBaseSubnet(): { baseSubnet: string; release: () => void } {
 /** A temporary CILO_HOME with its own DNS port; cleanup removes every labelled resource of it. */
 export function makeHome(): TestHome {
   const home = mkdtempSync(join(tmpdir(), 'cilo-home-'));
+  // Recorded before anything can use it, so that a killed test process still leaves it to the sweep.
+  recordHome(home);
+  // Its `after` hook never runs when the process is told to stop: remove it then.
+  const unlessStopped = whenStopped(() => removeHome(home));
   const dnsPort = testDnsPort();
   const { baseSubnet, release } = claimBaseSubnet();
   unreleased.add(release);
@@ -163,56 +168,20 @@ export function makeHome(): TestHome {
     baseSubnet,
     cli: (args, opts = {}) => runCli(args, { ...opts, env: { ...env, ...(opts.env ?? {}) } }),
     cleanup: async () => {
-      await stopDnsOf(home);
-      await removeResourcesOfHome(home);
-      rmSync(home, { recursive: true, force: true });
+      // Its processes (the DNS server, the dashboard, a CLI a timed-out test left running), then
+      // everything labelled with its id or its projects, then the directory.
+      unlessStopped();
+      removeHome(home);
+      forgetHome(home);
       release();
       unreleased.delete(release);
     },
   };
 }
 
-async function stopDnsOf(home: string): Promise<void> {
-  const pidFile = join(home, 'dns', 'dns.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
-  if (Number.isInteger(pid) && pid > 0) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** Removes containers, networks and volumes of every project this home's state knows. */
-export async function removeResourcesOfHome(home: string): Promise<void> {
-  const projects = new Set<string>();
-  try {
-    const state = JSON.parse(readFileSync(join(home, 'state.json'), 'utf8')) as { environments?: Record<string, { project: string }>; shared_services?: Record<string, { project: string }> };
-    for (const e of Object.values(state.environments ?? {})) projects.add(e.project);
-    for (const s of Object.values(state.shared_services ?? {})) projects.add(s.project);
-  } catch {
-    // no state: nothing recorded
-  }
-  for (const p of projects) await removeProjectResources(p);
-}
-
 /** Removes everything labelled with this cilo project (tests use unique project names). */
 export async function removeProjectResources(project: string): Promise<void> {
-  const filters = { label: ['cilo=true', `cilo.project=${project}`] };
-  for (const c of await docker.listContainers(filters)) await docker.removeContainer(c.Id, { force: true, volumes: true });
-  // compose-created containers carry our labels through the generated model; also match compose's project label.
-  for (const c of await docker.listContainers({ label: [`com.docker.compose.project`] })) {
-    const cp = c.Labels['com.docker.compose.project'] ?? '';
-    if (cp.startsWith(`cilo-${project}-`)) await docker.removeContainer(c.Id, { force: true, volumes: true });
-  }
-  for (const n of await docker.listNetworks(filters)) await docker.removeNetwork(n.Id).catch(() => undefined);
-  for (const v of await docker.listVolumes({ label: [`cilo.project=${project}`] })) await docker.removeVolume(v.Name).catch(() => undefined);
-  for (const v of await docker.listVolumes({ label: ['com.docker.compose.project'] })) {
-    const cp = v.Labels?.['com.docker.compose.project'] ?? '';
-    if (cp.startsWith(`cilo-${project}-`)) await docker.removeVolume(v.Name).catch(() => undefined);
-  }
+  removeProjectResourcesOf(project);
 }
 
 export const FIXTURES = join(ROOT, 'test', 'fixtures');

@@ -3,14 +3,14 @@
  * failures as tool errors, up returning a manifest whose URLs answer, exec/logs with caps and
  * timeouts, destroy only when allowed and confirmed, and stdout holding nothing but JSON-RPC.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { validate } from '../support/json-schema.js';
-import { CLI, copyFixture, ensureFixtureImage, makeHome, ROOT, tearDown, uid, type TestHome } from './helpers.js';
+import { CLI, copyFixture, ensureFixtureImage, makeHome, ROOT, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 const schema = JSON.parse(readFileSync(`${ROOT}/docs/manifest.schema.json`, 'utf8')) as Record<string, unknown>;
 
@@ -148,8 +148,7 @@ describe('cilo mcp', () => {
     send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     send({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'up', arguments: { env: 'BAD NAME!' } } });
     send({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'logs', arguments: { env: 'nosuch' } } });
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && !/"id":3/.test(out)) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => /"id":3/.test(out), { what: 'the reply to request 3', deadlineMs: 60_000 });
     child.stdin.end();
     await new Promise((r) => child.on('close', r));
     const lines = out.split('\n').filter((l) => l !== '');

@@ -3,7 +3,7 @@
  * fixture under test/fixtures/<name>/ (copied to a temporary directory per test), run as two
  * environments at once where that matters.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';

@@ -5,7 +5,7 @@
  * image into its engine over SSH, and removes all of it afterwards, checking nothing is left.
  * Skipped, with the reason printed, where root, /dev/net/tun or the packages are missing.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -50,7 +50,7 @@ function loadImageOverSsh(f: FakeRemote, image = FIXTURE_IMAGE): void {
   assert.equal(r.status, 0, `loading the image over ssh failed: ${r.stderr}`);
 }
 
-function fetchText(url: string, timeoutMs = 5000): Promise<string> {
+function fetchText(url: string, timeoutMs = 30_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = get(url, { timeout: timeoutMs }, (res) => {
       let body = '';
@@ -68,7 +68,7 @@ function httpViaSocks5(proxyPort: number, ip: string, port: number): Promise<str
     const s = connect(proxyPort, '127.0.0.1');
     let stage = 0;
     let body = '';
-    s.setTimeout(5000, () => s.destroy(new Error('the SOCKS5 proxy did not answer within 5 s')));
+    s.setTimeout(30_000, () => s.destroy(new Error('the SOCKS5 proxy did not answer within 30 s')));
     s.on('error', reject);
     s.on('connect', () => s.write(Buffer.from([5, 1, 0])));
     s.on('data', (d: Buffer) => {
@@ -460,7 +460,7 @@ describe('remote hosts', { skip }, () => {
       spawnSync('ip', ['link', 'set', f.link, 'up']);
     }
     // The next command connects afresh (the silent connection was dropped).
-    await waitFor(async () => /Status:\s+running/.test((await h.cli(['status', 'quiet'])).stdout), { what: 'quiet running again once the link is back', deadlineMs: 20_000, intervalMs: 500 });
+    await waitFor(async () => /Status:\s+running/.test((await h.cli(['status', 'quiet'])).stdout), { what: 'quiet running again once the link is back', deadlineMs: 60_000, intervalMs: 500 });
     const d = await h.cli(['destroy', 'quiet', '--force']);
     assert.equal(d.code, 0, d.stderr);
   });
@@ -483,7 +483,7 @@ describe('remote hosts', { skip }, () => {
       return (JSON.parse(r.stdout) as { findings: { kind: string; subject: string; message: string }[] }).findings.filter((x) => x.kind !== 'dns.system-resolver');
     };
     let found: { kind: string; subject: string; message: string }[] = [];
-    await waitFor(async () => (found = await findings()).every((x) => x.kind !== 'host.unreachable'), { what: 'the host answering doctor again', deadlineMs: 20_000, intervalMs: 500 });
+    await waitFor(async () => (found = await findings()).every((x) => x.kind !== 'host.unreachable'), { what: 'the host answering doctor again', deadlineMs: 60_000, intervalMs: 500 });
     const orphans = found.filter((x) => x.kind.startsWith('orphan.'));
     assert.deepEqual(orphans.map((x) => x.kind).sort(), ['orphan.container', 'orphan.container', 'orphan.network'], JSON.stringify(found));
     assert.ok(orphans.every((x) => x.subject.startsWith(`${HOST}:`) && x.message.startsWith(`On host ${HOST}: `)), JSON.stringify(orphans));

@@ -1,4 +1,4 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,7 +32,8 @@ describe('shared services: the seed scenarios on a real engine', () => {
   const project = uid('sh');
   before(() => {
     h = makeHome();
-    dir = sharedProject();
+    // Long enough that `down` and `up` fit in it on a loaded machine (2 s did not, under a load of 20).
+    dir = sharedProject('30s');
   });
   after(async () => {
     await h.cleanup();
@@ -59,7 +60,7 @@ describe('shared services: the seed scenarios on a real engine', () => {
     const s = readStateOf(h);
     const rec = s.shared_services[`${project}/db`]!;
     assert.deepEqual(rec.users, ['env1', 'env2']);
-    assert.equal(rec.grace_seconds, 2, 'the fixture\'s default grace (SHARED_GRACE unset)');
+    assert.equal(rec.grace_seconds, 30, "the project's grace (SHARED_GRACE in its .env)");
     const info = (await docker.inspectContainer(first[0]!.Id))!;
     assert.deepEqual(Object.keys(info.NetworkSettings.Networks).sort(), [`cilo_${project}_env1`, `cilo_${project}_env2`], 'attached to both, nothing else (no default bridge)');
     for (const env of ['env1', 'env2']) {
@@ -170,7 +171,7 @@ describe('shared services: the seed scenarios on a real engine', () => {
     assert.deepEqual(rec.users, []);
     const deadline = Date.parse(rec.grace_until ?? '');
     assert.ok(Number.isFinite(deadline), `a grace deadline is recorded (${rec.grace_until})`);
-    await waitFor(() => Date.now() > deadline + 100, { what: `the grace deadline ${rec.grace_until} to pass` });
+    await waitFor(() => Date.now() > deadline + 100, { what: `the grace deadline ${rec.grace_until} to pass`, deadlineMs: 120_000 });
     const list = await h.cli(['list', '--all', '--json']);
     assert.equal(list.code, 0, list.stderr);
     assert.equal((await sharedContainers(project, 'db')).length, 0, 'reaped after grace');
@@ -241,7 +242,7 @@ describe('shared services: the DNS server process reaps after grace, with no com
     // The container goes first, then its state entry (one transaction later).
     await waitFor(async () => (await sharedContainers(project, 'db')).length === 0 && readStateOf(h).shared_services[`${project}/db`] === undefined, {
       what: 'the supervisor to remove the shared db (container and state entry) after its 1 s grace',
-      deadlineMs: 30_000,
+      deadlineMs: 60_000,
     });
     assert.equal(readStateOf(h).shared_services[`${project}/db`], undefined);
     assert.ok((await docker.listVolumes({ label: [`cilo.project=${project}`, 'cilo.shared=true'] })).length >= 1);

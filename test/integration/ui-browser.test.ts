@@ -3,12 +3,12 @@
  * browser). Skipped, saying why, where chromium or playwright-core is missing; CI (.ci/run)
  * installs chromium. Screenshots of each page go to test-output/ for a person to look at.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { copyFixture, docker, ensureFixtureImage, makeHome, ROOT, tearDown, uid, type TestHome } from './helpers.js';
+import { copyFixture, docker, ensureFixtureImage, makeHome, ROOT, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 import { startUi, type RunningUi } from './ui-helpers.js';
 
 const CHROMIUM = process.env.CILO_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -90,32 +90,30 @@ describe('cilo ui in Chromium', { skip }, () => {
     await page.click('a.env-link:text-is("beta")');
     await page.locator('#services tr[data-service="web"]').waitFor();
     assert.equal(await page.locator('#services tbody tr').count(), 3);
-    await page.locator('#logs .log-line', { hasText: 'hello-from-beta' }).waitFor({ timeout: 20_000 });
-    await page.locator('#logs .log-line', { hasText: 'request 2 served' }).waitFor({ timeout: 20_000 });
+    await page.locator('#logs .log-line', { hasText: 'hello-from-beta' }).waitFor({ timeout: 60_000 });
+    await page.locator('#logs .log-line', { hasText: 'request 2 served' }).waitFor({ timeout: 60_000 });
     await page.selectOption('#log-service', 'worker');
-    await page.locator('#logs .log-line', { hasText: 'worker ready' }).waitFor({ timeout: 20_000 });
+    await page.locator('#logs .log-line', { hasText: 'worker ready' }).waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('#logs .log-line', { hasText: 'served' }).count(), 0, 'only the chosen service');
     await page.selectOption('#log-service', '');
-    await page.locator('#logs .log-line', { hasText: 'served' }).first().waitFor({ timeout: 20_000 });
+    await page.locator('#logs .log-line', { hasText: 'served' }).first().waitFor({ timeout: 60_000 });
     await page.screenshot({ path: join(SHOTS, 'ui-environment.png'), fullPage: true });
     await page.click('a.back');
     await page.locator('#environments').waitFor();
     const streams = async () => (await page.evaluate(async () => (await (await fetch('/api/server')).json()) as { log_streams: number })).log_streams;
-    const deadline = Date.now() + 5000;
-    while ((await streams()) !== 0 && Date.now() < deadline) await page.waitForTimeout(100);
-    assert.equal(await streams(), 0, 'leaving the page ended its log stream');
+    await waitFor(async () => (await streams()) === 0, { what: 'leaving the page to end its log stream', deadlineMs: 60_000, intervalMs: 100 });
   });
 
   test("up on a stopped environment's page starts it, and its log goes on from where it ended", async () => {
     await page.click('a.env-link:text-is("alpha")');
-    await page.locator('#logs .log-line.note').waitFor({ timeout: 20_000 });
+    await page.locator('#logs .log-line.note').waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('#logs .log-line', { hasText: 'hello-from-alpha' }).count(), 1);
     await page.click('.env-actions button[data-action="up"]');
     await page.locator('.env-header [data-field="status"]', { hasText: 'running' }).waitFor({ timeout: 90_000 });
     const states = await containerStates(project, 'alpha');
     assert.ok(states.length >= 2 && states.every((s) => s === 'running'), `alpha's containers: ${states.join(', ')}`);
     // The container printed its greeting again when it started: the log resumed, without repeating the old lines.
-    await page.locator('#logs .log-line', { hasText: 'hello-from-alpha' }).nth(1).waitFor({ timeout: 20_000 });
+    await page.locator('#logs .log-line', { hasText: 'hello-from-alpha' }).nth(1).waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('#logs .log-line', { hasText: 'hello-from-alpha' }).count(), 2);
     await page.click('a.back');
     await page.locator('tr[data-env="alpha"] [data-field="status"]', { hasText: 'running' }).waitFor();

@@ -29,8 +29,8 @@ export function startUi(h: TestHome, args: string[] = ['--all']): Promise<Runnin
     let out = '';
     const timer = setTimeout(() => {
       void stop();
-      reject(new Error(`cilo ui printed no URL within 15 s: ${stderr}`));
-    }, 15_000);
+      reject(new Error(`cilo ui printed no URL within 60 s: ${stderr}`));
+    }, 60_000);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`cilo ui exited with ${code}: ${stderr}`));
@@ -111,7 +111,7 @@ export function openEvents(port: number, path: string, cookie: string): Promise<
       });
       res.on('error', () => undefined);
       resolve({
-        next: (event, match = () => true, timeoutMs = 20_000) =>
+        next: (event, match = () => true, timeoutMs = 60_000) =>
           new Promise((res2, rej2) => {
             const check = (): void => {
               const hit = seen.find((s) => s.event === event && match(s.data));

@@ -1,7 +1,7 @@
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { copyFixture, docker, ensureFixtureImage, makeHome, tearDown, uid, type TestHome } from './helpers.js';
+import { copyFixture, docker, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 import { http, openEvents, signIn, startUi, type RunningUi } from './ui-helpers.js';
 
 before(() => ensureFixtureImage());
@@ -112,13 +112,10 @@ describe('cilo ui over HTTP', () => {
     const during = JSON.parse((await http(u.port, 'GET', '/api/server', { headers: { cookie } })).body) as { log_streams: number };
     assert.equal(during.log_streams, 1);
     logs.close();
-    const deadline = Date.now() + 5000;
-    let streams = 1;
-    while (Date.now() < deadline && streams !== 0) {
-      await new Promise((r) => setTimeout(r, 100));
-      streams = (JSON.parse((await http(u.port, 'GET', '/api/server', { headers: { cookie } })).body) as { log_streams: number }).log_streams;
-    }
-    assert.equal(streams, 0, 'the log stream (and its Engine request) ended with the page');
+    await waitFor(
+      async () => (JSON.parse((await http(u.port, 'GET', '/api/server', { headers: { cookie } })).body) as { log_streams: number }).log_streams === 0,
+      { what: 'the log stream (and its Engine request) to end with the page', deadlineMs: 60_000, intervalMs: 100 },
+    );
   });
 
   test('the event stream sends a new snapshot when the environment changes outside the page', async () => {

@@ -50,7 +50,7 @@ export function ask(q: Question): Promise<Reply> {
   const id = 1 + Math.floor(Math.random() * 65534);
   const query = dnsPacket.encode({ type: 'query', id, questions: [{ name: q.name, type: (q.type ?? 'A') as dnsPacket.RecordType, class: 'IN' }] });
   const host = q.host ?? '127.0.0.1';
-  const timeoutMs = q.timeoutMs ?? 2000;
+  const timeoutMs = q.timeoutMs ?? 5000;
   const how = `${q.name} ${q.type ?? 'A'} to ${host}:${q.port} over ${q.tcp ? 'TCP' : 'UDP'}`;
 
   return new Promise<Reply>((resolve, reject) => {

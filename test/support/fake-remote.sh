@@ -65,11 +65,14 @@ CONF
   # setsid: its own session, so the test's process group signals never reach it; `down` ends it.
   setsid nsenter --net="/run/netns/$ns" unshare --mount --propagation private "$0" inner "$dir" </dev/null >"$dir/inner.log" 2>&1 &
   echo $! >"$dir/inner.pid"
-  for _ in $(seq 1 150); do
-    [ -f "$dir/inner.ready" ] && [ -S "/proc/$(cat "$dir/dockerd.pid")/root/run/docker.sock" ] && break
+  # Polled with generous deadlines: a loaded machine starts a dockerd slowly, not wrongly.
+  local end=$((SECONDS + 180))
+  until [ -f "$dir/inner.ready" ] && [ -S "/proc/$(cat "$dir/dockerd.pid" 2>/dev/null)/root/run/docker.sock" ]; do
+    [ "$SECONDS" -lt "$end" ] || break
     sleep 0.1
   done
-  for _ in $(seq 1 150); do
+  end=$((SECONDS + 180))
+  while [ "$SECONDS" -lt "$end" ]; do
     nsenter -t "$(cat "$dir/dockerd.pid")" -m -n docker -H unix:///run/docker.sock info >/dev/null 2>&1 && return 0
     sleep 0.2
   done
@@ -101,19 +104,22 @@ down() {
     ids=$(nsenter -t "$d" -m -n docker -H unix:///run/docker.sock ps -aq 2>/dev/null || true)
     [ -n "$ids" ] && nsenter -t "$d" -m -n docker -H unix:///run/docker.sock rm -f $ids >/dev/null 2>&1 || true
     kill -TERM "$d" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$d" 2>/dev/null || break; sleep 0.1; done
+    local end=$((SECONDS + 60))
+    while kill -0 "$d" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do sleep 0.1; done
   fi
   local pids
   pids=$(members)
   [ -n "$pids" ] && kill -TERM $pids 2>/dev/null || true
-  for _ in $(seq 1 30); do
+  local end=$((SECONDS + 10))
+  while [ "$SECONDS" -lt "$end" ]; do
     pids=$(members)
     [ -z "$pids" ] && break
     sleep 0.1
   done
   pids=$(members)
   [ -n "$pids" ] && kill -KILL $pids 2>/dev/null || true
-  sleep 0.2
+  end=$((SECONDS + 60))
+  while [ -n "$(members)" ] && [ "$SECONDS" -lt "$end" ]; do sleep 0.1; done
   [ -n "${vh:-}" ] && ip link del "$vh" 2>/dev/null || true
   [ -n "${ns:-}" ] && ip netns del "$ns" 2>/dev/null || true
   rm -rf "$dir" 2>/dev/null || { sleep 1; rm -rf "$dir" || true; }

@@ -8,6 +8,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { forgetHome, OWNERS_DIR, recordHome, stopFakeRemote, whenStopped } from './sweep.js';
 
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'fake-remote.sh');
 
@@ -75,10 +76,16 @@ function run(args: string[]): SpawnSyncReturns<string> {
   return spawnSync('bash', [SCRIPT, ...args], { encoding: 'utf8', timeout: 120_000 });
 }
 
+/** What ends each machine if the test process is told to stop before its stop() (see sweep.ts whenStopped). */
+const unlessStopped = new Map<string, () => void>();
+
 export function startFakeRemote(): FakeRemote {
   const id = Math.random().toString(36).slice(2, 8).padEnd(6, '0');
   // Outside /tmp: the machine gets a private /tmp, so cilo's local workspaces are not there.
   const dir = mkdtempSync('/var/tmp/cilo-rt-');
+  // Recorded like a test home: a killed or cancelled test process leaves it to the sweep.
+  recordHome(dir, OWNERS_DIR, 'fake-remote');
+  unlessStopped.set(dir, whenStopped(() => stopFakeRemote(dir)));
   const idx = 8 + Math.floor(Math.random() * 48);
   const fake = describe(dir);
   const r = run(['up', dir, id, String(idx)]);
@@ -130,7 +137,10 @@ function describe(dir: string): FakeRemote {
         .stdout.split('\n')
         .filter((l) => l.trim() !== ''),
     stop: () => {
+      unlessStopped.get(dir)?.();
+      unlessStopped.delete(dir);
       run(['down', resolve(dir)]);
+      forgetHome(dir);
     },
   };
 }

@@ -21,7 +21,7 @@ type Truthy<T> = Exclude<T, false | 0 | '' | null | undefined>;
  * (an assertion, a timed-out query) means "not yet"; at the deadline the last of them is in the
  * error, so a failed `assert.deepEqual` inside the condition shows what was seen last.
  */
-export async function waitFor<T>(condition: () => T | Promise<T>, { what, deadlineMs = 15_000, intervalMs = 20 }: WaitOptions): Promise<Truthy<T>> {
+export async function waitFor<T>(condition: () => T | Promise<T>, { what, deadlineMs = 60_000, intervalMs = 20 }: WaitOptions): Promise<Truthy<T>> {
   const end = Date.now() + deadlineMs;
   let last: string;
   for (;;) {
