@@ -4,7 +4,7 @@
  * it cannot remove, and doctor's repairs of what races and migrations leave (two networks of
  * one name, a workspace whose directory is not named after its environment).
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';

@@ -4,7 +4,7 @@
  * made, naming the first's path and the two fixes. A conflict hint never proposes to replace
  * a shared service other environments use. State written before sources were kept migrates.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

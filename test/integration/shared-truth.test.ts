@@ -3,7 +3,7 @@
  * refused one-shot shared service leaves no volume; unused shared volumes and dataset templates
  * are listed and removed by `cilo shared rm` / `doctor --fix`.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

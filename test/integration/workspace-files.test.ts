@@ -5,7 +5,7 @@
  * (as one made by an older cilo) cannot delete them through `merge`, and the Claude
  * `worktree-remove` hook removes a fresh environment. No containers are started.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
