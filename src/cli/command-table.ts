@@ -117,8 +117,10 @@ Examples:
 
 const MANIFEST_HELP = `
 --json prints one document, the manifest "cilo.manifest/1" (docs/manifest.schema.json): env, project,
-status, workspace, base_url, dns {suffix, server {address, port, running}, system_resolver}, network,
-subnet, services [{name, type, ip, port, url, ip_url, container, state, health, ready_by, environment}],
+status, problems [{service, reason}] (why status is degraded: a service exited, other than a one-shot job
+that completed, or keeps restarting), workspace, base_url, dns {suffix, server {address, port, running},
+system_resolver}, network, subnet, services [{name, type, ip, port, url, ip_url, container, state, health,
+ready_by, environment, replicas? (a scaled service: its own fields are its first replica's)}],
 variables (CILO_*), timings (the phases of this up; null from status). A failure prints
 {"ok": false, "code", "message", "hint"} (with "service" and its last "logs" lines when one failed)
 and exits 1. Progress goes to stderr.`;
@@ -249,7 +251,7 @@ const TABLE: readonly Declared[] = [
     alias: 'ls',
     description: 'list environments of the current project (or all)',
     options: () => [new Option('--all', 'list environments of every project'), o.project('list environments of this project'), o.format(['table', 'json', 'quiet']), o.jsonFormat()],
-    help: '\nJSON (--format json or --json): an array of environments, each {name, project, status, subnet, network,\nsource, workspace, dns_suffix, url, created_at, last_error?, services: [{name, type, ip, url, state}]}.',
+    help: '\nJSON (--format json or --json): an array of environments, each {name, project, status, problems, subnet, network,\nsource, workspace, dns_suffix, url, created_at, last_error?, services: [{name, type, ip, url, state}]}.\nstatus is degraded (and problems names each service and why: "exited with code 1", "keeps restarting (5 restarts)")\nwhile a service has exited, other than a one-shot job that completed (exit 0 under restart no or on-failure), or keeps restarting.',
     load: () => import('./commands/list.js').then((m) => m.default),
   },
   {

@@ -9,6 +9,7 @@ import { listDatasets } from './datasets.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, toValidName } from '../domain/names.js';
+import type { ServiceProblem } from '../domain/liveness.js';
 import { maskConnectionValue } from '../domain/mask.js';
 import { runVariables } from '../domain/run-vars.js';
 import type { ContainerSummary } from '../domain/engine.js';
@@ -73,6 +74,8 @@ export interface EnvironmentRow {
   name: string;
   project: string;
   status: string;
+  /** Why it is degraded (as `status` says it): each service that has exited or keeps restarting. */
+  problems: ServiceProblem[];
   health: HealthRollup;
   url: string | null;
   created_at: string;
@@ -119,7 +122,7 @@ function lastDoctor(ctx: CoreContext): DoctorRecord | null {
 export async function dashboardSnapshot(ctx: CoreContext, scope: DashboardScope): Promise<DashboardSnapshot> {
   const envs = selectEnvironments(readState(ctx.paths), scope);
   // Each from its own engine (a host's, `unreachable` when it does not answer), as `cilo list` shows them.
-  const environments = (await liveViews(ctx, envs)).map((v) => ({ name: v.name, project: v.project, status: v.status, health: healthRollup(v.status, v.services), url: v.url, created_at: v.created_at, services: v.services.length }));
+  const environments = (await liveViews(ctx, envs)).map((v) => ({ name: v.name, project: v.project, status: v.status, problems: v.problems, health: healthRollup(v.status, v.services), url: v.url, created_at: v.created_at, services: v.services.length }));
   const shared = await listShared(ctx, scope.project);
   return { scope: { project: scope.project ?? null }, environments, shared, doctor: lastDoctor(ctx), generated_at: new Date().toISOString() };
 }
@@ -149,6 +152,7 @@ export interface EnvironmentDetail {
   name: string;
   project: string;
   status: string;
+  problems: ServiceProblem[];
   health: HealthRollup;
   subnet: string;
   network: string;
@@ -175,6 +179,7 @@ export async function environmentDetail(ctx: CoreContext, name: string, scope: D
     name: v.name,
     project: v.project,
     status: v.status,
+    problems: v.problems,
     health: healthRollup(v.status, v.services),
     subnet: v.subnet,
     network: v.network,
