@@ -235,7 +235,7 @@ const TABLE: readonly Declared[] = [
   },
   {
     name: 'destroy',
-    description: 'remove an environment: containers, volumes, network, DNS names and workspace',
+    description: 'remove an environment: containers, volumes, network, DNS names, workspace and its private datasets (dropped); shared services are released, not removed',
     args: () => [args.optionalEnv()],
     options: () => [
       new Option('--all', 'destroy every environment (of --project, if given)'),

@@ -18,7 +18,7 @@ import { readState, writeFileAtomic } from '../state/store.js';
 import { watchStateFile } from '../state/watch.js';
 import type { CoreContext } from './context.js';
 import type { Engine } from './ports.js';
-import { destroyEnvironment } from './destroy.js';
+import { destroyEnvironment, destroyPlan, type DestroyPlan } from './destroy.js';
 import { runDoctor, type DoctorReport } from './doctor.js';
 import { downEnvironment } from './down.js';
 import { liveContainers, liveView, liveViews, selectEnvironments, type ServiceView } from './environment-view.js';
@@ -225,6 +225,11 @@ export async function runDashboardAction(ctx: CoreContext, scope: DashboardScope
   }
 }
 
+/** What the destroy button would remove, drop and release: the dialog says it before asking for the name. */
+export async function dashboardDestroyPlan(ctx: CoreContext, scope: DashboardScope, name: string): Promise<DestroyPlan> {
+  return destroyPlan(ctx, findEnv(readState(ctx.paths), name, scope.project));
+}
+
 /** Runs the doctor (without repairs) and keeps its report for the page. */
 export async function runDashboardDoctor(ctx: CoreContext): Promise<DoctorRecord> {
   const record = { at: new Date().toISOString(), report: await runDoctor(ctx) };
@@ -317,6 +322,7 @@ export function dashboard(ctx: CoreContext, scope: DashboardScope) {
     snapshot: () => dashboardSnapshot(ctx, scope),
     environment: (name: string) => environmentDetail(ctx, name, scope),
     action: (action: DashboardAction, name: string, body: { confirm?: unknown }) => runDashboardAction(ctx, scope, action, name, body),
+    destroyPlan: (name: string) => dashboardDestroyPlan(ctx, scope, name),
     doctor: () => runDashboardDoctor(ctx),
     logs: (name: string, req: LogRequest, onLine: (l: { service: string; line: string }) => void, signal: AbortSignal) => streamEnvironmentLogs(ctx, scope, name, req, onLine, signal),
     watch: (onChange: () => void, signal: AbortSignal) => watchDashboard(ctx, onChange, signal),

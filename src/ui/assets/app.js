@@ -143,13 +143,23 @@ const dialog = document.getElementById('destroy-dialog');
 const destroyInput = document.getElementById('destroy-input');
 const destroyConfirm = document.getElementById('destroy-confirm');
 
-function askDestroy(env) {
+// The dialog says exactly what goes (containers, network, volumes, workspace, private datasets by
+// name) and what stays (shared services are released), as the server reads it for this environment.
+async function askDestroy(env) {
+  const what = document.getElementById('destroy-what');
   document.getElementById('destroy-name').textContent = env;
+  what.textContent = 'Reading what it removes…';
   dialog.dataset.env = env;
   destroyInput.value = '';
   destroyConfirm.disabled = true;
   dialog.showModal();
   destroyInput.focus();
+  try {
+    const plan = await api('GET', `/api/env/${encodeURIComponent(env)}/destroy`);
+    if (dialog.dataset.env === env) what.textContent = plan.text;
+  } catch (e) {
+    if (dialog.dataset.env === env) what.textContent = `What it removes could not be read: ${e.message}. Destroying removes its containers, network, volumes, workspace and private datasets.`;
+  }
 }
 destroyInput.addEventListener('input', () => (destroyConfirm.disabled = destroyInput.value !== dialog.dataset.env));
 document.getElementById('destroy-cancel').addEventListener('click', () => dialog.close());
