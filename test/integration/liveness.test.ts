@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFixture, docker, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+import { http, signIn, startUi } from './ui-helpers.js';
 
 interface Problem {
   service: string;
@@ -98,6 +99,25 @@ describe('degraded: which service, and why', () => {
     assert.deepEqual(l?.problems, [{ service: 'dies', reason: 'exited with code 1' }]);
     const list = await h.cli(['list', '--all']);
     assert.match(list.stdout, /one\s+\S+\s+degraded: dies exited with code 1/);
+  });
+
+  test('the dashboard says it too: degraded, naming the service and its exit code, on the main page and the environment page', async () => {
+    const ui = await startUi(h, ['--all']);
+    try {
+      const cookie = await signIn(ui);
+      const snap = await http(ui.port, 'GET', '/api/snapshot', { headers: { cookie } });
+      assert.equal(snap.status, 200, snap.body);
+      const row = (JSON.parse(snap.body) as { environments: ListJson[] }).environments.find((e) => e.name === 'one');
+      assert.equal(row?.status, 'degraded');
+      assert.deepEqual(row?.problems, [{ service: 'dies', reason: 'exited with code 1' }]);
+      const page = await http(ui.port, 'GET', '/api/env/one', { headers: { cookie } });
+      assert.equal(page.status, 200, page.body);
+      const detail = JSON.parse(page.body) as ListJson;
+      assert.equal(detail.status, 'degraded');
+      assert.deepEqual(detail.problems, [{ service: 'dies', reason: 'exited with code 1' }]);
+    } finally {
+      await ui.stop();
+    }
   });
 
   test('a service that crash-loops under restart: always is degraded at every look, never running, and up does not call it ready', async () => {
