@@ -203,7 +203,7 @@ const TABLE: readonly Declared[] = [
   },
   {
     name: 'up',
-    description: 'start an environment (creating it first if needed) and wait until its services are ready',
+    description: 'start an environment (creating it first if needed) and wait until its services are ready: running (healthy, with a healthcheck) and staying up, or one-shot jobs exited 0; a crash loop fails at once',
     args: () => [args.env()],
     options: () => [
       o.from(),
