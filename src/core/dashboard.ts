@@ -47,7 +47,9 @@ export interface HealthRollup {
 }
 
 /** The health of an environment in a few words, from its services' live states. */
-export function healthRollup(status: string, services: Pick<ServiceView, 'state' | 'type'>[]): HealthRollup {
+export function healthRollup(status: string, all: Pick<ServiceView, 'state' | 'type'>[], completed = 0): HealthRollup {
+  // One-shot jobs that completed (exited 0, no problem) are done, not down: they count in no total.
+  const services = completed > 0 && (status === 'running' || status === 'degraded') ? dropCompleted(all, completed) : all;
   const total = services.length;
   if (total === 0) return { level: 'idle', text: 'no services' };
   // On a host that does not answer: its services' states are unknown, not stopped.
@@ -68,6 +70,16 @@ export function healthRollup(status: string, services: Pick<ServiceView, 'state'
   if (running < total) return { level: 'warn', text: `${running}/${total} running` };
   if (starting > 0) return { level: 'starting', text: `${starting} starting` };
   return { level: 'ok', text: healthy > 0 ? `${running}/${total} running, ${healthy} healthy` : `${running}/${total} running` };
+}
+
+function dropCompleted<T extends Pick<ServiceView, 'state'>>(services: T[], n: number): T[] {
+  let left = n;
+  return services.filter((s) => !(s.state === 'exited' && left-- > 0));
+}
+
+/** How many of a view's services are one-shot jobs that completed: exited, and no problem of it. */
+function completedJobs(v: { services: Pick<ServiceView, 'name' | 'state'>[]; problems: ServiceProblem[] }): number {
+  return v.services.filter((s) => s.state === 'exited' && !v.problems.some((p) => p.service === s.name)).length;
 }
 
 export interface EnvironmentRow {
@@ -122,7 +134,7 @@ function lastDoctor(ctx: CoreContext): DoctorRecord | null {
 export async function dashboardSnapshot(ctx: CoreContext, scope: DashboardScope): Promise<DashboardSnapshot> {
   const envs = selectEnvironments(readState(ctx.paths), scope);
   // Each from its own engine (a host's, `unreachable` when it does not answer), as `cilo list` shows them.
-  const environments = (await liveViews(ctx, envs)).map((v) => ({ name: v.name, project: v.project, status: v.status, problems: v.problems, health: healthRollup(v.status, v.services), url: v.url, created_at: v.created_at, services: v.services.length }));
+  const environments = (await liveViews(ctx, envs)).map((v) => ({ name: v.name, project: v.project, status: v.status, problems: v.problems, health: healthRollup(v.status, v.services, completedJobs(v)), url: v.url, created_at: v.created_at, services: v.services.length }));
   const shared = await listShared(ctx, scope.project);
   return { scope: { project: scope.project ?? null }, environments, shared, doctor: lastDoctor(ctx), generated_at: new Date().toISOString() };
 }
@@ -180,7 +192,7 @@ export async function environmentDetail(ctx: CoreContext, name: string, scope: D
     project: v.project,
     status: v.status,
     problems: v.problems,
-    health: healthRollup(v.status, v.services),
+    health: healthRollup(v.status, v.services, completedJobs(v)),
     subnet: v.subnet,
     network: v.network,
     url: v.url,
