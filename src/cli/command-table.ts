@@ -147,8 +147,10 @@ its .cilo/config.yml), so two folders never share environments or shared service
 
 const MANIFEST_HELP = `
 --json prints one document, the manifest "cilo.manifest/1" (docs/manifest.schema.json): env, project,
-status, workspace, base_url, dns {suffix, server {address, port, running}, system_resolver}, network,
-subnet, services [{name, type, ip, port, url, ip_url, container, state, health, ready_by, environment}],
+status, problems [{service, reason}] (why status is degraded: a service exited, other than a one-shot job
+that completed, or keeps restarting), workspace, base_url, dns {suffix, server {address, port, running},
+system_resolver}, network, subnet, services [{name, type, ip, port, url, ip_url, container, state, health,
+ready_by, environment, replicas? (a scaled service: its own fields are its first replica's)}],
 variables (CILO_*), timings (the phases of this up; null from status). A failure prints
 {"ok": false, "code", "message", "hint"} (with "service" and its last "logs" lines when one failed)
 and exits 1. Progress goes to stderr.`;
@@ -232,7 +234,7 @@ const TABLE: readonly Declared[] = [
   },
   {
     name: 'up',
-    description: 'start an environment (creating it first if needed) and wait until its services are ready',
+    description: 'start an environment (creating it first if needed) and wait until its services are ready: running (healthy, with a healthcheck) and staying up, or one-shot jobs exited 0; a crash loop fails at once',
     args: () => [args.env()],
     options: () => [
       o.from(),
@@ -264,7 +266,7 @@ const TABLE: readonly Declared[] = [
   },
   {
     name: 'destroy',
-    description: 'remove an environment: containers, volumes, network, DNS names and workspace',
+    description: 'remove an environment: containers, volumes, network, DNS names, workspace and its private datasets (dropped); shared services are released, not removed',
     args: () => [args.optionalEnv()],
     options: () => [
       new Option('--all', 'destroy every environment (of --project, if given)'),
@@ -281,7 +283,7 @@ const TABLE: readonly Declared[] = [
     alias: 'ls',
     description: 'list environments of the current project (or all)',
     options: () => [new Option('--all', 'list environments of every project'), o.project('list environments of this project'), o.format(['table', 'json', 'quiet']), o.jsonFormat()],
-    help: '\nJSON (--format json or --json): an array of environments, each {name, project, status, subnet, network,\nsource, workspace, dns_suffix, url, created_at, last_error?, services: [{name, type, ip, url, state}]}.',
+    help: '\nJSON (--format json or --json): an array of environments, each {name, project, status, problems, subnet, network,\nsource, workspace, dns_suffix, url, created_at, last_error?, services: [{name, type, ip, url, state}]}.\nstatus is degraded (and problems names each service and why: "exited with code 1", "keeps restarting (5 restarts)")\nwhile a service has exited, other than a one-shot job that completed (exit 0 under restart no or on-failure), or keeps restarting.',
     load: () => import('./commands/list.js').then((m) => m.default),
   },
   {

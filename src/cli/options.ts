@@ -47,9 +47,12 @@ function wholeNumber(name: string) {
   };
 }
 
+/** An environment name is taken exactly as typed: one that breaks the rule is refused, never normalized. */
+const ENV_NAME = 'environment name, exactly as typed (lowercase letters, digits and "-")';
+
 export const args = {
-  env: (description = 'environment name'): Argument => new CompletingArgument('<env>', description, 'env'),
-  optionalEnv: (description = 'environment name'): Argument => new CompletingArgument('[env]', description, 'env'),
+  env: (description = ENV_NAME): Argument => new CompletingArgument('<env>', description, 'env'),
+  optionalEnv: (description = ENV_NAME): Argument => new CompletingArgument('[env]', description, 'env'),
   service: (description = 'service name'): Argument => new CompletingArgument('<service>', description, 'service'),
   optionalService: (description = 'service name'): Argument => new CompletingArgument('[service]', description, 'service'),
   host: (): Argument => new Argument('<name>', 'host name (`cilo host list`)'),

@@ -12,6 +12,7 @@ test('health roll-up: all running (and healthy) is ok', () => {
 test('health roll-up: unhealthy beats everything, then services not running, then checks pending', () => {
   assert.equal(healthRollup('running', services('running (unhealthy)', 'exited')).level, 'bad');
   assert.deepEqual(healthRollup('degraded', services('running', 'exited')), { level: 'warn', text: '1/2 running' });
+  assert.deepEqual(healthRollup('running', services('running', 'exited'), 1), { level: 'ok', text: '1/1 running' }, 'a one-shot job that completed is done, not down');
   assert.deepEqual(healthRollup('running', services('running (health: starting)', 'running')), { level: 'starting', text: '1 starting' });
 });
 

@@ -9,6 +9,7 @@ import { listDatasets } from './datasets.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, toValidName } from '../domain/names.js';
+import type { ServiceProblem } from '../domain/liveness.js';
 import { maskConnectionValue } from '../domain/mask.js';
 import { runVariables } from '../domain/run-vars.js';
 import type { ContainerSummary } from '../domain/engine.js';
@@ -17,7 +18,7 @@ import { readState, writeFileAtomic } from '../state/store.js';
 import { watchStateFile } from '../state/watch.js';
 import type { CoreContext } from './context.js';
 import type { Engine } from './ports.js';
-import { destroyLocked } from './destroy.js';
+import { destroyLocked, destroyPlan, type DestroyPlan } from './destroy.js';
 import { runDoctor, type DoctorReport } from './doctor.js';
 import { downEnvironment } from './down.js';
 import { liveContainers, liveView, liveViews, selectEnvironments, type ServiceView } from './environment-view.js';
@@ -46,7 +47,9 @@ export interface HealthRollup {
 }
 
 /** The health of an environment in a few words, from its services' live states. */
-export function healthRollup(status: string, services: Pick<ServiceView, 'state' | 'type'>[]): HealthRollup {
+export function healthRollup(status: string, all: Pick<ServiceView, 'state' | 'type'>[], completed = 0): HealthRollup {
+  // One-shot jobs that completed (exited 0, no problem) are done, not down: they count in no total.
+  const services = completed > 0 && (status === 'running' || status === 'degraded') ? dropCompleted(all, completed) : all;
   const total = services.length;
   if (total === 0) return { level: 'idle', text: 'no services' };
   // On a host that does not answer: its services' states are unknown, not stopped.
@@ -69,10 +72,22 @@ export function healthRollup(status: string, services: Pick<ServiceView, 'state'
   return { level: 'ok', text: healthy > 0 ? `${running}/${total} running, ${healthy} healthy` : `${running}/${total} running` };
 }
 
+function dropCompleted<T extends Pick<ServiceView, 'state'>>(services: T[], n: number): T[] {
+  let left = n;
+  return services.filter((s) => !(s.state === 'exited' && left-- > 0));
+}
+
+/** How many of a view's services are one-shot jobs that completed: exited, and no problem of it. */
+function completedJobs(v: { services: Pick<ServiceView, 'name' | 'state'>[]; problems: ServiceProblem[] }): number {
+  return v.services.filter((s) => s.state === 'exited' && !v.problems.some((p) => p.service === s.name)).length;
+}
+
 export interface EnvironmentRow {
   name: string;
   project: string;
   status: string;
+  /** Why it is degraded (as `status` says it): each service that has exited or keeps restarting. */
+  problems: ServiceProblem[];
   health: HealthRollup;
   url: string | null;
   created_at: string;
@@ -119,7 +134,7 @@ function lastDoctor(ctx: CoreContext): DoctorRecord | null {
 export async function dashboardSnapshot(ctx: CoreContext, scope: DashboardScope): Promise<DashboardSnapshot> {
   const envs = selectEnvironments(readState(ctx.paths), scope);
   // Each from its own engine (a host's, `unreachable` when it does not answer), as `cilo list` shows them.
-  const environments = (await liveViews(ctx, envs)).map((v) => ({ name: v.name, project: v.project, status: v.status, health: healthRollup(v.status, v.services), url: v.url, created_at: v.created_at, services: v.services.length }));
+  const environments = (await liveViews(ctx, envs)).map((v) => ({ name: v.name, project: v.project, status: v.status, problems: v.problems, health: healthRollup(v.status, v.services, completedJobs(v)), url: v.url, created_at: v.created_at, services: v.services.length }));
   const shared = await listShared(ctx, scope.project);
   return { scope: { project: scope.project ?? null }, environments, shared, doctor: lastDoctor(ctx), generated_at: new Date().toISOString() };
 }
@@ -149,6 +164,7 @@ export interface EnvironmentDetail {
   name: string;
   project: string;
   status: string;
+  problems: ServiceProblem[];
   health: HealthRollup;
   subnet: string;
   network: string;
@@ -175,7 +191,8 @@ export async function environmentDetail(ctx: CoreContext, name: string, scope: D
     name: v.name,
     project: v.project,
     status: v.status,
-    health: healthRollup(v.status, v.services),
+    problems: v.problems,
+    health: healthRollup(v.status, v.services, completedJobs(v)),
     subnet: v.subnet,
     network: v.network,
     url: v.url,
@@ -218,6 +235,11 @@ export async function runDashboardAction(ctx: CoreContext, scope: DashboardScope
       return { ok: true, message: `Environment ${env.name} was destroyed.` };
     }
   }
+}
+
+/** What the destroy button would remove, drop and release: the dialog says it before asking for the name. */
+export async function dashboardDestroyPlan(ctx: CoreContext, scope: DashboardScope, name: string): Promise<DestroyPlan> {
+  return destroyPlan(ctx, findEnv(readState(ctx.paths), name, scope.project));
 }
 
 /** Runs the doctor (without repairs) and keeps its report for the page. */
@@ -312,6 +334,7 @@ export function dashboard(ctx: CoreContext, scope: DashboardScope) {
     snapshot: () => dashboardSnapshot(ctx, scope),
     environment: (name: string) => environmentDetail(ctx, name, scope),
     action: (action: DashboardAction, name: string, body: { confirm?: unknown }) => runDashboardAction(ctx, scope, action, name, body),
+    destroyPlan: (name: string) => dashboardDestroyPlan(ctx, scope, name),
     doctor: () => runDashboardDoctor(ctx),
     logs: (name: string, req: LogRequest, onLine: (l: { service: string; line: string }) => void, signal: AbortSignal) => streamEnvironmentLogs(ctx, scope, name, req, onLine, signal),
     watch: (onChange: () => void, signal: AbortSignal) => watchDashboard(ctx, onChange, signal),

@@ -1,6 +1,6 @@
 import { rmdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { composeProjectName, LABELS } from '../domain/names.js';
+import { composeProjectName, LABELS, networkName } from '../domain/names.js';
 import { CiloError, DockerApiError } from '../errors.js';
 import { generatedComposePath } from '../state/paths.js';
 import type { EnvironmentState, State } from '../domain/state.js';
@@ -28,6 +28,79 @@ export function destroyTargets(ctx: CoreContext, input: DestroyInput): Environme
     return Object.values(state.environments).filter((e) => input.project === undefined || e.project === input.project);
   }
   return [findEnv(state, input.env ?? '', input.project)];
+}
+
+/** Exactly what destroying an environment removes, drops and releases: what its dialogs say. */
+export interface DestroyPlan {
+  env: string;
+  /** Its containers' names (its own, on its engine). */
+  containers: string[];
+  network: string;
+  /** The DNS names that stop answering: `*.<env><suffix>`. */
+  names: string;
+  volumes: string[];
+  /** Its workspace directory; null when it is kept. */
+  workspace: string | null;
+  /** Its private datasets in shared engines: dropped, their data gone. */
+  datasets: { service: string; engine: string; name: string }[];
+  /** Datasets kept (`keep`): left in their engine. */
+  kept_datasets: { service: string; engine: string; name: string }[];
+  /** Shared services it uses: released (detached from its network), not removed. */
+  shared: string[];
+  /** All of the above in words. */
+  text: string;
+}
+
+function listed(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** The plan in words: one paragraph naming each thing. */
+export function destroyPlanText(p: Omit<DestroyPlan, 'text'>): string {
+  const removed = [
+    p.containers.length ? `its ${p.containers.length === 1 ? 'container' : `${p.containers.length} containers`} ${listed(p.containers)}` : 'its containers (none exist now)',
+    `its network ${p.network}`,
+    `its DNS names ${p.names}`,
+    p.volumes.length ? `its ${p.volumes.length === 1 ? 'volume' : `${p.volumes.length} volumes`} ${listed(p.volumes)} with ${p.volumes.length === 1 ? 'its' : 'their'} data` : undefined,
+    p.workspace ? `its workspace ${p.workspace} with every file in it` : undefined,
+  ].filter((x) => x !== undefined);
+  const ds = (list: DestroyPlan['datasets']): string => listed(list.map((d) => `${d.name} (${d.engine}, in shared service ${d.service})`));
+  const parts = [`Destroying ${p.env} removes ${listed(removed)}.`];
+  if (!p.volumes.length) parts.push('It has no volumes.');
+  if (!p.workspace) parts.push('Its workspace is kept.');
+  if (p.datasets.length) parts.push(`It drops its private ${p.datasets.length === 1 ? 'dataset' : 'datasets'} ${ds(p.datasets)}: that data is gone.`);
+  if (p.kept_datasets.length) parts.push(`Its ${p.kept_datasets.length === 1 ? 'dataset' : 'datasets'} ${ds(p.kept_datasets)} ${p.kept_datasets.length === 1 ? 'is' : 'are'} kept.`);
+  if (p.shared.length) parts.push(`The shared ${p.shared.length === 1 ? 'service' : 'services'} ${listed(p.shared)} ${p.shared.length === 1 ? 'is' : 'are'} released, not removed: ${p.shared.length === 1 ? 'it keeps' : 'they keep'} running for other environments, with ${p.shared.length === 1 ? 'its' : 'their'} data.`);
+  return parts.join(' ');
+}
+
+/** What `destroyEnvironment` would remove, read as it reads it: the engine's containers and volumes by label, state's datasets and shared services. */
+export async function destroyPlan(base: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined } = {}): Promise<DestroyPlan> {
+  const ctx = await contextFor(base, env);
+  const composeProject = composeProjectName(env.project, env.name);
+  const byCompose = { label: [`com.docker.compose.project=${composeProject}`] };
+  const byCilo = { label: [`${LABELS.managed}=true`, `${LABELS.project}=${env.project}`, `${LABELS.env}=${env.name}`] };
+  const [containers, volumes] = await Promise.all([
+    Promise.all([ctx.docker.listContainers(byCompose), ctx.docker.listContainers(byCilo)]).then((l) => l.flat()),
+    Promise.all([ctx.docker.listVolumes(byCompose), ctx.docker.listVolumes(byCilo)]).then((l) => l.flat()),
+  ]);
+  const state = readState(ctx.paths);
+  const rec = state.environments[env.name] ?? env;
+  const datasets = Object.entries(rec.datasets ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([service, d]) => ({ service, engine: d.engine, name: d.name, keep: d.keep === true }));
+  const plan = {
+    env: env.name,
+    containers: [...new Set(containers.map((c) => (c.Names[0] ?? c.Id).replace(/^\//, '')))].sort(),
+    network: networkName(env.project, env.name),
+    names: `*.${env.name}${env.dns_suffix}`,
+    volumes: [...new Set(volumes.map((v) => v.Name))].sort(),
+    workspace: opts.keepWorkspace ? null : env.workspace,
+    datasets: datasets.filter((d) => !d.keep).map(({ service, engine, name }) => ({ service, engine, name })),
+    kept_datasets: datasets.filter((d) => d.keep).map(({ service, engine, name }) => ({ service, engine, name })),
+    shared: sharedHeldBy(state, env),
+  };
+  return { ...plan, text: destroyPlanText(plan) };
 }
 
 /**

@@ -1,18 +1,19 @@
 import type { CoreContext } from './context.js';
 import type { Engine } from './ports.js';
 import type { ContainerSummary } from '../domain/engine.js';
-import { compareNames, LABELS, networkName } from '../domain/names.js';
+import { COMPOSE_PROJECT, compareNames, composeProjectName, LABELS, networkName } from '../domain/names.js';
 import { serviceUrl } from '../domain/env-model.js';
 import { baseUrl } from '../domain/run-vars.js';
 import type { EnvironmentState, ServiceState, State } from '../domain/state.js';
-import { addressOn, findServiceContainer, serviceContainers } from '../domain/replicas.js';
+import { addressOn, containersOfService } from '../domain/replicas.js';
+import { environmentProblems, liveStatus, needsRestartFacts, restartFacts, type FactsById, type RestartFacts, type ServiceProblem } from '../domain/liveness.js';
 
 export interface ServiceView {
   name: string;
   type: 'isolated' | 'shared';
   ip: string;
   url: string;
-  /** Live container state (running, exited, ...), or `missing` when there is no container; a scaled service's worst replica's. */
+  /** Live container state (running, exited, ...), or `missing` when there is no container; a scaled service's first replica's, as its `ip`. */
   state: string;
   /** A scaled service: each replica's address and live state, in replica order. */
   replicas?: { ip: string; state: string }[];
@@ -21,8 +22,10 @@ export interface ServiceView {
 export interface EnvView {
   name: string;
   project: string;
-  /** Recorded status; `running` is downgraded to `degraded` when a service is not running. */
+  /** Recorded status; `running` is `degraded` while a service has exited (other than a one-shot job that completed) or keeps restarting. */
   status: string;
+  /** Why it is degraded: each service (or replica) that is not as a running environment needs it; empty otherwise. */
+  problems: ServiceProblem[];
   subnet: string;
   network: string;
   source: string;
@@ -53,34 +56,60 @@ export async function liveContainers(docker: Engine): Promise<ContainerSummary[]
   return docker.listContainers({ label: [`${LABELS.managed}=true`] });
 }
 
+/** What the live views read of one engine: its containers, and the restart facts of those that need them. */
+export interface LiveContainers {
+  containers: ContainerSummary[];
+  facts: FactsById;
+  /** When they were read (ms since the epoch). */
+  now: number;
+}
+
+/** The containers of an environment's services: its own compose project's, and the shared ones it uses. */
+function ownedBy(c: ContainerSummary, env: Pick<EnvironmentState, 'project' | 'name' | 'shared'>): boolean {
+  if (c.Labels[COMPOSE_PROJECT] === composeProjectName(env.project, env.name)) return true;
+  return c.Labels[LABELS.shared] === 'true' && c.Labels[LABELS.project] === env.project && env.shared.includes(c.Labels[LABELS.service] ?? '');
+}
+
+/**
+ * Every container cilo made, with the restart facts (one inspect each) of the containers of
+ * running environments whose list entry leaves a question: exited, restarting, just started.
+ */
+export async function liveState(docker: Pick<Engine, 'listContainers' | 'inspectContainer'>, envs: Pick<EnvironmentState, 'project' | 'name' | 'shared' | 'status'>[]): Promise<LiveContainers> {
+  const containers = await docker.listContainers({ label: [`${LABELS.managed}=true`] });
+  const running = envs.filter((e) => e.status === 'running');
+  const asked = containers.filter((c) => needsRestartFacts(c) && running.some((e) => ownedBy(c, e)));
+  const answers = await Promise.all(asked.map(async (c) => [c.Id, await docker.inspectContainer(c.Id).catch(() => null)] as const));
+  const facts = new Map<string, RestartFacts>();
+  for (const [id, info] of answers) if (info) facts.set(id, restartFacts(info));
+  return { containers, facts, now: Date.now() };
+}
+
 function stateText(c: ContainerSummary | undefined): string {
   if (!c) return 'missing';
   const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1];
   return health ? `${c.State} (${health})` : c.State;
 }
 
-function containerState(containers: ContainerSummary[], env: EnvironmentState, service: string, type: 'isolated' | 'shared'): string {
-  return stateText(findServiceContainer(containers, env, service, type));
-}
-
-function serviceView(env: EnvironmentState, containers: ContainerSummary[], name: string, s: ServiceState): ServiceView {
+function serviceView(env: EnvironmentState, mine: ContainerSummary[], name: string, s: ServiceState): ServiceView {
   const url = serviceUrl(name, env.name, env.dns_suffix, s.port);
-  if (s.replicas === undefined) return { name, type: s.type, ip: s.ip, url, state: containerState(containers, env, name, s.type) };
-  const replicas = serviceContainers(containers, env, name).map((c, i) => ({ ip: addressOn(c, env) || (s.replicas?.[i] ?? ''), state: stateText(c) }));
-  const worst = replicas.find((r) => !r.state.startsWith('running')) ?? replicas[0];
-  return { name, type: s.type, ip: replicas[0]?.ip ?? s.ip, url, state: worst?.state ?? 'missing', replicas };
+  if (s.replicas === undefined) return { name, type: s.type, ip: s.ip, url, state: stateText(mine[0]) };
+  const replicas = mine.map((c, i) => ({ ip: addressOn(c, env) || (s.replicas?.[i] ?? ''), state: stateText(c) }));
+  // One replica's fields (the first's), so that `ip` and `state` describe the same container.
+  const first = replicas[0];
+  return { name, type: s.type, ip: first ? first.ip : s.ip, url, state: first?.state ?? 'missing', replicas };
 }
 
-export function viewOf(env: EnvironmentState, containers: ContainerSummary[]): EnvView {
+/** An environment as `status`, `list` and the dashboard show it, from one engine's live containers. */
+export function viewOf(env: EnvironmentState, containers: ContainerSummary[], facts: FactsById = new Map(), now: number = Date.now()): EnvView {
   const services = Object.entries(env.services)
     .sort(([a], [b]) => compareNames(a, b))
-    .map(([name, s]) => serviceView(env, containers, name, s));
-  let status: string = env.status;
-  if (status === 'running' && services.some((s) => !s.state.startsWith('running') && s.state !== 'exited')) status = 'degraded';
+    .map(([name, s]) => serviceView(env, containersOfService(containers, env, name, s.type), name, s));
+  const problems = environmentProblems(env, containers, facts, now);
   const view: EnvView = {
     name: env.name,
     project: env.project,
-    status,
+    status: liveStatus(env.status, problems),
+    problems,
     subnet: env.subnet,
     network: networkName(env.project, env.name),
     source: env.source,
@@ -110,19 +139,20 @@ export function selectEnvironments(state: State, filter: { project?: string | un
  */
 export async function liveViews(ctx: CoreContext, envs: EnvironmentState[]): Promise<EnvView[]> {
   const engines = [...new Set(envs.map((e) => e.host ?? ''))];
-  const containers = new Map(
+  const live = new Map(
     await Promise.all(
       engines.map(async (h) => {
-        if (h === '') return [h, await liveContainers(ctx.docker)] as const;
+        const on = envs.filter((e) => (e.host ?? '') === h);
+        if (h === '') return [h, await liveState(ctx.docker, on)] as const;
         const { hostContainers } = await import('./hosts.js');
-        return [h, await hostContainers(ctx, h)] as const;
+        return [h, await hostContainers(ctx, h, on)] as const;
       }),
     ),
   );
   return envs.map((e) => {
-    const live = containers.get(e.host ?? '');
-    if (live) return viewOf(e, live);
-    const unknown = viewOf(e, []);
+    const l = live.get(e.host ?? '');
+    if (l) return viewOf(e, l.containers, l.facts, l.now);
+    const unknown = viewOf({ ...e, status: 'stopped' }, []);
     return { ...unknown, status: 'unreachable', services: unknown.services.map((s) => ({ ...s, state: 'unknown' })) };
   });
 }

@@ -14,7 +14,7 @@ import { homeId } from '../state/paths.js';
 import { readState, withStateLock } from '../state/store.js';
 import type { CoreContext } from './context.js';
 import type { ContainerSummary } from '../domain/engine.js';
-import { liveContainers } from './environment-view.js';
+import { liveState, type LiveContainers } from './environment-view.js';
 import type { Compose, Engine } from './ports.js';
 import { externalSubnets } from './subnets.js';
 
@@ -361,9 +361,9 @@ function answerWithin<T>(ms: number, step: () => Promise<T>): Promise<T> {
  * undefined when it does not answer within HOST_ANSWER_MS (its silent connection is dropped, so
  * the next command reconnects).
  */
-export async function hostContainers(ctx: CoreContext, host: string): Promise<ContainerSummary[] | undefined> {
+export async function hostContainers(ctx: CoreContext, host: string, envs: EnvironmentState[]): Promise<LiveContainers | undefined> {
   try {
-    return await answerWithin(HOST_ANSWER_MS, async () => liveContainers((await contextFor(ctx, { host })).docker));
+    return await answerWithin(HOST_ANSWER_MS, async () => liveState((await contextFor(ctx, { host })).docker, envs));
   } catch {
     await dropConnection(ctx, host);
     return undefined;

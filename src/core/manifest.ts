@@ -11,7 +11,7 @@ import { sharedKey, type EnvironmentState, type State } from '../domain/state.js
 import { generatedComposePath } from '../state/paths.js';
 import { readState, writeFileAtomic } from '../state/store.js';
 import type { CoreContext } from './context.js';
-import { liveContainers } from './environment-view.js';
+import { liveState } from './environment-view.js';
 import { findEnv } from './lookup.js';
 import { contextFor } from './hosts.js';
 
@@ -65,14 +65,16 @@ function probeName(env: EnvironmentState): string | undefined {
 export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentState, opts: ManifestOptions = {}): Promise<Manifest> {
   const state = readState(ctx.paths);
   const probe = probeName(env);
-  const [containers, dns, systemResolver] = await Promise.all([
-    contextFor(ctx, env).then((c) => liveContainers(c.docker)),
+  const [live, dns, systemResolver] = await Promise.all([
+    contextFor(ctx, env).then((c) => liveState(c.docker, [env])),
     ctx.dns.status().catch(() => ({ running: false, answering: false, port: state.dns_port })),
     probe ? ctx.dns.systemResolves(probe, 500).catch(() => false) : Promise.resolve(false),
   ]);
   return buildManifest({
     env,
-    containers,
+    containers: live.containers,
+    facts: live.facts,
+    now: live.now,
     environments: { ...generatedEnvironments(ctx, env), ...sharedEnvironments(state, env) },
     dnsPort: state.dns_port,
     dnsRunning: dns.running,

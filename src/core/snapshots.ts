@@ -79,12 +79,14 @@ export function snapshotVolumeDir(paths: CiloPaths, name: string, key: string): 
   return join(snapshotDir(paths, name), 'volumes', key);
 }
 
+/** A snapshot name exactly as typed (as environment names are: never silently normalized). */
 function validName(raw: string): string {
-  const name = normalizeName(raw);
-  if (!NAME_RULE.test(name)) {
-    throw new CiloError('INVALID_NAME', `"${raw}" is not a valid snapshot name: lowercase letters, digits and "-", 1 to 63 characters, starting and ending with a letter or digit.`, { exitCode: 2, hint: 'Choose another --name.' });
+  if (!NAME_RULE.test(raw)) {
+    const meant = normalizeName(raw);
+    const guess = NAME_RULE.test(meant) ? `; did you mean "${meant}"?` : '.';
+    throw new CiloError('INVALID_NAME', `"${raw}" is not a valid snapshot name: lowercase letters, digits and "-", 1 to 63 characters, starting and ending with a letter or digit${guess}`, { exitCode: 2, hint: 'Choose another --name.' });
   }
-  return name;
+  return raw;
 }
 
 export function readSnapshot(paths: CiloPaths, raw: string): Snapshot {

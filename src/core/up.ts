@@ -29,6 +29,7 @@ import { resumeContainers } from './pause.js';
 import { replicaAddresses } from './replicas.js';
 import { checkSharedDefinition, ensureShared, releaseShared, type EnsureSharedInput } from './shared.js';
 import { PhaseClock } from './phase-clock.js';
+import { restartsAfterSuccess } from '../domain/liveness.js';
 import { awaitHealthAfterThaw, servicesReadyNow, waitForServices, type WaitSpec } from './wait.js';
 
 export interface UpInput {
@@ -398,12 +399,16 @@ async function startContainers(ctx: CoreContext, env: EnvironmentState, generate
   await clock.time('wait', () => waitForServices(ctx.docker, waitSpec));
 }
 
-/** Services compose may leave finished: no restart policy means a one-shot job may exit 0. */
+/**
+ * Services compose may leave finished: a one-shot job may exit 0 unless its restart policy
+ * starts it again (`always`, `unless-stopped`); `on-failure` is how a migration retries until
+ * its database is up, and `service_completed_successfully` waits for it as for one with none.
+ */
 export function waitSpecServices(model: ComposeModel): Record<string, { oneShotOk: boolean }> {
   const out: Record<string, { oneShotOk: boolean }> = {};
   for (const [name, svc] of Object.entries(model.services)) {
     if (replicaCount(svc) === 0) continue;
-    out[name] = { oneShotOk: svc.restart === undefined || svc.restart === 'no' };
+    out[name] = { oneShotOk: !restartsAfterSuccess(svc.restart ?? '') };
   }
   return out;
 }

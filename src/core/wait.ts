@@ -1,5 +1,6 @@
 import type { Engine } from './ports.js';
-import type { ContainerSummary } from '../domain/engine.js';
+import type { ContainerInspect, ContainerSummary } from '../domain/engine.js';
+import { completed, containerProblem, justRestarted, restartFacts, type RestartFacts } from '../domain/liveness.js';
 import { CiloError } from '../errors.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE } from '../domain/names.js';
 
@@ -9,23 +10,28 @@ export type ServiceReadiness = 'ready' | 'pending' | 'failed';
 /** What waiting needs of the engine. */
 export type WaitEngine = Pick<Engine, 'listContainers' | 'inspectContainer' | 'containerLogs'>;
 
-/** Reads a container summary: running (and healthy, if it has a healthcheck), or a finished one-shot job. */
-function readiness(c: ContainerSummary, oneShotOk: boolean): { state: ServiceReadiness; why: string } {
+/**
+ * Reads a container: running (and healthy, if it has a healthcheck) and not restarted a moment
+ * ago, or a finished one-shot job (domain/liveness.ts: the rule `status` judges by too).
+ */
+function readiness(c: ContainerSummary, oneShotOk: boolean, facts: RestartFacts | undefined, now: number): { state: ServiceReadiness; why: string } {
   const status = c.Status ?? '';
   switch (c.State) {
     case 'running':
       if (/\(unhealthy\)/.test(status)) return { state: 'failed', why: 'is unhealthy' };
       if (/\(health: starting\)/.test(status)) return { state: 'pending', why: 'is not healthy yet' };
+      // A crash loop runs for a moment between restarts: one restarted just now is not up yet.
+      if (facts && justRestarted(facts, now)) return { state: 'pending', why: `restarted ${facts.restartCount} time(s); waiting for it to stay up` };
       return { state: 'ready', why: 'is running' };
-    case 'exited': {
-      const code = Number(/Exited \((\d+)\)/.exec(status)?.[1] ?? NaN);
-      if (code === 0 && oneShotOk) return { state: 'ready', why: 'completed' };
-      return { state: 'failed', why: `exited with code ${Number.isNaN(code) ? '?' : code}` };
-    }
+    case 'exited':
+      if (oneShotOk && completed(c, facts)) return { state: 'ready', why: 'completed' };
+      return { state: 'failed', why: containerProblem(c, facts, now) ?? 'exited' };
     case 'dead':
       return { state: 'failed', why: 'is dead' };
     case 'restarting':
-      // Judged by how often it restarted during the wait (see CRASH_LOOP_RESTARTS).
+      // One that restarted this often already (before this wait too: a second `up`) is a crash loop.
+      if (facts && facts.restartCount >= CRASH_LOOP_RESTARTS) return { state: 'failed', why: containerProblem(c, facts, now) ?? 'keeps restarting' };
+      // Otherwise judged by how often it restarts during the wait (see CRASH_LOOP_RESTARTS).
       return { state: 'pending', why: 'is restarting' };
     default:
       return { state: 'pending', why: `is ${c.State}` };
@@ -34,7 +40,7 @@ function readiness(c: ContainerSummary, oneShotOk: boolean): { state: ServiceRea
 
 export interface WaitSpec {
   composeProject: string;
-  /** Services to wait for, and whether each may finish with exit 0 (no restart policy). */
+  /** Services to wait for, and whether each may finish with exit 0 (a one-shot job; its container's restart policy must let it stop, too). */
   services: Record<string, { oneShotOk: boolean }>;
   timeoutMs: number;
   envName: string;
@@ -97,12 +103,9 @@ type Readiness = Record<string, { state: ServiceReadiness; why: string; id?: str
 
 /**
  * Follows a container's RestartCount through the wait: a crash loop fails the service; a restart
- * short of that starts its settle time again. Inspected only when it could otherwise count as
- * ready, or while it restarts.
+ * short of that starts its settle time again.
  */
-async function checkRestarts(docker: WaitEngine, c: ContainerSummary, watch: Watch, now: number): Promise<{ state: ServiceReadiness; why: string } | undefined> {
-  const info = await docker.inspectContainer(c.Id);
-  if (!info) return undefined;
+function checkRestarts(c: ContainerSummary, info: ContainerInspect, watch: Watch, now: number): { state: ServiceReadiness; why: string } | undefined {
   const count = info.RestartCount ?? 0;
   const seen = watch.restarts.get(c.Id) ?? { first: count, last: count };
   watch.restarts.set(c.Id, { first: seen.first, last: count });
@@ -126,7 +129,6 @@ async function poll(docker: WaitEngine, spec: WaitSpec, watch: Watch): Promise<R
       last[name] = { state: 'pending', why: 'has no container yet' };
       continue;
     }
-    const now = Date.now();
     const judged = [];
     for (const c of mine) {
       if (c.State === 'running' && spec.resumed?.has(c.Id)) {
@@ -134,9 +136,13 @@ async function poll(docker: WaitEngine, spec: WaitSpec, watch: Watch): Promise<R
         continue;
       }
       if (c.State !== 'running') firstSeenRunning.delete(c.Id);
-      const r: { state: ServiceReadiness; why: string; id: string } = { ...readiness(c, spec.services[name]?.oneShotOk ?? false), id: c.Id };
-      const restarted = r.state === 'ready' || c.State === 'restarting' ? await checkRestarts(docker, c, watch, now) : undefined;
-      if (restarted) {
+      // Its restart count, policy and start time: what the list does not say.
+      const info = c.State === 'created' ? null : await docker.inspectContainer(c.Id);
+      const now = Date.now();
+      const r: { state: ServiceReadiness; why: string; id: string } = { ...readiness(c, spec.services[name]?.oneShotOk ?? false, info ? restartFacts(info) : undefined, now), id: c.Id };
+      const restarted = info && (c.State === 'running' || c.State === 'restarting') ? checkRestarts(c, info, watch, now) : undefined;
+      // Restarts seen during this wait say more than the count alone ("while starting").
+      if (restarted && (restarted.state === 'failed' || r.state !== 'failed')) {
         judged.push({ ...restarted, id: c.Id });
         continue;
       }

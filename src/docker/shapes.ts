@@ -25,9 +25,11 @@ export const ContainerInspectSchema = v.looseObject({
     Status: v.string(),
     Running: v.boolean(),
     ExitCode: v.number(),
+    StartedAt: v.optional(v.string()),
     Health: v.optional(v.looseObject({ Status: v.string(), Log: v.optional(v.nullable(v.array(v.looseObject({ Output: v.string() })))) })),
   }),
   Config: v.looseObject({ Labels: v.nullable(StringMap), Image: v.string(), Env: v.optional(v.nullable(v.array(v.string()))) }),
+  HostConfig: v.optional(v.looseObject({ RestartPolicy: v.optional(v.looseObject({ Name: v.optional(v.string()) })) })),
   NetworkSettings: v.looseObject({
     Networks: v.pipe(
       v.nullable(v.record(v.string(), v.looseObject({ IPAddress: v.string(), Aliases: v.nullable(v.array(v.string())), NetworkID: v.string() }))),

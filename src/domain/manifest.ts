@@ -5,7 +5,8 @@
  * print the same shape; docs/manifest.schema.json documents it. Pure shaping: core gathers the
  * facts (state, live containers, generated model, DNS) and hands them in.
  */
-import { addressOn, findServiceContainer, serviceContainers } from './replicas.js';
+import { addressOn, containersOfService } from './replicas.js';
+import { completed, environmentProblems, justRestarted, liveStatus, type FactsById, type RestartFacts, type ServiceProblem } from './liveness.js';
 import type { ContainerSummary } from './engine.js';
 import { serviceUrl } from './env-model.js';
 import { maskValue } from './mask.js';
@@ -47,7 +48,7 @@ export interface ServiceManifest {
   /** What the service was given (compose `environment`); secrets masked unless asked for. */
   environment: Record<string, string>;
   datasets?: DatasetManifest[];
-  /** A scaled service: each replica's address and state (`ip`, `container` and `state` above are the first's, and the worst state). */
+  /** A scaled service: each replica's address, container and state (`ip`, `container`, `state`, `health` and `ready_by` above are all the first replica's). */
   replicas?: { ip: string; container: string; state: string }[];
 }
 
@@ -67,8 +68,10 @@ export interface Manifest {
   /** The same as `env`: the key `status --json` readers had before the manifest. */
   name: string;
   project: string;
-  /** Recorded status; `running` becomes `degraded` while a service is not running. */
+  /** Recorded status; `running` becomes `degraded` while a service has exited (other than a one-shot job that completed) or keeps restarting. */
   status: string;
+  /** Why it is degraded: each service (or replica) that is not as a running environment needs it; empty otherwise. */
+  problems: ServiceProblem[];
   source: string;
   workspace: string;
   /** The ingress's URL (`http://<project>.<env><suffix>`), null without an ingress service. */
@@ -104,6 +107,10 @@ export interface ManifestFacts {
   showSecrets?: boolean | undefined;
   /** Each service's own datasets in a shared engine, by service (the datasets work fills it). */
   datasets?: Record<string, DatasetManifest[]> | undefined;
+  /** Restart facts of the containers whose list entry leaves a question (environment-view.ts liveState). */
+  facts?: FactsById | undefined;
+  /** When the containers were read (ms since the epoch). */
+  now?: number | undefined;
 }
 
 export function maskEnvironment(environment: Record<string, string>): Record<string, string> {
@@ -137,39 +144,46 @@ export function healthOf(status: string): ServiceManifest['health'] {
   return m === 'healthy' || m === 'unhealthy' ? m : 'none';
 }
 
-/** What makes a container count as ready now, judged as `up` waits for it; null when it is not. */
-export function readyBy(c: ContainerSummary | undefined): ReadyBy | null {
+/**
+ * What makes a container count as ready now, judged as `up` waits for it; null when it is not
+ * (a container restarted a moment ago is not ready: a crash loop runs for a moment).
+ */
+export function readyBy(c: ContainerSummary | undefined, facts?: RestartFacts, now: number = Date.now()): ReadyBy | null {
   if (!c) return null;
   if (c.State === 'running') {
+    if (justRestarted(facts, now)) return null;
     const health = healthOf(c.Status);
     if (health === 'healthy') return 'healthcheck';
     return health === 'none' ? 'running' : null;
   }
-  if (c.State === 'exited' && /Exited \(0\)/.test(c.Status)) return 'completed';
-  return null;
+  return completed(c, facts) ? 'completed' : null;
 }
+
+const containerName = (c: ContainerSummary): string => (c.Names[0] ?? c.Id).replace(/^\//, '');
 
 function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
   const { env } = facts;
   const s = env.services[name];
   if (!s) throw new Error(`no service ${name}`);
-  const c = findServiceContainer(facts.containers, env, name, s.type);
+  const mine = containersOfService(facts.containers, env, name, s.type);
+  // A scaled service's fields are all its first replica's: `ip` and `container` name one container.
+  const c = mine[0];
   const environment = facts.environments[name] ?? {};
   const port = s.port ?? null;
   const datasets = facts.datasets?.[name];
-  const replicas = s.replicas === undefined ? undefined : serviceContainers(facts.containers, env, name).map((r) => ({ ip: addressOn(r, env), container: (r.Names[0] ?? r.Id).replace(/^\//, ''), state: r.State }));
-  const worst = replicas?.find((r) => r.state !== 'running');
+  const replicas = s.replicas === undefined ? undefined : mine.map((r, i) => ({ ip: addressOn(r, env) || (s.replicas?.[i] ?? ''), container: containerName(r), state: r.State }));
+  const ip = replicas?.[0]?.ip || s.ip;
   return {
     name,
     type: s.type,
-    ip: s.ip,
+    ip,
     port,
     url: serviceUrl(name, env.name, env.dns_suffix, s.port),
-    ip_url: port === null || port === 80 ? `http://${s.ip}` : `http://${s.ip}:${port}`,
-    container: c ? (c.Names[0] ?? c.Id).replace(/^\//, '') : null,
-    state: worst ? worst.state : c ? c.State : 'missing',
+    ip_url: port === null || port === 80 ? `http://${ip}` : `http://${ip}:${port}`,
+    container: c ? containerName(c) : null,
+    state: c ? c.State : 'missing',
     health: c ? healthOf(c.Status) : 'none',
-    ready_by: readyBy(c),
+    ready_by: readyBy(c, c ? facts.facts?.get(c.Id) : undefined, facts.now),
     environment: facts.showSecrets ? environment : maskEnvironment(environment),
     ...(datasets && datasets.length > 0 ? { datasets } : {}),
     ...(replicas ? { replicas } : {}),
@@ -182,8 +196,7 @@ export function buildManifest(facts: ManifestFacts): Manifest {
   const services = Object.keys(env.services)
     .sort(compareNames)
     .map((n) => serviceManifest(facts, n));
-  let status: string = env.status;
-  if (status === 'running' && services.some((s) => s.state !== 'running' && s.ready_by !== 'completed')) status = 'degraded';
+  const problems = environmentProblems(env, facts.containers, facts.facts ?? new Map(), facts.now ?? Date.now());
   const base = baseUrl({ project: env.project, env: env.name, suffix: env.dns_suffix });
   const manifest: Manifest = {
     schema: MANIFEST_SCHEMA,
@@ -191,7 +204,8 @@ export function buildManifest(facts: ManifestFacts): Manifest {
     env: env.name,
     name: env.name,
     project: env.project,
-    status,
+    status: liveStatus(env.status, problems),
+    problems,
     source: env.source,
     workspace: env.workspace,
     url: env.ingress ? base : null,

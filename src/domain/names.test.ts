@@ -8,11 +8,22 @@ test('normalizes case, slashes and underscores, trims dashes', () => {
 });
 
 test('accepts valid names and rejects the rest with the rule in the message', () => {
-  assert.equal(toValidName('Agent_1', 'environment'), 'agent-1');
+  assert.equal(toValidName('agent-1', 'environment'), 'agent-1');
+  assert.equal(toValidName('Agent_1', 'project'), 'agent-1', 'a project name (from a directory) is normalized');
   for (const bad of ['', '---', 'a b', 'ünïcode', 'x'.repeat(64), 'dot.name']) {
     assert.throws(() => toValidName(bad, 'environment'), (e: Error & { code?: string; exitCode?: number }) => e.code === 'INVALID_NAME' && e.exitCode === 2 && /lowercase letters, digits/.test(e.message));
   }
   assert.equal(toValidName('x'.repeat(63), 'project'), 'x'.repeat(63));
+});
+
+test('an environment name is taken exactly as typed: refused with the form it may have meant, never normalized', () => {
+  for (const [typed, meant] of [['-FOO_', 'foo'], ['Agent_1', 'agent-1'], ['feature/login', 'feature-login'], [' dev', 'dev']] as const) {
+    assert.throws(
+      () => toValidName(typed, 'environment'),
+      (e: Error & { code?: string; exitCode?: number }) => e.code === 'INVALID_NAME' && e.exitCode === 2 && e.message === `Invalid environment name "${typed}": a name must be lowercase letters, digits and "-", 1 to 63 characters, starting and ending with a letter or digit; did you mean "${meant}"?`,
+    );
+  }
+  assert.throws(() => toValidName('a.b', 'environment'), (e: Error) => !/did you mean/.test(e.message), 'no guess where normalizing gives no valid name either');
 });
 
 test('resource names include the project', () => {

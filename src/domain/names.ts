@@ -8,12 +8,19 @@ export function normalizeName(raw: string): string {
   return raw.trim().toLowerCase().replace(/[/_]/g, '-').replace(/^-+|-+$/g, '');
 }
 
-/** Normalizes and validates an environment or project name, or throws INVALID_NAME. */
+/**
+ * Validates an environment, project or host name. An environment name is taken exactly as
+ * typed (SPEC, Names): one that does not match is refused, naming the rule and the valid form
+ * it may have meant, never silently normalized (`destroy -- -FOO_` must not destroy `foo`).
+ * Project and host names are normalized first (a project's comes from its directory's name).
+ */
 export function toValidName(raw: string, what: 'environment' | 'project' | 'host'): string {
-  const name = normalizeName(raw);
+  const name = what === 'environment' ? raw : normalizeName(raw);
   if (!NAME_RULE.test(name)) {
-    throw new CiloError('INVALID_NAME', `Invalid ${what} name "${raw}": a name must be ${RULE_TEXT}.`, {
-      hint: what === 'environment' ? 'Choose a name such as "agent-1" or "feature-login".' : 'Pass --project with a name such as "my-app".',
+    const meant = normalizeName(raw);
+    const guess = what === 'environment' && meant !== raw && NAME_RULE.test(meant) ? `; did you mean "${meant}"?` : '.';
+    throw new CiloError('INVALID_NAME', `Invalid ${what} name "${raw}": a name must be ${RULE_TEXT}${guess}`, {
+      hint: what === 'environment' ? (guess === '.' ? 'Choose a name such as "agent-1" or "feature-login".' : `Type it as "${meant}" if that is the environment you mean.`) : 'Pass --project with a name such as "my-app".',
       exitCode: 2,
     });
   }

@@ -10,6 +10,11 @@ import type { EnvironmentState } from './state.js';
 /** The label compose numbers a service's replicas with (1, 2, ...). */
 const CONTAINER_NUMBER = 'com.docker.compose.container-number';
 
+/** A replica's number (compose's, from 1); 1 for a container compose did not number. */
+export function replicaNumber(c: ContainerSummary): number {
+  return Number(c.Labels[CONTAINER_NUMBER] ?? 1);
+}
+
 /** A service's containers in the environment's compose project, in replica order. */
 export function serviceContainers(containers: ContainerSummary[], env: Pick<EnvironmentState, 'project' | 'name'>, service: string): ContainerSummary[] {
   const project = composeProjectName(env.project, env.name);
@@ -30,4 +35,13 @@ export function findServiceContainer(containers: ContainerSummary[], env: Pick<E
   }
   const project = composeProjectName(env.project, env.name);
   return containers.find((c) => c.Labels[COMPOSE_PROJECT] === project && c.Labels[COMPOSE_SERVICE] === service);
+}
+
+/** A service's containers: the project's shared one, or the environment's own (a scaled service's replicas, in order). */
+export function containersOfService(containers: ContainerSummary[], env: Pick<EnvironmentState, 'project' | 'name'>, service: string, type: 'isolated' | 'shared'): ContainerSummary[] {
+  if (type === 'shared') {
+    const c = findServiceContainer(containers, env, service, type);
+    return c ? [c] : [];
+  }
+  return serviceContainers(containers, env, service);
 }

@@ -19,6 +19,7 @@ function standIn() {
       calls.push(`${action} ${name}`);
       return { ok: true, message: 'done' };
     },
+    destroyPlan: async (name) => ({ env: name, text: `Destroying ${name} removes it.` }),
     doctor: async () => {
       throw new Error('a bug');
     },

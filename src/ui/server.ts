@@ -22,6 +22,8 @@ export interface UiBackend {
   snapshot(): Promise<unknown>;
   environment(name: string): Promise<unknown>;
   action(action: UiAction, name: string, body: { confirm?: unknown }): Promise<unknown>;
+  /** What destroying the environment removes (`{text, containers, volumes, datasets, ...}`), for the dialog. */
+  destroyPlan(name: string): Promise<unknown>;
   doctor(): Promise<unknown>;
   logs(name: string, req: { service?: string | undefined; tail?: number | undefined; since?: number | undefined; follow: boolean }, onLine: (l: UiLogLine) => void, signal: AbortSignal): Promise<void>;
   /** Calls `onChange` when what the pages show may have changed, until `signal` aborts. */
@@ -237,6 +239,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       const sub = env[2];
       if (method === 'GET' && sub === undefined) return sendJson(res, 200, await opts.backend.environment(name));
       if (method === 'GET' && sub === 'logs') return handleLogs(req, res, name, url.searchParams);
+      if (method === 'GET' && sub === 'destroy') return sendJson(res, 200, await opts.backend.destroyPlan(name));
       if (method === 'POST' && sub !== undefined && (ACTIONS as readonly string[]).includes(sub)) {
         const body = await readJsonBody(req);
         const result = await opts.backend.action(sub as UiAction, name, { confirm: body.confirm });

@@ -93,7 +93,7 @@ describe('cilo setup and cilo config', () => {
     assert.match(again.stderr, /--force/);
     assert.deepEqual(parseYaml(readFileSync(file, 'utf8')), written, 'left as it was');
 
-    const forced = cliAfterDashDash(h, ['setup', '--force', '--name', 'My_Shop', '--compose', 'docker-compose.yml', '--env-file', 'config/dev.env', '--dns-suffix', 'Dev.Local', '--default-env', 'Main'], dir);
+    const forced = cliAfterDashDash(h, ['setup', '--force', '--name', 'My_Shop', '--compose', 'docker-compose.yml', '--env-file', 'config/dev.env', '--dns-suffix', 'Dev.Local', '--default-env', 'main'], dir);
     assert.equal(forced.code, 0, forced.stderr);
     assert.match(forced.stderr, /config\/dev\.env does not exist yet/);
     assert.deepEqual(parseYaml(readFileSync(file, 'utf8')), {
@@ -113,6 +113,8 @@ describe('cilo setup and cilo config', () => {
       [['--compose', '/etc/hostname'], /not inside the project directory/],
       [['--dns-suffix', 'bad_suffix'], /Invalid DNS suffix/],
       [['--default-env', '-'], /Invalid environment name/],
+      // An environment name is taken as typed (a project name, from a directory, is normalized).
+      [['--default-env', 'Main'], /Invalid environment name "Main": .*; did you mean "main"\?/],
     ];
     for (const [args, msg] of cases) {
       const r = await h.cli(['setup', '--force', ...args], { cwd: dir });

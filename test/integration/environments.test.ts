@@ -253,10 +253,44 @@ describe('names, projects and bad input', () => {
     assert.match(missing.stderr, /no environment named "nope"/);
   });
 
-  test('names are normalized (case, slashes, underscores)', async () => {
-    const r = await h.cli(['create', 'Feature/Login_Page', '--project', projA], { cwd: dirA });
-    assert.equal(r.code, 0, r.stderr);
-    assert.ok(state(h).environments['feature-login-page']);
+  test('an environment name is taken exactly as typed: `destroy --force -- -FOO_` does not destroy foo, nor does any command take a normalized name', async () => {
+    const made = await h.cli(['create', 'foo', '--project', projA], { cwd: dirA });
+    assert.equal(made.code, 0, made.stderr);
+    const before = readFileSync(join(h.home, 'state.json'), 'utf8');
+    const destroy = await h.cli(['destroy', '--force', '--', '-FOO_']);
+    assert.equal(destroy.code, 2, destroy.stdout + destroy.stderr);
+    assert.match(destroy.stderr, /Invalid environment name "-FOO_": a name must be lowercase letters, digits and "-", 1 to 63 characters, starting and ending with a letter or digit; did you mean "foo"\?/);
+    assert.doesNotMatch(destroy.stdout, /Destroyed/);
+    assert.ok(state(h).environments.foo, 'foo still exists');
+    assert.ok(existsSync(state(h).environments.foo!.workspace), "foo's workspace is still there");
+    // Every command that takes <env> refuses the same way, before doing anything.
+    const commands: string[][] = [
+      ['status', 'Foo'],
+      ['status', 'Foo', '--json'],
+      ['down', 'FOO'],
+      ['up', 'Foo', '--project', projA],
+      ['create', 'Foo', '--project', projA],
+      ['path', 'Foo'],
+      ['logs', 'Foo'],
+      ['exec', 'Foo', 'web', 'true'],
+      ['compose', 'Foo', 'ps'],
+      ['diff', 'Foo'],
+      ['merge', 'Foo'],
+      ['hostnames', 'list', 'Foo'],
+      ['snapshot', 'create', 'Foo'],
+      ['fork', 'Foo', 'bar'],
+      ['fork', 'foo', 'Bar'],
+      ['run', 'true', 'Foo', '--project', projA],
+      ['db', 'reset', 'Foo'],
+      ['setup', '--default-env', 'Foo'],
+    ];
+    for (const args of commands) {
+      const r = await h.cli(args, { cwd: dirA });
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /Invalid environment name "(Foo|FOO|Bar)": .*did you mean "(foo|bar)"\?/, args.join(' '));
+    }
+    assert.equal(readFileSync(join(h.home, 'state.json'), 'utf8'), before, 'nothing changed');
+    assert.equal(state(h).environments.bar, undefined);
   });
 
   test('a directory without a compose file is refused before anything is created', async () => {

@@ -50,7 +50,8 @@ interface ServiceJson {
   name: string;
   ip: string;
   state: string;
-  replicas?: { ip: string; state: string }[];
+  container?: string | null;
+  replicas?: { ip: string; state: string; container?: string }[];
 }
 interface StatusJson {
   status: string;
@@ -112,6 +113,25 @@ describe('replicas: deploy.replicas and scale', () => {
     assert.equal(seen.size, 2, `both web replicas answer: ${[...seen].join(', ')}`);
     const table = await s.h().cli(['status', 'one']);
     assert.match(table.stdout, /web\s+isolated\s+10\.\d+\.\d+\.\d+,10\.\d+\.\d+\.\d+/);
+  });
+
+  test("status --json: a scaled service's ip, container and state are one replica's (the first), and each replica row is its own container's", async () => {
+    const network = `cilo_${s.project}_one`;
+    const st = await status(s.h(), 'one');
+    for (const name of ['web', 'worker']) {
+      const svc = service(st, name);
+      assert.ok(svc?.container, `${name} names a container`);
+      const c = await docker.inspectContainer(svc.container);
+      assert.equal(c?.NetworkSettings.Networks[network]?.IPAddress, svc.ip, `${name}: ip ${svc.ip} belongs to container ${svc.container}`);
+      assert.equal(c?.State.Status, svc.state);
+      assert.equal(c?.Config.Labels?.['com.docker.compose.container-number'], '1', `${name}: the first replica's`);
+      assert.equal(svc.replicas?.[0]?.container, svc.container);
+      for (const r of svc.replicas ?? []) {
+        const rc = await docker.inspectContainer(r.container ?? '');
+        assert.equal(rc?.NetworkSettings.Networks[network]?.IPAddress, r.ip, `${name}: replica ${r.container} has ip ${r.ip}`);
+        assert.equal(rc?.State.Status, r.state);
+      }
+    }
   });
 
   test('a second up keeps them running and answering', async () => {
@@ -215,7 +235,7 @@ describe('readiness and hints', () => {
     const r = await s.up('one');
     assert.equal(r.code, 1, r.stdout);
     // Failed as a crash loop, not at the end of --timeout (that would say "after 60 s").
-    assert.match(r.stderr, /Service "api" of environment "one" keeps restarting \(\d+ restarts while starting/);
+    assert.match(r.stderr, /Service "api" of environment "one" keeps restarting \(\d+ restarts/);
     assert.match(r.stderr, /api cannot reach its config/, 'its last log lines are in the message');
     assert.match(r.stderr, /removed again/);
     const hint = /hint: (.*)/.exec(r.stderr)?.[1] ?? '';

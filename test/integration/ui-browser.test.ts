@@ -123,6 +123,13 @@ describe('cilo ui in Chromium', { skip }, () => {
     await page.click('tr[data-env="alpha"] button[data-action="destroy"]');
     const confirm = page.locator('#destroy-confirm');
     await page.locator('#destroy-dialog[open]').waitFor();
+    // It says exactly what goes and what stays, as the server reads it for this environment.
+    const what = page.locator('#destroy-what', { hasText: `its network cilo_${project}_alpha` });
+    await what.waitFor();
+    const text = (await what.textContent()) ?? '';
+    assert.match(text, new RegExp(`^Destroying alpha removes its \\d+ containers cilo-${project}-alpha-\\S+`));
+    assert.match(text, /its workspace \/\S+\/alpha with every file in it/);
+    assert.match(text, /The shared service cache is released, not removed/);
     assert.equal(await confirm.isDisabled(), true);
     await page.fill('#destroy-input', 'alph');
     assert.equal(await confirm.isDisabled(), true);

@@ -1,4 +1,4 @@
-import { destroyEach, destroyTargets } from '../../core/destroy.js';
+import { destroyEach, destroyPlan, destroyTargets } from '../../core/destroy.js';
 import { CiloError, usageError } from '../../errors.js';
 import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';
@@ -26,8 +26,11 @@ export default async function destroy(env: string | undefined, opts: Options): P
     if (!process.stdin.isTTY) {
       throw new CiloError('NOT_CONFIRMED', `Refusing to destroy ${names} without confirmation: there is no terminal to ask.`, { hint: 'Pass --force to destroy without asking.', exitCode: 2 });
     }
-    const what = opts.keepWorkspace ? 'containers, volumes and network' : 'containers, volumes, network and workspace';
-    if (!(await confirm(`Destroy ${names} (${what})?`))) {
+    // Exactly what goes and what stays (private datasets are dropped, shared services released), as the dashboard says it.
+    const plans = await Promise.all(targets.map((t) => destroyPlan(ctx, t, { keepWorkspace: opts.keepWorkspace }).catch(() => undefined)));
+    const fallback = opts.keepWorkspace ? 'containers, volumes, network and private datasets' : 'containers, volumes, network, workspace and private datasets';
+    const what = plans.every((p) => p !== undefined) ? `${plans.map((p) => p.text).join('\n')}\n` : '';
+    if (!(await confirm(what ? `${what}Destroy ${names}?` : `Destroy ${names} (${fallback})?`))) {
       throw new CiloError('NOT_CONFIRMED', 'Nothing was destroyed.', { exitCode: 1 });
     }
   }

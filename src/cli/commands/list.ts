@@ -1,5 +1,6 @@
 import { listEnvironments } from '../../core/list.js';
 import { cliContext } from '../output/context.js';
+import { statusText } from '../output/env-view.js';
 import { out, printJson, printTable } from '../output/print.js';
 
 interface Options {
@@ -27,6 +28,6 @@ export default async function list(opts: Options): Promise<void> {
   }
   printTable(
     ['NAME', 'PROJECT', 'STATUS', 'SUBNET', 'SERVICES', 'URL', 'CREATED'],
-    views.map((v) => [v.name, v.project, v.status, v.subnet, String(v.services.length), v.url ?? '-', v.created_at.slice(0, 19).replace('T', ' ')]),
+    views.map((v) => [v.name, v.project, statusText(v), v.subnet, String(v.services.length), v.url ?? '-', v.created_at.slice(0, 19).replace('T', ' ')]),
   );
 }

@@ -185,7 +185,7 @@ export function buildServer(opts: McpOptions): McpServer {
     server.registerTool(
       'destroy',
       {
-        description: 'Remove an environment for good: containers, volumes, network, DNS names and workspace (uncommitted work in it is lost). confirm must repeat the environment name.',
+        description: 'Remove an environment for good: containers, volumes, network, DNS names, workspace (uncommitted work in it is lost) and its private datasets in shared engines (dropped); shared services are released, not removed. confirm must repeat the environment name.',
         inputSchema: { env, confirm: z.string().describe('the environment name again') },
         annotations: { destructiveHint: true },
       },

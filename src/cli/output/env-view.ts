@@ -1,16 +1,23 @@
 import type { EnvView } from '../../core/environment-view.js';
+import { problemsText } from '../../domain/liveness.js';
 import { out, table } from './print.js';
 
+/** `degraded: api exited with code 1`, or the status alone. */
+export function statusText(view: Pick<EnvView, 'status' | 'problems'>): string {
+  return view.problems.length > 0 ? `${view.status}: ${problemsText(view.problems)}` : view.status;
+}
+
 export function printServices(view: EnvView): void {
-  // A scaled service shows every replica's address.
+  // A scaled service shows every replica's address and state, in replica order.
   const ip = (s: EnvView['services'][number]): string => (s.replicas ? s.replicas.map((r) => r.ip || '-').join(',') : s.ip);
-  out(table(['NAME', 'TYPE', 'IP', 'URL', 'STATE'], view.services.map((s) => [s.name, s.type, ip(s), s.url, s.state])));
+  const state = (s: EnvView['services'][number]): string => (s.replicas && new Set(s.replicas.map((r) => r.state)).size > 1 ? s.replicas.map((r) => r.state).join(',') : s.state);
+  out(table(['NAME', 'TYPE', 'IP', 'URL', 'STATE'], view.services.map((s) => [s.name, s.type, ip(s), s.url, state(s)])));
 }
 
 export function printStatus(view: EnvView): void {
   out(`Environment: ${view.name}`);
   out(`Project:     ${view.project}`);
-  out(`Status:      ${view.status}`);
+  out(`Status:      ${statusText(view)}`);
   if (view.host) out(`Host:        ${view.host}`);
   out(`Subnet:      ${view.subnet} (network ${view.network})`);
   if (view.url) out(`URL:         ${view.url}`);

@@ -53,8 +53,15 @@ function badge(text, level) {
 
 const STATUS_LEVEL = { running: 'ok', degraded: 'warn', starting: 'starting', creating: 'starting', created: 'idle', stopped: 'idle', paused: 'paused', error: 'bad', destroying: 'bad' };
 
-function statusBadge(status) {
-  return h('span', { className: `badge ${STATUS_LEVEL[status] || 'idle'}`, 'data-field': 'status' }, status);
+function statusBadge(status, problems) {
+  const why = (problems || []).map((p) => `${p.service} ${p.reason}`).join('; ');
+  return h('span', { className: `badge ${STATUS_LEVEL[status] || 'idle'}`, 'data-field': 'status', title: why || undefined }, status);
+}
+
+// Why an environment is degraded, in words: `api exited with code 1; worker keeps restarting (5 restarts)`.
+function problemsLine(problems) {
+  if (!problems || problems.length === 0) return null;
+  return h('div', { className: 'problems', 'data-field': 'problems' }, problems.map((p) => `${p.service} ${p.reason}`).join('; '));
 }
 
 function link(url) {
@@ -136,13 +143,23 @@ const dialog = document.getElementById('destroy-dialog');
 const destroyInput = document.getElementById('destroy-input');
 const destroyConfirm = document.getElementById('destroy-confirm');
 
-function askDestroy(env) {
+// The dialog says exactly what goes (containers, network, volumes, workspace, private datasets by
+// name) and what stays (shared services are released), as the server reads it for this environment.
+async function askDestroy(env) {
+  const what = document.getElementById('destroy-what');
   document.getElementById('destroy-name').textContent = env;
+  what.textContent = 'Reading what it removes…';
   dialog.dataset.env = env;
   destroyInput.value = '';
   destroyConfirm.disabled = true;
   dialog.showModal();
   destroyInput.focus();
+  try {
+    const plan = await api('GET', `/api/env/${encodeURIComponent(env)}/destroy`);
+    if (dialog.dataset.env === env) what.textContent = plan.text;
+  } catch (e) {
+    if (dialog.dataset.env === env) what.textContent = `What it removes could not be read: ${e.message}. Destroying removes its containers, network, volumes, workspace and private datasets.`;
+  }
 }
 destroyInput.addEventListener('input', () => (destroyConfirm.disabled = destroyInput.value !== dialog.dataset.env));
 document.getElementById('destroy-cancel').addEventListener('click', () => dialog.close());
@@ -177,7 +194,7 @@ function environmentsSection(snap) {
       { 'data-env': e.name },
       h('td', {}, e.project),
       h('td', {}, h('a', { href: `#/env/${encodeURIComponent(e.name)}`, className: 'env-link' }, e.name)),
-      h('td', {}, statusBadge(e.status)),
+      h('td', {}, statusBadge(e.status, e.problems), problemsLine(e.problems)),
       h('td', {}, h('span', { className: `badge ${e.health.level}`, 'data-field': 'health' }, e.health.text)),
       h('td', { className: 'url' }, link(e.url)),
       h('td', { 'data-since': e.created_at, className: 'num' }, age(e.created_at)),
@@ -314,7 +331,8 @@ function envHeader(d) {
     h(
       'div',
       { className: 'env-card' },
-    h('h1', {}, d.name, ' ', statusBadge(d.status), ' ', h('span', { className: `badge ${d.health.level}`, 'data-field': 'health' }, d.health.text)),
+    h('h1', {}, d.name, ' ', statusBadge(d.status, d.problems), ' ', h('span', { className: `badge ${d.health.level}`, 'data-field': 'health' }, d.health.text)),
+    problemsLine(d.problems),
     h('div', { className: 'env-actions' }, actionButtons(d.name, d.status)),
     h(
       'dl',
