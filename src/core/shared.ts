@@ -236,6 +236,16 @@ async function failedToServe(ctx: CoreContext, c: { name: string; project: strin
     for (const v of made) await ctx.docker.removeVolume(v).catch(() => undefined);
   }
   if (info?.State.Status !== 'exited') return e;
+  // Killed (SIGKILL 137, SIGTERM 143, or the kernel's OOM killer) is not a job that finished:
+  // saying "only a service that keeps running can be shared" would send the user the wrong way.
+  const code = info.State.ExitCode;
+  if (info.State.OOMKilled === true || code === 137 || code === 143) {
+    const why = info.State.OOMKilled === true ? 'killed by the kernel for lack of memory' : `killed by ${code === 137 ? 'SIGKILL' : 'SIGTERM'} (exit code ${code}) from outside cilo`;
+    return new CiloError('SERVICE_FAILED', `Shared service "${c.service}" was ${why} while cilo waited for it to be ready, so environment ${c.env} did not start${e instanceof Error ? ` (${e.message.split('\n')[0]})` : ''}.`, {
+      details: e instanceof CiloError ? e.details : undefined,
+      hint: info.State.OOMKilled === true ? 'Give the engine more memory or the service a smaller footprint, then run `cilo up` again.' : `Check what stopped it (\`docker events --filter container=${c.name}\`), then run \`cilo up ${c.env}\` again.`,
+    });
+  }
   return new CiloError('SHARED_UNSUPPORTED', `Shared service "${c.service}" exited (code ${info.State.ExitCode}) right after it started: only a service that keeps running can be shared.`, {
     details: e instanceof CiloError ? e.details : undefined,
     hint: `Give each environment its own with \`cilo up ${c.env} --isolate ${c.service}\`, or remove its cilo.share label.`,

@@ -25,6 +25,7 @@ export const ContainerInspectSchema = v.looseObject({
     Status: v.string(),
     Running: v.boolean(),
     ExitCode: v.number(),
+    OOMKilled: v.optional(v.boolean()),
     StartedAt: v.optional(v.string()),
     Health: v.optional(v.looseObject({ Status: v.string(), Log: v.optional(v.nullable(v.array(v.looseObject({ Output: v.string() })))) })),
   }),

@@ -17,7 +17,7 @@ export interface ContainerSummary {
 export interface ContainerInspect {
   Id: string;
   Name: string;
-  State: { Status: string; Running: boolean; ExitCode: number; StartedAt?: string; Health?: { Status: string; Log?: { Output: string }[] | null } };
+  State: { Status: string; Running: boolean; ExitCode: number; OOMKilled?: boolean; StartedAt?: string; Health?: { Status: string; Log?: { Output: string }[] | null } };
   Config: { Labels: Record<string, string> | null; Image: string; Env?: string[] | null };
   /** The restart policy's name: '' or `no`, `always`, `unless-stopped`, `on-failure`. */
   HostConfig?: { RestartPolicy?: { Name?: string } };

@@ -272,3 +272,43 @@ describe('unused dataset templates: listed and dropped, never one an environment
     assert.deepEqual(await unusedOf(h, project), []);
   });
 });
+
+describe('a shared service killed while up waits for it', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('sk');
+  before(() => {
+    h = makeHome();
+    // Healthy only once /tmp/ready exists, which nothing makes: up waits until the test kills it.
+    dir = copyFixture('shared-db-idle', {
+      'compose.yaml': [
+        'services:',
+        '  app:',
+        '    image: cilo-fixture/busybox:1',
+        '    init: true',
+        '    command: ["sleep", "3600"]',
+        '  db:',
+        '    image: cilo-fixture/busybox:1',
+        '    init: true',
+        '    command: ["sleep", "3600"]',
+        '    healthcheck: { test: ["CMD", "test", "-f", "/tmp/ready"], interval: 1s, retries: 1000 }',
+        '    labels: { cilo.share: "true" }',
+        '',
+      ].join('\n'),
+    });
+  });
+  after(() => tearDown(h, project, dir));
+
+  test('is reported as killed from outside, not as a one-shot job that cannot be shared', async () => {
+    const name = `cilo_shared_${project}_db`;
+    const up = h.cli(['up', 'k1', '--project', project, '--timeout', '300'], { cwd: dir });
+    await waitFor(async () => (await docker.inspectContainer(name))?.State.Running === true, { what: 'the shared container running' });
+    const kill = spawnSync('docker', ['kill', name], { encoding: 'utf8' });
+    assert.equal(kill.status, 0, kill.stderr);
+    const r = await up;
+    assert.equal(r.code, 1, r.stdout);
+    assert.match(r.stderr, /Shared service "db" was killed by SIGKILL \(exit code 137\) from outside cilo while cilo waited for it to be ready/);
+    assert.doesNotMatch(r.stderr, /only a service that keeps running can be shared/);
+    assert.match(r.stderr, /docker events --filter container=/);
+  });
+});
