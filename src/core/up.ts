@@ -129,7 +129,9 @@ async function upTarget(ctx: CoreContext, target: Target, input: UpInput, clock:
   const env = await recordStart(ctx, located, plan);
   await onStartFailure(ctx, env, created, async () => {
     await clock.time('shared', () => ensureSharedServices(ctx, env, plan, input));
-    const remoteCopy = await clock.time('compose_up', () => syncWorkspace(ctx, env));
+    // Only a host's copy is work of the start: timing a local no-op here made `compose_up_ms` 1
+    // under load for a resume that never ran compose.
+    const remoteCopy = env.host ? await clock.time('compose_up', () => syncWorkspace(ctx, env)) : undefined;
     const rewrites = plan.datasets.length > 0 ? await clock.time('shared', () => ensureDatasets(ctx, env, { model: plan.model, specs: plan.datasets, dbFrom: input.dbFrom, timeoutMs: timeoutMs(input) })) : [];
     const rendered = applyRewrites(renderModel(ctx, env, plan), rewrites);
     // The host's engine finds bind-mounted files in the workspace's copy there.
