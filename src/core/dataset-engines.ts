@@ -294,7 +294,11 @@ class Postgres extends ClientEngine implements DatasetEngine {
     const fresh = besideName(name, 'restoring');
     const old = besideName(name, 'replaced');
     await this.sql(`DROP DATABASE IF EXISTS ${pgIdent(fresh)} WITH (FORCE);\nDROP DATABASE IF EXISTS ${pgIdent(old)} WITH (FORCE)`, 'Dropping copies left by an interrupted restore');
-    const method = await this.copy(fresh, from, marker);
+    // A dump that fails part-way leaves a half-loaded copy: dropped here, not at the next restore.
+    const method = await this.copy(fresh, from, marker).catch(async (e: unknown) => {
+      await this.drop(fresh).catch(() => undefined);
+      throw e;
+    });
     const current = await this.sql(`SELECT datconnlimit FROM pg_database WHERE datname = ${pgLiteral(name)}`, `Looking up ${name}`);
     if (current.length === 0) {
       await this.sql(`ALTER DATABASE ${pgIdent(fresh)} RENAME TO ${pgIdent(name)}`, `Renaming ${fresh} to ${name}`);
@@ -442,7 +446,11 @@ class MariaDb extends ClientEngine implements DatasetEngine {
   async replace(name: string, from: string, marker: { project: string; env: string }): Promise<CopyMethod> {
     const fresh = besideName(name, 'restoring');
     const done = datasetMarker(marker.project, marker.env);
-    await this.fill(fresh, from, done);
+    // A load that fails part-way leaves a half-filled copy: dropped here, `name` untouched.
+    await this.fill(fresh, from, done).catch(async (e: unknown) => {
+      await this.drop(fresh).catch(() => undefined);
+      throw e;
+    });
     await this.drop(name);
     try {
       await this.fill(name, fresh, done);
