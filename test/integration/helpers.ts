@@ -12,7 +12,7 @@ import { DockerClient } from '../../src/docker/client.js';
 import type { State } from '../../src/domain/state.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { withStateLock } from '../../src/state/store.js';
-import { forgetHome, recordHome, removeHome, removeProjectResources as removeProjectResourcesOf, whenStopped } from '../support/sweep.js';
+import { forgetHome, pidAlive, recordHome, removeHome, removeProjectResources as removeProjectResourcesOf, whenStopped } from '../support/sweep.js';
 
 export { waitFor } from '../support/wait.js';
 
@@ -112,15 +112,6 @@ const unreleased = new Set<() => void>();
 process.once('exit', () => {
   for (const release of unreleased) release();
 });
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * A base range 10.N.0.0/16 (N in 100..219) that no other live test home on this machine holds,

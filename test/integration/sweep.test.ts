@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ciloPaths, homeId } from '../../src/state/paths.js';
-import { ownerAlive, processStart, processesOfHome, readRecords, recordHomeFor, sweepDeadHomes } from '../support/sweep.js';
+import { ownerAlive, pidAlive, processStart, processesOfHome, readRecords, recordHomeFor, sweepDeadHomes } from '../support/sweep.js';
 import { copyFixture, docker, ensureFixtureImage, makeHome, tearDown, uid, type TestHome } from './helpers.js';
 
 const records = mkdtempSync(join(tmpdir(), 'cilo-sweep-records-'));
@@ -43,15 +43,6 @@ const labelled = async (h: TestHome): Promise<{ containers: number; networks: nu
   const filters = { label: [`cilo.home=${homeId(ciloPaths(h.home))}`] };
   return { containers: (await docker.listContainers(filters)).length, networks: (await docker.listNetworks(filters)).length, volumes: (await docker.listVolumes(filters)).length };
 };
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test('the home of an ended test process loses its DNS server, containers, network, volumes and directory; a live one keeps everything', async () => {
   const up = await dead.cli(['up', 'e1', '--project', project], { cwd: dir });

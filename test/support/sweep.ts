@@ -132,7 +132,8 @@ export function processesOfHome(home: string): number[] {
   return pids;
 }
 
-function alive(pid: number): boolean {
+/** Whether `pid` names a running process (one of another user's counts: EPERM). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -220,7 +221,7 @@ export function removeHome(home: string): Removed {
       }
     }
     const end = Date.now() + 30_000;
-    while (found.some(alive) && Date.now() < end) pauseSync(20);
+    while (found.some(pidAlive) && Date.now() < end) pauseSync(20);
   }
   const label = `${LABELS.home}=${homeId(ciloPaths(resolve(home)))}`;
   removeAll('container', list('container', [label]), out.containers);
