@@ -1,4 +1,4 @@
-import { reapDue } from '../core/supervise.js';
+import { reapDue } from '../core/environments/supervise.js';
 import { CiloError } from '../errors.js';
 import { ciloPaths } from '../state/paths.js';
 import { needsProjectSources, recordProjectSources } from '../domain/projects.js';
@@ -13,7 +13,7 @@ import { warn } from './output/print.js';
  */
 async function recordSources(paths: CiloPaths, state: State): Promise<void> {
   if (!needsProjectSources(state)) return;
-  const { sameSource } = await import('../core/project.js');
+  const { sameSource } = await import('../core/project/project.js');
   const notes = await withStateLock((s) => recordProjectSources(s, new Date().toISOString(), sameSource), paths);
   for (const note of notes) warn(note);
 }

@@ -2,7 +2,7 @@
  * The HTTP server of `cilo ui`: Node's http server on 127.0.0.1 only, one page (assets.ts),
  * a small JSON API, and server-sent events for live updates and log streams. It knows nothing
  * of environments: the data and actions come as a `UiBackend` from the command that starts it
- * (core/dashboard.ts), and every request passes the checks of guard.ts first.
+ * (core/dashboard/dashboard.ts), and every request passes the checks of guard.ts first.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';

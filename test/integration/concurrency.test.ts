@@ -227,7 +227,7 @@ describe('a network whose subnet another network holds', () => {
   });
 
   test('is refused at once, naming the holder (the engine says who holds it)', async () => {
-    const { ensureNetwork } = await import('../../src/core/network.js');
+    const { ensureNetwork } = await import('../../src/core/network/network.js');
     const h = makeHome();
     try {
       const subnet = h.baseSubnet.replace(/\.0\.0\/16$/, '.77.0/24');

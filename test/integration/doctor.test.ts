@@ -112,7 +112,7 @@ describe('doctor: shared services (seed scenario: finds and fixes orphans)', () 
       s.environments.d1!.shared = [];
     });
     // `doctor` itself must not reap before reporting, so read the report straight from the core
-    const { runDoctor } = await import('../../src/core/doctor.js');
+    const { runDoctor } = await import('../../src/core/doctor/doctor.js');
     const { defaultContext } = await import('../../src/default-context.js');
     const { ciloPaths } = await import('../../src/state/paths.js');
     const ctx = defaultContext({ paths: ciloPaths(h.home) });

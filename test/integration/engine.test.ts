@@ -81,7 +81,7 @@ test('a conflict that is not a removal under way is still an error (a running co
 });
 
 test("a network made while another request is making it (an interrupted create's, say) is taken as the environment's own, not as a conflict", async () => {
-  const { ensureNetwork } = await import('../../src/core/network.js');
+  const { ensureNetwork } = await import('../../src/core/network/network.js');
   const { networkName } = await import('../../src/domain/names.js');
   const now = new Date().toISOString();
   for (let i = 0; i < 3; i++) {

@@ -1,4 +1,4 @@
-import { findEnv } from '../../core/lookup.js';
+import { findEnv } from '../../core/environments/lookup.js';
 import { usageError } from '../../errors.js';
 import { readState } from '../../state/store.js';
 import type { State } from '../../domain/state.js';

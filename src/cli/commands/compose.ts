@@ -1,4 +1,4 @@
-import { composeForEnv } from '../../core/passthrough.js';
+import { composeForEnv } from '../../core/environments/passthrough.js';
 import { cliContext } from '../output/context.js';
 
 export default async function compose(env: string, args: string[], opts: { project?: string }): Promise<number> {

@@ -1,6 +1,6 @@
 import { Document } from 'yaml';
 import type { ProjectConfig } from '../../domain/project-config.js';
-import { effectiveConfig, type EffectiveConfig } from '../../core/project-config.js';
+import { effectiveConfig, type EffectiveConfig } from '../../core/project/project-config.js';
 import { outText, printJson, printTable, warn } from '../output/print.js';
 
 interface Options {

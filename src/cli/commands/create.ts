@@ -1,4 +1,4 @@
-import { createEnvironment } from '../../core/create.js';
+import { createEnvironment } from '../../core/environments/create.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson } from '../output/print.js';
 import { createProgress } from '../output/progress.js';

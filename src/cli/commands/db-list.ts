@@ -1,4 +1,4 @@
-import { listEnvironmentDatasets } from '../../core/db.js';
+import { listEnvironmentDatasets } from '../../core/datasets/db.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson, printTable } from '../output/print.js';
 import { formatSize } from '../output/size.js';

@@ -1,4 +1,4 @@
-import { resetEnvironmentDatasets } from '../../core/db.js';
+import { resetEnvironmentDatasets } from '../../core/datasets/db.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson } from '../output/print.js';
 

@@ -1,4 +1,4 @@
-import { destroyEach, destroyPlan, destroyTargets } from '../../core/destroy.js';
+import { destroyEach, destroyPlan, destroyTargets } from '../../core/environments/destroy.js';
 import { CiloError, usageError } from '../../errors.js';
 import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';

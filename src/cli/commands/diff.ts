@@ -1,4 +1,4 @@
-import { diffEnvironment, mergeEnvironment, type DiffFormat, type DiffResult, type RepoDiff } from '../../core/diff.js';
+import { diffEnvironment, mergeEnvironment, type DiffFormat, type DiffResult, type RepoDiff } from '../../core/environments/diff.js';
 import { cliContext } from '../output/context.js';
 import { info, out, printJson } from '../output/print.js';
 

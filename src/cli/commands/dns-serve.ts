@@ -1,4 +1,4 @@
-import { superviseTick } from '../../core/supervise.js';
+import { superviseTick } from '../../core/environments/supervise.js';
 import { serveDns } from '../../dns/serve.js';
 import { ciloPaths } from '../../state/paths.js';
 import { cliContext } from '../output/context.js';

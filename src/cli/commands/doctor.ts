@@ -1,4 +1,4 @@
-import { runDoctor } from '../../core/doctor.js';
+import { runDoctor } from '../../core/doctor/doctor.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson } from '../output/print.js';
 

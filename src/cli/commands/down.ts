@@ -1,4 +1,4 @@
-import { downEnvironment } from '../../core/down.js';
+import { downEnvironment } from '../../core/environments/down.js';
 import { cliContext } from '../output/context.js';
 import { out } from '../output/print.js';
 

@@ -1,4 +1,4 @@
-import { assertService, composeForEnv } from '../../core/passthrough.js';
+import { assertService, composeForEnv } from '../../core/environments/passthrough.js';
 import { cliContext } from '../output/context.js';
 
 interface Options {

@@ -1,4 +1,4 @@
-import { forkEnvironment } from '../../core/fork.js';
+import { forkEnvironment } from '../../core/copies/fork.js';
 import { CiloError } from '../../errors.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson } from '../output/print.js';

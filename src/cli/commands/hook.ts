@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { installClaudeHooks, worktreeCreate as createForWorktree, worktreeRemove as removeForWorktree } from '../../core/claude-hooks.js';
+import { installClaudeHooks, worktreeCreate as createForWorktree, worktreeRemove as removeForWorktree } from '../../core/agents/claude-hooks.js';
 import { cliContext } from '../output/context.js';
 import { info, out, printJson } from '../output/print.js';
 

@@ -1,4 +1,4 @@
-import { addHost, hostStatus, listHosts, removeHost } from '../../core/hosts.js';
+import { addHost, hostStatus, listHosts, removeHost } from '../../core/hosts/hosts.js';
 import type { HostTransport } from '../../domain/state.js';
 import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';

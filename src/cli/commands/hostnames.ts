@@ -1,4 +1,4 @@
-import { addHostnames, listHostnames, removeHostnames, setHostnames, type HostnamesResult } from '../../core/hostnames.js';
+import { addHostnames, listHostnames, removeHostnames, setHostnames, type HostnamesResult } from '../../core/project/hostnames.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson, printTable, warn } from '../output/print.js';
 

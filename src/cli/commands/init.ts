@@ -1,4 +1,4 @@
-import { initHome } from '../../core/init.js';
+import { initHome } from '../../core/project/init.js';
 import { legacyBaseToCidr } from '../../state/migrate-v2.js';
 import { out, printJson } from '../output/print.js';
 import { cliContext } from '../output/context.js';

@@ -1,4 +1,4 @@
-import { listEnvironments } from '../../core/list.js';
+import { listEnvironments } from '../../core/environments/list.js';
 import { cliContext } from '../output/context.js';
 import { statusText } from '../output/env-view.js';
 import { out, printJson, printTable } from '../output/print.js';

@@ -1,4 +1,4 @@
-import { mcpScope } from '../../core/agent-scope.js';
+import { mcpScope } from '../../core/agents/agent-scope.js';
 import { out } from '../output/print.js';
 
 interface Options {

@@ -1,4 +1,4 @@
-import { migrateNetwork, networkStatus } from '../../core/network-admin.js';
+import { migrateNetwork, networkStatus } from '../../core/network/network-admin.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson, printTable } from '../output/print.js';
 

@@ -1,4 +1,4 @@
-import { runInEnvironment } from '../../core/run.js';
+import { runInEnvironment } from '../../core/environments/run.js';
 import { cliContext } from '../output/context.js';
 import { info } from '../output/print.js';
 

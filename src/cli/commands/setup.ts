@@ -1,4 +1,4 @@
-import { setupProject } from '../../core/project-config.js';
+import { setupProject } from '../../core/project/project-config.js';
 import { out, printJson, warn } from '../output/print.js';
 
 interface Options {

@@ -1,5 +1,5 @@
-import { sharedLeftovers, type SharedLeftover } from '../../core/shared-leftovers.js';
-import { listShared } from '../../core/shared-view.js';
+import { sharedLeftovers, type SharedLeftover } from '../../core/shared/shared-leftovers.js';
+import { listShared } from '../../core/shared/shared-view.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson, printTable } from '../output/print.js';
 import { formatSize } from '../output/size.js';

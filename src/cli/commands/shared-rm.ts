@@ -1,4 +1,4 @@
-import { leftoversToRemove, removeSharedLeftover, type SharedLeftover } from '../../core/shared-leftovers.js';
+import { leftoversToRemove, removeSharedLeftover, type SharedLeftover } from '../../core/shared/shared-leftovers.js';
 import { CiloError, usageError } from '../../errors.js';
 import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';

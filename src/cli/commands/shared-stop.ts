@@ -1,6 +1,6 @@
-import { stopShared } from '../../core/shared.js';
-import { sharedProjectOf } from '../../core/shared-view.js';
-import { knownHost } from '../../core/hosts.js';
+import { stopShared } from '../../core/shared/shared.js';
+import { sharedProjectOf } from '../../core/shared/shared-view.js';
+import { knownHost } from '../../core/hosts/hosts.js';
 import { cliContext } from '../output/context.js';
 import { out } from '../output/print.js';
 

@@ -1,4 +1,4 @@
-import { createSnapshot } from '../../core/snapshots.js';
+import { createSnapshot } from '../../core/copies/snapshots.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson } from '../output/print.js';
 

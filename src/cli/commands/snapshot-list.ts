@@ -1,4 +1,4 @@
-import { listSnapshots } from '../../core/snapshots.js';
+import { listSnapshots } from '../../core/copies/snapshots.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson, printTable } from '../output/print.js';
 

@@ -1,4 +1,4 @@
-import { restoreSnapshot, restoreTarget } from '../../core/snapshots.js';
+import { restoreSnapshot, restoreTarget } from '../../core/copies/snapshots.js';
 import { CiloError } from '../../errors.js';
 import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';

@@ -1,4 +1,4 @@
-import { removeSnapshot } from '../../core/snapshots.js';
+import { removeSnapshot } from '../../core/copies/snapshots.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson } from '../output/print.js';
 

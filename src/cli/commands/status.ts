@@ -1,6 +1,6 @@
-import { liveView } from '../../core/environment-view.js';
-import { findEnv } from '../../core/lookup.js';
-import { manifestOfEnvironment } from '../../core/manifest.js';
+import { liveView } from '../../core/environments/environment-view.js';
+import { findEnv } from '../../core/environments/lookup.js';
+import { manifestOfEnvironment } from '../../core/agents/manifest.js';
 import { readState } from '../../state/store.js';
 import { printStatus } from '../output/env-view.js';
 import { cliContext } from '../output/context.js';

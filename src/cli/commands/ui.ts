@@ -1,4 +1,4 @@
-import { dashboard, dashboardScope } from '../../core/dashboard.js';
+import { dashboard, dashboardScope } from '../../core/dashboard/dashboard.js';
 import { usageError } from '../../errors.js';
 import { ciloPaths } from '../../state/paths.js';
 import { removeUiInstance, runningUi, startUiDaemon, stopUiDaemon, uiPaths, writeUiInstance } from '../../ui/daemon.js';

@@ -1,6 +1,6 @@
-import { liveView } from '../../core/environment-view.js';
-import { manifestOfEnvironment } from '../../core/manifest.js';
-import { upEnvironment } from '../../core/up.js';
+import { liveView } from '../../core/environments/environment-view.js';
+import { manifestOfEnvironment } from '../../core/agents/manifest.js';
+import { upEnvironment } from '../../core/environments/up.js';
 import { printServices } from '../output/env-view.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson } from '../output/print.js';

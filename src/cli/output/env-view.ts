@@ -1,4 +1,4 @@
-import type { EnvView } from '../../core/environment-view.js';
+import type { EnvView } from '../../core/environments/environment-view.js';
 import { problemsText } from '../../domain/liveness.js';
 import { out, table } from './print.js';
 

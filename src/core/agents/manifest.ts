@@ -1,0 +1,100 @@
+/**
+ * The manifest of an environment (`cilo.manifest/1`, shaped in domain/manifest.ts): gathers
+ * the facts — recorded state, live containers, what each service was given, the DNS server —
+ * and writes it to a private file for `cilo run` (CILO_MANIFEST).
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parse } from 'yaml';
+import { buildManifest, environmentOf, type DatasetManifest, type Manifest, type UpTimings } from '../../domain/manifest.js';
+import { sharedKey, type EnvironmentState, type State } from '../../domain/state.js';
+import { generatedComposePath } from '../../state/paths.js';
+import { readState, writeFileAtomic } from '../../state/store.js';
+import type { CoreContext } from '../context.js';
+import { liveState } from '../environments/environment-view.js';
+import { findEnv } from '../environments/lookup.js';
+import { contextFor } from '../hosts/hosts.js';
+
+export interface ManifestOptions {
+  showSecrets?: boolean | undefined;
+  /** Each service's datasets in a shared engine (`cilo.share.isolate`); by default, those state records. */
+  datasets?: Record<string, DatasetManifest[]> | undefined;
+  /** The phases of the `up` that just ran; absent for `status`. */
+  timings?: UpTimings | undefined;
+}
+
+/**
+ * The environment's private datasets as state records them, by shared service: engine, kind,
+ * name, template, status and the values rewritten to name them (passwords already masked).
+ */
+function recordedDatasets(env: EnvironmentState): Record<string, DatasetManifest[]> {
+  return Object.fromEntries(
+    Object.entries(env.datasets ?? {}).map(([service, d]) => [service, [{ engine: d.engine, kind: d.kind, name: d.name, template: d.template, status: d.status, rewrites: d.rewrites ?? [] }]]),
+  );
+}
+
+/** Each isolated service's `environment` from the generated model cilo wrote for compose. */
+function generatedEnvironments(ctx: CoreContext, env: EnvironmentState): Record<string, Record<string, string>> {
+  let model: unknown;
+  try {
+    model = parse(readFileSync(generatedComposePath(ctx.paths, env.project, env.name), 'utf8'));
+  } catch {
+    return {}; // never started: nothing was given yet
+  }
+  const services = (model as { services?: Record<string, { environment?: unknown }> } | null)?.services ?? {};
+  return Object.fromEntries(Object.entries(services).map(([name, svc]) => [name, environmentOf(svc?.environment)]));
+}
+
+/** Each shared service's `environment` from the definition recorded when it was made. */
+function sharedEnvironments(state: State, env: EnvironmentState): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const [name, s] of Object.entries(env.services)) {
+    if (s.type !== 'shared') continue;
+    const def = state.shared_services[sharedKey(env.project, name, env.host)]?.definition as { service?: { environment?: unknown } } | undefined;
+    out[name] = environmentOf(def?.service?.environment);
+  }
+  return out;
+}
+
+/** A name this environment's DNS answers, to ask the system resolver about. */
+function probeName(env: EnvironmentState): string | undefined {
+  const first = Object.keys(env.services).sort()[0];
+  return first === undefined ? undefined : `${first}.${env.name}${env.dns_suffix}`;
+}
+
+export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentState, opts: ManifestOptions = {}): Promise<Manifest> {
+  const state = readState(ctx.paths);
+  const probe = probeName(env);
+  const [live, dns, systemResolver] = await Promise.all([
+    contextFor(ctx, env).then((c) => liveState(c.docker, [env])),
+    ctx.dns.status().catch(() => ({ running: false, answering: false, port: state.dns_port })),
+    probe ? ctx.dns.systemResolves(probe, 500).catch(() => false) : Promise.resolve(false),
+  ]);
+  return buildManifest({
+    env,
+    containers: live.containers,
+    facts: live.facts,
+    now: live.now,
+    environments: { ...generatedEnvironments(ctx, env), ...sharedEnvironments(state, env) },
+    dnsPort: state.dns_port,
+    dnsRunning: dns.running,
+    systemResolver,
+    timings: opts.timings,
+    showSecrets: opts.showSecrets,
+    datasets: opts.datasets ?? recordedDatasets(env),
+  });
+}
+
+/** `status --json`: the manifest with live states, found by name. */
+export async function environmentManifest(ctx: CoreContext, input: { env: string; project?: string | undefined } & ManifestOptions): Promise<Manifest> {
+  const env = findEnv(readState(ctx.paths), input.env, input.project);
+  return manifestOfEnvironment(ctx, env, input);
+}
+
+/** Writes the manifest where only this user can read it; returns the file's path. */
+export function writeManifestFile(ctx: CoreContext, manifest: Manifest): string {
+  const file = join(dirname(generatedComposePath(ctx.paths, manifest.project, manifest.env)), 'manifest.json');
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
+  return file;
+}

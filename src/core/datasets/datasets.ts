@@ -1,0 +1,484 @@
+/**
+ * Private datasets in shared engines (issue #15): each environment gets its own database (or
+ * redis index) inside the one shared container, cloned from a template built once per seed and
+ * engine image. Every step records its intent in state first (`creating`, `dropping`), so a
+ * killed command is finished by the next `up` or by `doctor --fix`.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import type { ComposeModel } from '../../domain/compose-model.js';
+import { datasetName, datasetRewrites, engineFromImage, maskedRewrite, seedHash, templateName, type IsolationSpec, type Rewrite } from '../../domain/datasets.js';
+import { compareNames, sharedContainerName } from '../../domain/names.js';
+import type { DatasetState, EnvironmentState, State } from '../../domain/state.js';
+import { CiloError } from '../../errors.js';
+import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../../state/store.js';
+import type { CoreContext } from '../context.js';
+import { datasetEngine, type CopyMethod, type DatasetEngine, type DatasetSource, type SeedFile } from './dataset-engines.js';
+import { contextFor } from '../hosts/hosts.js';
+
+const READY_TIMEOUT_MS = 120_000;
+
+function envOf(model: ComposeModel, service: string): Record<string, string> {
+  const raw = (model.services[service]?.environment ?? {}) as Record<string, string | null>;
+  return Object.fromEntries(Object.entries(raw).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+/** The engine of a shared service, reached inside its container. */
+function engineOf(ctx: CoreContext, project: string, spec: IsolationSpec, serviceEnv: Record<string, string>): DatasetEngine {
+  return datasetEngine(ctx.exec, { container: sharedContainerName(project, spec.service), engine: spec.engine, env: serviceEnv, connectionLimit: spec.connectionLimit });
+}
+
+const SEED_EXT: Record<'sql' | 'redis', RegExp> = { sql: /\.sql$/i, redis: /\.(redis|txt)$/i };
+
+/** The seed's files in the order they are loaded: named files as given, a directory's files by name. */
+export function seedFiles(workspace: string, spec: IsolationSpec): SeedFile[] {
+  const ext = SEED_EXT[spec.kind === 'db-index' ? 'redis' : 'sql'];
+  const out: SeedFile[] = [];
+  for (const entry of spec.seed) {
+    const path = isAbsolute(entry) ? entry : resolve(workspace, entry);
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      throw new CiloError('CONFIG_INVALID', `The seed "${entry}" of shared service "${spec.service}" does not exist (looked for ${path}).`, { hint: 'Fix cilo.share.seed (paths are relative to the project directory).' });
+    }
+    if (st.isDirectory()) {
+      for (const name of readdirSync(path).sort(compareNames)) if (ext.test(name) && statSync(join(path, name)).isFile()) out.push({ path: join(path, name) });
+    } else out.push({ path });
+  }
+  return out;
+}
+
+async function fileHash(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * The template of a seed. Reading a 200 MB seed costs about a second, so each file's hash is
+ * kept in CILO_HOME by its name in the project, size and modification time (workspace copies
+ * keep modification times): a new environment of an unchanged seed reads none of it.
+ */
+async function templateFor(ctx: CoreContext, workspace: string, image: string, seeds: SeedFile[]): Promise<string> {
+  const cacheFile = join(ctx.paths.home, 'cache', 'seed-hashes.json');
+  let cache: Record<string, string> = {};
+  try {
+    cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, string>;
+  } catch {
+    // none yet, or unreadable: computed again
+  }
+  const files: { name: string; content: string }[] = [];
+  let changed = false;
+  for (const seed of seeds) {
+    const name = relative(workspace, seed.path);
+    const st = statSync(seed.path);
+    const key = `${name}\0${st.size}\0${st.mtimeMs}`;
+    let hash = cache[key];
+    if (!hash) {
+      hash = await fileHash(seed.path);
+      cache[key] = hash;
+      changed = true;
+    }
+    files.push({ name, content: hash });
+  }
+  if (changed) {
+    mkdirSync(dirname(cacheFile), { recursive: true });
+    writeFileAtomic(cacheFile, JSON.stringify(cache));
+  }
+  return templateName(seedHash(image, files));
+}
+
+function lockName(project: string, service: string): string {
+  return `dataset-${project}-${service}`;
+}
+
+/** The lock under which a shared service's templates are built (and removed: shared-leftovers.ts). */
+export function templateLockName(project: string, service: string): string {
+  return `${lockName(project, service)}-template`;
+}
+
+async function recordDataset(ctx: CoreContext, envName: string, service: string, change: (d: DatasetState | undefined) => DatasetState | undefined): Promise<void> {
+  await withStateLock((s) => {
+    const e = s.environments[envName];
+    if (!e) return;
+    const next = change(e.datasets?.[service]);
+    const datasets = { ...(e.datasets ?? {}) };
+    if (next) datasets[service] = next;
+    else delete datasets[service];
+    e.datasets = Object.keys(datasets).length > 0 ? datasets : undefined;
+  }, ctx.paths);
+}
+
+export interface EnsureDatasetsInput {
+  model: ComposeModel;
+  specs: IsolationSpec[];
+  /** Another environment of the project whose data a new dataset starts from (`up --db-from`). */
+  dbFrom?: string | undefined;
+  timeoutMs?: number | undefined;
+}
+
+/** Where a new dataset's data comes from: another environment's dataset, the seed's template, or nothing. */
+async function sourceFor(ctx: CoreContext, env: EnvironmentState, spec: IsolationSpec, engine: DatasetEngine, model: ComposeModel, dbFrom: string | undefined): Promise<{ source: DatasetSource; template: string | null }> {
+  if (dbFrom) {
+    const other = readState(ctx.paths).environments[dbFrom];
+    const theirs = other?.project === env.project ? other.datasets?.[spec.service] : undefined;
+    if (!theirs || theirs.status !== 'ready') {
+      throw new CiloError('ENV_NOT_FOUND', `Environment "${dbFrom}" has no dataset of shared service "${spec.service}" in project "${env.project}" to copy.`, { hint: 'Run `cilo db list` to see the datasets there are.' });
+    }
+    return { source: { kind: 'dataset', name: theirs.name }, template: null };
+  }
+  const seeds = seedFiles(env.workspace, spec);
+  if (seeds.length === 0) return { source: { kind: 'empty' }, template: null };
+  const template = await templateFor(ctx, env.workspace, model.services[spec.service]?.image ?? '', seeds);
+  await withNamedLock(ctx.paths, templateLockName(env.project, spec.service), () => engine.ensureTemplate(template, seeds));
+  return { source: { kind: 'template', name: template, seeds }, template };
+}
+
+/**
+ * An `up` step, once the shared containers are ready: makes the environment's dataset in each
+ * isolating shared service (an existing one is reused, never cloned again), records it, and
+ * returns the values of the other services to rewrite so they name it.
+ */
+export async function ensureDatasets(ctx: CoreContext, env: EnvironmentState, input: EnsureDatasetsInput): Promise<Rewrite[]> {
+  const names: Record<string, string> = {};
+  for (const spec of input.specs) names[spec.service] = await ensureDataset(ctx, env, spec, input);
+  const rewrites = datasetRewrites({ model: input.model, specs: input.specs, datasets: names, envName: env.name, suffix: env.dns_suffix });
+  await withStateLock((s) => {
+    const e = s.environments[env.name];
+    for (const [service, d] of Object.entries(e?.datasets ?? {})) {
+      if (!input.specs.some((sp) => sp.service === service)) continue;
+      d.rewrites = rewrites.filter((r) => r.target === service).map(maskedRewrite).map(({ service: sv, variable, from, to }) => ({ service: sv, variable, from, to }));
+    }
+  }, ctx.paths);
+  return rewrites;
+}
+
+async function ensureDataset(ctx: CoreContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<string> {
+  const current = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
+  const engine = engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
+  const owner = { project: env.project, env: env.name };
+  const kept = (): string => {
+    if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current?.name} (\`cilo db reset\` returns it to the seed).`);
+    return current?.name ?? '';
+  };
+  // The usual case (every up of an existing environment, a resume): the server answers for its
+  // dataset at once, one exec instead of waiting for it to be ready first.
+  if (current?.status === 'ready' && (await engine.holds(current.name, owner).catch(() => false))) return kept();
+  await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
+  if (current?.status === 'ready') {
+    if (await engine.holds(current.name, owner)) return kept();
+    // The shared container was made anew without the volume that held it (e.g. after its grace period).
+    ctx.warn(`Dataset ${current.name} of ${env.name} is gone from shared ${spec.service}; making it again.`);
+  }
+  // Choosing the name (a free redis index) and recording the intent happen under one lock, so
+  // two environments starting at once never get the same index.
+  const name = await withNamedLock(ctx.paths, lockName(env.project, spec.service), async () => {
+    const state = readState(ctx.paths);
+    const recorded = state.environments[env.name]?.datasets?.[spec.service]?.name;
+    const wanted = recorded ?? (spec.kind === 'database' ? datasetName(spec.engine, env.project, env.name) : '');
+    const chosen = recorded ?? (await engine.allocate(wanted, heldNames(state, env.project, spec.service)));
+    await recordDataset(ctx, env.name, spec.service, (d) => ({
+      engine: spec.engine,
+      kind: spec.kind,
+      name: chosen,
+      template: d?.template ?? null,
+      status: 'creating',
+      ...(spec.keep ? { keep: true } : {}),
+      created_at: d?.created_at ?? new Date().toISOString(),
+    }));
+    return chosen;
+  });
+  const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, input.dbFrom);
+  await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template } : d));
+  const made = await engine.create(name, source, owner);
+  ctx.log(made ? `Dataset ${name} of ${spec.service} ready${template ? ` (from ${template})` : ''}` : `Dataset ${name} of ${spec.service} reused`);
+  // Test hook: die between making the dataset and recording it, as a killed `up` would.
+  if (process.env.CILO_TEST_FAILPOINT === 'dataset-created') process.kill(process.pid, 'SIGKILL');
+  await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template, status: 'ready' } : d));
+  return name;
+}
+
+/** Dataset names of a project's service that environments hold (a redis index is never given twice). */
+function heldNames(state: State, project: string, service: string): string[] {
+  return Object.values(state.environments)
+    .filter((e) => e.project === project)
+    .flatMap((e) => (e.datasets?.[service] ? [e.datasets[service].name] : []));
+}
+
+/**
+ * A `destroy` step: drops the environment's datasets (intent recorded first), except those
+ * kept by `cilo.share.keep`. A shared container that is not running cannot drop anything: the
+ * dataset is left, and `doctor` finds it once the service runs again.
+ */
+export async function dropDatasets(ctx: CoreContext, env: EnvironmentState): Promise<void> {
+  const datasets = readState(ctx.paths).environments[env.name]?.datasets ?? {};
+  for (const [service, d] of Object.entries(datasets)) {
+    if (d.keep) continue;
+    await recordDataset(ctx, env.name, service, (cur) => (cur ? { ...cur, status: 'dropping' } : cur));
+    const engine = await liveEngine(ctx, env.project, service, d);
+    if (!engine) {
+      ctx.warn(`Dataset ${d.name} of shared service ${service} stays: its container is not running (\`cilo doctor --fix --force\` drops it once the service runs).`);
+      continue;
+    }
+    await engine.drop(d.name);
+    await recordDataset(ctx, env.name, service, () => undefined);
+  }
+}
+
+function containerEnv(list: string[] | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list ?? []) {
+    const i = kv.indexOf('=');
+    if (i > 0) out[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return out;
+}
+
+/** The engine behind a recorded dataset, from its running container's own variables; undefined when it is not running. */
+export async function liveEngine(ctx: CoreContext, project: string, service: string, d: Pick<DatasetState, 'engine'>): Promise<DatasetEngine | undefined> {
+  const container = await ctx.docker.inspectContainer(sharedContainerName(project, service));
+  if (!container?.State.Running) return undefined;
+  return datasetEngine(ctx.exec, { container: container.Name.replace(/^\//, ''), engine: d.engine, env: containerEnv(container.Config.Env) });
+}
+
+export interface ResetInput {
+  env: EnvironmentState;
+  model: ComposeModel;
+  specs: IsolationSpec[];
+  service?: string | undefined;
+}
+
+/**
+ * `cilo db reset`: the environment's dataset back to the seed. Ends only that dataset's
+ * sessions (its application reconnects); neighbours are not touched.
+ */
+export async function resetDatasets(ctx: CoreContext, input: ResetInput): Promise<{ service: string; name: string; template: string | null }[]> {
+  const { env } = input;
+  const specs = input.specs.filter((s) => input.service === undefined || s.service === input.service);
+  if (specs.length === 0) {
+    throw new CiloError('SERVICE_NOT_FOUND', input.service ? `Service "${input.service}" of ${env.name} has no private dataset.` : `Environment ${env.name} has no private datasets.`, {
+      hint: 'Label a shared service `cilo.share.isolate: database` (or db-index), then run `cilo up`.',
+    });
+  }
+  const out: { service: string; name: string; template: string | null }[] = [];
+  for (const spec of specs) {
+    const d = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
+    if (!d) throw new CiloError('SERVICE_NOT_FOUND', `Environment ${env.name} has no dataset of ${spec.service} yet.`, { hint: `Run \`cilo up ${env.name}\` first.` });
+    const engine = await liveEngine(ctx, env.project, spec.service, d);
+    if (!engine) throw new CiloError('SERVICE_FAILED', `The shared service ${spec.service} of ${env.name} is not running.`, { hint: `Run \`cilo up ${env.name}\` first.` });
+    await engine.ready(READY_TIMEOUT_MS);
+    // The seed and template first: a missing seed file fails before the dataset is dropped.
+    const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, undefined);
+    await recordDataset(ctx, env.name, spec.service, (cur) => (cur ? { ...cur, status: 'creating' } : cur));
+    await engine.drop(d.name);
+    await engine.create(d.name, source, { project: env.project, env: env.name });
+    await recordDataset(ctx, env.name, spec.service, (cur) => (cur ? { ...cur, template, status: 'ready' } : cur));
+    out.push({ service: spec.service, name: d.name, template });
+  }
+  return out;
+}
+
+export interface DatasetView {
+  env: string;
+  project: string;
+  service: string;
+  engine: string;
+  kind: string;
+  name: string;
+  template: string | null;
+  status: string;
+  /** Bytes for databases, keys for redis indexes; null when the shared container is not running. */
+  size: number | null;
+  unit: 'bytes' | 'keys';
+  keep: boolean;
+  /** The remote host whose shared service holds it (absent: this machine's). */
+  host?: string;
+}
+
+/** `cilo db list` and `cilo shared list`: recorded datasets with their live sizes. */
+export async function listDatasets(ctx: CoreContext, filter: { env?: string | undefined; project?: string | undefined } = {}): Promise<DatasetView[]> {
+  const envs = Object.values(readState(ctx.paths).environments).filter((e) => (filter.env === undefined || e.name === filter.env) && (filter.project === undefined || e.project === filter.project));
+  // Per engine: an environment on a host has its datasets in the shared service on that host.
+  const sizes = new Map<string, Map<string, number> | null>();
+  const out: DatasetView[] = [];
+  for (const e of envs.sort((a, b) => compareNames(a.name, b.name))) {
+    for (const [service, d] of Object.entries(e.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
+      const key = `${e.host ?? ''}/${e.project}/${service}`;
+      if (!sizes.has(key)) {
+        const engine = await contextFor(ctx, e)
+          .then((ectx) => liveEngine(ectx, e.project, service, d))
+          .catch((err: unknown) => {
+            // A host that does not answer: its sizes are unknown, the rest is listed.
+            if (e.host && err instanceof CiloError && ['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE'].includes(err.code)) return undefined;
+            throw err;
+          });
+        sizes.set(key, engine ? new Map((await engine.inventory().catch(() => [])).map((x) => [x.name, x.size])) : null);
+      }
+      const size = sizes.get(key)?.get(d.name);
+      out.push({ env: e.name, project: e.project, service, engine: d.engine, kind: d.kind, name: d.name, template: d.template, status: d.status, size: size ?? null, unit: d.kind === 'db-index' ? 'keys' : 'bytes', keep: d.keep === true, ...(e.host ? { host: e.host } : {}) });
+    }
+  }
+  return out;
+}
+
+export interface DatasetIssue {
+  kind: 'dataset.orphaned' | 'dataset.missing' | 'dataset.unfinished';
+  subject: string;
+  message: string;
+  fix: string;
+  destructive: boolean;
+  repair: () => Promise<void>;
+}
+
+/**
+ * `doctor`: datasets carrying cilo's marker that no environment holds (fix: drop, which deletes
+ * data), recorded datasets whose database is gone (fix: clone it again from its template, or
+ * empty), and steps a killed command left half done (fix: finish them).
+ */
+export async function checkDatasets(ctx: CoreContext, state: State, host?: string): Promise<DatasetIssue[]> {
+  const issues: DatasetIssue[] = [];
+  // Only what lives on `ctx`'s engine (this machine's, or the host's): another engine's shared
+  // service of the same name holds other datasets.
+  const here = (x: { host?: string | undefined }): boolean => (x.host ?? '') === (host ?? '');
+  const environments = Object.values(state.environments).filter(here);
+  const services = new Map<string, { project: string; service: string; engine: DatasetState['engine'] }>();
+  for (const e of environments) for (const [service, d] of Object.entries(e.datasets ?? {})) services.set(`${e.project}/${service}`, { project: e.project, service, engine: d.engine });
+  for (const s of Object.values(state.shared_services).filter(here)) {
+    const key = `${s.project}/${s.service}`;
+    if (services.has(key)) continue;
+    const engine = engineFromImage((s.definition as { service?: { image?: string } } | undefined)?.service?.image);
+    if (engine) services.set(key, { project: s.project, service: s.service, engine });
+  }
+  for (const { project, service, engine: kind } of services.values()) {
+    const engine = await liveEngine(ctx, project, service, { engine: kind });
+    if (!engine) continue;
+    const present = await engine.inventory().catch(() => undefined);
+    if (!present) continue;
+    const holders = environments.filter((e) => e.project === project);
+    for (const p of present) {
+      if (!p.owner || p.owner.project !== project) continue;
+      const holder = holders.find((e) => e.name === p.owner?.env);
+      if (holder?.datasets?.[service]?.name === p.name) continue;
+      const elsewhere = holder ? undefined : state.environments[p.owner.env];
+      const why = holder ? 'holds another one' : elsewhere?.project === project ? `runs on ${elsewhere.host ? `host ${elsewhere.host}` : 'this machine'}, with its datasets there` : 'no longer exists';
+      issues.push({
+        kind: 'dataset.orphaned',
+        subject: `${service}:${p.name}`,
+        message: `Dataset ${p.name} in shared ${service} of project ${project} belongs to environment ${p.owner.env}, which ${why}.`,
+        fix: `drop ${p.name}`,
+        destructive: true,
+        repair: () => engine.drop(p.name),
+      });
+    }
+    for (const e of holders) {
+      const d = e.datasets?.[service];
+      if (!d) continue;
+      // An engine that cannot mark its datasets (mysql: no schema comments) names no owner: there
+      // the name is all there is to go by, and a dataset so named is taken as this one.
+      const found = present.find((p) => p.name === d.name && (p.owner === undefined || (p.owner.env === e.name && !p.owner.loading)));
+      const subject = `${e.name}/${service}:${d.name}`;
+      if (d.status === 'dropping') {
+        issues.push({ kind: 'dataset.unfinished', subject, message: `Dropping dataset ${d.name} of ${e.name} did not finish.`, fix: `drop ${d.name} and forget it`, destructive: false, repair: async () => { await engine.drop(d.name); await recordDataset(ctx, e.name, service, () => undefined); } });
+      } else if (d.status === 'creating' || (!found && d.kind === 'database')) {
+        const template = d.template;
+        issues.push({
+          kind: d.status === 'creating' ? 'dataset.unfinished' : 'dataset.missing',
+          subject,
+          message: d.status === 'creating' ? `Making dataset ${d.name} of ${e.name} did not finish (the command was interrupted).` : `Dataset ${d.name} of ${e.name} is recorded but gone from shared ${service}.`,
+          fix: found ? `record ${d.name} as ready` : `make ${d.name} again${template ? ` from ${template}` : ' (empty)'}`,
+          destructive: false,
+          repair: async () => {
+            if (!found) {
+              const tplOk = template !== null && present.some((p) => p.name === template);
+              await engine.create(d.name, tplOk && template ? { kind: 'template', name: template, seeds: [] } : { kind: 'empty' }, { project, env: e.name });
+            }
+            await recordDataset(ctx, e.name, service, (cur) => (cur ? { ...cur, status: 'ready', template: found || (template && present.some((p) => p.name === template)) ? cur.template : null } : cur));
+          },
+        });
+      }
+    }
+  }
+  return issues;
+}
+
+export interface ClonedDataset {
+  service: string;
+  name: string;
+  from: string;
+  /** How it was copied (see CopyMethod): postgres `template` only while the source had no session. */
+  method: CopyMethod;
+  /** How long the copy took. */
+  ms: number;
+}
+
+/** A dataset to copy: the shared service holding it and what state records of it. */
+export interface DatasetCopySource {
+  project: string;
+  service: string;
+  dataset: Pick<DatasetState, 'engine' | 'kind' | 'name'>;
+}
+
+async function readyEngine(ctx: CoreContext, src: DatasetCopySource): Promise<DatasetEngine> {
+  const engine = await liveEngine(ctx, src.project, src.service, src.dataset);
+  if (!engine) throw new CiloError('SERVICE_FAILED', `The shared service ${src.service} holding dataset ${src.dataset.name} is not running, so it cannot be copied.`, { hint: 'Run `cilo up` on an environment that uses it first.' });
+  await engine.ready(READY_TIMEOUT_MS);
+  return engine;
+}
+
+/**
+ * Copies one dataset within its shared engine into a new dataset marked as `owner`'s, leaving
+ * the source's sessions alone (postgres: a file copy while the source has no session, else a
+ * dump; mariadb: a dump; redis: the index's keys). `claim` runs under the service's lock with
+ * the name chosen (a redis index no one holds), to record the intent before anything is made.
+ */
+export async function copyDataset(ctx: CoreContext, src: DatasetCopySource, owner: { env: string; wanted: string }, claim: (name: string) => Promise<void>): Promise<{ name: string; method: CopyMethod; ms: number }> {
+  const engine = await readyEngine(ctx, src);
+  const name = await withNamedLock(ctx.paths, lockName(src.project, src.service), async () => {
+    const chosen = await engine.allocate(owner.wanted, heldNames(readState(ctx.paths), src.project, src.service));
+    await claim(chosen);
+    return chosen;
+  });
+  const t0 = performance.now();
+  const method = await engine.copy(name, src.dataset.name, { project: src.project, env: owner.env });
+  return { name, method, ms: Math.round(performance.now() - t0) };
+}
+
+/**
+ * `snapshot restore`: replaces environment `env`'s dataset `name` by a copy of `src`'s, made
+ * beside it first, so a copy that fails leaves the environment's dataset as it was.
+ */
+export async function replaceDataset(ctx: CoreContext, src: DatasetCopySource, target: { env: string; name: string }): Promise<CopyMethod> {
+  const engine = await readyEngine(ctx, src);
+  const marker = { project: src.project, env: target.env };
+  const replace = (): Promise<CopyMethod> => engine.replace(target.name, src.dataset.name, marker, heldNames(readState(ctx.paths), src.project, src.service));
+  // A redis index to copy into is one nobody holds: no other `up` may take it meanwhile.
+  return src.dataset.kind === 'db-index' ? withNamedLock(ctx.paths, lockName(src.project, src.service), replace) : replace();
+}
+
+/** Drops a dataset that no environment records (a snapshot's); nothing when its engine is not running. */
+export async function dropDatasetOf(ctx: CoreContext, src: DatasetCopySource): Promise<boolean> {
+  const engine = await liveEngine(ctx, src.project, src.service, src.dataset);
+  if (!engine) return false;
+  await engine.drop(src.dataset.name);
+  return true;
+}
+
+/**
+ * Fork: gives `to` a copy of each ready dataset of `from`, each recorded `creating` first, so a
+ * failed or killed fork's datasets are dropped with it.
+ */
+export async function cloneDatasets(ctx: CoreContext, from: Pick<EnvironmentState, 'project' | 'datasets'>, to: Pick<EnvironmentState, 'project' | 'name'>): Promise<ClonedDataset[]> {
+  const out: ClonedDataset[] = [];
+  for (const [service, d] of Object.entries(from.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
+    if (d.status !== 'ready') continue;
+    const wanted = d.kind === 'database' ? datasetName(d.engine, to.project, to.name) : '';
+    const { name, method, ms } = await copyDataset(ctx, { project: from.project, service, dataset: d }, { env: to.name, wanted }, (chosen) =>
+      recordDataset(ctx, to.name, service, () => ({ engine: d.engine, kind: d.kind, name: chosen, template: null, status: 'creating', ...(d.keep ? { keep: true } : {}), created_at: new Date().toISOString() })),
+    );
+    await recordDataset(ctx, to.name, service, (cur) => (cur ? { ...cur, status: 'ready' } : cur));
+    out.push({ service, name, from: d.name, method, ms });
+  }
+  return out;
+}

@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { generatedComposePath } from '../../state/paths.js';
+import type { EnvironmentState } from '../../domain/state.js';
+import { readState, withStateLock } from '../../state/store.js';
+import type { CoreContext } from '../context.js';
+import { generatedTarget } from '../project/env-compose.js';
+import { contextFor } from '../hosts/hosts.js';
+import { findEnv } from './lookup.js';
+import { pauseContainers } from './pause.js';
+import { releaseShared } from '../shared/shared.js';
+
+export interface DownInput {
+  env: string;
+  project?: string | undefined;
+  /**
+   * Pause the containers instead of stopping them: they keep their memory and the next `up`
+   * only thaws them. Status `paused`; DNS names stop resolving as for any `down`; its shared
+   * services stay held (not released), so they are there when it resumes.
+   */
+  pause?: boolean | undefined;
+}
+
+/** Stops (or pauses) the environment's containers and keeps them, with workspace, network and volumes; a stopped one releases its shared services. */
+export async function downEnvironment(base: CoreContext, input: DownInput): Promise<EnvironmentState> {
+  const env = findEnv(readState(base.paths), input.env, input.project);
+  const ctx = await contextFor(base, env);
+  await ctx.docker.ping();
+  let paused = false;
+  if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) {
+    if (input.pause) {
+      ctx.log(`Pausing ${env.name}`);
+      paused = (await pauseContainers(ctx, env)).length > 0;
+    } else {
+      ctx.log(`Stopping ${env.name}`);
+      await ctx.compose.stop(generatedTarget(ctx.paths, env));
+    }
+  }
+  // A paused environment keeps its shared services: its frozen processes hold connections to
+  // them, and the next `up` resumes at once, instead of after the shared container was reaped
+  // at the end of its grace period and made again (a database's cold start, seconds each).
+  if (!paused) await releaseShared(ctx, env, env.shared);
+  return withStateLock((state) => {
+    const rec = findEnv(state, env.name);
+    // An environment with nothing running to pause is simply stopped.
+    if (rec.status !== 'creating') rec.status = paused ? 'paused' : 'stopped';
+    rec.updated_at = new Date().toISOString();
+    return rec;
+  }, ctx.paths);
+}

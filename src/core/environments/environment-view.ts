@@ -1,0 +1,165 @@
+import type { CoreContext } from '../context.js';
+import type { Engine } from '../ports.js';
+import type { ContainerSummary } from '../../domain/engine.js';
+import { COMPOSE_PROJECT, compareNames, composeProjectName, LABELS, networkName } from '../../domain/names.js';
+import { serviceUrl } from '../../domain/env-model.js';
+import { baseUrl } from '../../domain/run-vars.js';
+import type { EnvironmentState, ServiceState, State } from '../../domain/state.js';
+import { addressOn, containersOfService } from '../../domain/replicas.js';
+import { environmentProblems, liveStatus, needsRestartFacts, restartFacts, type FactsById, type RestartFacts, type ServiceProblem } from '../../domain/liveness.js';
+
+export interface ServiceView {
+  name: string;
+  type: 'isolated' | 'shared';
+  ip: string;
+  url: string;
+  /** Live container state (running, exited, ...), or `missing` when there is no container; a scaled service's first replica's, as its `ip`. */
+  state: string;
+  /** A scaled service: each replica's address and live state, in replica order. */
+  replicas?: { ip: string; state: string }[];
+}
+
+export interface EnvView {
+  name: string;
+  project: string;
+  /** Recorded status; `running` is `degraded` while a service has exited (other than a one-shot job that completed) or keeps restarting. */
+  status: string;
+  /** Why it is degraded: each service (or replica) that is not as a running environment needs it; empty otherwise. */
+  problems: ServiceProblem[];
+  subnet: string;
+  network: string;
+  source: string;
+  workspace: string;
+  dns_suffix: string;
+  url: string | null;
+  created_at: string;
+  last_error?: string;
+  /** The remote host whose engine runs it (absent: this machine's). */
+  host?: string;
+  services: ServiceView[];
+  /** Private datasets in shared engines, with the values rewritten to name them (passwords masked). */
+  datasets?: DatasetSummary[];
+}
+
+export interface DatasetSummary {
+  service: string;
+  engine: string;
+  kind: string;
+  name: string;
+  status: string;
+  rewrites: { service: string; variable: string; from: string; to: string }[];
+}
+
+
+/** Every container cilo made (environment services carry cilo's labels too): one Engine API call. */
+export async function liveContainers(docker: Engine): Promise<ContainerSummary[]> {
+  return docker.listContainers({ label: [`${LABELS.managed}=true`] });
+}
+
+/** What the live views read of one engine: its containers, and the restart facts of those that need them. */
+export interface LiveContainers {
+  containers: ContainerSummary[];
+  facts: FactsById;
+  /** When they were read (ms since the epoch). */
+  now: number;
+}
+
+/** The containers of an environment's services: its own compose project's, and the shared ones it uses. */
+function ownedBy(c: ContainerSummary, env: Pick<EnvironmentState, 'project' | 'name' | 'shared'>): boolean {
+  if (c.Labels[COMPOSE_PROJECT] === composeProjectName(env.project, env.name)) return true;
+  return c.Labels[LABELS.shared] === 'true' && c.Labels[LABELS.project] === env.project && env.shared.includes(c.Labels[LABELS.service] ?? '');
+}
+
+/**
+ * Every container cilo made, with the restart facts (one inspect each) of the containers of
+ * running environments whose list entry leaves a question: exited, restarting, just started.
+ */
+export async function liveState(docker: Pick<Engine, 'listContainers' | 'inspectContainer'>, envs: Pick<EnvironmentState, 'project' | 'name' | 'shared' | 'status'>[]): Promise<LiveContainers> {
+  const containers = await docker.listContainers({ label: [`${LABELS.managed}=true`] });
+  const running = envs.filter((e) => e.status === 'running');
+  const asked = containers.filter((c) => needsRestartFacts(c) && running.some((e) => ownedBy(c, e)));
+  const answers = await Promise.all(asked.map(async (c) => [c.Id, await docker.inspectContainer(c.Id).catch(() => null)] as const));
+  const facts = new Map<string, RestartFacts>();
+  for (const [id, info] of answers) if (info) facts.set(id, restartFacts(info));
+  return { containers, facts, now: Date.now() };
+}
+
+function stateText(c: ContainerSummary | undefined): string {
+  if (!c) return 'missing';
+  const health = /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1];
+  return health ? `${c.State} (${health})` : c.State;
+}
+
+function serviceView(env: EnvironmentState, mine: ContainerSummary[], name: string, s: ServiceState): ServiceView {
+  const url = serviceUrl(name, env.name, env.dns_suffix, s.port);
+  if (s.replicas === undefined) return { name, type: s.type, ip: s.ip, url, state: stateText(mine[0]) };
+  const replicas = mine.map((c, i) => ({ ip: addressOn(c, env) || (s.replicas?.[i] ?? ''), state: stateText(c) }));
+  // One replica's fields (the first's), so that `ip` and `state` describe the same container.
+  const first = replicas[0];
+  return { name, type: s.type, ip: first ? first.ip : s.ip, url, state: first?.state ?? 'missing', replicas };
+}
+
+/** An environment as `status`, `list` and the dashboard show it, from one engine's live containers. */
+export function viewOf(env: EnvironmentState, containers: ContainerSummary[], facts: FactsById = new Map(), now: number = Date.now()): EnvView {
+  const services = Object.entries(env.services)
+    .sort(([a], [b]) => compareNames(a, b))
+    .map(([name, s]) => serviceView(env, containersOfService(containers, env, name, s.type), name, s));
+  const problems = environmentProblems(env, containers, facts, now);
+  const view: EnvView = {
+    name: env.name,
+    project: env.project,
+    status: liveStatus(env.status, problems),
+    problems,
+    subnet: env.subnet,
+    network: networkName(env.project, env.name),
+    source: env.source,
+    workspace: env.workspace,
+    dns_suffix: env.dns_suffix,
+    url: env.ingress ? baseUrl({ project: env.project, env: env.name, suffix: env.dns_suffix }) : null,
+    created_at: env.created_at,
+    services,
+  };
+  if (env.last_error) view.last_error = env.last_error;
+  const datasets = Object.entries(env.datasets ?? {}).sort(([a], [b]) => compareNames(a, b));
+  if (datasets.length > 0) view.datasets = datasets.map(([service, d]) => ({ service, engine: d.engine, kind: d.kind, name: d.name, status: d.status, rewrites: d.rewrites ?? [] }));
+  if (env.host) view.host = env.host;
+  return view;
+}
+
+export function selectEnvironments(state: State, filter: { project?: string | undefined }): EnvironmentState[] {
+  return Object.values(state.environments)
+    .filter((e) => filter.project === undefined || e.project === filter.project)
+    .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.name, b.name));
+}
+
+/**
+ * Live views of environments: each engine asked once; the environments of a host that does not
+ * answer are shown `unreachable` (within the SSH connect timeout) instead of hanging. The remote
+ * hosts' code is loaded only when an environment runs on one.
+ */
+export async function liveViews(ctx: CoreContext, envs: EnvironmentState[]): Promise<EnvView[]> {
+  const engines = [...new Set(envs.map((e) => e.host ?? ''))];
+  const live = new Map(
+    await Promise.all(
+      engines.map(async (h) => {
+        const on = envs.filter((e) => (e.host ?? '') === h);
+        if (h === '') return [h, await liveState(ctx.docker, on)] as const;
+        const { hostContainers } = await import('../hosts/hosts.js');
+        return [h, await hostContainers(ctx, h, on)] as const;
+      }),
+    ),
+  );
+  return envs.map((e) => {
+    const l = live.get(e.host ?? '');
+    if (l) return viewOf(e, l.containers, l.facts, l.now);
+    const unknown = viewOf({ ...e, status: 'stopped' }, []);
+    return { ...unknown, status: 'unreachable', services: unknown.services.map((s) => ({ ...s, state: 'unknown' })) };
+  });
+}
+
+/** One environment's live view (`unreachable` when its host does not answer). */
+export async function liveView(ctx: CoreContext, env: EnvironmentState): Promise<EnvView> {
+  const [view] = await liveViews(ctx, [env]);
+  if (!view) throw new Error('no view of the environment');
+  return view;
+}

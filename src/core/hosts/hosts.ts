@@ -1,0 +1,371 @@
+/**
+ * Remote hosts (`cilo host add/list/status/rm`) and the per-environment context: an
+ * environment recorded on a host is run by that host's engine, through one reused SSH
+ * connection whose forwarded socket both the Engine client and compose (DOCKER_HOST) use.
+ */
+import type { ContainerExecOptions } from '../../docker/exec.js';
+import type { ComposeTarget } from '../../domain/compose-model.js';
+import { allocateHostRange, describeKeys, engineRanges, keysToTrust, formatSshDestination, hostNotFound, parseSshDestination, remoteWorkspace, tunnelAddresses, tunnelInterface } from '../../domain/hosts.js';
+import { toValidName } from '../../domain/names.js';
+import type { EnvironmentState, HostState, HostTransport } from '../../domain/state.js';
+import { overlaps, parseCidr, parseCidr24Loose } from '../../domain/subnet.js';
+import { CiloError } from '../../errors.js';
+import { homeId } from '../../state/paths.js';
+import { readState, withStateLock } from '../../state/store.js';
+import type { CoreContext } from '../context.js';
+import type { ContainerSummary } from '../../domain/engine.js';
+import { liveState, type LiveContainers } from '../environments/environment-view.js';
+import type { Compose, Engine } from '../ports.js';
+import { externalSubnets } from '../network/subnets.js';
+
+export interface AddHostInput {
+  name: string;
+  /** `ssh://user@box[:port]`, or a Docker context whose endpoint is one. */
+  target: string;
+  transport?: HostTransport | undefined;
+  identity?: string | undefined;
+  /** The SHA256 fingerprint of the host key to trust (as `host add` showed it). */
+  acceptHostKey?: string | undefined;
+  /** The host's range for its environments' subnets (default: a free /18 of 10.225.0.0–10.231.255.255). */
+  subnet?: string | undefined;
+  remoteSocket?: string | undefined;
+  /** The port of the host's SOCKS5 proxy on 127.0.0.1 (default: one free now). */
+  socksPort?: number | undefined;
+  /** Asked (on a terminal) whether to trust a key not trusted yet, shown as `type fingerprint`. */
+  confirmHostKey?: ((ssh: string, keys: string) => Promise<boolean>) | undefined;
+}
+
+const DEFAULT_REMOTE_SOCKET = '/var/run/docker.sock';
+
+/**
+ * Adds a host: trusts its key (only the one the user confirmed), connects, checks that its
+ * engine is one this cilo does not use yet and that compose can drive it, picks a range no
+ * other engine of this cilo uses, records it, and (WireGuard) brings the tunnel up.
+ */
+export async function addHost(ctx: CoreContext, input: AddHostInput): Promise<HostState> {
+  const name = toValidName(input.name, 'host');
+  if (readState(ctx.paths).hosts?.[name]) throw hostExists(name);
+  const { ssh, context } = await sshTarget(ctx, input.target);
+  await trustHostKey(ctx, ssh, input.acceptHostKey, input.confirmHostKey);
+  const link = { name, ssh, identity: input.identity, remote_socket: input.remoteSocket ?? DEFAULT_REMOTE_SOCKET, socks_port: input.socksPort ?? (await ctx.remote.freePort()) };
+  try {
+    const { docker } = await ctx.remote.connect(link);
+    const engineId = await uniqueEngineId(ctx, docker, name);
+    await checkCompose(ctx);
+    const home = (await ctx.remote.run(link, ['sh', '-c', 'echo "$HOME"'], 'Finding the home directory')).trim() || '/tmp';
+    const remoteNets = await externalSubnets({ docker, host: ctx.host });
+    const host = await recordHost(ctx, input, {
+      ...link,
+      ...(context ? { context } : {}),
+      remote_root: `${home}/.cilo-remote/${homeId(ctx.paths)}`,
+      engine_id: engineId,
+      transport: input.transport ?? 'ssh',
+      added_at: new Date().toISOString(),
+    }, remoteNets);
+    if (host.transport === 'wireguard') await bringTunnelUp(ctx, host);
+    return host;
+  } catch (e) {
+    await ctx.remote.disconnect(link).catch(() => undefined);
+    throw e;
+  }
+}
+
+function hostExists(name: string): CiloError {
+  return new CiloError('HOST_EXISTS', `A host named "${name}" already exists.`, { hint: `Choose another name, or remove it first with \`cilo host rm ${name}\`.` });
+}
+
+/** An SSH URL as given, or the endpoint of the Docker context of that name. */
+async function sshTarget(ctx: CoreContext, target: string): Promise<{ ssh: string; context?: string }> {
+  if (/^ssh:\/\/|@/.test(target)) return { ssh: formatSshDestination(parseSshDestination(target)) };
+  const endpoint = await ctx.remote.contextEndpoint(target);
+  if (!endpoint) {
+    throw new CiloError('HOST_INVALID', `"${target}" is neither an SSH destination nor a Docker context.`, { hint: 'Give ssh://user@host, or a context listed by `docker context ls`.', exitCode: 2 });
+  }
+  if (!endpoint.startsWith('ssh://')) {
+    throw new CiloError('HOST_INVALID', `The Docker context "${target}" points at ${endpoint}, not at an engine reached over SSH.`, { hint: 'cilo reaches remote engines over SSH: give a context whose endpoint is ssh://user@host.', exitCode: 2 });
+  }
+  return { ssh: formatSshDestination(parseSshDestination(endpoint)), context: target };
+}
+
+/** Trusts the host key the user named; an unknown key is shown and refused, never accepted blindly. */
+async function trustHostKey(ctx: CoreContext, ssh: string, accept: string | undefined, ask: AddHostInput['confirmHostKey']): Promise<void> {
+  if (accept === undefined && (await ctx.remote.isKnown(ssh))) return;
+  const keys = await ctx.remote.scanHostKeys(ssh);
+  const confirmed = accept === undefined && ask !== undefined && keys.length > 0 && (await ask(ssh, describeKeys(keys)));
+  await ctx.remote.trustHostKeys(keysToTrust(ssh, keys, confirmed ? 'all' : accept));
+}
+
+/** The engine's ID, refused when this machine's engine or another host has the same one. */
+async function uniqueEngineId(ctx: CoreContext, docker: Engine, name: string): Promise<string> {
+  const id = (await docker.info()).ID;
+  if (!id) throw new CiloError('HOST_INVALID', `The engine of host "${name}" did not report an ID.`, { hint: 'Use a Docker engine (dockerd) on the host.' });
+  const local = await ctx.docker.info().then((i) => i.ID, () => undefined);
+  const other = Object.values(readState(ctx.paths).hosts ?? {}).find((h) => h.engine_id === id);
+  if (id === local || other) {
+    throw new CiloError('ENGINE_DUPLICATE', `The engine reached through host "${name}" is ${other ? `the one of host "${other.name}"` : "this machine's own"} (engine ID ${id}).`, {
+      hint: 'Point the host at another machine. A copy of a Docker data or /etc/docker directory keeps the engine ID: give the copy its own /etc/docker.',
+    });
+  }
+  return id;
+}
+
+/** cilo runs compose here, against the host's forwarded engine socket. */
+async function checkCompose(ctx: CoreContext): Promise<void> {
+  if ((await ctx.compose.version()) === undefined) {
+    throw new CiloError('COMPOSE_MISSING', 'Docker Compose v2 is needed on this machine: cilo runs it here against the host\'s engine.', { hint: 'Install the Compose v2 plugin, then check with `docker compose version`.' });
+  }
+}
+
+/** Records the host with a range no other engine of this cilo (nor a route here or a network there) uses. */
+function recordHost(ctx: CoreContext, input: AddHostInput, host: Omit<HostState, 'subnet'>, remoteNets: string[]): Promise<HostState> {
+  return ctx.host.routeSubnets().then((routes) =>
+    withStateLock((state) => {
+      if (state.hosts?.[host.name]) throw hostExists(host.name);
+      const taken = [...engineRanges(state), ...routes, ...remoteNets];
+      let subnet: string;
+      if (input.subnet !== undefined) {
+        subnet = input.subnet.trim();
+        const c = parseCidr(subnet);
+        const clash = engineRanges(state).find((r) => overlaps(c, parseCidr24Loose(r)));
+        if (clash) throw new CiloError('NETWORK_OVERLAP', `The range ${subnet} overlaps ${clash}, which another engine of this cilo uses.`, { hint: 'Pick a range that overlaps no base range (`cilo network status`) and no other host (`cilo host list`).', exitCode: 2 });
+      } else subnet = allocateHostRange(taken);
+      const rec: HostState = { ...host, subnet };
+      state.hosts = { ...(state.hosts ?? {}), [host.name]: rec };
+      return rec;
+    }, ctx.paths),
+  );
+}
+
+async function bringTunnelUp(ctx: CoreContext, host: HostState): Promise<void> {
+  ctx.log(`Bringing the WireGuard tunnel to ${host.name} up (${tunnelInterface(host.subnet)}, ${host.subnet})`);
+  try {
+    await ctx.remote.tunnelUp(host);
+  } catch (e) {
+    await ctx.remote.tunnelDown(host, true).catch(() => undefined);
+    await withStateLock((state) => {
+      delete state.hosts?.[host.name];
+    }, ctx.paths);
+    throw e;
+  }
+}
+
+export interface HostView {
+  name: string;
+  ssh: string;
+  context: string | null;
+  transport: HostTransport;
+  subnet: string;
+  engine_id: string;
+  remote_root: string;
+  /** `127.0.0.1:<port>`: a SOCKS5 proxy through the host (reaches its containers without root). */
+  socks: string | null;
+  environments: string[];
+}
+
+function hostView(host: HostState, envs: EnvironmentState[]): HostView {
+  return {
+    name: host.name,
+    ssh: host.ssh,
+    context: host.context ?? null,
+    transport: host.transport,
+    subnet: host.subnet,
+    engine_id: host.engine_id,
+    remote_root: host.remote_root,
+    socks: host.socks_port ? `127.0.0.1:${host.socks_port}` : null,
+    environments: envs.filter((e) => e.host === host.name).map((e) => e.name).sort(),
+  };
+}
+
+export function listHosts(ctx: CoreContext): HostView[] {
+  const state = readState(ctx.paths);
+  const envs = Object.values(state.environments);
+  return Object.values(state.hosts ?? {})
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((h) => hostView(h, envs));
+}
+
+export interface HostStatus extends HostView {
+  reachable: boolean;
+  /** Why it is not reachable. */
+  problem: string | null;
+  engine_version: string | null;
+  tunnel: { interface: string; up: boolean; local: string; remote: string; last_handshake: string | null } | null;
+}
+
+/** The host as recorded, and live: does its engine answer (within seconds), is the tunnel up. */
+export async function hostStatus(ctx: CoreContext, rawName: string): Promise<HostStatus> {
+  const state = readState(ctx.paths);
+  const host = findHost(state.hosts, rawName);
+  const view = hostView(host, Object.values(state.environments));
+  let reachable = false;
+  let problem: string | null = null;
+  let version: string | null = null;
+  try {
+    const { docker } = await ctx.remote.connect(host);
+    version = (await docker.info()).ServerVersion;
+    reachable = true;
+  } catch (e) {
+    problem = e instanceof Error ? e.message : String(e);
+    await dropConnection(ctx, host.name);
+  }
+  let tunnel: HostStatus['tunnel'] = null;
+  if (host.transport === 'wireguard') {
+    const t = await ctx.remote.tunnelState(host);
+    tunnel = { interface: tunnelInterface(host.subnet), up: t.up, ...tunnelAddresses(host.subnet), last_handshake: t.handshake > 0 ? new Date(t.handshake * 1000).toISOString() : null };
+  }
+  return { ...view, reachable, problem, engine_version: version, tunnel };
+}
+
+function findHost(hosts: Record<string, HostState> | undefined, rawName: string): HostState {
+  const name = toValidName(rawName, 'host');
+  const host = hosts?.[name];
+  if (!host) throw hostNotFound(name);
+  return host;
+}
+
+/** A host of the state, by name (for `up --host`): an unknown name is an error naming the fix. */
+export function knownHost(ctx: CoreContext, rawName: string): string {
+  return findHost(readState(ctx.paths).hosts, rawName).name;
+}
+
+/**
+ * The host an `up` runs on: an existing environment's own (a different --host is refused: it
+ * cannot move), else the one asked for (which must exist), else none (this machine).
+ */
+export function hostForUp(ctx: CoreContext, envName: string, requested: string | undefined, autoName: boolean): string | undefined {
+  const state = readState(ctx.paths);
+  const wanted = requested === undefined ? undefined : findHost(state.hosts, requested).name;
+  const existing = autoName ? undefined : state.environments[envName];
+  if (!existing) return wanted;
+  if (wanted !== undefined && wanted !== existing.host) {
+    throw new CiloError('USAGE', `Environment "${envName}" runs on ${existing.host ? `host ${existing.host}` : 'this machine'}, not on host ${wanted}; an environment does not move.`, {
+      hint: `Drop --host, or destroy it (\`cilo destroy ${envName}\`) and create it again with --host ${wanted}.`,
+      exitCode: 2,
+    });
+  }
+  return existing.host;
+}
+
+/**
+ * Removes a host no environment uses: its tunnel (both ends when the host answers), the SSH
+ * connection, and the record. Its key stays trusted unless no other host uses the destination.
+ */
+export async function removeHost(ctx: CoreContext, rawName: string): Promise<HostState> {
+  const state = readState(ctx.paths);
+  const host = findHost(state.hosts, rawName);
+  const users = Object.values(state.environments).filter((e) => e.host === host.name).map((e) => e.name);
+  if (users.length > 0) {
+    throw new CiloError('HOST_IN_USE', `Host "${host.name}" still runs the environments ${users.join(', ')}.`, { hint: `Destroy them first (\`cilo destroy ${users[0]}\`), then remove the host.` });
+  }
+  if (host.transport === 'wireguard') {
+    const reach = await ctx.remote.connect(host).then(() => true, () => false);
+    await ctx.remote.tunnelDown(host, reach).catch((e: unknown) => ctx.warn(`the tunnel of ${host.name} could not be removed on the host: ${e instanceof Error ? e.message : String(e)}`));
+  }
+  await ctx.remote.forgetHost(host).catch(() => undefined);
+  await withStateLock((s) => {
+    delete s.hosts?.[host.name];
+    if (s.hosts && Object.keys(s.hosts).length === 0) delete s.hosts;
+    // Shared services of its engine have no users left (no environment runs there): forget them.
+    for (const [key, rec] of Object.entries(s.shared_services)) if (rec.host === host.name) delete s.shared_services[key];
+  }, ctx.paths);
+  if (!Object.values(readState(ctx.paths).hosts ?? {}).some((h) => h.ssh === host.ssh)) await ctx.remote.forgetHostKeys(host.ssh);
+  return host;
+}
+
+/** The compose tool with every target run against `dockerHost`. */
+function composeAt(compose: Compose, dockerHost: string): Compose {
+  const at = (t: ComposeTarget): ComposeTarget => ({ ...t, dockerHost });
+  return {
+    resolveModel: (t) => compose.resolveModel(at(t)),
+    up: (t, o) => compose.up(at(t), o),
+    stop: (t, s) => compose.stop(at(t), s),
+    passthrough: (t, a) => compose.passthrough(at(t), a),
+    version: () => compose.version(),
+    captureLimited: (t, a, o) => compose.captureLimited(at(t), a, o),
+  };
+}
+
+/**
+ * Refuses a snapshot of an environment on a remote host, or into one: snapshots keep their
+ * copies under CILO_HOME on this machine, and the environment's volumes and datasets are on the
+ * host. Refused before anything is made: a snapshot of nothing, or restored from a local
+ * namesake's data, would be worse. `action` completes "so cilo cannot ...".
+ */
+export function refuseRemote(env: Pick<EnvironmentState, 'name' | 'host'>, action: string): void {
+  if (!env.host) return;
+  throw new CiloError('REMOTE_UNSUPPORTED', `Environment ${env.name} runs on host ${env.host}, and snapshots are kept on this machine, away from its volumes and datasets, so cilo cannot ${action}.`, {
+    hint: `To keep a copy of it, fork it (\`cilo fork ${env.name} <new>\` copies it on ${env.host}); or run cilo on ${env.host} itself.`,
+  });
+}
+
+/**
+ * The context an environment runs in: this machine's for a local one; for one on a host, that
+ * host's engine (and compose pointed at it) through the host's reused SSH connection. An
+ * unreachable host fails here within seconds (HOST_UNREACHABLE).
+ */
+export async function contextFor(ctx: CoreContext, env: Pick<EnvironmentState, 'host'>): Promise<CoreContext> {
+  if (!env.host) return ctx;
+  const host = readState(ctx.paths).hosts?.[env.host];
+  if (!host) throw hostNotFound(env.host);
+  const { docker, dockerHost, volumes } = await ctx.remote.connect(host);
+  // The host's routes are not this machine's: the tunnel's route to the host's range is no conflict there.
+  const exec = { run: (c: string, argv: string[], o: ContainerExecOptions = {}) => ctx.exec.run(c, argv, { ...o, dockerHost }) };
+  return { ...ctx, docker, volumes, compose: composeAt(ctx.compose, dockerHost), exec, host: { routeSubnets: async () => [] } };
+}
+
+/** The environment's workspace, copied one way to its host (before each up); returns the remote path. */
+export async function syncWorkspace(ctx: CoreContext, env: EnvironmentState): Promise<string | undefined> {
+  if (!env.host) return undefined;
+  const host = readState(ctx.paths).hosts?.[env.host];
+  if (!host) throw hostNotFound(env.host);
+  const to = remoteWorkspace(host, env);
+  ctx.log(`Syncing the workspace of ${env.name} to ${host.name}:${to}`);
+  await ctx.remote.sync(host, env.workspace, to);
+  return to;
+}
+
+/** Removes the workspace's copy on the host (destroy). */
+export async function removeRemoteWorkspace(ctx: CoreContext, env: EnvironmentState): Promise<void> {
+  if (!env.host) return;
+  const host = readState(ctx.paths).hosts?.[env.host];
+  if (!host) return;
+  await ctx.remote.run(host, ['rm', '-rf', remoteWorkspace(host, env)], 'Removing the workspace copy');
+}
+
+/**
+ * How long a host may take to list its containers before its environments show `unreachable`:
+ * SSH's connect timeout covers a host that is off, this one a link that went silent under a
+ * connection that was up (SSH's keepalives notice only after a few seconds more).
+ */
+const HOST_ANSWER_MS = 5000;
+
+/**
+ * Ends a host's SSH connection after it failed to answer: a connection whose link went silent
+ * may look alive for a while yet, and the next command should start a fresh one.
+ */
+async function dropConnection(ctx: CoreContext, name: string): Promise<void> {
+  const host = readState(ctx.paths).hosts?.[name];
+  if (host) await ctx.remote.disconnect(host).catch(() => undefined);
+}
+
+function answerWithin<T>(ms: number, step: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([step(), late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The containers of a remote host's engine for the live views (environment-view.ts), or
+ * undefined when it does not answer within HOST_ANSWER_MS (its silent connection is dropped, so
+ * the next command reconnects).
+ */
+export async function hostContainers(ctx: CoreContext, host: string, envs: EnvironmentState[]): Promise<LiveContainers | undefined> {
+  try {
+    return await answerWithin(HOST_ANSWER_MS, async () => liveState((await contextFor(ctx, { host })).docker, envs));
+  } catch {
+    await dropConnection(ctx, host);
+    return undefined;
+  }
+}

@@ -1,0 +1,70 @@
+import { compareNames } from '../../domain/names.js';
+import { CiloError } from '../../errors.js';
+import { readState } from '../../state/store.js';
+import type { CoreContext } from '../context.js';
+import { listDatasets } from '../datasets/datasets.js';
+import { contextFor } from '../hosts/hosts.js';
+
+export interface SharedView {
+  project: string;
+  service: string;
+  container: string;
+  /** Live container state, or `missing`. */
+  state: string;
+  users: string[];
+  ips: Record<string, string>;
+  grace_seconds: number;
+  grace_until: string | null;
+  config_hash: string;
+  created_at: string;
+  /** Environments' private datasets in it (cilo.share.isolate), with live sizes. */
+  datasets: { env: string; name: string; size: number | null; unit: 'bytes' | 'keys' }[];
+  /** The remote host whose engine runs it (absent: this machine's). */
+  host?: string;
+}
+
+export async function listShared(ctx: CoreContext, project?: string): Promise<SharedView[]> {
+  const state = readState(ctx.paths);
+  const recs = Object.values(state.shared_services)
+    .filter((r) => project === undefined || r.project === project)
+    .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.service, b.service));
+  if (recs.length === 0) return [];
+  const datasets = await listDatasets(ctx, { project });
+  // Each engine asked once; a host that does not answer shows its shared containers `unknown`.
+  const engines = [...new Set(recs.map((r) => r.host ?? ''))];
+  const live = new Map(
+    await Promise.all(
+      engines.map(async (h) => [h, await contextFor(ctx, { host: h || undefined }).then((c) => c.docker.listContainers({ label: ['cilo.shared=true'] })).catch(() => undefined)] as const),
+    ),
+  );
+  return recs.map((r) => {
+    const containers = live.get(r.host ?? '');
+    const c = containers?.find((x) => x.Names.includes(`/${r.container}`));
+    return {
+      ...(r.host ? { host: r.host } : {}),
+      project: r.project,
+      service: r.service,
+      container: r.container,
+      state: containers === undefined ? 'unknown' : c ? c.State : 'missing',
+      users: r.users,
+      ips: r.ips,
+      grace_seconds: r.grace_seconds,
+      grace_until: r.grace_until,
+      config_hash: r.config_hash,
+      created_at: r.created_at,
+      datasets: datasets.filter((d) => d.project === r.project && d.service === r.service && (d.host ?? '') === (r.host ?? '')).map((d) => ({ env: d.env, name: d.name, size: d.size, unit: d.unit })),
+    };
+  });
+}
+
+/** The project of a shared service named on the command line: explicit, else the only one that has it. */
+export function sharedProjectOf(ctx: CoreContext, service: string, explicit: string | undefined): string {
+  if (explicit) return explicit;
+  const projects = [...new Set(Object.values(readState(ctx.paths).shared_services).filter((r) => r.service === service).map((r) => r.project))];
+  if (projects.length === 1 && projects[0]) return projects[0];
+  if (projects.length === 0) {
+    throw new CiloError('SERVICE_NOT_FOUND', `No project has a shared service "${service}".`, { hint: 'Run `cilo shared list` to see them.' });
+  }
+  throw new CiloError('USAGE', `Several projects share a service "${service}" (${projects.join(', ')}).`, { hint: 'Pass --project to choose one.', exitCode: 2 });
+}
+
