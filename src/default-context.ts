@@ -107,15 +107,11 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
   const client = new DockerClient();
   return {
     paths,
-    docker: overrides.docker ?? client,
-    volumes: overrides.volumes ?? volumesFor(client),
-    exec: overrides.exec ?? exec,
-    compose: overrides.compose ?? compose,
+    local: overrides.local ?? { docker: client, volumes: volumesFor(client), exec, compose, routes: host },
     dns: overrides.dns ?? dnsFor(paths),
     git: overrides.git ?? git,
     proc: overrides.proc ?? proc,
     workspaces: overrides.workspaces ?? workspaces,
-    host: overrides.host ?? host,
     remote: overrides.remote ?? remoteFor(paths),
     log: overrides.log ?? (() => undefined),
     warn: overrides.warn ?? (() => undefined),

@@ -1,5 +1,5 @@
 import type { CiloPaths } from '../state/paths.js';
-import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './ports.js';
+import type { DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -10,17 +10,16 @@ import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Proc
  */
 export interface CoreContext {
   paths: CiloPaths;
-  docker: Engine;
-  /** Programs inside running containers (SQL and redis commands in shared engines). */
-  exec: ContainerExec;
-  compose: Compose;
+  /**
+   * This machine's engine. Use-cases do not reach it from here: they ask which engine an
+   * environment runs on (`atSite`, core/sites) and use `ctx.site`. Only the sites module and
+   * the few that compare this machine with a host (`cilo host add`) read it.
+   */
+  local: EnginePorts;
   dns: DnsControl;
   git: Git;
   proc: Processes;
   workspaces: Workspaces;
-  /** Contents of volumes (fork and snapshots). */
-  volumes: VolumeData;
-  host: HostNetwork;
   /** Remote engines (`cilo host`), reached over SSH. */
   remote: RemoteHosts;
   /** Progress for a person (stderr in the CLI, only on a terminal). */

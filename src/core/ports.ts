@@ -186,6 +186,21 @@ export interface HostNetwork {
   routeSubnets(): Promise<string[]>;
 }
 
+/**
+ * One engine and what runs against it: this machine's (wired in src/default-context.ts) or a
+ * remote host's through its SSH connection. Core reaches them through a site (core/sites).
+ */
+export interface EnginePorts {
+  docker: Engine;
+  compose: Compose;
+  /** Programs inside running containers (SQL and redis commands in shared engines). */
+  exec: ContainerExec;
+  /** Contents of volumes (fork and snapshots). */
+  volumes: VolumeData;
+  /** The routes of the machine the engine runs on, which its networks must avoid. */
+  routes: HostNetwork;
+}
+
 /** Programs run inside a running container, as an argument array (never a shell string built from input). */
 export interface ContainerExec {
   run(container: string, argv: string[], opts?: ContainerExecOptions): Promise<ContainerExecResult>;

@@ -2,12 +2,12 @@
  * Logs and commands of an environment for a caller that reads them as data (the MCP server):
  * output collected instead of shown, capped (the end kept, where errors are), with a timeout.
  */
+import { siteOf } from '../sites/reach.js';
 import { CiloError } from '../../errors.js';
 import type { CoreContext } from '../context.js';
 import { generatedTarget } from '../project/env-compose.js';
 import { startedEnvironment } from '../environments/passthrough.js';
 import type { EnvironmentState } from '../../domain/state.js';
-import { contextFor } from '../hosts/hosts.js';
 
 export interface CaptureLimits {
   timeoutMs: number;
@@ -50,7 +50,7 @@ export async function captureLogs(ctx: CoreContext, input: { env: string; projec
   const env = startedEnvironment(ctx, input.env, input.project);
   if (input.service !== undefined) isolatedService(env, input.service);
   const args = ['logs', '--no-color', '--tail', String(input.tail), ...(input.service !== undefined ? [input.service] : [])];
-  const r = await (await contextFor(ctx, env)).compose.captureLimited(generatedTarget(ctx.paths, env), args, input);
+  const r = await (await siteOf(ctx, env)).compose.captureLimited(generatedTarget(ctx.paths, env), args, input);
   if (r.code !== 0 && !r.timedOut) {
     throw new CiloError('COMPOSE_FAILED', `Reading the logs of environment "${env.name}" failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}.`, { hint: `Check \`cilo status ${env.name}\`.` });
   }
@@ -62,6 +62,6 @@ export async function execCaptured(ctx: CoreContext, input: { env: string; proje
   if (input.argv.length === 0) throw new CiloError('USAGE', 'The command to run is empty.', { hint: 'Pass argv as an array such as ["sh", "-c", "ls"].', exitCode: 2 });
   const env = startedEnvironment(ctx, input.env, input.project);
   isolatedService(env, input.service);
-  const r = await (await contextFor(ctx, env)).compose.captureLimited(generatedTarget(ctx.paths, env), ['exec', '-T', input.service, ...input.argv], input);
+  const r = await (await siteOf(ctx, env)).compose.captureLimited(generatedTarget(ctx.paths, env), ['exec', '-T', input.service, ...input.argv], input);
   return { env: env.name, service: input.service, argv: input.argv, exit_code: r.code, timed_out: r.timedOut, stdout: r.stdout, stderr: r.stderr, truncated_bytes: r.droppedBytes };
 }

@@ -3,6 +3,7 @@
  * the facts — recorded state, live containers, what each service was given, the DNS server —
  * and writes it to a private file for `cilo run` (CILO_MANIFEST).
  */
+import { siteOf } from '../sites/reach.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
@@ -13,7 +14,6 @@ import { readState, writeFileAtomic } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { liveState } from '../environments/environment-view.js';
 import { findEnv } from '../environments/lookup.js';
-import { contextFor } from '../hosts/hosts.js';
 
 export interface ManifestOptions {
   showSecrets?: boolean | undefined;
@@ -66,7 +66,7 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
   const state = readState(ctx.paths);
   const probe = probeName(env);
   const [live, dns, systemResolver] = await Promise.all([
-    contextFor(ctx, env).then((c) => liveState(c.docker, [env])),
+    siteOf(ctx, env).then((s) => liveState(s.docker, [env])),
     ctx.dns.status().catch(() => ({ running: false, answering: false, port: state.dns_port })),
     probe ? ctx.dns.systemResolves(probe, 500).catch(() => false) : Promise.resolve(false),
   ]);

@@ -6,7 +6,9 @@
  * (`creating`, with `fork`) before anything is made: a failure removes all of it, and a killed
  * fork is thawed and cleaned by `doctor --fix`.
  */
+import { atSite, refuseOn } from '../sites/reach.js';
 import { datasetName } from '../../domain/datasets.js';
+import type { SiteContext } from '../sites/site.js';
 import { composeProjectName, envLabels, COMPOSE_PROJECT, toValidName } from '../../domain/names.js';
 import type { EnvironmentState } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
@@ -17,7 +19,6 @@ import { claimEnvironment, envLockOptions, markCreated, planCreate } from '../en
 import { withEnvironmentLock } from '../../state/env-lock.js';
 import { cloneDatasets, copyDataset, type ClonedDataset } from '../datasets/datasets.js';
 import { destroyEnvironment } from '../environments/destroy.js';
-import { contextFor, refuseRemote } from '../hosts/hosts.js';
 import { findEnv } from '../environments/lookup.js';
 import { ensureNetworkOrMove } from '../network/network.js';
 import type { DataTree } from '../ports.js';
@@ -84,7 +85,7 @@ function sourceOf(ctx: CoreContext, input: ForkInput): ForkSource {
  * Records the new environment (`creating`, with what it is forked from) and the source's
  * settings; on the source's engine (a fork of an environment on a host is on that host).
  */
-async function claimFork(ctx: CoreContext, name: string, src: ForkSource): Promise<EnvironmentState> {
+async function claimFork(ctx: SiteContext, name: string, src: ForkSource): Promise<EnvironmentState> {
   const planned = await planCreate(ctx, name, { env: name, from: src.env.workspace, project: src.env.project, host: src.env.host });
   const claimed = await claimEnvironment(ctx, { ...planned, dir: src.env.source, inheritsSource: true });
   return withStateLock((state) => {
@@ -100,14 +101,14 @@ async function claimFork(ctx: CoreContext, name: string, src: ForkSource): Promi
 }
 
 /** Makes `to`'s volume `key`, labelled as compose would have made it, and by cilo. */
-async function makeVolume(ctx: CoreContext, to: EnvironmentState, key: string, labels: Record<string, string>): Promise<string> {
+async function makeVolume(ctx: SiteContext, to: EnvironmentState, key: string, labels: Record<string, string>): Promise<string> {
   const cp = composeProjectName(to.project, to.name);
   const name = `${cp}_${key}`;
-  await ctx.docker.createVolume(name, { ...labels, [COMPOSE_PROJECT]: cp, [COMPOSE_VOLUME]: key, ...envLabels(to.project, to.name, homeId(ctx.paths)) });
+  await ctx.site.docker.createVolume(name, { ...labels, [COMPOSE_PROJECT]: cp, [COMPOSE_VOLUME]: key, ...envLabels(to.project, to.name, homeId(ctx.paths)) });
   return name;
 }
 
-async function copyVolumes(ctx: CoreContext, src: ForkSource, to: EnvironmentState): Promise<{ copies: VolumeCopy[]; frozenMs: number }> {
+async function copyVolumes(ctx: SiteContext, src: ForkSource, to: EnvironmentState): Promise<{ copies: VolumeCopy[]; frozenMs: number }> {
   if (src.snapshot) {
     const snap = src.snapshot;
     const pairs: { label: string; from: DataTree; to: DataTree; image: string }[] = [];
@@ -123,7 +124,7 @@ async function copyVolumes(ctx: CoreContext, src: ForkSource, to: EnvironmentSta
   return { copies: result, frozenMs };
 }
 
-async function copyDatasets(ctx: CoreContext, src: ForkSource, to: EnvironmentState): Promise<ClonedDataset[]> {
+async function copyDatasets(ctx: SiteContext, src: ForkSource, to: EnvironmentState): Promise<ClonedDataset[]> {
   if (!src.snapshot) return cloneDatasets(ctx, src.env, to);
   const out: ClonedDataset[] = [];
   for (const d of src.snapshot.datasets) {
@@ -141,7 +142,7 @@ async function copyDatasets(ctx: CoreContext, src: ForkSource, to: EnvironmentSt
 }
 
 /** The copies, into the claimed environment: network and workspace → volumes (source frozen) → datasets → created. */
-async function makeFork(ctx: CoreContext, src: ForkSource, claimed: EnvironmentState): Promise<Omit<ForkResult, 'up'>> {
+async function makeFork(ctx: SiteContext, src: ForkSource, claimed: EnvironmentState): Promise<Omit<ForkResult, 'up'>> {
   // Three independent copies at once (the volumes, the largest, set the pace); all settle
   // before a failure is reported, so the undo never races a copy still writing.
   const [netR, workspaceR, volumesR] = await Promise.allSettled([
@@ -182,10 +183,10 @@ export async function forkEnvironment(base: CoreContext, input: ForkInput): Prom
   const src = sourceOf(base, input);
   // A snapshot's copies are on this machine: one of an environment on a host (made before
   // snapshots refused those) has no volumes to give.
-  if (src.snapshot) refuseRemote(src.env, 'fork from a snapshot of it');
+  if (src.snapshot) refuseOn(src.env, { kind: 'snapshot', env: src.env, action: 'fork from a snapshot of it' });
   // The source's engine: its volumes and datasets are copied there, and the fork made there.
-  const ctx = await contextFor(base, src.env);
-  await ctx.docker.ping();
+  const ctx = await atSite(base, src.env);
+  await ctx.site.docker.ping();
   // The new name's lock (env-lock.ts) while it is made; the up below takes it again.
   const made = await withEnvironmentLock(
     ctx.paths,
@@ -206,5 +207,5 @@ export async function forkEnvironment(base: CoreContext, input: ForkInput): Prom
 /** `doctor --fix` of a fork killed half way: the source's containers it froze are thawed (on its engine). */
 export async function thawForkSource(ctx: CoreContext, env: EnvironmentState): Promise<void> {
   // A fork from a snapshot froze nothing.
-  if (env.fork && !env.fork.snapshot) await thawAfterKill(await contextFor(ctx, env), env.fork.from);
+  if (env.fork && !env.fork.snapshot) await thawAfterKill(await atSite(ctx, env), env.fork.from);
 }

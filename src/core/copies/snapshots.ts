@@ -7,7 +7,9 @@
  * moment; `cilo fork --from-snapshot` starts a new one from it. Destroying the environment never
  * deletes its snapshots; `snapshot rm` does.
  */
+import { atLocalSite, refuseOn } from '../sites/reach.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import type { SiteContext } from '../sites/site.js';
 import { join } from 'node:path';
 import type { ComposeModel } from '../../domain/compose-model.js';
 import type { ContainerSummary } from '../../domain/engine.js';
@@ -21,7 +23,6 @@ import type { CoreContext } from '../context.js';
 import type { CopyMethod } from '../datasets/dataset-engines.js';
 import { copyDataset, dropDatasetOf, replaceDataset } from '../datasets/datasets.js';
 import { generatedTarget } from '../project/env-compose.js';
-import { refuseRemote } from '../hosts/hosts.js';
 import { findEnv } from '../environments/lookup.js';
 import { waitSpecServices } from '../environments/up.js';
 import { copyTrees, environmentVolumes, methodOf, thawAfterKill, whileFrozen, type EnvVolume, type VolumeCopy } from '../project/volume-sets.js';
@@ -138,9 +139,10 @@ export interface SnapshotCreateInput {
 }
 
 /** `snapshot create`: manifest (`creating`) → volumes (environment frozen) → datasets → `ready`. A failure removes it. */
-export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInput): Promise<Snapshot> {
-  const env = findEnv(readState(ctx.paths), input.env, input.project);
-  refuseRemote(env, 'take a snapshot of it');
+export async function createSnapshot(base: CoreContext, input: SnapshotCreateInput): Promise<Snapshot> {
+  const env = findEnv(readState(base.paths), input.env, input.project);
+  refuseOn(env, { kind: 'snapshot', env, action: 'take a snapshot of it' });
+  const ctx = atLocalSite(base);
   const now = new Date();
   const name = validName(input.name ?? defaultName(env.name, now));
   const dir = snapshotDir(ctx.paths, name);
@@ -199,7 +201,7 @@ export async function createSnapshot(ctx: CoreContext, input: SnapshotCreateInpu
   }
 }
 
-async function removeSnapshotData(ctx: CoreContext, s: Snapshot): Promise<void> {
+async function removeSnapshotData(ctx: SiteContext, s: Snapshot): Promise<void> {
   for (const d of s.datasets) {
     if (d.name && !(await dropDatasetOf(ctx, { project: s.project, service: d.service, dataset: d }))) {
       ctx.warn(`The copy ${d.name} in shared ${d.service} stays: its container is not running.`);
@@ -211,7 +213,7 @@ async function removeSnapshotData(ctx: CoreContext, s: Snapshot): Promise<void> 
 /** `snapshot rm`: its volume copies and its dataset copies. */
 export async function removeSnapshot(ctx: CoreContext, name: string): Promise<Snapshot> {
   const s = readSnapshot(ctx.paths, name);
-  await removeSnapshotData(ctx, s);
+  await removeSnapshotData(atLocalSite(ctx), s);
   return s;
 }
 
@@ -243,7 +245,7 @@ export interface RestoreResult {
  */
 export function restoreTarget(ctx: CoreContext, input: Pick<RestoreInput, 'env' | 'name' | 'project'>): { env: EnvironmentState; snapshot: Snapshot; other: boolean } {
   const env: EnvironmentState = findEnv(readState(ctx.paths), input.env, input.project);
-  refuseRemote(env, 'restore a snapshot into it');
+  refuseOn(env, { kind: 'snapshot', env, action: 'restore a snapshot into it' });
   const s = readReadySnapshot(ctx.paths, input.name);
   if (s.project !== env.project) throw new CiloError('PROJECT_MISMATCH', `Snapshot "${s.name}" is of project ${s.project}, not ${env.project}.`, { hint: 'Restore it into an environment of its project.' });
   return { env, snapshot: s, other: s.env !== env.name };
@@ -256,20 +258,21 @@ export function restoreTarget(ctx: CoreContext, input: Pick<RestoreInput, 'env' 
  * `depends_on` order, each service ready (as `up` waits) before the next starts, and paused
  * again if they were. A snapshot of another environment is refused unless `fromOther`.
  */
-export async function restoreSnapshot(ctx: CoreContext, input: RestoreInput): Promise<RestoreResult> {
-  const { env, snapshot: s, other } = restoreTarget(ctx, input);
+export async function restoreSnapshot(base: CoreContext, input: RestoreInput): Promise<RestoreResult> {
+  const { env, snapshot: s, other } = restoreTarget(base, input);
+  const ctx = atLocalSite(base);
   if (other && !input.fromOther) {
     throw new CiloError('NOT_CONFIRMED', `Snapshot "${s.name}" was taken from environment ${s.env}, not ${env.name}, so nothing was restored: it would replace ${env.name}'s volumes and datasets with ${s.env}'s.`, {
       hint: `Pass --from-other to restore it into ${env.name} anyway (on a terminal, answer y when asked).`,
     });
   }
   const cp = composeProjectName(env.project, env.name);
-  const running = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${cp}`], status: ['running', 'paused'] });
+  const running = await ctx.site.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${cp}`], status: ['running', 'paused'] });
   const model = await generatedModel(ctx, env);
   const order = startOrder(model, [...new Set(running.map((c) => c.Labels[COMPOSE_SERVICE] ?? ''))].sort());
-  await Promise.all(running.map((c) => ctx.docker.unpauseContainer(c.Id)));
+  await Promise.all(running.map((c) => ctx.site.docker.unpauseContainer(c.Id)));
   // Dependents first, as compose stops them.
-  for (const service of [...order].reverse()) await Promise.all(running.filter((c) => c.Labels[COMPOSE_SERVICE] === service).map((c) => ctx.docker.stopContainer(c.Id, 10)));
+  for (const service of [...order].reverse()) await Promise.all(running.filter((c) => c.Labels[COMPOSE_SERVICE] === service).map((c) => ctx.site.docker.stopContainer(c.Id, 10)));
   let restored: Omit<RestoreResult, 'started'>;
   try {
     restored = await restoreData(ctx, env, s);
@@ -288,12 +291,12 @@ export async function restoreSnapshot(ctx: CoreContext, input: RestoreInput): Pr
 }
 
 /** The model the environment's containers were made from (its depends_on and restart policies); empty if there is none. */
-async function generatedModel(ctx: CoreContext, env: EnvironmentState): Promise<ComposeModel> {
+async function generatedModel(ctx: SiteContext, env: EnvironmentState): Promise<ComposeModel> {
   if (!existsSync(generatedComposePath(ctx.paths, env.project, env.name))) return { services: {} };
-  return ctx.compose.resolveModel(generatedTarget(ctx.paths, env));
+  return ctx.site.compose.resolveModel(generatedTarget(ctx.paths, env));
 }
 
-async function restoreData(ctx: CoreContext, env: EnvironmentState, s: Snapshot): Promise<Omit<RestoreResult, 'started'>> {
+async function restoreData(ctx: SiteContext, env: EnvironmentState, s: Snapshot): Promise<Omit<RestoreResult, 'started'>> {
   const present = new Map((await environmentVolumes(ctx, env)).map((v) => [v.key, v]));
   const pairs = [];
   for (const v of s.volumes) {
@@ -302,7 +305,7 @@ async function restoreData(ctx: CoreContext, env: EnvironmentState, s: Snapshot)
       ctx.warn(`Volume ${v.key} of the snapshot is not in ${env.name}; skipped (run \`cilo up ${env.name}\` first to make it).`);
       continue;
     }
-    await ctx.volumes.empty({ volume: target.name }, { image: target.image });
+    await ctx.site.volumes.empty({ volume: target.name }, { image: target.image });
     pairs.push({ label: v.key, from: { dir: snapshotVolumeDir(ctx.paths, s.name, v.key) }, to: { volume: target.name }, image: target.image });
   }
   const copies = await copyTrees(ctx, pairs);
@@ -324,18 +327,18 @@ async function restoreData(ctx: CoreContext, env: EnvironmentState, s: Snapshot)
  * as `up` waits (running, healthy where it has a healthcheck, not restarting) before the next;
  * those that were paused are paused again once all are ready. Returns the services started.
  */
-async function startInOrder(ctx: CoreContext, env: EnvironmentState, how: { running: ContainerSummary[]; order: string[]; model: ComposeModel; timeoutMs: number }): Promise<string[]> {
+async function startInOrder(ctx: SiteContext, env: EnvironmentState, how: { running: ContainerSummary[]; order: string[]; model: ComposeModel; timeoutMs: number }): Promise<string[]> {
   const oneShot = waitSpecServices(how.model);
   const started: string[] = [];
   for (const service of how.order) {
     const mine = how.running.filter((c) => c.Labels[COMPOSE_SERVICE] === service);
-    await Promise.all(mine.map((c) => ctx.docker.startContainer(c.Id)));
+    await Promise.all(mine.map((c) => ctx.site.docker.startContainer(c.Id)));
     ctx.log(`Waiting for ${service} of ${env.name}`);
-    await waitForServices(ctx.docker, { composeProject: composeProjectName(env.project, env.name), services: { [service]: oneShot[service] ?? { oneShotOk: false } }, timeoutMs: how.timeoutMs, envName: env.name });
+    await waitForServices(ctx.site.docker, { composeProject: composeProjectName(env.project, env.name), services: { [service]: oneShot[service] ?? { oneShotOk: false } }, timeoutMs: how.timeoutMs, envName: env.name });
     started.push(service);
   }
   // An environment paused by `down --pause` stays paused, as its state says.
-  for (const c of how.running.filter((x) => x.State === 'paused')) await ctx.docker.pauseContainer(c.Id);
+  for (const c of how.running.filter((x) => x.State === 'paused')) await ctx.site.docker.pauseContainer(c.Id);
   return started;
 }
 
@@ -358,7 +361,8 @@ export interface SnapshotIssue {
 }
 
 /** `doctor`: snapshots whose making was killed (their environment perhaps left frozen). */
-export function checkSnapshots(ctx: CoreContext): SnapshotIssue[] {
+export function checkSnapshots(base: CoreContext): SnapshotIssue[] {
+  const ctx = atLocalSite(base);
   return listSnapshots(ctx.paths)
     .filter((s) => s.status === 'creating' && !alive(s.pid))
     .map((s) => ({

@@ -5,6 +5,7 @@
  * (src/ui/) gets these as plain functions from the CLI command that wires them; it never
  * imports core.
  */
+import { siteOf, hostSites } from '../sites/reach.js';
 import { listDatasets } from '../datasets/datasets.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +23,6 @@ import { destroyLocked, destroyPlan, type DestroyPlan } from '../environments/de
 import { runDoctor, type DoctorReport } from '../doctor/doctor.js';
 import { downEnvironment } from '../environments/down.js';
 import { liveContainers, liveView, liveViews, selectEnvironments, type ServiceView } from '../environments/environment-view.js';
-import { contextFor } from '../hosts/hosts.js';
 import { cwdProject } from '../environments/list.js';
 import { findEnv } from '../environments/lookup.js';
 import { listShared, type SharedView } from '../shared/shared-view.js';
@@ -281,7 +281,7 @@ export async function streamEnvironmentLogs(
 ): Promise<void> {
   const env = findEnv(readState(ctx.paths), name, scope.project);
   // From the environment's own engine: a host's, for one on a host.
-  const engine = (await contextFor(ctx, env)).docker;
+  const engine = (await siteOf(ctx, env)).docker;
   const targets = containersOfEnv(await liveContainers(engine), env).filter((t) => req.service === undefined || t.service === req.service);
   if (req.service !== undefined && targets.length === 0) {
     throw new CiloError('SERVICE_NOT_FOUND', `Environment ${env.name} has no container for a service "${req.service}".`, { exitCode: 2 });
@@ -324,8 +324,8 @@ export function watchDashboard(ctx: CoreContext, onChange: () => void, signal: A
       await new Promise((r) => setTimeout(r, retryMs));
     }
   };
-  void follow(() => Promise.resolve(ctx.docker), EVENTS_RETRY_MS);
-  for (const host of Object.keys(readState(ctx.paths).hosts ?? {})) void follow(async () => (await contextFor(ctx, { host })).docker, HOST_EVENTS_RETRY_MS);
+  void follow(async () => (await siteOf(ctx, {})).docker, EVENTS_RETRY_MS);
+  for (const at of hostSites(ctx)) void follow(async () => (await siteOf(ctx, at)).docker, HOST_EVENTS_RETRY_MS);
 }
 
 /** The functions `cilo ui`'s server calls, bound to one context and scope. */

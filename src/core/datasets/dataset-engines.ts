@@ -1,6 +1,6 @@
 /**
  * The engines behind private datasets, driven through their own clients inside the shared
- * container (`ctx.exec`): psql for postgres, mariadb/mysql for mariadb and mysql, redis-cli for
+ * container (`ctx.site.exec`): psql for postgres, mariadb/mysql for mariadb and mysql, redis-cli for
  * redis and valkey. Administrative connections go over TCP to 127.0.0.1 with the credentials of
  * the service's own variables, so an engine still initialising (official images run a
  * socket-only server first) is not mistaken for a ready one.

@@ -4,7 +4,10 @@
  * engine image. Every step records its intent in state first (`creating`, `dropping`), so a
  * killed command is finished by the next `up` or by `doctor --fix`.
  */
+import { sameSite, type OnSite, siteKey } from '../../domain/sites.js';
+import { askEachSite } from '../sites/reach.js';
 import { createHash } from 'node:crypto';
+import type { SiteContext } from '../sites/site.js';
 import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ComposeModel } from '../../domain/compose-model.js';
@@ -15,7 +18,6 @@ import { CiloError } from '../../errors.js';
 import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { datasetEngine, type CopyMethod, type DatasetEngine, type DatasetSource, type SeedFile } from './dataset-engines.js';
-import { contextFor } from '../hosts/hosts.js';
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -25,8 +27,8 @@ function envOf(model: ComposeModel, service: string): Record<string, string> {
 }
 
 /** The engine of a shared service, reached inside its container. */
-function engineOf(ctx: CoreContext, project: string, spec: IsolationSpec, serviceEnv: Record<string, string>): DatasetEngine {
-  return datasetEngine(ctx.exec, { container: sharedContainerName(project, spec.service), engine: spec.engine, env: serviceEnv, connectionLimit: spec.connectionLimit });
+function engineOf(ctx: SiteContext, project: string, spec: IsolationSpec, serviceEnv: Record<string, string>): DatasetEngine {
+  return datasetEngine(ctx.site.exec, { container: sharedContainerName(project, spec.service), engine: spec.engine, env: serviceEnv, connectionLimit: spec.connectionLimit });
 }
 
 const SEED_EXT: Record<'sql' | 'redis', RegExp> = { sql: /\.sql$/i, redis: /\.(redis|txt)$/i };
@@ -141,7 +143,7 @@ async function sourceFor(ctx: CoreContext, env: EnvironmentState, spec: Isolatio
  * isolating shared service (an existing one is reused, never cloned again), records it, and
  * returns the values of the other services to rewrite so they name it.
  */
-export async function ensureDatasets(ctx: CoreContext, env: EnvironmentState, input: EnsureDatasetsInput): Promise<Rewrite[]> {
+export async function ensureDatasets(ctx: SiteContext, env: EnvironmentState, input: EnsureDatasetsInput): Promise<Rewrite[]> {
   const names: Record<string, string> = {};
   for (const spec of input.specs) names[spec.service] = await ensureDataset(ctx, env, spec, input);
   const rewrites = datasetRewrites({ model: input.model, specs: input.specs, datasets: names, envName: env.name, suffix: env.dns_suffix });
@@ -155,7 +157,7 @@ export async function ensureDatasets(ctx: CoreContext, env: EnvironmentState, in
   return rewrites;
 }
 
-async function ensureDataset(ctx: CoreContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<string> {
+async function ensureDataset(ctx: SiteContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<string> {
   const current = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
   const engine = engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
   const owner = { project: env.project, env: env.name };
@@ -212,7 +214,7 @@ function heldNames(state: State, project: string, service: string): string[] {
  * kept by `cilo.share.keep`. A shared container that is not running cannot drop anything: the
  * dataset is left, and `doctor` finds it once the service runs again.
  */
-export async function dropDatasets(ctx: CoreContext, env: EnvironmentState): Promise<void> {
+export async function dropDatasets(ctx: SiteContext, env: EnvironmentState): Promise<void> {
   const datasets = readState(ctx.paths).environments[env.name]?.datasets ?? {};
   for (const [service, d] of Object.entries(datasets)) {
     if (d.keep) continue;
@@ -237,10 +239,10 @@ function containerEnv(list: string[] | null | undefined): Record<string, string>
 }
 
 /** The engine behind a recorded dataset, from its running container's own variables; undefined when it is not running. */
-export async function liveEngine(ctx: CoreContext, project: string, service: string, d: Pick<DatasetState, 'engine'>): Promise<DatasetEngine | undefined> {
-  const container = await ctx.docker.inspectContainer(sharedContainerName(project, service));
+export async function liveEngine(ctx: SiteContext, project: string, service: string, d: Pick<DatasetState, 'engine'>): Promise<DatasetEngine | undefined> {
+  const container = await ctx.site.docker.inspectContainer(sharedContainerName(project, service));
   if (!container?.State.Running) return undefined;
-  return datasetEngine(ctx.exec, { container: container.Name.replace(/^\//, ''), engine: d.engine, env: containerEnv(container.Config.Env) });
+  return datasetEngine(ctx.site.exec, { container: container.Name.replace(/^\//, ''), engine: d.engine, env: containerEnv(container.Config.Env) });
 }
 
 export interface ResetInput {
@@ -254,7 +256,7 @@ export interface ResetInput {
  * `cilo db reset`: the environment's dataset back to the seed. Ends only that dataset's
  * sessions (its application reconnects); neighbours are not touched.
  */
-export async function resetDatasets(ctx: CoreContext, input: ResetInput): Promise<{ service: string; name: string; template: string | null }[]> {
+export async function resetDatasets(ctx: SiteContext, input: ResetInput): Promise<{ service: string; name: string; template: string | null }[]> {
   const { env } = input;
   const specs = input.specs.filter((s) => input.service === undefined || s.service === input.service);
   if (specs.length === 0) {
@@ -297,26 +299,31 @@ export interface DatasetView {
   host?: string;
 }
 
+/** How long a host may take to report the sizes of its datasets (each shared service's inventory). */
+const DATASET_SIZES_MS = 15_000;
+
 /** `cilo db list` and `cilo shared list`: recorded datasets with their live sizes. */
 export async function listDatasets(ctx: CoreContext, filter: { env?: string | undefined; project?: string | undefined } = {}): Promise<DatasetView[]> {
   const envs = Object.values(readState(ctx.paths).environments).filter((e) => (filter.env === undefined || e.name === filter.env) && (filter.project === undefined || e.project === filter.project));
-  // Per engine: an environment on a host has its datasets in the shared service on that host.
-  const sizes = new Map<string, Map<string, number> | null>();
+  // Per engine (an environment on a host has its datasets in the shared service on that host),
+  // each shared service's inventory once; a host that does not answer leaves its sizes unknown.
+  const sizes = await askEachSite(ctx, envs, async (site) => {
+    const bySite = new Map<string, Map<string, number> | null>();
+    for (const e of envs.filter((x) => sameSite(x, site))) {
+      for (const [service, d] of Object.entries(e.datasets ?? {})) {
+        const key = `${e.project}/${service}`;
+        if (bySite.has(key)) continue;
+        const engine = await liveEngine({ ...ctx, site }, e.project, service, d);
+        bySite.set(key, engine ? new Map((await engine.inventory().catch(() => [])).map((x) => [x.name, x.size])) : null);
+      }
+    }
+    return bySite;
+  }, { askMs: DATASET_SIZES_MS });
   const out: DatasetView[] = [];
   for (const e of envs.sort((a, b) => compareNames(a.name, b.name))) {
     for (const [service, d] of Object.entries(e.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
-      const key = `${e.host ?? ''}/${e.project}/${service}`;
-      if (!sizes.has(key)) {
-        const engine = await contextFor(ctx, e)
-          .then((ectx) => liveEngine(ectx, e.project, service, d))
-          .catch((err: unknown) => {
-            // A host that does not answer: its sizes are unknown, the rest is listed.
-            if (e.host && err instanceof CiloError && ['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE'].includes(err.code)) return undefined;
-            throw err;
-          });
-        sizes.set(key, engine ? new Map((await engine.inventory().catch(() => [])).map((x) => [x.name, x.size])) : null);
-      }
-      const size = sizes.get(key)?.get(d.name);
+      const answer = sizes.get(siteKey(e));
+      const size = answer?.ok ? answer.value.get(`${e.project}/${service}`)?.get(d.name) : undefined;
       out.push({ env: e.name, project: e.project, service, engine: d.engine, kind: d.kind, name: d.name, template: d.template, status: d.status, size: size ?? null, unit: d.kind === 'db-index' ? 'keys' : 'bytes', keep: d.keep === true, ...(e.host ? { host: e.host } : {}) });
     }
   }
@@ -337,11 +344,11 @@ export interface DatasetIssue {
  * data), recorded datasets whose database is gone (fix: clone it again from its template, or
  * empty), and steps a killed command left half done (fix: finish them).
  */
-export async function checkDatasets(ctx: CoreContext, state: State, host?: string): Promise<DatasetIssue[]> {
+export async function checkDatasets(ctx: SiteContext, state: State): Promise<DatasetIssue[]> {
   const issues: DatasetIssue[] = [];
-  // Only what lives on `ctx`'s engine (this machine's, or the host's): another engine's shared
-  // service of the same name holds other datasets.
-  const here = (x: { host?: string | undefined }): boolean => (x.host ?? '') === (host ?? '');
+  // Only what lives on this site's engine: another engine's shared service of the same name
+  // holds other datasets.
+  const here = (x: OnSite): boolean => sameSite(x, ctx.site);
   const environments = Object.values(state.environments).filter(here);
   const services = new Map<string, { project: string; service: string; engine: DatasetState['engine'] }>();
   for (const e of environments) for (const [service, d] of Object.entries(e.datasets ?? {})) services.set(`${e.project}/${service}`, { project: e.project, service, engine: d.engine });
@@ -420,7 +427,7 @@ export interface DatasetCopySource {
   dataset: Pick<DatasetState, 'engine' | 'kind' | 'name'>;
 }
 
-async function readyEngine(ctx: CoreContext, src: DatasetCopySource): Promise<DatasetEngine> {
+async function readyEngine(ctx: SiteContext, src: DatasetCopySource): Promise<DatasetEngine> {
   const engine = await liveEngine(ctx, src.project, src.service, src.dataset);
   if (!engine) throw new CiloError('SERVICE_FAILED', `The shared service ${src.service} holding dataset ${src.dataset.name} is not running, so it cannot be copied.`, { hint: 'Run `cilo up` on an environment that uses it first.' });
   await engine.ready(READY_TIMEOUT_MS);
@@ -433,7 +440,7 @@ async function readyEngine(ctx: CoreContext, src: DatasetCopySource): Promise<Da
  * dump; mariadb: a dump; redis: the index's keys). `claim` runs under the service's lock with
  * the name chosen (a redis index no one holds), to record the intent before anything is made.
  */
-export async function copyDataset(ctx: CoreContext, src: DatasetCopySource, owner: { env: string; wanted: string }, claim: (name: string) => Promise<void>): Promise<{ name: string; method: CopyMethod; ms: number }> {
+export async function copyDataset(ctx: SiteContext, src: DatasetCopySource, owner: { env: string; wanted: string }, claim: (name: string) => Promise<void>): Promise<{ name: string; method: CopyMethod; ms: number }> {
   const engine = await readyEngine(ctx, src);
   const name = await withNamedLock(ctx.paths, lockName(src.project, src.service), async () => {
     const chosen = await engine.allocate(owner.wanted, heldNames(readState(ctx.paths), src.project, src.service));
@@ -449,7 +456,7 @@ export async function copyDataset(ctx: CoreContext, src: DatasetCopySource, owne
  * `snapshot restore`: replaces environment `env`'s dataset `name` by a copy of `src`'s, made
  * beside it first, so a copy that fails leaves the environment's dataset as it was.
  */
-export async function replaceDataset(ctx: CoreContext, src: DatasetCopySource, target: { env: string; name: string }): Promise<CopyMethod> {
+export async function replaceDataset(ctx: SiteContext, src: DatasetCopySource, target: { env: string; name: string }): Promise<CopyMethod> {
   const engine = await readyEngine(ctx, src);
   const marker = { project: src.project, env: target.env };
   const replace = (): Promise<CopyMethod> => engine.replace(target.name, src.dataset.name, marker, heldNames(readState(ctx.paths), src.project, src.service));
@@ -458,7 +465,7 @@ export async function replaceDataset(ctx: CoreContext, src: DatasetCopySource, t
 }
 
 /** Drops a dataset that no environment records (a snapshot's); nothing when its engine is not running. */
-export async function dropDatasetOf(ctx: CoreContext, src: DatasetCopySource): Promise<boolean> {
+export async function dropDatasetOf(ctx: SiteContext, src: DatasetCopySource): Promise<boolean> {
   const engine = await liveEngine(ctx, src.project, src.service, src.dataset);
   if (!engine) return false;
   await engine.drop(src.dataset.name);
@@ -469,7 +476,7 @@ export async function dropDatasetOf(ctx: CoreContext, src: DatasetCopySource): P
  * Fork: gives `to` a copy of each ready dataset of `from`, each recorded `creating` first, so a
  * failed or killed fork's datasets are dropped with it.
  */
-export async function cloneDatasets(ctx: CoreContext, from: Pick<EnvironmentState, 'project' | 'datasets'>, to: Pick<EnvironmentState, 'project' | 'name'>): Promise<ClonedDataset[]> {
+export async function cloneDatasets(ctx: SiteContext, from: Pick<EnvironmentState, 'project' | 'datasets'>, to: Pick<EnvironmentState, 'project' | 'name'>): Promise<ClonedDataset[]> {
   const out: ClonedDataset[] = [];
   for (const [service, d] of Object.entries(from.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
     if (d.status !== 'ready') continue;

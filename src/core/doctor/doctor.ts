@@ -3,7 +3,10 @@
  * finding, and with `fix` repairs what it safely can. Workspaces and volumes that may hold
  * data are deleted only with `force`.
  */
+import { sameSite } from '../../domain/sites.js';
+import { askSite, atLocalSite } from '../sites/reach.js';
 import { existsSync, readdirSync, statSync, chmodSync } from 'node:fs';
+import type { SiteContext } from '../sites/site.js';
 import { join, resolve, sep } from 'node:path';
 import { compareNames, COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, networkName, sharedAliases, sharedContainerName } from '../../domain/names.js';
 import { allocateSubnet } from '../../domain/subnet.js';
@@ -18,11 +21,10 @@ import { thawForkSource } from '../copies/fork.js';
 import { checkSnapshots } from '../copies/snapshots.js';
 import { destroyEnvironment } from '../environments/destroy.js';
 import { ensureNetworkOrMove, removeNetworkAndLinks } from '../network/network.js';
-import { attach, reapExpiredShared, releaseShared, stopShared } from '../shared/shared.js';
+import { attach, reapOn, releaseShared, stopShared } from '../shared/shared.js';
 import { removeSharedLeftover, sharedLeftovers } from '../shared/shared-leftovers.js';
 import { upEnvironment } from '../environments/up.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../../domain/engine.js';
-import { contextFor } from '../hosts/hosts.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -117,7 +119,7 @@ async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<Do
   return { running: true, answering: true, port: st.port };
 }
 
-function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: ContainerSummary[], networks: NetworkInspect[], f: Findings, busy: Set<string>): void {
+function checkEnvironment(ctx: SiteContext, env: EnvironmentState, containers: ContainerSummary[], networks: NetworkInspect[], f: Findings, busy: Set<string>): void {
   const subject = env.name;
   // Another command (an up, create, destroy) works on it right now: nothing is interrupted.
   if (busy.has(env.name)) return;
@@ -186,7 +188,8 @@ function checkEnvironment(ctx: CoreContext, env: EnvironmentState, containers: C
  * it; the others are removed (after detaching their containers, which the next `up` of a
  * running environment puts back on the kept one).
  */
-async function checkDuplicateNetworks(ctx: CoreContext, state: State, networks: NetworkInspect[], f: Findings, host?: string): Promise<void> {
+async function checkDuplicateNetworks(ctx: SiteContext, state: State, networks: NetworkInspect[], f: Findings): Promise<void> {
+  const host = ctx.site.host;
   const byName = new Map<string, NetworkInspect[]>();
   for (const n of networks) {
     if (n.Labels?.[LABELS.managed] !== 'true') continue;
@@ -194,9 +197,9 @@ async function checkDuplicateNetworks(ctx: CoreContext, state: State, networks: 
   }
   for (const [name, same] of byName) {
     if (same.length < 2) continue;
-    const env = Object.values(state.environments).find((e) => networkName(e.project, e.name) === name && (e.host ?? '') === (host ?? ''));
+    const env = Object.values(state.environments).find((e) => networkName(e.project, e.name) === name && sameSite(e, ctx.site));
     // The network list leaves containers out: each network's own answer names them.
-    const inspected = await Promise.all(same.map(async (n) => (await ctx.docker.inspectNetwork(n.Id)) ?? n));
+    const inspected = await Promise.all(same.map(async (n) => (await ctx.site.docker.inspectNetwork(n.Id)) ?? n));
     const score = (n: NetworkInspect): number => (env && n.IPAM.Config?.[0]?.Subnet === env.subnet ? 2 : 0) + (Object.keys(n.Containers ?? {}).length > 0 ? 1 : 0);
     const keep = inspected.reduce((best, n) => (score(n) > score(best) ? n : best));
     const others = inspected.filter((n) => n.Id !== keep.Id);
@@ -205,7 +208,7 @@ async function checkDuplicateNetworks(ctx: CoreContext, state: State, networks: 
     f.add(
       { kind: 'network.duplicate', severity: 'error', subject, message: `${host ? `On host ${host}: ` : ''}${same.length} Docker networks are named ${name}: ${inspected.map(short).join(', ')}.`, fix: `keep ${keep.Id.slice(0, 12)}${env ? ` (environment ${env.name}'s)` : ''} and remove ${others.map((n) => n.Id.slice(0, 12)).join(', ')}` },
       async () => {
-        for (const n of others) await removeNetworkAndLinks(ctx.docker, n.Id);
+        for (const n of others) await removeNetworkAndLinks(ctx.site.docker, n.Id);
         const detached = others.some((n) => Object.keys(n.Containers ?? {}).length > 0);
         if (env && detached && readState(ctx.paths).environments[env.name]?.status === 'running') await upEnvironment(ctx, { env: env.name });
       },
@@ -226,7 +229,8 @@ const nameOf = (c: ContainerSummary): string => c.Names[0]?.replace(/^\//, '') ?
  * Containers, networks and volumes of `ctx`'s engine (this machine's, or `host`'s) that no
  * environment on that engine owns; on this machine also workspaces no environment owns.
  */
-function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSummary[], networks: NetworkInspect[], volumes: VolumeInfo[], f: Findings, host?: string): void {
+function checkOrphans(ctx: SiteContext, state: State, containers: ContainerSummary[], networks: NetworkInspect[], volumes: VolumeInfo[], f: Findings): void {
+  const host = ctx.site.host;
   const owner = (project: string | undefined, env: string | undefined): EnvironmentState | undefined => {
     const e = env ? state.environments[env] : undefined;
     return e?.project === project ? e : undefined;
@@ -234,7 +238,7 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
   // Engine resources belong to an environment on this engine; a workspace here, to any (one on a host keeps its workspace here too).
   const known = (project: string | undefined, env: string | undefined): boolean => {
     const e = owner(project, env);
-    return e !== undefined && (e.host ?? '') === (host ?? '');
+    return e !== undefined && sameSite(e, ctx.site);
   };
   const where = host ? { subject: (s: string) => `${host}:${s}`, message: (m: string) => `On host ${host}: ${m}` } : { subject: (s: string) => s, message: (m: string) => m };
   for (const c of containers) {
@@ -242,18 +246,18 @@ function checkOrphans(ctx: CoreContext, state: State, containers: ContainerSumma
     if (known(c.Labels[LABELS.project], c.Labels[LABELS.env])) continue;
     const name = nameOf(c);
     f.add({ kind: 'orphan.container', severity: 'warning', subject: where.subject(name), message: where.message(`Container ${name} (project ${c.Labels[LABELS.project]}, environment ${c.Labels[LABELS.env]}) belongs to no environment in state.`), fix: 'remove it' }, async () =>
-      ctx.docker.removeContainer(c.Id, { force: true }),
+      ctx.site.docker.removeContainer(c.Id, { force: true }),
     );
   }
   for (const n of networks) {
     const l = n.Labels ?? {};
     if (l[LABELS.managed] !== 'true' || known(l[LABELS.project], l[LABELS.env])) continue;
-    f.add({ kind: 'orphan.network', severity: 'warning', subject: where.subject(n.Name), message: where.message(`Network ${n.Name} belongs to no environment in state.`), fix: 'remove it (after its containers)' }, async () => removeNetworkAndLinks(ctx.docker, n.Id));
+    f.add({ kind: 'orphan.network', severity: 'warning', subject: where.subject(n.Name), message: where.message(`Network ${n.Name} belongs to no environment in state.`), fix: 'remove it (after its containers)' }, async () => removeNetworkAndLinks(ctx.site.docker, n.Id));
   }
   for (const v of volumes) {
     const l = v.Labels ?? {};
     if (l[LABELS.managed] !== 'true' || l[LABELS.shared] === 'true' || !l[LABELS.env] || known(l[LABELS.project], l[LABELS.env])) continue;
-    f.add({ kind: 'orphan.volume', severity: 'warning', subject: where.subject(v.Name), message: where.message(`Volume ${v.Name} belongs to no environment in state and may hold data.`), fix: 'remove it' }, async () => ctx.docker.removeVolume(v.Name), true);
+    f.add({ kind: 'orphan.volume', severity: 'warning', subject: where.subject(v.Name), message: where.message(`Volume ${v.Name} belongs to no environment in state and may hold data.`), fix: 'remove it' }, async () => ctx.site.docker.removeVolume(v.Name), true);
   }
   // Workspaces on disk that state does not know (a host's copies go with its environments).
   if (host || !existsSync(ctx.paths.envsDir)) return;
@@ -292,29 +296,30 @@ function ownedByThisHome(state: State, home: string, l: Record<string, string>):
  * the original cilo or by hand, they are nobody's, and no other home will ever report them.
  * (Those labelled with another home are that home's business and left alone.)
  */
-function checkUnclaimed(ctx: CoreContext, unclaimed: { containers: ContainerSummary[]; networks: NetworkInspect[]; volumes: VolumeInfo[] }, f: Findings): void {
+function checkUnclaimed(ctx: SiteContext, unclaimed: { containers: ContainerSummary[]; networks: NetworkInspect[]; volumes: VolumeInfo[] }, f: Findings): void {
   for (const c of unclaimed.containers) {
     const l = c.Labels;
     const name = nameOf(c);
     const what = l[LABELS.shared] === 'true' ? `shared service ${l[LABELS.service] ?? '?'} of project ${l[LABELS.project] ?? '?'}` : `project ${l[LABELS.project] ?? '?'}, environment ${l[LABELS.env] ?? '?'}`;
     f.add(
       { kind: l[LABELS.shared] === 'true' ? 'shared.unmanaged' : 'unmanaged.container', severity: 'warning', subject: name, message: `Container ${name} (${what}) is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it.`, fix: 'remove it (volumes stay)' },
-      async () => ctx.docker.removeContainer(c.Id, { force: true }),
+      async () => ctx.site.docker.removeContainer(c.Id, { force: true }),
     );
   }
   for (const n of unclaimed.networks) {
-    f.add({ kind: 'unmanaged.network', severity: 'warning', subject: n.Name, message: `Network ${n.Name} is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it.`, fix: 'remove it (after disconnecting its containers)' }, async () => removeNetworkAndLinks(ctx.docker, n.Id));
+    f.add({ kind: 'unmanaged.network', severity: 'warning', subject: n.Name, message: `Network ${n.Name} is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it.`, fix: 'remove it (after disconnecting its containers)' }, async () => removeNetworkAndLinks(ctx.site.docker, n.Id));
   }
   for (const v of unclaimed.volumes) {
-    f.add({ kind: 'unmanaged.volume', severity: 'warning', subject: v.Name, message: `Volume ${v.Name} is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it; it may hold data.`, fix: 'remove it' }, async () => ctx.docker.removeVolume(v.Name), true);
+    f.add({ kind: 'unmanaged.volume', severity: 'warning', subject: v.Name, message: `Volume ${v.Name} is labelled cilo=true, but no cilo home made it (no cilo.home label) and state does not know it; it may hold data.`, fix: 'remove it' }, async () => ctx.site.docker.removeVolume(v.Name), true);
   }
 }
 
-/** The shared services of one engine (`host`: a remote host's, with `ctx` its context) against its containers. */
-function checkShared(ctx: CoreContext, state: State, containers: ContainerSummary[], f: Findings, host?: string): void {
+/** The shared services of one site's engine against its containers. */
+function checkShared(ctx: SiteContext, state: State, containers: ContainerSummary[], f: Findings): void {
+  const host = ctx.site.host;
   const now = Date.now();
   for (const [key, recorded] of Object.entries(state.shared_services)) {
-    if ((recorded.host ?? '') !== (host ?? '')) continue;
+    if (!sameSite(recorded, ctx.site)) continue;
     const c = containers.find((x) => x.Names.includes(`/${recorded.container}`));
     // Users that are not environments of the project (left by a failed first `up` of an older
     // cilo, or a state edited by hand) keep the container from its grace period forever.
@@ -339,7 +344,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
     }
     if (rec.users.length === 0 && graceOver) {
       f.add({ kind: 'shared.stale-grace', severity: 'warning', subject: key, message: `Shared service ${key}'s grace period ended at ${rec.grace_until}, but it is still there.`, fix: 'stop and remove it (volumes stay)' }, async () => {
-        await reapExpiredShared(ctx, Date.now(), { host });
+        await reapOn(ctx);
       });
       continue;
     }
@@ -355,7 +360,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
     }
     if (!c) continue;
     if (rec.users.length > 0 && c.State !== 'running') {
-      f.add({ kind: 'shared.stopped', severity: 'error', subject: key, message: `Shared service ${key} is used by ${rec.users.join(', ')}, but its container is ${c.State}.`, fix: 'start it' }, async () => ctx.docker.startContainer(c.Id));
+      f.add({ kind: 'shared.stopped', severity: 'error', subject: key, message: `Shared service ${key} is used by ${rec.users.join(', ')}, but its container is ${c.State}.`, fix: 'start it' }, async () => ctx.site.docker.startContainer(c.Id));
       continue; // a stopped container shows no addresses: attachment is checked once it runs
     }
     for (const u of rec.users) {
@@ -365,7 +370,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
       if (!env || !net || !ip) continue;
       if (c.NetworkSettings?.Networks?.[net]?.IPAddress === ip) continue;
       f.add({ kind: 'shared.detached', severity: 'error', subject: key, message: `Shared service ${key} is not attached to ${net} (environment ${u}) with its address ${ip}.`, fix: 'attach it' }, async () =>
-        attach(ctx.docker, rec.container, net, ip, [...sharedAliases(rec.service, env), ...(rec.aliases ?? [])]),
+        attach(ctx.site.docker, rec.container, net, ip, [...sharedAliases(rec.service, env), ...(rec.aliases ?? [])]),
       );
     }
   }
@@ -375,7 +380,7 @@ function checkShared(ctx: CoreContext, state: State, containers: ContainerSummar
     const service = c.Labels[LABELS.service] ?? '';
     if (state.shared_services[sharedKey(project, service, host)]) continue;
     const name = c.Names[0]?.replace(/^\//, '') ?? sharedContainerName(project, service);
-    f.add({ kind: 'shared.unmanaged', severity: 'warning', subject: name, message: `Shared container ${name} is not known to state.`, fix: 'stop and remove it (volumes stay)' }, async () => ctx.docker.removeContainer(c.Id, { force: true }));
+    f.add({ kind: 'shared.unmanaged', severity: 'warning', subject: name, message: `Shared container ${name} is not known to state.`, fix: 'stop and remove it (volumes stay)' }, async () => ctx.site.docker.removeContainer(c.Id, { force: true }));
   }
 }
 
@@ -392,11 +397,11 @@ async function checkSharedLeftovers(ctx: CoreContext, f: Findings): Promise<void
   }
 }
 
-async function checkAddressPools(ctx: CoreContext, state: State, networks: NetworkInspect[], f: Findings): Promise<void> {
+async function checkAddressPools(ctx: SiteContext, state: State, networks: NetworkInspect[], f: Findings): Promise<void> {
   // Docker's own pools: can it still hand out a subnet for a network without one (as compose does)?
   const probe = `cilo-doctor-probe-${process.pid}`;
   try {
-    await ctx.docker.createNetwork(probe, { [LABELS.managed]: 'true', [LABELS.home]: homeId(ctx.paths), 'cilo.probe': 'true' });
+    await ctx.site.docker.createNetwork(probe, { [LABELS.managed]: 'true', [LABELS.home]: homeId(ctx.paths), 'cilo.probe': 'true' });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (/available|non-overlapping|pool/i.test(message)) {
@@ -407,7 +412,7 @@ async function checkAddressPools(ctx: CoreContext, state: State, networks: Netwo
     }
   } finally {
     // Also when the creation failed in a way that still left it (a timeout after the engine made it).
-    await ctx.docker.removeNetwork(probe).catch(() => undefined);
+    await ctx.site.docker.removeNetwork(probe).catch(() => undefined);
   }
   try {
     allocateSubnet(state.base_subnets, [...Object.values(state.environments).map((e) => e.subnet), ...networks.flatMap((n) => (n.IPAM.Config ?? []).map((c) => c.Subnet ?? ''))]);
@@ -422,31 +427,34 @@ async function checkAddressPools(ctx: CoreContext, state: State, networks: Netwo
  * environments against its own engine, with repairs made there.
  */
 async function checkHosts(ctx: CoreContext, state: State, f: Findings): Promise<void> {
+  const labelled = { label: [`${LABELS.managed}=true`] };
   for (const host of Object.values(state.hosts ?? {}).sort((a, b) => compareNames(a.name, b.name))) {
     const envs = Object.values(state.environments).filter((e) => e.host === host.name).sort((a, b) => compareNames(a.name, b.name));
-    let hctx: CoreContext;
-    try {
-      hctx = await contextFor(ctx, { host: host.name });
-      await hctx.docker.ping();
-    } catch (e) {
-      f.add({ kind: 'host.unreachable', severity: 'error', subject: host.name, message: `Host ${host.name} (${host.ssh}) does not answer${envs.length > 0 ? `; its environments ${envs.map((x) => x.name).join(', ')} cannot be checked` : ''}: ${e instanceof Error ? e.message : String(e)}` });
+    const answer = await askSite(ctx, { host: host.name }, (site) => Promise.all([site.docker.listContainers(labelled), site.docker.listNetworks(), site.docker.listVolumes(labelled)]), { askMs: HOST_LIST_MS });
+    if (!answer.ok) {
+      f.add({ kind: 'host.unreachable', severity: 'error', subject: host.name, message: `Host ${host.name} (${host.ssh}) does not answer${envs.length > 0 ? `; its environments ${envs.map((x) => x.name).join(', ')} cannot be checked` : ''}: ${answer.problem}` });
       continue;
     }
-    const labelled = { label: [`${LABELS.managed}=true`] };
-    const [containers, networks, volumes] = await Promise.all([hctx.docker.listContainers(labelled), hctx.docker.listNetworks(), hctx.docker.listVolumes(labelled)]);
+    const hctx: SiteContext = { ...ctx, site: answer.site };
+    const [containers, networks, volumes] = answer.value;
     const busy = await busyEnvironments(ctx, envs);
     for (const env of envs) checkEnvironment(hctx, env, containers, networks, f, busy);
     const owned = (l: Record<string, string> | null): boolean => ownedByThisHome(state, homeId(ctx.paths), l ?? {});
     // What this home left on the host (`destroy --forget` while it did not answer, a killed command).
-    checkOrphans(hctx, state, containers.filter((c) => owned(c.Labels)), networks.filter((n) => n.Labels?.[LABELS.managed] === 'true' && owned(n.Labels)), volumes.filter((v) => owned(v.Labels)), f, host.name);
-    await checkDuplicateNetworks(hctx, state, networks.filter((n) => n.Labels?.[LABELS.managed] === 'true' && owned(n.Labels)), f, host.name);
-    checkShared(hctx, state, containers.filter((c) => owned(c.Labels)), f, host.name);
+    checkOrphans(hctx, state, containers.filter((c) => owned(c.Labels)), networks.filter((n) => n.Labels?.[LABELS.managed] === 'true' && owned(n.Labels)), volumes.filter((v) => owned(v.Labels)), f);
+    await checkDuplicateNetworks(hctx, state, networks.filter((n) => n.Labels?.[LABELS.managed] === 'true' && owned(n.Labels)), f);
+    checkShared(hctx, state, containers.filter((c) => owned(c.Labels)), f);
     // The datasets of the host's environments, in the host's shared services.
-    for (const d of await checkDatasets(hctx, state, host.name)) f.add({ kind: d.kind, severity: 'warning', subject: `${host.name}:${d.subject}`, message: `On host ${host.name}: ${d.message}`, fix: d.fix }, d.repair, d.destructive);
+    for (const d of await checkDatasets(hctx, state)) f.add({ kind: d.kind, severity: 'warning', subject: `${host.name}:${d.subject}`, message: `On host ${host.name}: ${d.message}`, fix: d.fix }, d.repair, d.destructive);
   }
 }
 
-export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Promise<DoctorReport> {
+/** How long a host may take to list its containers, networks and volumes for the doctor. */
+const HOST_LIST_MS = 15_000;
+
+export async function runDoctor(base: CoreContext, input: DoctorInput = {}): Promise<DoctorReport> {
+  // This machine's engine first; each host's after (checkHosts).
+  const ctx = atLocalSite(base);
   const f = new Findings();
   const report: DoctorReport = { ok: true, engine: { reachable: false }, dns: { running: false, answering: false, port: 0 }, findings: [] };
 
@@ -471,13 +479,13 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
 
   checkPermissions(ctx, f);
   try {
-    await ctx.docker.ping();
-    report.engine = { reachable: true, version: (await ctx.docker.info()).ServerVersion };
+    await ctx.site.docker.ping();
+    report.engine = { reachable: true, version: (await ctx.site.docker.info()).ServerVersion };
   } catch (e) {
     if (!(e instanceof CiloError)) throw e;
     f.add({ kind: 'docker.unreachable', severity: 'error', subject: 'docker', message: e.message });
   }
-  const compose = await ctx.compose.version();
+  const compose = await ctx.site.compose.version();
   if (!compose || !/^v?2\./.test(compose)) {
     f.add({ kind: 'docker.compose-missing', severity: 'error', subject: 'compose', message: compose ? `Docker Compose ${compose} is too old: cilo needs Compose v2.` : 'Docker Compose v2 (`docker compose`) is not installed.' });
   } else report.engine.compose = compose;
@@ -489,13 +497,13 @@ export async function runDoctor(ctx: CoreContext, input: DoctorInput = {}): Prom
     // our business; those of no home at all are reported as unmanaged.
     const home = homeId(ctx.paths);
     const labelled = { label: [`${LABELS.managed}=true`] };
-    const [allContainers, allNetworks, allVolumes] = await Promise.all([ctx.docker.listContainers(labelled), ctx.docker.listNetworks(), ctx.docker.listVolumes(labelled)]);
+    const [allContainers, allNetworks, allVolumes] = await Promise.all([ctx.site.docker.listContainers(labelled), ctx.site.docker.listNetworks(), ctx.site.docker.listVolumes(labelled)]);
     const owned = (l: Record<string, string> | null): boolean => ownedByThisHome(state, home, l ?? {});
     const homeless = (l: Record<string, string> | null): boolean => l?.[LABELS.managed] === 'true' && l[LABELS.home] === undefined && !claimedByState(state, l);
     const containers = allContainers.filter((c) => owned(c.Labels));
     const networks = allNetworks.filter((n) => n.Labels?.[LABELS.managed] !== 'true' || owned(n.Labels));
     const volumes = allVolumes.filter((v) => owned(v.Labels));
-    const local = Object.values(state.environments).filter((e) => !e.host).sort((a, b) => compareNames(a.name, b.name));
+    const local = Object.values(state.environments).filter((e) => sameSite(e, ctx.site)).sort((a, b) => compareNames(a.name, b.name));
     const busy = await busyEnvironments(ctx, local);
     for (const env of local) checkEnvironment(ctx, env, containers, networks, f, busy);
     checkOrphans(ctx, state, containers, networks, volumes, f);

@@ -1,4 +1,6 @@
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import type { SiteContext } from '../sites/site.js';
+import { atSite } from '../sites/reach.js';
 import { dirname, join } from 'node:path';
 import { pickFreeName } from '../../domain/auto-name.js';
 import { toValidName } from '../../domain/names.js';
@@ -16,7 +18,7 @@ import { applyEnvCopyPolicy } from '../project/env-files.js';
 import { ensureNetworkOrMove, removeNetwork } from '../network/network.js';
 import { writeNotCopied, writeWorkspaceMeta } from '../project/workspace-meta.js';
 import { externalSubnets } from '../network/subnets.js';
-import { contextFor, knownHost } from '../hosts/hosts.js';
+import { knownHost } from '../hosts/hosts.js';
 import { subnetBases } from '../../domain/hosts.js';
 
 export interface CreateInput {
@@ -66,7 +68,7 @@ export interface CreatePlan {
 }
 
 /** Reads the project and checks it has compose files; nothing is claimed yet. */
-export async function planCreate(ctx: CoreContext, name: string, input: CreateInput): Promise<CreatePlan> {
+export async function planCreate(ctx: SiteContext, name: string, input: CreateInput): Promise<CreatePlan> {
   const dir = resolveProjectDir(input.from);
   const project = resolveProject(dir, input.project, ctx.warn);
   if (!input.empty) await assertComposeFiles(ctx, project);
@@ -78,7 +80,7 @@ export async function planCreate(ctx: CoreContext, name: string, input: CreateIn
  * creation interrupted by a crash is taken over with the subnet it had. The caller holds the
  * environment's lock (withEnvironmentLock), so a `creating` entry it finds is a dead one's.
  */
-export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Promise<EnvironmentState> {
+export async function claimEnvironment(ctx: SiteContext, plan: CreatePlan): Promise<EnvironmentState> {
   if (plan.input.autoName) throw new Error('claimEnvironment: an automatic name is claimed with claimAutoNamed');
   return (await claim(ctx, plan)).env;
 }
@@ -88,15 +90,15 @@ export async function claimEnvironment(ctx: CoreContext, plan: CreatePlan): Prom
  * transaction (a name another command holds the lock of is not free), so that no `up <name>`
  * typed at that moment takes the new claim for an interrupted one. The caller releases it.
  */
-export async function claimAutoNamed(ctx: CoreContext, plan: CreatePlan): Promise<{ env: EnvironmentState; release: Release }> {
+export async function claimAutoNamed(ctx: SiteContext, plan: CreatePlan): Promise<{ env: EnvironmentState; release: Release }> {
   const r = await claim(ctx, plan);
   if (!r.release) throw new Error('claimAutoNamed: no lock was taken');
   return { env: r.env, release: r.release };
 }
 
-async function claim(ctx: CoreContext, plan: CreatePlan): Promise<{ env: EnvironmentState; release?: Release | undefined }> {
+async function claim(ctx: SiteContext, plan: CreatePlan): Promise<{ env: EnvironmentState; release?: Release | undefined }> {
   const { project } = plan;
-  const taken = await externalSubnets(ctx);
+  const taken = await externalSubnets(ctx.site);
   const now = new Date().toISOString();
   let release: Release | undefined;
   const pick = async (state: State): Promise<string> => {
@@ -238,9 +240,9 @@ function withRemoved(repos: readonly CopiedRepo[], removed: readonly string[]): 
 }
 
 /** Undoes a claim whose creation failed: workspace, network and the `creating` state entry. */
-export async function abandonCreate(ctx: CoreContext, env: EnvironmentState): Promise<void> {
+export async function abandonCreate(ctx: SiteContext, env: EnvironmentState): Promise<void> {
   await ctx.workspaces.remove(env.workspace).catch(() => undefined);
-  await removeNetwork(ctx.docker, env).catch(() => undefined);
+  await removeNetwork(ctx.site.docker, env).catch(() => undefined);
   await withStateLock((state) => {
     if (state.environments[env.name]?.status === 'creating') delete state.environments[env.name];
     releaseProjectName(state, env.project, env.source);
@@ -268,7 +270,7 @@ export async function markCreated(ctx: CoreContext, env: EnvironmentState): Prom
  */
 export async function createEnvironment(base: CoreContext, input: CreateInput): Promise<CreateResult> {
   const host = input.host === undefined ? undefined : knownHost(base, input.host);
-  const ctx = await contextFor(base, { host });
+  const ctx = await atSite(base, { host });
   const name = toValidName(input.env, 'environment');
   if (input.autoName) {
     const planned = await planCreate(ctx, name, { ...input, host });
@@ -303,7 +305,7 @@ function madeMeanwhile(ctx: CoreContext, plan: CreatePlan, acceptable: boolean):
 }
 
 /** The copies and the network of a claimed environment, then `created`; a failure undoes the claim. */
-async function makeClaimed(ctx: CoreContext, plan: CreatePlan, claimed: EnvironmentState): Promise<CreateResult> {
+async function makeClaimed(ctx: SiteContext, plan: CreatePlan, claimed: EnvironmentState): Promise<CreateResult> {
   const [settled, copied] = await Promise.allSettled([ensureNetworkOrMove(ctx, claimed), populateWorkspace(ctx, plan)]);
   const failed = [settled, copied].find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed || settled.status === 'rejected' || copied.status === 'rejected') {

@@ -1,4 +1,6 @@
+import { askSite, atSite } from '../sites/reach.js';
 import { rmdirSync, rmSync } from 'node:fs';
+import type { SiteContext } from '../sites/site.js';
 import { dirname } from 'node:path';
 import { composeProjectName, LABELS, networkName } from '../../domain/names.js';
 import { CiloError, DockerApiError } from '../../errors.js';
@@ -7,7 +9,7 @@ import type { EnvironmentState, State } from '../../domain/state.js';
 import { readState, withStateLock } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { dropDatasets } from '../datasets/datasets.js';
-import { contextFor, removeRemoteWorkspace } from '../hosts/hosts.js';
+import { sameSite } from '../../domain/sites.js';
 import { findEnv } from './lookup.js';
 import { removeNetwork } from '../network/network.js';
 import { releaseShared } from '../shared/shared.js';
@@ -76,13 +78,13 @@ export function destroyPlanText(p: Omit<DestroyPlan, 'text'>): string {
 
 /** What `destroyEnvironment` would remove, read as it reads it: the engine's containers and volumes by label, state's datasets and shared services. */
 export async function destroyPlan(base: CoreContext, env: EnvironmentState, opts: { keepWorkspace?: boolean | undefined } = {}): Promise<DestroyPlan> {
-  const ctx = await contextFor(base, env);
+  const ctx = await atSite(base, env);
   const composeProject = composeProjectName(env.project, env.name);
   const byCompose = { label: [`com.docker.compose.project=${composeProject}`] };
   const byCilo = { label: [`${LABELS.managed}=true`, `${LABELS.project}=${env.project}`, `${LABELS.env}=${env.name}`] };
   const [containers, volumes] = await Promise.all([
-    Promise.all([ctx.docker.listContainers(byCompose), ctx.docker.listContainers(byCilo)]).then((l) => l.flat()),
-    Promise.all([ctx.docker.listVolumes(byCompose), ctx.docker.listVolumes(byCilo)]).then((l) => l.flat()),
+    Promise.all([ctx.site.docker.listContainers(byCompose), ctx.site.docker.listContainers(byCilo)]).then((l) => l.flat()),
+    Promise.all([ctx.site.docker.listVolumes(byCompose), ctx.site.docker.listVolumes(byCilo)]).then((l) => l.flat()),
   ]);
   const state = readState(ctx.paths);
   const rec = state.environments[env.name] ?? env;
@@ -107,9 +109,9 @@ export async function destroyPlan(base: CoreContext, env: EnvironmentState, opts
  * Removes a volume of the environment; one a container of someone else still mounts (the
  * engine answers 409) is left in place with a warning, so destroy never stops half-way.
  */
-async function removeVolumeUnlessHeld(ctx: CoreContext, name: string, env: string): Promise<void> {
+async function removeVolumeUnlessHeld(ctx: SiteContext, name: string, env: string): Promise<void> {
   try {
-    await ctx.docker.removeVolume(name);
+    await ctx.site.docker.removeVolume(name);
   } catch (e) {
     if (!(e instanceof DockerApiError && e.status === 409)) throw e;
     ctx.warn(`Volume ${name} of environment ${env} is still in use by another container; it was left in place.`);
@@ -156,33 +158,31 @@ export async function destroyEnvironment(base: CoreContext, env: EnvironmentStat
   const composeProject = composeProjectName(env.project, env.name);
   const byCompose = { label: [`com.docker.compose.project=${composeProject}`] };
   const byCilo = { label: [`${LABELS.managed}=true`, `${LABELS.project}=${env.project}`, `${LABELS.env}=${env.name}`] };
-  const containers = [...(await ctx.docker.listContainers(byCompose)), ...(await ctx.docker.listContainers(byCilo))];
+  const containers = [...(await ctx.site.docker.listContainers(byCompose)), ...(await ctx.site.docker.listContainers(byCilo))];
   // Keeping the workspace means someone may want the services' last writes: stop gracefully.
-  if (opts.keepWorkspace) await Promise.all(containers.map((c) => ctx.docker.stopContainer(c.Id, 10)));
-  await Promise.all([...new Set(containers.map((c) => c.Id))].map((id) => ctx.docker.removeContainer(id, { force: true, volumes: true })));
-  await removeNetwork(ctx.docker, env);
-  const volumes = [...(await ctx.docker.listVolumes(byCompose)), ...(await ctx.docker.listVolumes(byCilo))];
+  if (opts.keepWorkspace) await Promise.all(containers.map((c) => ctx.site.docker.stopContainer(c.Id, 10)));
+  await Promise.all([...new Set(containers.map((c) => c.Id))].map((id) => ctx.site.docker.removeContainer(id, { force: true, volumes: true })));
+  await removeNetwork(ctx.site.docker, env);
+  const volumes = [...(await ctx.site.docker.listVolumes(byCompose)), ...(await ctx.site.docker.listVolumes(byCilo))];
   for (const name of new Set(volumes.map((v) => v.Name))) await removeVolumeUnlessHeld(ctx, name, env.name);
 
-  if (!opts.keepWorkspace) await removeRemoteWorkspace(ctx, env);
+  if (!opts.keepWorkspace) await ctx.site.removeWorkspace(env);
   await removeLocalParts(ctx, env, opts.keepWorkspace === true);
 }
 
 /**
- * The environment's engine; with `forget`, none when its host does not answer (the caller then
+ * The environment's site; with `forget`, none when its host does not answer (the caller then
  * removes only what is on this machine). Without it, an unreachable host is an error that says so.
  */
-async function engineOrForget(ctx: CoreContext, env: EnvironmentState, forget: boolean): Promise<CoreContext | undefined> {
-  try {
-    const c = await contextFor(ctx, env);
-    await c.docker.ping();
-    return c;
-  } catch (e) {
-    if (!env.host || !(e instanceof CiloError) || !['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE', 'HOST_NOT_FOUND'].includes(e.code)) throw e;
-    if (!forget) throw e.withDetail(`To drop environment ${env.name} without reaching host ${env.host} (its containers there stay), run \`cilo destroy ${env.name} --force --forget\`.`);
-    ctx.warn(`host ${env.host} does not answer: ${env.name} is removed here only; its containers and workspace copy on the host stay.`);
-    return undefined;
-  }
+async function engineOrForget(base: CoreContext, env: EnvironmentState, forget: boolean): Promise<SiteContext | undefined> {
+  const reached = await askSite(base, env, async (site) => {
+    await site.docker.ping();
+    return site;
+  });
+  if (reached.ok) return { ...base, site: reached.value };
+  if (!forget) throw reached.error.withDetail(`To drop environment ${env.name} without reaching host ${env.host} (its containers there stay), run \`cilo destroy ${env.name} --force --forget\`.`);
+  base.warn(`host ${env.host} does not answer: ${env.name} is removed here only; its containers and workspace copy on the host stay.`);
+  return undefined;
 }
 
 /**
@@ -192,7 +192,7 @@ async function engineOrForget(ctx: CoreContext, env: EnvironmentState, forget: b
 async function dropSharedRecords(ctx: CoreContext, env: EnvironmentState): Promise<void> {
   await withStateLock((state) => {
     for (const [key, rec] of Object.entries(state.shared_services)) {
-      if (rec.host !== env.host || rec.project !== env.project || !rec.users.includes(env.name)) continue;
+      if (!sameSite(rec, env) || rec.project !== env.project || !rec.users.includes(env.name)) continue;
       rec.users = rec.users.filter((u) => u !== env.name);
       delete rec.ips[env.name];
       if (rec.users.length === 0) delete state.shared_services[key];

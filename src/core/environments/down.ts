@@ -1,10 +1,10 @@
+import { atSite } from '../sites/reach.js';
 import { existsSync } from 'node:fs';
 import { generatedComposePath } from '../../state/paths.js';
 import type { EnvironmentState } from '../../domain/state.js';
 import { readState, withStateLock } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { generatedTarget } from '../project/env-compose.js';
-import { contextFor } from '../hosts/hosts.js';
 import { findEnv } from './lookup.js';
 import { pauseContainers } from './pause.js';
 import { releaseShared } from '../shared/shared.js';
@@ -23,8 +23,8 @@ export interface DownInput {
 /** Stops (or pauses) the environment's containers and keeps them, with workspace, network and volumes; a stopped one releases its shared services. */
 export async function downEnvironment(base: CoreContext, input: DownInput): Promise<EnvironmentState> {
   const env = findEnv(readState(base.paths), input.env, input.project);
-  const ctx = await contextFor(base, env);
-  await ctx.docker.ping();
+  const ctx = await atSite(base, env);
+  await ctx.site.docker.ping();
   let paused = false;
   if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) {
     if (input.pause) {
@@ -32,7 +32,7 @@ export async function downEnvironment(base: CoreContext, input: DownInput): Prom
       paused = (await pauseContainers(ctx, env)).length > 0;
     } else {
       ctx.log(`Stopping ${env.name}`);
-      await ctx.compose.stop(generatedTarget(ctx.paths, env));
+      await ctx.site.compose.stop(generatedTarget(ctx.paths, env));
     }
   }
   // A paused environment keeps its shared services: its frozen processes hold connections to

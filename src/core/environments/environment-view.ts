@@ -1,4 +1,6 @@
 import type { CoreContext } from '../context.js';
+import { askEachSite } from '../sites/reach.js';
+import { sameSite, siteKey } from '../../domain/sites.js';
 import type { Engine } from '../ports.js';
 import type { ContainerSummary } from '../../domain/engine.js';
 import { COMPOSE_PROJECT, compareNames, composeProjectName, LABELS, networkName } from '../../domain/names.js';
@@ -134,24 +136,13 @@ export function selectEnvironments(state: State, filter: { project?: string | un
 
 /**
  * Live views of environments: each engine asked once; the environments of a host that does not
- * answer are shown `unreachable` (within the SSH connect timeout) instead of hanging. The remote
- * hosts' code is loaded only when an environment runs on one.
+ * answer are shown `unreachable` (core/sites/reach.ts: within its deadline) instead of hanging.
  */
 export async function liveViews(ctx: CoreContext, envs: EnvironmentState[]): Promise<EnvView[]> {
-  const engines = [...new Set(envs.map((e) => e.host ?? ''))];
-  const live = new Map(
-    await Promise.all(
-      engines.map(async (h) => {
-        const on = envs.filter((e) => (e.host ?? '') === h);
-        if (h === '') return [h, await liveState(ctx.docker, on)] as const;
-        const { hostContainers } = await import('../hosts/hosts.js');
-        return [h, await hostContainers(ctx, h, on)] as const;
-      }),
-    ),
-  );
+  const live = await askEachSite(ctx, envs, (site) => liveState(site.docker, envs.filter((e) => sameSite(e, site))));
   return envs.map((e) => {
-    const l = live.get(e.host ?? '');
-    if (l) return viewOf(e, l.containers, l.facts, l.now);
+    const l = live.get(siteKey(e));
+    if (l?.ok) return viewOf(e, l.value.containers, l.value.facts, l.value.now);
     const unknown = viewOf({ ...e, status: 'stopped' }, []);
     return { ...unknown, status: 'unreachable', services: unknown.services.map((s) => ({ ...s, state: 'unknown' })) };
   });

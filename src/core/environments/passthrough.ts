@@ -1,10 +1,10 @@
+import { siteOf } from '../sites/reach.js';
 import { existsSync } from 'node:fs';
 import { CiloError } from '../../errors.js';
 import { generatedComposePath } from '../../state/paths.js';
 import { readState } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { generatedTarget } from '../project/env-compose.js';
-import { contextFor } from '../hosts/hosts.js';
 import { findEnv } from './lookup.js';
 import type { EnvironmentState } from '../../domain/state.js';
 
@@ -20,7 +20,7 @@ export function startedEnvironment(ctx: CoreContext, envName: string, project?: 
 /** Runs `docker compose <args>` against an environment's generated model, attached to the terminal. */
 export async function composeForEnv(ctx: CoreContext, envName: string, args: string[], project?: string): Promise<number> {
   const env = startedEnvironment(ctx, envName, project);
-  return (await contextFor(ctx, env)).compose.passthrough(generatedTarget(ctx.paths, env), args);
+  return (await siteOf(ctx, env)).compose.passthrough(generatedTarget(ctx.paths, env), args);
 }
 
 /** Checks a service name against the environment before handing it to compose. */

@@ -17,6 +17,6 @@ test('a pause that fails for one container thaws the others: all or nothing', as
       paused.delete(id);
     },
   };
-  await assert.rejects(pauseContainers({ docker }, { project: 'p', name: 'e' }), /cgroup freezer failed/);
+  await assert.rejects(pauseContainers({ site: { docker } }, { project: 'p', name: 'e' }), /cgroup freezer failed/);
   assert.deepEqual([...paused], []);
 });

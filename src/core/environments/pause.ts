@@ -11,27 +11,27 @@ import type { Engine } from '../ports.js';
 /** What pausing needs of the Engine. */
 export type PauseEngine = Pick<Engine, 'listContainers' | 'pauseContainer' | 'unpauseContainer'>;
 
-async function containersIn(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>, state: 'running' | 'paused'): Promise<string[]> {
-  const list = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: [state] });
+async function containersIn(ctx: { site: { docker: PauseEngine } }, env: Pick<EnvironmentState, 'project' | 'name'>, state: 'running' | 'paused'): Promise<string[]> {
+  const list = await ctx.site.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`], status: [state] });
   return list.map((c) => c.Id);
 }
 
 /** Pauses the environment's running containers, all or none; returns their ids. */
-export async function pauseContainers(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<string[]> {
+export async function pauseContainers(ctx: { site: { docker: PauseEngine } }, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<string[]> {
   const ids = await containersIn(ctx, env, 'running');
-  const results = await Promise.allSettled(ids.map((id) => ctx.docker.pauseContainer(id)));
+  const results = await Promise.allSettled(ids.map((id) => ctx.site.docker.pauseContainer(id)));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     // All or nothing: the environment stays running, as its state still says.
-    await Promise.allSettled(ids.map((id) => ctx.docker.unpauseContainer(id)));
+    await Promise.allSettled(ids.map((id) => ctx.site.docker.unpauseContainer(id)));
     throw failed.reason;
   }
   return ids;
 }
 
 /** Thaws the environment's paused containers; returns their ids (they keep running as they were). */
-export async function resumeContainers(ctx: { docker: PauseEngine }, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<string[]> {
+export async function resumeContainers(ctx: { site: { docker: PauseEngine } }, env: Pick<EnvironmentState, 'project' | 'name'>): Promise<string[]> {
   const ids = await containersIn(ctx, env, 'paused');
-  await Promise.all(ids.map((id) => ctx.docker.unpauseContainer(id)));
+  await Promise.all(ids.map((id) => ctx.site.docker.unpauseContainer(id)));
   return ids;
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { SiteContext } from '../sites/site.js';
 import { loadProjectConfig } from '../../config/load.js';
 import type { ComposeModel } from '../../domain/compose-model.js';
 import type { UpTimings } from '../../domain/manifest.js';
@@ -20,8 +21,8 @@ import { ensureDatasets } from '../datasets/datasets.js';
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, projectEnvFiles, sourceTarget, writeGenerated } from '../project/env-compose.js';
 import { prepareEnvFiles } from '../project/env-files.js';
-import { contextFor, hostForUp, syncWorkspace } from '../hosts/hosts.js';
-import { rebaseBindMounts } from '../../domain/hosts.js';
+import { hostForUp } from '../hosts/hosts.js';
+import { atSite } from '../sites/reach.js';
 import { checkProject } from './lookup.js';
 import { releaseProjectName } from '../project/project.js';
 import { ensureNetworkOrMove } from '../network/network.js';
@@ -102,8 +103,8 @@ export async function upEnvironment(base: CoreContext, input: UpInput): Promise<
 async function upNamed(base: CoreContext, name: string, input: UpInput): Promise<UpResult> {
   const clock = new PhaseClock();
   const host = hostForUp(base, name, input.host, false);
-  const ctx = await contextFor(base, { host });
-  await ctx.docker.ping();
+  const ctx = await atSite(base, { host });
+  await ctx.site.docker.ping();
   return upTarget(ctx, await findOrClaim(ctx, name, { ...input, host }), input, clock);
 }
 
@@ -111,8 +112,8 @@ async function upNamed(base: CoreContext, name: string, input: UpInput): Promise
 async function upAutoNamed(base: CoreContext, prefix: string, input: UpInput): Promise<UpResult> {
   const clock = new PhaseClock();
   const host = hostForUp(base, prefix, input.host, true);
-  const ctx = await contextFor(base, { host });
-  await ctx.docker.ping();
+  const ctx = await atSite(base, { host });
+  await ctx.site.docker.ping();
   ctx.log(`Creating an environment named ${prefix}-N`);
   const planned = await planCreate(ctx, prefix, { env: prefix, from: input.from, project: input.project, autoName: true, host });
   const { env, release } = await claimAutoNamed(ctx, planned);
@@ -123,7 +124,7 @@ async function upAutoNamed(base: CoreContext, prefix: string, input: UpInput): P
   }
 }
 
-async function upTarget(ctx: CoreContext, target: Target, input: UpInput, clock: PhaseClock): Promise<UpResult> {
+async function upTarget(ctx: SiteContext, target: Target, input: UpInput, clock: PhaseClock): Promise<UpResult> {
   const created = target.create !== undefined;
   const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input, clock));
   const env = await recordStart(ctx, located, plan);
@@ -131,20 +132,20 @@ async function upTarget(ctx: CoreContext, target: Target, input: UpInput, clock:
     await clock.time('shared', () => ensureSharedServices(ctx, env, plan, input));
     // Only a host's copy is work of the start: timing a local no-op here made `compose_up_ms` 1
     // under load for a resume that never ran compose.
-    const remoteCopy = env.host ? await clock.time('compose_up', () => syncWorkspace(ctx, env)) : undefined;
+    if (ctx.site.copiesWorkspace) await clock.time('compose_up', () => ctx.site.syncWorkspace(env));
     const rewrites = plan.datasets.length > 0 ? await clock.time('shared', () => ensureDatasets(ctx, env, { model: plan.model, specs: plan.datasets, dbFrom: input.dbFrom, timeoutMs: timeoutMs(input) })) : [];
     const rendered = applyRewrites(renderModel(ctx, env, plan), rewrites);
-    // The host's engine finds bind-mounted files in the workspace's copy there.
-    const generated = remoteCopy === undefined ? rendered : rebaseBindMounts(rendered, env.workspace, remoteCopy);
+    // A host's engine finds bind-mounted files in the workspace's copy there.
+    const generated = ctx.site.bindModel(env, rendered);
     const { changed } = writeGenerated(ctx.paths, env, generated);
     await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) }, clock);
   });
-  const done = await markRunning(ctx, env.name, await replicaAddresses(ctx.docker, env, replicatedServices(plan.model, plan.shared)));
+  const done = await markRunning(ctx, env.name, await replicaAddresses(ctx.site.docker, env, replicatedServices(plan.model, plan.shared)));
   return { env: done, created, timings: clock.timings() };
 }
 
 /** The recorded environment, or a claim on a new one (an interrupted creation is resumed). */
-async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Promise<Target> {
+async function findOrClaim(ctx: SiteContext, name: string, input: UpInput): Promise<Target> {
   const state = readState(ctx.paths);
   const existing = state.environments[name];
   if (!existing || existing.status === 'creating') {
@@ -166,18 +167,9 @@ async function findOrClaim(ctx: CoreContext, name: string, input: UpInput): Prom
   return { env };
 }
 
-/**
- * A shared container on a host is made from the project's own directory, which is not synced
- * there (only each environment's workspace is): a shared service there may use volumes, not
- * bind mounts.
- */
-function assertNoSharedBinds(model: ComposeModel, shared: string[], env: string): void {
-  const binds = shared.filter((s) => ((model.services[s]?.volumes as { type?: string }[] | undefined) ?? []).some((v) => v.type === 'bind'));
-  if (binds.length === 0) return;
-  throw new CiloError('SHARED_UNSUPPORTED', `Shared service ${binds.join(', ')} of environment "${env}" bind-mounts files, which a shared container on a remote host cannot have (only workspaces are synced there).`, {
-    hint: `Give the environment its own copy: \`cilo up ${env} ${binds.map((s) => `--isolate ${s}`).join(' ')}\`, or use named volumes.`,
-    exitCode: 2,
-  });
+/** The shared services that bind-mount files (a host refuses them: only workspaces are synced there). */
+function sharedBinds(model: ComposeModel, shared: string[]): string[] {
+  return shared.filter((s) => ((model.services[s]?.volumes as { type?: string }[] | undefined) ?? []).some((v) => v.type === 'bind'));
 }
 
 /** `up agent-3` where `agent-2` exists may be a typo: creation goes on, but says so. */
@@ -187,7 +179,7 @@ function warnIfTypo(ctx: CoreContext, name: string, known: string[]): void {
 }
 
 /** Runs the steps before anything is started; an environment this call claimed is removed if one fails. */
-async function undoCreateOnFailure<T>(ctx: CoreContext, target: Target, step: () => Promise<T>): Promise<T> {
+async function undoCreateOnFailure<T>(ctx: SiteContext, target: Target, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (e) {
@@ -201,7 +193,7 @@ async function undoCreateOnFailure<T>(ctx: CoreContext, target: Target, step: ()
  * (new environments) and compose resolves the model. Returns the environment as recorded after
  * the network was made (a conflict may have moved it to another subnet) and the plan.
  */
-async function preparePlan(ctx: CoreContext, target: Target, input: UpInput, clock: PhaseClock): Promise<{ env: EnvironmentState; plan: StartPlan }> {
+async function preparePlan(ctx: SiteContext, target: Target, input: UpInput, clock: PhaseClock): Promise<{ env: EnvironmentState; plan: StartPlan }> {
   const network = clock.time('network', () => ensureNetworkOrMove(ctx, target.env));
   network.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
   try {
@@ -217,12 +209,12 @@ async function preparePlan(ctx: CoreContext, target: Target, input: UpInput, clo
 }
 
 /** Env files first (init_hook, render rules: their values reach interpolation), then the model. */
-async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInput): Promise<StartPlan> {
+async function resolvePlan(ctx: SiteContext, env: EnvironmentState, input: UpInput): Promise<StartPlan> {
   const config = loadProjectConfig(env.workspace, ctx.warn);
   await prepareEnvFiles(ctx, env, config);
   // Flags given now replace the remembered ones; without flags, the environment keeps its choice.
   const profiles = input.profiles !== undefined ? splitList(input.profiles) : (env.profiles ?? []);
-  const model = await ctx.compose.resolveModel(sourceTarget(env, config, profiles));
+  const model = await ctx.site.compose.resolveModel(sourceTarget(env, config, profiles));
   if (Object.keys(model.services).length === 0) {
     throw new CiloError('COMPOSE_INVALID', `The compose project of environment "${env.name}" has no services${profiles.length > 0 ? ` with the profiles ${profiles.join(', ')}` : ''}, so there is nothing to start.`, {
       hint: 'Add a service to the compose file (or enable its profile with --profile), then run `cilo up` again.',
@@ -234,7 +226,8 @@ async function resolvePlan(ctx: CoreContext, env: EnvironmentState, input: UpInp
   const shareFlags = flagsGiven ? { shared: splitList(input.shared), isolate: splitList(input.isolate) } : (env.share_flags ?? { shared: [], isolate: [] });
   const shared = chosenSharedServices(model, shareFlags, config.services);
   assertShareable(model, shared, env.name);
-  if (env.host) assertNoSharedBinds(model, shared, env.name);
+  const binds = sharedBinds(model, shared);
+  if (binds.length > 0) ctx.site.refuse({ kind: 'shared-binds', env: env.name, services: binds });
   return { config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles, datasets: isolationSpecs(model, shared, config.services) };
 }
 
@@ -306,7 +299,7 @@ async function onStartFailure(ctx: CoreContext, env: EnvironmentState, created: 
  * containers of services it now shares (they hold the addresses the shared containers take);
  * then ensures each shared one, in dependency order.
  */
-async function ensureSharedServices(ctx: CoreContext, env: EnvironmentState, plan: StartPlan, input: UpInput): Promise<void> {
+async function ensureSharedServices(ctx: SiteContext, env: EnvironmentState, plan: StartPlan, input: UpInput): Promise<void> {
   const noLonger = env.shared.filter((s) => !plan.shared.includes(s));
   if (noLonger.length > 0) await releaseShared(ctx, env, noLonger);
   const wanted = startOrder(plan.model, plan.shared).map((service) => sharedInput(env, plan, input, service));
@@ -346,12 +339,12 @@ function sharedInput(env: EnvironmentState, plan: StartPlan, input: UpInput, ser
 }
 
 /** Removes the environment's own containers of these services (switched from isolated to shared). */
-async function removeOwnContainers(ctx: CoreContext, env: EnvironmentState, services: string[]): Promise<void> {
+async function removeOwnContainers(ctx: SiteContext, env: EnvironmentState, services: string[]): Promise<void> {
   if (services.length === 0) return;
-  const own = await ctx.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`] }, true);
+  const own = await ctx.site.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`] }, true);
   for (const c of own.filter((x) => services.includes(x.Labels[COMPOSE_SERVICE] ?? ''))) {
     ctx.log(`Removing ${env.name}'s own ${c.Labels[COMPOSE_SERVICE]} container: the service is shared now`);
-    await ctx.docker.removeContainer(c.Id, { force: true });
+    await ctx.site.docker.removeContainer(c.Id, { force: true });
   }
 }
 
@@ -376,7 +369,7 @@ function renderModel(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
  * container), then runs compose up and waits — unless the environment was paused by cilo from
  * this very model and is ready again as it is.
  */
-async function startContainers(ctx: CoreContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean; envFiles: string[] }, clock: PhaseClock): Promise<void> {
+async function startContainers(ctx: SiteContext, env: EnvironmentState, generated: ComposeModel, input: UpInput, how: { created: boolean; unchanged: boolean; envFiles: string[] }, clock: PhaseClock): Promise<void> {
   const resumed = how.created ? [] : await resumeContainers(ctx, env);
   const waitSpec: WaitSpec = {
     composeProject: composeProjectName(env.project, env.name),
@@ -389,16 +382,16 @@ async function startContainers(ctx: CoreContext, env: EnvironmentState, generate
     ctx.log(`Resumed ${resumed.length} paused container(s) of ${env.name}`);
     // Nothing for compose to do (it would even refuse: a thawed container reports unhealthy
     // until its next probe, which fails `depends_on: service_healthy`).
-    if (how.unchanged && !input.build && !input.recreate && (await clock.time('wait', () => servicesReadyNow(ctx.docker, waitSpec)))) return;
-    await clock.time('wait', () => awaitHealthAfterThaw(ctx.docker, resumed, Date.now() + waitSpec.timeoutMs));
+    if (how.unchanged && !input.build && !input.recreate && (await clock.time('wait', () => servicesReadyNow(ctx.site.docker, waitSpec)))) return;
+    await clock.time('wait', () => awaitHealthAfterThaw(ctx.site.docker, resumed, Date.now() + waitSpec.timeoutMs));
   }
   // Every service shared: the environment is its network, names and references, and compose
   // has nothing to start (it would fail with "no service selected").
   if (Object.keys(generated.services).length === 0) return;
   ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
-  await clock.time('compose_up', () => ctx.compose.up({ ...generatedTarget(ctx.paths, env), envFiles: how.envFiles }, { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput }));
+  await clock.time('compose_up', () => ctx.site.compose.up({ ...generatedTarget(ctx.paths, env), envFiles: how.envFiles }, { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput }));
   ctx.log(`Waiting for the services of ${env.name}`);
-  await clock.time('wait', () => waitForServices(ctx.docker, waitSpec));
+  await clock.time('wait', () => waitForServices(ctx.site.docker, waitSpec));
 }
 
 /**

@@ -1,11 +1,8 @@
 /**
- * Remote hosts (`cilo host add/list/status/rm`) and the per-environment context: an
- * environment recorded on a host is run by that host's engine, through one reused SSH
- * connection whose forwarded socket both the Engine client and compose (DOCKER_HOST) use.
+ * Remote hosts: `cilo host add/list/status/rm`, and which host a new environment goes to. Running
+ * an environment on a host's engine is its site's work (core/sites).
  */
-import type { ContainerExecOptions } from '../../docker/exec.js';
-import type { ComposeTarget } from '../../domain/compose-model.js';
-import { allocateHostRange, describeKeys, engineRanges, keysToTrust, formatSshDestination, hostNotFound, parseSshDestination, remoteWorkspace, tunnelAddresses, tunnelInterface } from '../../domain/hosts.js';
+import { allocateHostRange, describeKeys, engineRanges, keysToTrust, formatSshDestination, hostNotFound, parseSshDestination, tunnelAddresses, tunnelInterface } from '../../domain/hosts.js';
 import { toValidName } from '../../domain/names.js';
 import type { EnvironmentState, HostState, HostTransport } from '../../domain/state.js';
 import { overlaps, parseCidr, parseCidr24Loose } from '../../domain/subnet.js';
@@ -13,9 +10,7 @@ import { CiloError } from '../../errors.js';
 import { homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
-import type { ContainerSummary } from '../../domain/engine.js';
-import { liveState, type LiveContainers } from '../environments/environment-view.js';
-import type { Compose, Engine } from '../ports.js';
+import type { Engine } from '../ports.js';
 import { externalSubnets } from '../network/subnets.js';
 
 export interface AddHostInput {
@@ -50,10 +45,11 @@ export async function addHost(ctx: CoreContext, input: AddHostInput): Promise<Ho
   const link = { name, ssh, identity: input.identity, remote_socket: input.remoteSocket ?? DEFAULT_REMOTE_SOCKET, socks_port: input.socksPort ?? (await ctx.remote.freePort()) };
   try {
     const { docker } = await ctx.remote.connect(link);
+    // The host's routes are not this machine's: its networks are what it has in use.
     const engineId = await uniqueEngineId(ctx, docker, name);
     await checkCompose(ctx);
     const home = (await ctx.remote.run(link, ['sh', '-c', 'echo "$HOME"'], 'Finding the home directory')).trim() || '/tmp';
-    const remoteNets = await externalSubnets({ docker, host: ctx.host });
+    const remoteNets = await externalSubnets({ docker, routes: { routeSubnets: async () => [] } });
     const host = await recordHost(ctx, input, {
       ...link,
       ...(context ? { context } : {}),
@@ -99,7 +95,7 @@ async function trustHostKey(ctx: CoreContext, ssh: string, accept: string | unde
 async function uniqueEngineId(ctx: CoreContext, docker: Engine, name: string): Promise<string> {
   const id = (await docker.info()).ID;
   if (!id) throw new CiloError('HOST_INVALID', `The engine of host "${name}" did not report an ID.`, { hint: 'Use a Docker engine (dockerd) on the host.' });
-  const local = await ctx.docker.info().then((i) => i.ID, () => undefined);
+  const local = await ctx.local.docker.info().then((i) => i.ID, () => undefined);
   const other = Object.values(readState(ctx.paths).hosts ?? {}).find((h) => h.engine_id === id);
   if (id === local || other) {
     throw new CiloError('ENGINE_DUPLICATE', `The engine reached through host "${name}" is ${other ? `the one of host "${other.name}"` : "this machine's own"} (engine ID ${id}).`, {
@@ -111,14 +107,14 @@ async function uniqueEngineId(ctx: CoreContext, docker: Engine, name: string): P
 
 /** cilo runs compose here, against the host's forwarded engine socket. */
 async function checkCompose(ctx: CoreContext): Promise<void> {
-  if ((await ctx.compose.version()) === undefined) {
+  if ((await ctx.local.compose.version()) === undefined) {
     throw new CiloError('COMPOSE_MISSING', 'Docker Compose v2 is needed on this machine: cilo runs it here against the host\'s engine.', { hint: 'Install the Compose v2 plugin, then check with `docker compose version`.' });
   }
 }
 
 /** Records the host with a range no other engine of this cilo (nor a route here or a network there) uses. */
 function recordHost(ctx: CoreContext, input: AddHostInput, host: Omit<HostState, 'subnet'>, remoteNets: string[]): Promise<HostState> {
-  return ctx.host.routeSubnets().then((routes) =>
+  return ctx.local.routes.routeSubnets().then((routes) =>
     withStateLock((state) => {
       if (state.hosts?.[host.name]) throw hostExists(host.name);
       const taken = [...engineRanges(state), ...routes, ...remoteNets];
@@ -206,7 +202,7 @@ export async function hostStatus(ctx: CoreContext, rawName: string): Promise<Hos
     reachable = true;
   } catch (e) {
     problem = e instanceof Error ? e.message : String(e);
-    await dropConnection(ctx, host.name);
+    await ctx.remote.disconnect(host).catch(() => undefined);
   }
   let tunnel: HostStatus['tunnel'] = null;
   if (host.transport === 'wireguard') {
@@ -270,102 +266,4 @@ export async function removeHost(ctx: CoreContext, rawName: string): Promise<Hos
   }, ctx.paths);
   if (!Object.values(readState(ctx.paths).hosts ?? {}).some((h) => h.ssh === host.ssh)) await ctx.remote.forgetHostKeys(host.ssh);
   return host;
-}
-
-/** The compose tool with every target run against `dockerHost`. */
-function composeAt(compose: Compose, dockerHost: string): Compose {
-  const at = (t: ComposeTarget): ComposeTarget => ({ ...t, dockerHost });
-  return {
-    resolveModel: (t) => compose.resolveModel(at(t)),
-    up: (t, o) => compose.up(at(t), o),
-    stop: (t, s) => compose.stop(at(t), s),
-    passthrough: (t, a) => compose.passthrough(at(t), a),
-    version: () => compose.version(),
-    captureLimited: (t, a, o) => compose.captureLimited(at(t), a, o),
-  };
-}
-
-/**
- * Refuses a snapshot of an environment on a remote host, or into one: snapshots keep their
- * copies under CILO_HOME on this machine, and the environment's volumes and datasets are on the
- * host. Refused before anything is made: a snapshot of nothing, or restored from a local
- * namesake's data, would be worse. `action` completes "so cilo cannot ...".
- */
-export function refuseRemote(env: Pick<EnvironmentState, 'name' | 'host'>, action: string): void {
-  if (!env.host) return;
-  throw new CiloError('REMOTE_UNSUPPORTED', `Environment ${env.name} runs on host ${env.host}, and snapshots are kept on this machine, away from its volumes and datasets, so cilo cannot ${action}.`, {
-    hint: `To keep a copy of it, fork it (\`cilo fork ${env.name} <new>\` copies it on ${env.host}); or run cilo on ${env.host} itself.`,
-  });
-}
-
-/**
- * The context an environment runs in: this machine's for a local one; for one on a host, that
- * host's engine (and compose pointed at it) through the host's reused SSH connection. An
- * unreachable host fails here within seconds (HOST_UNREACHABLE).
- */
-export async function contextFor(ctx: CoreContext, env: Pick<EnvironmentState, 'host'>): Promise<CoreContext> {
-  if (!env.host) return ctx;
-  const host = readState(ctx.paths).hosts?.[env.host];
-  if (!host) throw hostNotFound(env.host);
-  const { docker, dockerHost, volumes } = await ctx.remote.connect(host);
-  // The host's routes are not this machine's: the tunnel's route to the host's range is no conflict there.
-  const exec = { run: (c: string, argv: string[], o: ContainerExecOptions = {}) => ctx.exec.run(c, argv, { ...o, dockerHost }) };
-  return { ...ctx, docker, volumes, compose: composeAt(ctx.compose, dockerHost), exec, host: { routeSubnets: async () => [] } };
-}
-
-/** The environment's workspace, copied one way to its host (before each up); returns the remote path. */
-export async function syncWorkspace(ctx: CoreContext, env: EnvironmentState): Promise<string | undefined> {
-  if (!env.host) return undefined;
-  const host = readState(ctx.paths).hosts?.[env.host];
-  if (!host) throw hostNotFound(env.host);
-  const to = remoteWorkspace(host, env);
-  ctx.log(`Syncing the workspace of ${env.name} to ${host.name}:${to}`);
-  await ctx.remote.sync(host, env.workspace, to);
-  return to;
-}
-
-/** Removes the workspace's copy on the host (destroy). */
-export async function removeRemoteWorkspace(ctx: CoreContext, env: EnvironmentState): Promise<void> {
-  if (!env.host) return;
-  const host = readState(ctx.paths).hosts?.[env.host];
-  if (!host) return;
-  await ctx.remote.run(host, ['rm', '-rf', remoteWorkspace(host, env)], 'Removing the workspace copy');
-}
-
-/**
- * How long a host may take to list its containers before its environments show `unreachable`:
- * SSH's connect timeout covers a host that is off, this one a link that went silent under a
- * connection that was up (SSH's keepalives notice only after a few seconds more).
- */
-const HOST_ANSWER_MS = 5000;
-
-/**
- * Ends a host's SSH connection after it failed to answer: a connection whose link went silent
- * may look alive for a while yet, and the next command should start a fresh one.
- */
-async function dropConnection(ctx: CoreContext, name: string): Promise<void> {
-  const host = readState(ctx.paths).hosts?.[name];
-  if (host) await ctx.remote.disconnect(host).catch(() => undefined);
-}
-
-function answerWithin<T>(ms: number, step: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([step(), late]).finally(() => clearTimeout(timer));
-}
-
-/**
- * The containers of a remote host's engine for the live views (environment-view.ts), or
- * undefined when it does not answer within HOST_ANSWER_MS (its silent connection is dropped, so
- * the next command reconnects).
- */
-export async function hostContainers(ctx: CoreContext, host: string, envs: EnvironmentState[]): Promise<LiveContainers | undefined> {
-  try {
-    return await answerWithin(HOST_ANSWER_MS, async () => liveState((await contextFor(ctx, { host })).docker, envs));
-  } catch {
-    await dropConnection(ctx, host);
-    return undefined;
-  }
 }

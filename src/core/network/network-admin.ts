@@ -10,6 +10,9 @@
  * moved again. Without CIDR, only environments outside the current base ranges (or whose
  * network disagrees with state) are moved.
  */
+import { askEachSite, atLocalSite, hostSites } from '../sites/reach.js';
+import { siteKey } from '../../domain/sites.js';
+import type { EnvironmentState } from '../../domain/state.js';
 import { existsSync } from 'node:fs';
 import { compareNames, networkName } from '../../domain/names.js';
 import { insideBases, moveIp, normalizeCidr, overlapping } from '../../domain/network-move.js';
@@ -23,7 +26,6 @@ import { ensureNetwork, removeNetwork } from './network.js';
 import { releaseShared } from '../shared/shared.js';
 import { updateWorkspaceMetaSubnet } from '../project/workspace-meta.js';
 import { upEnvironment } from '../environments/up.js';
-import { contextFor } from '../hosts/hosts.js';
 import { subnetBases } from '../../domain/hosts.js';
 
 export interface NetworkEnvView {
@@ -49,17 +51,13 @@ export interface NetworkStatus {
 
 export async function networkStatus(ctx: CoreContext): Promise<NetworkStatus> {
   const state = readState(ctx.paths);
-  // Each engine's networks (this machine's, each host's), keyed by engine; without an engine,
-  // state alone is still worth showing.
-  const nets = new Map<string, string | null>();
-  for (const host of ['', ...Object.keys(state.hosts ?? {})]) {
-    try {
-      const docker = (await contextFor(ctx, { host: host || undefined })).docker;
-      for (const n of await docker.listNetworks()) nets.set(`${host}/${n.Name}`, n.IPAM.Config?.[0]?.Subnet ?? null);
-    } catch {
-      // that engine does not answer
-    }
-  }
+  // Each engine's networks (this machine's, each host's), keyed by engine; an engine that does
+  // not answer leaves them unknown: state alone is still worth showing.
+  const answers = await askEachSite(ctx, [{}, ...hostSites(ctx)], async (site) => new Map((await site.docker.listNetworks()).map((n) => [n.Name, n.IPAM.Config?.[0]?.Subnet ?? null])), { tolerateLocal: true });
+  const subnetOf = (e: EnvironmentState): string | null => {
+    const a = answers.get(siteKey(e));
+    return (a?.ok ? a.value.get(networkName(e.project, e.name)) : undefined) ?? null;
+  };
   const environments = Object.values(state.environments)
     .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.name, b.name))
     .map((e) => ({
@@ -68,7 +66,7 @@ export async function networkStatus(ctx: CoreContext): Promise<NetworkStatus> {
       status: e.status,
       subnet: e.subnet,
       network: networkName(e.project, e.name),
-      network_subnet: nets.get(`${e.host ?? ''}/${networkName(e.project, e.name)}`) ?? null,
+      network_subnet: subnetOf(e),
       in_range: insideBases(e.subnet, subnetBases(state, e).bases),
       ...(e.host ? { host: e.host } : {}),
       services: Object.entries(e.services)
@@ -90,12 +88,14 @@ interface Move {
   wasRunning: boolean;
 }
 
-export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | undefined }): Promise<MigrateNetworkResult> {
+export async function migrateNetwork(base: CoreContext, input: { cidr?: string | undefined }): Promise<MigrateNetworkResult> {
+  // The base ranges are this machine's: each host has its own range (`cilo host add --subnet`).
+  const ctx = atLocalSite(base);
   const target = input.cidr !== undefined ? [normalizeCidr(input.cidr)] : undefined;
-  await ctx.docker.ping();
+  await ctx.site.docker.ping();
   const before = readState(ctx.paths);
   const ours = new Set(Object.values(before.environments).map((e) => networkName(e.project, e.name)));
-  const dockerNets = await ctx.docker.listNetworks();
+  const dockerNets = await ctx.site.docker.listNetworks();
   const foreign = dockerNets.flatMap((n) => (ours.has(n.Name) ? [] : (n.IPAM.Config ?? []).flatMap((c) => (c.Subnet ? [{ name: n.Name, subnet: c.Subnet }] : []))));
   if (target) {
     const hostRange = Object.values(before.hosts ?? {}).find((h) => overlapping(target[0] as string, [{ name: h.name, subnet: h.subnet }]).length > 0);
@@ -113,7 +113,7 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
   const ourSubnets = new Set(Object.values(before.environments).map((e) => e.subnet));
   const dockerSubnetOf = new Map(dockerNets.map((n) => [n.Name, n.IPAM.Config?.[0]?.Subnet]));
   // A host route of one of our own bridges is not a reason to avoid a subnet.
-  const external = [...foreign.map((f) => f.subnet), ...(await ctx.host.routeSubnets()).filter((r) => !ourSubnets.has(r))];
+  const external = [...foreign.map((f) => f.subnet), ...(await ctx.site.routes.routeSubnets()).filter((r) => !ourSubnets.has(r))];
 
   // 1. The plan, recorded before anything is touched.
   const plan = await withStateLock((state) => {
@@ -159,7 +159,7 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
     if (!env) continue;
     try {
       ctx.log(`Moving ${env.name} from ${m.from} to ${env.subnet}`);
-      if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) await ctx.compose.stop(generatedTarget(ctx.paths, env), 10);
+      if (existsSync(generatedComposePath(ctx.paths, env.project, env.name))) await ctx.site.compose.stop(generatedTarget(ctx.paths, env), 10);
       if (env.status === 'paused') {
         // Its containers were stopped to move them: it is now a stopped environment, and lets
         // go of the shared services it kept while paused, as any stopped one does.
@@ -169,8 +169,8 @@ export async function migrateNetwork(ctx: CoreContext, input: { cidr?: string | 
         }, ctx.paths);
         await releaseShared(ctx, env, env.shared);
       }
-      await removeNetwork(ctx.docker, env);
-      await ensureNetwork(ctx.docker, env, homeId(ctx.paths));
+      await removeNetwork(ctx.site.docker, env);
+      await ensureNetwork(ctx.site.docker, env, homeId(ctx.paths));
       updateWorkspaceMetaSubnet(env);
       if (m.wasRunning) await upEnvironment(ctx, { env: env.name, recreate: true });
       moved.push({ name: env.name, project: env.project, from: m.from, to: env.subnet, restarted: m.wasRunning });

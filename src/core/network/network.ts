@@ -1,4 +1,5 @@
 import { DockerApiError } from '../../errors.js';
+import type { SiteContext } from '../sites/site.js';
 import type { Engine } from '../ports.js';
 import { envLabels, networkName } from '../../domain/names.js';
 import { dynamicRangeOf, gatewayOf, overlaps, parseCidr } from '../../domain/subnet.js';
@@ -7,7 +8,6 @@ import { CiloError } from '../../errors.js';
 import { homeId } from '../../state/paths.js';
 import type { EnvironmentState } from '../../domain/state.js';
 import { withStateLock } from '../../state/store.js';
-import type { CoreContext } from '../context.js';
 import { externalSubnets } from './subnets.js';
 import { updateWorkspaceMetaSubnet } from '../project/workspace-meta.js';
 import { allocateSubnet } from '../../domain/subnet.js';
@@ -90,15 +90,15 @@ export async function ensureNetwork(docker: Engine, env: EnvironmentState, homeI
  * lowest free subnet and tries again, so Docker is the final arbiter of who owns a subnet.
  * Returns the environment as recorded.
  */
-export async function ensureNetworkOrMove(ctx: CoreContext, env: EnvironmentState): Promise<EnvironmentState> {
+export async function ensureNetworkOrMove(ctx: SiteContext, env: EnvironmentState): Promise<EnvironmentState> {
   let current = env;
   for (let attempt = 0; ; attempt++) {
     try {
-      await ensureNetwork(ctx.docker, current, homeId(ctx.paths));
+      await ensureNetwork(ctx.site.docker, current, homeId(ctx.paths));
       return current;
     } catch (e) {
       if (!(e instanceof CiloError && e.code === 'SUBNET_CONFLICT') || attempt >= 8) throw e;
-      const taken = await externalSubnets(ctx);
+      const taken = await externalSubnets(ctx.site);
       const from = current.subnet;
       current = await withStateLock((state) => {
         const rec = state.environments[current.name];

@@ -1,8 +1,8 @@
-import type { CoreContext } from '../context.js';
+import type { EnginePorts } from '../ports.js';
 
-/** Subnets in use outside cilo's state: every Docker network's and every host route's. */
-export async function externalSubnets(ctx: Pick<CoreContext, 'docker' | 'host'>): Promise<string[]> {
-  const nets = await ctx.docker.listNetworks();
+/** Subnets in use outside cilo's state: every network of the engine's and every route of its machine. */
+export async function externalSubnets(engine: Pick<EnginePorts, 'docker' | 'routes'>): Promise<string[]> {
+  const nets = await engine.docker.listNetworks();
   const fromDocker = nets.flatMap((n) => (n.IPAM.Config ?? []).map((c) => c.Subnet).filter((s): s is string => typeof s === 'string'));
-  return [...fromDocker, ...(await ctx.host.routeSubnets())];
+  return [...fromDocker, ...(await engine.routes.routeSubnets())];
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import type { SiteContext } from '../sites/site.js';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { loadProjectConfig } from '../../config/load.js';
 import type { ProjectConfig } from '../../domain/project-config.js';
@@ -43,7 +44,7 @@ export function resolveProject(dir: string, explicitName?: string, warn?: (line:
 }
 
 /** Checks that the project has compose files before anything is copied or allocated. */
-export async function assertComposeFiles(ctx: Pick<CoreContext, 'compose'>, p: ProjectInfo): Promise<void> {
+export async function assertComposeFiles(ctx: SiteContext, p: ProjectInfo): Promise<void> {
   const listed = p.config.compose_files;
   if (listed && listed.length > 0) {
     const missing = listed.filter((f) => !existsSync(join(p.dir, f)));
@@ -57,7 +58,7 @@ export async function assertComposeFiles(ctx: Pick<CoreContext, 'compose'>, p: P
   if (COMPOSE_FILE_NAMES.some((f) => existsSync(join(p.dir, f)))) return;
   // Compose also finds the files COMPOSE_FILE names (in the environment or the project's .env):
   // only compose itself knows, so it is asked (a model it finds but refuses is up's to report).
-  const found = await ctx.compose
+  const found = await ctx.site.compose
     .resolveModel({ projectName: p.name, files: [], envFiles: (p.config.env_files ?? []).map((f) => join(p.dir, f)), cwd: p.dir })
     .then(
       () => true,

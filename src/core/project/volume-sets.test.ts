@@ -18,7 +18,7 @@ function engine(): { docker: PauseEngine; states: Map<string, string> } {
 
 test('the source is frozen while the copy runs and thawed after, even when the copy fails; one paused before stays paused', async () => {
   const { docker, states } = engine();
-  const ctx = { docker, warn: () => undefined };
+  const ctx = { site: { docker }, warn: () => undefined };
   let during: string[] = [];
   const ok = await whileFrozen(ctx, { project: 'p', name: 'e' }, async () => {
     during = [...states.values()];

@@ -9,6 +9,8 @@
  * exists (its next `up` brings the shared service back with this data); a template while an
  * environment's dataset was made from it or one is being made. This machine's engine only.
  */
+import { sameSite } from '../../domain/sites.js';
+import { atLocalSite } from '../sites/reach.js';
 import { engineFromImage, TEMPLATE_PREFIX } from '../../domain/datasets.js';
 import type { EngineKind } from '../../domain/dataset-kinds.js';
 import { compareNames, LABELS } from '../../domain/names.js';
@@ -73,11 +75,12 @@ function engineKindOf(state: State, project: string, service: string): EngineKin
   return engineFromImage((rec?.definition as { service?: { image?: string } } | undefined)?.service?.image);
 }
 
-/** Shared volumes of this home and templates in running shared engines, each with what uses it. */
-export async function sharedLeftovers(ctx: CoreContext, filter: LeftoverFilter = {}): Promise<SharedLeftover[]> {
+/** Shared volumes of this home and templates in running shared engines on this machine, each with what uses it. */
+export async function sharedLeftovers(base: CoreContext, filter: LeftoverFilter = {}): Promise<SharedLeftover[]> {
+  const ctx = atLocalSite(base);
   const state = readState(ctx.paths);
   const out: SharedLeftover[] = [];
-  const volumes = await ctx.docker.listVolumes({ label: [`${LABELS.shared}=true`, `${LABELS.home}=${homeId(ctx.paths)}`] });
+  const volumes = await ctx.site.docker.listVolumes({ label: [`${LABELS.shared}=true`, `${LABELS.home}=${homeId(ctx.paths)}`] });
   for (const v of volumes) {
     const project = v.Labels?.[LABELS.project];
     const service = v.Labels?.[LABELS.service];
@@ -85,7 +88,7 @@ export async function sharedLeftovers(ctx: CoreContext, filter: LeftoverFilter =
     out.push({ kind: 'volume', project, service, name: v.Name, ...volumeUse(state, project, service) });
   }
   for (const rec of Object.values(state.shared_services)) {
-    if (rec.host || !matches(filter, rec.project, rec.service)) continue;
+    if (!sameSite(rec, ctx.site) || !matches(filter, rec.project, rec.service)) continue;
     const kind = engineKindOf(state, rec.project, rec.service);
     const engine = kind ? await liveEngine(ctx, rec.project, rec.service, { engine: kind }) : undefined;
     // Templates live inside the running engine: one that is not running shows none.
@@ -103,14 +106,15 @@ export async function sharedLeftovers(ctx: CoreContext, filter: LeftoverFilter =
  * service's for a volume, its template lock for a template), so an `up` starting meanwhile
  * either finds it or makes it again; refuses one that came into use.
  */
-export async function removeSharedLeftover(ctx: CoreContext, item: SharedLeftover): Promise<void> {
+export async function removeSharedLeftover(base: CoreContext, item: SharedLeftover): Promise<void> {
+  const ctx = atLocalSite(base);
   const refuse = (why: string): CiloError =>
     new CiloError('SHARED_CONFLICT', `The ${item.kind} ${item.name} of shared service ${item.service} (project ${item.project}) is in use: ${why}.`, { hint: 'Leave it, or destroy what uses it first (`cilo destroy ENV`).' });
   if (item.kind === 'volume') {
     await withNamedLock(ctx.paths, lockName(item.project, item.service, undefined), async () => {
       const use = volumeUse(readState(ctx.paths), item.project, item.service);
       if (use.in_use) throw refuse(use.in_use);
-      await ctx.docker.removeVolume(item.name);
+      await ctx.site.docker.removeVolume(item.name);
     });
     return;
   }

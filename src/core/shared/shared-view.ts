@@ -1,9 +1,10 @@
+import { sameSite, siteKey } from '../../domain/sites.js';
+import { askEachSite } from '../sites/reach.js';
 import { compareNames } from '../../domain/names.js';
 import { CiloError } from '../../errors.js';
 import { readState } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { listDatasets } from '../datasets/datasets.js';
-import { contextFor } from '../hosts/hosts.js';
 
 export interface SharedView {
   project: string;
@@ -30,15 +31,11 @@ export async function listShared(ctx: CoreContext, project?: string): Promise<Sh
     .sort((a, b) => compareNames(a.project, b.project) || compareNames(a.service, b.service));
   if (recs.length === 0) return [];
   const datasets = await listDatasets(ctx, { project });
-  // Each engine asked once; a host that does not answer shows its shared containers `unknown`.
-  const engines = [...new Set(recs.map((r) => r.host ?? ''))];
-  const live = new Map(
-    await Promise.all(
-      engines.map(async (h) => [h, await contextFor(ctx, { host: h || undefined }).then((c) => c.docker.listContainers({ label: ['cilo.shared=true'] })).catch(() => undefined)] as const),
-    ),
-  );
+  // Each engine asked once; one that does not answer shows its shared containers `unknown`.
+  const live = await askEachSite(ctx, recs, (site) => site.docker.listContainers({ label: ['cilo.shared=true'] }), { tolerateLocal: true });
   return recs.map((r) => {
-    const containers = live.get(r.host ?? '');
+    const answer = live.get(siteKey(r));
+    const containers = answer?.ok ? answer.value : undefined;
     const c = containers?.find((x) => x.Names.includes(`/${r.container}`));
     return {
       ...(r.host ? { host: r.host } : {}),
@@ -52,7 +49,7 @@ export async function listShared(ctx: CoreContext, project?: string): Promise<Sh
       grace_until: r.grace_until,
       config_hash: r.config_hash,
       created_at: r.created_at,
-      datasets: datasets.filter((d) => d.project === r.project && d.service === r.service && (d.host ?? '') === (r.host ?? '')).map((d) => ({ env: d.env, name: d.name, size: d.size, unit: d.unit })),
+      datasets: datasets.filter((d) => d.project === r.project && d.service === r.service && sameSite(d, r)).map((d) => ({ env: d.env, name: d.name, size: d.size, unit: d.unit })),
     };
   });
 }

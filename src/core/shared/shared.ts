@@ -3,7 +3,10 @@
  * project-level definition, attached to each user environment's network with a fixed IP,
  * reference counted in state, and removed after a grace period once nobody uses it.
  */
+import { sameSite } from '../../domain/sites.js';
+import { atSite, askEachSite } from '../sites/reach.js';
 import { join } from 'node:path';
+import type { SiteContext } from '../sites/site.js';
 import type { Engine } from '../ports.js';
 import { networkName, sharedAliases, sharedComposeProject, sharedContainerName, sharedLabels } from '../../domain/names.js';
 import { diffDefinitions, HASH_LABEL, renderSharedModel, type SharedDefinition } from '../../domain/shared.js';
@@ -15,7 +18,6 @@ import { graceExpired } from '../../state/grace.js';
 import { storedSharedDefinition } from '../../state/shared-definition.js';
 import type { CoreContext } from '../context.js';
 import { writeModelFile } from '../project/env-compose.js';
-import { contextFor } from '../hosts/hosts.js';
 import { waitForServices } from '../environments/wait.js';
 
 function sharedFile(paths: CiloPaths, project: string, service: string, host: string | undefined): string {
@@ -28,9 +30,9 @@ export function lockName(project: string, service: string, host: string | undefi
 }
 
 /** The named volumes this home made for a project's shared service (labelled by renderSharedModel). */
-export async function sharedVolumes(ctx: CoreContext, project: string, service: string): Promise<string[]> {
+export async function sharedVolumes(ctx: SiteContext, project: string, service: string): Promise<string[]> {
   const labels = sharedLabels(project, service, homeId(ctx.paths));
-  const list = await ctx.docker.listVolumes({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
+  const list = await ctx.site.docker.listVolumes({ label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) });
   return list.map((v) => v.Name).sort();
 }
 
@@ -99,9 +101,9 @@ function otherUsers(state: State, rec: SharedServiceState | undefined, env: Envi
 }
 
 /** Refuses, as ensureShared would, a definition that differs from the running shared container's (unless recreating). */
-export async function checkSharedDefinition(ctx: CoreContext, input: EnsureSharedInput): Promise<void> {
+export async function checkSharedDefinition(ctx: SiteContext, input: EnsureSharedInput): Promise<void> {
   if (input.recreate) return;
-  const container = await ctx.docker.inspectContainer(sharedContainerName(input.project, input.service));
+  const container = await ctx.site.docker.inspectContainer(sharedContainerName(input.project, input.service));
   if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) {
     const state = readState(ctx.paths);
     const rec = state.shared_services[sharedKey(input.project, input.service, input.env.host)];
@@ -114,7 +116,7 @@ export async function checkSharedDefinition(ctx: CoreContext, input: EnsureShare
  * ready, and is attached to the environment. Serialized per service, so two `up`s at once
  * never duplicate it.
  */
-export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): Promise<EnsureSharedResult> {
+export async function ensureShared(ctx: SiteContext, input: EnsureSharedInput): Promise<EnsureSharedResult> {
   const { project, service, env } = input;
   const name = sharedContainerName(project, service);
   const key = sharedKey(project, service, env.host);
@@ -123,14 +125,14 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
     const before = readState(ctx.paths);
     const rec = before.shared_services[key];
     const others = otherUsers(before, rec, env);
-    let container = await ctx.docker.inspectContainer(name);
+    let container = await ctx.site.docker.inspectContainer(name);
     let action: EnsureSharedResult['action'] | undefined;
     let affected: string[] = [];
     if (container && container.Config.Labels?.[HASH_LABEL] !== input.hash) {
       if (!input.recreate) throw conflictError(input, rec, others);
       affected = others;
       ctx.warn(`Recreating shared service ${service}${affected.length ? ` (also used by ${affected.join(', ')})` : ''}`);
-      await ctx.docker.removeContainer(container.Id, { force: true });
+      await ctx.site.docker.removeContainer(container.Id, { force: true });
       container = null;
       action = 'recreated';
     }
@@ -143,7 +145,7 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
       const model = renderSharedModel({ project, service, def: input.def, hash: input.hash, network: networkName(env.project, env.name), ip: input.ip, aliases: aliasesOn(env), homeId: homeId(ctx.paths) });
       writeModelFile(file, `shared service "${service}" of project "${project}"`, model);
       ctx.log(`Starting shared service ${service}`);
-      await ctx.compose.up({ projectName: sharedComposeProject(project), files: [file], cwd: env.source }, { only: [service], build: input.build });
+      await ctx.site.compose.up({ projectName: sharedComposeProject(project), files: [file], cwd: env.source }, { only: [service], build: input.build });
     };
     // Volumes there were before this call makes or starts the container: those it makes are
     // removed again if the container cannot serve (a one-shot job), so a refusal leaves nothing.
@@ -156,8 +158,8 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
         action = (await startOrRemake(ctx, container.Id, create)) ? 'started' : 'created';
       } else action = 'reused';
       // One that was running already serves its other users (or a paused one): no settle time.
-      await waitForServices(ctx.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name, ...(action === 'reused' ? { settleMs: 0 } : {}) });
-      await attach(ctx.docker, name, networkName(env.project, env.name), input.ip, aliasesOn(env));
+      await waitForServices(ctx.site.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name, ...(action === 'reused' ? { settleMs: 0 } : {}) });
+      await attach(ctx.site.docker, name, networkName(env.project, env.name), input.ip, aliasesOn(env));
     } catch (e) {
       throw await failedToServe(ctx, { name, project, service, env: env.name, inUse: others.length > 0, volumesBefore }, e);
     }
@@ -166,7 +168,7 @@ export async function ensureShared(ctx: CoreContext, input: EnsureSharedInput): 
     for (const user of affected) {
       const u = state.environments[user];
       const ip = rec?.ips[user];
-      if (u && ip) await attach(ctx.docker, name, networkName(u.project, u.name), ip, aliasesOn(u));
+      if (u && ip) await attach(ctx.site.docker, name, networkName(u.project, u.name), ip, aliasesOn(u));
     }
     return { container: name, action, affected };
   });
@@ -211,13 +213,13 @@ async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: 
  * Starts a stopped shared container; one whose network went away with the environment it was
  * made on (the engine answers 404) is removed and made again. Returns whether it was started.
  */
-async function startOrRemake(ctx: CoreContext, id: string, create: () => Promise<void>): Promise<boolean> {
+async function startOrRemake(ctx: SiteContext, id: string, create: () => Promise<void>): Promise<boolean> {
   try {
-    await ctx.docker.startContainer(id);
+    await ctx.site.docker.startContainer(id);
     return true;
   } catch (e) {
     if (!(e instanceof DockerApiError && e.status === 404)) throw e;
-    await ctx.docker.removeContainer(id, { force: true });
+    await ctx.site.docker.removeContainer(id, { force: true });
     await create();
     return false;
   }
@@ -228,12 +230,12 @@ async function startOrRemake(ctx: CoreContext, id: string, create: () => Promise
  * on a network that goes away, unknown to state); one that exited was a job, and a job cannot
  * be shared.
  */
-async function failedToServe(ctx: CoreContext, c: { name: string; project: string; service: string; env: string; inUse: boolean; volumesBefore: string[] | undefined }, e: unknown): Promise<unknown> {
-  const info = await ctx.docker.inspectContainer(c.name).catch(() => null);
-  if (info && !c.inUse) await ctx.docker.removeContainer(info.Id, { force: true }).catch(() => undefined);
+async function failedToServe(ctx: SiteContext, c: { name: string; project: string; service: string; env: string; inUse: boolean; volumesBefore: string[] | undefined }, e: unknown): Promise<unknown> {
+  const info = await ctx.site.docker.inspectContainer(c.name).catch(() => null);
+  if (info && !c.inUse) await ctx.site.docker.removeContainer(info.Id, { force: true }).catch(() => undefined);
   if (!c.inUse && c.volumesBefore) {
     const made = (await sharedVolumes(ctx, c.project, c.service).catch(() => [])).filter((v) => !c.volumesBefore?.includes(v));
-    for (const v of made) await ctx.docker.removeVolume(v).catch(() => undefined);
+    for (const v of made) await ctx.site.docker.removeVolume(v).catch(() => undefined);
   }
   if (info?.State.Status !== 'exited') return e;
   // Killed (SIGKILL 137, SIGTERM 143, or the kernel's OOM killer) is not a job that finished:
@@ -256,10 +258,10 @@ async function failedToServe(ctx: CoreContext, c: { name: string; project: strin
  * Drops an environment's references to the given shared services and detaches them from its
  * network; a service left with no users starts its grace period.
  */
-export async function releaseShared(ctx: CoreContext, env: Pick<EnvironmentState, 'name' | 'project' | 'host'>, services: string[]): Promise<void> {
+export async function releaseShared(ctx: SiteContext, env: Pick<EnvironmentState, 'name' | 'project' | 'host'>, services: string[]): Promise<void> {
   for (const service of services) {
     await withNamedLock(ctx.paths, lockName(env.project, service, env.host), async () => {
-      const exists = await detach(ctx.docker, sharedContainerName(env.project, service), networkName(env.project, env.name));
+      const exists = await detach(ctx.site.docker, sharedContainerName(env.project, service), networkName(env.project, env.name));
       await withStateLock((s) => {
         const key = sharedKey(env.project, service, env.host);
         const rec = s.shared_services[key];
@@ -275,32 +277,39 @@ export async function releaseShared(ctx: CoreContext, env: Pick<EnvironmentState
       }, ctx.paths);
     });
   }
-  // `ctx` is the environment's engine's: only that engine's shared services are reaped with it.
-  if (services.length > 0) await reapExpiredShared(ctx, Date.now(), { host: env.host });
+  // Only the environment's engine's shared services are reaped with it.
+  if (services.length > 0) await reapOn(ctx);
 }
 
 
 /**
- * Stops and removes shared containers whose grace period is over (their volumes stay). Run by
- * the DNS server's supervisor every second and by cilo commands. Returns the keys reaped.
- * `ctx` must be this machine's context, unless `only` names the one engine (`host`, undefined:
- * this machine) whose context it is: shared containers on two engines have the same name.
+ * Stops and removes shared containers whose grace period is over (their volumes stay), each on
+ * its own engine; a host that does not answer keeps its own until a later round. Run by the
+ * DNS server's supervisor every second and by cilo commands. Returns the keys reaped.
  */
-export async function reapExpiredShared(ctx: CoreContext, now: number = Date.now(), only?: { host: string | undefined }): Promise<string[]> {
-  const candidates = Object.entries(readState(ctx.paths).shared_services).filter(([, r]) => graceExpired(r, now) && (only === undefined || (r.host ?? '') === (only.host ?? '')));
+export async function reapExpiredShared(ctx: CoreContext, now: number = Date.now()): Promise<string[]> {
+  const candidates = expiredShared(ctx, now);
+  if (candidates.length === 0) return [];
+  const answers = await askEachSite(ctx, candidates.map(([, r]) => r), (site) => reapOn({ ...ctx, site }, now), { askMs: Infinity });
+  return [...answers.values()].flatMap((a) => (a.ok ? a.value : []));
+}
+
+function expiredShared(ctx: CoreContext, now: number): [string, SharedServiceState][] {
+  return Object.entries(readState(ctx.paths).shared_services).filter(([, r]) => graceExpired(r, now));
+}
+
+/** Reaps the expired shared containers of one engine only: shared containers on two engines have the same name. */
+export async function reapOn(ctx: SiteContext, now: number = Date.now()): Promise<string[]> {
   const reaped: string[] = [];
-  for (const [key, rec] of candidates) {
-    // On its own engine; a host that does not answer keeps it until a later round.
-    const engine = only ? ctx : await contextFor(ctx, rec).catch(() => undefined);
-    if (!engine) continue;
+  for (const [key, rec] of expiredShared(ctx, now).filter(([, r]) => sameSite(r, ctx.site))) {
     await withNamedLock(ctx.paths, lockName(rec.project, rec.service, rec.host), async () => {
       // Re-checked under the lock: an `up` may have taken it back meanwhile.
       const cur = readState(ctx.paths).shared_services[key];
       if (!cur || !graceExpired(cur, Date.now())) return;
-      const c = await engine.docker.inspectContainer(cur.container);
+      const c = await ctx.site.docker.inspectContainer(cur.container);
       if (c) {
-        await engine.docker.stopContainer(c.Id, 10);
-        await engine.docker.removeContainer(c.Id, { force: true });
+        await ctx.site.docker.stopContainer(c.Id, 10);
+        await ctx.site.docker.removeContainer(c.Id, { force: true });
       }
       await withStateLock((s) => {
         const r = s.shared_services[key];
@@ -323,12 +332,12 @@ export interface StopSharedInput {
 /** Removes a shared container now; refuses while environments use it unless forced. */
 export async function stopShared(base: CoreContext, input: StopSharedInput): Promise<{ key: string; detached: string[] }> {
   const key = sharedKey(input.project, input.service, input.host);
-  const ctx = await contextFor(base, input);
+  const ctx = await atSite(base, input);
   return withNamedLock(ctx.paths, lockName(input.project, input.service, input.host), async () => {
     const state = readState(ctx.paths);
     const rec = state.shared_services[key];
     const container = sharedContainerName(input.project, input.service);
-    const live = await ctx.docker.inspectContainer(container);
+    const live = await ctx.site.docker.inspectContainer(container);
     if (!rec && !live) {
       throw new CiloError('SERVICE_NOT_FOUND', `There is no shared service "${input.service}" in project "${input.project}".`, { hint: 'Run `cilo shared list` to see them.' });
     }
@@ -340,8 +349,8 @@ export async function stopShared(base: CoreContext, input: StopSharedInput): Pro
       });
     }
     if (live) {
-      await ctx.docker.stopContainer(live.Id, 10);
-      await ctx.docker.removeContainer(live.Id, { force: true });
+      await ctx.site.docker.stopContainer(live.Id, 10);
+      await ctx.site.docker.removeContainer(live.Id, { force: true });
     }
     await withStateLock((s) => {
       delete s.shared_services[key];

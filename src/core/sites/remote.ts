@@ -1,0 +1,69 @@
+/**
+ * A remote host's site: its engine (and compose pointed at it) through the host's reused SSH
+ * connection; the workspace synced one way to the host before each start, bind mounts rebased
+ * onto that copy; snapshots and shared bind mounts refused.
+ */
+import type { ContainerExecOptions } from '../../docker/exec.js';
+import type { ComposeTarget } from '../../domain/compose-model.js';
+import { rebaseBindMounts, remoteWorkspace } from '../../domain/hosts.js';
+import type { HostState } from '../../domain/state.js';
+import { CiloError } from '../../errors.js';
+import type { CoreContext } from '../context.js';
+import type { Compose } from '../ports.js';
+import type { Site, SiteRefusal } from './site.js';
+
+/** Opens (or reuses) the host's connection; an unreachable host fails within seconds (HOST_UNREACHABLE). */
+export async function remoteSite(ctx: CoreContext, host: HostState): Promise<Site> {
+  const { docker, dockerHost, volumes } = await ctx.remote.connect(host);
+  return {
+    host: host.name,
+    label: `host ${host.name}`,
+    copiesWorkspace: true,
+    docker,
+    volumes,
+    compose: composeAt(ctx.local.compose, dockerHost),
+    exec: { run: (c: string, argv: string[], o: ContainerExecOptions = {}) => ctx.local.exec.run(c, argv, { ...o, dockerHost }) },
+    // The host's routes are not this machine's: the tunnel's route to the host's range is no conflict there.
+    routes: { routeSubnets: async () => [] },
+    syncWorkspace: async (env) => {
+      const to = remoteWorkspace(host, env);
+      ctx.log(`Syncing the workspace of ${env.name} to ${host.name}:${to}`);
+      await ctx.remote.sync(host, env.workspace, to);
+    },
+    bindModel: (env, model) => rebaseBindMounts(model, env.workspace, remoteWorkspace(host, env)),
+    removeWorkspace: async (env) => {
+      await ctx.remote.run(host, ['rm', '-rf', remoteWorkspace(host, env)], 'Removing the workspace copy');
+    },
+    refuse: (what) => {
+      throw remoteRefusal(host.name, what);
+    },
+    forget: () => ctx.remote.disconnect(host).catch(() => undefined),
+  };
+}
+
+export function remoteRefusal(host: string, what: SiteRefusal): CiloError {
+  if (what.kind === 'snapshot') {
+    const env = what.env.name;
+    return new CiloError('REMOTE_UNSUPPORTED', `Environment ${env} runs on host ${host}, and snapshots are kept on this machine, away from its volumes and datasets, so cilo cannot ${what.action}.`, {
+      hint: `To keep a copy of it, fork it (\`cilo fork ${env} <new>\` copies it on ${host}); or run cilo on ${host} itself.`,
+    });
+  }
+  const { env, services } = what;
+  return new CiloError('SHARED_UNSUPPORTED', `Shared service ${services.join(', ')} of environment "${env}" bind-mounts files, which a shared container on a remote host cannot have (only workspaces are synced there).`, {
+    hint: `Give the environment its own copy: \`cilo up ${env} ${services.map((s) => `--isolate ${s}`).join(' ')}\`, or use named volumes.`,
+    exitCode: 2,
+  });
+}
+
+/** The compose tool with every target run against `dockerHost`. */
+function composeAt(compose: Compose, dockerHost: string): Compose {
+  const at = (t: ComposeTarget): ComposeTarget => ({ ...t, dockerHost });
+  return {
+    resolveModel: (t) => compose.resolveModel(at(t)),
+    up: (t, o) => compose.up(at(t), o),
+    stop: (t, s) => compose.stop(at(t), s),
+    passthrough: (t, a) => compose.passthrough(at(t), a),
+    version: () => compose.version(),
+    captureLimited: (t, a, o) => compose.captureLimited(at(t), a, o),
+  };
+}
