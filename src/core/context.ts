@@ -1,5 +1,5 @@
 import type { CiloPaths } from '../state/paths.js';
-import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './ports.js';
+import type { Compose, ContainerExec, DashboardServer, DnsAdmin, DnsControl, Engine, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -15,6 +15,10 @@ export interface CoreContext {
   exec: ContainerExec;
   compose: Compose;
   dns: DnsControl;
+  /** The DNS server's process, log and system resolver set-up, as `cilo dns` manages them. */
+  dnsAdmin: DnsAdmin;
+  /** The dashboard's HTTP server (`cilo ui`). */
+  dashboard: DashboardServer;
   git: Git;
   proc: Processes;
   workspaces: Workspaces;
