@@ -1,5 +1,5 @@
 // Runs node:test over the chosen suites in one invocation, so CI reads one summary.
-//   unit:        src/**/*.test.ts          (pure logic, no Docker)
+//   unit:        src/**/*.test.ts, test/unit/*.test.ts (pure logic, no Docker; the lint rules)
 //   integration: test/integration/*.test.ts (real engine and docker compose; needs dist/)
 //
 // Integration tests bound each test and hook themselves (test/support/bounded-test.ts, 10 min,
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 
 const suites = process.argv.slice(2);
-const roots = { unit: 'src', integration: 'test/integration' };
+const roots = { unit: ['src', 'test/unit'], integration: ['test/integration'] };
 const files = [];
 function walk(dir) {
   for (const name of readdirSync(dir).sort()) {
@@ -27,12 +27,12 @@ for (const s of suites) {
     console.error(`test: unknown suite "${s}"; use one of ${Object.keys(roots).join(', ')}.`);
     process.exit(2);
   }
-  walk(roots[s]);
+  for (const dir of roots[s]) walk(dir);
 }
 const filter = process.env.CILO_TEST_FILTER;
 // A substring of the path, or several separated by commas.
 const chosen = filter ? files.filter((f) => filter.split(',').some((part) => part !== '' && f.includes(part))) : files;
-const integration = chosen.some((f) => f.startsWith(roots.integration));
+const integration = chosen.some((f) => roots.integration.some((dir) => f.startsWith(dir)));
 
 const tsx = (script) => spawnSync(process.execPath, ['--import', 'tsx', script], { stdio: 'inherit' }).status;
 const sweep = () => {

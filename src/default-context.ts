@@ -5,7 +5,7 @@
  * compose, git or DNS-control code).
  */
 import type { CoreContext } from './core/context.js';
-import type { Compose, ContainerExec, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
+import type { Compose, ContainerExec, DashboardServer, DnsAdmin, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
 import { ciloPaths, type CiloPaths } from './state/paths.js';
 
@@ -72,6 +72,38 @@ function dnsFor(paths: CiloPaths): DnsControl {
   };
 }
 
+/** `cilo dns ...`: the daemon, log and resolver modules are loaded by the command that uses them. */
+function dnsAdminFor(paths: CiloPaths): DnsAdmin {
+  const daemon = once(() => import('./dns/daemon.js'));
+  const log = once(() => import('./dns/log.js'));
+  const resolver = once(() => import('./dns/resolver.js'));
+  return {
+    start: async () => (await daemon()).startDaemon(paths),
+    stop: async () => (await daemon()).stopDaemon(paths),
+    status: async () => (await daemon()).daemonStatus(paths),
+    log: async (lines) => (await log()).dnsLog(paths, lines),
+    followLog: async (from, write) => (await log()).followDnsLog(paths, from, write),
+    setupResolver: async (input) => (await resolver()).setupResolver(input, paths),
+    uninstallResolver: async () => (await resolver()).uninstallResolver(),
+    serve: async (opts) => (await import('./dns/serve.js')).serveDns(paths, opts),
+  };
+}
+
+/** `cilo ui`: the dashboard's server and its background process for this home. */
+function dashboardFor(paths: CiloPaths): DashboardServer {
+  const daemon = once(() => import('./ui/daemon.js'));
+  return {
+    serve: async (opts) => (await import('./ui/server.js')).startUiServer(opts),
+    startBackground: async (args) => (await daemon()).startUiDaemon(paths, args),
+    stopBackground: async () => (await daemon()).stopUiDaemon(paths),
+    running: async () => (await daemon()).runningUi(paths),
+    logFile: async () => (await daemon()).uiPaths(paths).log,
+    record: async (inst) => (await daemon()).writeUiInstance(paths, inst),
+    forget: async (pid) => (await daemon()).removeUiInstance(paths, pid),
+    openBrowser: async (url) => (await import('./ui/open.js')).openBrowser(url),
+  };
+}
+
 /** Remote hosts: the SSH and tunnel code is loaded only by a command that reaches one. */
 function remoteFor(paths: CiloPaths): RemoteHosts {
   const r = once(async () => (await import('./host/remote.js')).remoteHosts(paths));
@@ -109,6 +141,8 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     paths,
     local: overrides.local ?? { docker: client, volumes: volumesFor(client), exec, compose, routes: host },
     dns: overrides.dns ?? dnsFor(paths),
+    dnsAdmin: overrides.dnsAdmin ?? dnsAdminFor(paths),
+    dashboard: overrides.dashboard ?? dashboardFor(paths),
     git: overrides.git ?? git,
     proc: overrides.proc ?? proc,
     workspaces: overrides.workspaces ?? workspaces,

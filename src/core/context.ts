@@ -1,5 +1,5 @@
 import type { CiloPaths } from '../state/paths.js';
-import type { DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
+import type { DashboardServer, DnsAdmin, DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -17,6 +17,10 @@ export interface CoreContext {
    */
   local: EnginePorts;
   dns: DnsControl;
+  /** The DNS server's process, log and system resolver set-up, as `cilo dns` manages them. */
+  dnsAdmin: DnsAdmin;
+  /** The dashboard's HTTP server (`cilo ui`). */
+  dashboard: DashboardServer;
   git: Git;
   proc: Processes;
   workspaces: Workspaces;

@@ -7,9 +7,14 @@
 import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
 import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import type { HostState } from '../domain/state.js';
+import type { DnsStartResult, DnsStatus, DnsStopResult } from '../dns/daemon.js';
+import type { SetupInput, SetupResult, UninstallResult } from '../dns/resolver.js';
+import type { ServeOptions } from '../dns/serve.js';
 import type { ContainerExecOptions, ContainerExecResult } from '../docker/exec.js';
 import type { CaptureResult } from '../proc/run.js';
 import type { CopiedRepo, CopyOptions, CopyResult } from '../workspace/copy.js';
+import type { UiInstance, UiStartResult, UiStopResult } from '../ui/daemon.js';
+import type { UiServer, UiServerOptions } from '../ui/server.js';
 import type { DataTree, VolumeCopyMethod } from '../workspace/volume-copy.js';
 
 /** The Docker Engine API. Refusals are `DockerApiError`s (errors.ts) with the HTTP status. */
@@ -243,4 +248,41 @@ export interface RemoteHosts {
   /** Removes both ends; with `reachHost` false only this machine's. */
   tunnelDown(host: HostState, reachHost: boolean): Promise<void>;
   tunnelState(host: HostState): Promise<{ up: boolean; handshake: number }>;
+}
+
+/**
+ * cilo's DNS server as its own commands manage it (`cilo dns ...`): the background process with
+ * its full answers, its log, the system resolver's configuration that sends names to it, and
+ * the server itself run in this process (`cilo dns serve`).
+ */
+export interface DnsAdmin {
+  start(): Promise<DnsStartResult>;
+  stop(): Promise<DnsStopResult>;
+  status(): Promise<DnsStatus>;
+  /** The log, or its last `lines` lines, with the byte offset where it ends. */
+  log(lines?: number): Promise<{ text: string; end: number }>;
+  /** Calls `write` with what the log gets after `from`, forever. */
+  followLog(from: number, write: (chunk: string) => void): Promise<never>;
+  setupResolver(input: SetupInput): Promise<SetupResult>;
+  uninstallResolver(): Promise<UninstallResult>;
+  /** Serves until SIGTERM/SIGINT; resolves after cleanup. */
+  serve(opts: ServeOptions): Promise<void>;
+}
+
+/** The dashboard's HTTP server (`cilo ui`): in this process, or in the background for this home. */
+export interface DashboardServer {
+  serve(opts: UiServerOptions): Promise<UiServer>;
+  /** Starts `cilo ui <args>` in the background unless one runs for this home. */
+  startBackground(args: string[]): Promise<UiStartResult>;
+  stopBackground(): Promise<UiStopResult>;
+  /** The background server of this home, if it is alive and really is that server. */
+  running(): Promise<UiInstance | null>;
+  /** Where a background server writes its output. */
+  logFile(): Promise<string>;
+  /** Records this process as the home's background server (the one `--detach` started). */
+  record(inst: UiInstance): Promise<void>;
+  /** Removes that record if it still names `pid`. */
+  forget(pid: number): Promise<void>;
+  /** Opens a URL in the person's browser; false when no browser could be started. */
+  openBrowser(url: string): Promise<boolean>;
 }

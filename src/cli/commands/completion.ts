@@ -1,7 +1,5 @@
-import { findEnv } from '../../core/environments/lookup.js';
+import { knownNames } from '../../core/environments/known-names.js';
 import { usageError } from '../../errors.js';
-import { readState } from '../../state/store.js';
-import type { State } from '../../domain/state.js';
 import { completeWords, type CompletionData } from '../complete.js';
 import { out, outText } from '../output/print.js';
 
@@ -42,36 +40,9 @@ export async function completion(shell: string): Promise<void> {
   outText(SCRIPTS[shell] ?? '');
 }
 
-/** Names from state, read once; a missing or unreadable state completes nothing. */
-function dataOf(read: () => State): CompletionData {
-  let state: State | undefined;
-  const get = (): State | undefined => {
-    try {
-      state ??= read();
-    } catch {
-      state = undefined;
-    }
-    return state;
-  };
-  return {
-    envs: () => Object.keys(get()?.environments ?? {}),
-    services: (env) => {
-      const s = get();
-      if (!s) return [];
-      try {
-        return Object.keys(findEnv(s, env).services);
-      } catch {
-        return [];
-      }
-    },
-    shared: () => Object.values(get()?.shared_services ?? {}).map((x) => x.service),
-    projects: () => Object.values(get()?.environments ?? {}).map((e) => e.project),
-  };
-}
-
 /** `cilo __complete envs`, `services <env>`, or `words -- <the words typed so far>`. */
 export async function complete(what: string, words: string[]): Promise<void> {
-  const data = dataOf(() => readState());
+  const data: CompletionData = knownNames();
   let candidates: string[];
   if (what === 'envs') candidates = data.envs().sort();
   else if (what === 'services') candidates = words[0] === undefined ? [] : data.services(words[0]).sort();

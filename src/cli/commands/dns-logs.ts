@@ -1,5 +1,5 @@
-import { dnsLog, followDnsLog } from '../../dns/log.js';
-import { ciloPaths } from '../../state/paths.js';
+import { dnsServerLog, followDnsServerLog } from '../../core/dns/dns-server.js';
+import { cliContext } from '../output/context.js';
 import { outText } from '../output/print.js';
 
 interface DnsLogsOptions {
@@ -8,8 +8,8 @@ interface DnsLogsOptions {
 }
 
 export default async function dnsLogs(opts: DnsLogsOptions): Promise<void> {
-  const paths = ciloPaths();
-  const { text, end } = dnsLog(paths, opts.tail);
+  const ctx = cliContext();
+  const { text, end } = await dnsServerLog(ctx, opts.tail);
   outText(text);
-  if (opts.follow) await followDnsLog(paths, end, outText);
+  if (opts.follow) await followDnsServerLog(ctx, end, outText);
 }

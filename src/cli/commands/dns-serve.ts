@@ -1,6 +1,4 @@
-import { superviseTick } from '../../core/environments/supervise.js';
-import { serveDns } from '../../dns/serve.js';
-import { ciloPaths } from '../../state/paths.js';
+import { serveDnsServer } from '../../core/dns/dns-server.js';
 import { cliContext } from '../output/context.js';
 
 interface DnsServeOptions {
@@ -12,7 +10,5 @@ interface DnsServeOptions {
  * reach main's reporter and so the log.
  */
 export default async function dnsServe(opts: DnsServeOptions): Promise<void> {
-  const paths = ciloPaths();
-  const ctx = cliContext({ paths });
-  await serveDns(paths, { token: opts.token, onTick: (state, log) => superviseTick(() => ctx, state, log) });
+  await serveDnsServer(cliContext(), { token: opts.token });
 }

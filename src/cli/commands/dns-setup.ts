@@ -1,4 +1,5 @@
-import { setupResolver } from '../../dns/resolver.js';
+import { setupSystemResolver } from '../../core/dns/dns-server.js';
+import { cliContext } from '../output/context.js';
 import { out, printJson, warn } from '../output/print.js';
 
 interface DnsSetupOptions {
@@ -8,7 +9,7 @@ interface DnsSetupOptions {
 }
 
 export default async function dnsSetup(opts: DnsSetupOptions): Promise<void> {
-  const r = await setupResolver({ printManual: opts.printManual, dnsSuffix: opts.dnsSuffix });
+  const r = await setupSystemResolver(cliContext(), { printManual: opts.printManual, dnsSuffix: opts.dnsSuffix });
   if (opts.json) {
     printJson(r);
     return;

@@ -1,4 +1,5 @@
-import { startDaemon } from '../../dns/daemon.js';
+import { startDnsServer } from '../../core/dns/dns-server.js';
+import { cliContext } from '../output/context.js';
 import { out, printJson } from '../output/print.js';
 
 interface DnsStartOptions {
@@ -6,7 +7,7 @@ interface DnsStartOptions {
 }
 
 export default async function dnsStart(opts: DnsStartOptions): Promise<void> {
-  const r = await startDaemon();
+  const r = await startDnsServer(cliContext());
   if (opts.json) printJson(r);
   else out(`DNS server ${r.started ? 'started' : 'already running'} on ${r.address}:${r.port} (pid ${r.pid}).`);
 }

@@ -1,4 +1,5 @@
-import { daemonStatus } from '../../dns/daemon.js';
+import { dnsServerStatus } from '../../core/dns/dns-server.js';
+import { cliContext } from '../output/context.js';
 import { out, printJson } from '../output/print.js';
 
 interface DnsStatusOptions {
@@ -6,7 +7,7 @@ interface DnsStatusOptions {
 }
 
 export default async function dnsStatus(opts: DnsStatusOptions): Promise<void> {
-  const s = await daemonStatus();
+  const s = await dnsServerStatus(cliContext());
   if (opts.json) {
     printJson(s);
     return;

@@ -1,4 +1,5 @@
-import { stopDaemon } from '../../dns/daemon.js';
+import { stopDnsServer } from '../../core/dns/dns-server.js';
+import { cliContext } from '../output/context.js';
 import { out, printJson } from '../output/print.js';
 
 interface DnsStopOptions {
@@ -6,7 +7,7 @@ interface DnsStopOptions {
 }
 
 export default async function dnsStop(opts: DnsStopOptions): Promise<void> {
-  const r = await stopDaemon();
+  const r = await stopDnsServer(cliContext());
   if (opts.json) printJson(r);
   else if (r.stopped) out(`DNS server stopped (pid ${r.pid}).`);
   else if (r.stale_pid_file) out('DNS server was not running; removed a stale pid file (the process it named was not signalled).');

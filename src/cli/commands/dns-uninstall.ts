@@ -1,4 +1,5 @@
-import { uninstallResolver } from '../../dns/resolver.js';
+import { uninstallSystemResolver } from '../../core/dns/dns-server.js';
+import { cliContext } from '../output/context.js';
 import { out, printJson, warn } from '../output/print.js';
 
 interface DnsUninstallOptions {
@@ -6,7 +7,7 @@ interface DnsUninstallOptions {
 }
 
 export default async function dnsUninstall(opts: DnsUninstallOptions): Promise<void> {
-  const r = await uninstallResolver();
+  const r = await uninstallSystemResolver(cliContext());
   if (opts.json) {
     printJson(r);
     return;

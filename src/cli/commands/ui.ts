@@ -1,9 +1,7 @@
-import { dashboard, dashboardScope } from '../../core/dashboard/dashboard.js';
+import { dashboardScope } from '../../core/dashboard/dashboard.js';
+import { dashboardStatus, openInBrowser, serveDashboard, startDashboardInBackground, stopDashboard } from '../../core/dashboard/serve.js';
+import type { CoreContext } from '../../core/context.js';
 import { usageError } from '../../errors.js';
-import { ciloPaths } from '../../state/paths.js';
-import { removeUiInstance, runningUi, startUiDaemon, stopUiDaemon, uiPaths, writeUiInstance } from '../../ui/daemon.js';
-import { openBrowser } from '../../ui/open.js';
-import { startUiServer } from '../../ui/server.js';
 import { cliContext } from '../output/context.js';
 import { out, printJson, warn } from '../output/print.js';
 
@@ -30,46 +28,40 @@ function untilSignal(): Promise<NodeJS.Signals> {
   });
 }
 
-async function openOrSay(url: string): Promise<void> {
-  if (!(await openBrowser(url))) warn('Could not start a browser (xdg-open/open); open the URL yourself.');
+async function openOrSay(ctx: CoreContext, url: string): Promise<void> {
+  if (!(await openInBrowser(ctx, url))) warn('Could not start a browser (xdg-open/open); open the URL yourself.');
 }
 
 export default async function ui(opts: Options): Promise<void> {
   if (opts.port !== undefined && opts.port > 65535) throw usageError(`--port ${opts.port} is not a TCP port.`, 'Pass a port from 1 to 65535, or leave --port out to use a free one.');
-  const paths = ciloPaths();
+  const ctx = cliContext();
   // The scope is settled here, so a background server does not depend on its working directory.
   const scope = await dashboardScope({ project: opts.project, all: opts.all, cwd: process.cwd() });
   if (opts.detach) {
-    const args = [...(opts.port !== undefined ? ['--port', String(opts.port)] : []), ...(scope.project !== undefined ? ['--project', scope.project] : ['--all'])];
-    const r = await startUiDaemon(paths, args);
+    const r = await startDashboardInBackground(ctx, scope, { port: opts.port });
     if (opts.json) printJson({ started: r.started, pid: r.instance.pid, port: r.instance.port, url: r.instance.url, log: r.log });
     else out(`cilo ui ${r.started ? 'started' : 'already running'} (pid ${r.instance.pid}): ${r.instance.url}\nStop it with \`cilo ui stop\`.`);
-    if (opts.open) await openOrSay(r.instance.url);
+    if (opts.open) await openOrSay(ctx, r.instance.url);
     return;
   }
-  const ctx = cliContext({ paths });
-  const server = await startUiServer({ port: opts.port ?? 0, backend: dashboard(ctx, scope), log: warn });
-  if (opts.instance) {
-    writeUiInstance(paths, { pid: process.pid, port: server.port, url: server.url, project: scope.project ?? null, start_token: opts.instance, started_at: new Date().toISOString() });
-  }
+  const server = await serveDashboard(ctx, scope, { port: opts.port ?? 0, instance: opts.instance });
   if (opts.json) printJson({ pid: process.pid, port: server.port, url: server.url });
   else out(`cilo ui: ${server.url}\n(${scope.project ? `project ${scope.project}` : 'all projects'}; Ctrl-C stops it)`);
-  if (opts.open) await openOrSay(server.url);
+  if (opts.open) await openOrSay(ctx, server.url);
   await untilSignal();
   await server.close();
-  if (opts.instance) removeUiInstance(paths, process.pid);
 }
 
 export async function stop(opts: { json?: boolean }): Promise<void> {
-  const r = await stopUiDaemon(ciloPaths());
+  const r = await stopDashboard(cliContext());
   if (opts.json) printJson(r);
   else out(r.stopped ? `cilo ui stopped (pid ${r.pid}).` : 'cilo ui was not running.');
 }
 
 export async function status(opts: { json?: boolean }): Promise<number> {
-  const paths = ciloPaths();
-  const inst = runningUi(paths);
-  if (opts.json) printJson(inst ? { running: true, pid: inst.pid, port: inst.port, url: inst.url, project: inst.project, log: uiPaths(paths).log } : { running: false });
+  const running = await dashboardStatus(cliContext());
+  const inst = running?.instance;
+  if (opts.json) printJson(inst ? { running: true, pid: inst.pid, port: inst.port, url: inst.url, project: inst.project, log: running?.log } : { running: false });
   else out(inst ? `cilo ui runs (pid ${inst.pid}, ${inst.project ? `project ${inst.project}` : 'all projects'}): ${inst.url}` : 'cilo ui is not running in the background.');
   return inst ? 0 : 1;
 }

@@ -18,12 +18,11 @@ import type { CoreContext } from '../../core/context.js';
 import { destroyLocked } from '../../core/environments/destroy.js';
 import { downEnvironment } from '../../core/environments/down.js';
 import { listEnvironments } from '../../core/environments/list.js';
-import { findEnv } from '../../core/environments/lookup.js';
+import { findEnvironment } from '../../core/environments/find.js';
 import { environmentManifest, manifestOfEnvironment } from '../../core/agents/manifest.js';
 import { upEnvironment } from '../../core/environments/up.js';
 import { defaultContext } from '../../default-context.js';
 import { CiloError } from '../../errors.js';
-import { readState } from '../../state/store.js';
 import { describeFailure, errorDocument } from '../output/print.js';
 
 declare const __CILO_VERSION__: string;
@@ -194,7 +193,7 @@ export function buildServer(opts: McpOptions): McpServer {
           throw new CiloError('NOT_CONFIRMED', `Nothing was destroyed: confirm ("${a.confirm}") does not repeat the environment name "${a.env}".`, { hint: `Call destroy again with confirm: "${a.env}".` });
         }
         // Refused when it belongs to another project than the server's.
-        const rec = findEnv(readState(ctx.paths), a.env, project);
+        const rec = findEnvironment(a.env, project, ctx.paths);
         await destroyLocked(ctx, rec);
         return { env: rec.name, destroyed: true };
       }),

@@ -1,0 +1,50 @@
+/**
+ * `cilo dns ...`: cilo's DNS server as a person manages it. The process, its log and the system
+ * resolver's files are reached through `ctx.dnsAdmin` (core/ports.ts); the server run in the
+ * foreground (`cilo dns serve`, what `dns start` runs in the background) also supervises shared
+ * services once a second.
+ */
+import type { DnsStartResult, DnsStatus, DnsStopResult } from '../../dns/daemon.js';
+import type { SetupInput, SetupResult, UninstallResult } from '../../dns/resolver.js';
+import type { CoreContext } from '../context.js';
+import { superviseTick } from '../environments/supervise.js';
+
+/** Starts the server unless this home's server already answers on the configured port. */
+export function startDnsServer(ctx: CoreContext): Promise<DnsStartResult> {
+  return ctx.dnsAdmin.start();
+}
+
+export function stopDnsServer(ctx: CoreContext): Promise<DnsStopResult> {
+  return ctx.dnsAdmin.stop();
+}
+
+export function dnsServerStatus(ctx: CoreContext): Promise<DnsStatus> {
+  return ctx.dnsAdmin.status();
+}
+
+/** The server's log, or its last `lines` lines, with the byte offset where it ends. */
+export function dnsServerLog(ctx: CoreContext, lines?: number): Promise<{ text: string; end: number }> {
+  return ctx.dnsAdmin.log(lines);
+}
+
+/** Calls `write` with what the log gets after `from`, until the process ends. */
+export function followDnsServerLog(ctx: CoreContext, from: number, write: (chunk: string) => void): Promise<never> {
+  return ctx.dnsAdmin.followLog(from, write);
+}
+
+/** Points the system resolver at the server for cilo's suffixes (or, with printManual, says how). */
+export function setupSystemResolver(ctx: CoreContext, input: SetupInput): Promise<SetupResult> {
+  return ctx.dnsAdmin.setupResolver(input);
+}
+
+export function uninstallSystemResolver(ctx: CoreContext): Promise<UninstallResult> {
+  return ctx.dnsAdmin.uninstallResolver();
+}
+
+/**
+ * Runs the server in this process until SIGTERM/SIGINT, supervising shared services every
+ * second (removing those whose grace period ended).
+ */
+export function serveDnsServer(ctx: CoreContext, opts: { token?: string | undefined }): Promise<void> {
+  return ctx.dnsAdmin.serve({ token: opts.token, onTick: (state, log) => superviseTick(() => ctx, state, log) });
+}
