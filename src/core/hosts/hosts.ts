@@ -2,6 +2,7 @@
  * Remote hosts: `cilo host add/list/status/rm`, and which host a new environment goes to. Running
  * an environment on a host's engine is its site's work (core/sites).
  */
+import { askSite } from '../sites/reach.js';
 import { allocateHostRange, describeKeys, engineRanges, keysToTrust, formatSshDestination, hostNotFound, parseSshDestination, tunnelAddresses, tunnelInterface } from '../../domain/hosts.js';
 import { toValidName } from '../../domain/names.js';
 import type { EnvironmentState, HostState, HostTransport } from '../../domain/state.js';
@@ -193,23 +194,13 @@ export async function hostStatus(ctx: CoreContext, rawName: string): Promise<Hos
   const state = readState(ctx.paths);
   const host = findHost(state.hosts, rawName);
   const view = hostView(host, Object.values(state.environments));
-  let reachable = false;
-  let problem: string | null = null;
-  let version: string | null = null;
-  try {
-    const { docker } = await ctx.remote.connect(host);
-    version = (await docker.info()).ServerVersion;
-    reachable = true;
-  } catch (e) {
-    problem = e instanceof Error ? e.message : String(e);
-    await ctx.remote.disconnect(host).catch(() => undefined);
-  }
+  const answer = await askSite(ctx, { host: host.name }, async (site) => (await site.docker.info()).ServerVersion);
   let tunnel: HostStatus['tunnel'] = null;
   if (host.transport === 'wireguard') {
     const t = await ctx.remote.tunnelState(host);
     tunnel = { interface: tunnelInterface(host.subnet), up: t.up, ...tunnelAddresses(host.subnet), last_handshake: t.handshake > 0 ? new Date(t.handshake * 1000).toISOString() : null };
   }
-  return { ...view, reachable, problem, engine_version: version, tunnel };
+  return { ...view, reachable: answer.ok, problem: answer.ok ? null : answer.problem, engine_version: answer.ok ? answer.value : null, tunnel };
 }
 
 function findHost(hosts: Record<string, HostState> | undefined, rawName: string): HostState {
@@ -254,7 +245,7 @@ export async function removeHost(ctx: CoreContext, rawName: string): Promise<Hos
     throw new CiloError('HOST_IN_USE', `Host "${host.name}" still runs the environments ${users.join(', ')}.`, { hint: `Destroy them first (\`cilo destroy ${users[0]}\`), then remove the host.` });
   }
   if (host.transport === 'wireguard') {
-    const reach = await ctx.remote.connect(host).then(() => true, () => false);
+    const reach = (await askSite(ctx, { host: host.name }, async () => true)).ok;
     await ctx.remote.tunnelDown(host, reach).catch((e: unknown) => ctx.warn(`the tunnel of ${host.name} could not be removed on the host: ${e instanceof Error ? e.message : String(e)}`));
   }
   await ctx.remote.forgetHost(host).catch(() => undefined);

@@ -290,9 +290,12 @@ export async function releaseShared(ctx: SiteContext, env: Pick<EnvironmentState
 export async function reapExpiredShared(ctx: CoreContext, now: number = Date.now()): Promise<string[]> {
   const candidates = expiredShared(ctx, now);
   if (candidates.length === 0) return [];
-  const answers = await askEachSite(ctx, candidates.map(([, r]) => r), (site) => reapOn({ ...ctx, site }, now), { askMs: Infinity });
+  const answers = await askEachSite(ctx, candidates.map(([, r]) => r), (site) => reapOn({ ...ctx, site }, now), { askMs: REAP_MS });
   return [...answers.values()].flatMap((a) => (a.ok ? a.value : []));
 }
+
+/** How long one engine's reap may take (each container is given 10 s to stop) before its host counts as silent. */
+const REAP_MS = 60_000;
 
 function expiredShared(ctx: CoreContext, now: number): [string, SharedServiceState][] {
   return Object.entries(readState(ctx.paths).shared_services).filter(([, r]) => graceExpired(r, now));
