@@ -1,8 +1,8 @@
 /**
  * Which site a record runs on, and the one rule for a host that does not answer: reaching it
- * (connect and ping) and asking it must each finish within a deadline; a host that fails with
- * HOST_UNREACHABLE, DOCKER_UNREACHABLE or HOST_NOT_FOUND, or is silent past the deadline, is an
- * answer naming the problem, and its connection is dropped so the next command starts afresh.
+ * (connect and ping) and asking it must each finish within a deadline; a host that cannot be
+ * reached (HOST_UNREACHABLE, DOCKER_UNREACHABLE, HOST_NOT_FOUND, HOST_KEY_UNKNOWN, SSH_MISSING)
+ * or is silent past the deadline is an answer naming the problem, and its connection is dropped so the next command starts afresh.
  * Any other failure is an error, never swallowed. This machine's engine is asked without a
  * deadline (its client has its own), and its failures are errors unless the caller tolerates them.
  */
@@ -18,7 +18,7 @@ import type { Site, SiteContext, SiteRefusal } from './site.js';
 /** How long a host may take to connect and answer, and to answer a question asked with the default. */
 export const SITE_ANSWER_MS = 5000;
 
-const SILENCE = new Set(['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE', 'HOST_NOT_FOUND']);
+const SILENCE = new Set(['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE', 'HOST_NOT_FOUND', 'HOST_KEY_UNKNOWN', 'SSH_MISSING']);
 
 /** A failure that means "that engine does not answer" rather than a refusal or a bug. */
 export function isSilence(e: unknown): e is CiloError {
