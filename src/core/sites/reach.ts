@@ -2,8 +2,8 @@
  * Which site a record runs on, and the one rule for a host that does not answer: reaching it
  * (connect and ping) and asking it must each finish within a deadline; a host that cannot be
  * reached (HOST_UNREACHABLE, DOCKER_UNREACHABLE, HOST_NOT_FOUND, HOST_KEY_UNKNOWN, SSH_MISSING)
- * or is silent past the deadline is an answer naming the problem, and its connection is dropped so the next command starts afresh.
- * Any other failure is an error, never swallowed. This machine's engine is asked without a
+ * or is silent past the deadline is an answer naming the problem, and its connection is dropped
+ * so the next command starts afresh. Any other failure is an error, never swallowed. This machine's engine is asked without a
  * deadline (its client has its own), and its failures are errors unless the caller tolerates them.
  */
 import { hostNotFound } from '../../domain/hosts.js';
