@@ -5,7 +5,7 @@
  * compose, git or DNS-control code).
  */
 import type { CoreContext } from './core/context.js';
-import type { Compose, ContainerExec, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
+import type { Compose, ContainerExec, DatasetEngines, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
 import { ciloPaths, type CiloPaths } from './state/paths.js';
 
@@ -53,6 +53,10 @@ const workspaces: Workspaces = {
 
 const exec: ContainerExec = {
   run: async (c, a, o) => (await import('./docker/exec.js')).execInContainer(c, a, o),
+};
+
+const datasetEngines: DatasetEngines = {
+  open: async (x, t) => (await import('./datasets/engines.js')).datasetEngine(x, t),
 };
 
 const host: HostNetwork = {
@@ -110,6 +114,7 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     docker: overrides.docker ?? client,
     volumes: overrides.volumes ?? volumesFor(client),
     exec: overrides.exec ?? exec,
+    datasetEngines: overrides.datasetEngines ?? datasetEngines,
     compose: overrides.compose ?? compose,
     dns: overrides.dns ?? dnsFor(paths),
     git: overrides.git ?? git,

@@ -1,5 +1,5 @@
 import type { CiloPaths } from '../state/paths.js';
-import type { Compose, ContainerExec, DnsControl, Engine, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './ports.js';
+import type { Compose, ContainerExec, DatasetEngines, DnsControl, Engine, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -13,6 +13,8 @@ export interface CoreContext {
   docker: Engine;
   /** Programs inside running containers (SQL and redis commands in shared engines). */
   exec: ContainerExec;
+  /** The engines of private datasets, driven through an exec such as `exec`. */
+  datasetEngines: DatasetEngines;
   compose: Compose;
   dns: DnsControl;
   git: Git;

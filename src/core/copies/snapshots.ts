@@ -18,7 +18,7 @@ import { CiloError } from '../../errors.js';
 import { generatedComposePath, type CiloPaths } from '../../state/paths.js';
 import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
-import type { CopyMethod } from '../datasets/dataset-engines.js';
+import type { CopyMethod } from '../../domain/dataset-engine.js';
 import { copyDataset, dropDatasetOf, replaceDataset } from '../datasets/datasets.js';
 import { generatedTarget } from '../project/env-compose.js';
 import { refuseRemote } from '../hosts/hosts.js';

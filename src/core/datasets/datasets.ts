@@ -14,7 +14,7 @@ import type { DatasetState, EnvironmentState, State } from '../../domain/state.j
 import { CiloError } from '../../errors.js';
 import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
-import { datasetEngine, type CopyMethod, type DatasetEngine, type DatasetSource, type SeedFile } from './dataset-engines.js';
+import type { CopyMethod, DatasetEngine, DatasetSource, SeedFile } from '../../domain/dataset-engine.js';
 import { contextFor } from '../hosts/hosts.js';
 
 const READY_TIMEOUT_MS = 120_000;
@@ -25,8 +25,8 @@ function envOf(model: ComposeModel, service: string): Record<string, string> {
 }
 
 /** The engine of a shared service, reached inside its container. */
-function engineOf(ctx: CoreContext, project: string, spec: IsolationSpec, serviceEnv: Record<string, string>): DatasetEngine {
-  return datasetEngine(ctx.exec, { container: sharedContainerName(project, spec.service), engine: spec.engine, env: serviceEnv, connectionLimit: spec.connectionLimit });
+function engineOf(ctx: CoreContext, project: string, spec: IsolationSpec, serviceEnv: Record<string, string>): Promise<DatasetEngine> {
+  return ctx.datasetEngines.open(ctx.exec, { container: sharedContainerName(project, spec.service), engine: spec.engine, env: serviceEnv, connectionLimit: spec.connectionLimit });
 }
 
 const SEED_EXT: Record<'sql' | 'redis', RegExp> = { sql: /\.sql$/i, redis: /\.(redis|txt)$/i };
@@ -157,7 +157,7 @@ export async function ensureDatasets(ctx: CoreContext, env: EnvironmentState, in
 
 async function ensureDataset(ctx: CoreContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<string> {
   const current = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
-  const engine = engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
+  const engine = await engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
   const owner = { project: env.project, env: env.name };
   const kept = (): string => {
     if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current?.name} (\`cilo db reset\` returns it to the seed).`);
@@ -240,7 +240,7 @@ function containerEnv(list: string[] | null | undefined): Record<string, string>
 export async function liveEngine(ctx: CoreContext, project: string, service: string, d: Pick<DatasetState, 'engine'>): Promise<DatasetEngine | undefined> {
   const container = await ctx.docker.inspectContainer(sharedContainerName(project, service));
   if (!container?.State.Running) return undefined;
-  return datasetEngine(ctx.exec, { container: container.Name.replace(/^\//, ''), engine: d.engine, env: containerEnv(container.Config.Env) });
+  return ctx.datasetEngines.open(ctx.exec, { container: container.Name.replace(/^\//, ''), engine: d.engine, env: containerEnv(container.Config.Env) });
 }
 
 export interface ResetInput {
