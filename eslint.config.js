@@ -2,7 +2,7 @@
 // An upward import fails `npm run lint`, which `npm test` (and so CI) runs first.
 import tseslint from 'typescript-eslint';
 
-const ADAPTERS = ['compose', 'docker', 'dns', 'state', 'workspace', 'git', 'proc', 'config', 'host', 'ui', 'datasets'];
+const ADAPTERS = ['compose', 'docker', 'dns', 'state', 'workspace', 'git', 'proc', 'config', 'host', 'ui', 'datasets', 'files'];
 const SOCKETS_AND_PROCESSES = ['node:child_process', 'node:dgram', 'node:net', 'node:http', 'node:https', 'child_process', 'dgram', 'net', 'http', 'https'];
 
 const restrict = (patterns, paths = [], message) => ({

@@ -12,7 +12,8 @@ import { datasetName, datasetRewrites, engineFromImage, maskedRewrite, seedHash,
 import { compareNames, sharedContainerName } from '../../domain/names.js';
 import type { DatasetState, EnvironmentState, State } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
-import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../../state/store.js';
+import { readState, withNamedLock, withStateLock } from '../../state/store.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 import type { CoreContext } from '../context.js';
 import type { CopyMethod, DatasetEngine, DatasetSource, SeedFile } from '../../domain/dataset-engine.js';
 import { contextFor } from '../hosts/hosts.js';
