@@ -41,7 +41,9 @@ export function seedFiles(workspace: string, spec: IsolationSpec): SeedFile[] {
     let st;
     try {
       st = statSync(path);
-    } catch {
+    } catch (e) {
+      // Only a missing path is "does not exist"; another failure (permissions) passes on with its path.
+      if (!['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
       throw new CiloError('CONFIG_INVALID', `The seed "${entry}" of shared service "${spec.service}" does not exist (looked for ${path}).`, { hint: 'Fix cilo.share.seed (paths are relative to the project directory).' });
     }
     if (st.isDirectory()) {
@@ -66,7 +68,9 @@ async function templateFor(ctx: CoreContext, workspace: string, image: string, s
   const cacheFile = join(ctx.paths.home, 'cache', 'seed-hashes.json');
   let cache: Record<string, string> = {};
   try {
-    cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, string>;
+    const read: unknown = JSON.parse(readFileSync(cacheFile, 'utf8'));
+    // Only a cache: what is not a record of hashes is computed again, and written anew.
+    if (read !== null && typeof read === 'object' && !Array.isArray(read)) cache = Object.fromEntries(Object.entries(read).filter((x): x is [string, string] => typeof x[1] === 'string'));
   } catch {
     // none yet, or unreadable: computed again
   }
@@ -165,7 +169,8 @@ async function ensureDataset(ctx: CoreContext, env: EnvironmentState, spec: Isol
     return current?.name ?? '';
   };
   // The usual case (every up of an existing environment, a resume): the server answers for its
-  // dataset at once, one exec instead of waiting for it to be ready first.
+  // dataset at once, one exec instead of waiting for it to be ready first. A failure here is
+  // most often a server not ready yet: waited for below, then asked again, unguarded.
   if (current?.status === 'ready' && (await engine.holds(current.name, owner).catch(() => false))) return kept();
   await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
   if (current?.status === 'ready') {
@@ -298,11 +303,27 @@ export interface DatasetView {
   host?: string;
 }
 
+/**
+ * The sizes of a running shared engine's datasets by name; null when the engine cannot list
+ * them (a query that fails, a container stopping meanwhile): said by `ctx.warn`, and their
+ * sizes shown as unknown. A failure that is not cilo's expected kind is a bug, and passes on.
+ */
+export async function datasetSizes(ctx: Pick<CoreContext, 'warn'>, engine: Pick<DatasetEngine, 'inventory'>, project: string, service: string): Promise<Map<string, number> | null> {
+  try {
+    return new Map((await engine.inventory()).map((x) => [x.name, x.size]));
+  } catch (err) {
+    if (!(err instanceof CiloError)) throw err;
+    ctx.warn(`The sizes of the datasets in shared ${service} of project ${project} are unknown: ${err.message}`);
+    return null;
+  }
+}
+
 /** `cilo db list` and `cilo shared list`: recorded datasets with their live sizes. */
 export async function listDatasets(ctx: CoreContext, filter: { env?: string | undefined; project?: string | undefined } = {}): Promise<DatasetView[]> {
   const envs = Object.values(readState(ctx.paths).environments).filter((e) => (filter.env === undefined || e.name === filter.env) && (filter.project === undefined || e.project === filter.project));
   // Per engine: an environment on a host has its datasets in the shared service on that host.
   const sizes = new Map<string, Map<string, number> | null>();
+  const silentHosts = new Set<string>();
   const out: DatasetView[] = [];
   for (const e of envs.sort((a, b) => compareNames(a.name, b.name))) {
     for (const [service, d] of Object.entries(e.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
@@ -311,11 +332,15 @@ export async function listDatasets(ctx: CoreContext, filter: { env?: string | un
         const engine = await contextFor(ctx, e)
           .then((ectx) => liveEngine(ectx, e.project, service, d))
           .catch((err: unknown) => {
-            // A host that does not answer: its sizes are unknown, the rest is listed.
-            if (e.host && err instanceof CiloError && ['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE'].includes(err.code)) return undefined;
+            // A host that does not answer: its sizes are unknown (said once), the rest is listed.
+            if (e.host && err instanceof CiloError && ['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE'].includes(err.code)) {
+              if (!silentHosts.has(e.host)) ctx.warn(`The sizes of the datasets on host ${e.host} are unknown: ${err.message}`);
+              silentHosts.add(e.host);
+              return undefined;
+            }
             throw err;
           });
-        sizes.set(key, engine ? new Map((await engine.inventory().catch(() => [])).map((x) => [x.name, x.size])) : null);
+        sizes.set(key, engine ? await datasetSizes(ctx, engine, e.project, service) : null);
       }
       const size = sizes.get(key)?.get(d.name);
       out.push({ env: e.name, project: e.project, service, engine: d.engine, kind: d.kind, name: d.name, template: d.template, status: d.status, size: size ?? null, unit: d.kind === 'db-index' ? 'keys' : 'bytes', keep: d.keep === true, ...(e.host ? { host: e.host } : {}) });
@@ -325,12 +350,13 @@ export async function listDatasets(ctx: CoreContext, filter: { env?: string | un
 }
 
 export interface DatasetIssue {
-  kind: 'dataset.orphaned' | 'dataset.missing' | 'dataset.unfinished';
+  kind: 'dataset.orphaned' | 'dataset.missing' | 'dataset.unfinished' | 'dataset.unchecked';
   subject: string;
   message: string;
-  fix: string;
+  /** Undefined (and no repair) where cilo has nothing to do: `dataset.unchecked`. */
+  fix: string | undefined;
   destructive: boolean;
-  repair: () => Promise<void>;
+  repair?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -355,8 +381,15 @@ export async function checkDatasets(ctx: CoreContext, state: State, host?: strin
   for (const { project, service, engine: kind } of services.values()) {
     const engine = await liveEngine(ctx, project, service, { engine: kind });
     if (!engine) continue;
-    const present = await engine.inventory().catch(() => undefined);
-    if (!present) continue;
+    let present;
+    try {
+      present = await engine.inventory();
+    } catch (err) {
+      // Its datasets cannot be checked: said, and the other services are still checked.
+      if (!(err instanceof CiloError)) throw err;
+      issues.push({ kind: 'dataset.unchecked', subject: `${project}/${service}`, message: `The datasets in shared ${service} of project ${project} could not be listed, so they were not checked: ${err.message}`, fix: undefined, destructive: false });
+      continue;
+    }
     const holders = environments.filter((e) => e.project === project);
     for (const p of present) {
       if (!p.owner || p.owner.project !== project) continue;
