@@ -5,7 +5,7 @@ import { needsProjectSources, recordProjectSources } from '../domain/projects.js
 import type { State } from '../domain/state.js';
 import type { CiloPaths } from '../state/paths.js';
 import { readStateUpgraded, withStateLock } from '../state/store.js';
-import { warn } from './output/print.js';
+import { info, warn } from './output/print.js';
 
 /**
  * A state written before projects' sources were kept gets them from its environments, once,
@@ -39,6 +39,6 @@ export async function beforeCommand(): Promise<void> {
   } catch (e) {
     if (e instanceof CiloError) return;
     warn(`removing shared services whose grace period ended failed: ${e instanceof Error ? e.message : String(e)} (a bug in cilo; CILO_DEBUG=1 shows more).`);
-    if (process.env.CILO_DEBUG === '1' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    if (process.env.CILO_DEBUG === '1' && e instanceof Error && e.stack) info(e.stack);
   }
 }
