@@ -1,4 +1,5 @@
 import { main } from './cli/main.js';
+import { info } from './cli/output/print.js';
 
 // A reader that goes away (`cilo list --json | head`) must neither crash cilo with a stack
 // trace nor cut a command short: the rest of the output is dropped, the work goes on.
@@ -13,7 +14,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (e: unknown) => {
-    process.stderr.write(`cilo: internal error: ${String(e)}\n`);
+    info(`cilo: internal error: ${String(e)}`);
     process.exitCode = 1;
   },
 );

@@ -5,7 +5,7 @@
  * compose, git or DNS-control code).
  */
 import type { CoreContext } from './core/context.js';
-import type { Compose, ContainerExec, DashboardServer, DnsAdmin, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
+import type { Compose, ContainerExec, DashboardServer, DatasetEngines, DnsAdmin, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
 import { ciloPaths, type CiloPaths } from './state/paths.js';
 
@@ -53,6 +53,10 @@ const workspaces: Workspaces = {
 
 const exec: ContainerExec = {
   run: async (c, a, o) => (await import('./docker/exec.js')).execInContainer(c, a, o),
+};
+
+const datasetEngines: DatasetEngines = {
+  open: async (x, t) => (await import('./datasets/engines.js')).datasetEngine(x, t),
 };
 
 const host: HostNetwork = {
@@ -140,6 +144,7 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
   return {
     paths,
     local: overrides.local ?? { docker: client, volumes: volumesFor(client), exec, compose, routes: host },
+    datasetEngines: overrides.datasetEngines ?? datasetEngines,
     dns: overrides.dns ?? dnsFor(paths),
     dnsAdmin: overrides.dnsAdmin ?? dnsAdminFor(paths),
     dashboard: overrides.dashboard ?? dashboardFor(paths),

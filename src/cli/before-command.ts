@@ -1,6 +1,6 @@
 import { upkeepHome } from '../core/project/upkeep.js';
 import { CiloError } from '../errors.js';
-import { warn } from './output/print.js';
+import { info, warn } from './output/print.js';
 
 /**
  * Runs before every command: migrates a state file left by the original cilo (and one written
@@ -16,6 +16,6 @@ export async function beforeCommand(): Promise<void> {
   } catch (e) {
     if (e instanceof CiloError) return;
     warn(`removing shared services whose grace period ended failed: ${e instanceof Error ? e.message : String(e)} (a bug in cilo; CILO_DEBUG=1 shows more).`);
-    if (process.env.CILO_DEBUG === '1' && e instanceof Error && e.stack) process.stderr.write(`${e.stack}\n`);
+    if (process.env.CILO_DEBUG === '1' && e instanceof Error && e.stack) info(e.stack);
   }
 }

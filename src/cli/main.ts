@@ -5,7 +5,7 @@
 import { Command, CommanderError, Help, Option } from 'commander';
 import { COMMANDS, type CommandDef } from './command-table.js';
 import { wantsJson } from './options.js';
-import { printErrorJson, reportError, usageSentence, USAGE_HINT } from './output/print.js';
+import { out, printErrorJson, reportError, usageSentence, USAGE_HINT } from './output/print.js';
 
 declare const __CILO_VERSION__: string;
 const VERSION: string = typeof __CILO_VERSION__ === 'string' ? __CILO_VERSION__ : '0.0.0-dev';
@@ -140,7 +140,7 @@ function argvWantsJson(argv: readonly string[]): boolean {
 export async function main(argv: string[]): Promise<number> {
   // The version needs no command tree.
   if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
-    process.stdout.write(`${VERSION}\n`);
+    out(VERSION);
     return 0;
   }
   // From the parsed options once a command runs; before that, from the command line.

@@ -1,5 +1,5 @@
 import type { CiloPaths } from '../state/paths.js';
-import type { DashboardServer, DnsAdmin, DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
+import type { DashboardServer, DatasetEngines, DnsAdmin, DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -16,6 +16,8 @@ export interface CoreContext {
    * the few that compare this machine with a host (`cilo host add`) read it.
    */
   local: EnginePorts;
+  /** The engines of private datasets, driven through a site's exec. */
+  datasetEngines: DatasetEngines;
   dns: DnsControl;
   /** The DNS server's process, log and system resolver set-up, as `cilo dns` manages them. */
   dnsAdmin: DnsAdmin;

@@ -5,6 +5,7 @@
  * its own object for any of them.
  */
 import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
+import type { DatasetEngine, EngineTarget } from '../domain/dataset-engine.js';
 import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import type { HostState } from '../domain/state.js';
 import type { DnsStartResult, DnsStatus, DnsStopResult } from '../dns/daemon.js';
@@ -209,6 +210,15 @@ export interface EnginePorts {
 /** Programs run inside a running container, as an argument array (never a shell string built from input). */
 export interface ContainerExec {
   run(container: string, argv: string[], opts?: ContainerExecOptions): Promise<ContainerExecResult>;
+}
+
+/**
+ * The engines behind private datasets (datasets/engines.ts): SQL and redis commands run through
+ * `exec` inside a shared service's container. Opening one loads the adapter, nothing more: no
+ * command runs until a method is called.
+ */
+export interface DatasetEngines {
+  open(exec: ContainerExec, target: EngineTarget): Promise<DatasetEngine>;
 }
 
 /** What the SSH adapter needs to reach a host. */

@@ -7,7 +7,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CiloPaths } from '../state/paths.js';
-import { writeFileAtomic } from '../state/store.js';
+import { writeFileAtomic } from '../files/atomic.js';
 
 /** Where the server listens: loopback only, never an open resolver. */
 export const DNS_ADDRESS = '127.0.0.1';

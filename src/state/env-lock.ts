@@ -16,7 +16,7 @@ import { mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { properLockfile } from './lockfile.js';
 import type { CiloPaths } from './paths.js';
-import { writeFileAtomic } from './store.js';
+import { writeFileAtomic } from '../files/atomic.js';
 
 /** A killed holder blocks the others this long at most. */
 const STALE_MS = 30_000;

@@ -30,7 +30,8 @@ const DatasetStateSchema = v.object({
   created_at: v.string(),
 });
 
-const EnvironmentStateSchema = v.object({
+/** One environment's record (also checked where a copy of it is kept: a snapshot's file). */
+export const EnvironmentStateSchema = v.object({
   name: v.string(),
   project: v.string(),
   source: v.string(),

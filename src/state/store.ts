@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, copyFileSync, existsSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
 import { CiloError } from '../errors.js';
+import { writeFileAtomic } from '../files/atomic.js';
 import { isLegacyText, keepLegacyBackup, legacyNotes, upgradeLegacyData } from './legacy.js';
 import { properLockfile } from './lockfile.js';
 import { ciloPaths, type CiloPaths } from './paths.js';
@@ -15,29 +16,6 @@ export function ensureHome(paths: CiloPaths): void {
   }
   // mkdir's mode is filtered by the umask and ignored for existing dirs: enforce it.
   chmodSync(paths.home, 0o700);
-}
-
-/** Writes a file atomically: temp file in the same directory, fsync, rename, fsync of the directory. */
-export function writeFileAtomic(path: string, data: string, mode = 0o600): void {
-  const tmp = `${path}.${process.pid}.${Date.now().toString(36)}.tmp`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    try {
-      fsyncSync(dfd);
-    } finally {
-      closeSync(dfd);
-    }
-  } catch {
-    // Directory fsync is not supported everywhere; the rename is still atomic.
-  }
 }
 
 function corrupt(paths: CiloPaths, problem: string): CiloError {

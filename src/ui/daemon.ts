@@ -13,7 +13,7 @@ import { commandLine, isAlive, terminate } from '../dns/process.js';
 import { CiloError } from '../errors.js';
 import { cliEntry } from '../proc/cli-entry.js';
 import type { CiloPaths } from '../state/paths.js';
-import { writeFileAtomic } from '../state/store.js';
+import { writeFileAtomic } from '../files/atomic.js';
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 3000;

@@ -1,6 +1,6 @@
 import { diffEnvironment, mergeEnvironment, type DiffFormat, type DiffResult, type RepoDiff } from '../../core/environments/diff.js';
 import { cliContext } from '../output/context.js';
-import { info, out, printJson } from '../output/print.js';
+import { info, out, outText, printJson } from '../output/print.js';
 
 interface Options {
   project?: string;
@@ -30,7 +30,7 @@ export async function diff(env: string, opts: Options): Promise<void> {
   // `git apply` skips the summary above the first `diff --git` line.
   if (r.patch) {
     out('');
-    process.stdout.write(r.patch.endsWith('\n') ? r.patch : `${r.patch}\n`);
+    outText(r.patch.endsWith('\n') ? r.patch : `${r.patch}\n`);
   }
 }
 

@@ -1,6 +1,6 @@
 import { runInEnvironment } from '../../core/environments/run.js';
 import { cliContext } from '../output/context.js';
-import { info } from '../output/print.js';
+import { composeEcho, info } from '../output/print.js';
 
 interface Options {
   from?: string;
@@ -14,7 +14,7 @@ interface Options {
 export default async function run(command: string, env: string, args: string[], opts: Options): Promise<number> {
   // cilo's own progress goes to stderr: the command's stdout stays the command's.
   const ctx = cliContext();
-  const showCompose = process.stderr.isTTY ? (chunk: string) => process.stderr.write(chunk) : undefined;
+  const showCompose = composeEcho();
   return runInEnvironment(ctx, { command, env, args, from: opts.from, project: opts.project, up: opts.up, create: opts.create, onComposeOutput: showCompose,
     autoName: opts.autoName,
     host: opts.host,

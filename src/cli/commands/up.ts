@@ -3,7 +3,7 @@ import { manifestOfEnvironment } from '../../core/agents/manifest.js';
 import { upEnvironment } from '../../core/environments/up.js';
 import { printServices } from '../output/env-view.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson } from '../output/print.js';
+import { composeEcho, out, printJson } from '../output/print.js';
 
 interface Options {
   from?: string;
@@ -20,7 +20,7 @@ interface Options {
 
 export default async function up(env: string, opts: Options): Promise<void> {
   const ctx = cliContext();
-  const showCompose = process.stderr.isTTY ? (chunk: string) => process.stderr.write(chunk) : undefined;
+  const showCompose = composeEcho();
   const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, timeoutSeconds: opts.timeout, onComposeOutput: showCompose });
   if (opts.json) {
     printJson(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: opts.showSecrets }));

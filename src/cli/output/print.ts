@@ -1,6 +1,10 @@
 /**
- * The only place that writes to the terminal. stdout carries results (tables, or exactly one
- * JSON document); stderr carries progress, warnings and errors.
+ * Everything cilo itself prints goes through here: stdout carries results (tables, or exactly
+ * one JSON document), stderr progress, warnings and errors. What else reaches the terminal is
+ * not cilo's text: the programs it runs attached to it (`cilo run`, compose's logs and exec,
+ * through proc/foreground.ts) and commander's help. Two writers are not a terminal's: the MCP
+ * server (cli/mcp/server.ts), whose stdout is the protocol (its notes go to stderr), and the DNS
+ * server and dashboard daemons, whose output is their log file.
  */
 import { CiloError, describeSystemError } from '../../errors.js';
 
@@ -23,6 +27,11 @@ export function warn(line: string): void {
 
 export function info(line: string): void {
   process.stderr.write(`${line}\n`);
+}
+
+/** compose's own output while it works, passed on to stderr as it comes; only on a terminal (undefined elsewhere). */
+export function composeEcho(): ((chunk: string) => void) | undefined {
+  return process.stderr.isTTY ? (chunk) => void process.stderr.write(chunk) : undefined;
 }
 
 /** Progress goes to stderr and only on a terminal (or with CILO_PROGRESS=1). */

@@ -8,9 +8,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { buildManifest, environmentOf, type DatasetManifest, type Manifest, type UpTimings } from '../../domain/manifest.js';
-import { sharedKey, type EnvironmentState, type State } from '../../domain/state.js';
+import { sharedKey, type EnvironmentState, type SharedServiceState, type State } from '../../domain/state.js';
 import { generatedComposePath } from '../../state/paths.js';
-import { readState, writeFileAtomic } from '../../state/store.js';
+import { parseStoredSharedDefinition } from '../../state/shared-definition.js';
+import { readState } from '../../state/store.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 import type { CoreContext } from '../context.js';
 import { liveState } from '../environments/environment-view.js';
 import { findEnv } from '../environments/lookup.js';
@@ -45,13 +47,28 @@ function generatedEnvironments(ctx: CoreContext, env: EnvironmentState): Record<
   return Object.fromEntries(Object.entries(services).map(([name, svc]) => [name, environmentOf(svc?.environment)]));
 }
 
-/** Each shared service's `environment` from the definition recorded when it was made. */
-function sharedEnvironments(state: State, env: EnvironmentState): Record<string, Record<string, string>> {
+/**
+ * A shared service's `environment` from the definition recorded in state when it was made,
+ * checked: none when nothing was recorded; a recorded value that is not a definition, or whose
+ * `environment` is neither a map nor a list, is named in `problem` (and gives none).
+ */
+export function sharedEnvironment(rec: Pick<SharedServiceState, 'definition'> | undefined): { environment: Record<string, string>; problem?: string } {
+  const r = parseStoredSharedDefinition(rec);
+  if (r === undefined) return { environment: {} };
+  if (!r.ok) return { environment: {}, problem: r.problem };
+  const raw = r.definition.service.environment;
+  if (raw !== undefined && raw !== null && typeof raw !== 'object') return { environment: {}, problem: `service.environment: a ${typeof raw}, not a map or a list` };
+  return { environment: environmentOf(raw) };
+}
+
+/** Each shared service's `environment` from the definition recorded when it was made; a bad record is said, and gives none. */
+function sharedEnvironments(ctx: CoreContext, state: State, env: EnvironmentState): Record<string, Record<string, string>> {
   const out: Record<string, Record<string, string>> = {};
   for (const [name, s] of Object.entries(env.services)) {
     if (s.type !== 'shared') continue;
-    const def = state.shared_services[sharedKey(env.project, name, env.host)]?.definition as { service?: { environment?: unknown } } | undefined;
-    out[name] = environmentOf(def?.service?.environment);
+    const { environment, problem } = sharedEnvironment(state.shared_services[sharedKey(env.project, name, env.host)]);
+    if (problem) ctx.warn(`The definition of shared service ${name} recorded in ${ctx.paths.state} is not one cilo can read (${problem}), so the manifest of ${env.name} leaves out its variables; \`cilo up ${env.name} --recreate\` records it again.`);
+    out[name] = environment;
   }
   return out;
 }
@@ -75,7 +92,7 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
     containers: live.containers,
     facts: live.facts,
     now: live.now,
-    environments: { ...generatedEnvironments(ctx, env), ...sharedEnvironments(state, env) },
+    environments: { ...generatedEnvironments(ctx, env), ...sharedEnvironments(ctx, state, env) },
     dnsPort: state.dns_port,
     dnsRunning: dns.running,
     systemResolver,

@@ -11,6 +11,8 @@ import { atLocalSite, refuseOn } from '../sites/reach.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { SiteContext } from '../sites/site.js';
 import { join } from 'node:path';
+import * as v from 'valibot';
+import { ENGINE_KINDS, ISOLATION_KINDS } from '../../domain/dataset-kinds.js';
 import type { ComposeModel } from '../../domain/compose-model.js';
 import type { ContainerSummary } from '../../domain/engine.js';
 import { composeProjectName, COMPOSE_PROJECT, COMPOSE_SERVICE, NAME_RULE, normalizeName } from '../../domain/names.js';
@@ -18,9 +20,11 @@ import { startOrder } from '../../domain/shared.js';
 import type { DatasetState, EnvironmentState } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
 import { generatedComposePath, type CiloPaths } from '../../state/paths.js';
-import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../../state/store.js';
+import { EnvironmentStateSchema } from '../../state/schema.js';
+import { readState, withNamedLock, withStateLock } from '../../state/store.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 import type { CoreContext } from '../context.js';
-import type { CopyMethod } from '../datasets/dataset-engines.js';
+import type { CopyMethod } from '../../domain/dataset-engine.js';
 import { copyDataset, dropDatasetOf, replaceDataset } from '../datasets/datasets.js';
 import { generatedTarget } from '../project/env-compose.js';
 import { findEnv } from '../environments/lookup.js';
@@ -90,13 +94,64 @@ function validName(raw: string): string {
   return raw;
 }
 
+const SnapshotSchema = v.object({
+  format: v.literal(SNAPSHOT_FORMAT),
+  name: v.string(),
+  env: v.string(),
+  project: v.string(),
+  status: v.picklist(['creating', 'ready']),
+  created_at: v.string(),
+  volumes: v.array(v.object({ key: v.string(), volume: v.string(), labels: v.record(v.string(), v.string()), image: v.string() })),
+  datasets: v.array(v.object({ service: v.string(), engine: v.picklist(ENGINE_KINDS), kind: v.picklist(ISOLATION_KINDS), name: v.string(), from: v.string() })),
+  method: v.string(),
+  frozen_ms: v.number(),
+  pid: v.optional(v.number()),
+  environment: v.optional(EnvironmentStateSchema),
+});
+
+/** True only when A and B are the same type: the schema may not drift from `Snapshot`. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const schemaMatchesSnapshot: Same<v.InferOutput<typeof SnapshotSchema>, Snapshot> = true;
+void schemaMatchesSnapshot;
+
+/** A snapshot's file that is there but not one cilo can use: which file, what is wrong, what to do. */
+function corruptSnapshot(paths: CiloPaths, name: string, problem: string): CiloError {
+  const file = join(snapshotDir(paths, name), 'snapshot.json');
+  return new CiloError('STATE_CORRUPT', `The file ${file} of snapshot "${name}" is damaged (${problem}), so cilo cannot use the snapshot.`, {
+    hint: `Put back a good copy of that file, or delete ${snapshotDir(paths, name)} by hand (dataset copies it made, if any, stay in their shared service until dropped there).`,
+  });
+}
+
+/**
+ * The snapshot's file, checked: "no snapshot named" only when there is no such file; a file
+ * that is not a snapshot's is named (STATE_CORRUPT); another failure to read it (permissions,
+ * I/O) is passed on as it is, with its path.
+ */
 export function readSnapshot(paths: CiloPaths, raw: string): Snapshot {
   const name = validName(raw);
+  const file = join(snapshotDir(paths, name), 'snapshot.json');
+  let text: string;
   try {
-    return JSON.parse(readFileSync(join(snapshotDir(paths, name), 'snapshot.json'), 'utf8')) as Snapshot;
-  } catch {
-    throw new CiloError('ENV_NOT_FOUND', `There is no snapshot named "${name}".`, { hint: 'Run `cilo snapshot list` to see the snapshots.' });
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    // ENOTDIR: a file where its directory would be, not a snapshot.
+    if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) throw new CiloError('ENV_NOT_FOUND', `There is no snapshot named "${name}".`, { hint: 'Run `cilo snapshot list` to see the snapshots.' });
+    throw e;
   }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw corruptSnapshot(paths, name, text.trim() === '' ? 'it is empty' : `invalid JSON: ${(e as Error).message}`);
+  }
+  const r = v.safeParse(SnapshotSchema, data);
+  if (!r.success) {
+    const issue = r.issues[0];
+    const where = issue?.path?.map((p) => String(p.key)).join('.') ?? '';
+    throw corruptSnapshot(paths, name, `${where ? `${where}: ` : ''}${issue?.message ?? 'not a snapshot'}`);
+  }
+  if (r.output.name !== name) throw corruptSnapshot(paths, name, `it names snapshot "${r.output.name}"`);
+  return r.output;
 }
 
 /** A snapshot to restore or fork from: one whose copies were all made. */
@@ -110,14 +165,21 @@ function writeSnapshot(paths: CiloPaths, s: Snapshot): void {
   writeFileAtomic(join(snapshotDir(paths, s.name), 'snapshot.json'), `${JSON.stringify(s, null, 2)}\n`);
 }
 
-export function listSnapshots(paths: CiloPaths): Snapshot[] {
+/**
+ * The snapshots under CILO_HOME, oldest first. An entry that is not a snapshot (no snapshot
+ * file, or a name no snapshot can have) is passed over; one whose file is damaged is told to
+ * `warn`, named, and left out, so the others are still listed.
+ */
+export function listSnapshots(paths: CiloPaths, warn: (line: string) => void): Snapshot[] {
   if (!existsSync(snapshotsDir(paths))) return [];
   const out: Snapshot[] = [];
   for (const name of readdirSync(snapshotsDir(paths)).sort()) {
     try {
       out.push(readSnapshot(paths, name));
-    } catch {
-      // a directory without its manifest: not one of ours (doctor reports nothing of it)
+    } catch (e) {
+      if (e instanceof CiloError && (e.code === 'ENV_NOT_FOUND' || e.code === 'INVALID_NAME')) continue; // not one of ours
+      if (e instanceof CiloError) warn(`${e.message} ${e.hint ?? ''}`.trim());
+      else throw e;
     }
   }
   return out.sort((a, b) => a.created_at.localeCompare(b.created_at));
@@ -363,7 +425,7 @@ export interface SnapshotIssue {
 /** `doctor`: snapshots whose making was killed (their environment perhaps left frozen). */
 export function checkSnapshots(base: CoreContext): SnapshotIssue[] {
   const ctx = atLocalSite(base);
-  return listSnapshots(ctx.paths)
+  return listSnapshots(ctx.paths, ctx.warn)
     .filter((s) => s.status === 'creating' && !alive(s.pid))
     .map((s) => ({
       kind: 'snapshot.unfinished',

@@ -15,9 +15,10 @@ import { datasetName, datasetRewrites, engineFromImage, maskedRewrite, seedHash,
 import { compareNames, sharedContainerName } from '../../domain/names.js';
 import type { DatasetState, EnvironmentState, State } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
-import { readState, withNamedLock, withStateLock, writeFileAtomic } from '../../state/store.js';
+import { readState, withNamedLock, withStateLock } from '../../state/store.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 import type { CoreContext } from '../context.js';
-import { datasetEngine, type CopyMethod, type DatasetEngine, type DatasetSource, type SeedFile } from './dataset-engines.js';
+import type { CopyMethod, DatasetEngine, DatasetSource, SeedFile } from '../../domain/dataset-engine.js';
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -27,8 +28,8 @@ function envOf(model: ComposeModel, service: string): Record<string, string> {
 }
 
 /** The engine of a shared service, reached inside its container. */
-function engineOf(ctx: SiteContext, project: string, spec: IsolationSpec, serviceEnv: Record<string, string>): DatasetEngine {
-  return datasetEngine(ctx.site.exec, { container: sharedContainerName(project, spec.service), engine: spec.engine, env: serviceEnv, connectionLimit: spec.connectionLimit });
+function engineOf(ctx: SiteContext, project: string, spec: IsolationSpec, serviceEnv: Record<string, string>): Promise<DatasetEngine> {
+  return ctx.datasetEngines.open(ctx.site.exec, { container: sharedContainerName(project, spec.service), engine: spec.engine, env: serviceEnv, connectionLimit: spec.connectionLimit });
 }
 
 const SEED_EXT: Record<'sql' | 'redis', RegExp> = { sql: /\.sql$/i, redis: /\.(redis|txt)$/i };
@@ -42,7 +43,9 @@ export function seedFiles(workspace: string, spec: IsolationSpec): SeedFile[] {
     let st;
     try {
       st = statSync(path);
-    } catch {
+    } catch (e) {
+      // Only a missing path is "does not exist"; another failure (permissions) passes on with its path.
+      if (!['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) throw e;
       throw new CiloError('CONFIG_INVALID', `The seed "${entry}" of shared service "${spec.service}" does not exist (looked for ${path}).`, { hint: 'Fix cilo.share.seed (paths are relative to the project directory).' });
     }
     if (st.isDirectory()) {
@@ -67,7 +70,9 @@ async function templateFor(ctx: CoreContext, workspace: string, image: string, s
   const cacheFile = join(ctx.paths.home, 'cache', 'seed-hashes.json');
   let cache: Record<string, string> = {};
   try {
-    cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as Record<string, string>;
+    const read: unknown = JSON.parse(readFileSync(cacheFile, 'utf8'));
+    // Only a cache: what is not a record of hashes is computed again, and written anew.
+    if (read !== null && typeof read === 'object' && !Array.isArray(read)) cache = Object.fromEntries(Object.entries(read).filter((x): x is [string, string] => typeof x[1] === 'string'));
   } catch {
     // none yet, or unreadable: computed again
   }
@@ -159,14 +164,15 @@ export async function ensureDatasets(ctx: SiteContext, env: EnvironmentState, in
 
 async function ensureDataset(ctx: SiteContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<string> {
   const current = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
-  const engine = engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
+  const engine = await engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
   const owner = { project: env.project, env: env.name };
   const kept = (): string => {
     if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current?.name} (\`cilo db reset\` returns it to the seed).`);
     return current?.name ?? '';
   };
   // The usual case (every up of an existing environment, a resume): the server answers for its
-  // dataset at once, one exec instead of waiting for it to be ready first.
+  // dataset at once, one exec instead of waiting for it to be ready first. A failure here is
+  // most often a server not ready yet: waited for below, then asked again, unguarded.
   if (current?.status === 'ready' && (await engine.holds(current.name, owner).catch(() => false))) return kept();
   await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
   if (current?.status === 'ready') {
@@ -242,7 +248,7 @@ function containerEnv(list: string[] | null | undefined): Record<string, string>
 export async function liveEngine(ctx: SiteContext, project: string, service: string, d: Pick<DatasetState, 'engine'>): Promise<DatasetEngine | undefined> {
   const container = await ctx.site.docker.inspectContainer(sharedContainerName(project, service));
   if (!container?.State.Running) return undefined;
-  return datasetEngine(ctx.site.exec, { container: container.Name.replace(/^\//, ''), engine: d.engine, env: containerEnv(container.Config.Env) });
+  return ctx.datasetEngines.open(ctx.site.exec, { container: container.Name.replace(/^\//, ''), engine: d.engine, env: containerEnv(container.Config.Env) });
 }
 
 export interface ResetInput {
@@ -302,6 +308,21 @@ export interface DatasetView {
 /** How long a host may take to report the sizes of its datasets (each shared service's inventory). */
 const DATASET_SIZES_MS = 15_000;
 
+/**
+ * The sizes of a running shared engine's datasets by name; null when the engine cannot list
+ * them (a query that fails, a container stopping meanwhile): said by `ctx.warn`, and their
+ * sizes shown as unknown. A failure that is not cilo's expected kind is a bug, and passes on.
+ */
+export async function datasetSizes(ctx: Pick<CoreContext, 'warn'>, engine: Pick<DatasetEngine, 'inventory'>, project: string, service: string): Promise<Map<string, number> | null> {
+  try {
+    return new Map((await engine.inventory()).map((x) => [x.name, x.size]));
+  } catch (err) {
+    if (!(err instanceof CiloError)) throw err;
+    ctx.warn(`The sizes of the datasets in shared ${service} of project ${project} are unknown: ${err.message}`);
+    return null;
+  }
+}
+
 /** `cilo db list` and `cilo shared list`: recorded datasets with their live sizes. */
 export async function listDatasets(ctx: CoreContext, filter: { env?: string | undefined; project?: string | undefined } = {}): Promise<DatasetView[]> {
   const envs = Object.values(readState(ctx.paths).environments).filter((e) => (filter.env === undefined || e.name === filter.env) && (filter.project === undefined || e.project === filter.project));
@@ -314,11 +335,13 @@ export async function listDatasets(ctx: CoreContext, filter: { env?: string | un
         const key = `${e.project}/${service}`;
         if (bySite.has(key)) continue;
         const engine = await liveEngine({ ...ctx, site }, e.project, service, d);
-        bySite.set(key, engine ? new Map((await engine.inventory().catch(() => [])).map((x) => [x.name, x.size])) : null);
+        bySite.set(key, engine ? await datasetSizes(ctx, engine, e.project, service) : null);
       }
     }
     return bySite;
   }, { askMs: DATASET_SIZES_MS });
+  // A host that does not answer: its sizes are unknown (said once), the rest is listed.
+  for (const a of sizes.values()) if (!a.ok) ctx.warn(`The sizes of the datasets on ${a.label} are unknown: ${a.problem}`);
   const out: DatasetView[] = [];
   for (const e of envs.sort((a, b) => compareNames(a.name, b.name))) {
     for (const [service, d] of Object.entries(e.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
@@ -331,12 +354,13 @@ export async function listDatasets(ctx: CoreContext, filter: { env?: string | un
 }
 
 export interface DatasetIssue {
-  kind: 'dataset.orphaned' | 'dataset.missing' | 'dataset.unfinished';
+  kind: 'dataset.orphaned' | 'dataset.missing' | 'dataset.unfinished' | 'dataset.unchecked';
   subject: string;
   message: string;
-  fix: string;
+  /** Undefined (and no repair) where cilo has nothing to do: `dataset.unchecked`. */
+  fix: string | undefined;
   destructive: boolean;
-  repair: () => Promise<void>;
+  repair?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -361,8 +385,15 @@ export async function checkDatasets(ctx: SiteContext, state: State): Promise<Dat
   for (const { project, service, engine: kind } of services.values()) {
     const engine = await liveEngine(ctx, project, service, { engine: kind });
     if (!engine) continue;
-    const present = await engine.inventory().catch(() => undefined);
-    if (!present) continue;
+    let present;
+    try {
+      present = await engine.inventory();
+    } catch (err) {
+      // Its datasets cannot be checked: said, and the other services are still checked.
+      if (!(err instanceof CiloError)) throw err;
+      issues.push({ kind: 'dataset.unchecked', subject: `${project}/${service}`, message: `The datasets in shared ${service} of project ${project} could not be listed, so they were not checked: ${err.message}`, fix: undefined, destructive: false });
+      continue;
+    }
     const holders = environments.filter((e) => e.project === project);
     for (const p of present) {
       if (!p.owner || p.owner.project !== project) continue;

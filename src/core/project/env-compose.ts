@@ -6,7 +6,7 @@ import type { ProjectConfig } from '../../domain/project-config.js';
 import { composeProjectName } from '../../domain/names.js';
 import { generatedComposePath, type CiloPaths } from '../../state/paths.js';
 import type { EnvironmentState } from '../../domain/state.js';
-import { writeFileAtomic } from '../../state/store.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 
 /**
  * The compose target that resolves the project's own files inside the workspace. Without

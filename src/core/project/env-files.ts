@@ -26,7 +26,7 @@ import { runVariables } from '../../domain/run-vars.js';
 import { CiloError } from '../../errors.js';
 import { generatedComposePath, type CiloPaths } from '../../state/paths.js';
 import type { EnvironmentState } from '../../domain/state.js';
-import { writeFileAtomic } from '../../state/store.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 import type { CoreContext } from '../context.js';
 
 const HOOK_TIMEOUT_MS = 10 * 60 * 1000;

@@ -12,7 +12,7 @@ import type { ProjectConfig } from '../../domain/project-config.js';
 import { isValidSuffix, normalizeSuffix, toValidName } from '../../domain/names.js';
 import { CiloError } from '../../errors.js';
 import { DEFAULT_DNS_SUFFIX } from '../../domain/state.js';
-import { writeFileAtomic } from '../../state/store.js';
+import { writeFileAtomic } from '../../files/atomic.js';
 import { OVERRIDE_FILE_NAMES } from './compose-files.js';
 import { COMPOSE_FILE_NAMES, resolveProject, resolveProjectDir } from './project.js';
 

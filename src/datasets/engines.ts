@@ -1,85 +1,27 @@
 /**
  * The engines behind private datasets, driven through their own clients inside the shared
- * container (`ctx.site.exec`): psql for postgres, mariadb/mysql for mariadb and mysql, redis-cli for
- * redis and valkey. Administrative connections go over TCP to 127.0.0.1 with the credentials of
- * the service's own variables, so an engine still initialising (official images run a
- * socket-only server first) is not mistaken for a ready one.
+ * container (through the exec its caller passes): psql for postgres, mariadb/mysql for
+ * mariadb and mysql, redis-cli for redis and valkey. Administrative connections go over TCP to
+ * 127.0.0.1 with the credentials of the service's own variables, so an engine still
+ * initialising (official images run a socket-only server first) is not mistaken for a ready one.
+ * Core reaches this module only through its `datasetEngines` port (core/ports.ts).
  */
-import type { EngineKind } from '../../domain/dataset-kinds.js';
-import { datasetMarker, lowestFreeIndex, parseMarker, pgIdent, pgLiteral, sqlIdent } from '../../domain/datasets.js';
-import { CiloError } from '../../errors.js';
-import type { ContainerExec } from '../ports.js';
-
-/** A seed file as the engine's client reads it. */
-export interface SeedFile {
-  path: string;
-}
+import { datasetMarker, lowestFreeIndex, parseMarker, pgIdent, pgLiteral, sqlIdent } from '../domain/datasets.js';
+import type { CopyMethod, DatasetEngine, DatasetSource, EngineDataset, EngineTarget, SeedFile } from '../domain/dataset-engine.js';
+import { CiloError } from '../errors.js';
 
 /**
- * Where a new dataset's data comes from: a seed's template, another dataset (`up --db-from`,
- * fork, snapshots: copied as `DatasetEngine.copy` does, never ending the source's sessions), or
- * nothing.
+ * Programs run inside a running container, as an argument array: the part of core's
+ * `ContainerExec` port (and of docker/exec.ts) the engines use, named here so this adapter
+ * imports neither.
  */
-export type DatasetSource = { kind: 'template'; name: string; seeds: SeedFile[] } | { kind: 'dataset'; name: string } | { kind: 'empty' };
-
-/**
- * How a dataset was copied. postgres: `template` (CREATE DATABASE ... TEMPLATE, a file copy,
- * only while the source has no session) or `dump` (pg_dump | psql, a consistent snapshot while
- * its sessions go on); mariadb/mysql: `dump` (--single-transaction); redis: `keys` (COPY of
- * each key).
- */
-export type CopyMethod = 'template' | 'dump' | 'keys';
-
-export interface EngineDataset {
-  name: string;
-  /** Project and environment from cilo's marker; undefined for the user's own databases. */
-  owner?: { project: string; env: string; loading: boolean } | undefined;
-  template: boolean;
-  /** Bytes (databases) or keys (redis indexes). */
-  size: number;
-}
-
-export interface DatasetEngine {
-  readonly unit: 'bytes' | 'keys';
-  ready(timeoutMs: number): Promise<void>;
-  inventory(): Promise<EngineDataset[]>;
-  /** Builds the template from the seeds unless it exists complete. */
-  ensureTemplate(name: string, seeds: SeedFile[]): Promise<void>;
-  /** The redis index to give a new environment (databases: the name itself). */
-  allocate(wanted: string, held: string[]): Promise<string>;
-  /** Whether the engine still has this environment's dataset (a shared container made anew without its volume has not). */
-  holds(name: string, marker: { project: string; env: string }): Promise<boolean>;
-  /** Makes the dataset from the source unless it exists complete; returns whether it made it. */
-  create(name: string, source: DatasetSource, marker: { project: string; env: string }): Promise<boolean>;
-  /**
-   * Makes `name` a copy of dataset `from`, marked as `marker`'s (whatever an interrupted copy
-   * left under that name is replaced). The sessions on `from` go on undisturbed: its
-   * applications keep running.
-   */
-  copy(name: string, from: string, marker: { project: string; env: string }): Promise<CopyMethod>;
-  /**
-   * Replaces dataset `name` by a copy of `from`: the copy is made beside it first, and only once
-   * it is complete does it take `name`'s place (its sessions are ended then), so a copy that
-   * fails leaves `name` as it was. `held`: the names environments hold (a redis index to copy
-   * into must be one nobody holds; the caller holds the service's lock).
-   */
-  replace(name: string, from: string, marker: { project: string; env: string }, held: string[]): Promise<CopyMethod>;
-  drop(name: string): Promise<void>;
-  /** Drops a template (`cilo shared rm`); the next dataset of its seed builds it again. */
-  dropTemplate(name: string): Promise<void>;
+export interface EngineExec {
+  run(container: string, argv: string[], opts?: { stdin?: string | undefined; stdinFile?: string | undefined; env?: Record<string, string> | undefined }): Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
 /** A database's name for the copy made beside it (postgres and mariadb names: at most 63 and 64 characters). */
 function besideName(name: string, tag: 'restoring' | 'replaced'): string {
   return `${name.slice(0, 52)}_${tag}`;
-}
-
-export interface EngineTarget {
-  container: string;
-  engine: EngineKind;
-  /** The shared service's resolved environment. */
-  env: Record<string, string>;
-  connectionLimit?: number | undefined;
 }
 
 function failed(what: string, target: EngineTarget, r: { code: number; stderr: string }): CiloError {
@@ -100,7 +42,7 @@ function tsv(stdout: string): string[][] {
 }
 
 /** Waits until a probe query succeeds inside the container. */
-function answers(timeoutMs: number, what: string, probe: () => ReturnType<ContainerExec['run']>, ok: (stdout: string) => boolean = () => true): Promise<void> {
+function answers(timeoutMs: number, what: string, probe: () => ReturnType<EngineExec['run']>, ok: (stdout: string) => boolean = () => true): Promise<void> {
   return poll(timeoutMs, async () => {
     const r = await probe();
     return { ok: r.code === 0 && ok(r.stdout), error: r.stderr || r.stdout };
@@ -124,7 +66,7 @@ async function poll(timeoutMs: number, probe: () => Promise<{ ok: boolean; error
 /** An engine reached through its own client program in the container, with its password in the variable the client reads. */
 abstract class ClientEngine {
   constructor(
-    protected readonly exec: ContainerExec,
+    protected readonly exec: EngineExec,
     protected readonly t: EngineTarget,
     protected readonly secrets: Record<string, string>,
   ) {}
@@ -135,7 +77,7 @@ class Postgres extends ClientEngine implements DatasetEngine {
   private readonly user = this.t.env.POSTGRES_USER ?? 'postgres';
   private version: number | undefined;
 
-  private psql(db: string, sql: string | undefined, file?: string): ReturnType<ContainerExec['run']> {
+  private psql(db: string, sql: string | undefined, file?: string): ReturnType<EngineExec['run']> {
     const argv = ['psql', '-h', '127.0.0.1', '-U', this.user, '-d', db, '-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-f', '-'];
     return this.exec.run(this.t.container, argv, { stdin: sql, stdinFile: file, env: this.secrets });
   }
@@ -349,7 +291,7 @@ const MYSQL_CLIENT = 'exec "$(command -v mariadb || command -v mysql)" "$@"';
 class MariaDb extends ClientEngine implements DatasetEngine {
   readonly unit = 'bytes' as const;
 
-  private client(db: string | undefined, sql: string | undefined, file?: string): ReturnType<ContainerExec['run']> {
+  private client(db: string | undefined, sql: string | undefined, file?: string): ReturnType<EngineExec['run']> {
     const argv = ['sh', '-c', MYSQL_CLIENT, 'sh', '-h127.0.0.1', '-uroot', '--batch', '--skip-column-names', ...(db ? [db] : [])];
     return this.exec.run(this.t.container, argv, { stdin: sql, stdinFile: file, env: this.secrets });
   }
@@ -480,7 +422,7 @@ const MARKER_KEY = 'cilo:dataset';
 class Redis extends ClientEngine implements DatasetEngine {
   readonly unit = 'keys' as const;
 
-  private cli(args: string[], file?: string): ReturnType<ContainerExec['run']> {
+  private cli(args: string[], file?: string): ReturnType<EngineExec['run']> {
     return this.exec.run(this.t.container, ['sh', '-c', REDIS_CLI, 'sh', '-h', '127.0.0.1', ...args], { stdinFile: file, env: this.secrets });
   }
 
@@ -587,7 +529,7 @@ function secret(name: string, value: string | undefined): Record<string, string>
   return value ? { [name]: value } : {};
 }
 
-export function datasetEngine(exec: ContainerExec, target: EngineTarget): DatasetEngine {
+export function datasetEngine(exec: EngineExec, target: EngineTarget): DatasetEngine {
   const e = target.env;
   switch (target.engine) {
     case 'postgres':
