@@ -5,7 +5,7 @@
  * compose, git or DNS-control code).
  */
 import type { CoreContext } from './core/context.js';
-import type { Compose, ContainerExec, DashboardServer, DnsAdmin, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
+import type { Clock, Compose, ContainerExec, DashboardServer, DnsAdmin, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
 import { ciloPaths, type CiloPaths } from './state/paths.js';
 
@@ -134,6 +134,8 @@ function volumesFor(docker: DockerClient): VolumeData {
   };
 }
 
+const clock: Clock = { now: () => Date.now() };
+
 export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContext {
   const paths = overrides.paths ?? ciloPaths();
   const client = new DockerClient();
@@ -147,6 +149,7 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     proc: overrides.proc ?? proc,
     workspaces: overrides.workspaces ?? workspaces,
     remote: overrides.remote ?? remoteFor(paths),
+    clock: overrides.clock ?? clock,
     log: overrides.log ?? (() => undefined),
     warn: overrides.warn ?? (() => undefined),
   };
