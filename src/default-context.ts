@@ -5,7 +5,7 @@
  * compose, git or DNS-control code).
  */
 import type { CoreContext } from './core/context.js';
-import type { Compose, ContainerExec, DashboardServer, DatasetEngines, DnsAdmin, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
+import type { Clock, Compose, ContainerExec, DashboardServer, DatasetEngines, DnsAdmin, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
 import { ciloPaths, type CiloPaths } from './state/paths.js';
 
@@ -138,6 +138,8 @@ function volumesFor(docker: DockerClient): VolumeData {
   };
 }
 
+const clock: Clock = { now: () => Date.now() };
+
 export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContext {
   const paths = overrides.paths ?? ciloPaths();
   const client = new DockerClient();
@@ -152,6 +154,7 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     proc: overrides.proc ?? proc,
     workspaces: overrides.workspaces ?? workspaces,
     remote: overrides.remote ?? remoteFor(paths),
+    clock: overrides.clock ?? clock,
     log: overrides.log ?? (() => undefined),
     warn: overrides.warn ?? (() => undefined),
   };

@@ -3,7 +3,7 @@
 export { CiloError, type ErrorCode } from './errors.js';
 export { defaultContext } from './default-context.js';
 export type { CoreContext } from './core/context.js';
-export type { Compose, DnsControl, Engine, EnginePorts, Git, HostNetwork, Processes, Workspaces } from './core/ports.js';
+export type { Clock, Compose, DnsControl, Engine, EnginePorts, Git, HostNetwork, Processes, Workspaces } from './core/ports.js';
 export type { Site, SiteContext } from './core/sites/site.js';
 export { ciloHome, ciloPaths, type CiloPaths } from './state/paths.js';
 export { readState, withStateLock } from './state/store.js';

@@ -11,8 +11,8 @@ import { info, warn } from './output/print.js';
  */
 export async function beforeCommand(): Promise<void> {
   try {
-    // The context (Engine client...) is loaded only when something is due.
-    await upkeepHome(warn, async (paths) => (await import('./output/context.js')).cliContext({ paths }));
+    // The context (Engine client...) is loaded only when something is due; the wall clock tells when.
+    await upkeepHome(warn, async (paths) => (await import('./output/context.js')).cliContext({ paths }), { now: () => Date.now() });
   } catch (e) {
     if (e instanceof CiloError) return;
     warn(`removing shared services whose grace period ended failed: ${e instanceof Error ? e.message : String(e)} (a bug in cilo; CILO_DEBUG=1 shows more).`);

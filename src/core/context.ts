@@ -1,5 +1,5 @@
 import type { CiloPaths } from '../state/paths.js';
-import type { DashboardServer, DatasetEngines, DnsAdmin, DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
+import type { Clock, DashboardServer, DatasetEngines, DnsAdmin, DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -28,8 +28,15 @@ export interface CoreContext {
   workspaces: Workspaces;
   /** Remote engines (`cilo host`), reached over SSH. */
   remote: RemoteHosts;
+  /** The wall clock: core reads the time only here (a test sets it). */
+  clock: Clock;
   /** Progress for a person (stderr in the CLI, only on a terminal). */
   log: (line: string) => void;
   /** Things a person must see even when nobody watches progress (stderr in the CLI, always). */
   warn: (line: string) => void;
+}
+
+/** The clock's time as an ISO 8601 string, as state records it. */
+export function isoNow(ctx: Pick<CoreContext, 'clock'>): string {
+  return new Date(ctx.clock.now()).toISOString();
 }

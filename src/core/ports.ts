@@ -186,6 +186,16 @@ export interface VolumeData {
   empty(tree: DataTree, opts: { image: string }): Promise<void>;
 }
 
+/**
+ * The wall clock: when things happen (timestamps written to state, grace periods and their
+ * reaping, snapshot names). Not for timing work or bounding a wait on the engine: those measure
+ * real time as it passes.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
 /** What the host's network already uses. */
 export interface HostNetwork {
   /** The subnets of the host's routes (Linux); none elsewhere. */

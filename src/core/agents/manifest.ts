@@ -83,7 +83,7 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
   const state = readState(ctx.paths);
   const probe = probeName(env);
   const [live, dns, systemResolver] = await Promise.all([
-    siteOf(ctx, env).then((s) => liveState(s.docker, [env])),
+    siteOf(ctx, env).then((s) => liveState(s.docker, [env], ctx.clock)),
     ctx.dns.status().catch(() => ({ running: false, answering: false, port: state.dns_port })),
     probe ? ctx.dns.systemResolves(probe, 500).catch(() => false) : Promise.resolve(false),
   ]);

@@ -14,7 +14,7 @@ import type { EnvironmentState } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
 import { homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import { claimEnvironment, envLockOptions, markCreated, planCreate } from '../environments/create.js';
 import { withEnvironmentLock } from '../../state/env-lock.js';
 import { cloneDatasets, copyDataset, type ClonedDataset } from '../datasets/datasets.js';
@@ -132,7 +132,7 @@ async function copyDatasets(ctx: SiteContext, src: ForkSource, to: EnvironmentSt
     const record = (status: 'creating' | 'ready') => (chosen: string) =>
       withStateLock((s) => {
         const e = s.environments[to.name];
-        if (e) e.datasets = { ...(e.datasets ?? {}), [d.service]: { engine: d.engine, kind: d.kind, name: chosen, template: null, status, created_at: new Date().toISOString() } };
+        if (e) e.datasets = { ...(e.datasets ?? {}), [d.service]: { engine: d.engine, kind: d.kind, name: chosen, template: null, status, created_at: isoNow(ctx) } };
       }, ctx.paths);
     const { name, method, ms } = await copyDataset(ctx, { project: src.snapshot.project, service: d.service, dataset: d }, { env: to.name, wanted }, record('creating'));
     await record('ready')(name);

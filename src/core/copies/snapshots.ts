@@ -23,7 +23,7 @@ import { generatedComposePath, type CiloPaths } from '../../state/paths.js';
 import { EnvironmentStateSchema } from '../../state/schema.js';
 import { readState, withNamedLock, withStateLock } from '../../state/store.js';
 import { writeFileAtomic } from '../../files/atomic.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import type { CopyMethod } from '../../domain/dataset-engine.js';
 import { copyDataset, dropDatasetOf, replaceDataset } from '../datasets/datasets.js';
 import { generatedTarget } from '../project/env-compose.js';
@@ -205,7 +205,7 @@ export async function createSnapshot(base: CoreContext, input: SnapshotCreateInp
   const env = findEnv(readState(base.paths), input.env, input.project);
   refuseOn(env, { kind: 'snapshot', env, action: 'take a snapshot of it' });
   const ctx = atLocalSite(base);
-  const now = new Date();
+  const now = new Date(ctx.clock.now());
   const name = validName(input.name ?? defaultName(env.name, now));
   const dir = snapshotDir(ctx.paths, name);
   mkdirSync(snapshotsDir(ctx.paths), { recursive: true, mode: 0o700 });
@@ -345,7 +345,7 @@ export async function restoreSnapshot(base: CoreContext, input: RestoreInput): P
   const started = await startInOrder(ctx, env, { running, order, model, timeoutMs: (input.timeoutSeconds ?? 180) * 1000 }).catch(async (e: unknown) => {
     await withStateLock((state) => {
       const rec = state.environments[env.name];
-      if (rec) Object.assign(rec, { status: 'error', last_error: e instanceof Error ? e.message : String(e), updated_at: new Date().toISOString() });
+      if (rec) Object.assign(rec, { status: 'error', last_error: e instanceof Error ? e.message : String(e), updated_at: isoNow(ctx) });
     }, ctx.paths);
     throw e instanceof CiloError ? e.withDetail(`The data of ${env.name} was restored from snapshot ${s.name}; the services after this one were not started.`) : e;
   });

@@ -18,7 +18,7 @@ import { CiloError } from '../../errors.js';
 import { readState } from '../../state/store.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { watchStateFile } from '../../state/watch.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import type { Engine } from '../ports.js';
 import { destroyLocked, destroyPlan, type DestroyPlan } from '../environments/destroy.js';
 import { runDoctor, type DoctorReport } from '../doctor/doctor.js';
@@ -137,7 +137,7 @@ export async function dashboardSnapshot(ctx: CoreContext, scope: DashboardScope)
   // Each from its own engine (a host's, `unreachable` when it does not answer), as `cilo list` shows them.
   const environments = (await liveViews(ctx, envs)).map((v) => ({ name: v.name, project: v.project, status: v.status, problems: v.problems, health: healthRollup(v.status, v.services, completedJobs(v)), url: v.url, created_at: v.created_at, services: v.services.length }));
   const shared = await listShared(ctx, scope.project);
-  return { scope: { project: scope.project ?? null }, environments, shared, doctor: lastDoctor(ctx), generated_at: new Date().toISOString() };
+  return { scope: { project: scope.project ?? null }, environments, shared, doctor: lastDoctor(ctx), generated_at: isoNow(ctx) };
 }
 
 export interface ServiceDetail {
@@ -245,7 +245,7 @@ export async function dashboardDestroyPlan(ctx: CoreContext, scope: DashboardSco
 
 /** Runs the doctor (without repairs) and keeps its report for the page. */
 export async function runDashboardDoctor(ctx: CoreContext): Promise<DoctorRecord> {
-  const record = { at: new Date().toISOString(), report: await runDoctor(ctx) };
+  const record = { at: isoNow(ctx), report: await runDoctor(ctx) };
   mkdirSync(join(ctx.paths.home, 'ui'), { recursive: true, mode: 0o700 });
   writeFileAtomic(doctorFile(ctx), `${JSON.stringify(record)}\n`);
   return record;

@@ -3,7 +3,7 @@
  * in this process or in the background for this home.
  */
 import type { UiInstance, UiStartResult, UiStopResult } from '../../ui/daemon.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import { dashboard, type DashboardScope } from './dashboard.js';
 
 /** Starts `cilo ui` in the background for `scope` (a server already running for this home is kept). */
@@ -27,7 +27,7 @@ export interface ServedDashboard {
 export async function serveDashboard(ctx: CoreContext, scope: DashboardScope, opts: { port: number; instance?: string | undefined }): Promise<ServedDashboard> {
   const server = await ctx.dashboard.serve({ port: opts.port, backend: dashboard(ctx, scope), log: ctx.warn });
   if (opts.instance) {
-    await ctx.dashboard.record({ pid: process.pid, port: server.port, url: server.url, project: scope.project ?? null, start_token: opts.instance, started_at: new Date().toISOString() });
+    await ctx.dashboard.record({ pid: process.pid, port: server.port, url: server.url, project: scope.project ?? null, start_token: opts.instance, started_at: isoNow(ctx) });
   }
   return {
     port: server.port,

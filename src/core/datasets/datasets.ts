@@ -17,7 +17,7 @@ import type { DatasetState, EnvironmentState, State } from '../../domain/state.j
 import { CiloError } from '../../errors.js';
 import { readState, withNamedLock, withStateLock } from '../../state/store.js';
 import { writeFileAtomic } from '../../files/atomic.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import type { CopyMethod, DatasetEngine, DatasetSource, SeedFile } from '../../domain/dataset-engine.js';
 
 const READY_TIMEOUT_MS = 120_000;
@@ -194,7 +194,7 @@ async function ensureDataset(ctx: SiteContext, env: EnvironmentState, spec: Isol
       template: d?.template ?? null,
       status: 'creating',
       ...(spec.keep ? { keep: true } : {}),
-      created_at: d?.created_at ?? new Date().toISOString(),
+      created_at: d?.created_at ?? isoNow(ctx),
     }));
     return chosen;
   });
@@ -513,7 +513,7 @@ export async function cloneDatasets(ctx: SiteContext, from: Pick<EnvironmentStat
     if (d.status !== 'ready') continue;
     const wanted = d.kind === 'database' ? datasetName(d.engine, to.project, to.name) : '';
     const { name, method, ms } = await copyDataset(ctx, { project: from.project, service, dataset: d }, { env: to.name, wanted }, (chosen) =>
-      recordDataset(ctx, to.name, service, () => ({ engine: d.engine, kind: d.kind, name: chosen, template: null, status: 'creating', ...(d.keep ? { keep: true } : {}), created_at: new Date().toISOString() })),
+      recordDataset(ctx, to.name, service, () => ({ engine: d.engine, kind: d.kind, name: chosen, template: null, status: 'creating', ...(d.keep ? { keep: true } : {}), created_at: isoNow(ctx) })),
     );
     await recordDataset(ctx, to.name, service, (cur) => (cur ? { ...cur, status: 'ready' } : cur));
     out.push({ service, name, from: d.name, method, ms });

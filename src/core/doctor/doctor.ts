@@ -317,7 +317,7 @@ function checkUnclaimed(ctx: SiteContext, unclaimed: { containers: ContainerSumm
 /** The shared services of one site's engine against its containers. */
 function checkShared(ctx: SiteContext, state: State, containers: ContainerSummary[], f: Findings): void {
   const host = ctx.site.host;
-  const now = Date.now();
+  const now = ctx.clock.now();
   for (const [key, recorded] of Object.entries(state.shared_services)) {
     if (!sameSite(recorded, ctx.site)) continue;
     const c = containers.find((x) => x.Names.includes(`/${recorded.container}`));

@@ -10,7 +10,7 @@ import { workspacePath } from '../../state/paths.js';
 import type { EnvironmentState, State } from '../../domain/state.js';
 import { readState, withStateLock } from '../../state/store.js';
 import { tryLockEnvironment, withEnvironmentLock, type EnvironmentLockOptions, type Release } from '../../state/env-lock.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import type { CopiedRepo } from '../ports.js';
 import { assertComposeFiles, claimProjectName, releaseProjectName, resolveProject, resolveProjectDir, type ProjectInfo } from '../project/project.js';
 import { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES } from '../project/compose-files.js';
@@ -99,7 +99,7 @@ export async function claimAutoNamed(ctx: SiteContext, plan: CreatePlan): Promis
 async function claim(ctx: SiteContext, plan: CreatePlan): Promise<{ env: EnvironmentState; release?: Release | undefined }> {
   const { project } = plan;
   const taken = await externalSubnets(ctx.site);
-  const now = new Date().toISOString();
+  const now = isoNow(ctx);
   let release: Release | undefined;
   const pick = async (state: State): Promise<string> => {
     // A name taken by an environment, or by a workspace left behind, is not free.
@@ -256,7 +256,7 @@ export async function markCreated(ctx: CoreContext, env: EnvironmentState): Prom
     const rec = state.environments[env.name];
     if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${env.name}" disappeared from the state while it was being created.`, { hint: 'Another cilo process destroyed it; create it again.' });
     rec.status = 'created';
-    rec.updated_at = new Date().toISOString();
+    rec.updated_at = isoNow(ctx);
     return rec;
   }, ctx.paths);
 }

@@ -7,7 +7,7 @@ import { CiloError, DockerApiError } from '../../errors.js';
 import { generatedComposePath } from '../../state/paths.js';
 import type { EnvironmentState, State } from '../../domain/state.js';
 import { readState, withStateLock } from '../../state/store.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import { dropDatasets } from '../datasets/datasets.js';
 import { sameSite } from '../../domain/sites.js';
 import { findEnv } from './lookup.js';
@@ -148,7 +148,7 @@ export async function destroyEnvironment(base: CoreContext, env: EnvironmentStat
     const rec = state.environments[env.name];
     if (rec) {
       rec.status = 'destroying';
-      rec.updated_at = new Date().toISOString();
+      rec.updated_at = isoNow(ctx);
     }
     return sharedHeldBy(state, env);
   }, ctx.paths);

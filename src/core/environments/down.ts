@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { generatedComposePath } from '../../state/paths.js';
 import type { EnvironmentState } from '../../domain/state.js';
 import { readState, withStateLock } from '../../state/store.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import { generatedTarget } from '../project/env-compose.js';
 import { findEnv } from './lookup.js';
 import { pauseContainers } from './pause.js';
@@ -43,7 +43,7 @@ export async function downEnvironment(base: CoreContext, input: DownInput): Prom
     const rec = findEnv(state, env.name);
     // An environment with nothing running to pause is simply stopped.
     if (rec.status !== 'creating') rec.status = paused ? 'paused' : 'stopped';
-    rec.updated_at = new Date().toISOString();
+    rec.updated_at = isoNow(ctx);
     return rec;
   }, ctx.paths);
 }

@@ -1,7 +1,7 @@
 import type { CoreContext } from '../context.js';
 import { askEachSite } from '../sites/reach.js';
 import { sameSite, siteKey } from '../../domain/sites.js';
-import type { Engine } from '../ports.js';
+import type { Clock, Engine } from '../ports.js';
 import type { ContainerSummary } from '../../domain/engine.js';
 import { COMPOSE_PROJECT, compareNames, composeProjectName, LABELS, networkName } from '../../domain/names.js';
 import { serviceUrl } from '../../domain/env-model.js';
@@ -76,14 +76,14 @@ function ownedBy(c: ContainerSummary, env: Pick<EnvironmentState, 'project' | 'n
  * Every container cilo made, with the restart facts (one inspect each) of the containers of
  * running environments whose list entry leaves a question: exited, restarting, just started.
  */
-export async function liveState(docker: Pick<Engine, 'listContainers' | 'inspectContainer'>, envs: Pick<EnvironmentState, 'project' | 'name' | 'shared' | 'status'>[]): Promise<LiveContainers> {
+export async function liveState(docker: Pick<Engine, 'listContainers' | 'inspectContainer'>, envs: Pick<EnvironmentState, 'project' | 'name' | 'shared' | 'status'>[], clock: Clock): Promise<LiveContainers> {
   const containers = await docker.listContainers({ label: [`${LABELS.managed}=true`] });
   const running = envs.filter((e) => e.status === 'running');
   const asked = containers.filter((c) => needsRestartFacts(c) && running.some((e) => ownedBy(c, e)));
   const answers = await Promise.all(asked.map(async (c) => [c.Id, await docker.inspectContainer(c.Id).catch(() => null)] as const));
   const facts = new Map<string, RestartFacts>();
   for (const [id, info] of answers) if (info) facts.set(id, restartFacts(info));
-  return { containers, facts, now: Date.now() };
+  return { containers, facts, now: clock.now() };
 }
 
 function stateText(c: ContainerSummary | undefined): string {
@@ -101,8 +101,8 @@ function serviceView(env: EnvironmentState, mine: ContainerSummary[], name: stri
   return { name, type: s.type, ip: first ? first.ip : s.ip, url, state: first?.state ?? 'missing', replicas };
 }
 
-/** An environment as `status`, `list` and the dashboard show it, from one engine's live containers. */
-export function viewOf(env: EnvironmentState, containers: ContainerSummary[], facts: FactsById = new Map(), now: number = Date.now()): EnvView {
+/** An environment as `status`, `list` and the dashboard show it, from one engine's live containers read at `now` (ms since the epoch). */
+export function viewOf(env: EnvironmentState, containers: ContainerSummary[], facts: FactsById, now: number): EnvView {
   const services = Object.entries(env.services)
     .sort(([a], [b]) => compareNames(a, b))
     .map(([name, s]) => serviceView(env, containersOfService(containers, env, name, s.type), name, s));
@@ -139,11 +139,11 @@ export function selectEnvironments(state: State, filter: { project?: string | un
  * answer are shown `unreachable` (core/sites/reach.ts: within its deadline) instead of hanging.
  */
 export async function liveViews(ctx: CoreContext, envs: EnvironmentState[]): Promise<EnvView[]> {
-  const live = await askEachSite(ctx, envs, (site) => liveState(site.docker, envs.filter((e) => sameSite(e, site))));
+  const live = await askEachSite(ctx, envs, (site) => liveState(site.docker, envs.filter((e) => sameSite(e, site)), ctx.clock));
   return envs.map((e) => {
     const l = live.get(siteKey(e));
     if (l?.ok) return viewOf(e, l.value.containers, l.value.facts, l.value.now);
-    const unknown = viewOf({ ...e, status: 'stopped' }, []);
+    const unknown = viewOf({ ...e, status: 'stopped' }, [], new Map(), ctx.clock.now());
     return { ...unknown, status: 'unreachable', services: unknown.services.map((s) => ({ ...s, state: 'unknown' })) };
   });
 }

@@ -7,13 +7,15 @@
 import type { State } from '../../domain/state.js';
 import { anyGraceExpired } from '../../state/grace.js';
 import type { CoreContext } from '../context.js';
+import type { Clock } from '../ports.js';
 
 /**
  * Reaps the shared services whose grace is over, judged first on `state` alone (no Docker call
  * when nothing is due). The shared-service code (YAML, compose) and the context are loaded only
  * then: this runs before every command and every second in the DNS server. Returns the keys reaped.
  */
-export async function reapDue(context: () => CoreContext | Promise<CoreContext>, state: Readonly<State>, now: number = Date.now()): Promise<string[]> {
+export async function reapDue(context: () => CoreContext | Promise<CoreContext>, state: Readonly<State>, clock: Clock): Promise<string[]> {
+  const now = clock.now();
   if (!anyGraceExpired(state, now)) return [];
   const { reapExpiredShared } = await import('../shared/shared.js');
   return reapExpiredShared(await context(), now);
@@ -25,5 +27,5 @@ export async function reapDue(context: () => CoreContext | Promise<CoreContext>,
  * event loop. Whatever is due is reaped from the state file itself, under its locks.
  */
 export async function superviseTick(context: () => CoreContext, state: Readonly<State>, log: (line: string) => void): Promise<void> {
-  for (const key of await reapDue(context, state)) log(`supervisor: removed shared service ${key} after its grace period`);
+  for (const key of await reapDue(context, state, context().clock)) log(`supervisor: removed shared service ${key} after its grace period`);
 }

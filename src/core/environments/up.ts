@@ -14,7 +14,7 @@ import { assignIps } from '../../domain/subnet.js';
 import { CiloError } from '../../errors.js';
 import { homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import { abandonCreate, claimAutoNamed, claimEnvironment, envLockOptions, markCreated, planCreate, populateWorkspace } from './create.js';
 import { withEnvironmentLock } from '../../state/env-lock.js';
 import { ensureDatasets } from '../datasets/datasets.js';
@@ -262,7 +262,7 @@ function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     rec.profiles = plan.profiles;
     rec.hostnames = effectiveHostnames(plan.hostnames, rec.custom_hostnames);
     rec.status = 'starting';
-    rec.updated_at = new Date().toISOString();
+    rec.updated_at = isoNow(ctx);
     delete rec.last_error;
     return rec;
   }, ctx.paths);
@@ -286,7 +286,7 @@ async function onStartFailure(ctx: CoreContext, env: EnvironmentState, created: 
       if (rec) {
         rec.status = 'error';
         rec.last_error = e instanceof Error ? e.message : String(e);
-        rec.updated_at = new Date().toISOString();
+        rec.updated_at = isoNow(ctx);
       }
     }, ctx.paths);
     throw e;
@@ -422,7 +422,7 @@ function markRunning(ctx: CoreContext, name: string, replicas: Record<string, st
       if (s) Object.assign(s, { ip: ips[0] ?? '', replicas: ips });
     }
     rec.status = 'running';
-    rec.updated_at = new Date().toISOString();
+    rec.updated_at = isoNow(ctx);
     return rec;
   }, ctx.paths);
 }

@@ -10,7 +10,7 @@ import { overlaps, parseCidr, parseCidr24Loose } from '../../domain/subnet.js';
 import { CiloError } from '../../errors.js';
 import { homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import type { Engine } from '../ports.js';
 import { externalSubnets } from '../network/subnets.js';
 
@@ -57,7 +57,7 @@ export async function addHost(ctx: CoreContext, input: AddHostInput): Promise<Ho
       remote_root: `${home}/.cilo-remote/${homeId(ctx.paths)}`,
       engine_id: engineId,
       transport: input.transport ?? 'ssh',
-      added_at: new Date().toISOString(),
+      added_at: isoNow(ctx),
     }, remoteNets);
     if (host.transport === 'wireguard') await bringTunnelUp(ctx, host);
     return host;

@@ -20,7 +20,7 @@ import { allocateSubnet } from '../../domain/subnet.js';
 import { CiloError } from '../../errors.js';
 import { generatedComposePath, homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import { generatedTarget } from '../project/env-compose.js';
 import { ensureNetwork, removeNetwork } from './network.js';
 import { releaseShared } from '../shared/shared.js';
@@ -147,7 +147,7 @@ export async function migrateNetwork(base: CoreContext, input: { cidr?: string |
       }
       moves.push({ name: e.name, from: e.subnet, wasRunning });
       e.subnet = to;
-      e.updated_at = new Date().toISOString();
+      e.updated_at = isoNow(ctx);
     }
     return { moves, unchanged: envs.filter((e) => !moves.some((m) => m.name === e.name)).map((e) => e.name), bases: [...bases] };
   }, ctx.paths);

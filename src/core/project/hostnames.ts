@@ -8,7 +8,7 @@ import { effectiveHostnames, normalizeHostname, parseHostnameList } from '../../
 import { CiloError } from '../../errors.js';
 import type { EnvironmentState } from '../../domain/state.js';
 import { readState, withStateLock } from '../../state/store.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import { findEnv } from '../environments/lookup.js';
 
 export interface HostnameView {
@@ -68,7 +68,7 @@ async function change(ctx: CoreContext, envName: string, project: string | undef
     const fromProject = projectHostnames(env);
     const r = fn(env);
     env.hostnames = effectiveHostnames(fromProject, env.custom_hostnames);
-    env.updated_at = new Date().toISOString();
+    env.updated_at = isoNow(ctx);
     return view(env, r.added, r.removed);
   }, ctx.paths);
 }

@@ -9,7 +9,7 @@ import { projectOwner, recordProjectSources, type ProjectOwner } from '../../dom
 import { DEFAULT_DNS_SUFFIX, type State } from '../../domain/state.js';
 import { CONFIG_RELATIVE_PATH } from '../../config/load.js';
 import { COMPOSE_FILE_NAMES } from './compose-files.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 
 export { COMPOSE_FILE_NAMES };
 
@@ -144,8 +144,8 @@ function projectTaken(project: string, owner: ProjectOwner, source: string): Cil
  * holds it (it has environments). A free name taken over from another source is said aloud:
  * the shared services' volumes, named after the project, come with it.
  */
-export function claimProjectName(ctx: Pick<CoreContext, 'warn'>, state: State, project: string, dir: string): void {
-  const now = new Date().toISOString();
+export function claimProjectName(ctx: Pick<CoreContext, 'warn' | 'clock'>, state: State, project: string, dir: string): void {
+  const now = isoNow(ctx);
   for (const note of recordProjectSources(state, now, sameSource)) ctx.warn(note);
   const source = canonicalSource(dir);
   const owner = projectOwner(state, project);

@@ -16,7 +16,7 @@ import { sharedKey, type EnvironmentState, type SharedServiceState, type State }
 import { readState, withNamedLock, withStateLock } from '../../state/store.js';
 import { graceExpired } from '../../state/grace.js';
 import { storedSharedDefinition } from '../../state/shared-definition.js';
-import type { CoreContext } from '../context.js';
+import { isoNow, type CoreContext } from '../context.js';
 import { writeModelFile } from '../project/env-compose.js';
 import { waitForServices } from '../environments/wait.js';
 
@@ -188,7 +188,7 @@ async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: 
       ips: {},
       grace_seconds: input.graceSeconds,
       grace_until: null,
-      created_at: new Date().toISOString(),
+      created_at: isoNow(ctx),
       ...(env.host ? { host: env.host } : {}),
     };
     cur.container = sharedContainerName(project, service);
@@ -201,7 +201,7 @@ async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: 
     // Kept so that `doctor --fix` attaches it again under every name it had.
     if (input.extraAliases?.length) cur.aliases = input.extraAliases;
     else delete cur.aliases;
-    if (how.fresh) cur.created_at = new Date().toISOString();
+    if (how.fresh) cur.created_at = isoNow(ctx);
     s.shared_services[key] = cur;
     // Recorded on both sides in one transaction, so a reference is never held by half.
     const e = s.environments[env.name];
@@ -273,7 +273,7 @@ export async function releaseShared(ctx: SiteContext, env: Pick<EnvironmentState
         if (rec.users.length > 0) return;
         // Nobody uses it and there is no container (it never started): nothing to wait for.
         if (!exists) delete s.shared_services[key];
-        else if (rec.grace_until === null) rec.grace_until = new Date(Date.now() + rec.grace_seconds * 1000).toISOString();
+        else if (rec.grace_until === null) rec.grace_until = new Date(ctx.clock.now() + rec.grace_seconds * 1000).toISOString();
       }, ctx.paths);
     });
   }
@@ -287,7 +287,7 @@ export async function releaseShared(ctx: SiteContext, env: Pick<EnvironmentState
  * its own engine; a host that does not answer keeps its own until a later round. Run by the
  * DNS server's supervisor every second and by cilo commands. Returns the keys reaped.
  */
-export async function reapExpiredShared(ctx: CoreContext, now: number = Date.now()): Promise<string[]> {
+export async function reapExpiredShared(ctx: CoreContext, now: number = ctx.clock.now()): Promise<string[]> {
   const candidates = expiredShared(ctx, now);
   if (candidates.length === 0) return [];
   const answers = await askEachSite(ctx, candidates.map(([, r]) => r), (site) => reapOn({ ...ctx, site }, now), { askMs: REAP_MS });
@@ -302,13 +302,13 @@ function expiredShared(ctx: CoreContext, now: number): [string, SharedServiceSta
 }
 
 /** Reaps the expired shared containers of one engine only: shared containers on two engines have the same name. */
-export async function reapOn(ctx: SiteContext, now: number = Date.now()): Promise<string[]> {
+export async function reapOn(ctx: SiteContext, now: number = ctx.clock.now()): Promise<string[]> {
   const reaped: string[] = [];
   for (const [key, rec] of expiredShared(ctx, now).filter(([, r]) => sameSite(r, ctx.site))) {
     await withNamedLock(ctx.paths, lockName(rec.project, rec.service, rec.host), async () => {
       // Re-checked under the lock: an `up` may have taken it back meanwhile.
       const cur = readState(ctx.paths).shared_services[key];
-      if (!cur || !graceExpired(cur, Date.now())) return;
+      if (!cur || !graceExpired(cur, ctx.clock.now())) return;
       const c = await ctx.site.docker.inspectContainer(cur.container);
       if (c) {
         await ctx.site.docker.stopContainer(c.Id, 10);
@@ -316,7 +316,7 @@ export async function reapOn(ctx: SiteContext, now: number = Date.now()): Promis
       }
       await withStateLock((s) => {
         const r = s.shared_services[key];
-        if (r && graceExpired(r, Date.now())) delete s.shared_services[key];
+        if (r && graceExpired(r, ctx.clock.now())) delete s.shared_services[key];
       }, ctx.paths);
       reaped.push(key);
     });

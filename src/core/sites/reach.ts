@@ -50,6 +50,8 @@ export interface AskOptions {
   askMs?: number;
   /** This machine's engine not answering is an answer too, not an error (views that can show state alone). */
   tolerateLocal?: boolean;
+  /** Deadline for reaching a host (connect and ping); default SITE_ANSWER_MS. */
+  reachMs?: number;
 }
 
 /** Asks one site, under the rule above. */
@@ -61,7 +63,7 @@ export async function askSite<T>(ctx: CoreContext, at: OnSite, ask: (site: Site)
       site = localSite(ctx);
       return { ok: true, site, value: await ask(site) };
     }
-    const reached = await within(SITE_ANSWER_MS, label, async () => {
+    const reached = await within(opts.reachMs ?? SITE_ANSWER_MS, label, async () => {
       const s = await siteOf(ctx, at);
       site = s;
       await s.docker.ping();
