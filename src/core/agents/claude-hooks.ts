@@ -3,6 +3,7 @@
  * cilo environment (its workspace is the worktree), and removing the worktree destroys the
  * environment, unless it holds work not yet merged back.
  */
+import { cleanupStep } from '../cleanup.js';
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { envNameFromWorktree, hookCommand, mergeClaudeHooks, parseWorktreeCreate, parseWorktreeRemove } from '../../domain/claude-hooks.js';
@@ -35,7 +36,7 @@ export async function worktreeCreate(ctx: CoreContext, input: WorktreeCreateInpu
     return { env: env.name, workspace: env.workspace };
   } catch (e) {
     // Claude Code makes no worktree when the hook fails: leave nothing behind either.
-    await destroyEnvironment(ctx, created.env).catch(() => undefined);
+    await cleanupStep(ctx, `Removing ${created.env.name} again`, () => destroyEnvironment(ctx, created.env));
     throw e;
   }
 }

@@ -37,14 +37,27 @@ function recordedDatasets(env: EnvironmentState): Record<string, DatasetManifest
 
 /** Each isolated service's `environment` from the generated model cilo wrote for compose. */
 function generatedEnvironments(ctx: CoreContext, env: EnvironmentState): Record<string, Record<string, string>> {
+  const file = generatedComposePath(ctx.paths, env.project, env.name);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {}; // never started: nothing was given yet
+    throw e;
+  }
   let model: unknown;
   try {
-    model = parse(readFileSync(generatedComposePath(ctx.paths, env.project, env.name), 'utf8'));
-  } catch {
-    return {}; // never started: nothing was given yet
+    model = parse(text);
+  } catch (e) {
+    ctx.warn(`The generated model ${file} is not YAML (${e instanceof Error ? e.message : String(e)}), so the manifest shows no variables; \`cilo up ${env.name}\` writes it again.`);
+    return {};
   }
-  const services = (model as { services?: Record<string, { environment?: unknown }> } | null)?.services ?? {};
-  return Object.fromEntries(Object.entries(services).map(([name, svc]) => [name, environmentOf(svc?.environment)]));
+  const services = isRecord(model) && isRecord(model.services) ? model.services : {};
+  return Object.fromEntries(Object.entries(services).map(([name, svc]) => [name, environmentOf(isRecord(svc) ? svc.environment : undefined)]));
+}
+
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 /**

@@ -7,6 +7,7 @@
  * moment; `cilo fork --from-snapshot` starts a new one from it. Destroying the environment never
  * deletes its snapshots; `snapshot rm` does.
  */
+import { cleanupStep } from '../cleanup.js';
 import { atLocalSite, refuseOn } from '../sites/reach.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import type { SiteContext } from '../sites/site.js';
@@ -258,7 +259,7 @@ export async function createSnapshot(base: CoreContext, input: SnapshotCreateInp
   } catch (e) {
     // The workspace copy may still be writing into the directory about to be removed.
     await Promise.allSettled([workspace]);
-    await removeSnapshotData(ctx, snapshot).catch(() => undefined);
+    await cleanupStep(ctx, `Removing the partial snapshot ${snapshot.name}`, () => removeSnapshotData(ctx, snapshot));
     throw e;
   }
 }

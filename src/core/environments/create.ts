@@ -1,3 +1,4 @@
+import { cleanupStep } from '../cleanup.js';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import type { SiteContext } from '../sites/site.js';
 import { atSite } from '../sites/reach.js';
@@ -241,8 +242,8 @@ function withRemoved(repos: readonly CopiedRepo[], removed: readonly string[]): 
 
 /** Undoes a claim whose creation failed: workspace, network and the `creating` state entry. */
 export async function abandonCreate(ctx: SiteContext, env: EnvironmentState): Promise<void> {
-  await ctx.workspaces.remove(env.workspace).catch(() => undefined);
-  await removeNetwork(ctx.site.docker, env).catch(() => undefined);
+  await cleanupStep(ctx, `Removing the workspace ${env.workspace}`, () => ctx.workspaces.remove(env.workspace));
+  await cleanupStep(ctx, `Removing the network of ${env.name}`, () => removeNetwork(ctx.site.docker, env));
   await withStateLock((state) => {
     if (state.environments[env.name]?.status === 'creating') delete state.environments[env.name];
     releaseProjectName(state, env.project, env.source);

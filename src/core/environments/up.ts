@@ -1,3 +1,4 @@
+import { cleanupStep } from '../cleanup.js';
 import { existsSync } from 'node:fs';
 import type { SiteContext } from '../sites/site.js';
 import { loadProjectConfig } from '../../config/load.js';
@@ -276,8 +277,8 @@ async function onStartFailure(ctx: CoreContext, env: EnvironmentState, created: 
     if (created) {
       // Nothing half-created: an environment this very call made is removed again (so the
       // error must carry what the user needs: wait.ts puts the service's last log lines in it).
-      await destroyEnvironment(ctx, env).catch(() => undefined);
-      await withStateLock((state) => releaseProjectName(state, env.project, env.source), ctx.paths).catch(() => undefined);
+      await cleanupStep(ctx, `Removing ${env.name} again`, () => destroyEnvironment(ctx, env));
+      await cleanupStep(ctx, `Freeing the project name ${env.project}`, () => withStateLock((state) => releaseProjectName(state, env.project, env.source), ctx.paths));
       const note = `Environment ${env.name} was removed again: this up created it and could not start it.`;
       throw e instanceof CiloError ? e.withDetail(note) : e;
     }

@@ -92,7 +92,13 @@ export async function sharedLeftovers(base: CoreContext, filter: LeftoverFilter 
     const kind = engineKindOf(state, rec.project, rec.service);
     const engine = kind ? await liveEngine(ctx, rec.project, rec.service, { engine: kind }) : undefined;
     // Templates live inside the running engine: one that is not running shows none.
-    const inventory = engine ? await engine.inventory().catch(() => []) : [];
+    const inventory = engine
+      ? await engine.inventory().catch((e: unknown) => {
+          if (!(e instanceof CiloError)) throw e;
+          ctx.warn(`The dataset templates in shared ${rec.service} of project ${rec.project} could not be listed: ${e.message}`);
+          return [];
+        })
+      : [];
     for (const t of inventory) {
       if (!t.template || !t.name.startsWith(TEMPLATE_PREFIX)) continue;
       out.push({ kind: 'template', project: rec.project, service: rec.service, name: t.name, ...templateUse(state, rec.project, rec.service, t.name) });
