@@ -7,7 +7,10 @@ import { ComposeServiceSchema, firstProblem } from '../compose/model-schema.js';
 import type { SharedDefinition } from '../domain/shared.js';
 import type { SharedServiceState } from '../domain/state.js';
 
-const SharedDefinitionSchema = v.object({ service: ComposeServiceSchema, volumes: v.record(v.string(), v.looseObject({})) });
+const Entries = v.record(v.string(), v.looseObject({}));
+// Every field of SharedDefinition: v.object drops keys it does not name, and a definition read
+// back without its configs and secrets differed from the same one made again (a false conflict).
+const SharedDefinitionSchema = v.object({ service: ComposeServiceSchema, volumes: Entries, configs: v.optional(Entries), secrets: v.optional(Entries) });
 
 /**
  * The definition a shared service was made from, as stored in state, checked: undefined when
