@@ -35,6 +35,24 @@ try {
     logLevel: 'warning',
   });
 
+  // esbuild's chunks hold modules, each chunk's map names them: the ground floor (domain, state,
+  // files, valibot) goes in one chunk, which nearly every command loads anyway, instead of the
+  // many small ones its different importers split it into once core had rooms and more lazy
+  // ports (`cilo list` read 25 files instead of 16; each file costs a resolution): now 14.
+  const sourcesOf = (id) => {
+    try {
+      return JSON.parse(readFileSync(`${id}.map`, 'utf8')).sources ?? [];
+    } catch {
+      return [];
+    }
+  };
+  const groundFloor = (id) => {
+    const sources = sourcesOf(id);
+    // errors.ts stays on its own: `cilo --version` and `--help` load it, and nothing else below.
+    if (sources.length > 0 && sources.every((s) => /\/src\/errors\.ts$/.test(s))) return 'errors';
+    if (sources.length > 0 && sources.every((s) => /\/src\/(domain|state|files)\/|\/node_modules\/valibot\//.test(s))) return 'ground';
+    return undefined;
+  };
   const bundle = await rollup({
     input: { cilo: new URL('cilo.js', stage).pathname, lib: new URL('lib.js', stage).pathname },
     // Node's built-ins stay imports; everything else esbuild has bundled already.
@@ -56,7 +74,7 @@ try {
       if (warning.code !== 'CIRCULAR_DEPENDENCY') warn(warning);
     },
   });
-  await bundle.write({ dir: out.pathname, format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name].js' });
+  await bundle.write({ dir: out.pathname, format: 'es', sourcemap: true, chunkFileNames: 'chunks/[name].js', manualChunks: groundFloor });
   await bundle.close();
 } catch (e) {
   rmSync(out, { recursive: true, force: true }); // a half-written output is never swapped in, nor left beside dist/
