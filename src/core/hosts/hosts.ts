@@ -245,7 +245,9 @@ export async function removeHost(ctx: CoreContext, rawName: string): Promise<Hos
     throw new CiloError('HOST_IN_USE', `Host "${host.name}" still runs the environments ${users.join(', ')}.`, { hint: `Destroy them first (\`cilo destroy ${users[0]}\`), then remove the host.` });
   }
   if (host.transport === 'wireguard') {
-    const reach = (await askSite(ctx, { host: host.name }, async () => true)).ok;
+    // The tunnel's far end is removed over SSH: what counts is that SSH answers (within its connect
+    // timeout), not the host's engine, which may be stopped.
+    const reach = await ctx.remote.connect(host).then(() => true, () => false);
     await ctx.remote.tunnelDown(host, reach).catch((e: unknown) => ctx.warn(`the tunnel of ${host.name} could not be removed on the host: ${e instanceof Error ? e.message : String(e)}`));
   }
   await ctx.remote.forgetHost(host).catch(() => undefined);
