@@ -92,7 +92,7 @@ describe("the original cilo's usage (#27)", () => {
     assert.deepEqual(json.map((e) => [e.name, e.status]), [['u1', 'stopped']]);
     assert.equal((await h.cli(['list', '--format', 'quiet'], { cwd: dir })).stdout, 'u1\n');
     const help = await h.cli(['list', '--help']);
-    assert.match(help.stdout, /whatever their status/);
+    assert.match(help.stdout, /Every environment is listed whatever its status/);
     assert.match(help.stdout, /not a status filter/);
   });
 });
