@@ -72,12 +72,8 @@ function failure(e: unknown): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: JSON.stringify(doc, null, 2) }] };
 }
 
-/** A tool as cilo answers it: its arguments' shape (checked by cilo) and its work. */
-interface ToolDef {
-  shape: z.ZodRawShape;
-  schema: z.ZodObject;
-  run: (args: Record<string, unknown>, extra: Extra) => Promise<CallToolResult>;
-}
+/** A tool as cilo answers a call of it: its arguments checked, then its work. */
+type ToolCall = (args: Record<string, unknown>, extra: Extra) => Promise<CallToolResult>;
 
 /** `argv[0]`, `env`: where in the arguments an issue is. */
 function argumentPath(path: readonly PropertyKey[]): string {
@@ -95,8 +91,8 @@ export function invalidArguments(tool: string, shape: z.ZodRawShape, error: z.Zo
   const field = first ? String(first.path[0] ?? '') : '';
   const accepted = Object.keys(shape);
   const about = (name: string): string => {
-    const field = shape[name];
-    const description = field ? z.globalRegistry.get(field)?.description : undefined;
+    const schema = shape[name];
+    const description = schema ? z.globalRegistry.get(schema)?.description : undefined;
     return description ? `${name}: ${description}` : `${name}: see the ${tool} tool's inputSchema (tools/list)`;
   };
   let message: string;
@@ -125,7 +121,7 @@ const maxBytes = z.number().int().min(1024).max(MAX_BYTES_LIMIT).optional().desc
 
 export function buildServer(opts: McpOptions): McpServer {
   const server = new McpServer({ name: 'cilo', version: VERSION });
-  const tools = new Map<string, ToolDef>();
+  const tools = new Map<string, ToolCall>();
   /**
    * Lists the tool through the SDK and keeps it for cilo's own tools/call (below). Unknown
    * arguments are refused, as a misspelt optional one (timeout for timeout_seconds) would
@@ -145,7 +141,10 @@ export function buildServer(opts: McpOptions): McpServer {
       }
     };
     server.registerTool<z.ZodObject, typeof schema>(name, { description: config.description, inputSchema: schema, ...(config.annotations ? { annotations: config.annotations } : {}) }, run);
-    tools.set(name, { shape: config.inputSchema, schema, run: (args, extra) => run(args as z.output<z.ZodObject<S>>, extra) });
+    tools.set(name, async (args, extra) => {
+      const parsed = schema.safeParse(args);
+      return parsed.success ? run(parsed.data, extra) : failure(invalidArguments(name, config.inputSchema, parsed.error, args));
+    });
   };
   const scope = opts.allProjects ? 'every project' : `project "${opts.project}"`;
   const project = opts.allProjects ? undefined : opts.project;
@@ -270,16 +269,13 @@ export function buildServer(opts: McpOptions): McpServer {
   // tools/list stays McpServer's.
   server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const name = request.params.name;
-    const t = tools.get(name);
-    if (!t) {
+    const call = tools.get(name);
+    if (!call) {
       const offered = `Tools: ${[...tools.keys()].join(', ')}.`;
       const hint = name === 'destroy' ? `destroy is offered only by \`cilo mcp --allow-destroy\`. ${offered}` : offered;
       return failure(new CiloError('USAGE', `This server has no tool "${name}".`, { hint }));
     }
-    const args = request.params.arguments ?? {};
-    const parsed = t.schema.safeParse(args);
-    if (!parsed.success) return failure(invalidArguments(name, t.shape, parsed.error, args));
-    return t.run(parsed.data, extra);
+    return call(request.params.arguments ?? {}, extra);
   });
   return server;
 }
