@@ -176,7 +176,8 @@ Tools: list_environments, up (returns the manifest; progress notifications with 
 status, urls, logs (capped, tail kept), exec (argv array; exit code, capped output, timeout), down
 (pause), and destroy (only with --allow-destroy; confirm must repeat the environment name). Every
 tool works on the served project only. A failure is a tool error carrying cilo's
-{"ok": false, "code", "message", "hint"}. stdout carries only the protocol; logs go to stderr.
+{"ok": false, "code", "message", "hint"}: bad arguments too (code USAGE, naming the argument;
+an argument a tool does not take is refused). stdout carries only the protocol; logs go to stderr.
 Register it: \`cilo mcp --print-config\`.`;
 
 const HOOK_HELP = `
@@ -281,9 +282,9 @@ const TABLE: readonly Declared[] = [
   {
     name: 'list',
     alias: 'ls',
-    description: 'list environments of the current project (or all)',
-    options: () => [new Option('--all', 'list environments of every project'), o.project('list environments of this project'), o.format(['table', 'json', 'quiet']), o.jsonFormat()],
-    help: '\nJSON (--format json or --json): an array of environments, each {name, project, status, problems, subnet, network,\nsource, workspace, dns_suffix, url, created_at, last_error?, services: [{name, type, ip, url, state}]}.\nstatus is degraded (and problems names each service and why: "exited with code 1", "keeps restarting (5 restarts)")\nwhile a service has exited, other than a one-shot job that completed (exit 0 under restart no or on-failure), or keeps restarting.',
+    description: 'list the environments of the current project (or of every project), whatever their status',
+    options: () => [new Option('--all', 'list environments of every project (not a status filter: stopped and paused ones are always listed)'), o.project('list environments of this project'), o.format(['table', 'json', 'quiet']), o.jsonFormat()],
+    help: '\nEvery environment is listed whatever its status (running, stopped, paused...), in every format, since a\nstopped one still holds its workspace, subnet and volumes; the status column (and "status" in JSON) tells them apart.\nJSON (--format json or --json): an array of environments, each {name, project, status, problems, subnet, network,\nsource, workspace, dns_suffix, url, created_at, last_error?, services: [{name, type, ip, url, state}]}.\nstatus is degraded (and problems names each service and why: "exited with code 1", "keeps restarting (5 restarts)")\nwhile a service has exited, other than a one-shot job that completed (exit 0 under restart no or on-failure), or keeps restarting.',
     load: () => import('./commands/list.js').then((m) => m.default),
   },
   {
@@ -320,7 +321,7 @@ const TABLE: readonly Declared[] = [
     args: () => [args.env(), new Argument('[args...]', 'docker compose arguments')],
     options: () => [o.project()],
     passThrough: true,
-    help: '\ncilo\'s --project goes before <env>, or right after it; everything from the compose command on goes\nto docker compose untouched (`cilo compose agent-1 --project shop logs -f api`).',
+    help: "\ncilo's --project may stand anywhere on the line (`cilo compose agent-1 ps --project shop`, as the original\nwrote it), except where compose hands words on untouched: after `--`, and after the service of `exec` and\n`run` (the container's command). Everything else goes to docker compose as it is, its own -p/--project-name\nand --project-directory included.",
     load: () => import('./commands/compose.js').then((m) => m.default),
   },
   {
@@ -582,11 +583,11 @@ const TABLE: readonly Declared[] = [
   },
   {
     name: 'hook claude install',
-    description: 'add both hooks to .claude/settings.json of the project (or ~/.claude/settings.json), keeping other hooks',
+    description: "add both hooks to .claude/settings.json of the project (or ~/.claude/settings.json), keeping other hooks; cilo's hooks already there are updated to the options given (--up, --command)",
     options: () => [
       new Option('--user', 'write ~/.claude/settings.json instead of the project\'s'),
       o.from('project directory whose .claude/settings.json to write (default: current directory)'),
-      new Option('--up', 'make the create hook start the environment too'),
+      new Option('--up', 'make the create hook start the environment too (installing again without it turns that off)'),
       new Option('--command <cilo>', 'how the hooks call cilo').default('cilo'),
       o.json(),
     ],
@@ -601,6 +602,7 @@ const TABLE: readonly Declared[] = [
       o.repeatable('--env-file <file>', 'env file for compose interpolation (repeatable)'),
       new Option('--dns-suffix <suffix>', 'DNS suffix of the environments (default: .test)'),
       new Option('--default-env <env>', 'default environment name'),
+      new Option('--build-tool <tool>', "accepted as the original cilo's (cilo always runs `docker compose`; another tool than docker is warned about, and nothing is written)"),
       o.force('replace an existing .cilo/config.yml'),
       o.json(),
     ],
@@ -678,7 +680,7 @@ const TABLE: readonly Declared[] = [
   {
     name: 'network migrate',
     description: 'move every environment to a new base range (running ones are restarted)',
-    args: () => [new Argument('[cidr]', 'new base range, e.g. 10.225.0.0/16 (default: keep the range, move only environments outside it)')],
+    args: () => [new Argument('[cidr]', 'new base range: a CIDR such as 10.225.0.0/16, or a prefix such as 10.225. (default: keep the range, move only environments outside it)')],
     options: () => [o.json()],
     help: "\nEach environment gets a new /24 in the range, keeping its services' host numbers; a range that\noverlaps a Docker network cilo does not manage is refused. Interrupted? Run it again: it resumes.",
     load: () => import('./commands/network.js').then((m) => m.migrate),

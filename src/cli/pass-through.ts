@@ -129,3 +129,51 @@ export function parsePassThrough(spec: PassThroughSpec, tokens: readonly string[
   }
   return { positionals, rest: tokens.slice(i), opts, help: false };
 }
+
+/** compose's own options before its command that take a value (compose v2), so that a value is not taken for the command. */
+const COMPOSE_VALUE_OPTIONS = new Set(['--ansi', '--env-file', '-f', '--file', '--parallel', '--profile', '--progress', '-p', '--project-name', '--project-directory']);
+/** compose commands whose words after the service are a command for the container. */
+const CONTAINER_COMMANDS = new Set(['exec', 'run']);
+
+/**
+ * cilo's `--project NAME` (or `--project=NAME`) among the arguments `cilo compose` hands to
+ * compose, which has no such option: the original's own end-to-end test writes
+ * `cilo compose <env> ps --project P`. It is taken anywhere on the line but in what compose
+ * hands on untouched: after `--`, and after the service of `exec` and `run` (the container's
+ * command, whose own `--project` it is). compose's `-p`/`--project-name` and
+ * `--project-directory` are compose's and stay.
+ */
+export function takeComposeProject(args: readonly string[], project: string | undefined): { args: string[]; project: string | undefined } {
+  const usage = 'Run `cilo compose --help` to see the usage.';
+  const kept: string[] = [];
+  let command: string | undefined;
+  let i = 0;
+  for (; i < args.length; i++) {
+    const token = args[i] ?? '';
+    if (token === '--') break;
+    if (token === '--project' || token.startsWith('--project=')) {
+      const value = token === '--project' ? args[i + 1] : token.slice('--project='.length);
+      if (value === undefined || value === '') throw usageError('Option --project <name> needs a value.', usage);
+      if (project !== undefined && project !== value) throw usageError(`--project is given twice, as "${project}" and as "${value}": give it once.`, usage);
+      project = value;
+      if (token === '--project') i += 1;
+      continue;
+    }
+    kept.push(token);
+    if (token.startsWith('-') && token !== '-') {
+      const value = args[i + 1];
+      if (command === undefined && COMPOSE_VALUE_OPTIONS.has(token) && value !== undefined) {
+        kept.push(value);
+        i += 1;
+      }
+      continue;
+    }
+    if (command === undefined) command = token;
+    else if (CONTAINER_COMMANDS.has(command)) {
+      // The service: what follows is the container's command.
+      i += 1;
+      break;
+    }
+  }
+  return { args: [...kept, ...args.slice(i)], project };
+}

@@ -40,3 +40,20 @@ test('environment names from worktree names', async () => {
   assert.equal(envNameFromWorktree('***', undefined), 'claude');
   assert.equal(envNameFromWorktree('x'.repeat(80), undefined).length, 56);
 });
+
+test('installing again with other options updates cilo\'s hooks in place, keeping the rest of their entries (#27)', () => {
+  const plain = { WorktreeCreate: hookCommand('cilo', 'WorktreeCreate'), WorktreeRemove: hookCommand('cilo', 'WorktreeRemove') };
+  const withUp = { WorktreeCreate: hookCommand('/opt/cilo', 'WorktreeCreate', ['--up']), WorktreeRemove: hookCommand('/opt/cilo', 'WorktreeRemove') };
+  const first = mergeClaudeHooks({ hooks: { WorktreeCreate: [{ hooks: [{ type: 'command', command: 'cilo hook claude worktree-create', timeout: 120 }, { type: 'command', command: 'echo other' }] }] } }, plain);
+  assert.deepEqual(first.added, ['WorktreeRemove']);
+  assert.deepEqual(first.updated, []);
+  const second = mergeClaudeHooks(first.settings, withUp);
+  assert.deepEqual(second.added, []);
+  assert.deepEqual(second.updated, [
+    { event: 'WorktreeCreate', from: 'cilo hook claude worktree-create', to: '/opt/cilo hook claude worktree-create --up' },
+    { event: 'WorktreeRemove', from: 'cilo hook claude worktree-remove', to: '/opt/cilo hook claude worktree-remove' },
+  ]);
+  const hooks = second.settings.hooks as Record<string, unknown>;
+  assert.deepEqual(hooks.WorktreeCreate, [{ hooks: [{ type: 'command', command: '/opt/cilo hook claude worktree-create --up', timeout: 120 }, { type: 'command', command: 'echo other' }] }]);
+  assert.deepEqual(mergeClaudeHooks(second.settings, withUp).updated, [], 'as asked already: nothing to do');
+});

@@ -66,12 +66,21 @@ export function hookCommand(cilo: string, event: keyof typeof CLAUDE_HOOK_EVENTS
   return [cilo, 'hook', 'claude', CLAUDE_HOOK_EVENTS[event], ...extra].join(' ');
 }
 
+/** A hook whose command the install replaced: the event and its command before and after. */
+export interface HookUpdate {
+  event: string;
+  from: string;
+  to: string;
+}
+
 /**
- * Settings with cilo's two worktree hooks added, everything else kept as it was. An event that
- * already runs a `... hook claude <event>` command is left alone (idempotent). Returns the new
- * settings and the events added.
+ * Settings with cilo's two worktree hooks as asked, everything else kept as it was. An event
+ * without a `... hook claude <event>` command gets one; one whose command differs from the one
+ * asked (installed without `--up`, or with another `--command`) has that command replaced, the
+ * rest of its entry (a timeout, say) kept; one already as asked is left alone (idempotent).
+ * Returns the new settings, the events added and the commands replaced.
  */
-export function mergeClaudeHooks(settings: unknown, commands: Record<keyof typeof CLAUDE_HOOK_EVENTS, string>): { settings: Record<string, unknown>; added: string[] } {
+export function mergeClaudeHooks(settings: unknown, commands: Record<keyof typeof CLAUDE_HOOK_EVENTS, string>): { settings: Record<string, unknown>; added: string[]; updated: HookUpdate[] } {
   if (settings !== undefined && (settings === null || typeof settings !== 'object' || Array.isArray(settings))) {
     throw new CiloError('CONFIG_INVALID', 'The Claude Code settings file does not hold a JSON object.', { hint: 'Fix the file (it must be {...}), then run the install again.' });
   }
@@ -82,16 +91,31 @@ export function mergeClaudeHooks(settings: unknown, commands: Record<keyof typeo
   }
   const hooks: Record<string, unknown> = { ...((rawHooks as Record<string, unknown> | undefined) ?? {}) };
   const added: string[] = [];
+  const updated: HookUpdate[] = [];
   for (const event of Object.keys(CLAUDE_HOOK_EVENTS) as (keyof typeof CLAUDE_HOOK_EVENTS)[]) {
     const groups = Array.isArray(hooks[event]) ? (hooks[event] as HookGroup[]) : [];
     const marker = `hook claude ${CLAUDE_HOOK_EVENTS[event]}`;
-    const present = groups.some((g) => Array.isArray(g?.hooks) && g.hooks.some((h) => typeof h?.command === 'string' && h.command.includes(marker)));
-    if (present) continue;
-    hooks[event] = [...groups, { hooks: [{ type: 'command', command: commands[event] }] }];
-    added.push(event);
+    const isCilo = (h: HookCommand | undefined): boolean => typeof h?.command === 'string' && h.command.includes(marker);
+    const present = groups.some((g) => Array.isArray(g?.hooks) && g.hooks.some(isCilo));
+    if (!present) {
+      hooks[event] = [...groups, { hooks: [{ type: 'command', command: commands[event] }] }];
+      added.push(event);
+      continue;
+    }
+    hooks[event] = groups.map((g) => {
+      if (!Array.isArray(g?.hooks) || !g.hooks.some(isCilo)) return g;
+      return {
+        ...g,
+        hooks: g.hooks.map((h) => {
+          if (!isCilo(h) || h.command === commands[event]) return h;
+          updated.push({ event, from: String(h.command), to: commands[event] });
+          return { ...h, command: commands[event] };
+        }),
+      };
+    });
   }
   out.hooks = hooks;
-  return { settings: out, added };
+  return { settings: out, added, updated };
 }
 
 /** An environment name from a worktree name: normalized, other characters as `-`, short enough for `-N`. */

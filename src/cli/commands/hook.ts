@@ -32,6 +32,11 @@ export async function worktreeRemove(opts: { force?: boolean }): Promise<void> {
 export async function install(opts: { user?: boolean; from?: string; up?: boolean; command: string; json?: boolean }): Promise<void> {
   const file = opts.user ? join(homedir(), '.claude', 'settings.json') : join(resolve(opts.from ?? process.cwd()), '.claude', 'settings.json');
   const r = installClaudeHooks({ file, cilo: opts.command, up: opts.up });
-  if (opts.json) printJson(r);
-  else out(r.added.length > 0 ? `Added the ${r.added.join(' and ')} hook(s) to ${r.file}.` : `${r.file} already has cilo's worktree hooks.`);
+  if (opts.json) {
+    printJson(r);
+    return;
+  }
+  if (r.added.length > 0) out(`Added the ${r.added.join(' and ')} hook(s) to ${r.file}.`);
+  for (const u of r.updated) out(`Updated the ${u.event} hook in ${r.file}: \`${u.from}\` is now \`${u.to}\`.`);
+  if (r.added.length === 0 && r.updated.length === 0) out(`${r.file} already has cilo's worktree hooks, as asked.`);
 }

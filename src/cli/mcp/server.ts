@@ -6,12 +6,17 @@
  * stdout carries JSON-RPC and nothing else: the transport gets its own handle on stdout, and
  * anything else that writes there (a stray log) is sent to stderr. Core's progress goes into
  * MCP progress notifications when the client asked for them (a progressToken), else to stderr.
- * A failure is a tool result with isError and cilo's JSON failure document, never a crash.
+ * A failure is a tool result with isError and cilo's JSON failure document, never a crash:
+ * arguments too. The SDK's McpServer lists the tools (their JSON Schemas come from the zod
+ * shapes below), but it answers a call whose arguments fail its own check with bare text
+ * ("MCP error -32602: Input validation error: ..."), so cilo answers tools/call itself: it
+ * checks the arguments against the same shapes and turns a bad one into a USAGE document that
+ * names it (see invalidArguments).
  */
 import { Writable } from 'node:stream';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, type CallToolResult, type ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 import { captureLogs, execCaptured } from '../../core/agents/agent-ops.js';
 import type { CoreContext } from '../../core/context.js';
@@ -67,15 +72,48 @@ function failure(e: unknown): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: JSON.stringify(doc, null, 2) }] };
 }
 
-/** Runs a tool's work; any failure becomes a tool error with cilo's sentence and hint. */
-function tool<A>(work: (args: A, ctx: CoreContext) => Promise<Record<string, unknown>>) {
-  return async (args: A, extra: Extra): Promise<CallToolResult> => {
-    try {
-      return success(await work(args, contextFor(extra)));
-    } catch (e) {
-      return failure(e);
-    }
+/** A tool as cilo answers a call of it: its arguments checked, then its work. */
+type ToolCall = (args: Record<string, unknown>, extra: Extra) => Promise<CallToolResult>;
+
+/** `argv[0]`, `env`: where in the arguments an issue is. */
+function argumentPath(path: readonly PropertyKey[]): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : `${i > 0 ? '.' : ''}${String(p)}`)).join('');
+}
+
+/**
+ * Arguments a tool's shape refuses, as cilo's USAGE failure: one sentence naming the first bad
+ * argument (and the others, if any), and a hint that says what the argument takes.
+ */
+export function invalidArguments(tool: string, shape: z.ZodRawShape, error: z.ZodError, args: Record<string, unknown>): CiloError {
+  const issues = error.issues;
+  const first = issues[0];
+  const names = (i: z.core.$ZodIssue): string[] => (i.code === 'unrecognized_keys' ? i.keys : [argumentPath(i.path)]);
+  const field = first ? String(first.path[0] ?? '') : '';
+  const accepted = Object.keys(shape);
+  const about = (name: string): string => {
+    const schema = shape[name];
+    const description = schema ? z.globalRegistry.get(schema)?.description : undefined;
+    return description ? `${name}: ${description}` : `${name}: see the ${tool} tool's inputSchema (tools/list)`;
   };
+  let message: string;
+  let hint: string;
+  if (!first) {
+    message = `The arguments of the ${tool} tool are invalid.`;
+    hint = `Its arguments: ${accepted.join(', ') || 'none'}.`;
+  } else if (first.code === 'unrecognized_keys') {
+    message = `The ${tool} tool has no argument ${first.keys.map((k) => `"${k}"`).join(', ')}.`;
+    hint = accepted.length > 0 ? `Its arguments: ${accepted.join(', ')}.` : 'It takes no arguments: call it with {}.';
+  } else if (first.path.length === 1 && args[field] === undefined) {
+    message = `The ${tool} tool needs the argument "${field}".`;
+    hint = `${about(field)}.`;
+  } else {
+    message = `The argument "${argumentPath(first.path)}" of the ${tool} tool is invalid: ${first.message.replace(/\.$/, '')}.`;
+    hint = `${about(field)}.`;
+  }
+  const named = first ? names(first) : [];
+  const others = [...new Set(issues.slice(1).flatMap(names))].filter((n) => !named.includes(n));
+  if (others.length > 0) message += ` Also invalid: ${others.map((n) => `"${n}"`).join(', ')}.`;
+  return new CiloError('USAGE', message, { hint: `${hint} Call ${tool} again with the arguments corrected.` });
 }
 
 const env = z.string().min(1).max(63).describe('environment name, e.g. "agent-1"');
@@ -83,16 +121,41 @@ const maxBytes = z.number().int().min(1024).max(MAX_BYTES_LIMIT).optional().desc
 
 export function buildServer(opts: McpOptions): McpServer {
   const server = new McpServer({ name: 'cilo', version: VERSION });
+  const tools = new Map<string, ToolCall>();
+  /**
+   * Lists the tool through the SDK and keeps it for cilo's own tools/call (below). Unknown
+   * arguments are refused, as a misspelt optional one (timeout for timeout_seconds) would
+   * otherwise be dropped without a word.
+   */
+  const define = <S extends z.ZodRawShape>(
+    name: string,
+    config: { description: string; inputSchema: S; annotations?: ToolAnnotations },
+    work: (args: z.output<z.ZodObject<S>>, ctx: CoreContext) => Promise<Record<string, unknown>>,
+  ): void => {
+    const schema = z.strictObject(config.inputSchema);
+    const run = async (args: z.output<z.ZodObject<S>>, extra: Extra): Promise<CallToolResult> => {
+      try {
+        return success(await work(args, contextFor(extra)));
+      } catch (e) {
+        return failure(e);
+      }
+    };
+    server.registerTool<z.ZodObject, typeof schema>(name, { description: config.description, inputSchema: schema, ...(config.annotations ? { annotations: config.annotations } : {}) }, run);
+    tools.set(name, async (args, extra) => {
+      const parsed = schema.safeParse(args);
+      return parsed.success ? run(parsed.data, extra) : failure(invalidArguments(name, config.inputSchema, parsed.error, args));
+    });
+  };
   const scope = opts.allProjects ? 'every project' : `project "${opts.project}"`;
   const project = opts.allProjects ? undefined : opts.project;
 
-  server.registerTool(
+  define(
     'list_environments',
     { description: `List the environments of ${scope}: name, status, subnet, workspace, URL and services with live state.`, inputSchema: {}, annotations: { readOnlyHint: true } },
-    tool(async (_args: Record<string, never>, ctx) => ({ environments: await listEnvironments(ctx, project === undefined ? { all: true } : { project }) })),
+    async (_args: Record<string, never>, ctx) => ({ environments: await listEnvironments(ctx, project === undefined ? { all: true } : { project }) }),
   );
 
-  server.registerTool(
+  define(
     'up',
     {
       description: `Create (if needed) and start an environment of ${scope}, wait until its services are ready, and return its manifest (cilo.manifest/1: URLs, IPs, DNS, what each service was given, timings). Reports progress when the call carries a progressToken.`,
@@ -108,7 +171,7 @@ export function buildServer(opts: McpOptions): McpServer {
         show_secrets: z.boolean().optional().describe('show passwords and tokens in the manifest instead of "***"'),
       },
     },
-    tool(async (a: { env: string; auto_name?: boolean | undefined; from?: string | undefined; shared?: string[] | undefined; isolate?: string[] | undefined; build?: boolean | undefined; recreate?: boolean | undefined; timeout_seconds?: number | undefined; show_secrets?: boolean | undefined }, ctx) => {
+    async (a: { env: string; auto_name?: boolean | undefined; from?: string | undefined; shared?: string[] | undefined; isolate?: string[] | undefined; build?: boolean | undefined; recreate?: boolean | undefined; timeout_seconds?: number | undefined; show_secrets?: boolean | undefined }, ctx) => {
       const r = await upEnvironment(ctx, {
         env: a.env,
         autoName: a.auto_name,
@@ -121,37 +184,37 @@ export function buildServer(opts: McpOptions): McpServer {
         timeoutSeconds: a.timeout_seconds,
       });
       return { ...(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: a.show_secrets })) };
-    }),
+    },
   );
 
-  server.registerTool(
+  define(
     'status',
     { description: 'The manifest (cilo.manifest/1) of an environment with live container states.', inputSchema: { env, show_secrets: z.boolean().optional() }, annotations: { readOnlyHint: true } },
-    tool(async (a: { env: string; show_secrets?: boolean | undefined }, ctx) => ({ ...(await environmentManifest(ctx, { env: a.env, project, showSecrets: a.show_secrets })) })),
+    async (a: { env: string; show_secrets?: boolean | undefined }, ctx) => ({ ...(await environmentManifest(ctx, { env: a.env, project, showSecrets: a.show_secrets })) }),
   );
 
-  server.registerTool(
+  define(
     'urls',
     { description: "An environment's URLs: its base URL and each service's URL by DNS name and by IP (the IP works without any resolver set up).", inputSchema: { env }, annotations: { readOnlyHint: true } },
-    tool(async (a: { env: string }, ctx) => {
+    async (a: { env: string }, ctx) => {
       const m = await environmentManifest(ctx, { env: a.env, project });
       return { env: m.env, base_url: m.base_url, url: m.url, system_resolver: m.dns.system_resolver, services: m.services.map((s) => ({ name: s.name, url: s.url, ip_url: s.ip_url, state: s.state })) };
-    }),
+    },
   );
 
-  server.registerTool(
+  define(
     'logs',
     {
       description: "The last log lines of an environment's services (or one service), capped in size (the end is kept).",
       inputSchema: { env, service: z.string().min(1).optional(), tail: z.number().int().min(1).max(10000).optional().describe(`lines per container (default ${LOG_TAIL_DEFAULT})`), max_bytes: maxBytes },
       annotations: { readOnlyHint: true },
     },
-    tool(async (a: { env: string; service?: string | undefined; tail?: number | undefined; max_bytes?: number | undefined }, ctx) => ({
+    async (a: { env: string; service?: string | undefined; tail?: number | undefined; max_bytes?: number | undefined }, ctx) => ({
       ...(await captureLogs(ctx, { env: a.env, project, service: a.service, tail: a.tail ?? LOG_TAIL_DEFAULT, maxBytes: a.max_bytes ?? MAX_BYTES_DEFAULT, timeoutMs: 30_000 })),
-    })),
+    }),
   );
 
-  server.registerTool(
+  define(
     'exec',
     {
       description: 'Run a program in a service container (argv array, no shell unless you run one) and return its exit code and output (capped, the end kept). Killed after the timeout.',
@@ -163,32 +226,32 @@ export function buildServer(opts: McpOptions): McpServer {
         max_bytes: maxBytes,
       },
     },
-    tool(async (a: { env: string; service: string; argv: string[]; timeout_seconds?: number | undefined; max_bytes?: number | undefined }, ctx) => ({
+    async (a: { env: string; service: string; argv: string[]; timeout_seconds?: number | undefined; max_bytes?: number | undefined }, ctx) => ({
       ...(await execCaptured(ctx, { env: a.env, project, service: a.service, argv: a.argv, timeoutMs: (a.timeout_seconds ?? 60) * 1000, maxBytes: a.max_bytes ?? MAX_BYTES_DEFAULT })),
-    })),
+    }),
   );
 
-  server.registerTool(
+  define(
     'down',
     {
       description: 'Stop an environment and keep everything (the next up is a quick start); pause: true freezes it in memory instead.',
       inputSchema: { env, pause: z.boolean().optional() },
     },
-    tool(async (a: { env: string; pause?: boolean | undefined }, ctx) => {
+    async (a: { env: string; pause?: boolean | undefined }, ctx) => {
       const r = await downEnvironment(ctx, { env: a.env, project, pause: a.pause });
       return { env: r.name, status: r.status };
-    }),
+    },
   );
 
   if (opts.allowDestroy) {
-    server.registerTool(
+    define(
       'destroy',
       {
         description: 'Remove an environment for good: containers, volumes, network, DNS names, workspace (uncommitted work in it is lost) and its private datasets in shared engines (dropped); shared services are released, not removed. confirm must repeat the environment name.',
         inputSchema: { env, confirm: z.string().describe('the environment name again') },
         annotations: { destructiveHint: true },
       },
-      tool(async (a: { env: string; confirm: string }, ctx) => {
+      async (a: { env: string; confirm: string }, ctx) => {
         if (a.confirm !== a.env) {
           throw new CiloError('NOT_CONFIRMED', `Nothing was destroyed: confirm ("${a.confirm}") does not repeat the environment name "${a.env}".`, { hint: `Call destroy again with confirm: "${a.env}".` });
         }
@@ -196,9 +259,24 @@ export function buildServer(opts: McpOptions): McpServer {
         const rec = findEnvironment(a.env, project, ctx.paths);
         await destroyLocked(ctx, rec);
         return { env: rec.name, destroyed: true };
-      }),
+      },
     );
   }
+
+  // cilo answers tools/call itself, so that bad arguments and unknown tools come back as its
+  // failure document too. This replaces the handler McpServer installed with the first tool (the
+  // SDK: setRequestHandler "will replace any previous request handler for the same method");
+  // tools/list stays McpServer's.
+  server.server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const name = request.params.name;
+    const call = tools.get(name);
+    if (!call) {
+      const offered = `Tools: ${[...tools.keys()].join(', ')}.`;
+      const hint = name === 'destroy' ? `destroy is offered only by \`cilo mcp --allow-destroy\`. ${offered}` : offered;
+      return failure(new CiloError('USAGE', `This server has no tool "${name}".`, { hint }));
+    }
+    return call(request.params.arguments ?? {}, extra);
+  });
   return server;
 }
 

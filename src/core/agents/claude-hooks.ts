@@ -6,7 +6,7 @@
 import { cleanupStep } from '../cleanup.js';
 import { existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { envNameFromWorktree, hookCommand, mergeClaudeHooks, parseWorktreeCreate, parseWorktreeRemove } from '../../domain/claude-hooks.js';
+import { envNameFromWorktree, hookCommand, mergeClaudeHooks, parseWorktreeCreate, parseWorktreeRemove, type HookUpdate } from '../../domain/claude-hooks.js';
 import type { EnvironmentState } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
 import { readState } from '../../state/store.js';
@@ -91,8 +91,12 @@ export async function worktreeRemove(ctx: CoreContext, input: { payload: string;
   return { outcome: 'destroyed', env: env.name };
 }
 
-/** Merges both hooks into a Claude Code settings file (created if missing); other settings stay. */
-export function installClaudeHooks(input: { file: string; cilo: string; up?: boolean | undefined }): { file: string; added: string[] } {
+/**
+ * Merges both hooks into a Claude Code settings file (created if missing), as asked: a cilo hook
+ * already there with another command (without `--up`, another `--command`) is updated. Other
+ * settings stay; the file is written only when something changed.
+ */
+export function installClaudeHooks(input: { file: string; cilo: string; up?: boolean | undefined }): { file: string; added: string[]; updated: HookUpdate[] } {
   let current: unknown;
   if (existsSync(input.file)) {
     const text = readFileSync(input.file, 'utf8');
@@ -104,9 +108,9 @@ export function installClaudeHooks(input: { file: string; cilo: string; up?: boo
   }
   const commands = { WorktreeCreate: hookCommand(input.cilo, 'WorktreeCreate', input.up ? ['--up'] : []), WorktreeRemove: hookCommand(input.cilo, 'WorktreeRemove') };
   const merged = mergeClaudeHooks(current, commands);
-  if (merged.added.length > 0) {
+  if (merged.added.length > 0 || merged.updated.length > 0) {
     mkdirSync(dirname(input.file), { recursive: true });
     writeFileAtomic(input.file, `${JSON.stringify(merged.settings, null, 2)}\n`, 0o644);
   }
-  return { file: input.file, added: merged.added };
+  return { file: input.file, added: merged.added, updated: merged.updated };
 }

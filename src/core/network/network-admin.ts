@@ -27,6 +27,7 @@ import { releaseShared } from '../shared/shared.js';
 import { updateWorkspaceMetaSubnet } from '../project/workspace-meta.js';
 import { upEnvironment } from '../environments/up.js';
 import { subnetBases } from '../../domain/hosts.js';
+import { baseSubnetCidr } from '../project/base-subnet.js';
 
 export interface NetworkEnvView {
   name: string;
@@ -91,7 +92,8 @@ interface Move {
 export async function migrateNetwork(base: CoreContext, input: { cidr?: string | undefined }): Promise<MigrateNetworkResult> {
   // The base ranges are this machine's: each host has its own range (`cilo host add --subnet`).
   const ctx = atLocalSite(base);
-  const target = input.cidr !== undefined ? [normalizeCidr(input.cidr)] : undefined;
+  // The original's prefix form (`10.88.` for 10.88.0.0/16) is taken here as by `cilo init`.
+  const target = input.cidr !== undefined ? [normalizeCidr(baseSubnetCidr(input.cidr))] : undefined;
   await ctx.site.docker.ping();
   const before = readState(ctx.paths);
   const ours = new Set(Object.values(before.environments).map((e) => networkName(e.project, e.name)));

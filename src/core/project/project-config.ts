@@ -8,7 +8,7 @@ import * as v from 'valibot';
 import { Document } from 'yaml';
 import { CONFIG_RELATIVE_PATH } from '../../config/load.js';
 import { ProjectConfigSchema } from '../../config/schema.js';
-import type { ProjectConfig } from '../../domain/project-config.js';
+import { ineffectiveKeys, type ProjectConfig } from '../../domain/project-config.js';
 import { isValidSuffix, normalizeSuffix, toValidName } from '../../domain/names.js';
 import { CiloError } from '../../errors.js';
 import { DEFAULT_DNS_SUFFIX } from '../../domain/state.js';
@@ -53,6 +53,8 @@ export interface SetupInput {
   dnsSuffix?: string | undefined;
   defaultEnv?: string | undefined;
   force?: boolean | undefined;
+  /** The original's `setup --build-tool`: accepted, not written (cilo always runs `docker compose`). */
+  buildTool?: string | undefined;
 }
 
 export interface SetupResult {
@@ -61,6 +63,8 @@ export interface SetupResult {
   /** Env files that do not exist yet (an init_hook may write them). */
   missing_env_files: string[];
   replaced: boolean;
+  /** What was accepted but has no effect (`--build-tool podman`), one sentence each. */
+  warnings: string[];
 }
 
 /** Writes `.cilo/config.yml`; validates everything first, so a refusal writes nothing. */
@@ -91,12 +95,14 @@ export function setupProject(input: SetupInput): SetupResult {
   if (input.dnsSuffix !== undefined) config.dns_suffix = validateSuffix(input.dnsSuffix);
   if (input.defaultEnv !== undefined) config.default_environment = toValidName(input.defaultEnv, 'environment');
   v.parse(ProjectConfigSchema, config);
+  // The same rule as the config key: docker is what cilo does anyway, another tool is worth a word.
+  const warnings = ineffectiveKeys({ build_tool: input.buildTool }).map(() => `cilo always runs \`docker compose\`, so "--build-tool ${input.buildTool ?? ''}" has no effect (nothing about it is written to ${CONFIG_RELATIVE_PATH}).`);
 
   const doc = new Document(config);
   doc.commentBefore = ' cilo project configuration (see `cilo config --help`). Written by `cilo setup`.';
   mkdirSync(join(dir, '.cilo'), { recursive: true });
   writeFileAtomic(file, doc.toString({ lineWidth: 0 }), 0o644);
-  return { file, config, missing_env_files: envFiles.filter((f) => !statSafe(join(dir, f))), replaced: exists };
+  return { file, config, missing_env_files: envFiles.filter((f) => !statSafe(join(dir, f))), replaced: exists, warnings };
 }
 
 function statSafe(path: string): boolean {
