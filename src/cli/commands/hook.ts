@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { installClaudeHooks, worktreeCreate as createForWorktree, worktreeRemove as removeForWorktree } from '../../core/agents/claude-hooks.js';
 import { cliContext } from '../output/context.js';
-import { info, out, printJson } from '../output/print.js';
+import { info, out, printResult } from '../output/print.js';
 
 function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return Promise.resolve('');
@@ -32,6 +32,6 @@ export async function worktreeRemove(opts: { force?: boolean }): Promise<void> {
 export async function install(opts: { user?: boolean; from?: string; up?: boolean; command: string; json?: boolean }): Promise<void> {
   const file = opts.user ? join(homedir(), '.claude', 'settings.json') : join(resolve(opts.from ?? process.cwd()), '.claude', 'settings.json');
   const r = installClaudeHooks({ file, cilo: opts.command, up: opts.up });
-  if (opts.json) printJson(r);
+  if (opts.json) printResult(r);
   else out(r.added.length > 0 ? `Added the ${r.added.join(' and ')} hook(s) to ${r.file}.` : `${r.file} already has cilo's worktree hooks.`);
 }
