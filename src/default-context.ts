@@ -23,7 +23,7 @@ const compose: Compose = {
   resolveModel: async (t) => (await composeModule()).resolveModel(t),
   up: async (t, o) => (await composeModule()).composeUp(t, o),
   stop: async (t, s) => (await composeModule()).composeStop(t, s),
-  passthrough: async (t, a) => (await composeModule()).composePassthrough(t, a),
+  passthrough: async (t, a, o) => (await composeModule()).composePassthrough(t, a, o),
   version: async () => (await composeModule()).composeVersion(),
   captureLimited: async (t, a, o) => (await import('./compose/capture.js')).composeCaptureLimited(t, a, o),
 };

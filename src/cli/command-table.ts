@@ -262,6 +262,7 @@ const TABLE: readonly Declared[] = [
     options: () => [
       o.project(),
       new Option('--pause', 'freeze the containers instead of stopping them: they keep their memory and their shared services, and the next `up` resumes them in about a second or less'),
+      o.json('print what was stopped as JSON: {env, project, status, services, released_shared, warnings}'),
     ],
     load: () => import('./commands/down.js').then((m) => m.default),
   },
@@ -275,6 +276,7 @@ const TABLE: readonly Declared[] = [
       o.force('do not ask for confirmation (required without a terminal)'),
       new Option('--keep-workspace', 'keep the workspace directory'),
       new Option('--forget', 'an environment whose host does not answer: remove only what is on this machine (its containers there stay)'),
+      o.json('print what was destroyed as JSON: {destroyed: [{env, project, workspace, workspace_kept}], warnings}'),
     ],
     help: '\nWith --all, an environment that cannot be removed (a host that does not answer, say) does not stop the\nothers: each is named with its reason at the end, and the exit status is 1. An up or create of an\nenvironment running at that moment finishes first.',
     load: () => import('./commands/destroy.js').then((m) => m.default),
@@ -300,6 +302,7 @@ const TABLE: readonly Declared[] = [
     description: 'show the logs of an environment (or one service), through docker compose',
     args: () => [args.env(), args.optionalService()],
     options: () => [new Option('-f, --follow', 'follow log output'), o.whole('--tail <n>', 'number of lines from the end'), o.project()],
+    help: "\nInto a pipe or a file (stdout not a terminal) the logs are plain text: terminal control sequences, such as\nthe erase-line code compose puts before every line and the services' own colours, are removed.",
     load: () => import('./commands/logs.js').then((m) => m.default),
   },
   {
@@ -445,7 +448,12 @@ const TABLE: readonly Declared[] = [
     name: 'shared stop',
     description: 'stop and remove a shared service container now (its volumes stay)',
     args: () => [args.sharedService()],
-    options: () => [o.project("project of the service (default: the current directory's, or the only one that has it)"), o.force('stop it even while environments use it'), new Option('--host <name>', "the remote host's shared container (default: this machine's)")],
+    options: () => [
+      o.project("project of the service (default: the current directory's, or the only one that has it)"),
+      o.force('stop it even while environments use it'),
+      new Option('--host <name>', "the remote host's shared container (default: this machine's)"),
+      o.json('print what was stopped as JSON: {service, project, host, detached, warnings}'),
+    ],
     load: () => import('./commands/shared-stop.js').then((m) => m.default),
   },
   {

@@ -5,7 +5,7 @@
 import { Command, CommanderError, Help, Option } from 'commander';
 import { COMMANDS, type CommandDef } from './command-table.js';
 import { wantsJson } from './options.js';
-import { out, printErrorJson, reportError, usageSentence, USAGE_HINT } from './output/print.js';
+import { out, printErrorJson, reportError, startCommand, usageSentence, USAGE_HINT } from './output/print.js';
 
 declare const __CILO_VERSION__: string;
 const VERSION: string = typeof __CILO_VERSION__ === 'string' ? __CILO_VERSION__ : '0.0.0-dev';
@@ -87,7 +87,7 @@ export function buildProgram(run: Runner = runModule, scope: Scope = 'all'): Com
       sortSubcommands: false,
       subcommandTerm: (cmd) => (passThroughCommands.has(cmd) ? `${cmd.name()} ${cmd.usage().replace('[options] ', '')}` : plainHelp.subcommandTerm(cmd)),
     })
-    .addHelpText('after', '\nEnvironment: CILO_HOME (state directory, default ~/.cilo), CILO_COMPOSE (`docker`, or a Compose v2 binary; default: the plugin binary the docker CLI would run), CILO_DEBUG=1 (stack traces).\nRun `cilo <command> --help` for a command\'s options.');
+    .addHelpText('after', '\nEnvironment: CILO_HOME (state directory, default ~/.cilo), CILO_COMPOSE (`docker`, or a Compose v2 binary; default: the plugin binary the docker CLI would run), CILO_DEBUG=1 (stack traces).\nWith --json, a command that changes something prints one JSON document with a "warnings" list (each warning is on stderr too);\na failure prints {"ok": false, "code", "message", "hint"}.\nRun `cilo <command> --help` for a command\'s options.');
   // Set before subcommands are added: they inherit both.
   program.exitOverride();
   program.configureOutput({ outputError: (str, write) => write(`cilo: ${usageSentence(str)}\nhint: ${USAGE_HINT}\n`) });
@@ -143,6 +143,7 @@ export async function main(argv: string[]): Promise<number> {
     out(VERSION);
     return 0;
   }
+  startCommand();
   // From the parsed options once a command runs; before that, from the command line.
   let json: boolean | undefined;
   const program = buildProgram(async (def, values, opts) => {

@@ -8,6 +8,7 @@ import { ComposeModelSchema, firstProblem } from './model-schema.js';
 import { CiloError } from '../errors.js';
 import { composeCommand } from './binary.js';
 import { runForeground } from '../proc/foreground.js';
+import { terminalControlStripper } from '../domain/terminal-text.js';
 import { tail } from '../domain/text.js';
 import { capture, type CaptureResult } from '../proc/run.js';
 
@@ -134,12 +135,21 @@ export async function composeStop(t: ComposeTarget, timeoutSeconds?: number): Pr
   if (r.code !== 0) throw composeFailure(`Stopping ${t.projectName}`, args, r);
 }
 
-/** Runs compose attached to the terminal (logs, exec, passthrough) and returns its exit status. */
-export async function composePassthrough(t: ComposeTarget, rest: string[]): Promise<number> {
+/** Options of a passthrough run; the same shape as core's PassthroughOptions. */
+export interface PassthroughOptions {
+  plainStdout?: boolean | undefined;
+}
+
+/**
+ * Runs compose attached to the terminal (logs, exec, passthrough) and returns its exit status;
+ * with `plainStdout`, its stdout passes through a filter that removes terminal control sequences.
+ */
+export async function composePassthrough(t: ComposeTarget, rest: string[], opts: PassthroughOptions = {}): Promise<number> {
   const c = composeCommand();
   try {
     const env = composeEnv(t);
-    return await runForeground(c.command, [...c.prefix, ...composeBaseArgs(t), ...rest], { cwd: t.cwd, ...(env ? { env } : {}) });
+    const stdoutFilter = opts.plainStdout ? terminalControlStripper() : undefined;
+    return await runForeground(c.command, [...c.prefix, ...composeBaseArgs(t), ...rest], { cwd: t.cwd, stdoutFilter, ...(env ? { env } : {}) });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw composeMissing();
     throw e;

@@ -73,7 +73,7 @@ export interface Compose {
   up(target: ComposeTarget, opts?: ComposeUpOptions): Promise<void>;
   stop(target: ComposeTarget, timeoutSeconds?: number): Promise<void>;
   /** Runs compose attached to the terminal (logs, exec, any command) and returns its exit status. */
-  passthrough(target: ComposeTarget, args: string[]): Promise<number>;
+  passthrough(target: ComposeTarget, args: string[], opts?: PassthroughOptions): Promise<number>;
   /** `compose version --short`, or undefined when compose cannot be run. */
   version(): Promise<string | undefined>;
   /**
@@ -81,6 +81,11 @@ export interface Compose {
    * at most `maxBytes` of each stream are kept, the end; killed after `timeoutMs`.
    */
   captureLimited(target: ComposeTarget, args: string[], opts: LimitedRunOptions): Promise<LimitedRun>;
+}
+
+export interface PassthroughOptions {
+  /** Remove terminal control sequences from compose's stdout (for a reader that is not a terminal). */
+  plainStdout?: boolean | undefined;
 }
 
 export interface LimitedRunOptions {

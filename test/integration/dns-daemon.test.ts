@@ -93,7 +93,7 @@ test('start answers, a second start is a no-op, status --json has the documented
 
   const stop = await h.cli(['dns', 'stop', '--json']);
   assert.equal(stop.code, 0, stop.stderr);
-  assert.deepEqual(json(stop.stdout), { stopped: true, pid: started.pid, stale_pid_file: false });
+  assert.deepEqual(json(stop.stdout), { stopped: true, pid: started.pid, stale_pid_file: false, warnings: [] });
   await gone(started.pid, 'the stopped server');
   assert.equal(existsSync(pidFile(h)), false);
   assert.match(readFileSync(join(h.home, 'dns', 'dns.log'), 'utf8'), /stopped \(SIGTERM\)/);
@@ -131,7 +131,7 @@ test('a stale pid file naming an unrelated live process is not trusted, and that
 
   const stop = await h.cli(['dns', 'stop', '--json']);
   assert.equal(stop.code, 0, stop.stderr);
-  assert.deepEqual(json(stop.stdout), { stopped: false, pid: null, stale_pid_file: true });
+  assert.deepEqual(json(stop.stdout), { stopped: false, pid: null, stale_pid_file: true, warnings: [] });
   assert.equal(sleeper.exitCode, null);
   assert.equal(sleeper.signalCode, null);
   assert.ok(alive(sleeperPid), 'the unrelated process was killed');

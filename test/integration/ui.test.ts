@@ -155,7 +155,7 @@ describe('cilo ui --detach', () => {
     assert.equal(status.code, 0);
     assert.ok(status.stdout.includes(r.url));
     const stop = await h.cli(['ui', 'stop', '--json']);
-    assert.deepEqual(JSON.parse(stop.stdout), { stopped: true, pid: r.pid });
+    assert.deepEqual(JSON.parse(stop.stdout), { stopped: true, pid: r.pid, warnings: [] });
     assert.ok(gone(r.pid), 'the process is gone');
     assert.equal((await h.cli(['ui', 'status'])).code, 1);
   });

@@ -1,6 +1,6 @@
 import { createEnvironment } from '../../core/environments/create.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson } from '../output/print.js';
+import { out, printResult } from '../output/print.js';
 import { createProgress } from '../output/progress.js';
 
 interface Options {
@@ -16,7 +16,7 @@ interface Options {
 export default async function create(env: string, opts: Options): Promise<void> {
   const progress = createProgress('Copying');
   const r = await createEnvironment(cliContext(), { env, ...opts, onProgress: (d, t) => progress.update(d, t) }).finally(() => progress.done());
-  if (opts.json) printJson({ environment: r.env, files: r.files, copy: r.strategy, ...(r.existing ? { existing: true } : {}) });
+  if (opts.json) printResult({ environment: r.env, files: r.files, copy: r.strategy, ...(r.existing ? { existing: true } : {}) });
   else if (r.existing) out(`Environment ${r.env.name} of project ${r.env.project} was created by another cilo command meanwhile; it is in ${r.env.workspace}`);
   else out(`Created environment ${r.env.name} of project ${r.env.project} (${r.env.host ? `host ${r.env.host}, ` : ''}subnet ${r.env.subnet}, ${r.files} files copied) in ${r.env.workspace}`);
 }

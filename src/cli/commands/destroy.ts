@@ -2,7 +2,7 @@ import { destroyEach, destroyPlan, destroyTargets } from '../../core/environment
 import { CiloError, usageError } from '../../errors.js';
 import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';
-import { out, warn } from '../output/print.js';
+import { out, printResult, warn } from '../output/print.js';
 
 interface Options {
   all?: boolean;
@@ -10,6 +10,7 @@ interface Options {
   force?: boolean;
   keepWorkspace?: boolean;
   forget?: boolean;
+  json?: boolean;
 }
 
 export default async function destroy(env: string | undefined, opts: Options): Promise<void> {
@@ -18,7 +19,8 @@ export default async function destroy(env: string | undefined, opts: Options): P
   const ctx = cliContext();
   const targets = destroyTargets(ctx, { env, all: opts.all, project: opts.project });
   if (targets.length === 0) {
-    out('No environments to destroy.');
+    if (opts.json) printResult({ destroyed: [] });
+    else out('No environments to destroy.');
     return;
   }
   const names = targets.map((t) => t.name).join(', ');
@@ -34,8 +36,15 @@ export default async function destroy(env: string | undefined, opts: Options): P
       throw new CiloError('NOT_CONFIRMED', 'Nothing was destroyed.', { exitCode: 1 });
     }
   }
-  const failures = await destroyEach(ctx, targets, { keepWorkspace: opts.keepWorkspace, forget: opts.forget }, (t) => out(`Destroyed environment ${t.name}${opts.keepWorkspace ? ` (workspace kept at ${t.workspace})` : ''}.`));
-  if (failures.length === 0) return;
+  const destroyed: { env: string; project: string; workspace: string; workspace_kept: boolean }[] = [];
+  const failures = await destroyEach(ctx, targets, { keepWorkspace: opts.keepWorkspace, forget: opts.forget }, (t) => {
+    destroyed.push({ env: t.name, project: t.project, workspace: t.workspace, workspace_kept: opts.keepWorkspace === true });
+    if (!opts.json) out(`Destroyed environment ${t.name}${opts.keepWorkspace ? ` (workspace kept at ${t.workspace})` : ''}.`);
+  });
+  if (failures.length === 0) {
+    if (opts.json) printResult({ destroyed });
+    return;
+  }
   // One environment asked for by name: its own error, as it is.
   if (!opts.all && failures[0]) throw failures[0].error;
   for (const f of failures) warn(`could not destroy ${f.env}: ${describe(f.error)}`);

@@ -1,6 +1,6 @@
 import { diffEnvironment, mergeEnvironment, type DiffFormat, type DiffResult, type RepoDiff } from '../../core/environments/diff.js';
 import { cliContext } from '../output/context.js';
-import { info, out, outText, printJson } from '../output/print.js';
+import { info, out, outText, printJson, printResult } from '../output/print.js';
 
 interface Options {
   project?: string;
@@ -82,7 +82,7 @@ function summarizeRepo(r: RepoDiff, indent = ''): void {
 export async function merge(env: string, opts: Options): Promise<void> {
   const r = await mergeEnvironment(cliContext(), { env, project: opts.project, ffOnly: opts.ffOnly });
   if (opts.json) {
-    printJson(r);
+    printResult(r);
     return;
   }
   for (const repo of r.repos) {

@@ -1,6 +1,6 @@
 import { setupSystemResolver } from '../../core/dns/dns-server.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson, warn } from '../output/print.js';
+import { out, printResult, warn } from '../output/print.js';
 
 interface DnsSetupOptions {
   printManual?: boolean;
@@ -11,7 +11,7 @@ interface DnsSetupOptions {
 export default async function dnsSetup(opts: DnsSetupOptions): Promise<void> {
   const r = await setupSystemResolver(cliContext(), { printManual: opts.printManual, dnsSuffix: opts.dnsSuffix });
   if (opts.json) {
-    printJson(r);
+    printResult(r);
     return;
   }
   for (const w of r.warnings) warn(w);

@@ -1,6 +1,6 @@
 import { startDnsServer } from '../../core/dns/dns-server.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson } from '../output/print.js';
+import { out, printResult } from '../output/print.js';
 
 interface DnsStartOptions {
   json?: boolean;
@@ -8,6 +8,6 @@ interface DnsStartOptions {
 
 export default async function dnsStart(opts: DnsStartOptions): Promise<void> {
   const r = await startDnsServer(cliContext());
-  if (opts.json) printJson(r);
+  if (opts.json) printResult(r);
   else out(`DNS server ${r.started ? 'started' : 'already running'} on ${r.address}:${r.port} (pid ${r.pid}).`);
 }

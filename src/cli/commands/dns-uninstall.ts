@@ -1,6 +1,6 @@
 import { uninstallSystemResolver } from '../../core/dns/dns-server.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson, warn } from '../output/print.js';
+import { out, printResult, warn } from '../output/print.js';
 
 interface DnsUninstallOptions {
   json?: boolean;
@@ -9,7 +9,7 @@ interface DnsUninstallOptions {
 export default async function dnsUninstall(opts: DnsUninstallOptions): Promise<void> {
   const r = await uninstallSystemResolver(cliContext());
   if (opts.json) {
-    printJson(r);
+    printResult(r);
     return;
   }
   for (const w of r.warnings) warn(w);

@@ -1,6 +1,6 @@
 import { runDoctor } from '../../core/doctor/doctor.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson } from '../output/print.js';
+import { out, printResult } from '../output/print.js';
 
 interface Options {
   fix?: boolean;
@@ -11,7 +11,7 @@ interface Options {
 export default async function doctor(opts: Options): Promise<number> {
   const report = await runDoctor(cliContext(), { fix: opts.fix, force: opts.force });
   if (opts.json) {
-    printJson(report);
+    printResult(report);
     return report.ok ? 0 : 1;
   }
   out(`Docker engine: ${report.engine.reachable ? `reachable (${report.engine.version ?? '?'})` : 'NOT reachable'}; Compose: ${report.engine.compose ?? 'missing'}`);

@@ -1,7 +1,7 @@
 import { forkEnvironment } from '../../core/copies/fork.js';
 import { CiloError } from '../../errors.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson } from '../output/print.js';
+import { out, printResult } from '../output/print.js';
 
 interface Options {
   fromSnapshot?: string;
@@ -20,7 +20,7 @@ export default async function fork(first: string, second: string | undefined, op
   const r = await forkEnvironment(cliContext(), { from: opts.fromSnapshot ? undefined : first, env: second ?? first, fromSnapshot: opts.fromSnapshot, project: opts.project, up: opts.up });
   if (opts.json) {
     const { env, up, ...rest } = r;
-    printJson({ environment: env, ...rest, started: up !== null });
+    printResult({ environment: env, ...rest, started: up !== null });
     return;
   }
   const source = r.snapshot ? `snapshot ${r.snapshot} of ${r.from}` : r.from;

@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { installClaudeHooks, worktreeCreate as createForWorktree, worktreeRemove as removeForWorktree } from '../../core/agents/claude-hooks.js';
 import { cliContext } from '../output/context.js';
-import { info, out, printJson } from '../output/print.js';
+import { info, out, printResult } from '../output/print.js';
 
 function readStdin(): Promise<string> {
   if (process.stdin.isTTY) return Promise.resolve('');
@@ -33,7 +33,7 @@ export async function install(opts: { user?: boolean; from?: string; up?: boolea
   const file = opts.user ? join(homedir(), '.claude', 'settings.json') : join(resolve(opts.from ?? process.cwd()), '.claude', 'settings.json');
   const r = installClaudeHooks({ file, cilo: opts.command, up: opts.up });
   if (opts.json) {
-    printJson(r);
+    printResult(r);
     return;
   }
   if (r.added.length > 0) out(`Added the ${r.added.join(' and ')} hook(s) to ${r.file}.`);

@@ -2,7 +2,7 @@ import { addHost, hostStatus, listHosts, removeHost } from '../../core/hosts/hos
 import type { HostTransport } from '../../domain/state.js';
 import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson, printTable } from '../output/print.js';
+import { out, printJson, printResult, printTable } from '../output/print.js';
 
 interface AddOptions {
   transport?: HostTransport;
@@ -18,7 +18,7 @@ export async function add(name: string, target: string, opts: AddOptions): Promi
   // On a terminal, an unknown host key is shown and trusted only when the user says so.
   const confirmHostKey = process.stdin.isTTY && !opts.json ? (ssh: string, keys: string) => confirm(`The SSH host key of ${ssh} is ${keys}. Trust it?`) : undefined;
   const h = await addHost(cliContext(), { name, target, transport: opts.transport, acceptHostKey: opts.acceptHostKey, identity: opts.identity, subnet: opts.subnet, remoteSocket: opts.remoteSocket, socksPort: opts.socksPort, confirmHostKey });
-  if (opts.json) printJson({ host: h });
+  if (opts.json) printResult({ host: h });
   else out(`Added host ${h.name} (${h.ssh}, engine ${h.engine_id.slice(0, 12)}, range ${h.subnet}, transport ${h.transport}).`);
 }
 
@@ -58,6 +58,6 @@ export async function status(name: string, opts: { json?: boolean }): Promise<nu
 
 export async function rm(name: string, opts: { json?: boolean }): Promise<void> {
   const h = await removeHost(cliContext(), name);
-  if (opts.json) printJson({ removed: h.name });
+  if (opts.json) printResult({ removed: h.name });
   else out(`Removed host ${h.name}.`);
 }

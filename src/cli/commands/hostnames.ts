@@ -1,6 +1,6 @@
 import { addHostnames, listHostnames, removeHostnames, setHostnames, type HostnamesResult } from '../../core/project/hostnames.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson, printTable, warn } from '../output/print.js';
+import { out, printJson, printResult, printTable, warn } from '../output/print.js';
 
 interface Options {
   project?: string;
@@ -8,9 +8,11 @@ interface Options {
   file?: string;
 }
 
+/** `what`: the sentence of a change (add, remove, set), whose document carries its warnings. */
 function show(r: HostnamesResult, opts: Options, what?: string): void {
   if (opts.json) {
-    printJson(r);
+    if (what === undefined) printJson(r);
+    else printResult(r);
     return;
   }
   if (what) out(what);
@@ -21,8 +23,8 @@ function show(r: HostnamesResult, opts: Options, what?: string): void {
   printTable(['HOSTNAME', 'NAME', 'SOURCE'], r.hostnames.map((h) => [h.fqdn, h.name, h.source]));
 }
 
-function noIngressWarning(r: HostnamesResult, opts: Options): void {
-  if (r.ingress === null && !opts.json) warn(`environment ${r.env} has no ingress service yet; its hostnames resolve once \`cilo up\` finds one (a service labelled cilo.ingress, or nginx/web/app/frontend).`);
+function noIngressWarning(r: HostnamesResult): void {
+  if (r.ingress === null) warn(`environment ${r.env} has no ingress service yet; its hostnames resolve once \`cilo up\` finds one (a service labelled cilo.ingress, or nginx/web/app/frontend).`);
 }
 
 /** `a,b` `c` -> `a`, `b`, `c`: the original took comma-separated lists. */
@@ -37,7 +39,7 @@ export async function list(env: string, opts: Options): Promise<void> {
 export async function add(env: string, given: string[], opts: Options): Promise<void> {
   const names = splitNames(given);
   const r = await addHostnames(cliContext(), env, names, opts.project);
-  noIngressWarning(r, opts);
+  noIngressWarning(r);
   show(r, opts, r.added.length > 0 ? `Added ${r.added.join(', ')} to ${r.env}.` : `Nothing to add: ${r.env} already has ${names.length === 1 ? 'this hostname' : 'these hostnames'}.`);
 }
 
@@ -48,6 +50,6 @@ export async function remove(env: string, names: string[], opts: Options): Promi
 
 export async function set(env: string, names: string[], opts: Options): Promise<void> {
   const r = await setHostnames(cliContext(), env, { names: splitNames(names), file: opts.file }, opts.project);
-  noIngressWarning(r, opts);
+  noIngressWarning(r);
   show(r, opts, `Custom hostnames of ${r.env} set (${r.added.length} added, ${r.removed.length} removed).`);
 }

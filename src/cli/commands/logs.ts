@@ -14,5 +14,6 @@ export default async function logs(env: string, service: string | undefined, opt
   if (opts.follow) args.push('--follow');
   if (opts.tail !== undefined) args.push('--tail', String(opts.tail));
   if (service) args.push(service);
-  return composeForEnv(ctx, env, args, opts.project);
+  // compose marks every line with terminal codes (ESC[2K), even into a pipe: a reader that is not a terminal gets plain text.
+  return composeForEnv(ctx, env, args, opts.project, { plainStdout: !process.stdout.isTTY });
 }

@@ -1,6 +1,6 @@
 import { migrateNetwork, networkStatus } from '../../core/network/network-admin.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson, printTable } from '../output/print.js';
+import { out, printJson, printResult, printTable } from '../output/print.js';
 
 export async function status(opts: { json?: boolean }): Promise<void> {
   const s = await networkStatus(cliContext());
@@ -31,7 +31,7 @@ export async function status(opts: { json?: boolean }): Promise<void> {
 export async function migrate(cidr: string | undefined, opts: { json?: boolean }): Promise<void> {
   const r = await migrateNetwork(cliContext(), { cidr });
   if (opts.json) {
-    printJson(r);
+    printResult(r);
     return;
   }
   if (r.moved.length === 0) out(`Nothing to move: every environment is inside ${r.base_subnets.join(', ')}.`);

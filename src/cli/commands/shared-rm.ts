@@ -2,7 +2,7 @@ import { leftoversToRemove, removeSharedLeftover, type SharedLeftover } from '..
 import { CiloError, usageError } from '../../errors.js';
 import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson, warn } from '../output/print.js';
+import { out, printResult, warn } from '../output/print.js';
 
 interface Options {
   unused?: boolean;
@@ -19,7 +19,7 @@ export default async function sharedRm(service: string | undefined, opts: Option
   const ctx = cliContext();
   const items = await leftoversToRemove(ctx, { service, unused: opts.unused, project: opts.project });
   if (items.length === 0) {
-    if (opts.json) printJson({ removed: [], failed: [] });
+    if (opts.json) printResult({ removed: [], failed: [] });
     else out('Nothing to remove: every shared volume and dataset template is in use.');
     return;
   }
@@ -42,6 +42,6 @@ export default async function sharedRm(service: string | undefined, opts: Option
       if (!opts.json) warn(`could not remove ${describe(item)}: ${error}`);
     }
   }
-  if (opts.json) printJson({ removed, failed });
+  if (opts.json) printResult({ removed, failed });
   if (failed.length > 0) process.exitCode = 1;
 }

@@ -2,7 +2,7 @@ import { restoreSnapshot, restoreTarget } from '../../core/copies/snapshots.js';
 import { CiloError } from '../../errors.js';
 import { confirm } from '../output/confirm.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson } from '../output/print.js';
+import { out, printResult } from '../output/print.js';
 
 interface Options {
   project?: string;
@@ -24,6 +24,6 @@ export default async function snapshotRestore(env: string, name: string, opts: O
     fromOther = true;
   }
   const r = await restoreSnapshot(ctx, { env, name, project: opts.project, fromOther, timeoutSeconds: opts.timeout });
-  if (opts.json) printJson(r);
+  if (opts.json) printResult(r);
   else out(`Environment ${r.env} is back to snapshot ${r.snapshot}${r.from !== r.env ? ` (of ${r.from})` : ''}: ${r.volumes.length} volume(s) (${r.method}), ${r.datasets.length} dataset(s); started again: ${r.started.join(', ') || 'none'}.`);
 }

@@ -1,9 +1,9 @@
 import { removeSnapshot } from '../../core/copies/snapshots.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson } from '../output/print.js';
+import { out, printResult } from '../output/print.js';
 
 export default async function snapshotRm(name: string, opts: { json?: boolean }): Promise<void> {
   const s = await removeSnapshot(cliContext(), name);
-  if (opts.json) printJson({ removed: s.name });
+  if (opts.json) printResult({ removed: s.name });
   else out(`Snapshot ${s.name} removed.`);
 }

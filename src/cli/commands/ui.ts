@@ -3,7 +3,7 @@ import { dashboardStatus, openInBrowser, serveDashboard, startDashboardInBackgro
 import type { CoreContext } from '../../core/context.js';
 import { usageError } from '../../errors.js';
 import { cliContext } from '../output/context.js';
-import { out, printJson, warn } from '../output/print.js';
+import { out, printJson, printResult, warn } from '../output/print.js';
 
 interface Options {
   port?: number;
@@ -39,22 +39,31 @@ export default async function ui(opts: Options): Promise<void> {
   const scope = await dashboardScope({ project: opts.project, all: opts.all, cwd: process.cwd() });
   if (opts.detach) {
     const r = await startDashboardInBackground(ctx, scope, { port: opts.port });
-    if (opts.json) printJson({ started: r.started, pid: r.instance.pid, port: r.instance.port, url: r.instance.url, log: r.log });
-    else out(`cilo ui ${r.started ? 'started' : 'already running'} (pid ${r.instance.pid}): ${r.instance.url}\nStop it with \`cilo ui stop\`.`);
+    // Under --json the browser is opened first: a failure to is a warning of the document.
+    if (opts.json) {
+      if (opts.open) await openOrSay(ctx, r.instance.url);
+      printResult({ started: r.started, pid: r.instance.pid, port: r.instance.port, url: r.instance.url, log: r.log });
+      return;
+    }
+    out(`cilo ui ${r.started ? 'started' : 'already running'} (pid ${r.instance.pid}): ${r.instance.url}\nStop it with \`cilo ui stop\`.`);
     if (opts.open) await openOrSay(ctx, r.instance.url);
     return;
   }
   const server = await serveDashboard(ctx, scope, { port: opts.port ?? 0, instance: opts.instance });
-  if (opts.json) printJson({ pid: process.pid, port: server.port, url: server.url });
-  else out(`cilo ui: ${server.url}\n(${scope.project ? `project ${scope.project}` : 'all projects'}; Ctrl-C stops it)`);
-  if (opts.open) await openOrSay(ctx, server.url);
+  if (opts.json) {
+    if (opts.open) await openOrSay(ctx, server.url);
+    printResult({ pid: process.pid, port: server.port, url: server.url });
+  } else {
+    out(`cilo ui: ${server.url}\n(${scope.project ? `project ${scope.project}` : 'all projects'}; Ctrl-C stops it)`);
+    if (opts.open) await openOrSay(ctx, server.url);
+  }
   await untilSignal();
   await server.close();
 }
 
 export async function stop(opts: { json?: boolean }): Promise<void> {
   const r = await stopDashboard(cliContext());
-  if (opts.json) printJson(r);
+  if (opts.json) printResult(r);
   else out(r.stopped ? `cilo ui stopped (pid ${r.pid}).` : 'cilo ui was not running.');
 }
 

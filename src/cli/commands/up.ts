@@ -3,7 +3,7 @@ import { manifestOfEnvironment } from '../../core/agents/manifest.js';
 import { upEnvironment } from '../../core/environments/up.js';
 import { printServices } from '../output/env-view.js';
 import { cliContext } from '../output/context.js';
-import { composeEcho, out, printJson } from '../output/print.js';
+import { composeEcho, out, printResult } from '../output/print.js';
 
 interface Options {
   from?: string;
@@ -23,7 +23,7 @@ export default async function up(env: string, opts: Options): Promise<void> {
   const showCompose = composeEcho();
   const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, timeoutSeconds: opts.timeout, onComposeOutput: showCompose });
   if (opts.json) {
-    printJson(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: opts.showSecrets }));
+    printResult(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: opts.showSecrets }));
     return;
   }
   const view = await liveView(ctx, r.env);

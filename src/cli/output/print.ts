@@ -21,8 +21,35 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/**
+ * The warnings of the command that runs (core's ctx.warn lines among them, cliContext wires it
+ * here): on stderr as they come, and in its JSON document too (`printResult`), so that a
+ * program reading only stdout sees them. main() starts each command with an empty list.
+ */
+let warnings: string[] = [];
+
 export function warn(line: string): void {
+  warnings.push(line);
   process.stderr.write(`warning: ${line}\n`);
+}
+
+/** Forgets the warnings of a previous command (main runs several in one process in tests). */
+export function startCommand(): void {
+  warnings = [];
+}
+
+/** The warnings so far, those the result carries itself first, each once. */
+function warningsWith(own: readonly string[] | undefined): string[] {
+  return [...new Set([...(own ?? []), ...warnings])];
+}
+
+/**
+ * The JSON document of a command that changes something: its result and `warnings`, every
+ * warning it wrote (an empty list when none). Read commands print their document with
+ * printJson as it is (`list --json` is a bare array, as the original's).
+ */
+export function printResult<T extends object>(doc: T & { warnings?: readonly string[] }): void {
+  printJson({ ...doc, warnings: warningsWith(doc.warnings) });
 }
 
 export function info(line: string): void {
@@ -74,6 +101,8 @@ export interface ErrorDocument {
   /** A failing service (`up`), with its last log lines. */
   service?: string;
   logs?: string[];
+  /** The warnings written before the failure, when there were any. */
+  warnings?: string[];
 }
 
 interface FailureFacts {
@@ -92,7 +121,9 @@ export function errorDocument(e: FailureFacts): ErrorDocument {
 }
 
 export function printErrorJson(e: FailureFacts): void {
-  printJson(errorDocument(e));
+  const doc = errorDocument(e);
+  if (warnings.length > 0) doc.warnings = warningsWith([]);
+  printJson(doc);
 }
 
 const BUG_HINT = 'This is a bug in cilo; run again with CILO_DEBUG=1 for a stack trace and report it.';

@@ -8,6 +8,7 @@ import type { CoreContext } from '../context.js';
 import { generatedTarget } from '../project/env-compose.js';
 import { startedEnvironment } from '../environments/passthrough.js';
 import type { EnvironmentState } from '../../domain/state.js';
+import { stripTerminalControls } from '../../domain/terminal-text.js';
 
 export interface CaptureLimits {
   timeoutMs: number;
@@ -55,7 +56,8 @@ export async function captureLogs(ctx: CoreContext, input: { env: string; projec
     throw new CiloError('COMPOSE_FAILED', `Reading the logs of environment "${env.name}" failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.code}`}.`, { hint: `Check \`cilo status ${env.name}\`.` });
   }
   // compose writes the containers' output to stdout, their stderr interleaved there too.
-  return { env: env.name, service: input.service ?? null, logs: r.stdout, truncated_bytes: r.droppedBytes };
+  // compose starts every line with ESC[2K even with --no-color (domain/terminal-text.ts): an agent reads plain text.
+  return { env: env.name, service: input.service ?? null, logs: stripTerminalControls(r.stdout), truncated_bytes: r.droppedBytes };
 }
 
 export async function execCaptured(ctx: CoreContext, input: { env: string; project?: string | undefined; service: string; argv: string[] } & CaptureLimits): Promise<ExecResult> {

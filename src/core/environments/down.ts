@@ -22,6 +22,18 @@ export interface DownInput {
 
 /** Stops (or pauses) the environment's containers and keeps them, with workspace, network and volumes; a stopped one releases its shared services. */
 export async function downEnvironment(base: CoreContext, input: DownInput): Promise<EnvironmentState> {
+  return (await downWithReport(base, input)).env;
+}
+
+/** What a `down` did: the environment as it is now, and the shared services it released. */
+export interface DownReport {
+  env: EnvironmentState;
+  /** Empty when paused: a paused environment keeps holding them. */
+  released_shared: string[];
+}
+
+/** `downEnvironment`, saying also which shared services it released (`cilo down --json`). */
+export async function downWithReport(base: CoreContext, input: DownInput): Promise<DownReport> {
   const env = findEnv(readState(base.paths), input.env, input.project);
   const ctx = await atSite(base, env);
   await ctx.site.docker.ping();
@@ -39,11 +51,12 @@ export async function downEnvironment(base: CoreContext, input: DownInput): Prom
   // them, and the next `up` resumes at once, instead of after the shared container was reaped
   // at the end of its grace period and made again (a database's cold start, seconds each).
   if (!paused) await releaseShared(ctx, env, env.shared);
-  return withStateLock((state) => {
+  const rec = await withStateLock((state) => {
     const rec = findEnv(state, env.name);
     // An environment with nothing running to pause is simply stopped.
     if (rec.status !== 'creating') rec.status = paused ? 'paused' : 'stopped';
     rec.updated_at = isoNow(ctx);
     return rec;
   }, ctx.paths);
+  return { env: rec, released_shared: paused ? [] : [...env.shared].sort() };
 }

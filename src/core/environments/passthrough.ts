@@ -4,6 +4,7 @@ import { CiloError } from '../../errors.js';
 import { generatedComposePath } from '../../state/paths.js';
 import { readState } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
+import type { PassthroughOptions } from '../ports.js';
 import { generatedTarget } from '../project/env-compose.js';
 import { findEnv } from './lookup.js';
 import type { EnvironmentState } from '../../domain/state.js';
@@ -17,10 +18,14 @@ export function startedEnvironment(ctx: CoreContext, envName: string, project?: 
   return env;
 }
 
-/** Runs `docker compose <args>` against an environment's generated model, attached to the terminal. */
-export async function composeForEnv(ctx: CoreContext, envName: string, args: string[], project?: string): Promise<number> {
+/**
+ * Runs `docker compose <args>` against an environment's generated model, attached to the
+ * terminal; `plainStdout` strips terminal control sequences from what it prints (see compose's
+ * adapter).
+ */
+export async function composeForEnv(ctx: CoreContext, envName: string, args: string[], project?: string, opts: PassthroughOptions = {}): Promise<number> {
   const env = startedEnvironment(ctx, envName, project);
-  return (await siteOf(ctx, env)).compose.passthrough(generatedTarget(ctx.paths, env), args);
+  return (await siteOf(ctx, env)).compose.passthrough(generatedTarget(ctx.paths, env), args, opts);
 }
 
 /** Checks a service name against the environment before handing it to compose. */

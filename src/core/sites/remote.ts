@@ -62,7 +62,7 @@ function composeAt(compose: Compose, dockerHost: string): Compose {
     resolveModel: (t) => compose.resolveModel(at(t)),
     up: (t, o) => compose.up(at(t), o),
     stop: (t, s) => compose.stop(at(t), s),
-    passthrough: (t, a) => compose.passthrough(at(t), a),
+    passthrough: (t, a, o) => compose.passthrough(at(t), a, o),
     version: () => compose.version(),
     captureLimited: (t, a, o) => compose.captureLimited(at(t), a, o),
   };
