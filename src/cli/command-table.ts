@@ -158,8 +158,11 @@ and exits 1. Progress goes to stderr.`;
 const HOST_HELP = `
 A first \`host add\` shows the host key's fingerprint and stops; compare it with the host's
 (\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\` there) and run it again with
---accept-host-key SHA256:.... Keys are kept in $CILO_HOME/hosts/known_hosts and checked on every
-connection (StrictHostKeyChecking=yes). One SSH connection per host is reused (ControlMaster).
+--accept-host-key SHA256:.... A key your own SSH already trusts (~/.ssh/known_hosts or
+known_hosts2 lists it) is trusted without it, and add says so; a different key listed there is
+refused. Keys are kept in $CILO_HOME/hosts/known_hosts and checked on every connection
+(StrictHostKeyChecking=yes). One SSH connection per host is reused (ControlMaster). A failed add
+leaves nothing behind (the key it trusted, $CILO_HOME/hosts/<name>/, the record).
 
 Then \`cilo up <env> --host <name>\` runs an environment there: its workspace is synced to the
 host before each up (rsync, else tar over SSH), and every other command works on it as on a
@@ -364,7 +367,7 @@ const TABLE: readonly Declared[] = [
       new Option('-i, --identity <file>', 'private key for SSH (default: SSH\'s own)'),
       new Option('--subnet <cidr>', 'range for the host\'s environments (default: a free /18 of 10.225.0.0-10.231.255.255)'),
       new Option('--remote-socket <path>', 'the engine\'s socket on the host').default('/var/run/docker.sock'),
-      o.whole('--socks-port <port>', 'port of the SOCKS5 proxy on 127.0.0.1 through the host (default: a free one)'),
+      o.whole('--socks-port <port>', 'port of the SOCKS5 proxy on 127.0.0.1 through the host (default: a free one; when another program has it, a free one, said and recorded)'),
       o.json(),
     ],
     help: HOST_HELP,

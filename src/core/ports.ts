@@ -8,6 +8,7 @@ import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
 import type { DatasetEngine, EngineTarget } from '../domain/dataset-engine.js';
 import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import type { HostState } from '../domain/state.js';
+import type { UserKnownEntries } from '../domain/hosts.js';
 import type { DnsStartResult, DnsStatus, DnsStopResult } from '../dns/daemon.js';
 import type { SetupInput, SetupResult, UninstallResult } from '../dns/resolver.js';
 import type { ServeOptions } from '../dns/serve.js';
@@ -257,11 +258,21 @@ export interface RemoteHosts {
   scanHostKeys(ssh: string): Promise<HostKey[]>;
   /** A TCP port on 127.0.0.1 that nothing listens on now (for a host's SOCKS proxy). */
   freePort(): Promise<number>;
+  /** Whether cilo's own known_hosts has a key for the destination. */
   isKnown(ssh: string): Promise<boolean>;
-  trustHostKeys(lines: string[]): Promise<void>;
+  /** The entries the user's own known_hosts files (`~/.ssh/known_hosts`, `~/.ssh/known_hosts2`) have for the destination. */
+  userKnownEntries(ssh: string): Promise<UserKnownEntries[]>;
+  /** Adds the lines to cilo's known_hosts; returns those it did not have yet (what a rollback removes). */
+  trustHostKeys(lines: string[]): Promise<string[]>;
+  /** Removes exactly these lines from cilo's known_hosts. */
+  untrustHostKeys(lines: string[]): Promise<void>;
   forgetHostKeys(ssh: string): Promise<void>;
-  /** Opens (or reuses) the host's connection; an unreachable host fails within seconds. */
-  connect(host: HostLink): Promise<{ docker: Engine; dockerHost: string; volumes: VolumeData }>;
+  /**
+   * Opens (or reuses) the host's connection; an unreachable host fails within seconds. When a new
+   * connection had to serve the SOCKS proxy on another port (something else listens on the
+   * recorded one), `socksPort` is the port it serves now.
+   */
+  connect(host: HostLink): Promise<{ docker: Engine; dockerHost: string; volumes: VolumeData; socksPort?: number | undefined }>;
   disconnect(host: HostLink): Promise<void>;
   /** Ends the connection and removes cilo's files of the host here (its tunnel key, logs). */
   forgetHost(host: HostLink): Promise<void>;

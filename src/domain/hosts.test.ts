@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocateHostRange, engineRanges, keysToTrust, formatSshDestination, knownHostsName, parseSshDestination, rebaseBindMounts, subnetBases, tunnelAddresses, tunnelInterface, tunnelSubnet } from './hosts.js';
+import { allocateHostRange, engineRanges, keysToTrust, userKnownVerdict, formatSshDestination, knownHostsName, parseSshDestination, rebaseBindMounts, subnetBases, tunnelAddresses, tunnelInterface, tunnelSubnet } from './hosts.js';
 import type { EnvironmentState, HostState, State } from './state.js';
 import { CiloError } from '../errors.js';
 
@@ -83,4 +83,22 @@ test('host keys: shown and refused without a fingerprint, only the named one tru
   assert.throws(() => keysToTrust('ssh://box', keys, 'SHA256:other'), /offers .* not SHA256:other/);
   assert.deepEqual(keysToTrust('ssh://box', keys, 'all'), ['box ssh-ed25519 AAA', 'box ssh-rsa BBB']);
   assert.throws(() => keysToTrust('ssh://box', [], 'all'), (e: unknown) => e instanceof CiloError && e.code === 'HOST_UNREACHABLE');
+});
+
+test("the user's own known_hosts: a listed key is trusted, another key for the host is a mismatch, none is none", () => {
+  const keys = [
+    { line: 'box ssh-ed25519 AAA', fingerprint: 'SHA256:ed', type: 'ED25519' },
+    { line: 'box ssh-rsa BBB', fingerprint: 'SHA256:rsa', type: 'RSA' },
+  ];
+  const file = '/home/me/.ssh/known_hosts';
+  assert.deepEqual(userKnownVerdict(keys, []), { kind: 'none' });
+  // hashed names (as ssh-keygen -F prints them) and plain ones alike: only the key is compared
+  assert.deepEqual(userKnownVerdict(keys, [{ file, lines: ['|1|c2FsdA==|aGFzaA== ssh-rsa BBB'] }]), { kind: 'match', file, lines: ['box ssh-rsa BBB'] });
+  assert.deepEqual(userKnownVerdict(keys, [{ file, lines: ['box ssh-ed25519 OTHER'] }]), { kind: 'mismatch', file });
+  // ssh accepts a key listed in any of its files, as here
+  const second = '/home/me/.ssh/known_hosts2';
+  assert.deepEqual(userKnownVerdict(keys, [{ file, lines: ['box ssh-ed25519 OTHER'] }, { file: second, lines: ['box ssh-ed25519 AAA'] }]), { kind: 'match', file: second, lines: ['box ssh-ed25519 AAA'] });
+  // a revoked key is refused wherever it is listed; certificate authorities are not plain keys
+  assert.deepEqual(userKnownVerdict(keys, [{ file, lines: ['@revoked box ssh-ed25519 AAA'] }, { file: second, lines: ['box ssh-ed25519 AAA'] }]), { kind: 'mismatch', file });
+  assert.deepEqual(userKnownVerdict(keys, [{ file, lines: ['@cert-authority *.example ssh-ed25519 CA'] }]), { kind: 'none' });
 });

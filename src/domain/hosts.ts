@@ -163,3 +163,47 @@ export function keysToTrust(ssh: string, keys: OfferedKey[], accept: string | 'a
   }
   return match.map((k) => k.line);
 }
+
+/** The entries one of the user's own known_hosts files has for a destination (`ssh-keygen -F` lines). */
+export interface UserKnownEntries {
+  file: string;
+  lines: string[];
+}
+
+/**
+ * What the user's own SSH says of the keys a host offers, as ssh itself decides: a key listed
+ * in any of its known_hosts files is trusted (`match`: the offered lines to trust, and the file
+ * that lists it); entries for the host none of which is an offered key, or an offered key marked
+ * `@revoked`, mean the key changed (`mismatch`); no entries at all, `none`. `@cert-authority`
+ * lines are left out: cilo checks plain keys only.
+ */
+export function userKnownVerdict(offered: OfferedKey[], known: UserKnownEntries[]): { kind: 'match'; file: string; lines: string[] } | { kind: 'mismatch'; file: string } | { kind: 'none' } {
+  const keyOf = (fields: string[]): string => fields.slice(0, 2).join(' ');
+  const offeredKeys = offered.map((k) => ({ line: k.line, key: keyOf(k.line.trim().split(/\s+/).slice(1)) }));
+  let firstFile: string | undefined;
+  for (const { file, lines } of known) {
+    for (const raw of lines) {
+      const fields = raw.trim().split(/\s+/);
+      if (fields.length < 3 || raw.trim().startsWith('#')) continue;
+      const marker = fields[0]?.startsWith('@') ? fields[0] : undefined;
+      if (marker === '@cert-authority') continue;
+      const key = keyOf(fields.slice(marker ? 2 : 1));
+      if (marker === '@revoked') {
+        if (offeredKeys.some((o) => o.key === key)) return { kind: 'mismatch', file };
+        continue;
+      }
+      firstFile ??= file;
+    }
+  }
+  for (const { file, lines } of known) {
+    const keys = new Set(lines.filter((l) => !l.trim().startsWith('@') && !l.trim().startsWith('#')).map((l) => keyOf(l.trim().split(/\s+/).slice(1))));
+    const match = offeredKeys.filter((o) => keys.has(o.key));
+    if (match.length > 0) return { kind: 'match', file, lines: match.map((o) => o.line) };
+  }
+  return firstFile === undefined ? { kind: 'none' } : { kind: 'mismatch', file: firstFile };
+}
+
+/** The warning when a host's SOCKS proxy had to move (something else listens on its port now). */
+export function socksMoved(host: string, from: number | undefined, to: number): string {
+  return `${from ? `127.0.0.1:${from} is taken by another program, so ` : ''}the SOCKS5 proxy of host ${host} now listens on 127.0.0.1:${to} (\`cilo host status ${host}\` shows it).`;
+}

@@ -8,7 +8,7 @@ import { parseSshDestination, remoteWorkspace, TUNNEL_PORT, tunnelAddresses, tun
 import type { HostState } from '../domain/state.js';
 import { hostPaths, type CiloPaths } from '../state/paths.js';
 import { VolumeDataCopier } from '../workspace/volume-copy.js';
-import { dockerContextHost, ensureForward, freeLoopbackPort, forgetHostKeys, isKnownHost, runRemote, scanHostKeys, stopMaster, syncTree, trustHostKeys, type SshAccess } from './ssh.js';
+import { dockerContextHost, ensureForward, freeLoopbackPort, forgetHostKeys, isKnownHost, runRemote, scanHostKeys, stopMaster, syncTree, trustHostKeys, untrustHostKeys, userKnownEntries, type SshAccess } from './ssh.js';
 import { tunnelDown, tunnelState, tunnelUp, type TunnelSpec } from './wireguard.js';
 
 type HostLink = Pick<HostState, 'name' | 'ssh' | 'identity' | 'remote_socket' | 'socks_port'>;
@@ -34,15 +34,18 @@ export function remoteHosts(paths: CiloPaths) {
     scanHostKeys: (ssh: string) => scanHostKeys(parseSshDestination(ssh)),
     freePort: () => freeLoopbackPort(),
     isKnown: (ssh: string) => isKnownHost({ destination: parseSshDestination(ssh), knownHostsFile: knownHosts }),
-    trustHostKeys: (lines: string[]) => trustHostKeys(knownHosts, lines),
+    userKnownEntries: (ssh: string) => userKnownEntries(parseSshDestination(ssh)),
+    trustHostKeys: async (lines: string[]) => trustHostKeys(knownHosts, lines),
+    untrustHostKeys: async (lines: string[]) => untrustHostKeys(knownHosts, lines),
     forgetHostKeys: (ssh: string) => forgetHostKeys({ destination: parseSshDestination(ssh), knownHostsFile: knownHosts }),
     async connect(h: HostLink) {
       const socket = hostPaths(paths, h.name).engineSocket;
-      await ensureForward(access(h), socket, h.remote_socket);
+      const served = await ensureForward(access(h), socket, h.remote_socket);
       const unreachableHint = `Check the engine on host ${h.name} (\`cilo host status ${h.name}\`; there: \`docker info\`), then retry.`;
       const docker = new DockerClient({ socketPath: socket, display: `${h.ssh} (host ${h.name})`, unreachableHint });
       // The host's volumes are on the host: copied by a helper container there, never through a path here.
-      return { docker, dockerHost: `unix://${socket}`, volumes: new VolumeDataCopier(docker, { localEngine: false }) };
+      const socksPort = served !== undefined && served !== h.socks_port ? served : undefined;
+      return { docker, dockerHost: `unix://${socket}`, volumes: new VolumeDataCopier(docker, { localEngine: false }), socksPort };
     },
     disconnect: (h: HostLink) => stopMaster(access(h), hostPaths(paths, h.name).engineSocket),
     async forgetHost(h: HostLink) {

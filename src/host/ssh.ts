@@ -5,10 +5,11 @@
  * connect timeouts so an unreachable host fails within seconds instead of hanging.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { tail } from '../domain/text.js';
-import { knownHostsName, type SshDestination } from '../domain/hosts.js';
+import { knownHostsName, type SshDestination, type UserKnownEntries } from '../domain/hosts.js';
 import { CiloError } from '../errors.js';
 import { capture, type CaptureResult } from '../proc/run.js';
 
@@ -92,12 +93,42 @@ export async function isKnownHost(a: Pick<SshAccess, 'destination' | 'knownHosts
   return r.code === 0 && r.stdout.trim() !== '';
 }
 
-/** Adds the lines (as ssh-keyscan printed them) to cilo's known_hosts. */
-export function trustHostKeys(knownHostsFile: string, lines: string[]): void {
+/**
+ * The user's own known_hosts files, where ssh looks by default (UserKnownHostsFile's default:
+ * `~/.ssh/known_hosts ~/.ssh/known_hosts2`), `~` being $HOME.
+ */
+export function userKnownHostsFiles(): string[] {
+  const dir = join(homedir(), '.ssh');
+  return [join(dir, 'known_hosts'), join(dir, 'known_hosts2')];
+}
+
+/** The entries each of the user's known_hosts files has for the destination (hashed names too: `ssh-keygen -F`). */
+export async function userKnownEntries(d: SshDestination, files = userKnownHostsFiles()): Promise<UserKnownEntries[]> {
+  const found: UserKnownEntries[] = [];
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const r = await capture('ssh-keygen', ['-F', knownHostsName(d), '-f', file]);
+    const lines = r.code === 0 ? r.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#')) : [];
+    if (lines.length > 0) found.push({ file, lines });
+  }
+  return found;
+}
+
+/** Adds the lines (as ssh-keyscan printed them) to cilo's known_hosts; returns those it did not have. */
+export function trustHostKeys(knownHostsFile: string, lines: string[]): string[] {
   mkdirSync(dirname(knownHostsFile), { recursive: true, mode: 0o700 });
   const have = existsSync(knownHostsFile) ? readFileSync(knownHostsFile, 'utf8').split('\n') : [];
-  const add = lines.filter((l) => !have.includes(l));
+  const add = [...new Set(lines.filter((l) => !have.includes(l)))];
   if (add.length > 0) appendFileSync(knownHostsFile, `${add.join('\n')}\n`, { mode: 0o600 });
+  return add;
+}
+
+/** Removes exactly these lines from cilo's known_hosts (what a failed `host add` trusted). */
+export function untrustHostKeys(knownHostsFile: string, lines: string[]): void {
+  if (lines.length === 0 || !existsSync(knownHostsFile)) return;
+  const kept = readFileSync(knownHostsFile, 'utf8').split('\n').filter((l) => l !== '' && !lines.includes(l));
+  if (kept.length === 0) rmSync(knownHostsFile, { force: true });
+  else writeFileSync(knownHostsFile, `${kept.join('\n')}\n`, { mode: 0o600 });
 }
 
 /** Removes the destination's keys from cilo's known_hosts. */
@@ -128,23 +159,46 @@ export async function masterAlive(a: SshAccess): Promise<boolean> {
 /**
  * Makes sure the master connection is up and forwards `localSocket` to the engine's socket on
  * the host. Every later ssh call (commands, rsync, compose's) rides on the same connection.
+ * A new master serves the SOCKS proxy too: on `a.socksPort`, or, when something else listens
+ * there by now, on a free port; the port a new master serves is returned (undefined: reused).
  */
-export async function ensureForward(a: SshAccess, localSocket: string, remoteSocket: string): Promise<void> {
+export async function ensureForward(a: SshAccess, localSocket: string, remoteSocket: string): Promise<number | undefined> {
   const alive = await masterAlive(a); // one `ssh -O check`
-  if (alive && existsSync(localSocket)) return;
+  if (alive && existsSync(localSocket)) return undefined;
   if (alive) {
     // The master lost its forward (or was started without it): add it again.
     rmSync(localSocket, { force: true });
     const r = await sshProgram([...sshOptions(a), '-O', 'forward', '-L', `${localSocket}:${remoteSocket}`, a.url]);
     if (r.code !== 0) throw sshFailure(a, 'Forwarding the engine socket', r.stderr);
-    return;
+    return undefined;
   }
   rmSync(localSocket, { force: true });
   rmSync(a.controlPath, { force: true });
   mkdirSync(dirname(localSocket), { recursive: true, mode: 0o700 });
   mkdirSync(dirname(a.controlPath), { recursive: true, mode: 0o700 });
-  const socks = a.socksPort ? ['-D', `127.0.0.1:${a.socksPort}`] : [];
-  await startMaster(a, ['-f', '-N', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes', '-L', `${localSocket}:${remoteSocket}`, ...socks]);
+  const forwards = ['-f', '-N', '-o', 'ExitOnForwardFailure=yes', '-o', 'StreamLocalBindUnlink=yes', '-L', `${localSocket}:${remoteSocket}`];
+  if (!a.socksPort) {
+    await startMaster(a, forwards);
+    return undefined;
+  }
+  let port = (await loopbackPortFree(a.socksPort)) ? a.socksPort : await freeLoopbackPort();
+  try {
+    await startMaster(a, [...forwards, '-D', `127.0.0.1:${port}`]);
+  } catch (e) {
+    // Taken between the check and ssh's bind: once more, on a port free now.
+    if (!new RegExp(`cannot listen to port: ${port}\\b`).test(readLog(a))) throw e;
+    port = await freeLoopbackPort();
+    await startMaster(a, [...forwards, '-D', `127.0.0.1:${port}`]);
+  }
+  return port;
+}
+
+function readLog(a: SshAccess): string {
+  try {
+    return readFileSync(a.logFile, 'utf8');
+  } catch {
+    return '';
+  }
 }
 
 /**
@@ -235,6 +289,16 @@ async function tarOver(a: SshAccess, localDir: string, remoteDir: string): Promi
       hint: 'Check free space and permissions of the remote directory, then retry `cilo up`.',
     });
   }
+}
+
+/** Whether nothing listens on 127.0.0.1:`port` now (a listen there succeeds). */
+export async function loopbackPortFree(port: number): Promise<boolean> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+  });
 }
 
 /** A TCP port on 127.0.0.1 that is free now (the kernel's pick). */

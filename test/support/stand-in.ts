@@ -11,12 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { CoreContext } from '../../src/core/context.js';
-import type { Clock, Compose, ComposeUpOptions, ContainerExec, Engine, EnginePorts, HostLink, RemoteHosts, VolumeData } from '../../src/core/ports.js';
+import type { Clock, Compose, ComposeUpOptions, ContainerExec, Engine, EnginePorts, HostKey, HostLink, RemoteHosts, VolumeData } from '../../src/core/ports.js';
 import type { Site } from '../../src/core/sites/site.js';
 import type { ComposeModel, ComposeTarget } from '../../src/domain/compose-model.js';
 import type { ContainerInspect, ContainerSummary, Filters, NetworkInspect, VolumeInfo, VolumeInspect } from '../../src/domain/engine.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE } from '../../src/domain/names.js';
 import type { EnvironmentState, HostState } from '../../src/domain/state.js';
+import type { UserKnownEntries } from '../../src/domain/hosts.js';
 import { CiloError, DockerApiError } from '../../src/errors.js';
 import { ciloPaths, workspacePath } from '../../src/state/paths.js';
 import { withStateLock } from '../../src/state/store.js';
@@ -458,7 +459,7 @@ export class StandInRemote implements RemoteHosts {
   contextEndpoint(): Promise<string | undefined> {
     return this.unused('contextEndpoint');
   }
-  scanHostKeys(): Promise<never> {
+  scanHostKeys(_ssh: string): Promise<HostKey[]> {
     return this.unused('scanHostKeys');
   }
   freePort(): Promise<number> {
@@ -467,13 +468,19 @@ export class StandInRemote implements RemoteHosts {
   isKnown(): Promise<boolean> {
     return this.unused('isKnown');
   }
-  trustHostKeys(): Promise<void> {
+  userKnownEntries(_ssh: string): Promise<UserKnownEntries[]> {
+    return this.unused('userKnownEntries');
+  }
+  trustHostKeys(_lines: string[]): Promise<string[]> {
     return this.unused('trustHostKeys');
+  }
+  untrustHostKeys(_lines: string[]): Promise<void> {
+    return this.unused('untrustHostKeys');
   }
   forgetHostKeys(): Promise<void> {
     return this.unused('forgetHostKeys');
   }
-  forgetHost(): Promise<void> {
+  forgetHost(_host: HostLink): Promise<void> {
     return this.unused('forgetHost');
   }
   run(): Promise<string> {
@@ -485,7 +492,7 @@ export class StandInRemote implements RemoteHosts {
   tunnelUp(): Promise<void> {
     return this.unused('tunnelUp');
   }
-  tunnelDown(): Promise<void> {
+  tunnelDown(_host: HostState, _reachHost: boolean): Promise<void> {
     return this.unused('tunnelDown');
   }
   tunnelState(): Promise<{ up: boolean; handshake: number }> {

@@ -3,7 +3,7 @@
  * an environment on a host's engine is its site's work (core/sites).
  */
 import { askSite } from '../sites/reach.js';
-import { allocateHostRange, describeKeys, engineRanges, keysToTrust, formatSshDestination, hostNotFound, parseSshDestination, tunnelAddresses, tunnelInterface } from '../../domain/hosts.js';
+import { allocateHostRange, describeKeys, engineRanges, keysToTrust, knownHostsName, formatSshDestination, hostNotFound, parseSshDestination, tunnelAddresses, socksMoved, tunnelInterface, userKnownVerdict } from '../../domain/hosts.js';
 import { toValidName } from '../../domain/names.js';
 import type { EnvironmentState, HostState, HostTransport } from '../../domain/state.js';
 import { overlaps, parseCidr, parseCidr24Loose } from '../../domain/subnet.js';
@@ -11,7 +11,7 @@ import { CiloError } from '../../errors.js';
 import { homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
 import { isoNow, type CoreContext } from '../context.js';
-import type { Engine } from '../ports.js';
+import type { Engine, HostLink } from '../ports.js';
 import { externalSubnets } from '../network/subnets.js';
 
 export interface AddHostInput {
@@ -33,24 +33,46 @@ export interface AddHostInput {
 
 const DEFAULT_REMOTE_SOCKET = '/var/run/docker.sock';
 
+/** A host just added, and where its key's trust came from when the user's own SSH vouched for it. */
+export interface AddedHost {
+  host: HostState;
+  /** The user's known_hosts file whose key cilo trusted without --accept-host-key (null: not so). */
+  trustedFrom: string | null;
+}
+
+/** What a `host add` has made so far: what undoing it must remove. */
+interface Made {
+  keyLines: string[];
+  recorded: boolean;
+  tunnel?: HostState;
+}
+
 /**
- * Adds a host: trusts its key (only the one the user confirmed), connects, checks that its
- * engine is one this cilo does not use yet and that compose can drive it, picks a range no
- * other engine of this cilo uses, records it, and (WireGuard) brings the tunnel up.
+ * Adds a host: trusts its key (only the one the user confirmed, or the one the user's own SSH
+ * already trusts), connects, checks that its engine is one this cilo does not use yet and that
+ * compose can drive it, picks a range no other engine of this cilo uses, records it, and
+ * (WireGuard) brings the tunnel up. A failure after the first write undoes every step: the
+ * key it trusted, `hosts/<name>/`, the record, the tunnel.
  */
-export async function addHost(ctx: CoreContext, input: AddHostInput): Promise<HostState> {
+export async function addHost(ctx: CoreContext, input: AddHostInput): Promise<AddedHost> {
   const name = toValidName(input.name, 'host');
   if (readState(ctx.paths).hosts?.[name]) throw hostExists(name);
   const { ssh, context } = await sshTarget(ctx, input.target);
-  await trustHostKey(ctx, ssh, input.acceptHostKey, input.confirmHostKey);
   const link = { name, ssh, identity: input.identity, remote_socket: input.remoteSocket ?? DEFAULT_REMOTE_SOCKET, socks_port: input.socksPort ?? (await ctx.remote.freePort()) };
+  const made: Made = { keyLines: [], recorded: false };
   try {
-    const { docker } = await ctx.remote.connect(link);
+    const trust = await trustHostKey(ctx, ssh, input.acceptHostKey, input.confirmHostKey);
+    made.keyLines = trust.added;
+    const connected = await ctx.remote.connect(link);
+    if (connected.socksPort !== undefined) {
+      ctx.warn(socksMoved(name, link.socks_port, connected.socksPort));
+      link.socks_port = connected.socksPort;
+    }
     // The host's routes are not this machine's: its networks are what it has in use.
-    const engineId = await uniqueEngineId(ctx, docker, name);
+    const engineId = await uniqueEngineId(ctx, connected.docker, name);
     await checkCompose(ctx);
     const home = (await ctx.remote.run(link, ['sh', '-c', 'echo "$HOME"'], 'Finding the home directory')).trim() || '/tmp';
-    const remoteNets = await externalSubnets({ docker, routes: { routeSubnets: async () => [] } });
+    const remoteNets = await externalSubnets({ docker: connected.docker, routes: { routeSubnets: async () => [] } });
     const host = await recordHost(ctx, input, {
       ...link,
       ...(context ? { context } : {}),
@@ -59,12 +81,32 @@ export async function addHost(ctx: CoreContext, input: AddHostInput): Promise<Ho
       transport: input.transport ?? 'ssh',
       added_at: isoNow(ctx),
     }, remoteNets);
-    if (host.transport === 'wireguard') await bringTunnelUp(ctx, host);
-    return host;
+    made.recorded = true;
+    if (host.transport === 'wireguard') {
+      made.tunnel = host;
+      ctx.log(`Bringing the WireGuard tunnel to ${host.name} up (${tunnelInterface(host.subnet)}, ${host.subnet})`);
+      await ctx.remote.tunnelUp(host);
+    }
+    return { host, trustedFrom: trust.from };
   } catch (e) {
-    await ctx.remote.disconnect(link).catch(() => undefined);
+    await undoAdd(ctx, link, made, e);
     throw e;
   }
+}
+
+/** Removes what a failed `host add` made, newest first; a step that fails does not stop the others. */
+async function undoAdd(ctx: CoreContext, link: HostLink, made: Made, cause: unknown): Promise<void> {
+  if (made.tunnel) await ctx.remote.tunnelDown(made.tunnel, true).catch(() => undefined);
+  if (made.recorded) {
+    await withStateLock((state) => {
+      delete state.hosts?.[link.name];
+      if (state.hosts && Object.keys(state.hosts).length === 0) delete state.hosts;
+    }, ctx.paths).catch(() => undefined);
+  }
+  // Another `host add` of the same name won the race to record it: its files are its own.
+  if (cause instanceof CiloError && cause.code === 'HOST_EXISTS') await ctx.remote.disconnect(link).catch(() => undefined);
+  else await ctx.remote.forgetHost(link).catch(() => undefined);
+  await ctx.remote.untrustHostKeys(made.keyLines).catch(() => undefined);
 }
 
 function hostExists(name: string): CiloError {
@@ -84,12 +126,26 @@ async function sshTarget(ctx: CoreContext, target: string): Promise<{ ssh: strin
   return { ssh: formatSshDestination(parseSshDestination(endpoint)), context: target };
 }
 
-/** Trusts the host key the user named; an unknown key is shown and refused, never accepted blindly. */
-async function trustHostKey(ctx: CoreContext, ssh: string, accept: string | undefined, ask: AddHostInput['confirmHostKey']): Promise<void> {
-  if (accept === undefined && (await ctx.remote.isKnown(ssh))) return;
+/**
+ * Trusts the host key the user named, or confirmed, or the one the user's own SSH already
+ * trusts (its known_hosts); an unknown key is shown and refused, never accepted blindly, and a
+ * key other than the one the user's known_hosts lists is refused. Returns the lines it added to
+ * cilo's known_hosts, and the user's file when that vouched for the key.
+ */
+async function trustHostKey(ctx: CoreContext, ssh: string, accept: string | undefined, ask: AddHostInput['confirmHostKey']): Promise<{ added: string[]; from: string | null }> {
+  if (accept === undefined && (await ctx.remote.isKnown(ssh))) return { added: [], from: null };
   const keys = await ctx.remote.scanHostKeys(ssh);
+  if (accept === undefined && keys.length > 0) {
+    const user = userKnownVerdict(keys, await ctx.remote.userKnownEntries(ssh));
+    if (user.kind === 'mismatch') {
+      throw new CiloError('HOST_KEY_UNKNOWN', `${ssh} offers the SSH host key ${describeKeys(keys)}, not the one ${user.file} lists for it.`, {
+        hint: `Someone may be between you and the host: check the fingerprint with its owner. If the host's key really changed, remove the old one (\`ssh-keygen -R ${knownHostsName(parseSshDestination(ssh))} -f ${user.file}\`) or run again with --accept-host-key FINGERPRINT.`,
+      });
+    }
+    if (user.kind === 'match') return { added: await ctx.remote.trustHostKeys(user.lines), from: user.file };
+  }
   const confirmed = accept === undefined && ask !== undefined && keys.length > 0 && (await ask(ssh, describeKeys(keys)));
-  await ctx.remote.trustHostKeys(keysToTrust(ssh, keys, confirmed ? 'all' : accept));
+  return { added: await ctx.remote.trustHostKeys(keysToTrust(ssh, keys, confirmed ? 'all' : accept)), from: null };
 }
 
 /** The engine's ID, refused when this machine's engine or another host has the same one. */
@@ -131,19 +187,6 @@ function recordHost(ctx: CoreContext, input: AddHostInput, host: Omit<HostState,
       return rec;
     }, ctx.paths),
   );
-}
-
-async function bringTunnelUp(ctx: CoreContext, host: HostState): Promise<void> {
-  ctx.log(`Bringing the WireGuard tunnel to ${host.name} up (${tunnelInterface(host.subnet)}, ${host.subnet})`);
-  try {
-    await ctx.remote.tunnelUp(host);
-  } catch (e) {
-    await ctx.remote.tunnelDown(host, true).catch(() => undefined);
-    await withStateLock((state) => {
-      delete state.hosts?.[host.name];
-    }, ctx.paths);
-    throw e;
-  }
 }
 
 export interface HostView {
@@ -193,8 +236,10 @@ export interface HostStatus extends HostView {
 export async function hostStatus(ctx: CoreContext, rawName: string): Promise<HostStatus> {
   const state = readState(ctx.paths);
   const host = findHost(state.hosts, rawName);
-  const view = hostView(host, Object.values(state.environments));
   const answer = await askSite(ctx, { host: host.name }, async (site) => (await site.docker.info()).ServerVersion);
+  // Read again: a new connection may have moved the SOCKS proxy to another port.
+  const now = readState(ctx.paths);
+  const view = hostView(now.hosts?.[host.name] ?? host, Object.values(now.environments));
   let tunnel: HostStatus['tunnel'] = null;
   if (host.transport === 'wireguard') {
     const t = await ctx.remote.tunnelState(host);

@@ -5,16 +5,18 @@
  */
 import type { ContainerExecOptions } from '../../docker/exec.js';
 import type { ComposeTarget } from '../../domain/compose-model.js';
-import { rebaseBindMounts, remoteWorkspace } from '../../domain/hosts.js';
+import { rebaseBindMounts, remoteWorkspace, socksMoved } from '../../domain/hosts.js';
 import type { HostState } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
+import { withStateLock } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import type { Compose } from '../ports.js';
 import type { Site, SiteRefusal } from './site.js';
 
 /** Opens (or reuses) the host's connection; an unreachable host fails within seconds (HOST_UNREACHABLE). */
 export async function remoteSite(ctx: CoreContext, host: HostState): Promise<Site> {
-  const { docker, dockerHost, volumes } = await ctx.remote.connect(host);
+  const { docker, dockerHost, volumes, socksPort } = await ctx.remote.connect(host);
+  if (socksPort !== undefined) await recordSocksPort(ctx, host, socksPort);
   return {
     host: host.name,
     label: `host ${host.name}`,
@@ -39,6 +41,15 @@ export async function remoteSite(ctx: CoreContext, host: HostState): Promise<Sit
     },
     forget: () => ctx.remote.disconnect(host).catch(() => undefined),
   };
+}
+
+/** A new connection serves the host's SOCKS proxy on another port (its own was taken): recorded, and said. */
+async function recordSocksPort(ctx: CoreContext, host: HostState, port: number): Promise<void> {
+  await withStateLock((state) => {
+    const rec = state.hosts?.[host.name];
+    if (rec) rec.socks_port = port;
+  }, ctx.paths);
+  ctx.warn(socksMoved(host.name, host.socks_port, port));
 }
 
 export function remoteRefusal(host: string, what: SiteRefusal): CiloError {
