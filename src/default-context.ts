@@ -157,5 +157,6 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     clock: overrides.clock ?? clock,
     log: overrides.log ?? (() => undefined),
     warn: overrides.warn ?? (() => undefined),
+    ...(overrides.progress ? { progress: overrides.progress } : {}),
   };
 }

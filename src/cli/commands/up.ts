@@ -4,6 +4,7 @@ import { upEnvironment } from '../../core/environments/up.js';
 import { printServices } from '../output/env-view.js';
 import { cliContext } from '../output/context.js';
 import { composeEcho, out, printJson } from '../output/print.js';
+import { createProgressView } from '../output/progress-view.js';
 
 interface Options {
   from?: string;
@@ -19,14 +20,17 @@ interface Options {
 }
 
 export default async function up(env: string, opts: Options): Promise<void> {
-  const ctx = cliContext();
-  const showCompose = composeEcho();
-  const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, timeoutSeconds: opts.timeout, onComposeOutput: showCompose });
+  // Progress on stderr always (with --json too: stdout is the document alone): a live view on a
+  // terminal, one plain line per step elsewhere (progress-view.ts).
+  const view = createProgressView();
+  const ctx = cliContext({ log: view.log, warn: view.warn, progress: view.event });
+  const showCompose = composeEcho() ? view.compose : undefined;
+  const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, timeoutSeconds: opts.timeout, onComposeOutput: showCompose }).finally(() => view.close());
   if (opts.json) {
     printJson(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: opts.showSecrets }));
     return;
   }
-  const view = await liveView(ctx, r.env);
-  out(`Environment ${view.name} is up${view.url ? `: ${view.url}` : '.'}`);
-  printServices(view);
+  const liveState = await liveView(ctx, r.env);
+  out(`Environment ${liveState.name} is up${liveState.url ? `: ${liveState.url}` : '.'}`);
+  printServices(liveState);
 }
