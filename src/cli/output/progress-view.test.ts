@@ -65,3 +65,17 @@ test('a failed step and a failed service are said as such', () => {
   view.close();
   assert.equal(s.text, 'api failed: exited with code 3 (0.0 s)\nWaiting for the services of e1 failed (0.0 s)\n');
 });
+
+test('on a narrow terminal a long step is cut in its label, never in how far it is or how long it takes', () => {
+  const s = { isTTY: true, columns: 50, text: '', write: (c: string) => (s.text += c) };
+  const clock = { t: 0 };
+  const view = createProgressView(s, () => clock.t);
+  view.event({ type: 'step-start', id: 1, label: 'Building template cilo_tpl_26cd49e80bee35ba of db (1 seed file, 29 MB)' });
+  clock.t = 68_000;
+  view.event({ type: 'step-tick', id: 1, amount: { done: 22_000_000, total: 29_000_000, unit: 'bytes' } });
+  view.close();
+  const drawn = s.text.split('\n').filter((l) => l.includes('22 MB'));
+  assert.equal(drawn.length, 1);
+  assert.match(drawn[0] ?? '', /…: 22 MB of 29 MB \(75%\) {2}1 min 8 s$/);
+  assert.ok([...(drawn[0] ?? '').replace(/\u001b\[\d*[AJ]/g, '')].length <= 49);
+});

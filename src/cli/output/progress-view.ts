@@ -54,6 +54,18 @@ const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '
 const REDRAW_MS = 500;
 const TICK_DRAW_MS = 100;
 
+/**
+ * One line of the block within the terminal's width: a wider line wraps, and the block could no
+ * longer be erased line by line. The text is cut, never what follows it (how far, how long).
+ */
+function fit(text: string, tail: string, width: number): string {
+  const chars = [...text];
+  const room = width - [...tail].length;
+  if (chars.length <= room) return `${text}${tail}`;
+  if (room < 2) return [...`${text}${tail}`].slice(0, width - 1).join('') + '…';
+  return `${chars.slice(0, room - 1).join('')}…${tail}`;
+}
+
 export function createProgressView(stream: ViewStream = process.stderr, now: () => number = Date.now): ProgressView {
   const tty = stream.isTTY === true;
   const steps = new Map<number, RunningStep>();
@@ -69,13 +81,12 @@ export function createProgressView(stream: ViewStream = process.stderr, now: () 
     const spin = FRAMES[frame % FRAMES.length] ?? '-';
     const width = Math.max(20, (stream.columns || 80) - 1);
     const lines: string[] = [];
-    for (const s of steps.values()) lines.push(`${spin} ${s.label}${s.amount ? `: ${formatAmount(s.amount)}` : ''}  ${formatDuration(t - s.started)}`);
+    for (const s of steps.values()) lines.push(fit(`${spin} ${s.label}`, `${s.amount ? `: ${formatAmount(s.amount)}` : ''}  ${formatDuration(t - s.started)}`, width));
     for (const s of services.values()) {
       if (s.ended) continue;
-      lines.push(`   ${s.name}  ${phaseText(s.phase)}${s.detail ? ` (${s.detail})` : ''}  ${formatDuration(t - s.started)}`);
+      lines.push(fit(`   ${s.name}  ${phaseText(s.phase)}${s.detail ? ` (${s.detail})` : ''}`, `  ${formatDuration(t - s.started)}`, width));
     }
-    // A line wider than the terminal wraps, and the block could no longer be erased line by line.
-    return lines.map((l) => ([...l].length > width ? `${[...l].slice(0, width - 1).join('')}…` : l));
+    return lines;
   };
 
   /** Erases the block (terminal), prints `lines` for good, draws the block again. */
@@ -91,7 +102,9 @@ export function createProgressView(stream: ViewStream = process.stderr, now: () 
     frame += 1;
     lastDraw = now();
     const block = blockLines();
-    let out = drawnLines > 0 ? `\x1b[${drawnLines}A\r\x1b[J` : '';
+    // Up to the block's first line (the cursor is at column 0 after its last newline) and erase
+    // to the end of the screen: no carriage return, which a terminal set to map CR to NL misreads.
+    let out = drawnLines > 0 ? `\x1b[${drawnLines}A\x1b[J` : '';
     for (const l of [...lines, ...block]) out += `${l}\n`;
     drawnLines = block.length;
     if (out !== '') stream.write(out);
@@ -163,7 +176,7 @@ export function createProgressView(stream: ViewStream = process.stderr, now: () 
       if (closed) return;
       if (timer) clearInterval(timer);
       timer = undefined;
-      if (tty && drawnLines > 0) stream.write(`\x1b[${drawnLines}A\r\x1b[J`);
+      if (tty && drawnLines > 0) stream.write(`\x1b[${drawnLines}A\x1b[J`);
       drawnLines = 0;
       closed = true;
     },
