@@ -159,5 +159,6 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     clock: overrides.clock ?? clock,
     log: overrides.log ?? (() => undefined),
     warn: overrides.warn ?? (() => undefined),
+    ...(overrides.progress ? { progress: overrides.progress } : {}),
   };
 }

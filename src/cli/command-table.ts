@@ -153,7 +153,8 @@ system_resolver}, network, subnet, services [{name, type, ip, port, url, ip_url,
 ready_by, environment, replicas? (a scaled service: its own fields are its first replica's)}],
 variables (CILO_*), timings (the phases of this up; null from status). A failure prints
 {"ok": false, "code", "message", "hint"} (with "service" and its last "logs" lines when one failed)
-and exits 1. Progress goes to stderr.`;
+and exits 1. \`up\` shows its progress on stderr (with --json too): a live view of its steps and
+services on a terminal, one plain line per step with its duration elsewhere.`;
 
 const HOST_HELP = `
 A first \`host add\` shows the host key's fingerprint and stops; compare it with the host's

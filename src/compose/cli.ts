@@ -111,6 +111,12 @@ export interface UpOptions {
   forceRecreate?: boolean | undefined;
   onStderr?: ((chunk: string) => void) | undefined;
   /**
+   * Told each line compose prints about a container (` Container p-web-1  Started`): the
+   * container's name and compose's status word. Those lines then no longer go to `onStderr`,
+   * which gets the other lines (pulls, builds, volumes), one whole line at a time.
+   */
+  onContainer?: ((container: string, word: string) => void) | undefined;
+  /**
    * Start only these services, without their dependencies, leaving the project's other
    * services alone (shared services live in one compose project per cilo project).
    */
@@ -124,8 +130,31 @@ export async function composeUp(t: ComposeTarget, opts: UpOptions = {}): Promise
   if (opts.forceRecreate) args.push('--force-recreate');
   if (opts.only) args.push('--no-deps', ...opts.only);
   const env = composeEnv(t, opts.only ? { COMPOSE_IGNORE_ORPHANS: 'true' } : {});
-  const r = await compose(args, t.cwd, opts.onStderr, env);
+  const lines = opts.onContainer ? containerLines(opts.onContainer, opts.onStderr) : undefined;
+  const r = await compose(args, t.cwd, lines ? lines.write : opts.onStderr, env);
+  lines?.end();
   if (r.code !== 0) throw composeFailure(`Starting ${t.projectName}`, args, r);
+}
+
+/** Splits compose's stderr into lines and picks those about a container (` Container <name>  <Word>`). */
+export function containerLines(onContainer: (container: string, word: string) => void, rest: ((line: string) => void) | undefined): { write: (chunk: string) => void; end: () => void } {
+  let pending = '';
+  const line = (l: string): void => {
+    const m = /^\s*Container (\S+)\s+(\S+)\s*$/.exec(l);
+    if (m) onContainer(m[1] ?? '', m[2] ?? '');
+    else rest?.(`${l}\n`);
+  };
+  return {
+    write: (chunk) => {
+      const parts = (pending + chunk).split(/\r?\n/);
+      pending = parts.pop() ?? '';
+      for (const l of parts) if (l.trim() !== '') line(l);
+    },
+    end: () => {
+      if (pending.trim() !== '') line(pending);
+      pending = '';
+    },
+  };
 }
 
 export async function composeStop(t: ComposeTarget, timeoutSeconds?: number): Promise<void> {

@@ -1,3 +1,4 @@
+import type { ProgressEvent } from '../domain/progress.js';
 import type { CiloPaths } from '../state/paths.js';
 import type { Clock, DashboardServer, DatasetEngines, DnsAdmin, DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
 
@@ -34,6 +35,13 @@ export interface CoreContext {
   log: (line: string) => void;
   /** Things a person must see even when nobody watches progress (stderr in the CLI, always). */
   warn: (line: string) => void;
+  /**
+   * Structured progress of a long use-case (`up`'s steps with their durations, each service's
+   * phase, how far a long step is): see core/progress.ts. Absent (the MCP server, a library
+   * user, commands that do not draw it): those steps say what they start through `log`, as
+   * plain lines, instead.
+   */
+  progress?: ((e: ProgressEvent) => void) | undefined;
 }
 
 /** The clock's time as an ISO 8601 string, as state records it. */

@@ -61,6 +61,8 @@ export interface ComposeUpOptions {
   build?: boolean | undefined;
   forceRecreate?: boolean | undefined;
   onStderr?: ((chunk: string) => void) | undefined;
+  /** Told the container's name and compose's status word of each line about a container (they then skip `onStderr`). */
+  onContainer?: ((container: string, word: string) => void) | undefined;
   /**
    * Start only these services, without their dependencies, leaving the project's other
    * services alone (shared services live in one compose project per cilo project).

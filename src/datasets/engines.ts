@@ -16,7 +16,24 @@ import { CiloError } from '../errors.js';
  * imports neither.
  */
 export interface EngineExec {
-  run(container: string, argv: string[], opts?: { stdin?: string | undefined; stdinFile?: string | undefined; env?: Record<string, string> | undefined }): Promise<{ code: number; stdout: string; stderr: string }>;
+  run(container: string, argv: string[], opts?: { stdin?: string | undefined; stdinFile?: string | undefined; onStdinBytes?: ((bytes: number) => void) | undefined; env?: Record<string, string> | undefined }): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** Reports the bytes of several seed files read so far, as one count across them. */
+function seedBytes(onLoaded: ((bytes: number) => void) | undefined): { file: () => ((bytes: number) => void) | undefined } {
+  let before = 0;
+  let current = 0;
+  return {
+    file: () => {
+      before += current;
+      current = 0;
+      if (!onLoaded) return undefined;
+      return (bytes) => {
+        current = bytes;
+        onLoaded(before + bytes);
+      };
+    },
+  };
 }
 
 /** A database's name for the copy made beside it (postgres and mariadb names: at most 63 and 64 characters). */
@@ -77,9 +94,9 @@ class Postgres extends ClientEngine implements DatasetEngine {
   private readonly user = this.t.env.POSTGRES_USER ?? 'postgres';
   private version: number | undefined;
 
-  private psql(db: string, sql: string | undefined, file?: string): ReturnType<EngineExec['run']> {
+  private psql(db: string, sql: string | undefined, file?: string, onStdinBytes?: (bytes: number) => void): ReturnType<EngineExec['run']> {
     const argv = ['psql', '-h', '127.0.0.1', '-U', this.user, '-d', db, '-X', '-q', '-A', '-t', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-f', '-'];
-    return this.exec.run(this.t.container, argv, { stdin: sql, stdinFile: file, env: this.secrets });
+    return this.exec.run(this.t.container, argv, { stdin: sql, stdinFile: file, onStdinBytes, env: this.secrets });
   }
 
   private async sql(sql: string, what: string, db = 'postgres'): Promise<string[][]> {
@@ -111,16 +128,17 @@ class Postgres extends ClientEngine implements DatasetEngine {
     return this.version;
   }
 
-  async ensureTemplate(name: string, seeds: SeedFile[]): Promise<void> {
+  async ensureTemplate(name: string, seeds: SeedFile[], onLoaded?: (bytes: number) => void): Promise<boolean> {
     const comment = await this.comment(name);
-    if (comment === 'cilo:template') return;
+    if (comment === 'cilo:template') return false;
     if (comment !== undefined) await this.sql(`ALTER DATABASE ${pgIdent(name)} IS_TEMPLATE false; DROP DATABASE ${pgIdent(name)} WITH (FORCE)`, 'Dropping an incomplete template');
     // Built under another name and renamed once complete: a template that exists is whole.
     const building = `${name}_building`;
     await this.sql(`DROP DATABASE IF EXISTS ${pgIdent(building)} WITH (FORCE)`, 'Dropping a half-built template');
     await this.sql(`CREATE DATABASE ${pgIdent(building)} OWNER ${pgIdent(this.user)}`, 'Creating the template');
+    const bytes = seedBytes(onLoaded);
     for (const seed of seeds) {
-      const r = await this.psql(building, undefined, seed.path);
+      const r = await this.psql(building, undefined, seed.path, bytes.file());
       if (r.code !== 0) throw failed(`Loading the seed ${seed.path}`, this.t, r);
     }
     await this.sql(
@@ -133,6 +151,7 @@ class Postgres extends ClientEngine implements DatasetEngine {
       ].join(';\n'),
       'Finishing the template',
     );
+    return true;
   }
 
   allocate(wanted: string): Promise<string> {
@@ -291,9 +310,9 @@ const MYSQL_CLIENT = 'exec "$(command -v mariadb || command -v mysql)" "$@"';
 class MariaDb extends ClientEngine implements DatasetEngine {
   readonly unit = 'bytes' as const;
 
-  private client(db: string | undefined, sql: string | undefined, file?: string): ReturnType<EngineExec['run']> {
+  private client(db: string | undefined, sql: string | undefined, file?: string, onStdinBytes?: (bytes: number) => void): ReturnType<EngineExec['run']> {
     const argv = ['sh', '-c', MYSQL_CLIENT, 'sh', '-h127.0.0.1', '-uroot', '--batch', '--skip-column-names', ...(db ? [db] : [])];
-    return this.exec.run(this.t.container, argv, { stdin: sql, stdinFile: file, env: this.secrets });
+    return this.exec.run(this.t.container, argv, { stdin: sql, stdinFile: file, onStdinBytes, env: this.secrets });
   }
 
   private async sql(sql: string, what: string): Promise<string[][]> {
@@ -329,15 +348,17 @@ class MariaDb extends ClientEngine implements DatasetEngine {
     return this.comments ? `ALTER DATABASE ${sqlIdent(name)} COMMENT ${pgLiteral(comment)};` : '';
   }
 
-  async ensureTemplate(name: string, seeds: SeedFile[]): Promise<void> {
+  async ensureTemplate(name: string, seeds: SeedFile[], onLoaded?: (bytes: number) => void): Promise<boolean> {
     const comment = await this.comment(name);
-    if (comment === 'cilo:template' || (!this.comments && comment !== undefined)) return;
+    if (comment === 'cilo:template' || (!this.comments && comment !== undefined)) return false;
     await this.sql(`DROP DATABASE IF EXISTS ${sqlIdent(name)}; CREATE DATABASE ${sqlIdent(name)}; ${this.setComment(name, 'cilo:template:loading')}`, 'Creating the template');
+    const bytes = seedBytes(onLoaded);
     for (const seed of seeds) {
-      const r = await this.client(name, undefined, seed.path);
+      const r = await this.client(name, undefined, seed.path, bytes.file());
       if (r.code !== 0) throw failed(`Loading the seed ${seed.path}`, this.t, r);
     }
     if (this.comments) await this.sql(this.setComment(name, 'cilo:template'), 'Finishing the template');
+    return true;
   }
 
   allocate(wanted: string): Promise<string> {
@@ -452,8 +473,8 @@ class Redis extends ClientEngine implements DatasetEngine {
     return out;
   }
 
-  ensureTemplate(): Promise<void> {
-    return Promise.resolve(); // seeds are loaded into each index directly: fast enough for redis
+  ensureTemplate(): Promise<boolean> {
+    return Promise.resolve(false); // seeds are loaded into each index directly: fast enough for redis
   }
 
   async allocate(_wanted: string, held: string[]): Promise<string> {

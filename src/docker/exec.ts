@@ -6,6 +6,8 @@ export interface ContainerExecOptions {
   stdin?: string | undefined;
   /** A file streamed to its standard input (seeds may be large). */
   stdinFile?: string | undefined;
+  /** Told how many bytes of `stdinFile` have been read so far, as they are (a long seed load's progress). */
+  onStdinBytes?: ((bytes: number) => void) | undefined;
   /** Variables for the program; their values never appear on a command line. */
   env?: Record<string, string> | undefined;
   user?: string | undefined;
@@ -42,6 +44,8 @@ export function execInContainer(container: string, argv: string[], opts: Contain
     child.on('close', (code) => resolve({ code: code ?? 128, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }));
     if (opts.stdinFile) {
       const file = createReadStream(opts.stdinFile);
+      const onBytes = opts.onStdinBytes;
+      if (onBytes) file.on('data', () => onBytes(file.bytesRead));
       file.on('error', (e) => {
         child.kill();
         reject(e);

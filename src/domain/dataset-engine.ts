@@ -38,8 +38,11 @@ export interface DatasetEngine {
   readonly unit: 'bytes' | 'keys';
   ready(timeoutMs: number): Promise<void>;
   inventory(): Promise<EngineDataset[]>;
-  /** Builds the template from the seeds unless it exists complete. */
-  ensureTemplate(name: string, seeds: SeedFile[]): Promise<void>;
+  /**
+   * Builds the template from the seeds unless it exists complete; returns whether it built it.
+   * `onLoaded` is told the bytes of the seeds read so far (one count across the files).
+   */
+  ensureTemplate(name: string, seeds: SeedFile[], onLoaded?: (bytes: number) => void): Promise<boolean>;
   /** The redis index to give a new environment (databases: the name itself). */
   allocate(wanted: string, held: string[]): Promise<string>;
   /** Whether the engine still has this environment's dataset (a shared container made anew without its volume has not). */

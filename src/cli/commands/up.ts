@@ -3,7 +3,8 @@ import { manifestOfEnvironment } from '../../core/agents/manifest.js';
 import { upEnvironment } from '../../core/environments/up.js';
 import { printServices } from '../output/env-view.js';
 import { cliContext } from '../output/context.js';
-import { composeEcho, out, printResult } from '../output/print.js';
+import { composeEcho, out, printResult, recordWarning } from '../output/print.js';
+import { createProgressView } from '../output/progress-view.js';
 
 interface Options {
   from?: string;
@@ -19,14 +20,21 @@ interface Options {
 }
 
 export default async function up(env: string, opts: Options): Promise<void> {
-  const ctx = cliContext();
-  const showCompose = composeEcho();
-  const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, timeoutSeconds: opts.timeout, onComposeOutput: showCompose });
+  // Progress on stderr always (with --json too: stdout is the document alone): a live view on a
+  // terminal, one plain line per step elsewhere (progress-view.ts).
+  const view = createProgressView();
+  const warn = (line: string): void => {
+    recordWarning(line);
+    view.warn(line);
+  };
+  const ctx = cliContext({ log: view.log, warn, progress: view.event });
+  const showCompose = composeEcho() ? view.compose : undefined;
+  const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, timeoutSeconds: opts.timeout, onComposeOutput: showCompose }).finally(() => view.close());
   if (opts.json) {
     printResult(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: opts.showSecrets }));
     return;
   }
-  const view = await liveView(ctx, r.env);
-  out(`Environment ${view.name} is up${view.url ? `: ${view.url}` : '.'}`);
-  printServices(view);
+  const liveState = await liveView(ctx, r.env);
+  out(`Environment ${liveState.name} is up${liveState.url ? `: ${liveState.url}` : '.'}`);
+  printServices(liveState);
 }

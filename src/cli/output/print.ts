@@ -29,8 +29,13 @@ export function printJson(value: unknown): void {
 let warnings: string[] = [];
 
 export function warn(line: string): void {
-  warnings.push(line);
+  recordWarning(line);
   process.stderr.write(`warning: ${line}\n`);
+}
+
+/** Keeps a warning for the JSON document only: one its caller shows itself (up's progress view). */
+export function recordWarning(line: string): void {
+  warnings.push(line);
 }
 
 /** Forgets the warnings of a previous command (main runs several in one process in tests). */

@@ -19,6 +19,8 @@ import { readState, withNamedLock, withStateLock } from '../../state/store.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { isoNow, type CoreContext } from '../context.js';
 import type { CopyMethod, DatasetEngine, DatasetSource, SeedFile } from '../../domain/dataset-engine.js';
+import { formatBytes } from '../../domain/progress.js';
+import { step } from '../progress.js';
 
 const READY_TIMEOUT_MS = 120_000;
 
@@ -139,8 +141,22 @@ async function sourceFor(ctx: CoreContext, env: EnvironmentState, spec: Isolatio
   const seeds = seedFiles(env.workspace, spec);
   if (seeds.length === 0) return { source: { kind: 'empty' }, template: null };
   const template = await templateFor(ctx, env.workspace, model.services[spec.service]?.image ?? '', seeds);
-  await withNamedLock(ctx.paths, templateLockName(env.project, spec.service), () => engine.ensureTemplate(template, seeds));
+  await buildTemplate(ctx, engine, { project: env.project, service: spec.service }, template, seeds);
   return { source: { kind: 'template', name: template, seeds }, template };
+}
+
+/**
+ * Builds a seed's template unless it exists: the long step of a first `up` with a large seed
+ * (minutes), so it reports the bytes of the seeds loaded as they are read.
+ */
+async function buildTemplate(ctx: CoreContext, engine: DatasetEngine, { project, service }: { project: string; service: string }, template: string, seeds: SeedFile[]): Promise<void> {
+  const total = seeds.reduce((n, s) => n + statSync(s.path).size, 0);
+  const what = `${seeds.length} seed file${seeds.length === 1 ? '' : 's'}, ${formatBytes(total)}`;
+  await step(
+    ctx,
+    { label: `Building template ${template} of ${service} (${what})`, done: (built) => (built ? `Template ${template} of ${service} built (${what})` : `Template ${template} of ${service} exists`) },
+    (tick) => withNamedLock(ctx.paths, templateLockName(project, service), () => engine.ensureTemplate(template, seeds, (done) => tick({ done, total, unit: 'bytes' }))),
+  );
 }
 
 /**
@@ -150,7 +166,10 @@ async function sourceFor(ctx: CoreContext, env: EnvironmentState, spec: Isolatio
  */
 export async function ensureDatasets(ctx: SiteContext, env: EnvironmentState, input: EnsureDatasetsInput): Promise<Rewrite[]> {
   const names: Record<string, string> = {};
-  for (const spec of input.specs) names[spec.service] = await ensureDataset(ctx, env, spec, input);
+  for (const spec of input.specs) {
+    const made = await step(ctx, { label: `Preparing the dataset of ${spec.service}`, done: (r) => r.said }, () => ensureDataset(ctx, env, spec, input));
+    names[spec.service] = made.name;
+  }
   const rewrites = datasetRewrites({ model: input.model, specs: input.specs, datasets: names, envName: env.name, suffix: env.dns_suffix });
   await withStateLock((s) => {
     const e = s.environments[env.name];
@@ -162,13 +181,14 @@ export async function ensureDatasets(ctx: SiteContext, env: EnvironmentState, in
   return rewrites;
 }
 
-async function ensureDataset(ctx: SiteContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<string> {
+/** Makes (or finds) the environment's dataset in one shared service: its name, and what was done, said for a person. */
+async function ensureDataset(ctx: SiteContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<{ name: string; said: string }> {
   const current = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
   const engine = await engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
   const owner = { project: env.project, env: env.name };
-  const kept = (): string => {
+  const kept = (): { name: string; said: string } => {
     if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current?.name} (\`cilo db reset\` returns it to the seed).`);
-    return current?.name ?? '';
+    return { name: current?.name ?? '', said: `Dataset ${current?.name ?? ''} of ${spec.service} kept` };
   };
   // The usual case (every up of an existing environment, a resume): the server answers for its
   // dataset at once, one exec instead of waiting for it to be ready first. A failure here is
@@ -201,11 +221,13 @@ async function ensureDataset(ctx: SiteContext, env: EnvironmentState, spec: Isol
   const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, input.dbFrom);
   await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template } : d));
   const made = await engine.create(name, source, owner);
-  ctx.log(made ? `Dataset ${name} of ${spec.service} ready${template ? ` (from ${template})` : ''}` : `Dataset ${name} of ${spec.service} reused`);
+  const said = made ? `Dataset ${name} of ${spec.service} ready${template ? ` (from ${template})` : ''}` : `Dataset ${name} of ${spec.service} reused`;
+  // With progress events, the step's end says it (with its duration).
+  if (!ctx.progress) ctx.log(said);
   // Test hook: die between making the dataset and recording it, as a killed `up` would.
   if (process.env.CILO_TEST_FAILPOINT === 'dataset-created') process.kill(process.pid, 'SIGKILL');
   await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template, status: 'ready' } : d));
-  return name;
+  return { name, said };
 }
 
 /** Dataset names of a project's service that environments hold (a redis index is never given twice). */

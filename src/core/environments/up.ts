@@ -31,6 +31,8 @@ import { resumeContainers } from './pause.js';
 import { replicaAddresses } from '../project/replicas.js';
 import { checkSharedDefinition, ensureShared, releaseShared, type EnsureSharedInput } from '../shared/shared.js';
 import { PhaseClock } from './phase-clock.js';
+import { serviceReporter, step } from '../progress.js';
+import { composePhase, serviceOfContainer } from '../../domain/progress.js';
 import { restartsAfterSuccess } from '../../domain/liveness.js';
 import { awaitHealthAfterThaw, servicesReadyNow, waitForServices, type WaitSpec } from './wait.js';
 
@@ -195,18 +197,33 @@ async function undoCreateOnFailure<T>(ctx: SiteContext, target: Target, step: ()
  * the network was made (a conflict may have moved it to another subnet) and the plan.
  */
 async function preparePlan(ctx: SiteContext, target: Target, input: UpInput, clock: PhaseClock): Promise<{ env: EnvironmentState; plan: StartPlan }> {
-  const network = clock.time('network', () => ensureNetworkOrMove(ctx, target.env));
+  const netName = networkName(target.env.project, target.env.name);
+  const network = clock.time('network', () => step(ctx, { label: `Making network ${netName}`, done: () => `Network ${netName} ready` }, () => ensureNetworkOrMove(ctx, target.env)));
   network.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
   try {
-    const plan = await clock.time('resolve', async () => {
-      if (target.create) await populateWorkspace(ctx, target.create);
-      return resolvePlan(ctx, target.env, input);
-    });
+    const create = target.create;
+    const plan = await clock.time('resolve', () =>
+      step(
+        ctx,
+        create
+          ? { label: `Copying the project and resolving its compose model`, done: (p: StartPlan) => `Project copied and compose model resolved: ${countServices(p)}` }
+          : { label: `Resolving the compose model`, done: (p: StartPlan) => `Compose model resolved: ${countServices(p)}` },
+        async (tick) => {
+          if (create) await populateWorkspace(ctx, { ...create, input: { ...create.input, onProgress: (done, total) => tick({ done, total, unit: 'files' }) } });
+          return resolvePlan(ctx, target.env, input);
+        },
+      ),
+    );
     const env = await network;
     return { env: target.create ? await markCreated(ctx, env) : env, plan };
   } finally {
     await network.catch(() => undefined);
   }
+}
+
+function countServices(plan: StartPlan): string {
+  const n = Object.keys(plan.model.services).length;
+  return `${n} service${n === 1 ? '' : 's'}${plan.shared.length > 0 ? `, ${plan.shared.length} shared` : ''}`;
 }
 
 /** Env files first (init_hook, render rules: their values reach interpolation), then the model. */
@@ -308,7 +325,7 @@ async function ensureSharedServices(ctx: SiteContext, env: EnvironmentState, pla
   for (const w of wanted) await checkSharedDefinition(ctx, w);
   await removeOwnContainers(ctx, env, plan.shared);
   for (const w of wanted) {
-    const r = await ensureShared(ctx, w);
+    const r = await step(ctx, { label: `Ensuring shared service ${w.service}`, done: (x) => `Shared service ${w.service} ${x.action === 'reused' ? 'ready' : `${x.action} and ready`}` }, () => ensureShared(ctx, w));
     if (r.affected.length > 0) ctx.warn(`Shared service ${w.service} was recreated; environments ${r.affected.join(', ')} now use the new container.`);
   }
 }
@@ -389,10 +406,25 @@ async function startContainers(ctx: SiteContext, env: EnvironmentState, generate
   // Every service shared: the environment is its network, names and references, and compose
   // has nothing to start (it would fail with "no service selected").
   if (Object.keys(generated.services).length === 0) return;
-  ctx.log(`Starting ${Object.keys(generated.services).length} service(s) of ${env.name}`);
-  await clock.time('compose_up', () => ctx.site.compose.up({ ...generatedTarget(ctx.paths, env), envFiles: how.envFiles }, { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput }));
-  ctx.log(`Waiting for the services of ${env.name}`);
-  await clock.time('wait', () => waitForServices(ctx.site.docker, waitSpec));
+  const count = Object.keys(generated.services).length;
+  const onService = serviceReporter(ctx);
+  const starting = `Starting ${count} service(s) of ${env.name}`;
+  await clock.time('compose_up', () =>
+    step(ctx, { label: starting, log: starting, done: () => `Containers of ${env.name} started: ${count} service${count === 1 ? '' : 's'}` }, () =>
+      ctx.site.compose.up(
+        { ...generatedTarget(ctx.paths, env), envFiles: how.envFiles },
+        { build: input.build, forceRecreate: input.recreate, onStderr: input.onComposeOutput, onContainer: onService ? (container, word) => reportComposeLine(onService, serviceOfContainer(composeProjectName(env.project, env.name), container), word) : undefined },
+      ),
+    ),
+  );
+  const waiting = `Waiting for the services of ${env.name}`;
+  await clock.time('wait', () => step(ctx, { label: waiting, log: waiting, done: () => `Services of ${env.name} ready` }, () => waitForServices(ctx.site.docker, { ...waitSpec, onService })));
+}
+
+/** A line of compose's output about a container, as that service's phase (words that say nothing of it, and containers of other projects, are left out). */
+function reportComposeLine(onService: (service: string, phase: NonNullable<ReturnType<typeof composePhase>>) => void, service: string | undefined, word: string): void {
+  const phase = composePhase(word);
+  if (phase && service !== undefined) onService(service, phase);
 }
 
 /**

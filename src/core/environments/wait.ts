@@ -3,6 +3,7 @@ import type { ContainerInspect, ContainerSummary } from '../../domain/engine.js'
 import { completed, containerProblem, justRestarted, restartFacts, type RestartFacts } from '../../domain/liveness.js';
 import { CiloError } from '../../errors.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE } from '../../domain/names.js';
+import type { ServicePhase } from '../../domain/progress.js';
 
 
 export type ServiceReadiness = 'ready' | 'pending' | 'failed';
@@ -55,6 +56,8 @@ export interface WaitSpec {
    * after the thaw, up to a whole healthcheck interval later.
    */
   resumed?: ReadonlySet<string>;
+  /** Told each service's phase as the polls see it change (what a person watching is shown); no polls of its own. */
+  onService?: ((service: string, phase: ServicePhase, detail?: string) => void) | undefined;
 }
 
 /**
@@ -79,8 +82,10 @@ interface Watch {
 export async function waitForServices(docker: WaitEngine, spec: WaitSpec): Promise<void> {
   const deadline = Date.now() + spec.timeoutMs;
   const watch: Watch = { firstSeenRunning: new Map(), restarts: new Map() };
+  const told = new Map<string, string>();
   for (;;) {
     const last = await poll(docker, spec, watch);
+    if (spec.onService) tell(spec.onService, last, told);
     const failed = Object.entries(last).find(([, r]) => r.state === 'failed');
     if (failed) throw await serviceError(docker, spec, failed[0], failed[1].why, failed[1].id, 'SERVICE_FAILED');
     if (Object.values(last).every((r) => r.state === 'ready')) return;
@@ -100,6 +105,28 @@ export async function servicesReadyNow(docker: WaitEngine, spec: WaitSpec): Prom
 }
 
 type Readiness = Record<string, { state: ServiceReadiness; why: string; id?: string }>;
+
+/** A service's readiness as a phase a person reads ("waiting for health"), with the reason when no phase says it. */
+function phaseOf(r: { state: ServiceReadiness; why: string }): { phase: ServicePhase; detail?: string } {
+  if (r.state === 'ready') return { phase: 'ready' };
+  if (r.state === 'failed') return { phase: 'failed', detail: r.why };
+  if (r.why === 'is not healthy yet') return { phase: 'health' };
+  if (r.why === 'has just started') return { phase: 'started' };
+  if (r.why === 'has no container yet') return { phase: 'creating' };
+  if (r.why === 'is restarting' || r.why.startsWith('restarted ')) return { phase: 'restarting', detail: r.why };
+  return { phase: 'waiting', detail: r.why };
+}
+
+/** Tells the listener of each service whose phase changed since the last poll. */
+function tell(onService: NonNullable<WaitSpec['onService']>, last: Readiness, told: Map<string, string>): void {
+  for (const [service, r] of Object.entries(last)) {
+    const { phase, detail } = phaseOf(r);
+    const key = `${phase}\0${detail ?? ''}`;
+    if (told.get(service) === key) continue;
+    told.set(service, key);
+    onService(service, phase, detail);
+  }
+}
 
 /**
  * Follows a container's RestartCount through the wait: a crash loop fails the service; a restart

@@ -19,6 +19,8 @@ import { storedSharedDefinition } from '../../state/shared-definition.js';
 import { isoNow, type CoreContext } from '../context.js';
 import { writeModelFile } from '../project/env-compose.js';
 import { waitForServices } from '../environments/wait.js';
+import { serviceReporter } from '../progress.js';
+import { composePhase } from '../../domain/progress.js';
 
 function sharedFile(paths: CiloPaths, project: string, service: string, host: string | undefined): string {
   return join(paths.generatedDir, project, host ? `_shared@${host}` : '_shared', `${service}.yml`);
@@ -140,12 +142,19 @@ export async function ensureShared(ctx: SiteContext, input: EnsureSharedInput): 
     // after this, the environment's rollback (or `down`/`destroy`) releases it, and a container
     // nobody holds gets its grace period instead of running forever.
     await recordReference(ctx, input, { fresh: !container });
+    const onService = serviceReporter(ctx, true);
     const create = async (): Promise<void> => {
       const file = sharedFile(ctx.paths, project, service, env.host);
       const model = renderSharedModel({ project, service, def: input.def, hash: input.hash, network: networkName(env.project, env.name), ip: input.ip, aliases: aliasesOn(env), homeId: homeId(ctx.paths) });
       writeModelFile(file, `shared service "${service}" of project "${project}"`, model);
-      ctx.log(`Starting shared service ${service}`);
-      await ctx.site.compose.up({ projectName: sharedComposeProject(project), files: [file], cwd: env.source }, { only: [service], build: input.build });
+      // With progress events, up's step for the service says it.
+      if (!ctx.progress) ctx.log(`Starting shared service ${service}`);
+      // Compose's lines here are about this one container (its name is cilo's, not compose's).
+      const onContainer = onService ? (_container: string, word: string): void => {
+        const phase = composePhase(word);
+        if (phase) onService(service, phase);
+      } : undefined;
+      await ctx.site.compose.up({ projectName: sharedComposeProject(project), files: [file], cwd: env.source }, { only: [service], build: input.build, onContainer });
     };
     // Volumes there were before this call makes or starts the container: those it makes are
     // removed again if the container cannot serve (a one-shot job), so a refusal leaves nothing.
@@ -158,7 +167,7 @@ export async function ensureShared(ctx: SiteContext, input: EnsureSharedInput): 
         action = (await startOrRemake(ctx, container.Id, create)) ? 'started' : 'created';
       } else action = 'reused';
       // One that was running already serves its other users (or a paused one): no settle time.
-      await waitForServices(ctx.site.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name, ...(action === 'reused' ? { settleMs: 0 } : {}) });
+      await waitForServices(ctx.site.docker, { composeProject: sharedComposeProject(project), services: { [service]: { oneShotOk: false } }, timeoutMs: input.timeoutMs, envName: env.name, onService, ...(action === 'reused' ? { settleMs: 0 } : {}) });
       await attach(ctx.site.docker, name, networkName(env.project, env.name), input.ip, aliasesOn(env));
     } catch (e) {
       throw await failedToServe(ctx, { name, project, service, env: env.name, inUse: others.length > 0, volumesBefore }, e);
