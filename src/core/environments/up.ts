@@ -5,7 +5,7 @@ import type { ComposeModel } from '../../domain/compose-model.js';
 import type { UpTimings } from '../../domain/manifest.js';
 import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, replicaCount, replicatedServices, serviceLabelHostnames, servicePort } from '../../domain/env-model.js';
 import { effectiveHostnames } from '../../domain/hostnames.js';
-import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, namesOneEditAway, networkName, sharedComposeProject, toValidName } from '../../domain/names.js';
+import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, networkName, sharedComposeProject, toValidName } from '../../domain/names.js';
 import type { ProjectConfig } from '../../domain/project-config.js';
 import { applyRewrites, chosenSharedServices, isolationSpecs, type IsolationSpec } from '../../domain/datasets.js';
 import { assertShareable, declaredAliases, definitionHash, graceSeconds, linkAliases, sharedDefinition, splitList, startOrder } from '../../domain/shared.js';
@@ -152,7 +152,6 @@ async function findOrClaim(ctx: SiteContext, name: string, input: UpInput): Prom
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
     const create = await planCreate(ctx, name, { env: name, ...from, host: existing ? existing.host : input.host });
-    if (!existing) warnIfTypo(ctx, name, Object.values(state.environments).filter((e) => e.project === create.project.name).map((e) => e.name));
     return { env: await claimEnvironment(ctx, create), create };
   }
   const env = checkProject(existing, input.project);
@@ -170,12 +169,6 @@ async function findOrClaim(ctx: SiteContext, name: string, input: UpInput): Prom
 /** The shared services that bind-mount files (a host refuses them: only workspaces are synced there). */
 function sharedBinds(model: ComposeModel, shared: string[]): string[] {
   return shared.filter((s) => ((model.services[s]?.volumes as { type?: string }[] | undefined) ?? []).some((v) => v.type === 'bind'));
-}
-
-/** `up agent-3` where `agent-2` exists may be a typo: creation goes on, but says so. */
-function warnIfTypo(ctx: CoreContext, name: string, known: string[]): void {
-  const close = namesOneEditAway(name, known);
-  if (close.length > 0) ctx.warn(`creating ${name}; did you mean ${close.join(' or ')}?`);
 }
 
 /** Runs the steps before anything is started; an environment this call claimed is removed if one fails. */
