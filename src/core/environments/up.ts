@@ -126,7 +126,7 @@ async function upAutoNamed(base: CoreContext, prefix: string, input: UpInput): P
 
 async function upTarget(ctx: SiteContext, target: Target, input: UpInput, clock: PhaseClock): Promise<UpResult> {
   const created = target.create !== undefined;
-  const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input, clock));
+  const { env: located, plan } = await undoCreateOnFailure(ctx, target, input, () => preparePlan(ctx, target, input, clock));
   const env = await recordStart(ctx, located, plan);
   await onStartFailure(ctx, env, created, async () => {
     await clock.time('shared', () => ensureSharedServices(ctx, env, plan, input));
@@ -172,13 +172,27 @@ function sharedBinds(model: ComposeModel, shared: string[]): string[] {
 }
 
 /** Runs the steps before anything is started; an environment this call claimed is removed if one fails. */
-async function undoCreateOnFailure<T>(ctx: SiteContext, target: Target, step: () => Promise<T>): Promise<T> {
+async function undoCreateOnFailure<T>(ctx: SiteContext, target: Target, input: UpInput, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (e) {
-    if (target.create) await abandonCreate(ctx, target.env);
-    throw e;
+    if (!target.create) throw e;
+    await abandonCreate(ctx, target.env);
+    throw e instanceof CiloError && e.code === 'HOOK_FAILED' ? hookFailedOnCreate(e, target.env, input) : e;
   }
+}
+
+/**
+ * The init_hook failed while this `up` created the environment: its workspace is gone with it,
+ * so the hint cannot send the user there; it gives the way to a workspace the hook has not run in.
+ */
+function hookFailedOnCreate(e: CiloError, env: EnvironmentState, input: UpInput): CiloError {
+  const project = input.project !== undefined ? ` --project ${env.project}` : '';
+  return new CiloError('HOOK_FAILED', `${e.message} Environment "${env.name}" was being created by this up, so it was removed again with its workspace.`, {
+    hint: `To see what the hook does, make the workspace without starting anything (\`cilo create ${env.name}${project}\`; create does not run the hook), run the init_hook of .cilo/config.yml by hand in it (\`cd "$(cilo path ${env.name})"\`), then \`cilo up ${env.name}\`.`,
+    exitCode: e.exitCode,
+    cause: e,
+  });
 }
 
 /**
