@@ -244,7 +244,7 @@ const TABLE: readonly Declared[] = [
       o.repeatable('--shared <service>', 'share this service (repeatable; comma-separated lists too)'),
       o.repeatable('--isolate <service>', 'give this environment its own copy of this service even if labelled cilo.share (repeatable; comma-separated lists too)'),
       o.repeatable('--profile <name>', 'enable a compose profile, as `docker compose --profile` (repeatable; remembered by later ups; `--profile ""` clears)'),
-      new Option('--db-from <env>', "start a new environment's private datasets as copies of another environment's"),
+      new Option('--db-from <env>', "start a new environment's private datasets as copies of another environment's (of the same project; refused for an environment that already has its datasets)"),
       o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
       o.autoName(),
       o.host(),

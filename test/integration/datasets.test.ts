@@ -130,6 +130,21 @@ describe('postgres: a private database per environment', { skip }, () => {
     assert.equal(pgQuery(p, 'e4', 'SELECT count(*) FROM items'), pgQuery(p, 'e2', 'SELECT count(*) FROM items'));
   });
 
+  test('up --db-from is checked before anything is made, and refused for an environment that has its datasets', async () => {
+    const missing = await h.cli(['up', 'e5', '--project', p, '--db-from', 'nosuch'], { cwd: dir, env: { CILO_PROGRESS: '1' } });
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /There is no environment named "nosuch" to copy datasets from \(--db-from\)/);
+    assert.doesNotMatch(missing.stderr, /Creating environment e5/, 'nothing was made');
+    assert.equal(stateOf(h).environments.e5, undefined);
+    const before = pgQuery(p, 'e1', 'SELECT count(*) FROM items');
+    const existing = await h.cli(['up', 'e1', '--db-from', 'e2']);
+    assert.equal(existing.code, 2, existing.stderr);
+    assert.match(existing.stderr, new RegExp(`Environment "e1" already has its datasets \\(db: ${p}_e1\\), and --db-from only fills a new environment's`));
+    assert.match(existing.stderr, /cilo destroy e1/);
+    assert.equal(pgQuery(p, 'e1', 'SELECT count(*) FROM items'), before, "e1's data is kept");
+    assert.equal(pgQuery(p, 'e1', "SELECT count(*) FROM items WHERE name = 'copied-from-e2'"), '0');
+  });
+
   test('an up whose recorded dataset is gone (shared container made anew) makes it again from the seed', async () => {
     pgAdmin(p, `DROP DATABASE ${p}_e2 WITH (FORCE)`);
     const r = await h.cli(['up', 'e2']);

@@ -17,7 +17,7 @@ import { readState, withStateLock } from '../../state/store.js';
 import { isoNow, type CoreContext } from '../context.js';
 import { abandonCreate, claimAutoNamed, claimEnvironment, envLockOptions, markCreated, planCreate, populateWorkspace } from './create.js';
 import { withEnvironmentLock } from '../../state/env-lock.js';
-import { ensureDatasets } from '../datasets/datasets.js';
+import { checkDbFrom, ensureDatasets } from '../datasets/datasets.js';
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, projectEnvFiles, sourceTarget, writeGenerated } from '../project/env-compose.js';
 import { prepareEnvFiles } from '../project/env-files.js';
@@ -116,6 +116,8 @@ async function upAutoNamed(base: CoreContext, prefix: string, input: UpInput): P
   await ctx.site.docker.ping();
   ctx.log(`Creating an environment named ${prefix}-N`);
   const planned = await planCreate(ctx, prefix, { env: prefix, from: input.from, project: input.project, autoName: true, host });
+  // Checked against the prefix: the name is not chosen yet, and a new environment holds no datasets.
+  if (input.dbFrom !== undefined) checkDbFrom(readState(ctx.paths), { name: prefix, project: planned.project.name, host, existing: undefined }, input.dbFrom);
   const { env, release } = await claimAutoNamed(ctx, planned);
   try {
     return await upTarget(ctx, { env, create: { ...planned, name: env.name, workspace: env.workspace } }, input, clock);
@@ -152,9 +154,11 @@ async function findOrClaim(ctx: SiteContext, name: string, input: UpInput): Prom
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
     const create = await planCreate(ctx, name, { env: name, ...from, host: existing ? existing.host : input.host });
+    if (input.dbFrom !== undefined) checkDbFrom(state, { name, project: create.project.name, host: existing ? existing.host : input.host, existing }, input.dbFrom);
     return { env: await claimEnvironment(ctx, create), create };
   }
   const env = checkProject(existing, input.project);
+  if (input.dbFrom !== undefined) checkDbFrom(state, { name, project: env.project, host: env.host, existing: env }, input.dbFrom);
   if (env.status === 'destroying') {
     throw new CiloError('ENV_NOT_FOUND', `Environment "${name}" is being destroyed.`, { hint: `Run \`cilo destroy ${name} --force\` to finish, then create it again.` });
   }
