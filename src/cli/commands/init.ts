@@ -6,11 +6,12 @@ import { cliContext } from '../output/context.js';
 interface InitOptions {
   baseSubnet?: string[];
   dnsPort?: number;
+  force?: boolean;
   json?: boolean;
 }
 
 export default async function init(opts: InitOptions): Promise<void> {
-  const r = await initHome(cliContext(), { baseSubnets: opts.baseSubnet?.map(baseSubnetCidr), dnsPort: opts.dnsPort });
+  const r = await initHome(cliContext(), { baseSubnets: opts.baseSubnet?.map(baseSubnetCidr), dnsPort: opts.dnsPort, force: opts.force });
   if (opts.json) printJson(r);
   else {
     out(`cilo home ${r.home} ready (subnets ${r.base_subnets.join(', ')}, DNS on 127.0.0.1:${r.dns_port}).`);

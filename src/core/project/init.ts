@@ -1,4 +1,4 @@
-import { parseCidr, formatCidr } from '../../domain/subnet.js';
+import { checkPrivateRange, parseCidr, formatCidr } from '../../domain/subnet.js';
 import { DEFAULT_DNS_SUFFIX, type State } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
 import { withStateLock } from '../../state/store.js';
@@ -7,6 +7,8 @@ import type { CoreContext } from '../context.js';
 export interface InitInput {
   baseSubnets?: string[] | undefined;
   dnsPort?: number | undefined;
+  /** Takes base ranges outside the private ones too. */
+  force?: boolean | undefined;
 }
 
 export interface InitResult {
@@ -24,6 +26,7 @@ export interface InitResult {
 export async function initHome(ctx: CoreContext, input: InitInput): Promise<InitResult> {
   const { paths } = ctx;
   const bases = input.baseSubnets?.map((b) => formatCidr(parseCidr(b)));
+  for (const b of bases ?? []) checkPrivateRange(b, '--base-subnet', input.force);
   if (input.dnsPort !== undefined && (input.dnsPort < 1 || input.dnsPort > 65535)) {
     throw new CiloError('USAGE', `--dns-port ${input.dnsPort} is not a valid port.`, { hint: 'Use a port between 1 and 65535, for example 5354.', exitCode: 2 });
   }
