@@ -190,6 +190,15 @@ describe('postgres: a private database per environment', { skip }, () => {
     assert.ok(dbs.includes(`${p}_e1`));
     assert.equal(pgQuery(p, 'e1', 'SELECT count(*) FROM items'), '2');
   });
+  test('a shared db run isolated (--isolate db) gets the same seed, mounted where its image runs it on first start', async () => {
+    const r = await h.cli(['up', 'iso', '--project', p, '--isolate', 'db'], { cwd: dir, env: { CILO_PROGRESS: '1' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /db runs isolated in iso: its seed is mounted in \/docker-entrypoint-initdb\.d/);
+    assert.equal(stateOf(h).environments.iso?.datasets, undefined, 'its own container: no dataset in the shared one');
+    const db = container(p, 'iso', 'db');
+    assert.equal(sh(db, 'ls /docker-entrypoint-initdb.d'), 'cilo-seed-01-seed.sql');
+    assert.equal(sh(db, 'cat /docker-entrypoint-initdb.d/cilo-seed-01-seed.sql'), readFileSync(join(dir, 'db', 'seed.sql'), 'utf8').trim());
+  });
 });
 
 describe('postgres: three environments brought up at once', { skip }, () => {
@@ -260,5 +269,11 @@ describe('redis: a private index per environment', { skip }, () => {
     const r = await h.cli(['up', 'r3', '--project', p], { cwd: dir });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /`databases` setting is 16/);
+  });
+
+  test('a shared redis run isolated (--isolate cache) starts, and up says why its seed is not loaded', async () => {
+    const r = await h.cli(['up', 'r4', '--project', p, '--isolate', 'cache'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /cache runs isolated in r4 \(--isolate\), so its seed \(\.\/seed\.redis\) is not loaded: a redis image has no directory of scripts/);
   });
 });

@@ -11,7 +11,7 @@ import type { SiteContext } from '../sites/site.js';
 import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ComposeModel } from '../../domain/compose-model.js';
-import { datasetName, datasetRewrites, engineFromImage, maskedRewrite, seedHash, templateName, type IsolationSpec, type Rewrite } from '../../domain/datasets.js';
+import { datasetName, datasetRewrites, engineFromImage, INITDB_DIR, isolatedSeedMounts, isolationSpecs, maskedRewrite, seedHash, templateName, type IsolationSpec, type Rewrite, type SeedMount, type ServiceShareConfig } from '../../domain/datasets.js';
 import { compareNames, sharedContainerName, toValidName } from '../../domain/names.js';
 import { didYouMean } from '../environments/lookup.js';
 import type { DatasetState, EnvironmentState, State } from '../../domain/state.js';
@@ -52,6 +52,34 @@ export function seedFiles(workspace: string, spec: IsolationSpec): SeedFile[] {
     if (st.isDirectory()) {
       for (const name of readdirSync(path).sort(compareNames)) if (ext.test(name) && statSync(join(path, name)).isFile()) out.push({ path: join(path, name) });
     } else out.push({ path });
+  }
+  return out;
+}
+
+/**
+ * The seeds of shared services this environment runs as its own containers (`--isolate`): the
+ * same files, mounted where the engine's image runs them on its first start (postgres, mariadb,
+ * mysql). A seed that cannot follow (redis has no such directory) is named in a warning.
+ */
+export function isolatedSeeds(ctx: CoreContext, env: EnvironmentState, model: ComposeModel, isolated: string[], config: Record<string, ServiceShareConfig> | undefined): Record<string, SeedMount[]> {
+  const out: Record<string, SeedMount[]> = {};
+  for (const service of isolated) {
+    let spec: IsolationSpec | undefined;
+    try {
+      spec = isolationSpecs(model, [service], config)[0];
+    } catch (e) {
+      if (!(e instanceof CiloError)) throw e;
+      ctx.warn(`${service} runs isolated in ${env.name}, and its seed cannot be given to it: ${e.message}`);
+      continue;
+    }
+    if (!spec || spec.seed.length === 0) continue;
+    const mounts = isolatedSeedMounts(spec, seedFiles(env.workspace, spec).map((f) => f.path));
+    if (!mounts) {
+      ctx.warn(`${service} runs isolated in ${env.name} (--isolate), so its seed (${spec.seed.join(', ')}) is not loaded: a ${spec.engine} image has no directory of scripts it runs on its first start. Load it into the container yourself, or let ${service} be shared.`);
+      continue;
+    }
+    ctx.log(`${service} runs isolated in ${env.name}: its seed is mounted in ${INITDB_DIR}, which its image runs on its first start`);
+    out[service] = mounts;
   }
   return out;
 }

@@ -7,7 +7,7 @@ import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentMode
 import { effectiveHostnames } from '../../domain/hostnames.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, networkName, sharedComposeProject, toValidName } from '../../domain/names.js';
 import type { ProjectConfig } from '../../domain/project-config.js';
-import { applyRewrites, chosenSharedServices, isolationSpecs, type IsolationSpec } from '../../domain/datasets.js';
+import { applyRewrites, applySeedMounts, chosenSharedServices, isolationSpecs, type IsolationSpec, type SeedMount } from '../../domain/datasets.js';
 import { assertShareable, declaredAliases, definitionHash, graceSeconds, linkAliases, sharedDefinition, splitList, startOrder } from '../../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../../domain/state.js';
 import { assignIps } from '../../domain/subnet.js';
@@ -17,7 +17,7 @@ import { readState, withStateLock } from '../../state/store.js';
 import { isoNow, type CoreContext } from '../context.js';
 import { abandonCreate, claimAutoNamed, claimEnvironment, envLockOptions, markCreated, planCreate, populateWorkspace } from './create.js';
 import { withEnvironmentLock } from '../../state/env-lock.js';
-import { checkDbFrom, ensureDatasets } from '../datasets/datasets.js';
+import { checkDbFrom, ensureDatasets, isolatedSeeds } from '../datasets/datasets.js';
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, projectEnvFiles, sourceTarget, writeGenerated } from '../project/env-compose.js';
 import { prepareEnvFiles } from '../project/env-files.js';
@@ -83,6 +83,8 @@ interface StartPlan {
   profiles: string[];
   /** Shared services that give each environment its own dataset. */
   datasets: IsolationSpec[];
+  /** Seeds of shared services run isolated here (`--isolate`), mounted into their own containers. */
+  isolatedSeeds: Record<string, SeedMount[]>;
 }
 
 /**
@@ -136,7 +138,7 @@ async function upTarget(ctx: SiteContext, target: Target, input: UpInput, clock:
     // under load for a resume that never ran compose.
     if (ctx.site.copiesWorkspace) await clock.time('compose_up', () => ctx.site.syncWorkspace(env));
     const rewrites = plan.datasets.length > 0 ? await clock.time('shared', () => ensureDatasets(ctx, env, { model: plan.model, specs: plan.datasets, dbFrom: input.dbFrom, timeoutMs: timeoutMs(input) })) : [];
-    const rendered = applyRewrites(renderModel(ctx, env, plan), rewrites);
+    const rendered = applySeedMounts(applyRewrites(renderModel(ctx, env, plan), rewrites), plan.isolatedSeeds);
     // A host's engine finds bind-mounted files in the workspace's copy there.
     const generated = ctx.site.bindModel(env, rendered);
     const { changed } = writeGenerated(ctx.paths, env, generated);
@@ -239,7 +241,13 @@ async function resolvePlan(ctx: SiteContext, env: EnvironmentState, input: UpInp
   assertShareable(model, shared, env.name);
   const binds = sharedBinds(model, shared);
   if (binds.length > 0) ctx.site.refuse({ kind: 'shared-binds', env: env.name, services: binds });
-  return { config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles, datasets: isolationSpecs(model, shared, config.services) };
+  // Services the project shares that this environment runs as its own: their seeds follow them.
+  const isolated = chosenSharedServices(model, { shared: shareFlags.shared, isolate: [] }, config.services).filter((s) => !shared.includes(s));
+  return {
+    config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles,
+    datasets: isolationSpecs(model, shared, config.services),
+    isolatedSeeds: isolatedSeeds(ctx, env, model, isolated, config.services),
+  };
 }
 
 /**
