@@ -153,10 +153,10 @@ async function findOrClaim(ctx: SiteContext, name: string, input: UpInput): Prom
   const state = readState(ctx.paths);
   const existing = state.environments[name];
   if (!existing || existing.status === 'creating') {
-    ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
     const create = await planCreate(ctx, name, { env: name, ...from, host: existing ? existing.host : input.host });
     if (input.dbFrom !== undefined) checkDbFrom(state, { name, project: create.project.name, host: existing ? existing.host : input.host, existing }, input.dbFrom);
+    ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     return { env: await claimEnvironment(ctx, create), create };
   }
   const env = checkProject(existing, input.project);
