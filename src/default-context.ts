@@ -88,6 +88,7 @@ function dnsAdminFor(paths: CiloPaths): DnsAdmin {
     log: async (lines) => (await log()).dnsLog(paths, lines),
     followLog: async (from, write) => (await log()).followDnsLog(paths, from, write),
     setupResolver: async (input) => (await resolver()).setupResolver(input, paths),
+    resolverRoutes: async (suffix) => (await resolver()).resolverRoutes(suffix),
     uninstallResolver: async () => (await resolver()).uninstallResolver(),
     serve: async (opts) => (await import('./dns/serve.js')).serveDns(paths, opts),
   };

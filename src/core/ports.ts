@@ -302,6 +302,8 @@ export interface DnsAdmin {
   /** Calls `write` with what the log gets after `from`, forever. */
   followLog(from: number, write: (chunk: string) => void): Promise<never>;
   setupResolver(input: SetupInput): Promise<SetupResult>;
+  /** Whether `cilo dns setup` routed `suffix` (`.test`) to the server; reads the system resolver's files only. */
+  resolverRoutes(suffix: string): Promise<boolean>;
   uninstallResolver(): Promise<UninstallResult>;
   /** Serves until SIGTERM/SIGINT; resolves after cleanup. */
   serve(opts: ServeOptions): Promise<void>;

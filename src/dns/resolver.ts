@@ -143,6 +143,18 @@ function ownedMacFiles(t: SystemTarget): { name: string; path: string }[] {
     });
 }
 
+/**
+ * Whether `cilo dns setup` pointed the system resolver at cilo's server for `suffix` (its
+ * files are there). On a platform cilo cannot configure, false: the user routes it by hand.
+ */
+export function resolverRoutes(suffix: string): boolean {
+  try {
+    return installedSuffixes(systemTarget()).includes(suffixLabels(suffix));
+  } catch {
+    return false;
+  }
+}
+
 export interface SetupInput {
   printManual?: boolean | undefined;
   dnsSuffix?: string | undefined;

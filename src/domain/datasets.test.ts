@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ComposeModel } from './compose-model.js';
 import { maskSecret } from './mask.js';
-import { applyRewrites, datasetName, datasetRewrites, engineFromImage, isolationSpecs, lowestFreeIndex, parseMarker, sanitizeIdentifier, seedHash, templateName, type IsolationSpec } from './datasets.js';
+import { applyRewrites, applySeedMounts, datasetName, isolatedSeedMounts, datasetRewrites, engineFromImage, isolationSpecs, lowestFreeIndex, parseMarker, sanitizeIdentifier, seedHash, templateName, type IsolationSpec } from './datasets.js';
 
 const model = (extra: Record<string, unknown> = {}): ComposeModel => ({
   services: {
@@ -135,4 +135,26 @@ test('maskSecret hides URL passwords and password parameters', () => {
   assert.equal(maskSecret('jdbc:mysql://db/shop?user=a&password=x&ssl=1'), 'jdbc:mysql://db/shop?user=a&password=***&ssl=1');
   assert.equal(maskSecret('redis://cache:6379/0'), 'redis://cache:6379/0');
   assert.equal(maskSecret('shop'), 'shop');
+});
+
+describe('the seed of a shared service run isolated (--isolate)', () => {
+  test('a database engine gets its seed files mounted where its image runs them on first start, in load order', () => {
+    const [pg, redis] = isolationSpecs(model(), ['db', 'cache']);
+    const mounts = isolatedSeedMounts(pg!, ['/ws/db/schema.sql', '/ws/db/rows.SQL', '/ws/db/more data.txt']);
+    assert.deepEqual(mounts, [
+      { type: 'bind', source: '/ws/db/schema.sql', target: '/docker-entrypoint-initdb.d/cilo-seed-01-schema.sql', read_only: true },
+      { type: 'bind', source: '/ws/db/rows.SQL', target: '/docker-entrypoint-initdb.d/cilo-seed-02-rows.SQL', read_only: true },
+      { type: 'bind', source: '/ws/db/more data.txt', target: '/docker-entrypoint-initdb.d/cilo-seed-03-more_data.txt.sql', read_only: true },
+    ]);
+    assert.equal(isolatedSeedMounts(redis!, ['/ws/seed.redis']), undefined, 'redis has no init directory');
+  });
+
+  test('the mounts are added to the service, keeping its own volumes and replacing none twice', () => {
+    const m: ComposeModel = { services: { db: { image: 'postgres', volumes: [{ type: 'volume', source: 'data', target: '/var/lib/postgresql/data' }] }, api: { image: 'x' } } };
+    const mounts = isolatedSeedMounts(isolationSpecs(model(), ['db'])[0]!, ['/ws/db/seed.sql'])!;
+    const out = applySeedMounts(applySeedMounts(m, { db: mounts }), { db: mounts });
+    assert.deepEqual(out.services.db?.volumes, [{ type: 'volume', source: 'data', target: '/var/lib/postgresql/data' }, ...mounts]);
+    assert.equal(out.services.api, m.services.api);
+    assert.equal(applySeedMounts(m, {}), m);
+  });
 });

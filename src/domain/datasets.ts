@@ -324,6 +324,50 @@ export function applyRewrites(model: ComposeModel, rewrites: Rewrite[]): Compose
   return { ...model, services };
 }
 
+/**
+ * Where the official postgres, mariadb and mysql images (and bitnami's) run `*.sql` files on
+ * their first start (an empty data directory), as the superuser, into the database their
+ * variables name: what a template is loaded as, for a shared service's seed.
+ */
+export const INITDB_DIR = '/docker-entrypoint-initdb.d';
+
+/** A read-only bind of one seed file into a service's container. */
+export interface SeedMount {
+  type: 'bind';
+  source: string;
+  target: string;
+  read_only: true;
+}
+
+/**
+ * The seed of a shared service that an environment runs as its own container (`--isolate`):
+ * its files, in the order a template loads them, mounted where the engine's image runs them on
+ * its first start. Redis and valkey images have no such directory: undefined (`up` says so).
+ */
+export function isolatedSeedMounts(spec: IsolationSpec, files: readonly string[]): SeedMount[] | undefined {
+  if (spec.kind !== 'database') return undefined;
+  const width = Math.max(2, String(files.length).length);
+  return files.map((source, i) => {
+    const name = (source.split('/').pop() ?? 'seed').replace(/[^A-Za-z0-9._-]+/g, '_');
+    // The images run only known extensions; cilo loads every seed file as SQL, and so do they.
+    const sql = /\.sql$/i.test(name) ? name : `${name}.sql`;
+    return { type: 'bind', source, target: `${INITDB_DIR}/cilo-seed-${String(i + 1).padStart(width, '0')}-${sql}`, read_only: true };
+  });
+}
+
+/** The model with each service's seed mounts added to its volumes. */
+export function applySeedMounts(model: ComposeModel, mounts: Record<string, SeedMount[]>): ComposeModel {
+  const entries = Object.entries(mounts).filter(([service, m]) => m.length > 0 && model.services[service]);
+  if (entries.length === 0) return model;
+  const services = { ...model.services };
+  for (const [service, m] of entries) {
+    const svc = services[service]!;
+    const volumes = ((svc.volumes as unknown[] | undefined) ?? []).filter((v) => !m.some((x) => (v as { target?: string }).target === x.target));
+    services[service] = { ...svc, volumes: [...volumes, ...m] };
+  }
+  return { ...model, services };
+}
+
 /** A rewrite as shown and stored: passwords masked. */
 export function maskedRewrite(r: Rewrite): Rewrite {
   return { ...r, from: maskSecret(r.from), to: maskSecret(r.to) };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareNames, namesOneEditAway, normalizeName, oneEditApart, toValidName, networkName, composeProjectName, sharedContainerName, normalizeSuffix } from './names.js';
+import { compareNames, likelyTypos, namesOneEditAway, sameSeries, normalizeName, oneEditApart, toValidName, networkName, composeProjectName, sharedContainerName, normalizeSuffix } from './names.js';
 
 test('normalizes case, slashes and underscores, trims dashes', () => {
   assert.equal(normalizeName('Feature/Login_Page'), 'feature-login-page');
@@ -64,4 +64,17 @@ test('names one edit away: a typo of an existing name', () => {
   assert.equal(oneEditApart('agent-13', 'agent-2'), false);
   assert.equal(oneEditApart('dev', 'prod'), false);
   assert.deepEqual(namesOneEditAway('agent-3', ['agent-4', 'agent-2', 'web', 'agent-33']), ['agent-2', 'agent-33', 'agent-4']);
+});
+
+test('a likely typo is one edit away and not another member of a numbered series', () => {
+  assert.equal(sameSeries('agent-2', 'agent-1'), true);
+  assert.equal(sameSeries('agent-3', 'agent-33'), true);
+  assert.equal(sameSeries('dev2', 'dev'), true);
+  assert.equal(sameSeries('dev', 'dew'), false);
+  assert.equal(sameSeries('agent-1', 'agnt-1'), false);
+  assert.deepEqual(likelyTypos('agent-2', ['agent-1']), [], 'the README names agent-1, agent-2...: not a typo');
+  assert.deepEqual(likelyTypos('agent-3', ['agent-4', 'agent-2', 'web', 'agent-33']), []);
+  assert.deepEqual(likelyTypos('agnt-1', ['agent-1', 'agent-2']), ['agent-1']);
+  assert.deepEqual(likelyTypos('dew', ['dev', 'staging']), ['dev']);
+  assert.deepEqual(likelyTypos('dev2', ['dev', 'dev1']), []);
 });

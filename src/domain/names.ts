@@ -125,3 +125,17 @@ export function oneEditApart(a: string, b: string): boolean {
 export function namesOneEditAway(name: string, known: readonly string[]): string[] {
   return known.filter((k) => oneEditApart(name, k)).sort(compareNames);
 }
+
+/** True when `a` and `b` differ only in a trailing number (`agent-1`, `agent-2`, `agent-12`; `dev`, `dev2`): one series. */
+export function sameSeries(a: string, b: string): boolean {
+  const stem = (n: string): string => n.replace(/[0-9]+$/, '');
+  return a !== b && stem(a) === stem(b) && (stem(a) !== a || stem(b) !== b);
+}
+
+/**
+ * The names among `known` that `name` looks like a typo of: one edit away, but not another
+ * member of its series (`agent-2` beside `agent-1` is the README's naming, not a typo of it).
+ */
+export function likelyTypos(name: string, known: readonly string[]): string[] {
+  return namesOneEditAway(name, known).filter((k) => !sameSeries(name, k));
+}

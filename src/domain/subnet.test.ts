@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocateSubnet, assignIps, dynamicRangeOf, parseCidr, formatCidr, overlaps, gatewayOf } from './subnet.js';
+import { allocateSubnet, assignIps, checkPrivateRange, dynamicRangeOf, isPrivateRange, parseCidr, formatCidr, overlaps, gatewayOf } from './subnet.js';
 
 test('allocates the lowest free /24, skipping overlaps and reusing freed ones', () => {
   assert.equal(allocateSubnet(['10.224.0.0/16'], []), '10.224.0.0/24');
@@ -38,4 +38,12 @@ test('fixed addresses stay below the range the engine assigns replicas from', ()
   const many = Array.from({ length: 182 }, (_, i) => `s${String(i).padStart(3, '0')}`);
   assert.equal(assignIps('10.224.3.0/24', {}, many).s181, '10.224.3.191');
   assert.throws(() => assignIps('10.224.3.0/24', {}, [...many, 'zz-one-more']), /no free address left for service "zz-one-more"/);
+});
+
+test('a range for environments must lie inside the private ranges unless forced', () => {
+  for (const ok of ['10.224.0.0/16', '10.0.0.0/8', '172.16.0.0/12', '172.31.255.0/24', '192.168.0.0/16', '192.168.10.0/24']) assert.equal(isPrivateRange(parseCidr(ok)), true, ok);
+  for (const bad of ['8.8.0.0/16', '100.64.0.0/10', '172.15.0.0/16', '172.32.0.0/16', '192.169.0.0/16', '11.0.0.0/8', '192.0.0.0/8']) assert.equal(isPrivateRange(parseCidr(bad)), false, bad);
+  assert.throws(() => checkPrivateRange('8.8.0.0/16', '--base-subnet', false), (e: Error & { code?: string; exitCode?: number }) => e.code === 'INVALID_CIDR' && e.exitCode === 2 && /^--base-subnet 8\.8\.0\.0\/16 lies outside the private ranges/.test(e.message));
+  assert.doesNotThrow(() => checkPrivateRange('8.8.0.0/16', '--base-subnet', true));
+  assert.doesNotThrow(() => checkPrivateRange('10.9.0.0/16', '--base-subnet', undefined));
 });

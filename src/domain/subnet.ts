@@ -40,6 +40,34 @@ export function parseCidr(text: string): Cidr {
   return { base: ip - (ip % size), prefix };
 }
 
+/**
+ * The private IPv4 ranges of RFC 1918, the only ones cilo takes for environments unless forced.
+ * 100.64.0.0/10 (RFC 6598, the carriers' shared space, also Tailscale's) is not among them:
+ * addresses there may be other machines' that this one must still reach.
+ */
+export const PRIVATE_RANGES: readonly string[] = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'];
+
+/** True when the whole of `c` lies inside one of PRIVATE_RANGES. */
+export function isPrivateRange(c: Cidr): boolean {
+  const [lo, hi] = range(c);
+  return PRIVATE_RANGES.some((p) => {
+    const [plo, phi] = range(parseCidr(p));
+    return plo <= lo && hi <= phi;
+  });
+}
+
+/**
+ * Refuses a range for environments outside the private ones (`option` names the flag the user
+ * gave it with), unless `force`: containers given public addresses hide the real machines there.
+ */
+export function checkPrivateRange(cidr: string, option: string, force: boolean | undefined): void {
+  if (force || isPrivateRange(parseCidr(cidr))) return;
+  throw new CiloError('INVALID_CIDR', `${option} ${cidr} lies outside the private ranges (${PRIVATE_RANGES.join(', ')}): its addresses may be other machines' (on the internet, or a carrier's or VPN's), which this one could no longer reach.`, {
+    hint: 'Pick a range inside them, such as 10.224.0.0/16, or add --force if these addresses are yours to use.',
+    exitCode: 2,
+  });
+}
+
 export function formatCidr(c: Cidr): string {
   return `${intToIp(c.base)}/${c.prefix}`;
 }

@@ -68,7 +68,7 @@ describe('env files', () => {
     assert.equal(edited.stdout, `${rendered}EXTRA=1\n`, 'the edit is kept, and nothing is replaced twice');
   });
 
-  test('a failing hook: which hook and its exit code, no output, and an environment this up created is rolled back', async () => {
+  test('a failing hook: which hook and its exit code, no output, an environment this up created is rolled back, and the hint says how to debug', async () => {
     const failing = copyFixture('env-files-failing-hook'); // its hook prints leaked-<SECRET> and exits 3
     try {
       // its own project name: `project` is the name of `dir` (one name, one source)
@@ -78,6 +78,16 @@ describe('env files', () => {
       assert.doesNotMatch(r.stdout + r.stderr, /leaked/);
       assert.equal(stateOf(h).environments.f1, undefined);
       assert.equal(existsSync(join(h.home, 'envs', `${project}f`, 'f1')), false);
+      // The hint says it was removed, and does not send the user into the workspace just removed.
+      assert.match(r.stderr, /Environment "f1" was being created by this up, so it was removed again/);
+      assert.doesNotMatch(r.stderr, new RegExp(`by hand in ${join(h.home, 'envs')}`));
+      assert.match(r.stderr, new RegExp(`cilo create f1 --project ${project}f`));
+      // Following it gives a workspace the hook has not run in, kept for the user to run the hook by hand.
+      const create = await h.cli(['create', 'f1', '--project', `${project}f`], { cwd: failing });
+      assert.equal(create.code, 0, create.stderr);
+      const path = await h.cli(['path', 'f1']);
+      assert.equal(path.code, 0, path.stderr);
+      assert.equal(existsSync(join(path.stdout.trim(), '.cilo', 'config.yml')), true);
     } finally {
       rmSync(failing, { recursive: true, force: true });
     }

@@ -265,3 +265,42 @@ describe('the command line without an environment running', () => {
     }
   });
 });
+
+describe('base ranges outside the private ones (#27)', () => {
+  let h: TestHome;
+  before(() => {
+    h = makeHome();
+  });
+  after(() => tearDown(h, uid('priv')));
+  const stateText = (): string => readFileSync(join(h.home, 'state.json'), 'utf8');
+
+  test('init, network migrate and host add --subnet refuse a public or carrier range, leaving the state as it was', async () => {
+    assert.equal((await h.cli(['init'])).code, 0);
+    const before = stateText();
+    for (const args of [
+      ['init', '--base-subnet', '8.8.0.0/16'],
+      ['init', '--base-subnet', '8.8.'],
+      ['init', '--base-subnet', '100.64.0.0/16'],
+      ['init', '--base-subnet', '172.15.0.0/16'],
+      ['network', 'migrate', '8.8.0.0/16'],
+      ['host', 'add', 'h1', 'ssh://nobody@127.0.0.1:1', '--subnet', '8.8.0.0/16'],
+    ]) {
+      const r = await h.cli(args);
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /^cilo: .* lies outside the private ranges \(10\.0\.0\.0\/8, 172\.16\.0\.0\/12, 192\.168\.0\.0\/16\)/, args.join(' '));
+      assert.match(r.stderr, /--force/);
+      assert.equal(stateText(), before, args.join(' '));
+    }
+  });
+
+  test('--force takes it; a private range needs no --force', async () => {
+    const forced = await h.cli(['init', '--base-subnet', '8.8.0.0/16', '--force', '--json']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.deepEqual((JSON.parse(forced.stdout) as { base_subnets: string[] }).base_subnets, ['8.8.0.0/16']);
+    const back = await h.cli(['init', '--base-subnet', h.baseSubnet, '--json']);
+    assert.equal(back.code, 0, back.stderr);
+    assert.deepEqual((JSON.parse(back.stdout) as { base_subnets: string[] }).base_subnets, [h.baseSubnet]);
+    assert.equal((await h.cli(['init', '--base-subnet', '192.168.128.0/20'])).code, 0);
+    assert.equal((await h.cli(['init', '--base-subnet', h.baseSubnet])).code, 0);
+  });
+});

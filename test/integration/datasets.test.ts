@@ -130,6 +130,21 @@ describe('postgres: a private database per environment', { skip }, () => {
     assert.equal(pgQuery(p, 'e4', 'SELECT count(*) FROM items'), pgQuery(p, 'e2', 'SELECT count(*) FROM items'));
   });
 
+  test('up --db-from is checked before anything is made, and refused for an environment that has its datasets', async () => {
+    const missing = await h.cli(['up', 'e5', '--project', p, '--db-from', 'nosuch'], { cwd: dir, env: { CILO_PROGRESS: '1' } });
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /There is no environment named "nosuch" to copy datasets from \(--db-from\)/);
+    assert.doesNotMatch(missing.stderr, /Creating environment e5/, 'nothing was made');
+    assert.equal(stateOf(h).environments.e5, undefined);
+    const before = pgQuery(p, 'e1', 'SELECT count(*) FROM items');
+    const existing = await h.cli(['up', 'e1', '--db-from', 'e2']);
+    assert.equal(existing.code, 2, existing.stderr);
+    assert.match(existing.stderr, new RegExp(`Environment "e1" already has its datasets \\(db: ${p}_e1\\), and --db-from only fills a new environment's`));
+    assert.match(existing.stderr, /cilo destroy e1/);
+    assert.equal(pgQuery(p, 'e1', 'SELECT count(*) FROM items'), before, "e1's data is kept");
+    assert.equal(pgQuery(p, 'e1', "SELECT count(*) FROM items WHERE name = 'copied-from-e2'"), '0');
+  });
+
   test('an up whose recorded dataset is gone (shared container made anew) makes it again from the seed', async () => {
     pgAdmin(p, `DROP DATABASE ${p}_e2 WITH (FORCE)`);
     const r = await h.cli(['up', 'e2']);
@@ -174,6 +189,15 @@ describe('postgres: a private database per environment', { skip }, () => {
     assert.ok(!dbs.includes(`${p}_ghost`));
     assert.ok(dbs.includes(`${p}_e1`));
     assert.equal(pgQuery(p, 'e1', 'SELECT count(*) FROM items'), '2');
+  });
+  test('a shared db run isolated (--isolate db) gets the same seed, mounted where its image runs it on first start', async () => {
+    const r = await h.cli(['up', 'iso', '--project', p, '--isolate', 'db'], { cwd: dir, env: { CILO_PROGRESS: '1' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /db runs isolated in iso: its seed is mounted in \/docker-entrypoint-initdb\.d/);
+    assert.equal(stateOf(h).environments.iso?.datasets, undefined, 'its own container: no dataset in the shared one');
+    const db = container(p, 'iso', 'db');
+    assert.equal(sh(db, 'ls /docker-entrypoint-initdb.d'), 'cilo-seed-01-seed.sql');
+    assert.equal(sh(db, 'cat /docker-entrypoint-initdb.d/cilo-seed-01-seed.sql'), readFileSync(join(dir, 'db', 'seed.sql'), 'utf8').trim());
   });
 });
 
@@ -245,5 +269,11 @@ describe('redis: a private index per environment', { skip }, () => {
     const r = await h.cli(['up', 'r3', '--project', p], { cwd: dir });
     assert.equal(r.code, 1);
     assert.match(r.stderr, /`databases` setting is 16/);
+  });
+
+  test('a shared redis run isolated (--isolate cache) starts, and up says why its seed is not loaded', async () => {
+    const r = await h.cli(['up', 'r4', '--project', p, '--isolate', 'cache'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /cache runs isolated in r4 \(--isolate\), so its seed \(\.\/seed\.redis\) is not loaded: a redis image has no directory of scripts/);
   });
 });

@@ -286,6 +286,24 @@ test('dns setup writes the systemd-resolved drop-in, --print-manual only prints,
   assert.match(again.stdout, /Nothing to remove/);
 });
 
+test('init says to run dns setup while the system resolver does not send .test to cilo, and not once it does', async () => {
+  const h = home();
+  const root = mkdtempSync(join(tmpdir(), 'cilo-sysroot-'));
+  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+  const env = { CILO_SYSTEM_ROOT: root };
+  const before = await h.cli(['init'], { env });
+  assert.equal(before.code, 0, before.stderr);
+  assert.match(before.stdout, /do not resolve on this machine yet: run `sudo cilo dns setup`/);
+  const beforeJson = await h.cli(['init', '--json'], { env });
+  assert.equal(json<{ system_resolver: boolean }>(beforeJson.stdout).system_resolver, false);
+  const setup = await h.cli(['dns', 'setup'], { env });
+  assert.equal(setup.code, 0, setup.stderr);
+  const after = await h.cli(['init'], { env });
+  assert.equal(after.code, 0, after.stderr);
+  assert.doesNotMatch(after.stdout, /dns setup/);
+  assert.equal(json<{ system_resolver: boolean }>((await h.cli(['init', '--json'], { env })).stdout).system_resolver, true);
+});
+
 test('dns serve is hidden from help', async () => {
   const h = home();
   const help = await h.cli(['dns', '--help']);

@@ -10,6 +10,7 @@ import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, uid, 
 
 interface Report {
   ok: boolean;
+  engine: { reachable: boolean };
   findings: { kind: string; subject: string; message: string; fixed?: boolean; needs_force?: boolean }[];
 }
 
@@ -211,7 +212,7 @@ describe('doctor: environments, orphans and state', () => {
     }
   });
 
-  test('a corrupted state is reported (never reset) and doctor --fix restores the backup', async () => {
+  test('a corrupted state is reported (never reset, the engine still checked) and doctor --fix restores the backup', async () => {
     const good = stateOf(h);
     const text = readFileSync(join(h.home, 'state.json'), 'utf8');
     writeFileSync(join(h.home, 'state.json'), text.slice(0, Math.floor(text.length / 2)));
@@ -222,6 +223,15 @@ describe('doctor: environments, orphans and state', () => {
     const create = await h.cli(['create', 'x1', '--project', p], { cwd: dir });
     assert.equal(create.code, 1, 'no command writes over a corrupt state');
     assert.equal(readFileSync(join(h.home, 'state.json'), 'utf8'), text.slice(0, Math.floor(text.length / 2)));
+    // The engine is fine: doctor says so, and names the state file as the problem.
+    const shown = await h.cli(['doctor']);
+    assert.equal(shown.code, 1, shown.stderr);
+    assert.match(shown.stdout, /Docker engine: reachable/);
+    assert.doesNotMatch(shown.stdout, /NOT reachable/);
+    assert.match(shown.stdout, /\[error\] state\.corrupt .*is corrupted/);
+    const before = await doctor(h);
+    assert.equal(before.engine.reachable, true, JSON.stringify(before));
+    assert.ok(!before.findings.some((x) => x.kind === 'docker.unreachable'), JSON.stringify(before.findings));
     const r = await doctor(h, '--fix');
     assert.equal(r.findings[0]?.kind, 'state.corrupt');
     assert.equal(r.findings[0]?.fixed, true);

@@ -49,14 +49,20 @@ describe('a project set up by the original cilo', () => {
     assert.equal(c.code, 0, c.stderr);
   });
 
-  test('up of a new name one edit away from an existing environment says so, and creates it', async () => {
+  test('up of a new name creates it without guessing; a name that is not found is answered with the likely typo', async () => {
     const r = await h.cli(['up', 'dew', '--project', project], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /creating dew; did you mean dev\?/);
+    assert.doesNotMatch(r.stderr, /did you mean/i, 'up of a new name is a request to create it');
     assert.equal(stateOf(h).environments.dew?.status, 'running');
-    const other = await h.cli(['up', 'staging', '--project', project], { cwd: dir });
-    assert.equal(other.code, 0, other.stderr);
-    assert.doesNotMatch(other.stderr, /did you mean/);
+    const typo = await h.cli(['status', 'deb'], { cwd: dir });
+    assert.notEqual(typo.code, 0);
+    assert.match(typo.stderr, /There is no environment named "deb"/);
+    assert.match(typo.stderr, /Did you mean dev or dew\?/);
+    // dev, dev2, dev3... is a series, as agent-1, agent-2 in the README: never a typo of each other.
+    const series = await h.cli(['status', 'dev2'], { cwd: dir });
+    assert.notEqual(series.code, 0);
+    assert.match(series.stderr, /There is no environment named "dev2"/);
+    assert.doesNotMatch(series.stderr, /did you mean/i);
   });
 });
 

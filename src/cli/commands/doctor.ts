@@ -15,7 +15,7 @@ export default async function doctor(opts: Options): Promise<number> {
     return report.ok ? 0 : 1;
   }
   out(`Docker engine: ${report.engine.reachable ? `reachable (${report.engine.version ?? '?'})` : 'NOT reachable'}; Compose: ${report.engine.compose ?? 'missing'}`);
-  out(`DNS server:    ${report.dns.running ? (report.dns.answering ? 'running' : 'running, not answering') : 'not running'} on 127.0.0.1:${report.dns.port}`);
+  out(`DNS server:    ${report.dns.running ? (report.dns.answering ? 'running' : 'running, not answering') : 'not running'}${report.dns.port_unknown ? ' (its port is in the unreadable state file)' : ` on 127.0.0.1:${report.dns.port}`}`);
   if (report.findings.length === 0) {
     out('No problems found.');
     return 0;

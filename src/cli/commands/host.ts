@@ -11,13 +11,14 @@ interface AddOptions {
   subnet?: string;
   remoteSocket?: string;
   socksPort?: number;
+  force?: boolean;
   json?: boolean;
 }
 
 export async function add(name: string, target: string, opts: AddOptions): Promise<void> {
   // On a terminal, an unknown host key is shown and trusted only when the user says so.
   const confirmHostKey = process.stdin.isTTY && !opts.json ? (ssh: string, keys: string) => confirm(`The SSH host key of ${ssh} is ${keys}. Trust it?`) : undefined;
-  const { host: h, trustedFrom } = await addHost(cliContext(), { name, target, transport: opts.transport, acceptHostKey: opts.acceptHostKey, identity: opts.identity, subnet: opts.subnet, remoteSocket: opts.remoteSocket, socksPort: opts.socksPort, confirmHostKey });
+  const { host: h, trustedFrom } = await addHost(cliContext(), { name, target, transport: opts.transport, acceptHostKey: opts.acceptHostKey, identity: opts.identity, subnet: opts.subnet, remoteSocket: opts.remoteSocket, socksPort: opts.socksPort, force: opts.force, confirmHostKey });
   if (trustedFrom) info(`Trusted the SSH host key of ${h.ssh}: ${trustedFrom} already lists it.`);
   if (opts.json) printResult({ host: h, host_key_trusted_from: trustedFrom });
   else out(`Added host ${h.name} (${h.ssh}, engine ${h.engine_id.slice(0, 12)}, range ${h.subnet}, transport ${h.transport}).`);

@@ -28,8 +28,8 @@ export async function status(opts: { json?: boolean }): Promise<void> {
   );
 }
 
-export async function migrate(cidr: string | undefined, opts: { json?: boolean }): Promise<void> {
-  const r = await migrateNetwork(cliContext(), { cidr });
+export async function migrate(cidr: string | undefined, opts: { force?: boolean; json?: boolean }): Promise<void> {
+  const r = await migrateNetwork(cliContext(), { cidr, force: opts.force });
   if (opts.json) {
     printResult(r);
     return;

@@ -11,8 +11,9 @@ import type { SiteContext } from '../sites/site.js';
 import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ComposeModel } from '../../domain/compose-model.js';
-import { datasetName, datasetRewrites, engineFromImage, maskedRewrite, seedHash, templateName, type IsolationSpec, type Rewrite } from '../../domain/datasets.js';
-import { compareNames, sharedContainerName } from '../../domain/names.js';
+import { datasetName, datasetRewrites, engineFromImage, INITDB_DIR, isolatedSeedMounts, isolationSpecs, maskedRewrite, seedHash, templateName, type IsolationSpec, type Rewrite, type SeedMount, type ServiceShareConfig } from '../../domain/datasets.js';
+import { compareNames, sharedContainerName, toValidName } from '../../domain/names.js';
+import { didYouMean } from '../environments/lookup.js';
 import type { DatasetState, EnvironmentState, State } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
 import { readState, withNamedLock, withStateLock } from '../../state/store.js';
@@ -53,6 +54,34 @@ export function seedFiles(workspace: string, spec: IsolationSpec): SeedFile[] {
     if (st.isDirectory()) {
       for (const name of readdirSync(path).sort(compareNames)) if (ext.test(name) && statSync(join(path, name)).isFile()) out.push({ path: join(path, name) });
     } else out.push({ path });
+  }
+  return out;
+}
+
+/**
+ * The seeds of shared services this environment runs as its own containers (`--isolate`): the
+ * same files, mounted where the engine's image runs them on its first start (postgres, mariadb,
+ * mysql). A seed that cannot follow (redis has no such directory) is named in a warning.
+ */
+export function isolatedSeeds(ctx: CoreContext, env: EnvironmentState, model: ComposeModel, isolated: string[], config: Record<string, ServiceShareConfig> | undefined): Record<string, SeedMount[]> {
+  const out: Record<string, SeedMount[]> = {};
+  for (const service of isolated) {
+    let spec: IsolationSpec | undefined;
+    try {
+      spec = isolationSpecs(model, [service], config)[0];
+    } catch (e) {
+      if (!(e instanceof CiloError)) throw e;
+      ctx.warn(`${service} runs isolated in ${env.name}, and its seed cannot be given to it: ${e.message}`);
+      continue;
+    }
+    if (!spec || spec.seed.length === 0) continue;
+    const mounts = isolatedSeedMounts(spec, seedFiles(env.workspace, spec).map((f) => f.path));
+    if (!mounts) {
+      ctx.warn(`${service} runs isolated in ${env.name} (--isolate), so its seed (${spec.seed.join(', ')}) is not loaded: a ${spec.engine} image has no directory of scripts it runs on its first start. Load it into the container yourself, or let ${service} be shared.`);
+      continue;
+    }
+    ctx.log(`${service} runs isolated in ${env.name}: its seed is mounted in ${INITDB_DIR}, which its image runs on its first start`);
+    out[service] = mounts;
   }
   return out;
 }
@@ -126,6 +155,48 @@ export interface EnsureDatasetsInput {
   /** Another environment of the project whose data a new dataset starts from (`up --db-from`). */
   dbFrom?: string | undefined;
   timeoutMs?: number | undefined;
+}
+
+/** What `up --db-from` is checked against before anything is made. */
+export interface DbFromTarget {
+  name: string;
+  project: string;
+  /** The host it runs (or will run) on; undefined: this machine. */
+  host: string | undefined;
+  /** Its record, when the environment exists already. */
+  existing: EnvironmentState | undefined;
+}
+
+/**
+ * `up --db-from <other>`: refuses, before anything is made, a source that cannot give data
+ * (missing, another project or host, no datasets) and an environment that already has its
+ * datasets (their data is kept, never replaced: saying so beats a warning on a success).
+ */
+export function checkDbFrom(state: State, target: DbFromTarget, rawFrom: string): void {
+  const from = toValidName(rawFrom, 'environment');
+  if (from === target.name) {
+    throw new CiloError('USAGE', `--db-from ${from} names the environment being started itself.`, { hint: 'Name another environment of the project, whose data to copy.', exitCode: 2 });
+  }
+  const held = Object.entries(target.existing?.datasets ?? {});
+  if (held.length > 0) {
+    throw new CiloError('USAGE', `Environment "${target.name}" already has its datasets (${held.map(([service, d]) => `${service}: ${d.name}`).join(', ')}), and --db-from only fills a new environment's: its data would be kept as it is.`, {
+      hint: `To start it over with ${from}'s data: \`cilo destroy ${target.name}\`, then \`cilo up ${target.name} --db-from ${from}\`. Without --db-from, \`cilo up ${target.name}\` starts it with its own data.`,
+      exitCode: 2,
+    });
+  }
+  const other = state.environments[from];
+  if (!other) {
+    throw new CiloError('ENV_NOT_FOUND', `There is no environment named "${from}" to copy datasets from (--db-from).`, { hint: `${didYouMean(state, from)}Run \`cilo db list\` to see the environments' datasets.` });
+  }
+  if (other.project !== target.project) {
+    throw new CiloError('USAGE', `Environment "${from}" belongs to project "${other.project}", not "${target.project}"; --db-from copies datasets within one project only.`, { hint: `Run \`cilo db list\` to see the datasets of project ${target.project}'s environments.`, exitCode: 2 });
+  }
+  if ((other.host ?? undefined) !== (target.host ?? undefined)) {
+    throw new CiloError('USAGE', `Environment "${from}" runs on ${other.host ? `host ${other.host}` : 'this machine'} and "${target.name}" on ${target.host ? `host ${target.host}` : 'this machine'}; --db-from copies datasets within one engine only.`, { hint: `Create ${target.name} where ${from} runs (${other.host ? `--host ${other.host}` : 'without --host'}).`, exitCode: 2 });
+  }
+  if (!Object.values(other.datasets ?? {}).some((d) => d.status === 'ready')) {
+    throw new CiloError('ENV_NOT_FOUND', `Environment "${from}" has no private datasets to copy: the project has no shared service with \`cilo.share.isolate\`, or ${from} was never started.`, { hint: `Run \`cilo db list ${from}\` to see its datasets; \`cilo up ${from}\` makes them.` });
+  }
 }
 
 /** Where a new dataset's data comes from: another environment's dataset, the seed's template, or nothing. */

@@ -47,7 +47,8 @@ export interface Finding {
 export interface DoctorReport {
   ok: boolean;
   engine: { reachable: boolean; version?: string; compose?: string };
-  dns: { running: boolean; answering: boolean; port: number };
+  /** `port_unknown`: the server is not running and its port is in a state file that cannot be read. */
+  dns: { running: boolean; answering: boolean; port: number; port_unknown?: boolean };
   findings: Finding[];
 }
 
@@ -449,6 +450,38 @@ async function checkHosts(ctx: CoreContext, state: State, f: Findings): Promise<
   }
 }
 
+/** This machine's engine and Compose, which do not depend on cilo's state. */
+async function checkEngine(ctx: SiteContext, f: Findings): Promise<DoctorReport['engine']> {
+  const engine: DoctorReport['engine'] = { reachable: false };
+  try {
+    await ctx.site.docker.ping();
+    engine.reachable = true;
+    engine.version = (await ctx.site.docker.info()).ServerVersion;
+  } catch (e) {
+    if (!(e instanceof CiloError)) throw e;
+    f.add({ kind: 'docker.unreachable', severity: 'error', subject: 'docker', message: e.message });
+  }
+  const compose = await ctx.site.compose.version();
+  if (!compose || !/^v?2\./.test(compose)) {
+    f.add({ kind: 'docker.compose-missing', severity: 'error', subject: 'compose', message: compose ? `Docker Compose ${compose} is too old: cilo needs Compose v2.` : 'Docker Compose v2 (`docker compose`) is not installed.' });
+  } else engine.compose = compose;
+  return engine;
+}
+
+/**
+ * The DNS server's state when the state file cannot be read: a running server names its own
+ * port; a stopped one's port is in the unreadable file, so it is reported as 0 (`port_unknown`).
+ */
+async function dnsWithoutState(ctx: CoreContext): Promise<DoctorReport['dns']> {
+  try {
+    const st = await ctx.dns.status();
+    return { running: st.running, answering: st.answering, port: st.port };
+  } catch (e) {
+    if (!(e instanceof CiloError) || e.code !== 'STATE_CORRUPT') throw e;
+    return { running: false, answering: false, port: 0, port_unknown: true };
+  }
+}
+
 /** How long a host may take to list its containers, networks and volumes for the doctor. */
 const HOST_LIST_MS = 15_000;
 
@@ -473,23 +506,19 @@ export async function runDoctor(base: CoreContext, input: DoctorInput = {}): Pro
     }
     report.findings.push(finding);
     report.ok = false;
-    if (!finding.fixed) return report;
+    if (!finding.fixed) {
+      // The engine does not depend on the state: say what it is rather than leave the report's
+      // default ("NOT reachable"), which sent users with a corrupt file looking at Docker.
+      report.engine = await checkEngine(ctx, f);
+      report.dns = await dnsWithoutState(ctx);
+      report.findings.push(...f.items.map((i) => i.finding));
+      return report;
+    }
     state = readState(ctx.paths);
   }
 
   checkPermissions(ctx, f);
-  try {
-    await ctx.site.docker.ping();
-    report.engine = { reachable: true, version: (await ctx.site.docker.info()).ServerVersion };
-  } catch (e) {
-    if (!(e instanceof CiloError)) throw e;
-    f.add({ kind: 'docker.unreachable', severity: 'error', subject: 'docker', message: e.message });
-  }
-  const compose = await ctx.site.compose.version();
-  if (!compose || !/^v?2\./.test(compose)) {
-    f.add({ kind: 'docker.compose-missing', severity: 'error', subject: 'compose', message: compose ? `Docker Compose ${compose} is too old: cilo needs Compose v2.` : 'Docker Compose v2 (`docker compose`) is not installed.' });
-  } else report.engine.compose = compose;
-
+  report.engine = await checkEngine(ctx, f);
   report.dns = await checkDns(ctx, state, f);
 
   if (report.engine.reachable) {

@@ -1,4 +1,4 @@
-import { toValidName } from '../../domain/names.js';
+import { likelyTypos, toValidName } from '../../domain/names.js';
 import type { EnvironmentState, State } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
 
@@ -8,10 +8,20 @@ export function findEnv(state: State, rawName: string, project?: string): Enviro
   const env = state.environments[name];
   if (!env) {
     throw new CiloError('ENV_NOT_FOUND', `There is no environment named "${name}".`, {
-      hint: 'Run `cilo list --all` to see the environments, or `cilo create` to make one.',
+      hint: `${didYouMean(state, name)}Run \`cilo list --all\` to see the environments, or \`cilo create\` to make one.`,
     });
   }
   return checkProject(env, project);
+}
+
+/**
+ * "Did you mean dev? " when `name`, which names no environment, looks like a typo of one that
+ * exists (see likelyTypos: never another member of a numbered series); "" otherwise. Only
+ * commands that need an existing environment say it: `up` of a new name creates it.
+ */
+export function didYouMean(state: State, name: string): string {
+  const close = likelyTypos(name, Object.keys(state.environments));
+  return close.length > 0 ? `Did you mean ${close.join(' or ')}? ` : '';
 }
 
 /** The environment itself when `project` (if given) names its project; a usage error otherwise. */

@@ -13,7 +13,7 @@ import type { EnvironmentState } from '../../domain/state.js';
 import type { CoreContext } from '../context.js';
 import { createEnvironment } from './create.js';
 import { prepareEnvFiles } from '../project/env-files.js';
-import { findEnv } from './lookup.js';
+import { didYouMean, findEnv } from './lookup.js';
 import { upEnvironment } from './up.js';
 import { manifestOfEnvironment, writeManifestFile } from '../agents/manifest.js';
 import type { UpTimings } from '../../domain/manifest.js';
@@ -56,7 +56,7 @@ async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'com
   const existing = state.environments[name];
   if (!existing && input.create === false) {
     throw new CiloError('ENV_NOT_FOUND', `There is no environment named "${name}", and --no-create forbids creating it.`, {
-      hint: `Drop --no-create, or create it first with \`cilo create ${name}\`.`,
+      hint: `${didYouMean(state, name)}Drop --no-create, or create it first with \`cilo create ${name}\`.`,
     });
   }
   if (existing) findEnv(state, name, input.project);

@@ -6,9 +6,9 @@ import type { ComposeModel } from '../../domain/compose-model.js';
 import type { UpTimings } from '../../domain/manifest.js';
 import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentModel, replicaCount, replicatedServices, serviceLabelHostnames, servicePort } from '../../domain/env-model.js';
 import { effectiveHostnames } from '../../domain/hostnames.js';
-import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, namesOneEditAway, networkName, sharedComposeProject, toValidName } from '../../domain/names.js';
+import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, networkName, sharedComposeProject, toValidName } from '../../domain/names.js';
 import type { ProjectConfig } from '../../domain/project-config.js';
-import { applyRewrites, chosenSharedServices, isolationSpecs, type IsolationSpec } from '../../domain/datasets.js';
+import { applyRewrites, applySeedMounts, chosenSharedServices, isolationSpecs, type IsolationSpec, type SeedMount } from '../../domain/datasets.js';
 import { assertShareable, declaredAliases, definitionHash, graceSeconds, linkAliases, sharedDefinition, splitList, startOrder } from '../../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../../domain/state.js';
 import { assignIps } from '../../domain/subnet.js';
@@ -18,7 +18,7 @@ import { readState, withStateLock } from '../../state/store.js';
 import { isoNow, type CoreContext } from '../context.js';
 import { abandonCreate, claimAutoNamed, claimEnvironment, envLockOptions, markCreated, planCreate, populateWorkspace } from './create.js';
 import { withEnvironmentLock } from '../../state/env-lock.js';
-import { ensureDatasets } from '../datasets/datasets.js';
+import { checkDbFrom, ensureDatasets, isolatedSeeds } from '../datasets/datasets.js';
 import { destroyEnvironment } from './destroy.js';
 import { generatedTarget, projectEnvFiles, sourceTarget, writeGenerated } from '../project/env-compose.js';
 import { prepareEnvFiles } from '../project/env-files.js';
@@ -86,6 +86,8 @@ interface StartPlan {
   profiles: string[];
   /** Shared services that give each environment its own dataset. */
   datasets: IsolationSpec[];
+  /** Seeds of shared services run isolated here (`--isolate`), mounted into their own containers. */
+  isolatedSeeds: Record<string, SeedMount[]>;
 }
 
 /**
@@ -119,6 +121,8 @@ async function upAutoNamed(base: CoreContext, prefix: string, input: UpInput): P
   await ctx.site.docker.ping();
   ctx.log(`Creating an environment named ${prefix}-N`);
   const planned = await planCreate(ctx, prefix, { env: prefix, from: input.from, project: input.project, autoName: true, host });
+  // Checked against the prefix: the name is not chosen yet, and a new environment holds no datasets.
+  if (input.dbFrom !== undefined) checkDbFrom(readState(ctx.paths), { name: prefix, project: planned.project.name, host, existing: undefined }, input.dbFrom);
   const { env, release } = await claimAutoNamed(ctx, planned);
   try {
     return await upTarget(ctx, { env, create: { ...planned, name: env.name, workspace: env.workspace } }, input, clock);
@@ -129,7 +133,7 @@ async function upAutoNamed(base: CoreContext, prefix: string, input: UpInput): P
 
 async function upTarget(ctx: SiteContext, target: Target, input: UpInput, clock: PhaseClock): Promise<UpResult> {
   const created = target.create !== undefined;
-  const { env: located, plan } = await undoCreateOnFailure(ctx, target, () => preparePlan(ctx, target, input, clock));
+  const { env: located, plan } = await undoCreateOnFailure(ctx, target, input, () => preparePlan(ctx, target, input, clock));
   const env = await recordStart(ctx, located, plan);
   await onStartFailure(ctx, env, created, async () => {
     await clock.time('shared', () => ensureSharedServices(ctx, env, plan, input));
@@ -137,7 +141,7 @@ async function upTarget(ctx: SiteContext, target: Target, input: UpInput, clock:
     // under load for a resume that never ran compose.
     if (ctx.site.copiesWorkspace) await clock.time('compose_up', () => ctx.site.syncWorkspace(env));
     const rewrites = plan.datasets.length > 0 ? await clock.time('shared', () => ensureDatasets(ctx, env, { model: plan.model, specs: plan.datasets, dbFrom: input.dbFrom, timeoutMs: timeoutMs(input) })) : [];
-    const rendered = applyRewrites(renderModel(ctx, env, plan), rewrites);
+    const rendered = applySeedMounts(applyRewrites(renderModel(ctx, env, plan), rewrites), plan.isolatedSeeds);
     // A host's engine finds bind-mounted files in the workspace's copy there.
     const generated = ctx.site.bindModel(env, rendered);
     const { changed } = writeGenerated(ctx.paths, env, generated);
@@ -152,13 +156,14 @@ async function findOrClaim(ctx: SiteContext, name: string, input: UpInput): Prom
   const state = readState(ctx.paths);
   const existing = state.environments[name];
   if (!existing || existing.status === 'creating') {
-    ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
     const create = await planCreate(ctx, name, { env: name, ...from, host: existing ? existing.host : input.host });
-    if (!existing) warnIfTypo(ctx, name, Object.values(state.environments).filter((e) => e.project === create.project.name).map((e) => e.name));
+    if (input.dbFrom !== undefined) checkDbFrom(state, { name, project: create.project.name, host: existing ? existing.host : input.host, existing }, input.dbFrom);
+    ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     return { env: await claimEnvironment(ctx, create), create };
   }
   const env = checkProject(existing, input.project);
+  if (input.dbFrom !== undefined) checkDbFrom(state, { name, project: env.project, host: env.host, existing: env }, input.dbFrom);
   if (env.status === 'destroying') {
     throw new CiloError('ENV_NOT_FOUND', `Environment "${name}" is being destroyed.`, { hint: `Run \`cilo destroy ${name} --force\` to finish, then create it again.` });
   }
@@ -175,20 +180,28 @@ function sharedBinds(model: ComposeModel, shared: string[]): string[] {
   return shared.filter((s) => ((model.services[s]?.volumes as { type?: string }[] | undefined) ?? []).some((v) => v.type === 'bind'));
 }
 
-/** `up agent-3` where `agent-2` exists may be a typo: creation goes on, but says so. */
-function warnIfTypo(ctx: CoreContext, name: string, known: string[]): void {
-  const close = namesOneEditAway(name, known);
-  if (close.length > 0) ctx.warn(`creating ${name}; did you mean ${close.join(' or ')}?`);
-}
-
 /** Runs the steps before anything is started; an environment this call claimed is removed if one fails. */
-async function undoCreateOnFailure<T>(ctx: SiteContext, target: Target, step: () => Promise<T>): Promise<T> {
+async function undoCreateOnFailure<T>(ctx: SiteContext, target: Target, input: UpInput, step: () => Promise<T>): Promise<T> {
   try {
     return await step();
   } catch (e) {
-    if (target.create) await abandonCreate(ctx, target.env);
-    throw e;
+    if (!target.create) throw e;
+    await abandonCreate(ctx, target.env);
+    throw e instanceof CiloError && e.code === 'HOOK_FAILED' ? hookFailedOnCreate(e, target.env, input) : e;
   }
+}
+
+/**
+ * The init_hook failed while this `up` created the environment: its workspace is gone with it,
+ * so the hint cannot send the user there; it gives the way to a workspace the hook has not run in.
+ */
+function hookFailedOnCreate(e: CiloError, env: EnvironmentState, input: UpInput): CiloError {
+  const project = input.project !== undefined ? ` --project ${env.project}` : '';
+  return new CiloError('HOOK_FAILED', `${e.message} Environment "${env.name}" was being created by this up, so it was removed again with its workspace.`, {
+    hint: `To see what the hook does, make the workspace without starting anything (\`cilo create ${env.name}${project}\`; create does not run the hook), run the init_hook of .cilo/config.yml by hand in it (\`cd "$(cilo path ${env.name})"\`), then \`cilo up ${env.name}\`.`,
+    exitCode: e.exitCode,
+    cause: e,
+  });
 }
 
 /**
@@ -246,7 +259,13 @@ async function resolvePlan(ctx: SiteContext, env: EnvironmentState, input: UpInp
   assertShareable(model, shared, env.name);
   const binds = sharedBinds(model, shared);
   if (binds.length > 0) ctx.site.refuse({ kind: 'shared-binds', env: env.name, services: binds });
-  return { config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles, datasets: isolationSpecs(model, shared, config.services) };
+  // Services the project shares that this environment runs as its own: their seeds follow them.
+  const isolated = chosenSharedServices(model, { shared: shareFlags.shared, isolate: [] }, config.services).filter((s) => !shared.includes(s));
+  return {
+    config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles,
+    datasets: isolationSpecs(model, shared, config.services),
+    isolatedSeeds: isolatedSeeds(ctx, env, model, isolated, config.services),
+  };
 }
 
 /**

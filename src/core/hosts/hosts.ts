@@ -6,7 +6,7 @@ import { askSite } from '../sites/reach.js';
 import { allocateHostRange, describeKeys, engineRanges, keysToTrust, knownHostsName, formatSshDestination, hostNotFound, parseSshDestination, tunnelAddresses, socksMoved, tunnelInterface, userKnownVerdict } from '../../domain/hosts.js';
 import { toValidName } from '../../domain/names.js';
 import type { EnvironmentState, HostState, HostTransport } from '../../domain/state.js';
-import { overlaps, parseCidr, parseCidr24Loose } from '../../domain/subnet.js';
+import { checkPrivateRange, formatCidr, overlaps, parseCidr, parseCidr24Loose } from '../../domain/subnet.js';
 import { CiloError } from '../../errors.js';
 import { homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
@@ -27,6 +27,8 @@ export interface AddHostInput {
   remoteSocket?: string | undefined;
   /** The port of the host's SOCKS5 proxy on 127.0.0.1 (default: one free now). */
   socksPort?: number | undefined;
+  /** Takes a `subnet` outside the private ranges too. */
+  force?: boolean | undefined;
   /** Asked (on a terminal) whether to trust a key not trusted yet, shown as `type fingerprint`. */
   confirmHostKey?: ((ssh: string, keys: string) => Promise<boolean>) | undefined;
 }
@@ -57,6 +59,8 @@ interface Made {
 export async function addHost(ctx: CoreContext, input: AddHostInput): Promise<AddedHost> {
   const name = toValidName(input.name, 'host');
   if (readState(ctx.paths).hosts?.[name]) throw hostExists(name);
+  // Before anything is trusted or connected: a bad range leaves nothing behind.
+  if (input.subnet !== undefined) checkPrivateRange(formatCidr(parseCidr(input.subnet.trim())), '--subnet', input.force);
   const { ssh, context } = await sshTarget(ctx, input.target);
   const link = { name, ssh, identity: input.identity, remote_socket: input.remoteSocket ?? DEFAULT_REMOTE_SOCKET, socks_port: input.socksPort ?? (await ctx.remote.freePort()) };
   const made: Made = { keyLines: [], recorded: false };

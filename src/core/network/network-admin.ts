@@ -16,7 +16,7 @@ import type { EnvironmentState } from '../../domain/state.js';
 import { existsSync } from 'node:fs';
 import { compareNames, networkName } from '../../domain/names.js';
 import { insideBases, moveIp, normalizeCidr, overlapping } from '../../domain/network-move.js';
-import { allocateSubnet } from '../../domain/subnet.js';
+import { allocateSubnet, checkPrivateRange } from '../../domain/subnet.js';
 import { CiloError } from '../../errors.js';
 import { generatedComposePath, homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
@@ -89,11 +89,12 @@ interface Move {
   wasRunning: boolean;
 }
 
-export async function migrateNetwork(base: CoreContext, input: { cidr?: string | undefined }): Promise<MigrateNetworkResult> {
+export async function migrateNetwork(base: CoreContext, input: { cidr?: string | undefined; force?: boolean | undefined }): Promise<MigrateNetworkResult> {
   // The base ranges are this machine's: each host has its own range (`cilo host add --subnet`).
   const ctx = atLocalSite(base);
   // The original's prefix form (`10.88.` for 10.88.0.0/16) is taken here as by `cilo init`.
   const target = input.cidr !== undefined ? [normalizeCidr(baseSubnetCidr(input.cidr))] : undefined;
+  for (const t of target ?? []) checkPrivateRange(t, 'network migrate', input.force);
   await ctx.site.docker.ping();
   const before = readState(ctx.paths);
   const ours = new Set(Object.values(before.environments).map((e) => networkName(e.project, e.name)));
