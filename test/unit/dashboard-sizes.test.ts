@@ -158,3 +158,19 @@ test('sizes are measured again on their own clock, and soon after a change, in t
   cache.measureIfDue();
   assert.equal(cache.measurements, 4);
 });
+
+test('no measurement starts while the doctor runs from the dashboard (it asks the same engines)', async (t) => {
+  const { s, engine } = await withDataset(t);
+  const cache = new DatasetSizeCache(s.ctx, { project: undefined });
+  cache.read();
+  await cache.idle();
+  s.clock.advance(60_000);
+  await cache.pausedWhile(async () => {
+    cache.read();
+    cache.measureIfDue();
+    assert.equal(cache.measurements, 1, 'due, but the doctor runs');
+  });
+  cache.measureIfDue();
+  await cache.idle();
+  assert.equal(engine.inventories, 2, 'measured once the doctor is done');
+});

@@ -345,7 +345,8 @@ const SIZES_TICK_MS = 1000;
  * The functions `cilo ui`'s server calls, bound to one context and scope. The datasets' sizes
  * are kept here, measured in the background (dataset-sizes.ts): after a change to a container
  * or to state (a network's, such as the doctor's probe, changes no size), and every so often
- * while a page is open; each measurement is announced as a change, so open pages get it.
+ * while a page is open, but not while the doctor runs; each measurement is announced as a
+ * change, so open pages get it.
  */
 export function dashboard(ctx: CoreContext, scope: DashboardScope) {
   let announce: () => void = () => undefined;
@@ -356,7 +357,7 @@ export function dashboard(ctx: CoreContext, scope: DashboardScope) {
     environment: (name: string) => environmentDetail(ctx, name, scope, sizes),
     action: (action: DashboardAction, name: string, body: { confirm?: unknown }) => runDashboardAction(ctx, scope, action, name, body),
     destroyPlan: (name: string) => dashboardDestroyPlan(ctx, scope, name),
-    doctor: () => runDashboardDoctor(ctx),
+    doctor: () => sizes.pausedWhile(() => runDashboardDoctor(ctx)),
     logs: (name: string, req: LogRequest, onLine: (l: { service: string; line: string }) => void, signal: AbortSignal) => streamEnvironmentLogs(ctx, scope, name, req, onLine, signal),
     watch: (onChange: () => void, signal: AbortSignal) => {
       announce = onChange;

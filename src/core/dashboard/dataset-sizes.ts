@@ -33,6 +33,7 @@ export class DatasetSizeCache {
   private changedSince = false;
   private lastRead: number | undefined;
   private running: Promise<void> | undefined;
+  private paused = 0;
   /** Measurements made, for tests and the log. */
   measurements = 0;
 
@@ -72,7 +73,20 @@ export class DatasetSizeCache {
 
   /** Starts a measurement in the background when one is due (the dashboard's timer calls it). */
   measureIfDue(): void {
-    if (this.running === undefined && this.due()) void this.measure();
+    if (this.running === undefined && this.paused === 0 && this.due()) void this.measure();
+  }
+
+  /**
+   * Runs `fn` with no measurement started meanwhile: the doctor asks the same shared engines
+   * for their inventories, and from the dashboard it must not take longer than from the CLI.
+   */
+  async pausedWhile<T>(fn: () => Promise<T>): Promise<T> {
+    this.paused += 1;
+    try {
+      return await fn();
+    } finally {
+      this.paused -= 1;
+    }
   }
 
   /** Measures now (one at a time: a call during a measurement waits for that one). */
