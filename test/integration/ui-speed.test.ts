@@ -6,7 +6,8 @@
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
 import { ensureDbImages } from '../support/fixture-images.js';
 import { copyFixture, makeHome, tearDown, uid, type TestHome } from './helpers.js';
 import { http, openEvents, signIn, startUi, type RunningUi } from './ui-helpers.js';
@@ -52,6 +53,17 @@ describe('cilo ui --detach twice at once', () => {
 const skip = ensureDbImages();
 if (skip) console.log(`# ui-speed.test.ts (datasets) skipped: ${skip}`);
 
+const CHROMIUM = process.env.CILO_TEST_CHROMIUM ?? '/usr/bin/chromium';
+async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
+  if (!existsSync(CHROMIUM)) return `no chromium at ${CHROMIUM}`;
+  try {
+    return await import('playwright-core');
+  } catch {
+    return 'playwright-core is not installed';
+  }
+}
+const playwright = await loadPlaywright();
+
 interface Dataset {
   env: string;
   name: string;
@@ -80,7 +92,9 @@ describe('the dashboard with private databases in a shared postgres', { skip }, 
     ui = await startUi(h, ['--all']);
     cookie = await signIn(ui);
   });
+  let browser: Browser | undefined;
   after(async () => {
+    await browser?.close().catch(() => undefined);
     await ui?.stop();
     await tearDown(h, project, dir);
   });
@@ -116,6 +130,32 @@ describe('the dashboard with private databases in a shared postgres', { skip }, 
     } finally {
       events.close();
     }
+  });
+
+  test('in the browser: sizes with how long ago they were measured; a down outside the page turns its row stopped', { skip: typeof playwright === 'string' ? playwright : false }, async () => {
+    if (typeof playwright === 'string') return;
+    browser = await playwright.chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(ui!.url);
+    const cell = page.locator('tr[data-shared$="/db"] td').last();
+    await cell
+      .locator('span.dataset', { hasText: 'measured' })
+      .first()
+      .waitFor({ timeout: 60_000 })
+      .catch(async (e: Error) => {
+        throw new Error(`${e.message}\npage errors: ${errors.join('; ')}\n${await page.locator('main').innerHTML()}`);
+      });
+    assert.match(String(await cell.textContent()), /^\S+_e1 \(\d+\.\d MB, measured [\dsmhd ]+ ago\), \S+_e2 \(\d+\.\d MB, measured [\dsmhd ]+ ago\)$/);
+    await page.locator('tr[data-env="e2"] [data-field="status"]', { hasText: 'running' }).waitFor();
+    const down = await h.cli(['down', 'e2']);
+    assert.equal(down.code, 0, down.stderr);
+    await page.locator('tr[data-env="e2"] [data-field="status"]', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
+    await page.click('a.env-link:text-is("e1")');
+    await page.locator('#datasets span.dataset', { hasText: 'measured' }).waitFor({ timeout: 60_000 });
+    assert.match(String(await page.locator('#datasets p').textContent()), /^db: \S+_e1 \(\d+\.\d MB, measured [\dsmhd ]+ ago\)$/);
+    assert.deepEqual(errors, []);
   });
 
   test("Run doctor from the page answers with the doctor's report", async () => {
