@@ -4,7 +4,7 @@
 //   npm run bench                                (builds dist/, then runs everything)
 //   node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write | --no-write] [--dns-seconds S]
 //
-// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset.
+// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot.
 // Runs: --runs N for every benchmark; without it 3 for those that start containers or DNS servers, 5 for the
 // rest (list takes 4 samples per run: a single one is 0.1–0.2 s).
 // Output: the table on stdout, progress on stderr. A full run (no --only) also rewrites the part
@@ -29,6 +29,7 @@ import { buildTree } from './copy.mjs';
 import { benchDatasetMemory, benchDatasetPauseUp, benchDatasetSeed } from './datasets.mjs';
 import { benchFork, benchForkDataset, benchForkReflink } from './fork.mjs';
 import { benchDns, benchDnsFollow, queryOnce } from './dns.mjs';
+import { benchUiSnapshot } from './ui.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
@@ -41,7 +42,7 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write|--no-write] [--dns-seconds S]
-names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up`;
+names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot`;
 
 function options() {
   const { values } = parseArgs({
@@ -831,6 +832,8 @@ const BENCHES = [
   { name: 'fork-dataset', row: 13, slow: true, fn: () => benchForkDataset(datasetTools()) },
   // Issue 23: resume of a paused environment with a dataset (bench/datasets.mjs).
   { name: 'dataset-pause-up', row: 14, slow: true, fn: ({ runs }) => benchDatasetPauseUp(datasetTools(), { runs }) },
+  // Issue 27: the dashboard's snapshot with 20 environments and their datasets (bench/ui.mjs).
+  { name: 'ui-snapshot', row: 15, slow: true, fn: ({ runs }) => benchUiSnapshot({ ...datasetTools(), cli: () => CLI }, { runs }) },
 ];
 
 function datasetTools() {
@@ -874,6 +877,7 @@ const MEASURE_OF = {
   'fork-reflink': 'volume copy step of a fork on XFS (reflink)',
   'fork-dataset': 'dataset copy of a fork, idle source and with a session',
   'dataset-pause-up': '`up` of a paused environment with a dataset',
+  'ui-snapshot': 'dashboard snapshot, 20 environments with datasets',
 };
 
 async function main() {

@@ -539,7 +539,7 @@ const TABLE: readonly Declared[] = [
       new Option('--open', 'open the dashboard in the browser'),
       o.project('show only this project (default: the current directory\'s project, else all)'),
       new Option('--all', 'show every project'),
-      new Option('--detach', 'run in the background (stop it with `cilo ui stop`); prints the URL'),
+      new Option('--detach', 'run in the background, one server per CILO_HOME (one already running is reported; stop it with `cilo ui stop`); prints the URL'),
       o.json('print the URL, port and pid as JSON'),
       new Option('--instance <token>', 'start token chosen by `cilo ui --detach`').hideHelp(),
     ],

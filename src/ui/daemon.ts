@@ -14,6 +14,7 @@ import { CiloError } from '../errors.js';
 import { cliEntry } from '../proc/cli-entry.js';
 import type { CiloPaths } from '../state/paths.js';
 import { writeFileAtomic } from '../files/atomic.js';
+import { withNamedLock } from '../state/store.js';
 
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 3000;
@@ -77,9 +78,15 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /**
  * Starts `cilo ui` in the background (its own session, output to ui.log) and waits until it
- * records itself; a server already running for this home is kept.
+ * records itself; a server already running for this home is kept. Under a lock of the home:
+ * two `cilo ui --detach` at once started two servers (issue 27); now the second waits for the
+ * first's server to record itself, and reports it.
  */
-export async function startUiDaemon(paths: CiloPaths, args: string[]): Promise<UiStartResult> {
+export function startUiDaemon(paths: CiloPaths, args: string[]): Promise<UiStartResult> {
+  return withNamedLock(paths, 'ui-start', () => startUnlocked(paths, args));
+}
+
+async function startUnlocked(paths: CiloPaths, args: string[]): Promise<UiStartResult> {
   const { log, dir } = uiPaths(paths);
   const current = runningUi(paths);
   if (current) return { started: false, instance: current, log };

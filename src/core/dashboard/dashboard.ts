@@ -6,7 +6,6 @@
  * imports core.
  */
 import { siteOf, hostSites } from '../sites/reach.js';
-import { listDatasets } from '../datasets/datasets.js';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, toValidName } from '../../domain/names.js';
@@ -26,7 +25,8 @@ import { downEnvironment } from '../environments/down.js';
 import { liveContainers, liveView, liveViews, selectEnvironments, type ServiceView } from '../environments/environment-view.js';
 import { cwdProject } from '../environments/list.js';
 import { findEnv } from '../environments/lookup.js';
-import { listShared, type SharedView } from '../shared/shared-view.js';
+import { sharedViews, type SharedView } from '../shared/shared-view.js';
+import { DatasetSizeCache } from './dataset-sizes.js';
 import { upEnvironment } from '../environments/up.js';
 
 /** Which environments the dashboard shows: one project, or all (`project` undefined). */
@@ -99,9 +99,11 @@ export interface EnvironmentRow {
 export interface DatasetInfo {
   env: string;
   name: string;
-  /** Bytes for databases, keys for redis indexes; null when the engine is not running. */
+  /** Bytes for databases, keys for redis indexes: the last known (null: not measured yet, or its engine never ran). */
   size: number | null;
   unit: 'bytes' | 'keys';
+  /** When `size` was measured: the dashboard measures sizes on its own clock (dataset-sizes.ts), never while a page waits. */
+  measured_at: string | null;
 }
 
 export type SharedRow = SharedView;
@@ -131,12 +133,12 @@ function lastDoctor(ctx: CoreContext): DoctorRecord | null {
   }
 }
 
-/** Everything the main page shows, at once. */
-export async function dashboardSnapshot(ctx: CoreContext, scope: DashboardScope): Promise<DashboardSnapshot> {
+/** Everything the main page shows, at once: datasets with their last known sizes, never waiting for a measurement. */
+export async function dashboardSnapshot(ctx: CoreContext, scope: DashboardScope, sizes: DatasetSizeCache): Promise<DashboardSnapshot> {
   const envs = selectEnvironments(readState(ctx.paths), scope);
   // Each from its own engine (a host's, `unreachable` when it does not answer), as `cilo list` shows them.
   const environments = (await liveViews(ctx, envs)).map((v) => ({ name: v.name, project: v.project, status: v.status, problems: v.problems, health: healthRollup(v.status, v.services, completedJobs(v)), url: v.url, created_at: v.created_at, services: v.services.length }));
-  const shared = await listShared(ctx, scope.project);
+  const shared = await sharedViews(ctx, scope.project, sizes.read());
   return { scope: { project: scope.project ?? null }, environments, shared, doctor: lastDoctor(ctx), generated_at: isoNow(ctx) };
 }
 
@@ -180,7 +182,7 @@ export interface EnvironmentDetail {
   datasets: DatasetInfo[];
 }
 
-export async function environmentDetail(ctx: CoreContext, name: string, scope: DashboardScope = { project: undefined }): Promise<EnvironmentDetail> {
+export async function environmentDetail(ctx: CoreContext, name: string, scope: DashboardScope, sizes: DatasetSizeCache): Promise<EnvironmentDetail> {
   const env = findEnv(readState(ctx.paths), name, scope.project);
   const v = await liveView(ctx, env);
   const services = v.services.map((s) => {
@@ -204,7 +206,7 @@ export async function environmentDetail(ctx: CoreContext, name: string, scope: D
     hostnames: env.hostnames,
     services,
     connection,
-    datasets: (await listDatasets(ctx, { env: env.name })).map((d) => ({ env: d.env, name: `${d.service}: ${d.name}`, size: d.size, unit: d.unit })),
+    datasets: sizes.read({ env: env.name }).map((d) => ({ env: d.env, name: `${d.service}: ${d.name}`, size: d.size, unit: d.unit, measured_at: d.measured_at })),
   };
 }
 
@@ -295,13 +297,19 @@ const EVENTS_RETRY_MS = 1000;
 const HOST_EVENTS_RETRY_MS = 5000;
 
 /**
+ * What changed: the state file, a container or a network of cilo's (an Engine event), or an
+ * event stream that ended and may have missed some (`stream`).
+ */
+export type DashboardChange = 'state' | 'container' | 'network' | 'stream';
+
+/**
  * Calls `onChange` whenever what the pages show may have changed: the state file was
  * rewritten, or one of cilo's containers changed (Engine events of this machine and of each
  * remote host the state knows when the page starts; health-check execs are not changes). Runs
  * until `signal` aborts; a dropped event stream is reopened.
  */
-export function watchDashboard(ctx: CoreContext, onChange: () => void, signal: AbortSignal): void {
-  const stopWatching = watchStateFile(ctx.paths, onChange);
+export function watchDashboard(ctx: CoreContext, onChange: (what: DashboardChange) => void, signal: AbortSignal): void {
+  const stopWatching = watchStateFile(ctx.paths, () => onChange('state'));
   signal.addEventListener('abort', stopWatching, { once: true });
   const follow = async (engine: () => Promise<Engine>, retryMs: number): Promise<void> => {
     while (!signal.aborted) {
@@ -312,7 +320,8 @@ export function watchDashboard(ctx: CoreContext, onChange: () => void, signal: A
         await docker.watchEvents(
           { label: [`${LABELS.managed}=true`], type: ['container', 'network'] },
           (e) => {
-            if (!e.Action.startsWith('exec_')) onChange();
+            // Health checks and the dataset engines' own queries (the size measurements among them) are execs.
+            if (!e.Action.startsWith('exec_')) onChange(e.Type === 'network' ? 'network' : 'container');
           },
           signal,
         );
@@ -321,7 +330,7 @@ export function watchDashboard(ctx: CoreContext, onChange: () => void, signal: A
       }
       if (signal.aborted) return;
       // A stream that ended may have missed changes; a host that was never reached changed nothing the page shows.
-      if (reached) onChange();
+      if (reached) onChange('stream');
       await new Promise((r) => setTimeout(r, retryMs));
     }
   };
@@ -329,15 +338,40 @@ export function watchDashboard(ctx: CoreContext, onChange: () => void, signal: A
   for (const at of hostSites(ctx)) void follow(async () => (await siteOf(ctx, at)).docker, HOST_EVENTS_RETRY_MS);
 }
 
-/** The functions `cilo ui`'s server calls, bound to one context and scope. */
+/** How often the dashboard looks whether its dataset sizes are due for a measurement (dataset-sizes.ts decides). */
+const SIZES_TICK_MS = 1000;
+
+/**
+ * The functions `cilo ui`'s server calls, bound to one context and scope. The datasets' sizes
+ * are kept here, measured in the background (dataset-sizes.ts): after a change to a container
+ * or to state (a network's, such as the doctor's probe, changes no size), and every so often
+ * while a page is open, but not while the doctor runs; each measurement is announced as a
+ * change, so open pages get it.
+ */
 export function dashboard(ctx: CoreContext, scope: DashboardScope) {
+  let announce: () => void = () => undefined;
+  const sizes = new DatasetSizeCache(ctx, { project: scope.project, onMeasured: () => announce() });
   return {
-    snapshot: () => dashboardSnapshot(ctx, scope),
-    environment: (name: string) => environmentDetail(ctx, name, scope),
+    sizes,
+    snapshot: () => dashboardSnapshot(ctx, scope, sizes),
+    environment: (name: string) => environmentDetail(ctx, name, scope, sizes),
     action: (action: DashboardAction, name: string, body: { confirm?: unknown }) => runDashboardAction(ctx, scope, action, name, body),
     destroyPlan: (name: string) => dashboardDestroyPlan(ctx, scope, name),
-    doctor: () => runDashboardDoctor(ctx),
+    doctor: () => sizes.pausedWhile(() => runDashboardDoctor(ctx)),
     logs: (name: string, req: LogRequest, onLine: (l: { service: string; line: string }) => void, signal: AbortSignal) => streamEnvironmentLogs(ctx, scope, name, req, onLine, signal),
-    watch: (onChange: () => void, signal: AbortSignal) => watchDashboard(ctx, onChange, signal),
+    watch: (onChange: () => void, signal: AbortSignal) => {
+      announce = onChange;
+      watchDashboard(
+        ctx,
+        (what) => {
+          if (what !== 'network') sizes.changed();
+          onChange();
+        },
+        signal,
+      );
+      const tick = setInterval(() => sizes.measureIfDue(), SIZES_TICK_MS);
+      tick.unref();
+      signal.addEventListener('abort', () => clearInterval(tick), { once: true });
+    },
   };
 }

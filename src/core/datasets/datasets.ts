@@ -416,11 +416,40 @@ export async function datasetSizes(ctx: Pick<CoreContext, 'warn'>, engine: Pick<
   }
 }
 
-/** `cilo db list` and `cilo shared list`: recorded datasets with their live sizes. */
-export async function listDatasets(ctx: CoreContext, filter: { env?: string | undefined; project?: string | undefined } = {}): Promise<DatasetView[]> {
-  const envs = Object.values(readState(ctx.paths).environments).filter((e) => (filter.env === undefined || e.name === filter.env) && (filter.project === undefined || e.project === filter.project));
-  // Per engine (an environment on a host has its datasets in the shared service on that host),
-  // each shared service's inventory once; a host that does not answer leaves its sizes unknown.
+/** The environments a dataset listing covers. */
+function datasetEnvironments(ctx: CoreContext, filter: DatasetFilter): EnvironmentState[] {
+  return Object.values(readState(ctx.paths).environments).filter((e) => (filter.env === undefined || e.name === filter.env) && (filter.project === undefined || e.project === filter.project));
+}
+
+export interface DatasetFilter {
+  env?: string | undefined;
+  project?: string | undefined;
+}
+
+/** One dataset's key among all: environment names are unique in state, a service has one dataset per environment. */
+export function datasetKey(d: Pick<DatasetView, 'env' | 'service' | 'name'>): string {
+  return `${d.env}\0${d.service}\0${d.name}`;
+}
+
+/** The recorded datasets of `envs`, by environment then service, sizes not known. */
+function recordedViews(envs: EnvironmentState[]): DatasetView[] {
+  const out: DatasetView[] = [];
+  for (const e of [...envs].sort((a, b) => compareNames(a.name, b.name))) {
+    for (const [service, d] of Object.entries(e.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
+      out.push({ env: e.name, project: e.project, service, engine: d.engine, kind: d.kind, name: d.name, template: d.template, status: d.status, size: null, unit: d.kind === 'db-index' ? 'keys' : 'bytes', keep: d.keep === true, ...(e.host ? { host: e.host } : {}) });
+    }
+  }
+  return out;
+}
+
+/**
+ * The sizes of the datasets of `envs` that could be measured, by datasetKey. Per engine (an
+ * environment on a host has its datasets in the shared service on that host), each shared
+ * service's inventory once; a host that does not answer leaves its sizes unknown (said once).
+ */
+async function measureSizes(ctx: CoreContext, all: EnvironmentState[]): Promise<Map<string, number>> {
+  // Only engines that hold some: a host with none of them is not asked (nor waited for).
+  const envs = all.filter((e) => Object.keys(e.datasets ?? {}).length > 0);
   const sizes = await askEachSite(ctx, envs, async (site) => {
     const bySite = new Map<string, Map<string, number> | null>();
     for (const e of envs.filter((x) => sameSite(x, site))) {
@@ -433,17 +462,31 @@ export async function listDatasets(ctx: CoreContext, filter: { env?: string | un
     }
     return bySite;
   }, { askMs: DATASET_SIZES_MS });
-  // A host that does not answer: its sizes are unknown (said once), the rest is listed.
   for (const a of sizes.values()) if (!a.ok) ctx.warn(`The sizes of the datasets on ${a.label} are unknown: ${a.problem}`);
-  const out: DatasetView[] = [];
-  for (const e of envs.sort((a, b) => compareNames(a.name, b.name))) {
-    for (const [service, d] of Object.entries(e.datasets ?? {}).sort(([a], [b]) => compareNames(a, b))) {
-      const answer = sizes.get(siteKey(e));
-      const size = answer?.ok ? answer.value.get(`${e.project}/${service}`)?.get(d.name) : undefined;
-      out.push({ env: e.name, project: e.project, service, engine: d.engine, kind: d.kind, name: d.name, template: d.template, status: d.status, size: size ?? null, unit: d.kind === 'db-index' ? 'keys' : 'bytes', keep: d.keep === true, ...(e.host ? { host: e.host } : {}) });
-    }
+  const out = new Map<string, number>();
+  for (const v of recordedViews(envs)) {
+    const answer = sizes.get(siteKey(v));
+    const size = answer?.ok ? answer.value.get(`${v.project}/${v.service}`)?.get(v.name) : undefined;
+    if (size !== undefined) out.set(datasetKey(v), size);
   }
   return out;
+}
+
+/** Recorded datasets as state has them, without asking any engine (sizes null). */
+export function recordedDatasets(ctx: CoreContext, filter: DatasetFilter = {}): DatasetView[] {
+  return recordedViews(datasetEnvironments(ctx, filter));
+}
+
+/** The live sizes of the recorded datasets, by datasetKey: what could be measured (a stopped shared service's are missing). */
+export function measureDatasetSizes(ctx: CoreContext, filter: DatasetFilter = {}): Promise<Map<string, number>> {
+  return measureSizes(ctx, datasetEnvironments(ctx, filter));
+}
+
+/** `cilo db list` and `cilo shared list`: recorded datasets with their live sizes. */
+export async function listDatasets(ctx: CoreContext, filter: DatasetFilter = {}): Promise<DatasetView[]> {
+  const envs = datasetEnvironments(ctx, filter);
+  const sizes = await measureSizes(ctx, envs);
+  return recordedViews(envs).map((v) => ({ ...v, size: sizes.get(datasetKey(v)) ?? null }));
 }
 
 export interface DatasetIssue {

@@ -222,10 +222,13 @@ function graceText(until) {
   return left > 0 ? `stops in ${duration(left)}` : 'stopping now';
 }
 
+// Sizes are the server's last known ones, measured on its own clock (never while the page waits):
+// each says how long ago it was measured.
 function datasetsText(list) {
   if (!list || list.length === 0) return h('span', { className: 'muted' }, 'none');
-  const size = (d) => (d.size === null ? '' : d.unit === 'keys' ? ` (${d.size} keys)` : ` (${(d.size / 1048576).toFixed(1)} MB)`);
-  return list.map((d) => `${d.name}${size(d)}`).join(', ');
+  const amount = (d) => (d.unit === 'keys' ? `${d.size} keys` : `${(d.size / 1048576).toFixed(1)} MB`);
+  const size = (d) => (d.size === null ? null : d.measured_at ? [` (${amount(d)}, measured `, h('span', { 'data-since': d.measured_at }, age(d.measured_at)), ' ago)'] : ` (${amount(d)})`);
+  return list.flatMap((d, i) => [i > 0 ? ', ' : null, h('span', { className: 'dataset', title: d.measured_at ? `size measured at ${d.measured_at}` : d.size === null ? 'size not measured yet' : undefined }, d.name, size(d))]);
 }
 
 function sharedSection(snap) {
