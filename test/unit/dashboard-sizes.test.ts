@@ -27,7 +27,7 @@ class CountingEngine implements DatasetEngine {
   private unused(): never {
     throw new Error('not part of this stand-in');
   }
-  ensureTemplate(): Promise<void> {
+  ensureTemplate(): Promise<boolean> {
     return this.unused();
   }
   allocate(): Promise<string> {
