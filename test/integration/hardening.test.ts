@@ -160,7 +160,9 @@ describe('bad input: one clear message, non-zero exit, nothing half-created', ()
       const r = await h.cli(c.args(), { cwd: c.dir ? dirs[c.dir] : tmpdir() });
       assert.equal(r.code, c.code, `exit code; stderr: ${r.stderr}`);
       assert.match(r.stderr, c.err);
-      assert.match(r.stderr, /^cilo: /, 'starts with one clear sentence');
+      // One clear sentence: the only `cilo: ` line (up's progress lines, on stderr since #27, may come first).
+      const errors = r.stderr.split('\n').filter((l) => l.startsWith('cilo: '));
+      assert.equal(errors.length, 1, `one clear sentence; stderr: ${r.stderr}`);
       assert.doesNotMatch(r.stderr, /^\s+at .+[:(]\d+/m, 'no stack trace');
       assert.doesNotMatch(r.stderr, /internal error/);
       assert.equal(stateText(h), before, 'state untouched');
