@@ -48,8 +48,10 @@ try {
   };
   const groundFloor = (id) => {
     const sources = sourcesOf(id);
-    // errors.ts stays on its own: `cilo --version` and `--help` load it, and nothing else below.
+    // errors.ts and esbuild's runtime helpers (`__commonJS`...) stay on their own, together:
+    // `cilo --version` and `--help` load them, and nothing else below.
     if (sources.length > 0 && sources.every((s) => /\/src\/errors\.ts$/.test(s))) return 'errors';
+    if (sources.length === 0 && /^var __commonJS = /m.test(readFileSync(id, 'utf8'))) return 'errors';
     if (sources.length > 0 && sources.every((s) => /\/src\/(domain|state|files)\/|\/node_modules\/valibot\//.test(s))) return 'ground';
     return undefined;
   };
