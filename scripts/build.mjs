@@ -35,10 +35,11 @@ try {
     logLevel: 'warning',
   });
 
-  // esbuild's chunks hold modules, each chunk's map names them: the ground floor (domain, state,
-  // files, valibot) goes in one chunk, which nearly every command loads anyway, instead of the
-  // many small ones its different importers split it into once core had rooms and more lazy
-  // ports (`cilo list` read 25 files instead of 16; each file costs a resolution): now 14.
+  // esbuild's chunks hold modules, each chunk's map names them. The state file's reader
+  // (state/store.ts) and what it imports statically go in one chunk, `ground`, which nearly every
+  // command loads anyway, instead of the many small ones its different importers split it into
+  // once core had rooms and more lazy ports (`cilo list` read 25 files instead of 16; each file
+  // costs a resolution).
   const sourcesOf = (id) => {
     try {
       return JSON.parse(readFileSync(`${id}.map`, 'utf8')).sources ?? [];
@@ -46,14 +47,29 @@ try {
       return [];
     }
   };
-  const groundFloor = (id) => {
+  const isErrors = (id) => {
     const sources = sourcesOf(id);
+    if (sources.length > 0) return sources.every((s) => /\/src\/errors\.ts$/.test(s));
+    return /^var __commonJS = /m.test(readFileSync(id, 'utf8'));
+  };
+  let ground;
+  const groundOf = (getModuleInfo, getModuleIds) => {
+    if (ground) return ground;
+    ground = new Set();
+    const store = [...getModuleIds()].find((id) => sourcesOf(id).some((s) => /\/src\/state\/store\.ts$/.test(s)));
+    const walk = (id) => {
+      if (!id || ground.has(id) || id.startsWith('node:') || isErrors(id)) return;
+      ground.add(id);
+      for (const dep of getModuleInfo(id)?.importedIds ?? []) walk(dep);
+    };
+    walk(store);
+    return ground;
+  };
+  const groundFloor = (id, { getModuleInfo, getModuleIds }) => {
     // errors.ts and esbuild's runtime helpers (`__commonJS`...) stay on their own, together:
     // `cilo --version` and `--help` load them, and nothing else below.
-    if (sources.length > 0 && sources.every((s) => /\/src\/errors\.ts$/.test(s))) return 'errors';
-    if (sources.length === 0 && /^var __commonJS = /m.test(readFileSync(id, 'utf8'))) return 'errors';
-    if (sources.length > 0 && sources.every((s) => /\/src\/(domain|state|files)\/|\/node_modules\/valibot\//.test(s))) return 'ground';
-    return undefined;
+    if (isErrors(id)) return 'errors';
+    return groundOf(getModuleInfo, getModuleIds).has(id) ? 'ground' : undefined;
   };
   const bundle = await rollup({
     input: { cilo: new URL('cilo.js', stage).pathname, lib: new URL('lib.js', stage).pathname },

@@ -6,13 +6,12 @@
  * so the next command starts afresh. Any other failure is an error, never swallowed. This machine's engine is asked without a
  * deadline (its client has its own), and its failures are errors unless the caller tolerates them.
  */
-import { hostNotFound } from '../../domain/hosts.js';
 import { sitesOf, siteKey, siteLabel, type OnSite } from '../../domain/sites.js';
 import { CiloError } from '../../errors.js';
 import { readState } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { localSite, siteSilent } from './local.js';
-import { remoteRefusal, remoteSite } from './remote.js';
+import { remoteRefusal } from './refusals.js';
 import type { Site, SiteContext, SiteRefusal } from './site.js';
 
 /** How long a host may take to connect and answer, and to answer a question asked with the default. */
@@ -28,6 +27,8 @@ export function isSilence(e: unknown): e is CiloError {
 /** The site of a record: this machine's, or its host's (connected; an unreachable host fails within seconds). */
 export async function siteOf(ctx: CoreContext, at: OnSite): Promise<Site> {
   if (!at.host) return localSite(ctx);
+  // The remote hosts' code is loaded only when a record runs on one (`cilo list` of local ones never does).
+  const [{ remoteSite }, { hostNotFound }] = await Promise.all([import('./remote.js'), import('../../domain/hosts.js')]);
   const host = readState(ctx.paths).hosts?.[at.host];
   if (!host) throw hostNotFound(at.host);
   return remoteSite(ctx, host);

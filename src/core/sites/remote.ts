@@ -7,11 +7,11 @@ import type { ContainerExecOptions } from '../../docker/exec.js';
 import type { ComposeTarget } from '../../domain/compose-model.js';
 import { rebaseBindMounts, remoteWorkspace, socksMoved } from '../../domain/hosts.js';
 import type { HostState } from '../../domain/state.js';
-import { CiloError } from '../../errors.js';
 import { withStateLock } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import type { Compose } from '../ports.js';
-import type { Site, SiteRefusal } from './site.js';
+import { remoteRefusal } from './refusals.js';
+import type { Site } from './site.js';
 
 /** Opens (or reuses) the host's connection; an unreachable host fails within seconds (HOST_UNREACHABLE). */
 export async function remoteSite(ctx: CoreContext, host: HostState): Promise<Site> {
@@ -52,19 +52,6 @@ async function recordSocksPort(ctx: CoreContext, host: HostState, port: number):
   ctx.warn(socksMoved(host.name, host.socks_port, port));
 }
 
-export function remoteRefusal(host: string, what: SiteRefusal): CiloError {
-  if (what.kind === 'snapshot') {
-    const env = what.env.name;
-    return new CiloError('REMOTE_UNSUPPORTED', `Environment ${env} runs on host ${host}, and snapshots are kept on this machine, away from its volumes and datasets, so cilo cannot ${what.action}.`, {
-      hint: `To keep a copy of it, fork it (\`cilo fork ${env} <new>\` copies it on ${host}); or run cilo on ${host} itself.`,
-    });
-  }
-  const { env, services } = what;
-  return new CiloError('SHARED_UNSUPPORTED', `Shared service ${services.join(', ')} of environment "${env}" bind-mounts files, which a shared container on a remote host cannot have (only workspaces are synced there).`, {
-    hint: `Give the environment its own copy: \`cilo up ${env} ${services.map((s) => `--isolate ${s}`).join(' ')}\`, or use named volumes.`,
-    exitCode: 2,
-  });
-}
 
 /** The compose tool with every target run against `dockerHost`. */
 function composeAt(compose: Compose, dockerHost: string): Compose {
