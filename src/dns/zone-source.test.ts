@@ -1,8 +1,7 @@
+import { tempDir } from '../../test/support/temp-dirs.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { ciloPaths } from '../state/paths.js';
 import { withStateLock } from '../state/store.js';
 import { answer } from './zone.js';
@@ -27,7 +26,7 @@ function envOf(name: string, ip: string) {
 }
 
 test('follows state changes and keeps the last good zone when the file is corrupt', async () => {
-  const paths = ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-zs-')));
+  const paths = ciloPaths(tempDir('cilo-zs-'));
   const logs: string[] = [];
   const src = watchStateZone(paths, { checkEveryMs: 0, log: (l) => logs.push(l) });
   try {
@@ -51,7 +50,7 @@ test('follows state changes and keeps the last good zone when the file is corrup
 });
 
 test('hands the supervisor the state its zone was built from, following changes', async () => {
-  const paths = ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-zs-')));
+  const paths = ciloPaths(tempDir('cilo-zs-'));
   const src = watchStateZone(paths, { checkEveryMs: 0 });
   try {
     assert.deepEqual(src.state().shared_services, {}); // no state file yet

@@ -1,12 +1,12 @@
+import { tempDir } from '../../test/support/temp-dirs.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findProgram } from './which.js';
 
 test('finds programs in PATH or by path relative to the directory; tells missing from not executable', () => {
-  const root = mkdtempSync(join(tmpdir(), 'cilo-which-'));
+  const root = tempDir('cilo-which-');
   mkdirSync(join(root, 'bin'));
   mkdirSync(join(root, 'other'));
   writeFileSync(join(root, 'bin', 'tool'), '#!/bin/sh\n');

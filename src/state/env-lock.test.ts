@@ -1,13 +1,11 @@
+import { tempDir } from '../../test/support/temp-dirs.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { environmentBusy, lockEnvironment, tryLockEnvironment } from './env-lock.js';
 import { ciloPaths } from './paths.js';
 
 test('one holder per environment name; a waiter is told who holds it and gets it once released', async () => {
-  const paths = ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-envlock-')));
+  const paths = ciloPaths(tempDir('cilo-envlock-'));
   const first = await tryLockEnvironment(paths, 'test');
   assert.ok(first);
   assert.equal(await tryLockEnvironment(paths, 'test'), undefined, 'held');

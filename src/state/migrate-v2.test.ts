@@ -1,7 +1,7 @@
+import { tempDir } from '../../test/support/temp-dirs.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { legacyBackupPath } from './legacy.js';
@@ -82,7 +82,7 @@ test('a missing dns_port takes the default of a new state', () => {
 });
 
 test('on first use the file is rewritten as version 3 and the original kept, never overwritten', async () => {
-  const p = ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-v2-')));
+  const p = ciloPaths(tempDir('cilo-v2-'));
   writeFileSync(p.state, v2text);
   const read = readState(p);
   assert.equal(read.version, 3, 'a reader sees the migrated state');
@@ -110,7 +110,7 @@ test('a name the original allowed and ours does not is renamed, said so, and kee
 });
 
 test('readStateUpgraded tells what the migration changed, once', async () => {
-  const p = ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-v2-')));
+  const p = ciloPaths(tempDir('cilo-v2-'));
   writeFileSync(p.state, v2text);
   const told: string[][] = [];
   await readStateUpgraded(p, (n) => told.push(n));

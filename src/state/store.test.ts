@@ -1,13 +1,12 @@
+import { tempDir } from '../../test/support/temp-dirs.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, statSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync, statSync, existsSync } from 'node:fs';
 import { ciloPaths } from './paths.js';
 import { readState, withStateLock, restoreBackup } from './store.js';
 
 function home() {
-  return ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-state-')));
+  return ciloPaths(tempDir('cilo-state-'));
 }
 
 test('a transaction writes atomically with private permissions and keeps a backup', async () => {

@@ -1,14 +1,14 @@
+import { tempDir } from '../../../test/support/temp-dirs.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CiloError } from '../../errors.js';
 import { ciloPaths } from '../../state/paths.js';
 import { listSnapshots, readSnapshot, SNAPSHOT_FORMAT, snapshotsDir, type Snapshot } from './snapshots.js';
 
 function home() {
-  return ciloPaths(mkdtempSync(join(tmpdir(), 'cilo-snapshots-')));
+  return ciloPaths(tempDir('cilo-snapshots-'));
 }
 
 const good: Snapshot = { format: SNAPSHOT_FORMAT, name: 'snap-1', env: 'agent-1', project: 'shop', status: 'ready', created_at: '2026-01-01T00:00:00.000Z', volumes: [{ key: 'data', volume: 'cilo-shop-agent-1_data', labels: {}, image: 'busybox' }], datasets: [{ service: 'db', engine: 'postgres', kind: 'database', name: 'shop_agent_1_s', from: 'shop_agent_1' }], method: 'copy', frozen_ms: 3 };
