@@ -15,7 +15,7 @@ export function siteKey(x: OnSite): string {
 }
 
 /** The record named by a key of `siteKey`. */
-export function siteOfKey(key: string): OnSite {
+function siteOfKey(key: string): OnSite {
   return key === '' ? {} : { host: key };
 }
 

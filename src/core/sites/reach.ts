@@ -15,12 +15,12 @@ import { remoteRefusal } from './refusals.js';
 import type { Site, SiteContext, SiteRefusal } from './site.js';
 
 /** How long a host may take to connect and answer, and to answer a question asked with the default. */
-export const SITE_ANSWER_MS = 5000;
+const SITE_ANSWER_MS = 5000;
 
 const SILENCE = new Set(['HOST_UNREACHABLE', 'DOCKER_UNREACHABLE', 'HOST_NOT_FOUND', 'HOST_KEY_UNKNOWN', 'SSH_MISSING']);
 
 /** A failure that means "that engine does not answer" rather than a refusal or a bug. */
-export function isSilence(e: unknown): e is CiloError {
+function isSilence(e: unknown): e is CiloError {
   return e instanceof CiloError && SILENCE.has(e.code);
 }
 
