@@ -153,6 +153,8 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     dns: overrides.dns ?? dnsFor(paths),
     dnsAdmin: overrides.dnsAdmin ?? dnsAdminFor(paths),
     dashboard: overrides.dashboard ?? dashboardFor(paths),
+    // Issue #25, being built: src/tls (the CA made with the first HTTPS route).
+    ca: overrides.ca ?? { ensure: () => Promise.reject(new Error('the local CA is not built yet')), certFile: () => `${paths.home}/ca/cilo-ca.crt`, issue: () => Promise.reject(new Error('the local CA is not built yet')) },
     git: overrides.git ?? git,
     proc: overrides.proc ?? proc,
     workspaces: overrides.workspaces ?? workspaces,

@@ -1,6 +1,6 @@
 import type { ProgressEvent } from '../domain/progress.js';
 import type { CiloPaths } from '../state/paths.js';
-import type { Clock, DashboardServer, DatasetEngines, DnsAdmin, DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
+import type { Clock, DashboardServer, LocalCa, DatasetEngines, DnsAdmin, DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -24,6 +24,8 @@ export interface CoreContext {
   dnsAdmin: DnsAdmin;
   /** The dashboard's HTTP server (`cilo ui`). */
   dashboard: DashboardServer;
+  /** cilo's local certificate authority (HTTPS through the router). */
+  ca: LocalCa;
   git: Git;
   proc: Processes;
   workspaces: Workspaces;

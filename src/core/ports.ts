@@ -326,3 +326,16 @@ export interface DashboardServer {
   /** Opens a URL in the person's browser; false when no browser could be started. */
   openBrowser(url: string): Promise<boolean>;
 }
+
+/**
+ * cilo's local certificate authority (issue #25): made once per CILO_HOME, its key readable by
+ * the user only. The router serves each environment's names over HTTPS with what `issue` signs.
+ */
+export interface LocalCa {
+  /** Makes the CA if there is none yet; returns where its certificate (PEM) is. */
+  ensure(): Promise<{ certFile: string }>;
+  /** The CA certificate's file, whether or not it was made yet (`cilo trust --print`, the manifest's `ca_file`). */
+  certFile(): string;
+  /** A certificate for these names (`*.agent-1.localhost` allowed), signed by the CA (made first if needed): PEM texts. */
+  issue(names: string[]): Promise<{ cert: string; key: string }>;
+}

@@ -3,6 +3,7 @@
  * validates the file against it (state/schema.ts); everything above reads these types.
  */
 import type { EngineKind, IsolationKind } from './dataset-kinds.js';
+import type { RoutingSettings } from './routing.js';
 
 export const STATE_VERSION = 3;
 export const DEFAULT_BASE_SUBNET = '10.224.0.0/16';
@@ -22,6 +23,11 @@ export interface ServiceState {
   replicas?: string[] | undefined;
   /** The service's own `cilo.hostnames` (not the ingress's: those are the environment's `hostnames`), served as `<name>.<env><suffix>`. */
   hostnames?: string[] | undefined;
+  /**
+   * Its ports that are not HTTP (databases, queues), published on 127.0.0.1 for the host: the
+   * container port (`5432`, `53/udp`) to the loopback port cilo chose, kept across down/up.
+   */
+  host_ports?: Record<string, number> | undefined;
 }
 
 export interface ShareFlags {
@@ -153,6 +159,10 @@ export interface State {
   hosts?: Record<string, HostState> | undefined;
   /** Each project name's source (see ProjectState); absent in a state written before it was kept. */
   projects?: Record<string, ProjectState> | undefined;
+  /** How the host reaches environments (`cilo init --routing`, issue #25); absent: auto on 80/443. */
+  routing?: RoutingSettings | undefined;
+  /** The DNS suffix of projects whose config names none (`cilo init --dns-suffix`); absent: `.test`. */
+  dns_suffix?: string | undefined;
 }
 
 /**

@@ -3,6 +3,7 @@
  * domain/state.ts. The compile-time checks at the end keep the two the same.
  */
 import * as v from 'valibot';
+import { ROUTING_MODES, type RoutingSettings } from '../domain/routing.js';
 import { ENGINE_KINDS, ISOLATION_KINDS } from '../domain/dataset-kinds.js';
 import { DATASET_STATUSES, DEFAULT_BASE_SUBNET, DEFAULT_DNS_PORT, ENV_STATUSES, HOST_TRANSPORTS, STATE_VERSION, type DatasetState, type EnvironmentState, type HostState, type ProjectState, type EnvStatus, type ServiceState, type SharedServiceState, type State } from '../domain/state.js';
 
@@ -15,6 +16,8 @@ const ServiceStateSchema = v.object({
   replicas: v.optional(v.array(v.string())),
   /** The service's own `cilo.hostnames` (not the ingress's: those are the environment's `hostnames`), served as `<name>.<env><suffix>`. */
   hostnames: v.optional(v.array(v.string())),
+  /** Its non-HTTP ports published on 127.0.0.1: container port (`5432`, `53/udp`) to loopback port. */
+  host_ports: v.optional(v.record(v.string(), v.number())),
 });
 
 const EnvStatusSchema = v.picklist(ENV_STATUSES);
@@ -100,6 +103,15 @@ const ProjectStateSchema = v.object({
   claimed_at: v.string(),
 });
 
+const PortSchema = v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535));
+
+const RoutingSchema = v.object({
+  mode: v.picklist(ROUTING_MODES),
+  http_port: PortSchema,
+  https_port: PortSchema,
+  resolved: v.optional(v.record(v.string(), v.object({ mode: v.picklist(['direct', 'router'] as const), engine_id: v.string(), at: v.string(), why: v.string() }))),
+});
+
 const StateSchema = v.object({
   version: v.literal(STATE_VERSION),
   base_subnets: v.array(v.string()),
@@ -108,6 +120,8 @@ const StateSchema = v.object({
   shared_services: v.record(v.string(), SharedServiceStateSchema),
   hosts: v.optional(v.record(v.string(), HostStateSchema)),
   projects: v.optional(v.record(v.string(), ProjectStateSchema)),
+  routing: v.optional(RoutingSchema),
+  dns_suffix: v.optional(v.string()),
 });
 
 /** True only when A and B are the same type: the schema may not drift from the domain's shape. */
@@ -121,7 +135,8 @@ const schemaMatchesDomain: [
   Same<v.InferOutput<typeof DatasetStateSchema>, DatasetState>,
   Same<v.InferOutput<typeof HostStateSchema>, HostState>,
   Same<v.InferOutput<typeof ProjectStateSchema>, ProjectState>,
-] = [true, true, true, true, true, true, true, true];
+  Same<v.InferOutput<typeof RoutingSchema>, RoutingSettings>,
+] = [true, true, true, true, true, true, true, true, true];
 void schemaMatchesDomain;
 
 /** The DNS port of a new state: CILO_DNS_PORT (used by tests and CI), else 5354. */

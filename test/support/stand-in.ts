@@ -410,6 +410,7 @@ export function standInSite(ports: StandInPorts, opts: { host?: string } = {}): 
     refuse: (what) => {
       if (host) throw new CiloError('REMOTE_UNSUPPORTED', `stand-in host ${host} refuses ${what.kind}`);
     },
+    forwardLoopback: async () => undefined,
     forget: async () => undefined,
   };
 }
@@ -551,6 +552,7 @@ export function standInContext(opts: { clock?: StandInClock; local?: StandInPort
     dnsAdmin: new Proxy({} as CoreContext['dnsAdmin'], { get: (_t, k) => () => notHere(`dnsAdmin.${String(k)}`) }),
     dashboard: new Proxy({} as CoreContext['dashboard'], { get: (_t, k) => () => notHere(`dashboard.${String(k)}`) }),
     datasetEngines: { open: async () => notHere('datasetEngines.open') },
+    ca: new Proxy({} as CoreContext['ca'], { get: (_t, k) => () => notHere(`ca.${String(k)}`) }),
     git: new Proxy({} as CoreContext['git'], { get: (_t, k) => () => notHere(`git.${String(k)}`) }),
     proc: new Proxy({} as CoreContext['proc'], { get: (_t, k) => () => notHere(`proc.${String(k)}`) }),
     workspaces: {

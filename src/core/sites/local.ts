@@ -13,6 +13,7 @@ export function localSite(ctx: CoreContext): Site {
     bindModel: (_env, model) => model,
     removeWorkspace: async () => undefined,
     refuse: () => undefined,
+    forwardLoopback: async () => undefined,
     forget: async () => undefined,
   };
 }

@@ -10,6 +10,7 @@ import type { HostState } from '../../domain/state.js';
 import { withStateLock } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import type { Compose } from '../ports.js';
+import { CiloError } from '../../errors.js';
 import { remoteRefusal } from './refusals.js';
 import type { Site } from './site.js';
 
@@ -38,6 +39,10 @@ export async function remoteSite(ctx: CoreContext, host: HostState): Promise<Sit
     },
     refuse: (what) => {
       throw remoteRefusal(host.name, what);
+    },
+    // Issue #25, being built: forwards through the SSH connection (host/ssh.ts, `-O forward`).
+    forwardLoopback: async () => {
+      throw new CiloError('HOST_UNREACHABLE', `Forwarding ports from host ${host.name} is not built yet.`);
     },
     forget: () => ctx.remote.disconnect(host).catch(() => undefined),
   };

@@ -29,6 +29,12 @@ export interface Site extends EnginePorts {
    * files on a host (only workspaces are synced there).
    */
   refuse(what: SiteRefusal): void;
+  /**
+   * Makes these ports of the engine machine's 127.0.0.1 answer on this machine's 127.0.0.1 (the
+   * router's, a database's): nothing to do for this machine; forwarded through the SSH connection
+   * for a host (issue #25).
+   */
+  forwardLoopback(ports: number[]): Promise<void>;
   /** Ends the connection after the site went silent, so the next command starts a fresh one. */
   forget(): Promise<void>;
 }
