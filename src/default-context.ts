@@ -61,6 +61,7 @@ const datasetEngines: DatasetEngines = {
 
 const host: HostNetwork = {
   routeSubnets: async () => (await import('./host/routes.js')).hostRouteSubnets(),
+  loopbackPort: async (port) => (await import('./host/loopback-port.js')).loopbackPortState(port),
 };
 
 function dnsFor(paths: CiloPaths): DnsControl {
