@@ -635,7 +635,7 @@ const TABLE: readonly Declared[] = [
       new Option('--name <project>', 'project name (default: the directory name)'),
       o.repeatable('--compose <file>', 'compose file (repeatable; default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, with its override file)'),
       o.repeatable('--env-file <file>', 'env file for compose interpolation (repeatable)'),
-      new Option('--dns-suffix <suffix>', 'DNS suffix of the environments (default: .test)'),
+      new Option('--dns-suffix <suffix>', 'DNS suffix of the environments (default: the home\'s, from `cilo init --dns-suffix`, else .test; .localhost needs no resolver set-up)'),
       new Option('--default-env <env>', 'default environment name'),
       new Option('--build-tool <tool>', "accepted as the original cilo's (cilo always runs `docker compose`; another tool than docker is warned about, and nothing is written)"),
       o.force('replace an existing .cilo/config.yml'),
