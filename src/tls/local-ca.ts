@@ -11,7 +11,10 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../files/atomic.js';
 import { homeId, type CiloPaths } from '../state/paths.js';
 import { withNamedLock } from '../state/store.js';
-import { issueLeaf, makeCa, type PemPair } from './certificates.js';
+import type { PemPair } from './certificates.js';
+
+// The ASN.1 code loads only to make a CA or a certificate: `cilo run` needs just the CA's path.
+const certificates = () => import('./certificates.js');
 
 export interface CaFiles {
   dir: string;
@@ -24,28 +27,26 @@ export function caFiles(paths: CiloPaths): CaFiles {
   return { dir, cert: join(dir, 'cilo-ca.crt'), key: join(dir, 'cilo-ca.key') };
 }
 
+const exists = (files: CaFiles) => existsSync(files.cert) && existsSync(files.key);
+
+/** Makes the CA's files unless another process made them first (the caller holds the CA lock). */
+async function makeCaFiles(paths: CiloPaths, files: CaFiles, now: Date): Promise<void> {
+  if (exists(files)) return;
+  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+  chmodSync(files.dir, 0o700);
+  const ca = (await certificates()).makeCa(homeId(paths), now);
+  // The key first: a CA certificate on disk always has its key beside it.
+  writeFileAtomic(files.key, ca.key, 0o600);
+  writeFileAtomic(files.cert, ca.cert, 0o644);
+}
+
 interface LoadedCa extends PemPair {
   notAfter: Date;
 }
 
-function readCa(files: CaFiles): LoadedCa | undefined {
-  if (!existsSync(files.cert) || !existsSync(files.key)) return undefined;
+function readCa(files: CaFiles): LoadedCa {
   const cert = readFileSync(files.cert, 'utf8');
-  const key = readFileSync(files.key, 'utf8');
-  return { cert, key, notAfter: new Date(new X509Certificate(cert).validTo) };
-}
-
-/** Makes the CA's files unless another process made them first (the caller holds the CA lock). */
-function makeCaFiles(paths: CiloPaths, files: CaFiles, now: Date): LoadedCa {
-  const existing = readCa(files);
-  if (existing) return existing;
-  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
-  chmodSync(files.dir, 0o700);
-  const ca = makeCa(homeId(paths), now);
-  // The key first: a CA certificate on disk always has its key beside it.
-  writeFileAtomic(files.key, ca.key, 0o600);
-  writeFileAtomic(files.cert, ca.cert, 0o644);
-  return { ...ca, notAfter: new Date(new X509Certificate(ca.cert).validTo) };
+  return { cert, key: readFileSync(files.key, 'utf8'), notAfter: new Date(new X509Certificate(cert).validTo) };
 }
 
 /** What core's LocalCa port (core/ports.ts) needs; default-context.ts wires it. */
@@ -57,25 +58,27 @@ export interface LocalCaFiles {
 
 export function localCa(paths: CiloPaths, now: () => Date = () => new Date()): LocalCaFiles {
   const files = caFiles(paths);
-  let loaded: Promise<LoadedCa> | undefined;
-  const load = (): Promise<LoadedCa> => {
+  let made: Promise<void> | undefined;
+  const ensure = (): Promise<void> => {
     // Made once per CILO_HOME: concurrent cilo processes serialise on a named lock, and the
     // second one finds the first one's files.
-    loaded ??= Promise.resolve(readCa(files) ?? withNamedLock(paths, 'ca', async () => makeCaFiles(paths, files, now()))).catch((e: unknown) => {
-      loaded = undefined;
+    made ??= (exists(files) ? Promise.resolve() : withNamedLock(paths, 'ca', () => makeCaFiles(paths, files, now()))).catch((e: unknown) => {
+      made = undefined;
       throw e;
     });
-    return loaded;
+    return made;
   };
+  let loaded: LoadedCa | undefined;
   return {
     ensure: async () => {
-      await load();
+      await ensure();
       return { certFile: files.cert };
     },
     certFile: () => files.cert,
     issue: async (names) => {
-      const ca = await load();
-      return issueLeaf(ca, ca.notAfter, names, now());
+      await ensure();
+      loaded ??= readCa(files);
+      return (await certificates()).issueLeaf(loaded, loaded.notAfter, names, now());
     },
   };
 }
