@@ -316,6 +316,13 @@ const TABLE: readonly Declared[] = [
     load: () => import('./commands/list.js').then((m) => m.default),
   },
   {
+    name: 'top',
+    description: 'show what each environment and shared service uses now: CPU, memory, block and network I/O (live on a terminal)',
+    options: () => [new Option('--all', 'every project\'s environments'), o.project('environments of this project'), o.json('print one snapshot as JSON'), new Option('--once', 'print one snapshot and exit (also when stdout is not a terminal)'), o.whole('--interval <seconds>', 'seconds between refreshes of the live view (default 2)')],
+    help: '\nSummed from the Engine\'s stats of each environment\'s containers; a shared service is counted once, on its own\nrow, with the environments that use it. CPU is percent of one CPU (200% = two busy CPUs); memory leaves out the\npage cache the kernel can drop, as `docker stats` does. Environments on a host that does not answer are shown\n`unreachable`. JSON: {at, environments: [{name, project, host, status, containers, shared, usage}], shared:\n[{project, service, host, container, state, users, usage}], total, unreachable}; usage is {cpu_percent,\nmemory_bytes, block_read_bytes, block_write_bytes, net_rx_bytes, net_tx_bytes}.',
+    load: () => import('./commands/top.js').then((m) => m.default),
+  },
+  {
     name: 'status',
     description: 'show an environment and its services with live container state, and the values rewritten to name its private datasets',
     args: () => [args.env()],
@@ -542,6 +549,22 @@ const TABLE: readonly Declared[] = [
     description: 'remove the system resolver configuration written by `cilo dns setup`',
     options: () => [o.json()],
     load: () => import('./commands/dns-uninstall.js').then((m) => m.default),
+  },
+  {
+    name: 'trust',
+    description: "add cilo's local CA (HTTPS through the router) to this system's trust stores",
+    options: () => [
+      new Option('--print', "print the CA certificate's path (made if there is none yet) and change nothing"),
+      new Option('--remove', 'take the CA out of the trust stores it was added to'),
+      o.json(),
+    ],
+    help: `
+The CA is made once per CILO_HOME ($CILO_HOME/ca/cilo-ca.crt; its key, cilo-ca.key, is readable by you
+only). Stores: Debian/Ubuntu (update-ca-certificates), Fedora/RHEL (update-ca-trust), macOS's System
+keychain (security add-trusted-cert), and your NSS databases (~/.pki/nssdb for Chromium, Firefox's
+profiles; with certutil). A store cilo may not change (no root) or lacks a program for is listed with the
+exact commands to run. Exit status 1 only when this system has no store cilo knows.`,
+    load: () => import('./commands/trust.js').then((m) => m.default),
   },
   // The background process itself, started by `cilo dns start`; not for users.
   {
