@@ -122,3 +122,13 @@ export function datasetDsn(engine: string, name: string, hostPorts: Record<strin
       return `redis://${at}/${name}`;
   }
 }
+
+/**
+ * A shared service's ports to publish: as any service's, and the engine's own port when it gives
+ * environments datasets (an image's EXPOSE is not in the compose model, and each dataset's `dsn` needs it).
+ */
+export function sharedPortsToPublish(svc: ComposeService, datasetEngine: string | undefined): string[] {
+  const ports = portsToPublish(svc);
+  const own = datasetEngine === undefined ? undefined : ENGINE_PORTS[datasetEngine];
+  return own === undefined || ports.includes(own) ? ports : [...ports, own].sort((a, b) => parsePortKey(a).target - parsePortKey(b).target || a.localeCompare(b));
+}

@@ -12,7 +12,7 @@ import { applyRewrites, applySeedMounts, chosenSharedServices, isolationSpecs, t
 import { assertShareable, declaredAliases, definitionHash, graceSeconds, linkAliases, sharedDefinition, splitList, startOrder } from '../../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../../domain/state.js';
 import { assignIps } from '../../domain/subnet.js';
-import { allHostPorts, portsToPublish, takenHostPorts } from '../../domain/host-ports.js';
+import { allHostPorts, portsToPublish, sharedPortsToPublish, takenHostPorts } from '../../domain/host-ports.js';
 import { chooseHostPorts } from '../network/host-ports.js';
 import { CiloError } from '../../errors.js';
 import { homeId } from '../../state/paths.js';
@@ -379,7 +379,7 @@ function sharedInput(env: EnvironmentState, plan: StartPlan, input: UpInput, ser
     recreate: input.recreate === true,
     timeoutMs: timeoutMs(input),
     build: input.build,
-    ports: portsToPublish(plan.model.services[service] ?? {}),
+    ports: sharedPortsToPublish(plan.model.services[service] ?? {}, plan.datasets.find((d) => d.service === service)?.engine),
   };
 }
 
