@@ -132,3 +132,14 @@ export function sharedPortsToPublish(svc: ComposeService, datasetEngine: string 
   const own = datasetEngine === undefined ? undefined : ENGINE_PORTS[datasetEngine];
   return own === undefined || ports.includes(own) ? ports : [...ports, own].sort((a, b) => parsePortKey(a).target - parsePortKey(b).target || a.localeCompare(b));
 }
+
+/**
+ * The order a home tries loopback ports in: the whole range, starting at a block of 100 that
+ * depends on the home's id (wrapping around), so two homes on one machine (test suites, a second
+ * CILO_HOME) rarely reach for the same port while one of them is down and not listening on it.
+ */
+export function hostPortCandidates(homeId: string): number[] {
+  const size = HOST_PORT_LAST - HOST_PORT_FIRST + 1;
+  const start = (parseInt(homeId.slice(0, 8), 16) % Math.floor(size / 100)) * 100;
+  return Array.from({ length: size }, (_, i) => HOST_PORT_FIRST + ((start + i) % size));
+}
