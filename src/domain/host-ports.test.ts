@@ -51,6 +51,8 @@ const env: EnvironmentState = {
 test('taken ports cover environments and shared services; own ports leave with the environment', () => {
   const state = { environments: { 'agent-1': env }, shared_services: { 'shop/db': { host_ports: { '5432': 42000 } } } } as unknown as State;
   assert.deepEqual([...takenHostPorts(state)].sort(), [42000, 42001, 42002]);
+  const reaped = { environments: { 'agent-1': env }, shared_services: {} } as unknown as State;
+  assert.deepEqual([...takenHostPorts(reaped)].sort(), [42001, 42002], 'an environment\'s copy of a shared service\'s ports holds none');
   assert.deepEqual(allHostPorts(env), [42000, 42001, 42002]);
   assert.deepEqual(ownHostPorts(env), [42001, 42002]);
 });

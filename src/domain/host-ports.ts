@@ -54,10 +54,13 @@ export function portsToPublish(svc: ComposeService): string[] {
     .sort((a, b) => parsePortKey(a).target - parsePortKey(b).target || a.localeCompare(b));
 }
 
-/** Every loopback port this home has given out: environments' services and shared services. */
+/**
+ * Every loopback port this home has given out: environments' own services and shared services
+ * (an environment's copy of a shared service's ports mirrors the shared record, which holds them).
+ */
 export function takenHostPorts(state: State): Set<number> {
   const out = new Set<number>();
-  for (const env of Object.values(state.environments)) for (const s of Object.values(env.services)) for (const p of Object.values(s.host_ports ?? {})) out.add(p);
+  for (const env of Object.values(state.environments)) for (const s of Object.values(env.services)) if (s.type === 'isolated') for (const p of Object.values(s.host_ports ?? {})) out.add(p);
   for (const rec of Object.values(state.shared_services)) for (const p of Object.values(rec.host_ports ?? {})) out.add(p);
   return out;
 }
