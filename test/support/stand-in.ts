@@ -420,6 +420,7 @@ export function standInSite(ports: StandInPorts, opts: { host?: string } = {}): 
       if (host) throw new CiloError('REMOTE_UNSUPPORTED', `stand-in host ${host} refuses ${what.kind}`);
     },
     forwardLoopback: async () => undefined,
+    cancelLoopback: async () => undefined,
     forget: async () => undefined,
   };
 }
@@ -474,6 +475,12 @@ export class StandInRemote implements RemoteHosts {
   }
   freePort(): Promise<number> {
     return this.unused('freePort');
+  }
+  forwardPorts(): Promise<void> {
+    return this.unused('forwardPorts');
+  }
+  cancelPorts(): Promise<void> {
+    return this.unused('cancelPorts');
   }
   isKnown(): Promise<boolean> {
     return this.unused('isKnown');
