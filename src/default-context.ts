@@ -61,6 +61,7 @@ const datasetEngines: DatasetEngines = {
 
 const host: HostNetwork = {
   routeSubnets: async () => (await import('./host/routes.js')).hostRouteSubnets(),
+  connect: async (ip, port, ms) => (await import('./host/reach.js')).tcpConnect(ip, port, ms),
 };
 
 function dnsFor(paths: CiloPaths): DnsControl {

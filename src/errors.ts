@@ -53,7 +53,8 @@ export type ErrorCode =
   | 'TUNNEL_FAILED'
   | 'TUNNEL_UNAVAILABLE'
   | 'REMOTE_UNSUPPORTED'
-  | 'DESTROY_INCOMPLETE';
+  | 'DESTROY_INCOMPLETE'
+  | 'ROUTER_FAILED';
 
 export interface CiloErrorOptions {
   hint?: string;

@@ -13,6 +13,7 @@ import { sameSite } from '../../domain/sites.js';
 import { findEnv } from './lookup.js';
 import { removeNetwork } from '../network/network.js';
 import { releaseShared } from '../shared/shared.js';
+import { syncRouterOrWarn } from '../router/router.js';
 import { envLockOptions } from './create.js';
 import { withEnvironmentLock } from '../../state/env-lock.js';
 
@@ -168,6 +169,7 @@ export async function destroyEnvironment(base: CoreContext, env: EnvironmentStat
 
   if (!opts.keepWorkspace) await ctx.site.removeWorkspace(env);
   await removeLocalParts(ctx, env, opts.keepWorkspace === true);
+  await syncRouterOrWarn(ctx);
 }
 
 /**

@@ -31,6 +31,7 @@ import { resumeContainers } from './pause.js';
 import { replicaAddresses } from '../project/replicas.js';
 import { checkSharedDefinition, ensureShared, releaseShared, type EnsureSharedInput } from '../shared/shared.js';
 import { PhaseClock } from './phase-clock.js';
+import { routeAfterUp } from '../router/probe.js';
 import { serviceReporter, step } from '../progress.js';
 import { composePhase, serviceOfContainer } from '../../domain/progress.js';
 import { restartsAfterSuccess } from '../../domain/liveness.js';
@@ -148,6 +149,7 @@ async function upTarget(ctx: SiteContext, target: Target, input: UpInput, clock:
     await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) }, clock);
   });
   const done = await markRunning(ctx, env.name, await replicaAddresses(ctx.site.docker, env, replicatedServices(plan.model, plan.shared)));
+  await routeAfterUp(ctx, done);
   return { env: done, created, timings: clock.timings() };
 }
 
