@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the router's test image offline (no registry): Debian's own caddy package (2.6.2 on
 # bookworm, a dynamically linked Go binary: it needs glibc, so not the busybox image), with the
-# shared libraries it links copied from this Debian machine, imported as one small layer.
+# shared libraries it links copied from this Debian machine, and a static busybox for `cat` and
+# `sh` (Caddy's Alpine image has them: cilo reads the saved config with cat), imported as one
+# small layer.
 #
 #   cilo-fixture/caddy:2   caddy on PATH, `caddy run` by default, XDG dirs /config and /data
 #
@@ -32,10 +34,17 @@ for lib in $(ldd pkg/usr/bin/caddy | grep -o '/[^ ]*'); do
   mkdir -p "$root$(dirname "$lib")"
   cp -L "$lib" "$root$lib"
 done
+bb=$(command -v busybox || true)
+if [ -z "$bb" ] || ! ldd "$bb" 2>&1 | grep -Eq 'not a dynamic|statically'; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static >/dev/null; bb=/bin/busybox
+fi
+mkdir -p "$root/bin"
+cp "$bb" "$root/bin/busybox"
+for applet in sh cat ls wget; do ln -s busybox "$root/bin/$applet"; done
 echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
 echo 'root:x:0:' > "$root/etc/group"
 tar -C "$root" -c . | docker import \
-  -c 'ENV PATH=/usr/bin XDG_CONFIG_HOME=/config XDG_DATA_HOME=/data' \
+  -c 'ENV PATH=/usr/bin:/bin XDG_CONFIG_HOME=/config XDG_DATA_HOME=/data' \
   -c "LABEL cilo.fixture.recipe=$recipe" \
   -c 'EXPOSE 80 443 2019' \
   -c 'CMD ["caddy", "run"]' - "$image" >/dev/null
