@@ -9,6 +9,7 @@ import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,6 +55,22 @@ function get(port: number, host: string, timeoutMs = 5000): Promise<Answer> {
   });
 }
 
+/** GET / over HTTPS on 127.0.0.1:port, SNI and Host `host`, the server's certificate verified against `ca` only. */
+function getTls(port: number, host: string, ca: string | undefined): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path: '/', servername: host, headers: { Host: host }, ...(ca === undefined ? {} : { ca }), agent: false, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET https://${host} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** This home's router containers (labelled cilo.router and with the home's id, as src/state/paths.ts homeId makes it). */
 async function routerContainers(h: TestHome) {
   const home = createHash('sha256').update(h.home).digest('hex').slice(0, 12);
@@ -68,13 +85,14 @@ describe('loopback router', () => {
   let h: TestHome;
   let dir: string;
   let http = 0;
+  let https = 0;
   const project = uid('rt');
   before(async () => {
     if (skip) return;
     h = makeHome();
     h.env.CILO_ROUTER_IMAGE = CADDY_IMAGE;
     http = await freePort();
-    const https = await freePort();
+    https = await freePort();
     dir = copyFixture('router-web', { '.cilo/config.yml': `project: ${project}\nenv:\n  render:\n    - file: .env\n      tokens: true\n` });
     // Until `cilo init --routing` lands (the modes part of #25), the test writes the settings itself.
     await editState(h, (s) => {
@@ -111,11 +129,23 @@ describe('loopback router', () => {
     }
   });
 
+  test('HTTPS by SNI: the names of each environment with a certificate from the CA of cilo, verified against the CA file alone', async (t) => {
+    if (skip) return t.skip(skip);
+    const ca = readFileSync(join(h.home, 'ca', 'cilo-ca.crt'), 'utf8');
+    assert.deepEqual(await getTls(https, `${project}.a1.test`, ca), { status: 200, body: 'web-a1' });
+    assert.deepEqual(await getTls(https, 'api.a2.test', ca), { status: 200, body: 'api-a2' });
+    assert.deepEqual(await getTls(https, `deep.${project}.a2.test`, ca), { status: 200, body: 'web-a2' }, 'the apex wildcard has its own *.<project>.<env> name');
+    // Without the CA (Node's own roots only) the certificate is refused: the check is real.
+    await assert.rejects(getTls(https, 'api.a1.test', undefined), /self.signed|unable to (get|verify)|certificate/i);
+  });
+
   test('routes follow hostnames, down, pause and up at once', async (t) => {
     if (skip) return t.skip(skip);
     assert.equal((await h.cli(['hostnames', 'add', 'a1', 'admin', 'docs.v2'])).code, 0);
     assert.deepEqual(await get(http, 'admin.a1.test'), { status: 200, body: 'web-a1' });
     assert.deepEqual(await get(http, 'docs.v2.a1.test'), { status: 200, body: 'web-a1' });
+    // A deeper hostname gets its parent's wildcard on the environment's certificate at once.
+    assert.deepEqual(await getTls(https, 'docs.v2.a1.test', readFileSync(join(h.home, 'ca', 'cilo-ca.crt'), 'utf8')), { status: 200, body: 'web-a1' });
     assert.equal((await h.cli(['hostnames', 'remove', 'a1', 'admin'])).code, 0);
     assert.equal((await get(http, 'admin.a1.test')).status, 404);
 
