@@ -106,6 +106,9 @@ describe('cilo trust and HTTPS', () => {
     const json = await h.cli(['trust', '--print', '--json']);
     assert.equal(JSON.parse(json.stdout).ca_file, file);
     assert.equal(readFileSync(file, 'utf8'), ca.toString(), 'made once, kept');
+    const both = await h.cli(['trust', '--print', '--remove']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--print and --remove/);
   });
 
   test('before trust, the system store refuses the server; curl and openssl accept it after `cilo trust`, and refuse it again after --remove', { skip: !canInstall && 'needs root and update-ca-certificates (Debian/Ubuntu)' }, async () => {

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { buildManifest, environmentOf, type DatasetManifest, type Manifest, type UpTimings } from '../../domain/manifest.js';
 import { sharedKey, type EnvironmentState, type SharedServiceState, type State } from '../../domain/state.js';
+import { urlPlan } from '../../domain/host-reach.js';
 import { generatedComposePath } from '../../state/paths.js';
 import { parseStoredSharedDefinition } from '../../state/shared-definition.js';
 import { readState } from '../../state/store.js';
@@ -112,6 +113,7 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
     timings: opts.timings,
     showSecrets: opts.showSecrets,
     datasets: opts.datasets ?? recordedDatasets(env),
+    plan: urlPlan(state, env),
     caFile: existsSync(ctx.ca.certFile()) ? ctx.ca.certFile() : undefined,
   });
 }
