@@ -15,6 +15,7 @@ import type { SetupInput, SetupResult, UninstallResult } from '../dns/resolver.j
 import type { ServeOptions } from '../dns/serve.js';
 import type { ContainerExecOptions, ContainerExecResult } from '../docker/exec.js';
 import type { CaptureResult } from '../proc/run.js';
+import type { ConnectOutcome } from '../host/reach.js';
 import type { CopiedRepo, CopyOptions, CopyResult } from '../workspace/copy.js';
 import type { UiInstance, UiStartResult, UiStopResult } from '../ui/daemon.js';
 import type { UiServer, UiServerOptions } from '../ui/server.js';
@@ -212,6 +213,11 @@ export interface HostNetwork {
   /** The subnets of the host's routes (Linux); none elsewhere. */
   routeSubnets(): Promise<string[]>;
   /**
+   * A TCP connect from this process (this machine, whichever engine the site is) to a container's
+   * address, closed at once: whether this machine reaches container addresses (issue #25).
+   */
+  connect(ip: string, port: number, timeoutMs: number): Promise<ConnectOutcome>;
+  /**
    * Whether a TCP port on 127.0.0.1 of the machine cilo runs on can be bound by cilo's user
    * (the router's ports, `cilo init`). Absent where that machine is not the engine's (a remote site).
    */
@@ -222,6 +228,8 @@ export interface HostNetwork {
    */
   loopbackPortFree?(port: number): Promise<boolean>;
 }
+
+export type { ConnectOutcome };
 
 /**
  * One engine and what runs against it: this machine's (wired in src/default-context.ts) or a
