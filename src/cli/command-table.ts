@@ -112,6 +112,13 @@ terminal, you are asked first); nothing is touched when refused.
 Examples:
   cilo snapshot restore main before-migration
   cilo snapshot restore retry main-before-migration --from-other`;
+const WORKSPACE_HELP = `Workspace: a new environment runs on a copy of the project under CILO_HOME, or with --in-place
+(or \`workspace: in-place\` in .cilo/config.yml) on the project directory itself: bind mounts point
+into it, so edits are live; its network, names, volumes and datasets are still its own. Inside a
+linked git worktree (\`git worktree add\`) in place is the default (--copy makes a copy). destroy
+never removes or changes anything in an in-place tree; merge is refused there (the work is in it).
+An environment keeps the mode it was created with.`;
+
 const ONE_AT_A_TIME = `
 One command at a time per environment name: run at once, a second up, create or run of the same
 new name waits for the first and is given what it made (create refuses a name that existed
@@ -231,11 +238,13 @@ const TABLE: readonly Declared[] = [
       o.project(PROJECT_OPTION),
       new Option('--empty', 'create an empty workspace instead of copying the project'),
       o.repeatable('--include <glob>', 'copy only files matching GLOB, as the original cilo (repeatable; a name such as *.go matches at any depth, a path such as src/** from the project root; .cilo and the compose and env files are always copied)'),
+      o.inPlace(),
+      o.copy(),
       o.autoName(),
       o.host(),
       o.json(),
     ],
-    help: `${PROJECT_HELP}\n${ONE_AT_A_TIME}\n\nCopies every file git tracks, dot-directories such as .github/ included, so a fresh workspace's git status\nis clean; untracked files in dot-directories are skipped except in .git, .cilo and copy_dot_dirs.\ncilo's own .cilo/meta.json is listed in the workspace's .git/info/exclude.`,
+    help: `${PROJECT_HELP}\n${ONE_AT_A_TIME}\n\n${WORKSPACE_HELP}\n\nA copy takes every file git tracks, dot-directories such as .github/ included, so a fresh workspace's git status\nis clean; untracked files in dot-directories are skipped except in .git, .cilo and copy_dot_dirs.\ncilo's own .cilo/meta.json is listed in the workspace's .git/info/exclude.`,
     load: () => import('./commands/create.js').then((m) => m.default),
   },
   {
@@ -252,12 +261,14 @@ const TABLE: readonly Declared[] = [
       o.repeatable('--profile <name>', 'enable a compose profile, as `docker compose --profile` (repeatable; remembered by later ups; `--profile ""` clears)'),
       new Option('--db-from <env>', "start a new environment's private datasets as copies of another environment's (of the same project; refused for an environment that already has its datasets)"),
       o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
+      o.inPlace(),
+      o.copy(),
       o.autoName(),
       o.host(),
       o.json('print the manifest (cilo.manifest/1) once the environment is ready, or a failure document'),
       o.showSecrets(),
     ],
-    help: `${MANIFEST_HELP}\n${PROJECT_HELP}\n${ONE_AT_A_TIME}`,
+    help: `${MANIFEST_HELP}\n${PROJECT_HELP}\n${ONE_AT_A_TIME}\n\n${WORKSPACE_HELP}`,
     load: () => import('./commands/up.js').then((m) => m.default),
   },
   {

@@ -74,6 +74,8 @@ export interface Manifest {
   problems: ServiceProblem[];
   source: string;
   workspace: string;
+  /** `in-place`: the workspace is the source directory itself (issue #28); `copy`: cilo's copy of it. */
+  workspace_mode: 'copy' | 'in-place';
   /** The ingress's URL (`http://<project>.<env><suffix>`), null without an ingress service. */
   url: string | null;
   base_url: string;
@@ -208,6 +210,7 @@ export function buildManifest(facts: ManifestFacts): Manifest {
     problems,
     source: env.source,
     workspace: env.workspace,
+    workspace_mode: env.workspace_mode ?? 'copy',
     url: env.ingress ? base : null,
     base_url: base,
     dns_suffix: env.dns_suffix,

@@ -22,7 +22,7 @@ export function printStatus(view: EnvView): void {
   out(`Subnet:      ${view.subnet} (network ${view.network})`);
   if (view.url) out(`URL:         ${view.url}`);
   out(`Source:      ${view.source}`);
-  out(`Workspace:   ${view.workspace}`);
+  out(`Workspace:   ${view.workspace}${view.workspace_mode === 'in-place' ? ' (in place: the source itself, edits are live)' : ' (copy)'}`);
   if (view.last_error) out(`Last error:  ${view.last_error}`);
   out('');
   if (view.services.length === 0) out('No services yet: run `cilo up ' + view.name + '`.');

@@ -32,6 +32,8 @@ export interface EnvView {
   network: string;
   source: string;
   workspace: string;
+  /** `in-place`: the workspace is the source directory itself (issue #28). */
+  workspace_mode: 'copy' | 'in-place';
   dns_suffix: string;
   url: string | null;
   created_at: string;
@@ -116,6 +118,7 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[], fa
     network: networkName(env.project, env.name),
     source: env.source,
     workspace: env.workspace,
+    workspace_mode: env.workspace_mode ?? 'copy',
     dns_suffix: env.dns_suffix,
     url: env.ingress ? baseUrl({ project: env.project, env: env.name, suffix: env.dns_suffix }) : null,
     created_at: env.created_at,
