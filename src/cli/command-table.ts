@@ -194,11 +194,14 @@ Register it: \`cilo mcp --print-config\`.`;
 const HOOK_HELP = `
 Claude Code runs these with a JSON payload on stdin (unknown fields are ignored):
   worktree-create reads "name" (or "worktree_name", else the last part of "worktree_path") and "cwd"
-    (the repository; else $CLAUDE_PROJECT_DIR, else the current directory); it makes the
-    environment <name> (or <name>-2, -3... when taken) and prints only the workspace path.
-  worktree-remove reads "worktree_path" (or "path"), finds the environment whose workspace it is and
-    destroys it, but refuses (a message on stderr, exit 0) while the workspace has uncommitted
-    changes or commits the source does not have: \`cilo merge <env>\` first.
+    (the repository; else $CLAUDE_PROJECT_DIR, else the current directory). In a git repository it
+    makes a git worktree ("worktree_path", else <repo>/.claude/worktrees/<name>, -2, -3... when
+    taken; branch worktree-<name>) with the environment <name> in place on it; elsewhere an
+    environment on a copy. It prints only that path.
+  worktree-remove reads "worktree_path" (or "path"): the environments in place on that worktree are
+    destroyed and the worktree is left to git. One on a copy is destroyed unless the copy has
+    uncommitted changes or commits the source does not have (then a message on stderr, exit 0:
+    \`cilo merge <env>\` first).
 Install both with \`cilo hook claude install\`.`;
 
 const COMPLETION_HELP = `
@@ -345,7 +348,7 @@ const TABLE: readonly Declared[] = [
   },
   {
     name: 'path',
-    description: "print an environment's workspace path",
+    description: "print an environment's workspace path (in place: its source directory)",
     args: () => [args.env()],
     options: () => [o.project()],
     load: () => import('./commands/path.js').then((m) => m.default),
@@ -594,14 +597,14 @@ const TABLE: readonly Declared[] = [
   { name: 'hook claude', description: "Claude Code's WorktreeCreate and WorktreeRemove hooks" },
   {
     name: 'hook claude worktree-create',
-    description: "WorktreeCreate: make an environment from the repository at the payload's cwd and print its workspace path",
+    description: "WorktreeCreate: make a git worktree of the repository at the payload's cwd with an environment in place on it (outside git: an environment on a copy) and print its path",
     options: () => [new Option('--up', 'also start the environment (hooks have short timeouts: off by default)')],
     help: HOOK_HELP,
     load: () => import('./commands/hook.js').then((m) => m.worktreeCreate),
   },
   {
     name: 'hook claude worktree-remove',
-    description: 'WorktreeRemove: destroy the environment of the given workspace, unless it holds work not merged back',
+    description: 'WorktreeRemove: destroy the environments of the given worktree (leaving it to git), or of a copy unless it holds work not merged back',
     options: () => [o.force('destroy even when the workspace holds work that is not merged back')],
     help: HOOK_HELP,
     load: () => import('./commands/hook.js').then((m) => m.worktreeRemove),
@@ -676,7 +679,7 @@ const TABLE: readonly Declared[] = [
   },
   {
     name: 'diff',
-    description: "show what was changed in an environment's workspace against its source",
+    description: "show what was changed in an environment's workspace against its source (in place: the tree's own changes, as git diff HEAD)",
     args: () => [args.env()],
     options: () => [
       new Option('--stat', 'show a summary of the changes (as git diff --stat) instead of the patch'),
@@ -689,7 +692,7 @@ const TABLE: readonly Declared[] = [
   },
   {
     name: 'merge',
-    description: "bring the commits of an environment's workspace into the source repository",
+    description: "bring the commits of an environment's workspace into the source repository (refused in place: the work is in the tree already)",
     args: () => [args.env()],
     options: () => [new Option('--ff-only', 'refuse unless the source can be fast-forwarded'), o.project(), o.json()],
     help: "\nFor the workspace repository and every repository nested in it: fetches the workspace's branch into\nthe source repository at the same place and merges it into the checked-out branch (fast-forward when\npossible). Refuses before merging anything when a source repository has uncommitted changes, when the\ncommits would delete files the workspace never received (left out by --include or the env copy policy,\nor by a cilo that skipped dot-directories), naming them, or when they add cilo's .cilo/meta.json. Git only.",
