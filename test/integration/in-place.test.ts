@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import type { State } from '../../src/domain/state.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { withStateLock } from '../../src/state/store.js';
-import { CLI, doctorJson, ensureFixtureImage, git, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+import { ensureDbImages } from '../support/fixture-images.js';
+import { CLI, copyFixture, doctorJson, ensureFixtureImage, git, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 before(() => ensureFixtureImage());
 
@@ -219,5 +220,45 @@ describe('environments in place on a linked git worktree', () => {
     assert.deepEqual(Object.keys(stateOf(h).environments), []);
     assert.equal(treeHash(wt), before, 'after destroy --all');
     assert.equal(readFileSync(join(wt, 'site', 'index.html'), 'utf8'), 'v2\n');
+  });
+});
+
+const noDbImages = ensureDbImages();
+
+describe('two in-place environments on one worktree have separate datasets in a shared redis', { skip: noDbImages }, () => {
+  let h: TestHome;
+  let main: string;
+  let wt: string;
+  const project = uid('inpd');
+
+  before(() => {
+    h = makeHome();
+    main = copyFixture('datasets-redis', { '.cilo/config.yml': `project: ${project}\n` });
+    wt = `${main}-wt`;
+    git(main, 'init', '-q', '-b', 'main');
+    git(main, 'config', 'user.name', 'Cilo Test');
+    git(main, 'config', 'user.email', 'cilo-test@example.invalid');
+    git(main, 'add', '-A');
+    git(main, 'commit', '-q', '-m', 'initial');
+    git(main, 'worktree', 'add', '-q', '-b', 'feature', wt);
+  });
+  after(async () => tearDown(h, project, main, wt));
+
+  test('each writes the same key and reads its own value; destroying both leaves the worktree as it was', async () => {
+    const before = treeHash(wt);
+    for (const e of ['dsa', 'dsb']) {
+      const r = await h.cli(['up', e], { cwd: wt });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(stateOf(h).environments[e]?.workspace_mode, 'in-place');
+    }
+    const redis = (env: string, args: string): string => sh(containerOf(project, env, 'api'), `redis-cli -u "$REDIS_URL" ${args}`).out;
+    const [a, b] = ['dsa', 'dsb'].map((e) => stateOf(h).environments[e]?.datasets?.cache?.name);
+    assert.ok(a !== undefined && b !== undefined && a !== b, `${a} / ${b}`);
+    redis('dsa', 'SET owner dsa');
+    redis('dsb', 'SET owner dsb');
+    assert.deepEqual([redis('dsa', 'GET owner'), redis('dsb', 'GET owner')], ['dsa', 'dsb']);
+    const all = await h.cli(['destroy', '--all', '--force']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.equal(treeHash(wt), before);
   });
 });
