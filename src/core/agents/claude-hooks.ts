@@ -9,7 +9,8 @@ import { cleanupStep } from '../cleanup.js';
 import { existsSync, mkdirSync, readFileSync, realpathSync, rmdirSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { envNameFromWorktree, hookCommand, mergeClaudeHooks, parseWorktreeCreate, parseWorktreeRemove, worktreeCandidates, type HookUpdate } from '../../domain/claude-hooks.js';
-import { isInPlace, isWithin } from '../../domain/workspace-mode.js';
+import { copyOnlyReason, isInPlace, isWithin } from '../../domain/workspace-mode.js';
+import { loadProjectConfig } from '../../config/load.js';
 import type { EnvironmentState } from '../../domain/state.js';
 import { CiloError } from '../../errors.js';
 import { readState } from '../../state/store.js';
@@ -80,7 +81,7 @@ async function gitTop(ctx: CoreContext, dir: string): Promise<string | undefined
 }
 
 /**
- * In a git repository: makes a git worktree (named after the payload's, `-2`, `-3`... when
+ * In a git repository (whose project can run in place): makes a git worktree (named after the payload's, `-2`, `-3`... when
  * taken) and an environment running in place on it (the project at the same place in it as in
  * the repository), and returns the worktree's path. Elsewhere: an environment on a copy, its
  * workspace's path. With `up`, starts it; a failure leaves nothing behind.
@@ -89,7 +90,10 @@ export async function worktreeCreate(ctx: CoreContext, input: WorktreeCreateInpu
   const p = parseWorktreeCreate(input.payload);
   const from = resolve(p.cwd ?? input.fallbackDir);
   const name = envNameFromWorktree(p.name, p.sessionId);
-  const top = await gitTop(ctx, from);
+  // A project that cannot run in place (env render rules, an init hook) or asks for copies
+  // (`workspace: copy`) gets an environment on a copy, as outside git.
+  const config = loadProjectConfig(from, ctx.warn);
+  const top = config.workspace === 'copy' || copyOnlyReason(config) !== undefined ? undefined : await gitTop(ctx, from);
   const made = top === undefined ? undefined : await addWorktree(ctx, top, name, p.path);
   const undo = async (): Promise<void> => {
     if (made) await cleanupStep(ctx, `Removing the worktree ${made.path} again`, () => removeMadeWorktree(ctx, made));
