@@ -25,7 +25,7 @@ export async function removeWorkspaceTree(path: string, guard: { roots: readonly
   const why = workspaceRemovalRefusal(target, guard.roots.map(real), guard.inPlaceSources().map(real));
   if (why !== undefined) {
     throw new CiloError('WORKSPACE', `cilo refused to delete ${path}: ${why}, and cilo deletes only its own copies.`, {
-      hint: 'Nothing was removed. If state.json names this directory as a copy-mode workspace, it is damaged: run `cilo doctor`.',
+      hint: 'Nothing was removed. If state.json names this directory as an environment\'s copy, that entry is damaged: `cilo destroy <env> --keep-workspace` removes the environment without touching any files.',
     });
   }
   await removeTree(path);
