@@ -178,6 +178,28 @@ describe('environments in place on a linked git worktree', () => {
     assert.equal(treeHash(main), mainBefore, 'destroying an in-place environment of the main checkout left it as it was');
   });
 
+  test('a project whose env render rules rewrite workspace files: --in-place is refused in one sentence, nothing made; a worktree copies it and says why', async () => {
+    const dir = join(root, 'rendered');
+    spawnSync('mkdir', ['-p', join(dir, '.cilo')]);
+    writeFileSync(join(dir, 'compose.yaml'), COMPOSE);
+    writeFileSync(join(dir, '.env'), 'URL=http://localhost\n');
+    writeFileSync(join(dir, '.cilo', 'config.yml'), `project: ${project}r\nenv:\n  render:\n    - file: .env\n      replace:\n        - { from: localhost, to: "\${CILO_BASE_URL}" }\n`);
+    const before = treeHash(dir);
+    const r = await h.cli(['create', 'ipr', '--in-place'], { cwd: dir });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /cannot run in place: its \.cilo\/config\.yml has env render rules, which rewrite files of the workspace/);
+    assert.equal(stateOf(h).environments.ipr, undefined);
+    assert.equal(treeHash(dir), before);
+    git(main, 'worktree', 'add', '-q', '-b', 'rendered-wt', join(root, 'rendered-wt'));
+    const wt2 = join(root, 'rendered-wt');
+    writeFileSync(join(wt2, '.cilo', 'config.yml'), `project: ${project}\nenv:\n  init_hook: "true"\n`);
+    const c = await h.cli(['create', 'ipw'], { cwd: wt2 });
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stderr, /is a linked git worktree, but .*init_hook.*, so ipw runs on a copy/);
+    assert.equal(stateOf(h).environments.ipw?.workspace_mode, undefined);
+    assert.equal((await h.cli(['destroy', 'ipw', '--force'])).code, 0);
+  });
+
   test('the workspace removal refuses an in-place tree even when a damaged state calls it a copy', async () => {
     const before = treeHash(wt);
     const r = await h.cli(['create', 'ipd', '--copy'], { cwd: wt });
