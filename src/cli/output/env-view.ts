@@ -11,7 +11,12 @@ export function printServices(view: EnvView): void {
   // A scaled service shows every replica's address and state, in replica order.
   const ip = (s: EnvView['services'][number]): string => (s.replicas ? s.replicas.map((r) => r.ip || '-').join(',') : s.ip);
   const state = (s: EnvView['services'][number]): string => (s.replicas && new Set(s.replicas.map((r) => r.state)).size > 1 ? s.replicas.map((r) => r.state).join(',') : s.state);
-  out(table(['NAME', 'TYPE', 'IP', 'URL', 'STATE'], view.services.map((s) => [s.name, s.type, ip(s), s.url, state(s)])));
+  // Router mode: a service the router does not serve (a database) has no URL here; its ports on 127.0.0.1 say how to reach it.
+  const url = (s: EnvView['services'][number]): string => (view.routing === 'router' && s.urls.http === null ? '-' : s.url);
+  const ports = (s: EnvView['services'][number]): string => Object.entries(s.host_ports ?? {}).map(([inner, outer]) => `127.0.0.1:${outer}->${inner}`).join(', ') || '-';
+  const withPorts = view.services.some((s) => s.host_ports !== undefined);
+  const headers = ['NAME', 'TYPE', 'IP', 'URL', ...(withPorts ? ['HOST PORTS'] : []), 'STATE'];
+  out(table(headers, view.services.map((s) => [s.name, s.type, ip(s), url(s), ...(withPorts ? [ports(s)] : []), state(s)])));
 }
 
 export function printStatus(view: EnvView): void {

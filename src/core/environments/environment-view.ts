@@ -20,6 +20,8 @@ export interface ServiceView {
   urls: Urls;
   /** Live container state (running, exited, ...), or `missing` when there is no container; a scaled service's first replica's, as its `ip`. */
   state: string;
+  /** Its non-HTTP ports published on 127.0.0.1: container port to loopback port. */
+  host_ports?: Record<string, number>;
   /** A scaled service: each replica's address and live state, in replica order. */
   replicas?: { ip: string; state: string }[];
 }
@@ -102,7 +104,8 @@ function stateText(c: ContainerSummary | undefined): string {
 
 function serviceView(env: EnvironmentState, mine: ContainerSummary[], name: string, s: ServiceState, plan: UrlPlan): ServiceView {
   const { url, urls } = serviceUrls(env, name, s, plan);
-  if (s.replicas === undefined) return { name, type: s.type, ip: s.ip, url, urls, state: stateText(mine[0]) };
+  const ports = s.host_ports && Object.keys(s.host_ports).length > 0 ? { host_ports: s.host_ports } : {};
+  if (s.replicas === undefined) return { name, type: s.type, ip: s.ip, url, urls, state: stateText(mine[0]), ...ports };
   const replicas = mine.map((c, i) => ({ ip: addressOn(c, env) || (s.replicas?.[i] ?? ''), state: stateText(c) }));
   // One replica's fields (the first's), so that `ip` and `state` describe the same container.
   const first = replicas[0];
