@@ -13,7 +13,7 @@
  * it to the sweep, which runs the script. `remove()` runs it too, also on SIGTERM/SIGINT
  * (whenStopped) and at exit.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,8 @@ export interface DesktopSim {
   blocked: string[];
   /** Runs a program as the user (HOME, USER set; `env` on top of this process's environment). */
   run: (cmd: string, args: string[], opts?: RunOptions) => Promise<RunResult>;
+  /** Starts a long-running program as the user (a dashboard, a browser), output piped; the caller stops it by its pid. */
+  start: (cmd: string, args: string[], opts?: RunOptions) => ChildProcess;
   /** Gives `path` (recursively) to the user: a CILO_HOME, a project directory. */
   own: (path: string) => void;
   /** Whether the user gets a TCP connection to ip:port within `timeoutMs` ('connected', or the error code). */
@@ -147,11 +149,15 @@ export function startDesktopSim(blocked: string[]): DesktopSim {
       const r = sh(`iptables -w -I ${ruleArgs(uid, cidr)}`);
       if (r.status !== 0) throw new Error(`iptables -I OUTPUT (reject ${cidr} for ${user}) failed: ${r.out}`);
     }
+    const userEnv = (opts: RunOptions): NodeJS.ProcessEnv => {
+      const env: NodeJS.ProcessEnv = { ...process.env, ...(opts.env ?? {}), HOME: dir, USER: user, LOGNAME: user };
+      delete env.DOCKER_CONFIG;
+      return env;
+    };
+    const start = (cmd: string, args: string[], opts: RunOptions = {}): ChildProcess => spawn(cmd, args, { cwd: opts.cwd ?? dir, env: userEnv(opts), uid, gid, stdio: ['ignore', 'pipe', 'pipe'] });
     const run = (cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> =>
       new Promise((resolve, reject) => {
-        const env: NodeJS.ProcessEnv = { ...process.env, ...(opts.env ?? {}), HOME: dir, USER: user, LOGNAME: user };
-        delete env.DOCKER_CONFIG;
-        const child = spawn(cmd, args, { cwd: opts.cwd ?? dir, env, uid, gid, stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn(cmd, args, { cwd: opts.cwd ?? dir, env: userEnv(opts), uid, gid, stdio: ['pipe', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -181,7 +187,7 @@ export function startDesktopSim(blocked: string[]): DesktopSim {
       const r = await run(process.execPath, ['-e', script], { timeoutMs: timeoutMs + 10_000 });
       return r.stdout.trim() || `exit ${r.code}: ${r.stderr.trim()}`;
     };
-    return { user, uid, gid, dir, blocked, run, own, reach, remove };
+    return { user, uid, gid, dir, blocked, run, start, own, reach, remove };
   } catch (e) {
     remove();
     throw e;
