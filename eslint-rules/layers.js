@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
 /** Adapter folders: the outside world, each behind a port of core/ports.ts. */
-export const ADAPTERS = ['compose', 'docker', 'dns', 'state', 'workspace', 'git', 'proc', 'config', 'host', 'ui', 'files', 'datasets'];
+export const ADAPTERS = ['compose', 'docker', 'dns', 'state', 'workspace', 'git', 'proc', 'config', 'host', 'ui', 'files', 'datasets', 'tls'];
 /** Adapters whose code core may call directly: files under CILO_HOME and the project's config. */
 const CORE_MAY_CALL = new Set(['state', 'config', 'files']);
 /** Where the CLI builds its core context, the only cli files that may import the composition root. */

@@ -4,8 +4,9 @@
  * first call, so a command pays only for the boundaries it crosses (`cilo list` never loads the
  * compose, git or DNS-control code).
  */
+import { join } from 'node:path';
 import type { CoreContext } from './core/context.js';
-import type { Clock, Compose, ContainerExec, DashboardServer, DatasetEngines, DnsAdmin, DnsControl, Git, HostNetwork, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
+import type { Clock, Compose, ContainerExec, DashboardServer, DatasetEngines, DnsAdmin, DnsControl, Git, HostNetwork, LocalCa, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
 import { ciloPaths, type CiloPaths } from './state/paths.js';
 
@@ -141,6 +142,16 @@ function volumesFor(docker: DockerClient): VolumeData {
   };
 }
 
+/** The local CA (src/tls): its path costs nothing; the certificate code loads with the first certificate. */
+function caFor(paths: CiloPaths): LocalCa {
+  const ca = once(async () => (await import('./tls/local-ca.js')).localCa(paths));
+  return {
+    ensure: async () => (await ca()).ensure(),
+    certFile: () => join(paths.home, 'ca', 'cilo-ca.crt'),
+    issue: async (names) => (await ca()).issue(names),
+  };
+}
+
 const clock: Clock = { now: () => Date.now() };
 
 export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContext {
@@ -153,8 +164,7 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     dns: overrides.dns ?? dnsFor(paths),
     dnsAdmin: overrides.dnsAdmin ?? dnsAdminFor(paths),
     dashboard: overrides.dashboard ?? dashboardFor(paths),
-    // Issue #25, being built: src/tls (the CA made with the first HTTPS route).
-    ca: overrides.ca ?? { ensure: () => Promise.reject(new Error('the local CA is not built yet')), certFile: () => `${paths.home}/ca/cilo-ca.crt`, issue: () => Promise.reject(new Error('the local CA is not built yet')) },
+    ca: overrides.ca ?? caFor(paths),
     git: overrides.git ?? git,
     proc: overrides.proc ?? proc,
     workspaces: overrides.workspaces ?? workspaces,

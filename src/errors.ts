@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'NOT_CONFIRMED'
   | 'DNS'
+  | 'TRUST'
   | 'SHARED_CONFLICT'
   | 'SHARED_UNSUPPORTED'
   | 'FS'

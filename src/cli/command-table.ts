@@ -522,6 +522,22 @@ const TABLE: readonly Declared[] = [
     options: () => [o.json()],
     load: () => import('./commands/dns-uninstall.js').then((m) => m.default),
   },
+  {
+    name: 'trust',
+    description: "add cilo's local CA (HTTPS through the router) to this system's trust stores",
+    options: () => [
+      new Option('--print', "print the CA certificate's path (made if there is none yet) and change nothing"),
+      new Option('--remove', 'take the CA out of the trust stores it was added to'),
+      o.json(),
+    ],
+    help: `
+The CA is made once per CILO_HOME ($CILO_HOME/ca/cilo-ca.crt; its key, cilo-ca.key, is readable by you
+only). Stores: Debian/Ubuntu (update-ca-certificates), Fedora/RHEL (update-ca-trust), macOS's System
+keychain (security add-trusted-cert), and your NSS databases (~/.pki/nssdb for Chromium, Firefox's
+profiles; with certutil). A store cilo may not change (no root) or lacks a program for is listed with the
+exact commands to run. Exit status 1 only when this system has no store cilo knows.`,
+    load: () => import('./commands/trust.js').then((m) => m.default),
+  },
   // The background process itself, started by `cilo dns start`; not for users.
   {
     name: 'dns serve',

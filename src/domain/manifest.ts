@@ -84,6 +84,8 @@ export interface Manifest {
     /** Whether this machine's own resolver answers names under the suffix (`cilo dns setup`). */
     system_resolver: boolean;
   };
+  /** cilo's CA certificate (PEM) for HTTPS through the router, once made (`cilo trust --print`). */
+  ca_file?: string;
   network: string;
   subnet: string;
   created_at: string;
@@ -105,6 +107,8 @@ export interface ManifestFacts {
   systemResolver: boolean;
   timings?: UpTimings | null | undefined;
   showSecrets?: boolean | undefined;
+  /** cilo's CA file, when it exists. */
+  caFile?: string | undefined;
   /** Each service's own datasets in a shared engine, by service (the datasets work fills it). */
   datasets?: Record<string, DatasetManifest[]> | undefined;
   /** Restart facts of the containers whose list entry leaves a question (environment-view.ts liveState). */
@@ -216,6 +220,7 @@ export function buildManifest(facts: ManifestFacts): Manifest {
       server: { address: DNS_SERVER_ADDRESS, port: facts.dnsPort, running: facts.dnsRunning },
       system_resolver: facts.systemResolver,
     },
+    ...(facts.caFile ? { ca_file: facts.caFile } : {}),
     network: networkName(env.project, env.name),
     subnet: env.subnet,
     created_at: env.created_at,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { EnvironmentState } from './state.js';
-import { expandTokens, runVariables, serviceVarPrefix } from './run-vars.js';
+import { expandTokens, runVariables, serviceVarPrefix, trustVariables } from './run-vars.js';
 
 const env: EnvironmentState = {
   name: 'agent-1',
@@ -45,4 +45,19 @@ test('tokens: only the four known ones, braces required', () => {
     expandTokens('${CILO_PROJECT} ${CILO_ENV} ${CILO_DNS_SUFFIX} ${CILO_BASE_URL} $CILO_ENV ${CILO_OTHER} ${HOME}', ctx),
     'shop e1 .dev.local http://shop.e1.dev.local $CILO_ENV ${CILO_OTHER} ${HOME}',
   );
+});
+
+test('trustVariables: NODE_EXTRA_CA_CERTS is the CA, the bundle variables the bundle; none the user set is replaced', () => {
+  const files = { caFile: '/h/ca/cilo-ca.crt', bundleFile: '/h/ca/bundle.pem' };
+  assert.deepEqual(trustVariables(files, {}), {
+    NODE_EXTRA_CA_CERTS: '/h/ca/cilo-ca.crt',
+    SSL_CERT_FILE: '/h/ca/bundle.pem',
+    REQUESTS_CA_BUNDLE: '/h/ca/bundle.pem',
+    CURL_CA_BUNDLE: '/h/ca/bundle.pem',
+  });
+  assert.deepEqual(trustVariables(files, { SSL_CERT_FILE: '/mine.pem', NODE_EXTRA_CA_CERTS: '/x.pem', CURL_CA_BUNDLE: '' }), {
+    REQUESTS_CA_BUNDLE: '/h/ca/bundle.pem',
+    CURL_CA_BUNDLE: '/h/ca/bundle.pem',
+  });
+  assert.deepEqual(trustVariables({ caFile: '/h/ca/cilo-ca.crt' }, {}), { NODE_EXTRA_CA_CERTS: '/h/ca/cilo-ca.crt' }, 'no bundle without the system roots');
 });

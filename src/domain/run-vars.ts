@@ -50,3 +50,20 @@ export function expandTokens(text: string, ctx: TokenContext): string {
   };
   return text.replace(/\$\{(CILO_PROJECT|CILO_ENV|CILO_DNS_SUFFIX|CILO_BASE_URL)\}/g, (_, k: string) => values[k] ?? '');
 }
+
+/** The variables that replace a program's trusted roots (OpenSSL, Python's requests, curl): pointed at the system's roots plus cilo's CA. */
+export const CA_BUNDLE_VARIABLES = ['SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE', 'CURL_CA_BUNDLE'] as const;
+
+/**
+ * What `cilo run` adds so a command trusts cilo's CA: NODE_EXTRA_CA_CERTS (Node adds it to its
+ * own roots) and the bundle variables; none that the user set already (`given`, non-empty).
+ */
+export function trustVariables(files: { caFile: string; bundleFile?: string | undefined }, given: Record<string, string | undefined>): Record<string, string> {
+  const vars: Record<string, string> = {};
+  const unset = (k: string) => (given[k] ?? '') === '';
+  if (unset('NODE_EXTRA_CA_CERTS')) vars.NODE_EXTRA_CA_CERTS = files.caFile;
+  if (files.bundleFile !== undefined) {
+    for (const k of CA_BUNDLE_VARIABLES) if (unset(k)) vars[k] = files.bundleFile;
+  }
+  return vars;
+}

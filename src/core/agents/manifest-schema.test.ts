@@ -45,8 +45,10 @@ test('the manifest of an environment conforms to docs/manifest.schema.json', () 
     systemResolver: false,
     timings: { resolve_ms: 300, network_ms: 20, shared_ms: 0, compose_up_ms: 900, wait_ms: 600, total_ms: 1900 },
     datasets: { db: [{ engine: 'postgres', name: 'shop_agent_1' }] },
+    caFile: '/home/u/.cilo/ca/cilo-ca.crt',
   });
   assert.deepEqual(validate(schema, m), []);
+  assert.equal(m.ca_file, '/home/u/.cilo/ca/cilo-ca.crt');
   assert.equal(m.status, 'running', 'a one-shot job that completed does not degrade the environment');
   const [db, job, web] = m.services;
   assert.deepEqual([db?.name, db?.type, db?.ready_by, db?.environment.POSTGRES_PASSWORD], ['db', 'shared', 'running', '***']);

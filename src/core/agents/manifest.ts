@@ -4,7 +4,7 @@
  * and writes it to a private file for `cilo run` (CILO_MANIFEST).
  */
 import { siteOf } from '../sites/reach.js';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { buildManifest, environmentOf, type DatasetManifest, type Manifest, type UpTimings } from '../../domain/manifest.js';
@@ -112,6 +112,7 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
     timings: opts.timings,
     showSecrets: opts.showSecrets,
     datasets: opts.datasets ?? recordedDatasets(env),
+    caFile: existsSync(ctx.ca.certFile()) ? ctx.ca.certFile() : undefined,
   });
 }
 

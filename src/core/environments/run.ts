@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { loadProjectConfig } from '../../config/load.js';
 import { toValidName } from '../../domain/names.js';
-import { runVariables } from '../../domain/run-vars.js';
+import { runVariables, trustVariables } from '../../domain/run-vars.js';
 import { CiloError } from '../../errors.js';
 import { readState } from '../../state/store.js';
 import type { EnvironmentState } from '../../domain/state.js';
@@ -18,6 +18,7 @@ import { upEnvironment } from './up.js';
 import { manifestOfEnvironment, writeManifestFile } from '../agents/manifest.js';
 import type { UpTimings } from '../../domain/manifest.js';
 import { liveViews } from './environment-view.js';
+import { trustFiles } from '../trust/bundle.js';
 
 export interface RunInput {
   command: string;
@@ -93,8 +94,13 @@ export async function runInEnvironment(ctx: CoreContext, input: RunInput): Promi
   }
   // `up` prepared the env files; without it, the command still expects them rendered.
   if (input.up === false) await prepareEnvFiles(ctx, env, loadProjectConfig(env.workspace, ctx.warn));
+  // Before the manifest, which names the CA file once it exists.
+  const trusted = await trustFiles(ctx).catch((e: unknown) => {
+    ctx.warn(`cilo's CA could not be prepared (${(e as Error).message}); the command runs without NODE_EXTRA_CA_CERTS and SSL_CERT_FILE.`);
+    return undefined;
+  });
   const manifest = writeManifestFile(ctx, await manifestOfEnvironment(ctx, env, { timings }));
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...runVariables(env), CILO_MANIFEST: manifest };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...runVariables(env), ...(trusted ? trustVariables(trusted, process.env) : {}), CILO_MANIFEST: manifest };
   const found = await ctx.proc.findProgram(input.command, env.workspace, childEnv.PATH);
   if (!found.found) {
     const missing = found.reason === 'missing';

@@ -1,0 +1,86 @@
+import { tempDir } from '../../test/support/temp-dirs.js';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import { once } from 'node:events';
+import { connect, createServer, type TLSSocket } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import { ciloPaths } from '../state/paths.js';
+import { caFiles, localCa } from './local-ca.js';
+
+const mode = (p: string) => statSync(p).mode & 0o777;
+
+test('the CA is made once per CILO_HOME: dir 0700, key 0600, a second ensure() reuses it', async () => {
+  const paths = ciloPaths(tempDir('cilo-ca-'));
+  const files = caFiles(paths);
+  const ca = localCa(paths);
+  assert.equal(ca.certFile(), files.cert, 'the path is known before the CA is made');
+  const { certFile } = await ca.ensure();
+  assert.equal(certFile, files.cert);
+  assert.equal(mode(files.dir), 0o700);
+  assert.equal(mode(files.key), 0o600);
+  assert.equal(mode(files.cert) & 0o600, 0o600, 'the user reads and writes the certificate');
+  const first = readFileSync(files.cert, 'utf8');
+  const cert = new X509Certificate(first);
+  assert.equal(cert.ca, true);
+  assert.equal(cert.checkIssued(cert), true, 'self-signed');
+  assert.equal(cert.verify(cert.publicKey), true);
+  assert.ok(cert.checkPrivateKey(createPrivateKey(readFileSync(files.key))), 'the key beside it is its key');
+  assert.equal(cert.publicKey.asymmetricKeyDetails?.namedCurve, 'prime256v1');
+
+  await localCa(paths).ensure();
+  assert.equal(readFileSync(files.cert, 'utf8'), first, 'a new process keeps the CA it finds');
+});
+
+test('concurrent ensure() calls make one CA', async () => {
+  const paths = ciloPaths(tempDir('cilo-ca-race-'));
+  const cas = Array.from({ length: 4 }, () => localCa(paths));
+  await Promise.all(cas.map((c) => c.ensure()));
+  const cert = readFileSync(caFiles(paths).cert, 'utf8');
+  // Every caller signs with the CA that is on disk.
+  for (const c of cas) {
+    const leaf = new X509Certificate((await c.issue(['x.test'])).cert);
+    assert.equal(leaf.verify(new X509Certificate(cert).publicKey), true);
+  }
+});
+
+test('a leaf certificate verifies against the CA and covers its names, wildcards one level deep', async () => {
+  const paths = ciloPaths(tempDir('cilo-ca-leaf-'));
+  const ca = localCa(paths);
+  const { cert, key } = await ca.issue(['agent-1.localhost', '*.agent-1.localhost']);
+  const caCert = new X509Certificate(readFileSync(ca.certFile(), 'utf8'));
+  const leaf = new X509Certificate(cert);
+  assert.equal(leaf.checkIssued(caCert), true);
+  assert.equal(leaf.verify(caCert.publicKey), true);
+  assert.equal(leaf.ca, false);
+  assert.equal(leaf.checkHost('web.agent-1.localhost'), '*.agent-1.localhost');
+  assert.equal(leaf.checkHost('agent-1.localhost'), 'agent-1.localhost');
+  assert.equal(leaf.checkHost('a.web.agent-1.localhost'), undefined, 'a wildcard covers one label');
+  assert.equal(leaf.checkHost('web.agent-2.localhost'), undefined);
+  assert.deepEqual(leaf.keyUsage, ['1.3.6.1.5.5.7.3.1'], 'serverAuth');
+  assert.match(leaf.subjectAltName ?? '', /DNS:\*\.agent-1\.localhost/);
+  assert.ok(new Date(leaf.validTo) <= new Date(caCert.validTo), 'never outlives the CA');
+  assert.equal(createPrivateKey(key).asymmetricKeyDetails?.namedCurve, 'prime256v1');
+  assert.ok(leaf.checkPrivateKey(createPrivateKey(key)));
+});
+
+test('a TLS client that trusts only the CA accepts a server with its leaf, by a name under the wildcard', async () => {
+  const paths = ciloPaths(tempDir('cilo-ca-tls-'));
+  const ca = localCa(paths);
+  const server = createServer(await ca.issue(['*.agent-1.localhost']), (s) => s.end('ok'));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  try {
+    const { port } = server.address() as AddressInfo;
+    const socket: TLSSocket = connect({ host: '127.0.0.1', port, servername: 'web.agent-1.localhost', ca: readFileSync(ca.certFile(), 'utf8') });
+    await once(socket, 'secureConnect');
+    assert.equal(socket.authorized, true);
+    socket.destroy();
+    const wrong = connect({ host: '127.0.0.1', port, servername: 'web.agent-2.localhost', ca: readFileSync(ca.certFile(), 'utf8') });
+    const [err] = (await once(wrong, 'error')) as [NodeJS.ErrnoException];
+    assert.equal(err.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+  } finally {
+    server.close();
+  }
+});
