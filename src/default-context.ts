@@ -62,6 +62,7 @@ const datasetEngines: DatasetEngines = {
 
 const host: HostNetwork = {
   routeSubnets: async () => (await import('./host/routes.js')).hostRouteSubnets(),
+  loopbackPortFree: async (port) => (await import('./host/ssh.js')).loopbackPortFree(port),
 };
 
 function dnsFor(paths: CiloPaths): DnsControl {
@@ -126,6 +127,8 @@ function remoteFor(paths: CiloPaths): RemoteHosts {
     disconnect: async (h) => (await r()).disconnect(h),
     forgetHost: async (h) => (await r()).forgetHost(h),
     run: async (h, a, w) => (await r()).run(h, a, w),
+    forwardPorts: async (h, p) => (await r()).forwardPorts(h, p),
+    cancelPorts: async (h, p) => (await r()).cancelPorts(h, p),
     sync: async (h, f, t) => (await r()).sync(h, f, t),
     tunnelUp: async (h) => (await r()).tunnelUp(h),
     tunnelDown: async (h, reach) => (await r()).tunnelDown(h, reach),

@@ -54,7 +54,8 @@ export type ErrorCode =
   | 'TUNNEL_FAILED'
   | 'TUNNEL_UNAVAILABLE'
   | 'REMOTE_UNSUPPORTED'
-  | 'DESTROY_INCOMPLETE';
+  | 'DESTROY_INCOMPLETE'
+  | 'PORTS_EXHAUSTED';
 
 export interface CiloErrorOptions {
   hint?: string;

@@ -14,6 +14,9 @@ const WITHOUT_JSON = new Map([
   ['mcp', 'stdout is the MCP protocol'],
   ['hook claude worktree-create', "Claude Code's hook protocol: the workspace path"],
   ['hook claude worktree-remove', "Claude Code's hook protocol"],
+  ['db shell', "the database client's own output"],
+  ['db dump', 'the dump itself, for > file'],
+  ['db load', "the database client's own output"],
   ['completion', 'a shell script'],
   ['__complete', 'completion candidates (hidden)'],
 ]);

@@ -208,6 +208,11 @@ export interface Clock {
 export interface HostNetwork {
   /** The subnets of the host's routes (Linux); none elsewhere. */
   routeSubnets(): Promise<string[]>;
+  /**
+   * Whether nothing listens on this machine's 127.0.0.1:`port` now (a bind test), for the
+   * loopback ports cilo publishes (issue #25). Absent (a stand-in): every port counts as free.
+   */
+  loopbackPortFree?(port: number): Promise<boolean>;
 }
 
 /**
@@ -280,6 +285,10 @@ export interface RemoteHosts {
   forgetHost(host: HostLink): Promise<void>;
   /** Runs a command on the host and returns its stdout; a failure is an error naming `what`. */
   run(host: HostLink, argv: string[], what: string): Promise<string>;
+  /** Forwards 127.0.0.1:P here to 127.0.0.1:P on the host for each port, on the host's connection (idempotent). */
+  forwardPorts(host: HostLink, ports: number[]): Promise<void>;
+  /** Removes those forwards (ports no longer forwarded are fine). */
+  cancelPorts(host: HostLink, ports: number[]): Promise<void>;
   /** One-way copy of a local tree to the host (files removed here are removed there). */
   sync(host: HostLink, localDir: string, remoteDir: string): Promise<void>;
   tunnelUp(host: HostState): Promise<void>;

@@ -20,7 +20,7 @@ export interface ComposeTarget {
 export interface ComposeService {
   image?: string;
   build?: unknown;
-  ports?: { target?: number; published?: string | number; protocol?: string }[];
+  ports?: { target?: number; published?: string | number; protocol?: string; host_ip?: string }[];
   expose?: (string | number)[];
   networks?: Record<string, { aliases?: string[]; ipv4_address?: string } | null>;
   network_mode?: string;

@@ -1,9 +1,10 @@
 /**
  * Pure rules that turn a project's resolved compose model into an environment's model:
- * no published ports, every service on the environment network with a fixed IP and DNS
+ * no published ports but cilo's loopback ones, every service on the environment network with a fixed IP and DNS
  * aliases, shared services taken out, cilo labels on everything. No I/O here.
  */
 import type { ComposeModel, ComposeService } from './compose-model.js';
+import { publishedPorts } from './host-ports.js';
 import { composeProjectName, envLabels, LABELS } from './names.js';
 
 export const ENV_NETWORK_KEY = 'cilo_env';
@@ -22,6 +23,8 @@ export interface RenderInput {
   serviceHostnames?: Record<string, string[]> | undefined;
   /** Id of the CILO_HOME, labelled on everything (see LABELS.home). */
   homeId: string;
+  /** Each service's non-HTTP ports to publish on 127.0.0.1 (container port -> loopback port, issue #25). */
+  hostPorts?: Record<string, Record<string, number>> | undefined;
 }
 
 /** Network modes that take a service off bridge networking; cilo leaves those services alone. */
@@ -123,8 +126,11 @@ export function renderEnvironmentModel(input: RenderInput): ComposeModel {
   for (const [name, original] of Object.entries(model.services)) {
     if (!own.has(name)) continue;
     const svc: ComposeService = { ...original };
-    // Published host ports are what makes two copies of a project collide.
+    // The user's published host ports are what makes two copies of a project collide: only the
+    // loopback ports cilo chose for this environment are published (host-ports.ts).
     delete svc.ports;
+    const hostPorts = input.hostPorts?.[name];
+    if (hostPorts && Object.keys(hostPorts).length > 0) svc.ports = publishedPorts(hostPorts);
     // A fixed container name would collide between environments; compose names them per project.
     delete svc.container_name;
     // The resolved model holds exactly the active services (profiles from --profile and from the

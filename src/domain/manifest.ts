@@ -9,6 +9,7 @@ import { addressOn, containersOfService } from './replicas.js';
 import { completed, environmentProblems, justRestarted, liveStatus, type FactsById, type RestartFacts, type ServiceProblem } from './liveness.js';
 import type { ContainerSummary } from './engine.js';
 import { serviceUrl } from './env-model.js';
+import { datasetDsn } from './host-ports.js';
 import { maskValue } from './mask.js';
 import { compareNames, networkName } from './names.js';
 import { baseUrl, runVariables } from './run-vars.js';
@@ -48,6 +49,8 @@ export interface ServiceManifest {
   /** What the service was given (compose `environment`); secrets masked unless asked for. */
   environment: Record<string, string>;
   datasets?: DatasetManifest[];
+  /** Its ports published on the host's 127.0.0.1: container port (`5432`, `53/udp`) -> loopback port; absent when none. */
+  host_ports?: Record<string, number>;
   /** A scaled service: each replica's address, container and state (`ip`, `container`, `state`, `health` and `ready_by` above are all the first replica's). */
   replicas?: { ip: string; container: string; state: string }[];
 }
@@ -163,6 +166,12 @@ export function readyBy(c: ContainerSummary | undefined, facts?: RestartFacts, n
   return completed(c, facts) ? 'completed' : null;
 }
 
+/** A dataset with the `dsn` that reaches it from the host, when its engine's port is published. */
+function withDsn(d: DatasetManifest, hostPorts: Record<string, number> | undefined, environment: Record<string, string>): DatasetManifest {
+  const dsn = datasetDsn(d.engine, d.name, hostPorts, environment);
+  return dsn === undefined ? d : { ...d, dsn };
+}
+
 const containerName = (c: ContainerSummary): string => (c.Names[0] ?? c.Id).replace(/^\//, '');
 
 function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
@@ -174,7 +183,7 @@ function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
   const c = mine[0];
   const environment = facts.environments[name] ?? {};
   const port = s.port ?? null;
-  const datasets = facts.datasets?.[name];
+  const datasets = facts.datasets?.[name]?.map((d) => withDsn(d, s.host_ports, environment));
   const replicas = s.replicas === undefined ? undefined : mine.map((r, i) => ({ ip: addressOn(r, env) || (s.replicas?.[i] ?? ''), container: containerName(r), state: r.State }));
   const ip = replicas?.[0]?.ip || s.ip;
   return {
@@ -189,6 +198,7 @@ function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
     health: c ? healthOf(c.Status) : 'none',
     ready_by: readyBy(c, c ? facts.facts?.get(c.Id) : undefined, facts.now),
     environment: facts.showSecrets ? environment : maskEnvironment(environment),
+    ...(s.host_ports && Object.keys(s.host_ports).length > 0 ? { host_ports: { ...s.host_ports } } : {}),
     ...(datasets && datasets.length > 0 ? { datasets } : {}),
     ...(replicas ? { replicas } : {}),
   };

@@ -4,6 +4,7 @@
  */
 import type { EnvironmentState } from './state.js';
 import { serviceUrl } from './env-model.js';
+import { portVarSuffix } from './host-ports.js';
 
 export interface TokenContext {
   project: string;
@@ -36,6 +37,8 @@ export function runVariables(env: EnvironmentState): Record<string, string> {
     const prefix = serviceVarPrefix(name);
     vars[`${prefix}_URL`] = serviceUrl(name, env.name, env.dns_suffix, s.port);
     vars[`${prefix}_IP`] = s.ip;
+    // Its ports published on the host's 127.0.0.1 (issue #25): `_PORT_5432`, `_PORT_53_UDP`.
+    for (const [key, port] of Object.entries(s.host_ports ?? {})) vars[`${prefix}_PORT_${portVarSuffix(key)}`] = String(port);
   }
   return vars;
 }

@@ -7,11 +7,14 @@ import { createHash } from 'node:crypto';
 import { CiloError } from '../errors.js';
 import type { ComposeModel, ComposeService } from './compose-model.js';
 import { ENV_NETWORK_KEY, isExternal, labelVolumes, linkTarget, replicaCount } from './env-model.js';
+import { hostPortsLabel, publishedPorts } from './host-ports.js';
 import { sharedComposeProject, sharedContainerName, sharedLabels } from './names.js';
 
 const SHARE_LABEL = 'cilo.share';
 const GRACE_LABEL = 'cilo.share.grace';
 export const HASH_LABEL = 'cilo.config-hash';
+/** The loopback ports a shared container publishes (hostPortsLabel): apart from the hash, which every environment computes alike. */
+export const HOST_PORTS_LABEL = 'cilo.host-ports';
 const DEFAULT_GRACE_SECONDS = 60;
 
 /** Splits repeatable, comma- or space-separated flag values. */
@@ -252,6 +255,8 @@ export interface SharedModelInput {
   ip: string;
   aliases: string[];
   homeId: string;
+  /** Its ports published on 127.0.0.1 (container port -> loopback port), chosen per shared service. */
+  hostPorts?: Record<string, number> | undefined;
 }
 
 /**
@@ -268,8 +273,9 @@ export function renderSharedModel(input: SharedModelInput): ComposeModel {
       [input.service]: {
         ...input.def.service,
         container_name: sharedContainerName(input.project, input.service),
-        labels: { ...(input.def.service.labels ?? {}), ...labels, [HASH_LABEL]: input.hash },
+        labels: { ...(input.def.service.labels ?? {}), ...labels, [HASH_LABEL]: input.hash, [HOST_PORTS_LABEL]: hostPortsLabel(input.hostPorts ?? {}) },
         networks: { [ENV_NETWORK_KEY]: { ipv4_address: input.ip, aliases: input.aliases } },
+        ...(input.hostPorts && Object.keys(input.hostPorts).length > 0 ? { ports: publishedPorts(input.hostPorts) } : {}),
       },
     },
     networks: { [ENV_NETWORK_KEY]: { name: input.network, external: true } },

@@ -107,6 +107,11 @@ export interface SharedServiceState {
   created_at: string;
   /** The remote host whose engine runs it; absent: this machine's. */
   host?: string | undefined;
+  /**
+   * Its non-HTTP ports published once on 127.0.0.1 (container port -> loopback port, issue #25),
+   * chosen per shared service (not per environment); every user's `host_ports` of it shows these.
+   */
+  host_ports?: Record<string, number> | undefined;
 }
 
 export const HOST_TRANSPORTS = ['ssh', 'wireguard'] as const;

@@ -8,7 +8,7 @@ import { parseSshDestination, remoteWorkspace, TUNNEL_PORT, tunnelAddresses, tun
 import type { HostState } from '../domain/state.js';
 import { hostPaths, type CiloPaths } from '../state/paths.js';
 import { VolumeDataCopier } from '../workspace/volume-copy.js';
-import { dockerContextHost, ensureForward, freeLoopbackPort, forgetHostKeys, isKnownHost, runRemote, scanHostKeys, stopMaster, syncTree, trustHostKeys, untrustHostKeys, userKnownEntries, type SshAccess } from './ssh.js';
+import { cancelLoopbackPorts, dockerContextHost, ensureForward, forwardLoopbackPorts, freeLoopbackPort, forgetHostKeys, isKnownHost, runRemote, scanHostKeys, stopMaster, syncTree, trustHostKeys, untrustHostKeys, userKnownEntries, type SshAccess } from './ssh.js';
 import { tunnelDown, tunnelState, tunnelUp, type TunnelSpec } from './wireguard.js';
 
 type HostLink = Pick<HostState, 'name' | 'ssh' | 'identity' | 'remote_socket' | 'socks_port'>;
@@ -53,6 +53,8 @@ export function remoteHosts(paths: CiloPaths) {
       rmSync(hostPaths(paths, h.name).dir, { recursive: true, force: true });
     },
     run: (h: HostLink, argv: string[], what: string) => runRemote(access(h), argv, what),
+    forwardPorts: (h: HostLink, ports: number[]) => forwardLoopbackPorts(access(h), ports),
+    cancelPorts: (h: HostLink, ports: number[]) => cancelLoopbackPorts(access(h), ports),
     sync: (h: HostLink, from: string, to: string) => syncTree(access(h), from, to),
     tunnelUp: (h: HostState) => tunnelUp(access(h), tunnel(h)),
     tunnelDown: (h: HostState, reach: boolean) => tunnelDown(reach ? access(h) : undefined, tunnel(h)),

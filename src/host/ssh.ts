@@ -223,6 +223,29 @@ async function startMaster(a: SshAccess, extra: string[]): Promise<void> {
   if (code !== 0) throw sshFailure(a, 'Connecting', readFileSync(a.logFile, 'utf8'));
 }
 
+/** The ssh argv that adds (`forward`) or removes (`cancel`) 127.0.0.1:`port` here -> 127.0.0.1:`port` on the host, on the master connection. */
+export function loopbackForwardArgs(a: SshAccess, op: 'forward' | 'cancel', port: number): string[] {
+  return [...sshOptions(a), '-O', op, '-L', `127.0.0.1:${port}:127.0.0.1:${port}`, a.url];
+}
+
+/**
+ * Makes each port of the host's 127.0.0.1 answer on this machine's 127.0.0.1 through the master
+ * connection (issue #25: the router's ports, databases). Idempotent: the master accepts a forward
+ * it already has. A port something else listens on here fails with ssh's reason.
+ */
+export async function forwardLoopbackPorts(a: SshAccess, ports: number[]): Promise<void> {
+  for (const port of [...new Set(ports)].sort((x, y) => x - y)) {
+    const r = await sshProgram(loopbackForwardArgs(a, 'forward', port));
+    if (r.code !== 0) throw sshFailure(a, `Forwarding 127.0.0.1:${port}`, r.stderr);
+  }
+}
+
+/** Removes these loopback forwards; one the master does not have (or no master) is fine. */
+export async function cancelLoopbackPorts(a: SshAccess, ports: number[]): Promise<void> {
+  if (!existsSync(a.controlPath)) return;
+  for (const port of [...new Set(ports)]) await sshProgram(loopbackForwardArgs(a, 'cancel', port)).catch(() => undefined);
+}
+
 /** Ends the host's master connection (and with it the forwarded socket). */
 export async function stopMaster(a: SshAccess, localSocket?: string): Promise<void> {
   if (existsSync(a.controlPath)) await sshProgram([...sshOptions(a), '-O', 'exit', a.url]).catch(() => undefined);

@@ -96,6 +96,8 @@ const SharedServiceStateSchema = v.object({
   created_at: v.string(),
   /** The remote host whose engine runs it; absent: this machine's. */
   host: v.optional(v.string()),
+  /** Its ports published on 127.0.0.1 (issue #25). */
+  host_ports: v.optional(v.record(v.string(), v.number())),
 });
 
 const ProjectStateSchema = v.object({

@@ -411,6 +411,7 @@ export function standInSite(ports: StandInPorts, opts: { host?: string } = {}): 
       if (host) throw new CiloError('REMOTE_UNSUPPORTED', `stand-in host ${host} refuses ${what.kind}`);
     },
     forwardLoopback: async () => undefined,
+    cancelLoopback: async () => undefined,
     forget: async () => undefined,
   };
 }
@@ -465,6 +466,12 @@ export class StandInRemote implements RemoteHosts {
   }
   freePort(): Promise<number> {
     return this.unused('freePort');
+  }
+  forwardPorts(): Promise<void> {
+    return this.unused('forwardPorts');
+  }
+  cancelPorts(): Promise<void> {
+    return this.unused('cancelPorts');
   }
   isKnown(): Promise<boolean> {
     return this.unused('isKnown');

@@ -1,3 +1,4 @@
+import { ownHostPorts } from '../../domain/host-ports.js';
 import { askSite, atSite } from '../sites/reach.js';
 import { rmdirSync, rmSync } from 'node:fs';
 import type { SiteContext } from '../sites/site.js';
@@ -167,6 +168,8 @@ export async function destroyEnvironment(base: CoreContext, env: EnvironmentStat
   for (const name of new Set(volumes.map((v) => v.Name))) await removeVolumeUnlessHeld(ctx, name, env.name);
 
   if (!opts.keepWorkspace) await ctx.site.removeWorkspace(env);
+  // Its own loopback ports are free now: a host's forwards of them go too (shared ones stay with their service).
+  await ctx.site.cancelLoopback(ownHostPorts(env)).catch(() => undefined);
   await removeLocalParts(ctx, env, opts.keepWorkspace === true);
 }
 

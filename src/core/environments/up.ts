@@ -12,6 +12,8 @@ import { applyRewrites, applySeedMounts, chosenSharedServices, isolationSpecs, t
 import { assertShareable, declaredAliases, definitionHash, graceSeconds, linkAliases, sharedDefinition, splitList, startOrder } from '../../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../../domain/state.js';
 import { assignIps } from '../../domain/subnet.js';
+import { allHostPorts, portsToPublish, sharedPortsToPublish, takenHostPorts } from '../../domain/host-ports.js';
+import { chooseHostPorts } from '../network/host-ports.js';
 import { CiloError } from '../../errors.js';
 import { homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
@@ -148,6 +150,7 @@ async function upTarget(ctx: SiteContext, target: Target, input: UpInput, clock:
     await startContainers(ctx, env, generated, input, { created, unchanged: target.env.status === 'paused' && !changed, envFiles: projectEnvFiles(env, plan.config) }, clock);
   });
   const done = await markRunning(ctx, env.name, await replicaAddresses(ctx.site.docker, env, replicatedServices(plan.model, plan.shared)));
+  await forwardHostPorts(ctx, target.env, done);
   return { env: done, created, timings: clock.timings() };
 }
 
@@ -275,18 +278,22 @@ async function resolvePlan(ctx: SiteContext, env: EnvironmentState, input: UpInp
 function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): Promise<EnvironmentState> {
   const wanted = networkedServices(plan.model, []);
   const replicated = replicatedServices(plan.model, plan.shared);
-  return withStateLock((state) => {
+  return withStateLock(async (state) => {
     const rec = state.environments[env.name];
     if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${env.name}" was destroyed while starting.`);
     // An engine-assigned address is never kept as a fixed one.
     const existingIps = Object.fromEntries(Object.entries(rec.services).filter(([, s]) => s.replicas === undefined).map(([k, s]) => [k, s.ip]));
     const ips = assignIps(rec.subnet, existingIps, wanted);
+    const taken = takenHostPorts(state);
     const services: Record<string, ServiceState> = {};
     for (const [service, ip] of Object.entries(ips)) {
       const port = servicePort(plan.model.services[service] ?? {});
       const type = plan.shared.includes(service) ? 'shared' : 'isolated';
       const names = plan.serviceHostnames[service];
-      services[service] = { ip, type, ...(port === undefined ? {} : { port }), ...(names ? { hostnames: names } : {}) };
+      // A shared service's loopback ports are its shared container's (recorded by ensureShared).
+      const before = rec.services[service];
+      const hostPorts = type === 'shared' ? (before?.type === 'shared' ? before.host_ports : undefined) : await chooseHostPorts(ctx, before?.type === 'isolated' ? before.host_ports : undefined, portsToPublish(plan.model.services[service] ?? {}), taken);
+      services[service] = { ip, type, ...(port === undefined ? {} : { port }), ...(names ? { hostnames: names } : {}), ...(hostPorts && Object.keys(hostPorts).length > 0 ? { host_ports: hostPorts } : {}) };
     }
     for (const service of replicated) {
       const port = servicePort(plan.model.services[service] ?? {});
@@ -372,6 +379,7 @@ function sharedInput(env: EnvironmentState, plan: StartPlan, input: UpInput, ser
     recreate: input.recreate === true,
     timeoutMs: timeoutMs(input),
     build: input.build,
+    ports: sharedPortsToPublish(plan.model.services[service] ?? {}, plan.datasets.find((d) => d.service === service)?.engine),
   };
 }
 
@@ -398,6 +406,7 @@ function renderModel(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     hostnames: env.hostnames,
     serviceHostnames: plan.serviceHostnames,
     homeId: homeId(ctx.paths),
+    hostPorts: Object.fromEntries(Object.entries(env.services).flatMap(([k, s]) => (s.type === 'isolated' && s.host_ports ? [[k, s.host_ports]] : []))),
   });
 }
 
@@ -485,5 +494,21 @@ async function ensureDnsOrWarn(ctx: CoreContext): Promise<void> {
     await ctx.dns.ensureRunning();
   } catch (e) {
     ctx.warn(`the DNS server is not running (${e instanceof Error ? e.message : String(e)}); names will not resolve from the host. \`cilo dns status\` tells more.`);
+  }
+}
+
+/**
+ * Makes the environment's published loopback ports answer on this machine (a host's through its
+ * SSH connection; nothing to do here) and ends the forwards of ports it no longer has. The
+ * environment runs either way: a port that cannot be forwarded is said, not fatal.
+ */
+async function forwardHostPorts(ctx: SiteContext, before: EnvironmentState, after: EnvironmentState): Promise<void> {
+  const now = allHostPorts(after);
+  const gone = allHostPorts(before).filter((p) => !now.includes(p));
+  try {
+    if (gone.length > 0) await ctx.site.cancelLoopback(gone);
+    if (now.length > 0) await ctx.site.forwardLoopback(now);
+  } catch (e) {
+    ctx.warn(`The ports of ${after.name} on ${ctx.site.label} are published there but not forwarded here (${e instanceof Error ? e.message : String(e)}); \`cilo up ${after.name}\` tries again.`);
   }
 }

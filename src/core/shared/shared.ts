@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import type { SiteContext } from '../sites/site.js';
 import type { Engine } from '../ports.js';
 import { networkName, sharedAliases, sharedComposeProject, sharedContainerName, sharedLabels } from '../../domain/names.js';
-import { diffDefinitions, HASH_LABEL, renderSharedModel, type SharedDefinition } from '../../domain/shared.js';
+import { diffDefinitions, HASH_LABEL, HOST_PORTS_LABEL, renderSharedModel, type SharedDefinition } from '../../domain/shared.js';
+import { hostPortsLabel, takenHostPorts } from '../../domain/host-ports.js';
+import { chooseHostPorts } from '../network/host-ports.js';
 import { CiloError, DockerApiError } from '../../errors.js';
 import { homeId, type CiloPaths } from '../../state/paths.js';
 import { sharedKey, type EnvironmentState, type SharedServiceState, type State } from '../../domain/state.js';
@@ -22,7 +24,7 @@ import { waitForServices } from '../environments/wait.js';
 import { serviceReporter } from '../progress.js';
 import { composePhase } from '../../domain/progress.js';
 
-function sharedFile(paths: CiloPaths, project: string, service: string, host: string | undefined): string {
+export function sharedFile(paths: CiloPaths, project: string, service: string, host: string | undefined): string {
   return join(paths.generatedDir, project, host ? `_shared@${host}` : '_shared', `${service}.yml`);
 }
 
@@ -72,6 +74,8 @@ export interface EnsureSharedInput {
   recreate: boolean;
   timeoutMs: number;
   build?: boolean | undefined;
+  /** Its non-HTTP container ports (`5432`), published once on 127.0.0.1 for every user (issue #25). */
+  ports?: string[] | undefined;
 }
 
 export interface EnsureSharedResult {
@@ -141,11 +145,20 @@ export async function ensureShared(ctx: SiteContext, input: EnsureSharedInput): 
     // The reference is recorded before the container is made or waited for: whatever fails
     // after this, the environment's rollback (or `down`/`destroy`) releases it, and a container
     // nobody holds gets its grace period instead of running forever.
-    await recordReference(ctx, input, { fresh: !container });
+    const hostPorts = await recordReference(ctx, input, { fresh: !container });
+    // Published ports are not part of the definition (every environment computes the same one):
+    // a container made before cilo published them, or with others, is made again with these.
+    if (container && (container.Config.Labels?.[HOST_PORTS_LABEL] ?? '') !== hostPortsLabel(hostPorts)) {
+      affected = [...new Set([...affected, ...others])];
+      ctx.log(`Recreating shared service ${service} to publish its ports on 127.0.0.1`);
+      await ctx.site.docker.removeContainer(container.Id, { force: true });
+      container = null;
+      action = 'recreated';
+    }
     const onService = serviceReporter(ctx, true);
     const create = async (): Promise<void> => {
       const file = sharedFile(ctx.paths, project, service, env.host);
-      const model = renderSharedModel({ project, service, def: input.def, hash: input.hash, network: networkName(env.project, env.name), ip: input.ip, aliases: aliasesOn(env), homeId: homeId(ctx.paths) });
+      const model = renderSharedModel({ project, service, def: input.def, hash: input.hash, network: networkName(env.project, env.name), ip: input.ip, aliases: aliasesOn(env), homeId: homeId(ctx.paths), hostPorts });
       writeModelFile(file, `shared service "${service}" of project "${project}"`, model);
       // With progress events, up's step for the service says it.
       if (!ctx.progress) ctx.log(`Starting shared service ${service}`);
@@ -184,9 +197,9 @@ export async function ensureShared(ctx: SiteContext, input: EnsureSharedInput): 
 }
 
 /** Records that the environment uses the shared service (both sides, one transaction) and ends any grace period. */
-async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: { fresh: boolean }): Promise<void> {
+async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: { fresh: boolean }): Promise<Record<string, number>> {
   const { project, service, env } = input;
-  await withStateLock((s) => {
+  return withStateLock(async (s) => {
     const key = sharedKey(project, service, env.host);
     const cur: SharedServiceState = s.shared_services[key] ?? {
       project,
@@ -211,10 +224,21 @@ async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: 
     if (input.extraAliases?.length) cur.aliases = input.extraAliases;
     else delete cur.aliases;
     if (how.fresh) cur.created_at = isoNow(ctx);
+    // Chosen per shared service: ports one environment asks for and another does not stay published.
+    const wanted = [...new Set([...Object.keys(cur.host_ports ?? {}), ...(input.ports ?? [])])];
+    const hostPorts = await chooseHostPorts(ctx, cur.host_ports, wanted, takenHostPorts(s));
+    if (Object.keys(hostPorts).length > 0) cur.host_ports = hostPorts;
+    else delete cur.host_ports;
     s.shared_services[key] = cur;
     // Recorded on both sides in one transaction, so a reference is never held by half.
     const e = s.environments[env.name];
     if (e && !e.shared.includes(service)) e.shared = [...e.shared, service].sort();
+    const svc = e?.services[service];
+    if (svc) {
+      if (cur.host_ports) svc.host_ports = { ...cur.host_ports };
+      else delete svc.host_ports;
+    }
+    return hostPorts;
   }, ctx.paths);
 }
 

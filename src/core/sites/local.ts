@@ -14,6 +14,7 @@ export function localSite(ctx: CoreContext): Site {
     removeWorkspace: async () => undefined,
     refuse: () => undefined,
     forwardLoopback: async () => undefined,
+    cancelLoopback: async () => undefined,
     forget: async () => undefined,
   };
 }

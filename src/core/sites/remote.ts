@@ -10,7 +10,6 @@ import type { HostState } from '../../domain/state.js';
 import { withStateLock } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import type { Compose } from '../ports.js';
-import { CiloError } from '../../errors.js';
 import { remoteRefusal } from './refusals.js';
 import type { Site } from './site.js';
 
@@ -40,10 +39,9 @@ export async function remoteSite(ctx: CoreContext, host: HostState): Promise<Sit
     refuse: (what) => {
       throw remoteRefusal(host.name, what);
     },
-    // Issue #25, being built: forwards through the SSH connection (host/ssh.ts, `-O forward`).
-    forwardLoopback: async () => {
-      throw new CiloError('HOST_UNREACHABLE', `Forwarding ports from host ${host.name} is not built yet.`);
-    },
+    // Through the host's SSH connection (host/ssh.ts, `-O forward -L 127.0.0.1:P:127.0.0.1:P`).
+    forwardLoopback: (ports) => ctx.remote.forwardPorts(host, ports),
+    cancelLoopback: (ports) => ctx.remote.cancelPorts(host, ports),
     forget: () => ctx.remote.disconnect(host).catch(() => undefined),
   };
 }

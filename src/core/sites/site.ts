@@ -35,6 +35,8 @@ export interface Site extends EnginePorts {
    * for a host (issue #25).
    */
   forwardLoopback(ports: number[]): Promise<void>;
+  /** Ends forwards that `forwardLoopback` made (ports that went away); nothing to do for this machine. */
+  cancelLoopback(ports: number[]): Promise<void>;
   /** Ends the connection after the site went silent, so the next command starts a fresh one. */
   forget(): Promise<void>;
 }
