@@ -63,6 +63,7 @@ const datasetEngines: DatasetEngines = {
 const host: HostNetwork = {
   routeSubnets: async () => (await import('./host/routes.js')).hostRouteSubnets(),
   loopbackPortFree: async (port) => (await import('./host/ssh.js')).loopbackPortFree(port),
+  connect: async (ip, port, ms) => (await import('./host/reach.js')).tcpConnect(ip, port, ms),
 };
 
 function dnsFor(paths: CiloPaths): DnsControl {

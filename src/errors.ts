@@ -55,7 +55,8 @@ export type ErrorCode =
   | 'TUNNEL_UNAVAILABLE'
   | 'REMOTE_UNSUPPORTED'
   | 'DESTROY_INCOMPLETE'
-  | 'PORTS_EXHAUSTED';
+  | 'PORTS_EXHAUSTED'
+  | 'ROUTER_FAILED';
 
 export interface CiloErrorOptions {
   hint?: string;

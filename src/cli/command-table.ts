@@ -112,6 +112,21 @@ terminal, you are asked first); nothing is touched when refused.
 Examples:
   cilo snapshot restore main before-migration
   cilo snapshot restore retry main-before-migration --from-other`;
+const ROUTER_HELP = `
+Where the host cannot reach container addresses (Docker Desktop, Colima, rootless Docker, a
+remote host over SSH), cilo runs one small Caddy container per engine, publishing only on
+127.0.0.1 (the router's HTTP and HTTPS ports, \`cilo init --router-http-port/--router-https-port\`),
+and connected to each running environment's network (at its .9 address). It serves, by Host
+header and by SNI (certificates from cilo's CA):
+  <project>.<env><suffix> and *.<project>.<env><suffix>   the ingress
+  <service>.<env><suffix>                                the service, on its port (80 by default)
+  <hostname>.<env><suffix>                               the ingress, or the service it belongs to
+Routes follow up, down, pause, destroy and \`cilo hostnames\` at once, pushed live (no restart);
+the router is made with the first environment that needs it and removed with the last.
+Mode (\`cilo init --routing\`): direct, router, or auto (the first up on an engine tries to connect
+to a container's address, and picks router when it cannot). CILO_ROUTER_IMAGE replaces the image
+(default caddy:2-alpine). \`cilo doctor\` checks the router, its routes and its ports.`;
+
 const ONE_AT_A_TIME = `
 One command at a time per environment name: run at once, a second up, create or run of the same
 new name waits for the first and is given what it made (create refuses a name that existed
@@ -723,6 +738,18 @@ exact commands to run. Exit status 1 only when this system has no store cilo kno
     options: () => [new Option('--ff-only', 'refuse unless the source can be fast-forwarded'), o.project(), o.json()],
     help: "\nFor the workspace repository and every repository nested in it: fetches the workspace's branch into\nthe source repository at the same place and merges it into the checked-out branch (fast-forward when\npossible). Refuses before merging anything when a source repository has uncommitted changes, when the\ncommits would delete files the workspace never received (left out by --include or the env copy policy,\nor by a cilo that skipped dot-directories), naming them, or when they add cilo's .cilo/meta.json. Git only.",
     load: () => import('./commands/diff.js').then((m) => m.merge),
+  },
+  {
+    name: 'router',
+    description: 'the loopback router: one proxy container on 127.0.0.1 serving every environment\'s names',
+    help: ROUTER_HELP,
+  },
+  {
+    name: 'router status',
+    description: 'show the routing mode, the router\'s ports and container, and the routes it serves',
+    options: () => [o.json()],
+    help: ROUTER_HELP,
+    load: () => import('./commands/router.js').then((m) => m.status),
   },
   { name: 'network', description: 'base subnet ranges, DNS port and the subnets of environments' },
   {

@@ -14,6 +14,7 @@ import type { SetupInput, SetupResult, UninstallResult } from '../dns/resolver.j
 import type { ServeOptions } from '../dns/serve.js';
 import type { ContainerExecOptions, ContainerExecResult } from '../docker/exec.js';
 import type { CaptureResult } from '../proc/run.js';
+import type { ConnectOutcome } from '../host/reach.js';
 import type { CopiedRepo, CopyOptions, CopyResult } from '../workspace/copy.js';
 import type { UiInstance, UiStartResult, UiStopResult } from '../ui/daemon.js';
 import type { UiServer, UiServerOptions } from '../ui/server.js';
@@ -213,7 +214,14 @@ export interface HostNetwork {
    * loopback ports cilo publishes (issue #25). Absent (a stand-in): every port counts as free.
    */
   loopbackPortFree?(port: number): Promise<boolean>;
+  /**
+   * A TCP connect from this process (this machine, whichever engine the site is) to a container's
+   * address, closed at once: whether this machine reaches container addresses (issue #25).
+   */
+  connect(ip: string, port: number, timeoutMs: number): Promise<ConnectOutcome>;
 }
+
+export type { ConnectOutcome };
 
 /**
  * One engine and what runs against it: this machine's (wired in src/default-context.ts) or a

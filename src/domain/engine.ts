@@ -12,6 +12,8 @@ export interface ContainerSummary {
   Status: string;
   Labels: Record<string, string>;
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; NetworkID?: string }> };
+  /** Its published ports (the router's checks). */
+  Ports?: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
 }
 
 export interface ContainerInspect {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { allocateSubnet, assignIps, checkPrivateRange, dynamicRangeOf, isPrivateRange, parseCidr, formatCidr, overlaps, gatewayOf } from './subnet.js';
+import { allocateSubnet, assignIps, checkPrivateRange, dynamicRangeOf, isPrivateRange, parseCidr, formatCidr, overlaps, gatewayOf, routerAddressOf } from './subnet.js';
 
 test('allocates the lowest free /24, skipping overlaps and reusing freed ones', () => {
   assert.equal(allocateSubnet(['10.224.0.0/16'], []), '10.224.0.0/24');
@@ -46,4 +46,13 @@ test('a range for environments must lie inside the private ranges unless forced'
   assert.throws(() => checkPrivateRange('8.8.0.0/16', '--base-subnet', false), (e: Error & { code?: string; exitCode?: number }) => e.code === 'INVALID_CIDR' && e.exitCode === 2 && /^--base-subnet 8\.8\.0\.0\/16 lies outside the private ranges/.test(e.message));
   assert.doesNotThrow(() => checkPrivateRange('8.8.0.0/16', '--base-subnet', true));
   assert.doesNotThrow(() => checkPrivateRange('10.9.0.0/16', '--base-subnet', undefined));
+});
+
+test('the router address (.9) is never a service\'s: not assigned, and a recorded one is moved', () => {
+  assert.equal(routerAddressOf('10.224.3.0/24'), '10.224.3.9');
+  const many = Array.from({ length: 50 }, (_, i) => `s${i}`);
+  assert.ok(!Object.values(assignIps('10.224.3.0/24', {}, many)).includes('10.224.3.9'));
+  const moved = assignIps('10.224.3.0/24', { web: '10.224.3.9', api: '10.224.3.10' }, ['web', 'api']);
+  assert.equal(moved.api, '10.224.3.10');
+  assert.equal(moved.web, '10.224.3.11');
 });

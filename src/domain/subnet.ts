@@ -122,8 +122,19 @@ export function gatewayOf(subnet: string): string {
   return intToIp(parseCidr(subnet).base + 1);
 }
 
-/** First host address handed to services; .1 is the gateway, .2-.9 are left free for Docker. */
+/**
+ * First host address handed to services; .1 is the gateway, .9 the loopback router's (issue #25),
+ * the rest of .2-.9 is left free for Docker.
+ */
 const FIRST_SERVICE_HOST = 10;
+
+/** The router's host number on every environment network: below the services', outside the engine's range. */
+const ROUTER_HOST = 9;
+
+/** The fixed address of the loopback router on an environment's network, which no service is ever given. */
+export function routerAddressOf(subnet: string): string {
+  return intToIp(parseCidr(subnet).base + ROUTER_HOST);
+}
 
 /**
  * Host numbers from here to the end of the /24 are the engine's to hand out (to the replicas
@@ -145,10 +156,12 @@ export function dynamicRangeOf(subnet: string): string {
 export function assignIps(subnet: string, existing: Record<string, string>, wanted: string[], reserved: string[] = []): Record<string, string> {
   const net = parseCidr(subnet);
   const out: Record<string, string> = {};
-  const used = new Set<number>(reserved.map(ipToInt));
+  // The router's address is never a service's, even one recorded by hand or by an older version.
+  const router = routerAddressOf(subnet);
+  const used = new Set<number>([...reserved, router].map(ipToInt));
   for (const name of wanted) {
     const ip = existing[name];
-    if (ip !== undefined) {
+    if (ip !== undefined && ip !== router) {
       out[name] = ip;
       used.add(ipToInt(ip));
     }

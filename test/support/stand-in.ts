@@ -390,7 +390,7 @@ export function standInPorts(engine = new StandInEngine()): StandInPorts {
       volumeOps.push(`empty ${JSON.stringify(tree)}`);
     },
   };
-  return { docker: engine, compose: new StandInCompose(engine), exec, volumes, routes: { routeSubnets: async () => [] }, execs, volumeOps };
+  return { docker: engine, compose: new StandInCompose(engine), exec, volumes, routes: { routeSubnets: async () => [], connect: async () => ({ ok: true }) }, execs, volumeOps };
 }
 
 /**

@@ -24,6 +24,7 @@ import { ensureNetworkOrMove, removeNetworkAndLinks } from '../network/network.j
 import { attach, reapOn, releaseShared, stopShared } from '../shared/shared.js';
 import { removeSharedLeftover, sharedLeftovers } from '../shared/shared-leftovers.js';
 import { upEnvironment } from '../environments/up.js';
+import { checkRouter } from '../router/status.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../../domain/engine.js';
 
 export type Severity = 'error' | 'warning';
@@ -543,6 +544,7 @@ export async function runDoctor(base: CoreContext, input: DoctorInput = {}): Pro
     for (const d of await checkDatasets(ctx, state)) f.add({ kind: d.kind, severity: 'warning', subject: d.subject, message: d.message, fix: d.fix }, d.repair, d.destructive);
     for (const sn of checkSnapshots(ctx)) f.add({ kind: sn.kind, severity: 'error', subject: sn.subject, message: sn.message, fix: sn.fix }, sn.repair);
     await checkAddressPools(ctx, state, allNetworks, f);
+    for (const r of await checkRouter(ctx, state)) f.add({ kind: r.kind, severity: r.severity, subject: r.subject, message: r.message, fix: r.fix }, r.repair);
   }
   await checkHosts(ctx, state, f);
 

@@ -14,6 +14,7 @@ import { sameSite } from '../../domain/sites.js';
 import { findEnv } from './lookup.js';
 import { removeNetwork } from '../network/network.js';
 import { releaseShared } from '../shared/shared.js';
+import { syncRouterOrWarn } from '../router/router.js';
 import { envLockOptions } from './create.js';
 import { withEnvironmentLock } from '../../state/env-lock.js';
 
@@ -171,6 +172,7 @@ export async function destroyEnvironment(base: CoreContext, env: EnvironmentStat
   // Its own loopback ports are free now: a host's forwards of them go too (shared ones stay with their service).
   await ctx.site.cancelLoopback(ownHostPorts(env)).catch(() => undefined);
   await removeLocalParts(ctx, env, opts.keepWorkspace === true);
+  await syncRouterOrWarn(ctx);
 }
 
 /**

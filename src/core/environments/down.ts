@@ -8,6 +8,7 @@ import { generatedTarget } from '../project/env-compose.js';
 import { findEnv } from './lookup.js';
 import { pauseContainers } from './pause.js';
 import { releaseShared } from '../shared/shared.js';
+import { syncRouterOrWarn } from '../router/router.js';
 
 export interface DownInput {
   env: string;
@@ -58,5 +59,6 @@ export async function downWithReport(base: CoreContext, input: DownInput): Promi
     rec.updated_at = isoNow(ctx);
     return rec;
   }, ctx.paths);
+  await syncRouterOrWarn(ctx);
   return { env: rec, released_shared: paused ? [] : [...env.shared].sort() };
 }

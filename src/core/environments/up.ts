@@ -33,6 +33,7 @@ import { resumeContainers } from './pause.js';
 import { replicaAddresses } from '../project/replicas.js';
 import { checkSharedDefinition, ensureShared, releaseShared, type EnsureSharedInput } from '../shared/shared.js';
 import { PhaseClock } from './phase-clock.js';
+import { routeAfterUp } from '../router/probe.js';
 import { serviceReporter, step } from '../progress.js';
 import { composePhase, serviceOfContainer } from '../../domain/progress.js';
 import { restartsAfterSuccess } from '../../domain/liveness.js';
@@ -151,6 +152,7 @@ async function upTarget(ctx: SiteContext, target: Target, input: UpInput, clock:
   });
   const done = await markRunning(ctx, env.name, await replicaAddresses(ctx.site.docker, env, replicatedServices(plan.model, plan.shared)));
   await forwardHostPorts(ctx, target.env, done);
+  await routeAfterUp(ctx, done);
   return { env: done, created, timings: clock.timings() };
 }
 

@@ -10,6 +10,8 @@ import type { EnvironmentState } from '../../domain/state.js';
 import { readState, withStateLock } from '../../state/store.js';
 import { isoNow, type CoreContext } from '../context.js';
 import { findEnv } from '../environments/lookup.js';
+import { isRouted } from '../../domain/router-config.js';
+import { routesThrough, syncRouterAt } from '../router/router.js';
 
 export interface HostnameView {
   name: string;
@@ -63,14 +65,17 @@ function projectHostnames(env: EnvironmentState): string[] {
 }
 
 async function change(ctx: CoreContext, envName: string, project: string | undefined, fn: (env: EnvironmentState) => { added: string[]; removed: string[] }): Promise<HostnamesResult> {
-  return withStateLock((state) => {
+  const r = await withStateLock((state) => {
     const env = findEnv(state, envName, project);
     const fromProject = projectHostnames(env);
     const r = fn(env);
     env.hostnames = effectiveHostnames(fromProject, env.custom_hostnames);
     env.updated_at = isoNow(ctx);
-    return view(env, r.added, r.removed);
+    return { view: view(env, r.added, r.removed), at: { host: env.host }, routed: isRouted(env) && routesThrough(state, env) };
   }, ctx.paths);
+  // The router serves the names at once, as the DNS server does.
+  if (r.routed) await syncRouterAt(ctx, r.at);
+  return r.view;
 }
 
 export async function addHostnames(ctx: CoreContext, envName: string, names: string[], project?: string): Promise<HostnamesResult> {

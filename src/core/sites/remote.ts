@@ -26,7 +26,7 @@ export async function remoteSite(ctx: CoreContext, host: HostState): Promise<Sit
     compose: composeAt(ctx.local.compose, dockerHost),
     exec: { run: (c: string, argv: string[], o: ContainerExecOptions = {}) => ctx.local.exec.run(c, argv, { ...o, dockerHost }) },
     // The host's routes are not this machine's: the tunnel's route to the host's range is no conflict there.
-    routes: { routeSubnets: async () => [] },
+    routes: { routeSubnets: async () => [], connect: ctx.local.routes.connect },
     syncWorkspace: async (env) => {
       const to = remoteWorkspace(host, env);
       ctx.log(`Syncing the workspace of ${env.name} to ${host.name}:${to}`);

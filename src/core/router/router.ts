@@ -1,0 +1,238 @@
+/**
+ * The loopback router's lifecycle on one site (issue #25): one Caddy container per engine and
+ * CILO_HOME, made with the first environment that needs it and removed when none does; connected
+ * to each routed environment's network at the address no service is ever given
+ * (routerAddressOf); its whole config recomputed from state and pushed live through Caddy's
+ * admin API from inside the container (`caddy reload`, a graceful switch: requests in flight and
+ * other environments' routes are never dropped, the container is never restarted).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { networkName } from '../../domain/names.js';
+import { caddyConfig, certificateNames, DEFAULT_ROUTER_IMAGE, isRouted, renderRouterModel, ROUTER_HASH_LABEL, ROUTER_LABEL, routerContainerName, routerRoutes, type CaddyConfig, type RouterCertificate, type RouterRoute } from '../../domain/router-config.js';
+import { effectiveRouting, routingSettings } from '../../domain/routing.js';
+import { sameSite, siteKey, type OnSite } from '../../domain/sites.js';
+import type { EnvironmentState, State } from '../../domain/state.js';
+import { routerAddressOf } from '../../domain/subnet.js';
+import { CiloError, DockerApiError } from '../../errors.js';
+import { writeFileAtomic } from '../../files/atomic.js';
+import { homeId, type CiloPaths } from '../../state/paths.js';
+import { readState, withNamedLock } from '../../state/store.js';
+import type { CoreContext } from '../context.js';
+import { writeModelFile } from '../project/env-compose.js';
+import { attach } from '../shared/shared.js';
+import { atSite } from '../sites/reach.js';
+import type { SiteContext } from '../sites/site.js';
+
+/** The router's image: CILO_ROUTER_IMAGE (tests, mirrors), else Caddy's official Alpine image. */
+export function routerImage(): string {
+  return process.env.CILO_ROUTER_IMAGE?.trim() || DEFAULT_ROUTER_IMAGE;
+}
+
+/** What a sync left: whether a router serves this site, and its routes. */
+export interface RouterSync {
+  router: boolean;
+  routes: RouterRoute[];
+}
+
+function lockName(site: OnSite): string {
+  return `router${site.host ? `@${site.host}` : ''}`;
+}
+
+/** The environments of the site whose names are served now. */
+export function routedEnvironments(state: State, site: OnSite): EnvironmentState[] {
+  return Object.values(state.environments).filter((e) => sameSite(e, site) && isRouted(e));
+}
+
+/** Whether the site runs in router mode now (chosen, or found by `auto`). */
+export function routesThrough(state: State, site: OnSite): boolean {
+  return effectiveRouting(state, siteKey(site)) === 'router';
+}
+
+/**
+ * Makes the router what state asks for on this site: absent when no environment there needs it,
+ * else made (if need be), connected to every routed environment's network, its config pushed,
+ * and disconnected from networks of environments no longer routed. Serialized per site.
+ */
+export async function syncRouter(ctx: SiteContext): Promise<RouterSync> {
+  const site: OnSite = { host: ctx.site.host };
+  return withNamedLock(ctx.paths, lockName(site), async () => {
+    const state = readState(ctx.paths);
+    const envs = routedEnvironments(state, site);
+    if (!routesThrough(state, site) || envs.length === 0) {
+      await removeRouter(ctx);
+      return { router: false, routes: [] };
+    }
+    const routes = await serveRoutes(ctx, state, envs);
+    const { http_port, https_port } = routingSettings(state);
+    await ctx.site.forwardLoopback([http_port, https_port]);
+    return { router: true, routes };
+  });
+}
+
+/**
+ * The router serving these environments (made, connected, config pushed, stale networks
+ * disconnected); the caller holds the site's router lock. Returns the routes pushed.
+ */
+async function serveRoutes(ctx: SiteContext, state: State, envs: EnvironmentState[]): Promise<RouterRoute[]> {
+  const name = await ensureRouterContainer(ctx, state);
+  for (const env of envs) await attach(ctx.site.docker, name, networkName(env.project, env.name), routerAddressOf(env.subnet), []);
+  const routes = routerRoutes(envs);
+  await pushConfig(ctx, name, caddyConfig({ routes, certificates: await certificatesFor(ctx, envs, routes) }));
+  await detachStale(ctx, name, envs);
+  return routes;
+}
+
+/**
+ * The router serving `envs` plus the routed environments of the site, whatever the mode: for
+ * `auto`'s probe, which connects to it. Returns the container's name.
+ */
+export async function withRouterServing<T>(ctx: SiteContext, also: EnvironmentState, fn: (container: string) => Promise<T>): Promise<T> {
+  const site: OnSite = { host: ctx.site.host };
+  return withNamedLock(ctx.paths, lockName(site), async () => {
+    const state = readState(ctx.paths);
+    const envs = [...routedEnvironments(state, site).filter((e) => e.name !== also.name), also];
+    await serveRoutes(ctx, state, envs);
+    return fn(routerContainerName(homeId(ctx.paths)));
+  });
+}
+
+/** `syncRouter`, a failure a warning: the environment command itself succeeded. */
+export async function syncRouterOrWarn(ctx: SiteContext): Promise<void> {
+  try {
+    await syncRouter(ctx);
+  } catch (e) {
+    ctx.warn(routerWarning(e));
+  }
+}
+
+/** `syncRouterOrWarn` on a record's site (commands that change state only, such as `cilo hostnames`). */
+export async function syncRouterAt(base: CoreContext, at: OnSite): Promise<void> {
+  try {
+    await syncRouter(await atSite(base, at));
+  } catch (e) {
+    base.warn(routerWarning(e));
+  }
+}
+
+export function routerWarning(e: unknown): string {
+  return `the loopback router could not be updated (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); names served through it may be out of date. \`cilo router status\` and \`cilo doctor\` tell more.`;
+}
+
+function routerFile(paths: CiloPaths, site: OnSite): string {
+  return join(paths.generatedDir, '_router', site.host ? `router@${site.host}.yml` : 'router.yml');
+}
+
+/** The router container, made by compose when absent or made from another model (ports, image), started when stopped. */
+async function ensureRouterContainer(ctx: SiteContext, state: State): Promise<string> {
+  const { http_port, https_port } = routingSettings(state);
+  const model = renderRouterModel({ homeId: homeId(ctx.paths), image: routerImage(), httpPort: http_port, httpsPort: https_port });
+  const name = routerContainerName(homeId(ctx.paths));
+  const info = await ctx.site.docker.inspectContainer(name);
+  const hash = model.services.router?.labels?.[ROUTER_HASH_LABEL];
+  if (info && info.Config.Labels?.[ROUTER_HASH_LABEL] === hash) {
+    if (!info.State.Running) await ctx.site.docker.startContainer(info.Id);
+    return name;
+  }
+  if (info) {
+    ctx.log(`Making the loopback router again (its ports or image changed)`);
+    await ctx.site.docker.removeContainer(info.Id, { force: true, volumes: true });
+  } else ctx.log(`Starting the loopback router on 127.0.0.1:${http_port} and :${https_port}`);
+  const file = routerFile(ctx.paths, { host: ctx.site.host });
+  writeModelFile(file, 'the loopback router', model);
+  try {
+    await ctx.site.compose.up({ projectName: model.name ?? name, files: [file], cwd: dirname(file) });
+  } catch (e) {
+    // Nothing half-made: a container that could not start (its port taken) is removed again.
+    await removeRouter(ctx).catch(() => undefined);
+    throw new CiloError('ROUTER_FAILED', `The loopback router (${routerImage()}) could not be started on 127.0.0.1:${http_port} and :${https_port}: ${e instanceof Error ? e.message.split('\n').slice(-3).join(' ') : String(e)}`, {
+      hint: 'Free those ports or choose others (`cilo init --router-http-port N --router-https-port N`); with no registry, set CILO_ROUTER_IMAGE to a Caddy 2 image the engine has.',
+      cause: e,
+    });
+  }
+  return name;
+}
+
+/** Removes the router container (and its anonymous volumes) if there is one. */
+export async function removeRouter(ctx: SiteContext): Promise<boolean> {
+  const found = await ctx.site.docker.listContainers({ label: [`${ROUTER_LABEL}=true`, `cilo.home=${homeId(ctx.paths)}`] }, true);
+  for (const c of found) await ctx.site.docker.removeContainer(c.Id, { force: true, volumes: true });
+  return found.length > 0;
+}
+
+/**
+ * Loads the whole config into the running Caddy through its admin API, from inside the
+ * container (the admin endpoint listens on the container's loopback only). `caddy reload`
+ * switches gracefully and does nothing when the config is the one running.
+ */
+async function pushConfig(ctx: SiteContext, container: string, config: CaddyConfig): Promise<void> {
+  const r = await ctx.site.exec.run(container, ['caddy', 'reload', '--config', '/dev/stdin', '--address', config.admin.listen], { stdin: JSON.stringify(config) });
+  if (r.code !== 0) {
+    throw new CiloError('ROUTER_FAILED', `The loopback router refused its config (caddy reload exited ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`, {
+      hint: 'Run `cilo doctor` to check the router; `docker logs ' + container + '` shows what Caddy said.',
+    });
+  }
+}
+
+/** Disconnects the router from networks of environments no longer routed (the engine's own bridge stays). */
+async function detachStale(ctx: SiteContext, container: string, envs: EnvironmentState[]): Promise<void> {
+  const info = await ctx.site.docker.inspectContainer(container);
+  const wanted = new Set(envs.map((e) => networkName(e.project, e.name)));
+  for (const net of Object.keys(info?.NetworkSettings.Networks ?? {})) {
+    if (net === 'bridge' || wanted.has(net)) continue;
+    try {
+      await ctx.site.docker.disconnectNetwork(net, container, true);
+    } catch (e) {
+      // Gone meanwhile (removed with its environment): nothing to disconnect.
+      if (!(e instanceof DockerApiError && e.status === 404)) throw e;
+    }
+  }
+}
+
+interface CachedCertificate {
+  names: string[];
+  cert: string;
+  key: string;
+}
+
+function certFile(paths: CiloPaths, env: EnvironmentState): string {
+  return join(paths.home, 'router', 'certs', `${env.host ? `${env.host}~` : ''}${env.project}~${env.name}.json`);
+}
+
+/**
+ * Each environment's certificate for its names, signed by cilo's CA; kept under CILO_HOME
+ * (0600) and reused while the names are the same, so a sync that changes nothing pushes the same
+ * config. Without a CA (it cannot issue), the router serves HTTP only, with a warning.
+ */
+async function certificatesFor(ctx: SiteContext, envs: EnvironmentState[], routes: RouterRoute[]): Promise<RouterCertificate[]> {
+  const out: RouterCertificate[] = [];
+  for (const env of envs) {
+    const names = certificateNames(env, routes);
+    const file = certFile(ctx.paths, env);
+    const cached = readCached(file);
+    if (cached && cached.names.join(' ') === names.join(' ')) {
+      out.push({ env: env.name, cert: cached.cert, key: cached.key });
+      continue;
+    }
+    try {
+      const issued = await ctx.ca.issue(names);
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      writeFileAtomic(file, JSON.stringify({ names, ...issued }), 0o600);
+      out.push({ env: env.name, ...issued });
+    } catch (e) {
+      ctx.warn(`no HTTPS for ${env.name} through the loopback router: its certificate could not be made (${e instanceof Error ? e.message : String(e)}).`);
+      return [];
+    }
+  }
+  return out;
+}
+
+function readCached(file: string): CachedCertificate | undefined {
+  if (!existsSync(file)) return undefined;
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as Partial<CachedCertificate>;
+    return Array.isArray(c.names) && typeof c.cert === 'string' && typeof c.key === 'string' ? { names: c.names, cert: c.cert, key: c.key } : undefined;
+  } catch {
+    return undefined;
+  }
+}

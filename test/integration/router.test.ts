@@ -1,0 +1,236 @@
+/**
+ * The loopback router (issue #25) against the real engine and a real Caddy (Debian's package,
+ * test/support/caddy-image.ts): requests by Host header to 127.0.0.1:<port> reach the right
+ * environment and service; routes follow up, hostnames, down, pause and destroy live; a change
+ * for one environment never drops a request to another; the router goes with the last
+ * environment. And `auto` on this machine (root reaches containers): direct, no router left.
+ */
+import { after, before, describe, test } from '../support/bounded-test.js';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
+import { copyFixture, docker, doctorJson, editState, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+
+let skip: string | undefined;
+before(() => {
+  ensureFixtureImage();
+  skip = ensureCaddyImage();
+});
+
+/** A TCP port on 127.0.0.1 nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** GET / on 127.0.0.1:port with this Host header, on a connection of its own (no keep-alive). */
+function get(port: number, host: string, timeoutMs = 5000): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${host} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** This home's router containers (labelled cilo.router and with the home's id, as src/state/paths.ts homeId makes it). */
+async function routerContainers(h: TestHome) {
+  const home = createHash('sha256').update(h.home).digest('hex').slice(0, 12);
+  return docker.listContainers({ label: ['cilo.router=true', `cilo.home=${home}`] }, true);
+}
+
+function routing(h: TestHome): { mode: string; resolved?: Record<string, { mode: string; why: string; engine_id: string }> } | undefined {
+  return (JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as { routing?: { mode: string } }).routing;
+}
+
+describe('loopback router', () => {
+  let h: TestHome;
+  let dir: string;
+  let http = 0;
+  const project = uid('rt');
+  before(async () => {
+    if (skip) return;
+    h = makeHome();
+    h.env.CILO_ROUTER_IMAGE = CADDY_IMAGE;
+    http = await freePort();
+    const https = await freePort();
+    dir = copyFixture('router-web', { '.cilo/config.yml': `project: ${project}\nenv:\n  render:\n    - file: .env\n      tokens: true\n` });
+    // Until `cilo init --routing` lands (the modes part of #25), the test writes the settings itself.
+    await editState(h, (s) => {
+      s.routing = { mode: 'router', http_port: http, https_port: https };
+    });
+  });
+  after(async () => {
+    if (h) await tearDown(h, project, dir);
+  });
+
+  test('two environments at once: each name reaches its environment and service through 127.0.0.1', async (t) => {
+    if (skip) return t.skip(skip);
+    for (const env of ['a1', 'a2']) {
+      const r = await h.cli(['up', env, '--timeout', '90'], { cwd: dir });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const [router] = await routerContainers(h);
+    assert.ok(router, 'the router container is made with the first environment');
+    assert.ok((router.Ports ?? []).filter((p) => p.PublicPort !== undefined).every((p) => p.IP === '127.0.0.1'), `published on 127.0.0.1 only: ${JSON.stringify(router.Ports)}`);
+    assert.deepEqual(await get(http, `${project}.a1.test`), { status: 200, body: 'web-a1' });
+    assert.deepEqual(await get(http, `${project}.a2.test`), { status: 200, body: 'web-a2' });
+    assert.deepEqual(await get(http, 'api.a1.test'), { status: 200, body: 'api-a1' });
+    assert.deepEqual(await get(http, 'web.a2.test'), { status: 200, body: 'web-a2' });
+    assert.deepEqual(await get(http, `x.${project}.a2.test`), { status: 200, body: 'web-a2' }, 'the wildcard below the apex');
+    const none = await get(http, 'nothing.a9.test');
+    assert.equal(none.status, 404);
+    assert.match(none.body, /no running environment serves nothing\.a9\.test/);
+    // On each environment's network at .9, the address no service gets.
+    const info = await docker.inspectContainer(router.Id);
+    const state = JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as { environments: Record<string, { subnet: string }> };
+    for (const env of ['a1', 'a2']) {
+      const subnet = state.environments[env]?.subnet ?? '';
+      assert.equal(info?.NetworkSettings.Networks[`cilo_${project}_${env}`]?.IPAddress, subnet.replace(/\.0\/24$/, '.9'));
+    }
+  });
+
+  test('routes follow hostnames, down, pause and up at once', async (t) => {
+    if (skip) return t.skip(skip);
+    assert.equal((await h.cli(['hostnames', 'add', 'a1', 'admin', 'docs.v2'])).code, 0);
+    assert.deepEqual(await get(http, 'admin.a1.test'), { status: 200, body: 'web-a1' });
+    assert.deepEqual(await get(http, 'docs.v2.a1.test'), { status: 200, body: 'web-a1' });
+    assert.equal((await h.cli(['hostnames', 'remove', 'a1', 'admin'])).code, 0);
+    assert.equal((await get(http, 'admin.a1.test')).status, 404);
+
+    assert.equal((await h.cli(['down', 'a2'])).code, 0);
+    assert.equal((await get(http, `${project}.a2.test`)).status, 404);
+    assert.deepEqual(await get(http, `${project}.a1.test`), { status: 200, body: 'web-a1' });
+    assert.equal((await h.cli(['down', 'a2', '--pause'])).code, 0);
+    assert.equal((await h.cli(['up', 'a2', '--timeout', '90'], { cwd: dir })).code, 0);
+    assert.deepEqual(await get(http, `${project}.a2.test`), { status: 200, body: 'web-a2' });
+
+    assert.equal((await h.cli(['down', 'a2', '--pause'])).code, 0);
+    assert.equal((await get(http, 'api.a2.test')).status, 404, 'a paused environment is not served');
+    assert.equal((await h.cli(['up', 'a2', '--timeout', '90'], { cwd: dir })).code, 0);
+    assert.deepEqual(await get(http, 'api.a2.test'), { status: 200, body: 'api-a2' });
+  });
+
+  test('a change for one environment never drops a request to another', async (t) => {
+    if (skip) return t.skip(skip);
+    let stop = false;
+    const failures: string[] = [];
+    let served = 0;
+    const loop = (async () => {
+      while (!stop) {
+        try {
+          const r = await get(http, `${project}.a1.test`);
+          if (r.status === 200 && r.body === 'web-a1') served++;
+          else failures.push(`${r.status} ${r.body}`);
+        } catch (e) {
+          failures.push(e instanceof Error ? e.message : String(e));
+        }
+      }
+    })();
+    try {
+      const up = await h.cli(['up', 'b3', '--timeout', '90'], { cwd: dir });
+      assert.equal(up.code, 0, up.stderr);
+      assert.deepEqual(await get(http, `${project}.b3.test`), { status: 200, body: 'web-b3' });
+      assert.equal((await h.cli(['hostnames', 'add', 'b3', 'shop'])).code, 0);
+      const destroy = await h.cli(['destroy', 'b3', '--force']);
+      assert.equal(destroy.code, 0, destroy.stderr);
+      assert.equal((await get(http, `${project}.b3.test`)).status, 404);
+    } finally {
+      stop = true;
+      await loop;
+    }
+    assert.deepEqual(failures, [], `requests to a1 failed while b3 came and went (${served} served)`);
+    assert.ok(served > 10, `the loop ran (${served} requests)`);
+  });
+
+  test('router status and doctor: mode, ports, container, routes; a missing router is found and made again', async (t) => {
+    if (skip) return t.skip(skip);
+    const st = await h.cli(['router', 'status', '--json']);
+    assert.equal(st.code, 0, st.stderr);
+    const s = JSON.parse(st.stdout) as { mode: string; effective: string; http_port: number; container: { name: string; state: string; ports: string[] } | null; routes: { host: string; env: string }[]; in_sync: boolean | null };
+    assert.equal(s.mode, 'router');
+    assert.equal(s.effective, 'router');
+    assert.equal(s.http_port, http);
+    assert.equal(s.container?.state, 'running');
+    assert.ok(s.container?.ports.includes(`127.0.0.1:${http}->80/tcp`), JSON.stringify(s.container));
+    assert.ok(s.routes.some((r) => r.host === `${project}.a1.test` && r.env === 'a1'));
+    assert.equal(s.in_sync, true);
+    const plain = await h.cli(['router', 'status']);
+    assert.match(plain.stdout, /Mode: +router/);
+    assert.match(plain.stdout, new RegExp(`${project}\\.a2\\.test +a2 +web`));
+
+    const clean = await doctorJson(h);
+    assert.deepEqual(clean.findings.filter((f) => f.kind.startsWith('router.')), []);
+    const [router] = await routerContainers(h);
+    assert.ok(router);
+    await docker.removeContainer(router.Id, { force: true, volumes: true });
+    const broken = await doctorJson(h);
+    assert.deepEqual(broken.findings.filter((f) => f.kind.startsWith('router.')).map((f) => f.kind), ['router.missing']);
+    const fixed = await doctorJson(h, '--fix');
+    assert.ok(fixed.findings.some((f) => f.kind === 'router.missing' && f.fixed === true), JSON.stringify(fixed.findings));
+    assert.deepEqual(await get(http, 'api.a1.test'), { status: 200, body: 'api-a1' });
+  });
+
+  test('the router goes with the last environment', async (t) => {
+    if (skip) return t.skip(skip);
+    assert.equal((await h.cli(['destroy', 'a1', '--force'])).code, 0);
+    assert.equal((await routerContainers(h)).length, 1, 'a2 still needs it');
+    assert.equal((await h.cli(['destroy', 'a2', '--force'])).code, 0);
+    await waitFor(async () => (await routerContainers(h)).length === 0, { what: 'the router container to be removed', deadlineMs: 30_000, intervalMs: 200 });
+  });
+});
+
+describe('routing auto on a machine that reaches containers', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('ra');
+  before(() => {
+    if (skip) return;
+    h = makeHome();
+    h.env.CILO_ROUTER_IMAGE = CADDY_IMAGE;
+    // app-sleep's one service has no port: the probe asks the router's own :80.
+    dir = copyFixture('app-sleep', { '.cilo/config.yml': `project: ${project}\n` });
+  });
+  after(async () => {
+    if (h) await tearDown(h, project, dir);
+  });
+
+  test('the first up finds direct, records it for the engine, and leaves no router', async (t) => {
+    if (skip) return t.skip(skip);
+    // High router ports: the probe's router must not compete for 80/443 with anything else here.
+    const [http, https] = [await freePort(), await freePort()];
+    await editState(h, (s) => {
+      s.routing = { mode: 'auto', http_port: http, https_port: https };
+    });
+    const r = await h.cli(['up', 'p1', '--timeout', '90'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const found = routing(h)?.resolved?.[''];
+    assert.equal(found?.mode, 'direct', JSON.stringify(routing(h)));
+    assert.match(found?.why ?? '', /connect to the router at \d+\.\d+\.\d+\.9:80: connected/);
+    assert.ok((found?.engine_id ?? '') !== '');
+    assert.equal((await routerContainers(h)).length, 0, 'direct: the router made to ask is removed');
+    const st = JSON.parse((await h.cli(['router', 'status', '--json'])).stdout) as { mode: string; effective: string; probe: { mode: string } | null; routes: unknown[] };
+    assert.deepEqual([st.mode, st.effective, st.probe?.mode, st.routes.length], ['auto', 'direct', 'direct', 0]);
+  });
+});
