@@ -225,6 +225,22 @@ Examples:
   cilo ui --open                 this project's environments, in the browser
   cilo ui --all --detach         every project, in the background (cilo ui stop ends it)`;
 
+const INIT_HELP = `
+Routing (kept in CILO_HOME's state; run init again to change it):
+  direct   the host reaches containers at their addresses (Linux with a root engine), names
+           resolve to them, URLs carry the container port: http://web.<env>.test:3000
+  router   one proxy container per engine publishes on 127.0.0.1 only and routes by name;
+           names resolve to 127.0.0.1, URLs are http(s)://web.<env>.test[:port]. For Docker
+           Desktop, Colima, rootless Docker and remote hosts
+  auto     router where this machine cannot reach container addresses, else direct (default)
+Ports 80/443 taken, or not allowed (rootless engines cannot publish ports below 1024): init says
+so; choose others with --router-http-port and --router-https-port. Changing routing while
+environments run is allowed: their routes and URLs follow at their next \`cilo up\`.
+
+Examples:
+  cilo init --routing router --dns-suffix .localhost       http://web.<env>.localhost, no DNS set-up
+  cilo init --router-http-port 8080 --router-https-port 8443`;
+
 const TABLE: readonly Declared[] = [
   {
     name: 'init',
@@ -233,8 +249,13 @@ const TABLE: readonly Declared[] = [
       o.repeatable('--base-subnet <cidr>', 'base range for environment subnets: a CIDR such as 10.224.0.0/16, or a prefix such as 10.224. (repeatable)'),
       o.whole('--dns-port <port>', 'port of the DNS server on 127.0.0.1'),
       new Option('--force', 'take a base range outside the private ones (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)'),
+      new Option('--routing <mode>', 'how this machine reaches environments: auto, direct (container addresses) or router (a proxy on 127.0.0.1); default auto'),
+      o.whole('--router-http-port <port>', "the router's HTTP port on 127.0.0.1 (default 80)"),
+      o.whole('--router-https-port <port>', "the router's HTTPS port on 127.0.0.1 (default 443)"),
+      new Option('--dns-suffix <suffix>', "DNS suffix of projects whose .cilo/config.yml names none (default .test; .localhost needs no resolver set-up)"),
       o.json(),
     ],
+    help: INIT_HELP,
     load: () => import('./commands/init.js').then((m) => m.default),
   },
   {
@@ -306,7 +327,7 @@ const TABLE: readonly Declared[] = [
     alias: 'ls',
     description: 'list the environments of the current project (or of every project), whatever their status',
     options: () => [new Option('--all', 'list environments of every project (not a status filter: stopped and paused ones are always listed)'), o.project('list environments of this project'), o.format(['table', 'json', 'quiet']), o.jsonFormat()],
-    help: '\nEvery environment is listed whatever its status (running, stopped, paused...), in every format, since a\nstopped one still holds its workspace, subnet and volumes; the status column (and "status" in JSON) tells them apart.\nJSON (--format json or --json): an array of environments, each {name, project, status, problems, subnet, network,\nsource, workspace, dns_suffix, url, created_at, last_error?, services: [{name, type, ip, url, state}]}.\nstatus is degraded (and problems names each service and why: "exited with code 1", "keeps restarting (5 restarts)")\nwhile a service has exited, other than a one-shot job that completed (exit 0 under restart no or on-failure), or keeps restarting.',
+    help: '\nEvery environment is listed whatever its status (running, stopped, paused...), in every format, since a\nstopped one still holds its workspace, subnet and volumes; the status column (and "status" in JSON) tells them apart.\nJSON (--format json or --json): an array of environments, each {name, project, status, problems, subnet, network,\nsource, workspace, dns_suffix, url, urls: {http, https}, routing, created_at, last_error?, services: [{name, type, ip, url, urls, state}]}.\nurl is through the router in router mode (https too); direct: the name with the container port, https null.\nstatus is degraded (and problems names each service and why: "exited with code 1", "keeps restarting (5 restarts)")\nwhile a service has exited, other than a one-shot job that completed (exit 0 under restart no or on-failure), or keeps restarting.',
     load: () => import('./commands/list.js').then((m) => m.default),
   },
   {
@@ -550,7 +571,7 @@ const TABLE: readonly Declared[] = [
     description: 'route the DNS suffix(es) of the system resolver to cilo (needs root, or --print-manual)',
     options: () => [
       new Option('--print-manual', 'print the steps instead of doing them (needs no root)'),
-      new Option('--dns-suffix <suffix>', 'a suffix to route in addition to .test and those of existing environments'),
+      new Option('--dns-suffix <suffix>', 'a suffix to route in addition to .test, the home\'s and those of existing environments (.localhost needs none)'),
       o.json(),
     ],
     load: () => import('./commands/dns-setup.js').then((m) => m.default),

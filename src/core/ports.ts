@@ -6,8 +6,9 @@
  */
 import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
 import type { DatasetEngine, EngineTarget } from '../domain/dataset-engine.js';
-import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
+import type { ContainerInspect, ContainerSummary, EngineEvent, EngineInfo, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import type { HostState } from '../domain/state.js';
+import type { LoopbackPortState } from '../domain/routing-choice.js';
 import type { UserKnownEntries } from '../domain/hosts.js';
 import type { DnsStartResult, DnsStatus, DnsStopResult } from '../dns/daemon.js';
 import type { SetupInput, SetupResult, UninstallResult } from '../dns/resolver.js';
@@ -25,7 +26,7 @@ export interface Engine {
   /** Checks the engine answers; resolves with the negotiated API version. */
   ping(): Promise<string>;
   /** The engine's version, and its ID (unique per engine: it tells two engines apart) and name. */
-  info(): Promise<{ ServerVersion: string; ID?: string | undefined; Name?: string | undefined }>;
+  info(): Promise<EngineInfo>;
   listNetworks(filters?: Filters): Promise<NetworkInspect[]>;
   inspectNetwork(name: string): Promise<NetworkInspect | null>;
   /**
@@ -219,6 +220,11 @@ export interface HostNetwork {
    * address, closed at once: whether this machine reaches container addresses (issue #25).
    */
   connect(ip: string, port: number, timeoutMs: number): Promise<ConnectOutcome>;
+  /**
+   * Whether a TCP port on 127.0.0.1 of the machine cilo runs on can be bound by cilo's user
+   * (the router's ports, `cilo init`). Absent where that machine is not the engine's (a remote site).
+   */
+  loopbackPort?(port: number): Promise<LoopbackPortState>;
 }
 
 export type { ConnectOutcome };

@@ -17,8 +17,7 @@ import { DEFAULT_DNS_SUFFIX } from '../domain/state.js';
 import { readState } from '../state/store.js';
 import { writeFileAtomic } from '../files/atomic.js';
 import { DNS_ADDRESS } from './instance.js';
-import { isValidSuffix } from '../domain/names.js';
-import { suffixLabels } from '../domain/names.js';
+import { isLoopbackSuffix, isValidSuffix, suffixLabels } from '../domain/names.js';
 
 export type ResolverPlatform = 'linux' | 'darwin';
 
@@ -172,16 +171,27 @@ export interface SetupResult {
   warnings: string[];
 }
 
-/** The suffixes to route: the default, every environment's, the one asked for, and those set up before. */
+/**
+ * The suffixes to route: the default, the home's (`cilo init --dns-suffix`), every
+ * environment's, the one asked for, and those set up before; never `.localhost`, which browsers
+ * and curl send to 127.0.0.1 themselves (and systemd-resolved answers itself).
+ */
 function suffixesFor(paths: CiloPaths, t: SystemTarget, extra: string | undefined): string[] {
+  const state = readState(paths);
   const out = [suffixLabels(DEFAULT_DNS_SUFFIX)];
   if (extra !== undefined) out.push(validSuffix(extra));
-  for (const env of Object.values(readState(paths).environments)) {
-    const s = suffixLabels(env.dns_suffix);
+  for (const raw of [state.dns_suffix, ...Object.values(state.environments).map((e) => e.dns_suffix)]) {
+    const s = suffixLabels(raw ?? '');
     if (isValidSuffix(`.${s}`)) out.push(s);
   }
   out.push(...installedSuffixes(t));
-  return out;
+  return out.filter((s) => !isLoopbackSuffix(s));
+}
+
+/** Said when `--dns-suffix .localhost` is asked for: there is nothing to set up for it. */
+function loopbackNote(extra: string | undefined): string[] {
+  if (extra === undefined || !isLoopbackSuffix(extra)) return [];
+  return [`Names under .${suffixLabels(extra)} need no resolver set-up: browsers and curl send them to 127.0.0.1, where cilo's router answers in router mode (\`cilo init --routing router\`); nothing was set up for it.`];
 }
 
 async function runCommands(t: SystemTarget, commands: string[][], warnings: string[]): Promise<boolean> {
@@ -208,7 +218,7 @@ export async function setupResolver(input: SetupInput, paths: CiloPaths = ciloPa
   const port = readState(paths).dns_port;
   const plan = planResolver(t.platform, port, suffixesFor(paths, t, input.dnsSuffix), t.root);
   const base = { platform: t.platform, port, suffixes: plan.suffixes };
-  if (input.printManual) return { ...base, written: [], manual: plan.manual, restarted: false, warnings: [] };
+  if (input.printManual) return { ...base, written: [], manual: plan.manual, restarted: false, warnings: loopbackNote(input.dnsSuffix) };
   requireRoot(t, 'setup');
   if (t.platform === 'linux' && !t.testRoot && !existsSync('/run/systemd/resolve')) {
     throw new CiloError('DNS', 'systemd-resolved is not running on this machine, so `cilo dns setup` has nothing to configure.', {
@@ -221,7 +231,7 @@ export async function setupResolver(input: SetupInput, paths: CiloPaths = ciloPa
     writeFileAtomic(f.path, f.content, 0o644); // resolvers read it as another user
     written.push(f.path);
   }
-  const warnings: string[] = [];
+  const warnings: string[] = loopbackNote(input.dnsSuffix);
   const restarted = await runCommands(t, plan.commands, warnings);
   return { ...base, written, manual: null, restarted, warnings };
 }

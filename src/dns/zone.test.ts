@@ -201,3 +201,43 @@ test('a service\'s own hostnames answer with that service\'s IP; the ingress kee
   assert.deepEqual(at('pg.e2.test'), ['10.224.1.50']);
   assert.deepEqual(at('admin.e2.test'), ['10.224.1.2'], 'the ingress\'s hostname wins a name both claim');
 });
+
+test('router mode: every name of the environment answers 127.0.0.1 (services, hostnames, apex, wildcard, shared)', () => {
+  const s = stateOf(env('agent-1'), env('agent-3', { services: { web: { ip: '10.224.5.2', type: 'isolated', replicas: ['10.224.5.2', '10.224.5.3'] }, worker: { ip: '', type: 'isolated', replicas: [] } } }));
+  s.routing = { mode: 'router', http_port: 8080, https_port: 8443 };
+  const z = buildZone(s);
+  const at = (n: string) => answer(z, n, 'A').answers.map((r) => r.data);
+  for (const n of ['web.agent-1.test', 'api.agent-1.test', 'db.agent-1.test', 'admin.agent-1.test', 'docs.v2.agent-1.test', 'shop.agent-1.test', 'x.y.shop.agent-1.test']) {
+    assert.deepEqual(at(n), ['127.0.0.1'], n);
+  }
+  assert.deepEqual(at('web.agent-3.test'), ['127.0.0.1'], 'a scaled service: one loopback answer, not one per replica');
+  assert.equal(answer(z, 'worker.agent-3.test', 'A').rcode, 'NXDOMAIN', 'a service with no replica still has no name');
+  assert.equal(answer(z, 'nope.agent-1.test', 'A').rcode, 'NXDOMAIN');
+});
+
+test('auto mode follows what the probe found for the site: router here, direct on a host that reaches containers', () => {
+  const s = stateOf(env('here'), env('there', { host: 'box', subnet: '10.230.1.0/24', services: { web: { ip: '10.230.1.2', type: 'isolated' } } }));
+  s.routing = { mode: 'auto', http_port: 80, https_port: 443, resolved: { '': { mode: 'router', engine_id: 'e1', at: '2026-01-01T00:00:00Z', why: 'connect timed out' }, box: { mode: 'direct', engine_id: 'e2', at: '2026-01-01T00:00:00Z', why: 'connected' } } };
+  const z = buildZone(s);
+  assert.deepEqual(answer(z, 'web.here.test', 'A').answers.map((r) => r.data), ['127.0.0.1']);
+  assert.deepEqual(answer(z, 'web.there.test', 'A').answers.map((r) => r.data), ['10.230.1.2']);
+});
+
+test('direct mode (and auto before any probe) answers container addresses, as before', () => {
+  for (const routing of [undefined, { mode: 'direct' as const, http_port: 80, https_port: 443 }, { mode: 'auto' as const, http_port: 80, https_port: 443 }]) {
+    const s = stateOf(env('agent-1'));
+    s.routing = routing;
+    assert.deepEqual(answer(buildZone(s), 'api.agent-1.test', 'A').answers.map((r) => r.data), ['10.224.1.3'], String(routing?.mode));
+  }
+});
+
+test('the home default suffix (cilo init --dns-suffix) is served before any environment uses it', () => {
+  const s = emptyState();
+  s.dns_suffix = '.localhost';
+  const z = buildZone(s);
+  assert.deepEqual(z.suffixes, ['localhost', 'test']);
+  assert.equal(answer(z, 'web.e1.localhost', 'A').rcode, 'NXDOMAIN');
+  const withEnv = stateOf(env('e1', { dns_suffix: '.localhost' }));
+  withEnv.routing = { mode: 'router', http_port: 80, https_port: 443 };
+  assert.deepEqual(answer(buildZone(withEnv), 'api.e1.localhost', 'A').answers.map((r) => r.data), ['127.0.0.1']);
+});

@@ -8,9 +8,15 @@
  *   <hostname>.<env><suffix>            a service's IP, for each of its own cilo.hostnames
  *   <project>.<env><suffix>             the ingress IP (apex)
  *   *.<project>.<env><suffix>           the ingress IP, at any depth (wildcard)
+ *
+ * For an environment whose site runs in router mode (issue #25) every one of those names
+ * answers 127.0.0.1 instead: the host reaches it through the loopback router (and published
+ * ports), not at container addresses it may have no route to. Only the host asks this server;
+ * containers resolve the same names through Docker's embedded DNS (network aliases).
  */
 import { DEFAULT_DNS_SUFFIX, type EnvironmentState, type ServiceState, type State } from '../domain/state.js';
 import { suffixLabels } from '../domain/names.js';
+import { answersWithRouter, ROUTER_ADDRESS } from '../domain/host-reach.js';
 
 /** Short, so a resolver's cache never hides a change for long (state answers within 100 ms). */
 export const DNS_TTL = 5;
@@ -57,7 +63,7 @@ const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]
  * A service's addresses: its fixed IP, or each replica's. State written by older versions may
  * hold junk (the original concatenated several IPs), and a replicated service that never ran has none.
  */
-function addressesOf(s: ServiceState | undefined): string[] {
+function containerAddresses(s: ServiceState | undefined): string[] {
   if (s === undefined) return [];
   return (s.replicas ?? [s.ip]).filter((ip) => IPV4.test(ip));
 }
@@ -70,9 +76,14 @@ function under(label: string, base: string): string | undefined {
   return `${l}.${base}`;
 }
 
-function addRecords(env: EnvironmentState, records: Map<string, readonly string[]>, wildcards: Map<string, readonly string[]>): void {
+function addRecords(env: EnvironmentState, viaRouter: boolean, records: Map<string, readonly string[]>, wildcards: Map<string, readonly string[]>): void {
   const suffix = suffixLabels(env.dns_suffix || DEFAULT_DNS_SUFFIX);
   const base = zoneKey(suffix === '' ? env.name : `${env.name}.${suffix}`);
+  // A name with no address (a scaled service with no replica) stays absent in router mode too.
+  const addressesOf = (s: ServiceState | undefined): string[] => {
+    const ips = containerAddresses(s);
+    return viaRouter && ips.length > 0 ? [ROUTER_ADDRESS] : ips;
+  };
   const ingressIps = env.ingress === null ? [] : addressesOf(env.services[env.ingress]);
   // Only the first record set for a name counts (one answer per name). Precedence, deterministic:
   // apex (CILO_BASE_URL must reach the ingress), then services, then custom hostnames, then
@@ -105,7 +116,8 @@ function ancestors(name: string, suffix: string): string[] {
 }
 
 export function buildZone(state: State): Zone {
-  const suffixSet = new Set<string>([suffixLabels(DEFAULT_DNS_SUFFIX)]);
+  // The home's default suffix (`cilo init --dns-suffix`) is served from the start, as `.test` is.
+  const suffixSet = new Set<string>([suffixLabels(DEFAULT_DNS_SUFFIX), ...(state.dns_suffix ? [suffixLabels(state.dns_suffix)] : [])].filter((x) => x !== ''));
   const records = new Map<string, readonly string[]>();
   const wildcards = new Map<string, readonly string[]>();
   // Sorted so that, should two environments ever claim one name, the same one always wins.
@@ -115,7 +127,7 @@ export function buildZone(state: State): Zone {
     if (s !== '') suffixSet.add(s);
     // A running environment that is being up'ped again keeps its (fixed) addresses: its names
     // must not flicker to NXDOMAIN while compose works.
-    if (env.status === 'running' || env.status === 'starting') addRecords(env, records, wildcards);
+    if (env.status === 'running' || env.status === 'starting') addRecords(env, answersWithRouter(state, env), records, wildcards);
   }
   const suffixes = [...suffixSet].sort((a, b) => b.length - a.length || (a < b ? -1 : 1));
   const nonTerminals = new Set<string>();

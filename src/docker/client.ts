@@ -1,5 +1,5 @@
 import type { IncomingMessage, RequestOptions } from 'node:http';
-import type { ContainerInspect, ContainerSummary, EngineEvent, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
+import type { ContainerInspect, ContainerSummary, EngineEvent, EngineInfo, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import * as v from 'valibot';
 import { CiloError, DockerApiError } from '../errors.js';
 import { JsonLinesReader, LogLineReader } from './log-frames.js';
@@ -214,7 +214,7 @@ export class DockerClient {
     return this.apiVersion();
   }
 
-  async info(): Promise<{ ServerVersion: string; ID?: string | undefined; Name?: string | undefined }> {
+  async info(): Promise<EngineInfo> {
     return required(await this.checked(InfoSchema, 'GET', '/info'));
   }
 

@@ -63,3 +63,13 @@ export interface LogStreamOptions {
   /** Only lines written at or after this time (Unix seconds). */
   since?: number | undefined;
 }
+
+/** The engine's `/info`, as much of it as cilo reads. */
+export interface EngineInfo {
+  ServerVersion: string;
+  /** Unique per engine: it tells two engines apart. */
+  ID?: string | undefined;
+  Name?: string | undefined;
+  /** `name=rootless` among them: the engine runs as a user, and cannot publish ports below 1024. */
+  SecurityOptions?: string[] | null | undefined;
+}

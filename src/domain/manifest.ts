@@ -8,8 +8,8 @@
 import { addressOn, containersOfService } from './replicas.js';
 import { completed, environmentProblems, justRestarted, liveStatus, type FactsById, type RestartFacts, type ServiceProblem } from './liveness.js';
 import type { ContainerSummary } from './engine.js';
-import { serviceUrl } from './env-model.js';
 import { datasetDsn } from './host-ports.js';
+import { DIRECT_PLAN, environmentUrls, serviceUrls, type UrlPlan, type Urls } from './host-reach.js';
 import { maskValue } from './mask.js';
 import { compareNames, networkName } from './names.js';
 import { baseUrl, runVariables } from './run-vars.js';
@@ -37,8 +37,13 @@ export interface ServiceManifest {
   ip: string;
   /** The container port the URLs name (first `ports` target, else first `expose`), or null. */
   port: number | null;
-  /** By DNS name: works wherever cilo's DNS answers (the host with `cilo dns setup`, the containers). */
+  /**
+   * By DNS name: works wherever cilo's DNS answers (the host with `cilo dns setup`, the
+   * containers). Router mode: through the router (`http://web.<env>.test[:router port]`).
+   */
   url: string;
+  /** The service's URLs from the host by scheme: https only through the router; both null for a service the router does not serve. */
+  urls: Urls;
   /** By IP: works from the host without any resolver set up. */
   ip_url: string;
   container: string | null;
@@ -77,8 +82,12 @@ export interface Manifest {
   problems: ServiceProblem[];
   source: string;
   workspace: string;
-  /** The ingress's URL (`http://<project>.<env><suffix>`), null without an ingress service. */
+  /** The ingress's URL (`http://<project>.<env><suffix>`, through the router in router mode), null without an ingress service. */
   url: string | null;
+  /** The ingress's URLs by scheme (https only through the router). */
+  urls: Urls;
+  /** How this machine reaches the environment: `router` (its names answer 127.0.0.1) or `direct` (container addresses). */
+  routing: UrlPlan['mode'];
   base_url: string;
   dns_suffix: string;
   dns: {
@@ -118,6 +127,8 @@ export interface ManifestFacts {
   facts?: FactsById | undefined;
   /** When the containers were read (ms since the epoch). */
   now?: number | undefined;
+  /** The routing of the environment's site, for its URLs; direct when absent. */
+  plan?: UrlPlan | undefined;
 }
 
 export function maskEnvironment(environment: Record<string, string>): Record<string, string> {
@@ -191,7 +202,7 @@ function serviceManifest(facts: ManifestFacts, name: string): ServiceManifest {
     type: s.type,
     ip,
     port,
-    url: serviceUrl(name, env.name, env.dns_suffix, s.port),
+    ...serviceUrls(env, name, s, facts.plan ?? DIRECT_PLAN),
     ip_url: port === null || port === 80 ? `http://${ip}` : `http://${ip}:${port}`,
     container: c ? containerName(c) : null,
     state: c ? c.State : 'missing',
@@ -212,6 +223,8 @@ export function buildManifest(facts: ManifestFacts): Manifest {
     .map((n) => serviceManifest(facts, n));
   const problems = environmentProblems(env, facts.containers, facts.facts ?? new Map(), facts.now ?? Date.now());
   const base = baseUrl({ project: env.project, env: env.name, suffix: env.dns_suffix });
+  const plan = facts.plan ?? DIRECT_PLAN;
+  const { url, urls } = environmentUrls(env, plan);
   const manifest: Manifest = {
     schema: MANIFEST_SCHEMA,
     ok: true,
@@ -222,7 +235,9 @@ export function buildManifest(facts: ManifestFacts): Manifest {
     problems,
     source: env.source,
     workspace: env.workspace,
-    url: env.ingress ? base : null,
+    url,
+    urls,
+    routing: plan.mode,
     base_url: base,
     dns_suffix: env.dns_suffix,
     dns: {

@@ -49,6 +49,15 @@ export function suffixLabels(raw: string): string {
   return raw.trim().toLowerCase().replace(/^\.+/, '').replace(/\.+$/, '');
 }
 
+/**
+ * `.localhost` (RFC 6761): browsers and curl send its names to loopback themselves, so they need
+ * no resolver set-up, and reach an environment only through the router on 127.0.0.1.
+ */
+export function isLoopbackSuffix(raw: string): boolean {
+  const s = suffixLabels(raw);
+  return s === 'localhost' || s.endsWith('.localhost');
+}
+
 const SUFFIX_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 /** Whether a suffix (as normalizeSuffix returns it) is dot-separated DNS labels: `.test`, `.dev.local`. */

@@ -21,6 +21,9 @@ export function printStatus(view: EnvView): void {
   if (view.host) out(`Host:        ${view.host}`);
   out(`Subnet:      ${view.subnet} (network ${view.network})`);
   if (view.url) out(`URL:         ${view.url}`);
+  // Router mode: the same names over HTTPS too, through the router on 127.0.0.1.
+  if (view.urls.https) out(`HTTPS:       ${view.urls.https}`);
+  if (view.routing === 'router') out('Routing:     router (names answer 127.0.0.1 on this machine)');
   out(`Source:      ${view.source}`);
   out(`Workspace:   ${view.workspace}`);
   if (view.last_error) out(`Last error:  ${view.last_error}`);

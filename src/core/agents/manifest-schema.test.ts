@@ -79,3 +79,26 @@ test('masking and environment shapes', () => {
   assert.equal(readyBy(undefined), null);
   assert.equal(readyBy(container({}, 'running', 'Up (health: starting)', 'x')), null);
 });
+
+test('router mode: URLs through the router on its ports (http and https), direct: https null, as before', () => {
+  const facts = { containers, environments: {}, dnsPort: 5354, dnsRunning: true, systemResolver: false };
+  const withDb = { ...env, services: { ...env.services, db: { ip: '10.224.0.11', type: 'shared' as const, port: 5432, host_ports: { '5432': 40001 } } } };
+  const routed = buildManifest({ ...facts, env: withDb, plan: { mode: 'router', http_port: 8080, https_port: 443 } });
+  assert.deepEqual(validate(schema, routed), []);
+  assert.equal(routed.routing, 'router');
+  assert.equal(routed.url, 'http://shop.agent-1.test:8080');
+  assert.deepEqual(routed.urls, { http: 'http://shop.agent-1.test:8080', https: 'https://shop.agent-1.test' });
+  const web = routed.services.find((s) => s.name === 'web');
+  assert.deepEqual([web?.url, web?.urls], ['http://web.agent-1.test:8080', { http: 'http://web.agent-1.test:8080', https: 'https://web.agent-1.test' }]);
+  const db = routed.services.find((s) => s.name === 'db');
+  assert.deepEqual([db?.url, db?.urls], ['http://db.agent-1.test:5432', { http: null, https: null }], 'a port published as non-HTTP is not routed');
+  assert.equal(routed.variables.CILO_SERVICE_WEB_URL, 'http://web.agent-1.test:8080', 'variables name container ports (programs in containers use them)');
+  assert.equal(routed.base_url, 'http://shop.agent-1.test', 'base_url stays CILO_BASE_URL');
+
+  const direct = buildManifest({ ...facts, env, plan: { mode: 'direct', http_port: 8080, https_port: 8443 } });
+  assert.deepEqual(validate(schema, direct), []);
+  assert.equal(direct.routing, 'direct');
+  assert.deepEqual(direct.urls, { http: 'http://shop.agent-1.test', https: null });
+  assert.deepEqual(direct.services.find((s) => s.name === 'web')?.urls, { http: 'http://web.agent-1.test:8080', https: null });
+  assert.deepEqual(buildManifest({ ...facts, env: { ...env, ingress: null } }).urls, { http: null, https: null });
+});

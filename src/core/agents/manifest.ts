@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { buildManifest, environmentOf, type DatasetManifest, type Manifest, type UpTimings } from '../../domain/manifest.js';
 import { sharedKey, type EnvironmentState, type SharedServiceState, type State } from '../../domain/state.js';
+import { urlPlan } from '../../domain/host-reach.js';
 import { generatedComposePath } from '../../state/paths.js';
 import { parseStoredSharedDefinition } from '../../state/shared-definition.js';
 import { readState } from '../../state/store.js';
@@ -113,6 +114,7 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
     showSecrets: opts.showSecrets,
     datasets: opts.datasets ?? recordedDatasets(env),
     caFile: existsSync(ctx.ca.certFile()) ? ctx.ca.certFile() : undefined,
+    plan: urlPlan(state, env),
   });
 }
 

@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, LABELS, toValidName } from '../../domain/names.js';
 import type { ServiceProblem } from '../../domain/liveness.js';
+import type { Urls } from '../../domain/host-reach.js';
 import { maskConnectionValue } from '../../domain/mask.js';
 import { runVariables } from '../../domain/run-vars.js';
 import type { ContainerSummary } from '../../domain/engine.js';
@@ -91,6 +92,8 @@ export interface EnvironmentRow {
   problems: ServiceProblem[];
   health: HealthRollup;
   url: string | null;
+  /** http and https through the router (https null in direct mode). */
+  urls: Urls;
   created_at: string;
   services: number;
 }
@@ -135,9 +138,10 @@ function lastDoctor(ctx: CoreContext): DoctorRecord | null {
 
 /** Everything the main page shows, at once: datasets with their last known sizes, never waiting for a measurement. */
 export async function dashboardSnapshot(ctx: CoreContext, scope: DashboardScope, sizes: DatasetSizeCache): Promise<DashboardSnapshot> {
-  const envs = selectEnvironments(readState(ctx.paths), scope);
+  const state = readState(ctx.paths);
+  const envs = selectEnvironments(state, scope);
   // Each from its own engine (a host's, `unreachable` when it does not answer), as `cilo list` shows them.
-  const environments = (await liveViews(ctx, envs)).map((v) => ({ name: v.name, project: v.project, status: v.status, problems: v.problems, health: healthRollup(v.status, v.services, completedJobs(v)), url: v.url, created_at: v.created_at, services: v.services.length }));
+  const environments = (await liveViews(ctx, envs, state)).map((v) => ({ name: v.name, project: v.project, status: v.status, problems: v.problems, health: healthRollup(v.status, v.services, completedJobs(v)), url: v.url, urls: v.urls, created_at: v.created_at, services: v.services.length }));
   const shared = await sharedViews(ctx, scope.project, sizes.read());
   return { scope: { project: scope.project ?? null }, environments, shared, doctor: lastDoctor(ctx), generated_at: isoNow(ctx) };
 }
@@ -147,6 +151,7 @@ export interface ServiceDetail {
   type: 'isolated' | 'shared';
   ip: string;
   url: string;
+  urls: Urls;
   /** The container's state (running, exited, paused...), or `missing`. */
   state: string;
   /** healthy, unhealthy, starting; null without a health check. */
@@ -172,6 +177,7 @@ export interface EnvironmentDetail {
   subnet: string;
   network: string;
   url: string | null;
+  urls: Urls;
   source: string;
   workspace: string;
   created_at: string;
@@ -183,11 +189,12 @@ export interface EnvironmentDetail {
 }
 
 export async function environmentDetail(ctx: CoreContext, name: string, scope: DashboardScope, sizes: DatasetSizeCache): Promise<EnvironmentDetail> {
-  const env = findEnv(readState(ctx.paths), name, scope.project);
-  const v = await liveView(ctx, env);
+  const state = readState(ctx.paths);
+  const env = findEnv(state, name, scope.project);
+  const v = await liveView(ctx, env, state);
   const services = v.services.map((s) => {
     const m = /^(\S+)(?: \((?:health: )?([a-z]+)\))?$/.exec(s.state);
-    return { name: s.name, type: s.type, ip: s.ip, url: s.url, state: m?.[1] ?? s.state, health: m?.[2] ?? null };
+    return { name: s.name, type: s.type, ip: s.ip, url: s.url, urls: s.urls, state: m?.[1] ?? s.state, health: m?.[2] ?? null };
   });
   const connection = Object.entries(runVariables(env)).map(([k, value]) => ({ name: k, ...maskConnectionValue(k, value) }));
   return {
@@ -199,6 +206,7 @@ export async function environmentDetail(ctx: CoreContext, name: string, scope: D
     subnet: v.subnet,
     network: v.network,
     url: v.url,
+    urls: v.urls,
     source: v.source,
     workspace: v.workspace,
     created_at: v.created_at,

@@ -26,6 +26,7 @@ import { removeSharedLeftover, sharedLeftovers } from '../shared/shared-leftover
 import { upEnvironment } from '../environments/up.js';
 import { checkRouter } from '../router/status.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../../domain/engine.js';
+import { answersWithRouter, ROUTER_ADDRESS } from '../../domain/host-reach.js';
 
 export type Severity = 'error' | 'warning';
 
@@ -110,8 +111,8 @@ async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<Do
   const restartDns = (): Promise<void> => (restart ??= ctx.dns.stop().then(() => ctx.dns.start()));
   const checks = Object.values(state.environments)
     .filter((env) => env.status === 'running')
-    .flatMap((env) => Object.entries(env.services).map(([service, s]) => ({ env, name: `${service}.${env.name}${env.dns_suffix}`, ip: s.ip })))
-    .filter((c) => c.ip !== ''); // a scaled service with no replica running has no name to check
+    .flatMap((env) => Object.entries(env.services).map(([service, s]) => ({ env, name: `${service}.${env.name}${env.dns_suffix}`, ip: answersWithRouter(state, env) && s.ip !== '' ? ROUTER_ADDRESS : s.ip })))
+    .filter((c) => c.ip !== ''); // a scaled service with no replica running has no name to check (router mode: the names answer 127.0.0.1)
   const answers = await Promise.all(checks.map((c) => ctx.dns.lookup(st.port, c.name, 500)));
   checks.forEach((c, i) => {
     const got = answers[i] ?? [];

@@ -13,7 +13,7 @@ import { readState, withStateLock } from '../../state/store.js';
 import { tryLockEnvironment, withEnvironmentLock, type EnvironmentLockOptions, type Release } from '../../state/env-lock.js';
 import { isoNow, type CoreContext } from '../context.js';
 import type { CopiedRepo } from '../ports.js';
-import { assertComposeFiles, claimProjectName, releaseProjectName, resolveProject, resolveProjectDir, type ProjectInfo } from '../project/project.js';
+import { assertComposeFiles, environmentSuffix, claimProjectName, releaseProjectName, resolveProject, resolveProjectDir, type ProjectInfo } from '../project/project.js';
 import { COMPOSE_FILE_NAMES, OVERRIDE_FILE_NAMES } from '../project/compose-files.js';
 import { applyEnvCopyPolicy } from '../project/env-files.js';
 import { ensureNetworkOrMove, removeNetwork } from '../network/network.js';
@@ -152,7 +152,7 @@ async function claim(ctx: SiteContext, plan: CreatePlan): Promise<{ env: Environ
       source: plan.dir,
       workspace,
       subnet,
-      dns_suffix: project.suffix,
+      dns_suffix: existing?.dns_suffix ?? environmentSuffix(project, state),
       status: 'creating',
       created_at: existing?.created_at ?? now,
       updated_at: now,

@@ -4,8 +4,8 @@ import { sameSite, siteKey } from '../../domain/sites.js';
 import type { Clock, Engine } from '../ports.js';
 import type { ContainerSummary } from '../../domain/engine.js';
 import { COMPOSE_PROJECT, compareNames, composeProjectName, LABELS, networkName } from '../../domain/names.js';
-import { serviceUrl } from '../../domain/env-model.js';
-import { baseUrl } from '../../domain/run-vars.js';
+import { environmentUrls, serviceUrls, urlPlan, DIRECT_PLAN, type UrlPlan, type Urls } from '../../domain/host-reach.js';
+import { readState } from '../../state/store.js';
 import type { EnvironmentState, ServiceState, State } from '../../domain/state.js';
 import { addressOn, containersOfService } from '../../domain/replicas.js';
 import { environmentProblems, liveStatus, needsRestartFacts, restartFacts, type FactsById, type RestartFacts, type ServiceProblem } from '../../domain/liveness.js';
@@ -14,7 +14,10 @@ export interface ServiceView {
   name: string;
   type: 'isolated' | 'shared';
   ip: string;
+  /** Router mode: through the router (`http://web.<env>.test:8080`); direct: the name with the container port. */
   url: string;
+  /** Both schemes (https only through the router; both null for a service the router does not serve). */
+  urls: Urls;
   /** Live container state (running, exited, ...), or `missing` when there is no container; a scaled service's first replica's, as its `ip`. */
   state: string;
   /** A scaled service: each replica's address and live state, in replica order. */
@@ -34,6 +37,9 @@ export interface EnvView {
   workspace: string;
   dns_suffix: string;
   url: string | null;
+  urls: Urls;
+  /** How this machine reaches it: `router` (127.0.0.1) or `direct` (container addresses). */
+  routing: UrlPlan['mode'];
   created_at: string;
   last_error?: string;
   /** The remote host whose engine runs it (absent: this machine's). */
@@ -92,20 +98,24 @@ function stateText(c: ContainerSummary | undefined): string {
   return health ? `${c.State} (${health})` : c.State;
 }
 
-function serviceView(env: EnvironmentState, mine: ContainerSummary[], name: string, s: ServiceState): ServiceView {
-  const url = serviceUrl(name, env.name, env.dns_suffix, s.port);
-  if (s.replicas === undefined) return { name, type: s.type, ip: s.ip, url, state: stateText(mine[0]) };
+function serviceView(env: EnvironmentState, mine: ContainerSummary[], name: string, s: ServiceState, plan: UrlPlan): ServiceView {
+  const { url, urls } = serviceUrls(env, name, s, plan);
+  if (s.replicas === undefined) return { name, type: s.type, ip: s.ip, url, urls, state: stateText(mine[0]) };
   const replicas = mine.map((c, i) => ({ ip: addressOn(c, env) || (s.replicas?.[i] ?? ''), state: stateText(c) }));
   // One replica's fields (the first's), so that `ip` and `state` describe the same container.
   const first = replicas[0];
-  return { name, type: s.type, ip: first ? first.ip : s.ip, url, state: first?.state ?? 'missing', replicas };
+  return { name, type: s.type, ip: first ? first.ip : s.ip, url, urls, state: first?.state ?? 'missing', replicas };
 }
 
-/** An environment as `status`, `list` and the dashboard show it, from one engine's live containers read at `now` (ms since the epoch). */
-export function viewOf(env: EnvironmentState, containers: ContainerSummary[], facts: FactsById, now: number): EnvView {
+/**
+ * An environment as `status`, `list` and the dashboard show it, from one engine's live
+ * containers read at `now` (ms since the epoch); its URLs as `plan` (its site's routing) makes them.
+ */
+export function viewOf(env: EnvironmentState, containers: ContainerSummary[], facts: FactsById, now: number, plan: UrlPlan = DIRECT_PLAN): EnvView {
   const services = Object.entries(env.services)
     .sort(([a], [b]) => compareNames(a, b))
-    .map(([name, s]) => serviceView(env, containersOfService(containers, env, name, s.type), name, s));
+    .map(([name, s]) => serviceView(env, containersOfService(containers, env, name, s.type), name, s, plan));
+  const { url, urls } = environmentUrls(env, plan);
   const problems = environmentProblems(env, containers, facts, now);
   const view: EnvView = {
     name: env.name,
@@ -117,7 +127,9 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[], fa
     source: env.source,
     workspace: env.workspace,
     dns_suffix: env.dns_suffix,
-    url: env.ingress ? baseUrl({ project: env.project, env: env.name, suffix: env.dns_suffix }) : null,
+    url,
+    urls,
+    routing: plan.mode,
     created_at: env.created_at,
     services,
   };
@@ -138,19 +150,20 @@ export function selectEnvironments(state: State, filter: { project?: string | un
  * Live views of environments: each engine asked once; the environments of a host that does not
  * answer are shown `unreachable` (core/sites/reach.ts: within its deadline) instead of hanging.
  */
-export async function liveViews(ctx: CoreContext, envs: EnvironmentState[]): Promise<EnvView[]> {
+export async function liveViews(ctx: CoreContext, envs: EnvironmentState[], routing: Pick<State, 'routing'> = readState(ctx.paths)): Promise<EnvView[]> {
   const live = await askEachSite(ctx, envs, (site) => liveState(site.docker, envs.filter((e) => sameSite(e, site)), ctx.clock));
   return envs.map((e) => {
     const l = live.get(siteKey(e));
-    if (l?.ok) return viewOf(e, l.value.containers, l.value.facts, l.value.now);
-    const unknown = viewOf({ ...e, status: 'stopped' }, [], new Map(), ctx.clock.now());
+    const plan = urlPlan(routing, e);
+    if (l?.ok) return viewOf(e, l.value.containers, l.value.facts, l.value.now, plan);
+    const unknown = viewOf({ ...e, status: 'stopped' }, [], new Map(), ctx.clock.now(), plan);
     return { ...unknown, status: 'unreachable', services: unknown.services.map((s) => ({ ...s, state: 'unknown' })) };
   });
 }
 
 /** One environment's live view (`unreachable` when its host does not answer). */
-export async function liveView(ctx: CoreContext, env: EnvironmentState): Promise<EnvView> {
-  const [view] = await liveViews(ctx, [env]);
+export async function liveView(ctx: CoreContext, env: EnvironmentState, routing?: Pick<State, 'routing'>): Promise<EnvView> {
+  const [view] = await liveViews(ctx, [env], routing);
   if (!view) throw new Error('no view of the environment');
   return view;
 }

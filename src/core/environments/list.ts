@@ -32,5 +32,5 @@ export async function listEnvironments(ctx: CoreContext, input: ListInput): Prom
   const project = input.all ? undefined : input.project !== undefined ? toValidName(input.project, 'project') : await cwdProject(input.cwd ?? process.cwd(), ctx.warn);
   const envs = selectEnvironments(state, { project });
   if (envs.length === 0) return [];
-  return liveViews(ctx, envs);
+  return liveViews(ctx, envs, state);
 }

@@ -11,10 +11,11 @@ import { ProjectConfigSchema } from '../../config/schema.js';
 import { ineffectiveKeys, type ProjectConfig } from '../../domain/project-config.js';
 import { isValidSuffix, normalizeSuffix, toValidName } from '../../domain/names.js';
 import { CiloError } from '../../errors.js';
-import { DEFAULT_DNS_SUFFIX } from '../../domain/state.js';
+import type { State } from '../../domain/state.js';
+import { readState } from '../../state/store.js';
 import { writeFileAtomic } from '../../files/atomic.js';
 import { OVERRIDE_FILE_NAMES } from './compose-files.js';
-import { COMPOSE_FILE_NAMES, resolveProject, resolveProjectDir } from './project.js';
+import { COMPOSE_FILE_NAMES, environmentSuffix, resolveProject, resolveProjectDir } from './project.js';
 
 /** The compose files compose itself would pick in `dir`: the first standard name, plus its override file. */
 function detectComposeFiles(dir: string): string[] {
@@ -138,8 +139,17 @@ export interface EffectiveConfig {
   };
 }
 
+/** The home's defaults for a project (`cilo init --dns-suffix`); none when its state cannot be read (config shows the file regardless). */
+function homeDefaults(): Pick<State, 'dns_suffix'> {
+  try {
+    return readState();
+  } catch {
+    return {};
+  }
+}
+
 /** The configuration cilo uses for the project in `dir` (validated; defaults filled in). */
-export function effectiveConfig(input: { dir?: string | undefined; project?: string | undefined; warn?: ((line: string) => void) | undefined }): EffectiveConfig {
+export function effectiveConfig(input: { dir?: string | undefined; project?: string | undefined; warn?: ((line: string) => void) | undefined; home?: Pick<State, 'dns_suffix'> | undefined }): EffectiveConfig {
   const dir = resolveProjectDir(input.dir);
   const p = resolveProject(dir, input.project, input.warn);
   const c = p.config;
@@ -152,7 +162,7 @@ export function effectiveConfig(input: { dir?: string | undefined; project?: str
     compose_files: listed ? (c.compose_files ?? []) : detectComposeFiles(dir),
     compose_files_source: listed ? 'config' : 'detected',
     env_files: c.env_files ?? [],
-    dns_suffix: p.suffix ?? DEFAULT_DNS_SUFFIX,
+    dns_suffix: environmentSuffix(p, input.home ?? homeDefaults()),
     default_environment: c.default_environment ?? null,
     default_ingress_service: c.default_ingress_service ?? null,
     hostnames: c.hostnames ?? [],

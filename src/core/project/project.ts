@@ -17,7 +17,17 @@ export interface ProjectInfo {
   dir: string;
   name: string;
   config: ProjectConfig;
+  /** The config's `dns_suffix`, else `.test`; a new environment takes `environmentSuffix` (the home's default comes between). */
   suffix: string;
+}
+
+/**
+ * The suffix of a new environment of the project: its config's `dns_suffix`, else the home's
+ * default (`cilo init --dns-suffix`), else `.test`.
+ */
+export function environmentSuffix(p: ProjectInfo, home: Pick<State, 'dns_suffix'>): string {
+  if (p.config.dns_suffix !== undefined) return p.suffix;
+  return normalizeSuffix(home.dns_suffix ?? DEFAULT_DNS_SUFFIX);
 }
 
 export function resolveProjectDir(from: string | undefined): string {

@@ -68,6 +68,13 @@ function link(url) {
   return url ? h('a', { href: url, target: '_blank', rel: 'noopener noreferrer' }, url) : h('span', { className: 'muted' }, '—');
 }
 
+// Through the router (router mode) there is an https:// URL beside the http:// one (cilo's CA: `cilo trust`).
+function links(url, urls) {
+  const https = urls && urls.https;
+  if (!https || !url) return link(url);
+  return h('span', {}, link(url), ' ', h('a', { href: https, target: '_blank', rel: 'noopener noreferrer', 'data-scheme': 'https', title: https }, 'https'));
+}
+
 function showToast(text, kind) {
   toast.textContent = text;
   toast.dataset.kind = kind || 'info';
@@ -196,7 +203,7 @@ function environmentsSection(snap) {
       h('td', {}, h('a', { href: `#/env/${encodeURIComponent(e.name)}`, className: 'env-link' }, e.name)),
       h('td', {}, statusBadge(e.status, e.problems), problemsLine(e.problems)),
       h('td', {}, h('span', { className: `badge ${e.health.level}`, 'data-field': 'health' }, e.health.text)),
-      h('td', { className: 'url' }, link(e.url)),
+      h('td', { className: 'url' }, links(e.url, e.urls)),
       h('td', { 'data-since': e.created_at, className: 'num' }, age(e.created_at)),
       h('td', {}, actionButtons(e.name, e.status)),
     ),
@@ -341,7 +348,7 @@ function envHeader(d) {
       'dl',
       { className: 'facts grid' },
       h('dt', {}, 'URL'),
-      h('dd', {}, link(d.url)),
+      h('dd', {}, links(d.url, d.urls)),
       h('dt', {}, 'Project'),
       h('dd', {}, d.project),
       h('dt', {}, 'Subnet'),
@@ -380,7 +387,7 @@ function servicesSection(d) {
                 h('td', {}, s.name),
                 h('td', {}, s.type),
                 h('td', { className: 'mono' }, s.ip),
-                h('td', { className: 'url' }, link(s.url)),
+                h('td', { className: 'url' }, links(s.url, s.urls)),
                 h('td', {}, badge(s.state, s.state === 'running' ? 'ok' : s.state === 'missing' ? 'bad' : s.state === 'paused' ? 'paused' : 'idle')),
                 h('td', {}, s.health ? badge(s.health, s.health === 'healthy' ? 'ok' : s.health === 'unhealthy' ? 'bad' : 'starting') : h('span', { className: 'muted' }, '—')),
               ),
