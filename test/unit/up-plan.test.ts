@@ -11,6 +11,9 @@ import { seedEnvironment, standInContext } from '../support/stand-in.js';
 
 const web = `${composeProjectName('app', 'e1')}-web-1`;
 
+/** Compose ups of the environment itself (the first up also makes the loopback router to ask it whether containers are reachable, issue #25). */
+const envUps = (s: ReturnType<typeof standInContext>) => s.local.compose.ups.filter((u) => u.projectName === composeProjectName('app', 'e1'));
+
 test('up of a paused environment only thaws it when its model is unchanged, and runs compose up when it changed', async (t) => {
   const s = standInContext();
   t.after(s.cleanup);
@@ -20,7 +23,7 @@ test('up of a paused environment only thaws it when its model is unchanged, and 
   // A first up: nothing runs yet, so compose makes the container.
   const first = await upEnvironment(s.ctx, { env: 'e1' });
   assert.equal(first.env.status, 'running');
-  assert.equal(s.local.compose.ups.length, 1);
+  assert.equal(envUps(s).length, 1);
   assert.equal(s.local.docker.byName(web)?.state, 'running');
 
   // Paused, same model: the next up thaws it and leaves compose alone.
@@ -28,7 +31,7 @@ test('up of a paused environment only thaws it when its model is unchanged, and 
   assert.equal(s.local.docker.byName(web)?.state, 'paused');
   assert.equal(readState(s.ctx.paths).environments.e1?.status, 'paused');
   await upEnvironment(s.ctx, { env: 'e1' });
-  assert.equal(s.local.compose.ups.length, 1, 'no compose up for an unchanged paused environment');
+  assert.equal(envUps(s).length, 1, 'no compose up for an unchanged paused environment');
   assert.equal(s.local.docker.byName(web)?.state, 'running');
   assert.ok(s.local.docker.calls.includes(`unpause ${web}`));
   assert.equal(readState(s.ctx.paths).environments.e1?.status, 'running');
@@ -37,7 +40,7 @@ test('up of a paused environment only thaws it when its model is unchanged, and 
   await downEnvironment(s.ctx, { env: 'e1', pause: true });
   s.local.compose.model = { services: { web: { image: 'nginx:2' } } };
   await upEnvironment(s.ctx, { env: 'e1' });
-  assert.equal(s.local.compose.ups.length, 2, 'a changed model runs compose up');
+  assert.equal(envUps(s).length, 2, 'a changed model runs compose up');
   assert.equal(s.local.docker.byName(web)?.image, 'nginx:2');
   assert.equal(s.local.docker.byName(web)?.state, 'running');
 });
@@ -50,8 +53,8 @@ test('up of a paused environment with --recreate runs compose up even when nothi
   await upEnvironment(s.ctx, { env: 'e1' });
   await downEnvironment(s.ctx, { env: 'e1', pause: true });
   await upEnvironment(s.ctx, { env: 'e1', recreate: true });
-  assert.equal(s.local.compose.ups.length, 2);
-  assert.equal(s.local.compose.ups[1]?.opts.forceRecreate, true);
+  assert.equal(envUps(s).length, 2);
+  assert.equal(envUps(s)[1]?.opts.forceRecreate, true);
 });
 
 test('up of a stopped environment with an unchanged model runs compose up (only a paused one is thawed instead)', async (t) => {
@@ -64,6 +67,6 @@ test('up of a stopped environment with an unchanged model runs compose up (only 
   assert.deepEqual(s.local.compose.stops, [composeProjectName('app', 'e1')]);
   assert.equal(s.local.docker.byName(web)?.state, 'exited');
   await upEnvironment(s.ctx, { env: 'e1' });
-  assert.equal(s.local.compose.ups.length, 2);
+  assert.equal(envUps(s).length, 2);
   assert.equal(s.local.docker.byName(web)?.state, 'running');
 });

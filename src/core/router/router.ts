@@ -6,7 +6,7 @@
  * admin API from inside the container (`caddy reload`, a graceful switch: requests in flight and
  * other environments' routes are never dropped, the container is never restarted).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { networkName } from '../../domain/names.js';
 import { caddyConfig, certificateNames, DEFAULT_ROUTER_IMAGE, isRouted, renderRouterModel, ROUTER_HASH_LABEL, ROUTER_LABEL, routerContainerName, routerRoutes, type CaddyConfig, type RouterCertificate, type RouterRoute } from '../../domain/router-config.js';
@@ -59,6 +59,7 @@ export async function syncRouter(ctx: SiteContext): Promise<RouterSync> {
   return withNamedLock(ctx.paths, lockName(site), async () => {
     const state = readState(ctx.paths);
     const envs = routedEnvironments(state, site);
+    forgetCertificates(ctx.paths, state);
     if (!routesThrough(state, site) || envs.length === 0) {
       await removeRouter(ctx);
       return { router: false, routes: [] };
@@ -225,6 +226,14 @@ async function certificatesFor(ctx: SiteContext, envs: EnvironmentState[], route
     }
   }
   return out;
+}
+
+/** Removes the kept certificates (and their keys) of environments no longer in state. */
+function forgetCertificates(paths: CiloPaths, state: State): void {
+  const dir = join(paths.home, 'router', 'certs');
+  if (!existsSync(dir)) return;
+  const kept = new Set(Object.values(state.environments).map((e) => certFile(paths, e)));
+  for (const f of readdirSync(dir)) if (!kept.has(join(dir, f))) rmSync(join(dir, f), { force: true });
 }
 
 function readCached(file: string): CachedCertificate | undefined {
