@@ -10,14 +10,14 @@ import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { homeId, ciloPaths } from '../../src/state/paths.js';
 import { localCa } from '../../src/tls/local-ca.js';
-import { copyFixture, ensureFixtureImage, makeHome, uid, type TestHome } from './helpers.js';
+import { CLI, copyFixture, ensureFixtureImage, makeHome, uid, type TestHome } from './helpers.js';
 
 const DEBIAN_ANCHORS = '/usr/local/share/ca-certificates';
 const canInstall = process.getuid?.() === 0 && existsSync(DEBIAN_ANCHORS) && spawnSync('sh', ['-c', 'command -v update-ca-certificates'], { env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } }).status === 0;
@@ -106,6 +106,9 @@ describe('cilo trust and HTTPS', () => {
     const json = await h.cli(['trust', '--print', '--json']);
     assert.equal(JSON.parse(json.stdout).ca_file, file);
     assert.equal(readFileSync(file, 'utf8'), ca.toString(), 'made once, kept');
+    const both = await h.cli(['trust', '--print', '--remove']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--print and --remove/);
   });
 
   test('before trust, the system store refuses the server; curl and openssl accept it after `cilo trust`, and refuse it again after --remove', { skip: !canInstall && 'needs root and update-ca-certificates (Debian/Ubuntu)' }, async () => {
@@ -161,5 +164,29 @@ describe('cilo trust and HTTPS', () => {
     assert.equal(own.code, 0, own.stderr);
     assert.match(own.stdout, /^NODE_EXTRA_CA_CERTS=\/mine\/ca.pem$/m, "the user's own is kept");
     assert.match(own.stdout, new RegExp(`^SSL_CERT_FILE=${bundle}$`, 'm'));
+  });
+
+  test('without root, cilo trust changes nothing it may not and prints the exact commands to run, exit 0', { skip: !canInstall && 'needs root (to run the CLI as nobody) and a Debian system store' }, (t) => {
+    if (spawnSync(process.execPath, [CLI, '--version'], { uid: 65534, gid: 65534, stdio: 'ignore', timeout: 60_000 }).status !== 0) {
+      t.skip(`nobody cannot run ${CLI} (a directory above it is private)`);
+      return;
+    }
+    const scratch = mkdtempSync(join(tmpdir(), 'cilo-trust-nobody-'));
+    try {
+      chmodSync(scratch, 0o777);
+      const env = { ...systemEnv(), CILO_HOME: join(scratch, 'home'), HOME: scratch, CILO_USER_HOME: scratch };
+      const r = spawnSync(process.execPath, [CLI, 'trust', '--json'], { uid: 65534, gid: 65534, env, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const doc = JSON.parse(r.stdout) as { ca_file: string; stores: { kind: string; outcome: string; location: string; run: string[] }[] };
+      const debian = doc.stores.find((s) => s.kind === 'debian');
+      assert.equal(debian?.outcome, 'manual', r.stdout);
+      assert.deepEqual(debian?.run, [`sudo install -m 0644 ${doc.ca_file} ${debian?.location}`, 'sudo update-ca-certificates']);
+      assert.equal(existsSync(debian?.location ?? '/nonexistent'), false, 'nothing half-done');
+      const text = spawnSync(process.execPath, [CLI, 'trust'], { uid: 65534, gid: 65534, env, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(text.status, 0, text.stderr);
+      assert.match(text.stdout, /no permission to write \/usr\/local\/share\/ca-certificates\. Run:\n  sudo install -m 0644 /);
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { caFile, trust as trustCa, type TrustStoreResult } from '../../core/trust/trust.js';
+import { CiloError } from '../../errors.js';
 import { cliContext } from '../output/context.js';
 import { out, printResult } from '../output/print.js';
 
@@ -32,6 +33,7 @@ function describe(s: TrustStoreResult): string {
 }
 
 export default async function trust(opts: TrustOptions): Promise<void> {
+  if (opts.print && opts.remove) throw new CiloError('USAGE', '--print and --remove do opposite things: --print only shows the CA file, --remove takes the CA out of the trust stores.', { hint: 'Give one of them.', exitCode: 2 });
   const ctx = cliContext();
   if (opts.print) {
     const file = await caFile(ctx);
@@ -49,5 +51,5 @@ export default async function trust(opts: TrustOptions): Promise<void> {
     out(describe(s));
     for (const l of s.run) out(`  ${l}`);
   }
-  if (r.action === 'install' && r.stores.some((s) => s.outcome === 'installed')) out(`Programs started after this trust ${r.ca_file}; restart a browser that was open.`);
+  if (r.action === 'install' && r.stores.some((s) => s.outcome === 'installed')) out(`Programs started from now on trust the certificates cilo's CA (${r.ca_file}) signs; restart a browser that was open.`);
 }
