@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { ComposeModel } from './compose-model.js';
 import { dbClientArgv } from './db-client.js';
 import { renderEnvironmentModel } from './env-model.js';
-import { allHostPorts, datasetDsn, exposedPortKeys, hostPortsLabel, ownHostPorts, portsToPublish, portVarSuffix, publishedPorts, sharedPortsToPublish, takenHostPorts } from './host-ports.js';
+import { allHostPorts, datasetDsn, hostPortCandidates, exposedPortKeys, hostPortsLabel, ownHostPorts, portsToPublish, portVarSuffix, publishedPorts, sharedPortsToPublish, takenHostPorts } from './host-ports.js';
 import { buildManifest } from './manifest.js';
 import { runVariables } from './run-vars.js';
 import { HOST_PORTS_LABEL, renderSharedModel } from './shared.js';
@@ -51,6 +51,8 @@ const env: EnvironmentState = {
 test('taken ports cover environments and shared services; own ports leave with the environment', () => {
   const state = { environments: { 'agent-1': env }, shared_services: { 'shop/db': { host_ports: { '5432': 42000 } } } } as unknown as State;
   assert.deepEqual([...takenHostPorts(state)].sort(), [42000, 42001, 42002]);
+  const reaped = { environments: { 'agent-1': env }, shared_services: {} } as unknown as State;
+  assert.deepEqual([...takenHostPorts(reaped)].sort(), [42001, 42002], 'an environment\'s copy of a shared service\'s ports holds none');
   assert.deepEqual(allHostPorts(env), [42000, 42001, 42002]);
   assert.deepEqual(ownHostPorts(env), [42001, 42002]);
 });
@@ -103,4 +105,14 @@ test('db client argv: the engine\'s own client on the dataset; dump and load ref
   assert.match(dbClientArgv('mysql', 'load', 'd', who)[2] ?? '', /mariadb \|\| command -v mysql/);
   assert.match(dbClientArgv('valkey', 'shell', '3', who)[2] ?? '', /redis-cli .* -n "\$1"/);
   assert.throws(() => dbClientArgv('redis', 'dump', '3', who), /does not work on redis .*a redis dump holds the whole server/);
+});
+
+test('a home tries the whole range once, from a block of its own', () => {
+  const a = hostPortCandidates('0123456789ab');
+  assert.equal(a.length, 7000);
+  assert.equal(new Set(a).size, 7000);
+  assert.equal(Math.min(...a), 42000);
+  assert.equal(Math.max(...a), 48999);
+  assert.equal((a[0] ?? 0) % 100, 0);
+  assert.deepEqual(hostPortCandidates('0123456789ab').slice(0, 3), a.slice(0, 3), 'the same home, the same order');
 });

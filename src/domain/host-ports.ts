@@ -54,10 +54,13 @@ export function portsToPublish(svc: ComposeService): string[] {
     .sort((a, b) => parsePortKey(a).target - parsePortKey(b).target || a.localeCompare(b));
 }
 
-/** Every loopback port this home has given out: environments' services and shared services. */
+/**
+ * Every loopback port this home has given out: environments' own services and shared services
+ * (an environment's copy of a shared service's ports mirrors the shared record, which holds them).
+ */
 export function takenHostPorts(state: State): Set<number> {
   const out = new Set<number>();
-  for (const env of Object.values(state.environments)) for (const s of Object.values(env.services)) for (const p of Object.values(s.host_ports ?? {})) out.add(p);
+  for (const env of Object.values(state.environments)) for (const s of Object.values(env.services)) if (s.type === 'isolated') for (const p of Object.values(s.host_ports ?? {})) out.add(p);
   for (const rec of Object.values(state.shared_services)) for (const p of Object.values(rec.host_ports ?? {})) out.add(p);
   return out;
 }
@@ -131,4 +134,15 @@ export function sharedPortsToPublish(svc: ComposeService, datasetEngine: string 
   const ports = portsToPublish(svc);
   const own = datasetEngine === undefined ? undefined : ENGINE_PORTS[datasetEngine];
   return own === undefined || ports.includes(own) ? ports : [...ports, own].sort((a, b) => parsePortKey(a).target - parsePortKey(b).target || a.localeCompare(b));
+}
+
+/**
+ * The order a home tries loopback ports in: the whole range, starting at a block of 100 that
+ * depends on the home's id (wrapping around), so two homes on one machine (test suites, a second
+ * CILO_HOME) rarely reach for the same port while one of them is down and not listening on it.
+ */
+export function hostPortCandidates(homeId: string): number[] {
+  const size = HOST_PORT_LAST - HOST_PORT_FIRST + 1;
+  const start = (parseInt(homeId.slice(0, 8), 16) % Math.floor(size / 100)) * 100;
+  return Array.from({ length: size }, (_, i) => HOST_PORT_FIRST + ((start + i) % size));
 }

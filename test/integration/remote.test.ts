@@ -86,6 +86,26 @@ function httpViaSocks5(proxyPort: number, ip: string, port: number): Promise<str
   });
 }
 
+/** Sends SELECT <index> and one command to the redis a `redis://127.0.0.1:PORT/N` DSN names, from this machine; the command's reply without its line end. */
+function redisOn(dsn: string, command: string): Promise<string> {
+  const url = new URL(dsn);
+  return new Promise((resolve, reject) => {
+    const s = connect(Number(url.port), '127.0.0.1');
+    let got = '';
+    s.setTimeout(15_000, () => s.destroy(new Error(`no answer from ${dsn} within 15 s`)));
+    s.on('error', reject);
+    s.on('connect', () => s.write(`SELECT ${url.pathname.slice(1)}\r\n${command}\r\n`));
+    s.on('data', (d: Buffer) => {
+      got += d.toString();
+      const m = /^\+OK\r\n([\s\S]*?)\r\n(?:([\s\S]*?)\r\n)?$/.exec(got);
+      if (m && (!m[1]?.startsWith('$') || m[1] === '$-1' || m[2] !== undefined)) {
+        s.destroy();
+        resolve(m[2] === undefined ? (m[1] ?? '') : `${m[1]}\r\n${m[2]}`);
+      }
+    });
+  });
+}
+
 function remoteLabelled(f: FakeRemote, kind: 'ps' | 'network', env: string): string[] {
   const args = kind === 'ps' ? ['ps', '-aq'] : ['network', 'ls', '-q'];
   const r = f.docker([...args, '--filter', `label=cilo.env=${env}`]);
@@ -309,6 +329,18 @@ describe('remote hosts', { skip }, () => {
       assert.equal(await redis('dnear', 'SET mine near'), 'OK');
       assert.equal(await redis('dfar', 'SET mine far'), 'OK');
       assert.equal(await redis('dfar', 'GET greeting'), 'seeded');
+
+      // Issue #25: each engine's redis publishes its port on its own machine's 127.0.0.1; the
+      // host's is forwarded here through the SSH connection, and its DSN reaches dfar's index there.
+      const dsnOf = async (env: string): Promise<string> => {
+        const m = JSON.parse((await h.cli(['status', env, '--json'])).stdout) as { services: { name: string; datasets?: { dsn?: string }[] }[] };
+        return m.services.find((x) => x.name === 'cache')?.datasets?.[0]?.dsn ?? '';
+      };
+      const [nearDsn, farDsn] = [await dsnOf('dnear'), await dsnOf('dfar')];
+      assert.match(farDsn, /^redis:\/\/127\.0\.0\.1:\d+\/\d+$/);
+      assert.notEqual(new URL(farDsn).port, new URL(nearDsn).port, "the two engines' redis have ports of their own");
+      assert.equal(await redisOn(farDsn, 'GET mine'), '$3\r\nfar', 'through the forward, the host\'s redis on dfar\'s index');
+      assert.equal(await redisOn(nearDsn, 'GET mine'), '$4\r\nnear');
 
       // db reset of the remote environment resets its index on the host, and nothing here.
       const reset = await h.cli(['db', 'reset', 'dfar', '--json']);

@@ -226,7 +226,8 @@ async function recordReference(ctx: CoreContext, input: EnsureSharedInput, how: 
     if (how.fresh) cur.created_at = isoNow(ctx);
     // Chosen per shared service: ports one environment asks for and another does not stay published.
     const wanted = [...new Set([...Object.keys(cur.host_ports ?? {}), ...(input.ports ?? [])])];
-    const hostPorts = await chooseHostPorts(ctx, cur.host_ports, wanted, takenHostPorts(s));
+    // A shared service reaped after its grace comes back on the ports its users knew, if still free.
+    const hostPorts = await chooseHostPorts(ctx, cur.host_ports, wanted, takenHostPorts(s), s.environments[env.name]?.services[service]?.host_ports);
     if (Object.keys(hostPorts).length > 0) cur.host_ports = hostPorts;
     else delete cur.host_ports;
     s.shared_services[key] = cur;
