@@ -30,8 +30,9 @@ export default async function init(opts: InitOptions): Promise<void> {
     return;
   }
   out(`cilo home ${r.home} ready (subnets ${r.base_subnets.join(', ')}, DNS on 127.0.0.1:${r.dns_port}).`);
-  const router = r.routing.mode === 'direct' ? '' : `, router on 127.0.0.1:${r.routing.http_port} (HTTP) and :${r.routing.https_port} (HTTPS)`;
-  out(`Routing: ${r.routing.mode}${router}; DNS suffix of new environments: ${r.dns_suffix} (unless a project's .cilo/config.yml names one).`);
+  const ports = `127.0.0.1:${r.routing.http_port} (HTTP) and :${r.routing.https_port} (HTTPS)`;
+  const routing = r.routing.mode === 'direct' ? 'direct' : r.routing.mode === 'router' ? `router on ${ports}` : `auto (the router where needed, on ${ports})`;
+  out(`Routing: ${routing}; DNS suffix of new environments: ${r.dns_suffix} (unless a project's .cilo/config.yml names one).`);
   if (isLoopbackSuffix(r.dns_suffix)) out(`Names under ${r.dns_suffix} need no resolver set-up: browsers and curl send them to 127.0.0.1 themselves.`);
   // The original's init configured the system resolver; this one does not (it needs root).
   else if (!r.system_resolver) out(`Names such as web.<env>${r.dns_suffix} do not resolve on this machine yet: run \`sudo cilo dns setup\` (or \`cilo dns setup --print-manual\` for the steps).`);
