@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { tsImport } from 'tsx/esm/api';
 
 const REQUESTS = 2000;
 const CONCURRENCY = 8;
@@ -86,7 +87,12 @@ function hostOf(url) {
 
 export async function benchRouter(tools, { runs }) {
   const { makeHome, withCleanup, row, log, fmtMs } = tools;
+  const { ensureCaddyImage, CADDY_IMAGE } = await tsImport('../test/support/caddy-image.ts', import.meta.url);
+  const reason = ensureCaddyImage();
+  if (reason) throw new Error(`cannot build the router's test image: ${reason}`);
   const h = await makeHome('router');
+  // Debian's caddy, built offline (test/support/caddy-image.sh): no registry.
+  h.env.CILO_ROUTER_IMAGE = CADDY_IMAGE;
   const dir = join(h.dir, 'site');
   webProject(dir);
   return withCleanup(

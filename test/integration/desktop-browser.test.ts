@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
 import { desktopSimSkip, startDesktopSim, type DesktopSim, type RunResult } from '../support/desktop-sim.js';
 import { CLI, copyFixture, ensureFixtureImage, makeHome, removeProjectResources, ROOT, uid, type TestHome } from './helpers.js';
 
@@ -33,7 +34,7 @@ async function loadPlaywright(): Promise<typeof import('playwright-core') | stri
 }
 
 const playwright = await loadPlaywright();
-const skip = desktopSimSkip() || (typeof playwright === 'string' ? playwright : false);
+const skip = desktopSimSkip() || (typeof playwright === 'string' ? playwright : false) || ensureCaddyImage() || false;
 if (skip) console.log(`# desktop-browser.test.ts skipped: ${skip}`);
 
 async function freePort(): Promise<number> {
@@ -105,6 +106,7 @@ describe("the dashboard's links open in Chromium through the router (simulated D
     ensureFixtureImage();
     mkdirSync(SHOTS, { recursive: true });
     h = makeHome();
+    h.env.CILO_ROUTER_IMAGE = CADDY_IMAGE;
     sim = startDesktopSim([h.baseSubnet, ...DOCKER_POOLS]);
     sim.own(h.home);
     dir = copyFixture('desktop-web', { '.cilo/config.yml': `project: ${project}\nenv:\n  render:\n    - file: .env\n      tokens: true\n` });

@@ -13,11 +13,12 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
 import { desktopSimSkip, reachAsRoot, startDesktopSim, type DesktopSim, type RunResult } from '../support/desktop-sim.js';
 import { ensureDbImages } from '../support/fixture-images.js';
 import { CLI, copyFixture, ensureFixtureImage, makeHome, removeProjectResources, uid, waitFor, type TestHome } from './helpers.js';
 
-const skip = desktopSimSkip() || ensureDbImages() || false;
+const skip = desktopSimSkip() || ensureDbImages() || ensureCaddyImage() || false;
 if (skip) console.log(`# desktop-reach.test.ts skipped: ${skip}`);
 
 /** Docker's default address pools, where shared services' and the router's own networks get theirs. */
@@ -41,6 +42,7 @@ interface ManifestService {
   ip: string;
   port: number | null;
   url: string;
+  urls?: { http: string | null; https: string | null };
   container: string | null;
   host_ports?: Record<string, number>;
   datasets?: { engine: string; name: string; dsn?: string }[];
@@ -105,6 +107,7 @@ describe('a simulated Docker Desktop reaches environments through the router', {
   before(async () => {
     ensureFixtureImage();
     h = makeHome();
+    h.env.CILO_ROUTER_IMAGE = CADDY_IMAGE;
     sim = startDesktopSim([h.baseSubnet, ...DOCKER_POOLS]);
     sim.own(h.home);
     dir = copyFixture('desktop-reach', { '.cilo/config.yml': `project: ${project}\nenv:\n  render:\n    - file: .env\n      tokens: true\n` });
@@ -152,8 +155,10 @@ describe('a simulated Docker Desktop reaches environments through the router', {
       answers.map((a) => a.err).join('\n'),
     );
     // The manifest hands out the router's URL, and it works as printed.
-    const url = service(manifests.get('alpha')!, 'web').url;
+    const web = service(manifests.get('alpha')!, 'web');
+    const url = web.url;
     assert.equal(url, `http://web.alpha.localhost:${httpPort}`);
+    assert.deepEqual(web.urls, { http: url, https: `https://web.alpha.localhost:${httpsPort}` });
     assert.equal((await curl([`${url}/`])).body, page('alpha'));
   });
 
