@@ -49,7 +49,7 @@ async function freePort(): Promise<number> {
   }
 }
 
-/** Waits for a line of a child's output matching `re`; rejects when it exits first or after 60 s. */
+/** Waits for a child's output to match `re`; rejects when it exits first or after 60 s. */
 function lineOf(child: ChildProcess, re: RegExp, what: string): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let out = '';
@@ -81,6 +81,21 @@ async function stop(child: ChildProcess | undefined): Promise<void> {
   clearTimeout(t);
 }
 
+/** Debian's chromium as the simulated user (its HOME, so its NSS database), driven over CDP. */
+async function startChromiumAs(sim: DesktopSim, profile: string): Promise<{ chromium: ChildProcess; browser: Browser; page: Page }> {
+  if (typeof playwright === 'string') throw new Error(playwright);
+  const chromium = sim.start(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${join(sim.dir, profile)}`, 'about:blank']);
+  try {
+    const ws = (await lineOf(chromium, /DevTools listening on (ws:\/\/\S+)/, 'chromium'))[1] ?? '';
+    const browser = await playwright.chromium.connectOverCDP(ws);
+    const context = browser.contexts()[0] ?? (await browser.newContext());
+    return { chromium, browser, page: await context.newPage() };
+  } catch (e) {
+    await stop(chromium);
+    throw e;
+  }
+}
+
 describe("the dashboard's links open in Chromium through the router (simulated Docker Desktop)", { skip }, () => {
   let h: TestHome;
   let sim: DesktopSim;
@@ -94,6 +109,8 @@ describe("the dashboard's links open in Chromium through the router (simulated D
   let uiUrl: string;
   const project = uid('reachui');
 
+  const startChromium = (profile: string): ReturnType<typeof startChromiumAs> => startChromiumAs(sim, profile);
+  let nss: string;
   const cilo = (args: string[]): Promise<RunResult> => sim.run(process.execPath, [CLI, ...args], { cwd: dir, env: h.env });
   const must = async (args: string[]): Promise<RunResult> => {
     const r = await cilo(args);
@@ -117,19 +134,15 @@ describe("the dashboard's links open in Chromium through the router (simulated D
     await must(['up', 'alpha']);
     // cilo's CA into the user's NSS database, where Chromium on Linux looks for trust.
     const ca = (await must(['trust', '--print'])).stdout.trim();
-    const nss = `sql:${join(sim.dir, '.pki', 'nssdb')}`;
+    nss = `sql:${join(sim.dir, '.pki', 'nssdb')}`;
     await sim.run('mkdir', ['-p', join(sim.dir, '.pki', 'nssdb')]);
     for (const args of [['-N', '-d', nss, '--empty-password'], ['-A', '-d', nss, '-t', 'C,,', '-n', 'cilo local CA', '-i', ca]]) {
       const r = await sim.run('certutil', args);
       assert.equal(r.code, 0, `certutil ${args.join(' ')}: ${r.stderr}`);
     }
     ui = sim.start(process.execPath, [CLI, 'ui', '--port', '0', '--json', '--all'], { cwd: dir, env: h.env });
-    uiUrl = (JSON.parse((await lineOf(ui, /^\{.*\}$/m, 'cilo ui'))[0]) as { url: string }).url;
-    chromium = sim.start(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-port=0', `--user-data-dir=${join(sim.dir, 'chromium')}`, 'about:blank']);
-    const ws = (await lineOf(chromium, /DevTools listening on (ws:\/\/\S+)/, 'chromium'))[1] ?? '';
-    browser = await playwright.chromium.connectOverCDP(ws);
-    const context = browser.contexts()[0] ?? (await browser.newContext());
-    page = await context.newPage();
+    uiUrl = (JSON.parse((await lineOf(ui, /^\{[\s\S]*?^\}$/m, 'cilo ui'))[0]) as { url: string }).url;
+    ({ chromium, browser, page } = await startChromium('chromium'));
   });
   after(async () => {
     await browser?.close().catch(() => undefined);
@@ -144,19 +157,23 @@ describe("the dashboard's links open in Chromium through the router (simulated D
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("a service's link on the environment's page, clicked, loads the service through the router", async () => {
+  test("a service's links on the environment's page (http and https), clicked, load the service through the router", async () => {
     await page.goto(uiUrl);
     await page.waitForSelector('tr[data-env="alpha"]');
     await page.click('a.env-link:text-is("alpha")');
-    const link = page.locator('#services tr[data-service="web"] td.url a');
-    await link.waitFor();
-    const href = (await link.getAttribute('href')) ?? '';
-    assert.match(href, new RegExp(`^https?://web\\.alpha\\.localhost:(${httpPort}|${httpsPort})$`), `the dashboard's link is ${href}`);
-    const [opened] = await Promise.all([page.context().waitForEvent('page'), link.click()]);
-    await opened.waitForLoadState('load');
-    assert.equal(((await opened.textContent('body')) ?? '').trim(), 'web-of-alpha', `${href} showed: ${await opened.content()}`);
-    await opened.screenshot({ path: join(SHOTS, 'desktop-router-link.png') });
-    await opened.close();
+    const links = page.locator('#services tr[data-service="web"] td.url a');
+    await links.first().waitFor();
+    const hrefs = await links.evaluateAll((as) => as.map((a) => a.getAttribute('href') ?? ''));
+    assert.deepEqual(hrefs, [`http://web.alpha.localhost:${httpPort}`, `https://web.alpha.localhost:${httpsPort}`]);
+    for (const [i, href] of hrefs.entries()) {
+      const [opened] = await Promise.all([page.context().waitForEvent('page'), links.nth(i).click()]);
+      await opened.waitForLoadState('load');
+      // An https page Chromium did not trust would show its interstitial here, not the service's page.
+      assert.equal(((await opened.textContent('body')) ?? '').trim(), 'web-of-alpha', `${href} showed: ${await opened.content()}`);
+      assert.equal(opened.url(), `${href}/`);
+      await opened.screenshot({ path: join(SHOTS, `desktop-router-link-${href.slice(0, href.indexOf(':'))}.png`) });
+      await opened.close();
+    }
   });
 
   test('the https URL loads with cilo\'s CA trusted, and the http one too', async () => {
@@ -164,6 +181,22 @@ describe("the dashboard's links open in Chromium through the router (simulated D
       const r = await page.goto(url);
       assert.equal(r?.status(), 200, url);
       assert.equal(((await page.textContent('body')) ?? '').trim(), 'web-of-alpha', url);
+    }
+  });
+
+  test('without cilo\'s CA in its NSS database, Chromium refuses the https page (the trust above was real)', async () => {
+    const r = await sim.run('certutil', ['-D', '-d', nss, '-n', 'cilo local CA']);
+    assert.equal(r.code, 0, r.stderr);
+    const fresh = await startChromium('chromium-untrusting');
+    try {
+      const refused = await fresh.page.goto(`https://web.alpha.localhost:${httpsPort}/`).then(
+        async () => `loaded: ${await fresh.page.content()}; NSS holds: ${(await sim.run('certutil', ['-L', '-d', nss])).stdout}`,
+        (e: Error) => e.message,
+      );
+      assert.match(refused, /ERR_CERT_AUTHORITY_INVALID/);
+    } finally {
+      await fresh.browser.close().catch(() => undefined);
+      await stop(fresh.chromium);
     }
   });
 });
