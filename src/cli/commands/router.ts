@@ -18,7 +18,7 @@ export async function status(opts: { json?: boolean }): Promise<void> {
   } else out(`Container: none${s.effective === 'router' && s.routes.length > 0 ? ' (needed: `cilo doctor --fix` makes it)' : ''}`);
   out('');
   if (s.routes.length === 0) {
-    out(s.effective === 'router' ? 'No routes: no environment is running.' : 'No routes: this machine reaches containers directly.');
+    out(s.effective === 'router' ? 'No routes: no environment is running.' : 'No routes: names point at container addresses (direct).');
     return;
   }
   printTable(['HOST', 'ENV', 'SERVICE', 'UPSTREAM'], s.routes.map((r) => [r.host, r.env, r.service, r.upstreams.join(' ')]));

@@ -194,7 +194,12 @@ interface CachedCertificate {
   names: string[];
   cert: string;
   key: string;
+  /** When it was issued (ms since the epoch): reissued after REISSUE_MS, well before it expires. */
+  issued: number;
 }
+
+/** The CA's leaf certificates are valid a year; a kept one is replaced after half of that. */
+const REISSUE_MS = 182 * 24 * 3600 * 1000;
 
 function certFile(paths: CiloPaths, env: EnvironmentState): string {
   return join(paths.home, 'router', 'certs', `${env.host ? `${env.host}~` : ''}${env.project}~${env.name}.json`);
@@ -211,15 +216,15 @@ async function certificatesFor(ctx: SiteContext, envs: EnvironmentState[], route
     const names = certificateNames(env, routes);
     const file = certFile(ctx.paths, env);
     const cached = readCached(file);
-    if (cached && cached.names.join(' ') === names.join(' ')) {
+    if (cached && cached.names.join(' ') === names.join(' ') && ctx.clock.now() - cached.issued < REISSUE_MS) {
       out.push({ env: env.name, cert: cached.cert, key: cached.key });
       continue;
     }
     try {
       const issued = await ctx.ca.issue(names);
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-      writeFileAtomic(file, JSON.stringify({ names, ...issued }), 0o600);
-      out.push({ env: env.name, ...issued });
+      writeFileAtomic(file, JSON.stringify({ names, cert: issued.cert, key: issued.key, issued: ctx.clock.now() }), 0o600);
+      out.push({ env: env.name, cert: issued.cert, key: issued.key });
     } catch (e) {
       ctx.warn(`no HTTPS for ${env.name} through the loopback router: its certificate could not be made (${e instanceof Error ? e.message : String(e)}).`);
       return [];
@@ -240,7 +245,7 @@ function readCached(file: string): CachedCertificate | undefined {
   if (!existsSync(file)) return undefined;
   try {
     const c = JSON.parse(readFileSync(file, 'utf8')) as Partial<CachedCertificate>;
-    return Array.isArray(c.names) && typeof c.cert === 'string' && typeof c.key === 'string' ? { names: c.names, cert: c.cert, key: c.key } : undefined;
+    return Array.isArray(c.names) && typeof c.cert === 'string' && typeof c.key === 'string' && typeof c.issued === 'number' ? { names: c.names, cert: c.cert, key: c.key, issued: c.issued } : undefined;
   } catch {
     return undefined;
   }
