@@ -6,6 +6,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ciloPaths } from '../state/paths.js';
 import { caFiles, localCa } from './local-ca.js';
 
@@ -83,4 +85,19 @@ test('a TLS client that trusts only the CA accepts a server with its leaf, by a 
   } finally {
     server.close();
   }
+});
+
+test('cilo processes that start at once make one CA: every leaf they sign verifies against the CA left on disk', async () => {
+  const paths = ciloPaths(tempDir('cilo-ca-procs-'));
+  const module = fileURLToPath(new URL('./local-ca.ts', import.meta.url));
+  const script = `const { localCa } = await import(${JSON.stringify(module)}); const { ciloPaths } = await import(${JSON.stringify(fileURLToPath(new URL('../state/paths.ts', import.meta.url)))}); process.stdout.write((await localCa(ciloPaths(process.argv[1])).issue(['x.test'])).cert);`;
+  const leaves = await Promise.all(
+    Array.from({ length: 4 }, () =>
+      new Promise<string>((resolve, reject) => {
+        execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, paths.home], { encoding: 'utf8', timeout: 120_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+      }),
+    ),
+  );
+  const ca = new X509Certificate(readFileSync(caFiles(paths).cert, 'utf8'));
+  for (const leaf of leaves) assert.equal(new X509Certificate(leaf).verify(ca.publicKey), true);
 });
