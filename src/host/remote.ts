@@ -2,7 +2,8 @@
  * core's RemoteHosts port over the SSH and WireGuard adapters: each host's files live under
  * `$CILO_HOME/hosts/<name>/` (state/paths.ts hostPaths).
  */
-import { rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DockerClient } from '../docker/client.js';
 import { parseSshDestination, remoteWorkspace, TUNNEL_PORT, tunnelAddresses, tunnelInterface } from '../domain/hosts.js';
 import type { HostState } from '../domain/state.js';
@@ -19,6 +20,20 @@ export function remoteHosts(paths: CiloPaths) {
   const access = (h: HostLink): SshAccess => {
     const p = hostPaths(paths, h.name);
     return { url: h.ssh, destination: parseSshDestination(h.ssh), identity: h.identity, knownHostsFile: p.knownHosts, controlPath: p.controlPath, logFile: p.sshLog, socksPort: h.socks_port };
+  };
+  // The loopback ports forwarded from each host, so that a new master connection forwards them again.
+  const forwardedFile = (h: HostLink): string => join(hostPaths(paths, h.name).dir, 'forwarded-ports.json');
+  const readForwarded = (h: HostLink): number[] => {
+    try {
+      const list: unknown = JSON.parse(readFileSync(forwardedFile(h), 'utf8'));
+      return Array.isArray(list) ? list.filter((p): p is number => Number.isInteger(p)) : [];
+    } catch {
+      return [];
+    }
+  };
+  const writeForwarded = (h: HostLink, ports: number[]): void => {
+    mkdirSync(hostPaths(paths, h.name).dir, { recursive: true, mode: 0o700 });
+    writeFileSync(forwardedFile(h), `${JSON.stringify([...new Set(ports)].sort((a, b) => a - b))}\n`, { mode: 0o600 });
   };
   const tunnel = (h: HostState): TunnelSpec => ({
     iface: tunnelInterface(h.subnet),
@@ -40,7 +55,9 @@ export function remoteHosts(paths: CiloPaths) {
     forgetHostKeys: (ssh: string) => forgetHostKeys({ destination: parseSshDestination(ssh), knownHostsFile: knownHosts }),
     async connect(h: HostLink) {
       const socket = hostPaths(paths, h.name).engineSocket;
-      const served = await ensureForward(access(h), socket, h.remote_socket);
+      const { socksPort: served, fresh } = await ensureForward(access(h), socket, h.remote_socket);
+      // A new master has none of the loopback forwards the last one had (it ended when idle): added again, best effort.
+      if (fresh) await forwardLoopbackPorts(access(h), readForwarded(h)).catch(() => undefined);
       const unreachableHint = `Check the engine on host ${h.name} (\`cilo host status ${h.name}\`; there: \`docker info\`), then retry.`;
       const docker = new DockerClient({ socketPath: socket, display: `${h.ssh} (host ${h.name})`, unreachableHint });
       // The host's volumes are on the host: copied by a helper container there, never through a path here.
@@ -53,8 +70,14 @@ export function remoteHosts(paths: CiloPaths) {
       rmSync(hostPaths(paths, h.name).dir, { recursive: true, force: true });
     },
     run: (h: HostLink, argv: string[], what: string) => runRemote(access(h), argv, what),
-    forwardPorts: (h: HostLink, ports: number[]) => forwardLoopbackPorts(access(h), ports),
-    cancelPorts: (h: HostLink, ports: number[]) => cancelLoopbackPorts(access(h), ports),
+    async forwardPorts(h: HostLink, ports: number[]) {
+      await forwardLoopbackPorts(access(h), ports);
+      writeForwarded(h, [...readForwarded(h), ...ports]);
+    },
+    async cancelPorts(h: HostLink, ports: number[]) {
+      await cancelLoopbackPorts(access(h), ports);
+      writeForwarded(h, readForwarded(h).filter((p) => !ports.includes(p)));
+    },
     sync: (h: HostLink, from: string, to: string) => syncTree(access(h), from, to),
     tunnelUp: (h: HostState) => tunnelUp(access(h), tunnel(h)),
     tunnelDown: (h: HostState, reach: boolean) => tunnelDown(reach ? access(h) : undefined, tunnel(h)),

@@ -160,18 +160,24 @@ export async function masterAlive(a: SshAccess): Promise<boolean> {
  * Makes sure the master connection is up and forwards `localSocket` to the engine's socket on
  * the host. Every later ssh call (commands, rsync, compose's) rides on the same connection.
  * A new master serves the SOCKS proxy too: on `a.socksPort`, or, when something else listens
- * there by now, on a free port; the port a new master serves is returned (undefined: reused).
+ * there by now, on a free port; the port a new master serves is returned (undefined: reused),
+ * and whether the master is new (`fresh`: it has none of the last one's loopback forwards).
  */
-export async function ensureForward(a: SshAccess, localSocket: string, remoteSocket: string): Promise<number | undefined> {
+export async function ensureForward(a: SshAccess, localSocket: string, remoteSocket: string): Promise<{ socksPort: number | undefined; fresh: boolean }> {
   const alive = await masterAlive(a); // one `ssh -O check`
-  if (alive && existsSync(localSocket)) return undefined;
+  if (alive && existsSync(localSocket)) return { socksPort: undefined, fresh: false };
   if (alive) {
     // The master lost its forward (or was started without it): add it again.
     rmSync(localSocket, { force: true });
     const r = await sshProgram([...sshOptions(a), '-O', 'forward', '-L', `${localSocket}:${remoteSocket}`, a.url]);
     if (r.code !== 0) throw sshFailure(a, 'Forwarding the engine socket', r.stderr);
-    return undefined;
+    return { socksPort: undefined, fresh: false };
   }
+  return { socksPort: await startForwarding(a, localSocket, remoteSocket), fresh: true };
+}
+
+/** Starts a new master with the engine socket's forward (and the SOCKS proxy); returns the proxy's port. */
+async function startForwarding(a: SshAccess, localSocket: string, remoteSocket: string): Promise<number | undefined> {
   rmSync(localSocket, { force: true });
   rmSync(a.controlPath, { force: true });
   mkdirSync(dirname(localSocket), { recursive: true, mode: 0o700 });
@@ -234,9 +240,17 @@ export function loopbackForwardArgs(a: SshAccess, op: 'forward' | 'cancel', port
  * it already has. A port something else listens on here fails with ssh's reason.
  */
 export async function forwardLoopbackPorts(a: SshAccess, ports: number[]): Promise<void> {
+  const failed: { port: number; stderr: string }[] = [];
+  // Each port on its own: one taken here does not keep the others from being forwarded.
   for (const port of [...new Set(ports)].sort((x, y) => x - y)) {
     const r = await sshProgram(loopbackForwardArgs(a, 'forward', port));
-    if (r.code !== 0) throw sshFailure(a, `Forwarding 127.0.0.1:${port}`, r.stderr);
+    if (r.code !== 0) failed.push({ port, stderr: r.stderr });
+  }
+  const first = failed[0];
+  if (first) {
+    throw new CiloError('HOST_COMMAND_FAILED', `Forwarding 127.0.0.1:${failed.map((f) => f.port).join(', ')} from ${a.url} failed (${tail(first.stderr.trim(), 2) || 'no reason given'}).`, {
+      hint: 'Stop what listens on that port on this machine (`ss -ltnp`), then run `cilo up` of the environment again.',
+    });
   }
 }
 

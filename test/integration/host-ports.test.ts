@@ -155,3 +155,36 @@ describe('ports on 127.0.0.1: databases from the host', { skip }, () => {
     assert.equal(await redisPing(service(after, 'cache').host_ports?.['6379'] ?? 0), '+PONG');
   });
 });
+
+describe('mariadb: the DSN names the service\'s user; db dump of one environment loads into another', { skip }, () => {
+  const h = makeHome();
+  const p = uid('hm');
+  let dir = '';
+  after(() => tearDown(h, p, dir));
+
+  before(async () => {
+    dir = copyFixture('datasets-mariadb');
+    for (const env of ['m1', 'm2']) {
+      const r = await h.cli(['up', env, '--project', p], { cwd: dir });
+      assert.equal(r.code, 0, `up ${env}: ${r.stderr}`);
+    }
+  });
+
+  test('dsn, shell, dump and load', async () => {
+    const db = service(await manifest(h, 'm1'), 'db');
+    const port = db.host_ports?.['3306'];
+    assert.ok(port, 'the engine\'s port is published though the compose file names none');
+    assert.equal(db.datasets?.[0]?.dsn, `mysql://app@127.0.0.1:${port}/${db.datasets?.[0]?.name}`);
+    const greeting = await talk(port, '');
+    assert.equal(greeting[4], 10, 'the MySQL protocol\'s handshake (version 10) answers on the loopback port');
+    const w = await h.cli(['db', 'shell', 'm1'], { input: "CREATE TABLE moved (name varchar(20)); INSERT INTO moved VALUES ('from-m1');\n" });
+    assert.equal(w.code, 0, w.stderr);
+    const dump = await h.cli(['db', 'dump', 'm1', 'db']);
+    assert.equal(dump.code, 0, dump.stderr);
+    const load = await h.cli(['db', 'load', 'm2'], { input: dump.stdout });
+    assert.equal(load.code, 0, load.stderr);
+    const read = await h.cli(['db', 'shell', 'm2'], { input: 'SELECT name FROM moved;\n' });
+    assert.equal(read.code, 0, read.stderr);
+    assert.match(read.stdout, /from-m1/);
+  });
+});

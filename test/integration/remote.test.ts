@@ -341,6 +341,11 @@ describe('remote hosts', { skip }, () => {
       assert.notEqual(new URL(farDsn).port, new URL(nearDsn).port, "the two engines' redis have ports of their own");
       assert.equal(await redisOn(farDsn, 'GET mine'), '$3\r\nfar', 'through the forward, the host\'s redis on dfar\'s index');
       assert.equal(await redisOn(nearDsn, 'GET mine'), '$4\r\nnear');
+      // The master connection ends (ControlPersist, a lost link): the next command's new one forwards the port again.
+      spawnSync('ssh', ['-o', `ControlPath=${join(h.home, 'hosts', HOST, 'ssh.ctl')}`, '-O', 'exit', 'box'], { encoding: 'utf8' });
+      await assert.rejects(redisOn(farDsn, 'PING'), 'no forward without the master');
+      assert.equal((await h.cli(['status', 'dfar'])).code, 0);
+      assert.equal(await redisOn(farDsn, 'GET mine'), '$3\r\nfar', 'forwarded again by the new master');
 
       // db reset of the remote environment resets its index on the host, and nothing here.
       const reset = await h.cli(['db', 'reset', 'dfar', '--json']);
