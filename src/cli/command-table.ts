@@ -331,6 +331,13 @@ const TABLE: readonly Declared[] = [
     load: () => import('./commands/list.js').then((m) => m.default),
   },
   {
+    name: 'top',
+    description: 'show what each environment and shared service uses now: CPU, memory, block and network I/O (live on a terminal)',
+    options: () => [new Option('--all', 'every project\'s environments'), o.project('environments of this project'), o.json('print one snapshot as JSON'), new Option('--once', 'print one snapshot and exit (also when stdout is not a terminal)'), o.whole('--interval <seconds>', 'seconds between refreshes of the live view (default 2)')],
+    help: '\nSummed from the Engine\'s stats of each environment\'s containers; a shared service is counted once, on its own\nrow, with the environments that use it. CPU is percent of one CPU (200% = two busy CPUs); memory leaves out the\npage cache the kernel can drop, as `docker stats` does. Environments on a host that does not answer are shown\n`unreachable`. JSON: {at, environments: [{name, project, host, status, containers, shared, usage}], shared:\n[{project, service, host, container, state, users, usage}], total, unreachable}; usage is {cpu_percent,\nmemory_bytes, block_read_bytes, block_write_bytes, net_rx_bytes, net_tx_bytes}.',
+    load: () => import('./commands/top.js').then((m) => m.default),
+  },
+  {
     name: 'status',
     description: 'show an environment and its services with live container state, and the values rewritten to name its private datasets',
     args: () => [args.env()],
@@ -690,7 +697,7 @@ exact commands to run. Exit status 1 only when this system has no store cilo kno
       new Option('--name <project>', 'project name (default: the directory name)'),
       o.repeatable('--compose <file>', 'compose file (repeatable; default: compose.yaml, compose.yml, docker-compose.yaml or docker-compose.yml, with its override file)'),
       o.repeatable('--env-file <file>', 'env file for compose interpolation (repeatable)'),
-      new Option('--dns-suffix <suffix>', 'DNS suffix of the environments (default: .test)'),
+      new Option('--dns-suffix <suffix>', 'DNS suffix of the environments (default: the home\'s, from `cilo init --dns-suffix`, else .test; .localhost needs no resolver set-up)'),
       new Option('--default-env <env>', 'default environment name'),
       new Option('--build-tool <tool>', "accepted as the original cilo's (cilo always runs `docker compose`; another tool than docker is warned about, and nothing is written)"),
       o.force('replace an existing .cilo/config.yml'),

@@ -6,7 +6,7 @@
  */
 import type { ComposeModel, ComposeTarget } from '../domain/compose-model.js';
 import type { DatasetEngine, EngineTarget } from '../domain/dataset-engine.js';
-import type { ContainerInspect, ContainerSummary, EngineEvent, EngineInfo, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
+import type { ContainerInspect, ContainerStats, ContainerSummary, EngineEvent, EngineInfo, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import type { HostState } from '../domain/state.js';
 import type { LoopbackPortState } from '../domain/routing-choice.js';
 import type { UserKnownEntries } from '../domain/hosts.js';
@@ -39,6 +39,8 @@ export interface Engine {
   disconnectNetwork(network: string, container: string, force?: boolean): Promise<void>;
   listContainers(filters?: Filters, all?: boolean): Promise<ContainerSummary[]>;
   inspectContainer(idOrName: string): Promise<ContainerInspect | null>;
+  /** One sample of a running container's CPU, memory, block and network use; null when it is gone or not running. */
+  containerStats(id: string): Promise<ContainerStats | null>;
   startContainer(id: string): Promise<void>;
   stopContainer(id: string, timeoutSeconds?: number): Promise<void>;
   pauseContainer(id: string): Promise<void>;

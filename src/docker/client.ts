@@ -1,9 +1,9 @@
 import type { IncomingMessage, RequestOptions } from 'node:http';
-import type { ContainerInspect, ContainerSummary, EngineEvent, EngineInfo, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
+import type { ContainerInspect, ContainerStats, ContainerSummary, EngineEvent, EngineInfo, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import * as v from 'valibot';
 import { CiloError, DockerApiError } from '../errors.js';
 import { JsonLinesReader, LogLineReader } from './log-frames.js';
-import { ContainerInspectSchema, ContainerSummarySchema, IdSchema, InfoSchema, NetworkInspectSchema, VolumeInspectSchema, VolumeListSchema, WaitSchema } from './shapes.js';
+import { ContainerInspectSchema, ContainerSummarySchema, IdSchema, StatsSchema, InfoSchema, NetworkInspectSchema, VolumeInspectSchema, VolumeListSchema, WaitSchema } from './shapes.js';
 
 /**
  * A small Docker Engine API client over node:http. It negotiates the API version with
@@ -267,6 +267,12 @@ export class DockerClient {
 
   async createContainer(name: string, spec: Record<string, unknown>): Promise<string> {
     return required(await this.checked(IdSchema, 'POST', `/containers/create?name=${encodeURIComponent(name)}`, spec)).Id;
+  }
+
+  /** One sample of the container's use, answered at once (`one-shot`: no second sample for the CPU delta); null when it is gone or not running. */
+  async containerStats(id: string): Promise<ContainerStats | null> {
+    const r = await this.checked(StatsSchema, 'GET', `/containers/${encodeURIComponent(id)}/stats?stream=false&one-shot=true`, undefined, { okStatuses: [404, 409], timeoutMs: 30_000 });
+    return r.status === 200 ? r.data : null;
   }
 
   async startContainer(id: string): Promise<void> {

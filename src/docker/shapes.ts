@@ -3,7 +3,7 @@
  * the types domain/engine.ts gives them; anything else the Engine sends passes through.
  */
 import * as v from 'valibot';
-import type { ContainerInspect, ContainerSummary, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
+import type { ContainerInspect, ContainerStats, ContainerSummary, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 
 const StringMap = v.record(v.string(), v.string());
 
@@ -62,6 +62,17 @@ export const VolumeInspectSchema = v.looseObject({
   Mountpoint: v.string(),
   Options: v.optional(v.nullable(StringMap)),
 });
+export const StatsSchema = v.looseObject({
+  read: v.string(),
+  cpu_stats: v.looseObject({
+    cpu_usage: v.looseObject({ total_usage: v.number() }),
+    system_cpu_usage: v.optional(v.number()),
+    online_cpus: v.optional(v.number()),
+  }),
+  memory_stats: v.looseObject({ usage: v.optional(v.number()), limit: v.optional(v.number()), stats: v.optional(v.record(v.string(), v.number())) }),
+  blkio_stats: v.optional(v.looseObject({ io_service_bytes_recursive: v.optional(v.nullable(v.array(v.looseObject({ op: v.string(), value: v.number() })))) })),
+  networks: v.optional(v.record(v.string(), v.looseObject({ rx_bytes: v.number(), tx_bytes: v.number() }))),
+});
 export const WaitSchema = v.looseObject({ StatusCode: v.number() });
 
 // What the schemas let through is what the domain types promise.
@@ -72,5 +83,6 @@ const outputsFit: [
   Fits<v.InferOutput<typeof NetworkInspectSchema>, NetworkInspect>,
   Fits<v.InferOutput<typeof VolumeListSchema>['Volumes'][number], VolumeInfo>,
   Fits<v.InferOutput<typeof VolumeInspectSchema>, VolumeInspect>,
-] = [true, true, true, true, true];
+  Fits<v.InferOutput<typeof StatsSchema>, ContainerStats>,
+] = [true, true, true, true, true, true];
 void outputsFit;

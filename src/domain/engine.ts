@@ -73,3 +73,12 @@ export interface EngineInfo {
   /** `name=rootless` among them: the engine runs as a user, and cannot publish ports below 1024. */
   SecurityOptions?: string[] | null | undefined;
 }
+
+/** One sample of a container's resource use (`GET /containers/{id}/stats?stream=false&one-shot=true`), as far as cilo reads it. */
+export interface ContainerStats {
+  read: string;
+  cpu_stats: { cpu_usage: { total_usage: number }; system_cpu_usage?: number | undefined; online_cpus?: number | undefined };
+  memory_stats: { usage?: number | undefined; limit?: number | undefined; stats?: Record<string, number> | undefined };
+  blkio_stats?: { io_service_bytes_recursive?: { op: string; value: number }[] | null | undefined } | undefined;
+  networks?: Record<string, { rx_bytes: number; tx_bytes: number }> | undefined;
+}

@@ -17,6 +17,7 @@ import type { EnvironmentState, State } from '../../src/domain/state.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { readState } from '../../src/state/store.js';
 import { waitForAddresses } from '../support/dns-query.js';
+import { http as httpRequest, signIn, startUi } from './ui-helpers.js';
 import { docker, editState, ensureFixtureImage, makeHome, removeProjectResources, uid, type TestHome } from './helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -268,6 +269,22 @@ test('router mode end to end: a .localhost environment from the home default, it
   assert.ok(web?.ip);
   assert.match(`${lookup.stdout}${lookup.stderr}`, new RegExp(`Address:? +${web.ip.replace(/\./g, '\\.')}\\b`), 'inside a container the name is the container address');
   assert.doesNotMatch(lookup.stdout.split(/\n\n/).slice(1).join('\n'), /127\.0\.0\.1/);
+
+  // doctor expects 127.0.0.1 for the names of a router-mode environment, not its container addresses.
+  const doctor = await h.cli(['doctor', '--json']);
+  const findings = (JSON.parse(doctor.stdout) as { findings?: { kind: string; message: string }[] }).findings ?? [];
+  assert.deepEqual(findings.filter((f) => f.kind === 'env.dns-record'), [], doctor.stdout);
+
+  // The dashboard: the same URLs, http and https, in the list and on the environment's page.
+  const ui = await startUi(h, ['--all']);
+  cleanups.push(() => ui.stop());
+  const cookie = await signIn(ui);
+  const snap = JSON.parse((await httpRequest(ui.port, 'GET', '/api/snapshot', { headers: { cookie } })).body) as { environments: { name: string; url: string; urls: unknown }[] };
+  assert.deepEqual(snap.environments.map((e) => [e.name, e.url, e.urls]), [['e1', `http://${project}.e1.localhost:${http}`, { http: `http://${project}.e1.localhost:${http}`, https: `https://${project}.e1.localhost:${https}` }]]);
+  const page = JSON.parse((await httpRequest(ui.port, 'GET', '/api/env/e1', { headers: { cookie } })).body) as { urls: unknown; services: { name: string; urls: unknown }[] };
+  assert.deepEqual(page.urls, { http: `http://${project}.e1.localhost:${http}`, https: `https://${project}.e1.localhost:${https}` });
+  assert.deepEqual(page.services.find((s) => s.name === 'web')?.urls, { http: `http://web.e1.localhost:${http}`, https: `https://web.e1.localhost:${https}` });
+  await ui.stop();
 
   // Back to direct: the host gets container addresses again and URLs name the container port.
   const direct = await h.cli(['init', '--routing', 'direct']);

@@ -98,6 +98,8 @@ describe('cilo mcp', () => {
     assert.deepEqual((list.environments as { name: string }[]).map((e) => e.name), ['m1']);
     const urls = body(await call(s, 'urls', { env: 'm1' }));
     assert.equal(urls.base_url, `http://${project}.m1.test`);
+    assert.equal((urls.urls as { http: string }).http, urls.url, 'urls by scheme beside url (issue #25)');
+    assert.ok(urls.routing === 'direct' || urls.routing === 'router');
   });
 
   test('exec returns exit code and output, capped, and stops at the timeout; logs keep the tail', async () => {

@@ -14,7 +14,7 @@ import type { CoreContext } from '../../src/core/context.js';
 import type { Clock, Compose, ComposeUpOptions, ContainerExec, Engine, EnginePorts, HostKey, HostLink, RemoteHosts, VolumeData } from '../../src/core/ports.js';
 import type { Site } from '../../src/core/sites/site.js';
 import type { ComposeModel, ComposeTarget } from '../../src/domain/compose-model.js';
-import type { ContainerInspect, ContainerSummary, Filters, NetworkInspect, VolumeInfo, VolumeInspect } from '../../src/domain/engine.js';
+import type { ContainerInspect, ContainerStats, ContainerSummary, Filters, NetworkInspect, VolumeInfo, VolumeInspect } from '../../src/domain/engine.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE } from '../../src/domain/names.js';
 import type { EnvironmentState, HostState } from '../../src/domain/state.js';
 import type { UserKnownEntries } from '../../src/domain/hosts.js';
@@ -214,6 +214,15 @@ export class StandInEngine implements Engine {
       NetworkSettings: { Networks: Object.fromEntries([...b.networks].map(([n, v]) => [n, { IPAddress: v.ip, Aliases: v.aliases, NetworkID: this.net(n)?.id ?? '' }])) },
       RestartCount: 0,
     };
+  }
+
+  /** What `containerStats` answers for a running container, by container name (a test sets it). */
+  readonly stats = new Map<string, ContainerStats>();
+
+  async containerStats(id: string): Promise<ContainerStats | null> {
+    const b = this.byName(id) ?? this.containers.get(id);
+    if (!b || (b.state !== 'running' && b.state !== 'paused')) return null;
+    return this.stats.get(b.name) ?? null;
   }
 
   async startContainer(id: string): Promise<void> {

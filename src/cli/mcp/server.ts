@@ -195,10 +195,10 @@ export function buildServer(opts: McpOptions): McpServer {
 
   define(
     'urls',
-    { description: "An environment's URLs: its base URL and each service's URL by DNS name and by IP (the IP works without any resolver set up).", inputSchema: { env }, annotations: { readOnlyHint: true } },
+    { description: "An environment's URLs: its base URL and each service's URL by DNS name (http and https through the router in router mode) and by IP (the IP works without any resolver set up, in direct mode).", inputSchema: { env }, annotations: { readOnlyHint: true } },
     async (a: { env: string }, ctx) => {
       const m = await environmentManifest(ctx, { env: a.env, project });
-      return { env: m.env, base_url: m.base_url, url: m.url, system_resolver: m.dns.system_resolver, services: m.services.map((s) => ({ name: s.name, url: s.url, ip_url: s.ip_url, state: s.state })) };
+      return { env: m.env, base_url: m.base_url, url: m.url, urls: m.urls, routing: m.routing, system_resolver: m.dns.system_resolver, services: m.services.map((s) => ({ name: s.name, url: s.url, urls: s.urls, ip_url: s.ip_url, state: s.state })) };
     },
   );
 

@@ -113,8 +113,8 @@ export async function manifestOfEnvironment(ctx: CoreContext, env: EnvironmentSt
     timings: opts.timings,
     showSecrets: opts.showSecrets,
     datasets: opts.datasets ?? recordedDatasets(env),
-    caFile: existsSync(ctx.ca.certFile()) ? ctx.ca.certFile() : undefined,
     plan: urlPlan(state, env),
+    caFile: existsSync(ctx.ca.certFile()) ? ctx.ca.certFile() : undefined,
   });
 }
 

@@ -74,7 +74,7 @@ export async function initHome(ctx: CoreContext, input: InitInput): Promise<Init
     return { home: paths.home, base_subnets: state.base_subnets, dns_port: state.dns_port, routing: routingSettings(state), dns_suffix: state.dns_suffix ?? DEFAULT_DNS_SUFFIX };
   }, paths);
   const warnings = [
-    ...(firstInit || choosesRouting(choice) ? await routerPortProblems(ctx, result.routing, heldByRouter(snapshot, before)) : []),
+    ...(firstInit || choosesRouting(choice) ? await routerPortProblems(ctx, result.routing, choosesRouting(choice), heldByRouter(snapshot, before)) : []),
     ...routingChangeNote(snapshot, before, result.routing),
     ...localhostNote(result.routing, result.dns_suffix),
   ];
@@ -106,11 +106,13 @@ function heldByRouter(state: State | undefined, before: RoutingSettings | undefi
 /**
  * What stands in the way of the router's ports on this machine: each port bound for a moment
  * on 127.0.0.1 (in use, or privileged for this user), and whether the engine runs rootless.
+ * A first `init` in auto mode with no routing flags asks only the engine: on most machines auto
+ * picks direct, and a web server on port 80 there is none of cilo's business.
  */
-async function routerPortProblems(ctx: CoreContext, routing: RoutingSettings, skip: number[]): Promise<string[]> {
+async function routerPortProblems(ctx: CoreContext, routing: RoutingSettings, chosen: boolean, skip: number[]): Promise<string[]> {
   if (routing.mode === 'direct') return [];
   const site = atLocalSite(ctx).site;
-  const probe = site.routes.loopbackPort?.bind(site.routes);
+  const probe = chosen || routing.mode === 'router' ? site.routes.loopbackPort?.bind(site.routes) : undefined;
   const ask = async (port: number): Promise<LoopbackPortState | undefined> => (probe && !skip.includes(port) ? probe(port) : undefined);
   const [http, https, info] = await Promise.all([ask(routing.http_port), ask(routing.https_port), site.docker.info().catch(() => undefined)]);
   const rootless = (info?.SecurityOptions ?? []).some((o) => /(^|,)name=rootless(,|$)/.test(o));

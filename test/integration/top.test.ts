@@ -1,0 +1,78 @@
+/**
+ * `cilo top` (#26, "See it"): each environment's containers summed from the Engine's stats, a
+ * shared service once with its users, the machine total, and the unchanged records of a stopped
+ * environment; `--once` and a pipe print one table.
+ */
+import { after, before, describe, test } from '../support/bounded-test.js';
+import assert from 'node:assert/strict';
+import { copyFixture, ensureFixtureImage, makeHome, tearDown, uid, type TestHome } from './helpers.js';
+
+before(() => ensureFixtureImage());
+
+interface Usage { cpu_percent: number; memory_bytes: number; net_rx_bytes: number }
+interface Snapshot {
+  environments: { name: string; status: string; containers: number; shared: string[]; usage: Usage }[];
+  shared: { service: string; users: string[]; state: string; usage: Usage }[];
+  total: Usage;
+  unreachable: unknown[];
+}
+
+describe('cilo top', () => {
+  let h: TestHome;
+  let dir: string;
+  const project = uid('top');
+  before(() => {
+    h = makeHome();
+    dir = copyFixture('shared-db', { '.cilo/config.yml': `project: ${project}\n` });
+  });
+  after(async () => tearDown(h, project, dir));
+
+  test('top --json --once lists each environment with its containers\' memory, and the shared database once', async () => {
+    for (const e of ['t1', 't2']) {
+      const up = await h.cli(['up', e, '--timeout', '120'], { cwd: dir });
+      assert.equal(up.code, 0, up.stderr);
+    }
+    const down = await h.cli(['down', 't2'], { cwd: dir });
+    assert.equal(down.code, 0, down.stderr);
+
+    const r = await h.cli(['top', '--json', '--once'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const snap = JSON.parse(r.stdout) as Snapshot;
+    const t1 = snap.environments.find((e) => e.name === 't1');
+    const t2 = snap.environments.find((e) => e.name === 't2');
+    assert.ok(t1 && t2, r.stdout);
+    // app and cache are t1's own; db is the shared container, counted on its own row.
+    assert.equal(t1.containers, 2, r.stdout);
+    assert.ok(t1.usage.memory_bytes > 0, `t1 uses memory: ${JSON.stringify(t1.usage)}`);
+    assert.deepEqual(t1.shared, ['db']);
+    assert.equal(t2.status, 'stopped');
+    assert.equal(t2.containers, 0, 'a stopped environment runs nothing');
+    assert.equal(t2.usage.memory_bytes, 0);
+
+    assert.equal(snap.shared.length, 1, r.stdout);
+    const db = snap.shared[0];
+    assert.ok(db);
+    assert.equal(db.service, 'db');
+    assert.ok(db.users.includes('t1'), JSON.stringify(db));
+    assert.ok(db.usage.memory_bytes > 0, `the shared database uses memory: ${JSON.stringify(db.usage)}`);
+    assert.equal(snap.total.memory_bytes, t1.usage.memory_bytes + t2.usage.memory_bytes + db.usage.memory_bytes, 'the total counts the shared service once');
+    assert.deepEqual(snap.unreachable, []);
+  });
+
+  test('piped, top prints one table with a row per environment and a total, and exits', async () => {
+    const r = await h.cli(['top'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.match(lines[0] ?? '', /^NAME +PROJECT +STATE +CONTAINERS +CPU +MEMORY/);
+    assert.ok(lines.some((l) => /^t1 +/.test(l)), r.stdout);
+    assert.ok(lines.some((l) => /^db \(shared\) +/.test(l) && l.includes('used by')), r.stdout);
+    assert.match(lines[lines.length - 1] ?? '', /^TOTAL +/);
+    assert.ok(!r.stdout.includes('\u001b'), 'no screen codes in a pipe');
+  });
+
+  test('a bad --interval is refused in one sentence', async () => {
+    const r = await h.cli(['top', '--interval', 'soon'], { cwd: dir });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /interval/);
+  });
+});
