@@ -3,11 +3,14 @@
 //   router-latency  the same GET of a busybox httpd page, through cilo's router (127.0.0.1:<port>,
 //                   Host: web.<env><suffix>) against direct to the container's address (root on
 //                   Linux reaches it): p50 and p99 per request and requests/s, REQUESTS requests over
-//                   keep-alive connections, one at a time and with 8 at once.
+//                   keep-alive connections, one at a time and with 8 at once; and, to tell the hops
+//                   apart, the same to the router container's own address (Caddy without Docker's
+//                   loopback forwarding, docker-proxy).
 //   router-first    the time from `cilo up` returning (a fresh environment) to the first request by
 //                   name through the router that gets the environment's page.
 //
 // Only reported: nothing fails on a duration.
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { createServer } from 'node:net';
@@ -107,17 +110,22 @@ export async function benchRouter(tools, { runs }) {
       const name = hostOf(web.url);
       const direct = { label: 'direct', host: web.ip, port: 8080, hostHeader: `${web.ip}:8080` };
       const routed = { label: 'router', host: '127.0.0.1', port: httpPort, hostHeader: name };
+      // The router container's own address on e0's network: the same proxy without Docker's
+      // loopback port forwarding (docker-proxy), to tell the two hops apart.
+      const router = JSON.parse((await h.cilo(['router', 'status', '--json'])).stdout).container?.name;
+      const routerIp = spawnSync('docker', ['inspect', '--format', `{{(index .NetworkSettings.Networks "${m.network}").IPAddress}}`, router], { encoding: 'utf8' }).stdout.trim();
+      const proxied = { label: 'router-addr', host: routerIp, port: 80, hostHeader: name };
       const first = await get(undefined, direct.host, direct.port, direct.hostHeader);
       const expect = first.body.trim();
       log(`router: ${name} via 127.0.0.1:${httpPort} against ${web.ip}:8080 (${expect})`);
-      const r = { seq: { router: [], direct: [] }, par: { router: [], direct: [] } };
+      const r = { seq: { router: [], direct: [], 'router-addr': [] }, par: { router: [], direct: [], 'router-addr': [] } };
       // One untimed round of each warms connections and caches; then both alternate.
       for (let i = -1; i < runs; i++) {
         for (const [mode, conc] of [
           ['seq', 1],
           ['par', CONCURRENCY],
         ]) {
-          const order = i % 2 === 0 ? [routed, direct] : [direct, routed];
+          const order = i % 2 === 0 ? [routed, direct, proxied] : [proxied, direct, routed];
           for (const t of order) {
             const got = await load(t, conc, expect);
             if (i >= 0) r[mode][t.label].push(got);
@@ -161,6 +169,8 @@ export async function benchRouter(tools, { runs }) {
         row({ id: 'router-c8-p50', measure: `request through the router, p50, ${REQUESTS} with ${CONCURRENCY} at once over keep-alive`, ours: pick('par', 'router', 'p50'), baseLabel: base, base: pick('par', 'direct', 'p50'), target: { none: true }, note: `added by the router: p50 ${added('par', 'p50')}, p99 ${added('par', 'p99')}` }),
         row({ id: 'router-c8-p99', measure: 'the same, p99', ours: pick('par', 'router', 'p99'), baseLabel: base, base: pick('par', 'direct', 'p99'), target: { none: true } }),
         row({ id: 'router-c8-rps', measure: 'the same, requests/s', ours: pick('par', 'router', 'rps'), baseLabel: base, base: pick('par', 'direct', 'rps'), fmt: fmtQps, better: 'higher', target: { none: true } }),
+        row({ id: 'router-addr-seq-p50', measure: "extra: the router's own address (no docker-proxy), p50, sequential", ours: pick('seq', 'router-addr', 'p50'), baseLabel: base, base: pick('seq', 'direct', 'p50'), target: { none: true } }),
+        row({ id: 'router-addr-c8-rps', measure: "extra: the router's own address (no docker-proxy), requests/s, 8 at once", ours: pick('par', 'router-addr', 'rps'), baseLabel: base, base: pick('par', 'direct', 'rps'), fmt: fmtQps, better: 'higher', target: { none: true } }),
         row({ id: 'router-first', measure: '`up` returning → first request by name through the router that gets the page', ours: firsts, target: { none: true }, note: `requests until the page, per run: ${polls.join(', ')} (polled every ${FIRST_POLL_MS} ms)` }),
       ];
     },
