@@ -62,9 +62,9 @@ const datasetEngines: DatasetEngines = {
 
 const host: HostNetwork = {
   routeSubnets: async () => (await import('./host/routes.js')).hostRouteSubnets(),
-  loopbackPortFree: async (port) => (await import('./host/ssh.js')).loopbackPortFree(port),
   connect: async (ip, port, ms) => (await import('./host/reach.js')).tcpConnect(ip, port, ms),
   loopbackPort: async (port) => (await import('./host/loopback-port.js')).loopbackPortState(port),
+  loopbackPortFree: async (port) => (await import('./host/ssh.js')).loopbackPortFree(port),
 };
 
 function dnsFor(paths: CiloPaths): DnsControl {

@@ -213,11 +213,6 @@ export interface HostNetwork {
   /** The subnets of the host's routes (Linux); none elsewhere. */
   routeSubnets(): Promise<string[]>;
   /**
-   * Whether nothing listens on this machine's 127.0.0.1:`port` now (a bind test), for the
-   * loopback ports cilo publishes (issue #25). Absent (a stand-in): every port counts as free.
-   */
-  loopbackPortFree?(port: number): Promise<boolean>;
-  /**
    * A TCP connect from this process (this machine, whichever engine the site is) to a container's
    * address, closed at once: whether this machine reaches container addresses (issue #25).
    */
@@ -227,6 +222,11 @@ export interface HostNetwork {
    * (the router's ports, `cilo init`). Absent where that machine is not the engine's (a remote site).
    */
   loopbackPort?(port: number): Promise<LoopbackPortState>;
+  /**
+   * Whether nothing listens on this machine's 127.0.0.1:`port` now (a bind test), for the
+   * loopback ports cilo publishes (issue #25). Absent (a stand-in): every port counts as free.
+   */
+  loopbackPortFree?(port: number): Promise<boolean>;
 }
 
 export type { ConnectOutcome };

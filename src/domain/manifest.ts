@@ -8,8 +8,9 @@
 import { addressOn, containersOfService } from './replicas.js';
 import { completed, environmentProblems, justRestarted, liveStatus, type FactsById, type RestartFacts, type ServiceProblem } from './liveness.js';
 import type { ContainerSummary } from './engine.js';
-import { datasetDsn } from './host-ports.js';
 import { DIRECT_PLAN, environmentUrls, serviceUrls, type UrlPlan, type Urls } from './host-reach.js';
+import { serviceUrl } from './env-model.js';
+import { datasetDsn } from './host-ports.js';
 import { maskValue } from './mask.js';
 import { compareNames, networkName } from './names.js';
 import { baseUrl, runVariables } from './run-vars.js';

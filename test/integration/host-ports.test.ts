@@ -7,8 +7,10 @@
 import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { basename, dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { ensureDbImages } from '../support/fixture-images.js';
 import { copyFixture, ensureFixtureImage, makeHome, tearDown, uid, type TestHome } from './helpers.js';
 
@@ -153,6 +155,39 @@ describe('ports on 127.0.0.1: databases from the host', { skip }, () => {
     const after = await manifest(h, 'e1');
     for (const name of ['db', 'cache', 'web']) assert.deepEqual(service(after, name).host_ports, service(before, name).host_ports, name);
     assert.equal(await redisPing(service(after, 'cache').host_ports?.['6379'] ?? 0), '+PONG');
+  });
+
+  test('containers made before cilo published ports (an older cilo) get them at the next up', async () => {
+    // Made again as an older cilo made them: from the generated models without ports (and the
+    // shared one without its ports label), by compose itself.
+    const older = (file: string, services: string[]): string => {
+      const model = parse(readFileSync(file, 'utf8')) as { services: Record<string, { ports?: unknown; labels?: Record<string, string> }> };
+      for (const svc of Object.values(model.services)) {
+        delete svc.ports;
+        if (svc.labels) delete svc.labels['cilo.host-ports'];
+      }
+      const out = join(dirname(file), `older-${basename(file)}`);
+      writeFileSync(out, stringify(model));
+      for (const svc of services) spawnSync('docker', ['rm', '-f', svc === 'db' ? `cilo_shared_${p}_db` : `cilo-${p}-e1-${svc}-1`], { encoding: 'utf8' });
+      return out;
+    };
+    const gen = join(h.home, 'generated', p);
+    for (const [project, file, services] of [[`cilo-shared-${p}`, join(gen, '_shared', 'db.yml'), ['db']], [`cilo-${p}-e1`, join(gen, 'e1', 'compose.yml'), ['cache', 'web']]] as const) {
+      const r = spawnSync('docker', ['compose', '-p', project, '-f', older(file, [...services]), 'up', '-d', ...services], { encoding: 'utf8', cwd: dir });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    assert.equal(spawnSync('docker', ['port', `cilo_shared_${p}_db`], { encoding: 'utf8' }).stdout.trim(), '', 'the older shared container publishes nothing');
+    const ports = service(await manifest(h, 'e1'), 'cache').host_ports?.['6379'] ?? 0;
+    await assert.rejects(redisPing(ports), 'nor does the older cache');
+    const up = await h.cli(['up', 'e1']);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stderr, /Shared service db was recreated; environments e2 now use the new container/);
+    const m = await manifest(h, 'e1');
+    assert.equal(spawnSync('docker', ['port', `cilo_shared_${p}_db`, '5432/tcp'], { encoding: 'utf8' }).stdout.trim(), `127.0.0.1:${service(m, 'db').host_ports?.['5432']}`);
+    assert.equal(await redisPing(ports), '+PONG');
+    const again = await h.cli(['up', 'e2']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.doesNotMatch(again.stderr, /Shared service db was recreated/, 'the other user finds it as it wants it');
   });
 });
 

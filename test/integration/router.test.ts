@@ -94,10 +94,8 @@ describe('loopback router', () => {
     http = await freePort();
     https = await freePort();
     dir = copyFixture('router-web', { '.cilo/config.yml': `project: ${project}\nenv:\n  render:\n    - file: .env\n      tokens: true\n` });
-    // Until `cilo init --routing` lands (the modes part of #25), the test writes the settings itself.
-    await editState(h, (s) => {
-      s.routing = { mode: 'router', http_port: http, https_port: https };
-    });
+    const init = await h.cli(['init', '--routing', 'router', '--router-http-port', String(http), '--router-https-port', String(https)]);
+    assert.equal(init.code, 0, init.stderr);
   });
   after(async () => {
     if (h) await tearDown(h, project, dir);
@@ -254,9 +252,8 @@ describe('routing auto on a machine that reaches containers', () => {
     if (skip) return t.skip(skip);
     // High router ports: the probe's router must not compete for 80/443 with anything else here.
     const [http, https] = [await freePort(), await freePort()];
-    await editState(h, (s) => {
-      s.routing = { mode: 'auto', http_port: http, https_port: https };
-    });
+    const init = await h.cli(['init', '--routing', 'auto', '--router-http-port', String(http), '--router-https-port', String(https)]);
+    assert.equal(init.code, 0, init.stderr);
     const r = await h.cli(['up', 'p1', '--timeout', '90'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     const found = routing(h)?.resolved?.[''];
@@ -291,6 +288,7 @@ describe('a router that cannot start', () => {
     const port = addr && typeof addr === 'object' ? addr.port : 0;
     try {
       const https = await freePort();
+      // Written as a later change of the machine would leave it: init refuses nothing here, but it would warn.
       await editState(h, (s) => {
         s.routing = { mode: 'router', http_port: port, https_port: https };
       });
