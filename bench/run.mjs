@@ -4,7 +4,7 @@
 //   npm run bench                                (builds dist/, then runs everything)
 //   node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write | --no-write] [--dns-seconds S]
 //
-// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, router.
+// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router.
 // Runs: --runs N for every benchmark; without it 3 for those that start containers or DNS servers, 5 for the
 // rest (list takes 4 samples per run: a single one is 0.1–0.2 s).
 // Output: the table on stdout, progress on stderr. A full run (no --only) also rewrites the part
@@ -30,6 +30,7 @@ import { benchDatasetMemory, benchDatasetPauseUp, benchDatasetSeed } from './dat
 import { benchFork, benchForkDataset, benchForkReflink } from './fork.mjs';
 import { benchDns, benchDnsFollow, queryOnce } from './dns.mjs';
 import { benchUiSnapshot } from './ui.mjs';
+import { benchInPlaceUp } from './in-place.mjs';
 import { benchRouter } from './router.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,7 +44,7 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write|--no-write] [--dns-seconds S]
-names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, router`;
+names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router`;
 
 function options() {
   const { values } = parseArgs({
@@ -840,8 +841,10 @@ const BENCHES = [
   { name: 'dataset-pause-up', row: 14, slow: true, fn: ({ runs }) => benchDatasetPauseUp(datasetTools(), { runs }) },
   // Issue 27: the dashboard's snapshot with 20 environments and their datasets (bench/ui.mjs).
   { name: 'ui-snapshot', row: 15, slow: true, fn: ({ runs }) => benchUiSnapshot({ ...datasetTools(), cli: () => CLI }, { runs }) },
+  // Issue 28: up of a new in-place environment of the 10,000-file project (bench/in-place.mjs).
+  { name: 'in-place-up', row: 16, slow: true, fn: ({ runs }) => benchInPlaceUp({ ...datasetTools(), run, buildTree, composeYaml }, { runs }) },
   // Issue 25: a request through the loopback router against the same direct, and up -> first request by name (bench/router.mjs).
-  { name: 'router', row: 16, slow: true, fn: ({ runs }) => benchRouter(datasetTools(), { runs }) },
+  { name: 'router', row: 17, slow: true, fn: ({ runs }) => benchRouter(datasetTools(), { runs }) },
 ];
 
 function datasetTools() {

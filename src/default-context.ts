@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { CoreContext } from './core/context.js';
 import type { Clock, Compose, ContainerExec, DashboardServer, DatasetEngines, DnsAdmin, DnsControl, Git, HostNetwork, LocalCa, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
-import { ciloPaths, type CiloPaths } from './state/paths.js';
+import { ciloPaths, workspaceRoots, type CiloPaths } from './state/paths.js';
 
 function once<T>(load: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
@@ -47,10 +47,17 @@ const proc: Processes = {
   findProgram: async (c, d, p) => (await procModules())[2].findProgram(c, d, p),
 };
 
-const workspaces: Workspaces = {
-  copy: async (s, d, o) => (await workspaceModules())[0].copyProject(s, d, o),
-  remove: async (p) => (await workspaceModules())[1].removeTree(p),
-};
+/** Removal refuses anything but cilo's own copies (remove.ts), the in-place sources of the state as it is now. */
+function workspacesFor(paths: CiloPaths): Workspaces {
+  return {
+    copy: async (s, d, o) => (await workspaceModules())[0].copyProject(s, d, o),
+    remove: async (p) => {
+      const [, remove, store] = await Promise.all([...(await workspaceModules()), import('./state/store.js')]);
+      const inPlaceSources = (): string[] => Object.values(store.readState(paths).environments).filter((e) => e.workspace_mode === 'in-place').map((e) => e.workspace);
+      await remove.removeWorkspaceTree(p, { roots: workspaceRoots(paths), inPlaceSources });
+    },
+  };
+}
 
 const exec: ContainerExec = {
   run: async (c, a, o) => (await import('./docker/exec.js')).execInContainer(c, a, o),
@@ -172,7 +179,7 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     ca: overrides.ca ?? caFor(paths),
     git: overrides.git ?? git,
     proc: overrides.proc ?? proc,
-    workspaces: overrides.workspaces ?? workspaces,
+    workspaces: overrides.workspaces ?? workspacesFor(paths),
     remote: overrides.remote ?? remoteFor(paths),
     clock: overrides.clock ?? clock,
     log: overrides.log ?? (() => undefined),

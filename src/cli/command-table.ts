@@ -126,6 +126,12 @@ the router is made with the first environment that needs it and removed with the
 Mode (\`cilo init --routing\`): direct, router, or auto (the first up on an engine tries to connect
 to a container's address, and picks router when it cannot). CILO_ROUTER_IMAGE replaces the image
 (default caddy:2-alpine). \`cilo doctor\` checks the router, its routes and its ports.`;
+const WORKSPACE_HELP = `Workspace: a new environment runs on a copy of the project under CILO_HOME, or with --in-place
+(or \`workspace: in-place\` in .cilo/config.yml) on the project directory itself: bind mounts point
+into it, so edits are live; its network, names, volumes and datasets are still its own. Inside a
+linked git worktree (\`git worktree add\`) in place is the default (--copy makes a copy). destroy
+never removes or changes anything in an in-place tree; merge is refused there (the work is in it).
+An environment keeps the mode it was created with.`;
 
 const ONE_AT_A_TIME = `
 One command at a time per environment name: run at once, a second up, create or run of the same
@@ -202,11 +208,14 @@ Register it: \`cilo mcp --print-config\`.`;
 const HOOK_HELP = `
 Claude Code runs these with a JSON payload on stdin (unknown fields are ignored):
   worktree-create reads "name" (or "worktree_name", else the last part of "worktree_path") and "cwd"
-    (the repository; else $CLAUDE_PROJECT_DIR, else the current directory); it makes the
-    environment <name> (or <name>-2, -3... when taken) and prints only the workspace path.
-  worktree-remove reads "worktree_path" (or "path"), finds the environment whose workspace it is and
-    destroys it, but refuses (a message on stderr, exit 0) while the workspace has uncommitted
-    changes or commits the source does not have: \`cilo merge <env>\` first.
+    (the repository; else $CLAUDE_PROJECT_DIR, else the current directory). In a git repository it
+    makes a git worktree ("worktree_path", else <repo>/.claude/worktrees/<name>, -2, -3... when
+    taken; branch worktree-<name>) with the environment <name> in place on it; elsewhere an
+    environment on a copy. It prints only that path.
+  worktree-remove reads "worktree_path" (or "path"): the environments in place on that worktree are
+    destroyed and the worktree is left to git. One on a copy is destroyed unless the copy has
+    uncommitted changes or commits the source does not have (then a message on stderr, exit 0:
+    \`cilo merge <env>\` first).
 Install both with \`cilo hook claude install\`.`;
 
 const COMPLETION_HELP = `
@@ -267,11 +276,13 @@ const TABLE: readonly Declared[] = [
       o.project(PROJECT_OPTION),
       new Option('--empty', 'create an empty workspace instead of copying the project'),
       o.repeatable('--include <glob>', 'copy only files matching GLOB, as the original cilo (repeatable; a name such as *.go matches at any depth, a path such as src/** from the project root; .cilo and the compose and env files are always copied)'),
+      o.inPlace(),
+      o.copy(),
       o.autoName(),
       o.host(),
       o.json(),
     ],
-    help: `${PROJECT_HELP}\n${ONE_AT_A_TIME}\n\nCopies every file git tracks, dot-directories such as .github/ included, so a fresh workspace's git status\nis clean; untracked files in dot-directories are skipped except in .git, .cilo and copy_dot_dirs.\ncilo's own .cilo/meta.json is listed in the workspace's .git/info/exclude.`,
+    help: `${PROJECT_HELP}\n${ONE_AT_A_TIME}\n\n${WORKSPACE_HELP}\n\nA copy takes every file git tracks, dot-directories such as .github/ included, so a fresh workspace's git status\nis clean; untracked files in dot-directories are skipped except in .git, .cilo and copy_dot_dirs.\ncilo's own .cilo/meta.json is listed in the workspace's .git/info/exclude.`,
     load: () => import('./commands/create.js').then((m) => m.default),
   },
   {
@@ -288,12 +299,14 @@ const TABLE: readonly Declared[] = [
       o.repeatable('--profile <name>', 'enable a compose profile, as `docker compose --profile` (repeatable; remembered by later ups; `--profile ""` clears)'),
       new Option('--db-from <env>', "start a new environment's private datasets as copies of another environment's (of the same project; refused for an environment that already has its datasets)"),
       o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
+      o.inPlace(),
+      o.copy(),
       o.autoName(),
       o.host(),
       o.json('print the manifest (cilo.manifest/1) once the environment is ready, or a failure document'),
       o.showSecrets(),
     ],
-    help: `${MANIFEST_HELP}\n${PROJECT_HELP}\n${ONE_AT_A_TIME}`,
+    help: `${MANIFEST_HELP}\n${PROJECT_HELP}\n${ONE_AT_A_TIME}\n\n${WORKSPACE_HELP}`,
     load: () => import('./commands/up.js').then((m) => m.default),
   },
   {
@@ -377,7 +390,7 @@ const TABLE: readonly Declared[] = [
   },
   {
     name: 'path',
-    description: "print an environment's workspace path",
+    description: "print an environment's workspace path (in place: its source directory)",
     args: () => [args.env()],
     options: () => [o.project()],
     load: () => import('./commands/path.js').then((m) => m.default),
@@ -666,14 +679,14 @@ exact commands to run. Exit status 1 only when this system has no store cilo kno
   { name: 'hook claude', description: "Claude Code's WorktreeCreate and WorktreeRemove hooks" },
   {
     name: 'hook claude worktree-create',
-    description: "WorktreeCreate: make an environment from the repository at the payload's cwd and print its workspace path",
+    description: "WorktreeCreate: make a git worktree of the repository at the payload's cwd with an environment in place on it (outside git: an environment on a copy) and print its path",
     options: () => [new Option('--up', 'also start the environment (hooks have short timeouts: off by default)')],
     help: HOOK_HELP,
     load: () => import('./commands/hook.js').then((m) => m.worktreeCreate),
   },
   {
     name: 'hook claude worktree-remove',
-    description: 'WorktreeRemove: destroy the environment of the given workspace, unless it holds work not merged back',
+    description: 'WorktreeRemove: destroy the environments of the given worktree (leaving it to git), or of a copy unless it holds work not merged back',
     options: () => [o.force('destroy even when the workspace holds work that is not merged back')],
     help: HOOK_HELP,
     load: () => import('./commands/hook.js').then((m) => m.worktreeRemove),
@@ -748,7 +761,7 @@ exact commands to run. Exit status 1 only when this system has no store cilo kno
   },
   {
     name: 'diff',
-    description: "show what was changed in an environment's workspace against its source",
+    description: "show what was changed in an environment's workspace against its source (in place: the tree's own changes, as git diff HEAD)",
     args: () => [args.env()],
     options: () => [
       new Option('--stat', 'show a summary of the changes (as git diff --stat) instead of the patch'),
@@ -761,7 +774,7 @@ exact commands to run. Exit status 1 only when this system has no store cilo kno
   },
   {
     name: 'merge',
-    description: "bring the commits of an environment's workspace into the source repository",
+    description: "bring the commits of an environment's workspace into the source repository (refused in place: the work is in the tree already)",
     args: () => [args.env()],
     options: () => [new Option('--ff-only', 'refuse unless the source can be fast-forwarded'), o.project(), o.json()],
     help: "\nFor the workspace repository and every repository nested in it: fetches the workspace's branch into\nthe source repository at the same place and merges it into the checked-out branch (fast-forward when\npossible). Refuses before merging anything when a source repository has uncommitted changes, when the\ncommits would delete files the workspace never received (left out by --include or the env copy policy,\nor by a cilo that skipped dot-directories), naming them, or when they add cilo's .cilo/meta.json. Git only.",

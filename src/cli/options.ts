@@ -72,8 +72,15 @@ export const options = {
   repeatable: (flags: string, description: string): Option => new Option(flags, description).argParser(collect),
   autoName: (): Option => new Option('--auto-name', 'treat <env> as a prefix: take the first free <env>-N (atomically, so parallel callers never share one) and print it'),
   host: (): Option => new Option('--host <name>', 'create the environment on this remote host (`cilo host add`); remembered by the environment'),
+  inPlace: (): Option => new Option('--in-place', 'a new environment runs on the project directory itself: nothing is copied, edits there are live (the default inside a linked git worktree)').conflicts('copy'),
+  copy: (): Option => new Option('--copy', 'a new environment runs on a copy of the project, also inside a linked git worktree'),
   showSecrets: (): Option => new Option('--show-secrets', 'with --json: show passwords and tokens in the services\' environment instead of "***"'),
 };
+
+/** The workspace mode `--in-place` / `--copy` ask for (commander refuses both at once); undefined: the default. */
+export function workspaceFlag(opts: { inPlace?: boolean | undefined; copy?: boolean | undefined }): 'in-place' | 'copy' | undefined {
+  return opts.inPlace ? 'in-place' : opts.copy ? 'copy' : undefined;
+}
 
 /** Whether the parsed options ask for JSON output (`--json`, or `--format json`). */
 export function wantsJson(opts: Readonly<Record<string, unknown>>): boolean {

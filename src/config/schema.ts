@@ -46,6 +46,7 @@ export const ProjectConfigSchema = v.strictObject({
   shared_grace_period: v.optional(v.union([v.number(), v.string()])),
   env: v.optional(EnvConfigSchema),
   services: v.optional(v.record(v.string(), ServiceShareSchema)),
+  workspace: v.optional(v.picklist(['in-place', 'copy'])),
 });
 
 // The schema may not drift from the domain's shape.

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hookCommand, mergeClaudeHooks, parseWorktreeCreate, parseWorktreeRemove } from './claude-hooks.js';
+import { hookCommand, mergeClaudeHooks, parseWorktreeCreate, parseWorktreeRemove, worktreeCandidates } from './claude-hooks.js';
 
 test('reads the create payload leniently: name, worktree_name or the last part of worktree_path', () => {
-  assert.deepEqual(parseWorktreeCreate('{"session_id":"s1","cwd":"/repo","hook_event_name":"WorktreeCreate","name":"feat","extra":1}'), { name: 'feat', cwd: '/repo', sessionId: 's1' });
+  assert.deepEqual(parseWorktreeCreate('{"session_id":"s1","cwd":"/repo","hook_event_name":"WorktreeCreate","name":"feat","extra":1}'), { name: 'feat', cwd: '/repo', sessionId: 's1', path: undefined });
+  assert.equal(parseWorktreeCreate('{"worktree_path":"/r/w"}').path, '/r/w');
   assert.equal(parseWorktreeCreate('{"worktree_name":"w"}').name, 'w');
   assert.equal(parseWorktreeCreate('{"worktree_path":"/r/.claude/worktrees/abc/"}').name, 'abc');
   assert.equal(parseWorktreeCreate('').name, undefined);
@@ -56,4 +57,15 @@ test('installing again with other options updates cilo\'s hooks in place, keepin
   const hooks = second.settings.hooks as Record<string, unknown>;
   assert.deepEqual(hooks.WorktreeCreate, [{ hooks: [{ type: 'command', command: '/opt/cilo hook claude worktree-create --up', timeout: 120 }, { type: 'command', command: 'echo other' }] }]);
   assert.deepEqual(mergeClaudeHooks(second.settings, withUp).updated, [], 'as asked already: nothing to do');
+});
+
+test('a new git worktree goes where the payload says, else to .claude/worktrees/<name>, then <name>-2, -3... on branch worktree-<dir>', () => {
+  const gen = worktreeCandidates('/repo', 'feat', undefined);
+  const three = [gen.next().value, gen.next().value, gen.next().value];
+  assert.deepEqual(three, [
+    { path: '/repo/.claude/worktrees/feat', branch: 'worktree-feat' },
+    { path: '/repo/.claude/worktrees/feat-2', branch: 'worktree-feat-2' },
+    { path: '/repo/.claude/worktrees/feat-3', branch: 'worktree-feat-3' },
+  ]);
+  assert.deepEqual([...worktreeCandidates('/repo', 'feat', '/elsewhere/wt')], [{ path: '/elsewhere/wt', branch: 'worktree-wt' }], 'a path given is the only one tried');
 });

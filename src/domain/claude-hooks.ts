@@ -13,6 +13,8 @@ export interface WorktreeCreatePayload {
   name: string | undefined;
   cwd: string | undefined;
   sessionId: string | undefined;
+  /** Where the worktree should go, when the payload says. */
+  path: string | undefined;
 }
 
 export interface WorktreeRemovePayload {
@@ -40,7 +42,24 @@ export function parseWorktreeCreate(text: string): WorktreeCreatePayload {
   const o = parseObject(text, 'WorktreeCreate');
   const path = str(o.worktree_path);
   const fromPath = path?.replace(/\/+$/, '').split('/').pop();
-  return { name: str(o.name) ?? str(o.worktree_name) ?? str(fromPath), cwd: str(o.cwd), sessionId: str(o.session_id) };
+  return { name: str(o.name) ?? str(o.worktree_name) ?? str(fromPath), cwd: str(o.cwd), sessionId: str(o.session_id), path: str(o.worktree_path) };
+}
+
+/**
+ * Where `worktree-create` puts a git worktree and its branch: the payload's `worktree_path`
+ * (the only candidate), else `<repo>/.claude/worktrees/<name>` (Claude Code's own place), then
+ * `<name>-2`, `-3`... for the next free one. The branch is `worktree-<directory name>`.
+ */
+export function* worktreeCandidates(repoTop: string, name: string, given: string | undefined): Generator<{ path: string; branch: string }> {
+  const branchOf = (dir: string): string => `worktree-${dir.replace(/\/+$/, '').split('/').pop() ?? name}`;
+  if (given !== undefined) {
+    yield { path: given, branch: branchOf(given) };
+    return;
+  }
+  for (let n = 1; ; n++) {
+    const dir = n === 1 ? name : `${name}-${n}`;
+    yield { path: `${repoTop.replace(/\/+$/, '')}/.claude/worktrees/${dir}`, branch: `worktree-${dir}` };
+  }
 }
 
 export function parseWorktreeRemove(text: string): WorktreeRemovePayload {

@@ -83,6 +83,8 @@ export interface Manifest {
   problems: ServiceProblem[];
   source: string;
   workspace: string;
+  /** `in-place`: the workspace is the source directory itself (issue #28); `copy`: cilo's copy of it. */
+  workspace_mode: 'copy' | 'in-place';
   /** The ingress's URL (`http://<project>.<env><suffix>`, through the router in router mode), null without an ingress service. */
   url: string | null;
   /** The ingress's URLs by scheme (https only through the router). */
@@ -236,6 +238,7 @@ export function buildManifest(facts: ManifestFacts): Manifest {
     problems,
     source: env.source,
     workspace: env.workspace,
+    workspace_mode: env.workspace_mode ?? 'copy',
     url,
     urls,
     routing: plan.mode,

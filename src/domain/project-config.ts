@@ -36,6 +36,8 @@ export interface ProjectConfig {
   env?: EnvConfig | undefined;
   /** Per-service sharing and private datasets, the same keys as the `cilo.share.*` labels. */
   services?: Record<string, ServiceShareConfig> | undefined;
+  /** Where new environments run: `in-place` (on the source directory) or `copy`; absent: in place in a linked git worktree, else a copy. */
+  workspace?: 'in-place' | 'copy' | undefined;
 }
 
 /**

@@ -68,6 +68,11 @@ export interface EnvironmentState {
    * and `doctor --fix` thaws the source and removes the half-made copy.
    */
   fork?: { from: string; snapshot?: string | undefined } | undefined;
+  /**
+   * `in-place` (issue #28): `workspace` is the source directory itself, never copied, changed
+   * or removed by cilo; absent: a copy under CILO_HOME (`copy`).
+   */
+  workspace_mode?: 'copy' | 'in-place' | undefined;
 }
 
 export const DATASET_STATUSES = ['creating', 'ready', 'dropping'] as const;

@@ -50,6 +50,11 @@ export function workspacePath(paths: CiloPaths, project: string, env: string): s
   return join(paths.envsDir, project, env);
 }
 
+/** The directories below which cilo makes (and alone may delete) trees of files: workspaces and snapshots. */
+export function workspaceRoots(paths: CiloPaths): string[] {
+  return [paths.envsDir, join(paths.home, 'snapshots')];
+}
+
 /** Where cilo writes the environment's generated compose file (never inside the project). */
 export function generatedComposePath(paths: CiloPaths, project: string, env: string): string {
   return join(paths.generatedDir, project, env, 'compose.yml');

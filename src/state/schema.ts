@@ -61,6 +61,8 @@ export const EnvironmentStateSchema = v.object({
   datasets: v.optional(v.record(v.string(), DatasetStateSchema)),
   /** Set while a fork makes it (status `creating`): whose containers to thaw if it was killed. */
   fork: v.optional(v.object({ from: v.string(), snapshot: v.optional(v.string()) })),
+  /** `in-place`: the workspace is the source directory itself (issue #28). */
+  workspace_mode: v.optional(v.picklist(['copy', 'in-place'])),
   /** The remote host (`cilo host add`) whose engine runs it; absent: this machine's engine. */
   host: v.optional(v.string()),
 });

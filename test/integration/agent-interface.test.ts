@@ -36,7 +36,7 @@ interface ManifestM {
   variables: Record<string, string>;
 }
 
-const stateOf = (h: TestHome): { environments: Record<string, { workspace: string; project: string }> } => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
+const stateOf = (h: TestHome): { environments: Record<string, { workspace: string; project: string; workspace_mode?: string }> } => JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
 
 function git(dir: string, args: string[]): string {
   const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir, encoding: 'utf8' });
@@ -139,40 +139,56 @@ describe('auto-names and Claude Code worktree hooks', () => {
     assert.equal((JSON.parse(up.stdout) as ManifestM).env, 'upper-1');
   });
 
-  test('worktree-create twice at once with one name: two environments; stdout is only the workspace path', async () => {
+  test('worktree-create twice at once with one name: two git worktrees, each with an environment in place; stdout is only the path', async () => {
     const payload = JSON.stringify({ ...fixture('worktree-create.json'), cwd: repo });
     const [a, b] = await Promise.all([0, 1].map(() => h.cli(['hook', 'claude', 'worktree-create'], { cwd: '/', input: payload })));
     for (const r of [a, b]) {
       assert.equal(r?.code, 0, r?.stderr);
       assert.match(r?.stdout ?? '', /^\/\S+\n$/, 'one absolute path, nothing else');
-      assert.ok(existsSync(join((r?.stdout ?? '').trim(), 'compose.yaml')));
+      const path = (r?.stdout ?? '').trim();
+      assert.ok(existsSync(join(path, 'compose.yaml')));
+      assert.notEqual(git(path, ['rev-parse', '--git-dir']).trim(), git(path, ['rev-parse', '--git-common-dir']).trim(), 'a real linked git worktree');
     }
     const envs = stateOf(h).environments;
     const paths = [a, b].map((r) => (r?.stdout ?? '').trim()).sort();
+    assert.deepEqual(paths, [join(repo, '.claude', 'worktrees', 'agent-a3f9c2'), join(repo, '.claude', 'worktrees', 'agent-a3f9c2-2')]);
     assert.deepEqual(paths, [envs['agent-a3f9c2']?.workspace, envs['agent-a3f9c2-2']?.workspace].sort());
+    assert.deepEqual([envs['agent-a3f9c2']?.workspace_mode, envs['agent-a3f9c2-2']?.workspace_mode], ['in-place', 'in-place']);
   });
 
-  test('worktree-remove keeps an environment with unmerged work, destroys a clean one', async () => {
+  test('worktree-remove destroys the in-place environment and leaves the worktree, work included, to git', async () => {
     const dirty = stateOf(h).environments['agent-a3f9c2-2']!.workspace;
     writeFileSync(join(dirty, 'notes.txt'), 'work in progress\n');
-    const remove = (path: string) => h.cli(['hook', 'claude', 'worktree-remove'], { cwd: '/', input: JSON.stringify({ ...fixture('worktree-remove.json'), cwd: repo, worktree_path: path }) });
-    const kept = await remove(dirty);
-    assert.equal(kept.code, 0, kept.stderr);
-    assert.equal(kept.stdout, '');
-    assert.match(kept.stderr, /kept environment agent-a3f9c2-2: .*uncommitted/);
-    assert.ok(stateOf(h).environments['agent-a3f9c2-2']);
-
-    git(dirty, ['add', 'notes.txt']);
-    git(dirty, ['commit', '-q', '-m', 'notes']);
-    const stillKept = await remove(dirty);
-    assert.match(stillKept.stderr, /1 commit\(s\) the source does not have/);
+    const remove = (path: string, force = false) => h.cli(['hook', 'claude', 'worktree-remove', ...(force ? ['--force'] : [])], { cwd: '/', input: JSON.stringify({ ...fixture('worktree-remove.json'), cwd: repo, worktree_path: path }) });
+    const gone = await remove(dirty);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.equal(gone.stdout, '');
+    assert.match(gone.stderr, /destroyed environment agent-a3f9c2-2\./);
+    assert.equal(stateOf(h).environments['agent-a3f9c2-2'], undefined);
+    assert.equal(readFileSync(join(dirty, 'notes.txt'), 'utf8'), 'work in progress\n', 'the worktree is left to git');
+    assert.match(git(repo, ['worktree', 'list']), /agent-a3f9c2-2/);
 
     const clean = stateOf(h).environments['agent-a3f9c2']!.workspace;
-    const gone = await remove(clean);
-    assert.equal(gone.code, 0, gone.stderr);
-    assert.match(gone.stderr, /destroyed environment agent-a3f9c2\./);
-    assert.equal(stateOf(h).environments['agent-a3f9c2'], undefined);
-    assert.ok(!existsSync(clean));
+    const cleanGone = await remove(clean);
+    assert.match(cleanGone.stderr, /destroyed environment agent-a3f9c2\./);
+    assert.ok(existsSync(join(clean, 'compose.yaml')));
+
+    // Outside git the environment is a copy: one with work not in the source is kept.
+    const plain = copyFixture('app-sleep', { '.cilo/config.yml': `project: ${project}p\n` });
+    try {
+      const made = await h.cli(['hook', 'claude', 'worktree-create'], { cwd: '/', input: JSON.stringify({ hook_event_name: 'WorktreeCreate', cwd: plain, name: 'plain' }) });
+      assert.equal(made.code, 0, made.stderr);
+      const ws = made.stdout.trim();
+      assert.ok(ws.startsWith(h.home), 'a copy under CILO_HOME');
+      writeFileSync(join(ws, 'notes.txt'), 'work\n');
+      const kept = await remove(ws);
+      assert.match(kept.stderr, /kept environment plain: .*1 changed file/);
+      const forced = await remove(ws, true);
+      assert.match(forced.stderr, /destroyed environment plain\./);
+      assert.ok(!existsSync(ws));
+    } finally {
+      rmSync(plain, { recursive: true, force: true });
+    }
 
     const unknown = await remove('/nowhere/at/all');
     assert.equal(unknown.code, 0);

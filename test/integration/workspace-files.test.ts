@@ -3,7 +3,7 @@
  * a fresh workspace's `git status` is clean, an agent's `git add -A && git commit` merged back
  * deletes nothing and brings in none of cilo's own files, a workspace that lacks tracked files
  * (as one made by an older cilo) cannot delete them through `merge`, and the Claude
- * `worktree-remove` hook removes a fresh environment. No containers are started.
+ * `worktree-remove` hook removes the environment `worktree-create` made on a git worktree. No containers are started.
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
@@ -202,7 +202,7 @@ describe('the Claude worktree hooks and tracked dot-directories', () => {
   });
   after(async () => tearDown(h, project, src));
 
-  test('worktree-remove destroys a fresh environment made by worktree-create (nothing unmerged)', async () => {
+  test('worktree-remove destroys the environment worktree-create made in place on a git worktree, and leaves the worktree', async () => {
     const created = await h.cli(['hook', 'claude', 'worktree-create'], { cwd: '/', input: JSON.stringify({ hook_event_name: 'WorktreeCreate', cwd: src, name: 'agent-files', session_id: 's1' }) });
     assert.equal(created.code, 0, created.stderr);
     const ws = created.stdout.trim();
@@ -211,7 +211,7 @@ describe('the Claude worktree hooks and tracked dot-directories', () => {
     assert.equal(removed.code, 0, removed.stderr);
     assert.match(removed.stderr, /destroyed environment agent-files\./);
     assert.equal(stateOf(h).environments['agent-files'], undefined);
-    assert.ok(!existsSync(ws));
-    assert.deepEqual(fresh, { ci: true, config: true, status: '' }, "the fresh workspace had the tracked dot-directories, the user's .cilo/config.yml, and a clean git status");
+    assert.ok(existsSync(join(ws, '.cilo/config.yml')), 'the git worktree is left to git');
+    assert.deepEqual(fresh, { ci: true, config: true, status: '' }, "the fresh worktree had the tracked dot-directories, the user's .cilo/config.yml, and a clean git status");
   });
 });

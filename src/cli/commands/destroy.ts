@@ -38,8 +38,9 @@ export default async function destroy(env: string | undefined, opts: Options): P
   }
   const destroyed: { env: string; project: string; workspace: string; workspace_kept: boolean }[] = [];
   const failures = await destroyEach(ctx, targets, { keepWorkspace: opts.keepWorkspace, forget: opts.forget }, (t) => {
-    destroyed.push({ env: t.name, project: t.project, workspace: t.workspace, workspace_kept: opts.keepWorkspace === true });
-    if (!opts.json) out(`Destroyed environment ${t.name}${opts.keepWorkspace ? ` (workspace kept at ${t.workspace})` : ''}.`);
+    const inPlace = t.workspace_mode === 'in-place';
+    destroyed.push({ env: t.name, project: t.project, workspace: t.workspace, workspace_kept: opts.keepWorkspace === true || inPlace });
+    if (!opts.json) out(`Destroyed environment ${t.name}${inPlace ? ` (it ran in place: ${t.workspace} is left as it is)` : opts.keepWorkspace ? ` (workspace kept at ${t.workspace})` : ''}.`);
   });
   if (failures.length === 0) {
     if (opts.json) printResult({ destroyed });

@@ -27,7 +27,7 @@ export default async function list(opts: Options): Promise<void> {
     return;
   }
   printTable(
-    ['NAME', 'PROJECT', 'STATUS', 'SUBNET', 'SERVICES', 'URL', 'CREATED'],
-    views.map((v) => [v.name, v.project, statusText(v), v.subnet, String(v.services.length), v.url ?? '-', v.created_at.slice(0, 19).replace('T', ' ')]),
+    ['NAME', 'PROJECT', 'STATUS', 'SUBNET', 'SERVICES', 'WORKSPACE', 'URL', 'CREATED'],
+    views.map((v) => [v.name, v.project, statusText(v), v.subnet, String(v.services.length), v.workspace_mode, v.url ?? '-', v.created_at.slice(0, 19).replace('T', ' ')]),
   );
 }

@@ -5,6 +5,7 @@ import { printServices } from '../output/env-view.js';
 import { cliContext } from '../output/context.js';
 import { composeEcho, out, printResult, recordWarning } from '../output/print.js';
 import { createProgressView } from '../output/progress-view.js';
+import { workspaceFlag } from '../options.js';
 
 interface Options {
   from?: string;
@@ -17,6 +18,8 @@ interface Options {
   json?: boolean;
   showSecrets?: boolean;
   host?: string;
+  inPlace?: boolean;
+  copy?: boolean;
 }
 
 export default async function up(env: string, opts: Options): Promise<void> {
@@ -29,7 +32,7 @@ export default async function up(env: string, opts: Options): Promise<void> {
   };
   const ctx = cliContext({ log: view.log, warn, progress: view.event });
   const showCompose = composeEcho() ? view.compose : undefined;
-  const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, timeoutSeconds: opts.timeout, onComposeOutput: showCompose }).finally(() => view.close());
+  const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, workspace: workspaceFlag(opts), timeoutSeconds: opts.timeout, onComposeOutput: showCompose }).finally(() => view.close());
   if (opts.json) {
     printResult(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: opts.showSecrets }));
     return;

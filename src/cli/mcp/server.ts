@@ -162,16 +162,17 @@ export function buildServer(opts: McpOptions): McpServer {
       inputSchema: {
         env,
         auto_name: z.boolean().optional().describe('treat env as a prefix: create the first free <env>-N'),
-        from: z.string().optional().describe(`project directory to copy when the environment is created (default: ${opts.cwd})`),
+        from: z.string().optional().describe(`project directory of a new environment (default: ${opts.cwd})`),
         shared: z.array(z.string()).optional().describe('services to share between environments'),
         isolate: z.array(z.string()).optional().describe('services to keep isolated even if labelled shared'),
         build: z.boolean().optional(),
         recreate: z.boolean().optional(),
         timeout_seconds: z.number().int().min(1).max(3600).optional().describe('how long to wait for the services (default 180)'),
         show_secrets: z.boolean().optional().describe('show passwords and tokens in the manifest instead of "***"'),
+        workspace: z.enum(['in-place', 'copy']).optional().describe('a new environment runs on the project directory itself (in-place: edits there are live) or on a copy; default: in place inside a linked git worktree, else a copy'),
       },
     },
-    async (a: { env: string; auto_name?: boolean | undefined; from?: string | undefined; shared?: string[] | undefined; isolate?: string[] | undefined; build?: boolean | undefined; recreate?: boolean | undefined; timeout_seconds?: number | undefined; show_secrets?: boolean | undefined }, ctx) => {
+    async (a: { env: string; auto_name?: boolean | undefined; workspace?: 'in-place' | 'copy' | undefined; from?: string | undefined; shared?: string[] | undefined; isolate?: string[] | undefined; build?: boolean | undefined; recreate?: boolean | undefined; timeout_seconds?: number | undefined; show_secrets?: boolean | undefined }, ctx) => {
       const r = await upEnvironment(ctx, {
         env: a.env,
         autoName: a.auto_name,
@@ -182,6 +183,7 @@ export function buildServer(opts: McpOptions): McpServer {
         build: a.build,
         recreate: a.recreate,
         timeoutSeconds: a.timeout_seconds,
+        workspace: a.workspace,
       });
       return { ...(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: a.show_secrets })) };
     },

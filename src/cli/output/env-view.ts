@@ -25,7 +25,7 @@ export function printStatus(view: EnvView): void {
   if (view.urls.https) out(`HTTPS:       ${view.urls.https}`);
   if (view.routing === 'router') out('Routing:     router (names answer 127.0.0.1 on this machine)');
   out(`Source:      ${view.source}`);
-  out(`Workspace:   ${view.workspace}`);
+  out(`Workspace:   ${view.workspace}${view.workspace_mode === 'in-place' ? ' (in place: the source itself, edits are live)' : ' (copy)'}`);
   if (view.last_error) out(`Last error:  ${view.last_error}`);
   out('');
   if (view.services.length === 0) out('No services yet: run `cilo up ' + view.name + '`.');

@@ -15,6 +15,7 @@ import { CiloError } from '../../errors.js';
 import { homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
 import { isoNow, type CoreContext } from '../context.js';
+import { isInPlace } from '../../domain/workspace-mode.js';
 import { claimEnvironment, envLockOptions, markCreated, planCreate } from '../environments/create.js';
 import { withEnvironmentLock } from '../../state/env-lock.js';
 import { cloneDatasets, copyDataset, type ClonedDataset } from '../datasets/datasets.js';
@@ -64,7 +65,8 @@ function sourceOf(ctx: CoreContext, input: ForkInput): ForkSource {
     const snapshot = readReadySnapshot(ctx.paths, input.fromSnapshot);
     // The workspace as it was at the snapshot, and the environment's settings then: whether or
     // not the environment still exists.
-    if (snapshot.environment) return { env: { ...snapshot.environment, workspace: snapshotWorkspaceDir(ctx.paths, snapshot.name) }, snapshot };
+    // A snapshot of an in-place environment holds no files: the fork copies its tree as it is now.
+    if (snapshot.environment) return { env: isInPlace(snapshot.environment) ? snapshot.environment : { ...snapshot.environment, workspace: snapshotWorkspaceDir(ctx.paths, snapshot.name) }, snapshot };
     const env = state.environments[snapshot.env];
     if (!env || env.project !== snapshot.project) {
       throw new CiloError('ENV_NOT_FOUND', `Snapshot ${snapshot.name} is of environment ${snapshot.env}, which no longer exists, so there is no workspace to copy.`, {
@@ -86,7 +88,8 @@ function sourceOf(ctx: CoreContext, input: ForkInput): ForkSource {
  * settings; on the source's engine (a fork of an environment on a host is on that host).
  */
 async function claimFork(ctx: SiteContext, name: string, src: ForkSource): Promise<EnvironmentState> {
-  const planned = await planCreate(ctx, name, { env: name, from: src.env.workspace, project: src.env.project, host: src.env.host });
+  // A fork is always a copy, also of an in-place environment (of its tree as it is now).
+  const planned = await planCreate(ctx, name, { env: name, from: src.env.workspace, project: src.env.project, host: src.env.host, workspace: 'copy' });
   const claimed = await claimEnvironment(ctx, { ...planned, dir: src.env.source, inheritsSource: true });
   return withStateLock((state) => {
     const rec = state.environments[claimed.name];

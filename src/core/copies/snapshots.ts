@@ -10,6 +10,7 @@
 import { cleanupStep } from '../cleanup.js';
 import { atLocalSite, refuseOn } from '../sites/reach.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { isInPlace } from '../../domain/workspace-mode.js';
 import type { SiteContext } from '../sites/site.js';
 import { join } from 'node:path';
 import * as v from 'valibot';
@@ -230,7 +231,9 @@ export async function createSnapshot(base: CoreContext, input: SnapshotCreateInp
     let copies: VolumeCopy[] = [];
     // The workspace (files on this machine, uncommitted work included) is copied beside the
     // volumes, not under the freeze.
-    workspace = ctx.workspaces.copy(env.workspace, snapshotWorkspaceDir(ctx.paths, name), { allDotDirs: true, excludeAbsolute: [ctx.paths.home] });
+    // An in-place environment's files are the user's tree, under their own version control:
+    // its snapshot holds its volumes and datasets only.
+    if (!isInPlace(env)) workspace = ctx.workspaces.copy(env.workspace, snapshotWorkspaceDir(ctx.paths, name), { allDotDirs: true, excludeAbsolute: [ctx.paths.home] });
     workspace.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
     if (pairs.length > 0) {
       const frozen = await whileFrozen(ctx, env, () => copyTrees(ctx, pairs));

@@ -146,7 +146,7 @@ function checkEnvironment(ctx: SiteContext, env: EnvironmentState, containers: C
   }
   if (!existsSync(env.workspace)) {
     f.add(
-      { kind: 'env.workspace-missing', severity: 'error', subject, message: `The workspace ${env.workspace} of environment "${env.name}" is missing.`, fix: 'destroy the environment (its containers, volumes and network)' },
+      { kind: 'env.workspace-missing', severity: 'error', subject, message: env.workspace_mode === 'in-place' ? `The tree ${env.workspace} that environment "${env.name}" runs in place on is missing.` : `The workspace ${env.workspace} of environment "${env.name}" is missing.`, fix: 'destroy the environment (its containers, volumes and network)' },
       async () => destroyEnvironment(ctx, env),
       true,
     );

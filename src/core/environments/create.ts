@@ -20,6 +20,8 @@ import { ensureNetworkOrMove, removeNetwork } from '../network/network.js';
 import { writeNotCopied, writeWorkspaceMeta } from '../project/workspace-meta.js';
 import { externalSubnets } from '../network/subnets.js';
 import { knownHost } from '../hosts/hosts.js';
+import { checkRecordedMode, decideWorkspaceMode, modeNote } from '../project/workspace-mode.js';
+import { isInPlace, type ModeChoice, type WorkspaceMode } from '../../domain/workspace-mode.js';
 import { subnetBases } from '../../domain/hosts.js';
 
 export interface CreateInput {
@@ -43,6 +45,11 @@ export interface CreateInput {
    */
   useExisting?: boolean | undefined;
   onProgress?: ((done: number, total: number) => void) | undefined;
+  /**
+   * `--in-place` / `--copy` (issue #28); absent: `workspace:` of the config, else in place in a
+   * linked git worktree, else a copy.
+   */
+  workspace?: WorkspaceMode | undefined;
 }
 
 export interface CreateResult {
@@ -66,14 +73,19 @@ export interface CreatePlan {
    * not claimed for it again.
    */
   inheritsSource?: boolean | undefined;
+  /** Copy, or in place (`workspace` is then `dir` itself), and why. */
+  mode: ModeChoice;
 }
 
-/** Reads the project and checks it has compose files; nothing is claimed yet. */
+/** Reads the project, checks it has compose files and chooses the workspace mode (said once); nothing is claimed yet. */
 export async function planCreate(ctx: SiteContext, name: string, input: CreateInput): Promise<CreatePlan> {
   const dir = resolveProjectDir(input.from);
   const project = resolveProject(dir, input.project, ctx.warn);
+  const mode = await decideWorkspaceMode(ctx, dir, project.config, { flag: input.workspace, include: input.include, empty: input.empty });
   if (!input.empty) await assertComposeFiles(ctx, project);
-  return { name, dir, project, workspace: workspacePath(ctx.paths, project.name, name), input };
+  const note = modeNote(input.autoName ? `${name}-N` : name, dir, mode);
+  if (note) ctx[note.level](note.text);
+  return { name, dir, project, workspace: mode.mode === 'in-place' ? dir : workspacePath(ctx.paths, project.name, name), input, mode };
 }
 
 /**
@@ -115,9 +127,11 @@ async function claim(ctx: SiteContext, plan: CreatePlan): Promise<{ env: Environ
       busy.add(n);
     }
   };
+  const inPlace = plan.mode.mode === 'in-place';
   const env = await withStateLock(async (state) => {
     const name = await pick(state);
-    const workspace = workspacePath(ctx.paths, project.name, name);
+    // In place, the workspace is the source itself: never a directory of cilo's to check.
+    const workspace = inPlace ? plan.dir : workspacePath(ctx.paths, project.name, name);
     const existing = state.environments[name];
     if (existing && existing.project !== project.name) {
       throw new CiloError('NAME_TAKEN', `The environment name "${name}" is already used by project "${existing.project}"; names are unique on this host because they form DNS names.`, {
@@ -134,7 +148,7 @@ async function claim(ctx: SiteContext, plan: CreatePlan): Promise<{ env: Environ
     if (!existing && !plan.inheritsSource) claimProjectName(ctx, state, project.name, plan.dir);
     // Only a copy interrupted by a crash (status `creating`) may be replaced; any other, for
     // example one kept by `destroy --keep-workspace`, is never copied over.
-    if (!existing && nonEmptyDir(workspace)) {
+    if (!existing && !inPlace && nonEmptyDir(workspace)) {
       throw new CiloError('WORKSPACE', `A workspace already exists at ${workspace}.`, {
         hint: 'Move it away (or delete it) if you no longer need it, or choose another environment name.',
       });
@@ -161,6 +175,7 @@ async function claim(ctx: SiteContext, plan: CreatePlan): Promise<{ env: Environ
       hostnames: [],
       shared: [],
       ...(plan.input.host ? { host: plan.input.host } : {}),
+      ...(inPlace ? { workspace_mode: 'in-place' as const } : {}),
     };
     state.environments[name] = record;
     return record;
@@ -195,6 +210,8 @@ function nonEmptyDir(dir: string): boolean {
 /** Copies the project into the workspace (or makes an empty one); returns files copied and how. */
 export async function populateWorkspace(ctx: CoreContext, plan: CreatePlan): Promise<{ files: number; strategy: string }> {
   const { dir, workspace, project, input } = plan;
+  // In place: the source is the workspace; nothing is copied, removed or written there.
+  if (plan.mode.mode === 'in-place') return { files: 0, strategy: 'in-place' };
   // Only a copy interrupted by a crash (status `creating`) is here to be replaced.
   await ctx.workspaces.remove(workspace);
   mkdirSync(dirname(workspace), { recursive: true, mode: 0o700 });
@@ -242,7 +259,8 @@ function withRemoved(repos: readonly CopiedRepo[], removed: readonly string[]): 
 
 /** Undoes a claim whose creation failed: workspace, network and the `creating` state entry. */
 export async function abandonCreate(ctx: SiteContext, env: EnvironmentState): Promise<void> {
-  await cleanupStep(ctx, `Removing the workspace ${env.workspace}`, () => ctx.workspaces.remove(env.workspace));
+  // An in-place environment's workspace is the user's own tree: never removed.
+  if (!isInPlace(env)) await cleanupStep(ctx, `Removing the workspace ${env.workspace}`, () => ctx.workspaces.remove(env.workspace));
   await cleanupStep(ctx, `Removing the network of ${env.name}`, () => removeNetwork(ctx.site.docker, env));
   await withStateLock((state) => {
     if (state.environments[env.name]?.status === 'creating') delete state.environments[env.name];
@@ -252,7 +270,8 @@ export async function abandonCreate(ctx: SiteContext, env: EnvironmentState): Pr
 
 /** Marks a claimed environment `created`, with the subnet it ended up on. */
 export async function markCreated(ctx: CoreContext, env: EnvironmentState): Promise<EnvironmentState> {
-  writeWorkspaceMeta(env);
+  // Nothing of cilo's is written into an in-place environment's tree (the user's own).
+  if (!isInPlace(env)) writeWorkspaceMeta(env);
   return withStateLock((state) => {
     const rec = state.environments[env.name];
     if (!rec) throw new CiloError('ENV_NOT_FOUND', `Environment "${env.name}" disappeared from the state while it was being created.`, { hint: 'Another cilo process destroyed it; create it again.' });
@@ -288,9 +307,15 @@ export async function createEnvironment(base: CoreContext, input: CreateInput): 
     ctx.paths,
     name,
     async () => {
-      const plan = await planCreate(ctx, name, { ...input, host });
+      // An interrupted creation is finished in the mode it was begun in.
+      const resumed = readState(ctx.paths).environments[name];
+      const workspace = input.workspace ?? (resumed?.status === 'creating' ? (resumed.workspace_mode ?? 'copy') : undefined);
+      const plan = await planCreate(ctx, name, { ...input, host, workspace });
       const made = madeMeanwhile(ctx, plan, input.useExisting === true || !existedBefore);
-      if (made) return { env: made, files: 0, strategy: 'none', existing: true };
+      if (made) {
+        checkRecordedMode(made, input.workspace);
+        return { env: made, files: 0, strategy: 'none', existing: true };
+      }
       return makeClaimed(ctx, plan, await claimEnvironment(ctx, plan));
     },
     envLockOptions(ctx, name),

@@ -17,6 +17,7 @@ import { releaseShared } from '../shared/shared.js';
 import { syncRouterOrWarn } from '../router/router.js';
 import { envLockOptions } from './create.js';
 import { withEnvironmentLock } from '../../state/env-lock.js';
+import { isInPlace } from '../../domain/workspace-mode.js';
 
 export interface DestroyInput {
   env?: string | undefined;
@@ -43,8 +44,10 @@ export interface DestroyPlan {
   /** The DNS names that stop answering: `*.<env><suffix>`. */
   names: string;
   volumes: string[];
-  /** Its workspace directory; null when it is kept. */
+  /** Its workspace directory; null when it is kept (always for an in-place environment). */
   workspace: string | null;
+  /** The tree an in-place environment runs on: left exactly as it is. */
+  in_place_source?: string | undefined;
   /** Its private datasets in shared engines: dropped, their data gone. */
   datasets: { service: string; engine: string; name: string }[];
   /** Datasets kept (`keep`): left in their engine. */
@@ -71,7 +74,8 @@ export function destroyPlanText(p: Omit<DestroyPlan, 'text'>): string {
   const ds = (list: DestroyPlan['datasets']): string => listed(list.map((d) => `${d.name} (${d.engine}, in shared service ${d.service})`));
   const parts = [`Destroying ${p.env} removes ${listed(removed)}.`];
   if (!p.volumes.length) parts.push('It has no volumes.');
-  if (!p.workspace) parts.push('Its workspace is kept.');
+  if (p.in_place_source) parts.push(`It runs in place: its tree ${p.in_place_source} is left as it is.`);
+  else if (!p.workspace) parts.push('Its workspace is kept.');
   if (p.datasets.length) parts.push(`It drops its private ${p.datasets.length === 1 ? 'dataset' : 'datasets'} ${ds(p.datasets)}: that data is gone.`);
   if (p.kept_datasets.length) parts.push(`Its ${p.kept_datasets.length === 1 ? 'dataset' : 'datasets'} ${ds(p.kept_datasets)} ${p.kept_datasets.length === 1 ? 'is' : 'are'} kept.`);
   if (p.shared.length) parts.push(`The shared ${p.shared.length === 1 ? 'service' : 'services'} ${listed(p.shared)} ${p.shared.length === 1 ? 'is' : 'are'} released, not removed: ${p.shared.length === 1 ? 'it keeps' : 'they keep'} running for other environments, with ${p.shared.length === 1 ? 'its' : 'their'} data.`);
@@ -99,7 +103,8 @@ export async function destroyPlan(base: CoreContext, env: EnvironmentState, opts
     network: networkName(env.project, env.name),
     names: `*.${env.name}${env.dns_suffix}`,
     volumes: [...new Set(volumes.map((v) => v.Name))].sort(),
-    workspace: opts.keepWorkspace ? null : env.workspace,
+    workspace: opts.keepWorkspace || isInPlace(rec) ? null : env.workspace,
+    ...(isInPlace(rec) ? { in_place_source: env.workspace } : {}),
     datasets: datasets.filter((d) => !d.keep).map(({ service, engine, name }) => ({ service, engine, name })),
     kept_datasets: datasets.filter((d) => d.keep).map(({ service, engine, name }) => ({ service, engine, name })),
     shared: sharedHeldBy(state, env),
@@ -168,6 +173,7 @@ export async function destroyEnvironment(base: CoreContext, env: EnvironmentStat
   const volumes = [...(await ctx.site.docker.listVolumes(byCompose)), ...(await ctx.site.docker.listVolumes(byCilo))];
   for (const name of new Set(volumes.map((v) => v.Name))) await removeVolumeUnlessHeld(ctx, name, env.name);
 
+  // The copy on a host (of an in-place tree too) is cilo's; on this machine this removes nothing.
   if (!opts.keepWorkspace) await ctx.site.removeWorkspace(env);
   // Its own loopback ports are free now: a host's forwards of them go too (shared ones stay with their service).
   await ctx.site.cancelLoopback(ownHostPorts(env)).catch(() => undefined);
@@ -205,10 +211,10 @@ async function dropSharedRecords(ctx: CoreContext, env: EnvironmentState): Promi
   }, ctx.paths);
 }
 
-/** The generated files, the workspace (unless kept) and the state entry. */
+/** The generated files, the workspace (unless kept, or in place: the user's own tree) and the state entry. */
 async function removeLocalParts(ctx: CoreContext, env: EnvironmentState, keepWorkspace: boolean): Promise<void> {
   rmSync(dirname(generatedComposePath(ctx.paths, env.project, env.name)), { recursive: true, force: true });
-  if (!keepWorkspace) {
+  if (!keepWorkspace && !isInPlace(env)) {
     await ctx.workspaces.remove(env.workspace);
     try {
       rmdirSync(dirname(env.workspace)); // the project's folder, once its last environment is gone

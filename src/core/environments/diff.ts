@@ -22,6 +22,7 @@ import { readState } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { findEnv } from './lookup.js';
 import { CILO_FILES, excludeCiloFiles, readNotCopied } from '../project/workspace-meta.js';
+import { isInPlace } from '../../domain/workspace-mode.js';
 
 /** How much of the changes to show: the patch (as `git diff`), `--stat`, or `--name-only`. */
 export type DiffFormat = 'patch' | 'stat' | 'name-only';
@@ -331,9 +332,25 @@ export async function diffEnvironment(ctx: CoreContext, input: { env: string; pr
   const env = lookup(ctx, input.env, input.project);
   const format = input.format ?? 'patch';
   const pairs = await repoPairs(ctx, env);
+  if (isInPlace(env)) return inPlaceDiff(ctx, env, pairs, format);
   const own = pairs[0]?.rel === '' && pairs[0].inSource ? pairs : undefined;
   if (own) return gitDiff(ctx, env, own, format);
   return fileDiff(ctx, env, pairs.filter((p) => p.rel !== ''), format);
+}
+
+/**
+ * An in-place environment's workspace is its source: its changes are the tree's own, as `git
+ * diff HEAD` there shows them (untracked files included), for it and each repository nested
+ * in it; there are no commits to bring back.
+ */
+async function inPlaceDiff(ctx: CoreContext, env: EnvironmentState, pairs: RepoPair[], format: DiffFormat): Promise<GitDiffResult> {
+  if (pairs[0]?.rel !== '' || !pairs[0].inSource) {
+    throw new CiloError('WORKSPACE', `Environment "${env.name}" runs in place on ${env.workspace}, which is not the top of a git repository, so there is nothing to compare its files with: they are the tree's own.`, {
+      hint: `Look at the tree itself (\`cd ${shellWord(env.workspace)}\`).`,
+    });
+  }
+  // Only the tree's own repositories, each compared with itself (HEAD against its working tree).
+  return gitDiff(ctx, env, pairs.map((p) => ({ ...p, src: p.ws, inSource: true, pathspec: p.pathspec.filter((x) => !CILO_FILES.some((f) => x === `:(exclude)${f}`)) })), format);
 }
 
 /** How a merge went: of one repository, or of all of an environment's together. */
@@ -497,6 +514,12 @@ async function refuseUnsafeMerge(ctx: CoreContext, env: EnvironmentState, pairs:
  */
 export async function mergeEnvironment(ctx: CoreContext, input: { env: string; project?: string | undefined; ffOnly?: boolean | undefined }): Promise<MergeResult> {
   const env = lookup(ctx, input.env, input.project);
+  if (isInPlace(env)) {
+    throw new CiloError('WORKSPACE', `Environment "${env.name}" runs in place on ${env.workspace}, so its work is already in that tree: there is nothing to merge.`, {
+      hint: `Commit it there as usual (\`git -C ${shellWord(env.workspace)} commit\`); \`cilo diff ${env.name}\` shows its uncommitted changes.`,
+      exitCode: 2,
+    });
+  }
   const pairs = (await repoPairs(ctx, env)).filter((p) => p.inSource);
   if (pairs.length === 0) {
     throw new CiloError('WORKSPACE', `Environment "${env.name}" is not a git repository (its source ${env.source} or its workspace has no .git), so there is nothing to merge.`, {

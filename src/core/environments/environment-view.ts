@@ -35,6 +35,8 @@ export interface EnvView {
   network: string;
   source: string;
   workspace: string;
+  /** `in-place`: the workspace is the source directory itself (issue #28). */
+  workspace_mode: 'copy' | 'in-place';
   dns_suffix: string;
   url: string | null;
   urls: Urls;
@@ -126,6 +128,7 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[], fa
     network: networkName(env.project, env.name),
     source: env.source,
     workspace: env.workspace,
+    workspace_mode: env.workspace_mode ?? 'copy',
     dns_suffix: env.dns_suffix,
     url,
     urls,

@@ -28,6 +28,8 @@ import { hostForUp } from '../hosts/hosts.js';
 import { atSite } from '../sites/reach.js';
 import { checkProject } from './lookup.js';
 import { releaseProjectName } from '../project/project.js';
+import { checkRecordedMode } from '../project/workspace-mode.js';
+import { isInPlace, type WorkspaceMode } from '../../domain/workspace-mode.js';
 import { ensureNetworkOrMove } from '../network/network.js';
 import { resumeContainers } from './pause.js';
 import { replicaAddresses } from '../project/replicas.js';
@@ -59,6 +61,8 @@ export interface UpInput {
   dbFrom?: string | undefined;
   /** The remote host to create it on (`cilo host add`); an existing environment stays where it is. */
   host?: string | undefined;
+  /** `--in-place` / `--copy` for a new environment (create.ts); an existing one keeps its mode. */
+  workspace?: WorkspaceMode | undefined;
 }
 
 export interface UpResult {
@@ -123,7 +127,7 @@ async function upAutoNamed(base: CoreContext, prefix: string, input: UpInput): P
   const ctx = await atSite(base, { host });
   await ctx.site.docker.ping();
   ctx.log(`Creating an environment named ${prefix}-N`);
-  const planned = await planCreate(ctx, prefix, { env: prefix, from: input.from, project: input.project, autoName: true, host });
+  const planned = await planCreate(ctx, prefix, { env: prefix, from: input.from, project: input.project, autoName: true, host, workspace: input.workspace });
   // Checked against the prefix: the name is not chosen yet, and a new environment holds no datasets.
   if (input.dbFrom !== undefined) checkDbFrom(readState(ctx.paths), { name: prefix, project: planned.project.name, host, existing: undefined }, input.dbFrom);
   const { env, release } = await claimAutoNamed(ctx, planned);
@@ -162,18 +166,21 @@ async function findOrClaim(ctx: SiteContext, name: string, input: UpInput): Prom
   const existing = state.environments[name];
   if (!existing || existing.status === 'creating') {
     const from = existing ? { from: existing.source, project: existing.project } : { from: input.from, project: input.project };
-    const create = await planCreate(ctx, name, { env: name, ...from, host: existing ? existing.host : input.host });
+    // An interrupted creation is finished in the mode it was begun in.
+    const workspace = existing ? (existing.workspace_mode ?? 'copy') : input.workspace;
+    const create = await planCreate(ctx, name, { env: name, ...from, host: existing ? existing.host : input.host, workspace });
     if (input.dbFrom !== undefined) checkDbFrom(state, { name, project: create.project.name, host: existing ? existing.host : input.host, existing }, input.dbFrom);
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     return { env: await claimEnvironment(ctx, create), create };
   }
   const env = checkProject(existing, input.project);
+  checkRecordedMode(env, input.workspace);
   if (input.dbFrom !== undefined) checkDbFrom(state, { name, project: env.project, host: env.host, existing: env }, input.dbFrom);
   if (env.status === 'destroying') {
     throw new CiloError('ENV_NOT_FOUND', `Environment "${name}" is being destroyed.`, { hint: `Run \`cilo destroy ${name} --force\` to finish, then create it again.` });
   }
   if (!existsSync(env.workspace)) {
-    throw new CiloError('WORKSPACE', `The workspace of environment "${name}" (${env.workspace}) is missing.`, {
+    throw new CiloError('WORKSPACE', isInPlace(env) ? `The tree ${env.workspace} that environment "${name}" runs in place on is missing.` : `The workspace of environment "${name}" (${env.workspace}) is missing.`, {
       hint: `Destroy it with \`cilo destroy ${name} --force\` and create it again.`,
     });
   }
@@ -223,7 +230,7 @@ async function preparePlan(ctx: SiteContext, target: Target, input: UpInput, clo
     const plan = await clock.time('resolve', () =>
       step(
         ctx,
-        create
+        create && create.mode.mode === 'copy'
           ? { label: `Copying the project and resolving its compose model`, done: (p: StartPlan) => `Project copied and compose model resolved: ${countServices(p)}` }
           : { label: `Resolving the compose model`, done: (p: StartPlan) => `Compose model resolved: ${countServices(p)}` },
         async (tick) => {

@@ -27,6 +27,7 @@ import { CiloError } from '../../errors.js';
 import { generatedComposePath, type CiloPaths } from '../../state/paths.js';
 import type { EnvironmentState } from '../../domain/state.js';
 import { writeFileAtomic } from '../../files/atomic.js';
+import { isInPlace } from '../../domain/workspace-mode.js';
 import type { CoreContext } from '../context.js';
 
 const HOOK_TIMEOUT_MS = 10 * 60 * 1000;
@@ -125,6 +126,12 @@ export async function prepareEnvFiles(ctx: CoreContext, env: EnvironmentState, c
   const hook = cfg?.init_hook?.trim() ?? '';
   const rules = cfg?.render ?? [];
   if (hook === '' && rules.length === 0) return;
+  // In place the workspace is the user's own tree: cilo neither runs the hook there nor rewrites its files.
+  if (isInPlace(env)) {
+    throw new CiloError('WORKSPACE', `Environment "${env.name}" runs in place on ${env.workspace}, and its .cilo/config.yml has an env ${rules.length > 0 ? 'render rule' : 'init_hook'}, which would rewrite files of that tree.`, {
+      hint: `Remove env.${rules.length > 0 ? 'render' : 'init_hook'} from .cilo/config.yml, or make a copy-mode environment of the tree (\`cilo fork ${env.name} <new>\`).`,
+    });
+  }
   const dir = bookkeepingDir(ctx.paths, env);
   const book = readBookkeeping(dir, env.name);
 

@@ -10,7 +10,9 @@
  *   when it holds them all). `cilo merge` reads it to refuse commits that would delete them from
  *   the source. A workspace without it was made by a cilo that skipped dot-directories whole.
  *
- * Both live with the workspace, so a fork or a snapshot of it carries them along.
+ * Both live with the workspace, so a fork or a snapshot of it carries them along. Neither is
+ * written for an in-place environment (issue #28): its workspace is the user's own tree, and
+ * everything cilo generates for it stays under CILO_HOME.
  */
 import { appendFileSync, lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
@@ -32,7 +34,9 @@ export function writeWorkspaceMeta(env: MetaOf): void {
 }
 
 /** After the environment moved to another subnet; a missing or edited file is left alone. */
-export function updateWorkspaceMetaSubnet(env: Pick<EnvironmentState, 'workspace' | 'subnet'>): void {
+export function updateWorkspaceMetaSubnet(env: Pick<EnvironmentState, 'workspace' | 'subnet' | 'workspace_mode'>): void {
+  // An in-place environment's workspace is the user's tree: cilo wrote no meta there (a `.cilo/meta.json` in it is another's).
+  if (env.workspace_mode === 'in-place') return;
   const file = join(env.workspace, '.cilo', 'meta.json');
   try {
     const meta = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
