@@ -4,7 +4,7 @@
 //   npm run bench                                (builds dist/, then runs everything)
 //   node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write | --no-write] [--dns-seconds S]
 //
-// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up.
+// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router.
 // Runs: --runs N for every benchmark; without it 3 for those that start containers or DNS servers, 5 for the
 // rest (list takes 4 samples per run: a single one is 0.1–0.2 s).
 // Output: the table on stdout, progress on stderr. A full run (no --only) also rewrites the part
@@ -31,6 +31,7 @@ import { benchFork, benchForkDataset, benchForkReflink } from './fork.mjs';
 import { benchDns, benchDnsFollow, queryOnce } from './dns.mjs';
 import { benchUiSnapshot } from './ui.mjs';
 import { benchInPlaceUp } from './in-place.mjs';
+import { benchRouter } from './router.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
@@ -43,7 +44,7 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write|--no-write] [--dns-seconds S]
-names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up`;
+names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router`;
 
 function options() {
   const { values } = parseArgs({
@@ -283,7 +284,8 @@ const fmtCount = (c) => (Number.isFinite(c) ? String(c) : 'n/a');
 
 /**
  * One row of the table. `ours`/`base`: samples; `better`: 'lower' (times) or 'higher' (qps);
- * `target`: { ratio: x } for ours/base, or { max: x } / { equals: x } for an absolute value.
+ * `target`: { ratio: x } for ours/base, or { max: x } / { equals: x } for an absolute value, or
+ * { none: true } for a figure only reported.
  */
 function row({ id, measure, ours, baseLabel = '—', base = null, fmt = fmtMs, target, better = 'lower', note = '', n }) {
   const o = { ...stats(ours), ...(n === undefined ? {} : { n }) };
@@ -291,7 +293,11 @@ function row({ id, measure, ours, baseLabel = '—', base = null, fmt = fmtMs, t
   const ratio = b ? o.median / b.median : null;
   let met;
   let targetText;
-  if (target.ratio !== undefined) {
+  if (target.none) {
+    // Reported only (issue 25's router figures have no target).
+    targetText = '—';
+    met = null;
+  } else if (target.ratio !== undefined) {
     targetText = `${better === 'lower' ? '≤' : '≥'} ${target.ratio}×`;
     met = ratio === null || !Number.isFinite(ratio) ? null : better === 'lower' ? ratio <= target.ratio : ratio >= target.ratio;
   } else if (target.max !== undefined) {
@@ -319,7 +325,7 @@ function table(rows) {
     }
     const base = r.base ? range(r.base, r.fmt) : '—';
     const ratio = r.ratio === null ? '—' : `${r.ratio.toFixed(2)}×`;
-    const met = r.met === null ? '?' : r.met ? 'yes' : '**no**';
+    const met = r.met === null ? (r.targetText === '—' ? '—' : '?') : r.met ? 'yes' : '**no**';
     out.push(`| ${i + 1} | ${r.measure} | ${range(r.ours, r.fmt)} | ${r.baseLabel} | ${base} | ${ratio} | ${r.targetText} | ${met} | ${r.ours.n} |`);
   });
   return out.join('\n');
@@ -837,6 +843,8 @@ const BENCHES = [
   { name: 'ui-snapshot', row: 15, slow: true, fn: ({ runs }) => benchUiSnapshot({ ...datasetTools(), cli: () => CLI }, { runs }) },
   // Issue 28: up of a new in-place environment of the 10,000-file project (bench/in-place.mjs).
   { name: 'in-place-up', row: 16, slow: true, fn: ({ runs }) => benchInPlaceUp({ ...datasetTools(), run, buildTree, composeYaml }, { runs }) },
+  // Issue 25: a request through the loopback router against the same direct, and up -> first request by name (bench/router.mjs).
+  { name: 'router', row: 17, slow: true, fn: ({ runs }) => benchRouter(datasetTools(), { runs }) },
 ];
 
 function datasetTools() {
@@ -881,6 +889,7 @@ const MEASURE_OF = {
   'fork-dataset': 'dataset copy of a fork, idle source and with a session',
   'dataset-pause-up': '`up` of a paused environment with a dataset',
   'ui-snapshot': 'dashboard snapshot, 20 environments with datasets',
+  router: 'request through the router against direct, and up to first request by name',
 };
 
 async function main() {

@@ -10,7 +10,8 @@
  * runs it before and after the integration suite (`node --import tsx test/support/sweep.ts`).
  * A home of a live process (another suite running on this machine) is never touched. Fake
  * remote machines (test/support/fake-remote.ts: namespaces, a second dockerd, an sshd) are
- * recorded the same way and ended with `fake-remote.sh down`.
+ * recorded the same way and ended with `fake-remote.sh down`; a simulated Docker Desktop
+ * (test/support/desktop-sim.ts: a user and its iptables rules) by the undo.sh it wrote first.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +30,7 @@ export interface HomeRecord {
   pid: number;
   /** The owner's start time (/proc/<pid>/stat), so that a reused pid is not taken for it. */
   start: string | null;
-  kind?: 'fake-remote';
+  kind?: 'fake-remote' | 'desktop-sim';
 }
 
 /** What removeHome removed. */
@@ -90,7 +91,7 @@ export function readRecords(dir = OWNERS_DIR): HomeRecord[] {
     if (!f.endsWith('.json')) continue;
     try {
       const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Partial<HomeRecord>;
-      if (typeof r.home === 'string' && typeof r.pid === 'number') out.push({ home: r.home, pid: r.pid, start: typeof r.start === 'string' ? r.start : null, ...(r.kind === 'fake-remote' ? { kind: r.kind } : {}) });
+      if (typeof r.home === 'string' && typeof r.pid === 'number') out.push({ home: r.home, pid: r.pid, start: typeof r.start === 'string' ? r.start : null, ...(r.kind === 'fake-remote' || r.kind === 'desktop-sim' ? { kind: r.kind } : {}) });
     } catch {
       // being written right now: the next sweep reads it
     }
@@ -241,6 +242,15 @@ export function stopFakeRemote(dir: string): Removed {
 }
 
 /**
+ * Undoes a simulated Docker Desktop (test/support/desktop-sim.ts: a user of the test's own and
+ * its iptables rules) by the script it wrote before making anything.
+ */
+export function stopDesktopSim(dir: string): Removed {
+  if (existsSync(join(dir, 'undo.sh'))) spawnSync('sh', [join(dir, 'undo.sh')], { stdio: 'ignore', timeout: 120_000 });
+  return emptyRemoved();
+}
+
+/**
  * Cleanups to run when this process is told to stop (SIGTERM: the runner cancelled the file at
  * its time limit; SIGINT: Ctrl-C), when the `after` hooks that would run them never will. They
  * run synchronously, so no test goes on making things meanwhile; then the process exits. The
@@ -285,7 +295,7 @@ export function sweepDeadHomes(dir = OWNERS_DIR): SweepReport {
       report.live += 1;
       continue;
     }
-    const removed = r.kind === 'fake-remote' ? stopFakeRemote(r.home) : removeHome(r.home);
+    const removed = r.kind === 'fake-remote' ? stopFakeRemote(r.home) : r.kind === 'desktop-sim' ? stopDesktopSim(r.home) : removeHome(r.home);
     forgetHome(r.home, dir);
     report.homes.push({ home: r.home, owner: r.pid, removed });
   }
