@@ -109,7 +109,7 @@ describe('destroy --all past an environment it cannot remove', () => {
       const d1 = s.environments.d1;
       assert.ok(d1);
       s.hosts = { gone: { name: 'gone', ssh: 'ssh://nobody@127.0.0.1:1', remote_socket: '/var/run/docker.sock', remote_root: '/tmp/cilo-gone', engine_id: 'gone-engine', subnet: '10.99.0.0/18', transport: 'ssh', added_at: new Date().toISOString() } };
-      s.environments = { far: { ...d1, name: 'far', host: 'gone', subnet: '10.99.1.0/24', workspace: join(h.home, 'far-workspace') }, ...s.environments };
+      s.environments = { far: { ...d1, name: 'far', host: 'gone', subnet: '10.99.1.0/24', workspace: join(h.home, 'envs', p, 'far') }, ...s.environments };
     }, ciloPaths(h.home));
 
     const r = await h.cli(['destroy', '--all', '--force']);

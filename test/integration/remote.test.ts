@@ -11,12 +11,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { get } from 'node:http';
-import { connect } from 'node:net';
+import { request as httpsRequest } from 'node:https';
+import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import { overlaps, parseCidr } from '../../src/domain/subnet.js';
 import { tunnelInterface } from '../../src/domain/hosts.js';
 import { resolveA } from '../support/dns-query.js';
 import { DB_IMAGES, ensureDbImages } from '../support/fixture-images.js';
+import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
 import { fakeRemoteUnavailable, processesOfContainers, startFakeRemote, type FakeRemote } from '../support/fake-remote.js';
 import { http, openEvents, signIn, startUi } from './ui-helpers.js';
 import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, waitFor, type TestHome } from './helpers.js';
@@ -115,6 +117,43 @@ function remoteLabelled(f: FakeRemote, kind: 'ps' | 'network', env: string): str
 
 async function stateOf(): Promise<{ environments: Record<string, { subnet: string; host?: string; services: Record<string, { ip: string }> }>; hosts?: Record<string, { subnet: string }> }> {
   return JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
+}
+
+/** A TCP port on 127.0.0.1 nothing listens on now. */
+function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function getViaLoopback(port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path: '/', headers: { host }, timeout: 10_000 }, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => (b += c.toString()));
+      res.on('end', () => resolve(b));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+  });
+}
+
+function getHttpsViaLoopback(port: number, servername: string, ca: Buffer): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, servername, ca, headers: { host: servername }, timeout: 10_000 }, (res) => {
+      let b = '';
+      res.on('data', (c: Buffer) => (b += c.toString()));
+      res.on('end', () => resolve(b));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Everything this file made, removed whatever state it is in; returns what was left before the fake machine went. */
@@ -281,6 +320,37 @@ describe('remote hosts', { skip }, () => {
     const hs = JSON.parse((await h.cli(['host', 'status', HOST, '--json'])).stdout) as { socks: string };
     const [, port] = hs.socks.split(':');
     assert.match(await httpViaSocks5(Number(port), ip, 80), /hello from the remote workspace/);
+  });
+
+  test('in router mode the router runs on the host, and its ports answer on this machine through the SSH connection (HTTP and HTTPS)', async () => {
+    const why = ensureCaddyImage();
+    if (why) return void console.log(`# router on a host skipped: ${why}`);
+    const f = fake as FakeRemote;
+    loadImageOverSsh(f, CADDY_IMAGE);
+    const [httpPort, httpsPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+    const env = { CILO_ROUTER_IMAGE: CADDY_IMAGE };
+    try {
+      const init = await h.cli(['init', '--routing', 'router', '--router-http-port', String(httpPort), '--router-https-port', String(httpsPort)], { env });
+      assert.equal(init.code, 0, init.stderr);
+      const up = await h.cli(['up', 'far'], { env });
+      assert.equal(up.code, 0, up.stderr);
+      assert.doesNotMatch(up.stderr, /router could not be updated/, up.stderr);
+      const routers = f.docker(['ps', '--filter', 'label=cilo.router=true', '--format', '{{.Names}} {{.State}}']).stdout;
+      assert.match(routers, /cilo-router-\S+ running/, 'the router runs on the host');
+      const routerName = routers.trim().split(' ')[0] ?? '';
+      assert.equal(await docker.inspectContainer(routerName), null, 'and not on this machine');
+      // The host's 127.0.0.1 ports, forwarded here over the one SSH connection.
+      const body = await waitFor(async () => (await getViaLoopback(httpPort, 'api.far.test').catch(() => '')).includes('hello from the remote workspace') && 'ok', { what: 'the router on the host to answer here', deadlineMs: 60_000, intervalMs: 500 });
+      assert.equal(body, 'ok');
+      const ca = (await h.cli(['trust', '--print'])).stdout.trim();
+      assert.match(await getHttpsViaLoopback(httpsPort, 'api.far.test', readFileSync(ca)), /hello from the remote workspace/, 'HTTPS verified against cilo\'s CA');
+    } finally {
+      // Back to direct for the tests after this one: the router on the host goes at the next up.
+      await h.cli(['init', '--routing', 'direct'], { env });
+      const back = await h.cli(['up', 'far'], { env });
+      assert.equal(back.code, 0, back.stderr);
+    }
+    assert.equal(f.docker(['ps', '-aq', '--filter', 'label=cilo.router=true']).stdout.trim(), '', 'the router left the host with router mode');
   });
 
   test('a local environment beside it gets a subnet that overlaps no remote one, and its own shared service', async () => {
