@@ -130,6 +130,9 @@ describe('loopback router', () => {
     assert.deepEqual(await get(http, 'api.a1.test'), { status: 200, body: 'api-a1' });
     assert.deepEqual(await get(http, 'web.a2.test'), { status: 200, body: 'web-a2' });
     assert.deepEqual(await get(http, `x.${project}.a2.test`), { status: 200, body: 'web-a2' }, 'the wildcard below the apex');
+    assert.deepEqual(await get(http, `y.x.${project}.a2.test`), { status: 200, body: 'web-a2' }, 'two labels below the apex');
+    // Below a name that is no project's apex: nothing (not a lookup of the parent name).
+    assert.deepEqual(await get(http, 'x.api.a2.test'), { status: 404, body: 'cilo: no running environment serves x.api.a2.test' });
     // A name under the suffix with no running container: Docker's DNS finds nothing, a 502 that says so.
     const none = await get(http, 'nothing.a9.test');
     assert.equal(none.status, 502);
