@@ -161,6 +161,7 @@ function caFor(paths: CiloPaths): LocalCa {
     ensure: async () => (await ca()).ensure(),
     certFile: () => join(paths.home, 'ca', 'cilo-ca.crt'),
     issue: async (names) => (await ca()).issue(names),
+    authority: async () => (await ca()).authority(),
   };
 }
 

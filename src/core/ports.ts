@@ -363,4 +363,6 @@ export interface LocalCa {
   certFile(): string;
   /** A certificate for these names (`*.agent-1.localhost` allowed), signed by the CA (made first if needed): PEM texts. */
   issue(names: string[]): Promise<{ cert: string; key: string }>;
+  /** The CA's own certificate and key (PEM, made first if needed): the loopback router issues from it. */
+  authority(): Promise<{ cert: string; key: string }>;
 }

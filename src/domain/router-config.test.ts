@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { caddyConfig, certificateNames, environmentRoutes, renderRouterModel, routerModelHash, routerRoutes, ROUTER_HASH_LABEL, type RoutedEnvironment } from './router-config.js';
+import { caddyConfig, environmentRoutes, renderRouterModel, routerModelHash, routerPlan, routerRoutes, ROUTER_HASH_LABEL, type CaddyRoute, type RoutedEnvironment } from './router-config.js';
 
 function env(over: Partial<RoutedEnvironment> = {}): RoutedEnvironment {
   return {
@@ -23,6 +23,7 @@ function env(over: Partial<RoutedEnvironment> = {}): RoutedEnvironment {
 
 test('routes: apex and hostnames to the ingress, each service at its port (80 by default), service hostnames, wildcards last', () => {
   const routes = environmentRoutes(env());
+  assert.deepEqual(routes[0], { host: 'shop.agent-1.test', env: 'agent-1', service: 'web', upstreams: ['10.224.1.11:8080'], port: 8080, label: 'shop', kind: 'name', suffix: '.test' });
   assert.deepEqual(
     routes.map((r) => [r.host, r.service, r.upstreams.join(',')]),
     [
@@ -55,38 +56,115 @@ test('routerRoutes: only running (or starting) environments, in name order; .loc
   assert.ok(routes.some((r) => r.host === 'shop.b.localhost'));
 });
 
-test('certificateNames: the environment, its wildcard, and a wildcard for each deeper parent', () => {
-  const e = env();
-  // `*.*.` is no X.509 name: two labels below the apex are served over HTTP only.
-  assert.deepEqual(certificateNames(e, environmentRoutes(e)), ['*.agent-1.test', '*.shop.agent-1.test', '*.v2.agent-1.test', 'agent-1.test']);
+test('routerPlan: no environment in the config for plain names: a second environment of a project changes nothing', () => {
+  const one = routerPlan(routerRoutes([env({ hostnames: ['admin'] })]));
+  const two = routerPlan(routerRoutes([env({ hostnames: ['admin'] }), env({ name: 'agent-2', hostnames: ['admin'], subnet: '10.224.2.0/24', services: { ...env().services, web: { ip: '10.224.2.11', type: 'isolated', port: 8080 } } })]));
+  assert.deepEqual(two, one);
+  assert.deepEqual(caddyConfig({ plan: two, https: true }), caddyConfig({ plan: one, https: true }));
+  assert.equal(JSON.stringify(caddyConfig({ plan: two, https: true })).includes('agent-'), false);
+  // A deeper hostname (docs.v2: no alias resolves the names below a first label) is the exception.
+  assert.equal(JSON.stringify(caddyConfig({ plan: routerPlan(routerRoutes([env()])), https: true })).includes('docs.v2.agent-1.test'), true);
 });
 
-test('caddyConfig: HTTP on :80, HTTPS on :443 with inline certificates, automatic HTTPS off, same upstreams grouped, exact names before wildcards', () => {
-  const routes = environmentRoutes(env({ hostnames: [] }));
-  const c = caddyConfig({ routes, certificates: [{ env: 'agent-1', cert: 'CERT', key: 'KEY' }] });
+test('routerPlan: per suffix, each first label to its port (services, the apex and hostnames to the ingress\'s), the apex ports for the names below it', () => {
+  const plan = routerPlan(routerRoutes([env(), env({ name: 'b', dns_suffix: '.localhost' })]));
+  assert.deepEqual(plan.suffixes.map((s) => s.suffix), ['.localhost', '.test']);
+  assert.deepEqual(plan.suffixes[1]?.ports, { admin: 8080, api: 80, db: 5432, graphql: 80, shop: 8080, web: 8080, worker: 80 });
+  assert.deepEqual(plan.suffixes[1]?.apexPorts, { shop: 8080 });
+  // A deeper hostname (no alias resolves a name below `docs.v2`'s first label): to its addresses.
+  assert.deepEqual(plan.explicit, [{ hosts: ['docs.v2.agent-1.test', 'docs.v2.b.localhost'], dials: ['10.224.1.11:8080'] }]);
+});
+
+test('routerPlan: a hostname not yet a Docker alias (added live) gets an explicit route to its addresses', () => {
+  const routes = routerRoutes([env({ hostnames: ['admin'] })]);
+  const plan = routerPlan(routes, new Set(['shop.agent-1.test', 'web.agent-1.test', 'graphql.agent-1.test', 'web']));
+  assert.deepEqual(plan.explicit, [{ hosts: ['admin.agent-1.test'], dials: ['10.224.1.11:8080'] }]);
+  assert.equal(plan.suffixes[0]?.ports.admin, undefined);
+  const upped = routerPlan(routes, new Set(['shop.agent-1.test', 'web.agent-1.test', 'graphql.agent-1.test', 'admin.agent-1.test']));
+  assert.deepEqual([upped.suffixes[0]?.ports.admin, upped.explicit, upped.removed], [8080, [], []]);
+});
+
+test('routerPlan: an alias whose hostname was removed live is answered 404 ahead of everything, until the next up drops it', () => {
+  const routes = routerRoutes([env({ hostnames: [] })]);
+  const plan = routerPlan(routes, new Set(['shop.agent-1.test', 'web.agent-1.test', 'admin.agent-1.test', 'web', 'admin.other.test']));
+  assert.deepEqual(plan.removed, ['admin.agent-1.test']);
+  const first = caddyConfig({ plan, https: false }).apps.http.servers.http?.routes[0];
+  assert.deepEqual(first, { match: [{ host: ['admin.agent-1.test'] }], handle: [{ handler: 'static_response', status_code: 404, body: 'cilo: no running environment serves {http.request.host}\n' }], terminal: true });
+});
+
+test('routerPlan: a first label with two ports across environments gets exact routes ahead, by name, and leaves the map', () => {
+  const other = env({ name: 'x1', project: 'blog', ingress: 'web', hostnames: [], services: { web: { ip: '10.224.3.11', type: 'isolated', port: 3000 } }, subnet: '10.224.3.0/24' });
+  const plan = routerPlan(routerRoutes([env({ hostnames: [] }), other]));
+  const ports = plan.suffixes[0]?.ports ?? {};
+  assert.equal(ports.web, undefined);
+  assert.equal(ports.blog, 3000);
+  assert.equal(ports.shop, 8080);
+  assert.deepEqual(plan.explicit, [
+    { hosts: ['web.agent-1.test'], dials: ['web.agent-1.test:8080'] },
+    { hosts: ['web.x1.test'], dials: ['web.x1.test:3000'] },
+  ]);
+});
+
+function proxied(routes: CaddyRoute[]): { hosts: unknown; dials: string[] }[] {
+  return routes.flatMap((r) => {
+    const p = r.handle.find((h) => h.handler === 'reverse_proxy') as { upstreams: { dial: string }[] } | undefined;
+    return p ? [{ hosts: r.match?.[0]?.host, dials: p.upstreams.map((u) => u.dial) }] : [];
+  });
+}
+
+test('caddyConfig: explicit routes first, then per suffix the general route (dial by name, port from the map) and the names below an apex; a 404 last, a 502 for a failed dial', () => {
+  const c = caddyConfig({ plan: routerPlan(routerRoutes([env()])), https: false });
   assert.deepEqual(c.admin, { listen: 'localhost:2019' });
   const http = c.apps.http.servers.http;
-  const https = c.apps.http.servers.https;
   assert.deepEqual(http?.listen, [':80']);
   assert.deepEqual(http?.automatic_https, { disable: true });
-  assert.deepEqual(https?.listen, [':443']);
-  assert.deepEqual(https?.tls_connection_policies, [{}]);
-  assert.deepEqual(c.apps.tls?.certificates.load_pem, [{ certificate: 'CERT', key: 'KEY', tags: ['cilo-env-agent-1'] }]);
-  const all = http?.routes ?? [];
-  assert.deepEqual(https?.routes, all);
-  const proxied = all.flatMap((r) => ('match' in r ? [{ hosts: r.match[0]?.host ?? [], dials: r.handle[0]?.upstreams.map((u) => u.dial) }] : []));
-  assert.deepEqual(proxied[0], { hosts: ['shop.agent-1.test', 'web.agent-1.test'], dials: ['10.224.1.11:8080'] });
-  assert.deepEqual(proxied.at(-1), { hosts: ['*.shop.agent-1.test', '*.*.shop.agent-1.test'], dials: ['10.224.1.11:8080'] });
-  assert.deepEqual(proxied.find((p) => p.hosts.includes('worker.agent-1.test'))?.dials, ['10.224.1.200:80', '10.224.1.201:80']);
-  // Last, a name nobody serves: a 404 that says so.
-  assert.deepEqual(all.at(-1), { handle: [{ handler: 'static_response', status_code: 404, body: 'cilo: no running environment serves {http.request.host}\n' }], terminal: true });
+  assert.deepEqual(Object.keys(c.apps.http.servers), ['http']);
+  assert.equal(c.apps.tls, undefined);
+  const routes = http?.routes ?? [];
+  assert.deepEqual(proxied(routes), [
+    { hosts: ['docs.v2.agent-1.test'], dials: ['10.224.1.11:8080'] },
+    { hosts: ['*.*.test'], dials: ['{http.request.host}:{cilo.port}'] },
+  ]);
+  const general = routes[1];
+  assert.deepEqual(general?.handle[0], {
+    handler: 'map',
+    source: '{http.request.host.labels.2}',
+    destinations: ['{cilo.port}'],
+    mappings: [['admin', 8080], ['api', 80], ['db', 5432], ['graphql', 80], ['shop', 8080], ['web', 8080], ['worker', 80]].map(([input, port]) => ({ input, outputs: [String(port)] })),
+    defaults: ['80'],
+  });
+  const below = routes[2];
+  assert.deepEqual(below?.match, [{ host: ['*.*.*.test', '*.*.*.*.test'] }]);
+  assert.match(JSON.stringify(below), /\{http\.request\.host\.labels\.2\}\.\{http\.request\.host\.labels\.1\}\.test:\{cilo\.port\}/);
+  assert.deepEqual(routes.at(-1), { handle: [{ handler: 'static_response', status_code: 404, body: 'cilo: no running environment serves {http.request.host}\n' }], terminal: true });
+  assert.deepEqual(http?.errors, { routes: [{ handle: [{ handler: 'static_response', status_code: 502, body: 'cilo: no running environment serves {http.request.host}\n' }] }] });
+  // A two-label suffix: the first label is one further left.
+  const deep = caddyConfig({ plan: routerPlan(routerRoutes([env({ dns_suffix: '.dev.local' })])), https: false });
+  assert.match(JSON.stringify(deep), /"\*\.\*\.dev\.local".*labels\.3/);
 });
 
-test('caddyConfig: without certificates no HTTPS server; with no routes still an HTTP server (it answers 404 quickly, the probe connects to it)', () => {
-  const c = caddyConfig({ routes: [], certificates: [] });
+test('caddyConfig with the CA: HTTPS on :443 with the same routes, certificates on demand from cilo\'s CA for the routed suffixes only', () => {
+  const c = caddyConfig({ plan: routerPlan(routerRoutes([env(), env({ name: 'b', dns_suffix: '.localhost' })])), https: true });
+  const https = c.apps.http.servers.https;
+  assert.deepEqual(https?.listen, [':443']);
+  assert.deepEqual(https?.tls_connection_policies, [{}]);
+  assert.deepEqual(https?.routes, c.apps.http.servers.http?.routes);
+  const pem = { certificate: '/data/cilo-ca/ca.crt', private_key: '/data/cilo-ca/ca.key', format: 'pem_file' };
+  assert.deepEqual(c.apps.pki, { certificate_authorities: { cilo: { name: 'cilo', root: pem, intermediate: pem, install_trust: false } } });
+  assert.deepEqual(c.apps.tls, { automation: { on_demand: { ask: 'http://127.0.0.1:2020/ask' }, policies: [{ issuers: [{ module: 'internal', ca: 'cilo' }], on_demand: true }] } });
+  const ask = c.apps.http.servers.ask;
+  assert.deepEqual(ask?.listen, ['127.0.0.1:2020']);
+  const pattern = new RegExp(((ask?.routes[0]?.match?.[0]?.vars_regexp as Record<string, { pattern: string }>)['{http.request.uri.query.domain}']?.pattern ?? '').replace('(?i)', ''), 'i');
+  assert.equal(pattern.test('web.agent-1.test'), true);
+  assert.equal(pattern.test('x.shop.b.localhost'), true);
+  assert.equal(pattern.test('example.com'), false);
+  assert.equal(pattern.test('test'), false);
+});
+
+test('caddyConfig: with no environment still an HTTP server (it answers 404 quickly, the probe connects to it)', () => {
+  const c = caddyConfig({ plan: routerPlan([]), https: false });
   assert.deepEqual(Object.keys(c.apps.http.servers), ['http']);
   assert.deepEqual(c.apps.http.servers.http?.routes.map((r) => 'match' in r), [false]);
-  assert.equal(c.apps.tls, undefined);
 });
 
 test('router model: 127.0.0.1 only, labelled, its hash changes with ports and image', () => {
@@ -101,6 +179,9 @@ test('router model: 127.0.0.1 only, labelled, its hash changes with ports and im
   ]);
   assert.equal(svc?.labels?.['cilo.home'], 'abc123');
   assert.equal(svc?.labels?.['cilo.router'], 'true');
+  // On a user-defined network of its own from the start: Docker's DNS answers inside it.
+  assert.equal(svc?.network_mode, undefined);
+  assert.deepEqual(m.networks?.default, { name: 'cilo-router-abc123', labels: { cilo: 'true', 'cilo.home': 'abc123', 'cilo.router': 'true' } });
   assert.equal(svc?.labels?.[ROUTER_HASH_LABEL], routerModelHash(input));
   assert.notEqual(routerModelHash(input), routerModelHash({ ...input, httpPort: 80 }));
   assert.notEqual(routerModelHash(input), routerModelHash({ ...input, image: 'other' }));

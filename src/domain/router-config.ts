@@ -1,15 +1,26 @@
 /**
  * The loopback router (issue #25): one Caddy container per engine, publishing on 127.0.0.1 only,
  * that serves every routed environment's names by `Host` (HTTP) and by SNI (HTTPS). Pure: the
- * routes of the environments, the names each one's certificate covers, Caddy's JSON config, and
- * the compose model of the container. No I/O (core/router does that).
+ * names of the environments, Caddy's JSON config, and the compose model of the container. No
+ * I/O (core/router does that).
  *
- * Routes mirror the DNS zone (dns/zone.ts), first claim of a name wins:
+ * Names mirror the DNS zone (dns/zone.ts), first claim of a name wins:
  *   <project>.<env><suffix>              the ingress (apex)
  *   <service>.<env><suffix>              each service, at ServiceState.port (default 80)
  *   <hostname>.<env><suffix>             the ingress, for each of the environment's hostnames
  *   <hostname>.<env><suffix>             a service, for each of its own cilo.hostnames
  *   *.<project>.<env><suffix>            the ingress (one and two labels deep: Caddy's `*` is one label)
+ *
+ * No environment is in the config: an environment coming or going is no config change (a
+ * config load makes Caddy 2.6 reset connections of every environment). The router is on every
+ * routed environment's network, where each container has the aliases `<name>.<env><suffix>`
+ * (env-model.ts serviceAliases); Caddy dials `{host}:{port}` and Docker's DNS inside the router
+ * answers with the container's address. The config holds per suffix the port of each first label
+ * (a project's, not an environment's: it changes only when a name first appears on the router),
+ * and explicit routes only where no alias can answer: a name whose first label has two ports
+ * across environments (exact routes, they follow those environments), hostnames added live with
+ * `cilo hostnames` (aliases from the next `up`) and deeper hostnames (to `ip:port`). HTTPS: Caddy
+ * issues each name's certificate on demand (at its first handshake) from cilo's CA.
  */
 import { createHash } from 'node:crypto';
 import type { ComposeModel } from './compose-model.js';
@@ -21,6 +32,12 @@ const ROUTED_STATUSES: readonly string[] = ['running', 'starting'];
 
 /** The admin endpoint inside the container, reached only from inside it (`caddy reload` by exec). */
 export const ROUTER_ADMIN = 'localhost:2019';
+/** Caddy's on-demand TLS asks here, on the container's loopback, whether a name may get a certificate. */
+export const ROUTER_ASK = '127.0.0.1:2020';
+/** Where cilo's CA (certificate and key, PEM) is copied inside the container. */
+export const ROUTER_CA_DIR = '/data/cilo-ca';
+export const ROUTER_CA_CERT = `${ROUTER_CA_DIR}/ca.crt`;
+export const ROUTER_CA_KEY = `${ROUTER_CA_DIR}/ca.key`;
 /** What users get without CILO_ROUTER_IMAGE. */
 export const DEFAULT_ROUTER_IMAGE = 'caddy:2-alpine';
 /** Marks the router container (besides `cilo` and `cilo.home`), by which it is found. */
@@ -38,6 +55,14 @@ export interface RouterRoute {
   service: string;
   /** `ip:port` of each address of the service (several for a scaled one). */
   upstreams: string[];
+  /** The service's HTTP port. */
+  port: number;
+  /** The name's part left of `<env><suffix>` (`web`, `docs.v2`, `*.shop`). */
+  label: string;
+  /** `name`: the apex or a service's name; `hostname`: a custom one; `wildcard`: below the apex. */
+  kind: 'name' | 'hostname' | 'wildcard';
+  /** The environment's suffix (suffixOf). */
+  suffix: string;
 }
 
 /** Whether the environment's names are served now. */
@@ -58,32 +83,39 @@ export function envBase(env: Pick<EnvironmentState, 'name' | 'dns_suffix'>): str
   return `${env.name}${env.dns_suffix}`.toLowerCase().replace(/^\.+|\.+$/g, '');
 }
 
-/** The routes of one environment, in the DNS zone's order of precedence. */
+/** The suffix in lower case with one leading dot (`.test`). */
+export function suffixOf(env: Pick<EnvironmentState, 'dns_suffix'>): string {
+  return `.${env.dns_suffix.toLowerCase().replace(/^\.+|\.+$/g, '')}`;
+}
+
+/** The names of one environment, in the DNS zone's order of precedence. */
 export function environmentRoutes(env: RoutedEnvironment): RouterRoute[] {
   const base = envBase(env);
+  const suffix = suffixOf(env);
   const out: RouterRoute[] = [];
   const taken = new Set<string>();
-  const put = (label: string, service: string | null): void => {
+  const put = (label: string, service: string | null, kind: RouterRoute['kind']): void => {
     if (service === null) return;
-    const upstreams = upstreamsOf(env.services[service]);
+    const s = env.services[service];
+    const upstreams = upstreamsOf(s);
     const host = `${label.toLowerCase()}.${base}`;
     if (upstreams.length === 0 || taken.has(host)) return;
     taken.add(host);
-    out.push({ host, env: env.name, service, upstreams });
+    out.push({ host, env: env.name, service, upstreams, port: s?.port ?? 80, label: label.toLowerCase(), kind, suffix });
   };
-  put(env.project, env.ingress);
+  put(env.project, env.ingress, 'name');
   const services = Object.keys(env.services).sort();
-  for (const s of services) put(s, s);
-  for (const h of env.hostnames) put(h, env.ingress);
-  for (const s of services) for (const h of env.services[s]?.hostnames ?? []) put(h, s);
+  for (const s of services) put(s, s, 'name');
+  for (const h of env.hostnames) put(h, env.ingress, 'hostname');
+  for (const s of services) for (const h of env.services[s]?.hostnames ?? []) put(h, s, 'hostname');
   if (env.ingress !== null && taken.has(`${env.project.toLowerCase()}.${base}`)) {
-    put(`*.${env.project}`, env.ingress);
-    put(`*.*.${env.project}`, env.ingress);
+    put(`*.${env.project}`, env.ingress, 'wildcard');
+    put(`*.*.${env.project}`, env.ingress, 'wildcard');
   }
   return out;
 }
 
-/** Every route of the routed environments, by environment name. */
+/** Every name of the routed environments, by environment name. */
 export function routerRoutes(envs: readonly RoutedEnvironment[]): RouterRoute[] {
   return [...envs]
     .filter(isRouted)
@@ -91,33 +123,104 @@ export function routerRoutes(envs: readonly RoutedEnvironment[]): RouterRoute[] 
     .flatMap(environmentRoutes);
 }
 
-/**
- * The names an environment's certificate covers: `<env><suffix>`, `*.<env><suffix>` (services,
- * the apex, one-label hostnames), and a wildcard for the parent of every deeper name (an X.509
- * wildcard covers one label: `*.agent-1.test` does not cover `docs.v2.agent-1.test`).
- */
-export function certificateNames(env: Pick<EnvironmentState, 'name' | 'dns_suffix'>, routes: readonly RouterRoute[]): string[] {
-  const base = envBase(env);
-  const names = new Set<string>([base, `*.${base}`]);
-  for (const r of routes) {
-    if (r.env !== env.name) continue;
-    const parent = r.host.slice(r.host.indexOf('.') + 1);
-    if (parent !== base && !parent.startsWith('*.')) names.add(`*.${parent}`);
-  }
-  return [...names].sort();
+/** Explicit routes: these exact names (or wildcards) to these dial addresses. */
+export interface ExplicitRoute {
+  hosts: string[];
+  /** `name:port` (resolved by Docker's DNS at request time) or `ip:port`. */
+  dials: string[];
 }
 
-/** A certificate and its key (PEM), for one environment's names. */
-export interface RouterCertificate {
-  env: string;
-  cert: string;
-  key: string;
+/** What Caddy needs for the names under one suffix that Docker's DNS resolves. */
+export interface SuffixPlan {
+  /** `.test`, `.localhost`. */
+  suffix: string;
+  /** First label (service, project, hostname) -> its port. */
+  ports: Record<string, number>;
+  /** Project -> its ingress's port, for the names below an apex. */
+  apexPorts: Record<string, number>;
+}
+
+export interface RouterPlan {
+  suffixes: SuffixPlan[];
+  /** Ahead of the general routes: names two ports claim, live and deeper hostnames. */
+  explicit: ExplicitRoute[];
+  /** Names still a container's alias that are no longer served (a hostname removed live): a 404 ahead of all. */
+  removed: string[];
+}
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * What the config needs for these names. `aliases`: the environments' containers' aliases now
+ * (without it, every hostname counts as one). A custom hostname is an alias of its container from
+ * the `up` after it was added: one that is not yet, and every deeper one (`docs.v2`), gets an
+ * explicit route to its addresses; an alias that is no longer a name (removed live) a 404. A first
+ * label that has two ports among the routed environments is left out of the port map: each of its
+ * names gets an exact route to `<name>:<port>` (those routes follow those environments, a config
+ * change each).
+ */
+export function routerPlan(routes: readonly RouterRoute[], aliases?: ReadonlySet<string>): RouterPlan {
+  const aliased = (r: RouterRoute): boolean => aliases === undefined || aliases.has(r.host);
+  const general = new Map<string, { ports: Map<string, RouterRoute[]>; apex: Map<string, RouterRoute[]> }>();
+  const byIp: RouterRoute[] = [];
+  for (const r of routes) {
+    let g = general.get(r.suffix);
+    if (!g) general.set(r.suffix, (g = { ports: new Map(), apex: new Map() }));
+    if (r.kind === 'wildcard') {
+      const project = r.label.replace(/^(\*\.)+/, '');
+      g.apex.set(project, [...(g.apex.get(project) ?? []), r]);
+    } else if (r.label.includes('.') || (r.kind === 'hostname' && !aliased(r))) byIp.push(r);
+    else g.ports.set(r.label, [...(g.ports.get(r.label) ?? []), r]);
+  }
+  const byName: ExplicitRoute[] = [];
+  const portsOf = (m: Map<string, RouterRoute[]>): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const [label, rs] of [...m].sort(([a], [b]) => byString(a, b))) {
+      const ports = new Set(rs.map((r) => r.port));
+      const [only] = ports;
+      if (ports.size === 1 && only !== undefined) out[label] = only;
+      else for (const r of rs) byName.push({ hosts: [r.host], dials: [`${r.host.replace(/^(\*\.)+/, '')}:${r.port}`] });
+    }
+    return out;
+  };
+  const suffixes = [...general]
+    .sort(([a], [b]) => byString(a, b))
+    .map(([suffix, g]) => ({ suffix, ports: portsOf(g.ports), apexPorts: portsOf(g.apex) }));
+  const served = new Set(routes.map((r) => r.host));
+  const removed = [...(aliases ?? [])].filter((a) => !served.has(a) && routes.some((r) => a.endsWith(`.${r.env}${r.suffix}`) && !a.slice(0, -`.${r.env}${r.suffix}`.length).includes('.'))).sort(byString);
+  return { suffixes, explicit: groupByDials([...byName, ...byIp.map((r) => ({ hosts: [r.host], dials: r.upstreams }))]), removed };
+}
+
+/** Names with the same dials share one route; exact names before wildcards. */
+function groupByDials(routes: ExplicitRoute[]): ExplicitRoute[] {
+  const out: ExplicitRoute[] = [];
+  for (const wild of [false, true]) {
+    const m = new Map<string, string[]>();
+    for (const r of routes) {
+      for (const h of r.hosts) {
+        if (h.startsWith('*.') !== wild) continue;
+        const key = r.dials.join(' ');
+        m.set(key, [...(m.get(key) ?? []), h]);
+      }
+    }
+    for (const [key, hosts] of m) out.push({ hosts, dials: key.split(' ') });
+  }
+  return out;
 }
 
 export interface RouterConfigInput {
-  routes: readonly RouterRoute[];
-  /** Without any, no HTTPS server is configured (the CA could not issue). */
-  certificates: readonly RouterCertificate[];
+  plan: RouterPlan;
+  /** With cilo's CA copied into the container (ROUTER_CA_*): HTTPS, certificates issued on demand. */
+  https: boolean;
+}
+
+/** A Caddy handler (https://caddyserver.com/docs/json/apps/http/servers/routes/handle/). */
+export type CaddyHandler = { handler: string } & Record<string, unknown>;
+export type CaddyMatcher = Record<string, unknown>;
+export interface CaddyRoute {
+  match?: CaddyMatcher[];
+  handle: CaddyHandler[];
+  terminal?: boolean;
 }
 
 /** The part of Caddy's JSON config cilo writes (https://caddyserver.com/docs/json/). */
@@ -125,64 +228,116 @@ export interface CaddyConfig {
   admin: { listen: string };
   apps: {
     http: { servers: Record<string, CaddyServer> };
-    tls?: { certificates: { load_pem: { certificate: string; key: string; tags: string[] }[] } };
+    pki?: Record<string, unknown>;
+    tls?: Record<string, unknown>;
   };
 }
 
 export interface CaddyServer {
   listen: string[];
   routes: CaddyRoute[];
+  errors?: { routes: CaddyRoute[] };
   automatic_https: { disable: true };
   tls_connection_policies?: Record<string, never>[];
 }
 
-export type CaddyRoute =
-  | { match: { host: string[] }[]; handle: { handler: 'reverse_proxy'; upstreams: { dial: string }[] }[]; terminal: true }
-  | { handle: { handler: 'static_response'; status_code: number; body: string }[]; terminal: true };
+const notServed = (status: number): CaddyHandler => ({ handler: 'static_response', status_code: status, body: 'cilo: no running environment serves {http.request.host}\n' });
 
-/** The last route: a name no running environment serves gets a 404 that says so (Caddy's own answer is an empty 200). */
-const NOT_SERVED: CaddyRoute = { handle: [{ handler: 'static_response', status_code: 404, body: 'cilo: no running environment serves {http.request.host}\n' }], terminal: true };
+/** The last route: a name no environment's suffix covers gets a 404 that says so (Caddy's own answer is an empty 200). */
+const NOT_SERVED: CaddyRoute = { handle: [notServed(404)], terminal: true };
+/** A name under a suffix whose lookup or dial failed (no running container has it): a 502 that says so, not an empty body. */
+const NOT_RUNNING: CaddyRoute = { handle: [notServed(502)] };
+
+const proxy = (dials: string[]): CaddyHandler => ({ handler: 'reverse_proxy', upstreams: dials.map((dial) => ({ dial })) });
+
+function portMap(source: string, ports: Record<string, number>, fallback: string): CaddyHandler {
+  return {
+    handler: 'map',
+    source,
+    destinations: ['{cilo.port}'],
+    mappings: Object.entries(ports).map(([input, port]) => ({ input, outputs: [String(port)] })),
+    defaults: [fallback],
+  };
+}
+
+/** The general routes of one suffix: `<name>.<env><suffix>`, and the names one and two labels below an apex. */
+function suffixRoutes(s: SuffixPlan): CaddyRoute[] {
+  // Caddy numbers a host's labels from the right: in `web.agent-1.test`, `test` is 0 and `web`
+  // is 2, one more than the suffix has labels (`.test`.split('.') is ['', 'test']).
+  const n = s.suffix.split('.').length;
+  const label = (i: number): string => `{http.request.host.labels.${i}}`;
+  const out: CaddyRoute[] = [{ match: [{ host: [`*.*${s.suffix}`] }], handle: [portMap(label(n), s.ports, '80'), proxy([`{http.request.host}:{cilo.port}`])], terminal: true }];
+  if (Object.keys(s.apexPorts).length > 0) {
+    out.push({
+      match: [{ host: [`*.*.*${s.suffix}`, `*.*.*.*${s.suffix}`] }],
+      handle: [
+        portMap(label(n), s.apexPorts, 'none'),
+        {
+          handler: 'subroute',
+          routes: [
+            { match: [{ vars: { '{cilo.port}': ['none'] } }], handle: [notServed(404)], terminal: true },
+            { handle: [proxy([`${label(n)}.${label(n - 1)}${s.suffix}:{cilo.port}`])] },
+          ],
+        },
+      ],
+      terminal: true,
+    });
+  }
+  return out;
+}
+
+const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * Caddy's config: an HTTP server on :80 and, with certificates, an HTTPS server on :443 (inside
- * the container), both routing by host; automatic HTTPS off (no redirects, no ACME). Names with
- * the same upstreams share one route; exact names come before wildcards.
+ * Caddy's config: an HTTP server on :80 and, with the CA, an HTTPS server on :443 (inside the
+ * container), both routing by host; automatic HTTPS off (no redirects, no ACME). With the CA,
+ * certificates are issued at a name's first handshake by Caddy's internal issuer from cilo's CA
+ * (its root given as the intermediate too: the CA allows no intermediate, so leaves are signed by
+ * it directly), only for names under a routed suffix (the `ask` server on the container's loopback
+ * says which).
  */
 export function caddyConfig(input: RouterConfigInput): CaddyConfig {
-  const routes = caddyRoutes(input.routes);
+  const routes: CaddyRoute[] = [
+    ...(input.plan.removed.length > 0 ? [{ match: [{ host: input.plan.removed }], handle: [notServed(404)], terminal: true }] : []),
+    ...input.plan.explicit.map((r): CaddyRoute => ({ match: [{ host: r.hosts }], handle: [proxy(r.dials)], terminal: true })),
+    ...input.plan.suffixes.flatMap(suffixRoutes),
+    NOT_SERVED,
+  ];
+  const errors = { routes: [NOT_RUNNING] };
   const servers: Record<string, CaddyServer> = {
-    http: { listen: [':80'], routes, automatic_https: { disable: true } },
+    http: { listen: [':80'], routes, errors, automatic_https: { disable: true } },
   };
   const config: CaddyConfig = { admin: { listen: ROUTER_ADMIN }, apps: { http: { servers } } };
-  if (input.certificates.length > 0) {
-    servers.https = { listen: [':443'], routes, automatic_https: { disable: true }, tls_connection_policies: [{}] };
+  if (input.https) {
+    servers.https = { listen: [':443'], routes, errors, automatic_https: { disable: true }, tls_connection_policies: [{}] };
+    const under = input.plan.suffixes.map((s) => escapeRegExp(s.suffix)).join('|');
+    servers.ask = {
+      listen: [ROUTER_ASK],
+      routes: [
+        ...(under === '' ? [] : [{ match: [{ vars_regexp: { '{http.request.uri.query.domain}': { pattern: `(?i)^[a-z0-9-]+(\\.[a-z0-9-]+)*(${under})$` } } }], handle: [{ handler: 'static_response', status_code: 200 }], terminal: true }]),
+        { handle: [{ handler: 'static_response', status_code: 404 }], terminal: true },
+      ],
+      automatic_https: { disable: true },
+    };
+    const pem = { certificate: ROUTER_CA_CERT, private_key: ROUTER_CA_KEY, format: 'pem_file' };
+    config.apps.pki = { certificate_authorities: { cilo: { name: 'cilo', root: pem, intermediate: pem, install_trust: false } } };
     config.apps.tls = {
-      certificates: { load_pem: [...input.certificates].sort((a, b) => (a.env < b.env ? -1 : 1)).map((c) => ({ certificate: c.cert, key: c.key, tags: [`cilo-env-${c.env}`] })) },
+      automation: {
+        on_demand: { ask: `http://${ROUTER_ASK}/ask` },
+        policies: [{ issuers: [{ module: 'internal', ca: 'cilo' }], on_demand: true }],
+      },
     };
   }
   return config;
 }
 
-function caddyRoutes(routes: readonly RouterRoute[]): CaddyRoute[] {
-  const exact = routes.filter((r) => !r.host.startsWith('*.'));
-  const wild = routes.filter((r) => r.host.startsWith('*.'));
-  const out: CaddyRoute[] = [];
-  for (const group of [exact, wild]) {
-    const byUpstreams = new Map<string, string[]>();
-    for (const r of group) {
-      const key = r.upstreams.join(' ');
-      byUpstreams.set(key, [...(byUpstreams.get(key) ?? []), r.host]);
-    }
-    for (const [key, hosts] of byUpstreams) {
-      out.push({ match: [{ host: hosts }], handle: [{ handler: 'reverse_proxy', upstreams: key.split(' ').map((dial) => ({ dial })) }], terminal: true });
-    }
-  }
-  out.push(NOT_SERVED);
-  return out;
-}
-
 /** The router container's name and compose project for one CILO_HOME. */
 export function routerContainerName(homeId: string): string {
+  return `cilo-router-${homeId}`;
+}
+
+/** The router's own network: a user-defined one from its start, so Docker's DNS (127.0.0.11) answers inside it. */
+export function routerNetworkName(homeId: string): string {
   return `cilo-router-${homeId}`;
 }
 
@@ -198,9 +353,9 @@ export interface RouterModelInput {
 }
 
 /**
- * The compose model of the router container: published on 127.0.0.1 only, on the engine's
- * default bridge (each environment's network is connected to it by cilo, at its router
- * address); `caddy run --resume` starts from the last config pushed (an engine restart keeps
+ * The compose model of the router container: published on 127.0.0.1 only, on a network of its
+ * own (user-defined from the start: Go reads resolv.conf, which then names Docker's DNS; each
+ * environment's network is connected to it by cilo, at its router address); `caddy run --resume` starts from the last config pushed (an engine restart keeps
  * its routes) or none. Carries the hash of what it is made from.
  */
 export function renderRouterModel(input: RouterModelInput): ComposeModel {
@@ -209,7 +364,7 @@ export function renderRouterModel(input: RouterModelInput): ComposeModel {
     image: input.image,
     container_name: name,
     command: ['caddy', 'run', '--resume'],
-    network_mode: 'bridge',
+    networks: { default: null },
     restart: 'unless-stopped',
     ports: [
       { target: 80, published: String(input.httpPort), host_ip: '127.0.0.1', protocol: 'tcp' },
@@ -217,7 +372,11 @@ export function renderRouterModel(input: RouterModelInput): ComposeModel {
     ],
   };
   const hash = createHash('sha256').update(JSON.stringify(service)).digest('hex').slice(0, 16);
-  return { name, services: { router: { ...service, labels: { ...routerLabels(input.homeId), [ROUTER_HASH_LABEL]: hash } } } };
+  return {
+    name,
+    services: { router: { ...service, labels: { ...routerLabels(input.homeId), [ROUTER_HASH_LABEL]: hash } } },
+    networks: { default: { name: routerNetworkName(input.homeId), labels: routerLabels(input.homeId) } },
+  };
 }
 
 /** The hash a router container made from this input carries. */

@@ -54,6 +54,7 @@ export interface LocalCaFiles {
   ensure(): Promise<{ certFile: string }>;
   certFile(): string;
   issue(names: string[]): Promise<PemPair>;
+  authority(): Promise<PemPair>;
 }
 
 export function localCa(paths: CiloPaths, now: () => Date = () => new Date()): LocalCaFiles {
@@ -79,6 +80,11 @@ export function localCa(paths: CiloPaths, now: () => Date = () => new Date()): L
       await ensure();
       loaded ??= readCa(files);
       return (await certificates()).issueLeaf(loaded, loaded.notAfter, names, now());
+    },
+    authority: async () => {
+      await ensure();
+      loaded ??= readCa(files);
+      return { cert: loaded.cert, key: loaded.key };
     },
   };
 }

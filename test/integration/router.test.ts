@@ -2,13 +2,15 @@
  * The loopback router (issue #25) against the real engine and a real Caddy (Debian's package,
  * test/support/caddy-image.ts): requests by Host header to 127.0.0.1:<port> reach the right
  * environment and service; routes follow up, hostnames, down, pause and destroy live; a change
- * for one environment never drops a request to another; the router goes with the last
- * environment. And `auto` on this machine (root reaches containers): direct, no router left.
+ * for one environment never drops a request to another (it is no config load at all); HTTPS
+ * certificates issued on demand from cilo's CA; the router goes with the last environment. And
+ * `auto` on this machine (root reaches containers): direct, no router left.
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { request } from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { Agent, request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
@@ -39,10 +41,10 @@ interface Answer {
   body: string;
 }
 
-/** GET / on 127.0.0.1:port with this Host header, on a connection of its own (no keep-alive). */
-function get(port: number, host: string, timeoutMs = 5000): Promise<Answer> {
+/** GET / on 127.0.0.1:port with this Host header, on a connection of its own (no keep-alive) unless an agent is given. */
+function get(port: number, host: string, timeoutMs = 5000, agent: Agent | false = false): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent: false, timeout: timeoutMs }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -69,6 +71,19 @@ function getTls(port: number, host: string, ca: string | undefined): Promise<Ans
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A name no running environment serves: a 404 (no such name) or a 502 (no container answers it) that says so. */
+function assertNotServed(a: Answer, host: string): void {
+  assert.ok(a.status === 404 || a.status === 502, `${host}: ${a.status} ${a.body}`);
+  assert.equal(a.body, `cilo: no running environment serves ${host}`);
+}
+
+/** Caddy's saved config and how many configs it has saved (one log line each: a load that changed something). */
+async function caddyConfigState(container: string): Promise<{ config: string; loads: number }> {
+  const saved = spawnSync('docker', ['exec', container, 'cat', '/config/caddy/autosave.json'], { encoding: 'utf8' });
+  const logs = spawnSync('docker', ['logs', container], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { config: saved.stdout, loads: `${logs.stdout}${logs.stderr}`.split('\n').filter((l) => l.includes('"msg":"autosaved config')).length };
 }
 
 /** This home's router containers (labelled cilo.router and with the home's id, as src/state/paths.ts homeId makes it). */
@@ -115,9 +130,17 @@ describe('loopback router', () => {
     assert.deepEqual(await get(http, 'api.a1.test'), { status: 200, body: 'api-a1' });
     assert.deepEqual(await get(http, 'web.a2.test'), { status: 200, body: 'web-a2' });
     assert.deepEqual(await get(http, `x.${project}.a2.test`), { status: 200, body: 'web-a2' }, 'the wildcard below the apex');
+    assert.deepEqual(await get(http, `y.x.${project}.a2.test`), { status: 200, body: 'web-a2' }, 'two labels below the apex');
+    // Below a name that is no project's apex: nothing (not a lookup of the parent name).
+    assert.deepEqual(await get(http, 'x.api.a2.test'), { status: 404, body: 'cilo: no running environment serves x.api.a2.test' });
+    // A name under the suffix with no running container: Docker's DNS finds nothing, a 502 that says so.
     const none = await get(http, 'nothing.a9.test');
-    assert.equal(none.status, 404);
-    assert.match(none.body, /no running environment serves nothing\.a9\.test/);
+    assert.equal(none.status, 502);
+    assert.equal(none.body, 'cilo: no running environment serves nothing.a9.test');
+    // Only names under a routed suffix are proxied: the router is no proxy to anything else.
+    const other = await get(http, 'example.com');
+    assert.equal(other.status, 404);
+    assert.equal(other.body, 'cilo: no running environment serves example.com');
     // On each environment's network at .9, the address no service gets.
     const info = await docker.inspectContainer(router.Id);
     const state = JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as { environments: Record<string, { subnet: string }> };
@@ -127,7 +150,7 @@ describe('loopback router', () => {
     }
   });
 
-  test('HTTPS by SNI: the names of each environment with a certificate from the CA of cilo, verified against the CA file alone', async (t) => {
+  test('HTTPS by SNI: the names of each environment (a2 made after the router) with a certificate issued on demand from the CA of cilo, verified against the CA file alone', async (t) => {
     if (skip) return t.skip(skip);
     const ca = readFileSync(join(h.home, 'ca', 'cilo-ca.crt'), 'utf8');
     assert.deepEqual(await getTls(https, `${project}.a1.test`, ca), { status: 200, body: 'web-a1' });
@@ -135,6 +158,8 @@ describe('loopback router', () => {
     assert.deepEqual(await getTls(https, `deep.${project}.a2.test`, ca), { status: 200, body: 'web-a2' }, 'the apex wildcard has its own *.<project>.<env> name');
     // Without the CA (Node's own roots only) the certificate is refused: the check is real.
     await assert.rejects(getTls(https, 'api.a1.test', undefined), /self.signed|unable to (get|verify)|certificate/i);
+    // Certificates only for names under a routed suffix: no handshake for anything else.
+    await assert.rejects(getTls(https, 'example.com', ca));
   });
 
   test('routes follow hostnames, down, pause and up at once', async (t) => {
@@ -145,55 +170,77 @@ describe('loopback router', () => {
     // A deeper hostname gets its parent's wildcard on the environment's certificate at once.
     assert.deepEqual(await getTls(https, 'docs.v2.a1.test', readFileSync(join(h.home, 'ca', 'cilo-ca.crt'), 'utf8')), { status: 200, body: 'web-a1' });
     assert.equal((await h.cli(['hostnames', 'remove', 'a1', 'admin'])).code, 0);
-    assert.equal((await get(http, 'admin.a1.test')).status, 404);
+    assertNotServed(await get(http, 'admin.a1.test'), 'admin.a1.test');
+    // After an up, a hostname is its container's alias: served through Docker's DNS, and still
+    // gone at once when removed (its alias stays until the next up).
+    assert.equal((await h.cli(['hostnames', 'add', 'a1', 'admin'])).code, 0);
+    assert.equal((await h.cli(['up', 'a1', '--timeout', '90'], { cwd: dir })).code, 0);
+    assert.deepEqual(await get(http, 'admin.a1.test'), { status: 200, body: 'web-a1' });
+    assert.equal((await h.cli(['hostnames', 'remove', 'a1', 'admin'])).code, 0);
+    assertNotServed(await get(http, 'admin.a1.test'), 'admin.a1.test');
 
     assert.equal((await h.cli(['down', 'a2'])).code, 0);
-    assert.equal((await get(http, `${project}.a2.test`)).status, 404);
+    assertNotServed(await get(http, `${project}.a2.test`), `${project}.a2.test`);
     assert.deepEqual(await get(http, `${project}.a1.test`), { status: 200, body: 'web-a1' });
     assert.equal((await h.cli(['down', 'a2', '--pause'])).code, 0);
     assert.equal((await h.cli(['up', 'a2', '--timeout', '90'], { cwd: dir })).code, 0);
     assert.deepEqual(await get(http, `${project}.a2.test`), { status: 200, body: 'web-a2' });
 
     assert.equal((await h.cli(['down', 'a2', '--pause'])).code, 0);
-    assert.equal((await get(http, 'api.a2.test')).status, 404, 'a paused environment is not served');
+    assertNotServed(await get(http, 'api.a2.test'), 'api.a2.test');
     assert.equal((await h.cli(['up', 'a2', '--timeout', '90'], { cwd: dir })).code, 0);
     assert.deepEqual(await get(http, 'api.a2.test'), { status: 200, body: 'api-a2' });
   });
 
-  // Known gap: Caddy 2.6.2 (Debian's) closes about one connection in thirty that arrives while a
-  // config is loaded ("socket hang up"; measured: 1-2 drops per 25 reloads under a request loop,
-  // with or without grace_period). The test runs and reports, but does not fail the suite, until
-  // route changes stop reloading the HTTP app (or a Caddy that hands its listener over cleanly).
-  test('a change for one environment never drops a request to another', { todo: 'Caddy 2.6.2 drops a connection now and then during a config reload' }, async (t) => {
+  // Caddy 2.6 resets a connection or so at every config load: an environment's coming and going
+  // is no load at all (the router is connected to its network; Docker's DNS finds its names).
+  test('a change for one environment never drops a request to another: no config load for its up, down and destroy', async (t) => {
     if (skip) return t.skip(skip);
+    const [router] = await routerContainers(h);
+    assert.ok(router);
     let stop = false;
     const failures: string[] = [];
-    let served = 0;
-    const loop = (async () => {
+    const served = { fresh: 0, kept: 0 };
+    const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+    const loop = async (kind: 'fresh' | 'kept'): Promise<void> => {
       while (!stop) {
         try {
-          const r = await get(http, `${project}.a1.test`);
-          if (r.status === 200 && r.body === 'web-a1') served++;
-          else failures.push(`${r.status} ${r.body}`);
+          const r = await get(http, `${project}.a1.test`, 5000, kind === 'kept' ? keepAlive : false);
+          if (r.status === 200 && r.body === 'web-a1') served[kind]++;
+          else failures.push(`${kind}: ${r.status} ${r.body}`);
         } catch (e) {
-          failures.push(e instanceof Error ? e.message : String(e));
+          failures.push(`${kind}: ${e instanceof Error ? e.message : String(e)}`);
         }
       }
-    })();
+    };
+    const before = await caddyConfigState(router.Id);
+    const loops = Promise.all([loop('fresh'), loop('kept')]);
     try {
       const up = await h.cli(['up', 'b3', '--timeout', '90'], { cwd: dir });
       assert.equal(up.code, 0, up.stderr);
       assert.deepEqual(await get(http, `${project}.b3.test`), { status: 200, body: 'web-b3' });
-      assert.equal((await h.cli(['hostnames', 'add', 'b3', 'shop'])).code, 0);
+      assert.deepEqual(await get(http, 'api.b3.test'), { status: 200, body: 'api-b3' });
+      // Made after the router started: its certificate is issued at the first handshake.
+      assert.deepEqual(await getTls(https, `${project}.b3.test`, readFileSync(join(h.home, 'ca', 'cilo-ca.crt'), 'utf8')), { status: 200, body: 'web-b3' });
+      assert.equal((await h.cli(['down', 'b3'])).code, 0);
+      assertNotServed(await get(http, `${project}.b3.test`), `${project}.b3.test`);
+      assert.equal((await h.cli(['up', 'b3', '--timeout', '90'], { cwd: dir })).code, 0);
+      assert.deepEqual(await get(http, `${project}.b3.test`), { status: 200, body: 'web-b3' });
       const destroy = await h.cli(['destroy', 'b3', '--force']);
       assert.equal(destroy.code, 0, destroy.stderr);
-      assert.equal((await get(http, `${project}.b3.test`)).status, 404);
+      assertNotServed(await get(http, `${project}.b3.test`), `${project}.b3.test`);
     } finally {
       stop = true;
-      await loop;
+      await loops;
+      keepAlive.destroy();
     }
-    assert.deepEqual(failures, [], `requests to a1 failed while b3 came and went (${served} served)`);
-    assert.ok(served > 10, `the loop ran (${served} requests)`);
+    const after = await caddyConfigState(router.Id);
+    t.diagnostic(`served to a1 while b3 came and went: ${JSON.stringify(served)}; configs loaded before: ${before.loads}, after: ${after.loads}`);
+    assert.ok(before.loads >= 1 && before.config.includes('"apps"'), 'the check is real: the router loaded its config before');
+    assert.deepEqual(failures, [], `requests to a1 failed while b3 came and went (${JSON.stringify(served)} served)`);
+    assert.ok(served.fresh > 10 && served.kept > 10, `the loops ran (${JSON.stringify(served)})`);
+    assert.equal(after.loads, before.loads, 'no config was loaded for b3');
+    assert.equal(after.config, before.config);
   });
 
   test('router status and doctor: mode, ports, container, routes; a missing router is found and made again', async (t) => {
@@ -230,6 +277,8 @@ describe('loopback router', () => {
     assert.equal((await routerContainers(h)).length, 1, 'a2 still needs it');
     assert.equal((await h.cli(['destroy', 'a2', '--force'])).code, 0);
     await waitFor(async () => (await routerContainers(h)).length === 0, { what: 'the router container to be removed', deadlineMs: 30_000, intervalMs: 200 });
+    const home = createHash('sha256').update(h.home).digest('hex').slice(0, 12);
+    assert.deepEqual((await docker.listNetworks({ name: [`cilo-router-${home}`] })).filter((n) => n.Name === `cilo-router-${home}`), [], 'its own network goes with it');
   });
 });
 

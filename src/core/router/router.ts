@@ -2,20 +2,22 @@
  * The loopback router's lifecycle on one site (issue #25): one Caddy container per engine and
  * CILO_HOME, made with the first environment that needs it and removed when none does; connected
  * to each routed environment's network at the address no service is ever given
- * (routerAddressOf); its whole config recomputed from state and pushed live through Caddy's
- * admin API from inside the container (`caddy reload`, a graceful switch: requests in flight and
- * other environments' routes are never dropped, the container is never restarted).
+ * (routerAddressOf). An environment's coming and going is a network connect or disconnect, not a
+ * config change: Caddy finds each name's container by Docker's DNS at request time (see
+ * domain/router-config.ts). The config (ports per name, explicit routes for live hostnames and
+ * names two ports claim) is recomputed from state and pushed through Caddy's admin API from
+ * inside the container only when it differs (`caddy reload` does nothing for the running config;
+ * a load in Caddy 2.6 resets a connection or so, which is why environments are not in it).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { networkName } from '../../domain/names.js';
-import { caddyConfig, certificateNames, DEFAULT_ROUTER_IMAGE, isRouted, renderRouterModel, ROUTER_HASH_LABEL, ROUTER_LABEL, routerContainerName, routerRoutes, type CaddyConfig, type RouterCertificate, type RouterRoute } from '../../domain/router-config.js';
+import { COMPOSE_PROJECT, composeProjectName, networkName } from '../../domain/names.js';
+import { caddyConfig, DEFAULT_ROUTER_IMAGE, isRouted, renderRouterModel, ROUTER_CA_CERT, ROUTER_HASH_LABEL, ROUTER_LABEL, routerContainerName, routerNetworkName, routerPlan, routerRoutes, type CaddyConfig, type RouterPlan, type RouterRoute } from '../../domain/router-config.js';
 import { effectiveRouting, routingSettings } from '../../domain/routing.js';
 import { sameSite, siteKey, type OnSite } from '../../domain/sites.js';
 import type { EnvironmentState, State } from '../../domain/state.js';
 import { routerAddressOf } from '../../domain/subnet.js';
 import { CiloError, DockerApiError } from '../../errors.js';
-import { writeFileAtomic } from '../../files/atomic.js';
 import { homeId, type CiloPaths } from '../../state/paths.js';
 import { readState, withNamedLock } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
@@ -59,7 +61,9 @@ export async function syncRouter(ctx: SiteContext): Promise<RouterSync> {
   return withNamedLock(ctx.paths, lockName(site), async () => {
     const state = readState(ctx.paths);
     const envs = routedEnvironments(state, site);
-    forgetCertificates(ctx.paths, state);
+    // Per-environment certificates were kept here before Caddy issued them on demand.
+    const legacy = join(ctx.paths.home, 'router', 'certs');
+    if (existsSync(legacy)) rmSync(legacy, { recursive: true, force: true });
     if (!routesThrough(state, site) || envs.length === 0) {
       await removeRouter(ctx);
       return { router: false, routes: [] };
@@ -79,9 +83,54 @@ async function serveRoutes(ctx: SiteContext, state: State, envs: EnvironmentStat
   const name = await ensureRouterContainer(ctx, state);
   for (const env of envs) await attach(ctx.site.docker, name, networkName(env.project, env.name), routerAddressOf(env.subnet), []);
   const routes = routerRoutes(envs);
-  await pushConfig(ctx, name, caddyConfig({ routes, certificates: await certificatesFor(ctx, envs, routes) }));
+  const ca = await installCa(ctx, name);
+  await pushConfig(ctx, name, caddyConfig({ plan: await routerPlanOf(ctx, envs, routes), https: ca !== 'none' }), ca === 'written');
   await detachStale(ctx, name, envs);
   return routes;
+}
+
+/**
+ * The plan of the config for these environments' names, with the aliases their containers have
+ * on their networks now: a custom hostname is served through Docker's DNS once its container has
+ * it as an alias (from the `up` after `cilo hostnames add`), and an alias whose hostname was
+ * removed is answered 404 until the next `up` drops it.
+ */
+export async function routerPlanOf(ctx: SiteContext, envs: readonly EnvironmentState[], routes: readonly RouterRoute[] = routerRoutes(envs)): Promise<RouterPlan> {
+  const perEnv = await Promise.all(
+    envs.map(async (env) => {
+      const net = networkName(env.project, env.name);
+      const found = await ctx.site.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`] }, false);
+      const infos = await Promise.all(found.map((c) => ctx.site.docker.inspectContainer(c.Id)));
+      return infos.flatMap((info) => info?.NetworkSettings.Networks[net]?.Aliases ?? []).map((a) => a.toLowerCase());
+    }),
+  );
+  return routerPlan(routes, new Set(perEnv.flat()));
+}
+
+/**
+ * Copies cilo's CA (certificate and key) into the router container, from which Caddy issues each
+ * name's certificate at its first handshake, unless it has it already. `none`: no CA (the router
+ * serves HTTP only, with a warning).
+ */
+async function installCa(ctx: SiteContext, container: string): Promise<'kept' | 'written' | 'none'> {
+  let ca: { cert: string; key: string };
+  try {
+    ca = await ctx.ca.authority();
+  } catch (e) {
+    ctx.warn(`no HTTPS through the loopback router: cilo's CA could not be made (${e instanceof Error ? e.message : String(e)}).`);
+    return 'none';
+  }
+  const current = await ctx.site.exec.run(container, ['cat', ROUTER_CA_CERT]).catch(() => undefined);
+  if (current?.code === 0 && current.stdout === ca.cert) return 'kept';
+  // Fixed command strings (never built from input); the key is readable by root in the container only.
+  for (const [cmd, pem] of [
+    ['umask 077; mkdir -p /data/cilo-ca; cat > /data/cilo-ca/ca.key', ca.key],
+    ['umask 077; mkdir -p /data/cilo-ca; cat > /data/cilo-ca/ca.crt', ca.cert],
+  ] as const) {
+    const r = await ctx.site.exec.run(container, ['sh', '-c', cmd], { stdin: pem });
+    if (r.code !== 0) throw new CiloError('ROUTER_FAILED', `cilo's CA could not be copied into the loopback router (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-1).join('')}`, { hint: 'Run `cilo doctor` to check the router.' });
+  }
+  return 'written';
 }
 
 /**
@@ -158,16 +207,18 @@ async function ensureRouterContainer(ctx: SiteContext, state: State): Promise<st
 export async function removeRouter(ctx: SiteContext): Promise<boolean> {
   const found = await ctx.site.docker.listContainers({ label: [`${ROUTER_LABEL}=true`, `cilo.home=${homeId(ctx.paths)}`] }, true);
   for (const c of found) await ctx.site.docker.removeContainer(c.Id, { force: true, volumes: true });
+  // Its own network goes with it (absent: nothing to do).
+  await ctx.site.docker.removeNetwork(routerNetworkName(homeId(ctx.paths)));
   return found.length > 0;
 }
 
 /**
  * Loads the whole config into the running Caddy through its admin API, from inside the
- * container (the admin endpoint listens on the container's loopback only). `caddy reload`
- * switches gracefully and does nothing when the config is the one running.
+ * container (the admin endpoint listens on the container's loopback only). `caddy reload` does
+ * nothing when the config is the one running; `force` (the CA was copied anew) loads it anyway.
  */
-async function pushConfig(ctx: SiteContext, container: string, config: CaddyConfig): Promise<void> {
-  const r = await ctx.site.exec.run(container, ['caddy', 'reload', '--config', '/dev/stdin', '--address', config.admin.listen], { stdin: JSON.stringify(config) });
+async function pushConfig(ctx: SiteContext, container: string, config: CaddyConfig, force: boolean): Promise<void> {
+  const r = await ctx.site.exec.run(container, ['caddy', 'reload', '--config', '/dev/stdin', '--address', config.admin.listen, ...(force ? ['--force'] : [])], { stdin: JSON.stringify(config) });
   if (r.code !== 0) {
     throw new CiloError('ROUTER_FAILED', `The loopback router refused its config (caddy reload exited ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')}`, {
       hint: 'Run `cilo doctor` to check the router; `docker logs ' + container + '` shows what Caddy said.',
@@ -175,78 +226,17 @@ async function pushConfig(ctx: SiteContext, container: string, config: CaddyConf
   }
 }
 
-/** Disconnects the router from networks of environments no longer routed (the engine's own bridge stays). */
+/** Disconnects the router from networks of environments no longer routed (and from any other: its own stays). */
 async function detachStale(ctx: SiteContext, container: string, envs: EnvironmentState[]): Promise<void> {
   const info = await ctx.site.docker.inspectContainer(container);
-  const wanted = new Set(envs.map((e) => networkName(e.project, e.name)));
+  const wanted = new Set([...envs.map((e) => networkName(e.project, e.name)), routerNetworkName(homeId(ctx.paths))]);
   for (const net of Object.keys(info?.NetworkSettings.Networks ?? {})) {
-    if (net === 'bridge' || wanted.has(net)) continue;
+    if (wanted.has(net)) continue;
     try {
       await ctx.site.docker.disconnectNetwork(net, container, true);
     } catch (e) {
       // Gone meanwhile (removed with its environment): nothing to disconnect.
       if (!(e instanceof DockerApiError && e.status === 404)) throw e;
     }
-  }
-}
-
-interface CachedCertificate {
-  names: string[];
-  cert: string;
-  key: string;
-  /** When it was issued (ms since the epoch): reissued after REISSUE_MS, well before it expires. */
-  issued: number;
-}
-
-/** The CA's leaf certificates are valid a year; a kept one is replaced after half of that. */
-const REISSUE_MS = 182 * 24 * 3600 * 1000;
-
-function certFile(paths: CiloPaths, env: EnvironmentState): string {
-  return join(paths.home, 'router', 'certs', `${env.host ? `${env.host}~` : ''}${env.project}~${env.name}.json`);
-}
-
-/**
- * Each environment's certificate for its names, signed by cilo's CA; kept under CILO_HOME
- * (0600) and reused while the names are the same, so a sync that changes nothing pushes the same
- * config. Without a CA (it cannot issue), the router serves HTTP only, with a warning.
- */
-async function certificatesFor(ctx: SiteContext, envs: EnvironmentState[], routes: RouterRoute[]): Promise<RouterCertificate[]> {
-  const out: RouterCertificate[] = [];
-  for (const env of envs) {
-    const names = certificateNames(env, routes);
-    const file = certFile(ctx.paths, env);
-    const cached = readCached(file);
-    if (cached && cached.names.join(' ') === names.join(' ') && ctx.clock.now() - cached.issued < REISSUE_MS) {
-      out.push({ env: env.name, cert: cached.cert, key: cached.key });
-      continue;
-    }
-    try {
-      const issued = await ctx.ca.issue(names);
-      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-      writeFileAtomic(file, JSON.stringify({ names, cert: issued.cert, key: issued.key, issued: ctx.clock.now() }), 0o600);
-      out.push({ env: env.name, cert: issued.cert, key: issued.key });
-    } catch (e) {
-      ctx.warn(`no HTTPS for ${env.name} through the loopback router: its certificate could not be made (${e instanceof Error ? e.message : String(e)}).`);
-      return [];
-    }
-  }
-  return out;
-}
-
-/** Removes the kept certificates (and their keys) of environments no longer in state. */
-function forgetCertificates(paths: CiloPaths, state: State): void {
-  const dir = join(paths.home, 'router', 'certs');
-  if (!existsSync(dir)) return;
-  const kept = new Set(Object.values(state.environments).map((e) => certFile(paths, e)));
-  for (const f of readdirSync(dir)) if (!kept.has(join(dir, f))) rmSync(join(dir, f), { force: true });
-}
-
-function readCached(file: string): CachedCertificate | undefined {
-  if (!existsSync(file)) return undefined;
-  try {
-    const c = JSON.parse(readFileSync(file, 'utf8')) as Partial<CachedCertificate>;
-    return Array.isArray(c.names) && typeof c.cert === 'string' && typeof c.key === 'string' && typeof c.issued === 'number' ? { names: c.names, cert: c.cert, key: c.key, issued: c.issued } : undefined;
-  } catch {
-    return undefined;
   }
 }

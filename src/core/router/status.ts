@@ -4,7 +4,7 @@
  * ports the ones chosen. The routes it runs are read from the config Caddy saved after the last
  * load (`/config/caddy/autosave.json`, XDG_CONFIG_HOME of Caddy's images), from inside it.
  */
-import { caddyConfig, routerContainerName, routerRoutes, type CaddyRoute, type RouterRoute } from '../../domain/router-config.js';
+import { caddyConfig, routerContainerName, routerNetworkName, routerRoutes, type CaddyRoute, type RouterPlan, type RouterRoute } from '../../domain/router-config.js';
 import { effectiveRouting, routingSettings, type EffectiveRouting, type RoutingMode, type RoutingProbe } from '../../domain/routing.js';
 import { siteKey } from '../../domain/sites.js';
 import type { State } from '../../domain/state.js';
@@ -13,7 +13,7 @@ import { readState } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { atLocalSite } from '../sites/reach.js';
 import type { SiteContext } from '../sites/site.js';
-import { routedEnvironments, routerImage, routesThrough, syncRouter } from './router.js';
+import { routedEnvironments, routerImage, routerPlanOf, routesThrough, syncRouter } from './router.js';
 
 const AUTOSAVE = '/config/caddy/autosave.json';
 
@@ -24,7 +24,7 @@ export interface RouterContainerView {
   image: string;
   /** `127.0.0.1:8080->80/tcp`. */
   ports: string[];
-  /** The environment networks it is on (the engine's bridge left out). */
+  /** The environment networks it is on (its own left out). */
   networks: string[];
 }
 
@@ -50,7 +50,8 @@ export async function routerStatus(base: CoreContext): Promise<RouterStatus> {
   const state = readState(ctx.paths);
   const settings = routingSettings(state);
   const site = { host: undefined };
-  const wanted = routesThrough(state, site) ? routerRoutes(routedEnvironments(state, site)) : [];
+  const envs = routesThrough(state, site) ? routedEnvironments(state, site) : [];
+  const wanted = routerRoutes(envs);
   const container = await routerContainer(ctx);
   return {
     mode: settings.mode,
@@ -61,7 +62,7 @@ export async function routerStatus(base: CoreContext): Promise<RouterStatus> {
     image: routerImage(),
     container,
     routes: wanted,
-    in_sync: container?.state === 'running' ? await runsRoutes(ctx, container.name, wanted) : null,
+    in_sync: container?.state === 'running' ? await runsRoutes(ctx, container.name, await routerPlanOf(ctx, envs, wanted)) : null,
   };
 }
 
@@ -74,7 +75,7 @@ async function routerContainer(ctx: SiteContext): Promise<RouterContainerView | 
     state: c.State,
     image: c.Image,
     ports: (c.Ports ?? []).filter((p) => p.PublicPort !== undefined).map((p) => `${p.IP ?? ''}:${p.PublicPort}->${p.PrivatePort}/${p.Type}`).sort(),
-    networks: Object.keys(c.NetworkSettings?.Networks ?? {}).filter((n) => n !== 'bridge').sort(),
+    networks: Object.keys(c.NetworkSettings?.Networks ?? {}).filter((n) => n !== routerNetworkName(homeId(ctx.paths))).sort(),
   };
 }
 
@@ -85,8 +86,11 @@ function canonical(x: unknown): unknown {
   return x;
 }
 
-/** Whether the running Caddy's HTTP routes are those of `routes`; false when its config cannot be read. */
-async function runsRoutes(ctx: SiteContext, container: string, routes: RouterRoute[]): Promise<boolean> {
+/**
+ * Whether the running Caddy's HTTP routes are those of the plan (its port maps and explicit
+ * routes); false when its config cannot be read.
+ */
+async function runsRoutes(ctx: SiteContext, container: string, plan: RouterPlan): Promise<boolean> {
   const r = await ctx.site.exec.run(container, ['cat', AUTOSAVE]).catch(() => undefined);
   if (!r || r.code !== 0) return false;
   let running: CaddyRoute[] | undefined;
@@ -95,7 +99,7 @@ async function runsRoutes(ctx: SiteContext, container: string, routes: RouterRou
   } catch {
     return false;
   }
-  const want = caddyConfig({ routes, certificates: [] }).apps.http.servers.http?.routes ?? [];
+  const want = caddyConfig({ plan, https: false }).apps.http.servers.http?.routes ?? [];
   return JSON.stringify(canonical(running ?? [])) === JSON.stringify(canonical(want));
 }
 
@@ -131,7 +135,7 @@ export async function checkRouter(ctx: SiteContext, state: State): Promise<Route
   if (missing.length > 0) {
     out.push({ kind: 'router.ports', severity: 'error', subject, message: `The loopback router publishes ${container.ports.join(', ') || 'nothing'}, not ${missing.join(' and ')} as chosen.`, fix: 'make it again with the chosen ports', repair });
   }
-  if (!(await runsRoutes(ctx, container.name, routerRoutes(needed)))) {
+  if (!(await runsRoutes(ctx, container.name, await routerPlanOf(ctx, needed)))) {
     out.push({ kind: 'router.routes', severity: 'error', subject, message: `The loopback router's routes are not those of the routed environments (${names}).`, fix: 'push the routes again', repair });
   }
   return out;

@@ -18,6 +18,7 @@ function fakeContext(programs: string[], exitCode = 0) {
     },
     certFile: () => caFile,
     issue: () => Promise.reject(new Error('not here')),
+    authority: () => Promise.reject(new Error('not here')),
   };
   const ran: string[][] = [];
   const proc: Processes = {
