@@ -211,6 +211,12 @@ function bytes(n) {
   return `${i === 0 ? v : v.toFixed(1)} ${steps[i]}`;
 }
 
+// `12.5%`, or `<0.1%` for a little that is not nothing.
+function percentOf(part, whole) {
+  const p = (part / whole) * 100;
+  return p > 0 && p < 0.1 ? '<0.1%' : `${p.toFixed(1)}%`;
+}
+
 const USAGE_FIELDS = ['cpu', 'memory', 'block', 'net'];
 const USAGE_HEADS = ['CPU', 'Memory', 'Block I/O', 'Net I/O'];
 
@@ -241,9 +247,9 @@ function setUsageCells(row, u, why) {
 function fillUsage() {
   const u = state.usage;
   const machine = document.getElementById('machine');
-  if (machine) machine.replaceChildren(...machineContent(u));
+  if (machine) machine.replaceChildren(...machineContent(u).filter(Boolean));
   if (!u) return;
-  const memoryShare = (bytesUsed) => (u.engine && u.engine.memory_bytes ? `${((bytesUsed / u.engine.memory_bytes) * 100).toFixed(1)}% of the engine's ${bytes(u.engine.memory_bytes)}` : undefined);
+  const memoryShare = (bytesUsed) => (u.engine && u.engine.memory_bytes ? `${percentOf(bytesUsed, u.engine.memory_bytes)} of the engine's ${bytes(u.engine.memory_bytes)}` : undefined);
   for (const row of document.querySelectorAll('#environments tr[data-env]')) {
     const e = u.environments.find((x) => x.name === row.dataset.env && x.project === row.dataset.project);
     if (!e) setUsageCells(row, null, 'not measured yet');
@@ -283,7 +289,7 @@ function machineContent(u) {
     );
   };
   const engine = u.engine;
-  const share = (n) => (engine && engine.memory_bytes ? `${((n / engine.memory_bytes) * 100).toFixed(1)}% of ${bytes(engine.memory_bytes)}` : null);
+  const share = (n) => (engine && engine.memory_bytes ? `${percentOf(n, engine.memory_bytes)} of ${bytes(engine.memory_bytes)}` : null);
   const shownContainers = u.environments.reduce((n, e) => n + e.containers, 0) + u.shared.filter((s) => s.state === 'running' || s.state === 'paused').length;
   const rows = [
     scoped ? row('project', `Project ${scoped}`, shownContainers, u.shown, share(u.shown.memory_bytes)) : null,
