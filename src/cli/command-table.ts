@@ -629,7 +629,7 @@ exact commands to run. Exit status 1 only when this system has no store cilo kno
   },
   {
     name: 'ui',
-    description: 'a live dashboard in the browser: environments, services, logs, shared services, doctor',
+    description: 'a live dashboard in the browser: environments, services, what each uses (as `cilo top`), logs, shared services, doctor',
     options: () => [
       o.whole('--port <port>', 'port on 127.0.0.1 (default: a free one)'),
       new Option('--open', 'open the dashboard in the browser'),

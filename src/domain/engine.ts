@@ -72,6 +72,9 @@ export interface EngineInfo {
   Name?: string | undefined;
   /** `name=rootless` among them: the engine runs as a user, and cannot publish ports below 1024. */
   SecurityOptions?: string[] | null | undefined;
+  /** The memory of the engine's machine (or VM), in bytes. */
+  MemTotal?: number | undefined;
+  NCPU?: number | undefined;
 }
 
 /** One sample of a container's resource use (`GET /containers/{id}/stats?stream=false&one-shot=true`), as far as cilo reads it. */

@@ -12,6 +12,10 @@ function standIn() {
   let change: () => void = () => undefined;
   const backend: UiBackend = {
     snapshot: async () => ({ environments: [], n: calls.length }),
+    usage: async () => {
+      calls.push('usage');
+      return { environments: [{ name: 'a', usage: { memory_bytes: 1 } }], total: { containers: 1 } };
+    },
     environment: async (name) => {
       throw new CiloError('ENV_NOT_FOUND', `There is no environment named "${name}".`);
     },
@@ -92,6 +96,22 @@ test("closing a log stream aborts the backend's stream", async () => {
     await s.aborted;
     await new Promise((r) => setImmediate(r)); // the server's bookkeeping after the backend returned
     assert.deepEqual(server.stats(), { event_streams: 0, log_streams: 0 });
+  } finally {
+    await server.close();
+  }
+});
+
+test('usage has its own endpoint, behind the session like the rest, and does not ask for the snapshot', async () => {
+  const s = standIn();
+  const server = await startUiServer({ port: 0, backend: s.backend });
+  try {
+    assert.equal((await call(server.port, 'GET', '/api/usage')).status, 401);
+    const post = { origin: `http://127.0.0.1:${server.port}`, 'content-type': 'application/json' };
+    const { cookie } = await call(server.port, 'POST', '/api/session', post, JSON.stringify({ token: server.token }));
+    const r = await call(server.port, 'GET', '/api/usage', { cookie: cookie ?? '' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.body), { environments: [{ name: 'a', usage: { memory_bytes: 1 } }], total: { containers: 1 } });
+    assert.deepEqual(s.calls, ['usage']);
   } finally {
     await server.close();
   }

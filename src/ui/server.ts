@@ -20,6 +20,8 @@ export interface UiLogLine {
 /** What the pages show and do; every value it returns is sent as JSON. */
 export interface UiBackend {
   snapshot(): Promise<unknown>;
+  /** What each environment and shared service uses now, and the machine total: asked by a visible page every few seconds, apart from the snapshot (the Engine's stats take longer). */
+  usage(): Promise<unknown>;
   environment(name: string): Promise<unknown>;
   action(action: UiAction, name: string, body: { confirm?: unknown }): Promise<unknown>;
   /** What destroying the environment removes (`{text, containers, volumes, datasets, ...}`), for the dialog. */
@@ -228,6 +230,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     }
     const env = /^\/api\/env\/([^/]+)(?:\/([a-z]+))?$/.exec(path);
     if (method === 'GET' && path === '/api/snapshot') return sendJson(res, 200, await opts.backend.snapshot());
+    if (method === 'GET' && path === '/api/usage') return sendJson(res, 200, await opts.backend.usage());
     if (method === 'GET' && path === '/api/events') return handleEvents(res);
     if (method === 'GET' && path === '/api/server') return sendJson(res, 200, { pid: process.pid, port, ...stats() });
     if (method === 'POST' && path === '/api/doctor') {

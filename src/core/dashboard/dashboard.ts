@@ -28,6 +28,7 @@ import { cwdProject } from '../environments/list.js';
 import { findEnv } from '../environments/lookup.js';
 import { sharedViews, type SharedView } from '../shared/shared-view.js';
 import { DatasetSizeCache } from './dataset-sizes.js';
+import { DashboardUsageReader } from './usage.js';
 import { upEnvironment } from '../environments/up.js';
 
 /** Which environments the dashboard shows: one project, or all (`project` undefined). */
@@ -354,14 +355,17 @@ const SIZES_TICK_MS = 1000;
  * are kept here, measured in the background (dataset-sizes.ts): after a change to a container
  * or to state (a network's, such as the doctor's probe, changes no size), and every so often
  * while a page is open, but not while the doctor runs; each measurement is announced as a
- * change, so open pages get it.
+ * change, so open pages get it. What the containers use (usage.ts) is read only when a page
+ * asks for it, apart from the snapshot.
  */
 export function dashboard(ctx: CoreContext, scope: DashboardScope) {
   let announce: () => void = () => undefined;
   const sizes = new DatasetSizeCache(ctx, { project: scope.project, onMeasured: () => announce() });
+  const usage = new DashboardUsageReader(ctx, scope);
   return {
     sizes,
     snapshot: () => dashboardSnapshot(ctx, scope, sizes),
+    usage: () => usage.read(),
     environment: (name: string) => environmentDetail(ctx, name, scope, sizes),
     action: (action: DashboardAction, name: string, body: { confirm?: unknown }) => runDashboardAction(ctx, scope, action, name, body),
     destroyPlan: (name: string) => dashboardDestroyPlan(ctx, scope, name),

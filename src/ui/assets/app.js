@@ -16,6 +16,11 @@ const state = {
   // When a followed log ended (the containers stopped): it resumes from there once they run again.
   logEndedAt: null,
   detailTimer: null,
+  // What the containers use (GET /api/usage), asked every few seconds while the home page is visible.
+  usage: null,
+  usageError: null,
+  usageTimer: null,
+  usageAsking: false,
 };
 
 // ---------- small helpers ----------
@@ -194,16 +199,152 @@ async function runDoctor(button) {
 
 // ---------- the home page ----------
 
+// Sizes as `cilo top` prints them (decimal units).
+function bytes(n) {
+  const steps = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1000 && i < steps.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(1)} ${steps[i]}`;
+}
+
+// `12.5%`, or `<0.1%` for a little that is not nothing.
+function percentOf(part, whole) {
+  const p = (part / whole) * 100;
+  return p > 0 && p < 0.1 ? '<0.1%' : `${p.toFixed(1)}%`;
+}
+
+const USAGE_FIELDS = ['cpu', 'memory', 'block', 'net'];
+const USAGE_HEADS = ['CPU', 'Memory', 'Block I/O', 'Net I/O'];
+
+function usageTexts(u) {
+  return {
+    cpu: `${u.cpu_percent.toFixed(1)}%`,
+    memory: bytes(u.memory_bytes),
+    block: `${bytes(u.block_read_bytes)} / ${bytes(u.block_write_bytes)}`,
+    net: `${bytes(u.net_rx_bytes)} / ${bytes(u.net_tx_bytes)}`,
+  };
+}
+
+// Empty cells of a row, filled in place by fillUsage (a poll never rebuilds the tables under the mouse).
+function usageCells() {
+  return USAGE_FIELDS.map((f) => h('td', { className: 'num usage', 'data-usage': f }, h('span', { className: 'muted' }, '…')));
+}
+
+function setUsageCells(row, u, why) {
+  const texts = u ? usageTexts(u) : null;
+  for (const f of USAGE_FIELDS) {
+    const cell = row.querySelector(`[data-usage="${f}"]`);
+    if (!cell) continue;
+    if (texts) cell.replaceChildren(texts[f]);
+    else cell.replaceChildren(h('span', { className: 'muted', title: why || undefined }, '—'));
+  }
+}
+
+function fillUsage() {
+  const u = state.usage;
+  const machine = document.getElementById('machine');
+  if (machine) machine.replaceChildren(...machineContent(u).filter(Boolean));
+  if (!u) return;
+  const memoryShare = (bytesUsed) => (u.engine && u.engine.memory_bytes ? `${percentOf(bytesUsed, u.engine.memory_bytes)} of the engine's ${bytes(u.engine.memory_bytes)}` : undefined);
+  for (const row of document.querySelectorAll('#environments tr[data-env]')) {
+    const e = u.environments.find((x) => x.name === row.dataset.env && x.project === row.dataset.project);
+    if (!e) setUsageCells(row, null, 'not measured yet');
+    else if (e.status === 'unreachable') setUsageCells(row, null, 'its host does not answer');
+    else if (e.containers === 0) setUsageCells(row, null, 'nothing of it runs');
+    else {
+      setUsageCells(row, e.usage);
+      row.querySelector('[data-usage="memory"]').title = [`${e.containers} container${e.containers === 1 ? '' : 's'}`, memoryShare(e.usage.memory_bytes), e.shared.length ? `shared services (${e.shared.join(', ')}) counted on their own rows` : null].filter(Boolean).join('; ');
+    }
+  }
+  for (const row of document.querySelectorAll('#shared tr[data-shared]')) {
+    const s = u.shared.find((x) => `${x.project}/${x.service}` === row.dataset.shared);
+    if (!s || (s.state !== 'running' && s.state !== 'paused')) setUsageCells(row, null, s ? `it is ${s.state}` : 'not measured');
+    else {
+      setUsageCells(row, s.usage);
+      row.querySelector('[data-usage="memory"]').title = [memoryShare(s.usage.memory_bytes), s.users.length ? `used by ${s.users.join(', ')}` : 'no users'].filter(Boolean).join('; ');
+    }
+  }
+}
+
+// The machine total: what cilo's containers use together (a shared service once), against what the engine has.
+function machineContent(u) {
+  const head = h('h2', {}, 'Resource use ', u ? h('span', { className: 'muted small' }, 'measured ', h('span', { 'data-since': u.at }, age(u.at)), ' ago, every few seconds while this page is visible') : null);
+  if (!u) return [head, h('p', { className: 'empty' }, state.usageError ? `Could not read what the containers use: ${state.usageError}` : 'Reading the containers\' stats…')];
+  const scoped = state.snapshot && state.snapshot.scope.project;
+  const row = (key, label, containers, usage, memoryNote) => {
+    const t = usageTexts(usage);
+    return h(
+      'tr',
+      { 'data-total': key },
+      h('th', { scope: 'row' }, label),
+      h('td', { className: 'num', 'data-usage': 'containers' }, String(containers)),
+      h('td', { className: 'num', 'data-usage': 'cpu' }, t.cpu),
+      h('td', { className: 'num', 'data-usage': 'memory' }, t.memory, memoryNote ? h('span', { className: 'muted' }, ` (${memoryNote})`) : null),
+      h('td', { className: 'num', 'data-usage': 'block' }, t.block),
+      h('td', { className: 'num', 'data-usage': 'net' }, t.net),
+    );
+  };
+  const engine = u.engine;
+  const share = (n) => (engine && engine.memory_bytes ? `${percentOf(n, engine.memory_bytes)} of ${bytes(engine.memory_bytes)}` : null);
+  const shownContainers = u.environments.reduce((n, e) => n + e.containers, 0) + u.shared.filter((s) => s.state === 'running' || s.state === 'paused').length;
+  const rows = [
+    scoped ? row('project', `Project ${scoped}`, shownContainers, u.shown, share(u.shown.memory_bytes)) : null,
+    row('cilo', scoped ? 'All of cilo (every project)' : 'Total (all of cilo)', u.total.containers, u.total.usage, share(u.total.usage.memory_bytes)),
+    engine
+      ? h(
+          'tr',
+          { 'data-total': 'engine' },
+          h('th', { scope: 'row' }, 'Docker engine (this machine)'),
+          h('td', { className: 'muted' }, '—'),
+          h('td', { className: 'num' }, engine.cpus ? `${engine.cpus} CPU${engine.cpus === 1 ? '' : 's'} (${engine.cpus * 100}%)` : '—'),
+          h('td', { className: 'num', 'data-usage': 'memory' }, engine.memory_bytes ? `${bytes(engine.memory_bytes)} in all` : '—'),
+          h('td', { className: 'muted' }, '—'),
+          h('td', { className: 'muted' }, '—'),
+        )
+      : null,
+  ];
+  return [
+    head,
+    h('table', { className: 'totals' }, h('thead', {}, h('tr', {}, ['', 'Containers', 'CPU', 'Memory', 'Block I/O (read / write)', 'Net I/O (in / out)'].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
+    u.unreachable.length ? h('ul', { className: 'facts' }, u.unreachable.map((x) => h('li', { className: 'problems' }, `${x.site}: ${x.problem}`))) : null,
+  ];
+}
+
+async function pollUsage() {
+  clearTimeout(state.usageTimer);
+  state.usageTimer = null;
+  if (state.usageAsking || document.visibilityState !== 'visible' || route().page !== 'home') return;
+  state.usageAsking = true;
+  try {
+    state.usage = await api('GET', '/api/usage');
+    state.usageError = null;
+  } catch (e) {
+    state.usageError = e.message;
+  } finally {
+    state.usageAsking = false;
+  }
+  if (route().page === 'home') fillUsage();
+  // The next one only while the page is seen: a hidden tab asks the engine for nothing.
+  if (document.visibilityState === 'visible' && route().page === 'home') state.usageTimer = setTimeout(pollUsage, USAGE_EVERY_MS);
+}
+
+const USAGE_EVERY_MS = 3000;
+
 function environmentsSection(snap) {
   const rows = snap.environments.map((e) =>
     h(
       'tr',
-      { 'data-env': e.name },
+      { 'data-env': e.name, 'data-project': e.project },
       h('td', {}, e.project),
       h('td', {}, h('a', { href: `#/env/${encodeURIComponent(e.name)}`, className: 'env-link' }, e.name)),
       h('td', {}, statusBadge(e.status, e.problems), problemsLine(e.problems)),
       h('td', {}, h('span', { className: `badge ${e.health.level}`, 'data-field': 'health' }, e.health.text)),
       h('td', { className: 'url' }, links(e.url, e.urls)),
+      usageCells(),
       h('td', { 'data-since': e.created_at, className: 'num' }, age(e.created_at)),
       h('td', {}, actionButtons(e.name, e.status)),
     ),
@@ -214,7 +355,7 @@ function environmentsSection(snap) {
     h('h2', {}, 'Environments ', h('span', { className: 'count' }, String(snap.environments.length))),
     snap.environments.length === 0
       ? h('p', { className: 'empty' }, 'No environments. Create one with ', h('code', {}, 'cilo up <env>'), ' in your project.')
-      : h('table', {}, h('thead', {}, h('tr', {}, ['Project', 'Environment', 'Status', 'Health', 'URL', 'Age', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
+      : h('table', {}, h('thead', {}, h('tr', {}, ['Project', 'Environment', 'Status', 'Health', 'URL', ...USAGE_HEADS, 'Age', ''].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
   );
 }
 
@@ -248,6 +389,7 @@ function sharedSection(snap) {
       h('td', { className: 'mono' }, s.container),
       h('td', {}, badge(s.state, s.state === 'running' ? 'ok' : s.state === 'missing' ? 'bad' : 'idle')),
       h('td', {}, s.users.length ? s.users.join(', ') : h('span', { className: 'muted' }, 'none')),
+      usageCells(),
       h('td', {}, graceCell(s)),
       h('td', { className: 'mono', title: s.config_hash }, s.config_hash.slice(0, 12)),
       h('td', {}, datasetsText(s.datasets)),
@@ -259,7 +401,7 @@ function sharedSection(snap) {
     h('h2', {}, 'Shared services ', h('span', { className: 'count' }, String(snap.shared.length))),
     snap.shared.length === 0
       ? h('p', { className: 'empty' }, 'No shared services.')
-      : h('table', {}, h('thead', {}, h('tr', {}, ['Project', 'Service', 'Container', 'State', 'Users', 'Grace', 'Config hash', 'Datasets'].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
+      : h('table', {}, h('thead', {}, h('tr', {}, ['Project', 'Service', 'Container', 'State', 'Users', ...USAGE_HEADS, 'Grace', 'Config hash', 'Datasets'].map((t) => h('th', {}, t)))), h('tbody', {}, rows)),
   );
 }
 
@@ -307,7 +449,9 @@ function renderHome() {
   const snap = state.snapshot;
   if (!snap) return;
   document.title = 'cilo';
-  main.replaceChildren(environmentsSection(snap), sharedSection(snap), doctorSection(snap));
+  main.replaceChildren(h('section', { id: 'machine' }), environmentsSection(snap), sharedSection(snap), doctorSection(snap));
+  fillUsage();
+  if (!state.usageTimer && !state.usageAsking) pollUsage();
 }
 
 // ---------- the environment page ----------
@@ -585,6 +729,14 @@ async function start() {
     render();
   });
   setInterval(tick, 1000);
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') {
+      pollUsage();
+    } else {
+      clearTimeout(state.usageTimer);
+      state.usageTimer = null;
+    }
+  });
 }
 
 start();
