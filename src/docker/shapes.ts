@@ -53,7 +53,7 @@ export const VolumeListSchema = v.looseObject({
   Volumes: v.pipe(v.nullable(v.array(v.looseObject({ Name: v.string(), Labels: v.nullable(StringMap) }))), v.transform((l) => l ?? [])),
 });
 
-export const InfoSchema = v.looseObject({ ServerVersion: v.string(), ID: v.optional(v.string()), Name: v.optional(v.string()), SecurityOptions: v.optional(v.nullable(v.array(v.string()))) });
+export const InfoSchema = v.looseObject({ ServerVersion: v.string(), ID: v.optional(v.string()), Name: v.optional(v.string()), SecurityOptions: v.optional(v.nullable(v.array(v.string()))), MemTotal: v.optional(v.number()) });
 export const IdSchema = v.looseObject({ Id: v.string() });
 export const VolumeInspectSchema = v.looseObject({
   Name: v.string(),

@@ -72,6 +72,8 @@ export interface EngineInfo {
   Name?: string | undefined;
   /** `name=rootless` among them: the engine runs as a user, and cannot publish ports below 1024. */
   SecurityOptions?: string[] | null | undefined;
+  /** The engine machine's memory in bytes (a memory budget's percent is of this). */
+  MemTotal?: number | undefined;
 }
 
 /** One sample of a container's resource use (`GET /containers/{id}/stats?stream=false&one-shot=true`), as far as cilo reads it. */
