@@ -7,7 +7,8 @@ import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyFixture, docker, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { copyFixture, docker, editState, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 before(() => ensureFixtureImage());
 
@@ -64,6 +65,18 @@ describe('admission by memory budget', () => {
     assert.equal(readStateFile(h).environments.small, undefined, 'no state entry');
     assert.deepEqual(await projectResources(project), { containers: 0, networks: 0 });
     assert.deepEqual(readStateFile(h).memory_reservations ?? {}, {}, 'no reservation left behind');
+  });
+
+  test('a reservation left by a process that is gone does not count', async () => {
+    assert.equal((await h.cli(['init', '--memory-budget', '100m'])).code, 0);
+    const dead = spawnSync('true').pid;
+    await editState(h, (s) => {
+      s.memory_reservations = { ghost: { env: 'ghost', pid: dead, bytes: 90 * MB, at: new Date().toISOString() } };
+    });
+    const r = await h.cli(['up', 'revived', '--timeout', '120'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readStateFile(h).memory_reservations ?? {}, {}, 'the dead reservation was dropped and the up released its own');
+    assert.equal((await h.cli(['destroy', 'revived', '--force'])).code, 0);
   });
 
   test('--wait-for-capacity starts once another environment is destroyed', async () => {
