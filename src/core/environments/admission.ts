@@ -95,7 +95,8 @@ async function modelForEstimate(ctx: SiteContext, existing: EnvironmentState | u
   const project = resolveProject(dir, existing?.project ?? req.project);
   const profiles = splitList(req.profiles ?? existing?.profiles);
   const model = await ctx.site.compose.resolveModel({
-    projectName: composeProjectName(project.name, req.env),
+    // `<prefix>-N` (an automatic name not chosen yet) is no valid compose project name in capitals.
+    projectName: composeProjectName(project.name, req.env.toLowerCase()),
     files: (project.config.compose_files ?? []).map((f) => join(dir, f)),
     envFiles: (project.config.env_files ?? []).map((f) => join(dir, f)),
     profiles,
