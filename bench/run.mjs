@@ -4,7 +4,7 @@
 //   npm run bench                                (builds dist/, then runs everything)
 //   node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write | --no-write] [--dns-seconds S]
 //
-// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router.
+// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router, admission.
 // Runs: --runs N for every benchmark; without it 3 for those that start containers or DNS servers, 5 for the
 // rest (list takes 4 samples per run: a single one is 0.1–0.2 s).
 // Output: the table on stdout, progress on stderr. A full run (no --only) also rewrites the part
@@ -32,6 +32,7 @@ import { benchDns, benchDnsFollow, queryOnce } from './dns.mjs';
 import { benchUiSnapshot } from './ui.mjs';
 import { benchInPlaceUp } from './in-place.mjs';
 import { benchRouter } from './router.mjs';
+import { benchAdmission } from './admission.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
@@ -44,7 +45,7 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write|--no-write] [--dns-seconds S]
-names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router`;
+names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router, admission`;
 
 function options() {
   const { values } = parseArgs({
@@ -845,6 +846,8 @@ const BENCHES = [
   { name: 'in-place-up', row: 16, slow: true, fn: ({ runs }) => benchInPlaceUp({ ...datasetTools(), run, buildTree, composeYaml }, { runs }) },
   // Issue 25: a request through the loopback router against the same direct, and up -> first request by name (bench/router.mjs).
   { name: 'router', row: 17, slow: true, fn: ({ runs }) => benchRouter(datasetTools(), { runs }) },
+  // Issue 26: 8 parallel ups against a memory budget that fits 5 (bench/admission.mjs).
+  { name: 'admission', row: 18, slow: true, fn: ({ runs }) => benchAdmission({ ...datasetTools(), image: FIXTURE_IMAGE }, { runs }) },
 ];
 
 function datasetTools() {
@@ -890,6 +893,7 @@ const MEASURE_OF = {
   'dataset-pause-up': '`up` of a paused environment with a dataset',
   'ui-snapshot': 'dashboard snapshot, 20 environments with datasets',
   router: 'request through the router against direct, and up to first request by name',
+  admission: '8 parallel `up`s against a memory budget that fits 5',
 };
 
 async function main() {

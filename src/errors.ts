@@ -56,7 +56,8 @@ export type ErrorCode =
   | 'REMOTE_UNSUPPORTED'
   | 'DESTROY_INCOMPLETE'
   | 'PORTS_EXHAUSTED'
-  | 'ROUTER_FAILED';
+  | 'ROUTER_FAILED'
+  | 'CAPACITY';
 
 export interface CiloErrorOptions {
   hint?: string;

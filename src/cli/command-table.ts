@@ -234,6 +234,11 @@ Examples:
   cilo ui --open                 this project's environments, in the browser
   cilo ui --all --detach         every project, in the background (cilo ui stop ends it)`;
 
+const CAPACITY_HELP = `Memory budget (cilo init --memory-budget): before anything is made, up estimates the environment's
+memory (what it used when last measured, else its services' mem_limit / deploy limits, else what
+other environments measured for the image, else 256 MB per service) and refuses (code CAPACITY)
+when it exceeds the budget less what cilo's environments use now; --wait-for-capacity waits.`;
+
 const INIT_HELP = `
 Routing (kept in CILO_HOME's state; run init again to change it):
   direct   the host reaches containers at their addresses (Linux with a root engine), names
@@ -248,7 +253,8 @@ environments run is allowed: their routes and URLs follow at their next \`cilo u
 
 Examples:
   cilo init --routing router --dns-suffix .localhost       http://web.<env>.localhost, no DNS set-up
-  cilo init --router-http-port 8080 --router-https-port 8443`;
+  cilo init --router-http-port 8080 --router-https-port 8443
+  cilo init --memory-budget 60%                             up refuses environments that do not fit (see up --help)`;
 
 const TABLE: readonly Declared[] = [
   {
@@ -262,6 +268,7 @@ const TABLE: readonly Declared[] = [
       o.whole('--router-http-port <port>', "the router's HTTP port on 127.0.0.1 (default 80)"),
       o.whole('--router-https-port <port>', "the router's HTTPS port on 127.0.0.1 (default 443)"),
       new Option('--dns-suffix <suffix>', "DNS suffix of projects whose .cilo/config.yml names none (default .test; .localhost needs no resolver set-up)"),
+      new Option('--memory-budget <size>', "memory `up` admits environments within: a size (6g, 512m), a percent of the engine's memory (60%), or none to remove it (default none)"),
       o.json(),
     ],
     help: INIT_HELP,
@@ -299,6 +306,7 @@ const TABLE: readonly Declared[] = [
       o.repeatable('--profile <name>', 'enable a compose profile, as `docker compose --profile` (repeatable; remembered by later ups; `--profile ""` clears)'),
       new Option('--db-from <env>', "start a new environment's private datasets as copies of another environment's (of the same project; refused for an environment that already has its datasets)"),
       o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
+      o.whole('--wait-for-capacity [seconds]', 'under a memory budget (cilo init --memory-budget), wait up to SECONDS (default 600) for room instead of refusing'),
       o.inPlace(),
       o.copy(),
       o.autoName(),
@@ -306,7 +314,7 @@ const TABLE: readonly Declared[] = [
       o.json('print the manifest (cilo.manifest/1) once the environment is ready, or a failure document'),
       o.showSecrets(),
     ],
-    help: `${MANIFEST_HELP}\n${PROJECT_HELP}\n${ONE_AT_A_TIME}\n\n${WORKSPACE_HELP}`,
+    help: `${MANIFEST_HELP}\n${PROJECT_HELP}\n${ONE_AT_A_TIME}\n\n${WORKSPACE_HELP}\n\n${CAPACITY_HELP}`,
     load: () => import('./commands/up.js').then((m) => m.default),
   },
   {

@@ -73,6 +73,10 @@ export interface EnvironmentState {
    * or removed by cilo; absent: a copy under CILO_HOME (`copy`).
    */
   workspace_mode?: 'copy' | 'in-place' | undefined;
+  /** Memory its containers used when last measured (an admission check reads it, issue #26): the next `up`'s estimate. */
+  memory_bytes?: number | undefined;
+  /** The estimate it was admitted with under a memory budget: counted while it runs if it uses less now. */
+  memory_admitted?: number | undefined;
 }
 
 export const DATASET_STATUSES = ['creating', 'ready', 'dropping'] as const;
@@ -173,6 +177,21 @@ export interface State {
   routing?: RoutingSettings | undefined;
   /** The DNS suffix of projects whose config names none (`cilo init --dns-suffix`); absent: `.test`. */
   dns_suffix?: string | undefined;
+  /** `cilo init --memory-budget` (issue #26), as typed: `6g`, `60%`; absent: no budget. */
+  memory_budget?: string | undefined;
+  /** Memory measured per image in environments that ran it: the estimate of a service with no limit. */
+  image_memory?: Record<string, number> | undefined;
+  /** Admissions of `up`s still starting, by id: counted until their up ends (a dead pid's is not). */
+  memory_reservations?: Record<string, MemoryReservation> | undefined;
+}
+
+export interface MemoryReservation {
+  env: string;
+  pid: number;
+  bytes: number;
+  /** The engine it is on (a host's name); absent: this machine's. */
+  host?: string | undefined;
+  at: string;
 }
 
 /**

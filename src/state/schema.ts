@@ -65,7 +65,12 @@ export const EnvironmentStateSchema = v.object({
   workspace_mode: v.optional(v.picklist(['copy', 'in-place'])),
   /** The remote host (`cilo host add`) whose engine runs it; absent: this machine's engine. */
   host: v.optional(v.string()),
+  /** Memory last measured, and the estimate it was admitted with (issue #26). */
+  memory_bytes: v.optional(v.number()),
+  memory_admitted: v.optional(v.number()),
 });
+
+const MemoryReservationSchema = v.object({ env: v.string(), pid: v.number(), bytes: v.number(), host: v.optional(v.string()), at: v.string() });
 
 const HostStateSchema = v.object({
   name: v.string(),
@@ -126,6 +131,9 @@ const StateSchema = v.object({
   projects: v.optional(v.record(v.string(), ProjectStateSchema)),
   routing: v.optional(RoutingSchema),
   dns_suffix: v.optional(v.string()),
+  memory_budget: v.optional(v.string()),
+  image_memory: v.optional(v.record(v.string(), v.number())),
+  memory_reservations: v.optional(v.record(v.string(), MemoryReservationSchema)),
 });
 
 /** True only when A and B are the same type: the schema may not drift from the domain's shape. */

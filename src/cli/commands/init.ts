@@ -12,6 +12,7 @@ interface InitOptions {
   routerHttpPort?: number;
   routerHttpsPort?: number;
   dnsSuffix?: string;
+  memoryBudget?: string;
   json?: boolean;
 }
 
@@ -24,6 +25,7 @@ export default async function init(opts: InitOptions): Promise<void> {
     routerHttpPort: opts.routerHttpPort,
     routerHttpsPort: opts.routerHttpsPort,
     dnsSuffix: opts.dnsSuffix,
+    memoryBudget: opts.memoryBudget,
   });
   if (opts.json) {
     printResult(r);
@@ -33,6 +35,7 @@ export default async function init(opts: InitOptions): Promise<void> {
   const ports = `127.0.0.1:${r.routing.http_port} (HTTP) and :${r.routing.https_port} (HTTPS)`;
   const routing = r.routing.mode === 'direct' ? 'direct' : r.routing.mode === 'router' ? `router on ${ports}` : `auto (the router where needed, on ${ports})`;
   out(`Routing: ${routing}; DNS suffix of new environments: ${r.dns_suffix} (unless a project's .cilo/config.yml names one).`);
+  if (r.memory_budget !== null) out(`Memory budget: ${r.memory_budget}; \`up\` refuses (or, with --wait-for-capacity, waits for) an environment that does not fit.`);
   if (isLoopbackSuffix(r.dns_suffix)) out(`Names under ${r.dns_suffix} need no resolver set-up: browsers and curl send them to 127.0.0.1 themselves.`);
   // The original's init configured the system resolver; this one does not (it needs root).
   else if (!r.system_resolver) out(`Names such as web.<env>${r.dns_suffix} do not resolve on this machine yet: run \`sudo cilo dns setup\` (or \`cilo dns setup --print-manual\` for the steps).`);

@@ -20,7 +20,12 @@ interface Options {
   host?: string;
   inPlace?: boolean;
   copy?: boolean;
+  /** `--wait-for-capacity` alone is true: the default wait. */
+  waitForCapacity?: number | true;
 }
+
+/** How long `--wait-for-capacity` without SECONDS waits for room. */
+const DEFAULT_CAPACITY_WAIT = 600;
 
 export default async function up(env: string, opts: Options): Promise<void> {
   // Progress on stderr always (with --json too: stdout is the document alone): a live view on a
@@ -32,7 +37,7 @@ export default async function up(env: string, opts: Options): Promise<void> {
   };
   const ctx = cliContext({ log: view.log, warn, progress: view.event });
   const showCompose = composeEcho() ? view.compose : undefined;
-  const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, workspace: workspaceFlag(opts), timeoutSeconds: opts.timeout, onComposeOutput: showCompose }).finally(() => view.close());
+  const r = await upEnvironment(ctx, { env, ...opts, profiles: opts.profile, workspace: workspaceFlag(opts), timeoutSeconds: opts.timeout, waitForCapacity: opts.waitForCapacity === true ? DEFAULT_CAPACITY_WAIT : opts.waitForCapacity, onComposeOutput: showCompose }).finally(() => view.close());
   if (opts.json) {
     printResult(await manifestOfEnvironment(ctx, r.env, { timings: r.timings, showSecrets: opts.showSecrets }));
     return;

@@ -39,6 +39,7 @@ import { routeAfterUp } from '../router/probe.js';
 import { serviceReporter, step } from '../progress.js';
 import { composePhase, serviceOfContainer } from '../../domain/progress.js';
 import { restartsAfterSuccess } from '../../domain/liveness.js';
+import { admitUp, whileAdmitted } from './admission.js';
 import { awaitHealthAfterThaw, servicesReadyNow, waitForServices, type WaitSpec } from './wait.js';
 
 export interface UpInput {
@@ -63,6 +64,8 @@ export interface UpInput {
   host?: string | undefined;
   /** `--in-place` / `--copy` for a new environment (create.ts); an existing one keeps its mode. */
   workspace?: WorkspaceMode | undefined;
+  /** `--wait-for-capacity`: seconds to wait for room under the memory budget (admission.ts); absent: refuse at once. */
+  waitForCapacity?: number | undefined;
 }
 
 export interface UpResult {
@@ -117,7 +120,9 @@ async function upNamed(base: CoreContext, name: string, input: UpInput): Promise
   const host = hostForUp(base, name, input.host, false);
   const ctx = await atSite(base, { host });
   await ctx.site.docker.ping();
-  return upTarget(ctx, await findOrClaim(ctx, name, { ...input, host }), input, clock);
+  // Before anything is claimed or made: over the memory budget nothing exists to undo.
+  const admission = await admitUp(ctx, { ...input, env: name, waitSeconds: input.waitForCapacity });
+  return whileAdmitted(admission, async () => upTarget(ctx, await findOrClaim(ctx, name, { ...input, host }), input, clock));
 }
 
 /** `up --auto-name`: claims the first free `<name>-N` with its lock, held until it runs. */
@@ -130,12 +135,15 @@ async function upAutoNamed(base: CoreContext, prefix: string, input: UpInput): P
   const planned = await planCreate(ctx, prefix, { env: prefix, from: input.from, project: input.project, autoName: true, host, workspace: input.workspace });
   // Checked against the prefix: the name is not chosen yet, and a new environment holds no datasets.
   if (input.dbFrom !== undefined) checkDbFrom(readState(ctx.paths), { name: prefix, project: planned.project.name, host, existing: undefined }, input.dbFrom);
-  const { env, release } = await claimAutoNamed(ctx, planned);
-  try {
-    return await upTarget(ctx, { env, create: { ...planned, name: env.name, workspace: env.workspace } }, input, clock);
-  } finally {
-    await release();
-  }
+  const admission = await admitUp(ctx, { ...input, env: `${prefix}-N`, waitSeconds: input.waitForCapacity });
+  return whileAdmitted(admission, async () => {
+    const { env, release } = await claimAutoNamed(ctx, planned);
+    try {
+      return await upTarget(ctx, { env, create: { ...planned, name: env.name, workspace: env.workspace } }, input, clock);
+    } finally {
+      await release();
+    }
+  });
 }
 
 async function upTarget(ctx: SiteContext, target: Target, input: UpInput, clock: PhaseClock): Promise<UpResult> {

@@ -9,6 +9,7 @@ import { CiloError, usageError } from '../../errors.js';
 import { readState, withStateLock } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { atLocalSite } from '../sites/reach.js';
+import { memoryBudgetSetting } from '../environments/admission.js';
 
 export interface InitInput {
   baseSubnets?: string[] | undefined;
@@ -21,6 +22,8 @@ export interface InitInput {
   routerHttpsPort?: number | undefined;
   /** The suffix of projects whose .cilo/config.yml names none (`.localhost`, `.test`). */
   dnsSuffix?: string | undefined;
+  /** `--memory-budget 6g|60%|none` (issue #26): checked here, `none` removes it. */
+  memoryBudget?: string | undefined;
 }
 
 export interface InitResult {
@@ -30,6 +33,8 @@ export interface InitResult {
   routing: RoutingSettings;
   /** The home's default DNS suffix (`.test` unless init was given another). */
   dns_suffix: string;
+  /** The memory budget `up` admits environments under (`6g`, `60%`); null: none. */
+  memory_budget: string | null;
   /** Problems with the router's ports on this machine, and what a change means for running environments (also sent to ctx.warn). */
   warnings: string[];
   /**
@@ -49,6 +54,7 @@ export async function initHome(ctx: CoreContext, input: InitInput): Promise<Init
   }
   const choice: RoutingChoice = { mode: input.routing, httpPort: input.routerHttpPort, httpsPort: input.routerHttpsPort };
   const suffix = input.dnsSuffix === undefined ? undefined : homeSuffix(input.dnsSuffix);
+  const budget = input.memoryBudget === undefined ? undefined : memoryBudgetSetting(input.memoryBudget);
   const firstInit = !existsSync(paths.state);
   // Checked before the home is touched (again under the lock, against the state it changes).
   if (choosesRouting(choice)) applyRoutingChoice(routingSettings(readState(paths)), choice);
@@ -71,7 +77,9 @@ export async function initHome(ctx: CoreContext, input: InitInput): Promise<Init
     if (input.dnsPort !== undefined) state.dns_port = input.dnsPort;
     if (choosesRouting(choice)) state.routing = routing;
     if (suffix !== undefined) state.dns_suffix = suffix;
-    return { home: paths.home, base_subnets: state.base_subnets, dns_port: state.dns_port, routing: routingSettings(state), dns_suffix: state.dns_suffix ?? DEFAULT_DNS_SUFFIX };
+    if (budget === null) delete state.memory_budget;
+    else if (budget !== undefined) state.memory_budget = budget;
+    return { home: paths.home, base_subnets: state.base_subnets, dns_port: state.dns_port, routing: routingSettings(state), dns_suffix: state.dns_suffix ?? DEFAULT_DNS_SUFFIX, memory_budget: state.memory_budget ?? null };
   }, paths);
   const warnings = [
     ...(firstInit || choosesRouting(choice) ? await routerPortProblems(ctx, result.routing, choosesRouting(choice), heldByRouter(snapshot, before)) : []),
