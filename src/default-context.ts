@@ -162,6 +162,7 @@ function caFor(paths: CiloPaths): LocalCa {
     certFile: () => join(paths.home, 'ca', 'cilo-ca.crt'),
     issue: async (names) => (await ca()).issue(names),
     authority: async () => (await ca()).authority(),
+    inspect: async () => (await ca()).inspect(),
   };
 }
 

@@ -365,4 +365,18 @@ export interface LocalCa {
   issue(names: string[]): Promise<{ cert: string; key: string }>;
   /** The CA's own certificate and key (PEM, made first if needed): the loopback router issues from it. */
   authority(): Promise<{ cert: string; key: string }>;
+  /** What is wrong with the CA's files, without making them (`cilo doctor`); absent when there is no CA yet. */
+  inspect(): Promise<CaHealth | undefined>;
+}
+
+/** The CA's files as `cilo doctor` sees them. */
+export interface CaHealth {
+  certFile: string;
+  keyFile: string;
+  /** When the CA's certificate ends (ISO). */
+  notAfter: string | undefined;
+  /** One sentence each: unreadable, not a CA, expired or ending soon, key not the certificate's. */
+  problems: string[];
+  /** The key file is readable by others (its mode), to be made 0600. */
+  keyMode: number | undefined;
 }

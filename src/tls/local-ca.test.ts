@@ -2,14 +2,14 @@ import { tempDir } from '../../test/support/temp-dirs.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ciloPaths } from '../state/paths.js';
-import { caFiles, localCa } from './local-ca.js';
+import { caFiles, inspectCa, localCa } from './local-ca.js';
 
 const mode = (p: string) => statSync(p).mode & 0o777;
 
@@ -100,4 +100,26 @@ test('cilo processes that start at once make one CA: every leaf they sign verifi
   );
   const ca = new X509Certificate(readFileSync(caFiles(paths).cert, 'utf8'));
   for (const leaf of leaves) assert.equal(new X509Certificate(leaf).verify(ca.publicKey), true);
+});
+
+test("doctor's view of the CA: none before it is made; a key others can read, a key of another CA, and an ended CA are each named", async () => {
+  const paths = ciloPaths(tempDir('cilo-ca-inspect-'));
+  const files = caFiles(paths);
+  assert.equal(inspectCa(files, new Date()), undefined, 'no CA yet: nothing to say');
+  await localCa(paths).ensure();
+  const sound = inspectCa(files, new Date());
+  assert.deepEqual(sound?.problems, []);
+  assert.equal(sound?.keyMode, undefined);
+
+  chmodSync(files.key, 0o644);
+  assert.equal(inspectCa(files, new Date())?.keyMode, 0o644);
+  chmodSync(files.key, 0o600);
+
+  const later = new Date(Date.now() + 20 * 365 * 86_400_000);
+  assert.match(inspectCa(files, later)?.problems.join(' ') ?? '', /cilo's CA ended on/);
+
+  const other = ciloPaths(tempDir('cilo-ca-other-'));
+  await localCa(other).ensure();
+  writeFileSync(files.key, readFileSync(caFiles(other).key));
+  assert.match(inspectCa(files, new Date())?.problems.join(' ') ?? '', /is not the key of the CA certificate/);
 });

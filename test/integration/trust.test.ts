@@ -111,6 +111,22 @@ describe('cilo trust and HTTPS', () => {
     assert.match(both.stderr, /--print and --remove/);
   });
 
+  test("doctor names a CA key others can read, and --fix makes it the user's alone", async () => {
+    const key = join(h.home, 'ca', 'cilo-ca.key');
+    chmodSync(key, 0o644);
+    try {
+      const report = JSON.parse((await h.cli(['doctor', '--json'])).stdout) as { findings: { kind: string; subject: string }[] };
+      assert.ok(report.findings.some((x) => x.kind === 'ca.key-permissions' && x.subject === key), JSON.stringify(report.findings));
+      assert.ok(!report.findings.some((x) => x.kind === 'ca.invalid'), 'the CA itself is sound');
+      await h.cli(['doctor', '--fix']);
+      assert.equal(statSync(key).mode & 0o777, 0o600);
+      const again = JSON.parse((await h.cli(['doctor', '--json'])).stdout) as { findings: { kind: string }[] };
+      assert.ok(!again.findings.some((x) => x.kind.startsWith('ca.')), JSON.stringify(again.findings));
+    } finally {
+      chmodSync(key, 0o600);
+    }
+  });
+
   test('before trust, the system store refuses the server; curl and openssl accept it after `cilo trust`, and refuse it again after --remove', { skip: !canInstall && 'needs root and update-ca-certificates (Debian/Ubuntu)' }, async () => {
     const before = await curl(port);
     assert.equal(before.status, 60, `refused as an unknown issuer, not unreachable: ${before.stderr}`);

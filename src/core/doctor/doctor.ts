@@ -93,6 +93,20 @@ function checkPermissions(ctx: CoreContext, f: Findings): void {
   }
 }
 
+/** cilo's local CA (HTTPS through the router): readable, a CA, not ended, its key its own and private. */
+async function checkCa(ctx: CoreContext, f: Findings): Promise<void> {
+  const ca = await ctx.ca.inspect();
+  if (!ca) return;
+  for (const problem of ca.problems) f.add({ kind: 'ca.invalid', severity: 'error', subject: ca.certFile, message: problem, fix: undefined });
+  const mode = ca.keyMode;
+  if (mode !== undefined) {
+    f.add(
+      { kind: 'ca.key-permissions', severity: 'error', subject: ca.keyFile, message: `The key of cilo's CA ${ca.keyFile} is readable by other users (mode ${mode.toString(8)}): whoever reads it can pose as any site to a machine that trusts the CA.`, fix: 'chmod 600' },
+      async () => chmodSync(ca.keyFile, 0o600),
+    );
+  }
+}
+
 async function checkDns(ctx: CoreContext, state: State, f: Findings): Promise<DoctorReport['dns']> {
   const st = await ctx.dns.status();
   if (!st.running && (await ctx.dns.portTaken(st.port))) {
@@ -522,6 +536,7 @@ export async function runDoctor(base: CoreContext, input: DoctorInput = {}): Pro
   checkPermissions(ctx, f);
   report.engine = await checkEngine(ctx, f);
   report.dns = await checkDns(ctx, state, f);
+  await checkCa(ctx, f);
 
   if (report.engine.reachable) {
     // Resources of this CILO_HOME are checked against its state; another home's are none of

@@ -19,6 +19,7 @@ function fakeContext(programs: string[], exitCode = 0) {
     certFile: () => caFile,
     issue: () => Promise.reject(new Error('not here')),
     authority: () => Promise.reject(new Error('not here')),
+    inspect: async () => undefined,
   };
   const ran: string[][] = [];
   const proc: Processes = {
