@@ -12,12 +12,11 @@ import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
 import { desktopSimSkip, startDesktopSim, type DesktopSim, type RunResult } from '../support/desktop-sim.js';
-import { CLI, copyFixture, ensureFixtureImage, makeHome, removeProjectResources, ROOT, uid, type TestHome } from './helpers.js';
+import { CLI, copyFixture, ensureFixtureImage, makeHome, removeProjectResources, ROOT, uid, type TestHome, freeLoopbackPort } from './helpers.js';
 
 const CHROMIUM = process.env.CILO_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'test-output');
@@ -36,18 +35,6 @@ async function loadPlaywright(): Promise<typeof import('playwright-core') | stri
 const playwright = await loadPlaywright();
 const skip = desktopSimSkip() || (typeof playwright === 'string' ? playwright : false) || ensureCaddyImage() || false;
 if (skip) console.log(`# desktop-browser.test.ts skipped: ${skip}`);
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 41000 + Math.floor(Math.random() * 9000);
-    const free = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
 
 /** Waits for a child's output to match `re`; rejects when it exits first or after 60 s. */
 function lineOf(child: ChildProcess, re: RegExp, what: string): Promise<RegExpExecArray> {
@@ -128,8 +115,8 @@ describe("the dashboard's links open in Chromium through the router (simulated D
     sim.own(h.home);
     dir = copyFixture('desktop-web', { '.cilo/config.yml': `project: ${project}\nenv:\n  render:\n    - file: .env\n      tokens: true\n` });
     sim.own(dir);
-    httpPort = await freePort();
-    httpsPort = await freePort();
+    httpPort = await freeLoopbackPort();
+    httpsPort = await freeLoopbackPort();
     await must(['init', '--routing', 'auto', '--router-http-port', String(httpPort), '--router-https-port', String(httpsPort), '--dns-suffix', '.localhost']);
     await must(['up', 'alpha']);
     // cilo's CA into the user's NSS database, where Chromium on Linux looks for trust.

@@ -11,31 +11,17 @@ import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
 import { desktopSimSkip, reachAsRoot, startDesktopSim, type DesktopSim, type RunResult } from '../support/desktop-sim.js';
 import { ensureDbImages } from '../support/fixture-images.js';
-import { CLI, copyFixture, ensureFixtureImage, makeHome, removeProjectResources, uid, waitFor, type TestHome } from './helpers.js';
+import { CLI, copyFixture, ensureFixtureImage, makeHome, removeProjectResources, uid, waitFor, type TestHome, freeLoopbackPort } from './helpers.js';
 
 const skip = desktopSimSkip() || ensureDbImages() || ensureCaddyImage() || false;
 if (skip) console.log(`# desktop-reach.test.ts skipped: ${skip}`);
 
 /** Docker's default address pools, where shared services' and the router's own networks get theirs. */
 const DOCKER_POOLS = ['172.16.0.0/12', '192.168.0.0/16'];
-
-/** A TCP port free on 127.0.0.1 now, from a range the suite uses for nothing else. */
-async function freePort(): Promise<number> {
-  for (;;) {
-    const port = 41000 + Math.floor(Math.random() * 9000);
-    const free = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
 
 interface ManifestService {
   name: string;
@@ -112,8 +98,8 @@ describe('a simulated Docker Desktop reaches environments through the router', {
     sim.own(h.home);
     dir = copyFixture('desktop-reach', { '.cilo/config.yml': `project: ${project}\nenv:\n  render:\n    - file: .env\n      tokens: true\n` });
     sim.own(dir);
-    httpPort = await freePort();
-    httpsPort = await freePort();
+    httpPort = await freeLoopbackPort();
+    httpsPort = await freeLoopbackPort();
     await must(['init', '--routing', 'auto', '--router-http-port', String(httpPort), '--router-https-port', String(httpsPort), '--dns-suffix', '.localhost']);
   });
   after(async () => {

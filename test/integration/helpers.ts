@@ -3,6 +3,7 @@
  * copied from test/fixtures/, a temporary CILO_HOME per test, the built CLI as a child process,
  * cleanup by label, and waitFor (test/support/wait.ts) for anything that happens later.
  */
+import { createServer as createNetServer } from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -230,4 +231,16 @@ export function git(dir: string, ...args: string[]): string {
   const r = spawnSync('git', ['-C', dir, ...args], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout.trim();
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on now (the kernel's choice: ports given to tests by the range of no one else). */
+export function freeLoopbackPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
+    });
+  });
 }

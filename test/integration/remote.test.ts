@@ -12,7 +12,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { get } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { overlaps, parseCidr } from '../../src/domain/subnet.js';
 import { tunnelInterface } from '../../src/domain/hosts.js';
@@ -21,7 +21,7 @@ import { DB_IMAGES, ensureDbImages } from '../support/fixture-images.js';
 import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
 import { fakeRemoteUnavailable, processesOfContainers, startFakeRemote, type FakeRemote } from '../support/fake-remote.js';
 import { http, openEvents, signIn, startUi } from './ui-helpers.js';
-import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, waitFor, type TestHome } from './helpers.js';
+import { copyFixture, docker, ensureFixtureImage, FIXTURE_IMAGE, makeHome, removeProjectResources, uid, waitFor, type TestHome, freeLoopbackPort } from './helpers.js';
 
 const skip = fakeRemoteUnavailable();
 if (skip) console.log(`# remote.test.ts skipped: ${skip}`);
@@ -117,18 +117,6 @@ function remoteLabelled(f: FakeRemote, kind: 'ps' | 'network', env: string): str
 
 async function stateOf(): Promise<{ environments: Record<string, { subnet: string; host?: string; services: Record<string, { ip: string }> }>; hosts?: Record<string, { subnet: string }> }> {
   return JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8'));
-}
-
-/** A TCP port on 127.0.0.1 nothing listens on now. */
-function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
 }
 
 function getViaLoopback(port: number, host: string): Promise<string> {

@@ -16,25 +16,13 @@ import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
-import { copyFixture, docker, doctorJson, editState, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+import { copyFixture, docker, doctorJson, editState, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome, freeLoopbackPort } from './helpers.js';
 
 let skip: string | undefined;
 before(() => {
   ensureFixtureImage();
   skip = ensureCaddyImage();
 });
-
-/** A TCP port on 127.0.0.1 nothing listens on now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => (a && typeof a === 'object' ? resolve(a.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 interface Answer {
   status: number;
@@ -106,8 +94,8 @@ describe('loopback router', () => {
     if (skip) return;
     h = makeHome();
     h.env.CILO_ROUTER_IMAGE = CADDY_IMAGE;
-    http = await freePort();
-    https = await freePort();
+    http = await freeLoopbackPort();
+    https = await freeLoopbackPort();
     dir = copyFixture('router-web', { '.cilo/config.yml': `project: ${project}\nenv:\n  render:\n    - file: .env\n      tokens: true\n` });
     const init = await h.cli(['init', '--routing', 'router', '--router-http-port', String(http), '--router-https-port', String(https)]);
     assert.equal(init.code, 0, init.stderr);
@@ -300,7 +288,7 @@ describe('routing auto on a machine that reaches containers', () => {
   test('the first up finds direct, records it for the engine, and leaves no router', async (t) => {
     if (skip) return t.skip(skip);
     // High router ports: the probe's router must not compete for 80/443 with anything else here.
-    const [http, https] = [await freePort(), await freePort()];
+    const [http, https] = [await freeLoopbackPort(), await freeLoopbackPort()];
     const init = await h.cli(['init', '--routing', 'auto', '--router-http-port', String(http), '--router-https-port', String(https)]);
     assert.equal(init.code, 0, init.stderr);
     const r = await h.cli(['up', 'p1', '--timeout', '90'], { cwd: dir });
@@ -336,7 +324,7 @@ describe('a router that cannot start', () => {
     const addr = taken.address();
     const port = addr && typeof addr === 'object' ? addr.port : 0;
     try {
-      const https = await freePort();
+      const https = await freeLoopbackPort();
       // Written as a later change of the machine would leave it: init refuses nothing here, but it would warn.
       await editState(h, (s) => {
         s.routing = { mode: 'router', http_port: port, https_port: https };
