@@ -249,6 +249,8 @@ describe('loopback router', () => {
 
     const clean = await doctorJson(h);
     assert.deepEqual(clean.findings.filter((f) => f.kind.startsWith('router.')), []);
+    // The router's own network belongs to no environment, and is no orphan (--fix would remove the router with it).
+    assert.deepEqual(clean.findings.filter((f) => f.kind.startsWith('orphan.')), [], JSON.stringify(clean.findings));
     const [router] = await routerContainers(h);
     assert.ok(router);
     await docker.removeContainer(router.Id, { force: true, volumes: true });

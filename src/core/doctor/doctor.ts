@@ -25,6 +25,7 @@ import { attach, reapOn, releaseShared, stopShared } from '../shared/shared.js';
 import { removeSharedLeftover, sharedLeftovers } from '../shared/shared-leftovers.js';
 import { upEnvironment } from '../environments/up.js';
 import { checkRouter } from '../router/status.js';
+import { ROUTER_LABEL } from '../../domain/router-config.js';
 import type { ContainerSummary, NetworkInspect, VolumeInfo } from '../../domain/engine.js';
 import { answersWithRouter, ROUTER_ADDRESS } from '../../domain/host-reach.js';
 
@@ -269,6 +270,8 @@ function checkOrphans(ctx: SiteContext, state: State, containers: ContainerSumma
   for (const n of networks) {
     const l = n.Labels ?? {};
     if (l[LABELS.managed] !== 'true' || known(l[LABELS.project], l[LABELS.env])) continue;
+    // The loopback router's own network: its checks (router.*) say whether it should be there.
+    if (l[ROUTER_LABEL] === 'true') continue;
     f.add({ kind: 'orphan.network', severity: 'warning', subject: where.subject(n.Name), message: where.message(`Network ${n.Name} belongs to no environment in state.`), fix: 'remove it (after its containers)' }, async () => removeNetworkAndLinks(ctx.site.docker, n.Id));
   }
   for (const v of volumes) {
