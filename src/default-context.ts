@@ -70,6 +70,7 @@ const datasetEngines: DatasetEngines = {
 const host: HostNetwork = {
   routeSubnets: async () => (await import('./host/routes.js')).hostRouteSubnets(),
   connect: async (ip, port, ms) => (await import('./host/reach.js')).tcpConnect(ip, port, ms),
+  tlsHandshake: async (port, name, ms) => (await import('./host/reach.js')).tlsHandshake(port, name, ms),
   loopbackPort: async (port) => (await import('./host/loopback-port.js')).loopbackPortState(port),
   loopbackPortFree: async (port) => (await import('./host/ssh.js')).loopbackPortFree(port),
 };

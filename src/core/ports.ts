@@ -218,6 +218,12 @@ export interface HostNetwork {
    */
   connect(ip: string, port: number, timeoutMs: number): Promise<ConnectOutcome>;
   /**
+   * A TLS handshake with this machine's 127.0.0.1:`port` for `servername`, the certificate not
+   * checked: the loopback router issues a name's certificate at its first handshake, and `up`
+   * makes that happen before it returns. Absent (a stand-in): nothing is warmed.
+   */
+  tlsHandshake?(port: number, servername: string, timeoutMs: number): Promise<ConnectOutcome>;
+  /**
    * Whether a TCP port on 127.0.0.1 of the machine cilo runs on can be bound by cilo's user
    * (the router's ports, `cilo init`). Absent where that machine is not the engine's (a remote site).
    */

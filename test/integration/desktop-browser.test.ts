@@ -163,7 +163,9 @@ describe("the dashboard's links open in Chromium through the router (simulated D
         if (i < 3 && (await p.content()).includes('ERR_NETWORK_CHANGED')) continue;
         return r;
       } catch (e) {
-        if (i >= 3 || !(e instanceof Error) || !e.message.includes('ERR_NETWORK_CHANGED')) throw e;
+        // Playwright names the error page it was sent to, not the error: read it from the page.
+        const changed = e instanceof Error && (e.message.includes('ERR_NETWORK_CHANGED') || (e.message.includes('chrome-error://') && (await p.content().catch(() => '')).includes('ERR_NETWORK_CHANGED')));
+        if (i >= 3 || !changed) throw e;
       }
     }
   }

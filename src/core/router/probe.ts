@@ -16,7 +16,9 @@ import { readState, withStateLock } from '../../state/store.js';
 import { isoNow } from '../context.js';
 import type { ConnectOutcome } from '../ports.js';
 import type { SiteContext } from '../sites/site.js';
-import { routerWarning, syncRouterOrWarn, withRouterServing } from './router.js';
+import { routerWarning, routesThrough, syncRouterOrWarn, withRouterServing } from './router.js';
+import { routerRoutes } from '../../domain/router-config.js';
+import { servedOverHttp } from '../../domain/host-reach.js';
 
 /** How long one connect may take: a machine that reaches containers answers in microseconds. */
 export const PROBE_TIMEOUT_MS = 1500;
@@ -106,4 +108,35 @@ export async function routeAfterUp(ctx: SiteContext, env: EnvironmentState): Pro
     ctx.warn(routerWarning(e));
   }
   await syncRouterOrWarn(ctx);
+  await warmCertificates(ctx, env.name);
+}
+
+/** How many handshakes a name gets before `up` warns that its certificate could not be made. */
+const WARM_ATTEMPTS = 3;
+
+/**
+ * Makes the router issue the HTTPS certificates of the environment's names now (a handshake each
+ * through the router's port on 127.0.0.1), so the user's first `https://` request finds them made;
+ * a name whose certificate still cannot be made after a few tries is a warning, never a failed `up`.
+ */
+async function warmCertificates(ctx: SiteContext, name: string): Promise<void> {
+  const handshake = ctx.local.routes.tlsHandshake?.bind(ctx.local.routes);
+  if (!handshake) return;
+  const state = readState(ctx.paths);
+  const env = state.environments[name];
+  if (!env || !routesThrough(state, { host: ctx.site.host })) return;
+  const { https_port: port } = routingSettings(state);
+  const names = routerRoutes([env]).filter((r) => r.kind !== 'wildcard' && servedOverHttp(env.services[r.service] ?? {})).map((r) => r.host);
+  const failed: string[] = [];
+  await Promise.all(
+    names.map(async (host) => {
+      for (let attempt = 1; ; attempt++) {
+        const r = await handshake(port, host, 10_000);
+        if (r.ok) return;
+        if (attempt === WARM_ATTEMPTS) return void failed.push(`${host} (${r.code})`);
+        await new Promise((done) => setTimeout(done, 500 * attempt));
+      }
+    }),
+  );
+  if (failed.length > 0) ctx.warn(`the loopback router could not make the HTTPS certificates of ${failed.join(', ')}; https:// to those names may fail until it can. \`cilo router status\` and \`cilo doctor\` tell more.`);
 }
