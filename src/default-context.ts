@@ -9,6 +9,7 @@ import type { CoreContext } from './core/context.js';
 import type { Clock, Compose, ContainerExec, DashboardServer, DatasetEngines, DnsAdmin, DnsControl, Git, HostNetwork, LocalCa, Processes, RemoteHosts, VolumeData, Workspaces } from './core/ports.js';
 import { DockerClient } from './docker/client.js';
 import { ciloPaths, workspaceRoots, type CiloPaths } from './state/paths.js';
+import { fileActivity } from './state/activity.js';
 
 function once<T>(load: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
@@ -184,6 +185,7 @@ export function defaultContext(overrides: Partial<CoreContext> = {}): CoreContex
     proc: overrides.proc ?? proc,
     workspaces: overrides.workspaces ?? workspacesFor(paths),
     remote: overrides.remote ?? remoteFor(paths),
+    activity: overrides.activity ?? fileActivity(paths),
     clock: overrides.clock ?? clock,
     log: overrides.log ?? (() => undefined),
     warn: overrides.warn ?? (() => undefined),

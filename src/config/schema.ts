@@ -44,6 +44,7 @@ export const ProjectConfigSchema = v.strictObject({
   copy_dot_dirs: v.optional(v.array(v.string())),
   ignore_dot_dirs: v.optional(v.array(v.string())),
   shared_grace_period: v.optional(v.union([v.number(), v.string()])),
+  idle_pause: v.optional(v.union([v.number(), v.string()])),
   env: v.optional(EnvConfigSchema),
   services: v.optional(v.record(v.string(), ServiceShareSchema)),
   workspace: v.optional(v.picklist(['in-place', 'copy'])),

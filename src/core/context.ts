@@ -1,6 +1,6 @@
 import type { ProgressEvent } from '../domain/progress.js';
 import type { CiloPaths } from '../state/paths.js';
-import type { Clock, DashboardServer, LocalCa, DatasetEngines, DnsAdmin, DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
+import type { Activity, Clock, DashboardServer, LocalCa, DatasetEngines, DnsAdmin, DnsControl, EnginePorts, Git, Processes, RemoteHosts, Workspaces } from './ports.js';
 
 /**
  * What every use-case needs from the outside. Core reaches Docker, compose, the DNS server, git,
@@ -31,6 +31,8 @@ export interface CoreContext {
   workspaces: Workspaces;
   /** Remote engines (`cilo host`), reached over SSH. */
   remote: RemoteHosts;
+  /** When environments were last used (idle pause, issue #26). */
+  activity: Activity;
   /** The wall clock: core reads the time only here (a test sets it). */
   clock: Clock;
   /** Progress for a person (stderr in the CLI, only on a terminal). */

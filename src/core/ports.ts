@@ -208,6 +208,20 @@ export interface Clock {
   now(): number;
 }
 
+/**
+ * When each environment was last used (issue #26): `exec`, `run`, `logs -f`, MCP calls, DNS
+ * queries and router requests touch it; the supervisor pauses environments unused for their
+ * idle pause. Recorded per CILO_HOME on this machine, for environments on hosts too.
+ */
+export interface Activity {
+  /** Records a use of the environment now. Cheap (no lock, no state write) and never throws. */
+  touch(env: string): void;
+  /** When it was last touched, in ms since the epoch; null if never. */
+  last(env: string): number | null;
+  /** Forgets it (destroy). Never throws. */
+  forget(env: string): void;
+}
+
 /** What the host's network already uses. */
 export interface HostNetwork {
   /** The subnets of the host's routes (Linux); none elsewhere. */

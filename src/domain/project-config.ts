@@ -33,6 +33,8 @@ export interface ProjectConfig {
   copy_dot_dirs?: string[] | undefined;
   ignore_dot_dirs?: string[] | undefined;
   shared_grace_period?: number | string | undefined;
+  /** Pause environments unused for this long (`10m`, `1h`, `0`: never); `up --idle-pause` overrides it (issue #26). */
+  idle_pause?: number | string | undefined;
   env?: EnvConfig | undefined;
   /** Per-service sharing and private datasets, the same keys as the `cilo.share.*` labels. */
   services?: Record<string, ServiceShareConfig> | undefined;

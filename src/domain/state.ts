@@ -77,6 +77,15 @@ export interface EnvironmentState {
   memory_bytes?: number | undefined;
   /** The estimate it was admitted with under a memory budget: counted while it runs if it uses less now. */
   memory_admitted?: number | undefined;
+  /**
+   * Idle pause (issue #26), in seconds, as its last `up` resolved it (flag, config, home
+   * default): the supervisor pauses it after this long unused. Absent or 0: never.
+   */
+  idle_pause_seconds?: number | undefined;
+  /** Who paused it (status `paused`): `idle` (the supervisor; woken by its first use) or `user` (`down --pause`). */
+  paused_by?: 'idle' | 'user' | undefined;
+  /** When it was paused (status `paused`). */
+  paused_at?: string | undefined;
 }
 
 export const DATASET_STATUSES = ['creating', 'ready', 'dropping'] as const;
@@ -183,6 +192,8 @@ export interface State {
   image_memory?: Record<string, number> | undefined;
   /** Admissions of `up`s still starting, by id: counted until their up ends (a dead pid's is not). */
   memory_reservations?: Record<string, MemoryReservation> | undefined;
+  /** `cilo init --idle-pause` (issue #26): the idle pause, in seconds, of environments whose `up` and config give none. */
+  idle_pause_default?: number | undefined;
 }
 
 export interface MemoryReservation {

@@ -68,6 +68,10 @@ export const EnvironmentStateSchema = v.object({
   /** Memory last measured, and the estimate it was admitted with (issue #26). */
   memory_bytes: v.optional(v.number()),
   memory_admitted: v.optional(v.number()),
+  /** Idle pause in seconds, who paused it and when (issue #26). */
+  idle_pause_seconds: v.optional(v.number()),
+  paused_by: v.optional(v.picklist(['idle', 'user'])),
+  paused_at: v.optional(v.string()),
 });
 
 const MemoryReservationSchema = v.object({ env: v.string(), pid: v.number(), bytes: v.number(), host: v.optional(v.string()), at: v.string() });
@@ -134,6 +138,7 @@ const StateSchema = v.object({
   memory_budget: v.optional(v.string()),
   image_memory: v.optional(v.record(v.string(), v.number())),
   memory_reservations: v.optional(v.record(v.string(), MemoryReservationSchema)),
+  idle_pause_default: v.optional(v.number()),
 });
 
 /** True only when A and B are the same type: the schema may not drift from the domain's shape. */

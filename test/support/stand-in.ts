@@ -20,6 +20,7 @@ import type { EnvironmentState, HostState } from '../../src/domain/state.js';
 import type { UserKnownEntries } from '../../src/domain/hosts.js';
 import { CiloError, DockerApiError } from '../../src/errors.js';
 import { ciloPaths, workspacePath } from '../../src/state/paths.js';
+import { fileActivity } from '../../src/state/activity.js';
 import { withStateLock } from '../../src/state/store.js';
 
 /** A wall clock that moves only when told. */
@@ -554,6 +555,7 @@ export function standInContext(opts: { clock?: StandInClock; local?: StandInPort
     local,
     clock,
     remote,
+    activity: fileActivity(paths),
     log: (l) => logs.push(l),
     warn: (l) => warnings.push(l),
     dns: {

@@ -57,6 +57,13 @@ export async function downWithReport(base: CoreContext, input: DownInput): Promi
     // An environment with nothing running to pause is simply stopped.
     if (rec.status !== 'creating') rec.status = paused ? 'paused' : 'stopped';
     rec.updated_at = isoNow(ctx);
+    if (rec.status === 'paused') {
+      rec.paused_by = 'user';
+      rec.paused_at = rec.updated_at;
+    } else {
+      delete rec.paused_by;
+      delete rec.paused_at;
+    }
     return rec;
   }, ctx.paths);
   await syncRouterOrWarn(ctx);

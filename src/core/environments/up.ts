@@ -325,6 +325,8 @@ function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     rec.status = 'starting';
     rec.updated_at = isoNow(ctx);
     delete rec.last_error;
+    delete rec.paused_by;
+    delete rec.paused_at;
     return rec;
   }, ctx.paths);
 }
