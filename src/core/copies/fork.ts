@@ -123,7 +123,8 @@ async function copyVolumes(ctx: SiteContext, src: ForkSource, to: EnvironmentSta
   const pairs: { label: string; from: DataTree; to: DataTree; image: string }[] = [];
   for (const v of volumes) pairs.push({ label: v.key, from: { volume: v.name }, to: { volume: await makeVolume(ctx, to, v.key, v.labels) }, image: v.image });
   ctx.log(`Freezing ${src.env.name} while ${volumes.length} volume(s) are copied`);
-  const { result, frozenMs } = await whileFrozen(ctx, src.env, () => copyTrees(ctx, pairs));
+  // Under the source's lock: no wake, pause or down of it thaws its containers mid-copy.
+  const { result, frozenMs } = await withEnvironmentLock(ctx.paths, src.env.name, () => whileFrozen(ctx, src.env, () => copyTrees(ctx, pairs)), envLockOptions(ctx, src.env.name));
   return { copies: result, frozenMs };
 }
 

@@ -32,6 +32,8 @@ import { generatedTarget } from '../project/env-compose.js';
 import { findEnv } from '../environments/lookup.js';
 import { waitSpecServices } from '../environments/up.js';
 import { copyTrees, environmentVolumes, methodOf, thawAfterKill, whileFrozen, type EnvVolume, type VolumeCopy } from '../project/volume-sets.js';
+import { withEnvironmentLock } from '../../state/env-lock.js';
+import { envLockOptions } from '../environments/create.js';
 import { waitForServices } from '../environments/wait.js';
 
 export const SNAPSHOT_FORMAT = 'cilo.snapshot/1';
@@ -236,7 +238,8 @@ export async function createSnapshot(base: CoreContext, input: SnapshotCreateInp
     if (!isInPlace(env)) workspace = ctx.workspaces.copy(env.workspace, snapshotWorkspaceDir(ctx.paths, name), { allDotDirs: true, excludeAbsolute: [ctx.paths.home] });
     workspace.catch(() => undefined); // awaited below; this only avoids an unhandled rejection
     if (pairs.length > 0) {
-      const frozen = await whileFrozen(ctx, env, () => copyTrees(ctx, pairs));
+      // Under its lock: no wake, pause or down of it thaws its containers mid-copy.
+      const frozen = await withEnvironmentLock(ctx.paths, env.name, () => whileFrozen(ctx, env, () => copyTrees(ctx, pairs)), envLockOptions(ctx, env.name));
       copies = frozen.result;
       snapshot.frozen_ms = frozen.frozenMs;
     }
@@ -325,6 +328,12 @@ export function restoreTarget(ctx: CoreContext, input: Pick<RestoreInput, 'env' 
  * again if they were. A snapshot of another environment is refused unless `fromOther`.
  */
 export async function restoreSnapshot(base: CoreContext, input: RestoreInput): Promise<RestoreResult> {
+  const { env } = restoreTarget(base, input);
+  // One command at a time per environment: nothing starts, stops, pauses or wakes it while its data is replaced.
+  return withEnvironmentLock(base.paths, env.name, () => restoreLocked(base, input), envLockOptions(base, env.name));
+}
+
+async function restoreLocked(base: CoreContext, input: RestoreInput): Promise<RestoreResult> {
   const { env, snapshot: s, other } = restoreTarget(base, input);
   const ctx = atLocalSite(base);
   if (other && !input.fromOther) {

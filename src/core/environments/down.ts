@@ -9,6 +9,8 @@ import { findEnv } from './lookup.js';
 import { pauseContainers } from './pause.js';
 import { releaseShared } from '../shared/shared.js';
 import { syncRouterOrWarn } from '../router/router.js';
+import { withEnvironmentLock } from '../../state/env-lock.js';
+import { envLockOptions } from './create.js';
 
 export interface DownInput {
   env: string;
@@ -35,6 +37,13 @@ export interface DownReport {
 
 /** `downEnvironment`, saying also which shared services it released (`cilo down --json`). */
 export async function downWithReport(base: CoreContext, input: DownInput): Promise<DownReport> {
+  const found = findEnv(readState(base.paths), input.env, input.project);
+  // One command at a time per environment: a `down` must not stop what an `up` is starting,
+  // nor pause what the idle supervisor or a wake is changing (idle.ts).
+  return withEnvironmentLock(base.paths, found.name, () => downLocked(base, { ...input, env: found.name }), envLockOptions(base, found.name));
+}
+
+async function downLocked(base: CoreContext, input: DownInput): Promise<DownReport> {
   const env = findEnv(readState(base.paths), input.env, input.project);
   const ctx = await atSite(base, env);
   await ctx.site.docker.ping();
