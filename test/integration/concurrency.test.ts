@@ -264,6 +264,30 @@ describe('the lock of an environment name', () => {
     assert.equal((await networksNamed(`cilo_${p}_k1`)).length, 1);
   });
 
+  test('`down` waits for a command that holds the lock (as an `up` or a wake would) and then stops the environment', async () => {
+    const u = await h.cli(['up', 'k3', '--project', p], { cwd: dir });
+    assert.equal(u.code, 0, u.stderr);
+    const paths = ciloPaths(h.home);
+    // This test process holds the lock, as an `up` of k3 still starting would.
+    const release = await tryLockEnvironment(paths, 'k3');
+    assert.ok(release);
+    let stderr = '';
+    const child = spawn(process.execPath, [CLI, 'down', 'k3', '--project', p], { cwd: dir, env: { ...h.env, CILO_PROGRESS: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.once('exit', r));
+    try {
+      await waitFor(() => /Waiting for another cilo command/.test(stderr), { what: '`down` to say it waits for the lock', deadlineMs: 60_000 });
+      const running = await docker.listContainers({ label: [`com.docker.compose.project=cilo-${p}-k3`], status: ['running'] });
+      assert.ok(running.length > 0, 'nothing was stopped while another command held the lock');
+      assert.equal(stateOf(h).environments.k3?.status, 'running');
+    } finally {
+      await release();
+    }
+    assert.equal(await exited, 0, stderr);
+    assert.equal(stateOf(h).environments.k3?.status, 'stopped');
+    assert.deepEqual(await docker.listContainers({ label: [`com.docker.compose.project=cilo-${p}-k3`], status: ['running'] }), []);
+  });
+
   test('doctor --fix leaves alone a creation another command is making, and repairs it once that command is gone', async () => {
     const c = await h.cli(['create', 'k2', '--project', p], { cwd: dir });
     assert.equal(c.code, 0, c.stderr);
