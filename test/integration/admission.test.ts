@@ -7,8 +7,8 @@ import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { copyFixture, docker, editState, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { CLI, copyFixture, docker, editState, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 before(() => ensureFixtureImage());
 
@@ -77,6 +77,28 @@ describe('admission by memory budget', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(readStateFile(h).memory_reservations ?? {}, {}, 'the dead reservation was dropped and the up released its own');
     assert.equal((await h.cli(['destroy', 'revived', '--force'])).code, 0);
+  });
+
+  test('the reservation of an up killed with SIGKILL while starting does not count for the next up', async () => {
+    assert.equal((await h.cli(['init', '--memory-budget', '100m'])).code, 0);
+    const child = spawn(process.execPath, [CLI, 'up', 'killed', '--timeout', '120'], { cwd: dir, env: h.env, stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      await waitFor(() => Object.values(readStateFile(h).memory_reservations ?? {}).some((r) => (r as { pid?: number }).pid === child.pid), { what: 'the up to hold its reservation', deadlineMs: 120_000, intervalMs: 20 });
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+    assert.ok(Object.keys(readStateFile(h).memory_reservations ?? {}).length > 0, 'SIGKILL leaves the reservation in state');
+    // 64 MB reserved by the dead up + 64 MB asked now would not fit in 100 MB if it counted.
+    const r = await h.cli(['up', 'after-kill', '--timeout', '120'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readStateFile(h).environments['after-kill']?.status, 'running');
+    assert.deepEqual(readStateFile(h).memory_reservations ?? {}, {}, 'the dead reservation was dropped');
+    for (const name of ['after-kill', 'killed']) {
+      if (readStateFile(h).environments[name]) assert.equal((await h.cli(['destroy', name, '--force'])).code, 0);
+    }
+    await waitFor(async () => (await projectResources(project)).containers === 0, { deadlineMs: 60_000, what: 'nothing of either left' });
   });
 
   test('--wait-for-capacity starts once another environment is destroyed', async () => {
