@@ -8,7 +8,7 @@ import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ensureDbImages } from '../support/fixture-images.js';
@@ -155,6 +155,28 @@ describe('ports on 127.0.0.1: databases from the host', { skip }, () => {
     const after = await manifest(h, 'e1');
     for (const name of ['db', 'cache', 'web']) assert.deepEqual(service(after, name).host_ports, service(before, name).host_ports, name);
     assert.equal(await redisPing(service(after, 'cache').host_ports?.['6379'] ?? 0), '+PONG');
+  });
+
+  test('a port something else took while the environment was stopped is chosen again; the others are kept', async () => {
+    const before = await manifest(h, 'e2');
+    const cachePort = service(before, 'cache').host_ports?.['6379'];
+    assert.ok(cachePort);
+    assert.equal((await h.cli(['down', 'e2'])).code, 0);
+    // Another program on this machine listens on the stopped environment's redis port.
+    const squatter = createServer((s) => s.destroy());
+    await new Promise<void>((resolve, reject) => squatter.once('error', reject).listen(cachePort, '127.0.0.1', resolve));
+    try {
+      const up = await h.cli(['up', 'e2']);
+      assert.equal(up.code, 0, up.stderr);
+      const after = await manifest(h, 'e2');
+      const moved = service(after, 'cache').host_ports?.['6379'];
+      assert.ok(moved !== undefined && moved !== cachePort, `the taken port ${cachePort} was replaced: ${JSON.stringify(service(after, 'cache').host_ports)}`);
+      assert.deepEqual(service(after, 'web').host_ports, service(before, 'web').host_ports, 'a port still free is kept');
+      assert.equal(await redisPing(moved), '+PONG');
+      assert.equal(after.variables.CILO_SERVICE_CACHE_PORT_6379, String(moved));
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
   });
 
   test('containers made before cilo published ports (an older cilo) get them at the next up', async () => {

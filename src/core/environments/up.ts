@@ -301,6 +301,10 @@ function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     // An engine-assigned address is never kept as a fixed one.
     const existingIps = Object.fromEntries(Object.entries(rec.services).filter(([, s]) => s.replicas === undefined).map(([k, s]) => [k, s.ip]));
     const ips = assignIps(rec.subnet, existingIps, wanted);
+    // A stopped environment's containers hold none of its loopback ports: one that something
+    // else on this machine took meanwhile is chosen again (the next free one) instead of making
+    // compose fail on "address already in use"; the others are kept.
+    const recheck = rec.host === undefined && (rec.status === 'stopped' || rec.status === 'created');
     const taken = takenHostPorts(state);
     const services: Record<string, ServiceState> = {};
     for (const [service, ip] of Object.entries(ips)) {
@@ -309,7 +313,8 @@ function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
       const names = plan.serviceHostnames[service];
       // A shared service's loopback ports are its shared container's (recorded by ensureShared).
       const before = rec.services[service];
-      const hostPorts = type === 'shared' ? (before?.type === 'shared' ? before.host_ports : undefined) : await chooseHostPorts(ctx, before?.type === 'isolated' ? before.host_ports : undefined, portsToPublish(plan.model.services[service] ?? {}), taken);
+      const own = before?.type === 'isolated' ? before.host_ports : undefined;
+      const hostPorts = type === 'shared' ? (before?.type === 'shared' ? before.host_ports : undefined) : await chooseHostPorts(ctx, recheck ? await stillFree(ctx, own) : own, portsToPublish(plan.model.services[service] ?? {}), taken);
       services[service] = { ip, type, ...(port === undefined ? {} : { port }), ...(names ? { hostnames: names } : {}), ...(hostPorts && Object.keys(hostPorts).length > 0 ? { host_ports: hostPorts } : {}) };
     }
     for (const service of replicated) {
@@ -329,6 +334,14 @@ function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     delete rec.paused_at;
     return rec;
   }, ctx.paths);
+}
+
+/** The ports of `ports` that nothing on this machine listens on now (all of them where that cannot be told). */
+async function stillFree(ctx: CoreContext, ports: Record<string, number> | undefined): Promise<Record<string, number> | undefined> {
+  const check = ctx.local.routes.loopbackPortFree;
+  if (!ports || !check) return ports;
+  const kept = await Promise.all(Object.entries(ports).map(async ([key, port]) => ((await check(port)) ? [[key, port] as const] : [])));
+  return Object.fromEntries(kept.flat());
 }
 
 /** Runs the starting steps; a failure removes an environment this call created, else records `error`. */
