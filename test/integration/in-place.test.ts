@@ -10,7 +10,7 @@ import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { State } from '../../src/domain/state.js';
@@ -176,6 +176,33 @@ describe('environments in place on a linked git worktree', () => {
     const mainBefore = treeHash(main);
     for (const e of ['ipm', 'ipn', 'ipk']) assert.equal((await h.cli(['destroy', e, '--force'])).code, 0);
     assert.equal(treeHash(main), mainBefore, 'destroying an in-place environment of the main checkout left it as it was');
+  });
+
+  test('a copy of a linked worktree gets a repository of its own: git in the copy never moves the worktree\'s branch or index', async () => {
+    writeFileSync(join(wt, 'site', 'wip.txt'), 'uncommitted\n');
+    const branchBefore = git(main, 'rev-parse', 'refs/heads/feature').trim();
+    const statusBefore = git(wt, 'status', '--porcelain');
+    try {
+      const c = await h.cli(['create', 'ipg', '--copy'], { cwd: wt });
+      assert.equal(c.code, 0, c.stderr);
+      const ws = stateOf(h).environments.ipg?.workspace ?? '';
+      assert.ok(ws.startsWith(h.home), ws);
+      assert.ok(lstatSync(join(ws, '.git')).isDirectory(), 'the copy\'s .git is a repository, not a pointer into the user\'s');
+      assert.equal(git(ws, 'rev-parse', 'HEAD').trim(), branchBefore, 'on the worktree\'s commit');
+      assert.equal(git(ws, 'rev-parse', '--abbrev-ref', 'HEAD').trim(), 'feature', 'on the worktree\'s branch');
+      assert.match(git(ws, 'status', '--porcelain'), /\?\? site\/wip\.txt/, 'the uncommitted file shows as a change in the copy');
+      git(ws, 'config', 'user.name', 'Agent');
+      git(ws, 'config', 'user.email', 'agent@example.invalid');
+      git(ws, 'add', '-A');
+      git(ws, 'commit', '-q', '-m', 'agent work');
+      git(ws, 'reset', '-q', '--hard', 'HEAD~1');
+      assert.equal(git(main, 'rev-parse', 'refs/heads/feature').trim(), branchBefore, 'the user\'s branch did not move');
+      assert.equal(git(wt, 'status', '--porcelain'), statusBefore, 'the user\'s worktree index and files are as they were');
+      assert.equal((await h.cli(['destroy', 'ipg', '--force'])).code, 0);
+      assert.equal(git(main, 'rev-parse', 'refs/heads/feature').trim(), branchBefore);
+    } finally {
+      rmSync(join(wt, 'site', 'wip.txt'), { force: true });
+    }
   });
 
   test('a project whose env render rules rewrite workspace files: --in-place is refused in one sentence, nothing made; a worktree copies it and says why', async () => {

@@ -1,3 +1,4 @@
+import { ownRepository } from '../project/own-repository.js';
 import { cleanupStep } from '../cleanup.js';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import type { SiteContext } from '../sites/site.js';
@@ -229,6 +230,8 @@ export async function populateWorkspace(ctx: CoreContext, plan: CreatePlan): Pro
     trackedFiles: (d) => trackedFiles(ctx, d),
     ...(input.onProgress ? { onProgress: input.onProgress } : {}),
   });
+  // A linked worktree's `.git` points into the user's repository: the copy gets one of its own.
+  await ownRepository(ctx, dir, workspace);
   // `.cilo/config.yml` env.copy_mode / copy / ignore: applied to the workspace only.
   const removed = await applyEnvCopyPolicy(ctx, workspace, project.config.env);
   writeNotCopied(workspace, withRemoved(r.repos, removed));
