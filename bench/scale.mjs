@@ -104,6 +104,14 @@ export async function benchScale(tools, { runs, dnsSeconds = 5 }) {
   const pidFile = join(h.home, 'dns', 'dns.pid');
   let dnsPid = NaN;
   const cleanup = async () => {
+    // BATCH at a time first: one `destroy --all` of 64 on a busy machine may outlast its command timeout.
+    let left = [];
+    try {
+      left = Object.keys(JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')).environments ?? {});
+    } catch {
+      // no state: nothing was made
+    }
+    for (let i = 0; i < left.length; i += BATCH) await Promise.all(left.slice(i, i + BATCH).map((e) => h.ciloTry(['destroy', e, '--force'])));
     await h.cleanup(); // destroy --all, dns stop, everything labelled with the project, the directory
     // The DNS server, should `dns stop` have missed it: by the PID it wrote, nothing by name.
     for (let i = 0; i < 50 && Number.isInteger(dnsPid) && pidAlive(dnsPid); i++) await new Promise((r) => setTimeout(r, 100));
