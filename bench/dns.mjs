@@ -86,7 +86,7 @@ function freePort(base) {
 }
 
 /** Node load generator: `window` queries in flight per socket, for `seconds`; latency per answer. */
-async function nodeLoad(port, names, seconds, sockets = 4, window = 32) {
+export async function nodeLoad(port, names, seconds, sockets = 4, window = 32) {
   const latencies = [];
   let sent = 0;
   let lost = 0;

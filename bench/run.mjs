@@ -4,9 +4,11 @@
 //   npm run bench                                (builds dist/, then runs everything)
 //   node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write | --no-write] [--dns-seconds S]
 //
-// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router, admission.
+// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router, admission, scale.
 // Runs: --runs N for every benchmark; without it 3 for those that start containers or DNS servers, 5 for the
 // rest (list takes 4 samples per run: a single one is 0.1–0.2 s).
+// scale: 64 environments at once unless CILO_BENCH_SCALE_ENVS=N says otherwise (develop with 8); they are
+// made once per run, --runs sets how many samples of each measure it takes with 1 and with N.
 // Output: the table on stdout, progress on stderr. A full run (no --only) also rewrites the part
 // of bench/RESULTS.md between the `bench:begin`/`bench:end` markers (table + machine); the
 // hand-written analysis around it is kept. --write / --no-write override that.
@@ -33,6 +35,7 @@ import { benchUiSnapshot } from './ui.mjs';
 import { benchInPlaceUp } from './in-place.mjs';
 import { benchRouter } from './router.mjs';
 import { benchAdmission } from './admission.mjs';
+import { benchScale, scaleEnvs } from './scale.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'RESULTS.md');
@@ -45,7 +48,8 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write|--no-write] [--dns-seconds S]
-names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router, admission`;
+names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router, admission, scale
+env: CILO_BENCH_SCALE_ENVS=N  environments of the scale benchmark (default 64)`;
 
 function options() {
   const { values } = parseArgs({
@@ -68,6 +72,7 @@ function options() {
   for (const n of only ?? []) if (!BENCHES.some((b) => b.name === n)) throw new Error(`unknown benchmark "${n}".\n${USAGE}`);
   const write = values['no-write'] ? false : values.write ? true : only === undefined;
   const dnsSeconds = Number(values['dns-seconds'] ?? 5);
+  if (only === undefined || only.includes('scale')) scaleEnvs(); // a bad CILO_BENCH_SCALE_ENVS fails before anything starts
   return { runs, only, write, dnsSeconds };
 }
 
@@ -848,6 +853,8 @@ const BENCHES = [
   { name: 'router', row: 17, slow: true, fn: ({ runs }) => benchRouter(datasetTools(), { runs }) },
   // Issue 26: 8 parallel ups against a memory budget that fits 5 (bench/admission.mjs).
   { name: 'admission', row: 18, slow: true, fn: ({ runs }) => benchAdmission({ ...datasetTools(), image: FIXTURE_IMAGE }, { runs }) },
+  // Issue 26: 64 environments at once (CILO_BENCH_SCALE_ENVS) against 1: DNS, status, list, top, memory, up (bench/scale.mjs).
+  { name: 'scale', row: 19, slow: true, fn: ({ runs, dnsSeconds }) => benchScale({ ...datasetTools(), quiesce, loadavg, fmtQps }, { runs, dnsSeconds }) },
 ];
 
 function datasetTools() {
@@ -894,6 +901,7 @@ const MEASURE_OF = {
   'ui-snapshot': 'dashboard snapshot, 20 environments with datasets',
   router: 'request through the router against direct, and up to first request by name',
   admission: '8 parallel `up`s against a memory budget that fits 5',
+  scale: 'many environments at once against 1',
 };
 
 async function main() {
