@@ -1,3 +1,4 @@
+import { cgroupStats } from './cgroup-stats.js';
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import type { ContainerInspect, ContainerStats, ContainerSummary, EngineEvent, EngineInfo, Filters, LogStreamOptions, NetworkInspect, VolumeInfo, VolumeInspect } from '../domain/engine.js';
 import * as v from 'valibot';
@@ -271,6 +272,13 @@ export class DockerClient {
 
   /** One sample of the container's use, answered at once (`one-shot`: no second sample for the CPU delta); null when it is gone or not running. */
   async containerStats(id: string): Promise<ContainerStats | null> {
+    // The kernel's accounting when the container runs on this machine: at once, where the
+    // Engine answers at its collector's next tick (cgroup-stats.ts).
+    return cgroupStats(id) ?? this.containerStatsFromEngine(id);
+  }
+
+  /** `containerStats` asked of the Engine itself (a container not on this machine, and tests comparing both). */
+  async containerStatsFromEngine(id: string): Promise<ContainerStats | null> {
     const r = await this.checked(StatsSchema, 'GET', `/containers/${encodeURIComponent(id)}/stats?stream=false&one-shot=true`, undefined, { okStatuses: [404, 409], timeoutMs: 30_000 });
     return r.status === 200 ? r.data : null;
   }

@@ -5,7 +5,10 @@
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
-import { copyFixture, ensureFixtureImage, makeHome, tearDown, uid, type TestHome } from './helpers.js';
+import { cgroupStats } from '../../src/docker/cgroup-stats.js';
+import { DockerClient } from '../../src/docker/client.js';
+import { memoryInUse } from '../../src/domain/usage.js';
+import { copyFixture, docker, ensureFixtureImage, makeHome, tearDown, uid, type TestHome } from './helpers.js';
 
 before(() => ensureFixtureImage());
 
@@ -57,6 +60,20 @@ describe('cilo top', () => {
     assert.ok(db.usage.memory_bytes > 0, `the shared database uses memory: ${JSON.stringify(db.usage)}`);
     assert.equal(snap.total.memory_bytes, t1.usage.memory_bytes + t2.usage.memory_bytes + db.usage.memory_bytes, 'the total counts the shared service once');
     assert.deepEqual(snap.unreachable, []);
+  });
+
+  test('on this machine a container\'s stats come from its cgroup, and agree with the Engine\'s', async () => {
+    const [c] = await docker.listContainers({ label: [`cilo.project=${project}`, 'cilo.env=t1'] }, false);
+    assert.ok(c, 'a running container of t1');
+    const fast = cgroupStats(c.Id);
+    assert.ok(fast, 'the cgroup of a local container is found (cgroup v1 or v2)');
+    const engine = await new DockerClient().containerStatsFromEngine(c.Id);
+    assert.ok(engine);
+    const [a, b] = [memoryInUse(fast), memoryInUse(engine)];
+    assert.ok(a > 0 && Math.abs(a - b) <= Math.max(a, b) / 2 + 4 * 1024 * 1024, `memory ${a} from the cgroup against ${b} from the Engine`);
+    assert.ok(fast.cpu_stats.cpu_usage.total_usage > 0 && fast.cpu_stats.cpu_usage.total_usage <= engine.cpu_stats.cpu_usage.total_usage * 2 + 1e9, 'CPU time in ns, as the Engine counts it');
+    const rx = (s: typeof fast): number => Object.values(s.networks ?? {}).reduce((n, x) => n + x.rx_bytes, 0);
+    assert.ok(rx(fast) > 0 && rx(engine) > 0, 'network bytes of its interfaces');
   });
 
   test('piped, top prints one table with a row per environment and a total, and exits', async () => {
