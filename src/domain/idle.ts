@@ -5,7 +5,7 @@
  * record activity (state/activity.ts) and core pauses and wakes (core/environments/idle.ts).
  */
 import { CiloError } from '../errors.js';
-import type { EnvironmentState } from './state.js';
+import type { EnvironmentState, State } from './state.js';
 
 /** `--idle-pause 0` (or `off`): never paused for being idle. */
 export const IDLE_PAUSE_OFF = 0;
@@ -64,6 +64,15 @@ export function isIdle(env: Pick<EnvironmentState, 'status' | 'idle_pause_second
   const limit = env.idle_pause_seconds ?? IDLE_PAUSE_OFF;
   if (env.status !== 'running' || limit <= 0) return false;
   return now - lastUsed(env, activity) >= limit * 1000;
+}
+
+/** Whether any environment of `state` could be paused for being idle (running, with an idle pause): the supervisor's check that costs nothing. */
+export function anyIdlePause(state: Pick<State, 'environments'>): boolean {
+  for (const name in state.environments) {
+    const env = state.environments[name];
+    if (env && env.status === 'running' && (env.idle_pause_seconds ?? IDLE_PAUSE_OFF) > 0) return true;
+  }
+  return false;
 }
 
 /** The status as `status`, `list` and the dashboard show it: `paused (idle)` for the supervisor's pause. */
