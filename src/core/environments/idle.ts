@@ -105,3 +105,27 @@ async function underLock<T>(release: Release, fn: () => Promise<T>): Promise<T> 
     await release();
   }
 }
+
+/** How often a long use (`run`'s child, `exec`, `logs -f`) marks the environment used: well inside its idle pause, at most every 30 s. */
+export function keepAliveMs(idlePauseSeconds: number | undefined): number {
+  const limit = (idlePauseSeconds ?? 0) * 1000;
+  return limit > 0 ? Math.min(30_000, Math.max(1000, Math.floor(limit / 3))) : 30_000;
+}
+
+/**
+ * Runs `fn` (a command attached to the environment for as long as it runs) with the environment
+ * marked used at the start, every keepAliveMs while it runs, and at the end, so the supervisor
+ * never pauses what a person or an agent is working in. The timer never keeps the process alive.
+ */
+export async function whileUsing<T>(ctx: CoreContext, name: string, fn: () => Promise<T>): Promise<T> {
+  ctx.activity.touch(name);
+  const limit = readState(ctx.paths).environments[name]?.idle_pause_seconds;
+  const timer = setInterval(() => ctx.activity.touch(name), keepAliveMs(limit));
+  timer.unref();
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+    ctx.activity.touch(name);
+  }
+}
