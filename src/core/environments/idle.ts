@@ -62,6 +62,14 @@ export async function useEnvironment(ctx: CoreContext, name: string, why: string
   if (isIdlePausedNow(ctx, name)) await wakeEnvironment(ctx, name, why);
 }
 
+/**
+ * Marks a recorded environment used without waking it (an MCP call that reads it, `logs`): a
+ * name that is not an environment's is ignored, so no file is made for it.
+ */
+export function noteUse(ctx: CoreContext, name: string): void {
+  if (readState(ctx.paths).environments[name] !== undefined) ctx.activity.touch(name);
+}
+
 /** The environments of `state` that are idle now (running, with an idle pause, unused that long). */
 export function idleCandidates(ctx: CoreContext, state: Readonly<State>, seen: SeenActivity = () => null): EnvironmentState[] {
   const now = ctx.clock.now();

@@ -38,12 +38,20 @@ export async function composeForEnv(ctx: CoreContext, envName: string, args: str
  */
 export async function execInEnvironment(ctx: CoreContext, envName: string, args: string[], project?: string): Promise<number> {
   const env = startedEnvironment(ctx, envName, project);
-  if (env.status === 'paused' && !isIdlePaused(env)) {
-    throw new CiloError('ENV_PAUSED', `Environment "${env.name}" is paused (cilo down --pause), so nothing can run in it.`, { hint: `Resume it with \`cilo up ${env.name}\`, then run the exec again.` });
-  }
+  assertNotPausedByUser(env);
   await useEnvironment(ctx, env.name, 'cilo exec');
   const site = await siteOf(ctx, env);
   return whileUsing(ctx, env.name, () => site.compose.passthrough(generatedTarget(ctx.paths, env), args, {}));
+}
+
+/**
+ * An environment paused by `down --pause` stays paused until `up` (only the supervisor's idle
+ * pause is undone by a use): an exec in it says so instead of the engine's "container is paused".
+ */
+export function assertNotPausedByUser(env: EnvironmentState): void {
+  if (env.status === 'paused' && !isIdlePaused(env)) {
+    throw new CiloError('ENV_PAUSED', `Environment "${env.name}" is paused (cilo down --pause), so nothing can run in it.`, { hint: `Resume it with \`cilo up ${env.name}\`, then run the command again.` });
+  }
 }
 
 /**
