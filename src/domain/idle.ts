@@ -79,3 +79,13 @@ export function anyIdlePause(state: Pick<State, 'environments'>): boolean {
 export function statusLabel(env: Pick<EnvironmentState, 'status' | 'paused_by'>): string {
   return isIdlePaused(env) ? 'paused (idle)' : env.status;
 }
+
+/** The idle-pause facts of an environment (issue #26), as `status --json`, `list --json` and the dashboard show them: only those that apply. */
+export function pauseFields(env: Pick<EnvironmentState, 'status' | 'paused_by' | 'paused_at' | 'idle_pause_seconds'>): { paused_by?: 'idle' | 'user'; paused_at?: string; idle_pause_seconds?: number } {
+  const paused = env.status === 'paused';
+  return {
+    ...(paused ? { paused_by: env.paused_by ?? 'user' } : {}),
+    ...(paused && env.paused_at ? { paused_at: env.paused_at } : {}),
+    ...((env.idle_pause_seconds ?? 0) > 0 ? { idle_pause_seconds: env.idle_pause_seconds } : {}),
+  };
+}
