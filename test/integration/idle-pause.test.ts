@@ -10,8 +10,8 @@ import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
-import { copyFixture, docker, editState, ensureFixtureImage, makeHome, removeProjectResources, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+import { spawn, spawnSync } from 'node:child_process';
+import { CLI, copyFixture, docker, editState, ensureFixtureImage, makeHome, removeProjectResources, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 before(() => ensureFixtureImage());
 
@@ -158,5 +158,32 @@ describe('idle pause', () => {
     const resume = await h.cli(['up', 'held']);
     assert.equal(resume.code, 0, resume.stderr);
     assert.equal(recordOf(h, 'held')?.status, 'running');
+  });
+
+  test('run wakes an idle-paused environment, and logs -f keeps one in use while it follows', async () => {
+    const up = await h.cli(['up', 'runner', '--idle-pause', '2s'], { cwd: dir });
+    assert.equal(up.code, 0, up.stderr);
+    await waitFor(() => recordOf(h, 'runner')?.paused_by === 'idle', { what: 'the supervisor to pause runner', deadlineMs: 60_000, intervalMs: 200 });
+    await editState(h, (s) => {
+      s.environments.runner!.idle_pause_seconds = 3600;
+    });
+    const run = await h.cli(['run', 'true', 'runner'], { cwd: dir });
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(recordOf(h, 'runner')?.status, 'running');
+    assert.equal(await enginePaused(project, 'runner'), false);
+
+    // Followed logs are a use: with a 2 s idle pause, 5 s of logs -f leave it running.
+    await editState(h, (s) => {
+      s.environments.runner!.idle_pause_seconds = 2;
+    });
+    const follow = spawn(process.execPath, [CLI, 'logs', '-f', 'runner'], { env: h.env, stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 5000));
+      assert.equal(recordOf(h, 'runner')?.status, 'running', 'not paused while its logs are followed');
+    } finally {
+      follow.kill('SIGTERM');
+    }
+    // Once nobody follows, it is idle again.
+    await waitFor(() => recordOf(h, 'runner')?.paused_by === 'idle', { what: 'runner to be paused once its logs are no longer followed', deadlineMs: 60_000, intervalMs: 200 });
   });
 });
