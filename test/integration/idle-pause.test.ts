@@ -8,7 +8,9 @@
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { CLI, copyFixture, docker, editState, ensureFixtureImage, makeHome, removeProjectResources, tearDown, uid, waitFor, type TestHome } from './helpers.js';
@@ -185,5 +187,48 @@ describe('idle pause', () => {
     }
     // Once nobody follows, it is idle again.
     await waitFor(() => recordOf(h, 'runner')?.paused_by === 'idle', { what: 'runner to be paused once its logs are no longer followed', deadlineMs: 60_000, intervalMs: 200 });
+  });
+
+  test('an MCP exec wakes an idle-paused environment, an MCP call naming it marks it used, and up resumes one with its pause forgotten', async () => {
+    // runner was left paused for being idle by the test above.
+    if (recordOf(h, 'runner')?.paused_by !== 'idle') {
+      if (recordOf(h, 'runner') === undefined) assert.equal((await h.cli(['up', 'runner', '--idle-pause', '2s'], { cwd: dir })).code, 0);
+      await waitFor(() => recordOf(h, 'runner')?.paused_by === 'idle', { what: 'the supervisor to pause runner', deadlineMs: 60_000, intervalMs: 200 });
+    }
+    await editState(h, (s) => {
+      s.environments.runner!.idle_pause_seconds = 3600;
+    });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, 'mcp'], cwd: dir, env: h.env as Record<string, string>, stderr: 'pipe' });
+    const client = new Client({ name: 'cilo-idle-test', version: '1.0.0' });
+    await client.connect(transport);
+    try {
+      const activity = join(h.home, 'activity', 'runner');
+      const before = statSync(activity).mtimeMs;
+      await new Promise((r) => setTimeout(r, 50));
+      const read = (await client.callTool({ name: 'status', arguments: { env: 'runner' } }, undefined, { timeout: 120_000 })) as { isError?: boolean; content: { text: string }[] };
+      assert.notEqual(read.isError, true, read.content[0]?.text);
+      assert.ok(statSync(activity).mtimeMs > before, 'the call marked runner used');
+      assert.equal(recordOf(h, 'runner')?.status, 'paused', 'reading the manifest does not wake it');
+      const exec = (await client.callTool({ name: 'exec', arguments: { env: 'runner', service: 'app', argv: ['true'] } }, undefined, { timeout: 120_000 })) as { isError?: boolean; content: { text: string }[] };
+      assert.notEqual(exec.isError, true, exec.content[0]?.text);
+      assert.equal((JSON.parse(exec.content[0]?.text ?? '{}') as { exit_code: number }).exit_code, 0);
+      assert.equal(recordOf(h, 'runner')?.status, 'running');
+      assert.equal(await enginePaused(project, 'runner'), false);
+    } finally {
+      await client.close();
+    }
+
+    await editState(h, (s) => {
+      s.environments.runner!.idle_pause_seconds = 2;
+    });
+    await waitFor(() => recordOf(h, 'runner')?.paused_by === 'idle', { what: 'the supervisor to pause runner again', deadlineMs: 60_000, intervalMs: 200 });
+    const up = await h.cli(['up', 'runner', '--idle-pause', '1h']);
+    assert.equal(up.code, 0, up.stderr);
+    const rec = recordOf(h, 'runner');
+    assert.equal(rec?.status, 'running');
+    assert.equal(rec?.paused_by, undefined);
+    assert.equal(rec?.paused_at, undefined);
+    assert.equal(rec?.idle_pause_seconds, 3600);
+    assert.equal(await enginePaused(project, 'runner'), false);
   });
 });
