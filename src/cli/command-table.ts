@@ -242,8 +242,9 @@ when it exceeds the budget less what cilo's environments use now; --wait-for-cap
 Idle pause (--idle-pause, idle_pause: in .cilo/config.yml, cilo init --idle-pause): the DNS server
 pauses an environment nobody used for that long (as down --pause: memory kept, CPU freed) and
 status shows "paused (idle)". A DNS query for one of its names, a request through the router,
-up, exec, run or an MCP call wakes it; logs -f keeps it in use. Each up resolves it again (flag,
-then config, then the home's default); an environment paused by down --pause stays paused.`;
+up, exec, run or the MCP exec tool wakes it; logs -f and other MCP calls naming it count as use.
+Each up resolves it again (flag, then config, then the home's default); an environment paused
+by down --pause stays paused until up.`;
 
 const INIT_HELP = `
 Routing (kept in CILO_HOME's state; run init again to change it):
