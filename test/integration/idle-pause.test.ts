@@ -122,6 +122,13 @@ describe('idle pause', () => {
     assert.equal(listed?.paused_by, 'idle', JSON.stringify(listed));
     assert.equal(listed?.idle_pause_seconds, 2);
     assert.match((await h.cli(['list'], { cwd: dir })).stdout, /sleepy .*paused \(idle\) since/);
+    const top = await h.cli(['top', '--json', '--once'], { cwd: dir });
+    assert.equal(top.code, 0, top.stderr);
+    const rows = (JSON.parse(top.stdout) as { environments: { name: string; paused_by?: string; idle_seconds: number | null }[] }).environments;
+    const sleepyRow = rows.find((e) => e.name === 'sleepy');
+    assert.equal(sleepyRow?.paused_by, 'idle', top.stdout);
+    assert.ok(typeof sleepyRow?.idle_seconds === 'number' && sleepyRow.idle_seconds >= 0, top.stdout);
+    assert.match((await h.cli(['top', '--once'], { cwd: dir })).stdout, /sleepy +\S+ +paused \(idle\) +\d+s /);
 
     // The environment with its idle pause off was unused just as long, and runs.
     assert.equal(recordOf(h, 'off')?.status, 'running');
