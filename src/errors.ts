@@ -57,7 +57,8 @@ export type ErrorCode =
   | 'DESTROY_INCOMPLETE'
   | 'PORTS_EXHAUSTED'
   | 'ROUTER_FAILED'
-  | 'CAPACITY';
+  | 'CAPACITY'
+  | 'ENV_PAUSED';
 
 export interface CiloErrorOptions {
   hint?: string;

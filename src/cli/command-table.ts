@@ -237,7 +237,14 @@ Examples:
 const CAPACITY_HELP = `Memory budget (cilo init --memory-budget): before anything is made, up estimates the environment's
 memory (what it used when last measured, else its services' mem_limit / deploy limits, else what
 other environments measured for the image, else 256 MB per service) and refuses (code CAPACITY)
-when it exceeds the budget less what cilo's environments use now; --wait-for-capacity waits.`;
+when it exceeds the budget less what cilo's environments use now; --wait-for-capacity waits.
+
+Idle pause (--idle-pause, idle_pause: in .cilo/config.yml, cilo init --idle-pause): the DNS server
+pauses an environment nobody used for that long (as down --pause: memory kept, CPU freed) and
+status shows "paused (idle)". A DNS query for one of its names, a request through the router,
+up, exec, run or the MCP exec tool wakes it; logs -f and other MCP calls naming it count as use.
+Each up resolves it again (flag, then config, then the home's default); an environment paused
+by down --pause stays paused until up.`;
 
 const INIT_HELP = `
 Routing (kept in CILO_HOME's state; run init again to change it):
@@ -254,7 +261,8 @@ environments run is allowed: their routes and URLs follow at their next \`cilo u
 Examples:
   cilo init --routing router --dns-suffix .localhost       http://web.<env>.localhost, no DNS set-up
   cilo init --router-http-port 8080 --router-https-port 8443
-  cilo init --memory-budget 60%                             up refuses environments that do not fit (see up --help)`;
+  cilo init --memory-budget 60%                             up refuses environments that do not fit (see up --help)
+  cilo init --idle-pause 30m                                environments unused for 30 minutes are paused (see up --help)`;
 
 const TABLE: readonly Declared[] = [
   {
@@ -269,6 +277,7 @@ const TABLE: readonly Declared[] = [
       o.whole('--router-https-port <port>', "the router's HTTPS port on 127.0.0.1 (default 443)"),
       new Option('--dns-suffix <suffix>', "DNS suffix of projects whose .cilo/config.yml names none (default .test; .localhost needs no resolver set-up)"),
       new Option('--memory-budget <size>', "memory `up` admits environments within: a size (6g, 512m), a percent of the engine's memory (60%), or none to remove it (default none)"),
+      new Option('--idle-pause <duration>', 'default idle pause of environments whose up and .cilo/config.yml give none: 30s, 10m, 1h, or 0 for off (default off; init without it keeps it)'),
       o.json(),
     ],
     help: INIT_HELP,
@@ -307,6 +316,7 @@ const TABLE: readonly Declared[] = [
       new Option('--db-from <env>', "start a new environment's private datasets as copies of another environment's (of the same project; refused for an environment that already has its datasets)"),
       o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
       o.whole('--wait-for-capacity [seconds]', 'under a memory budget (cilo init --memory-budget), wait up to SECONDS (default 600) for room instead of refusing'),
+      new Option('--idle-pause <duration>', 'pause the environment after this long unused (no DNS query, router request, exec, run, logs -f or MCP call): 30s, 10m, 1h; 0 turns it off (default: idle_pause of .cilo/config.yml, else cilo init --idle-pause, else off)'),
       o.inPlace(),
       o.copy(),
       o.autoName(),

@@ -5,7 +5,7 @@
  * record activity (state/activity.ts) and core pauses and wakes (core/environments/idle.ts).
  */
 import { CiloError } from '../errors.js';
-import type { EnvironmentState } from './state.js';
+import type { EnvironmentState, State } from './state.js';
 
 /** `--idle-pause 0` (or `off`): never paused for being idle. */
 export const IDLE_PAUSE_OFF = 0;
@@ -66,7 +66,26 @@ export function isIdle(env: Pick<EnvironmentState, 'status' | 'idle_pause_second
   return now - lastUsed(env, activity) >= limit * 1000;
 }
 
+/** Whether any environment of `state` could be paused for being idle (running, with an idle pause): the supervisor's check that costs nothing. */
+export function anyIdlePause(state: Pick<State, 'environments'>): boolean {
+  for (const name in state.environments) {
+    const env = state.environments[name];
+    if (env && env.status === 'running' && (env.idle_pause_seconds ?? IDLE_PAUSE_OFF) > 0) return true;
+  }
+  return false;
+}
+
 /** The status as `status`, `list` and the dashboard show it: `paused (idle)` for the supervisor's pause. */
 export function statusLabel(env: Pick<EnvironmentState, 'status' | 'paused_by'>): string {
   return isIdlePaused(env) ? 'paused (idle)' : env.status;
+}
+
+/** The idle-pause facts of an environment (issue #26), as `status --json`, `list --json` and the dashboard show them: only those that apply. */
+export function pauseFields(env: Pick<EnvironmentState, 'status' | 'paused_by' | 'paused_at' | 'idle_pause_seconds'>): { paused_by?: 'idle' | 'user'; paused_at?: string; idle_pause_seconds?: number } {
+  const paused = env.status === 'paused';
+  return {
+    ...(paused ? { paused_by: env.paused_by ?? 'user' } : {}),
+    ...(paused && env.paused_at ? { paused_at: env.paused_at } : {}),
+    ...((env.idle_pause_seconds ?? 0) > 0 ? { idle_pause_seconds: env.idle_pause_seconds } : {}),
+  };
 }

@@ -15,6 +15,7 @@ import { maskValue } from './mask.js';
 import { compareNames, networkName } from './names.js';
 import { baseUrl, runVariables } from './run-vars.js';
 import type { EnvironmentState } from './state.js';
+import { pauseFields } from './idle.js';
 
 export const MANIFEST_SCHEMA = 'cilo.manifest/1';
 export const DNS_SERVER_ADDRESS = '127.0.0.1';
@@ -105,6 +106,12 @@ export interface Manifest {
   subnet: string;
   created_at: string;
   last_error?: string;
+  /** While paused: `idle` (the supervisor, issue #26; woken by its next use) or `user` (`down --pause`). */
+  paused_by?: 'idle' | 'user';
+  /** While paused: when (ISO 8601). */
+  paused_at?: string;
+  /** Paused after this many seconds unused (absent: never). */
+  idle_pause_seconds?: number;
   services: ServiceManifest[];
   variables: Record<string, string>;
   /** Phases of the `up` that printed this manifest; null from `status`. */
@@ -258,5 +265,6 @@ export function buildManifest(facts: ManifestFacts): Manifest {
     timings: facts.timings ?? null,
   };
   if (env.last_error) manifest.last_error = env.last_error;
+  Object.assign(manifest, pauseFields(env));
   return manifest;
 }

@@ -20,7 +20,8 @@ export interface ActivityFiles {
 
 export function fileActivity(paths: CiloPaths): ActivityFiles {
   const dir = activityDir(paths);
-  const file = (env: string): string => join(dir, env);
+  // Names come from the state, but a path out of the folder is never made from one that does not.
+  const file = (env: string): string => join(dir, /^[a-z0-9][a-z0-9_.-]*$/i.test(env) ? env : '.invalid');
   return {
     touch(env: string): void {
       const now = new Date();

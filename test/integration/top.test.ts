@@ -80,7 +80,7 @@ describe('cilo top', () => {
     const r = await h.cli(['top'], { cwd: dir });
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split('\n');
-    assert.match(lines[0] ?? '', /^NAME +PROJECT +STATE +CONTAINERS +CPU +MEMORY/);
+    assert.match(lines[0] ?? '', /^NAME +PROJECT +STATE +IDLE +CONTAINERS +CPU +MEMORY/);
     assert.ok(lines.some((l) => /^t1 +/.test(l)), r.stdout);
     assert.ok(lines.some((l) => /^db \(shared\) +/.test(l) && l.includes('used by')), r.stdout);
     assert.match(lines[lines.length - 1] ?? '', /^TOTAL +/);

@@ -1,4 +1,4 @@
-import { assertService, composeForEnv } from '../../core/environments/passthrough.js';
+import { assertService, execInEnvironment } from '../../core/environments/passthrough.js';
 import { cliContext } from '../output/context.js';
 
 interface Options {
@@ -15,5 +15,6 @@ export default async function exec(env: string, service: string, command: string
   if (opts.tty === false || !process.stdin.isTTY) args.push('-T');
   if (opts.interactive === false) args.push('--interactive=false');
   args.push(service, ...(command.length > 0 ? command : ['sh']));
-  return composeForEnv(ctx, env, args, opts.project);
+  // A use of the environment: an idle-paused one is woken first (issue #26).
+  return execInEnvironment(ctx, env, args, opts.project);
 }

@@ -1,4 +1,4 @@
-import { assertService, composeForEnv } from '../../core/environments/passthrough.js';
+import { assertService, logsOfEnvironment } from '../../core/environments/passthrough.js';
 import { cliContext } from '../output/context.js';
 
 interface Options {
@@ -15,5 +15,5 @@ export default async function logs(env: string, service: string | undefined, opt
   if (opts.tail !== undefined) args.push('--tail', String(opts.tail));
   if (service) args.push(service);
   // compose marks every line with terminal codes (ESC[2K), even into a pipe: a reader that is not a terminal gets plain text.
-  return composeForEnv(ctx, env, args, opts.project, { plainStdout: !process.stdout.isTTY });
+  return logsOfEnvironment(ctx, env, args, { project: opts.project, follow: opts.follow, plainStdout: !process.stdout.isTTY });
 }

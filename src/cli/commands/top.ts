@@ -1,3 +1,4 @@
+import { formatIdlePause } from '../../domain/idle.js';
 import { topSnapshot, UsageSampler, type TopSnapshot } from '../../core/environments/top.js';
 import type { Usage } from '../../domain/usage.js';
 import { cliContext } from '../output/context.js';
@@ -47,14 +48,19 @@ function columns(u: Usage): string[] {
   return [`${u.cpu_percent.toFixed(1)}%`, formatSize(u.memory_bytes, 'bytes'), `${formatSize(u.block_read_bytes, 'bytes')} / ${formatSize(u.block_write_bytes, 'bytes')}`, `${formatSize(u.net_rx_bytes, 'bytes')} / ${formatSize(u.net_tx_bytes, 'bytes')}`];
 }
 
+/** Idle time to the minute once it is a minute (`12m`, `1h5m`), to the second below. */
+function formatIdle(seconds: number): string {
+  return seconds < 60 ? `${seconds}s` : formatIdlePause(seconds - (seconds % 60));
+}
+
 function render(s: TopSnapshot): string {
   if (s.environments.length === 0 && s.shared.length === 0) return 'No environments. Create one with `cilo up <env>` in your project (or see every project with `cilo top --all`).';
   const rows: string[][] = [
-    ...s.environments.map((e) => [e.name, e.project, e.status, String(e.containers), ...columns(e.usage), e.shared.length > 0 ? `uses ${e.shared.join(', ')}` : '']),
-    ...s.shared.map((x) => [`${x.service} (shared)`, x.project, x.state, '1', ...columns(x.usage), x.users.length > 0 ? `used by ${x.users.join(', ')}` : 'no users (grace)']),
-    ['TOTAL', '', '', String(s.environments.reduce((n, e) => n + e.containers, 0) + s.shared.filter((x) => x.state === 'running' || x.state === 'paused').length), ...columns(s.total), ''],
+    ...s.environments.map((e) => [e.name, e.project, e.paused_by === 'idle' ? 'paused (idle)' : e.status, e.idle_seconds === null ? '-' : formatIdle(e.idle_seconds), String(e.containers), ...columns(e.usage), e.shared.length > 0 ? `uses ${e.shared.join(', ')}` : '']),
+    ...s.shared.map((x) => [`${x.service} (shared)`, x.project, x.state, '-', '1', ...columns(x.usage), x.users.length > 0 ? `used by ${x.users.join(', ')}` : 'no users (grace)']),
+    ['TOTAL', '', '', '', String(s.environments.reduce((n, e) => n + e.containers, 0) + s.shared.filter((x) => x.state === 'running' || x.state === 'paused').length), ...columns(s.total), ''],
   ];
-  const lines = [table(['NAME', 'PROJECT', 'STATE', 'CONTAINERS', 'CPU', 'MEMORY', 'BLOCK I/O', 'NET I/O', 'SHARED'], rows)];
+  const lines = [table(['NAME', 'PROJECT', 'STATE', 'IDLE', 'CONTAINERS', 'CPU', 'MEMORY', 'BLOCK I/O', 'NET I/O', 'SHARED'], rows)];
   for (const u of s.unreachable) lines.push(`${u.site}: ${u.problem}`);
   return lines.join('\n');
 }

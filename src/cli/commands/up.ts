@@ -22,6 +22,8 @@ interface Options {
   copy?: boolean;
   /** `--wait-for-capacity` alone is true: the default wait. */
   waitForCapacity?: number | true;
+  /** `--idle-pause DURATION` (checked by up before anything is made). */
+  idlePause?: string;
 }
 
 /** How long `--wait-for-capacity` without SECONDS waits for room. */

@@ -26,6 +26,7 @@ import { listEnvironments } from '../../core/environments/list.js';
 import { findEnvironment } from '../../core/environments/find.js';
 import { environmentManifest, manifestOfEnvironment } from '../../core/agents/manifest.js';
 import { upEnvironment } from '../../core/environments/up.js';
+import { noteUse } from '../../core/environments/idle.js';
 import { defaultContext } from '../../default-context.js';
 import { CiloError } from '../../errors.js';
 import { describeFailure, errorDocument } from '../output/print.js';
@@ -119,6 +120,9 @@ export function invalidArguments(tool: string, shape: z.ZodRawShape, error: z.Zo
 const env = z.string().min(1).max(63).describe('environment name, e.g. "agent-1"');
 const maxBytes = z.number().int().min(1024).max(MAX_BYTES_LIMIT).optional().describe(`keep at most this many bytes of output, the end (default ${MAX_BYTES_DEFAULT})`);
 
+/** Tools whose call is no use of the environment they name (they stop or remove it, or start it anyway). */
+const NOT_A_USE = new Set(['up', 'down', 'destroy']);
+
 export function buildServer(opts: McpOptions): McpServer {
   const server = new McpServer({ name: 'cilo', version: VERSION });
   const tools = new Map<string, ToolCall>();
@@ -135,7 +139,11 @@ export function buildServer(opts: McpOptions): McpServer {
     const schema = z.strictObject(config.inputSchema);
     const run = async (args: z.output<z.ZodObject<S>>, extra: Extra): Promise<CallToolResult> => {
       try {
-        return success(await work(args, contextFor(extra)));
+        const ctx = contextFor(extra);
+        // A call about an environment is a use of it (issue #26's idle pause); exec wakes it in core.
+        const named = (args as { env?: unknown }).env;
+        if (typeof named === 'string' && !NOT_A_USE.has(name)) noteUse(ctx, named);
+        return success(await work(args, ctx));
       } catch (e) {
         return failure(e);
       }

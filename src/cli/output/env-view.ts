@@ -1,10 +1,24 @@
+import { formatIdlePause } from '../../domain/idle.js';
 import type { EnvView } from '../../core/environments/environment-view.js';
 import { problemsText } from '../../domain/liveness.js';
 import { out, table } from './print.js';
 
 /** `degraded: api exited with code 1`, or the status alone. */
-export function statusText(view: Pick<EnvView, 'status' | 'problems'>): string {
+export function statusText(view: Pick<EnvView, 'status' | 'problems' | 'paused_by' | 'paused_at'>): string {
+  if (view.status === 'paused' && view.paused_by === 'idle') return `paused (idle)${sinceText(view.paused_at)}`;
   return view.problems.length > 0 ? `${view.status}: ${problemsText(view.problems)}` : view.status;
+}
+
+/** ` since 14:03` today, ` since 2026-12-06 14:03` before; empty without a time. Local time, as a person reads a clock. */
+function sinceText(at: string | undefined): string {
+  const when = at === undefined ? NaN : Date.parse(at);
+  if (Number.isNaN(when)) return '';
+  const d = new Date(when);
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  const day = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  const now = new Date();
+  const today = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+  return ` since ${day === today ? '' : `${day} `}${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
 export function printServices(view: EnvView): void {
@@ -24,6 +38,7 @@ export function printStatus(view: EnvView): void {
   out(`Project:     ${view.project}`);
   out(`Status:      ${statusText(view)}`);
   if (view.host) out(`Host:        ${view.host}`);
+  if (view.idle_pause_seconds !== undefined) out(`Idle pause:  ${formatIdlePause(view.idle_pause_seconds)} (paused when unused that long; its next use wakes it)`);
   out(`Subnet:      ${view.subnet} (network ${view.network})`);
   if (view.url) out(`URL:         ${view.url}`);
   // Router mode: the same names over HTTPS too, through the router on 127.0.0.1.

@@ -6,7 +6,8 @@ import { siteOf } from '../sites/reach.js';
 import { CiloError } from '../../errors.js';
 import type { CoreContext } from '../context.js';
 import { generatedTarget } from '../project/env-compose.js';
-import { startedEnvironment } from '../environments/passthrough.js';
+import { assertNotPausedByUser, startedEnvironment } from '../environments/passthrough.js';
+import { useEnvironment, whileUsing } from '../environments/idle.js';
 import type { EnvironmentState } from '../../domain/state.js';
 import { stripTerminalControls } from '../../domain/terminal-text.js';
 
@@ -64,6 +65,10 @@ export async function execCaptured(ctx: CoreContext, input: { env: string; proje
   if (input.argv.length === 0) throw new CiloError('USAGE', 'The command to run is empty.', { hint: 'Pass argv as an array such as ["sh", "-c", "ls"].', exitCode: 2 });
   const env = startedEnvironment(ctx, input.env, input.project);
   isolatedService(env, input.service);
-  const r = await (await siteOf(ctx, env)).compose.captureLimited(generatedTarget(ctx.paths, env), ['exec', '-T', input.service, ...input.argv], input);
+  // A use, as `cilo exec`: an idle-paused environment is woken first (issue #26).
+  assertNotPausedByUser(env);
+  await useEnvironment(ctx, env.name, 'MCP exec');
+  const site = await siteOf(ctx, env);
+  const r = await whileUsing(ctx, env.name, () => site.compose.captureLimited(generatedTarget(ctx.paths, env), ['exec', '-T', input.service, ...input.argv], input));
   return { env: env.name, service: input.service, argv: input.argv, exit_code: r.code, timed_out: r.timedOut, stdout: r.stdout, stderr: r.stderr, truncated_bytes: r.droppedBytes };
 }

@@ -97,6 +97,10 @@ export interface EnvironmentRow {
   urls: Urls;
   created_at: string;
   services: number;
+  /** While paused: `idle` (the supervisor; its next use wakes it) or `user` (`down --pause`); null otherwise. */
+  paused_by: 'idle' | 'user' | null;
+  /** While paused: since when (ISO 8601); null otherwise. */
+  paused_at: string | null;
 }
 
 /** An environment's private dataset in a shared engine (cilo.share.isolate): a database or a redis index. */
@@ -142,7 +146,7 @@ export async function dashboardSnapshot(ctx: CoreContext, scope: DashboardScope,
   const state = readState(ctx.paths);
   const envs = selectEnvironments(state, scope);
   // Each from its own engine (a host's, `unreachable` when it does not answer), as `cilo list` shows them.
-  const environments = (await liveViews(ctx, envs, state)).map((v) => ({ name: v.name, project: v.project, status: v.status, problems: v.problems, health: healthRollup(v.status, v.services, completedJobs(v)), url: v.url, urls: v.urls, created_at: v.created_at, services: v.services.length }));
+  const environments = (await liveViews(ctx, envs, state)).map((v) => ({ name: v.name, project: v.project, status: v.status, problems: v.problems, health: healthRollup(v.status, v.services, completedJobs(v)), url: v.url, urls: v.urls, created_at: v.created_at, services: v.services.length, paused_by: v.paused_by ?? null, paused_at: v.paused_at ?? null }));
   const shared = await sharedViews(ctx, scope.project, sizes.read());
   return { scope: { project: scope.project ?? null }, environments, shared, doctor: lastDoctor(ctx), generated_at: isoNow(ctx) };
 }
@@ -183,6 +187,9 @@ export interface EnvironmentDetail {
   workspace: string;
   created_at: string;
   last_error: string | null;
+  /** As in EnvironmentRow. */
+  paused_by: 'idle' | 'user' | null;
+  paused_at: string | null;
   hostnames: string[];
   services: ServiceDetail[];
   connection: ConnectionValue[];
@@ -212,6 +219,8 @@ export async function environmentDetail(ctx: CoreContext, name: string, scope: D
     workspace: v.workspace,
     created_at: v.created_at,
     last_error: v.last_error ?? null,
+    paused_by: v.paused_by ?? null,
+    paused_at: v.paused_at ?? null,
     hostnames: env.hostnames,
     services,
     connection,

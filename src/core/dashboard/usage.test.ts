@@ -9,9 +9,9 @@ const use = (memory: number, cpu = 0): Usage => ({ ...NO_USAGE, memory_bytes: me
 const top: TopSnapshot = {
   at: '2026-01-01T00:00:00.000Z',
   environments: [
-    { name: 'a1', project: 'alpha', host: null, status: 'running', containers: 2, usage: use(100, 5), shared: ['db'] },
-    { name: 'a2', project: 'alpha', host: null, status: 'stopped', containers: 0, usage: NO_USAGE, shared: [] },
-    { name: 'b1', project: 'beta', host: null, status: 'running', containers: 1, usage: use(40, 1), shared: [] },
+    { name: 'a1', project: 'alpha', host: null, status: 'running', containers: 2, usage: use(100, 5), shared: ['db'], idle_seconds: 12 },
+    { name: 'a2', project: 'alpha', host: null, status: 'stopped', containers: 0, usage: NO_USAGE, shared: [], idle_seconds: null },
+    { name: 'b1', project: 'beta', host: null, status: 'running', containers: 1, usage: use(40, 1), shared: [], idle_seconds: 3 },
   ],
   shared: [
     { project: 'alpha', service: 'db', host: null, container: 'cilo-shared-alpha-db', state: 'running', users: ['a1'], usage: use(300, 2) },

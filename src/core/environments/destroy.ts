@@ -225,6 +225,8 @@ async function removeLocalParts(ctx: CoreContext, env: EnvironmentState, keepWor
   await withStateLock((state) => {
     delete state.environments[env.name];
   }, ctx.paths);
+  // A new environment of the name starts with no past use (issue #26's idle pause).
+  ctx.activity.forget(env.name);
 }
 
 export interface DestroyFailure {

@@ -1,3 +1,4 @@
+import { pauseFields } from '../../domain/idle.js';
 import type { CoreContext } from '../context.js';
 import { askEachSite } from '../sites/reach.js';
 import { sameSite, siteKey } from '../../domain/sites.js';
@@ -46,6 +47,12 @@ export interface EnvView {
   routing: UrlPlan['mode'];
   created_at: string;
   last_error?: string;
+  /** While paused: `idle` (the supervisor, woken by its next use) or `user` (`down --pause`). */
+  paused_by?: 'idle' | 'user';
+  /** While paused: when (ISO 8601). */
+  paused_at?: string;
+  /** Paused after this many seconds unused (absent: never). */
+  idle_pause_seconds?: number;
   /** The remote host whose engine runs it (absent: this machine's). */
   host?: string;
   services: ServiceView[];
@@ -140,6 +147,7 @@ export function viewOf(env: EnvironmentState, containers: ContainerSummary[], fa
     services,
   };
   if (env.last_error) view.last_error = env.last_error;
+  Object.assign(view, pauseFields(env));
   const datasets = Object.entries(env.datasets ?? {}).sort(([a], [b]) => compareNames(a, b));
   if (datasets.length > 0) view.datasets = datasets.map(([service, d]) => ({ service, engine: d.engine, kind: d.kind, name: d.name, status: d.status, rewrites: d.rewrites ?? [] }));
   if (env.host) view.host = env.host;

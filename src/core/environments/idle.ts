@@ -62,6 +62,14 @@ export async function useEnvironment(ctx: CoreContext, name: string, why: string
   if (isIdlePausedNow(ctx, name)) await wakeEnvironment(ctx, name, why);
 }
 
+/**
+ * Marks a recorded environment used without waking it (an MCP call that reads it, `logs`): a
+ * name that is not an environment's is ignored, so no file is made for it.
+ */
+export function noteUse(ctx: CoreContext, name: string): void {
+  if (readState(ctx.paths).environments[name] !== undefined) ctx.activity.touch(name);
+}
+
 /** The environments of `state` that are idle now (running, with an idle pause, unused that long). */
 export function idleCandidates(ctx: CoreContext, state: Readonly<State>, seen: SeenActivity = () => null): EnvironmentState[] {
   const now = ctx.clock.now();
@@ -103,5 +111,29 @@ async function underLock<T>(release: Release, fn: () => Promise<T>): Promise<T> 
     return await fn();
   } finally {
     await release();
+  }
+}
+
+/** How often a long use (`run`'s child, `exec`, `logs -f`) marks the environment used: well inside its idle pause, at most every 30 s. */
+export function keepAliveMs(idlePauseSeconds: number | undefined): number {
+  const limit = (idlePauseSeconds ?? 0) * 1000;
+  return limit > 0 ? Math.min(30_000, Math.max(1000, Math.floor(limit / 3))) : 30_000;
+}
+
+/**
+ * Runs `fn` (a command attached to the environment for as long as it runs) with the environment
+ * marked used at the start, every keepAliveMs while it runs, and at the end, so the supervisor
+ * never pauses what a person or an agent is working in. The timer never keeps the process alive.
+ */
+export async function whileUsing<T>(ctx: CoreContext, name: string, fn: () => Promise<T>): Promise<T> {
+  ctx.activity.touch(name);
+  const limit = readState(ctx.paths).environments[name]?.idle_pause_seconds;
+  const timer = setInterval(() => ctx.activity.touch(name), keepAliveMs(limit));
+  timer.unref();
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+    ctx.activity.touch(name);
   }
 }

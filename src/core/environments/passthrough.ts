@@ -8,6 +8,8 @@ import type { PassthroughOptions } from '../ports.js';
 import { generatedTarget } from '../project/env-compose.js';
 import { findEnv } from './lookup.js';
 import type { EnvironmentState } from '../../domain/state.js';
+import { isIdlePaused } from '../../domain/idle.js';
+import { useEnvironment, whileUsing } from './idle.js';
 
 /** An environment that has a generated compose model (it was started at least once). */
 export function startedEnvironment(ctx: CoreContext, envName: string, project?: string): EnvironmentState {
@@ -26,6 +28,41 @@ export function startedEnvironment(ctx: CoreContext, envName: string, project?: 
 export async function composeForEnv(ctx: CoreContext, envName: string, args: string[], project?: string, opts: PassthroughOptions = {}): Promise<number> {
   const env = startedEnvironment(ctx, envName, project);
   return (await siteOf(ctx, env)).compose.passthrough(generatedTarget(ctx.paths, env), args, opts);
+}
+
+/**
+ * `cilo exec`: runs `docker compose exec <args>` in the environment, which counts as a use of it
+ * (issue #26): an idle-paused environment is woken first, and it is marked used while the
+ * command runs. One paused by `down --pause` stays paused: exec says so instead of the engine's
+ * "container is paused".
+ */
+export async function execInEnvironment(ctx: CoreContext, envName: string, args: string[], project?: string): Promise<number> {
+  const env = startedEnvironment(ctx, envName, project);
+  assertNotPausedByUser(env);
+  await useEnvironment(ctx, env.name, 'cilo exec');
+  const site = await siteOf(ctx, env);
+  return whileUsing(ctx, env.name, () => site.compose.passthrough(generatedTarget(ctx.paths, env), args, {}));
+}
+
+/**
+ * An environment paused by `down --pause` stays paused until `up` (only the supervisor's idle
+ * pause is undone by a use): an exec in it says so instead of the engine's "container is paused".
+ */
+export function assertNotPausedByUser(env: EnvironmentState): void {
+  if (env.status === 'paused' && !isIdlePaused(env)) {
+    throw new CiloError('ENV_PAUSED', `Environment "${env.name}" is paused (cilo down --pause), so nothing can run in it.`, { hint: `Resume it with \`cilo up ${env.name}\`, then run the command again.` });
+  }
+}
+
+/**
+ * `cilo logs`: `docker compose logs <args>`; following them (`--follow`) counts as a use of the
+ * environment while it lasts, without waking one that is paused (its logs read as they are).
+ */
+export async function logsOfEnvironment(ctx: CoreContext, envName: string, args: string[], opts: { project?: string | undefined; follow?: boolean | undefined; plainStdout?: boolean | undefined }): Promise<number> {
+  const env = startedEnvironment(ctx, envName, opts.project);
+  const site = await siteOf(ctx, env);
+  const read = (): Promise<number> => site.compose.passthrough(generatedTarget(ctx.paths, env), args, { plainStdout: opts.plainStdout });
+  return opts.follow ? whileUsing(ctx, env.name, read) : read();
 }
 
 /** Checks a service name against the environment before handing it to compose. */

@@ -19,6 +19,8 @@ import { manifestOfEnvironment, writeManifestFile } from '../agents/manifest.js'
 import type { UpTimings } from '../../domain/manifest.js';
 import { liveViews } from './environment-view.js';
 import { trustFiles } from '../trust/bundle.js';
+import { isIdlePaused } from '../../domain/idle.js';
+import { useEnvironment, whileUsing } from './idle.js';
 
 export interface RunInput {
   command: string;
@@ -63,13 +65,16 @@ async function ensureEnvironmentFor(ctx: CoreContext, input: Omit<RunInput, 'com
   if (existing) findEnv(state, name, input.project);
   const wantUp = input.up !== false;
   if (wantUp) {
+    // A use: one paused for being idle is thawed (far faster than an up), then used as it is.
+    const current = existing && isIdlePaused(existing) ? await wakeForRun(ctx, name) : existing;
     // An environment whose services all run is used as it is: `run` is called again and again.
-    const running = existing?.status === 'running' && (await liveViews(ctx, [existing]))[0]?.status === 'running';
-    if (!running) {
-      const r = await upEnvironment(ctx, { env: name, from: input.from, project: input.project, host: input.host, onComposeOutput: input.onComposeOutput });
+    const running = current?.status === 'running' && (await liveViews(ctx, [current]))[0]?.status === 'running';
+    if (!current || !running) {
+      // The environment keeps the idle pause its last up gave it.
+      const r = await upEnvironment(ctx, { env: name, from: input.from, project: input.project, host: input.host, onComposeOutput: input.onComposeOutput, idlePause: existing?.idle_pause_seconds });
       return { env: r.env, timings: r.timings };
     }
-    return { env: existing };
+    return { env: current };
   }
   if (!existing || existing.status === 'creating') {
     // Made by another command meanwhile (a parallel `run` of the name): used as it is.
@@ -110,5 +115,13 @@ export async function runInEnvironment(ctx: CoreContext, input: RunInput): Promi
     });
   }
   // `args` reach the command untouched: the CLI has dropped its own `--` separator already.
-  return ctx.proc.runForeground(found.path, input.args, { cwd: env.workspace, env: childEnv, argv0: input.command });
+  // The environment is in use while the command runs: the supervisor does not pause it under it.
+  const run = (): Promise<number> => ctx.proc.runForeground(found.path, input.args, { cwd: env.workspace, env: childEnv, argv0: input.command });
+  return input.up === false ? run() : whileUsing(ctx, env.name, run);
+}
+
+/** Wakes an idle-paused environment for `run`; returns its record as it is now. */
+async function wakeForRun(ctx: CoreContext, name: string): Promise<EnvironmentState | undefined> {
+  await useEnvironment(ctx, name, 'cilo run');
+  return readState(ctx.paths).environments[name];
 }

@@ -4,10 +4,12 @@
  * `superviseTick` once a second; every other cilo command runs `reapDue` before its own work,
  * in case that server is not running.
  */
+import { anyIdlePause, formatIdlePause, lastUsed } from '../../domain/idle.js';
 import type { State } from '../../domain/state.js';
 import { anyGraceExpired } from '../../state/grace.js';
 import type { CoreContext } from '../context.js';
 import type { Clock } from '../ports.js';
+import type { SeenActivity } from './idle.js';
 
 /**
  * Reaps the shared services whose grace is over, judged first on `state` alone (no Docker call
@@ -22,10 +24,44 @@ export async function reapDue(context: () => CoreContext | Promise<CoreContext>,
 }
 
 /**
+ * Pauses the environments idle past their idle pause (issue #26), judged first on `state` alone:
+ * with no running environment that has one, nothing is read and nothing is loaded. `seen` is the
+ * activity the caller saw and did not write (the DNS server's queries). Returns what it paused.
+ */
+export async function pauseIdleDue(context: () => CoreContext, state: Readonly<State>, seen?: SeenActivity): Promise<IdlePauseOutcome[]> {
+  if (!anyIdlePause(state)) return [];
+  const { idleCandidates, pauseIfIdle } = await import('./idle.js');
+  const ctx = context();
+  const outcomes: IdlePauseOutcome[] = [];
+  for (const env of idleCandidates(ctx, state, seen)) {
+    const idleMs = ctx.clock.now() - lastUsed(env, [ctx.activity.last(env.name), seen?.(env.name)]);
+    try {
+      if (await pauseIfIdle(ctx, env.name, seen)) outcomes.push({ name: env.name, idleMs });
+    } catch (e) {
+      // One environment the engine cannot pause does not keep the others running.
+      outcomes.push({ name: env.name, idleMs, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return outcomes;
+}
+
+export interface IdlePauseOutcome {
+  name: string;
+  /** How long it had been unused when the supervisor paused it. */
+  idleMs: number;
+  /** Set when the pause failed. */
+  error?: string;
+}
+
+/**
  * One tick of the DNS server's supervisor. `state` is the state as the server's zone source
  * last read it (at most a few ms old): the check costs no file read and no parse on the server's
- * event loop. Whatever is due is reaped from the state file itself, under its locks.
+ * event loop. Whatever is due is reaped or paused from the state file itself, under its locks.
  */
-export async function superviseTick(context: () => CoreContext, state: Readonly<State>, log: (line: string) => void): Promise<void> {
+export async function superviseTick(context: () => CoreContext, state: Readonly<State>, log: (line: string) => void, seen?: SeenActivity): Promise<void> {
   for (const key of await reapDue(context, state, context().clock)) log(`supervisor: removed shared service ${key} after its grace period`);
+  for (const { name, idleMs, error } of await pauseIdleDue(context, state, seen)) {
+    const idle = formatIdlePause(Math.max(1, Math.round(idleMs / 1000)));
+    log(error === undefined ? `supervisor: paused ${name} after ${idle} idle` : `supervisor: could not pause ${name} after ${idle} idle: ${error}`);
+  }
 }

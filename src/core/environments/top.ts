@@ -4,6 +4,7 @@
  * asked once (core/sites/reach.ts), its containers' stats read in parallel; CPU needs two samples,
  * so a sampler keeps each container's last one between refreshes.
  */
+import { lastUsed, pauseFields } from '../../domain/idle.js';
 import type { ContainerStats, ContainerSummary } from '../../domain/engine.js';
 import { LABELS } from '../../domain/names.js';
 import { siteKey } from '../../domain/sites.js';
@@ -35,6 +36,12 @@ export interface EnvironmentUsage {
   usage: Usage;
   /** The shared services it uses (their cost is counted once, under `shared`). */
   shared: string[];
+  /** Seconds since its last use (a DNS query, request, exec, run, MCP call, or change of state), while it runs or is paused; else null. */
+  idle_seconds: number | null;
+  /** While paused: `idle` (the supervisor; its next use wakes it) or `user` (`down --pause`). */
+  paused_by?: 'idle' | 'user';
+  /** Paused after this many seconds unused (absent: never). */
+  idle_pause_seconds?: number;
 }
 
 export interface SharedUsage {
@@ -116,9 +123,9 @@ export async function topSnapshot(ctx: CoreContext, input: TopInput, sampler = n
   for (const a of answers.values()) if (!a.ok) unreachable.push({ site: a.label, problem: a.problem });
   const envRows = envs.map((e): EnvironmentUsage => {
     const a = answers.get(siteKey(e));
-    if (!a?.ok) return { ...envBase(e), status: 'unreachable', containers: 0, usage: NO_USAGE };
+    if (!a?.ok) return { ...envBase(ctx, e), status: 'unreachable', containers: 0, usage: NO_USAGE };
     const own = a.value.containers.filter((c) => c.Labels[LABELS.env] === e.name && c.Labels[LABELS.project] === e.project && c.Labels[LABELS.shared] !== 'true');
-    return { ...envBase(e), status: e.status, containers: own.length, usage: sumUsage(own.map((c) => a.value.usage.get(c.Id) ?? NO_USAGE)) };
+    return { ...envBase(ctx, e), status: e.status, containers: own.length, usage: sumUsage(own.map((c) => a.value.usage.get(c.Id) ?? NO_USAGE)) };
   });
   const sharedRows = shared.flatMap((s): SharedUsage[] => {
     const a = answers.get(siteKey(s));
@@ -135,6 +142,8 @@ export async function topSnapshot(ctx: CoreContext, input: TopInput, sampler = n
   };
 }
 
-function envBase(e: EnvironmentState): Pick<EnvironmentUsage, 'name' | 'project' | 'host' | 'shared'> {
-  return { name: e.name, project: e.project, host: e.host ?? null, shared: [...e.shared].sort() };
+function envBase(ctx: CoreContext, e: EnvironmentState): Pick<EnvironmentUsage, 'name' | 'project' | 'host' | 'shared' | 'idle_seconds' | 'paused_by' | 'idle_pause_seconds'> {
+  const live = e.status === 'running' || e.status === 'paused';
+  const idle = live ? Math.max(0, Math.floor((ctx.clock.now() - lastUsed(e, [ctx.activity.last(e.name)])) / 1000)) : null;
+  return { name: e.name, project: e.project, host: e.host ?? null, shared: [...e.shared].sort(), idle_seconds: idle, ...pauseFields(e) };
 }

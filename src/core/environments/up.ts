@@ -8,6 +8,7 @@ import { chooseIngress, labelHostnames, networkedServices, renderEnvironmentMode
 import { effectiveHostnames } from '../../domain/hostnames.js';
 import { COMPOSE_PROJECT, COMPOSE_SERVICE, composeProjectName, networkName, sharedComposeProject, toValidName } from '../../domain/names.js';
 import type { ProjectConfig } from '../../domain/project-config.js';
+import { effectiveIdlePause, parseIdlePause } from '../../domain/idle.js';
 import { applyRewrites, applySeedMounts, chosenSharedServices, isolationSpecs, type IsolationSpec, type SeedMount } from '../../domain/datasets.js';
 import { assertShareable, declaredAliases, definitionHash, graceSeconds, linkAliases, sharedDefinition, splitList, startOrder } from '../../domain/shared.js';
 import type { EnvironmentState, ServiceState, ShareFlags } from '../../domain/state.js';
@@ -66,6 +67,8 @@ export interface UpInput {
   workspace?: WorkspaceMode | undefined;
   /** `--wait-for-capacity`: seconds to wait for room under the memory budget (admission.ts); absent: refuse at once. */
   waitForCapacity?: number | undefined;
+  /** `--idle-pause`: seconds, or a duration such as `10m` (checked before anything is made); absent: the project's `idle_pause`, else the home's default. */
+  idlePause?: number | string | undefined;
 }
 
 export interface UpResult {
@@ -98,6 +101,8 @@ interface StartPlan {
   datasets: IsolationSpec[];
   /** Seeds of shared services run isolated here (`--isolate`), mounted into their own containers. */
   isolatedSeeds: Record<string, SeedMount[]>;
+  /** The idle pause of `--idle-pause` and of the project's `idle_pause:` (seconds; undefined when not given). */
+  idlePause: { flag: number | undefined; config: number | undefined };
 }
 
 /**
@@ -110,8 +115,10 @@ interface StartPlan {
  */
 export async function upEnvironment(base: CoreContext, input: UpInput): Promise<UpResult> {
   const name = toValidName(input.env, 'environment');
+  // A bad --idle-pause is refused before anything is claimed or made.
+  if (input.idlePause !== undefined) input = { ...input, idlePause: parseIdlePause(input.idlePause, '--idle-pause') };
   const result = input.autoName ? await upAutoNamed(base, name, input) : await withEnvironmentLock(base.paths, name, () => upNamed(base, name, input), envLockOptions(base, name));
-  await ensureDnsOrWarn(base);
+  await ensureDnsOrWarn(base, (result.env.idle_pause_seconds ?? 0) > 0);
   return result;
 }
 
@@ -133,6 +140,7 @@ async function upAutoNamed(base: CoreContext, prefix: string, input: UpInput): P
   await ctx.site.docker.ping();
   ctx.log(`Creating an environment named ${prefix}-N`);
   const planned = await planCreate(ctx, prefix, { env: prefix, from: input.from, project: input.project, autoName: true, host, workspace: input.workspace });
+  configIdlePause(planned.project.config);
   // Checked against the prefix: the name is not chosen yet, and a new environment holds no datasets.
   if (input.dbFrom !== undefined) checkDbFrom(readState(ctx.paths), { name: prefix, project: planned.project.name, host, existing: undefined }, input.dbFrom);
   const admission = await admitUp(ctx, { ...input, env: `${prefix}-N`, waitSeconds: input.waitForCapacity });
@@ -177,6 +185,7 @@ async function findOrClaim(ctx: SiteContext, name: string, input: UpInput): Prom
     // An interrupted creation is finished in the mode it was begun in.
     const workspace = existing ? (existing.workspace_mode ?? 'copy') : input.workspace;
     const create = await planCreate(ctx, name, { env: name, ...from, host: existing ? existing.host : input.host, workspace });
+    configIdlePause(create.project.config);
     if (input.dbFrom !== undefined) checkDbFrom(state, { name, project: create.project.name, host: existing ? existing.host : input.host, existing }, input.dbFrom);
     ctx.log(existing ? `Finishing the interrupted creation of ${name}` : `Creating environment ${name}`);
     return { env: await claimEnvironment(ctx, create), create };
@@ -285,7 +294,13 @@ async function resolvePlan(ctx: SiteContext, env: EnvironmentState, input: UpInp
     config, model, ingress, hostnames, serviceHostnames: serviceLabelHostnames(model, ingress), shareFlags, shared, profiles,
     datasets: isolationSpecs(model, shared, config.services),
     isolatedSeeds: isolatedSeeds(ctx, env, model, isolated, config.services),
+    idlePause: { flag: input.idlePause === undefined ? undefined : parseIdlePause(input.idlePause, '--idle-pause'), config: configIdlePause(config) },
   };
+}
+
+/** The project's `idle_pause:` in seconds (undefined when absent); a bad value is one sentence naming the key. */
+function configIdlePause(config: ProjectConfig): number | undefined {
+  return config.idle_pause === undefined ? undefined : parseIdlePause(config.idle_pause, 'idle_pause in .cilo/config.yml');
 }
 
 /**
@@ -329,6 +344,7 @@ function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     rec.hostnames = effectiveHostnames(plan.hostnames, rec.custom_hostnames);
     rec.status = 'starting';
     rec.updated_at = isoNow(ctx);
+    rec.idle_pause_seconds = effectiveIdlePause({ ...plan.idlePause, home: state.idle_pause_default });
     delete rec.last_error;
     delete rec.paused_by;
     delete rec.paused_at;
@@ -521,11 +537,13 @@ function markRunning(ctx: CoreContext, name: string, replicas: Record<string, st
 }
 
 /** The environment is up either way; without the DNS server only name resolution from the host is missing. */
-async function ensureDnsOrWarn(ctx: CoreContext): Promise<void> {
+async function ensureDnsOrWarn(ctx: CoreContext, idlePause: boolean): Promise<void> {
   try {
     await ctx.dns.ensureRunning();
   } catch (e) {
-    ctx.warn(`the DNS server is not running (${e instanceof Error ? e.message : String(e)}); names will not resolve from the host. \`cilo dns status\` tells more.`);
+    // The idle pause is the DNS server's supervisor's work: without the server nothing pauses.
+    const idle = idlePause ? ' and the environment is never paused for being idle (the DNS server does that)' : '';
+    ctx.warn(`the DNS server is not running (${e instanceof Error ? e.message : String(e)}); names will not resolve from the host${idle}. \`cilo dns status\` tells more.`);
   }
 }
 

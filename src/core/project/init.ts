@@ -10,6 +10,7 @@ import { readState, withStateLock } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { atLocalSite } from '../sites/reach.js';
 import { memoryBudgetSetting } from '../environments/admission.js';
+import { formatIdlePause, IDLE_PAUSE_OFF, parseIdlePause } from '../../domain/idle.js';
 
 export interface InitInput {
   baseSubnets?: string[] | undefined;
@@ -24,6 +25,8 @@ export interface InitInput {
   dnsSuffix?: string | undefined;
   /** `--memory-budget 6g|60%|none` (issue #26): checked here, `none` removes it. */
   memoryBudget?: string | undefined;
+  /** `--idle-pause 30m|0` (issue #26): the default idle pause of environments; absent: kept as it is. */
+  idlePause?: string | undefined;
 }
 
 export interface InitResult {
@@ -35,6 +38,8 @@ export interface InitResult {
   dns_suffix: string;
   /** The memory budget `up` admits environments under (`6g`, `60%`); null: none. */
   memory_budget: string | null;
+  /** The home's default idle pause (`30m`); null: off. */
+  idle_pause_default: string | null;
   /** Problems with the router's ports on this machine, and what a change means for running environments (also sent to ctx.warn). */
   warnings: string[];
   /**
@@ -55,6 +60,7 @@ export async function initHome(ctx: CoreContext, input: InitInput): Promise<Init
   const choice: RoutingChoice = { mode: input.routing, httpPort: input.routerHttpPort, httpsPort: input.routerHttpsPort };
   const suffix = input.dnsSuffix === undefined ? undefined : homeSuffix(input.dnsSuffix);
   const budget = input.memoryBudget === undefined ? undefined : memoryBudgetSetting(input.memoryBudget);
+  const idlePause = input.idlePause === undefined ? undefined : parseIdlePause(input.idlePause, '--idle-pause');
   const firstInit = !existsSync(paths.state);
   // Checked before the home is touched (again under the lock, against the state it changes).
   if (choosesRouting(choice)) applyRoutingChoice(routingSettings(readState(paths)), choice);
@@ -79,7 +85,13 @@ export async function initHome(ctx: CoreContext, input: InitInput): Promise<Init
     if (suffix !== undefined) state.dns_suffix = suffix;
     if (budget === null) delete state.memory_budget;
     else if (budget !== undefined) state.memory_budget = budget;
-    return { home: paths.home, base_subnets: state.base_subnets, dns_port: state.dns_port, routing: routingSettings(state), dns_suffix: state.dns_suffix ?? DEFAULT_DNS_SUFFIX, memory_budget: state.memory_budget ?? null };
+    if (idlePause === IDLE_PAUSE_OFF) delete state.idle_pause_default;
+    else if (idlePause !== undefined) state.idle_pause_default = idlePause;
+    const idleDefault = state.idle_pause_default ?? IDLE_PAUSE_OFF;
+    return {
+      home: paths.home, base_subnets: state.base_subnets, dns_port: state.dns_port, routing: routingSettings(state), dns_suffix: state.dns_suffix ?? DEFAULT_DNS_SUFFIX, memory_budget: state.memory_budget ?? null,
+      idle_pause_default: idleDefault > 0 ? formatIdlePause(idleDefault) : null,
+    };
   }, paths);
   const warnings = [
     ...(firstInit || choosesRouting(choice) ? await routerPortProblems(ctx, result.routing, choosesRouting(choice), heldByRouter(snapshot, before)) : []),

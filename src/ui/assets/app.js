@@ -58,9 +58,21 @@ function badge(text, level) {
 
 const STATUS_LEVEL = { running: 'ok', degraded: 'warn', starting: 'starting', creating: 'starting', created: 'idle', stopped: 'idle', paused: 'paused', error: 'bad', destroying: 'bad' };
 
-function statusBadge(status, problems) {
+// `paused (idle) since 14:03` for an environment the supervisor paused (its next use wakes it).
+function statusBadge(status, problems, env) {
   const why = (problems || []).map((p) => `${p.service} ${p.reason}`).join('; ');
-  return h('span', { className: `badge ${STATUS_LEVEL[status] || 'idle'}`, 'data-field': 'status', title: why || undefined }, status);
+  const idle = status === 'paused' && env && env.paused_by === 'idle';
+  const since = env && env.paused_at ? ` since ${pausedSince(env.paused_at)}` : '';
+  const title = idle ? `Paused for being idle${since}; a DNS query, request, exec or run wakes it.` : why || undefined;
+  return h('span', { className: `badge ${STATUS_LEVEL[status] || 'idle'}`, 'data-field': 'status', title }, idle ? `paused (idle)${since}` : status);
+}
+
+// 14:03 today, else the date and time, in the browser's local time.
+function pausedSince(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return d.toDateString() === new Date().toDateString() ? time : `${d.toLocaleDateString()} ${time}`;
 }
 
 // Why an environment is degraded, in words: `api exited with code 1; worker keeps restarting (5 restarts)`.
@@ -341,7 +353,7 @@ function environmentsSection(snap) {
       { 'data-env': e.name, 'data-project': e.project },
       h('td', {}, e.project),
       h('td', {}, h('a', { href: `#/env/${encodeURIComponent(e.name)}`, className: 'env-link' }, e.name)),
-      h('td', {}, statusBadge(e.status, e.problems), problemsLine(e.problems)),
+      h('td', {}, statusBadge(e.status, e.problems, e), problemsLine(e.problems)),
       h('td', {}, h('span', { className: `badge ${e.health.level}`, 'data-field': 'health' }, e.health.text)),
       h('td', { className: 'url' }, links(e.url, e.urls)),
       usageCells(),
@@ -485,7 +497,7 @@ function envHeader(d) {
     h(
       'div',
       { className: 'env-card' },
-    h('h1', {}, d.name, ' ', statusBadge(d.status, d.problems), ' ', h('span', { className: `badge ${d.health.level}`, 'data-field': 'health' }, d.health.text)),
+    h('h1', {}, d.name, ' ', statusBadge(d.status, d.problems, d), ' ', h('span', { className: `badge ${d.health.level}`, 'data-field': 'health' }, d.health.text)),
     problemsLine(d.problems),
     h('div', { className: 'env-actions' }, actionButtons(d.name, d.status)),
     h(
