@@ -316,7 +316,7 @@ const TABLE: readonly Declared[] = [
       new Option('--db-from <env>', "start a new environment's private datasets as copies of another environment's (of the same project; refused for an environment that already has its datasets)"),
       o.whole('--timeout <seconds>', 'how long to wait for services to be running and healthy').default(180),
       o.whole('--wait-for-capacity [seconds]', 'under a memory budget (cilo init --memory-budget), wait up to SECONDS (default 600) for room instead of refusing'),
-      new Option('--idle-pause <duration>', 'pause the environment after this long unused (no DNS query, router request, exec, run, logs -f or MCP call): 30s, 10m, 1h; 0 turns it off (default: idle_pause of .cilo/config.yml, else cilo init --idle-pause, else off)'),
+      new Option('--idle-pause <duration>', 'pause the environment after this long unused (no DNS query, router request, exec, run, logs -f or MCP call): 30s, 10m, 1h; 0 turns it off; remembered by later ups (default: idle_pause of .cilo/config.yml, else cilo init --idle-pause, else off)'),
       o.inPlace(),
       o.copy(),
       o.autoName(),

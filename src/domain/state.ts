@@ -82,6 +82,8 @@ export interface EnvironmentState {
    * default): the supervisor pauses it after this long unused. Absent or 0: never.
    */
   idle_pause_seconds?: number | undefined;
+  /** `--idle-pause` of the last `up` that gave it (seconds): later ups without it keep it, over the config and the home's default. */
+  idle_pause_flag?: number | undefined;
   /** Who paused it (status `paused`): `idle` (the supervisor; woken by its first use) or `user` (`down --pause`). */
   paused_by?: 'idle' | 'user' | undefined;
   /** When it was paused (status `paused`). */

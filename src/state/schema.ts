@@ -70,6 +70,7 @@ export const EnvironmentStateSchema = v.object({
   memory_admitted: v.optional(v.number()),
   /** Idle pause in seconds, who paused it and when (issue #26). */
   idle_pause_seconds: v.optional(v.number()),
+  idle_pause_flag: v.optional(v.number()),
   paused_by: v.optional(v.picklist(['idle', 'user'])),
   paused_at: v.optional(v.string()),
 });

@@ -97,6 +97,13 @@ describe('idle pause', () => {
     const status = await h.cli(['status', 'home']);
     assert.match(status.stdout, /Idle pause: {2}45m/);
 
+    // The flag is remembered by a later up without it, as --profile is; a new flag replaces it.
+    assert.equal((await h.cli(['up', 'off'], { cwd: dir })).code, 0);
+    assert.equal(recordOf(h, 'off')?.idle_pause_seconds, 0, 'the remembered --idle-pause 0 still wins over the home default');
+    assert.equal((await h.cli(['up', 'off', '--idle-pause', '20m'], { cwd: dir })).code, 0);
+    assert.equal(recordOf(h, 'off')?.idle_pause_seconds, 1200);
+    assert.equal((await h.cli(['up', 'off', '--idle-pause', '0'], { cwd: dir })).code, 0);
+
     const clear = await h.cli(['init', '--idle-pause', '0']);
     assert.equal(clear.code, 0, clear.stderr);
     assert.equal(homeDefault(h), undefined);

@@ -344,7 +344,9 @@ function recordStart(ctx: CoreContext, env: EnvironmentState, plan: StartPlan): 
     rec.hostnames = effectiveHostnames(plan.hostnames, rec.custom_hostnames);
     rec.status = 'starting';
     rec.updated_at = isoNow(ctx);
-    rec.idle_pause_seconds = effectiveIdlePause({ ...plan.idlePause, home: state.idle_pause_default });
+    // `--idle-pause` is remembered, as --profile and --shared are: a later `up` without it keeps it.
+    if (plan.idlePause.flag !== undefined) rec.idle_pause_flag = plan.idlePause.flag;
+    rec.idle_pause_seconds = effectiveIdlePause({ flag: rec.idle_pause_flag, config: plan.idlePause.config, home: state.idle_pause_default });
     delete rec.last_error;
     delete rec.paused_by;
     delete rec.paused_at;
