@@ -33,17 +33,26 @@ export async function pauseIdleDue(context: () => CoreContext, state: Readonly<S
   const { idleCandidates, pauseIfIdle } = await import('./idle.js');
   const ctx = context();
   const outcomes: IdlePauseOutcome[] = [];
+  const now = ctx.clock.now();
   for (const env of idleCandidates(ctx, state, seen)) {
-    const idleMs = ctx.clock.now() - lastUsed(env, [ctx.activity.last(env.name), seen?.(env.name)]);
+    if ((retryAfter.get(env.name) ?? 0) > now) continue;
+    const idleMs = now - lastUsed(env, [ctx.activity.last(env.name), seen?.(env.name)]);
     try {
       if (await pauseIfIdle(ctx, env.name, seen)) outcomes.push({ name: env.name, idleMs });
+      retryAfter.delete(env.name);
     } catch (e) {
-      // One environment the engine cannot pause does not keep the others running.
+      // One environment the engine cannot pause does not keep the others running, and is
+      // tried again a minute later, not every second (one line in the log each time).
+      retryAfter.set(env.name, now + RETRY_FAILED_PAUSE_MS);
       outcomes.push({ name: env.name, idleMs, error: e instanceof Error ? e.message : String(e) });
     }
   }
   return outcomes;
 }
+
+const RETRY_FAILED_PAUSE_MS = 60_000;
+/** Environments whose pause failed, and when to try again (this process's memory: the DNS server's). */
+const retryAfter = new Map<string, number>();
 
 export interface IdlePauseOutcome {
   name: string;
