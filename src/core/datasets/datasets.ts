@@ -306,12 +306,18 @@ async function ensureDataset(ctx: SiteContext, env: EnvironmentState, spec: Isol
   if (current?.status === 'ready' && (await engine.holds(current.name, owner).catch(() => false))) return kept();
   // Choosing the name (a free redis index) and recording the intent happen under one lock, so
   // two environments starting at once never get the same index.
+  let answered = false;
   const claim = (template?: string): Promise<string> =>
     withNamedLock(ctx.paths, lockName(env.project, spec.service), async () => {
       const state = readState(ctx.paths);
       const recorded = state.environments[env.name]?.datasets?.[spec.service]?.name;
       const wanted = recorded ?? (spec.kind === 'database' ? datasetName(spec.engine, env.project, env.name) : '');
-      const chosen = recorded ?? (await engine.allocate(wanted, heldNames(state, env.project, spec.service)));
+      let chosen = recorded;
+      if (chosen === undefined && spec.kind === 'db-index') {
+        chosen = await engine.allocate(wanted, heldNames(state, env.project, spec.service));
+        answered = true; // a free index was read from the server: it answers
+      }
+      chosen ??= await engine.allocate(wanted, heldNames(state, env.project, spec.service));
       await recordDataset(ctx, env.name, spec.service, (d) => ({
         engine: spec.engine,
         kind: spec.kind,
@@ -332,13 +338,27 @@ async function ensureDataset(ctx: SiteContext, env: EnvironmentState, spec: Isol
       if (quick) return finishDataset(ctx, env, spec, { name, template, made: quick === 'made', seenIn });
     }
   }
-  await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
+  const waitReady = async (): Promise<void> => {
+    await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
+    answered = true;
+  };
   if (current?.status === 'ready') {
+    await waitReady();
     if (await engine.holds(current.name, owner)) return kept();
     // The shared container was made anew without the volume that held it (e.g. after its grace period).
     ctx.warn(`Dataset ${current.name} of ${env.name} is gone from shared ${spec.service}; making it again.`);
   }
-  const name = await claim();
+  // A new redis index: choosing it is the first question to the server, so no wait before it
+  // unless it does not answer (then waited for, and asked again).
+  let name: string;
+  try {
+    name = await claim();
+  } catch (e) {
+    if (answered || !(e instanceof CiloError)) throw e;
+    await waitReady();
+    name = await claim();
+  }
+  if (!answered) await waitReady();
   const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, input.dbFrom);
   await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template } : d));
   const made = await engine.create(name, source, owner);
