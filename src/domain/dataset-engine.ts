@@ -47,6 +47,14 @@ export interface DatasetEngine {
   allocate(wanted: string, held: string[]): Promise<string>;
   /** Whether the engine still has this environment's dataset (a shared container made anew without its volume has not). */
   holds(name: string, marker: { project: string; env: string }): Promise<boolean>;
+  /**
+   * A new environment's dataset in one round trip, where the engine can: when `template` exists
+   * complete and `name` does not, clones it into `name` marked as `marker`'s ('made'); 'held'
+   * when `name` is already `marker`'s. undefined for anything else (the server not answering
+   * yet, no template, a session on it, an engine without templates): the caller takes the
+   * long way (ready, ensureTemplate, create), which says what is wrong.
+   */
+  quickCreate?(name: string, template: string, marker: { project: string; env: string }): Promise<'made' | 'held' | undefined>;
   /** Makes the dataset from the source unless it exists complete; returns whether it made it. */
   create(name: string, source: DatasetSource, marker: { project: string; env: string }): Promise<boolean>;
   /**

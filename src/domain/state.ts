@@ -107,6 +107,11 @@ export interface DatasetState {
   keep?: boolean | undefined;
   /** Values rewritten in the generated model to name it, passwords masked. */
   rewrites?: { service: string; variable: string; from: string; to: string }[] | undefined;
+  /**
+   * The shared container (`<id>@<start time>`) the last `up` found it in: resuming a paused
+   * environment does not ask the engine again while that same container runs.
+   */
+  seen_in?: string | undefined;
   created_at: string;
 }
 

@@ -30,6 +30,7 @@ const DatasetStateSchema = v.object({
   status: v.picklist(DATASET_STATUSES),
   keep: v.optional(v.boolean()),
   rewrites: v.optional(v.array(v.object({ service: v.string(), variable: v.string(), from: v.string(), to: v.string() }))),
+  seen_in: v.optional(v.string()),
   created_at: v.string(),
 });
 

@@ -277,3 +277,73 @@ describe('redis: a private index per environment', { skip }, () => {
     assert.match(r.stderr, /cache runs isolated in r4 \(--isolate\), so its seed \(\.\/seed\.redis\) is not loaded: a redis image has no directory of scripts/);
   });
 });
+
+describe('postgres + redis: up asks the shared engines only what it must (issue #26)', { skip }, () => {
+  const h = makeHome();
+  const p = uid('dstwo');
+  const dir = project('datasets-two');
+  after(() => tearDown(h, p, dir));
+  const db = `cilo_shared_${p}_db`;
+  const cache = `cilo_shared_${p}_cache`;
+  /** Moves an engine's client program away (and back), so that any `docker exec` of it fails. */
+  const client = (c: string, from: string, to: string): void => {
+    const r = spawnSync('docker', ['exec', '-u', 'root', c, 'mv', from, to], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+  };
+  const redisGet = (env: string, key: string): string => sh(container(p, env, 'api'), `redis-cli -u "$REDIS_URL" GET ${key}`);
+
+  before(async () => {
+    await up(h, dir, p, 'e1');
+  });
+
+  test('a new environment gets both datasets from their seeds, and records the shared containers it found them in', () => {
+    assert.equal(pgQuery(p, 'e1', 'SELECT count(*) FROM items'), '2');
+    assert.equal(redisGet('e1', 'greeting'), 'seeded');
+    const ds = (JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as { environments: Record<string, { datasets: Record<string, { status: string; seen_in?: string }> }> }).environments.e1?.datasets ?? {};
+    for (const [service, c] of [['db', db], ['cache', cache]] as const) {
+      const started = spawnSync('docker', ['inspect', '-f', '{{.Id}}@{{.State.StartedAt}}', c], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(ds[service]?.status, 'ready');
+      assert.equal(ds[service]?.seen_in, started, service);
+    }
+  });
+
+  test('resuming the paused environment asks neither engine: it starts with psql and redis-cli gone from their containers', async () => {
+    const down = await h.cli(['down', 'e1', '--pause']);
+    assert.equal(down.code, 0, down.stderr);
+    client(db, '/usr/bin/psql', '/usr/bin/psql-hidden');
+    client(cache, '/usr/bin/redis-cli', '/usr/bin/redis-cli-hidden');
+    try {
+      // Asking either would fail, wait for the server to answer until the timeout, and fail the up.
+      const r = await h.cli(['up', 'e1', '--timeout', '20']);
+      assert.equal(r.code, 0, r.stderr);
+    } finally {
+      client(db, '/usr/bin/psql-hidden', '/usr/bin/psql');
+      client(cache, '/usr/bin/redis-cli-hidden', '/usr/bin/redis-cli');
+    }
+    assert.equal(pgQuery(p, 'e1', 'SELECT count(*) FROM items'), '2');
+    assert.equal(redisGet('e1', 'greeting'), 'seeded');
+  });
+
+  test('a resume after the shared postgres was restarted asks it again, and makes a dataset dropped meanwhile again', async () => {
+    const down = await h.cli(['down', 'e1', '--pause']);
+    assert.equal(down.code, 0, down.stderr);
+    pgAdmin(p, `DROP DATABASE ${p}_e1 WITH (FORCE)`);
+    const restart = spawnSync('docker', ['restart', '-t', '0', db], { encoding: 'utf8' });
+    assert.equal(restart.status, 0, restart.stderr);
+    const r = await h.cli(['up', 'e1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`Dataset ${p}_e1 of e1 is gone from shared db; making it again`));
+    assert.equal(pgQuery(p, 'e1', 'SELECT count(*) FROM items'), '2');
+    assert.equal(redisGet('e1', 'greeting'), 'seeded', 'the redis index, in a container that was not restarted, is kept');
+  });
+
+  test('a plain up (after down) asks again: a dataset dropped by hand is made again', async () => {
+    const down = await h.cli(['down', 'e1']);
+    assert.equal(down.code, 0, down.stderr);
+    pgAdmin(p, `DROP DATABASE ${p}_e1 WITH (FORCE)`);
+    const r = await h.cli(['up', 'e1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /is gone from shared db; making it again/);
+    assert.equal(pgQuery(p, 'e1', 'SELECT count(*) FROM items'), '2');
+  });
+});

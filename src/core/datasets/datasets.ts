@@ -155,6 +155,12 @@ export interface EnsureDatasetsInput {
   /** Another environment of the project whose data a new dataset starts from (`up --db-from`). */
   dbFrom?: string | undefined;
   timeoutMs?: number | undefined;
+  /**
+   * The environment was paused (`down --pause`) and is being resumed: a dataset found in the
+   * very shared container that still runs (same id, same start) is taken as there without
+   * asking the engine (see ensureDataset).
+   */
+  resumed?: boolean | undefined;
 }
 
 /** What `up --db-from` is checked against before anything is made. */
@@ -233,72 +239,142 @@ async function buildTemplate(ctx: CoreContext, engine: DatasetEngine, { project,
 /**
  * An `up` step, once the shared containers are ready: makes the environment's dataset in each
  * isolating shared service (an existing one is reused, never cloned again), records it, and
- * returns the values of the other services to rewrite so they name it.
+ * returns the values of the other services to rewrite so they name it. The services' datasets
+ * are made side by side (each engine is its own container); every one is waited for before a
+ * failure passes on, so the rollback never races a dataset still being made.
  */
 export async function ensureDatasets(ctx: SiteContext, env: EnvironmentState, input: EnsureDatasetsInput): Promise<Rewrite[]> {
-  const names: Record<string, string> = {};
-  for (const spec of input.specs) {
-    const made = await step(ctx, { label: `Preparing the dataset of ${spec.service}`, done: (r) => r.said }, () => ensureDataset(ctx, env, spec, input));
-    names[spec.service] = made.name;
-  }
+  const settled = await Promise.allSettled(input.specs.map((spec) => step(ctx, { label: `Preparing the dataset of ${spec.service}`, done: (r) => r.said }, () => ensureDataset(ctx, env, spec, input))));
+  const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failure) throw failure.reason;
+  const made = new Map(settled.map((r, i) => [input.specs[i]?.service ?? '', (r as PromiseFulfilledResult<EnsuredDataset>).value]));
+  const names = Object.fromEntries([...made].map(([service, d]) => [service, d.name]));
   const rewrites = datasetRewrites({ model: input.model, specs: input.specs, datasets: names, envName: env.name, suffix: env.dns_suffix });
   await withStateLock((s) => {
     const e = s.environments[env.name];
     for (const [service, d] of Object.entries(e?.datasets ?? {})) {
-      if (!input.specs.some((sp) => sp.service === service)) continue;
+      const ensured = made.get(service);
+      if (!ensured) continue;
       d.rewrites = rewrites.filter((r) => r.target === service).map(maskedRewrite).map(({ service: sv, variable, from, to }) => ({ service: sv, variable, from, to }));
+      if (ensured.seenIn && d.name === ensured.name) d.seen_in = ensured.seenIn;
+      else delete d.seen_in;
     }
   }, ctx.paths);
   return rewrites;
 }
 
-/** Makes (or finds) the environment's dataset in one shared service: its name, and what was done, said for a person. */
-async function ensureDataset(ctx: SiteContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<{ name: string; said: string }> {
-  const current = readState(ctx.paths).environments[env.name]?.datasets?.[spec.service];
-  const engine = await engineOf(ctx, env.project, spec, envOf(input.model, spec.service));
+interface EnsuredDataset {
+  name: string;
+  /** What was done, said for a person. */
+  said: string;
+  /** The shared container it was found or made in (`seen_in` of DatasetState). */
+  seenIn: string | undefined;
+}
+
+/** The running shared container of a service as `<id>@<start time>`: it changes when the container is made anew or restarted. */
+async function containerRun(ctx: SiteContext, project: string, service: string): Promise<string | undefined> {
+  const c = await ctx.site.docker.inspectContainer(sharedContainerName(project, service));
+  return c?.State.Running ? `${c.Id}@${c.State.StartedAt ?? ''}` : undefined;
+}
+
+/**
+ * Makes (or finds) the environment's dataset in one shared service. Each question to the engine
+ * is a `docker exec` (about 0.1 s), so the usual cases ask as few as they can:
+ * - resuming a paused environment: none, when state says it was ready in the same shared
+ *   container (same id and start time) that runs now. A dataset dropped by hand meanwhile is
+ *   found by the next `up` that is not a resume, and by `doctor`.
+ * - an existing environment: one (`holds`);
+ * - a new one from a built template: one (`quickCreate`: the template checked and cloned in one run).
+ * Anything else takes the long way: wait for the server, build the template, create.
+ */
+async function ensureDataset(ctx: SiteContext, env: EnvironmentState, spec: IsolationSpec, input: EnsureDatasetsInput): Promise<EnsuredDataset> {
+  const [current, engine, seenIn] = await Promise.all([
+    Promise.resolve(readState(ctx.paths).environments[env.name]?.datasets?.[spec.service]),
+    engineOf(ctx, env.project, spec, envOf(input.model, spec.service)),
+    containerRun(ctx, env.project, spec.service),
+  ]);
   const owner = { project: env.project, env: env.name };
-  const kept = (): { name: string; said: string } => {
+  const kept = (): EnsuredDataset => {
     if (input.dbFrom) ctx.warn(`--db-from ${input.dbFrom} ignored for ${spec.service}: ${env.name} already has its dataset ${current?.name} (\`cilo db reset\` returns it to the seed).`);
-    return { name: current?.name ?? '', said: `Dataset ${current?.name ?? ''} of ${spec.service} kept` };
+    return { name: current?.name ?? '', said: `Dataset ${current?.name ?? ''} of ${spec.service} kept`, seenIn };
   };
-  // The usual case (every up of an existing environment, a resume): the server answers for its
-  // dataset at once, one exec instead of waiting for it to be ready first. A failure here is
-  // most often a server not ready yet: waited for below, then asked again, unguarded.
+  const ready = current?.status === 'ready' && current.engine === spec.engine && current.kind === spec.kind;
+  if (ready && input.resumed === true && seenIn !== undefined && current.seen_in === seenIn) return kept();
+  // The usual case (every up of an existing environment): the server answers for its dataset at
+  // once, one exec instead of waiting for it to be ready first. A failure here is most often a
+  // server not ready yet: waited for below, then asked again, unguarded.
   if (current?.status === 'ready' && (await engine.holds(current.name, owner).catch(() => false))) return kept();
-  await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
+  // Choosing the name (a free redis index) and recording the intent happen under one lock, so
+  // two environments starting at once never get the same index.
+  let answered = false;
+  const claim = (template?: string): Promise<string> =>
+    withNamedLock(ctx.paths, lockName(env.project, spec.service), async () => {
+      const state = readState(ctx.paths);
+      const recorded = state.environments[env.name]?.datasets?.[spec.service]?.name;
+      const wanted = recorded ?? (spec.kind === 'database' ? datasetName(spec.engine, env.project, env.name) : '');
+      let chosen = recorded;
+      if (chosen === undefined && spec.kind === 'db-index') {
+        chosen = await engine.allocate(wanted, heldNames(state, env.project, spec.service));
+        answered = true; // a free index was read from the server: it answers
+      }
+      chosen ??= await engine.allocate(wanted, heldNames(state, env.project, spec.service));
+      await recordDataset(ctx, env.name, spec.service, (d) => ({
+        engine: spec.engine,
+        kind: spec.kind,
+        name: chosen,
+        template: template ?? d?.template ?? null,
+        status: 'creating',
+        ...(spec.keep ? { keep: true } : {}),
+        created_at: d?.created_at ?? isoNow(ctx),
+      }));
+      return chosen;
+    });
+  if (current?.status !== 'ready' && !input.dbFrom && engine.quickCreate) {
+    const seeds = seedFiles(env.workspace, spec);
+    if (seeds.length > 0) {
+      const template = await templateFor(ctx, env.workspace, input.model.services[spec.service]?.image ?? '', seeds);
+      const name = await claim(template);
+      const quick = await engine.quickCreate(name, template, owner);
+      if (quick) return finishDataset(ctx, env, spec, { name, template, made: quick === 'made', seenIn });
+    }
+  }
+  const waitReady = async (): Promise<void> => {
+    await engine.ready(input.timeoutMs ?? READY_TIMEOUT_MS);
+    answered = true;
+  };
   if (current?.status === 'ready') {
+    await waitReady();
     if (await engine.holds(current.name, owner)) return kept();
     // The shared container was made anew without the volume that held it (e.g. after its grace period).
     ctx.warn(`Dataset ${current.name} of ${env.name} is gone from shared ${spec.service}; making it again.`);
   }
-  // Choosing the name (a free redis index) and recording the intent happen under one lock, so
-  // two environments starting at once never get the same index.
-  const name = await withNamedLock(ctx.paths, lockName(env.project, spec.service), async () => {
-    const state = readState(ctx.paths);
-    const recorded = state.environments[env.name]?.datasets?.[spec.service]?.name;
-    const wanted = recorded ?? (spec.kind === 'database' ? datasetName(spec.engine, env.project, env.name) : '');
-    const chosen = recorded ?? (await engine.allocate(wanted, heldNames(state, env.project, spec.service)));
-    await recordDataset(ctx, env.name, spec.service, (d) => ({
-      engine: spec.engine,
-      kind: spec.kind,
-      name: chosen,
-      template: d?.template ?? null,
-      status: 'creating',
-      ...(spec.keep ? { keep: true } : {}),
-      created_at: d?.created_at ?? isoNow(ctx),
-    }));
-    return chosen;
-  });
+  // A new redis index: choosing it is the first question to the server, so no wait before it
+  // unless it does not answer (then waited for, and asked again).
+  let name: string;
+  try {
+    name = await claim();
+  } catch (e) {
+    if (answered || !(e instanceof CiloError)) throw e;
+    await waitReady();
+    name = await claim();
+  }
+  if (!answered) await waitReady();
   const { source, template } = await sourceFor(ctx, env, spec, engine, input.model, input.dbFrom);
   await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template } : d));
   const made = await engine.create(name, source, owner);
-  const said = made ? `Dataset ${name} of ${spec.service} ready${template ? ` (from ${template})` : ''}` : `Dataset ${name} of ${spec.service} reused`;
+  return finishDataset(ctx, env, spec, { name, template, made, seenIn });
+}
+
+/** Records a dataset made (or found complete) ready, and says so. */
+async function finishDataset(ctx: SiteContext, env: EnvironmentState, spec: IsolationSpec, r: { name: string; template: string | null; made: boolean; seenIn: string | undefined }): Promise<EnsuredDataset> {
+  const { name, template } = r;
+  const said = r.made ? `Dataset ${name} of ${spec.service} ready${template ? ` (from ${template})` : ''}` : `Dataset ${name} of ${spec.service} reused`;
   // With progress events, the step's end says it (with its duration).
   if (!ctx.progress) ctx.log(said);
   // Test hook: die between making the dataset and recording it, as a killed `up` would.
   if (process.env.CILO_TEST_FAILPOINT === 'dataset-created') process.kill(process.pid, 'SIGKILL');
   await recordDataset(ctx, env.name, spec.service, (d) => (d ? { ...d, template, status: 'ready' } : d));
-  return { name, said };
+  return { name, said, seenIn: r.seenIn };
 }
 
 /** Dataset names of a project's service that environments hold (a redis index is never given twice). */

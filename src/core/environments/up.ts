@@ -163,7 +163,7 @@ async function upTarget(ctx: SiteContext, target: Target, input: UpInput, clock:
     // Only a host's copy is work of the start: timing a local no-op here made `compose_up_ms` 1
     // under load for a resume that never ran compose.
     if (ctx.site.copiesWorkspace) await clock.time('compose_up', () => ctx.site.syncWorkspace(env));
-    const rewrites = plan.datasets.length > 0 ? await clock.time('shared', () => ensureDatasets(ctx, env, { model: plan.model, specs: plan.datasets, dbFrom: input.dbFrom, timeoutMs: timeoutMs(input) })) : [];
+    const rewrites = plan.datasets.length > 0 ? await clock.time('shared', () => ensureDatasets(ctx, env, { model: plan.model, specs: plan.datasets, dbFrom: input.dbFrom, timeoutMs: timeoutMs(input), resumed: target.env.status === 'paused' })) : [];
     const rendered = applySeedMounts(applyRewrites(renderModel(ctx, env, plan), rewrites), plan.isolatedSeeds);
     // A host's engine finds bind-mounted files in the workspace's copy there.
     const generated = ctx.site.bindModel(env, rendered);
