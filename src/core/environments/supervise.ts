@@ -8,6 +8,7 @@ import type { State } from '../../domain/state.js';
 import { anyGraceExpired } from '../../state/grace.js';
 import type { CoreContext } from '../context.js';
 import type { Clock } from '../ports.js';
+import type { SeenActivity } from './idle.js';
 
 /**
  * Reaps the shared services whose grace is over, judged first on `state` alone (no Docker call
@@ -26,6 +27,7 @@ export async function reapDue(context: () => CoreContext | Promise<CoreContext>,
  * last read it (at most a few ms old): the check costs no file read and no parse on the server's
  * event loop. Whatever is due is reaped from the state file itself, under its locks.
  */
-export async function superviseTick(context: () => CoreContext, state: Readonly<State>, log: (line: string) => void): Promise<void> {
+export async function superviseTick(context: () => CoreContext, state: Readonly<State>, log: (line: string) => void, seen?: SeenActivity): Promise<void> {
+  void seen; // the DNS server's queries, for the idle pause (issue #26): used once the supervisor pauses idle environments
   for (const key of await reapDue(context, state, context().clock)) log(`supervisor: removed shared service ${key} after its grace period`);
 }
