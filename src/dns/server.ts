@@ -246,8 +246,10 @@ function wakeQueue(opts: DnsServerOptions, log: (line: string) => void): ((env: 
     w.done = Promise.resolve()
       .then(() => onWake(env, `DNS query for ${name}`))
       .then(
-        () => {
-          if (w.capLogged) log(`${env} woke after ${Date.now() - began} ms (${name} was answered before)`);
+        (outcome) => {
+          // The outcome as the waker names it (core: `woke`, or `not-idle-paused` when someone else was first).
+          const what = typeof outcome === 'string' ? outcome : 'done';
+          log(`wake of ${env} for ${name}: ${what} in ${Date.now() - began} ms${w.capLogged ? ' (answered before, at the cap)' : ''}`);
         },
         (e: unknown) => log(`could not wake ${env} for ${name}, answered anyway: ${e instanceof Error ? e.message : String(e)}`),
       )
