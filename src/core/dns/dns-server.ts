@@ -69,7 +69,7 @@ const QUERIED_WRITE_EVERY_MS = 5000;
  * most once every few seconds each, so that other processes (`status`, `top`) see the use while
  * the server writes no file per query. The supervisor itself reads `seen` directly.
  */
-function queriedActivityWriter(ctx: CoreContext): (state: Readonly<State>, seen: SeenActivity) => void {
+export function queriedActivityWriter(ctx: Pick<CoreContext, 'clock' | 'activity'>): (state: Readonly<State>, seen: SeenActivity) => void {
   const written = new Map<string, number>();
   return (state, seen) => {
     const now = ctx.clock.now();
