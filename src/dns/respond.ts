@@ -26,6 +26,11 @@ export interface Reply {
   wake: string | undefined;
 }
 
+/** A response about no environment's name. */
+function plain(bytes: Buffer, name = ''): Reply {
+  return { bytes, name, env: undefined, wake: undefined };
+}
+
 /**
  * `identity` is the text answered to `id.server CH TXT`; the daemon puts its pid and start
  * token there so `cilo dns status/stop` can tell its own server from whatever else holds the port.
@@ -38,7 +43,6 @@ export function respond(msg: Uint8Array, zone: Zone, identity: string): Buffer |
 export function respondTo(msg: Uint8Array, zone: Zone, identity: string): Reply | null {
   const q = parseQuery(msg);
   if (q.kind === 'drop') return null;
-  const plain = (bytes: Buffer, name = ''): Reply => ({ bytes, name, env: undefined, wake: undefined });
   if (q.kind === 'error') {
     return plain(buildResponse({ query: msg, header: q.header, question: q.question, edns: q.edns, rcode: q.rcode, authoritative: false, answers: [] }));
   }
