@@ -39,7 +39,7 @@ export interface DnsServerOptions {
 export interface DnsServer {
   readonly host: string;
   readonly port: number;
-  /** When a name of `env` was last answered (ms since the epoch), in this process; null if never. */
+  /** When a name of `env` was last answered (ms since the epoch, to 250 ms), in this process; null if never. */
   seen(env: string): number | null;
   close(): Promise<void>;
 }
@@ -48,6 +48,7 @@ const DEFAULT_TCP_IDLE_MS = 10_000;
 const DEFAULT_MAX_TCP = 128;
 /** Thawing takes well under a second; an engine that hangs must not keep a client waiting long. */
 const DEFAULT_WAKE_CAP_MS = 5000;
+const SEEN_RESOLUTION_MS = 250;
 /** A peer that does not read its answers is not allowed to make us buffer without bound. */
 const MAX_TCP_PENDING_WRITE = 256 * 1024;
 
@@ -111,11 +112,16 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     lastComplaint = now;
     log(`${what}: ${e instanceof Error ? e.message : String(e)}`);
   };
+  // When names were answered, to a quarter of a second: the idle pause counts in seconds, and
+  // reading the clock per query was a measurable part of a query's cost (~3 µs in all).
   const lastSeen = new Map<string, number>();
+  let now = Date.now();
+  const clock = setInterval(() => (now = Date.now()), SEEN_RESOLUTION_MS);
+  clock.unref();
   const handle = (msg: Uint8Array): Reply | null => {
     try {
       const r = respondTo(msg, loadZone(), identity);
-      if (r?.env !== undefined) lastSeen.set(r.env, Date.now());
+      if (r?.env !== undefined) lastSeen.set(r.env, now);
       return r;
     } catch (e) {
       complain('query failed', e);
@@ -198,6 +204,7 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
     close: () =>
       new Promise<void>((resolve) => {
         closed = true;
+        clearInterval(clock);
         for (const s of conns) s.destroy();
         conns.clear();
         let left = 2;
