@@ -583,7 +583,7 @@ const TABLE: readonly Declared[] = [
   {
     name: 'dns',
     description: 'the DNS server on 127.0.0.1 and the system resolver configuration',
-    help: '\nNames served: <service>.<env><suffix>, <project>.<env><suffix> and *.<project>.<env><suffix>, <hostname>.<env><suffix>.',
+    help: '\nNames served: <service>.<env><suffix>, <project>.<env><suffix> and *.<project>.<env><suffix>, <hostname>.<env><suffix>. A query for a name of an idle-paused environment wakes it and is answered once it runs.',
   },
   {
     name: 'dns start',

@@ -9,7 +9,7 @@ import type { State } from '../domain/state.js';
 import type { CiloPaths } from '../state/paths.js';
 import { readState, ensureHome } from '../state/store.js';
 import { DNS_ADDRESS, identityText, removeInstance, writeInstance } from './instance.js';
-import { startDnsServer } from './server.js';
+import { startDnsServer, type DnsServer } from './server.js';
 import { watchStateZone } from './zone-source.js';
 
 const TICK_MS = 1000;
@@ -18,8 +18,17 @@ export interface ServeOptions {
   /** Start token chosen by `cilo dns start`; a foreground `dns serve` makes its own. */
   token?: string | undefined;
   log?: (line: string) => void;
-  /** Work done once a second (never two at a time) with the state the zone was last built from. */
-  onTick?: (state: Readonly<State>, log: (line: string) => void) => Promise<void>;
+  /**
+   * Work done once a second (never two at a time) with the state the zone was last built from
+   * and `seen(env)`: when the server last answered a name of `env` (ms since the epoch, null if
+   * never), kept in memory rather than written per query.
+   */
+  onTick?: (state: Readonly<State>, log: (line: string) => void, seen: (env: string) => number | null) => Promise<void>;
+  /**
+   * Wakes an idle-paused environment: an answer about one of its names is sent once this settles
+   * (at most a few seconds later); other answers never wait for it. `why`: `DNS query for <name>`.
+   */
+  onWake?: (env: string, why: string) => Promise<unknown>;
 }
 
 function timestamped(line: string): void {
@@ -34,9 +43,9 @@ export async function serveDns(paths: CiloPaths, opts: ServeOptions = {}): Promi
   const port = readState(paths).dns_port;
   const token = opts.token ?? randomBytes(8).toString('hex');
   const zones = watchStateZone(paths, { log });
-  let server;
+  let server: DnsServer;
   try {
-    server = await startDnsServer({ host: DNS_ADDRESS, port, loadZone: zones.current, log, identity: identityText(process.pid, token) });
+    server = await startDnsServer({ host: DNS_ADDRESS, port, loadZone: zones.current, log, identity: identityText(process.pid, token), onWake: opts.onWake });
   } catch (e) {
     zones.close();
     throw e;
@@ -69,7 +78,7 @@ export async function serveDns(paths: CiloPaths, opts: ServeOptions = {}): Promi
     }
     if (ticking || !opts.onTick) return;
     ticking = true;
-    opts.onTick(zones.state(), log)
+    opts.onTick(zones.state(), log, server.seen)
       .catch((e: unknown) => log(`supervisor: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => {
         ticking = false;

@@ -241,3 +241,26 @@ test('the home default suffix (cilo init --dns-suffix) is served before any envi
   withEnv.routing = { mode: 'router', http_port: 80, https_port: 443 };
   assert.deepEqual(answer(buildZone(withEnv), 'api.e1.localhost', 'A').answers.map((r) => r.data), ['127.0.0.1']);
 });
+
+test('an idle-paused environment keeps its names, each answer marked with the environment to wake', () => {
+  const z = buildZone(stateOf(env('awake'), env('asleep', { status: 'paused', paused_by: 'idle', paused_at: '2024-01-01T00:00:00Z', subnet: '10.224.5.0/24', services: { web: { ip: '10.224.5.2', type: 'isolated' } } })));
+  const web = answer(z, 'web.asleep.test', 'A');
+  assert.deepEqual([web.rcode, web.answers.map((r) => r.data), web.env, web.wake], ['NOERROR', ['10.224.5.2'], 'asleep', 'asleep']);
+  // Apex, wildcard, custom hostname: every name of it wakes it; so does a query for another type.
+  for (const name of ['shop.asleep.test', 'x.y.shop.asleep.test', 'admin.asleep.test']) assert.equal(answer(z, name, 'A').wake, 'asleep', name);
+  const aaaa = answer(z, 'web.asleep.test', 'AAAA');
+  assert.deepEqual([aaaa.rcode, aaaa.answers.length, aaaa.wake], ['NOERROR', 0, 'asleep']);
+  // A running environment's answers name it (a use) but wake nothing; names of no environment are unmarked.
+  const running = answer(z, 'x.shop.awake.test', 'A');
+  assert.deepEqual([running.env, running.wake], ['awake', undefined]);
+  for (const r of [answer(z, 'nope.asleep.test', 'A'), answer(z, 'asleep.test', 'A'), answer(z, 'example.com', 'A')]) assert.deepEqual([r.env, r.wake], [undefined, undefined]);
+});
+
+test('an environment paused by the user (down --pause) or stopped still does not resolve', () => {
+  for (const over of [{ status: 'paused', paused_by: 'user' }, { status: 'paused' }, { status: 'stopped', paused_by: 'idle' }] as const) {
+    const z = buildZone(stateOf(env('e1', over)));
+    const r = answer(z, 'web.e1.test', 'A');
+    assert.deepEqual([r.rcode, r.wake, r.env], ['NXDOMAIN', undefined, undefined], JSON.stringify(over));
+    assert.equal(z.sleeping.size, 0);
+  }
+});

@@ -7,6 +7,8 @@
 import type { DnsStartResult, DnsStatus, DnsStopResult } from '../../dns/daemon.js';
 import type { SetupInput, SetupResult, UninstallResult } from '../../dns/resolver.js';
 import type { CoreContext } from '../context.js';
+import type { State } from '../../domain/state.js';
+import { wakeEnvironment, type SeenActivity } from '../environments/idle.js';
 import { superviseTick } from '../environments/supervise.js';
 
 /** Starts the server unless this home's server already answers on the configured port. */
@@ -43,8 +45,40 @@ export function uninstallSystemResolver(ctx: CoreContext): Promise<UninstallResu
 
 /**
  * Runs the server in this process until SIGTERM/SIGINT, supervising shared services every
- * second (removing those whose grace period ended).
+ * second (removing those whose grace period ended) and idle environments. A query for a name
+ * of an idle-paused environment wakes it before it is answered; every answered query counts as
+ * a use of its environment (issue #26).
  */
 export function serveDnsServer(ctx: CoreContext, opts: { token?: string | undefined }): Promise<void> {
-  return ctx.dnsAdmin.serve({ token: opts.token, onTick: (state, log) => superviseTick(() => ctx, state, log) });
+  const recordQueried = queriedActivityWriter(ctx);
+  return ctx.dnsAdmin.serve({
+    token: opts.token,
+    onWake: (env, why) => wakeEnvironment(ctx, env, why),
+    onTick: (state, log, seen) => {
+      recordQueried(state, seen);
+      return superviseTick(() => ctx, state, log, seen);
+    },
+  });
+}
+
+/** How often at most an environment's activity file is written for the queries the server saw. */
+const QUERIED_WRITE_EVERY_MS = 5000;
+
+/**
+ * Writes the activity of the environments whose names the server answered (ctx.activity), at
+ * most once every few seconds each, so that other processes (`status`, `top`) see the use while
+ * the server writes no file per query. The supervisor itself reads `seen` directly.
+ */
+export function queriedActivityWriter(ctx: Pick<CoreContext, 'clock' | 'activity'>): (state: Readonly<State>, seen: SeenActivity) => void {
+  const written = new Map<string, number>();
+  return (state, seen) => {
+    const now = ctx.clock.now();
+    for (const name of Object.keys(state.environments)) {
+      const at = seen(name);
+      const last = written.get(name) ?? 0;
+      if (at === null || at === undefined || at <= last || now - last < QUERIED_WRITE_EVERY_MS) continue;
+      ctx.activity.touch(name);
+      written.set(name, now);
+    }
+  };
 }
