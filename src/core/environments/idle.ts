@@ -59,7 +59,28 @@ export async function wakeEnvironment(base: CoreContext, name: string, why: stri
  */
 export async function useEnvironment(ctx: CoreContext, name: string, why: string): Promise<void> {
   ctx.activity.touch(name);
+  const env = readState(ctx.paths).environments[name];
+  if (env && env.status === 'running' && (env.idle_pause_seconds ?? 0) > 0) {
+    // The supervisor may be pausing it this very moment, under its lock: let it finish (it
+    // sees this use and thaws again) rather than meet frozen containers. A command holding the
+    // lock longer (an `up`) is not waited for.
+    const release = await lockSoon(ctx, name, SUPERVISOR_PAUSE_MS);
+    await release?.();
+  }
   if (isIdlePausedNow(ctx, name)) await wakeEnvironment(ctx, name, why);
+}
+
+/** Long enough for the supervisor's pause of one environment (a freeze and a state write). */
+const SUPERVISOR_PAUSE_MS = 3000;
+
+/** The environment's lock if it can be had within `ms`, else undefined. */
+async function lockSoon(ctx: CoreContext, name: string, ms: number): Promise<Release | undefined> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const release = await tryLockEnvironment(ctx.paths, name);
+    if (release || Date.now() >= end) return release;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /**
@@ -85,6 +106,8 @@ export async function pauseIfIdle(base: CoreContext, name: string, seen: SeenAct
   if (!release) return false;
   return underLock(release, async () => {
     const env = readState(base.paths).environments[name];
+    const used = (): string => `${base.activity.last(name) ?? ''}/${seen(name) ?? ''}`;
+    const usedAtCheck = used();
     if (!env || !isIdle(env, base.clock.now(), [base.activity.last(name), seen(name)])) return false;
     const ctx = await atSite(base, env);
     const paused = await pauseContainers(ctx, env);
@@ -97,6 +120,21 @@ export async function pauseIfIdle(base: CoreContext, name: string, seen: SeenAct
       rec.paused_at = isoNow(ctx);
       rec.updated_at = rec.paused_at;
     }, ctx.paths);
+    // A use between the check and the record (a DNS query answered while the zone still said
+    // running, an exec that found it running) would meet frozen containers and wake nothing:
+    // seen now, it thaws them again at once.
+    if (used() !== usedAtCheck) {
+      await resumeContainers(ctx, env);
+      await withStateLock((state) => {
+        const rec = state.environments[name];
+        if (!rec || !isIdlePaused(rec)) return;
+        rec.status = 'running';
+        delete rec.paused_by;
+        delete rec.paused_at;
+        rec.updated_at = isoNow(ctx);
+      }, ctx.paths);
+      return false;
+    }
     return true;
   });
 }
