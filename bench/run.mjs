@@ -4,7 +4,7 @@
 //   npm run bench                                (builds dist/, then runs everything)
 //   node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write | --no-write] [--dns-seconds S]
 //
-// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router, admission, scale.
+// Names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router, admission, scale, wake.
 // Runs: --runs N for every benchmark; without it 3 for those that start containers or DNS servers, 5 for the
 // rest (list takes 4 samples per run: a single one is 0.1–0.2 s).
 // scale: 64 environments at once unless CILO_BENCH_SCALE_ENVS=N says otherwise (develop with 8); they are
@@ -35,6 +35,7 @@ import { benchUiSnapshot } from './ui.mjs';
 import { benchInPlaceUp } from './in-place.mjs';
 import { benchRouter } from './router.mjs';
 import { benchAdmission } from './admission.mjs';
+import { benchWake } from './wake.mjs';
 import { benchScale, scaleEnvs } from './scale.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,7 +49,7 @@ const log = (line) => process.stderr.write(`[bench] ${line}\n`);
 // ---------------------------------------------------------------- options
 
 const USAGE = `usage: node bench/run.mjs [--runs N] [--only NAME[,NAME]]... [--write|--no-write] [--dns-seconds S]
-names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router, admission, scale
+names: cold-up, restart-up, shared-up, parallel-up, list, create, dns, dns-churn, dataset-seed, dataset-memory, fork, fork-reflink, fork-dataset, dataset-pause-up, ui-snapshot, in-place-up, router, admission, scale, wake
 env: CILO_BENCH_SCALE_ENVS=N  environments of the scale benchmark (default 64)`;
 
 function options() {
@@ -855,6 +856,8 @@ const BENCHES = [
   { name: 'admission', row: 18, slow: true, fn: ({ runs }) => benchAdmission({ ...datasetTools(), image: FIXTURE_IMAGE }, { runs }) },
   // Issue 26: 64 environments at once (CILO_BENCH_SCALE_ENVS) against 1: DNS, status, list, top, memory, up (bench/scale.mjs).
   { name: 'scale', row: 19, slow: true, fn: ({ runs, dnsSeconds }) => benchScale({ ...datasetTools(), quiesce, loadavg, fmtQps }, { runs, dnsSeconds }) },
+  // Issue 26: the first DNS answer for an idle-paused environment, and the first request after it (bench/wake.mjs).
+  { name: 'wake', row: 20, slow: true, fn: ({ runs }) => benchWake({ ...datasetTools(), image: FIXTURE_IMAGE }, { runs }) },
 ];
 
 function datasetTools() {
@@ -902,6 +905,7 @@ const MEASURE_OF = {
   router: 'request through the router against direct, and up to first request by name',
   admission: '8 parallel `up`s against a memory budget that fits 5',
   scale: 'many environments at once against 1',
+  wake: 'first answer and request for an idle-paused environment',
 };
 
 async function main() {
