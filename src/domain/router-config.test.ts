@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { caddyConfig, environmentOfHost, environmentRoutes, isRouted, parseRouterRequestLine, renderRouterModel, routerModelHash, routerPlan, routerRoutes, ROUTER_HASH_LABEL, type CaddyRoute, type RoutedEnvironment } from './router-config.js';
+import { caddyConfig, environmentOfHost, requestWakes, environmentRoutes, isRouted, parseRouterRequestLine, renderRouterModel, routerModelHash, routerPlan, routerRoutes, ROUTER_HASH_LABEL, type CaddyRoute, type RoutedEnvironment } from './router-config.js';
 
 function env(over: Partial<RoutedEnvironment> = {}): RoutedEnvironment {
   return {
@@ -248,4 +248,21 @@ test('router model: 127.0.0.1 only, labelled, its hash changes with ports and im
   assert.equal(svc?.labels?.[ROUTER_HASH_LABEL], routerModelHash(input));
   assert.notEqual(routerModelHash(input), routerModelHash({ ...input, httpPort: 80 }));
   assert.notEqual(routerModelHash(input), routerModelHash({ ...input, image: 'other' }));
+});
+
+test('requestWakes: an idle-paused environment, by a request after (or just before) its pause; never a running or user-paused one', () => {
+  const pausedAt = Date.parse('2026-01-01T00:10:00Z');
+  const idle = { status: 'paused', paused_by: 'idle', paused_at: '2026-01-01T00:10:00.000Z', idle_pause_seconds: 60 } as const;
+  assert.equal(requestWakes(idle, pausedAt + 1), true);
+  assert.equal(requestWakes(idle, pausedAt + 86_400_000), true);
+  // Between the supervisor's judgement and paused_at (the containers freezing): it waits in a container, it wakes.
+  assert.equal(requestWakes(idle, pausedAt - 2000), true);
+  // Long before: it was seen by the supervisor as activity, and the environment was idle after it.
+  assert.equal(requestWakes(idle, pausedAt - 60_000), false);
+  // A short idle pause still counts half a second before.
+  assert.equal(requestWakes({ ...idle, idle_pause_seconds: 2 }, pausedAt - 400), true);
+  assert.equal(requestWakes({ ...idle, idle_pause_seconds: 2 }, pausedAt - 1500), false);
+  assert.equal(requestWakes({ status: 'paused', paused_by: 'idle' }, 0), true, 'no paused_at: any request');
+  assert.equal(requestWakes({ ...idle, paused_by: 'user' }, pausedAt + 1), false);
+  assert.equal(requestWakes({ ...idle, status: 'running' }, pausedAt + 1), false);
 });

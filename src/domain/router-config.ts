@@ -400,6 +400,25 @@ export function environmentOfHost<E extends Pick<EnvironmentState, 'name' | 'dns
   return best;
 }
 
+/** How often cilo records a request to one environment as its activity (a file's mtime): often enough for any idle pause. */
+export const REQUEST_TOUCH_MS = 1000;
+
+/**
+ * Whether a request begun at `at` (ms) must wake the environment: it is idle-paused and the
+ * request came after the supervisor judged it idle. The supervisor judges under the
+ * environment's lock, from activity at most REQUEST_TOUCH_MS late, then freezes the containers and
+ * records `paused_at`; a request in between reached a container about to freeze and waits in it,
+ * so requests from a little before `paused_at` count too (never from before the judgement: any
+ * such would have kept the environment running). Later requests always wake it.
+ */
+export function requestWakes(env: Pick<EnvironmentState, 'status' | 'paused_by' | 'paused_at' | 'idle_pause_seconds'>, at: number): boolean {
+  if (!isIdlePaused(env)) return false;
+  const pausedAt = Date.parse(env.paused_at ?? '');
+  if (!Number.isFinite(pausedAt)) return true;
+  const before = Math.max(500, (env.idle_pause_seconds ?? 0) * 1000 - REQUEST_TOUCH_MS - 500);
+  return at > pausedAt - before;
+}
+
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**

@@ -8,6 +8,7 @@ import type { DnsStartResult, DnsStatus, DnsStopResult } from '../../dns/daemon.
 import type { SetupInput, SetupResult, UninstallResult } from '../../dns/resolver.js';
 import type { CoreContext } from '../context.js';
 import { superviseTick } from '../environments/supervise.js';
+import { followRouterRequests } from '../router/requests.js';
 
 /** Starts the server unless this home's server already answers on the configured port. */
 export function startDnsServer(ctx: CoreContext): Promise<DnsStartResult> {
@@ -43,8 +44,20 @@ export function uninstallSystemResolver(ctx: CoreContext): Promise<UninstallResu
 
 /**
  * Runs the server in this process until SIGTERM/SIGINT, supervising shared services every
- * second (removing those whose grace period ended).
+ * second (removing those whose grace period ended), and following the loopback router's
+ * requests (each marks its environment used and wakes it if idle-paused).
  */
-export function serveDnsServer(ctx: CoreContext, opts: { token?: string | undefined }): Promise<void> {
-  return ctx.dnsAdmin.serve({ token: opts.token, onTick: (state, log) => superviseTick(() => ctx, state, log) });
+export async function serveDnsServer(ctx: CoreContext, opts: { token?: string | undefined }): Promise<void> {
+  const router = followRouterRequests(ctx);
+  try {
+    await ctx.dnsAdmin.serve({
+      token: opts.token,
+      onTick: (state, log) => {
+        router.tick(state, log);
+        return superviseTick(() => ctx, state, log);
+      },
+    });
+  } finally {
+    await router.stop();
+  }
 }
