@@ -13,6 +13,7 @@
 import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pauseIfIdle } from '../../src/core/environments/idle.js';
@@ -50,18 +51,43 @@ function get(port: number, host: string, timeoutMs: number): Promise<Answer> {
   });
 }
 
+/** GET / over HTTPS on 127.0.0.1:port, SNI and Host `host`, verified against `ca`. */
+function getTls(port: number, host: string, ca: string, timeoutMs: number): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path: '/', servername: host, headers: { Host: host }, ca, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET https://${host} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('requests through the loopback router and idle pause', () => {
   let h: TestHome;
   let dir: string;
   let http = 0;
+  let https = 0;
   const project = uid('rw');
   const env = 'w1';
   const host = `web.${env}.test`;
 
   function envState(): State['environments'][string] | undefined {
     return (JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as State).environments[env];
+  }
+
+  /** Paused for being idle by core's pauseIfIdle (the supervisor's step), or by the supervisor itself, with its containers frozen. */
+  async function idlePause(): Promise<void> {
+    await waitFor(async () => envState()?.paused_by === 'idle' || ((await pauseIfIdle(core(), env)) && envState()?.paused_by === 'idle'), { what: `${env} to be paused for being idle`, intervalMs: 250 });
+    assert.equal(envState()?.status, 'paused');
+    const frozen = await containersPaused();
+    assert.ok(frozen.length === 2 && frozen.every(Boolean), `its containers are paused: ${JSON.stringify(frozen)}`);
   }
 
   async function containersPaused(): Promise<boolean[]> {
@@ -76,7 +102,7 @@ describe('requests through the loopback router and idle pause', () => {
     h = makeHome();
     h.env.CILO_ROUTER_IMAGE = CADDY_IMAGE;
     http = await freeLoopbackPort();
-    const https = await freeLoopbackPort();
+    https = await freeLoopbackPort();
     dir = copyFixture('router-web', { '.cilo/config.yml': `project: ${project}\nenv:\n  render:\n    - file: .env\n      tokens: true\n` });
     const init = await h.cli(['init', '--routing', 'router', '--router-http-port', String(http), '--router-https-port', String(https)]);
     assert.equal(init.code, 0, init.stderr);
@@ -95,10 +121,7 @@ describe('requests through the loopback router and idle pause', () => {
       if (rec) rec.idle_pause_seconds = 1;
     });
     // Idle for a second, then paused by the supervisor's own step (or by the supervisor).
-    await waitFor(async () => envState()?.paused_by === 'idle' || ((await pauseIfIdle(core(), env)) && envState()?.paused_by === 'idle'), { what: `${env} to be paused for being idle`, intervalMs: 250 });
-    assert.equal(envState()?.status, 'paused');
-    const frozen = await containersPaused();
-    assert.ok(frozen.length === 2 && frozen.every(Boolean), `its containers are paused: ${JSON.stringify(frozen)}`);
+    await idlePause();
 
     const started = Date.now();
     const answer = await get(http, host, 60_000);
@@ -111,6 +134,16 @@ describe('requests through the loopback router and idle pause', () => {
     // The DNS server's log says why.
     const log = readFileSync(join(h.home, 'dns', 'dns.log'), 'utf8');
     assert.match(log, new RegExp(`Woke ${env} \\(2 container\\(s\\) thawed\\): a request through the router for ${host.replace(/\./g, '\\.')}`));
+  });
+
+  test('an HTTPS request by name wakes it too', async (t) => {
+    if (skip) return t.skip(skip);
+    const ca = readFileSync(join(h.home, 'ca', 'cilo-ca.crt'), 'utf8');
+    await idlePause();
+    const answer = await getTls(https, `api.${env}.test`, ca, 60_000);
+    assert.deepEqual(answer, { status: 200, body: `api-${env}` });
+    await waitFor(() => envState()?.status === 'running', { what: `${env} to be recorded running` });
+    assert.deepEqual(await containersPaused(), [false, false]);
   });
 
   test('requests through the router are activity: an environment used only through it is not paused', async (t) => {
