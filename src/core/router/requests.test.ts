@@ -7,7 +7,7 @@ import { homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
 import { seedEnvironment, standInContext } from '../../../test/support/stand-in.js';
 import type { Engine } from '../ports.js';
-import { followRouterRequests } from './requests.js';
+import { followRouterRequests, type RouterRequests } from './requests.js';
 
 /** A log stream the test writes to and ends, as the Engine's follow of the router's log. */
 interface Stream {
@@ -30,7 +30,12 @@ async function until<T>(f: () => T | undefined, what: string): Promise<T> {
 
 test('router requests: a request marks its environment used and wakes it if idle-paused; a router made again is followed again', async (t) => {
   const { ctx, local, clock, logs, cleanup } = standInContext();
-  t.after(cleanup);
+  let requests: RouterRequests | undefined;
+  // Followers stop (and wakes under way end) before the home goes.
+  t.after(async () => {
+    await requests?.stop();
+    cleanup();
+  });
   const streams: Stream[] = [];
   const engine: Engine = local.docker;
   engine.streamLogs = (id, opts, onLine, signal) =>
@@ -50,8 +55,7 @@ test('router requests: a request marks its environment used and wakes it if idle
     if (e1) Object.assign(e1, { status: 'paused', paused_by: 'idle', paused_at: new Date(clock.now() - 60_000).toISOString(), idle_pause_seconds: 30 });
   }, ctx.paths);
 
-  const requests = followRouterRequests(ctx);
-  t.after(() => requests.stop());
+  requests = followRouterRequests(ctx);
   requests.tick(readState(ctx.paths), (l) => logs.push(l));
   const s1 = await until(() => streams[0], 'the router followed');
   assert.equal(s1.id, first.id);
@@ -91,7 +95,12 @@ test('router requests: a request marks its environment used and wakes it if idle
 
 test('router requests: a request seen before the state said paused wakes it at the next tick; none in direct mode', async (t) => {
   const { ctx, local, clock, logs, cleanup } = standInContext();
-  t.after(cleanup);
+  let requests: RouterRequests | undefined;
+  // Followers stop (and wakes under way end) before the home goes.
+  t.after(async () => {
+    await requests?.stop();
+    cleanup();
+  });
   const streams: Stream[] = [];
   const engine: Engine = local.docker;
   engine.streamLogs = (id, opts, onLine, signal) =>
@@ -105,8 +114,7 @@ test('router requests: a request seen before the state said paused wakes it at t
   await withStateLock((s) => {
     s.routing = { mode: 'direct', http_port: 80, https_port: 443 };
   }, ctx.paths);
-  const requests = followRouterRequests(ctx);
-  t.after(() => requests.stop());
+  requests = followRouterRequests(ctx);
   requests.tick(readState(ctx.paths), (l) => logs.push(l));
   await new Promise((r) => setTimeout(r, 10));
   assert.equal(streams.length, 0, 'no router followed in direct mode');
@@ -127,4 +135,41 @@ test('router requests: a request seen before the state said paused wakes it at t
   requests.tick(readState(ctx.paths), (l) => logs.push(l));
   await until(() => readState(ctx.paths).environments.e1?.status === 'running' || undefined, 'e1 woken at the tick');
   assert.equal(web.state, 'running');
+});
+
+test('router requests: the first request after a quiet spell reads the state again shortly, and wakes an environment paused meanwhile without waiting for a tick', async (t) => {
+  const { ctx, local, clock, logs, cleanup } = standInContext();
+  let requests: RouterRequests | undefined;
+  // Followers stop (and wakes under way end) before the home goes.
+  t.after(async () => {
+    await requests?.stop();
+    cleanup();
+  });
+  const streams: Stream[] = [];
+  const engine: Engine = local.docker;
+  engine.streamLogs = (id, opts, onLine, signal) =>
+    new Promise<void>((resolve) => {
+      streams.push({ id, opts, write: onLine, end: resolve });
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  local.docker.addContainer({ name: routerContainerName(homeId(ctx.paths)) });
+  await seedEnvironment(ctx, 'e1', { project: 'shop', status: 'running' });
+  const web = local.docker.addContainer({ name: 'shop-e1-web', labels: { [COMPOSE_PROJECT]: composeProjectName('shop', 'e1') }, state: 'running' });
+  await withStateLock((s) => {
+    s.routing = { mode: 'router', http_port: 80, https_port: 443 };
+    const e1 = s.environments.e1;
+    if (e1) Object.assign(e1, { idle_pause_seconds: 30, updated_at: new Date(clock.now() - 60_000).toISOString() });
+  }, ctx.paths);
+  requests = followRouterRequests(ctx);
+  requests.tick(readState(ctx.paths), (l) => logs.push(l));
+  const s1 = await until(() => streams[0], 'the router followed');
+  // Unused for 60 s with an idle pause of 30 s: the supervisor may be pausing it as the request comes.
+  s1.write(line('web.e1.test', clock.now()));
+  web.state = 'paused';
+  await withStateLock((s) => {
+    const e1 = s.environments.e1;
+    if (e1) Object.assign(e1, { status: 'paused', paused_by: 'idle', paused_at: new Date(clock.now()).toISOString() });
+  }, ctx.paths);
+  // No tick: the recheck finds it.
+  await until(() => web.state === 'running' || undefined, 'e1 thawed by the recheck');
 });

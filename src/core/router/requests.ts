@@ -16,6 +16,7 @@ import { environmentOfHost, isRouted, parseRouterRequestLine, REQUEST_TOUCH_MS, 
 import { siteKey, sitesOf, type OnSite } from '../../domain/sites.js';
 import type { EnvironmentState, State } from '../../domain/state.js';
 import { homeId } from '../../state/paths.js';
+import { readState } from '../../state/store.js';
 import type { CoreContext } from '../context.js';
 import { wakeEnvironment } from '../environments/idle.js';
 import { atSite } from '../sites/reach.js';
@@ -25,6 +26,12 @@ import { routesThrough } from './router.js';
 const RETRY_MS = 10_000;
 /** A woken environment is not woken again for this long (the state the tick gives may still say paused). */
 const WOKEN_MS = 2_000;
+/**
+ * The first request after a quiet spell as long as the idle pause may have come as the supervisor
+ * paused the environment: the state is read again this long after (else the next tick, up to a
+ * second later, would be the first to see the pause).
+ */
+const RECHECK_MS = 250;
 
 export interface RouterRequests {
   /** The server's tick: follows the routers the state asks for, wakes what a request seen earlier should. */
@@ -54,6 +61,7 @@ export function followRouterRequests(base: CoreContext): RouterRequests {
   let envs: EnvironmentState[] = [];
   let log: (line: string) => void = base.log;
   let stopped = false;
+  const rechecks = new Map<string, NodeJS.Timeout>();
 
   const wake = (env: EnvironmentState, host: string): void => {
     const name = env.name;
@@ -67,6 +75,21 @@ export function followRouterRequests(base: CoreContext): RouterRequests {
     waking.set(name, p);
   };
 
+  /** Reads the state again shortly and wakes the environment if it was paused after all. */
+  const recheck = (name: string, host: string, at: number): void => {
+    if (rechecks.has(name) || stopped) return;
+    const timer = setTimeout(() => {
+      rechecks.delete(name);
+      try {
+        const fresh = readState(base.paths).environments[name];
+        if (fresh && requestWakes(fresh, at)) wake(fresh, host);
+      } catch (e) {
+        log(`router: could not read the state for a request to ${host}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }, RECHECK_MS);
+    rechecks.set(name, timer);
+  };
+
   const onLine = (line: string): void => {
     const r = parseRouterRequestLine(line);
     if (!r) return;
@@ -75,7 +98,10 @@ export function followRouterRequests(base: CoreContext): RouterRequests {
     const now = base.clock.now();
     // Caddy's clock, never later than ours (a line read again after a new attach keeps its time).
     const at = Math.min(r.at, now);
+    const quietSince = Math.max(lastRequest.get(env.name)?.at ?? 0, Date.parse(env.updated_at) || 0);
     if (at >= (lastRequest.get(env.name)?.at ?? 0)) lastRequest.set(env.name, { at, host: r.host });
+    const limit = (env.idle_pause_seconds ?? 0) * 1000;
+    if (env.status === 'running' && limit > 0 && now - quietSince >= limit - REQUEST_TOUCH_MS) recheck(env.name, r.host, at);
     if (now - (lastTouch.get(env.name) ?? -Infinity) >= REQUEST_TOUCH_MS) {
       lastTouch.set(env.name, now);
       base.activity.touch(env.name);
@@ -129,6 +155,7 @@ export function followRouterRequests(base: CoreContext): RouterRequests {
     },
     async stop() {
       stopped = true;
+      for (const timer of rechecks.values()) clearTimeout(timer);
       for (const f of follows.values()) f.abort?.abort();
       await Promise.all([...follows.values()].map((f) => f.running));
       await Promise.all(waking.values());
