@@ -77,6 +77,16 @@ test('router requests: a request marks its environment used and wakes it if idle
   assert.equal(readState(ctx.paths).environments.e1?.paused_by, undefined);
   await until(() => logs.some((l) => l.includes('Woke e1 (1 container(s) thawed): a request through the router for web.e1.test')) || undefined, `the wake logged: ${logs.join('; ')}`);
 
+  // Paused again before any tick: the state in hand still shows the pause it was woken from, so the request reads the state again.
+  clock.advance(40_000);
+  web.state = 'paused';
+  await withStateLock((s) => {
+    const e1 = s.environments.e1;
+    if (e1) Object.assign(e1, { status: 'paused', paused_by: 'idle', paused_at: new Date(clock.now()).toISOString(), updated_at: new Date(clock.now()).toISOString() });
+  }, ctx.paths);
+  s1.write(line('web.e1.test', clock.now()));
+  await until(() => (web.state === 'running' && readState(ctx.paths).environments.e1?.status === 'running') || undefined, 'e1 woken from its second pause');
+
   // The router is made again: its stream ends, and the next tick follows the new container from a second before.
   clock.advance(5000);
   await local.docker.removeContainer(first.id, { force: true });

@@ -24,8 +24,6 @@ import { routesThrough } from './router.js';
 
 /** A site whose router could not be followed (a host out of reach) is tried again after this long. */
 const RETRY_MS = 10_000;
-/** A woken environment is not woken again for this long (the state the tick gives may still say paused). */
-const WOKEN_MS = 2_000;
 /**
  * The first request after a quiet spell as long as the idle pause may have come as the supervisor
  * paused the environment: the state is read again this long after (else the next tick, up to a
@@ -56,20 +54,23 @@ export function followRouterRequests(base: CoreContext): RouterRequests {
   /** The last request seen per environment: when (ms) and for which name. */
   const lastRequest = new Map<string, { at: number; host: string }>();
   const lastTouch = new Map<string, number>();
-  const woken = new Map<string, number>();
+  /** The pause (its paused_at) each environment was last woken from: the state in hand may still show it. */
+  const woken = new Map<string, string>();
   const waking = new Map<string, Promise<void>>();
   let envs: EnvironmentState[] = [];
   let log: (line: string) => void = base.log;
   let stopped = false;
   const rechecks = new Map<string, NodeJS.Timeout>();
 
+  /** Whether `env` (as the state in hand has it) shows a pause already ended: it runs now, or is paused anew. */
+  const alreadyWoken = (env: EnvironmentState): boolean => isIdlePaused(env) && woken.get(env.name) === (env.paused_at ?? '');
+
   const wake = (env: EnvironmentState, host: string): void => {
     const name = env.name;
-    if (waking.has(name) || base.clock.now() - (woken.get(name) ?? -Infinity) < WOKEN_MS) return;
+    if (waking.has(name) || alreadyWoken(env)) return;
     const p = wakeEnvironment({ ...base, log }, name, `a request through the router for ${host}`)
-      .then((outcome) => {
-        if (outcome === 'woke') woken.set(name, base.clock.now());
-      })
+      // Woken, or not idle-paused any more (woken by another, or by a DNS query): that pause is over either way.
+      .then(() => void woken.set(name, env.paused_at ?? ''))
       .catch((e: unknown) => log(`router: could not wake ${name} for a request to ${host}: ${e instanceof Error ? e.message : String(e)}`))
       .finally(() => waking.delete(name));
     waking.set(name, p);
@@ -101,7 +102,8 @@ export function followRouterRequests(base: CoreContext): RouterRequests {
     const quietSince = Math.max(lastRequest.get(env.name)?.at ?? 0, Date.parse(env.updated_at) || 0);
     if (at >= (lastRequest.get(env.name)?.at ?? 0)) lastRequest.set(env.name, { at, host: r.host });
     const limit = (env.idle_pause_seconds ?? 0) * 1000;
-    if (env.status === 'running' && limit > 0 && now - quietSince >= limit - REQUEST_TOUCH_MS) recheck(env.name, r.host, at);
+    const running = env.status === 'running' || alreadyWoken(env);
+    if (running && limit > 0 && now - quietSince >= limit - REQUEST_TOUCH_MS) recheck(env.name, r.host, at);
     if (now - (lastTouch.get(env.name) ?? -Infinity) >= REQUEST_TOUCH_MS) {
       lastTouch.set(env.name, now);
       base.activity.touch(env.name);
