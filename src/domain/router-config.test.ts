@@ -240,6 +240,7 @@ test('router model: 127.0.0.1 only, labelled, its hash changes with ports and im
     { target: 80, published: '8080', host_ip: '127.0.0.1', protocol: 'tcp' },
     { target: 443, published: '8443', host_ip: '127.0.0.1', protocol: 'tcp' },
   ]);
+  assert.deepEqual(svc?.logging, { driver: 'local', options: { 'max-size': '10m', 'max-file': '3' } }, 'its log of requests is rotated');
   assert.equal(svc?.labels?.['cilo.home'], 'abc123');
   assert.equal(svc?.labels?.['cilo.router'], 'true');
   // On a user-defined network of its own from the start: Docker's DNS answers inside it.

@@ -501,6 +501,9 @@ export function renderRouterModel(input: RouterModelInput): ComposeModel {
     command: ['caddy', 'run', '--resume'],
     networks: { default: null },
     restart: 'unless-stopped',
+    // A line per request (ROUTER_REQUEST_LOGGER): Docker's `local` driver rotates it (and
+    // `docker logs` and the Engine's follow still read it), where json-file, the usual default, keeps all.
+    logging: { driver: 'local', options: { 'max-size': '10m', 'max-file': '3' } },
     ports: [
       { target: 80, published: String(input.httpPort), host_ip: '127.0.0.1', protocol: 'tcp' },
       { target: 443, published: String(input.httpsPort), host_ip: '127.0.0.1', protocol: 'tcp' },
