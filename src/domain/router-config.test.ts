@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { caddyConfig, environmentRoutes, renderRouterModel, routerModelHash, routerPlan, routerRoutes, ROUTER_HASH_LABEL, type CaddyRoute, type RoutedEnvironment } from './router-config.js';
+import { caddyConfig, environmentOfHost, requestWakes, environmentRoutes, isRouted, parseRouterRequestLine, renderRouterModel, routerModelHash, routerPlan, routerRoutes, ROUTER_HASH_LABEL, type CaddyRoute, type RoutedEnvironment } from './router-config.js';
 
 function env(over: Partial<RoutedEnvironment> = {}): RoutedEnvironment {
   return {
@@ -49,10 +49,10 @@ test('routes: the first claim of a name wins (a hostname named like a service st
   assert.equal(environmentRoutes(env({ services: { web: { ip: '', type: 'isolated' } } })).length, 0);
 });
 
-test('routerRoutes: only running (or starting) environments, in name order; .localhost suffixes too', () => {
-  const envs = [env({ name: 'b', dns_suffix: '.localhost' }), env({ name: 'a', status: 'stopped' }), env({ name: 'c', status: 'paused' }), env({ name: 'd', status: 'starting' })];
+test('routerRoutes: only running (or starting, or idle-paused) environments, in name order; .localhost suffixes too', () => {
+  const envs = [env({ name: 'b', dns_suffix: '.localhost' }), env({ name: 'a', status: 'stopped' }), env({ name: 'c', status: 'paused' }), env({ name: 'd', status: 'starting' }), env({ name: 'e', status: 'paused', paused_by: 'idle' }), env({ name: 'f', status: 'paused', paused_by: 'user' })];
   const routes = routerRoutes(envs);
-  assert.deepEqual([...new Set(routes.map((r) => r.env))], ['b', 'd']);
+  assert.deepEqual([...new Set(routes.map((r) => r.env))], ['b', 'd', 'e']);
   assert.ok(routes.some((r) => r.host === 'shop.b.localhost'));
 });
 
@@ -88,7 +88,8 @@ test('routerPlan: an alias whose hostname was removed live is answered 404 ahead
   const routes = routerRoutes([env({ hostnames: [] })]);
   const plan = routerPlan(routes, new Set(['shop.agent-1.test', 'web.agent-1.test', 'admin.agent-1.test', 'web', 'admin.other.test']));
   assert.deepEqual(plan.removed, ['admin.agent-1.test']);
-  const first = caddyConfig({ plan, https: false }).apps.http.servers.http?.routes[0];
+  // Right after the route that tells cilo of each request (not terminal).
+  const first = caddyConfig({ plan, https: false }).apps.http.servers.http?.routes[1];
   assert.deepEqual(first, { match: [{ host: ['admin.agent-1.test'] }], handle: [{ handler: 'static_response', status_code: 404, body: 'cilo: no running environment serves {http.request.host}\n' }], terminal: true });
 });
 
@@ -118,9 +119,11 @@ test('caddyConfig: explicit routes first, then per suffix the general route (dia
   const http = c.apps.http.servers.http;
   assert.deepEqual(http?.listen, [':80']);
   assert.deepEqual(http?.automatic_https, { disable: true });
-  assert.deepEqual(Object.keys(c.apps.http.servers), ['http']);
   assert.equal(c.apps.tls, undefined);
-  const routes = http?.routes ?? [];
+  assert.deepEqual(Object.keys(c.apps.http.servers), ['http', 'requests']);
+  const [tell, ...routes] = http?.routes ?? [];
+  assert.equal(tell?.match, undefined, 'every request tells cilo first');
+  assert.equal(tell?.terminal, undefined);
   assert.deepEqual(proxied(routes), [
     { hosts: ['docs.v2.agent-1.test'], dials: ['10.224.1.11:8080'] },
     { hosts: ['*.*.test'], dials: ['{http.request.host}:{cilo.port}'] },
@@ -163,8 +166,68 @@ test('caddyConfig with the CA: HTTPS on :443 with the same routes, certificates 
 
 test('caddyConfig: with no environment still an HTTP server (it answers 404 quickly, the probe connects to it)', () => {
   const c = caddyConfig({ plan: routerPlan([]), https: false });
-  assert.deepEqual(Object.keys(c.apps.http.servers), ['http']);
-  assert.deepEqual(c.apps.http.servers.http?.routes.map((r) => 'match' in r), [false]);
+  assert.deepEqual(Object.keys(c.apps.http.servers), ['http', 'requests']);
+  assert.deepEqual(c.apps.http.servers.http?.routes.map((r) => 'match' in r), [false, false]);
+});
+
+test('caddyConfig: each request first makes a GET to the requests server (as forward_auth), whose access log alone goes to stdout', () => {
+  const c = caddyConfig({ plan: routerPlan(routerRoutes([env()])), https: true });
+  for (const server of ['http', 'https']) {
+    assert.deepEqual(c.apps.http.servers[server]?.routes[0], {
+      handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:2021' }], rewrite: { method: 'GET', uri: '/' }, handle_response: [{ match: { status_code: [2] }, routes: [{ handle: [{ handler: 'vars' }] }] }] }],
+    });
+  }
+  const requests = c.apps.http.servers.requests;
+  assert.deepEqual(requests?.listen, ['127.0.0.1:2021']);
+  assert.deepEqual(requests?.logs, { default_logger_name: 'cilo_request' });
+  assert.deepEqual(requests?.routes, [{ handle: [{ handler: 'static_response', status_code: 204 }], terminal: true }]);
+  const logs = c.logging?.logs ?? {};
+  assert.deepEqual(logs.default, { exclude: ['http.log.access.cilo_request'] });
+  assert.deepEqual(logs.cilo_request?.include, ['http.log.access.cilo_request']);
+  assert.deepEqual(logs.cilo_request?.writer, { output: 'stdout' });
+  // Nothing of any environment in it: an environment pausing or waking is no config change.
+  assert.equal(JSON.stringify(c.logging).includes('agent-1'), false);
+});
+
+test('isRouted: running, starting and idle-paused; not stopped or paused by the user', () => {
+  assert.deepEqual(
+    ([{ status: 'running' }, { status: 'starting' }, { status: 'paused', paused_by: 'idle' }, { status: 'paused', paused_by: 'user' }, { status: 'paused' }, { status: 'stopped' }] as const).map((e) => isRouted(e)),
+    [true, true, true, false, false, false],
+  );
+});
+
+test('parseRouterRequestLine: the requests server\'s access log line gives the requested name and time; anything else null', () => {
+  const line = '{"level":"info","ts":1796617747.3466852,"logger":"http.log.access.cilo_request","msg":"handled request","request":{"method":"GET","host":"Web.A1.localhost:18099"},"status":204}';
+  assert.deepEqual(parseRouterRequestLine(line), { host: 'web.a1.localhost', at: 1796617747347 });
+  assert.deepEqual(parseRouterRequestLine(line.replace('Web.A1.localhost:18099', 'api.a1.test.')), { host: 'api.a1.test', at: 1796617747347 });
+  for (const other of [
+    '',
+    'not json http.log.access.cilo_request',
+    '{"level":"info","ts":1796617721.62,"logger":"http.log","msg":"server running","name":"requests"}',
+    line.replace('"logger":"http.log.access.cilo_request"', '"logger":"http.log.access"'),
+    line.replace('"ts":1796617747.3466852', '"ts":"1796617747"'),
+    line.replace('"host":"Web.A1.localhost:18099"', '"host":7'),
+    line.replace('"host":"Web.A1.localhost:18099"', '"host":"[::1]:80"'),
+    line.replace('"host":"Web.A1.localhost:18099"', '"host":""'),
+    line.replace('"host":"Web.A1.localhost:18099"', '"host":"a b"'),
+    line.replace('"request":{"method":"GET","host":"Web.A1.localhost:18099"}', '"request":null'),
+    line.slice(0, 60),
+    '[1,2] http.log.access.cilo_request',
+  ]) {
+    assert.equal(parseRouterRequestLine(other), null, other);
+  }
+});
+
+test('environmentOfHost: the environment whose <env><suffix> the name is or ends in, the longest; null for others', () => {
+  const envs = [{ name: 'a1', dns_suffix: '.test' }, { name: 'x.a1', dns_suffix: '.test' }, { name: 'b', dns_suffix: '.localhost' }];
+  assert.equal(environmentOfHost('web.a1.test', envs)?.name, 'a1');
+  assert.equal(environmentOfHost('a1.test', envs)?.name, 'a1');
+  assert.equal(environmentOfHost('y.shop.a1.test', envs)?.name, 'a1');
+  assert.equal(environmentOfHost('web.x.a1.test', envs)?.name, 'x.a1');
+  assert.equal(environmentOfHost('web.b.localhost', envs)?.name, 'b');
+  assert.equal(environmentOfHost('web.ba1.test', envs), null);
+  assert.equal(environmentOfHost('web.b.test', envs), null);
+  assert.equal(environmentOfHost('example.com', envs), null);
 });
 
 test('router model: 127.0.0.1 only, labelled, its hash changes with ports and image', () => {
@@ -177,6 +240,7 @@ test('router model: 127.0.0.1 only, labelled, its hash changes with ports and im
     { target: 80, published: '8080', host_ip: '127.0.0.1', protocol: 'tcp' },
     { target: 443, published: '8443', host_ip: '127.0.0.1', protocol: 'tcp' },
   ]);
+  assert.deepEqual(svc?.logging, { driver: 'local', options: { 'max-size': '10m', 'max-file': '3' } }, 'its log of requests is rotated');
   assert.equal(svc?.labels?.['cilo.home'], 'abc123');
   assert.equal(svc?.labels?.['cilo.router'], 'true');
   // On a user-defined network of its own from the start: Docker's DNS answers inside it.
@@ -185,4 +249,21 @@ test('router model: 127.0.0.1 only, labelled, its hash changes with ports and im
   assert.equal(svc?.labels?.[ROUTER_HASH_LABEL], routerModelHash(input));
   assert.notEqual(routerModelHash(input), routerModelHash({ ...input, httpPort: 80 }));
   assert.notEqual(routerModelHash(input), routerModelHash({ ...input, image: 'other' }));
+});
+
+test('requestWakes: an idle-paused environment, by a request after (or just before) its pause; never a running or user-paused one', () => {
+  const pausedAt = Date.parse('2026-01-01T00:10:00Z');
+  const idle = { status: 'paused', paused_by: 'idle', paused_at: '2026-01-01T00:10:00.000Z', idle_pause_seconds: 60 } as const;
+  assert.equal(requestWakes(idle, pausedAt + 1), true);
+  assert.equal(requestWakes(idle, pausedAt + 86_400_000), true);
+  // Between the supervisor's judgement and paused_at (the containers freezing): it waits in a container, it wakes.
+  assert.equal(requestWakes(idle, pausedAt - 2000), true);
+  // Long before: it was seen by the supervisor as activity, and the environment was idle after it.
+  assert.equal(requestWakes(idle, pausedAt - 60_000), false);
+  // A short idle pause still counts half a second before.
+  assert.equal(requestWakes({ ...idle, idle_pause_seconds: 2 }, pausedAt - 400), true);
+  assert.equal(requestWakes({ ...idle, idle_pause_seconds: 2 }, pausedAt - 1500), false);
+  assert.equal(requestWakes({ status: 'paused', paused_by: 'idle' }, 0), true, 'no paused_at: any request');
+  assert.equal(requestWakes({ ...idle, paused_by: 'user' }, pausedAt + 1), false);
+  assert.equal(requestWakes({ ...idle, status: 'running' }, pausedAt + 1), false);
 });

@@ -21,19 +21,33 @@
  * across environments (exact routes, they follow those environments), hostnames added live with
  * `cilo hostnames` (aliases from the next `up`) and deeper hostnames (to `ip:port`). HTTPS: Caddy
  * issues each name's certificate on demand (at its first handshake) from cilo's CA.
+ *
+ * Requests wake idle-paused environments (issue #26): an environment the supervisor paused for
+ * being idle stays routed (the router stays on its network, so a request reaches its frozen
+ * container: the kernel completes the connection and the request waits in the socket until the
+ * thaw). Every request first makes a subrequest to a server of Caddy's own on the container's
+ * loopback (ROUTER_REQUESTS, as Caddyfile's forward_auth does), whose access log line goes to the
+ * container's stdout as the request starts (the main servers' access logs come at its end, which
+ * for a frozen container is never); cilo's DNS server follows that log (core/router/requests.ts),
+ * marks the environment used and wakes it. The config holds no environment for this either.
  */
 import { createHash } from 'node:crypto';
 import type { ComposeModel } from './compose-model.js';
+import { isIdlePaused } from './idle.js';
 import { LABELS } from './names.js';
 import type { EnvironmentState, ServiceState } from './state.js';
 
-/** Environments whose status is one of these are routed (as the DNS zone serves them). */
+/** Environments whose status is one of these are routed (as the DNS zone serves them), and idle-paused ones (isRouted). */
 const ROUTED_STATUSES: readonly string[] = ['running', 'starting'];
 
 /** The admin endpoint inside the container, reached only from inside it (`caddy reload` by exec). */
 export const ROUTER_ADMIN = 'localhost:2019';
 /** Caddy's on-demand TLS asks here, on the container's loopback, whether a name may get a certificate. */
 export const ROUTER_ASK = '127.0.0.1:2020';
+/** Every request's subrequest goes here, on the container's loopback: its access log tells cilo of the request as it starts. */
+export const ROUTER_REQUESTS = '127.0.0.1:2021';
+/** The logger of those access log lines (Caddy's `http.log.access.<default_logger_name>`), written to stdout. */
+export const ROUTER_REQUEST_LOGGER = 'http.log.access.cilo_request';
 /** Where cilo's CA (certificate and key, PEM) is copied inside the container. */
 export const ROUTER_CA_DIR = '/data/cilo-ca';
 export const ROUTER_CA_CERT = `${ROUTER_CA_DIR}/ca.crt`;
@@ -45,7 +59,7 @@ export const ROUTER_LABEL = 'cilo.router';
 /** The hash of the container's model: a different one (other ports, image) makes it again. */
 export const ROUTER_HASH_LABEL = 'cilo.router.hash';
 
-export type RoutedEnvironment = Pick<EnvironmentState, 'name' | 'project' | 'dns_suffix' | 'ingress' | 'hostnames' | 'services' | 'status' | 'subnet'>;
+export type RoutedEnvironment = Pick<EnvironmentState, 'name' | 'project' | 'dns_suffix' | 'ingress' | 'hostnames' | 'services' | 'status' | 'subnet'> & Partial<Pick<EnvironmentState, 'paused_by'>>;
 
 /** One name served, and where its requests go. */
 export interface RouterRoute {
@@ -65,9 +79,12 @@ export interface RouterRoute {
   suffix: string;
 }
 
-/** Whether the environment's names are served now. */
-export function isRouted(env: Pick<EnvironmentState, 'status'>): boolean {
-  return ROUTED_STATUSES.includes(env.status);
+/**
+ * Whether the environment's names are served now: running, starting, or paused for being idle
+ * (a request wakes it: the router stays on its network and the request waits for the thaw).
+ */
+export function isRouted(env: Pick<EnvironmentState, 'status'> & Partial<Pick<EnvironmentState, 'paused_by'>>): boolean {
+  return ROUTED_STATUSES.includes(env.status) || isIdlePaused({ status: env.status, paused_by: env.paused_by });
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -226,6 +243,7 @@ export interface CaddyRoute {
 /** The part of Caddy's JSON config cilo writes (https://caddyserver.com/docs/json/). */
 export interface CaddyConfig {
   admin: { listen: string };
+  logging?: { logs: Record<string, Record<string, unknown>> };
   apps: {
     http: { servers: Record<string, CaddyServer> };
     pki?: Record<string, unknown>;
@@ -239,6 +257,7 @@ export interface CaddyServer {
   errors?: { routes: CaddyRoute[] };
   automatic_https: { disable: true };
   tls_connection_policies?: Record<string, never>[];
+  logs?: { default_logger_name: string };
 }
 
 const notServed = (status: number): CaddyHandler => ({ handler: 'static_response', status_code: status, body: 'cilo: no running environment serves {http.request.host}\n' });
@@ -286,6 +305,120 @@ function suffixRoutes(s: SuffixPlan): CaddyRoute[] {
   return out;
 }
 
+const REQUEST_LOGGER_NAME = ROUTER_REQUEST_LOGGER.slice('http.log.access.'.length);
+
+/**
+ * First on every request (not terminal): a GET with the request's Host to ROUTER_REQUESTS, as
+ * forward_auth does it (its 2xx answer runs the routes of `handle_response`, which go on to the
+ * request's own routes; the request's body is left for them). That server's access log line is
+ * how cilo learns of the request while it starts (a frozen container answers only once woken).
+ */
+const TELL_CILO: CaddyRoute = {
+  handle: [
+    {
+      handler: 'reverse_proxy',
+      upstreams: [{ dial: ROUTER_REQUESTS }],
+      rewrite: { method: 'GET', uri: '/' },
+      handle_response: [{ match: { status_code: [2] }, routes: [{ handle: [{ handler: 'vars' }] }] }],
+    },
+  ],
+};
+
+/**
+ * Those lines, and only those, go to stdout as JSON with the fields cilo reads (the request's
+ * headers, addresses and the like left out); Caddy's own log stays on stderr.
+ */
+const REQUEST_LOGGING: NonNullable<CaddyConfig['logging']> = {
+  logs: {
+    default: { exclude: [ROUTER_REQUEST_LOGGER] },
+    [REQUEST_LOGGER_NAME]: {
+      writer: { output: 'stdout' },
+      encoder: {
+        format: 'filter',
+        wrap: { format: 'json' },
+        fields: Object.fromEntries(['request>headers', 'request>remote_ip', 'request>remote_port', 'request>proto', 'request>uri', 'resp_headers', 'user_id', 'size', 'duration'].map((f) => [f, { filter: 'delete' }])),
+      },
+      include: [ROUTER_REQUEST_LOGGER],
+    },
+  },
+};
+
+/** A request the router began, from one line of its stdout; null for anything else. */
+export interface RouterRequest {
+  /** The requested name: lower case, without port or trailing dot. */
+  host: string;
+  /** When Caddy logged it (ms since the epoch). */
+  at: number;
+}
+
+/**
+ * One line of the router container's log as ROUTER_REQUEST_LOGGER writes it
+ * (`{"level":"info","ts":1796617747.34,"logger":"http.log.access.cilo_request","msg":"handled request","request":{"method":"GET","host":"web.a1.test:8080"},"status":204}`),
+ * checked field by field; any other line (Caddy's own, a partial one) is null.
+ */
+export function parseRouterRequestLine(line: string): RouterRequest | null {
+  if (!line.includes(ROUTER_REQUEST_LOGGER)) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) return null;
+  const o = v as Record<string, unknown>;
+  if (o.logger !== ROUTER_REQUEST_LOGGER || typeof o.ts !== 'number' || !Number.isFinite(o.ts)) return null;
+  const req = o.request;
+  if (typeof req !== 'object' || req === null) return null;
+  const raw = (req as Record<string, unknown>).host;
+  if (typeof raw !== 'string') return null;
+  const host = hostOnly(raw);
+  return host === null ? null : { host, at: Math.round(o.ts * 1000) };
+}
+
+const HOST_NAME = /^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/;
+
+/** `Web.A1.test:8080` -> `web.a1.test`; null for an address in brackets (IPv6) or what is no name. */
+function hostOnly(raw: string): string | null {
+  const name = raw.trim().toLowerCase().replace(/:\d+$/, '').replace(/\.$/, '');
+  return name.length > 0 && name.length <= 253 && HOST_NAME.test(name) ? name : null;
+}
+
+/**
+ * The environment a requested name belongs to: the one whose `<env><suffix>` it is or ends in
+ * (the longest such, should one environment's base end another's). Null for other names.
+ */
+export function environmentOfHost<E extends Pick<EnvironmentState, 'name' | 'dns_suffix'>>(host: string, envs: readonly E[]): E | null {
+  let best: E | null = null;
+  let bestLength = 0;
+  for (const e of envs) {
+    const base = envBase(e);
+    if (base.length > bestLength && (host === base || host.endsWith(`.${base}`))) {
+      best = e;
+      bestLength = base.length;
+    }
+  }
+  return best;
+}
+
+/** How often cilo records a request to one environment as its activity (a file's mtime): often enough for any idle pause. */
+export const REQUEST_TOUCH_MS = 1000;
+
+/**
+ * Whether a request begun at `at` (ms) must wake the environment: it is idle-paused and the
+ * request came after the supervisor judged it idle. The supervisor judges under the
+ * environment's lock, from activity at most REQUEST_TOUCH_MS late, then freezes the containers and
+ * records `paused_at`; a request in between reached a container about to freeze and waits in it,
+ * so requests from a little before `paused_at` count too (never from before the judgement: any
+ * such would have kept the environment running). Later requests always wake it.
+ */
+export function requestWakes(env: Pick<EnvironmentState, 'status' | 'paused_by' | 'paused_at' | 'idle_pause_seconds'>, at: number): boolean {
+  if (!isIdlePaused(env)) return false;
+  const pausedAt = Date.parse(env.paused_at ?? '');
+  if (!Number.isFinite(pausedAt)) return true;
+  const before = Math.max(500, (env.idle_pause_seconds ?? 0) * 1000 - REQUEST_TOUCH_MS - 500);
+  return at > pausedAt - before;
+}
+
 const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
@@ -298,6 +431,7 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
  */
 export function caddyConfig(input: RouterConfigInput): CaddyConfig {
   const routes: CaddyRoute[] = [
+    TELL_CILO,
     ...(input.plan.removed.length > 0 ? [{ match: [{ host: input.plan.removed }], handle: [notServed(404)], terminal: true }] : []),
     ...input.plan.explicit.map((r): CaddyRoute => ({ match: [{ host: r.hosts }], handle: [proxy(r.dials)], terminal: true })),
     ...input.plan.suffixes.flatMap(suffixRoutes),
@@ -307,7 +441,8 @@ export function caddyConfig(input: RouterConfigInput): CaddyConfig {
   const servers: Record<string, CaddyServer> = {
     http: { listen: [':80'], routes, errors, automatic_https: { disable: true } },
   };
-  const config: CaddyConfig = { admin: { listen: ROUTER_ADMIN }, apps: { http: { servers } } };
+  servers.requests = { listen: [ROUTER_REQUESTS], routes: [{ handle: [{ handler: 'static_response', status_code: 204 }], terminal: true }], automatic_https: { disable: true }, logs: { default_logger_name: REQUEST_LOGGER_NAME } };
+  const config: CaddyConfig = { admin: { listen: ROUTER_ADMIN }, logging: REQUEST_LOGGING, apps: { http: { servers } } };
   if (input.https) {
     servers.https = { listen: [':443'], routes, errors, automatic_https: { disable: true }, tls_connection_policies: [{}] };
     const under = input.plan.suffixes.map((s) => escapeRegExp(s.suffix)).join('|');
@@ -366,6 +501,9 @@ export function renderRouterModel(input: RouterModelInput): ComposeModel {
     command: ['caddy', 'run', '--resume'],
     networks: { default: null },
     restart: 'unless-stopped',
+    // A line per request (ROUTER_REQUEST_LOGGER): Docker's `local` driver rotates it (and
+    // `docker logs` and the Engine's follow still read it), where json-file, the usual default, keeps all.
+    logging: { driver: 'local', options: { 'max-size': '10m', 'max-file': '3' } },
     ports: [
       { target: 80, published: String(input.httpPort), host_ip: '127.0.0.1', protocol: 'tcp' },
       { target: 443, published: String(input.httpsPort), host_ip: '127.0.0.1', protocol: 'tcp' },

@@ -10,6 +10,7 @@ import type { CoreContext } from '../context.js';
 import type { State } from '../../domain/state.js';
 import { wakeEnvironment, type SeenActivity } from '../environments/idle.js';
 import { superviseTick } from '../environments/supervise.js';
+import { followRouterRequests } from '../router/requests.js';
 
 /** Starts the server unless this home's server already answers on the configured port. */
 export function startDnsServer(ctx: CoreContext): Promise<DnsStartResult> {
@@ -47,18 +48,25 @@ export function uninstallSystemResolver(ctx: CoreContext): Promise<UninstallResu
  * Runs the server in this process until SIGTERM/SIGINT, supervising shared services every
  * second (removing those whose grace period ended) and idle environments. A query for a name
  * of an idle-paused environment wakes it before it is answered; every answered query counts as
- * a use of its environment (issue #26).
+ * a use of its environment (issue #26). It also follows the loopback router's requests (each
+ * marks its environment used and wakes it if idle-paused).
  */
-export function serveDnsServer(ctx: CoreContext, opts: { token?: string | undefined }): Promise<void> {
+export async function serveDnsServer(ctx: CoreContext, opts: { token?: string | undefined }): Promise<void> {
   const recordQueried = queriedActivityWriter(ctx);
-  return ctx.dnsAdmin.serve({
-    token: opts.token,
-    onWake: (env, why) => wakeEnvironment(ctx, env, why),
-    onTick: (state, log, seen) => {
-      recordQueried(state, seen);
-      return superviseTick(() => ctx, state, log, seen);
-    },
-  });
+  const router = followRouterRequests(ctx);
+  try {
+    await ctx.dnsAdmin.serve({
+      token: opts.token,
+      onWake: (env, why) => wakeEnvironment(ctx, env, why),
+      onTick: (state, log, seen) => {
+        recordQueried(state, seen);
+        router.tick(state, log);
+        return superviseTick(() => ctx, state, log, seen);
+      },
+    });
+  } finally {
+    await router.stop();
+  }
 }
 
 /** How often at most an environment's activity file is written for the queries the server saw. */

@@ -185,7 +185,7 @@ async function ensureRouterContainer(ctx: SiteContext, state: State): Promise<st
     return name;
   }
   if (info) {
-    ctx.log(`Making the loopback router again (its ports or image changed)`);
+    ctx.log(`Making the loopback router again (its ports, image or settings changed)`);
     await ctx.site.docker.removeContainer(info.Id, { force: true, volumes: true });
   } else ctx.log(`Starting the loopback router on 127.0.0.1:${http_port} and :${https_port}`);
   const file = routerFile(ctx.paths, { host: ctx.site.host });

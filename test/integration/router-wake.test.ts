@@ -1,0 +1,168 @@
+/**
+ * Requests through the loopback router and idle pause (issue #26), against the real engine and a
+ * real Caddy (test/support/caddy-image.ts): a request by name to an idle-paused environment wakes
+ * it and is answered (the request waits in the frozen container until cilo's DNS server, which
+ * follows the router's log, thaws it); requests through the router are activity, so an
+ * environment used only through it is not paused.
+ *
+ * The pause itself is core's pauseIfIdle (what the supervisor runs each second), called here
+ * after the environment's idle pause is set in state: once the supervisor pauses idle
+ * environments itself (and `up --idle-pause` exists) this may call neither; either way the
+ * pause is the real one (containers frozen, state paused by 'idle').
+ */
+import { after, before, describe, test } from '../support/bounded-test.js';
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pauseIfIdle } from '../../src/core/environments/idle.js';
+import { defaultContext } from '../../src/default-context.js';
+import type { State } from '../../src/domain/state.js';
+import { COMPOSE_PROJECT, composeProjectName } from '../../src/domain/names.js';
+import { ciloPaths } from '../../src/state/paths.js';
+import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
+import { copyFixture, docker, editState, ensureFixtureImage, freeLoopbackPort, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+
+let skip: string | undefined;
+before(() => {
+  ensureFixtureImage();
+  skip = ensureCaddyImage();
+});
+
+interface Answer {
+  status: number;
+  body: string;
+}
+
+/** GET / on 127.0.0.1:port with this Host header, on a connection of its own. */
+function get(port: number, host: string, timeoutMs: number): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${host} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** GET / over HTTPS on 127.0.0.1:port, SNI and Host `host`, verified against `ca`. */
+function getTls(port: number, host: string, ca: string, timeoutMs: number): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest({ host: '127.0.0.1', port, path: '/', servername: host, headers: { Host: host }, ca, agent: false, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET https://${host} timed out after ${timeoutMs} ms`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('requests through the loopback router and idle pause', () => {
+  let h: TestHome;
+  let dir: string;
+  let http = 0;
+  let https = 0;
+  const project = uid('rw');
+  const env = 'w1';
+  const host = `web.${env}.test`;
+
+  function envState(): State['environments'][string] | undefined {
+    return (JSON.parse(readFileSync(join(h.home, 'state.json'), 'utf8')) as State).environments[env];
+  }
+
+  /** Paused for being idle by core's pauseIfIdle (the supervisor's step), or by the supervisor itself, with its containers frozen. */
+  async function idlePause(): Promise<void> {
+    await waitFor(async () => envState()?.paused_by === 'idle' || ((await pauseIfIdle(core(), env)) && envState()?.paused_by === 'idle'), { what: `${env} to be paused for being idle`, intervalMs: 250 });
+    assert.equal(envState()?.status, 'paused');
+    const frozen = await containersPaused();
+    assert.ok(frozen.length === 2 && frozen.every(Boolean), `its containers are paused: ${JSON.stringify(frozen)}`);
+  }
+
+  async function containersPaused(): Promise<boolean[]> {
+    const found = await docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(project, env)}`] }, true);
+    return Promise.all(found.map(async (c) => (await docker.inspectContainer(c.Id))?.State.Status === 'paused'));
+  }
+
+  const core = () => defaultContext({ paths: ciloPaths(h.home) });
+
+  before(async () => {
+    if (skip) return;
+    h = makeHome();
+    h.env.CILO_ROUTER_IMAGE = CADDY_IMAGE;
+    http = await freeLoopbackPort();
+    https = await freeLoopbackPort();
+    dir = copyFixture('router-web', { '.cilo/config.yml': `project: ${project}\nenv:\n  render:\n    - file: .env\n      tokens: true\n` });
+    const init = await h.cli(['init', '--routing', 'router', '--router-http-port', String(http), '--router-https-port', String(https)]);
+    assert.equal(init.code, 0, init.stderr);
+    const up = await h.cli(['up', env, '--timeout', '90'], { cwd: dir });
+    assert.equal(up.code, 0, up.stderr);
+  });
+  after(async () => {
+    if (h) await tearDown(h, project, dir);
+  });
+
+  test('a request by name to an idle-paused environment wakes it and gets the page', async (t) => {
+    if (skip) return t.skip(skip);
+    assert.deepEqual(await get(http, host, 10_000), { status: 200, body: `web-${env}` });
+    await editState(h, (s) => {
+      const rec = s.environments[env];
+      if (rec) rec.idle_pause_seconds = 1;
+    });
+    // Idle for a second, then paused by the supervisor's own step (or by the supervisor).
+    await idlePause();
+
+    const started = Date.now();
+    const answer = await get(http, host, 60_000);
+    t.diagnostic(`first request after the idle pause answered in ${Date.now() - started} ms`);
+    assert.deepEqual(answer, { status: 200, body: `web-${env}` });
+    // Recorded running just after the thaw that let the request through.
+    await waitFor(() => envState()?.status === 'running', { what: `${env} to be recorded running` });
+    assert.equal(envState()?.paused_by, undefined);
+    assert.deepEqual(await containersPaused(), [false, false]);
+    // The DNS server's log says why.
+    const log = readFileSync(join(h.home, 'dns', 'dns.log'), 'utf8');
+    assert.match(log, new RegExp(`Woke ${env} \\(2 container\\(s\\) thawed\\): a request through the router for ${host.replace(/\./g, '\\.')}`));
+  });
+
+  test('an HTTPS request by name wakes it too', async (t) => {
+    if (skip) return t.skip(skip);
+    const ca = readFileSync(join(h.home, 'ca', 'cilo-ca.crt'), 'utf8');
+    await idlePause();
+    const answer = await getTls(https, `api.${env}.test`, ca, 60_000);
+    assert.deepEqual(answer, { status: 200, body: `api-${env}` });
+    await waitFor(() => envState()?.status === 'running', { what: `${env} to be recorded running` });
+    assert.deepEqual(await containersPaused(), [false, false]);
+  });
+
+  test('requests through the router are activity: an environment used only through it is not paused', async (t) => {
+    if (skip) return t.skip(skip);
+    await editState(h, (s) => {
+      const rec = s.environments[env];
+      if (rec) rec.idle_pause_seconds = 2;
+    });
+    const ctx = core();
+    const since = Date.now();
+    // Six seconds, three times the idle pause, of a request every 300 ms and nothing else.
+    while (Date.now() - since < 6000) {
+      assert.deepEqual(await get(http, host, 10_000), { status: 200, body: `web-${env}` });
+      assert.equal(await pauseIfIdle(ctx, env), false, 'not idle while requests come');
+      await pause(300);
+    }
+    assert.equal(envState()?.status, 'running');
+    assert.ok((ctx.activity.last(env) ?? 0) >= since, 'the requests were recorded as its activity');
+    // Once they stop, it is idle again.
+    await waitFor(async () => envState()?.paused_by === 'idle' || ((await pauseIfIdle(ctx, env)) && envState()?.paused_by === 'idle'), { what: `${env} to be paused once the requests stop`, intervalMs: 250 });
+  });
+});
