@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { caddyConfig, environmentOfHost, requestWakes, environmentRoutes, isRouted, parseRouterRequestLine, renderRouterModel, routerModelHash, routerPlan, routerRoutes, ROUTER_HASH_LABEL, type CaddyRoute, type RoutedEnvironment } from './router-config.js';
+import { caddyConfig, needsRequestLog, environmentOfHost, requestWakes, environmentRoutes, isRouted, parseRouterRequestLine, renderRouterModel, routerModelHash, routerPlan, routerRoutes, ROUTER_HASH_LABEL, type CaddyRoute, type RoutedEnvironment } from './router-config.js';
 
 function env(over: Partial<RoutedEnvironment> = {}): RoutedEnvironment {
   return {
@@ -88,8 +88,8 @@ test('routerPlan: an alias whose hostname was removed live is answered 404 ahead
   const routes = routerRoutes([env({ hostnames: [] })]);
   const plan = routerPlan(routes, new Set(['shop.agent-1.test', 'web.agent-1.test', 'admin.agent-1.test', 'web', 'admin.other.test']));
   assert.deepEqual(plan.removed, ['admin.agent-1.test']);
-  // Right after the route that tells cilo of each request (not terminal).
-  const first = caddyConfig({ plan, https: false }).apps.http.servers.http?.routes[1];
+  // Right after the route that tells cilo of each request (not terminal), with an idle pause served.
+  const first = caddyConfig({ plan, https: false, tellCilo: true }).apps.http.servers.http?.routes[1];
   assert.deepEqual(first, { match: [{ host: ['admin.agent-1.test'] }], handle: [{ handler: 'static_response', status_code: 404, body: 'cilo: no running environment serves {http.request.host}\n' }], terminal: true });
 });
 
@@ -121,9 +121,7 @@ test('caddyConfig: explicit routes first, then per suffix the general route (dia
   assert.deepEqual(http?.automatic_https, { disable: true });
   assert.equal(c.apps.tls, undefined);
   assert.deepEqual(Object.keys(c.apps.http.servers), ['http', 'requests']);
-  const [tell, ...routes] = http?.routes ?? [];
-  assert.equal(tell?.match, undefined, 'every request tells cilo first');
-  assert.equal(tell?.terminal, undefined);
+  const routes = http?.routes ?? [];
   assert.deepEqual(proxied(routes), [
     { hosts: ['docs.v2.agent-1.test'], dials: ['10.224.1.11:8080'] },
     { hosts: ['*.*.test'], dials: ['{http.request.host}:{cilo.port}'] },
@@ -167,11 +165,15 @@ test('caddyConfig with the CA: HTTPS on :443 with the same routes, certificates 
 test('caddyConfig: with no environment still an HTTP server (it answers 404 quickly, the probe connects to it)', () => {
   const c = caddyConfig({ plan: routerPlan([]), https: false });
   assert.deepEqual(Object.keys(c.apps.http.servers), ['http', 'requests']);
-  assert.deepEqual(c.apps.http.servers.http?.routes.map((r) => 'match' in r), [false, false]);
+  assert.deepEqual(c.apps.http.servers.http?.routes.map((r) => 'match' in r), [false]);
 });
 
-test('caddyConfig: each request first makes a GET to the requests server (as forward_auth), whose access log alone goes to stdout', () => {
-  const c = caddyConfig({ plan: routerPlan(routerRoutes([env()])), https: true });
+test('caddyConfig: with an idle pause served, each request first makes a GET to the requests server (as forward_auth), whose access log alone goes to stdout', () => {
+  assert.equal(needsRequestLog([env()]), false);
+  assert.equal(needsRequestLog([env(), { ...env(), idle_pause_seconds: 600 }]), true);
+  const without = caddyConfig({ plan: routerPlan(routerRoutes([env()])), https: true });
+  for (const server of ['http', 'https']) assert.equal(JSON.stringify(without.apps.http.servers[server]?.routes).includes('127.0.0.1:2021'), false, 'no subrequest while no environment has an idle pause');
+  const c = caddyConfig({ plan: routerPlan(routerRoutes([env()])), https: true, tellCilo: true });
   for (const server of ['http', 'https']) {
     assert.deepEqual(c.apps.http.servers[server]?.routes[0], {
       handle: [{ handler: 'reverse_proxy', upstreams: [{ dial: '127.0.0.1:2021' }], rewrite: { method: 'GET', uri: '/' }, handle_response: [{ match: { status_code: [2] }, routes: [{ handle: [{ handler: 'vars' }] }] }] }],

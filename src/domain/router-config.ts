@@ -229,6 +229,16 @@ export interface RouterConfigInput {
   plan: RouterPlan;
   /** With cilo's CA copied into the container (ROUTER_CA_*): HTTPS, certificates issued on demand. */
   https: boolean;
+  /**
+   * Tell cilo of every request as it starts (TELL_CILO): only while an environment served has an
+   * idle pause (issue #26), whose wake and use need it; it costs every request a subrequest.
+   */
+  tellCilo?: boolean | undefined;
+}
+
+/** Whether the router must tell cilo of its requests for these environments: one of them has an idle pause. */
+export function needsRequestLog(envs: readonly Pick<EnvironmentState, 'name' | 'idle_pause_seconds'>[]): boolean {
+  return envs.some((e) => (e.idle_pause_seconds ?? 0) > 0);
 }
 
 /** A Caddy handler (https://caddyserver.com/docs/json/apps/http/servers/routes/handle/). */
@@ -431,7 +441,7 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
  */
 export function caddyConfig(input: RouterConfigInput): CaddyConfig {
   const routes: CaddyRoute[] = [
-    TELL_CILO,
+    ...(input.tellCilo === true ? [TELL_CILO] : []),
     ...(input.plan.removed.length > 0 ? [{ match: [{ host: input.plan.removed }], handle: [notServed(404)], terminal: true }] : []),
     ...input.plan.explicit.map((r): CaddyRoute => ({ match: [{ host: r.hosts }], handle: [proxy(r.dials)], terminal: true })),
     ...input.plan.suffixes.flatMap(suffixRoutes),

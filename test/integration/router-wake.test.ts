@@ -5,10 +5,10 @@
  * follows the router's log, thaws it); requests through the router are activity, so an
  * environment used only through it is not paused.
  *
- * The pause itself is core's pauseIfIdle (what the supervisor runs each second), called here
- * after the environment's idle pause is set in state: once the supervisor pauses idle
- * environments itself (and `up --idle-pause` exists) this may call neither; either way the
- * pause is the real one (containers frozen, state paused by 'idle').
+ * The idle pause is given by `up --idle-pause` (which also makes the router tell cilo of each
+ * request: only while an environment has an idle pause); the pause is the supervisor's, or core's
+ * pauseIfIdle (the supervisor's own step) called here to not wait for its next tick: either way
+ * the real one (containers frozen, state paused by 'idle').
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
@@ -22,7 +22,7 @@ import type { State } from '../../src/domain/state.js';
 import { COMPOSE_PROJECT, composeProjectName } from '../../src/domain/names.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
-import { copyFixture, docker, editState, ensureFixtureImage, freeLoopbackPort, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+import { copyFixture, docker, ensureFixtureImage, freeLoopbackPort, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 let skip: string | undefined;
 before(() => {
@@ -116,10 +116,8 @@ describe('requests through the loopback router and idle pause', () => {
   test('a request by name to an idle-paused environment wakes it and gets the page', async (t) => {
     if (skip) return t.skip(skip);
     assert.deepEqual(await get(http, host, 10_000), { status: 200, body: `web-${env}` });
-    await editState(h, (s) => {
-      const rec = s.environments[env];
-      if (rec) rec.idle_pause_seconds = 1;
-    });
+    const up = await h.cli(['up', env, '--idle-pause', '1s', '--timeout', '90'], { cwd: dir });
+    assert.equal(up.code, 0, up.stderr);
     // Idle for a second, then paused by the supervisor's own step (or by the supervisor).
     await idlePause();
 
@@ -148,10 +146,8 @@ describe('requests through the loopback router and idle pause', () => {
 
   test('requests through the router are activity: an environment used only through it is not paused', async (t) => {
     if (skip) return t.skip(skip);
-    await editState(h, (s) => {
-      const rec = s.environments[env];
-      if (rec) rec.idle_pause_seconds = 2;
-    });
+    const up = await h.cli(['up', env, '--idle-pause', '2s', '--timeout', '90'], { cwd: dir });
+    assert.equal(up.code, 0, up.stderr);
     const ctx = core();
     const since = Date.now();
     // Six seconds, three times the idle pause, of a request every 300 ms and nothing else.

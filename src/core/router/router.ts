@@ -12,7 +12,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { COMPOSE_PROJECT, composeProjectName, networkName } from '../../domain/names.js';
-import { caddyConfig, DEFAULT_ROUTER_IMAGE, isRouted, renderRouterModel, ROUTER_CA_CERT, ROUTER_HASH_LABEL, ROUTER_LABEL, routerContainerName, routerNetworkName, routerPlan, routerRoutes, type CaddyConfig, type RouterPlan, type RouterRoute } from '../../domain/router-config.js';
+import { caddyConfig, DEFAULT_ROUTER_IMAGE, isRouted, needsRequestLog, renderRouterModel, ROUTER_CA_CERT, ROUTER_HASH_LABEL, ROUTER_LABEL, routerContainerName, routerNetworkName, routerPlan, routerRoutes, type CaddyConfig, type RouterPlan, type RouterRoute } from '../../domain/router-config.js';
 import { effectiveRouting, routingSettings } from '../../domain/routing.js';
 import { sameSite, siteKey, type OnSite } from '../../domain/sites.js';
 import type { EnvironmentState, State } from '../../domain/state.js';
@@ -84,7 +84,7 @@ async function serveRoutes(ctx: SiteContext, state: State, envs: EnvironmentStat
   for (const env of envs) await attach(ctx.site.docker, name, networkName(env.project, env.name), routerAddressOf(env.subnet), []);
   const routes = routerRoutes(envs);
   const ca = await installCa(ctx, name);
-  await pushConfig(ctx, name, caddyConfig({ plan: await routerPlanOf(ctx, envs, routes), https: ca !== 'none' }), ca === 'written');
+  await pushConfig(ctx, name, caddyConfig({ plan: await routerPlanOf(ctx, envs, routes), https: ca !== 'none', tellCilo: needsRequestLog(envs) }), ca === 'written');
   await detachStale(ctx, name, envs);
   return routes;
 }

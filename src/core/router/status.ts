@@ -4,7 +4,7 @@
  * ports the ones chosen. The routes it runs are read from the config Caddy saved after the last
  * load (`/config/caddy/autosave.json`, XDG_CONFIG_HOME of Caddy's images), from inside it.
  */
-import { caddyConfig, routerContainerName, routerNetworkName, routerRoutes, type CaddyRoute, type RouterPlan, type RouterRoute } from '../../domain/router-config.js';
+import { caddyConfig, needsRequestLog, routerContainerName, routerNetworkName, routerRoutes, type CaddyRoute, type RouterPlan, type RouterRoute } from '../../domain/router-config.js';
 import { effectiveRouting, routingSettings, type EffectiveRouting, type RoutingMode, type RoutingProbe } from '../../domain/routing.js';
 import { siteKey } from '../../domain/sites.js';
 import type { State } from '../../domain/state.js';
@@ -62,7 +62,7 @@ export async function routerStatus(base: CoreContext): Promise<RouterStatus> {
     image: routerImage(),
     container,
     routes: wanted,
-    in_sync: container?.state === 'running' ? await runsRoutes(ctx, container.name, await routerPlanOf(ctx, envs, wanted)) : null,
+    in_sync: container?.state === 'running' ? await runsRoutes(ctx, container.name, await routerPlanOf(ctx, envs, wanted), needsRequestLog(envs)) : null,
   };
 }
 
@@ -90,7 +90,7 @@ function canonical(x: unknown): unknown {
  * Whether the running Caddy's HTTP routes are those of the plan (its port maps and explicit
  * routes); false when its config cannot be read.
  */
-async function runsRoutes(ctx: SiteContext, container: string, plan: RouterPlan): Promise<boolean> {
+async function runsRoutes(ctx: SiteContext, container: string, plan: RouterPlan, tellCilo: boolean): Promise<boolean> {
   const r = await ctx.site.exec.run(container, ['cat', AUTOSAVE]).catch(() => undefined);
   if (!r || r.code !== 0) return false;
   let running: CaddyRoute[] | undefined;
@@ -99,7 +99,7 @@ async function runsRoutes(ctx: SiteContext, container: string, plan: RouterPlan)
   } catch {
     return false;
   }
-  const want = caddyConfig({ plan, https: false }).apps.http.servers.http?.routes ?? [];
+  const want = caddyConfig({ plan, https: false, tellCilo }).apps.http.servers.http?.routes ?? [];
   return JSON.stringify(canonical(running ?? [])) === JSON.stringify(canonical(want));
 }
 
@@ -135,7 +135,7 @@ export async function checkRouter(ctx: SiteContext, state: State): Promise<Route
   if (missing.length > 0) {
     out.push({ kind: 'router.ports', severity: 'error', subject, message: `The loopback router publishes ${container.ports.join(', ') || 'nothing'}, not ${missing.join(' and ')} as chosen.`, fix: 'make it again with the chosen ports', repair });
   }
-  if (!(await runsRoutes(ctx, container.name, await routerPlanOf(ctx, needed)))) {
+  if (!(await runsRoutes(ctx, container.name, await routerPlanOf(ctx, needed), needsRequestLog(needed)))) {
     out.push({ kind: 'router.routes', severity: 'error', subject, message: `The loopback router's routes are not those of the routed environments (${names}).`, fix: 'push the routes again', repair });
   }
   return out;
