@@ -14,6 +14,7 @@ import type { ComposeModel } from '../../domain/compose-model.js';
 import { chosenSharedServices } from '../../domain/datasets.js';
 import { COMPOSE_SERVICE, LABELS, composeProjectName } from '../../domain/names.js';
 import { splitList } from '../../domain/shared.js';
+import { lastUsed } from '../../domain/idle.js';
 import { siteKey } from '../../domain/sites.js';
 import type { EnvironmentState, State } from '../../domain/state.js';
 import { CiloError, usageError } from '../../errors.js';
@@ -169,7 +170,8 @@ async function tryReserve(ctx: SiteContext, env: string, estimate: Estimate, bud
     const check: AdmissionCheck = { budget, estimate: estimate.bytes, inUse: envUse + m.shared + reserved };
     state.memory_reservations = reservations;
     if (!fits(check)) {
-      const idle = onSite.filter((e) => e.status === 'running' && e.name !== env).sort((a, b) => a.updated_at.localeCompare(b.updated_at)).map((e) => e.name);
+      const used = (e: EnvironmentState): number => lastUsed(e, [ctx.activity.last(e.name)]);
+      const idle = onSite.filter((e) => e.status === 'running' && e.name !== env).sort((a, b) => used(a) - used(b)).map((e) => e.name);
       return { message: refusalMessage(env, check, budgetText, idle) };
     }
     const id = `${process.pid}-${randomBytes(4).toString('hex')}`;
