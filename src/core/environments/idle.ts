@@ -40,14 +40,7 @@ export async function wakeEnvironment(base: CoreContext, name: string, why: stri
     if (!env || !isIdlePaused(env)) return 'not-idle-paused';
     const ctx = await atSite(base, env);
     const resumed = await resumeContainers(ctx, env);
-    await withStateLock((state) => {
-      const rec = state.environments[name];
-      if (!rec || !isIdlePaused(rec)) return;
-      rec.status = 'running';
-      delete rec.paused_by;
-      delete rec.paused_at;
-      rec.updated_at = isoNow(ctx);
-    }, ctx.paths);
+    await recordWoken(ctx, name);
     base.log(`Woke ${name} (${resumed.length} container(s) thawed): ${why}`);
     return 'woke';
   });
@@ -125,18 +118,23 @@ export async function pauseIfIdle(base: CoreContext, name: string, seen: SeenAct
     // seen now, it thaws them again at once.
     if (used() !== usedAtCheck) {
       await resumeContainers(ctx, env);
-      await withStateLock((state) => {
-        const rec = state.environments[name];
-        if (!rec || !isIdlePaused(rec)) return;
-        rec.status = 'running';
-        delete rec.paused_by;
-        delete rec.paused_at;
-        rec.updated_at = isoNow(ctx);
-      }, ctx.paths);
+      await recordWoken(ctx, name);
       return false;
     }
     return true;
   });
+}
+
+/** Records an idle-paused environment running again (its containers thawed). */
+function recordWoken(ctx: CoreContext, name: string): Promise<void> {
+  return withStateLock((state) => {
+    const rec = state.environments[name];
+    if (!rec || !isIdlePaused(rec)) return;
+    rec.status = 'running';
+    delete rec.paused_by;
+    delete rec.paused_at;
+    rec.updated_at = isoNow(ctx);
+  }, ctx.paths);
 }
 
 function isIdlePausedNow(ctx: CoreContext, name: string): boolean {
