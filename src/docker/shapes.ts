@@ -15,7 +15,7 @@ export const ContainerSummarySchema = v.looseObject({
   Status: v.string(),
   // The Engine sends null for a container without labels.
   Labels: v.pipe(v.nullable(StringMap), v.transform((l) => l ?? {})),
-  NetworkSettings: v.optional(v.looseObject({ Networks: v.optional(v.record(v.string(), v.looseObject({ IPAddress: v.optional(v.string()), NetworkID: v.optional(v.string()) }))) })),
+  NetworkSettings: v.optional(v.looseObject({ Networks: v.optional(v.record(v.string(), v.looseObject({ IPAddress: v.optional(v.string()), NetworkID: v.optional(v.string()), EndpointID: v.optional(v.string()) }))) })),
   Ports: v.optional(v.array(v.looseObject({ IP: v.optional(v.string()), PrivatePort: v.number(), PublicPort: v.optional(v.number()), Type: v.string() }))),
 });
 

@@ -11,7 +11,7 @@ export interface ContainerSummary {
   State: string;
   Status: string;
   Labels: Record<string, string>;
-  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; NetworkID?: string }> };
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; NetworkID?: string; EndpointID?: string }> };
   /** Its published ports (the router's checks). */
   Ports?: { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }[];
 }

@@ -24,6 +24,7 @@ import type { CoreContext } from '../context.js';
 import { writeModelFile } from '../project/env-compose.js';
 import { attach } from '../shared/shared.js';
 import { atSite } from '../sites/reach.js';
+import { routedAliases } from './aliases.js';
 import type { SiteContext } from '../sites/site.js';
 
 /** The router's image: CILO_ROUTER_IMAGE (tests, mirrors), else Caddy's official Alpine image. */
@@ -96,15 +97,7 @@ async function serveRoutes(ctx: SiteContext, state: State, envs: EnvironmentStat
  * removed is answered 404 until the next `up` drops it.
  */
 export async function routerPlanOf(ctx: SiteContext, envs: readonly EnvironmentState[], routes: readonly RouterRoute[] = routerRoutes(envs)): Promise<RouterPlan> {
-  const perEnv = await Promise.all(
-    envs.map(async (env) => {
-      const net = networkName(env.project, env.name);
-      const found = await ctx.site.docker.listContainers({ label: [`${COMPOSE_PROJECT}=${composeProjectName(env.project, env.name)}`] }, false);
-      const infos = await Promise.all(found.map((c) => ctx.site.docker.inspectContainer(c.Id)));
-      return infos.flatMap((info) => info?.NetworkSettings.Networks[net]?.Aliases ?? []).map((a) => a.toLowerCase());
-    }),
-  );
-  return routerPlan(routes, new Set(perEnv.flat()));
+  return routerPlan(routes, await routedAliases(ctx, envs));
 }
 
 /**
