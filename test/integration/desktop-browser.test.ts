@@ -9,30 +9,20 @@
  * iptables, chromium, certutil or playwright-core.
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
+import { CHROMIUM, SHOTS, loadPlaywright } from '../support/chromium.js';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
 import { desktopSimSkip, startDesktopSim, type DesktopSim, type RunResult } from '../support/desktop-sim.js';
-import { CLI, copyFixture, ensureFixtureImage, makeHome, removeProjectResources, ROOT, uid, type TestHome, freeLoopbackPort } from './helpers.js';
+import { CLI, copyFixture, ensureFixtureImage, makeHome, removeProjectResources, uid, type TestHome, freeLoopbackPort } from './helpers.js';
 
-const CHROMIUM = process.env.CILO_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-output');
 const DOCKER_POOLS = ['172.16.0.0/12', '192.168.0.0/16'];
 
-async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
-  if (!existsSync(CHROMIUM)) return `no chromium at ${CHROMIUM} (Debian/Ubuntu: apt-get install chromium; or set CILO_TEST_CHROMIUM)`;
-  if (!existsSync('/usr/bin/certutil')) return 'no certutil to give Chromium the CA (Debian/Ubuntu: apt-get install libnss3-tools)';
-  try {
-    return await import('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm ci installs it as a dev dependency)';
-  }
-}
 
-const playwright = await loadPlaywright();
+const playwright = await loadPlaywright([{ program: '/usr/bin/certutil', why: 'no certutil to give Chromium the CA (Debian/Ubuntu: apt-get install libnss3-tools)' }]);
 const skip = desktopSimSkip() || (typeof playwright === 'string' ? playwright : false) || ensureCaddyImage() || false;
 if (skip) console.log(`# desktop-browser.test.ts skipped: ${skip}`);
 

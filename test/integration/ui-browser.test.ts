@@ -4,24 +4,15 @@
  * installs chromium. Screenshots of each page go to test-output/ for a person to look at.
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
+import { CHROMIUM, SHOTS, loadPlaywright } from '../support/chromium.js';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { copyFixture, docker, ensureFixtureImage, makeHome, ROOT, tearDown, uid, waitFor, type TestHome } from './helpers.js';
+import { copyFixture, docker, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 import { startUi, type RunningUi } from './ui-helpers.js';
 
-const CHROMIUM = process.env.CILO_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const SHOTS = join(ROOT, 'test-output');
 
-async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
-  if (!existsSync(CHROMIUM)) return `no chromium at ${CHROMIUM} (Debian/Ubuntu: apt-get install chromium; or set CILO_TEST_CHROMIUM)`;
-  try {
-    return await import('playwright-core');
-  } catch {
-    return 'playwright-core is not installed (npm ci installs it as a dev dependency)';
-  }
-}
 
 const playwright = await loadPlaywright();
 const skip = typeof playwright === 'string' ? playwright : false;

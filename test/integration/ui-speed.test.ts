@@ -5,8 +5,9 @@
  * real engine and a real shared postgres with private databases. No test here asserts a duration.
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
+import { CHROMIUM, loadPlaywright } from '../support/chromium.js';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { ensureDbImages } from '../support/fixture-images.js';
 import { copyFixture, makeHome, tearDown, uid, type TestHome } from './helpers.js';
@@ -53,15 +54,6 @@ describe('cilo ui --detach twice at once', () => {
 const skip = ensureDbImages();
 if (skip) console.log(`# ui-speed.test.ts (datasets) skipped: ${skip}`);
 
-const CHROMIUM = process.env.CILO_TEST_CHROMIUM ?? '/usr/bin/chromium';
-async function loadPlaywright(): Promise<typeof import('playwright-core') | string> {
-  if (!existsSync(CHROMIUM)) return `no chromium at ${CHROMIUM}`;
-  try {
-    return await import('playwright-core');
-  } catch {
-    return 'playwright-core is not installed';
-  }
-}
 const playwright = await loadPlaywright();
 
 interface Dataset {
