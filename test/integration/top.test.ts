@@ -62,6 +62,15 @@ describe('cilo top', () => {
     assert.deepEqual(snap.unreachable, []);
   });
 
+  test('exec into a shared service runs in the shared container, and says so', async () => {
+    const r = await h.cli(['exec', 't1', 'db', 'sh', '-c', 'test -f /tmp/ready && hostname'], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    const [shared] = await docker.listContainers({ label: [`cilo.project=${project}`, 'cilo.shared=true'] }, false);
+    assert.ok(shared, 'the shared db runs');
+    assert.equal(r.stdout.trim(), shared.Id.slice(0, 12), 'the command ran in the shared container');
+    assert.match(r.stderr, /db is shared: the command runs in the shared container cilo_shared_/);
+  });
+
   test('on this machine a container\'s stats come from its cgroup, and agree with the Engine\'s', async () => {
     const [c] = await docker.listContainers({ label: [`cilo.project=${project}`, 'cilo.env=t1'] }, false);
     assert.ok(c, 'a running container of t1');

@@ -16,5 +16,5 @@ export default async function exec(env: string, service: string, command: string
   if (opts.interactive === false) args.push('--interactive=false');
   args.push(service, ...(command.length > 0 ? command : ['sh']));
   // A use of the environment: an idle-paused one is woken first (issue #26).
-  return execInEnvironment(ctx, env, args, opts.project);
+  return execInEnvironment(ctx, env, args, opts.project, service);
 }

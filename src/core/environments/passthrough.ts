@@ -9,6 +9,8 @@ import { generatedTarget } from '../project/env-compose.js';
 import { findEnv } from './lookup.js';
 import type { EnvironmentState } from '../../domain/state.js';
 import { isIdlePaused } from '../../domain/idle.js';
+import type { ComposeTarget } from '../../domain/compose-model.js';
+import { sharedComposeProject, sharedContainerName } from '../../domain/names.js';
 import { useEnvironment, whileUsing } from './idle.js';
 
 /** An environment that has a generated compose model (it was started at least once). */
@@ -36,12 +38,30 @@ export async function composeForEnv(ctx: CoreContext, envName: string, args: str
  * command runs. One paused by `down --pause` stays paused: exec says so instead of the engine's
  * "container is paused".
  */
-export async function execInEnvironment(ctx: CoreContext, envName: string, args: string[], project?: string): Promise<number> {
+export async function execInEnvironment(ctx: CoreContext, envName: string, args: string[], project?: string, service?: string): Promise<number> {
   const env = startedEnvironment(ctx, envName, project);
   assertNotPausedByUser(env);
   await useEnvironment(ctx, env.name, 'cilo exec');
   const site = await siteOf(ctx, env);
-  return whileUsing(ctx, env.name, () => site.compose.passthrough(generatedTarget(ctx.paths, env), args, {}));
+  const target = await execTarget(ctx, env, service);
+  return whileUsing(ctx, env.name, () => site.compose.passthrough(target, args, {}));
+}
+
+/**
+ * Where `exec` runs: the environment's own model, or for a service it shares, the shared
+ * container's (compose knows it only under the shared project: the environment's model has no
+ * such service). The shared container serves every environment that uses it.
+ */
+async function execTarget(ctx: CoreContext, env: EnvironmentState, service: string | undefined): Promise<ComposeTarget> {
+  if (service === undefined || env.services[service]?.type !== 'shared') return generatedTarget(ctx.paths, env);
+  // The shared-service code (YAML, compose) is loaded only for a shared service.
+  const { sharedFile } = await import('../shared/shared.js');
+  const file = sharedFile(ctx.paths, env.project, service, env.host);
+  if (!existsSync(file)) {
+    throw new CiloError('SERVICE_NOT_FOUND', `Shared service "${service}" of ${env.name} has no container made by cilo yet.`, { hint: `Run \`cilo up ${env.name}\`, then run the command again.` });
+  }
+  ctx.warn(`${service} is shared: the command runs in the shared container ${sharedContainerName(env.project, service)}, which serves every environment of project ${env.project} that uses it.`);
+  return { projectName: sharedComposeProject(env.project), files: [file], cwd: env.source };
 }
 
 /**
