@@ -384,8 +384,8 @@ export interface LocalCa {
   /** A certificate for these names (`*.agent-1.localhost` allowed), signed by the CA (made first if needed): PEM texts. */
   issue(names: string[]): Promise<{ cert: string; key: string }>;
   /**
-   * What the loopback router issues from (PEM, made first if needed): the root's certificate (never
-   * its key) and an intermediate CA with its own key, name-constrained to these DNS suffixes
+   * What the loopback router issues from (PEM, made first if needed): an intermediate CA with its
+   * own key (the root's key never leaves CILO_HOME), name-constrained to these DNS suffixes
    * (`.test`); kept per set of suffixes in CILO_HOME/ca and made anew when it ends within 30 days.
    * `newRoot`: the root on disk allowed no intermediate (an older cilo made it) and was made anew.
    */

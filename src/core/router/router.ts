@@ -12,7 +12,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { COMPOSE_PROJECT, composeProjectName, networkName } from '../../domain/names.js';
-import { caddyConfig, DEFAULT_ROUTER_IMAGE, isRouted, needsRequestLog, renderRouterModel, ROUTER_CA_CERT, ROUTER_CA_DIR, ROUTER_HASH_LABEL, ROUTER_INTERMEDIATE_CERT, ROUTER_INTERMEDIATE_KEY, ROUTER_LEGACY_CA_KEY, ROUTER_LABEL, routerContainerName, routerNetworkName, routerPlan, routerRoutes, type CaddyConfig, type RouterPlan, type RouterRoute } from '../../domain/router-config.js';
+import { caddyConfig, DEFAULT_ROUTER_IMAGE, isRouted, needsRequestLog, renderRouterModel, ROUTER_CA_DIR, ROUTER_HASH_LABEL, ROUTER_INTERMEDIATE_CERT, ROUTER_INTERMEDIATE_KEY, ROUTER_LEGACY_CA_FILES, ROUTER_LABEL, routerContainerName, routerNetworkName, routerPlan, routerRoutes, type CaddyConfig, type RouterPlan, type RouterRoute } from '../../domain/router-config.js';
 import { effectiveRouting, routingSettings } from '../../domain/routing.js';
 import { sameSite, siteKey, type OnSite } from '../../domain/sites.js';
 import type { EnvironmentState, State } from '../../domain/state.js';
@@ -102,16 +102,16 @@ export async function routerPlanOf(ctx: SiteContext, envs: readonly EnvironmentS
 }
 
 /**
- * Copies cilo's CA into the router container, from which Caddy issues each name's certificate at
- * its first handshake: the root's certificate (never its key: whoever read it there could sign for
- * any site this machine trusts) and an intermediate CA with its own key that may sign only for the
- * routed `suffixes`. Kept when the container has these already and no root key; otherwise written,
- * and a root key an older cilo copied there removed. A new set of suffixes, or an intermediate
- * ending within 30 days, brings a new intermediate. `none`: no CA (the router serves HTTP only,
- * with a warning).
+ * Copies the router's intermediate CA (certificate and its own key) into the router container,
+ * from which Caddy issues each name's certificate at its first handshake. It may sign only for
+ * the routed `suffixes`; cilo's root key never leaves CILO_HOME (whoever read it in the container
+ * could sign for any site this machine trusts). Kept when the container has this intermediate
+ * and none of the root's files an older cilo copied there; otherwise written, and those removed.
+ * A new set of suffixes, or an intermediate ending within 30 days, brings a new intermediate.
+ * `none`: no CA (the router serves HTTP only, with a warning).
  */
 async function installCa(ctx: SiteContext, container: string, suffixes: readonly string[]): Promise<'kept' | 'written' | 'none'> {
-  let ca: { root: string; cert: string; key: string; newRoot: boolean };
+  let ca: { cert: string; key: string; newRoot: boolean };
   try {
     ca = await ctx.ca.routerCa(suffixes);
   } catch (e) {
@@ -120,13 +120,13 @@ async function installCa(ctx: SiteContext, container: string, suffixes: readonly
   }
   if (ca.newRoot) ctx.warn(`cilo's CA was made anew: the one an older cilo made could not sign the router's name-constrained intermediate CA. Run \`cilo trust\` again so browsers accept the router's certificates.`);
   // Fixed command strings (never built from input).
-  const current = await ctx.site.exec.run(container, ['sh', '-c', `cat ${ROUTER_CA_CERT} ${ROUTER_INTERMEDIATE_CERT} && test ! -e ${ROUTER_LEGACY_CA_KEY}`]).catch(() => undefined);
-  if (current?.code === 0 && current.stdout === ca.root + ca.cert) return 'kept';
-  // The key is readable by root in the container only; the root's old key goes last, once the files that replace it are there.
+  const legacy = ROUTER_LEGACY_CA_FILES.join(' ');
+  const current = await ctx.site.exec.run(container, ['sh', '-c', `cat ${ROUTER_INTERMEDIATE_CERT} && for f in ${legacy}; do test ! -e "$f" || exit 3; done`]).catch(() => undefined);
+  if (current?.code === 0 && current.stdout === ca.cert) return 'kept';
+  // The key is readable by root in the container only; the root's old files go once their replacement is there.
   for (const [cmd, pem] of [
     [`umask 077; mkdir -p ${ROUTER_CA_DIR}; cat > ${ROUTER_INTERMEDIATE_KEY}`, ca.key],
-    [`umask 077; mkdir -p ${ROUTER_CA_DIR}; cat > ${ROUTER_INTERMEDIATE_CERT}`, ca.cert],
-    [`umask 077; mkdir -p ${ROUTER_CA_DIR}; cat > ${ROUTER_CA_CERT} && rm -f ${ROUTER_LEGACY_CA_KEY}`, ca.root],
+    [`umask 077; mkdir -p ${ROUTER_CA_DIR}; cat > ${ROUTER_INTERMEDIATE_CERT} && rm -f ${legacy}`, ca.cert],
   ] as const) {
     const r = await ctx.site.exec.run(container, ['sh', '-c', cmd], { stdin: pem });
     if (r.code !== 0) throw new CiloError('ROUTER_FAILED', `cilo's CA could not be copied into the loopback router (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-1).join('')}`, { hint: 'Run `cilo doctor` to check the router.' });
