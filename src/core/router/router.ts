@@ -81,11 +81,14 @@ export async function syncRouter(ctx: SiteContext): Promise<RouterSync> {
  * disconnected); the caller holds the site's router lock. Returns the routes pushed.
  */
 async function serveRoutes(ctx: SiteContext, state: State, envs: EnvironmentState[]): Promise<RouterRoute[]> {
-  const name = await ensureRouterContainer(ctx, state);
-  for (const env of envs) await attach(ctx.site.docker, name, networkName(env.project, env.name), routerAddressOf(env.subnet), []);
   const routes = routerRoutes(envs);
   const plan = await routerPlanOf(ctx, envs, routes);
-  const ca = await installCa(ctx, name, plan.suffixes.map((s) => s.suffix));
+  const authority = await routerCa(ctx, plan.suffixes.map((s) => s.suffix));
+  // A CA made anew: the certificates Caddy issued and keeps came from the old one; a new router has none.
+  if (authority?.newRoot) await removeRouter(ctx);
+  const name = await ensureRouterContainer(ctx, state);
+  for (const env of envs) await attach(ctx.site.docker, name, networkName(env.project, env.name), routerAddressOf(env.subnet), []);
+  const ca = authority ? await installCa(ctx, name, authority) : 'none';
   await pushConfig(ctx, name, caddyConfig({ plan, https: ca !== 'none', tellCilo: needsRequestLog(envs) }), ca === 'written');
   await detachStale(ctx, name, envs);
   return routes;
@@ -101,6 +104,23 @@ export async function routerPlanOf(ctx: SiteContext, envs: readonly EnvironmentS
   return routerPlan(routes, await routedAliases(ctx, envs));
 }
 
+type RouterCa = Awaited<ReturnType<SiteContext['ca']['routerCa']>>;
+
+/**
+ * The router's intermediate CA for these suffixes (see LocalCa.routerCa); undefined when there is
+ * no CA (the router serves HTTP only, with a warning). A CA made anew is said.
+ */
+async function routerCa(ctx: SiteContext, suffixes: readonly string[]): Promise<RouterCa | undefined> {
+  try {
+    const ca = await ctx.ca.routerCa(suffixes);
+    if (ca.newRoot) ctx.warn(`cilo's CA was made anew: the one an older cilo made could not sign the router's name-constrained intermediate CA. Run \`cilo trust\` again so browsers accept the router's certificates.`);
+    return ca;
+  } catch (e) {
+    ctx.warn(`no HTTPS through the loopback router: cilo's CA could not be made (${e instanceof Error ? e.message : String(e)}).`);
+    return undefined;
+  }
+}
+
 /**
  * Copies the router's intermediate CA (certificate and its own key) into the router container,
  * from which Caddy issues each name's certificate at its first handshake. It may sign only for
@@ -108,17 +128,8 @@ export async function routerPlanOf(ctx: SiteContext, envs: readonly EnvironmentS
  * could sign for any site this machine trusts). Kept when the container has this intermediate
  * and none of the root's files an older cilo copied there; otherwise written, and those removed.
  * A new set of suffixes, or an intermediate ending within 30 days, brings a new intermediate.
- * `none`: no CA (the router serves HTTP only, with a warning).
  */
-async function installCa(ctx: SiteContext, container: string, suffixes: readonly string[]): Promise<'kept' | 'written' | 'none'> {
-  let ca: { cert: string; key: string; newRoot: boolean };
-  try {
-    ca = await ctx.ca.routerCa(suffixes);
-  } catch (e) {
-    ctx.warn(`no HTTPS through the loopback router: cilo's CA could not be made (${e instanceof Error ? e.message : String(e)}).`);
-    return 'none';
-  }
-  if (ca.newRoot) ctx.warn(`cilo's CA was made anew: the one an older cilo made could not sign the router's name-constrained intermediate CA. Run \`cilo trust\` again so browsers accept the router's certificates.`);
+async function installCa(ctx: SiteContext, container: string, ca: RouterCa): Promise<'kept' | 'written'> {
   // Fixed command strings (never built from input).
   const legacy = ROUTER_LEGACY_CA_FILES.join(' ');
   const current = await ctx.site.exec.run(container, ['sh', '-c', `cat ${ROUTER_INTERMEDIATE_CERT} && for f in ${legacy}; do test ! -e "$f" || exit 3; done`]).catch(() => undefined);
