@@ -163,7 +163,7 @@ function caFor(paths: CiloPaths): LocalCa {
     ensure: async () => (await ca()).ensure(),
     certFile: () => join(paths.home, 'ca', 'cilo-ca.crt'),
     issue: async (names) => (await ca()).issue(names),
-    authority: async () => (await ca()).authority(),
+    routerCa: async (suffixes) => (await ca()).routerCa(suffixes),
     inspect: async () => (await ca()).inspect(),
   };
 }

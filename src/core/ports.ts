@@ -383,8 +383,13 @@ export interface LocalCa {
   certFile(): string;
   /** A certificate for these names (`*.agent-1.localhost` allowed), signed by the CA (made first if needed): PEM texts. */
   issue(names: string[]): Promise<{ cert: string; key: string }>;
-  /** The CA's own certificate and key (PEM, made first if needed): the loopback router issues from it. */
-  authority(): Promise<{ cert: string; key: string }>;
+  /**
+   * What the loopback router issues from (PEM, made first if needed): an intermediate CA with its
+   * own key (the root's key never leaves CILO_HOME), name-constrained to these DNS suffixes
+   * (`.test`); kept per set of suffixes in CILO_HOME/ca and made anew when it ends within 30 days.
+   * `newRoot`: the root on disk allowed no intermediate (an older cilo made it) and was made anew.
+   */
+  routerCa(suffixes: readonly string[]): Promise<{ root: string; cert: string; key: string; newRoot: boolean }>;
   /** What is wrong with the CA's files, without making them (`cilo doctor`); absent when there is no CA yet. */
   inspect(): Promise<CaHealth | undefined>;
 }

@@ -150,8 +150,9 @@ test('caddyConfig with the CA: HTTPS on :443 with the same routes, certificates 
   assert.deepEqual(https?.listen, [':443']);
   assert.deepEqual(https?.tls_connection_policies, [{}]);
   assert.deepEqual(https?.routes, c.apps.http.servers.http?.routes);
-  const pem = { certificate: '/data/cilo-ca/ca.crt', private_key: '/data/cilo-ca/ca.key', format: 'pem_file' };
-  assert.deepEqual(c.apps.pki, { certificate_authorities: { cilo: { name: 'cilo', root: pem, intermediate: pem, install_trust: false } } });
+  // Only the name-constrained intermediate (as the root too: Caddy 2.6 wants a root's key); never cilo's root key.
+  const intermediate = { certificate: '/data/cilo-ca/intermediate.crt', private_key: '/data/cilo-ca/intermediate.key', format: 'pem_file' };
+  assert.deepEqual(c.apps.pki, { certificate_authorities: { cilo: { name: 'cilo', root: intermediate, intermediate, install_trust: false } } });
   assert.deepEqual(c.apps.tls, { automation: { on_demand: { ask: 'http://127.0.0.1:2020/ask' }, policies: [{ issuers: [{ module: 'internal', ca: 'cilo' }], on_demand: true }] } });
   const ask = c.apps.http.servers.ask;
   assert.deepEqual(ask?.listen, ['127.0.0.1:2020']);

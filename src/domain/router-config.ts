@@ -48,10 +48,15 @@ export const ROUTER_ASK = '127.0.0.1:2020';
 export const ROUTER_REQUESTS = '127.0.0.1:2021';
 /** The logger of those access log lines (Caddy's `http.log.access.<default_logger_name>`), written to stdout. */
 export const ROUTER_REQUEST_LOGGER = 'http.log.access.cilo_request';
-/** Where cilo's CA (certificate and key, PEM) is copied inside the container. */
+/**
+ * Where the router's intermediate CA (certificate and key, PEM) is copied inside the container.
+ * cilo's root key never is.
+ */
 export const ROUTER_CA_DIR = '/data/cilo-ca';
-export const ROUTER_CA_CERT = `${ROUTER_CA_DIR}/ca.crt`;
-export const ROUTER_CA_KEY = `${ROUTER_CA_DIR}/ca.key`;
+export const ROUTER_INTERMEDIATE_CERT = `${ROUTER_CA_DIR}/intermediate.crt`;
+export const ROUTER_INTERMEDIATE_KEY = `${ROUTER_CA_DIR}/intermediate.key`;
+/** Where an older cilo copied the root's certificate and key: removed from a router that has them. */
+export const ROUTER_LEGACY_CA_FILES = [`${ROUTER_CA_DIR}/ca.crt`, `${ROUTER_CA_DIR}/ca.key`] as const;
 /** What users get without CILO_ROUTER_IMAGE. */
 export const DEFAULT_ROUTER_IMAGE = 'caddy:2-alpine';
 /** Marks the router container (besides `cilo` and `cilo.home`), by which it is found. */
@@ -434,10 +439,13 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
 /**
  * Caddy's config: an HTTP server on :80 and, with the CA, an HTTPS server on :443 (inside the
  * container), both routing by host; automatic HTTPS off (no redirects, no ACME). With the CA,
- * certificates are issued at a name's first handshake by Caddy's internal issuer from cilo's CA
- * (its root given as the intermediate too: the CA allows no intermediate, so leaves are signed by
- * it directly), only for names under a routed suffix (the `ask` server on the container's loopback
- * says which).
+ * certificates are issued at a name's first handshake by Caddy's internal issuer, signed by the
+ * router's intermediate CA (its own key, name-constrained to the routed suffixes) and served with
+ * it, only for names under a routed suffix (the `ask` server on the container's loopback says
+ * which). The intermediate is given as the CA's root too: Caddy 2.6 reads a root's key
+ * unconditionally (later versions check that a key given matches), uses the root only to make
+ * or renew an intermediate, which it does not when one is given, and sends no root in the chain;
+ * clients anchor the chain at cilo's root, which they trust and the router never holds.
  */
 export function caddyConfig(input: RouterConfigInput): CaddyConfig {
   const routes: CaddyRoute[] = [
@@ -464,8 +472,8 @@ export function caddyConfig(input: RouterConfigInput): CaddyConfig {
       ],
       automatic_https: { disable: true },
     };
-    const pem = { certificate: ROUTER_CA_CERT, private_key: ROUTER_CA_KEY, format: 'pem_file' };
-    config.apps.pki = { certificate_authorities: { cilo: { name: 'cilo', root: pem, intermediate: pem, install_trust: false } } };
+    const intermediate = { certificate: ROUTER_INTERMEDIATE_CERT, private_key: ROUTER_INTERMEDIATE_KEY, format: 'pem_file' };
+    config.apps.pki = { certificate_authorities: { cilo: { name: 'cilo', root: intermediate, intermediate, install_trust: false } } };
     config.apps.tls = {
       automation: {
         on_demand: { ask: `http://${ROUTER_ASK}/ask` },

@@ -16,10 +16,13 @@ import {
   Extension,
   Extensions,
   GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
   KeyIdentifier,
   KeyUsage,
   KeyUsageFlags,
   Name,
+  NameConstraints,
   RelativeDistinguishedName,
   SubjectAlternativeName,
   SubjectKeyIdentifier,
@@ -31,6 +34,7 @@ import {
   id_ce_basicConstraints,
   id_ce_extKeyUsage,
   id_ce_keyUsage,
+  id_ce_nameConstraints,
   id_ce_subjectAltName,
   id_ce_subjectKeyIdentifier,
   id_kp_serverAuth,
@@ -44,6 +48,8 @@ const ORGANIZATION = '2.5.4.10';
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** The CA lives ten years: trusting it is a manual step, not to be asked for again soon. */
 export const CA_DAYS = 3650;
+/** The router's intermediate CA lives a year; cilo makes a new one 30 days before its end. */
+export const INTERMEDIATE_DAYS = 365;
 /** A leaf lives a year (Apple's clients refuse server certificates valid for more than 398 days). */
 export const LEAF_DAYS = 365;
 
@@ -107,8 +113,12 @@ function newKey(): KeyObject {
   return generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey;
 }
 
-/** A self-signed CA certificate and its key (PKCS#8 PEM). `label` tells CAs of different CILO_HOMEs apart in a trust store. */
-export function makeCa(label: string, now: Date = new Date()): PemPair {
+/**
+ * A self-signed CA certificate and its key (PKCS#8 PEM). `label` tells CAs of different CILO_HOMEs
+ * apart in a trust store. `pathLen`: how many CA certificates may follow it (1: the router's
+ * intermediate; an older cilo made 0, which tests use to make such a CA).
+ */
+export function makeCa(label: string, now: Date = new Date(), pathLen = 1): PemPair {
   const key = newKey();
   const spki = spkiOf(key);
   const keyId = keyIdOf(spki);
@@ -123,7 +133,8 @@ export function makeCa(label: string, now: Date = new Date()): PemPair {
     validity: new Validity({ notBefore: new Date(now.getTime() - 60 * 60 * 1000), notAfter: new Date(now.getTime() + CA_DAYS * DAY_MS) }),
     subjectPublicKeyInfo: spki,
     extensions: new Extensions([
-      extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })),
+      // One intermediate below it (the router's, name-constrained; see issueIntermediate), none deeper.
+      extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: pathLen })),
       extension(id_ce_keyUsage, true, keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature)),
       extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(new Uint8Array(keyId))),
     ]),
@@ -165,4 +176,62 @@ export function issueLeaf(ca: PemPair, caNotAfter: Date, names: string[], now: D
     ]),
   });
   return { cert: signCertificate(tbs, caKey), key: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/**
+ * The DNS name constraint for a routed suffix: `.test` -> `test`, RFC 5280's form (the name and
+ * every name below it), which every verifier reads alike; a leading dot is a convention some
+ * verifiers read differently.
+ */
+export function dnsConstraintOf(suffix: string): string {
+  return suffix.trim().toLowerCase().replace(/^\.+/, '').replace(/\.+$/, '');
+}
+
+/**
+ * An intermediate CA certificate for the loopback router, signed by the root `ca`, with its own
+ * key: whoever holds it can sign certificates only for names under `suffixes` (a critical
+ * NameConstraints extension permits exactly those DNS subtrees and excludes every IP address),
+ * and no CA below it (pathLen 0). The router holds it instead of the root's key, which would sign
+ * for any site. Valid for INTERMEDIATE_DAYS, never past the root's end. No suffix at all permits
+ * only `invalid` (RFC 2606: never a real name).
+ */
+export function issueIntermediate(ca: PemPair, caNotAfter: Date, suffixes: readonly string[], now: Date = new Date()): PemPair {
+  const caKey = createPrivateKey(ca.key);
+  const caCert = AsnConvert.parse(derOf(ca.cert), Certificate);
+  const permitted = [...new Set(suffixes.map(dnsConstraintOf).filter((s) => s !== ''))].sort();
+  if (permitted.length === 0) permitted.push('invalid');
+  const key = newKey();
+  const spki = spkiOf(key);
+  const notAfter = new Date(Math.min(now.getTime() + INTERMEDIATE_DAYS * DAY_MS, caNotAfter.getTime()));
+  const subtrees = (names: GeneralName[]) => new GeneralSubtrees(names.map((base) => new GeneralSubtree({ base })));
+  const constraints = new NameConstraints({
+    permittedSubtrees: subtrees(permitted.map((dNSName) => new GeneralName({ dNSName }))),
+    excludedSubtrees: subtrees(['0.0.0.0/0', '::/0'].map((iPAddress) => new GeneralName({ iPAddress }))),
+  });
+  const tbs = new TBSCertificate({
+    version: Version.v3,
+    serialNumber: serialNumber(),
+    signature: new AlgorithmIdentifier({ algorithm: ECDSA_WITH_SHA256 }),
+    issuer: caCert.tbsCertificate.subject,
+    subject: nameOf(`cilo router CA (${permitted.join(' ')})`),
+    validity: new Validity({ notBefore: new Date(now.getTime() - 60 * 60 * 1000), notAfter }),
+    subjectPublicKeyInfo: spki,
+    extensions: new Extensions([
+      extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: true, pathLenConstraint: 0 })),
+      extension(id_ce_keyUsage, true, keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign)),
+      extension(id_ce_nameConstraints, true, constraints),
+      extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(new Uint8Array(keyIdOf(spki)))),
+      extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(new Uint8Array(keyIdOf(caCert.tbsCertificate.subjectPublicKeyInfo))) })),
+    ]),
+  });
+  return { cert: signCertificate(tbs, caKey), key: key.export({ type: 'pkcs8', format: 'pem' }).toString() };
+}
+
+/** Whether a CA certificate lets a CA certificate sign below it (its pathLen is absent or above 0). */
+export function allowsIntermediate(caPem: string): boolean {
+  const cert = AsnConvert.parse(derOf(caPem), Certificate);
+  const ext = cert.tbsCertificate.extensions?.find((e) => e.extnID === id_ce_basicConstraints);
+  if (!ext) return false;
+  const bc = AsnConvert.parse(ext.extnValue.buffer, BasicConstraints);
+  return bc.cA && (bc.pathLenConstraint === undefined || bc.pathLenConstraint > 0);
 }

@@ -2,7 +2,8 @@ import { tempDir } from '../../test/support/temp-dirs.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import { connect, createServer, type TLSSocket } from 'node:tls';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ciloPaths } from '../state/paths.js';
 import { caFiles, inspectCa, localCa } from './local-ca.js';
+import { makeCa } from './certificates.js';
 
 const mode = (p: string) => statSync(p).mode & 0o777;
 
@@ -122,4 +124,53 @@ test("doctor's view of the CA: none before it is made; a key others can read, a 
   await localCa(other).ensure();
   writeFileSync(files.key, readFileSync(caFiles(other).key));
   assert.match(inspectCa(files, new Date())?.problems.join(' ') ?? '', /is not the key of the CA certificate/);
+});
+
+test("the router's CA: the root's certificate and an intermediate kept per set of suffixes in the CA dir (key 0600), made anew for other suffixes or within 30 days of its end", async () => {
+  const paths = ciloPaths(tempDir('cilo-ca-router-'));
+  const files = caFiles(paths);
+  const ca = localCa(paths);
+  const first = await ca.routerCa(['.test', '.localhost']);
+  assert.equal(first.root, readFileSync(files.cert, 'utf8'), "the root's certificate, no key");
+  assert.equal(first.newRoot, false);
+  assert.ok(!first.cert.includes(first.root) && !first.key.includes(readFileSync(files.key, 'utf8')));
+  const root = new X509Certificate(first.root);
+  const inter = new X509Certificate(first.cert);
+  assert.equal(inter.checkIssued(root), true);
+  assert.equal(inter.verify(root.publicKey), true);
+  assert.ok(inter.checkPrivateKey(createPrivateKey(first.key)));
+  assert.equal(mode(files.dir), 0o700);
+  const kept = readdirSync(files.dir).filter((f) => f.startsWith('router-'));
+  assert.equal(kept.length, 2, kept.join(' '));
+  for (const f of kept) if (f.endsWith('.key')) assert.equal(mode(join(files.dir, f)), 0o600);
+
+  const again = await localCa(paths).routerCa(['.localhost', '.test']);
+  assert.equal(again.cert, first.cert, 'the same suffixes (any order): the same intermediate');
+  const other = await ca.routerCa(['.test', '.localhost', '.dev']);
+  assert.notEqual(other.cert, first.cert, 'a new suffix: a new intermediate');
+  assert.equal((await ca.routerCa(['.test', '.localhost'])).cert, first.cert, 'each set keeps its own');
+
+  const late = localCa(paths, () => new Date(Date.now() + 340 * 86_400_000));
+  const renewed = await late.routerCa(['.test', '.localhost']);
+  assert.notEqual(renewed.cert, first.cert, 'within 30 days of its end: a new intermediate');
+  assert.ok(new Date(new X509Certificate(renewed.cert).validTo).getTime() > new Date(inter.validTo).getTime());
+});
+
+test('a root an older cilo made (pathLen 0: no intermediate below it) is made anew, and the caller is told', async () => {
+  const paths = ciloPaths(tempDir('cilo-ca-oldroot-'));
+  const files = caFiles(paths);
+  mkdirSync(files.dir, { recursive: true, mode: 0o700 });
+  const old = makeCa('old', new Date(), 0);
+  writeFileSync(files.key, old.key, { mode: 0o600 });
+  writeFileSync(files.cert, old.cert);
+  const ca = localCa(paths);
+  const made = await ca.routerCa(['.test']);
+  assert.equal(made.newRoot, true);
+  assert.notEqual(made.root, old.cert);
+  assert.equal(readFileSync(files.cert, 'utf8'), made.root);
+  assert.equal(mode(files.key), 0o600);
+  assert.equal(new X509Certificate(made.cert).verify(new X509Certificate(made.root).publicKey), true);
+  // Leaves the same process signs afterwards come from the new root.
+  assert.equal(new X509Certificate((await ca.issue(['x.test'])).cert).verify(new X509Certificate(made.root).publicKey), true);
+  assert.equal((await ca.routerCa(['.test'])).newRoot, false, 'once only');
 });

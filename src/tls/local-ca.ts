@@ -3,10 +3,12 @@
  * certificate (cilo-ca.crt, 0644: it is public, and `cilo trust` copies it into trust stores)
  * and its key (cilo-ca.key, 0600: whoever reads it can impersonate any site to a machine that
  * trusts the CA). It is made on first use and then kept: every trust store it was added to
- * would have to be updated if it changed.
+ * would have to be updated if it changed. The root's key never leaves this directory: the
+ * loopback router gets an intermediate CA (router-<hash of its suffixes>.crt/.key here, key 0600)
+ * whose name constraints let it sign only for the suffixes the router serves.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../files/atomic.js';
 import { homeId, type CiloPaths } from '../state/paths.js';
@@ -89,12 +91,79 @@ export function inspectCa(files: CaFiles, now: Date): CaInspection | undefined {
   return { certFile: files.cert, keyFile: files.key, notAfter, problems, keyMode };
 }
 
+/** A router intermediate that ends within this many days is replaced by a new one. */
+const INTERMEDIATE_RENEW_DAYS = 30;
+
+/** The root certificate (no key) and the router's intermediate CA (certificate and key), PEM. */
+export interface RouterCa {
+  root: string;
+  cert: string;
+  key: string;
+  /** The root was made anew (the one on disk allowed no intermediate): trust stores need it again. */
+  newRoot: boolean;
+}
+
+/** The files of the intermediate for one set of suffixes (sites that serve other suffixes each have their own). */
+function intermediateFiles(files: CaFiles, suffixes: readonly string[]): { cert: string; key: string } {
+  const id = createHash('sha256').update([...new Set(suffixes)].sort().join('\n')).digest('hex').slice(0, 16);
+  return { cert: join(files.dir, `router-${id}.crt`), key: join(files.dir, `router-${id}.key`) };
+}
+
+/** The intermediate on disk if it is signed by this root and lasts beyond the renewal window. */
+function usableIntermediate(at: { cert: string; key: string }, root: string, now: Date): PemPair | undefined {
+  if (!existsSync(at.cert) || !existsSync(at.key)) return undefined;
+  try {
+    const cert = readFileSync(at.cert, 'utf8');
+    const key = readFileSync(at.key, 'utf8');
+    const x = new X509Certificate(cert);
+    const rootX = new X509Certificate(root);
+    const left = new Date(x.validTo).getTime() - now.getTime();
+    if (left < INTERMEDIATE_RENEW_DAYS * 86_400_000 || !x.checkIssued(rootX) || !x.verify(rootX.publicKey) || !x.checkPrivateKey(createPrivateKey(key))) return undefined;
+    return { cert, key };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The router's intermediate for `suffixes`, made (under the CA lock) when there is none for that
+ * set, it ends within INTERMEDIATE_RENEW_DAYS, or the root changed. A root made by an older cilo
+ * (pathLen 0: no CA may sign below it) is made anew first.
+ */
+async function routerCaFiles(paths: CiloPaths, files: CaFiles, suffixes: readonly string[], now: Date): Promise<RouterCa> {
+  // Most syncs find it made: no lock, no ASN.1 code (an intermediate this root signed means the root allows one).
+  if (exists(files)) {
+    const root = readFileSync(files.cert, 'utf8');
+    const kept = usableIntermediate(intermediateFiles(files, suffixes), root, now);
+    if (kept) return { root, ...kept, newRoot: false };
+  }
+  return withNamedLock(paths, 'ca', async () => {
+    const certs = await certificates();
+    let newRoot = false;
+    if (!exists(files)) await makeCaFiles(paths, files, now);
+    else if (!certs.allowsIntermediate(readFileSync(files.cert, 'utf8'))) {
+      const ca = certs.makeCa(homeId(paths), now);
+      writeFileAtomic(files.key, ca.key, 0o600);
+      writeFileAtomic(files.cert, ca.cert, 0o644);
+      newRoot = true;
+    }
+    const root = readCa(files);
+    const at = intermediateFiles(files, suffixes);
+    const kept = usableIntermediate(at, root.cert, now);
+    if (kept) return { root: root.cert, ...kept, newRoot };
+    const made = certs.issueIntermediate(root, root.notAfter, suffixes, now);
+    writeFileAtomic(at.key, made.key, 0o600);
+    writeFileAtomic(at.cert, made.cert, 0o644);
+    return { root: root.cert, ...made, newRoot };
+  });
+}
+
 /** What core's LocalCa port (core/ports.ts) needs; default-context.ts wires it. */
 export interface LocalCaFiles {
   ensure(): Promise<{ certFile: string }>;
   certFile(): string;
   issue(names: string[]): Promise<PemPair>;
-  authority(): Promise<PemPair>;
+  routerCa(suffixes: readonly string[]): Promise<RouterCa>;
   inspect(): Promise<CaInspection | undefined>;
 }
 
@@ -122,10 +191,12 @@ export function localCa(paths: CiloPaths, now: () => Date = () => new Date()): L
       loaded ??= readCa(files);
       return (await certificates()).issueLeaf(loaded, loaded.notAfter, names, now());
     },
-    authority: async () => {
+    routerCa: async (suffixes) => {
       await ensure();
-      loaded ??= readCa(files);
-      return { cert: loaded.cert, key: loaded.key };
+      const ca = await routerCaFiles(paths, files, suffixes, now());
+      // A root made anew here is the one later leaves are signed with.
+      if (ca.newRoot) loaded = undefined;
+      return ca;
     },
     inspect: async () => inspectCa(files, now()),
   };

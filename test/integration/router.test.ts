@@ -8,7 +8,11 @@
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
+import { connect as tlsConnect } from 'node:tls';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import { Certificate, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
 import { spawnSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -148,6 +152,52 @@ describe('loopback router', () => {
     await assert.rejects(getTls(https, 'api.a1.test', undefined), /self.signed|unable to (get|verify)|certificate/i);
     // Certificates only for names under a routed suffix: no handshake for anything else.
     await assert.rejects(getTls(https, 'example.com', ca));
+  });
+
+  test("the router holds a name-constrained intermediate, never the root's key; curl trusting the root alone verifies the chain; the root's files an older cilo copied in are removed", async (t) => {
+    if (skip) return t.skip(skip);
+    const [router] = await routerContainers(h);
+    assert.ok(router);
+    const rootKey = readFileSync(join(h.home, 'ca', 'cilo-ca.key'), 'utf8');
+    const rootCert = join(h.home, 'ca', 'cilo-ca.crt');
+    const inContainer = (cmd: string, input?: string) => spawnSync('docker', ['exec', ...(input === undefined ? [] : ['-i']), router.Id, 'sh', '-c', cmd], { encoding: 'utf8', ...(input === undefined ? {} : { input }) });
+    const noRootKey = () => {
+      assert.deepEqual(inContainer('ls /data/cilo-ca').stdout.trim().split('\n').sort(), ['intermediate.crt', 'intermediate.key']);
+      // Nowhere in Caddy's data or config is a line of the root's key.
+      const line = rootKey.split('\n')[1] ?? '';
+      assert.ok(line.length > 40);
+      const found = inContainer(`grep -rlF -- '${line}' /data /config /etc /tmp`);
+      assert.equal(found.status, 1, `the root's key is in the router: ${found.stdout}${found.stderr}`);
+    };
+    noRootKey();
+
+    const name = `api.a1.test`;
+    const curl = spawnSync('curl', ['-sS', '--max-time', '10', '--cacert', rootCert, '--resolve', `${name}:${https}:127.0.0.1`, `https://${name}:${https}/`], { encoding: 'utf8' });
+    assert.equal(curl.status, 0, curl.stderr);
+    assert.equal(curl.stdout.trim(), 'api-a1');
+
+    // The chain the router sends: leaf, then the intermediate (signed by the root) with critical name constraints on the routed suffix.
+    const socket = tlsConnect({ host: '127.0.0.1', port: https, servername: name, ca: readFileSync(rootCert, 'utf8') });
+    await once(socket, 'secureConnect');
+    const leaf = socket.getPeerCertificate(true);
+    socket.destroy();
+    const inter = leaf.issuerCertificate;
+    assert.ok(inter && inter.raw && !inter.raw.equals(leaf.raw), 'the intermediate is sent');
+    const interX = new X509Certificate(inter.raw);
+    const root = new X509Certificate(readFileSync(rootCert));
+    assert.equal(new X509Certificate(leaf.raw).checkIssued(interX), true, 'the leaf is signed by the intermediate');
+    assert.equal(interX.checkIssued(root) && interX.verify(root.publicKey), true, 'the intermediate by the root');
+    const nc = AsnConvert.parse(inter.raw, Certificate).tbsCertificate.extensions?.find((e) => e.extnID === id_ce_nameConstraints);
+    assert.equal(nc?.critical, true);
+    assert.deepEqual([...(AsnConvert.parse(nc.extnValue.buffer, NameConstraints).permittedSubtrees ?? [])].map((s) => s.base.dNSName), ['test']);
+
+    // A router an older cilo set up had the root's certificate and key here: the next sync removes them.
+    assert.equal(inContainer(`cat > /data/cilo-ca/ca.key`, rootKey).status, 0);
+    assert.equal(inContainer(`cat > /data/cilo-ca/ca.crt`, readFileSync(rootCert, 'utf8')).status, 0);
+    assert.match(inContainer('ls /data/cilo-ca').stdout, /ca\.key/);
+    assert.equal((await h.cli(['up', 'a1', '--timeout', '90'], { cwd: dir })).code, 0);
+    noRootKey();
+    assert.deepEqual(await getTls(https, name, readFileSync(rootCert, 'utf8')), { status: 200, body: 'api-a1' });
   });
 
   test('routes follow hostnames, down, pause and up at once', async (t) => {

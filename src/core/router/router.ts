@@ -12,7 +12,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { COMPOSE_PROJECT, composeProjectName, networkName } from '../../domain/names.js';
-import { caddyConfig, DEFAULT_ROUTER_IMAGE, isRouted, needsRequestLog, renderRouterModel, ROUTER_CA_CERT, ROUTER_HASH_LABEL, ROUTER_LABEL, routerContainerName, routerNetworkName, routerPlan, routerRoutes, type CaddyConfig, type RouterPlan, type RouterRoute } from '../../domain/router-config.js';
+import { caddyConfig, DEFAULT_ROUTER_IMAGE, isRouted, needsRequestLog, renderRouterModel, ROUTER_CA_DIR, ROUTER_HASH_LABEL, ROUTER_INTERMEDIATE_CERT, ROUTER_INTERMEDIATE_KEY, ROUTER_LEGACY_CA_FILES, ROUTER_LABEL, routerContainerName, routerNetworkName, routerPlan, routerRoutes, type CaddyConfig, type RouterPlan, type RouterRoute } from '../../domain/router-config.js';
 import { effectiveRouting, routingSettings } from '../../domain/routing.js';
 import { sameSite, siteKey, type OnSite } from '../../domain/sites.js';
 import type { EnvironmentState, State } from '../../domain/state.js';
@@ -81,11 +81,15 @@ export async function syncRouter(ctx: SiteContext): Promise<RouterSync> {
  * disconnected); the caller holds the site's router lock. Returns the routes pushed.
  */
 async function serveRoutes(ctx: SiteContext, state: State, envs: EnvironmentState[]): Promise<RouterRoute[]> {
+  const routes = routerRoutes(envs);
+  const plan = await routerPlanOf(ctx, envs, routes);
+  const authority = await routerCa(ctx, plan.suffixes.map((s) => s.suffix));
+  // A CA made anew: the certificates Caddy issued and keeps came from the old one; a new router has none.
+  if (authority?.newRoot) await removeRouter(ctx);
   const name = await ensureRouterContainer(ctx, state);
   for (const env of envs) await attach(ctx.site.docker, name, networkName(env.project, env.name), routerAddressOf(env.subnet), []);
-  const routes = routerRoutes(envs);
-  const ca = await installCa(ctx, name);
-  await pushConfig(ctx, name, caddyConfig({ plan: await routerPlanOf(ctx, envs, routes), https: ca !== 'none', tellCilo: needsRequestLog(envs) }), ca === 'written');
+  const ca = authority ? await installCa(ctx, name, authority) : 'none';
+  await pushConfig(ctx, name, caddyConfig({ plan, https: ca !== 'none', tellCilo: needsRequestLog(envs) }), ca === 'written');
   await detachStale(ctx, name, envs);
   return routes;
 }
@@ -100,25 +104,40 @@ export async function routerPlanOf(ctx: SiteContext, envs: readonly EnvironmentS
   return routerPlan(routes, await routedAliases(ctx, envs));
 }
 
+type RouterCa = Awaited<ReturnType<SiteContext['ca']['routerCa']>>;
+
 /**
- * Copies cilo's CA (certificate and key) into the router container, from which Caddy issues each
- * name's certificate at its first handshake, unless it has it already. `none`: no CA (the router
- * serves HTTP only, with a warning).
+ * The router's intermediate CA for these suffixes (see LocalCa.routerCa); undefined when there is
+ * no CA (the router serves HTTP only, with a warning). A CA made anew is said.
  */
-async function installCa(ctx: SiteContext, container: string): Promise<'kept' | 'written' | 'none'> {
-  let ca: { cert: string; key: string };
+async function routerCa(ctx: SiteContext, suffixes: readonly string[]): Promise<RouterCa | undefined> {
   try {
-    ca = await ctx.ca.authority();
+    const ca = await ctx.ca.routerCa(suffixes);
+    if (ca.newRoot) ctx.warn(`cilo's CA was made anew: the one an older cilo made could not sign the router's name-constrained intermediate CA. Run \`cilo trust\` again so browsers accept the router's certificates.`);
+    return ca;
   } catch (e) {
     ctx.warn(`no HTTPS through the loopback router: cilo's CA could not be made (${e instanceof Error ? e.message : String(e)}).`);
-    return 'none';
+    return undefined;
   }
-  const current = await ctx.site.exec.run(container, ['cat', ROUTER_CA_CERT]).catch(() => undefined);
+}
+
+/**
+ * Copies the router's intermediate CA (certificate and its own key) into the router container,
+ * from which Caddy issues each name's certificate at its first handshake. It may sign only for
+ * the routed `suffixes`; cilo's root key never leaves CILO_HOME (whoever read it in the container
+ * could sign for any site this machine trusts). Kept when the container has this intermediate
+ * and none of the root's files an older cilo copied there; otherwise written, and those removed.
+ * A new set of suffixes, or an intermediate ending within 30 days, brings a new intermediate.
+ */
+async function installCa(ctx: SiteContext, container: string, ca: RouterCa): Promise<'kept' | 'written'> {
+  // Fixed command strings (never built from input).
+  const legacy = ROUTER_LEGACY_CA_FILES.join(' ');
+  const current = await ctx.site.exec.run(container, ['sh', '-c', `cat ${ROUTER_INTERMEDIATE_CERT} && for f in ${legacy}; do test ! -e "$f" || exit 3; done`]).catch(() => undefined);
   if (current?.code === 0 && current.stdout === ca.cert) return 'kept';
-  // Fixed command strings (never built from input); the key is readable by root in the container only.
+  // The key is readable by root in the container only; the root's old files go once their replacement is there.
   for (const [cmd, pem] of [
-    ['umask 077; mkdir -p /data/cilo-ca; cat > /data/cilo-ca/ca.key', ca.key],
-    ['umask 077; mkdir -p /data/cilo-ca; cat > /data/cilo-ca/ca.crt', ca.cert],
+    [`umask 077; mkdir -p ${ROUTER_CA_DIR}; cat > ${ROUTER_INTERMEDIATE_KEY}`, ca.key],
+    [`umask 077; mkdir -p ${ROUTER_CA_DIR}; cat > ${ROUTER_INTERMEDIATE_CERT} && rm -f ${legacy}`, ca.cert],
   ] as const) {
     const r = await ctx.site.exec.run(container, ['sh', '-c', cmd], { stdin: pem });
     if (r.code !== 0) throw new CiloError('ROUTER_FAILED', `cilo's CA could not be copied into the loopback router (exit ${r.code}): ${(r.stderr || r.stdout).trim().split('\n').slice(-1).join('')}`, { hint: 'Run `cilo doctor` to check the router.' });

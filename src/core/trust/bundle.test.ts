@@ -16,7 +16,7 @@ function fakeCa(dir: string, pem: () => string): LocalCa {
     },
     certFile: () => certFile,
     issue: () => Promise.reject(new Error('not here')),
-    authority: () => Promise.reject(new Error('not here')),
+    routerCa: () => Promise.reject(new Error('not here')),
     inspect: async () => undefined,
   };
 }

@@ -18,7 +18,7 @@ function fakeContext(programs: string[], exitCode = 0) {
     },
     certFile: () => caFile,
     issue: () => Promise.reject(new Error('not here')),
-    authority: () => Promise.reject(new Error('not here')),
+    routerCa: () => Promise.reject(new Error('not here')),
     inspect: async () => undefined,
   };
   const ran: string[][] = [];
