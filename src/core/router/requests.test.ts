@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { composeProjectName, COMPOSE_PROJECT } from '../../domain/names.js';
 import { routerContainerName } from '../../domain/router-config.js';
 import type { LogStreamOptions } from '../../domain/engine.js';
 import { homeId } from '../../state/paths.js';
 import { readState, withStateLock } from '../../state/store.js';
-import { seedEnvironment, standInContext } from '../../../test/support/stand-in.js';
+import { seedEnvironment, standInContext, type BoxState } from '../../../test/support/stand-in.js';
 import type { Engine } from '../ports.js';
 import { followRouterRequests, type RouterRequests } from './requests.js';
 
@@ -28,34 +28,46 @@ async function until<T>(f: () => T | undefined, what: string): Promise<T> {
   throw new Error(`never: ${what}`);
 }
 
-test('router requests: a request marks its environment used and wakes it if idle-paused; a router made again is followed again', async (t) => {
-  const { ctx, local, clock, logs, cleanup } = standInContext();
-  let requests: RouterRequests | undefined;
+/**
+ * A stand-in home whose Engine's log follow is a stream the test writes to, with the router's
+ * container and environment e1 (project shop) and its web container in `webState`; the follower
+ * is stopped and the home removed after the test.
+ */
+async function followerHome(t: TestContext, webState: BoxState) {
+  const home = standInContext();
+  const { ctx, local, cleanup } = home;
+  const follower: { requests: RouterRequests | undefined } = { requests: undefined };
   // Followers stop (and wakes under way end) before the home goes.
   t.after(async () => {
-    await requests?.stop();
+    await follower.requests?.stop();
     cleanup();
   });
   const streams: Stream[] = [];
   const engine: Engine = local.docker;
   engine.streamLogs = (id, opts, onLine, signal) =>
     new Promise<void>((resolve) => {
-      const s: Stream = { id, opts, write: onLine, end: resolve };
-      streams.push(s);
+      streams.push({ id, opts, write: onLine, end: resolve });
       signal.addEventListener('abort', () => resolve(), { once: true });
     });
   const router = routerContainerName(homeId(ctx.paths));
   const first = local.docker.addContainer({ name: router });
   await seedEnvironment(ctx, 'e1', { project: 'shop', status: 'running' });
+  const web = local.docker.addContainer({ name: 'shop-e1-web', labels: { [COMPOSE_PROJECT]: composeProjectName('shop', 'e1') }, state: webState });
+  /** Starts following, as the DNS server does. */
+  const start = (): RouterRequests => (follower.requests = followRouterRequests(ctx));
+  return { ...home, streams, router, first, web, start };
+}
+
+test('router requests: a request marks its environment used and wakes it if idle-paused; a router made again is followed again', async (t) => {
+  const { ctx, local, clock, logs, streams, router, first, web, start } = await followerHome(t, 'paused');
   await seedEnvironment(ctx, 'e2', { project: 'shop', n: 2, status: 'running' });
-  const web = local.docker.addContainer({ name: 'shop-e1-web', labels: { [COMPOSE_PROJECT]: composeProjectName('shop', 'e1') }, state: 'paused' });
   await withStateLock((s) => {
     s.routing = { mode: 'router', http_port: 80, https_port: 443 };
     const e1 = s.environments.e1;
     if (e1) Object.assign(e1, { status: 'paused', paused_by: 'idle', paused_at: new Date(clock.now() - 60_000).toISOString(), idle_pause_seconds: 30 });
   }, ctx.paths);
 
-  requests = followRouterRequests(ctx);
+  const requests = start();
   requests.tick(readState(ctx.paths), (l) => logs.push(l));
   const s1 = await until(() => streams[0], 'the router followed');
   assert.equal(s1.id, first.id);
@@ -104,27 +116,11 @@ test('router requests: a request marks its environment used and wakes it if idle
 });
 
 test('router requests: a request seen before the state said paused wakes it at the next tick; none in direct mode', async (t) => {
-  const { ctx, local, clock, logs, cleanup } = standInContext();
-  let requests: RouterRequests | undefined;
-  // Followers stop (and wakes under way end) before the home goes.
-  t.after(async () => {
-    await requests?.stop();
-    cleanup();
-  });
-  const streams: Stream[] = [];
-  const engine: Engine = local.docker;
-  engine.streamLogs = (id, opts, onLine, signal) =>
-    new Promise<void>((resolve) => {
-      streams.push({ id, opts, write: onLine, end: resolve });
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-  local.docker.addContainer({ name: routerContainerName(homeId(ctx.paths)) });
-  await seedEnvironment(ctx, 'e1', { project: 'shop', status: 'running' });
-  const web = local.docker.addContainer({ name: 'shop-e1-web', labels: { [COMPOSE_PROJECT]: composeProjectName('shop', 'e1') }, state: 'running' });
+  const { ctx, clock, logs, streams, web, start } = await followerHome(t, 'running');
   await withStateLock((s) => {
     s.routing = { mode: 'direct', http_port: 80, https_port: 443 };
   }, ctx.paths);
-  requests = followRouterRequests(ctx);
+  const requests = start();
   requests.tick(readState(ctx.paths), (l) => logs.push(l));
   await new Promise((r) => setTimeout(r, 10));
   assert.equal(streams.length, 0, 'no router followed in direct mode');
@@ -148,29 +144,13 @@ test('router requests: a request seen before the state said paused wakes it at t
 });
 
 test('router requests: the first request after a quiet spell reads the state again shortly, and wakes an environment paused meanwhile without waiting for a tick', async (t) => {
-  const { ctx, local, clock, logs, cleanup } = standInContext();
-  let requests: RouterRequests | undefined;
-  // Followers stop (and wakes under way end) before the home goes.
-  t.after(async () => {
-    await requests?.stop();
-    cleanup();
-  });
-  const streams: Stream[] = [];
-  const engine: Engine = local.docker;
-  engine.streamLogs = (id, opts, onLine, signal) =>
-    new Promise<void>((resolve) => {
-      streams.push({ id, opts, write: onLine, end: resolve });
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-  local.docker.addContainer({ name: routerContainerName(homeId(ctx.paths)) });
-  await seedEnvironment(ctx, 'e1', { project: 'shop', status: 'running' });
-  const web = local.docker.addContainer({ name: 'shop-e1-web', labels: { [COMPOSE_PROJECT]: composeProjectName('shop', 'e1') }, state: 'running' });
+  const { ctx, clock, logs, streams, web, start } = await followerHome(t, 'running');
   await withStateLock((s) => {
     s.routing = { mode: 'router', http_port: 80, https_port: 443 };
     const e1 = s.environments.e1;
     if (e1) Object.assign(e1, { idle_pause_seconds: 30, updated_at: new Date(clock.now() - 60_000).toISOString() });
   }, ctx.paths);
-  requests = followRouterRequests(ctx);
+  const requests = start();
   requests.tick(readState(ctx.paths), (l) => logs.push(l));
   const s1 = await until(() => streams[0], 'the router followed');
   // Unused for 60 s with an idle pause of 30 s: the supervisor may be pausing it as the request comes.
