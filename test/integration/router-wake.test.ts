@@ -12,8 +12,6 @@
  */
 import { after, before, describe, test } from '../support/bounded-test.js';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pauseIfIdle } from '../../src/core/environments/idle.js';
@@ -22,6 +20,7 @@ import type { State } from '../../src/domain/state.js';
 import { COMPOSE_PROJECT, composeProjectName } from '../../src/domain/names.js';
 import { ciloPaths } from '../../src/state/paths.js';
 import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
+import { getByHost as get, getTlsByHost as getTls } from '../support/by-host.js';
 import { copyFixture, docker, ensureFixtureImage, freeLoopbackPort, makeHome, tearDown, uid, waitFor, type TestHome } from './helpers.js';
 
 let skip: string | undefined;
@@ -30,42 +29,8 @@ before(() => {
   skip = ensureCaddyImage();
 });
 
-interface Answer {
-  status: number;
-  body: string;
-}
 
-/** GET / on 127.0.0.1:port with this Host header, on a connection of its own. */
-function get(port: number, host: string, timeoutMs: number): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${host} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
-/** GET / over HTTPS on 127.0.0.1:port, SNI and Host `host`, verified against `ca`. */
-function getTls(port: number, host: string, ca: string, timeoutMs: number): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path: '/', servername: host, headers: { Host: host }, ca, agent: false, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET https://${host} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

@@ -14,12 +14,12 @@ import { connect as tlsConnect } from 'node:tls';
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { Certificate, NameConstraints, id_ce_nameConstraints } from '@peculiar/asn1-x509';
 import { spawnSync } from 'node:child_process';
-import { Agent, request } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Agent } from 'node:http';
 import { createServer } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CADDY_IMAGE, ensureCaddyImage } from '../support/caddy-image.js';
+import { getByHost as get, getTlsByHost as getTls, type Answer } from '../support/by-host.js';
 import { copyFixture, docker, doctorJson, editState, ensureFixtureImage, makeHome, tearDown, uid, waitFor, type TestHome, freeLoopbackPort } from './helpers.js';
 
 let skip: string | undefined;
@@ -28,42 +28,8 @@ before(() => {
   skip = ensureCaddyImage();
 });
 
-interface Answer {
-  status: number;
-  body: string;
-}
 
-/** GET / on 127.0.0.1:port with this Host header, on a connection of its own (no keep-alive) unless an agent is given. */
-function get(port: number, host: string, timeoutMs = 5000, agent: Agent | false = false): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', headers: { Host: host }, agent, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${host} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
-/** GET / over HTTPS on 127.0.0.1:port, SNI and Host `host`, the server's certificate verified against `ca` only. */
-function getTls(port: number, host: string, ca: string | undefined): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest({ host: '127.0.0.1', port, path: '/', servername: host, headers: { Host: host }, ...(ca === undefined ? {} : { ca }), agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: body.trim() }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET https://${host} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** A name no running environment serves: a 404 (no such name) or a 502 (no container answers it) that says so. */
 function assertNotServed(a: Answer, host: string): void {
